@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/tflite"
+)
+
+// loc says where a tensor's bytes are during a run: constant data from the
+// file, or a range of the arena.
+type loc struct {
+	konst []byte
+	off   int64
+	n     int64
+}
+
+func (l loc) bytes(mem []byte) []byte {
+	if l.konst != nil {
+		return l.konst
+	}
+	return mem[l.off : l.off+l.n : l.off+l.n]
+}
+
+// tensorView is what op builders know of a tensor.
+type tensorView struct {
+	idx   int
+	t     *tflite.Tensor
+	shape []int
+	n     int64 // elements
+	loc   *loc  // filled for activations once the arena is planned
+	konst []byte
+}
+
+func (v *tensorView) isConst() bool { return v.konst != nil }
+
+// scale and zp return per-tensor quantization (the first entry).
+func (v *tensorView) scale() float32 {
+	if q := v.t.Quantization; q != nil && len(q.Scale) > 0 {
+		return q.Scale[0]
+	}
+	return 0
+}
+
+func (v *tensorView) zp() int32 {
+	if q := v.t.Quantization; q != nil && len(q.ZeroPoint) > 0 {
+		return int32(q.ZeroPoint[0])
+	}
+	return 0
+}
+
+type builder struct {
+	file   *tflite.Model
+	sg     *tflite.Subgraph
+	opts   Options
+	views  []*tensorView
+	locs   []*loc // per tensor, activation locations
+	first  []int  // first step a tensor is live
+	last   []int  // last step a tensor is live
+	ops    []op
+	macs   int64
+	bytes  int64 // activation bytes before planning, to fail early
+	inIdx  int
+	outIdx int
+}
+
+func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options) (*builder, error) {
+	n := len(sg.Tensors)
+	b := &builder{file: f, sg: sg, opts: opts, views: make([]*tensorView, n), locs: make([]*loc, n),
+		first: make([]int, n), last: make([]int, n), inIdx: int(sg.Inputs[0]), outIdx: int(sg.Outputs[0])}
+	for i := range b.first {
+		b.first[i], b.last[i] = math.MaxInt, -1
+	}
+	// The input is live from before the first operator, the output to after the last.
+	b.first[b.inIdx], b.last[b.inIdx] = -1, -1
+	if _, err := b.view(b.inIdx, "model input"); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// view validates tensor i once: its shape's size fits the limits, and a
+// constant's data length matches its shape and type.
+func (b *builder) view(i int, what string) (*tensorView, error) {
+	if v := b.views[i]; v != nil {
+		return v, nil
+	}
+	t := &b.sg.Tensors[i]
+	v := &tensorView{idx: i, t: t, n: 1}
+	for _, d := range t.Shape {
+		v.shape = append(v.shape, int(d))
+		if d != 0 && v.n > b.opts.MaxArenaBytes/int64(d) {
+			return nil, &ResourceError{What: fmt.Sprintf("bytes for tensor %d (%s, shape %v)", i, t.Name, t.Shape), Need: math.MaxInt64, Limit: b.opts.MaxArenaBytes}
+		}
+		v.n *= int64(d)
+	}
+	size := int64(t.Type.Size())
+	if size == 0 {
+		return nil, &UnsupportedError{Index: -1, What: fmt.Sprintf("%s tensor %d (%s) has type %v", what, i, t.Name, t.Type)}
+	}
+	if data := b.file.TensorData(t); len(data) > 0 {
+		if int64(len(data)) != v.n*size {
+			return nil, &tflite.FormatError{Offset: -1, What: fmt.Sprintf("tensor %d (%s)", i, t.Name), Msg: fmt.Sprintf("constant data has %d bytes, shape %v of %v needs %d", len(data), t.Shape, t.Type, v.n*size)}
+		}
+		v.konst = data
+	} else if t.IsVariable {
+		return nil, &UnsupportedError{Index: -1, What: fmt.Sprintf("variable tensor %d (%s)", i, t.Name)}
+	}
+	b.views[i] = v
+	return v, nil
+}
+
+// use marks tensor i as read or written at step s and returns its location.
+func (b *builder) use(i, s int) *loc {
+	v := b.views[i]
+	if v.isConst() {
+		return &loc{konst: v.konst}
+	}
+	if b.locs[i] == nil {
+		b.locs[i] = &loc{n: v.n * int64(v.t.Type.Size())}
+	}
+	b.first[i], b.last[i] = min(b.first[i], s), max(b.last[i], s)
+	return b.locs[i]
+}
+
+// finish plans the arena and returns the model.
+func (b *builder) finish() (*Model, error) {
+	in, out := b.views[b.inIdx], b.views[b.outIdx]
+	if out == nil || (b.locs[b.outIdx] == nil && b.outIdx != b.inIdx) {
+		return nil, &tflite.FormatError{Offset: -1, What: "SubGraph.outputs", Msg: "no operator produces the model output"}
+	}
+	if in.isConst() || out.isConst() {
+		return nil, &tflite.FormatError{Offset: -1, What: "SubGraph", Msg: "model input or output is a constant tensor"}
+	}
+	inLoc := b.use(b.inIdx, -1)
+	outLoc := b.use(b.outIdx, len(b.ops))
+	kept := map[int]*loc{}
+	for _, k := range b.opts.Keep {
+		if k < 0 || k >= len(b.locs) || b.views[k] == nil {
+			return nil, fmt.Errorf("engine: kept tensor %d is not used by the model", k)
+		}
+		kept[k] = b.use(k, len(b.ops))
+	}
+	var lives []interval
+	for i, l := range b.locs {
+		if l != nil {
+			lives = append(lives, interval{tensor: i, first: b.first[i], last: b.last[i], size: l.n})
+		}
+	}
+	offs, size := planArena(lives)
+	if size > b.opts.MaxArenaBytes {
+		return nil, &ResourceError{What: "bytes of activation memory", Need: size, Limit: b.opts.MaxArenaBytes}
+	}
+	for k, li := range lives {
+		b.locs[li.tensor].off = offs[k]
+	}
+	m := &Model{input: info(in), output: info(out), inLoc: *inLoc, outLoc: *outLoc, ops: b.ops, arenaSize: size, macs: b.macs, kept: map[int]loc{}}
+	for k, l := range kept {
+		m.kept[k] = *l
+	}
+	return m, nil
+}
+
+func info(v *tensorView) TensorInfo {
+	return TensorInfo{Name: v.t.Name, Type: v.t.Type, Shape: append([]int(nil), v.shape...), Scale: v.scale(), ZeroPoint: v.zp()}
+}
+
+// addMACs counts arithmetic against the per-run limit.
+func (b *builder) addMACs(n int64, name string, index int) error {
+	if n < 0 || n > b.opts.MaxMACs-b.macs {
+		return &ResourceError{What: fmt.Sprintf("multiply-accumulates (operator %d, %s)", index, name), Need: n, Limit: b.opts.MaxMACs}
+	}
+	b.macs += n
+	return nil
+}
+
+// activation maps a fused activation to a clamp, or reports it unsupported.
+func activation(a tflite.Activation, name string, index int) (kernels.Activation, error) {
+	switch a {
+	case tflite.ActNone:
+		return kernels.ActNone, nil
+	case tflite.ActRelu:
+		return kernels.ActRelu, nil
+	case tflite.ActRelu6:
+		return kernels.ActRelu6, nil
+	case tflite.ActReluN1To1:
+		return kernels.ActReluN1To1, nil
+	}
+	return 0, &UnsupportedError{Op: name, Index: index, What: fmt.Sprintf("fused activation %v", a)}
+}
+
+// int8s reinterprets bytes as int8 values without copying.
+func int8s(b []byte) []int8 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
+}
+
+// float32s reinterprets arena bytes as float32 values. Arena offsets are
+// 64-byte aligned, so the cast is aligned.
+func float32s(b []byte) []float32 {
+	if len(b) < 4 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+}

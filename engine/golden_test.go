@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/classifly/classifly/internal/shared"
+)
+
+// goldenCase is one reference tensor pair made by the TFLite runtime.
+type goldenCase struct {
+	model, image string
+	dir          string
+}
+
+// goldenModels lists the model folders of the golden data, failing loudly
+// when it is missing.
+func goldenModels(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(shared.GoldenDir(t), "*", "manifest.json"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden manifests under %s", shared.GoldenDir(t))
+	}
+	var names []string
+	for _, d := range dirs {
+		names = append(names, filepath.Base(filepath.Dir(d)))
+	}
+	return names
+}
+
+func loadModel(t testing.TB, name string) *Model {
+	t.Helper()
+	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestGolden runs every golden input through the engine and compares the
+// output with TFLite's byte for byte.
+func TestGolden(t *testing.T) {
+	for _, name := range goldenModels(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(shared.GoldenDir(t), name)
+			var manifest struct {
+				Logits struct {
+					TensorIndex int `json:"tensor_index"`
+				} `json:"logits"`
+				Images []struct {
+					Image, Input, Output, Logits string
+				} `json:"images"`
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &manifest); err != nil {
+				t.Fatal(err)
+			}
+			m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Keep: []int{manifest.Logits.TensorIndex}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(manifest.Images) == 0 {
+				t.Fatalf("no images in %s/manifest.json", dir)
+			}
+			for _, c := range manifest.Images {
+				img := c.Image
+				in, err := os.ReadFile(filepath.Join(dir, c.Input))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := os.ReadFile(filepath.Join(dir, c.Output))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantLogits, err := os.ReadFile(filepath.Join(dir, c.Logits))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, kept, err := m.Trace(context.Background(), in)
+				if err != nil {
+					t.Fatalf("%s: %v", img, err)
+				}
+				compareTensor(t, name+"/"+img+" logits", kept[manifest.Logits.TensorIndex], wantLogits)
+				compareTensor(t, name+"/"+img+" output", got, want)
+				// Run, the production path, must agree with Trace.
+				out := make([]byte, m.Output().Bytes())
+				if err := m.Run(context.Background(), in, out); err != nil {
+					t.Fatalf("%s: %v", img, err)
+				}
+				compareTensor(t, name+"/"+img+" output (Run)", out, want)
+			}
+		})
+	}
+}
+
+// compareTensor reports how many bytes differ from TFLite's and where.
+func compareTensor(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if bytes.Equal(got, want) {
+		return
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s: %d bytes, TFLite gave %d", what, len(got), len(want))
+		return
+	}
+	n, first := 0, -1
+	for i := range got {
+		if got[i] != want[i] {
+			n++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	t.Errorf("%s: %d of %d bytes differ from TFLite's, first at %d (got %d, want %d)", what, n, len(got), first, got[first], want[first])
+}

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/classifly/classifly/tflite"
+)
+
+// Default limits; see Options.
+const (
+	DefaultMaxArenaBytes = 512 << 20
+	DefaultMaxMACs       = 50_000_000_000
+	maxOperators         = 10_000
+)
+
+// Options bound what a model may ask for. Zero values mean the defaults.
+type Options struct {
+	// MaxArenaBytes caps the activation memory of one run.
+	MaxArenaBytes int64
+	// MaxMACs caps the multiply-accumulates of one run, so that a hostile
+	// model cannot make Run take hours.
+	MaxMACs int64
+	// Keep lists tensors (by subgraph index) that stay readable after a
+	// run, for Trace: debugging and tests that compare intermediate results.
+	Keep []int
+}
+
+// TensorInfo describes a model input or output.
+type TensorInfo struct {
+	Name      string
+	Type      tflite.TensorType
+	Shape     []int
+	Scale     float32 // 0 when not quantized
+	ZeroPoint int32
+}
+
+// Elements is the number of elements.
+func (t TensorInfo) Elements() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Bytes is the size of the raw tensor data.
+func (t TensorInfo) Bytes() int { return t.Elements() * t.Type.Size() }
+
+// Model is a loaded, planned model, safe for concurrent use.
+type Model struct {
+	input, output TensorInfo
+	inLoc, outLoc loc
+	ops           []op
+	arenaSize     int64
+	macs          int64
+	arenas        sync.Pool
+	kept          map[int]loc
+}
+
+// op is one planned operator: run executes it on an arena.
+type op struct {
+	name  string
+	index int
+	run   func(mem []byte)
+}
+
+// LoadFile reads and loads a model file.
+func LoadFile(path string, opts Options) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("engine: reading model: %w", err)
+	}
+	m, err := Load(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Load parses and plans a model from the bytes of a .tflite file. The model
+// keeps references into data.
+func Load(data []byte, opts Options) (*Model, error) {
+	if opts.MaxArenaBytes <= 0 {
+		opts.MaxArenaBytes = DefaultMaxArenaBytes
+	}
+	if opts.MaxMACs <= 0 {
+		opts.MaxMACs = DefaultMaxMACs
+	}
+	f, err := tflite.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Subgraphs) != 1 {
+		return nil, &UnsupportedError{Index: -1, What: fmt.Sprintf("%d subgraphs (control flow); only single-graph models run", len(f.Subgraphs))}
+	}
+	sg := &f.Subgraphs[0]
+	if len(sg.Inputs) != 1 || len(sg.Outputs) != 1 {
+		return nil, &UnsupportedError{Index: -1, What: fmt.Sprintf("%d inputs and %d outputs; classifiers have one of each", len(sg.Inputs), len(sg.Outputs))}
+	}
+	if len(sg.Operators) > maxOperators {
+		return nil, &ResourceError{What: "operators", Need: int64(len(sg.Operators)), Limit: maxOperators}
+	}
+	b, err := newBuilder(f, sg, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sg.Operators {
+		if err := b.addOp(i); err != nil {
+			return nil, err
+		}
+	}
+	return b.finish()
+}
+
+// Input describes the model's input tensor.
+func (m *Model) Input() TensorInfo { return m.input }
+
+// Output describes the model's output tensor.
+func (m *Model) Output() TensorInfo { return m.output }
+
+// ArenaBytes is the activation memory one run uses.
+func (m *Model) ArenaBytes() int64 { return m.arenaSize }
+
+// MACs is the number of multiply-accumulates of one run.
+func (m *Model) MACs() int64 { return m.macs }
+
+// Run computes the output tensor from the input tensor, both raw bytes in the
+// model's layout and types (see Input and Output). It checks ctx between
+// operators.
+func (m *Model) Run(ctx context.Context, in, out []byte) error {
+	if len(in) != m.input.Bytes() {
+		return fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
+	}
+	if len(out) != m.output.Bytes() {
+		return fmt.Errorf("%w: got %d bytes, want %d", ErrOutputSize, len(out), m.output.Bytes())
+	}
+	mem := m.arena()
+	defer m.arenas.Put(mem)
+	copy(m.inLoc.bytes(*mem), in)
+	for i := range m.ops {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("engine: run stopped before operator %d (%s): %w", m.ops[i].index, m.ops[i].name, err)
+		}
+		m.ops[i].run(*mem)
+	}
+	copy(out, m.outLoc.bytes(*mem))
+	return nil
+}
+
+// Trace runs the model and returns copies of the tensors named in
+// Options.Keep, by tensor index, along with the output.
+func (m *Model) Trace(ctx context.Context, in []byte) (out []byte, tensors map[int][]byte, err error) {
+	out = make([]byte, m.output.Bytes())
+	mem := m.arena()
+	defer m.arenas.Put(mem)
+	if len(in) != m.input.Bytes() {
+		return nil, nil, fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
+	}
+	copy(m.inLoc.bytes(*mem), in)
+	for i := range m.ops {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		m.ops[i].run(*mem)
+	}
+	copy(out, m.outLoc.bytes(*mem))
+	tensors = make(map[int][]byte, len(m.kept))
+	for i, l := range m.kept {
+		tensors[i] = append([]byte(nil), l.bytes(*mem)...)
+	}
+	return out, tensors, nil
+}
+
+// arena returns a zeroed-once scratch arena; reuse across runs is safe
+// because every operator writes all of its output before it is read.
+func (m *Model) arena() *[]byte {
+	if a, ok := m.arenas.Get().(*[]byte); ok {
+		return a
+	}
+	a := make([]byte, m.arenaSize)
+	return &a
+}

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/classifly/classifly/tflite"
+)
+
+// opContext is what an operator builder gets: the operator, its validated
+// input and output views, and where it stands in the run.
+type opContext struct {
+	b     *builder
+	op    *tflite.Operator
+	name  string
+	index int
+	ins   []*tensorView // nil for an omitted optional input
+	outs  []*tensorView
+}
+
+// errorf reports a malformed operator.
+func (c *opContext) errorf(format string, args ...any) error {
+	return malformed(c.name, c.index, format, args...)
+}
+
+// unsupported reports a valid but unhandled operator configuration.
+func (c *opContext) unsupported(format string, args ...any) error {
+	return &UnsupportedError{Op: c.name, Index: c.index, What: fmt.Sprintf(format, args...)}
+}
+
+// loc returns the location of a tensor used by this operator.
+func (c *opContext) loc(v *tensorView) *loc { return c.b.use(v.idx, c.index) }
+
+// emit appends the planned operator.
+func (c *opContext) emit(run func(mem []byte)) {
+	c.b.ops = append(c.b.ops, op{name: c.name, index: c.index, run: run})
+}
+
+// arity checks the number of inputs (at least min, at most max) and outputs.
+func (c *opContext) arity(minIn, maxIn, outs int) error {
+	if len(c.ins) < minIn || len(c.ins) > maxIn || len(c.outs) != outs {
+		return c.errorf("has %d inputs and %d outputs, want %d..%d and %d", len(c.ins), len(c.outs), minIn, maxIn, outs)
+	}
+	for i := 0; i < minIn; i++ {
+		if c.ins[i] == nil {
+			return c.errorf("required input %d is omitted", i)
+		}
+	}
+	return nil
+}
+
+type opBuilder func(c *opContext) error
+
+var builders = map[tflite.BuiltinOperator]opBuilder{
+	tflite.OpConv2D:         buildConv,
+	tflite.OpDepthwiseConv:  buildDepthwise,
+	tflite.OpFullyConnected: buildFullyConnected,
+	tflite.OpAdd:            buildAdd,
+	tflite.OpAveragePool2D:  buildAvgPool,
+	tflite.OpMaxPool2D:      buildMaxPool,
+	tflite.OpMean:           buildMean,
+	tflite.OpSoftmax:        buildSoftmax,
+	tflite.OpReshape:        buildReshape,
+	tflite.OpSqueeze:        buildReshape,
+	tflite.OpQuantize:       buildQuantize,
+	tflite.OpDequantize:     buildDequantize,
+	tflite.OpConcatenation:  buildConcat,
+}
+
+// addOp validates and plans operator i of the subgraph.
+func (b *builder) addOp(i int) error {
+	op := &b.sg.Operators[i]
+	code := b.file.OperatorCodes[op.OpcodeIndex]
+	name := code.Builtin.String()
+	if code.Builtin == tflite.OpCustom {
+		name = "CUSTOM(" + code.Custom + ")"
+	}
+	build, ok := builders[code.Builtin]
+	if !ok || code.Builtin == tflite.OpCustom {
+		return &UnsupportedError{Op: name, Index: i, What: "operator not implemented"}
+	}
+	c := &opContext{b: b, op: op, name: name, index: i}
+	for _, t := range op.Inputs {
+		if t < 0 {
+			c.ins = append(c.ins, nil)
+			continue
+		}
+		v, err := b.view(int(t), fmt.Sprintf("operator %d (%s) input", i, name))
+		if err != nil {
+			return err
+		}
+		c.ins = append(c.ins, v)
+	}
+	for _, t := range op.Outputs {
+		v, err := b.view(int(t), fmt.Sprintf("operator %d (%s) output", i, name))
+		if err != nil {
+			return err
+		}
+		if v.isConst() {
+			return c.errorf("writes constant tensor %d", t)
+		}
+		if b.locs[t] != nil && b.first[t] <= i {
+			return c.errorf("writes tensor %d (%s), already written or read earlier", t, v.t.Name)
+		}
+		c.outs = append(c.outs, v)
+	}
+	for _, v := range c.ins {
+		if v != nil && !v.isConst() && v.idx != b.inIdx && b.locs[v.idx] == nil {
+			return c.errorf("reads tensor %d (%s) before any operator writes it", v.idx, v.t.Name)
+		}
+	}
+	return build(c)
+}
+
+// sameType checks that every given tensor has type t.
+func (c *opContext) sameType(t tflite.TensorType, vs ...*tensorView) error {
+	for _, v := range vs {
+		if v != nil && v.t.Type != t {
+			return c.unsupported("mixes %v and %v tensors", t, v.t.Type)
+		}
+	}
+	return nil
+}
+
+// quantized checks that v has per-tensor quantization with a positive scale.
+func (c *opContext) quantized(v *tensorView, role string) error {
+	q := v.t.Quantization
+	if q == nil || len(q.Scale) == 0 {
+		return c.errorf("%s tensor %d (%s) has no quantization", role, v.idx, v.t.Name)
+	}
+	for _, s := range q.Scale {
+		if !(s > 0) || s > 1e30 {
+			return c.errorf("%s tensor %d (%s) has scale %v", role, v.idx, v.t.Name, s)
+		}
+	}
+	for _, z := range q.ZeroPoint {
+		if z < -128 || z > 255 {
+			return c.errorf("%s tensor %d (%s) has zero point %d", role, v.idx, v.t.Name, z)
+		}
+	}
+	return nil
+}
+
+// is8bit reports whether t is one of the 8-bit quantized types.
+func is8bit(t tflite.TensorType) bool { return t == tflite.UInt8 || t == tflite.Int8 }

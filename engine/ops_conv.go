@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"unsafe"
+
+	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/tflite"
+)
+
+// as reinterprets bytes as a slice of an 8-bit element type, without copying.
+func as[T kernels.Q8](b []byte) []T {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b))
+}
+
+// outSize and padding follow TFLite's ComputeOutSize and
+// ComputePaddingHeightWidth (kernels/padding.h): SAME gives ceil(in/stride)
+// outputs with the padding split evenly, extra at the end; VALID none.
+func outSize(p tflite.Padding, in, filter, stride, dilation int) int {
+	eff := (filter-1)*dilation + 1
+	if p == tflite.PaddingSame {
+		return (in + stride - 1) / stride
+	}
+	return (in + stride - eff) / stride
+}
+
+func padding(stride, dilation, in, filter, out int) int {
+	eff := (filter-1)*dilation + 1
+	return max((out-1)*stride+eff-in, 0) / 2
+}
+
+// convGeometry validates shapes and options shared by CONV_2D and
+// DEPTHWISE_CONV_2D and fills the geometry part of the parameters.
+func (c *opContext) convGeometry(p *kernels.ConvParams, pad tflite.Padding, sw, sh, dw, dh int32, in, filter, out *tensorView) error {
+	if len(in.shape) != 4 || len(filter.shape) != 4 || len(out.shape) != 4 {
+		return c.errorf("input %v, filter %v and output %v must be 4-D", in.shape, filter.shape, out.shape)
+	}
+	if sw < 1 || sh < 1 || dw < 1 || dh < 1 || sw > 1<<16 || sh > 1<<16 || dw > 1<<16 || dh > 1<<16 {
+		return c.errorf("strides %dx%d and dilations %dx%d must be positive", sw, sh, dw, dh)
+	}
+	if pad != tflite.PaddingSame && pad != tflite.PaddingValid {
+		return c.errorf("unknown padding %d", pad)
+	}
+	*p = kernels.ConvParams{
+		Batch: in.shape[0], InH: in.shape[1], InW: in.shape[2], InC: in.shape[3],
+		KH: filter.shape[1], KW: filter.shape[2],
+		StrideH: int(sh), StrideW: int(sw), DilationH: int(dh), DilationW: int(dw),
+		OutH: out.shape[1], OutW: out.shape[2], OutC: out.shape[3],
+	}
+	wantH := outSize(pad, p.InH, p.KH, p.StrideH, p.DilationH)
+	wantW := outSize(pad, p.InW, p.KW, p.StrideW, p.DilationW)
+	if out.shape[0] != p.Batch || p.OutH != wantH || p.OutW != wantW || wantH < 1 || wantW < 1 || p.KH < 1 || p.KW < 1 {
+		return c.errorf("output shape %v does not follow from input %v, filter %v, stride %dx%d", out.shape, in.shape, filter.shape, sh, sw)
+	}
+	p.PadH = padding(p.StrideH, p.DilationH, p.InH, p.KH, p.OutH)
+	p.PadW = padding(p.StrideW, p.DilationW, p.InW, p.KW, p.OutW)
+	return nil
+}
+
+// convQuant validates quantization and fills zero points, multipliers and the
+// clamp. quantDim is the filter's output-channel dimension (0 for conv, 3 for
+// depthwise); filters are per-tensor (uint8 or int8) or per-channel (int8).
+func (c *opContext) convQuant(typ tflite.TensorType, in, filter, bias, out *tensorView, quantDim, outC int, act tflite.Activation) (zpIn, zpW, zpOut int32, mult []int32, shift []int, lo, hi int32, err error) {
+	for _, v := range []*tensorView{in, filter, out} {
+		if err = c.quantized(v, "an 8-bit"); err != nil {
+			return
+		}
+	}
+	if !filter.isConst() {
+		err = c.unsupported("filter tensor %d is not constant", filter.idx)
+		return
+	}
+	fq := filter.t.Quantization
+	if n := len(fq.Scale); n != 1 && (n != outC || fq.Dimension != quantDim) {
+		err = c.errorf("filter has %d scales along dimension %d for %d output channels", n, fq.Dimension, outC)
+		return
+	}
+	zpW = filter.zp()
+	for _, z := range fq.ZeroPoint {
+		if int32(z) != zpW || (typ == tflite.Int8 && z != 0) {
+			err = c.unsupported("filter zero points %v (int8 filters must be symmetric, per-channel zero points equal)", fq.ZeroPoint)
+			return
+		}
+	}
+	if bias != nil {
+		if !bias.isConst() || bias.t.Type != tflite.Int32 || bias.n != int64(outC) {
+			err = c.unsupported("bias tensor %d must be a constant int32 vector of %d, is %v %v", bias.idx, outC, bias.t.Type, bias.shape)
+			return
+		}
+	}
+	ka, err := activation(act, c.name, c.index)
+	if err != nil {
+		return
+	}
+	mult, shift = kernels.ConvMultipliers(typ == tflite.UInt8, in.scale(), fq.Scale, out.scale(), outC)
+	if typ == tflite.UInt8 {
+		lo, hi = kernels.ActivationRange[uint8](ka, out.scale(), out.zp())
+	} else {
+		lo, hi = kernels.ActivationRange[int8](ka, out.scale(), out.zp())
+	}
+	return in.zp(), zpW, out.zp(), mult, shift, lo, hi, nil
+}
+
+func biasData(bias *tensorView) []int32 {
+	if bias == nil {
+		return nil
+	}
+	return tflite.Int32s(bias.konst)
+}
+
+func buildConv(c *opContext) error {
+	o, ok := c.op.Options.(*tflite.Conv2DOptions)
+	if !ok {
+		return c.errorf("missing Conv2DOptions")
+	}
+	if err := c.arity(2, 3, 1); err != nil {
+		return err
+	}
+	in, filter, out := c.ins[0], c.ins[1], c.outs[0]
+	var bias *tensorView
+	if len(c.ins) == 3 {
+		bias = c.ins[2]
+	}
+	typ := in.t.Type
+	if !is8bit(typ) {
+		return c.unsupported("%v input; only quantized 8-bit models run", typ)
+	}
+	if err := c.sameType(typ, filter, out); err != nil {
+		return err
+	}
+	p := &kernels.ConvParams{}
+	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
+		return err
+	}
+	if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
+		return c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
+	}
+	var err error
+	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 0, p.OutC, o.Activation)
+	if err != nil {
+		return err
+	}
+	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW*p.InC), c.name, c.index); err != nil {
+		return err
+	}
+	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	if typ == tflite.UInt8 {
+		c.emit(func(mem []byte) { kernels.Conv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
+	} else {
+		wi := as[int8](w)
+		c.emit(func(mem []byte) { kernels.Conv(p, as[int8](inL.bytes(mem)), wi, bs, as[int8](outL.bytes(mem))) })
+	}
+	return nil
+}
+
+func buildDepthwise(c *opContext) error {
+	o, ok := c.op.Options.(*tflite.DepthwiseConv2DOptions)
+	if !ok {
+		return c.errorf("missing DepthwiseConv2DOptions")
+	}
+	if err := c.arity(2, 3, 1); err != nil {
+		return err
+	}
+	in, filter, out := c.ins[0], c.ins[1], c.outs[0]
+	var bias *tensorView
+	if len(c.ins) == 3 {
+		bias = c.ins[2]
+	}
+	typ := in.t.Type
+	if !is8bit(typ) {
+		return c.unsupported("%v input; only quantized 8-bit models run", typ)
+	}
+	if err := c.sameType(typ, filter, out); err != nil {
+		return err
+	}
+	p := &kernels.ConvParams{}
+	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
+		return err
+	}
+	if filter.shape[0] != 1 || filter.shape[3] != p.OutC || p.InC < 1 || p.OutC%p.InC != 0 {
+		return c.errorf("depthwise filter %v for input %v and output %v", filter.shape, in.shape, out.shape)
+	}
+	p.DepthMultiplier = p.OutC / p.InC
+	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != p.DepthMultiplier {
+		return c.errorf("depth_multiplier %d but shapes give %d", o.DepthMultiplier, p.DepthMultiplier)
+	}
+	var err error
+	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 3, p.OutC, o.Activation)
+	if err != nil {
+		return err
+	}
+	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW), c.name, c.index); err != nil {
+		return err
+	}
+	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	if typ == tflite.UInt8 {
+		c.emit(func(mem []byte) { kernels.DepthwiseConv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
+	} else {
+		wi := as[int8](w)
+		c.emit(func(mem []byte) {
+			kernels.DepthwiseConv(p, as[int8](inL.bytes(mem)), wi, bs, as[int8](outL.bytes(mem)))
+		})
+	}
+	return nil
+}
+
+func buildFullyConnected(c *opContext) error {
+	o, _ := c.op.Options.(*tflite.FullyConnectedOptions)
+	if o == nil {
+		o = &tflite.FullyConnectedOptions{}
+	}
+	if o.WeightsFormat != 0 {
+		return c.unsupported("shuffled weights format %d", o.WeightsFormat)
+	}
+	if err := c.arity(2, 3, 1); err != nil {
+		return err
+	}
+	in, filter, out := c.ins[0], c.ins[1], c.outs[0]
+	var bias *tensorView
+	if len(c.ins) == 3 {
+		bias = c.ins[2]
+	}
+	typ := in.t.Type
+	if !is8bit(typ) {
+		return c.unsupported("%v input; only quantized 8-bit models run", typ)
+	}
+	if err := c.sameType(typ, filter, out); err != nil {
+		return err
+	}
+	if len(filter.shape) != 2 || filter.shape[1] < 1 {
+		return c.errorf("weights shape %v must be [outputs, inputs]", filter.shape)
+	}
+	p := &kernels.FCParams{N: filter.shape[0], K: filter.shape[1]}
+	if in.n%int64(p.K) != 0 || out.n != in.n/int64(p.K)*int64(p.N) {
+		return c.errorf("input %v, weights %v and output %v do not agree", in.shape, filter.shape, out.shape)
+	}
+	p.Batch = int(in.n / int64(p.K))
+	var err error
+	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 0, p.N, o.Activation)
+	if err != nil {
+		return err
+	}
+	if err := c.b.addMACs(int64(p.Batch)*int64(p.N)*int64(p.K), c.name, c.index); err != nil {
+		return err
+	}
+	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	if typ == tflite.UInt8 {
+		c.emit(func(mem []byte) { kernels.FullyConnected(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
+	} else {
+		wi := as[int8](w)
+		c.emit(func(mem []byte) {
+			kernels.FullyConnected(p, as[int8](inL.bytes(mem)), wi, bs, as[int8](outL.bytes(mem)))
+		})
+	}
+	return nil
+}

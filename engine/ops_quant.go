@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/tflite"
+)
+
+func buildQuantize(c *opContext) error {
+	if err := c.arity(1, 1, 1); err != nil {
+		return err
+	}
+	in, out := c.ins[0], c.outs[0]
+	if !is8bit(out.t.Type) {
+		return c.unsupported("quantizing to %v", out.t.Type)
+	}
+	if err := c.quantized(out, "output"); err != nil {
+		return err
+	}
+	if in.n != out.n {
+		return c.errorf("input %v and output %v differ in size", in.shape, out.shape)
+	}
+	inL, outL := c.loc(in), c.loc(out)
+	s, z := out.scale(), out.zp()
+	switch {
+	case in.t.Type == tflite.Float32:
+		if in.isConst() {
+			// File data may be unaligned for float32: decode it once.
+			vals := make([]float32, in.n)
+			for i := range vals {
+				vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(in.konst[4*i:]))
+			}
+			if out.t.Type == tflite.UInt8 {
+				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, outL.bytes(mem)) })
+			} else {
+				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, as[int8](outL.bytes(mem))) })
+			}
+			return nil
+		}
+		if out.t.Type == tflite.UInt8 {
+			c.emit(func(mem []byte) { kernels.Quantize(s, z, float32s(inL.bytes(mem)), outL.bytes(mem)) })
+		} else {
+			c.emit(func(mem []byte) { kernels.Quantize(s, z, float32s(inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+		}
+	case is8bit(in.t.Type):
+		if err := c.quantized(in, "input"); err != nil {
+			return err
+		}
+		p := kernels.NewRequantizeParams(in.scale(), in.zp(), s, z)
+		switch {
+		case in.t.Type == tflite.UInt8 && out.t.Type == tflite.UInt8:
+			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), outL.bytes(mem)) })
+		case in.t.Type == tflite.UInt8:
+			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), as[int8](outL.bytes(mem))) })
+		case out.t.Type == tflite.UInt8:
+			c.emit(func(mem []byte) { kernels.Requantize(p, as[int8](inL.bytes(mem)), outL.bytes(mem)) })
+		default:
+			c.emit(func(mem []byte) { kernels.Requantize(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+		}
+	default:
+		return c.unsupported("quantizing from %v", in.t.Type)
+	}
+	return nil
+}
+
+func buildDequantize(c *opContext) error {
+	if err := c.arity(1, 1, 1); err != nil {
+		return err
+	}
+	in, out := c.ins[0], c.outs[0]
+	if !is8bit(in.t.Type) || out.t.Type != tflite.Float32 {
+		return c.unsupported("dequantizing %v to %v", in.t.Type, out.t.Type)
+	}
+	if err := c.quantized(in, "input"); err != nil {
+		return err
+	}
+	if in.n != out.n {
+		return c.errorf("input %v and output %v differ in size", in.shape, out.shape)
+	}
+	inL, outL := c.loc(in), c.loc(out)
+	s, z := in.scale(), in.zp()
+	if in.t.Type == tflite.UInt8 {
+		c.emit(func(mem []byte) { kernels.Dequantize(s, z, inL.bytes(mem), float32s(outL.bytes(mem))) })
+	} else {
+		c.emit(func(mem []byte) { kernels.Dequantize(s, z, as[int8](inL.bytes(mem)), float32s(outL.bytes(mem))) })
+	}
+	return nil
+}
+
+func buildMean(c *opContext) error {
+	if err := c.arity(2, 2, 1); err != nil {
+		return err
+	}
+	in, axis, out := c.ins[0], c.ins[1], c.outs[0]
+	typ, err := c.quantized8(in, out)
+	if err != nil {
+		return err
+	}
+	if !axis.isConst() || axis.t.Type != tflite.Int32 {
+		return c.unsupported("axis tensor must be a constant int32")
+	}
+	keep := false
+	if o, ok := c.op.Options.(*tflite.ReducerOptions); ok {
+		keep = o.KeepDims
+	}
+	rank := len(in.shape)
+	reduce := make([]bool, rank)
+	for _, a := range tflite.Int32s(axis.konst) {
+		if a < 0 {
+			a += int32(rank)
+		}
+		if a < 0 || int(a) >= rank {
+			return c.errorf("axis %d out of range for rank %d", a, rank)
+		}
+		reduce[a] = true
+	}
+	// Reduced axes must be contiguous for the outer × n × inner layout.
+	firstR, lastR := -1, -1
+	for d, r := range reduce {
+		if r {
+			if firstR < 0 {
+				firstR = d
+			} else if lastR != d-1 {
+				return c.unsupported("MEAN over non-adjacent axes")
+			}
+			lastR = d
+		}
+	}
+	if firstR < 0 {
+		return c.unsupported("MEAN over no axis")
+	}
+	outer, n, inner := 1, 1, 1
+	for d, s := range in.shape {
+		switch {
+		case d < firstR:
+			outer *= s
+		case d <= lastR:
+			n *= s
+		default:
+			inner *= s
+		}
+	}
+	if int64(outer*inner) != out.n || n < 1 {
+		return c.errorf("output %v does not follow from input %v", out.shape, in.shape)
+	}
+	if err := c.b.addMACs(in.n, c.name, c.index); err != nil {
+		return err
+	}
+	inL, outL := c.loc(in), c.loc(out)
+	// TFLite has a dedicated kernel, with its own rounding, for the spatial
+	// mean of a 4-D tensor (kernels/reduce.cc EvalMean): the global pool of
+	// classifiers.
+	if rank == 4 && firstR == 1 && lastR == 2 && (keep || typ == tflite.Int8) {
+		p := kernels.NewMeanHWParams(typ == tflite.Int8, in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
+		if typ == tflite.UInt8 {
+			c.emit(func(mem []byte) { kernels.MeanHW(p, inL.bytes(mem), outL.bytes(mem)) })
+		} else {
+			c.emit(func(mem []byte) { kernels.MeanHW(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+		}
+		return nil
+	}
+	is, iz, os, oz := in.scale(), in.zp(), out.scale(), out.zp()
+	if typ == tflite.UInt8 {
+		c.emit(func(mem []byte) {
+			kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, inL.bytes(mem), outL.bytes(mem))
+		})
+	} else {
+		c.emit(func(mem []byte) {
+			kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem)))
+		})
+	}
+	return nil
+}
+
+func buildConcat(c *opContext) error {
+	o, ok := c.op.Options.(*tflite.ConcatenationOptions)
+	if !ok {
+		return c.errorf("missing ConcatenationOptions")
+	}
+	if len(c.ins) < 1 || len(c.outs) != 1 {
+		return c.errorf("needs inputs and one output")
+	}
+	out := c.outs[0]
+	vs := append([]*tensorView{out}, c.ins...)
+	for i, v := range c.ins {
+		if v == nil {
+			return c.errorf("input %d omitted", i)
+		}
+	}
+	typ, err := c.quantized8(vs...)
+	if err != nil {
+		return err
+	}
+	if o.Activation != tflite.ActNone {
+		return c.unsupported("fused activation %v on a quantized concatenation", o.Activation)
+	}
+	rank := len(out.shape)
+	axis := int(o.Axis)
+	if axis < 0 {
+		axis += rank
+	}
+	if axis < 0 || axis >= rank {
+		return c.errorf("axis %d out of range for rank %d", o.Axis, rank)
+	}
+	outer := 1
+	for _, s := range out.shape[:axis] {
+		outer *= s
+	}
+	sum := 0
+	type part struct {
+		l     *loc
+		inner int
+		scale float32
+		zp    int32
+	}
+	parts := make([]part, len(c.ins))
+	for i, v := range c.ins {
+		if len(v.shape) != rank {
+			return c.errorf("input %d has rank %d, output %d", i, len(v.shape), rank)
+		}
+		for d := range rank {
+			if d != axis && v.shape[d] != out.shape[d] {
+				return c.errorf("input %d shape %v does not match output %v", i, v.shape, out.shape)
+			}
+		}
+		sum += v.shape[axis]
+		parts[i] = part{l: c.loc(v), inner: int(v.n) / max(outer, 1), scale: v.scale(), zp: v.zp()}
+	}
+	if sum != out.shape[axis] {
+		return c.errorf("inputs add up to %d along axis %d, output has %d", sum, axis, out.shape[axis])
+	}
+	outL, os, oz := c.loc(out), out.scale(), out.zp()
+	if typ == tflite.UInt8 {
+		in := make([]kernels.ConcatInput[uint8], len(parts))
+		c.emit(func(mem []byte) {
+			for i, p := range parts {
+				in[i] = kernels.ConcatInput[uint8]{Data: p.l.bytes(mem), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp}
+			}
+			kernels.Concat(outer, in, os, oz, outL.bytes(mem))
+		})
+	} else {
+		in := make([]kernels.ConcatInput[int8], len(parts))
+		c.emit(func(mem []byte) {
+			for i, p := range parts {
+				in[i] = kernels.ConcatInput[int8]{Data: as[int8](p.l.bytes(mem)), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp}
+			}
+			kernels.Concat(outer, in, os, oz, as[int8](outL.bytes(mem)))
+		})
+	}
+	return nil
+}

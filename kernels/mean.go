@@ -1,0 +1,92 @@
+package kernels
+
+// MeanHWParams describes TFLite's specialised MEAN over the height and width
+// of an NHWC tensor (keep_dims, axes {1, 2}).
+type MeanHWParams struct {
+	Batch, H, W, C int
+	InZP, OutZP    int32
+	Mult           int32
+	Shift          int
+	// Bias is the uint8 path's folded zero-point term.
+	Bias int32
+}
+
+// NewMeanHWParams prepares the uint8 or int8 specialised mean. The two types
+// use different recipes in TFLite: uint8 (optimized_ops::Mean) folds the
+// window size into the multiplier and the input zero point into a bias;
+// int8 (reference_integer_ops::Mean) rescales by inScale/outScale and then
+// divides by the window size with rounding.
+func NewMeanHWParams(signed bool, batch, h, w, c int, inScale float32, inZP int32, outScale float32, outZP int32) *MeanHWParams {
+	p := &MeanHWParams{Batch: batch, H: h, W: w, C: c, InZP: inZP, OutZP: outZP}
+	if signed {
+		p.Mult, p.Shift = QuantizeMultiplier(float64(inScale) / float64(outScale))
+		return p
+	}
+	n := float32(h * w)
+	p.Bias = outZP - int32(float32(inZP)*inScale/outScale)
+	p.Mult, p.Shift = QuantizeMultiplier(float64(inScale / (n * outScale)))
+	return p
+}
+
+// MeanHW averages each channel over H×W.
+func MeanHW[T Q8](p *MeanHWParams, in, out []T) {
+	lo, hi := Range[T]()
+	signed := lo < 0
+	n := int32(p.H * p.W)
+	for b := 0; b < p.Batch; b++ {
+		for c := 0; c < p.C; c++ {
+			var acc int32
+			for i := 0; i < p.H*p.W; i++ {
+				v := int32(in[(b*p.H*p.W+i)*p.C+c])
+				if signed {
+					v -= p.InZP
+				}
+				acc += v
+			}
+			acc = MultiplyByQuantizedMultiplier(acc, p.Mult, p.Shift)
+			if signed {
+				if acc > 0 {
+					acc = (acc + n/2) / n
+				} else {
+					acc = (acc - n/2) / n
+				}
+				acc += p.OutZP
+			} else {
+				acc += p.Bias
+			}
+			out[b*p.C+c] = T(clamp(acc, lo, hi))
+		}
+	}
+}
+
+// MeanGeneric is TFLite's QuantizedMeanOrSum for any axes: outer × axis ×
+// inner layout, integer sum of raw values, then in float32
+// round(sum/n * scale + bias) + outZP with scale = inScale/outScale and
+// bias = -inZP*scale; when scales and zero points match, the integer mean
+// rounded half away from zero.
+func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScale float32, outZP int32, in, out []T) {
+	lo, hi := Range[T]()
+	same := inScale == outScale && inZP == outZP
+	scale := inScale / outScale
+	bias := -float32(inZP) * scale
+	for o := 0; o < outer; o++ {
+		for i := 0; i < inner; i++ {
+			var sum int32
+			for k := 0; k < n; k++ {
+				sum += int32(in[(o*n+k)*inner+i])
+			}
+			var q int32
+			if same {
+				if sum >= 0 {
+					q = (sum + int32(n)/2) / int32(n)
+				} else {
+					q = (sum - int32(n)/2) / int32(n)
+				}
+			} else {
+				mean := float32(sum) / float32(n)
+				q = int32(roundf(mean*scale+bias)) + outZP
+			}
+			out[o*inner+i] = T(clamp(q, lo, hi))
+		}
+	}
+}
