@@ -60,6 +60,8 @@ type builder struct {
 	first  []int  // first step a tensor is live
 	last   []int  // last step a tensor is live
 	ops    []op
+	temps  []*loc // scratch buffers, each live during one operator
+	tempAt []int
 	macs   int64
 	bytes  int64 // activation bytes before planning, to fail early
 	inIdx  int
@@ -125,6 +127,17 @@ func (b *builder) use(i, s int) *loc {
 	return b.locs[i]
 }
 
+// temp reserves a scratch buffer of n bytes for operator step s.
+func (b *builder) temp(n int64, s int) (*loc, error) {
+	if n > b.opts.MaxArenaBytes {
+		return nil, &ResourceError{What: "bytes of scratch memory", Need: n, Limit: b.opts.MaxArenaBytes}
+	}
+	l := &loc{n: n}
+	b.temps = append(b.temps, l)
+	b.tempAt = append(b.tempAt, s)
+	return l, nil
+}
+
 // finish plans the arena and returns the model.
 func (b *builder) finish() (*Model, error) {
 	in, out := b.views[b.inIdx], b.views[b.outIdx]
@@ -144,17 +157,23 @@ func (b *builder) finish() (*Model, error) {
 		kept[k] = b.use(k, len(b.ops))
 	}
 	var lives []interval
+	var where []*loc
 	for i, l := range b.locs {
 		if l != nil {
 			lives = append(lives, interval{tensor: i, first: b.first[i], last: b.last[i], size: l.n})
+			where = append(where, l)
 		}
+	}
+	for k, l := range b.temps {
+		lives = append(lives, interval{tensor: -1, first: b.tempAt[k], last: b.tempAt[k], size: l.n})
+		where = append(where, l)
 	}
 	offs, size := planArena(lives)
 	if size > b.opts.MaxArenaBytes {
 		return nil, &ResourceError{What: "bytes of activation memory", Need: size, Limit: b.opts.MaxArenaBytes}
 	}
-	for k, li := range lives {
-		b.locs[li.tensor].off = offs[k]
+	for k, l := range where {
+		l.off = offs[k]
 	}
 	m := &Model{input: info(in), output: info(out), inLoc: *inLoc, outLoc: *outLoc, ops: b.ops, arenaSize: size, macs: b.macs, kept: map[int]loc{}}
 	for k, l := range kept {

@@ -44,6 +44,15 @@ func loadModel(t testing.TB, name string) *Model {
 // TestGolden runs every golden input through the engine and compares the
 // output with TFLite's byte for byte.
 func TestGolden(t *testing.T) {
+	for _, kind := range []struct {
+		name string
+		opts Options
+	}{{"fast", Options{}}, {"reference", Options{Reference: true}}} {
+		t.Run(kind.name, func(t *testing.T) { testGolden(t, kind.opts) })
+	}
+}
+
+func testGolden(t *testing.T, opts Options) {
 	for _, name := range goldenModels(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -63,7 +72,9 @@ func TestGolden(t *testing.T) {
 			if err := json.Unmarshal(raw, &manifest); err != nil {
 				t.Fatal(err)
 			}
-			m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Keep: []int{manifest.Logits.TensorIndex}})
+			opts := opts
+			opts.Keep = []int{manifest.Logits.TensorIndex}
+			m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/classifly/classifly/tflite"
 )
@@ -23,6 +24,9 @@ type Options struct {
 	// MaxMACs caps the multiply-accumulates of one run, so that a hostile
 	// model cannot make Run take hours.
 	MaxMACs int64
+	// Reference runs every operator with the reference kernels only: the
+	// readable oracle, for tests and for doubt in the field.
+	Reference bool
 	// Keep lists tensors (by subgraph index) that stay readable after a
 	// run, for Trace: debugging and tests that compare intermediate results.
 	Keep []int
@@ -182,4 +186,31 @@ func (m *Model) arena() *[]byte {
 	}
 	a := make([]byte, m.arenaSize)
 	return &a
+}
+
+// OpTiming is the time one operator took in Profile.
+type OpTiming struct {
+	Index int
+	Op    string
+	Time  time.Duration
+}
+
+// Profile runs the model once on in and times each operator.
+func (m *Model) Profile(ctx context.Context, in []byte) ([]OpTiming, error) {
+	if len(in) != m.input.Bytes() {
+		return nil, fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
+	}
+	mem := m.arena()
+	defer m.arenas.Put(mem)
+	copy(m.inLoc.bytes(*mem), in)
+	times := make([]OpTiming, len(m.ops))
+	for i := range m.ops {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		m.ops[i].run(*mem)
+		times[i] = OpTiming{Index: m.ops[i].index, Op: m.ops[i].name, Time: time.Since(start)}
+	}
+	return times, nil
 }

@@ -146,6 +146,9 @@ func buildConv(c *opContext) error {
 		return err
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	if !c.b.opts.Reference {
+		return c.emitConvGEMM(p, typ == tflite.Int8, w, bs, inL, outL)
+	}
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.Conv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
 	} else {
@@ -195,6 +198,23 @@ func buildDepthwise(c *opContext) error {
 		return err
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	if !c.b.opts.Reference && p.DepthMultiplier == 1 {
+		d, err := kernels.NewDWConv(p, typ == tflite.Int8, w, bs, kernels.Current())
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		padded, err := c.b.temp(int64(d.PaddedSize()), c.index)
+		if err != nil {
+			return err
+		}
+		rows := p.Batch * p.OutH
+		c.emit(func(mem []byte) {
+			buf := padded.bytes(mem)
+			d.Pad(inL.bytes(mem), buf)
+			d.Run(buf, outL.bytes(mem), 0, rows)
+		})
+		return nil
+	}
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.DepthwiseConv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
 	} else {
@@ -246,6 +266,15 @@ func buildFullyConnected(c *opContext) error {
 		return err
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	if !c.b.opts.Reference {
+		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: typ == tflite.Int8, W: w, WZP: p.FilterZP, AZP: p.InZP,
+			Bias: bs, Mult: p.Mult, Shift: p.Shift, OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		c.emit(func(mem []byte) { g.Run(inL.bytes(mem), p.K, 0, p.Batch, outL.bytes(mem), p.N) })
+		return nil
+	}
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.FullyConnected(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
 	} else {

@@ -5,6 +5,10 @@ import "sort"
 // arenaAlign keeps every activation tensor on a cache-line boundary.
 const arenaAlign = 64
 
+// arenaGuard is free space after every tensor: vector kernels may read a
+// few bytes past the end of a row (and multiply them by zero weights).
+const arenaGuard = 64
+
 // interval is a tensor's lifetime in operator steps, both ends included, and
 // its size.
 type interval struct {
@@ -39,13 +43,13 @@ func planArena(lives []interval) ([]int64, int64) {
 		sort.Slice(busy, func(a, b int) bool { return offs[busy[a]] < offs[busy[b]] })
 		var off int64
 		for _, j := range busy {
-			if off+li.size <= offs[j] {
+			if off+li.size+arenaGuard <= offs[j] {
 				break
 			}
-			off = max(off, alignUp(offs[j]+lives[j].size))
+			off = max(off, alignUp(offs[j]+lives[j].size+arenaGuard))
 		}
 		offs[i] = off
-		total = max(total, off+li.size)
+		total = max(total, off+li.size+arenaGuard)
 		placed = append(placed, i)
 	}
 	return offs, alignUp(total)

@@ -1,0 +1,199 @@
+package classify
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/classifly/classifly/engine"
+	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/tflite"
+)
+
+// Options are per-request choices.
+type Options struct {
+	TopK      int            // how many predictions; 0 means 5
+	Threshold float32        // drop predictions scoring below this
+	Crop      imageprep.Crop // CropNone (whole image) or CropCenter
+	MaxPixels int64          // decoded-image cap; 0 means imageprep.DefaultMaxPixels
+}
+
+// DefaultTopK is the number of predictions when Options.TopK is 0.
+const DefaultTopK = 5
+
+// Prediction is one class and its score, the dequantized model output.
+type Prediction struct {
+	Index int     `json:"index"`
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+}
+
+// ImageInfo describes the decoded picture (after EXIF orientation).
+type ImageInfo struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"`
+}
+
+// Timings are stage durations in milliseconds.
+type Timings struct {
+	Fetch      float64 `json:"fetch"`
+	Decode     float64 `json:"decode"`
+	Preprocess float64 `json:"preprocess"`
+	Inference  float64 `json:"inference"`
+	Total      float64 `json:"total"`
+}
+
+// Result is the answer for one picture.
+type Result struct {
+	Model       string       `json:"model"`
+	Predictions []Prediction `json:"predictions"`
+	Image       ImageInfo    `json:"image"`
+	Timings     Timings      `json:"timings_ms"`
+}
+
+// Classifier is a loaded model with its labels. It is safe for concurrent use.
+type Classifier struct {
+	name   string
+	model  *engine.Model
+	labels []string
+	h, w   int
+}
+
+// New wraps a loaded model. The model must take one NHWC RGB image
+// ([1, H, W, 3], uint8, int8 or float32) and give one row of class scores.
+func New(name string, m *engine.Model, labels []string) (*Classifier, error) {
+	in, out := m.Input(), m.Output()
+	if len(in.Shape) != 4 || in.Shape[0] != 1 || in.Shape[3] != 3 || in.Shape[1] < 1 || in.Shape[2] < 1 {
+		return nil, fmt.Errorf("classify: model %s input shape %v is not one RGB image [1 H W 3]", name, in.Shape)
+	}
+	switch in.Type {
+	case tflite.UInt8, tflite.Int8, tflite.Float32:
+	default:
+		return nil, fmt.Errorf("classify: model %s input type %v is not uint8, int8 or float32", name, in.Type)
+	}
+	if out.Elements() < 1 || out.Shape[0] != 1 || (out.Type != tflite.UInt8 && out.Type != tflite.Int8) {
+		return nil, fmt.Errorf("classify: model %s output %v %v is not one row of quantized scores", name, out.Type, out.Shape)
+	}
+	return &Classifier{name: name, model: m, labels: labels, h: in.Shape[1], w: in.Shape[2]}, nil
+}
+
+// Name is the model's name.
+func (c *Classifier) Name() string { return c.name }
+
+// Model is the loaded engine model.
+func (c *Classifier) Model() *engine.Model { return c.model }
+
+// Labels are the class labels (may be empty).
+func (c *Classifier) Labels() []string { return c.labels }
+
+// InputSize is the model's input height and width.
+func (c *Classifier) InputSize() (h, w int) { return c.h, c.w }
+
+// ClassifyBytes decodes, prepares and classifies one encoded picture.
+func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Options) (*Result, error) {
+	start := time.Now()
+	img, err := imageprep.Decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
+	if err != nil {
+		return nil, err
+	}
+	decoded := time.Now()
+	res, err := c.ClassifyImage(ctx, img, opts)
+	if err != nil {
+		return nil, err
+	}
+	res.Timings.Decode = ms(decoded.Sub(start))
+	res.Timings.Total = ms(time.Since(start))
+	return res, nil
+}
+
+// ClassifyImage prepares and classifies a decoded picture.
+func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, opts Options) (*Result, error) {
+	start := time.Now()
+	rgb := imageprep.Resize(img, c.w, c.h, opts.Crop)
+	in := c.tensor(rgb)
+	prepared := time.Now()
+	out := make([]byte, c.model.Output().Bytes())
+	if err := c.model.Run(ctx, in, out); err != nil {
+		return nil, fmt.Errorf("classify: %s: %w", c.name, err)
+	}
+	done := time.Now()
+	k := opts.TopK
+	if k <= 0 {
+		k = DefaultTopK
+	}
+	return &Result{
+		Model:       c.name,
+		Predictions: TopK(out, c.model.Output(), c.labels, k, opts.Threshold),
+		Image:       ImageInfo{Width: img.Width, Height: img.Height, Format: string(img.Format)},
+		Timings: Timings{
+			Preprocess: ms(prepared.Sub(start)),
+			Inference:  ms(done.Sub(prepared)),
+			Total:      ms(done.Sub(start)),
+		},
+	}, nil
+}
+
+// tensor converts RGB bytes to the model's input type. uint8 models take the
+// pixels as they are; int8 models the same values shifted by 128 (how TFLite's
+// converter maps a uint8 input to int8); float32 models the MobileNet
+// convention p/127.5 - 1.
+func (c *Classifier) tensor(rgb []byte) []byte {
+	switch c.model.Input().Type {
+	case tflite.Int8:
+		out := make([]byte, len(rgb))
+		for i, p := range rgb {
+			out[i] = p ^ 0x80 // p - 128 as two's complement
+		}
+		return out
+	case tflite.Float32:
+		out := make([]byte, 4*len(rgb))
+		for i, p := range rgb {
+			putFloat32(out[4*i:], float32(p)/127.5-1)
+		}
+		return out
+	}
+	return rgb
+}
+
+// TopK returns the k highest-scoring classes at or above threshold, scores
+// dequantized as scale*(raw - zero point), ties broken by the lower index.
+func TopK(out []byte, info engine.TensorInfo, labels []string, k int, threshold float32) []Prediction {
+	n := info.Elements()
+	raw := make([]int32, n)
+	for i := range raw {
+		if info.Type == tflite.Int8 {
+			raw[i] = int32(int8(out[i]))
+		} else {
+			raw[i] = int32(out[i])
+		}
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return raw[idx[a]] > raw[idx[b]] })
+	scale := info.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	preds := make([]Prediction, 0, k)
+	for _, i := range idx {
+		if len(preds) == k {
+			break
+		}
+		score := scale * float32(raw[i]-info.ZeroPoint)
+		if score < threshold {
+			break
+		}
+		label := ""
+		if i < len(labels) {
+			label = labels[i]
+		}
+		preds = append(preds, Prediction{Index: i, Label: label, Score: score})
+	}
+	return preds
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

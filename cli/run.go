@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/classifly/classifly/engine"
+)
+
+// runRaw is `classifly run`: raw tensor bytes through the engine, for
+// debugging and comparison with other runtimes.
+func runRaw(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "run", "")
+	model := fs.String("model", "", "path to a .tflite file (or a known model name)")
+	in := fs.String("in", "", "input tensor file, or a folder of NAME.input.bin files")
+	out := fs.String("out", "", "output tensor file, or a folder for NAME.output.bin files")
+	offline := fs.Bool("offline", false, "never download a model")
+	rest, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if *model == "" || *in == "" || *out == "" || len(rest) > 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	res, err := resolver(env, *offline).Resolve(ctx, *model, "")
+	if err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	m, err := engine.LoadFile(res.Path, engine.Options{})
+	if err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	st, err := os.Stat(*in)
+	if err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	if !st.IsDir() {
+		if err := runOne(ctx, m, *in, *out); err != nil {
+			errorf(env, "%v", err)
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	inputs, err := filepath.Glob(filepath.Join(*in, "*.input.bin"))
+	if err != nil || len(inputs) == 0 {
+		errorf(env, "%s: no NAME.input.bin files", *in)
+		return ExitFailure
+	}
+	sort.Strings(inputs)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	status := ExitOK
+	for _, p := range inputs {
+		name := strings.TrimSuffix(filepath.Base(p), ".input.bin")
+		if err := runOne(ctx, m, p, filepath.Join(*out, name+".output.bin")); err != nil {
+			errorf(env, "%v", err)
+			status = ExitFailure
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s.input.bin -> %s.output.bin\n", name, name)
+	}
+	return status
+}
+
+func runOne(ctx context.Context, m *engine.Model, inPath, outPath string) error {
+	in, err := os.ReadFile(inPath)
+	if err != nil {
+		return err
+	}
+	out := make([]byte, m.Output().Bytes())
+	if err := m.Run(ctx, in, out); err != nil {
+		return fmt.Errorf("%s: %w", inPath, err)
+	}
+	return os.WriteFile(outPath, out, 0o644)
+}

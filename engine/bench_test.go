@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/classifly/classifly/internal/shared"
+)
+
+// BenchmarkRun times whole inferences of the shared models on a real input.
+func BenchmarkRun(b *testing.B) {
+	for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq", "mobilenet_v1_0.25_128_quant"} {
+		b.Run(name, func(b *testing.B) {
+			m := loadModel(b, name)
+			in, err := os.ReadFile(filepath.Join(shared.GoldenDir(b), name, "cat.input.bin"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			out := make([]byte, m.Output().Bytes())
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := m.Run(ctx, in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestProfileReport logs where the time goes, by operator kind (go test -v
+// -run TestProfileReport). It checks only that every operator was timed.
+func TestProfileReport(t *testing.T) {
+	name := "mobilenet_v2_1.0_224_quant"
+	m := loadModel(t, name)
+	in, err := os.ReadFile(filepath.Join(shared.GoldenDir(t), name, "cat.input.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := map[int]time.Duration{}
+	var ops []OpTiming
+	for range 5 {
+		ops, err = m.Profile(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range ops {
+			if d, ok := best[i]; !ok || o.Time < d {
+				best[i] = o.Time
+			}
+		}
+	}
+	byKind := map[string]time.Duration{}
+	var total time.Duration
+	for i, o := range ops {
+		if best[i] <= 0 {
+			t.Errorf("operator %d (%s) has no time", o.Index, o.Op)
+		}
+		byKind[o.Op] += best[i]
+		total += best[i]
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return byKind[kinds[i]] > byKind[kinds[j]] })
+	for _, k := range kinds {
+		t.Logf("%-20s %8.3f ms  %4.1f%%", k, float64(byKind[k].Microseconds())/1000, 100*float64(byKind[k])/float64(total))
+	}
+	t.Logf("total %.3f ms (best of 5 per operator)", float64(total.Microseconds())/1000)
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// dwconvAVX512 generates the depthwise convolution kernel: for each of n
+// output pixels, for each group of 16 channels, Σ over taps of the widened
+// input times the 32-bit weight (w - wz), then the shared requantization.
+// The input is a zero-point-padded copy, so no tap is ever out of bounds.
+func dwconvAVX512(name string, signed bool) {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes n output pixels of a depthwise convolution with AVX-512 (see dwArgs).", name))
+	p := Dereference(Param("p"))
+	Load(p.Field("in"), RSI)
+	Load(p.Field("out"), RDI)
+	Load(p.Field("n"), RDX)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1)
+	VPXORD(Z24, Z24, Z24) // no row correction
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTD(EAX, Z16)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTD(EAX, Z17)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTD(EAX, Z18)
+
+	Label(name + "_pixel")
+	XORQ(R12, R12) // channel offset (bytes of input/output)
+	XORQ(R13, R13) // requant block offset (384 bytes per group)
+	Load(p.Field("groups"), R11)
+	Label(name + "_group")
+	// Store mask: all 16 lanes, or cLast in the last group.
+	MOVL(U32(0xFFFF), R15L)
+	CMPQ(R11, Imm(1))
+	JNE(LabelRef(name + "_mask"))
+	Load(p.Field("cLast"), R14)
+	BZHIL(R14L, R15L, R15L)
+	Label(name + "_mask")
+	KMOVW(R15L, K2)
+
+	VPXORD(Z0, Z0, Z0)
+	Load(p.Field("offs"), R8)
+	Load(p.Field("w"), R9)
+	LEAQ(Mem{Base: R9, Index: R12, Scale: 4}, R9) // weights of this group, tap 0
+	Load(p.Field("taps"), RCX)
+	Load(p.Field("cpad"), R10)
+	SHLQ(Imm(2), R10) // bytes between taps' weight rows
+	Label(name + "_tap")
+	MOVQ(Mem{Base: R8}, RAX)
+	ADDQ(RSI, RAX)
+	if signed {
+		VPMOVSXBD(Mem{Base: RAX, Index: R12, Scale: 1}, Z1)
+	} else {
+		VPMOVZXBD(Mem{Base: RAX, Index: R12, Scale: 1}, Z1)
+	}
+	VPMULLD(Mem{Base: R9}, Z1, Z1)
+	VPADDD(Z1, Z0, Z0)
+	ADDQ(Imm(8), R8)
+	ADDQ(R10, R9)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "_tap"))
+
+	Load(p.Field("q"), R14)
+	blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
+	VMOVDQU32(blk(qMult), Z22)
+	VPSRLQ(Imm(32), Z22, Z23)
+	requantize(Z0, Z24, blk)
+	VPMOVDB(Z28, K2, Mem{Base: RDI, Index: R12, Scale: 1})
+	ADDQ(Imm(16), R12)
+	ADDQ(U32(384), R13)
+	DECQ(R11)
+	JNZ(LabelRef(name + "_group"))
+
+	Load(p.Field("inStep"), RAX)
+	ADDQ(RAX, RSI)
+	Load(p.Field("outStep"), RAX)
+	ADDQ(RAX, RDI)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_pixel"))
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,75 @@
+//go:build !purego
+
+package kernels
+
+// dwArgs is the parameter block of the depthwise assembly kernels.
+type dwArgs struct {
+	in      *byte  // padded input at the first pixel's window origin
+	out     *byte  // first output pixel
+	w       *int32 // [tap][cpad] widened weights
+	q       *int32 // vector requant blocks
+	offs    *int64 // [taps] byte offsets of the taps from the window origin
+	taps    int
+	groups  int // groups of 16 channels
+	cLast   int // valid channels in the last group, 1..16
+	n       int // output pixels
+	inStep  int // bytes between consecutive pixels' window origins
+	outStep int // bytes between consecutive output pixels
+	cpad    int
+	outZP   int32
+	min     int32
+	max     int32
+}
+
+func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
+	p := &d.p
+	c := p.OutC
+	args := dwArgs{
+		w: &d.w[0], q: &d.qv[0], offs: &d.offs[0], taps: len(d.offs),
+		groups: d.cpad / 16, cLast: c - (d.cpad/16-1)*16, n: p.OutW,
+		inStep: p.StrideW * c, outStep: c, cpad: d.cpad,
+		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
+	}
+	kern := dwconvAVX512u8
+	if d.signed {
+		kern = dwconvAVX512s8
+	}
+	for r := r0; r < r1; r++ {
+		b, oy := r/p.OutH, r%p.OutH
+		args.in = &padded[(b*d.hp+oy*p.StrideH)*d.wp*c]
+		args.out = &out[r*p.OutW*c]
+		kern(&args)
+	}
+	return true
+}
+
+// addArgs is the parameter block of the ADD assembly kernels: per rescale
+// (s0: input 1, s1: input 2, s2: output) the Requant constants.
+type addArgs struct {
+	a, b, out                                    *byte
+	n                                            int
+	aZP, bZP, outZP, min, max                    int32
+	s0Mult, s0LShift, s0Round, s0NegEn, s0RShift int32
+	s1Mult, s1LShift, s1Round, s1NegEn, s1RShift int32
+	s2Mult, s2LShift, s2Round, s2NegEn, s2RShift int32
+}
+
+func (ad *Adder) runVector(a, b, out []byte) bool {
+	p := ad.p
+	args := addArgs{a: &a[0], b: &b[0], out: &out[0], n: len(out), aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
+	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
+	args.s1Mult, args.s1LShift, args.s1Round, args.s1NegEn, args.s1RShift = vecShift(p.In2Mult, p.In2Shift)
+	args.s2Mult, args.s2LShift, args.s2Round, args.s2NegEn, args.s2RShift = vecShift(p.OutMult, p.OutShift)
+	if ad.signed {
+		addAVX512s8(&args)
+	} else {
+		addAVX512u8(&args)
+	}
+	return true
+}
+
+// vecShift splits a multiplier and shift into the Requant vector form.
+func vecShift(mult int32, shift int) (m, l, round, negen, r int32) {
+	q := NewRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
+	return q.Mult[0], q.LShift[0], q.Round[0], q.NegEn[0], q.RShift[0]
+}
