@@ -17,7 +17,7 @@ func (ad *Adder) Run(a, b, out []byte) {
 	if len(out) == 0 {
 		return
 	}
-	if ad.backend == AVX512VNNI && ad.runVector(a, b, out) {
+	if ad.backend != Generic && ad.runVector(a, b, out) {
 		return
 	}
 	if ad.signed {

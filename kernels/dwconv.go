@@ -18,6 +18,7 @@ type DWConv struct {
 	qv      []int32
 	offs    []int64 // byte offset of each tap from the window origin
 	hp, wp  int     // padded input height and width
+	vec     any     // backend-specific data (see prepareVector)
 }
 
 // NewDWConv prepares p (DepthMultiplier must be 1) for backend b.
@@ -52,6 +53,7 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 	}
 	d.q = NewRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
 	d.qv = vecRequant(d.q)
+	d.prepareVector()
 	return d, nil
 }
 
@@ -90,7 +92,7 @@ func fill(b []byte, v byte) {
 // Run computes output rows [r0, r1) (rows count across batches: r =
 // b*OutH + oy) from the padded input.
 func (d *DWConv) Run(padded, out []byte, r0, r1 int) {
-	if d.backend == AVX512VNNI && d.runVector(padded, out, r0, r1) {
+	if d.backend != Generic && d.runVector(padded, out, r0, r1) {
 		return
 	}
 	d.runGeneric(padded, out, r0, r1)

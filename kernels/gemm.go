@@ -35,6 +35,7 @@ type GEMM struct {
 	packed  []int8
 	rowCorr int32
 	qv      []int32 // q in 16-channel blocks for the vector kernels (vecRequant)
+	vec     any     // backend-specific packing (see prepareVector)
 	k4      int     // K in groups of 4, rounded up
 	panels  int     // N in panels of gemmNR channels, rounded up
 }
@@ -90,6 +91,7 @@ func NewGEMMFor(s GEMMSpec, b Backend) (*GEMM, error) {
 			g.packed[((p*g.k4+k/4)*gemmNR+c)*4+k%4] = w
 		}
 	}
+	g.prepareVector()
 	return g, nil
 }
 

@@ -34,11 +34,18 @@ type gemmArgs struct {
 	max     int32
 }
 
-func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
-	if g.backend != AVX512VNNI {
-		return false
+func (g *GEMM) prepareVector() {
+	if g.backend == AVX2 {
+		g.prepareAVX2()
 	}
-	if g.qv == nil {
+}
+
+func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
+	switch g.backend {
+	case AVX2:
+		return g.runAVX2(a, lda, m0, m1, out, ldc)
+	case AVX512VNNI:
+	default:
 		return false
 	}
 	args := gemmArgs{

@@ -1,8 +1,12 @@
-//go:build purego || !amd64
+//go:build purego || !(amd64 || arm64)
 
 package kernels
 
 func vectorBackends() []Backend { return nil }
+
+func (g *GEMM) prepareVector() {}
+
+func (d *DWConv) prepareVector() {}
 
 func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool { return false }
 

@@ -21,7 +21,16 @@ type dwArgs struct {
 	max     int32
 }
 
+func (d *DWConv) prepareVector() {}
+
 func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
+	switch d.backend {
+	case AVX2:
+		return d.runAVX2(padded, out, r0, r1)
+	case AVX512VNNI:
+	default:
+		return false
+	}
 	p := &d.p
 	c := p.OutC
 	args := dwArgs{
@@ -55,6 +64,13 @@ type addArgs struct {
 }
 
 func (ad *Adder) runVector(a, b, out []byte) bool {
+	switch ad.backend {
+	case AVX2:
+		return ad.runAVX2(a, b, out)
+	case AVX512VNNI:
+	default:
+		return false
+	}
 	p := ad.p
 	args := addArgs{a: &a[0], b: &b[0], out: &out[0], n: len(out), aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
 	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Regenerates the amd64 assembly of package kernels. avo loads package
-# kernels (for its parameter structs) while it writes, so it writes to
-# temporary files that replace the real ones only when it succeeded.
+# Regenerates the amd64 assembly of package kernels, one file pair per
+# kernel set. avo loads package kernels (for its parameter structs) while it
+# writes, so it writes temporary files that replace the real ones only when
+# it succeeded.
 set -e
 cd "$(dirname "$0")"
-go run . -pkg kernels -out ../kernels_amd64.s.new -stubs ../kernels_stub_amd64.go.new
-mv ../kernels_amd64.s.new ../kernels_amd64.s
-mv ../kernels_stub_amd64.go.new ../kernels_stub_amd64.go
+for set in avx512; do
+	go run . -set "$set" -pkg kernels -out "../${set}_amd64.s.new" -stubs "../${set}_stub_amd64.go.new"
+	mv "../${set}_amd64.s.new" "../${set}_amd64.s"
+	mv "../${set}_stub_amd64.go.new" "../${set}_stub_amd64.go"
+done
