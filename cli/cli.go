@@ -36,6 +36,8 @@ func commands() map[string]command {
 		"predict": {"classify pictures: top-k labels and scores", runPredict},
 		"run":     {"run a model on raw input tensors (the golden files' format)", runRaw},
 		"models":  {"list the known models and where each was found", runModels},
+		"bench":   {"measure load time, latency and throughput of the engine", runBench},
+		"serve":   {"serve the web UI and the HTTP API (roles: all, proxy, endpoint)", runServe},
 	}
 }
 

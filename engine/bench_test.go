@@ -35,7 +35,12 @@ func BenchmarkRun(b *testing.B) {
 // TestProfileReport logs where the time goes, by operator kind (go test -v
 // -run TestProfileReport). It checks only that every operator was timed.
 func TestProfileReport(t *testing.T) {
-	name := "mobilenet_v2_1.0_224_quant"
+	for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq"} {
+		t.Run(name, func(t *testing.T) { profileReport(t, name) })
+	}
+}
+
+func profileReport(t *testing.T, name string) {
 	m := loadModel(t, name)
 	in, err := os.ReadFile(filepath.Join(shared.GoldenDir(t), name, "cat.input.bin"))
 	if err != nil {

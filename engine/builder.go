@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"unsafe"
 
 	"github.com/classifly/classifly/kernels"
@@ -179,6 +180,14 @@ func (b *builder) finish() (*Model, error) {
 	for k, l := range kept {
 		m.kept[k] = *l
 	}
+	threads := b.opts.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	if threads > 1 {
+		m.pool = newPool(threads)
+		runtime.AddCleanup(m, func(p *pool) { p.stop() }, m.pool)
+	}
 	return m, nil
 }
 
@@ -225,4 +234,12 @@ func float32s(b []byte) []float32 {
 		return nil
 	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
+// int32s reinterprets an arena scratch buffer (64-byte aligned) as int32s.
+func int32s(b []byte) []int32 {
+	if len(b) < 4 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b)/4)
 }

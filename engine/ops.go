@@ -35,6 +35,12 @@ func (c *opContext) emit(run func(mem []byte)) {
 	c.b.ops = append(c.b.ops, op{name: c.name, index: c.index, run: run})
 }
 
+// emitPar appends an operator that can also run as phases split across
+// workers; run must do the same work on one thread.
+func (c *opContext) emitPar(run func(mem []byte), phases ...func(mem []byte, w, n int)) {
+	c.b.ops = append(c.b.ops, op{name: c.name, index: c.index, run: run, par: phases})
+}
+
 // arity checks the number of inputs (at least min, at most max) and outputs.
 func (c *opContext) arity(minIn, maxIn, outs int) error {
 	if len(c.ins) < minIn || len(c.ins) > maxIn || len(c.outs) != outs {

@@ -208,10 +208,16 @@ func buildDepthwise(c *opContext) error {
 			return err
 		}
 		rows := p.Batch * p.OutH
-		c.emit(func(mem []byte) {
+		c.emitPar(func(mem []byte) {
 			buf := padded.bytes(mem)
-			d.Pad(inL.bytes(mem), buf)
+			d.Pad(inL.bytes(mem), buf, 0, d.PaddedRows())
 			d.Run(buf, outL.bytes(mem), 0, rows)
+		}, func(mem []byte, w, n int) {
+			lo, hi := share(d.PaddedRows(), 1, w, n)
+			d.Pad(inL.bytes(mem), padded.bytes(mem), lo, hi)
+		}, func(mem []byte, w, n int) {
+			lo, hi := share(rows, 1, w, n)
+			d.Run(padded.bytes(mem), outL.bytes(mem), lo, hi)
 		})
 		return nil
 	}

@@ -79,7 +79,13 @@ func buildAdd(c *opContext) error {
 	same := a.n == out.n && b.n == out.n
 	if same && !c.b.opts.Reference {
 		ad := kernels.NewAdder(p, typ == tflite.Int8, kernels.Current())
-		c.emit(func(mem []byte) { ad.Run(aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) })
+		n := int(out.n)
+		c.emitPar(func(mem []byte) { ad.Run(aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) }, func(mem []byte, w, workers int) {
+			lo, hi := share(n, 64, w, workers)
+			if lo < hi {
+				ad.Run(aL.bytes(mem)[lo:hi], bL.bytes(mem)[lo:hi], oL.bytes(mem)[lo:hi])
+			}
+		})
 		return nil
 	}
 	switch {
@@ -146,6 +152,24 @@ func buildAvgPool(c *opContext) error {
 	p, typ, inL, outL, err := c.poolParams()
 	if err != nil {
 		return err
+	}
+	// A window over the whole input (the classifier's global pool) sums in
+	// memory order.
+	if !c.b.opts.Reference && p.OutH == 1 && p.OutW == 1 && p.FH >= p.InH && p.FW >= p.InW && p.PadH == 0 && p.PadW == 0 {
+		scratch, err := c.b.temp(int64(4*p.C), c.index)
+		if err != nil {
+			return err
+		}
+		if typ == tflite.UInt8 {
+			c.emit(func(mem []byte) {
+				kernels.GlobalAveragePool(p, inL.bytes(mem), outL.bytes(mem), int32s(scratch.bytes(mem)))
+			})
+		} else {
+			c.emit(func(mem []byte) {
+				kernels.GlobalAveragePool(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem)), int32s(scratch.bytes(mem)))
+			})
+		}
+		return nil
 	}
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.AveragePool(p, inL.bytes(mem), outL.bytes(mem)) })

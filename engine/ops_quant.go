@@ -48,6 +48,16 @@ func buildQuantize(c *opContext) error {
 		if err := c.quantized(in, "input"); err != nil {
 			return err
 		}
+		// A uint8 tensor and an int8 one with the same scale and zero points
+		// 128 apart hold the same values: requantizing between them is
+		// exactly flipping each byte's top bit (TFLite's own fast path).
+		if in.t.Type != out.t.Type && in.scale() == s && ((in.t.Type == tflite.UInt8 && z == in.zp()-128) || (in.t.Type == tflite.Int8 && z == in.zp()+128)) {
+			c.emitPar(func(mem []byte) { flipTopBits(inL.bytes(mem), outL.bytes(mem)) }, func(mem []byte, w, n int) {
+				lo, hi := share(int(in.n), 64, w, n)
+				flipTopBits(inL.bytes(mem)[lo:hi], outL.bytes(mem)[lo:hi])
+			})
+			return nil
+		}
 		p := kernels.NewRequantizeParams(in.scale(), in.zp(), s, z)
 		switch {
 		case in.t.Type == tflite.UInt8 && out.t.Type == tflite.UInt8:
@@ -154,6 +164,20 @@ func buildMean(c *opContext) error {
 	// classifiers.
 	if rank == 4 && firstR == 1 && lastR == 2 && (keep || typ == tflite.Int8) {
 		p := kernels.NewMeanHWParams(typ == tflite.Int8, in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
+		if !c.b.opts.Reference {
+			scratch, err := c.b.temp(int64(4*p.C), c.index)
+			if err != nil {
+				return err
+			}
+			if typ == tflite.UInt8 {
+				c.emit(func(mem []byte) { kernels.MeanHWFast(p, inL.bytes(mem), outL.bytes(mem), int32s(scratch.bytes(mem))) })
+			} else {
+				c.emit(func(mem []byte) {
+					kernels.MeanHWFast(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem)), int32s(scratch.bytes(mem)))
+				})
+			}
+			return nil
+		}
 		if typ == tflite.UInt8 {
 			c.emit(func(mem []byte) { kernels.MeanHW(p, inL.bytes(mem), outL.bytes(mem)) })
 		} else {
@@ -250,4 +274,17 @@ func buildConcat(c *opContext) error {
 		})
 	}
 	return nil
+}
+
+// flipTopBits writes in with every byte's top bit flipped, eight bytes at a
+// time.
+func flipTopBits(in, out []byte) {
+	const mask = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(in); i += 8 {
+		binary.LittleEndian.PutUint64(out[i:], binary.LittleEndian.Uint64(in[i:])^mask)
+	}
+	for ; i < len(in); i++ {
+		out[i] = in[i] ^ 0x80
+	}
 }

@@ -5,11 +5,14 @@ type Adder struct {
 	p       *AddParams
 	signed  bool
 	backend Backend
+	vec     any // backend-specific constants (see prepareVector)
 }
 
 // NewAdder prepares p for backend b.
 func NewAdder(p *AddParams, signed bool, b Backend) *Adder {
-	return &Adder{p: p, signed: signed, backend: b}
+	ad := &Adder{p: p, signed: signed, backend: b}
+	ad.prepareVector()
+	return ad
 }
 
 // Run adds a and b element by element into out; all have the same length.

@@ -7,595 +7,9 @@
 DATA nudge30<>+0(SB)/8, $0x0000000040000000
 GLOBL nudge30<>(SB), RODATA|NOPTR, $8
 
-// func gemmVNNIu8(p *gemmArgs)
+// func gemmVNNIu8x1(p *gemmArgs)
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
-TEXT ·gemmVNNIu8(SB), NOSPLIT, $0-8
-	MOVQ   p+0(FP), DI
-	MOVQ   (DI), R8
-	MOVQ   8(DI), R9
-	MOVQ   16(DI), R10
-	MOVQ   24(DI), R11
-	MOVQ   64(DI), SI
-	MOVQ   96(DI), DX
-	XORQ   R12, R12
-	XORQ   R13, R13
-	MOVL   $0x0000aaaa, AX
-	KMOVW  AX, K1
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	MOVL   112(DI), AX
-	TESTL  AX, AX
-	JZ     gemmVNNIu8_sums_done
-	VPXORD Z2, Z2, Z2
-	VPXORD Z0, Z0, Z0
-	MOVQ   80(DI), CX
-	MOVQ   R8, R14
-
-gemmVNNIu8_sum0_loop:
-	CMPQ    CX, $0x40
-	JL      gemmVNNIu8_sum0_tail
-	VPSADBW (R14), Z2, Z1
-	VPADDQ  Z1, Z0, Z0
-	ADDQ    $0x40, R14
-	SUBQ    $0x40, CX
-	JMP     gemmVNNIu8_sum0_loop
-
-gemmVNNIu8_sum0_tail:
-	MOVQ          $-1, R15
-	BZHIQ         CX, R15, R15
-	KMOVQ         R15, K3
-	VMOVDQU8.Z    (R14), K3, Z1
-	VPSADBW       Z1, Z2, Z1
-	VPADDQ        Z1, Z0, Z0
-	VEXTRACTI64X4 $0x01, Z0, Y1
-	VPADDQ        Y1, Y0, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X0
-	VPSHUFD       $0x4e, X0, X1
-	VPADDQ        X1, X0, X0
-	VMOVQ         X0, CX
-	MOVL          112(DI), AX
-	IMULL         AX, CX
-	VPBROADCASTD  CX, Z24
-	VPXORD        Z0, Z0, Z0
-	MOVQ          80(DI), CX
-	MOVQ          R9, R14
-
-gemmVNNIu8_sum1_loop:
-	CMPQ    CX, $0x40
-	JL      gemmVNNIu8_sum1_tail
-	VPSADBW (R14), Z2, Z1
-	VPADDQ  Z1, Z0, Z0
-	ADDQ    $0x40, R14
-	SUBQ    $0x40, CX
-	JMP     gemmVNNIu8_sum1_loop
-
-gemmVNNIu8_sum1_tail:
-	MOVQ          $-1, R15
-	BZHIQ         CX, R15, R15
-	KMOVQ         R15, K3
-	VMOVDQU8.Z    (R14), K3, Z1
-	VPSADBW       Z1, Z2, Z1
-	VPADDQ        Z1, Z0, Z0
-	VEXTRACTI64X4 $0x01, Z0, Y1
-	VPADDQ        Y1, Y0, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X0
-	VPSHUFD       $0x4e, X0, X1
-	VPADDQ        X1, X0, X0
-	VMOVQ         X0, CX
-	MOVL          112(DI), AX
-	IMULL         AX, CX
-	VPBROADCASTD  CX, Z25
-	VPXORD        Z0, Z0, Z0
-	MOVQ          80(DI), CX
-	MOVQ          R10, R14
-
-gemmVNNIu8_sum2_loop:
-	CMPQ    CX, $0x40
-	JL      gemmVNNIu8_sum2_tail
-	VPSADBW (R14), Z2, Z1
-	VPADDQ  Z1, Z0, Z0
-	ADDQ    $0x40, R14
-	SUBQ    $0x40, CX
-	JMP     gemmVNNIu8_sum2_loop
-
-gemmVNNIu8_sum2_tail:
-	MOVQ          $-1, R15
-	BZHIQ         CX, R15, R15
-	KMOVQ         R15, K3
-	VMOVDQU8.Z    (R14), K3, Z1
-	VPSADBW       Z1, Z2, Z1
-	VPADDQ        Z1, Z0, Z0
-	VEXTRACTI64X4 $0x01, Z0, Y1
-	VPADDQ        Y1, Y0, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X0
-	VPSHUFD       $0x4e, X0, X1
-	VPADDQ        X1, X0, X0
-	VMOVQ         X0, CX
-	MOVL          112(DI), AX
-	IMULL         AX, CX
-	VPBROADCASTD  CX, Z26
-	VPXORD        Z0, Z0, Z0
-	MOVQ          80(DI), CX
-	MOVQ          R11, R14
-
-gemmVNNIu8_sum3_loop:
-	CMPQ    CX, $0x40
-	JL      gemmVNNIu8_sum3_tail
-	VPSADBW (R14), Z2, Z1
-	VPADDQ  Z1, Z0, Z0
-	ADDQ    $0x40, R14
-	SUBQ    $0x40, CX
-	JMP     gemmVNNIu8_sum3_loop
-
-gemmVNNIu8_sum3_tail:
-	MOVQ          $-1, R15
-	BZHIQ         CX, R15, R15
-	KMOVQ         R15, K3
-	VMOVDQU8.Z    (R14), K3, Z1
-	VPSADBW       Z1, Z2, Z1
-	VPADDQ        Z1, Z0, Z0
-	VEXTRACTI64X4 $0x01, Z0, Y1
-	VPADDQ        Y1, Y0, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X0
-	VPSHUFD       $0x4e, X0, X1
-	VPADDQ        X1, X0, X0
-	VMOVQ         X0, CX
-	MOVL          112(DI), AX
-	IMULL         AX, CX
-	VPBROADCASTD  CX, Z27
-
-gemmVNNIu8_sums_done:
-gemmVNNIu8_panel:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	XORQ   BX, BX
-	MOVQ   88(DI), CX
-
-gemmVNNIu8_k:
-	VMOVDQU32    (SI), Z16
-	VMOVDQU32    64(SI), Z17
-	VMOVDQU32    128(SI), Z18
-	VMOVDQU32    192(SI), Z19
-	VPBROADCASTD (R8)(BX*1), Z20
-	VPDPBUSD     Z16, Z20, Z0
-	VPDPBUSD     Z17, Z20, Z1
-	VPDPBUSD     Z18, Z20, Z2
-	VPDPBUSD     Z19, Z20, Z3
-	VPBROADCASTD (R9)(BX*1), Z20
-	VPDPBUSD     Z16, Z20, Z4
-	VPDPBUSD     Z17, Z20, Z5
-	VPDPBUSD     Z18, Z20, Z6
-	VPDPBUSD     Z19, Z20, Z7
-	VPBROADCASTD (R10)(BX*1), Z20
-	VPDPBUSD     Z16, Z20, Z8
-	VPDPBUSD     Z17, Z20, Z9
-	VPDPBUSD     Z18, Z20, Z10
-	VPDPBUSD     Z19, Z20, Z11
-	VPBROADCASTD (R11)(BX*1), Z20
-	VPDPBUSD     Z16, Z20, Z12
-	VPDPBUSD     Z17, Z20, Z13
-	VPDPBUSD     Z18, Z20, Z14
-	VPDPBUSD     Z19, Z20, Z15
-	ADDQ         $0x00000100, SI
-	ADDQ         $0x04, BX
-	DECQ         CX
-	JNZ          gemmVNNIu8_k
-	MOVQ         $0x00000040, AX
-	CMPQ         DX, $0x01
-	JNE          gemmVNNIu8_full
-	MOVQ         104(DI), AX
-
-gemmVNNIu8_full:
-	MOVL         116(DI), R14
-	VPBROADCASTD R14, Z16
-	MOVL         120(DI), R14
-	VPBROADCASTD R14, Z17
-	MOVL         124(DI), R14
-	VPBROADCASTD R14, Z18
-	MOVQ         AX, R14
-	SUBQ         $0x00, R14
-	JLE          gemmVNNIu8_stored
-	MOVL         $0x0000ffff, R15
-	BZHIL        R14, R15, R15
-	KMOVW        R15, K2
-	MOVQ         72(DI), R14
-	VMOVDQU32    64(R14)(R13*1), Z22
-	VPSRLQ       $0x20, Z22, Z23
-	VPADDD       (R14)(R13*1), Z0, Z28
-	VPADDD       Z24, Z28, Z28
-	VPSLLVD      128(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       320(R14)(R13*1), Z30, Z30
-	VPADDD       256(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      192(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         32(DI), R15
-	VPMOVDB      Z28, K2, (R15)(R12*1)
-	VPADDD       (R14)(R13*1), Z4, Z28
-	VPADDD       Z25, Z28, Z28
-	VPSLLVD      128(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       320(R14)(R13*1), Z30, Z30
-	VPADDD       256(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      192(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         40(DI), R15
-	VPMOVDB      Z28, K2, (R15)(R12*1)
-	VPADDD       (R14)(R13*1), Z8, Z28
-	VPADDD       Z26, Z28, Z28
-	VPSLLVD      128(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       320(R14)(R13*1), Z30, Z30
-	VPADDD       256(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      192(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         48(DI), R15
-	VPMOVDB      Z28, K2, (R15)(R12*1)
-	VPADDD       (R14)(R13*1), Z12, Z28
-	VPADDD       Z27, Z28, Z28
-	VPSLLVD      128(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       320(R14)(R13*1), Z30, Z30
-	VPADDD       256(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      192(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         56(DI), R15
-	VPMOVDB      Z28, K2, (R15)(R12*1)
-	MOVQ         AX, R14
-	SUBQ         $0x10, R14
-	JLE          gemmVNNIu8_stored
-	MOVL         $0x0000ffff, R15
-	BZHIL        R14, R15, R15
-	KMOVW        R15, K2
-	MOVQ         72(DI), R14
-	VMOVDQU32    448(R14)(R13*1), Z22
-	VPSRLQ       $0x20, Z22, Z23
-	VPADDD       384(R14)(R13*1), Z1, Z28
-	VPADDD       Z24, Z28, Z28
-	VPSLLVD      512(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       704(R14)(R13*1), Z30, Z30
-	VPADDD       640(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      576(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         32(DI), R15
-	VPMOVDB      Z28, K2, 16(R15)(R12*1)
-	VPADDD       384(R14)(R13*1), Z5, Z28
-	VPADDD       Z25, Z28, Z28
-	VPSLLVD      512(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       704(R14)(R13*1), Z30, Z30
-	VPADDD       640(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      576(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         40(DI), R15
-	VPMOVDB      Z28, K2, 16(R15)(R12*1)
-	VPADDD       384(R14)(R13*1), Z9, Z28
-	VPADDD       Z26, Z28, Z28
-	VPSLLVD      512(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       704(R14)(R13*1), Z30, Z30
-	VPADDD       640(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      576(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         48(DI), R15
-	VPMOVDB      Z28, K2, 16(R15)(R12*1)
-	VPADDD       384(R14)(R13*1), Z13, Z28
-	VPADDD       Z27, Z28, Z28
-	VPSLLVD      512(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       704(R14)(R13*1), Z30, Z30
-	VPADDD       640(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      576(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         56(DI), R15
-	VPMOVDB      Z28, K2, 16(R15)(R12*1)
-	MOVQ         AX, R14
-	SUBQ         $0x20, R14
-	JLE          gemmVNNIu8_stored
-	MOVL         $0x0000ffff, R15
-	BZHIL        R14, R15, R15
-	KMOVW        R15, K2
-	MOVQ         72(DI), R14
-	VMOVDQU32    832(R14)(R13*1), Z22
-	VPSRLQ       $0x20, Z22, Z23
-	VPADDD       768(R14)(R13*1), Z2, Z28
-	VPADDD       Z24, Z28, Z28
-	VPSLLVD      896(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1088(R14)(R13*1), Z30, Z30
-	VPADDD       1024(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      960(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         32(DI), R15
-	VPMOVDB      Z28, K2, 32(R15)(R12*1)
-	VPADDD       768(R14)(R13*1), Z6, Z28
-	VPADDD       Z25, Z28, Z28
-	VPSLLVD      896(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1088(R14)(R13*1), Z30, Z30
-	VPADDD       1024(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      960(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         40(DI), R15
-	VPMOVDB      Z28, K2, 32(R15)(R12*1)
-	VPADDD       768(R14)(R13*1), Z10, Z28
-	VPADDD       Z26, Z28, Z28
-	VPSLLVD      896(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1088(R14)(R13*1), Z30, Z30
-	VPADDD       1024(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      960(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         48(DI), R15
-	VPMOVDB      Z28, K2, 32(R15)(R12*1)
-	VPADDD       768(R14)(R13*1), Z14, Z28
-	VPADDD       Z27, Z28, Z28
-	VPSLLVD      896(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1088(R14)(R13*1), Z30, Z30
-	VPADDD       1024(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      960(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         56(DI), R15
-	VPMOVDB      Z28, K2, 32(R15)(R12*1)
-	MOVQ         AX, R14
-	SUBQ         $0x30, R14
-	JLE          gemmVNNIu8_stored
-	MOVL         $0x0000ffff, R15
-	BZHIL        R14, R15, R15
-	KMOVW        R15, K2
-	MOVQ         72(DI), R14
-	VMOVDQU32    1216(R14)(R13*1), Z22
-	VPSRLQ       $0x20, Z22, Z23
-	VPADDD       1152(R14)(R13*1), Z3, Z28
-	VPADDD       Z24, Z28, Z28
-	VPSLLVD      1280(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1472(R14)(R13*1), Z30, Z30
-	VPADDD       1408(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      1344(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         32(DI), R15
-	VPMOVDB      Z28, K2, 48(R15)(R12*1)
-	VPADDD       1152(R14)(R13*1), Z7, Z28
-	VPADDD       Z25, Z28, Z28
-	VPSLLVD      1280(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1472(R14)(R13*1), Z30, Z30
-	VPADDD       1408(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      1344(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         40(DI), R15
-	VPMOVDB      Z28, K2, 48(R15)(R12*1)
-	VPADDD       1152(R14)(R13*1), Z11, Z28
-	VPADDD       Z26, Z28, Z28
-	VPSLLVD      1280(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1472(R14)(R13*1), Z30, Z30
-	VPADDD       1408(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      1344(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         48(DI), R15
-	VPMOVDB      Z28, K2, 48(R15)(R12*1)
-	VPADDD       1152(R14)(R13*1), Z15, Z28
-	VPADDD       Z27, Z28, Z28
-	VPSLLVD      1280(R14)(R13*1), Z28, Z28
-	VPSRLQ       $0x20, Z28, Z29
-	VPMULDQ      Z22, Z28, Z28
-	VPMULDQ      Z23, Z29, Z29
-	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
-	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
-	VPSRLQ       $0x1f, Z28, Z28
-	VPSLLQ       $0x01, Z29, Z29
-	VPBLENDMD    Z29, Z28, K1, Z28
-	VPSRAD       $0x1f, Z28, Z30
-	VPANDD       1472(R14)(R13*1), Z30, Z30
-	VPADDD       1408(R14)(R13*1), Z28, Z28
-	VPADDD       Z30, Z28, Z28
-	VPSRAVD      1344(R14)(R13*1), Z28, Z28
-	VPADDD       Z16, Z28, Z28
-	VPMAXSD      Z17, Z28, Z28
-	VPMINSD      Z18, Z28, Z28
-	MOVQ         56(DI), R15
-	VPMOVDB      Z28, K2, 48(R15)(R12*1)
-
-gemmVNNIu8_stored:
-	ADDQ $0x40, R12
-	ADDQ $0x00000600, R13
-	DECQ DX
-	JNZ  gemmVNNIu8_panel
-	VZEROUPPER
-	RET
-
-// func gemmVNNIs8(p *gemmArgs)
-// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
-TEXT ·gemmVNNIs8(SB), NOSPLIT, $0-8
+TEXT ·gemmVNNIu8x1(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
 	MOVQ         (DI), R8
 	MOVQ         8(DI), R9
@@ -615,22 +29,22 @@ TEXT ·gemmVNNIs8(SB), NOSPLIT, $0-8
 	VPXORD       Z27, Z27, Z27
 	MOVL         112(DI), AX
 	TESTL        AX, AX
-	JZ           gemmVNNIs8_sums_done
+	JZ           gemmVNNIu8x1_sums_done
 	VPXORD       Z2, Z2, Z2
 	VPXORD       Z0, Z0, Z0
 	MOVQ         80(DI), CX
 	MOVQ         R8, R14
 
-gemmVNNIs8_sum0_loop:
+gemmVNNIu8x1_sum0_loop:
 	CMPQ    CX, $0x40
-	JL      gemmVNNIs8_sum0_tail
+	JL      gemmVNNIu8x1_sum0_tail
 	VPSADBW (R14), Z2, Z1
 	VPADDQ  Z1, Z0, Z0
 	ADDQ    $0x40, R14
 	SUBQ    $0x40, CX
-	JMP     gemmVNNIs8_sum0_loop
+	JMP     gemmVNNIu8x1_sum0_loop
 
-gemmVNNIs8_sum0_tail:
+gemmVNNIu8x1_sum0_tail:
 	MOVQ          $-1, R15
 	BZHIQ         CX, R15, R15
 	KMOVQ         R15, K3
@@ -651,16 +65,16 @@ gemmVNNIs8_sum0_tail:
 	MOVQ          80(DI), CX
 	MOVQ          R9, R14
 
-gemmVNNIs8_sum1_loop:
+gemmVNNIu8x1_sum1_loop:
 	CMPQ    CX, $0x40
-	JL      gemmVNNIs8_sum1_tail
+	JL      gemmVNNIu8x1_sum1_tail
 	VPSADBW (R14), Z2, Z1
 	VPADDQ  Z1, Z0, Z0
 	ADDQ    $0x40, R14
 	SUBQ    $0x40, CX
-	JMP     gemmVNNIs8_sum1_loop
+	JMP     gemmVNNIu8x1_sum1_loop
 
-gemmVNNIs8_sum1_tail:
+gemmVNNIu8x1_sum1_tail:
 	MOVQ          $-1, R15
 	BZHIQ         CX, R15, R15
 	KMOVQ         R15, K3
@@ -681,16 +95,16 @@ gemmVNNIs8_sum1_tail:
 	MOVQ          80(DI), CX
 	MOVQ          R10, R14
 
-gemmVNNIs8_sum2_loop:
+gemmVNNIu8x1_sum2_loop:
 	CMPQ    CX, $0x40
-	JL      gemmVNNIs8_sum2_tail
+	JL      gemmVNNIu8x1_sum2_tail
 	VPSADBW (R14), Z2, Z1
 	VPADDQ  Z1, Z0, Z0
 	ADDQ    $0x40, R14
 	SUBQ    $0x40, CX
-	JMP     gemmVNNIs8_sum2_loop
+	JMP     gemmVNNIu8x1_sum2_loop
 
-gemmVNNIs8_sum2_tail:
+gemmVNNIu8x1_sum2_tail:
 	MOVQ          $-1, R15
 	BZHIQ         CX, R15, R15
 	KMOVQ         R15, K3
@@ -711,16 +125,16 @@ gemmVNNIs8_sum2_tail:
 	MOVQ          80(DI), CX
 	MOVQ          R11, R14
 
-gemmVNNIs8_sum3_loop:
+gemmVNNIu8x1_sum3_loop:
 	CMPQ    CX, $0x40
-	JL      gemmVNNIs8_sum3_tail
+	JL      gemmVNNIu8x1_sum3_tail
 	VPSADBW (R14), Z2, Z1
 	VPADDQ  Z1, Z0, Z0
 	ADDQ    $0x40, R14
 	SUBQ    $0x40, CX
-	JMP     gemmVNNIs8_sum3_loop
+	JMP     gemmVNNIu8x1_sum3_loop
 
-gemmVNNIs8_sum3_tail:
+gemmVNNIu8x1_sum3_tail:
 	MOVQ          $-1, R15
 	BZHIQ         CX, R15, R15
 	KMOVQ         R15, K3
@@ -738,66 +152,35 @@ gemmVNNIs8_sum3_tail:
 	IMULL         AX, CX
 	VPBROADCASTD  CX, Z27
 
-gemmVNNIs8_sums_done:
-gemmVNNIs8_panel:
+gemmVNNIu8x1_sums_done:
+gemmVNNIu8x1_panel:
 	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
 	XORQ   BX, BX
 	MOVQ   88(DI), CX
 
-gemmVNNIs8_k:
+gemmVNNIu8x1_k:
 	VMOVDQU32    (SI), Z16
-	VMOVDQU32    64(SI), Z17
-	VMOVDQU32    128(SI), Z18
-	VMOVDQU32    192(SI), Z19
 	VPBROADCASTD (R8)(BX*1), Z20
-	VPXORD       Z21, Z20, Z20
 	VPDPBUSD     Z16, Z20, Z0
-	VPDPBUSD     Z17, Z20, Z1
-	VPDPBUSD     Z18, Z20, Z2
-	VPDPBUSD     Z19, Z20, Z3
 	VPBROADCASTD (R9)(BX*1), Z20
-	VPXORD       Z21, Z20, Z20
 	VPDPBUSD     Z16, Z20, Z4
-	VPDPBUSD     Z17, Z20, Z5
-	VPDPBUSD     Z18, Z20, Z6
-	VPDPBUSD     Z19, Z20, Z7
 	VPBROADCASTD (R10)(BX*1), Z20
-	VPXORD       Z21, Z20, Z20
 	VPDPBUSD     Z16, Z20, Z8
-	VPDPBUSD     Z17, Z20, Z9
-	VPDPBUSD     Z18, Z20, Z10
-	VPDPBUSD     Z19, Z20, Z11
 	VPBROADCASTD (R11)(BX*1), Z20
-	VPXORD       Z21, Z20, Z20
 	VPDPBUSD     Z16, Z20, Z12
-	VPDPBUSD     Z17, Z20, Z13
-	VPDPBUSD     Z18, Z20, Z14
-	VPDPBUSD     Z19, Z20, Z15
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x04, BX
 	DECQ         CX
-	JNZ          gemmVNNIs8_k
+	JNZ          gemmVNNIu8x1_k
 	MOVQ         $0x00000040, AX
 	CMPQ         DX, $0x01
-	JNE          gemmVNNIs8_full
+	JNE          gemmVNNIu8x1_full
 	MOVQ         104(DI), AX
 
-gemmVNNIs8_full:
+gemmVNNIu8x1_full:
 	MOVL         116(DI), R14
 	VPBROADCASTD R14, Z16
 	MOVL         120(DI), R14
@@ -806,7 +189,886 @@ gemmVNNIs8_full:
 	VPBROADCASTD R14, Z18
 	MOVQ         AX, R14
 	SUBQ         $0x00, R14
-	JLE          gemmVNNIs8_stored
+	JLE          gemmVNNIu8x1_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+
+gemmVNNIu8x1_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x1_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8x1(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8x1(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8x1_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8x1_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x1_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x1_sum0_loop
+
+gemmVNNIs8x1_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8x1_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x1_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x1_sum1_loop
+
+gemmVNNIs8x1_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8x1_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x1_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x1_sum2_loop
+
+gemmVNNIs8x1_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8x1_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x1_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x1_sum3_loop
+
+gemmVNNIs8x1_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8x1_sums_done:
+gemmVNNIs8x1_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z4, Z4, Z4
+	VPXORD Z8, Z8, Z8
+	VPXORD Z12, Z12, Z12
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8x1_k:
+	VMOVDQU32     (SI), Z16
+	VPDPBUSD.BCST (R8)(BX*1), Z16, Z0
+	VPDPBUSD.BCST (R9)(BX*1), Z16, Z4
+	VPDPBUSD.BCST (R10)(BX*1), Z16, Z8
+	VPDPBUSD.BCST (R11)(BX*1), Z16, Z12
+	ADDQ          $0x00000100, SI
+	ADDQ          $0x04, BX
+	DECQ          CX
+	JNZ           gemmVNNIs8x1_k
+	MOVQ          $0x00000040, AX
+	CMPQ          DX, $0x01
+	JNE           gemmVNNIs8x1_full
+	MOVQ          104(DI), AX
+
+gemmVNNIs8x1_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8x1_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+
+gemmVNNIs8x1_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x1_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8xorx1(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8xorx1(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8xorx1_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8xorx1_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx1_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx1_sum0_loop
+
+gemmVNNIs8xorx1_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8xorx1_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx1_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx1_sum1_loop
+
+gemmVNNIs8xorx1_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8xorx1_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx1_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx1_sum2_loop
+
+gemmVNNIs8xorx1_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8xorx1_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx1_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx1_sum3_loop
+
+gemmVNNIs8xorx1_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8xorx1_sums_done:
+gemmVNNIs8xorx1_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z4, Z4, Z4
+	VPXORD Z8, Z8, Z8
+	VPXORD Z12, Z12, Z12
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8xorx1_k:
+	VMOVDQU32    (SI), Z16
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z12
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIs8xorx1_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIs8xorx1_full
+	MOVQ         104(DI), AX
+
+gemmVNNIs8xorx1_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8xorx1_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+
+gemmVNNIs8xorx1_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx1_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIu8x2(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIu8x2(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIu8x2_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIu8x2_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x2_sum0_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x2_sum0_loop
+
+gemmVNNIu8x2_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIu8x2_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x2_sum1_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x2_sum1_loop
+
+gemmVNNIu8x2_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIu8x2_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x2_sum2_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x2_sum2_loop
+
+gemmVNNIu8x2_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIu8x2_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x2_sum3_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x2_sum3_loop
+
+gemmVNNIu8x2_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIu8x2_sums_done:
+gemmVNNIu8x2_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIu8x2_k:
+	VMOVDQU32    (SI), Z16
+	VMOVDQU32    64(SI), Z17
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIu8x2_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIu8x2_full
+	MOVQ         104(DI), AX
+
+gemmVNNIu8x2_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIu8x2_stored
 	MOVL         $0x0000ffff, R15
 	BZHIL        R14, R15, R15
 	KMOVW        R15, K2
@@ -899,7 +1161,1192 @@ gemmVNNIs8_full:
 	VPMOVDB      Z28, K2, (R15)(R12*1)
 	MOVQ         AX, R14
 	SUBQ         $0x10, R14
-	JLE          gemmVNNIs8_stored
+	JLE          gemmVNNIu8x2_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+
+gemmVNNIu8x2_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x2_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8x2(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8x2(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8x2_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8x2_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x2_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x2_sum0_loop
+
+gemmVNNIs8x2_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8x2_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x2_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x2_sum1_loop
+
+gemmVNNIs8x2_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8x2_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x2_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x2_sum2_loop
+
+gemmVNNIs8x2_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8x2_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x2_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x2_sum3_loop
+
+gemmVNNIs8x2_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8x2_sums_done:
+gemmVNNIs8x2_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8x2_k:
+	VMOVDQU32     (SI), Z16
+	VMOVDQU32     64(SI), Z17
+	VPDPBUSD.BCST (R8)(BX*1), Z16, Z0
+	VPDPBUSD.BCST (R8)(BX*1), Z17, Z1
+	VPDPBUSD.BCST (R9)(BX*1), Z16, Z4
+	VPDPBUSD.BCST (R9)(BX*1), Z17, Z5
+	VPDPBUSD.BCST (R10)(BX*1), Z16, Z8
+	VPDPBUSD.BCST (R10)(BX*1), Z17, Z9
+	VPDPBUSD.BCST (R11)(BX*1), Z16, Z12
+	VPDPBUSD.BCST (R11)(BX*1), Z17, Z13
+	ADDQ          $0x00000100, SI
+	ADDQ          $0x04, BX
+	DECQ          CX
+	JNZ           gemmVNNIs8x2_k
+	MOVQ          $0x00000040, AX
+	CMPQ          DX, $0x01
+	JNE           gemmVNNIs8x2_full
+	MOVQ          104(DI), AX
+
+gemmVNNIs8x2_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8x2_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIs8x2_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+
+gemmVNNIs8x2_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x2_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8xorx2(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8xorx2(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8xorx2_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8xorx2_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx2_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx2_sum0_loop
+
+gemmVNNIs8xorx2_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8xorx2_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx2_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx2_sum1_loop
+
+gemmVNNIs8xorx2_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8xorx2_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx2_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx2_sum2_loop
+
+gemmVNNIs8xorx2_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8xorx2_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx2_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx2_sum3_loop
+
+gemmVNNIs8xorx2_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8xorx2_sums_done:
+gemmVNNIs8xorx2_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8xorx2_k:
+	VMOVDQU32    (SI), Z16
+	VMOVDQU32    64(SI), Z17
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIs8xorx2_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIs8xorx2_full
+	MOVQ         104(DI), AX
+
+gemmVNNIs8xorx2_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8xorx2_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIs8xorx2_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+
+gemmVNNIs8xorx2_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx2_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIu8x3(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIu8x3(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIu8x3_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIu8x3_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x3_sum0_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x3_sum0_loop
+
+gemmVNNIu8x3_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIu8x3_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x3_sum1_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x3_sum1_loop
+
+gemmVNNIu8x3_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIu8x3_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x3_sum2_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x3_sum2_loop
+
+gemmVNNIu8x3_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIu8x3_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x3_sum3_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x3_sum3_loop
+
+gemmVNNIu8x3_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIu8x3_sums_done:
+gemmVNNIu8x3_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIu8x3_k:
+	VMOVDQU32    (SI), Z16
+	VMOVDQU32    64(SI), Z17
+	VMOVDQU32    128(SI), Z18
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIu8x3_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIu8x3_full
+	MOVQ         104(DI), AX
+
+gemmVNNIu8x3_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIu8x3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIu8x3_stored
 	MOVL         $0x0000ffff, R15
 	BZHIL        R14, R15, R15
 	KMOVW        R15, K2
@@ -992,7 +2439,1498 @@ gemmVNNIs8_full:
 	VPMOVDB      Z28, K2, 16(R15)(R12*1)
 	MOVQ         AX, R14
 	SUBQ         $0x20, R14
-	JLE          gemmVNNIs8_stored
+	JLE          gemmVNNIu8x3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       768(R14)(R13*1), Z2, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z6, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z10, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z14, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+
+gemmVNNIu8x3_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x3_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8x3(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8x3(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8x3_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8x3_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x3_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x3_sum0_loop
+
+gemmVNNIs8x3_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8x3_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x3_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x3_sum1_loop
+
+gemmVNNIs8x3_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8x3_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x3_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x3_sum2_loop
+
+gemmVNNIs8x3_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8x3_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x3_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x3_sum3_loop
+
+gemmVNNIs8x3_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8x3_sums_done:
+gemmVNNIs8x3_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8x3_k:
+	VMOVDQU32     (SI), Z16
+	VMOVDQU32     64(SI), Z17
+	VMOVDQU32     128(SI), Z18
+	VPDPBUSD.BCST (R8)(BX*1), Z16, Z0
+	VPDPBUSD.BCST (R8)(BX*1), Z17, Z1
+	VPDPBUSD.BCST (R8)(BX*1), Z18, Z2
+	VPDPBUSD.BCST (R9)(BX*1), Z16, Z4
+	VPDPBUSD.BCST (R9)(BX*1), Z17, Z5
+	VPDPBUSD.BCST (R9)(BX*1), Z18, Z6
+	VPDPBUSD.BCST (R10)(BX*1), Z16, Z8
+	VPDPBUSD.BCST (R10)(BX*1), Z17, Z9
+	VPDPBUSD.BCST (R10)(BX*1), Z18, Z10
+	VPDPBUSD.BCST (R11)(BX*1), Z16, Z12
+	VPDPBUSD.BCST (R11)(BX*1), Z17, Z13
+	VPDPBUSD.BCST (R11)(BX*1), Z18, Z14
+	ADDQ          $0x00000100, SI
+	ADDQ          $0x04, BX
+	DECQ          CX
+	JNZ           gemmVNNIs8x3_k
+	MOVQ          $0x00000040, AX
+	CMPQ          DX, $0x01
+	JNE           gemmVNNIs8x3_full
+	MOVQ          104(DI), AX
+
+gemmVNNIs8x3_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8x3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIs8x3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x20, R14
+	JLE          gemmVNNIs8x3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       768(R14)(R13*1), Z2, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z6, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z10, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z14, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+
+gemmVNNIs8x3_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x3_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8xorx3(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8xorx3(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8xorx3_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8xorx3_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx3_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx3_sum0_loop
+
+gemmVNNIs8xorx3_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8xorx3_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx3_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx3_sum1_loop
+
+gemmVNNIs8xorx3_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8xorx3_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx3_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx3_sum2_loop
+
+gemmVNNIs8xorx3_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8xorx3_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx3_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx3_sum3_loop
+
+gemmVNNIs8xorx3_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8xorx3_sums_done:
+gemmVNNIs8xorx3_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8xorx3_k:
+	VMOVDQU32    (SI), Z16
+	VMOVDQU32    64(SI), Z17
+	VMOVDQU32    128(SI), Z18
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIs8xorx3_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIs8xorx3_full
+	MOVQ         104(DI), AX
+
+gemmVNNIs8xorx3_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8xorx3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIs8xorx3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x20, R14
+	JLE          gemmVNNIs8xorx3_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       768(R14)(R13*1), Z2, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z6, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z10, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z14, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+
+gemmVNNIs8xorx3_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx3_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIu8x4(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIu8x4(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIu8x4_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIu8x4_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x4_sum0_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x4_sum0_loop
+
+gemmVNNIu8x4_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIu8x4_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x4_sum1_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x4_sum1_loop
+
+gemmVNNIu8x4_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIu8x4_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x4_sum2_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x4_sum2_loop
+
+gemmVNNIu8x4_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIu8x4_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIu8x4_sum3_tail
+	VPSADBW (R14), Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIu8x4_sum3_loop
+
+gemmVNNIu8x4_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIu8x4_sums_done:
+gemmVNNIu8x4_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIu8x4_k:
+	VMOVDQU32    (SI), Z16
+	VMOVDQU32    64(SI), Z17
+	VMOVDQU32    128(SI), Z18
+	VMOVDQU32    192(SI), Z19
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIu8x4_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIu8x4_full
+	MOVQ         104(DI), AX
+
+gemmVNNIu8x4_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIu8x4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIu8x4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x20, R14
+	JLE          gemmVNNIu8x4_stored
 	MOVL         $0x0000ffff, R15
 	BZHIL        R14, R15, R15
 	KMOVW        R15, K2
@@ -1085,7 +4023,7 @@ gemmVNNIs8_full:
 	VPMOVDB      Z28, K2, 32(R15)(R12*1)
 	MOVQ         AX, R14
 	SUBQ         $0x30, R14
-	JLE          gemmVNNIs8_stored
+	JLE          gemmVNNIu8x4_stored
 	MOVL         $0x0000ffff, R15
 	BZHIL        R14, R15, R15
 	KMOVW        R15, K2
@@ -1177,11 +4115,1211 @@ gemmVNNIs8_full:
 	MOVQ         56(DI), R15
 	VPMOVDB      Z28, K2, 48(R15)(R12*1)
 
-gemmVNNIs8_stored:
+gemmVNNIu8x4_stored:
 	ADDQ $0x40, R12
 	ADDQ $0x00000600, R13
 	DECQ DX
-	JNZ  gemmVNNIs8_panel
+	JNZ  gemmVNNIu8x4_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8x4(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8x4(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8x4_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8x4_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x4_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x4_sum0_loop
+
+gemmVNNIs8x4_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8x4_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x4_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x4_sum1_loop
+
+gemmVNNIs8x4_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8x4_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x4_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x4_sum2_loop
+
+gemmVNNIs8x4_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8x4_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8x4_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8x4_sum3_loop
+
+gemmVNNIs8x4_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8x4_sums_done:
+gemmVNNIs8x4_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8x4_k:
+	VMOVDQU32     (SI), Z16
+	VMOVDQU32     64(SI), Z17
+	VMOVDQU32     128(SI), Z18
+	VMOVDQU32     192(SI), Z19
+	VPDPBUSD.BCST (R8)(BX*1), Z16, Z0
+	VPDPBUSD.BCST (R8)(BX*1), Z17, Z1
+	VPDPBUSD.BCST (R8)(BX*1), Z18, Z2
+	VPDPBUSD.BCST (R8)(BX*1), Z19, Z3
+	VPDPBUSD.BCST (R9)(BX*1), Z16, Z4
+	VPDPBUSD.BCST (R9)(BX*1), Z17, Z5
+	VPDPBUSD.BCST (R9)(BX*1), Z18, Z6
+	VPDPBUSD.BCST (R9)(BX*1), Z19, Z7
+	VPDPBUSD.BCST (R10)(BX*1), Z16, Z8
+	VPDPBUSD.BCST (R10)(BX*1), Z17, Z9
+	VPDPBUSD.BCST (R10)(BX*1), Z18, Z10
+	VPDPBUSD.BCST (R10)(BX*1), Z19, Z11
+	VPDPBUSD.BCST (R11)(BX*1), Z16, Z12
+	VPDPBUSD.BCST (R11)(BX*1), Z17, Z13
+	VPDPBUSD.BCST (R11)(BX*1), Z18, Z14
+	VPDPBUSD.BCST (R11)(BX*1), Z19, Z15
+	ADDQ          $0x00000100, SI
+	ADDQ          $0x04, BX
+	DECQ          CX
+	JNZ           gemmVNNIs8x4_k
+	MOVQ          $0x00000040, AX
+	CMPQ          DX, $0x01
+	JNE           gemmVNNIs8x4_full
+	MOVQ          104(DI), AX
+
+gemmVNNIs8x4_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8x4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIs8x4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x20, R14
+	JLE          gemmVNNIs8x4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       768(R14)(R13*1), Z2, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z6, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z10, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z14, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x30, R14
+	JLE          gemmVNNIs8x4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    1216(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       1152(R14)(R13*1), Z3, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+	VPADDD       1152(R14)(R13*1), Z7, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+	VPADDD       1152(R14)(R13*1), Z11, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+	VPADDD       1152(R14)(R13*1), Z15, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+
+gemmVNNIs8x4_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x4_panel
+	VZEROUPPER
+	RET
+
+// func gemmVNNIs8xorx4(p *gemmArgs)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
+TEXT ·gemmVNNIs8xorx4(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), DI
+	MOVQ         (DI), R8
+	MOVQ         8(DI), R9
+	MOVQ         16(DI), R10
+	MOVQ         24(DI), R11
+	MOVQ         64(DI), SI
+	MOVQ         96(DI), DX
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z21
+	VPXORD       Z24, Z24, Z24
+	VPXORD       Z25, Z25, Z25
+	VPXORD       Z26, Z26, Z26
+	VPXORD       Z27, Z27, Z27
+	MOVL         112(DI), AX
+	TESTL        AX, AX
+	JZ           gemmVNNIs8xorx4_sums_done
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z0, Z0, Z0
+	MOVQ         80(DI), CX
+	MOVQ         R8, R14
+
+gemmVNNIs8xorx4_sum0_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx4_sum0_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx4_sum0_loop
+
+gemmVNNIs8xorx4_sum0_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z24
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R9, R14
+
+gemmVNNIs8xorx4_sum1_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx4_sum1_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx4_sum1_loop
+
+gemmVNNIs8xorx4_sum1_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z25
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R10, R14
+
+gemmVNNIs8xorx4_sum2_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx4_sum2_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx4_sum2_loop
+
+gemmVNNIs8xorx4_sum2_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z26
+	VPXORD        Z0, Z0, Z0
+	MOVQ          80(DI), CX
+	MOVQ          R11, R14
+
+gemmVNNIs8xorx4_sum3_loop:
+	CMPQ    CX, $0x40
+	JL      gemmVNNIs8xorx4_sum3_tail
+	VPXORD  (R14), Z21, Z1
+	VPSADBW Z1, Z2, Z1
+	VPADDQ  Z1, Z0, Z0
+	ADDQ    $0x40, R14
+	SUBQ    $0x40, CX
+	JMP     gemmVNNIs8xorx4_sum3_loop
+
+gemmVNNIs8xorx4_sum3_tail:
+	MOVQ          $-1, R15
+	BZHIQ         CX, R15, R15
+	KMOVQ         R15, K3
+	VMOVDQU8.Z    (R14), K3, Z1
+	VPXORD        Z21, Z1, Z1
+	VMOVDQU8.Z    Z1, K3, Z1
+	VPSADBW       Z1, Z2, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	MOVL          112(DI), AX
+	IMULL         AX, CX
+	VPBROADCASTD  CX, Z27
+
+gemmVNNIs8xorx4_sums_done:
+gemmVNNIs8xorx4_panel:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	XORQ   BX, BX
+	MOVQ   88(DI), CX
+
+gemmVNNIs8xorx4_k:
+	VMOVDQU32    (SI), Z16
+	VMOVDQU32    64(SI), Z17
+	VMOVDQU32    128(SI), Z18
+	VMOVDQU32    192(SI), Z19
+	VPBROADCASTD (R8)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD (R9)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD (R10)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD (R11)(BX*1), Z20
+	VPXORD       Z21, Z20, Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmVNNIs8xorx4_k
+	MOVQ         $0x00000040, AX
+	CMPQ         DX, $0x01
+	JNE          gemmVNNIs8xorx4_full
+	MOVQ         104(DI), AX
+
+gemmVNNIs8xorx4_full:
+	MOVL         116(DI), R14
+	VPBROADCASTD R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTD R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTD R14, Z18
+	MOVQ         AX, R14
+	SUBQ         $0x00, R14
+	JLE          gemmVNNIs8xorx4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       (R14)(R13*1), Z0, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z4, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z8, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	VPADDD       (R14)(R13*1), Z12, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      128(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       320(R14)(R13*1), Z30, Z30
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, (R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x10, R14
+	JLE          gemmVNNIs8xorx4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       384(R14)(R13*1), Z1, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z5, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z9, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	VPADDD       384(R14)(R13*1), Z13, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      512(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       704(R14)(R13*1), Z30, Z30
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 16(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x20, R14
+	JLE          gemmVNNIs8xorx4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       768(R14)(R13*1), Z2, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z6, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z10, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	VPADDD       768(R14)(R13*1), Z14, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      896(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1088(R14)(R13*1), Z30, Z30
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 32(R15)(R12*1)
+	MOVQ         AX, R14
+	SUBQ         $0x30, R14
+	JLE          gemmVNNIs8xorx4_stored
+	MOVL         $0x0000ffff, R15
+	BZHIL        R14, R15, R15
+	KMOVW        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    1216(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       1152(R14)(R13*1), Z3, Z28
+	VPADDD       Z24, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         32(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+	VPADDD       1152(R14)(R13*1), Z7, Z28
+	VPADDD       Z25, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         40(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+	VPADDD       1152(R14)(R13*1), Z11, Z28
+	VPADDD       Z26, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         48(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+	VPADDD       1152(R14)(R13*1), Z15, Z28
+	VPADDD       Z27, Z28, Z28
+	VPSLLVD      1280(R14)(R13*1), Z28, Z28
+	VPSRLQ       $0x20, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPSLLQ       $0x01, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPSRAD       $0x1f, Z28, Z30
+	VPANDD       1472(R14)(R13*1), Z30, Z30
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       Z30, Z28, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z28
+	VPADDD       Z16, Z28, Z28
+	VPMAXSD      Z17, Z28, Z28
+	VPMINSD      Z18, Z28, Z28
+	MOVQ         56(DI), R15
+	VPMOVDB      Z28, K2, 48(R15)(R12*1)
+
+gemmVNNIs8xorx4_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx4_panel
 	VZEROUPPER
 	RET
 
@@ -1195,11 +5333,11 @@ TEXT ·dwconvAVX512u8(SB), NOSPLIT, $0-8
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	VPXORD       Z24, Z24, Z24
-	MOVL         96(BX), AX
+	MOVL         112(BX), AX
 	VPBROADCASTD AX, Z16
-	MOVL         100(BX), AX
+	MOVL         116(BX), AX
 	VPBROADCASTD AX, Z17
-	MOVL         104(BX), AX
+	MOVL         120(BX), AX
 	VPBROADCASTD AX, Z18
 
 dwconvAVX512u8_pixel:
@@ -1280,11 +5418,11 @@ TEXT ·dwconvAVX512s8(SB), NOSPLIT, $0-8
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	VPXORD       Z24, Z24, Z24
-	MOVL         96(BX), AX
+	MOVL         112(BX), AX
 	VPBROADCASTD AX, Z16
-	MOVL         100(BX), AX
+	MOVL         116(BX), AX
 	VPBROADCASTD AX, Z17
-	MOVL         104(BX), AX
+	MOVL         120(BX), AX
 	VPBROADCASTD AX, Z18
 
 dwconvAVX512s8_pixel:
@@ -1352,6 +5490,214 @@ dwconvAVX512s8_tap:
 	ADDQ        AX, DI
 	DECQ        DX
 	JNZ         dwconvAVX512s8_pixel
+	VZEROUPPER
+	RET
+
+// func dwconv3x3AVX512u8(p *dwArgs)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·dwconv3x3AVX512u8(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	MOVQ         (BP), SI
+	MOVQ         8(BP), DI
+	MOVQ         64(BP), DX
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0xaaaaaaaa, AX
+	KMOVD        AX, K4
+	VPXORD       Z24, Z24, Z24
+	MOVL         112(BP), AX
+	VPBROADCASTD AX, Z16
+	MOVL         116(BP), AX
+	VPBROADCASTD AX, Z17
+	MOVL         120(BP), AX
+	VPBROADCASTD AX, Z18
+
+dwconv3x3AVX512u8_pixel:
+	MOVQ 96(BP), CX
+	MOVQ SI, R8
+	LEAQ (SI)(CX*1), R9
+	LEAQ (R9)(CX*1), R10
+	MOVQ 104(BP), BX
+	LEAQ (BX)(BX*1), CX
+	XORQ R12, R12
+	XORQ R13, R13
+	MOVQ 16(BP), AX
+	MOVQ 48(BP), R11
+
+dwconv3x3AVX512u8_group:
+	MOVL  $0x0000ffff, R15
+	CMPQ  R11, $0x01
+	JNE   dwconv3x3AVX512u8_mask
+	MOVQ  56(BP), R14
+	BZHIL R14, R15, R15
+
+dwconv3x3AVX512u8_mask:
+	KMOVW       R15, K2
+	VPXORD      Z0, Z0, Z0
+	VPXORD      Z2, Z2, Z2
+	VPMOVZXBD   (R8)(R12*1), Z1
+	VPMOVZXBD   (R8)(BX*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    (AX), Z1, Z0
+	VPMOVZXBD   (R8)(CX*1), Z1
+	VPMOVZXBD   (R9)(R12*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    64(AX), Z1, Z2
+	VPMOVZXBD   (R9)(BX*1), Z1
+	VPMOVZXBD   (R9)(CX*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    128(AX), Z1, Z0
+	VPMOVZXBD   (R10)(R12*1), Z1
+	VPMOVZXBD   (R10)(BX*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    192(AX), Z1, Z2
+	VPMOVZXBD   (R10)(CX*1), Z1
+	VPDPWSSD    256(AX), Z1, Z0
+	VPADDD      Z2, Z0, Z0
+	MOVQ        24(BP), R14
+	VMOVDQU32   64(R14)(R13*1), Z22
+	VPSRLQ      $0x20, Z22, Z23
+	VPADDD      (R14)(R13*1), Z0, Z28
+	VPADDD      Z24, Z28, Z28
+	VPSLLVD     128(R14)(R13*1), Z28, Z28
+	VPSRLQ      $0x20, Z28, Z29
+	VPMULDQ     Z22, Z28, Z28
+	VPMULDQ     Z23, Z29, Z29
+	VPADDQ.BCST nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST nudge30<>+0(SB), Z29, Z29
+	VPSRLQ      $0x1f, Z28, Z28
+	VPSLLQ      $0x01, Z29, Z29
+	VPBLENDMD   Z29, Z28, K1, Z28
+	VPSRAD      $0x1f, Z28, Z30
+	VPANDD      320(R14)(R13*1), Z30, Z30
+	VPADDD      256(R14)(R13*1), Z28, Z28
+	VPADDD      Z30, Z28, Z28
+	VPSRAVD     192(R14)(R13*1), Z28, Z28
+	VPADDD      Z16, Z28, Z28
+	VPMAXSD     Z17, Z28, Z28
+	VPMINSD     Z18, Z28, Z28
+	VPMOVDB     Z28, K2, (DI)(R12*1)
+	ADDQ        $0x10, R12
+	ADDQ        $0x10, BX
+	ADDQ        $0x10, CX
+	ADDQ        $0x00000180, R13
+	ADDQ        $0x00000140, AX
+	DECQ        R11
+	JNZ         dwconv3x3AVX512u8_group
+	MOVQ        72(BP), AX
+	ADDQ        AX, SI
+	MOVQ        80(BP), AX
+	ADDQ        AX, DI
+	DECQ        DX
+	JNZ         dwconv3x3AVX512u8_pixel
+	VZEROUPPER
+	RET
+
+// func dwconv3x3AVX512s8(p *dwArgs)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·dwconv3x3AVX512s8(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	MOVQ         (BP), SI
+	MOVQ         8(BP), DI
+	MOVQ         64(BP), DX
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         $0xaaaaaaaa, AX
+	KMOVD        AX, K4
+	VPXORD       Z24, Z24, Z24
+	MOVL         112(BP), AX
+	VPBROADCASTD AX, Z16
+	MOVL         116(BP), AX
+	VPBROADCASTD AX, Z17
+	MOVL         120(BP), AX
+	VPBROADCASTD AX, Z18
+
+dwconv3x3AVX512s8_pixel:
+	MOVQ 96(BP), CX
+	MOVQ SI, R8
+	LEAQ (SI)(CX*1), R9
+	LEAQ (R9)(CX*1), R10
+	MOVQ 104(BP), BX
+	LEAQ (BX)(BX*1), CX
+	XORQ R12, R12
+	XORQ R13, R13
+	MOVQ 16(BP), AX
+	MOVQ 48(BP), R11
+
+dwconv3x3AVX512s8_group:
+	MOVL  $0x0000ffff, R15
+	CMPQ  R11, $0x01
+	JNE   dwconv3x3AVX512s8_mask
+	MOVQ  56(BP), R14
+	BZHIL R14, R15, R15
+
+dwconv3x3AVX512s8_mask:
+	KMOVW       R15, K2
+	VPXORD      Z0, Z0, Z0
+	VPXORD      Z2, Z2, Z2
+	VPMOVSXBD   (R8)(R12*1), Z1
+	VPMOVSXBD   (R8)(BX*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    (AX), Z1, Z0
+	VPMOVSXBD   (R8)(CX*1), Z1
+	VPMOVSXBD   (R9)(R12*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    64(AX), Z1, Z2
+	VPMOVSXBD   (R9)(BX*1), Z1
+	VPMOVSXBD   (R9)(CX*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    128(AX), Z1, Z0
+	VPMOVSXBD   (R10)(R12*1), Z1
+	VPMOVSXBD   (R10)(BX*1), Z3
+	VPSLLD      $0x10, Z3, Z3
+	VPBLENDMW   Z3, Z1, K4, Z1
+	VPDPWSSD    192(AX), Z1, Z2
+	VPMOVSXBD   (R10)(CX*1), Z1
+	VPDPWSSD    256(AX), Z1, Z0
+	VPADDD      Z2, Z0, Z0
+	MOVQ        24(BP), R14
+	VMOVDQU32   64(R14)(R13*1), Z22
+	VPSRLQ      $0x20, Z22, Z23
+	VPADDD      (R14)(R13*1), Z0, Z28
+	VPADDD      Z24, Z28, Z28
+	VPSLLVD     128(R14)(R13*1), Z28, Z28
+	VPSRLQ      $0x20, Z28, Z29
+	VPMULDQ     Z22, Z28, Z28
+	VPMULDQ     Z23, Z29, Z29
+	VPADDQ.BCST nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST nudge30<>+0(SB), Z29, Z29
+	VPSRLQ      $0x1f, Z28, Z28
+	VPSLLQ      $0x01, Z29, Z29
+	VPBLENDMD   Z29, Z28, K1, Z28
+	VPSRAD      $0x1f, Z28, Z30
+	VPANDD      320(R14)(R13*1), Z30, Z30
+	VPADDD      256(R14)(R13*1), Z28, Z28
+	VPADDD      Z30, Z28, Z28
+	VPSRAVD     192(R14)(R13*1), Z28, Z28
+	VPADDD      Z16, Z28, Z28
+	VPMAXSD     Z17, Z28, Z28
+	VPMINSD     Z18, Z28, Z28
+	VPMOVDB     Z28, K2, (DI)(R12*1)
+	ADDQ        $0x10, R12
+	ADDQ        $0x10, BX
+	ADDQ        $0x10, CX
+	ADDQ        $0x00000180, R13
+	ADDQ        $0x00000140, AX
+	DECQ        R11
+	JNZ         dwconv3x3AVX512s8_group
+	MOVQ        72(BP), AX
+	ADDQ        AX, SI
+	MOVQ        80(BP), AX
+	ADDQ        AX, DI
+	DECQ        DX
+	JNZ         dwconv3x3AVX512s8_pixel
 	VZEROUPPER
 	RET
 

@@ -4,15 +4,65 @@
 
 package kernels
 
-// gemmVNNIu8 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIu8x1 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
-func gemmVNNIu8(p *gemmArgs)
+func gemmVNNIu8x1(p *gemmArgs)
 
-// gemmVNNIs8 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8x1 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
-func gemmVNNIs8(p *gemmArgs)
+func gemmVNNIs8x1(p *gemmArgs)
+
+// gemmVNNIs8xorx1 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8xorx1(p *gemmArgs)
+
+// gemmVNNIu8x2 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIu8x2(p *gemmArgs)
+
+// gemmVNNIs8x2 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8x2(p *gemmArgs)
+
+// gemmVNNIs8xorx2 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8xorx2(p *gemmArgs)
+
+// gemmVNNIu8x3 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIu8x3(p *gemmArgs)
+
+// gemmVNNIs8x3 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8x3(p *gemmArgs)
+
+// gemmVNNIs8xorx3 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8xorx3(p *gemmArgs)
+
+// gemmVNNIu8x4 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIu8x4(p *gemmArgs)
+
+// gemmVNNIs8x4 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8x4(p *gemmArgs)
+
+// gemmVNNIs8xorx4 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemmVNNIs8xorx4(p *gemmArgs)
 
 // dwconvAVX512u8 computes n output pixels of a depthwise convolution with AVX-512 (see dwArgs).
 //
@@ -23,6 +73,16 @@ func dwconvAVX512u8(p *dwArgs)
 //
 //go:noescape
 func dwconvAVX512s8(p *dwArgs)
+
+// dwconv3x3AVX512u8 computes n output pixels of a 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][5 tap pairs][16] int16 pairs).
+//
+//go:noescape
+func dwconv3x3AVX512u8(p *dwArgs)
+
+// dwconv3x3AVX512s8 computes n output pixels of a 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][5 tap pairs][16] int16 pairs).
+//
+//go:noescape
+func dwconv3x3AVX512s8(p *dwArgs)
 
 // addAVX512u8 adds n quantized elements with AVX-512 (see addArgs).
 //

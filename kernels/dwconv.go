@@ -19,7 +19,13 @@ type DWConv struct {
 	offs    []int64 // byte offset of each tap from the window origin
 	hp, wp  int     // padded input height and width
 	vec     any     // backend-specific data (see prepareVector)
+	wg      []int32 // 3×3 filters: [group of 16][tap pair][16] 16-bit weight pairs
 }
+
+// w3x3 returns the weights for the 3×3 vector kernels, or nil for other
+// sizes: per group of 16 channels, five pairs of taps (the last paired with
+// zero), each lane holding the two taps' 16-bit weights (w - wz fits).
+func (d *DWConv) w3x3() []int32 { return d.wg }
 
 // NewDWConv prepares p (DepthMultiplier must be 1) for backend b.
 func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backend) (*DWConv, error) {
@@ -53,6 +59,19 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 	}
 	d.q = NewRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
 	d.qv = vecRequant(d.q)
+	if taps == 9 {
+		for g := 0; g < d.cpad; g += 16 {
+			for t := 0; t < taps; t += 2 {
+				for c := g; c < g+16; c++ {
+					lo, hi := d.w[t*d.cpad+c], int32(0)
+					if t+1 < taps {
+						hi = d.w[(t+1)*d.cpad+c]
+					}
+					d.wg = append(d.wg, int32(uint32(uint16(lo))|uint32(uint16(hi))<<16))
+				}
+			}
+		}
+	}
 	d.prepareVector()
 	return d, nil
 }
@@ -60,14 +79,19 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 // PaddedSize is the size in bytes of the padded input buffer for Pad.
 func (d *DWConv) PaddedSize() int { return d.p.Batch * d.hp * d.wp * d.p.InC }
 
-// Pad copies in into padded, surrounded by the input zero point.
-func (d *DWConv) Pad(in, padded []byte) {
+// PaddedRows is the number of rows of the padded input, across batches.
+func (d *DWConv) PaddedRows() int { return d.p.Batch * d.hp }
+
+// Pad fills rows [r0, r1) of the padded input (see PaddedRows) from in,
+// surrounded by the input zero point.
+func (d *DWConv) Pad(in, padded []byte, r0, r1 int) {
 	p := &d.p
 	c := p.InC
 	zp := byte(p.InZP)
 	rowBytes := d.wp * c
-	for b := 0; b < p.Batch; b++ {
-		for y := 0; y < d.hp; y++ {
+	for r := r0; r < r1; r++ {
+		b, y := r/d.hp, r%d.hp
+		{
 			row := padded[((b*d.hp)+y)*rowBytes : ((b*d.hp)+y+1)*rowBytes]
 			iy := y - p.PadH
 			if iy < 0 || iy >= p.InH {

@@ -60,7 +60,7 @@ func TestDWConvAllBackends(t *testing.T) {
 				t.Fatal(err)
 			}
 			padded := make([]byte, d.PaddedSize()+guard)
-			d.Pad(in, padded)
+			d.Pad(in, padded, 0, d.PaddedRows())
 			const sentinel = 0x5A
 			out := bytes.Repeat([]byte{sentinel}, len(want)+2*guard)
 			d.Run(padded, out[guard:], 0, p.Batch*outH)

@@ -36,8 +36,14 @@ type GEMM struct {
 	rowCorr int32
 	qv      []int32 // q in 16-channel blocks for the vector kernels (vecRequant)
 	vec     any     // backend-specific packing (see prepareVector)
-	k4      int     // K in groups of 4, rounded up
-	panels  int     // N in panels of gemmNR channels, rounded up
+	// For int8 activations the AVX-512 VNNI kernels broadcast activations
+	// as the signed operand and take unsigned weights w+128:
+	//   Σ(x-xz)·w = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
+	packedS  []int8  // w+128 as bytes, same layout as packed
+	qvS      []int32 // vector requant with that bias
+	rowCorrS int32   // -128
+	k4       int     // K in groups of 4, rounded up
+	panels   int     // N in panels of gemmNR channels, rounded up
 }
 
 // Panel geometry of the packed weights: [panel][k4][gemmNR][4] signed bytes,
@@ -80,6 +86,28 @@ func NewGEMMFor(s GEMMSpec, b Backend) (*GEMM, error) {
 	}
 	g.q = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, gemmNR)
 	g.qv = vecRequant(g.q)
+	if s.Signed && b == AVX512VNNI {
+		biasS := make([]int32, s.N)
+		for n := range s.N {
+			var sumW int32
+			for _, w := range s.W[n*s.K : (n+1)*s.K] {
+				sumW += int32(int8(w))
+			}
+			if s.Bias != nil {
+				biasS[n] = s.Bias[n]
+			}
+			biasS[n] += 128*128*int32(s.K) - s.AZP*sumW
+		}
+		g.qvS = vecRequant(NewRequant(biasS, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, gemmNR))
+		g.rowCorrS = -128
+		g.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
+		for n := range s.N {
+			p, c := n/gemmNR, n%gemmNR
+			for k := range s.K {
+				g.packedS[((p*g.k4+k/4)*gemmNR+c)*4+k%4] = int8(uint8(int32(int8(s.W[n*s.K+k])) + 128))
+			}
+		}
+	}
 	g.packed = make([]int8, g.panels*g.k4*gemmNR*4)
 	for n := range s.N {
 		p, c := n/gemmNR, n%gemmNR

@@ -34,6 +34,10 @@ type gemmArgs struct {
 	max     int32
 }
 
+// gemmXorMaxK is the K below which int8 layers use the xor formulation:
+// its extra instruction per row and step costs less than the row sums.
+const gemmXorMaxK = 160
+
 func (g *GEMM) prepareVector() {
 	if g.backend == AVX2 {
 		g.prepareAVX2()
@@ -48,22 +52,75 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	default:
 		return false
 	}
+	// int8 layers with a small K skip the row sums (see gemmVNNI's xor).
+	xor := g.spec.Signed && g.spec.K < gemmXorMaxK
+	packed, qv, corr := g.packed, g.qv, g.rowCorr
+	if g.spec.Signed && !xor {
+		packed, qv, corr = g.packedS, g.qvS, g.rowCorrS
+	}
+	// Full 64-channel panels in one call per row block, then the last
+	// narrower panel with a kernel that computes only its 16-lane vectors.
+	full := g.spec.N / gemmNR
+	rem := g.spec.N - full*gemmNR
 	args := gemmArgs{
-		w: &g.packed[0], q: &g.qv[0], k: g.spec.K, k4: g.k4, panels: g.panels,
-		nLast: g.spec.N - (g.panels-1)*gemmNR, rowCorr: g.rowCorr,
+		w: &packed[0], q: &qv[0], k: g.spec.K, k4: g.k4, panels: full, nLast: gemmNR, rowCorr: corr,
 		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max,
 	}
-	kern := gemmVNNIu8
-	if g.spec.Signed {
-		kern = gemmVNNIs8
+	tail := args
+	if rem > 0 {
+		tail.w, tail.q = &packed[full*g.k4*gemmNR*4], &qv[full*gemmNR*6]
+		tail.panels, tail.nLast = 1, rem
 	}
 	for m := m0; m < m1; m += gemmMR {
 		for r := range gemmMR {
 			row := min(m+r, m1-1)
 			args.a[r] = &a[row*lda]
 			args.out[r] = &out[row*ldc]
+			tail.a[r] = args.a[r]
+			if rem > 0 {
+				tail.out[r] = &out[row*ldc+full*gemmNR]
+			}
 		}
-		kern(&args)
+		// Direct calls: through a func value, args would escape to the heap.
+		if full > 0 {
+			switch {
+			case xor:
+				gemmVNNIs8xorx4(&args)
+			case g.spec.Signed:
+				gemmVNNIs8x4(&args)
+			default:
+				gemmVNNIu8x4(&args)
+			}
+		}
+		if rem == 0 {
+			continue
+		}
+		switch nv := (rem + 15) / 16; {
+		case xor && nv == 1:
+			gemmVNNIs8xorx1(&tail)
+		case xor && nv == 2:
+			gemmVNNIs8xorx2(&tail)
+		case xor && nv == 3:
+			gemmVNNIs8xorx3(&tail)
+		case xor:
+			gemmVNNIs8xorx4(&tail)
+		case g.spec.Signed && nv == 1:
+			gemmVNNIs8x1(&tail)
+		case g.spec.Signed && nv == 2:
+			gemmVNNIs8x2(&tail)
+		case g.spec.Signed && nv == 3:
+			gemmVNNIs8x3(&tail)
+		case g.spec.Signed:
+			gemmVNNIs8x4(&tail)
+		case nv == 1:
+			gemmVNNIu8x1(&tail)
+		case nv == 2:
+			gemmVNNIu8x2(&tail)
+		case nv == 3:
+			gemmVNNIu8x3(&tail)
+		default:
+			gemmVNNIu8x4(&tail)
+		}
 	}
 	return true
 }

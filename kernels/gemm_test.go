@@ -75,7 +75,7 @@ func TestGEMMAllBackends(t *testing.T) {
 	var cases []gemmCase
 	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17} {
 		for _, n := range []int{1, 15, 16, 17, 24, 63, 64, 65, 96, 129} {
-			for _, k := range []int{1, 3, 4, 5, 8, 27, 32, 33, 96} {
+			for _, k := range []int{1, 3, 4, 5, 8, 27, 32, 33, 96, 159, 160, 161, 200} {
 				cases = append(cases, randomGEMM(r, m, n, k, (m+n+k)%2 == 0))
 			}
 		}

@@ -90,3 +90,68 @@ func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScal
 		}
 	}
 }
+
+// SumPixels adds up each channel over pixels, walking the NHWC data in
+// memory order (acc has one entry per channel and is overwritten). Integer
+// sums do not depend on the order, so this gives the same totals as the
+// channel-by-channel loops above, with contiguous reads.
+func SumPixels[T Q8](in []T, pixels, c int, acc []int32) {
+	acc = acc[:c]
+	for i := range acc {
+		acc[i] = 0
+	}
+	for px := 0; px < pixels; px++ {
+		row := in[px*c : (px+1)*c]
+		for i, v := range row {
+			acc[i] += int32(v)
+		}
+	}
+}
+
+// MeanHWFast is MeanHW with the sums taken by SumPixels into acc (at least
+// C entries), for one batch at a time.
+func MeanHWFast[T Q8](p *MeanHWParams, in, out []T, acc []int32) {
+	lo, hi := Range[T]()
+	signed := lo < 0
+	n := int32(p.H * p.W)
+	for b := 0; b < p.Batch; b++ {
+		SumPixels(in[b*p.H*p.W*p.C:], p.H*p.W, p.C, acc)
+		for c := 0; c < p.C; c++ {
+			sum := acc[c]
+			if signed {
+				sum -= n * p.InZP
+			}
+			v := MultiplyByQuantizedMultiplier(sum, p.Mult, p.Shift)
+			if signed {
+				if v > 0 {
+					v = (v + n/2) / n
+				} else {
+					v = (v - n/2) / n
+				}
+				v += p.OutZP
+			} else {
+				v += p.Bias
+			}
+			out[b*p.C+c] = T(clamp(v, lo, hi))
+		}
+	}
+}
+
+// GlobalAveragePool is AveragePool for a window that covers the whole
+// input (one output pixel per batch), with contiguous reads.
+func GlobalAveragePool[T Q8](p *PoolParams, in, out []T, acc []int32) {
+	n := int32(p.InH * p.InW)
+	for b := 0; b < p.Batch; b++ {
+		SumPixels(in[b*p.InH*p.InW*p.C:], p.InH*p.InW, p.C, acc)
+		for c := 0; c < p.C; c++ {
+			sum := acc[c]
+			var avg int32
+			if sum >= 0 {
+				avg = (sum + n/2) / n
+			} else {
+				avg = (sum - n/2) / n
+			}
+			out[b*p.C+c] = T(clamp(avg, p.ActMin, p.ActMax))
+		}
+	}
+}

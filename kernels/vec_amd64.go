@@ -16,12 +16,18 @@ type dwArgs struct {
 	inStep  int // bytes between consecutive pixels' window origins
 	outStep int // bytes between consecutive output pixels
 	cpad    int
+	rowStep int // 3×3 kernels: bytes between the filter's rows in the input
+	colStep int // 3×3 kernels: bytes between the filter's columns
 	outZP   int32
 	min     int32
 	max     int32
 }
 
-func (d *DWConv) prepareVector() {}
+func (d *DWConv) prepareVector() {
+	if d.backend == AVX2 {
+		d.prepareAVX2()
+	}
+}
 
 func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 	switch d.backend {
@@ -39,15 +45,25 @@ func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 		inStep: p.StrideW * c, outStep: c, cpad: d.cpad,
 		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
 	}
-	kern := dwconvAVX512u8
-	if d.signed {
-		kern = dwconvAVX512s8
+	w3 := d.w3x3()
+	if w3 != nil {
+		args.w = &w3[0]
+		args.rowStep, args.colStep = p.DilationH*d.wp*c, p.DilationW*c
 	}
 	for r := r0; r < r1; r++ {
 		b, oy := r/p.OutH, r%p.OutH
 		args.in = &padded[(b*d.hp+oy*p.StrideH)*d.wp*c]
 		args.out = &out[r*p.OutW*c]
-		kern(&args)
+		switch {
+		case w3 != nil && d.signed:
+			dwconv3x3AVX512s8(&args)
+		case w3 != nil:
+			dwconv3x3AVX512u8(&args)
+		case d.signed:
+			dwconvAVX512s8(&args)
+		default:
+			dwconvAVX512u8(&args)
+		}
 	}
 	return true
 }
@@ -71,17 +87,24 @@ func (ad *Adder) runVector(a, b, out []byte) bool {
 	default:
 		return false
 	}
-	p := ad.p
-	args := addArgs{a: &a[0], b: &b[0], out: &out[0], n: len(out), aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
-	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
-	args.s1Mult, args.s1LShift, args.s1Round, args.s1NegEn, args.s1RShift = vecShift(p.In2Mult, p.In2Shift)
-	args.s2Mult, args.s2LShift, args.s2Round, args.s2NegEn, args.s2RShift = vecShift(p.OutMult, p.OutShift)
+	args := *ad.vec.(*addArgs)
+	args.a, args.b, args.out, args.n = &a[0], &b[0], &out[0], len(out)
 	if ad.signed {
 		addAVX512s8(&args)
 	} else {
 		addAVX512u8(&args)
 	}
 	return true
+}
+
+// prepareVector computes the ADD kernels' constants once.
+func (ad *Adder) prepareVector() {
+	p := ad.p
+	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
+	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
+	args.s1Mult, args.s1LShift, args.s1Round, args.s1NegEn, args.s1RShift = vecShift(p.In2Mult, p.In2Shift)
+	args.s2Mult, args.s2LShift, args.s2Round, args.s2NegEn, args.s2RShift = vecShift(p.OutMult, p.OutShift)
+	ad.vec = &args
 }
 
 // vecShift splits a multiplier and shift into the Requant vector form.

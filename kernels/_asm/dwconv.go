@@ -86,3 +86,95 @@ func dwconvAVX512(name string, signed bool) {
 	VZEROUPPER()
 	RET()
 }
+
+// dwconv3x3AVX512 is dwconvAVX512 unrolled for 3×3 filters: the nine taps
+// are addressed from three row pointers and three column offsets, and the
+// weights are laid out [group][tap pair][16] so each is a fixed displacement.
+func dwconv3x3AVX512(name string, signed bool) {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes n output pixels of a 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][5 tap pairs][16] int16 pairs).", name))
+	p := Dereference(Param("p"))
+	Load(p.Field("in"), RSI)
+	Load(p.Field("out"), RDI)
+	Load(p.Field("n"), RDX)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1)
+	MOVL(U32(0xAAAAAAAA), EAX)
+	KMOVD(EAX, K4) // odd 16-bit lanes
+	VPXORD(Z24, Z24, Z24)
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTD(EAX, Z16)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTD(EAX, Z17)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTD(EAX, Z18)
+
+	Label(name + "_pixel")
+	Load(p.Field("rowStep"), RCX)
+	MOVQ(RSI, R8)
+	LEAQ(Mem{Base: RSI, Index: RCX, Scale: 1}, R9)
+	LEAQ(Mem{Base: R9, Index: RCX, Scale: 1}, R10)
+	Load(p.Field("colStep"), RBX) // second column's offset
+	LEAQ(Mem{Base: RBX, Index: RBX, Scale: 1}, RCX)
+	XORQ(R12, R12)
+	XORQ(R13, R13)
+	Load(p.Field("w"), RAX)
+	Load(p.Field("groups"), R11)
+	Label(name + "_group")
+	MOVL(U32(0xFFFF), R15L)
+	CMPQ(R11, Imm(1))
+	JNE(LabelRef(name + "_mask"))
+	Load(p.Field("cLast"), R14)
+	BZHIL(R14L, R15L, R15L)
+	Label(name + "_mask")
+	KMOVW(R15L, K2)
+
+	rowsP := []GPPhysical{R8, R9, R10}
+	tap := func(t int) Mem {
+		idx := []GPPhysical{R12, RBX, RCX}[t%3]
+		return Mem{Base: rowsP[t/3], Index: idx, Scale: 1}
+	}
+	widen := VPMOVZXBD
+	if signed {
+		widen = VPMOVSXBD
+	}
+	// Taps go in pairs: two taps' values as the 16-bit halves of each lane,
+	// times the matching pair of 16-bit weights, summed by VPDPWSSD. Two
+	// accumulators keep the multiply-adds from waiting on each other.
+	VPXORD(Z0, Z0, Z0)
+	VPXORD(Z2, Z2, Z2)
+	for i := range 4 {
+		widen(tap(2*i), Z1)
+		widen(tap(2*i+1), Z3)
+		VPSLLD(Imm(16), Z3, Z3)
+		VPBLENDMW(Z3, Z1, K4, Z1)
+		vpdpwssd(Mem{Base: RAX, Disp: 64 * i}, Z1, []VecPhysical{Z0, Z2}[i%2])
+	}
+	widen(tap(8), Z1) // the ninth tap, paired with a zero weight
+	vpdpwssd(Mem{Base: RAX, Disp: 256}, Z1, Z0)
+	VPADDD(Z2, Z0, Z0)
+
+	Load(p.Field("q"), R14)
+	blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
+	VMOVDQU32(blk(qMult), Z22)
+	VPSRLQ(Imm(32), Z22, Z23)
+	requantize(Z0, Z24, blk)
+	VPMOVDB(Z28, K2, Mem{Base: RDI, Index: R12, Scale: 1})
+	ADDQ(Imm(16), R12)
+	ADDQ(Imm(16), RBX)
+	ADDQ(Imm(16), RCX)
+	ADDQ(U32(384), R13)
+	ADDQ(U32(320), RAX)
+	DECQ(R11)
+	JNZ(LabelRef(name + "_group"))
+
+	Load(p.Field("inStep"), RAX)
+	ADDQ(RAX, RSI)
+	Load(p.Field("outStep"), RAX)
+	ADDQ(RAX, RDI)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_pixel"))
+	VZEROUPPER()
+	RET()
+}

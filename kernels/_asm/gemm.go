@@ -18,13 +18,28 @@ func raw(opcode string, ins []Op, out Op, ops ...Op) {
 // vpdpbusd: acc += Σ4 u8(x) · s8(w), per 32-bit lane, without saturation.
 func vpdpbusd(w, x, acc Op) { raw("VPDPBUSD", []Op{w, x, acc}, acc, w, x, acc) }
 
+// vpdpwssd: acc += s16(a)·s16(b) for both 16-bit halves of each lane.
+func vpdpwssd(b, a, acc Op) { raw("VPDPWSSD", []Op{b, a, acc}, acc, b, a, acc) }
+
+// vpdpbusdBcst: acc += Σ4 u8(u) · s8(m32), the signed bytes broadcast from
+// memory to every lane (EVEX embedded broadcast).
+func vpdpbusdBcst(m Mem, u, acc Op) {
+	Instruction(&ir.Instruction{Opcode: "VPDPBUSD", Suffixes: []string{"BCST"}, Operands: []Op{m, u, acc}, Inputs: []Op{m, u, acc}, Outputs: []Op{acc}})
+}
+
 var zAcc = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
 
-// gemmVNNI generates the 4-row × 64-channel AVX-512 VNNI microkernel loop
-// over all panels of one row block. signed selects int8 activations, which
-// are made unsigned by flipping their top bit (the weights were packed with
-// the matching bias correction).
-func gemmVNNI(name string, signed bool) {
+// gemmVNNI generates the 4-row × (16·nv)-channel AVX-512 VNNI microkernel
+// loop over the panels of one row block. For uint8 activations the bytes are
+// broadcast into a register (the unsigned operand) against signed weights
+// w-128; for int8 activations they are the signed operand, broadcast from
+// memory inside VPDPBUSD itself, against unsigned weights w+128. Either way a
+// per-row sum of the activations corrects the result (see kernels.GEMM).
+//
+// xor selects the other int8 formulation: activations broadcast into a
+// register and made unsigned by flipping their top bit, against the plain
+// signed weights; it needs no row sums, which pays for small K.
+func gemmVNNI(name string, signed, xor bool, nv int) {
 	TEXT(name, NOSPLIT, "func(p *gemmArgs)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
@@ -39,10 +54,8 @@ func gemmVNNI(name string, signed bool) {
 	XORQ(R13, R13) // requant block offset (24 bytes per channel)
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1) // odd 32-bit lanes
-	if signed {
-		MOVL(U32(0x80808080), EAX)
-		VPBROADCASTD(EAX, Z21)
-	}
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, Z21)
 
 	// Per-row correction (128 - wz)·Σx for uint8 layers, broadcast into
 	// Z24..Z27; zero when rowCorr is 0.
@@ -63,7 +76,12 @@ func gemmVNNI(name string, signed bool) {
 		Label(l + "_loop")
 		CMPQ(RCX, Imm(64))
 		JL(LabelRef(l + "_tail"))
-		VPSADBW(Mem{Base: R14}, Z2, Z1)
+		if signed { // sum x+128, the bytes with their top bit flipped
+			VPXORD(Mem{Base: R14}, Z21, Z1)
+			VPSADBW(Z1, Z2, Z1)
+		} else {
+			VPSADBW(Mem{Base: R14}, Z2, Z1)
+		}
 		VPADDQ(Z1, Z0, Z0)
 		ADDQ(Imm(64), R14)
 		SUBQ(Imm(64), RCX)
@@ -73,6 +91,10 @@ func gemmVNNI(name string, signed bool) {
 		BZHIQ(RCX, R15, R15)
 		KMOVQ(R15, K3)
 		VMOVDQU8_Z(Mem{Base: R14}, K3, Z1)
+		if signed {
+			VPXORD(Z21, Z1, Z1)
+			VMOVDQU8_Z(Z1, K3, Z1)
+		}
 		VPSADBW(Z1, Z2, Z1)
 		VPADDQ(Z1, Z0, Z0)
 		VEXTRACTI64X4(Imm(1), Z0, Y1)
@@ -89,19 +111,27 @@ func gemmVNNI(name string, signed bool) {
 	Label(name + "_sums_done")
 
 	Label(name + "_panel")
-	for _, z := range zAcc {
-		VPXORD(z, z, z)
+	for r := range rows {
+		for j := range nv {
+			VPXORD(zAcc[4*r+j], zAcc[4*r+j], zAcc[4*r+j])
+		}
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("k4"), RCX)
 	Label(name + "_k")
-	w := []VecPhysical{Z16, Z17, Z18, Z19}
+	w := []VecPhysical{Z16, Z17, Z18, Z19}[:nv]
 	for j, z := range w {
 		VMOVDQU32(Mem{Base: RSI, Disp: 64 * j}, z)
 	}
 	for r, reg := range rows {
+		if signed && !xor {
+			for j := range w {
+				vpdpbusdBcst(Mem{Base: reg, Index: RBX, Scale: 1}, w[j], zAcc[4*r+j])
+			}
+			continue
+		}
 		VPBROADCASTD(Mem{Base: reg, Index: RBX, Scale: 1}, Z20)
-		if signed {
+		if xor {
 			VPXORD(Z21, Z20, Z20)
 		}
 		for j := range w {
@@ -126,7 +156,7 @@ func gemmVNNI(name string, signed bool) {
 	VPBROADCASTD(R14L, Z17)
 	Load(p.Field("max"), R14L)
 	VPBROADCASTD(R14L, Z18)
-	for j := range 4 {
+	for j := range nv {
 		MOVQ(RAX, R14)
 		SUBQ(Imm(uint64(16*j)), R14)
 		JLE(LabelRef(name + "_stored"))

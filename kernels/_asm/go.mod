@@ -4,7 +4,7 @@ go 1.26.8
 
 require github.com/mmcloughlin/avo v0.5.0
 
-require golang.org/x/sync v0.24.0 // indirect
+require golang.org/x/sync v0.25.0 // indirect
 
 require (
 	github.com/classifly/classifly v0.0.0-00010101000000-000000000000

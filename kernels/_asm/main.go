@@ -16,13 +16,19 @@ import (
 // sets maps a kernel set to its generator.
 var sets = map[string]func(){
 	"avx512": func() {
-		gemmVNNI("gemmVNNIu8", false)
-		gemmVNNI("gemmVNNIs8", true)
+		for nv := 1; nv <= 4; nv++ {
+			gemmVNNI(fmt.Sprintf("gemmVNNIu8x%d", nv), false, false, nv)
+			gemmVNNI(fmt.Sprintf("gemmVNNIs8x%d", nv), true, false, nv)
+			gemmVNNI(fmt.Sprintf("gemmVNNIs8xorx%d", nv), true, true, nv)
+		}
 		dwconvAVX512("dwconvAVX512u8", false)
 		dwconvAVX512("dwconvAVX512s8", true)
+		dwconv3x3AVX512("dwconv3x3AVX512u8", false)
+		dwconv3x3AVX512("dwconv3x3AVX512s8", true)
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
 	},
+	"avx2": avx2,
 }
 
 func main() {

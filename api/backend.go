@@ -1,0 +1,144 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/classifly/classifly/classify"
+)
+
+// Backend runs inference: the part that differs between a server holding
+// its models (Local), a proxy in front of a model endpoint (Remote) and a
+// Lambda calling SageMaker. The API does everything else: parsing, limits,
+// fetching, admission and the answer.
+//
+// Errors: wrap ErrUnknownModel or ErrNotReady, return the image package's
+// typed errors as they are, or an *Error to choose the status outright.
+type Backend interface {
+	// Models lists the served models, the default one first.
+	Models(ctx context.Context) ([]ModelInfo, error)
+	// Classify classifies one encoded picture.
+	Classify(ctx context.Context, req *Request) (*classify.Result, error)
+	// Ready returns nil when Classify can serve, else why not.
+	Ready(ctx context.Context) error
+}
+
+// Request is one picture to classify.
+type Request struct {
+	Model   string // "" means the backend's default model
+	Image   []byte // encoded image bytes as received or fetched; format sniffed
+	Options classify.Options
+}
+
+// ModelInfo describes a served model (GET /models).
+type ModelInfo struct {
+	Name    string    `json:"name"`
+	Default bool      `json:"default"`
+	Input   InputSize `json:"input"`
+	Labels  int       `json:"labels"`            // number of class labels
+	LoadMS  float64   `json:"load_ms,omitempty"` // time taken to load, when known
+}
+
+// InputSize is a model's input image size.
+type InputSize struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// Local serves classifiers loaded in this process. Add models, then call
+// Loaded; until then Ready reports ErrNotReady. It is safe for concurrent
+// use.
+type Local struct {
+	mu      sync.RWMutex
+	models  map[string]*classify.Classifier
+	infos   []ModelInfo // default first
+	ready   bool
+	failure error
+}
+
+// NewLocal returns an empty Local.
+func NewLocal() *Local { return &Local{models: map[string]*classify.Classifier{}} }
+
+// Add serves c under its name. The first model added is the default unless
+// a later one is added with isDefault. loadTime is reported in /models and
+// /metrics.
+func (l *Local) Add(c *classify.Classifier, loadTime time.Duration, isDefault bool) {
+	h, w := c.InputSize()
+	info := ModelInfo{Name: c.Name(), Input: InputSize{Width: w, Height: h}, Labels: len(c.Labels()),
+		LoadMS: float64(loadTime.Microseconds()) / 1000}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, dup := l.models[c.Name()]; dup {
+		l.infos = slices.DeleteFunc(l.infos, func(m ModelInfo) bool { return m.Name == c.Name() })
+	}
+	l.models[c.Name()] = c
+	if isDefault || len(l.infos) == 0 {
+		for i := range l.infos {
+			l.infos[i].Default = false
+		}
+		info.Default = true
+		l.infos = append([]ModelInfo{info}, l.infos...)
+		return
+	}
+	l.infos = append(l.infos, info)
+}
+
+// Loaded marks the end of loading: with a nil err the backend becomes
+// ready; otherwise it stays not ready and Ready reports err.
+func (l *Local) Loaded(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ready, l.failure = err == nil, err
+}
+
+// Models lists the loaded models, the default first.
+func (l *Local) Models(context.Context) ([]ModelInfo, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return slices.Clone(l.infos), nil
+}
+
+// Ready reports whether loading has finished well.
+func (l *Local) Ready(context.Context) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	switch {
+	case l.failure != nil:
+		return fmt.Errorf("%w: %v", ErrNotReady, l.failure)
+	case !l.ready:
+		return fmt.Errorf("%w: models are loading", ErrNotReady)
+	}
+	return nil
+}
+
+// Classify runs req on the named (or default) model.
+func (l *Local) Classify(ctx context.Context, req *Request) (*classify.Result, error) {
+	c, err := l.lookup(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	return c.ClassifyBytes(ctx, req.Image, req.Options)
+}
+
+func (l *Local) lookup(name string) (*classify.Classifier, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if name == "" && len(l.infos) > 0 {
+		name = l.infos[0].Name
+	}
+	if c, ok := l.models[name]; ok {
+		return c, nil
+	}
+	if !l.ready {
+		return nil, fmt.Errorf("%w: models are loading", ErrNotReady)
+	}
+	names := make([]string, len(l.infos))
+	for i, m := range l.infos {
+		names[i] = m.Name
+	}
+	return nil, fmt.Errorf("%w %q; served: %s", ErrUnknownModel, name, strings.Join(names, ", "))
+}

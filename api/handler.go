@@ -1,0 +1,173 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Handler is the Classifly HTTP API. Create it with New.
+type Handler struct {
+	cfg      Config
+	backend  Backend
+	root     http.Handler
+	adm      *admission
+	inFlight *gate
+	limiter  *clientLimiter
+	auth     *authenticator
+	fetcher  *fetcher
+	metrics  *metrics
+	draining atomic.Bool
+}
+
+// New returns the API over backend.
+func New(backend Backend, cfg Config) (*Handler, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	auth, err := newAuthenticator(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		cfg:      cfg,
+		backend:  backend,
+		adm:      newAdmission(cfg.Limits.MaxConcurrent, cfg.Limits.MaxQueue, cfg.Limits.QueueTimeout),
+		inFlight: &gate{max: int64(cfg.Limits.MaxInFlight)},
+		limiter:  newClientLimiter(cfg.RateLimit),
+		auth:     auth,
+		fetcher:  newFetcher(cfg.Fetch),
+	}
+	h.metrics = newMetrics(cfg.Registry, backend, h.adm)
+	h.root = h.routes()
+	return h, nil
+}
+
+// Routes lists the API's own routes as "METHOD /path" patterns.
+func (h *Handler) Routes() []string {
+	r := []string{"POST /predict", "GET /healthz", "GET /readyz", "GET /models", "GET /metrics", "GET /openapi.json"}
+	if h.cfg.SageMaker {
+		r = append(r, "GET /ping", "POST /invocations")
+	}
+	return r
+}
+
+func (h *Handler) routes() http.Handler {
+	mux := http.NewServeMux()
+	handlers := map[string]http.Handler{
+		"POST /predict":     h.guard(http.HandlerFunc(h.predict)),
+		"GET /healthz":      http.HandlerFunc(h.healthz),
+		"GET /readyz":       http.HandlerFunc(h.readyz),
+		"GET /models":       http.HandlerFunc(h.models),
+		"GET /metrics":      h.metrics.handler(),
+		"GET /openapi.json": http.HandlerFunc(h.openapi),
+		"GET /ping":         http.HandlerFunc(h.readyz),
+		"POST /invocations": h.guard(http.HandlerFunc(h.predict)),
+	}
+	for _, pattern := range h.Routes() {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(pattern, handlers[pattern])
+		// The same path with another method: 405 in JSON, not the mux's text.
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			allow := method
+			if method == http.MethodGet {
+				allow += ", HEAD"
+			}
+			w.Header().Set("Allow", allow)
+			writeError(w, r, errorf(CodeMethodNotAllowed, "%s does not take %s; use %s", path, r.Method, method))
+		})
+	}
+	fallback := h.cfg.Fallback
+	if fallback == nil {
+		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, r, errorf(CodeNotFound, "no such path: %s", r.URL.Path))
+		})
+	}
+	mux.Handle("/", fallback)
+	return mux
+}
+
+// SetDraining makes /readyz and /ping fail (503) from now on, so that load
+// balancers stop sending traffic while in-flight requests finish.
+func (h *Handler) SetDraining() { h.draining.Store(true) }
+
+// guard applies auth and the per-client rate limit.
+func (h *Handler) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := infoFrom(r.Context())
+		if h.auth != nil {
+			principal, err := h.auth.authenticate(r.Context(), r)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			info.principal = principal
+		}
+		if h.limiter != nil {
+			if ok, wait := h.limiter.allow(h.limiter.clientKey(r), time.Now()); !ok {
+				writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+					Message: "rate limit exceeded; retry later", RetryAfter: ceilSeconds(wait)})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is also SageMaker's /ping: 200 once the models are loaded.
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if h.draining.Load() {
+		writeError(w, r, fmt.Errorf("%w: the server is stopping", ErrNotReady))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.backend.Ready(ctx); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (h *Handler) models(w http.ResponseWriter, r *http.Request) {
+	models, err := h.backend.Models(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, modelList{Models: models})
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (h *Handler) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(openAPIDoc)
+}
+
+// OpenAPI returns the OpenAPI 3.1 description served at /openapi.json.
+func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
+
+// writeJSON sends v with status. API answers are never cached and never
+// sniffed as something else.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/engine"
+	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/registry"
+)
+
+// smallModel is the fastest real model, for tests where the answer does not
+// matter. Loaded once per test binary.
+const smallModel = "mobilenet_v1_0.25_128_quant"
+
+var (
+	smallOnce sync.Once
+	small     *classify.Classifier
+	smallErr  error
+)
+
+func smallClassifier(t testing.TB) *classify.Classifier {
+	t.Helper()
+	dir := shared.ModelDir(t)
+	smallOnce.Do(func() {
+		r := &registry.Resolver{ModelDir: dir, Offline: true}
+		small, _, smallErr = classify.Load(context.Background(), r, smallModel, "", engine.Options{})
+	})
+	if smallErr != nil {
+		t.Fatal(smallErr)
+	}
+	return small
+}
+
+// localBackend serves the small model, ready.
+func localBackend(t testing.TB) *Local {
+	l := NewLocal()
+	l.Add(smallClassifier(t), 42*time.Millisecond, true)
+	l.Loaded(nil)
+	return l
+}
+
+func image(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(shared.ImageDir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// logBuffer collects JSON log lines safely across goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func newHandler(t testing.TB, b Backend, cfg Config) (*Handler, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	h, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, logs
+}
+
+// answer is a decoded response: the status, headers, and either body.
+type answer struct {
+	status int
+	header http.Header
+	result classify.Result
+	err    errorBody
+	raw    []byte
+}
+
+func serve(t testing.TB, h http.Handler, r *http.Request) answer {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	a := answer{status: w.Code, header: w.Header(), raw: w.Body.Bytes()}
+	if strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		if a.status == http.StatusOK {
+			json.Unmarshal(a.raw, &a.result)
+		} else if err := json.Unmarshal(a.raw, &a.err); err != nil || a.err.Error.Code == "" {
+			t.Errorf("error answer %d is not {\"error\":{code,message}}: %s", a.status, a.raw)
+		}
+	}
+	return a
+}
+
+func post(ctype string, body io.Reader, target string) *http.Request {
+	if target == "" {
+		target = "/predict"
+	}
+	r := httptest.NewRequest(http.MethodPost, target, body)
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	return r
+}
+
+func postJSON(v any) *http.Request {
+	b, _ := json.Marshal(v)
+	return post("application/json", bytes.NewReader(b), "")
+}
+
+// stubBackend emulates a backend for the cases a real one cannot produce
+// on demand (a panic, a model that blocks); the name of each test that
+// uses it says so.
+type stubBackend struct {
+	classify func(ctx context.Context, req *Request) (*classify.Result, error)
+}
+
+func (s *stubBackend) Models(context.Context) ([]ModelInfo, error) {
+	return []ModelInfo{{Name: "stub", Default: true}}, nil
+}
+
+func (s *stubBackend) Ready(context.Context) error { return nil }
+
+func (s *stubBackend) Classify(ctx context.Context, req *Request) (*classify.Result, error) {
+	return s.classify(ctx, req)
+}

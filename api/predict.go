@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/classifly/classifly/classify"
+)
+
+// predict is POST /predict and POST /invocations: parse, fetch, queue,
+// classify, answer. Every failure goes through writeError.
+func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if !h.inFlight.tryEnter() {
+		writeError(w, r, ErrOverloaded)
+		return
+	}
+	defer h.inFlight.leave()
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.RequestTimeout)
+	defer cancel()
+
+	in, err := h.parse(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	info := infoFrom(ctx)
+	info.model = in.model
+
+	var fetched time.Duration
+	if in.imageURL != "" {
+		t := time.Now()
+		in.image, err = h.fetcher.fetch(ctx, in.imageURL)
+		fetched = time.Since(t)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	if len(in.image) == 0 {
+		writeError(w, r, errorf(CodeInvalidImage, "the image is empty"))
+		return
+	}
+
+	queued, err := h.adm.acquire(ctx)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := h.classify(ctx, &Request{Model: in.model, Image: in.image, Options: in.options})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	info.model = res.Model
+	res.Timings.Fetch = ms(fetched)
+	res.Timings.Total = ms(time.Since(start))
+	h.metrics.observeStages(res.Timings, queued)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// classify runs the backend under the request deadline. The engine checks
+// its context only between operators, and a backend may not check it at
+// all: the answer must not wait for it. The admission slot stays taken
+// until the backend really returns, so a stuck backend still counts
+// against the concurrency limit.
+func (h *Handler) classify(ctx context.Context, req *Request) (*classify.Result, error) {
+	type outcome struct {
+		res *classify.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer h.adm.release()
+		defer func() {
+			if p := recover(); p != nil {
+				h.cfg.Logger.Error("panic in the backend", "request_id", RequestID(ctx), "panic", fmt.Sprint(p),
+					"stack", string(debug.Stack()))
+				done <- outcome{err: fmt.Errorf("backend panic: %v", p)}
+			}
+		}()
+		res, err := h.backend.Classify(ctx, req)
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("classifying: %w", ctx.Err())
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,0 +1,326 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/classifly/classifly/classify"
+)
+
+// predictInput is a parsed /predict request: the image (bytes or URL) and
+// the options.
+type predictInput struct {
+	image    []byte
+	imageURL string
+	model    string
+	options  classify.Options
+}
+
+// predictJSON is the JSON request body. Pointers tell "absent" from zero.
+type predictJSON struct {
+	ImageURL    *string  `json:"image_url"`
+	ImageBase64 *string  `json:"image_base64"`
+	TopK        *int     `json:"top_k"`
+	Threshold   *float64 `json:"threshold"`
+	Model       *string  `json:"model"`
+}
+
+// maxFieldBytes bounds a non-image multipart field.
+const maxFieldBytes = 1024
+
+// parse reads the body within the size limit, by Content-Type: JSON,
+// multipart form, or raw image bytes with the options in the query (and,
+// on /invocations, in SageMaker's custom-attributes header).
+func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (*predictInput, error) {
+	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels}}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil, errorf(CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil, errorf(CodeBadRequest, "malformed Content-Type %q", ct)
+	}
+	// The server's own writer, so that the connection closes after a body
+	// over the limit instead of being drained.
+	body := http.MaxBytesReader(innermost(w), r.Body, h.cfg.Limits.MaxBodyBytes)
+	// application/x-image is what SageMaker clients conventionally send.
+	raw := strings.HasPrefix(mt, "image/") || mt == "application/octet-stream" || mt == "application/x-image"
+	if !raw && r.URL.RawQuery != "" {
+		return nil, errorf(CodeBadRequest, "with %s the options go in the body, not the query", mt)
+	}
+	switch {
+	case mt == "application/json":
+		err = h.parseJSON(body, in)
+	case mt == "multipart/form-data":
+		err = h.parseMultipart(body, params["boundary"], in)
+	case raw:
+		err = h.parseRaw(r, body, in)
+	default:
+		return nil, errorf(CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	var req predictJSON
+	if err := dec.Decode(&req); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			return err
+		}
+		return errorf(CodeBadRequest, "malformed JSON: data after the object")
+	}
+	url, b64 := deref(req.ImageURL), deref(req.ImageBase64)
+	switch {
+	case url != "" && b64 != "":
+		return errorf(CodeBadRequest, "give image_url or image_base64, not both")
+	case url != "":
+		in.imageURL = url
+	case b64 != "":
+		data, err := decodeBase64(b64)
+		if err != nil {
+			return err
+		}
+		in.image = data
+	default:
+		return errorf(CodeBadRequest, "no image: give image_url or image_base64")
+	}
+	if req.TopK != nil {
+		if err := h.setTopK(in, *req.TopK); err != nil {
+			return err
+		}
+	}
+	if req.Threshold != nil {
+		if err := setThreshold(in, *req.Threshold); err != nil {
+			return err
+		}
+	}
+	if req.Model != nil {
+		return setModel(in, *req.Model)
+	}
+	return nil
+}
+
+// jsonError sorts decoding failures: a wrong type is a bad parameter (422),
+// the rest is a malformed request (400), a body too large stays itself.
+func jsonError(err error) error {
+	var (
+		typeErr  *json.UnmarshalTypeError
+		syntax   *json.SyntaxError
+		maxBytes *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &maxBytes):
+		return err
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return errorf(CodeBadRequest, "the body must be a JSON object")
+		}
+		return paramError(typeErr.Field, "must be a JSON %s", jsonType(typeErr.Type.Kind().String()))
+	case errors.As(err, &syntax):
+		return errorf(CodeBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
+	case errors.Is(err, io.EOF):
+		return errorf(CodeBadRequest, "empty body: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(CodeBadRequest, "malformed JSON: the body ends early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no type for this; the message is stable.
+		return errorf(CodeBadRequest, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return errorf(CodeBadRequest, "malformed JSON: %v", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "float64":
+		return "number"
+	case "ptr", "string":
+		return "string"
+	}
+	return kind
+}
+
+func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInput) error {
+	if boundary == "" {
+		return errorf(CodeBadRequest, "multipart/form-data without a boundary")
+	}
+	mr := multipart.NewReader(body, boundary)
+	seen := map[string]bool{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return multipartError(err)
+		}
+		name := part.FormName()
+		if seen[name] {
+			return errorf(CodeBadRequest, "field %q given twice", name)
+		}
+		seen[name] = true
+		if name == "image" {
+			if in.image, err = io.ReadAll(part); err != nil {
+				return multipartError(err)
+			}
+			continue
+		}
+		value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+		if err != nil {
+			return multipartError(err)
+		}
+		if len(value) > maxFieldBytes {
+			return paramError(name, "longer than %d bytes", maxFieldBytes)
+		}
+		if err := h.setOption(in, name, string(value)); err != nil {
+			return err
+		}
+	}
+	if !seen["image"] {
+		return errorf(CodeBadRequest, "no image: send the picture in the multipart field \"image\"")
+	}
+	return nil
+}
+
+func multipartError(err error) error {
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) {
+		return err
+	}
+	return errorf(CodeBadRequest, "malformed multipart body: %v", err)
+}
+
+func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput) error {
+	opts, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return errorf(CodeBadRequest, "malformed query: %v", err)
+	}
+	if attrs := r.Header.Get(HeaderCustomAttributes); attrs != "" && r.Pattern == "POST /invocations" {
+		extra, err := url.ParseQuery(attrs)
+		if err != nil {
+			return errorf(CodeBadRequest, "malformed %s: %v", HeaderCustomAttributes, err)
+		}
+		for k, v := range extra {
+			opts[k] = append(opts[k], v...)
+		}
+	}
+	for name, values := range opts {
+		if len(values) != 1 {
+			return errorf(CodeBadRequest, "parameter %q given %d times", name, len(values))
+		}
+		if err := h.setOption(in, name, values[0]); err != nil {
+			return err
+		}
+	}
+	in.image, err = io.ReadAll(body)
+	return err
+}
+
+// setOption sets a text option (query, form field, custom attribute).
+func (h *Handler) setOption(in *predictInput, name, value string) error {
+	switch name {
+	case "top_k":
+		k, err := strconv.Atoi(value)
+		if err != nil {
+			return paramError("top_k", "%q is not an integer", value)
+		}
+		return h.setTopK(in, k)
+	case "threshold":
+		t, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return paramError("threshold", "%q is not a number", value)
+		}
+		return setThreshold(in, t)
+	case "model":
+		return setModel(in, value)
+	}
+	return errorf(CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model)", name)
+}
+
+func (h *Handler) setTopK(in *predictInput, k int) error {
+	if k < 1 || k > h.cfg.Limits.MaxTopK {
+		return paramError("top_k", "%d is not in 1..%d", k, h.cfg.Limits.MaxTopK)
+	}
+	in.options.TopK = k
+	return nil
+}
+
+func setThreshold(in *predictInput, t float64) error {
+	if math.IsNaN(t) || t < 0 || t > 1 {
+		return paramError("threshold", "%v is not in 0..1", t)
+	}
+	in.options.Threshold = float32(t)
+	return nil
+}
+
+// setModel checks the name's shape only; whether it is served is the
+// backend's answer (404).
+func setModel(in *predictInput, name string) error {
+	if len(name) > 128 || strings.ContainsFunc(name, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
+	}) {
+		return paramError("model", "%.40q is not a model name", name)
+	}
+	in.model = name
+	return nil
+}
+
+// decodeBase64 takes plain base64 (standard or URL alphabet, padded or
+// not, line breaks allowed) or a data URL ("data:image/png;base64,…").
+func decodeBase64(s string) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(s, "data:"); ok {
+		meta, data, found := strings.Cut(rest, ",")
+		if !found || !strings.HasSuffix(meta, ";base64") {
+			return nil, errorf(CodeBadRequest, "image_base64: a data URL must be data:<type>;base64,<data>")
+		}
+		s = data
+	}
+	s = strings.Map(func(c rune) rune {
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+			return -1
+		}
+		return c
+	}, s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errorf(CodeBadRequest, "image_base64 is not valid base64")
+}
+
+// innermost unwraps middleware writers down to the server's.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/classifly/classifly/engine"
+	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/registry"
+)
+
+// benchResult is the --json output of `classifly bench`.
+type benchResult struct {
+	Model      string  `json:"model"`
+	Threads    int     `json:"threads"`
+	Batch      int     `json:"batch"`
+	Runs       int     `json:"runs"`
+	LoadMS     float64 `json:"load_ms"`
+	Latency    latency `json:"latency_ms"`
+	ImagesPerS float64 `json:"images_per_s"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+	Backend    string  `json:"backend"`
+	CPU        string  `json:"cpu"`
+}
+
+type latency struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	P90    float64 `json:"p90"`
+}
+
+// runBench is `classifly bench`: load time, latency and throughput of the
+// engine alone on one model.
+func runBench(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "bench", "")
+	model := fs.String("model", registry.DefaultModel, "known model name or path to a .tflite file")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines per inference")
+	batch := fs.Int("batch", 1, "images per timed run (run side by side, one per thread)")
+	runs := fs.Int("runs", 200, "timed runs")
+	warmup := fs.Int("warmup", 20, "untimed runs first")
+	image := fs.String("image", "", "picture to classify (default: a fixed pseudo-random input)")
+	asJSON := fs.Bool("json", false, "one JSON object instead of a table")
+	offline := fs.Bool("offline", false, "never download a model")
+	rest, code, ok := parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 || *threads < 1 || *batch < 1 || *runs < 1 || *warmup < 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	res, err := resolver(env, *offline).Resolve(ctx, *model, "")
+	if err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	data, err := os.ReadFile(res.Path)
+	if err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	start := time.Now()
+	m, err := engine.Load(data, engine.Options{Threads: *threads})
+	loadTime := time.Since(start)
+	if err != nil {
+		errorf(env, "%s: %v", res.Path, err)
+		return ExitFailure
+	}
+	defer m.Close()
+	in, err := benchInput(m, *image)
+	if err != nil {
+		errorf(env, "%v", err)
+		return ExitFailure
+	}
+	ins, outs := make([][]byte, *batch), make([][]byte, *batch)
+	for i := range ins {
+		ins[i], outs[i] = in, make([]byte, m.Output().Bytes())
+	}
+	run := func() error {
+		if *batch == 1 {
+			return m.Run(ctx, in, outs[0])
+		}
+		return m.RunBatch(ctx, ins, outs)
+	}
+	for range *warmup {
+		if err := run(); err != nil {
+			errorf(env, "%v", err)
+			return ExitFailure
+		}
+	}
+	times := make([]float64, *runs)
+	total := time.Now()
+	for i := range times {
+		t0 := time.Now()
+		if err := run(); err != nil {
+			errorf(env, "%v", err)
+			return ExitFailure
+		}
+		times[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+	}
+	elapsed := time.Since(total)
+	slices.Sort(times)
+	r := benchResult{
+		Model: res.Name, Threads: m.Threads(), Batch: *batch, Runs: *runs,
+		LoadMS:     float64(loadTime.Microseconds()) / 1000,
+		Latency:    latency{Min: times[0], Median: times[len(times)/2], P90: times[len(times)*9/10]},
+		ImagesPerS: float64(*runs**batch) / elapsed.Seconds(),
+		PeakRSSMB:  peakRSSMB(),
+		Backend:    kernels.Current().String(),
+		CPU:        cpuName(),
+	}
+	if *asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(r); err != nil {
+			errorf(env, "%v", err)
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stdout, "model      %s (%d MMAC per image)\n", r.Model, m.MACs()/1e6)
+	fmt.Fprintf(env.Stdout, "machine    %s, %d threads, kernels %s\n", r.CPU, r.Threads, r.Backend)
+	fmt.Fprintf(env.Stdout, "load       %.2f ms (parse, plan, pack weights)\n", r.LoadMS)
+	fmt.Fprintf(env.Stdout, "latency    min %.3f  median %.3f  p90 %.3f ms per batch of %d (%d runs)\n", r.Latency.Min, r.Latency.Median, r.Latency.P90, r.Batch, r.Runs)
+	fmt.Fprintf(env.Stdout, "throughput %.1f images/s\n", r.ImagesPerS)
+	fmt.Fprintf(env.Stdout, "peak RSS   %.1f MB\n", r.PeakRSSMB)
+	return ExitOK
+}
+
+// benchInput is the model input from a picture, or a fixed pseudo-random
+// tensor (kernels take the same time whatever the values).
+func benchInput(m *engine.Model, image string) ([]byte, error) {
+	info := m.Input()
+	if image == "" {
+		in := make([]byte, info.Bytes())
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range in {
+			in[i] = byte(r.IntN(256))
+		}
+		return in, nil
+	}
+	data, err := os.ReadFile(image)
+	if err != nil {
+		return nil, err
+	}
+	img, err := imageprep.Decode(data, imageprep.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", image, err)
+	}
+	if len(info.Shape) != 4 || info.Bytes() != info.Shape[1]*info.Shape[2]*3 {
+		return nil, fmt.Errorf("--image needs a model with one uint8 RGB input, this one takes %v %v", info.Type, info.Shape)
+	}
+	return imageprep.Resize(img, info.Shape[2], info.Shape[1], imageprep.CropNone), nil
+}
+
+// peakRSSMB is the process's peak resident set size (Linux reports KiB).
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/classifly/classifly/internal/shared"
+)
+
+func goldenPair(t testing.TB, model, image string) (in, want []byte) {
+	t.Helper()
+	dir := filepath.Join(shared.GoldenDir(t), model)
+	in, err := os.ReadFile(filepath.Join(dir, image+".input.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err = os.ReadFile(filepath.Join(dir, image+".output.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, want
+}
+
+// TestRunAllocatesNothing holds inference at zero heap allocations, on one
+// thread and with the worker pool.
+func TestRunAllocatesNothing(t *testing.T) {
+	for _, threads := range []int{1, 2} {
+		for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq"} {
+			m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, _ := goldenPair(t, name, "cat")
+			out := make([]byte, m.Output().Bytes())
+			ctx := context.Background()
+			if err := m.Run(ctx, in, out); err != nil { // warm the arena pool
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(20, func() { _ = m.Run(ctx, in, out) }); n != 0 {
+				t.Errorf("%s, %d threads: %v allocations per Run, want 0", name, threads, n)
+			}
+			m.Close()
+		}
+	}
+}
+
+// TestThreadCountsAgree: any number of threads gives TFLite's bytes.
+func TestThreadCountsAgree(t *testing.T) {
+	name := "mobilenet_v2_1.0_224_quant"
+	in, want := goldenPair(t, name, "grace_hopper")
+	for _, threads := range []int{1, 2, 3, 5} {
+		m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]byte, m.Output().Bytes())
+		if err := m.Run(context.Background(), in, out); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, want) {
+			t.Errorf("%d threads: output differs from TFLite's", threads)
+		}
+		m.Close()
+	}
+}
+
+// TestConcurrentRuns: one model serves many callers at once (some get the
+// worker pool, the others run alone) and every answer is right.
+func TestConcurrentRuns(t *testing.T) {
+	name := "mobilenet_v1_0.5_160_quant"
+	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	images := []string{"cat", "bird", "grace_hopper", "sunflower"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 6 {
+				img := images[(g+i)%len(images)]
+				in, want := goldenPair(t, name, img)
+				out := make([]byte, m.Output().Bytes())
+				if err := m.Run(context.Background(), in, out); err != nil {
+					t.Error(err)
+					return
+				}
+				if !bytes.Equal(out, want) {
+					t.Errorf("goroutine %d: %s differs from TFLite's", g, img)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestRunHonoursContext: a cancelled context stops a run with its error.
+func TestRunHonoursContext(t *testing.T) {
+	m := loadModel(t, "mobilenet_v1_0.25_128_quant")
+	in, _ := goldenPair(t, "mobilenet_v1_0.25_128_quant", "cat")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := m.Run(ctx, in, make([]byte, m.Output().Bytes()))
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("canceled")) {
+		t.Errorf("cancelled run: %v", err)
+	}
+}
+
+// TestRunBatch: a batch gives each input its own right answer.
+func TestRunBatch(t *testing.T) {
+	name := "mobilenet_v1_0.25_128_quant"
+	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	images := []string{"cat", "bird", "grace_hopper", "sunflower", "owl"}
+	var ins, outs, wants [][]byte
+	for _, img := range images {
+		in, want := goldenPair(t, name, img)
+		ins, wants = append(ins, in), append(wants, want)
+		outs = append(outs, make([]byte, m.Output().Bytes()))
+	}
+	if err := m.RunBatch(context.Background(), ins, outs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range images {
+		if !bytes.Equal(outs[i], wants[i]) {
+			t.Errorf("%s: output differs from TFLite's", images[i])
+		}
+	}
+	if err := m.RunBatch(context.Background(), ins[:2], outs[:1]); err == nil {
+		t.Error("mismatched batch accepted")
+	}
+}
