@@ -31,6 +31,7 @@ type tensorView struct {
 	t     *tflite.Tensor
 	shape []int
 	n     int64 // elements
+	span  int64 // elements, counting each empty dimension as 1: how far loops over the tensor run
 	loc   *loc  // filled for activations once the arena is planned
 	konst []byte
 }
@@ -91,13 +92,14 @@ func (b *builder) view(i int, what string) (*tensorView, error) {
 		return v, nil
 	}
 	t := &b.sg.Tensors[i]
-	v := &tensorView{idx: i, t: t, n: 1}
+	v := &tensorView{idx: i, t: t, n: 1, span: 1}
 	for _, d := range t.Shape {
 		v.shape = append(v.shape, int(d))
-		if d != 0 && v.n > b.opts.MaxArenaBytes/int64(d) {
+		if d != 0 && v.span > b.opts.MaxArenaBytes/int64(d) {
 			return nil, &ResourceError{What: fmt.Sprintf("bytes for tensor %d (%s, shape %v)", i, t.Name, t.Shape), Need: math.MaxInt64, Limit: b.opts.MaxArenaBytes}
 		}
 		v.n *= int64(d)
+		v.span *= int64(max(d, 1))
 	}
 	size := int64(t.Type.Size())
 	if size == 0 {

@@ -114,7 +114,22 @@ func (b *builder) addOp(i int) error {
 			return c.errorf("reads tensor %d (%s) before any operator writes it", v.idx, v.t.Name)
 		}
 	}
-	return build(c)
+	if err := build(c); err != nil {
+		return err
+	}
+	// Every operator visits each element of its inputs and outputs at least
+	// once, empty dimensions included: count that too, so that MaxMACs also
+	// bounds chains of cheap operators over large tensors and loops over
+	// empty ones.
+	var work int64
+	for _, vs := range [][]*tensorView{c.ins, c.outs} {
+		for _, v := range vs {
+			if v != nil {
+				work += v.span
+			}
+		}
+	}
+	return b.addMACs(work, name, i)
 }
 
 // sameType checks that every given tensor has type t.

@@ -162,7 +162,7 @@ func buildMean(c *opContext) error {
 	// TFLite has a dedicated kernel, with its own rounding, for the spatial
 	// mean of a 4-D tensor (kernels/reduce.cc EvalMean): the global pool of
 	// classifiers.
-	if rank == 4 && firstR == 1 && lastR == 2 && (keep || typ == tflite.Int8) {
+	if rank == 4 && firstR == 1 && lastR == 2 && keep {
 		p := kernels.NewMeanHWParams(typ == tflite.Int8, in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
 		if !c.b.opts.Reference {
 			scratch, err := c.b.temp(int64(4*p.C), c.index)

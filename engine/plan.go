@@ -28,12 +28,12 @@ func planArena(lives []interval) ([]int64, int64) {
 	}
 	sort.SliceStable(order, func(a, b int) bool { return lives[order[a]].size > lives[order[b]].size })
 	offs := make([]int64, len(lives))
-	var placed []int
+	var placed, busy []int
 	var total int64
 	for _, i := range order {
 		li := lives[i]
 		// Collect the placed tensors alive at the same time, by offset.
-		var busy []int
+		busy = busy[:0]
 		for _, j := range placed {
 			lj := lives[j]
 			if li.first <= lj.last && lj.first <= li.last {

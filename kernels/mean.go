@@ -63,7 +63,7 @@ func MeanHW[T Q8](p *MeanHWParams, in, out []T) {
 // inner layout, integer sum of raw values, then in float32
 // round(sum/n * scale + bias) + outZP with scale = inScale/outScale and
 // bias = -inZP*scale; when scales and zero points match, the integer mean
-// rounded half away from zero.
+// truncated toward zero.
 func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScale float32, outZP int32, in, out []T) {
 	lo, hi := Range[T]()
 	same := inScale == outScale && inZP == outZP
@@ -77,11 +77,9 @@ func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScal
 			}
 			var q int32
 			if same {
-				if sum >= 0 {
-					q = (sum + int32(n)/2) / int32(n)
-				} else {
-					q = (sum - int32(n)/2) / int32(n)
-				}
+				// reference_ops::Mean: the integer sum over the count, with
+				// C++ division (truncation toward zero, as Go's).
+				q = sum / int32(n)
 			} else {
 				mean := float32(sum) / float32(n)
 				q = int32(roundf(mean*scale+bias)) + outZP

@@ -3,6 +3,7 @@ package tflite
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // TensorType is a tensor's element type (schema enum TensorType).
@@ -118,17 +119,23 @@ const (
 // Parse reads a model from the bytes of a .tflite file. The returned Model
 // refers to data; do not modify data afterwards.
 func Parse(data []byte) (*Model, error) {
+	return parse(data, decodeRatio*int64(len(data))+decodeBase)
+}
+
+// parse is Parse with a given allocation budget.
+func parse(data []byte, budget int64) (*Model, error) {
 	if len(data) < 8 {
 		return nil, &FormatError{Offset: -1, What: "file", Msg: fmt.Sprintf("%d bytes is too short for a model", len(data))}
 	}
 	if string(data[4:8]) != "TFL3" {
 		return nil, &FormatError{Offset: 4, What: "file", Msg: fmt.Sprintf("identifier %q is not TFL3: not a TFLite model", data[4:8])}
 	}
-	root, err := u32(data, 0, "root")
+	r := newReader(data, budget)
+	root, _, err := r.follow(0, "file", "root table offset %d points outside the file", int(binary.LittleEndian.Uint32(data)))
 	if err != nil {
 		return nil, err
 	}
-	t, err := tableAt(data, root, "Model")
+	t, err := r.tableAt(root, "Model")
 	if err != nil {
 		return nil, err
 	}
@@ -145,19 +152,22 @@ func Parse(data []byte) (*Model, error) {
 	if err := parseBuffers(t, m, data); err != nil {
 		return nil, err
 	}
-	_, err = t.tables(modelSubgraphs, "Model.subgraphs", func(_ int, st table) error {
-		sg, err := parseSubgraph(st)
-		if err != nil {
-			return err
-		}
-		m.Subgraphs = append(m.Subgraphs, sg)
-		return nil
-	})
+	sgs, err := t.tables(modelSubgraphs, "Model.subgraphs", unsafe.Sizeof(Subgraph{}))
 	if err != nil {
 		return nil, err
 	}
-	if len(m.Subgraphs) == 0 {
+	if sgs.n == 0 {
 		return nil, &FormatError{Offset: -1, What: "Model.subgraphs", Msg: "model has no subgraph"}
+	}
+	m.Subgraphs = make([]Subgraph, sgs.n)
+	for k := range m.Subgraphs {
+		st, err := sgs.at(k)
+		if err != nil {
+			return nil, err
+		}
+		if m.Subgraphs[k], err = parseSubgraph(st); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.validate(); err != nil {
 		return nil, err
@@ -166,8 +176,17 @@ func Parse(data []byte) (*Model, error) {
 }
 
 func parseOpcodes(t table, m *Model) error {
-	_, err := t.tables(modelOpCodes, "Model.operator_codes", func(_ int, st table) error {
-		dep, err := st.uint8(opcodeDeprecatedBuiltin, 0)
+	codes, err := t.tables(modelOpCodes, "Model.operator_codes", unsafe.Sizeof(OperatorCode{}))
+	if err != nil {
+		return err
+	}
+	m.OperatorCodes = make([]OperatorCode, codes.n)
+	for k := range m.OperatorCodes {
+		st, err := codes.at(k)
+		if err != nil {
+			return err
+		}
+		dep, err := st.int8(opcodeDeprecatedBuiltin, 0)
 		if err != nil {
 			return err
 		}
@@ -176,25 +195,31 @@ func parseOpcodes(t table, m *Model) error {
 			return err
 		}
 		// Schema v3a moved the code to an int32 field; files from older
-		// converters only set the byte field. The larger of the two is right.
-		if int32(dep) > code {
-			code = int32(dep)
-		}
-		oc := OperatorCode{Builtin: BuiltinOperator(code)}
+		// converters only set the byte field. The larger of the two is right
+		// (TFLite's GetBuiltinCode).
+		oc := &m.OperatorCodes[k]
+		oc.Builtin = BuiltinOperator(max(code, int32(dep)))
 		if oc.Custom, err = st.string(opcodeCustom, "OperatorCode.custom_code"); err != nil {
 			return err
 		}
 		if oc.Version, err = st.int32(opcodeVersion, 1); err != nil {
 			return err
 		}
-		m.OperatorCodes = append(m.OperatorCodes, oc)
-		return nil
-	})
-	return err
+	}
+	return nil
 }
 
 func parseBuffers(t table, m *Model, file []byte) error {
-	_, err := t.tables(modelBuffers, "Model.buffers", func(k int, st table) error {
+	bufs, err := t.tables(modelBuffers, "Model.buffers", unsafe.Sizeof([]byte(nil)))
+	if err != nil {
+		return err
+	}
+	m.Buffers = make([][]byte, bufs.n)
+	for k := range m.Buffers {
+		st, err := bufs.at(k)
+		if err != nil {
+			return err
+		}
 		data, err := st.bytes(bufferData, "Buffer.data")
 		if err != nil {
 			return err
@@ -215,10 +240,9 @@ func parseBuffers(t table, m *Model, file []byte) error {
 			}
 			data = file[off : off+size : off+size]
 		}
-		m.Buffers = append(m.Buffers, data)
-		return nil
-	})
-	return err
+		m.Buffers[k] = data
+	}
+	return nil
 }
 
 func parseSubgraph(st table) (Subgraph, error) {
@@ -233,20 +257,35 @@ func parseSubgraph(st table) (Subgraph, error) {
 	if sg.Outputs, err = st.int32s(subgraphOutputs, "SubGraph.outputs"); err != nil {
 		return sg, err
 	}
-	_, err = st.tables(subgraphTensors, "SubGraph.tensors", func(_ int, tt table) error {
-		tensor, err := parseTensor(tt)
-		sg.Tensors = append(sg.Tensors, tensor)
-		return err
-	})
+	tensors, err := st.tables(subgraphTensors, "SubGraph.tensors", unsafe.Sizeof(Tensor{}))
 	if err != nil {
 		return sg, err
 	}
-	_, err = st.tables(subgraphOperators, "SubGraph.operators", func(_ int, ot table) error {
-		op, err := parseOperator(ot)
-		sg.Operators = append(sg.Operators, op)
-		return err
-	})
-	return sg, err
+	sg.Tensors = make([]Tensor, tensors.n)
+	for k := range sg.Tensors {
+		tt, err := tensors.at(k)
+		if err != nil {
+			return sg, err
+		}
+		if sg.Tensors[k], err = parseTensor(tt); err != nil {
+			return sg, err
+		}
+	}
+	ops, err := st.tables(subgraphOperators, "SubGraph.operators", unsafe.Sizeof(Operator{}))
+	if err != nil {
+		return sg, err
+	}
+	sg.Operators = make([]Operator, ops.n)
+	for k := range sg.Operators {
+		ot, err := ops.at(k)
+		if err != nil {
+			return sg, err
+		}
+		if sg.Operators[k], err = parseOperator(ot); err != nil {
+			return sg, err
+		}
+	}
+	return sg, nil
 }
 
 func parseTensor(t table) (Tensor, error) {
@@ -255,7 +294,7 @@ func parseTensor(t table) (Tensor, error) {
 	if tn.Shape, err = t.int32s(tensorShape, "Tensor.shape"); err != nil {
 		return tn, err
 	}
-	ty, err := t.uint8(tensorType, 0)
+	ty, err := t.int8(tensorType, 0)
 	if err != nil {
 		return tn, err
 	}
@@ -271,6 +310,9 @@ func parseTensor(t table) (Tensor, error) {
 	}
 	qt, ok, err := t.subtable(tensorQuant, "QuantizationParameters")
 	if err != nil || !ok {
+		return tn, err
+	}
+	if err := t.r.charge(1, unsafe.Sizeof(Quantization{}), qt.pos, qt.what); err != nil {
 		return tn, err
 	}
 	q := &Quantization{}
@@ -316,6 +358,9 @@ func parseOperator(t table) (Operator, error) {
 	if err != nil || !ok {
 		return op, err
 	}
+	if err := t.r.charge(1, optionsCost, ot.pos, ot.what); err != nil {
+		return op, err
+	}
 	op.Options, err = parseOptions(optionsType(kind), ot)
 	return op, err
 }
@@ -333,10 +378,8 @@ func (m *Model) validate() error {
 					return &FormatError{Offset: -1, What: "Tensor.shape", Msg: fmt.Sprintf("subgraph %d tensor %d (%s): negative dimension in %v", si, ti, tn.Name, tn.Shape)}
 				}
 			}
-			if q := tn.Quantization; q != nil {
-				if len(q.Scale) != len(q.ZeroPoint) && len(q.ZeroPoint) > 1 {
-					return &FormatError{Offset: -1, What: "QuantizationParameters", Msg: fmt.Sprintf("tensor %d (%s): %d scales but %d zero points", ti, tn.Name, len(q.Scale), len(q.ZeroPoint))}
-				}
+			if err := tn.Quantization.validate(tn.Shape); err != nil {
+				return &FormatError{Offset: -1, What: "QuantizationParameters", Msg: fmt.Sprintf("subgraph %d tensor %d (%s): %v", si, ti, tn.Name, err)}
 			}
 		}
 		check := func(list []int32, what string, allowOmitted bool) error {
@@ -364,6 +407,24 @@ func (m *Model) validate() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// validate applies TFLite's checks (InterpreterBuilder::ParseQuantization):
+// per-channel parameters run along an existing dimension, one per index.
+func (q *Quantization) validate(shape []int32) error {
+	if q == nil {
+		return nil
+	}
+	if len(q.Scale) != len(q.ZeroPoint) && len(q.ZeroPoint) > 1 {
+		return fmt.Errorf("%d scales but %d zero points", len(q.Scale), len(q.ZeroPoint))
+	}
+	if q.Dimension < 0 || (len(shape) > 0 && q.Dimension >= len(shape)) {
+		return fmt.Errorf("quantized dimension %d of shape %v", q.Dimension, shape)
+	}
+	if n := len(q.Scale); n > 1 && (len(shape) == 0 || int64(shape[q.Dimension]) != int64(n)) {
+		return fmt.Errorf("%d scales along dimension %d of shape %v", n, q.Dimension, shape)
 	}
 	return nil
 }

@@ -158,6 +158,9 @@ const (
 	optSqueeze        optionsType = 30
 )
 
+// optionsCost bounds the size of any decoded options struct, for the budget.
+const optionsCost = 64
+
 // parseOptions decodes the options tables the engine uses. Other kinds are
 // returned as nil: an operator that needs them is unsupported anyway.
 func parseOptions(kind optionsType, t table) (any, error) {
