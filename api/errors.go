@@ -30,6 +30,7 @@ const (
 	CodeRateLimited          = "rate_limited"           // 429
 	CodeInternal             = "internal"               // 500 a bug; details only in the log
 	CodeFetchFailed          = "fetch_failed"           // 502 image_url could not be fetched
+	CodeModelError           = "model_error"            // 502 the model endpoint failed on this request
 	CodeOverloaded           = "overloaded"             // 503 queue full; retry after Retry-After
 	CodeNotReady             = "not_ready"              // 503 models loading or server draining
 	CodeBackendUnavailable   = "backend_unavailable"    // 503 the model endpoint cannot be reached
@@ -58,6 +59,7 @@ var codeStatus = map[string]int{
 	CodeInvalidParameter:     http.StatusUnprocessableEntity,
 	CodeURLNotAllowed:        http.StatusUnprocessableEntity,
 	CodeRateLimited:          http.StatusTooManyRequests,
+	CodeModelError:           http.StatusBadGateway,
 	CodeInternal:             http.StatusInternalServerError,
 	CodeFetchFailed:          http.StatusBadGateway,
 	CodeOverloaded:           http.StatusServiceUnavailable,

@@ -38,6 +38,8 @@ func commands() map[string]command {
 		"models":  {"list the known models and where each was found", runModels},
 		"bench":   {"measure load time, latency and throughput of the engine", runBench},
 		"serve":   {"serve the web UI and the HTTP API (roles: all, proxy, endpoint)", runServe},
+		"image":   {"build the SageMaker container image and the Lambda zip; push the image to ECR", runImage},
+		"model":   {"package models as the model.tar.gz of a SageMaker model", runModel},
 	}
 }
 

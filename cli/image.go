@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/classifly/classifly/image"
+)
+
+const imageUsage = `Usage:
+  classifly image build  --out image.tar [--tag classifly:latest]   SageMaker container image, as a docker-save tarball
+  classifly image push   --repo ECR_URL [--tag latest]              the same image, pushed (ECR auth from the AWS SDK)
+  classifly image lambda --out lambda.zip [--model NAME]...          Lambda zip: bootstrap (+ models for inference in Lambda)
+Common flags: --source DIR (module to build, default .), --binary FILE (prebuilt binary instead)`
+
+// runImage is `classifly image SUBCOMMAND`.
+func runImage(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, imageUsage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "build":
+		return runImageBuild(ctx, env, args[1:])
+	case "push":
+		return runImagePush(ctx, env, args[1:])
+	case "lambda":
+		return runImageLambda(ctx, env, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.Stderr, imageUsage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "classifly image: unknown subcommand %q\n\n%s\n", args[0], imageUsage)
+	return ExitUsage
+}
+
+// sourceFlags are the flags that say where a binary comes from.
+type sourceFlags struct{ source, binary *string }
+
+func addSourceFlags(fs *flag.FlagSet) sourceFlags {
+	return sourceFlags{
+		source: fs.String("source", ".", "the classifly module to build from (go build runs there)"),
+		binary: fs.String("binary", "", "use this prebuilt static binary instead of building one"),
+	}
+}
+
+// binaryFor returns the path of the binary to package: --binary, or one
+// built into tmp.
+func (s sourceFlags) binaryFor(ctx context.Context, env *Env, tmp, pkg, goarch string, tags ...string) (string, error) {
+	if *s.binary != "" {
+		return *s.binary, nil
+	}
+	out := filepath.Join(tmp, filepath.Base(pkg))
+	fmt.Fprintf(env.Stderr, "building %s for linux/%s\n", pkg, goarch)
+	err := image.BuildBinary(ctx, image.Binary{Package: pkg, Dir: *s.source, GOARCH: goarch, Tags: tags, Out: out, Stderr: env.Stderr})
+	return out, err
+}
+
+// containerImage builds the SageMaker image from the flags.
+func containerImage(ctx context.Context, env *Env, src sourceFlags) (v1.Image, error) {
+	tmp, err := os.MkdirTemp("", "classifly-image")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/classifly", "amd64")
+	if err != nil {
+		return nil, err
+	}
+	img, err := image.Container(bin)
+	if err != nil {
+		return nil, err
+	}
+	// Compress now, while the binary is still there.
+	size, err := image.CompressedSize(img)
+	if err != nil {
+		return nil, err
+	}
+	digest, _ := img.Digest()
+	fmt.Fprintf(env.Stderr, "image %s: %.1f MB compressed\n", digest, float64(size)/1e6)
+	return img, nil
+}
+
+func runImageBuild(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "image build", "")
+	out := fs.String("out", "image.tar", "tarball to write (docker load can read it)")
+	tag := fs.String("tag", "classifly:latest", "tag recorded in the tarball")
+	src := addSourceFlags(fs)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
+	}
+	img, err := containerImage(ctx, env, src)
+	if err == nil {
+		err = writePathAtomic(*out, func(tmp string) error { return image.WriteTarball(tmp, *tag, img) })
+	}
+	if err != nil {
+		errorf(env, "image build: %v", err)
+		return ExitFailure
+	}
+	digest, _ := img.Digest()
+	fmt.Fprintf(env.Stdout, "%s: %s %s\n", *out, *tag, digest)
+	return ExitOK
+}
+
+func runImagePush(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "image push", "")
+	repo := fs.String("repo", "", "repository URL, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/classifly (required)")
+	tag := fs.String("tag", "latest", "tag to push")
+	region := fs.String("region", "", "ECR region (default: from the repository's host name)")
+	src := addSourceFlags(fs)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
+	}
+	if *repo == "" {
+		errorf(env, "image push: --repo is required")
+		return ExitUsage
+	}
+	auth, err := image.ECRAuth(ctx, *repo, *region)
+	if err != nil {
+		errorf(env, "image push: %v", err)
+		return ExitFailure
+	}
+	img, err := containerImage(ctx, env, src)
+	if err != nil {
+		errorf(env, "image push: %v", err)
+		return ExitFailure
+	}
+	ref, err := image.Push(ctx, img, *repo, *tag, auth)
+	if err != nil {
+		errorf(env, "image push: %v", err)
+		return ExitFailure
+	}
+	fmt.Fprintln(env.Stdout, ref)
+	return ExitOK
+}
+
+func runImageLambda(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "image lambda", "")
+	out := fs.String("out", "lambda.zip", "zip to write")
+	arch := fs.String("arch", "arm64", "Lambda architecture: arm64 or amd64")
+	var models listFlag
+	fs.Var(&models, "model", "model to bundle under model/ (for inference in the Lambda); repeatable")
+	offline := fs.Bool("offline", false, "never download a model")
+	src := addSourceFlags(fs)
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
+	}
+	if *arch != "arm64" && *arch != "amd64" {
+		errorf(env, "image lambda: --arch must be arm64 or amd64")
+		return ExitUsage
+	}
+	var files []image.ZipFile
+	if len(models) > 0 {
+		entries, err := resolveModels(ctx, env, models, *offline)
+		if err != nil {
+			errorf(env, "image lambda: %v", err)
+			return ExitFailure
+		}
+		for _, e := range entries {
+			files = append(files, image.ZipFile{Name: "model/" + e.Name + ".tflite", Path: e.Path})
+			if e.LabelsPath != "" && !hasZipEntry(files, "model/"+filepath.Base(e.LabelsPath)) {
+				files = append(files, image.ZipFile{Name: "model/" + filepath.Base(e.LabelsPath), Path: e.LabelsPath})
+			}
+		}
+	}
+	tmp, err := os.MkdirTemp("", "classifly-lambda")
+	if err != nil {
+		errorf(env, "image lambda: %v", err)
+		return ExitFailure
+	}
+	defer os.RemoveAll(tmp)
+	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, "lambda.norpc")
+	if err == nil {
+		err = writeFileAtomic(*out, func(f *os.File) error { return image.WriteLambdaZip(f, bin, files) })
+	}
+	if err != nil {
+		errorf(env, "image lambda: %v", err)
+		return ExitFailure
+	}
+	st, _ := os.Stat(*out)
+	fmt.Fprintf(env.Stdout, "%s: %.1f MB, linux/%s bootstrap, %d model file(s)\n", *out, float64(st.Size())/1e6, *arch, len(files))
+	return ExitOK
+}
+
+func hasZipEntry(files []image.ZipFile, name string) bool {
+	for _, f := range files {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// parseNoArgs parses flags and refuses positional arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) (int, bool) {
+	rest, code, ok := parse(fs, args)
+	if !ok {
+		return code, false
+	}
+	if len(rest) > 0 {
+		fs.Usage()
+		return ExitUsage, false
+	}
+	return 0, true
+}
