@@ -10,6 +10,6 @@
 //
 //	cd infra && terraform init && terraform apply -auto-approve
 //
-// deploys everything (docs/aws.md); `go test ./infra -fmt` rewrites the
+// deploys everything (README, "Deploying on AWS"); `go test ./infra -fmt` rewrites the
 // files as terraform fmt would, for machines without Terraform.
 package infra
