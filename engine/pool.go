@@ -58,7 +58,10 @@ func (p *pool) worker(w int, seen uint64) {
 				runtime.Gosched()
 				continue
 			}
-			p.parked[w].Store(true)
+			// Swap, a read-modify-write, orders this store before the load of
+			// gen below on every architecture and emulator (a Dekker-style
+			// handshake with run, which bumps gen and then checks parked).
+			p.parked[w].Swap(true)
 			if p.gen.Load() != seen || p.stopped.Load() {
 				if !p.parked[w].CompareAndSwap(true, false) {
 					<-p.wake[w] // a waker claimed us: take its token
