@@ -257,18 +257,22 @@ func buildConcat(c *opContext) error {
 	}
 	outL, os, oz := c.loc(out), out.scale(), out.zp()
 	if typ == tflite.UInt8 {
-		in := make([]kernels.ConcatInput[uint8], len(parts))
 		c.emit(func(mem []byte) {
-			for i, p := range parts {
-				in[i] = kernels.ConcatInput[uint8]{Data: p.l.bytes(mem), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp}
+			// Built per run, on the stack for up to 8 inputs: concurrent
+			// runs of one model share this closure.
+			var buf [8]kernels.ConcatInput[uint8]
+			in := buf[:0]
+			for _, p := range parts {
+				in = append(in, kernels.ConcatInput[uint8]{Data: p.l.bytes(mem), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
 			}
 			kernels.Concat(outer, in, os, oz, outL.bytes(mem))
 		})
 	} else {
-		in := make([]kernels.ConcatInput[int8], len(parts))
 		c.emit(func(mem []byte) {
-			for i, p := range parts {
-				in[i] = kernels.ConcatInput[int8]{Data: as[int8](p.l.bytes(mem)), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp}
+			var buf [8]kernels.ConcatInput[int8]
+			in := buf[:0]
+			for _, p := range parts {
+				in = append(in, kernels.ConcatInput[int8]{Data: as[int8](p.l.bytes(mem)), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
 			}
 			kernels.Concat(outer, in, os, oz, as[int8](outL.bytes(mem)))
 		})

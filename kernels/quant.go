@@ -26,8 +26,9 @@ func QuantizeMultiplier(real float64) (mult int32, shift int) {
 }
 
 // SaturatingRoundingDoublingHighMul is gemmlowp's fixed-point multiply: the
-// high 32 bits of 2*a*b, rounded to nearest (ties away from zero), saturating
-// the single overflow case a == b == MinInt32.
+// high 32 bits of 2*a*b, rounded to nearest with ties rounded up (the nudge
+// is 2^30, or 1-2^30 for negative products, before a truncating division),
+// saturating the single overflow case a == b == MinInt32.
 func SaturatingRoundingDoublingHighMul(a, b int32) int32 {
 	if a == b && a == math.MinInt32 {
 		return math.MaxInt32
