@@ -103,6 +103,26 @@ func (c *opContext) convQuant(typ tflite.TensorType, in, filter, bias, out *tens
 	return in.zp(), zpW, out.zp(), mult, shift, lo, hi, nil
 }
 
+// weightedTensors checks and returns the tensors of CONV_2D,
+// DEPTHWISE_CONV_2D and FULLY_CONNECTED: input, filter, optional bias and
+// output, all but the bias of one 8-bit type.
+func (c *opContext) weightedTensors() (in, filter, bias, out *tensorView, typ tflite.TensorType, err error) {
+	if err = c.arity(2, 3, 1); err != nil {
+		return
+	}
+	in, filter, out = c.ins[0], c.ins[1], c.outs[0]
+	if len(c.ins) == 3 {
+		bias = c.ins[2]
+	}
+	typ = in.t.Type
+	if !is8bit(typ) {
+		err = c.unsupported("%v input; only quantized 8-bit models run", typ)
+		return
+	}
+	err = c.sameType(typ, filter, out)
+	return
+}
+
 func biasData(bias *tensorView) []int32 {
 	if bias == nil {
 		return nil
@@ -115,19 +135,8 @@ func buildConv(c *opContext) error {
 	if !ok {
 		return c.errorf("missing Conv2DOptions")
 	}
-	if err := c.arity(2, 3, 1); err != nil {
-		return err
-	}
-	in, filter, out := c.ins[0], c.ins[1], c.outs[0]
-	var bias *tensorView
-	if len(c.ins) == 3 {
-		bias = c.ins[2]
-	}
-	typ := in.t.Type
-	if !is8bit(typ) {
-		return c.unsupported("%v input; only quantized 8-bit models run", typ)
-	}
-	if err := c.sameType(typ, filter, out); err != nil {
+	in, filter, bias, out, typ, err := c.weightedTensors()
+	if err != nil {
 		return err
 	}
 	p := &kernels.ConvParams{}
@@ -137,7 +146,6 @@ func buildConv(c *opContext) error {
 	if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
 		return c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
 	}
-	var err error
 	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 0, p.OutC, o.Activation)
 	if err != nil {
 		return err
@@ -163,19 +171,8 @@ func buildDepthwise(c *opContext) error {
 	if !ok {
 		return c.errorf("missing DepthwiseConv2DOptions")
 	}
-	if err := c.arity(2, 3, 1); err != nil {
-		return err
-	}
-	in, filter, out := c.ins[0], c.ins[1], c.outs[0]
-	var bias *tensorView
-	if len(c.ins) == 3 {
-		bias = c.ins[2]
-	}
-	typ := in.t.Type
-	if !is8bit(typ) {
-		return c.unsupported("%v input; only quantized 8-bit models run", typ)
-	}
-	if err := c.sameType(typ, filter, out); err != nil {
+	in, filter, bias, out, typ, err := c.weightedTensors()
+	if err != nil {
 		return err
 	}
 	p := &kernels.ConvParams{}
@@ -189,7 +186,6 @@ func buildDepthwise(c *opContext) error {
 	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != p.DepthMultiplier {
 		return c.errorf("depth_multiplier %d but shapes give %d", o.DepthMultiplier, p.DepthMultiplier)
 	}
-	var err error
 	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 3, p.OutC, o.Activation)
 	if err != nil {
 		return err
@@ -240,19 +236,8 @@ func buildFullyConnected(c *opContext) error {
 	if o.WeightsFormat != 0 {
 		return c.unsupported("shuffled weights format %d", o.WeightsFormat)
 	}
-	if err := c.arity(2, 3, 1); err != nil {
-		return err
-	}
-	in, filter, out := c.ins[0], c.ins[1], c.outs[0]
-	var bias *tensorView
-	if len(c.ins) == 3 {
-		bias = c.ins[2]
-	}
-	typ := in.t.Type
-	if !is8bit(typ) {
-		return c.unsupported("%v input; only quantized 8-bit models run", typ)
-	}
-	if err := c.sameType(typ, filter, out); err != nil {
+	in, filter, bias, out, typ, err := c.weightedTensors()
+	if err != nil {
 		return err
 	}
 	if len(filter.shape) != 2 || filter.shape[1] < 1 {
@@ -263,7 +248,6 @@ func buildFullyConnected(c *opContext) error {
 		return c.errorf("input %v, weights %v and output %v do not agree", in.shape, filter.shape, out.shape)
 	}
 	p.Batch = int(in.n / int64(p.K))
-	var err error
 	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 0, p.N, o.Activation)
 	if err != nil {
 		return err
