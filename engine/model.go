@@ -150,20 +150,27 @@ func (m *Model) Run(ctx context.Context, in, out []byte) error {
 	if len(out) != m.output.Bytes() {
 		return fmt.Errorf("%w: got %d bytes, want %d", ErrOutputSize, len(out), m.output.Bytes())
 	}
+	return m.runOn(ctx, in, out, true)
+}
+
+// runOn runs one checked input on an arena from the pool; parallel lets it
+// use the worker pool.
+func (m *Model) runOn(ctx context.Context, in, out []byte, parallel bool) error {
 	mem := m.arena()
 	defer m.arenas.Put(mem)
 	copy(m.inLoc.bytes(*mem), in)
-	if err := m.exec(ctx, *mem); err != nil {
+	if err := m.exec(ctx, *mem, parallel); err != nil {
 		return err
 	}
 	copy(out, m.outLoc.bytes(*mem))
 	return nil
 }
 
-// exec runs the operators on an arena, in parallel when the pool is free.
-func (m *Model) exec(ctx context.Context, mem []byte) error {
+// exec runs the operators on an arena, in parallel when asked and the pool
+// is free.
+func (m *Model) exec(ctx context.Context, mem []byte, parallel bool) error {
 	p := m.pool
-	if p != nil && p.mu.TryLock() {
+	if parallel && p != nil && p.mu.TryLock() {
 		defer p.mu.Unlock()
 		p.start()
 	} else {
@@ -212,7 +219,7 @@ func (m *Model) Trace(ctx context.Context, in []byte) (out []byte, tensors map[i
 		return nil, nil, fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
 	}
 	copy(m.inLoc.bytes(*mem), in)
-	if err := m.exec(ctx, *mem); err != nil {
+	if err := m.exec(ctx, *mem, true); err != nil {
 		return nil, nil, err
 	}
 	copy(out, m.outLoc.bytes(*mem))
@@ -289,24 +296,8 @@ func (m *Model) RunBatch(ctx context.Context, ins, outs [][]byte) error {
 	errs := make([]error, p.n)
 	p.run(func(_ []byte, w, n int) {
 		for i := w; i < len(ins) && errs[w] == nil; i += n {
-			errs[w] = m.runAlone(ctx, ins[i], outs[i])
+			errs[w] = m.runOn(ctx, ins[i], outs[i], false)
 		}
 	}, nil)
 	return errors.Join(errs...)
-}
-
-// runAlone runs one input on the calling goroutine only.
-func (m *Model) runAlone(ctx context.Context, in, out []byte) error {
-	mem := m.arena()
-	defer m.arenas.Put(mem)
-	copy(m.inLoc.bytes(*mem), in)
-	for i := range m.ops {
-		o := &m.ops[i]
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("engine: run stopped before operator %d (%s): %w", o.index, o.name, err)
-		}
-		o.run(*mem)
-	}
-	copy(out, m.outLoc.bytes(*mem))
-	return nil
 }
