@@ -5502,8 +5502,6 @@ TEXT ·dwconv3x3AVX512u8(SB), NOSPLIT, $8-8
 	MOVQ         64(BP), DX
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
-	MOVL         $0xaaaaaaaa, AX
-	KMOVD        AX, K4
 	VPXORD       Z24, Z24, Z24
 	MOVL         112(BP), AX
 	VPBROADCASTD AX, Z16
@@ -5511,6 +5509,8 @@ TEXT ·dwconv3x3AVX512u8(SB), NOSPLIT, $8-8
 	VPBROADCASTD AX, Z17
 	MOVL         120(BP), AX
 	VPBROADCASTD AX, Z18
+	MOVL         $0xaaaaaaaa, AX
+	KMOVD        AX, K4
 
 dwconv3x3AVX512u8_pixel:
 	MOVQ 96(BP), CX
@@ -5606,8 +5606,6 @@ TEXT ·dwconv3x3AVX512s8(SB), NOSPLIT, $8-8
 	MOVQ         64(BP), DX
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
-	MOVL         $0xaaaaaaaa, AX
-	KMOVD        AX, K4
 	VPXORD       Z24, Z24, Z24
 	MOVL         112(BP), AX
 	VPBROADCASTD AX, Z16
@@ -5615,6 +5613,8 @@ TEXT ·dwconv3x3AVX512s8(SB), NOSPLIT, $8-8
 	VPBROADCASTD AX, Z17
 	MOVL         120(BP), AX
 	VPBROADCASTD AX, Z18
+	MOVL         $0xaaaaaaaa, AX
+	KMOVD        AX, K4
 
 dwconv3x3AVX512s8_pixel:
 	MOVQ 96(BP), CX

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/mmcloughlin/avo/gotypes"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -17,18 +18,7 @@ func dwconvAVX512(name string, signed bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes n output pixels of a depthwise convolution with AVX-512 (see dwArgs).", name))
 	p := Dereference(Param("p"))
-	Load(p.Field("in"), RSI)
-	Load(p.Field("out"), RDI)
-	Load(p.Field("n"), RDX)
-	MOVL(U32(0xAAAA), EAX)
-	KMOVW(EAX, K1)
-	VPXORD(Z24, Z24, Z24) // no row correction
-	Load(p.Field("outZP"), EAX)
-	VPBROADCASTD(EAX, Z16)
-	Load(p.Field("min"), EAX)
-	VPBROADCASTD(EAX, Z17)
-	Load(p.Field("max"), EAX)
-	VPBROADCASTD(EAX, Z18)
+	dwBegin(p)
 
 	Label(name + "_pixel")
 	XORQ(R12, R12) // channel offset (bytes of input/output)
@@ -36,13 +26,7 @@ func dwconvAVX512(name string, signed bool) {
 	Load(p.Field("groups"), R11)
 	Label(name + "_group")
 	// Store mask: all 16 lanes, or cLast in the last group.
-	MOVL(U32(0xFFFF), R15L)
-	CMPQ(R11, Imm(1))
-	JNE(LabelRef(name + "_mask"))
-	Load(p.Field("cLast"), R14)
-	BZHIL(R14L, R15L, R15L)
-	Label(name + "_mask")
-	KMOVW(R15L, K2)
+	dwGroupMask(p, name)
 
 	VPXORD(Z0, Z0, Z0)
 	Load(p.Field("offs"), R8)
@@ -66,25 +50,13 @@ func dwconvAVX512(name string, signed bool) {
 	DECQ(RCX)
 	JNZ(LabelRef(name + "_tap"))
 
-	Load(p.Field("q"), R14)
-	blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
-	VMOVDQU32(blk(qMult), Z22)
-	VPSRLQ(Imm(32), Z22, Z23)
-	requantize(Z0, Z24, blk)
-	VPMOVDB(Z28, K2, Mem{Base: RDI, Index: R12, Scale: 1})
+	dwStore(p, Z0)
 	ADDQ(Imm(16), R12)
 	ADDQ(U32(384), R13)
 	DECQ(R11)
 	JNZ(LabelRef(name + "_group"))
 
-	Load(p.Field("inStep"), RAX)
-	ADDQ(RAX, RSI)
-	Load(p.Field("outStep"), RAX)
-	ADDQ(RAX, RDI)
-	DECQ(RDX)
-	JNZ(LabelRef(name + "_pixel"))
-	VZEROUPPER()
-	RET()
+	dwNextPixel(p, name)
 }
 
 // dwconv3x3AVX512 is dwconvAVX512 unrolled for 3×3 filters: the nine taps
@@ -95,20 +67,9 @@ func dwconv3x3AVX512(name string, signed bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes n output pixels of a 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][5 tap pairs][16] int16 pairs).", name))
 	p := Dereference(Param("p"))
-	Load(p.Field("in"), RSI)
-	Load(p.Field("out"), RDI)
-	Load(p.Field("n"), RDX)
-	MOVL(U32(0xAAAA), EAX)
-	KMOVW(EAX, K1)
+	dwBegin(p)
 	MOVL(U32(0xAAAAAAAA), EAX)
 	KMOVD(EAX, K4) // odd 16-bit lanes
-	VPXORD(Z24, Z24, Z24)
-	Load(p.Field("outZP"), EAX)
-	VPBROADCASTD(EAX, Z16)
-	Load(p.Field("min"), EAX)
-	VPBROADCASTD(EAX, Z17)
-	Load(p.Field("max"), EAX)
-	VPBROADCASTD(EAX, Z18)
 
 	Label(name + "_pixel")
 	Load(p.Field("rowStep"), RCX)
@@ -122,13 +83,7 @@ func dwconv3x3AVX512(name string, signed bool) {
 	Load(p.Field("w"), RAX)
 	Load(p.Field("groups"), R11)
 	Label(name + "_group")
-	MOVL(U32(0xFFFF), R15L)
-	CMPQ(R11, Imm(1))
-	JNE(LabelRef(name + "_mask"))
-	Load(p.Field("cLast"), R14)
-	BZHIL(R14L, R15L, R15L)
-	Label(name + "_mask")
-	KMOVW(R15L, K2)
+	dwGroupMask(p, name)
 
 	rowsP := []GPPhysical{R8, R9, R10}
 	tap := func(t int) Mem {
@@ -155,12 +110,7 @@ func dwconv3x3AVX512(name string, signed bool) {
 	vpdpwssd(Mem{Base: RAX, Disp: 256}, Z1, Z0)
 	VPADDD(Z2, Z0, Z0)
 
-	Load(p.Field("q"), R14)
-	blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
-	VMOVDQU32(blk(qMult), Z22)
-	VPSRLQ(Imm(32), Z22, Z23)
-	requantize(Z0, Z24, blk)
-	VPMOVDB(Z28, K2, Mem{Base: RDI, Index: R12, Scale: 1})
+	dwStore(p, Z0)
 	ADDQ(Imm(16), R12)
 	ADDQ(Imm(16), RBX)
 	ADDQ(Imm(16), RCX)
@@ -169,6 +119,54 @@ func dwconv3x3AVX512(name string, signed bool) {
 	DECQ(R11)
 	JNZ(LabelRef(name + "_group"))
 
+	dwNextPixel(p, name)
+}
+
+// The parts the depthwise kernels share. Registers: RSI the current
+// pixel's window origin, RDI its output, RDX pixels left, R11 groups left,
+// R12 the channel offset, R13 the requant block offset.
+
+// dwBegin loads the pointers and the constants: K1 the odd 32-bit lanes,
+// Z24 a zero row correction, Z16/Z17/Z18 the output zero point and clamp.
+func dwBegin(p gotypes.Component) {
+	Load(p.Field("in"), RSI)
+	Load(p.Field("out"), RDI)
+	Load(p.Field("n"), RDX)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1)
+	VPXORD(Z24, Z24, Z24) // no row correction
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTD(EAX, Z16)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTD(EAX, Z17)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTD(EAX, Z18)
+}
+
+// dwGroupMask sets K2 to the group's valid channels: all 16, or cLast in the
+// last group.
+func dwGroupMask(p gotypes.Component, name string) {
+	MOVL(U32(0xFFFF), R15L)
+	CMPQ(R11, Imm(1))
+	JNE(LabelRef(name + "_mask"))
+	Load(p.Field("cLast"), R14)
+	BZHIL(R14L, R15L, R15L)
+	Label(name + "_mask")
+	KMOVW(R15L, K2)
+}
+
+// dwStore requantizes the accumulator acc and stores the group's bytes.
+func dwStore(p gotypes.Component, acc VecPhysical) {
+	Load(p.Field("q"), R14)
+	blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
+	VMOVDQU32(blk(qMult), Z22)
+	VPSRLQ(Imm(32), Z22, Z23)
+	requantize(acc, Z24, blk)
+	VPMOVDB(Z28, K2, Mem{Base: RDI, Index: R12, Scale: 1})
+}
+
+// dwNextPixel moves to the next output pixel and loops, then returns.
+func dwNextPixel(p gotypes.Component, name string) {
 	Load(p.Field("inStep"), RAX)
 	ADDQ(RAX, RSI)
 	Load(p.Field("outStep"), RAX)
