@@ -13,7 +13,7 @@ import (
 
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
-	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/registry"
 )
 

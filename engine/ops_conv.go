@@ -3,7 +3,7 @@ package engine
 import (
 	"unsafe"
 
-	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
 

@@ -3,7 +3,7 @@ package engine
 import (
 	"encoding/binary"
 
-	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/internal/kernels"
 )
 
 // emitConvGEMM plans a convolution as a matrix product. A 1×1 convolution

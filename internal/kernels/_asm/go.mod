@@ -1,4 +1,4 @@
-module github.com/classifly/classifly/kernels/_asm
+module github.com/classifly/classifly/internal/kernels/_asm
 
 go 1.26.8
 
@@ -13,4 +13,4 @@ require (
 	golang.org/x/tools v0.52.0 // indirect
 )
 
-replace github.com/classifly/classifly => ../..
+replace github.com/classifly/classifly => ../../..

@@ -1,7 +1,7 @@
 // Command _asm generates the amd64 assembly of package kernels with avo.
 // Each kernel set goes to its own file, so sets can be worked on apart:
 //
-//	go generate ./kernels   (runs _asm/gen.sh: one `go run . -set NAME` per set)
+//	go generate ./internal/kernels   (runs _asm/gen.sh: one `go run . -set NAME` per set)
 package main
 
 import (
@@ -45,7 +45,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "_asm: unknown -set")
 		os.Exit(2)
 	}
-	Package("github.com/classifly/classifly/kernels")
+	Package("github.com/classifly/classifly/internal/kernels")
 	ConstraintExpr("!purego")
 	nudge = GLOBL("nudge30", RODATA|NOPTR)
 	DATA(0, U64(1<<30))
