@@ -13,7 +13,6 @@ import (
 
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
-	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/registry"
 )
 
@@ -114,7 +113,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		Latency:    latency{Min: times[0], Median: times[len(times)/2], P90: times[len(times)*9/10]},
 		ImagesPerS: float64(*runs**batch) / elapsed.Seconds(),
 		PeakRSSMB:  peakRSSMB(),
-		Backend:    kernels.Current().String(),
+		Backend:    m.Backend(),
 		CPU:        cpuName(),
 	}
 	if *asJSON {

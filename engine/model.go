@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
 
@@ -17,6 +18,10 @@ const (
 	DefaultMaxMACs       = 50_000_000_000
 	maxOperators         = 10_000
 )
+
+// EnvBackend names the environment variable that chooses the kernels when
+// Options.Backend is empty: for tests, and to rule a kernel out in the field.
+const EnvBackend = "CLASSIFLY_KERNELS"
 
 // Options bound what a model may ask for. Zero values mean the defaults.
 type Options struct {
@@ -32,6 +37,11 @@ type Options struct {
 	// Reference runs every operator with the reference kernels only: the
 	// readable oracle, for tests and for doubt in the field.
 	Reference bool
+	// Backend names the kernels to run with ("generic", "avx2",
+	// "avx512vnni", "neon"); empty means the environment variable
+	// EnvBackend, and when that is empty too the best this CPU has. A
+	// backend that is unknown or that this CPU cannot run fails Load.
+	Backend string
 	// Keep lists tensors (by subgraph index) that stay readable after a
 	// run, for Trace: debugging and tests that compare intermediate results.
 	Keep []int
@@ -121,7 +131,11 @@ func Load(data []byte, opts Options) (*Model, error) {
 	if len(sg.Operators) > maxOperators {
 		return nil, &ResourceError{What: "operators", Need: int64(len(sg.Operators)), Limit: maxOperators}
 	}
-	b, err := newBuilder(f, sg, opts)
+	backend, err := chooseBackend(opts.Backend)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBuilder(f, sg, opts, backend)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +145,19 @@ func Load(data []byte, opts Options) (*Model, error) {
 		}
 	}
 	return b.finish()
+}
+
+// chooseBackend resolves Options.Backend, defaulting to EnvBackend.
+func chooseBackend(name string) (kernels.Backend, error) {
+	from := "Options.Backend"
+	if name == "" {
+		name, from = os.Getenv(EnvBackend), EnvBackend
+	}
+	b, err := kernels.ChooseBackend(name)
+	if err != nil {
+		return 0, fmt.Errorf("engine: %s: %w", from, err)
+	}
+	return b, nil
 }
 
 // Input describes the model's input tensor.

@@ -1,19 +1,9 @@
 package engine
 
 import (
-	"unsafe"
-
 	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
-
-// as reinterprets bytes as a slice of an 8-bit element type, without copying.
-func as[T kernels.Q8](b []byte) []T {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b))
-}
 
 // outSize and padding follow TFLite's ComputeOutSize and
 // ComputePaddingHeightWidth (kernels/padding.h): SAME gives ceil(in/stride)
@@ -160,8 +150,10 @@ func buildConv(c *opContext) error {
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.Conv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
 	} else {
-		wi := as[int8](w)
-		c.emit(func(mem []byte) { kernels.Conv(p, as[int8](inL.bytes(mem)), wi, bs, as[int8](outL.bytes(mem))) })
+		wi := kernels.View[int8](w)
+		c.emit(func(mem []byte) {
+			kernels.Conv(p, kernels.View[int8](inL.bytes(mem)), wi, bs, kernels.View[int8](outL.bytes(mem)))
+		})
 	}
 	return nil
 }
@@ -195,7 +187,7 @@ func buildDepthwise(c *opContext) error {
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference && p.DepthMultiplier == 1 {
-		d, err := kernels.NewDWConv(p, typ == tflite.Int8, w, bs, kernels.Current())
+		d, err := kernels.NewDWConv(p, typ == tflite.Int8, w, bs, c.b.backend)
 		if err != nil {
 			return c.errorf("%v", err)
 		}
@@ -220,9 +212,9 @@ func buildDepthwise(c *opContext) error {
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.DepthwiseConv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
 	} else {
-		wi := as[int8](w)
+		wi := kernels.View[int8](w)
 		c.emit(func(mem []byte) {
-			kernels.DepthwiseConv(p, as[int8](inL.bytes(mem)), wi, bs, as[int8](outL.bytes(mem)))
+			kernels.DepthwiseConv(p, kernels.View[int8](inL.bytes(mem)), wi, bs, kernels.View[int8](outL.bytes(mem)))
 		})
 	}
 	return nil
@@ -258,7 +250,7 @@ func buildFullyConnected(c *opContext) error {
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference {
 		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: typ == tflite.Int8, W: w, WZP: p.FilterZP, AZP: p.InZP,
-			Bias: bs, Mult: p.Mult, Shift: p.Shift, OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
+			Bias: bs, Mult: p.Mult, Shift: p.Shift, OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax}, c.b.backend)
 		if err != nil {
 			return c.errorf("%v", err)
 		}
@@ -268,9 +260,9 @@ func buildFullyConnected(c *opContext) error {
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.FullyConnected(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
 	} else {
-		wi := as[int8](w)
+		wi := kernels.View[int8](w)
 		c.emit(func(mem []byte) {
-			kernels.FullyConnected(p, as[int8](inL.bytes(mem)), wi, bs, as[int8](outL.bytes(mem)))
+			kernels.FullyConnected(p, kernels.View[int8](inL.bytes(mem)), wi, bs, kernels.View[int8](outL.bytes(mem)))
 		})
 	}
 	return nil

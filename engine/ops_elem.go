@@ -78,7 +78,7 @@ func buildAdd(c *opContext) error {
 	aL, bL, oL := c.loc(a), c.loc(b), c.loc(out)
 	same := a.n == out.n && b.n == out.n
 	if same && !c.b.opts.Reference {
-		ad := kernels.NewAdder(p, typ == tflite.Int8, kernels.Current())
+		ad := kernels.NewAdder(p, typ == tflite.Int8, c.b.backend)
 		n := int(out.n)
 		c.emitPar(func(mem []byte) { ad.Run(aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) }, func(mem []byte, w, workers int) {
 			lo, hi := share(n, 64, w, workers)
@@ -95,11 +95,11 @@ func buildAdd(c *opContext) error {
 		c.emit(func(mem []byte) { kernels.AddBroadcast(p, as4, bs4, os4, aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) })
 	case same:
 		c.emit(func(mem []byte) {
-			kernels.Add(p, as[int8](aL.bytes(mem)), as[int8](bL.bytes(mem)), as[int8](oL.bytes(mem)))
+			kernels.Add(p, kernels.View[int8](aL.bytes(mem)), kernels.View[int8](bL.bytes(mem)), kernels.View[int8](oL.bytes(mem)))
 		})
 	default:
 		c.emit(func(mem []byte) {
-			kernels.AddBroadcast(p, as4, bs4, os4, as[int8](aL.bytes(mem)), as[int8](bL.bytes(mem)), as[int8](oL.bytes(mem)))
+			kernels.AddBroadcast(p, as4, bs4, os4, kernels.View[int8](aL.bytes(mem)), kernels.View[int8](bL.bytes(mem)), kernels.View[int8](oL.bytes(mem)))
 		})
 	}
 	return nil
@@ -162,11 +162,11 @@ func buildAvgPool(c *opContext) error {
 		}
 		if typ == tflite.UInt8 {
 			c.emit(func(mem []byte) {
-				kernels.GlobalAveragePool(p, inL.bytes(mem), outL.bytes(mem), int32s(scratch.bytes(mem)))
+				kernels.GlobalAveragePool(p, inL.bytes(mem), outL.bytes(mem), kernels.View[int32](scratch.bytes(mem)))
 			})
 		} else {
 			c.emit(func(mem []byte) {
-				kernels.GlobalAveragePool(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem)), int32s(scratch.bytes(mem)))
+				kernels.GlobalAveragePool(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)), kernels.View[int32](scratch.bytes(mem)))
 			})
 		}
 		return nil
@@ -174,7 +174,9 @@ func buildAvgPool(c *opContext) error {
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.AveragePool(p, inL.bytes(mem), outL.bytes(mem)) })
 	} else {
-		c.emit(func(mem []byte) { kernels.AveragePool(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+		c.emit(func(mem []byte) {
+			kernels.AveragePool(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
+		})
 	}
 	return nil
 }
@@ -187,7 +189,9 @@ func buildMaxPool(c *opContext) error {
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.MaxPool(p, inL.bytes(mem), outL.bytes(mem)) })
 	} else {
-		c.emit(func(mem []byte) { kernels.MaxPool(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+		c.emit(func(mem []byte) {
+			kernels.MaxPool(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
+		})
 	}
 	return nil
 }
@@ -215,7 +219,9 @@ func buildSoftmax(c *opContext) error {
 	if typ == tflite.UInt8 {
 		c.emit(func(mem []byte) { kernels.Softmax(t, rows, depth, inL.bytes(mem), outL.bytes(mem)) })
 	} else {
-		c.emit(func(mem []byte) { kernels.Softmax(t, rows, depth, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+		c.emit(func(mem []byte) {
+			kernels.Softmax(t, rows, depth, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
+		})
 	}
 	return nil
 }

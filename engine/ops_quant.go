@@ -35,14 +35,16 @@ func buildQuantize(c *opContext) error {
 			if out.t.Type == tflite.UInt8 {
 				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, outL.bytes(mem)) })
 			} else {
-				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, as[int8](outL.bytes(mem))) })
+				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, kernels.View[int8](outL.bytes(mem))) })
 			}
 			return nil
 		}
 		if out.t.Type == tflite.UInt8 {
-			c.emit(func(mem []byte) { kernels.Quantize(s, z, float32s(inL.bytes(mem)), outL.bytes(mem)) })
+			c.emit(func(mem []byte) { kernels.Quantize(s, z, kernels.View[float32](inL.bytes(mem)), outL.bytes(mem)) })
 		} else {
-			c.emit(func(mem []byte) { kernels.Quantize(s, z, float32s(inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+			c.emit(func(mem []byte) {
+				kernels.Quantize(s, z, kernels.View[float32](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
+			})
 		}
 	case is8bit(in.t.Type):
 		if err := c.quantized(in, "input"); err != nil {
@@ -63,11 +65,13 @@ func buildQuantize(c *opContext) error {
 		case in.t.Type == tflite.UInt8 && out.t.Type == tflite.UInt8:
 			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), outL.bytes(mem)) })
 		case in.t.Type == tflite.UInt8:
-			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), as[int8](outL.bytes(mem))) })
+			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), kernels.View[int8](outL.bytes(mem))) })
 		case out.t.Type == tflite.UInt8:
-			c.emit(func(mem []byte) { kernels.Requantize(p, as[int8](inL.bytes(mem)), outL.bytes(mem)) })
+			c.emit(func(mem []byte) { kernels.Requantize(p, kernels.View[int8](inL.bytes(mem)), outL.bytes(mem)) })
 		default:
-			c.emit(func(mem []byte) { kernels.Requantize(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+			c.emit(func(mem []byte) {
+				kernels.Requantize(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
+			})
 		}
 	default:
 		return c.unsupported("quantizing from %v", in.t.Type)
@@ -92,9 +96,11 @@ func buildDequantize(c *opContext) error {
 	inL, outL := c.loc(in), c.loc(out)
 	s, z := in.scale(), in.zp()
 	if in.t.Type == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.Dequantize(s, z, inL.bytes(mem), float32s(outL.bytes(mem))) })
+		c.emit(func(mem []byte) { kernels.Dequantize(s, z, inL.bytes(mem), kernels.View[float32](outL.bytes(mem))) })
 	} else {
-		c.emit(func(mem []byte) { kernels.Dequantize(s, z, as[int8](inL.bytes(mem)), float32s(outL.bytes(mem))) })
+		c.emit(func(mem []byte) {
+			kernels.Dequantize(s, z, kernels.View[int8](inL.bytes(mem)), kernels.View[float32](outL.bytes(mem)))
+		})
 	}
 	return nil
 }
@@ -170,10 +176,12 @@ func buildMean(c *opContext) error {
 				return err
 			}
 			if typ == tflite.UInt8 {
-				c.emit(func(mem []byte) { kernels.MeanHWFast(p, inL.bytes(mem), outL.bytes(mem), int32s(scratch.bytes(mem))) })
+				c.emit(func(mem []byte) {
+					kernels.MeanHWFast(p, inL.bytes(mem), outL.bytes(mem), kernels.View[int32](scratch.bytes(mem)))
+				})
 			} else {
 				c.emit(func(mem []byte) {
-					kernels.MeanHWFast(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem)), int32s(scratch.bytes(mem)))
+					kernels.MeanHWFast(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)), kernels.View[int32](scratch.bytes(mem)))
 				})
 			}
 			return nil
@@ -181,7 +189,9 @@ func buildMean(c *opContext) error {
 		if typ == tflite.UInt8 {
 			c.emit(func(mem []byte) { kernels.MeanHW(p, inL.bytes(mem), outL.bytes(mem)) })
 		} else {
-			c.emit(func(mem []byte) { kernels.MeanHW(p, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem))) })
+			c.emit(func(mem []byte) {
+				kernels.MeanHW(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
+			})
 		}
 		return nil
 	}
@@ -192,7 +202,7 @@ func buildMean(c *opContext) error {
 		})
 	} else {
 		c.emit(func(mem []byte) {
-			kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, as[int8](inL.bytes(mem)), as[int8](outL.bytes(mem)))
+			kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
 		})
 	}
 	return nil
@@ -272,9 +282,9 @@ func buildConcat(c *opContext) error {
 			var buf [8]kernels.ConcatInput[int8]
 			in := buf[:0]
 			for _, p := range parts {
-				in = append(in, kernels.ConcatInput[int8]{Data: as[int8](p.l.bytes(mem)), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
+				in = append(in, kernels.ConcatInput[int8]{Data: kernels.View[int8](p.l.bytes(mem)), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
 			}
-			kernels.Concat(outer, in, os, oz, as[int8](outL.bytes(mem)))
+			kernels.Concat(outer, in, os, oz, kernels.View[int8](outL.bytes(mem)))
 		})
 	}
 	return nil

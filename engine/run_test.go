@@ -37,6 +37,7 @@ func TestRunAllocatesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkBackend(t, m)
 			in, _ := goldenPair(t, name, "cat")
 			out := make([]byte, m.Output().Bytes())
 			ctx := context.Background()
@@ -71,6 +72,7 @@ func TestThreadCountsAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkBackend(t, m)
 		out := make([]byte, m.Output().Bytes())
 		if err := m.Run(context.Background(), in, out); err != nil {
 			t.Fatal(err)

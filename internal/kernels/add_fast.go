@@ -24,7 +24,7 @@ func (ad *Adder) Run(a, b, out []byte) {
 		return
 	}
 	if ad.signed {
-		Add(ad.p, as8s(a), as8s(b), as8s(out))
+		Add(ad.p, View[int8](a), View[int8](b), View[int8](out))
 	} else {
 		Add(ad.p, a, b, out)
 	}

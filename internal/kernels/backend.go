@@ -1,7 +1,7 @@
 package kernels
 
 import (
-	"os"
+	"fmt"
 	"strings"
 	"unsafe"
 )
@@ -16,52 +16,51 @@ const (
 	NEON                      // arm64
 )
 
+var backendNames = [...]string{Generic: "generic", AVX2: "avx2", AVX512VNNI: "avx512vnni", NEON: "neon"}
+
 func (b Backend) String() string {
-	switch b {
-	case Generic:
-		return "generic"
-	case AVX2:
-		return "avx2"
-	case AVX512VNNI:
-		return "avx512vnni"
-	case NEON:
-		return "neon"
+	if b < 0 || int(b) >= len(backendNames) {
+		return "unknown"
 	}
-	return "unknown"
+	return backendNames[b]
 }
 
-// EnvBackend names the variable that forces a backend ("generic", or any
-// name of Available()), for tests and for ruling a kernel out in the field.
-const EnvBackend = "CLASSIFLY_KERNELS"
-
-// Current is the backend new kernels use: the best the CPU supports, unless
-// EnvBackend asks for another available one. It is decided at start-up
-// (cpu features do not change) and read-only afterwards.
-func Current() Backend { return current }
-
-var current = chooseBackend()
-
-func chooseBackend() Backend {
-	avail := Available()
-	if want := strings.ToLower(os.Getenv(EnvBackend)); want != "" {
-		for _, b := range avail {
-			if b.String() == want {
-				return b
-			}
-		}
-	}
-	return avail[len(avail)-1]
-}
-
-// Available lists the backends this CPU and build can run, best last.
+// Available lists the backends this CPU and build can run, best last. CPU
+// features do not change while a process runs, so neither does the list.
 func Available() []Backend {
 	return append([]Backend{Generic}, vectorBackends()...)
 }
 
-// as8s views bytes as int8 values without copying.
-func as8s(b []byte) []int8 {
-	if len(b) == 0 {
+// ChooseBackend returns the backend called name, or the best available one
+// when name is empty. A name that is unknown, or that this CPU or build
+// cannot run, is an error naming the backends it can.
+func ChooseBackend(name string) (Backend, error) {
+	avail := Available()
+	if name == "" {
+		return avail[len(avail)-1], nil
+	}
+	names := make([]string, len(avail))
+	for i, b := range avail {
+		if b.String() == strings.ToLower(name) {
+			return b, nil
+		}
+		names[i] = b.String()
+	}
+	have := strings.Join(names, ", ")
+	for _, known := range backendNames {
+		if known == strings.ToLower(name) {
+			return 0, fmt.Errorf("kernels: backend %q cannot run here (this CPU and build have %s)", name, have)
+		}
+	}
+	return 0, fmt.Errorf("kernels: unknown backend %q (this CPU and build have %s)", name, have)
+}
+
+// View reinterprets bytes as a slice of T without copying, as many whole
+// elements as fit. b must be aligned for T: arena offsets are.
+func View[T Q8 | int32 | float32](b []byte) []T {
+	n := len(b) / int(unsafe.Sizeof(*new(T)))
+	if n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }

@@ -67,7 +67,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 							copy(a[row*k:], c.a[row*c.lda:row*c.lda+k])
 						}
 						out := fenced(t, (m-1)*c.ldc+n, 0)
-						g, err := NewGEMMFor(c.spec, b)
+						g, err := NewGEMM(c.spec, b)
 						if err != nil {
 							t.Fatal(err)
 						}

@@ -20,7 +20,7 @@ func FuzzBackends(f *testing.F) {
 		mm, nn, kk := 1+int(m)%17, 1+int(n)%130, 1+int(k)%200
 		c := randomGEMM(r, mm, nn, kk, signed)
 		for _, b := range Available() {
-			g, err := NewGEMMFor(c.spec, b)
+			g, err := NewGEMM(c.spec, b)
 			if err != nil {
 				t.Fatal(err)
 			}

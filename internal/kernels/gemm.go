@@ -53,11 +53,8 @@ const (
 	gemmMR = 4  // rows per block in the vector kernels
 )
 
-// NewGEMM packs weights for the current backend.
-func NewGEMM(s GEMMSpec) (*GEMM, error) { return NewGEMMFor(s, Current()) }
-
-// NewGEMMFor packs weights for a given backend (tests compare backends).
-func NewGEMMFor(s GEMMSpec, b Backend) (*GEMM, error) {
+// NewGEMM packs weights for backend b.
+func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 	if s.N < 1 || s.K < 1 || len(s.W) != s.N*s.K || len(s.Mult) != s.N || len(s.Shift) != s.N || (s.Bias != nil && len(s.Bias) != s.N) {
 		return nil, fmt.Errorf("kernels: GEMM spec N=%d K=%d with %d weights, %d multipliers", s.N, s.K, len(s.W), len(s.Mult))
 	}

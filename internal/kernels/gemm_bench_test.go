@@ -15,7 +15,7 @@ func BenchmarkGEMM(b *testing.B) {
 			c := randomGEMM(rand.New(rand.NewPCG(1, 2)), s.m, s.n, s.k, signed)
 			for _, be := range Available() {
 				b.Run(fmt.Sprintf("%dx%dx%d/signed=%v/%s", s.m, s.k, s.n, signed, be), func(b *testing.B) {
-					g, err := NewGEMMFor(c.spec, be)
+					g, err := NewGEMM(c.spec, be)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -83,7 +83,7 @@ func TestGEMMAllBackends(t *testing.T) {
 	for _, b := range Available() {
 		t.Run(b.String(), func(t *testing.T) {
 			for _, c := range cases {
-				g, err := NewGEMMFor(c.spec, b)
+				g, err := NewGEMM(c.spec, b)
 				if err != nil {
 					t.Fatal(err)
 				}
