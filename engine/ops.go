@@ -80,7 +80,7 @@ func (b *builder) addOp(i int) error {
 	if code.Builtin == tflite.OpCustom {
 		name = "CUSTOM(" + code.Custom + ")"
 	}
-	build, ok := builders[code.Builtin]
+	build, ok := b.builderFor(code.Builtin, op)
 	if !ok || code.Builtin == tflite.OpCustom {
 		return &UnsupportedError{Op: name, Index: i, What: "operator not implemented"}
 	}

@@ -97,11 +97,22 @@ type Model struct {
 	OperatorCodes []OperatorCode
 	Subgraphs     []Subgraph
 	Buffers       [][]byte
+	// Metadata names buffers that carry data for tools rather than the
+	// runtime, such as TFLITE_METADATA (see ReadMetadata).
+	Metadata []MetadataEntry
+}
+
+// MetadataEntry is schema table Metadata: a named buffer.
+type MetadataEntry struct {
+	Name   string
+	Buffer uint32
 }
 
 // Schema field numbers (position in the table declaration of schema.fbs).
 const (
-	modelVersion, modelOpCodes, modelSubgraphs, modelDescription, modelBuffers = 0, 1, 2, 3, 4
+	modelVersion, modelOpCodes, modelSubgraphs, modelDescription, modelBuffers, modelMetadata = 0, 1, 2, 3, 4, 6
+
+	metadataName, metadataBuffer = 0, 1
 
 	opcodeDeprecatedBuiltin, opcodeCustom, opcodeVersion, opcodeBuiltin = 0, 1, 2, 3
 
@@ -150,6 +161,9 @@ func parse(data []byte, budget int64) (*Model, error) {
 		return nil, err
 	}
 	if err := parseBuffers(t, m, data); err != nil {
+		return nil, err
+	}
+	if err := parseMetadataEntries(t, m); err != nil {
 		return nil, err
 	}
 	sgs, err := t.tables(modelSubgraphs, "Model.subgraphs", unsafe.Sizeof(Subgraph{}))
@@ -241,6 +255,31 @@ func parseBuffers(t table, m *Model, file []byte) error {
 			data = file[off : off+size : off+size]
 		}
 		m.Buffers[k] = data
+	}
+	return nil
+}
+
+func parseMetadataEntries(t table, m *Model) error {
+	entries, err := t.tables(modelMetadata, "Model.metadata", unsafe.Sizeof(MetadataEntry{}))
+	if err != nil {
+		return err
+	}
+	m.Metadata = make([]MetadataEntry, entries.n)
+	for k := range m.Metadata {
+		st, err := entries.at(k)
+		if err != nil {
+			return err
+		}
+		e := &m.Metadata[k]
+		if e.Name, err = st.string(metadataName, "Metadata.name"); err != nil {
+			return err
+		}
+		if e.Buffer, err = st.uint32(metadataBuffer, 0); err != nil {
+			return err
+		}
+		if int(e.Buffer) >= len(m.Buffers) {
+			return formatErr(st.pos, "Metadata.buffer", "metadata %q: buffer %d of %d", e.Name, e.Buffer, len(m.Buffers))
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ const (
 	OpDepthwiseConv  BuiltinOperator = 4
 	OpDequantize     BuiltinOperator = 6
 	OpFullyConnected BuiltinOperator = 9
+	OpL2Norm         BuiltinOperator = 11
 	OpLogistic       BuiltinOperator = 14
 	OpMaxPool2D      BuiltinOperator = 17
 	OpMul            BuiltinOperator = 18
@@ -29,6 +30,7 @@ const (
 	OpMean           BuiltinOperator = 40
 	OpSub            BuiltinOperator = 41
 	OpSqueeze        BuiltinOperator = 43
+	OpLeakyRelu      BuiltinOperator = 98
 	OpQuantize       BuiltinOperator = 114
 	OpHardSwish      BuiltinOperator = 117
 )
@@ -41,6 +43,7 @@ var opNames = map[BuiltinOperator]string{
 	OpReshape: "RESHAPE", OpResizeBilinear: "RESIZE_BILINEAR", OpSoftmax: "SOFTMAX",
 	OpTanh: "TANH", OpCustom: "CUSTOM", OpPad: "PAD", OpMean: "MEAN", OpSub: "SUB",
 	OpSqueeze: "SQUEEZE", OpQuantize: "QUANTIZE", OpHardSwish: "HARD_SWISH",
+	OpL2Norm: "L2_NORMALIZATION", OpLeakyRelu: "LEAKY_RELU",
 }
 
 func (o BuiltinOperator) String() string {
@@ -118,6 +121,9 @@ type FullyConnectedOptions struct {
 	Activation    Activation
 	WeightsFormat uint8
 	KeepNumDims   bool
+	// AsymmetricQuantizeInputs selects, for a hybrid (int8-weight, float
+	// input) operator, asymmetric run-time quantization of the input.
+	AsymmetricQuantizeInputs bool
 }
 
 // SoftmaxOptions is schema table SoftmaxOptions.
@@ -141,6 +147,25 @@ type ReducerOptions struct{ KeepDims bool }
 // SqueezeOptions is schema table SqueezeOptions.
 type SqueezeOptions struct{ SqueezeDims []int32 }
 
+// MulOptions is schema table MulOptions.
+type MulOptions struct{ Activation Activation }
+
+// SubOptions is schema table SubOptions.
+type SubOptions struct{ Activation Activation }
+
+// L2NormOptions is schema table L2NormOptions.
+type L2NormOptions struct{ Activation Activation }
+
+// PadOptions is schema table PadOptions (no fields).
+type PadOptions struct{}
+
+// LeakyReluOptions is schema table LeakyReluOptions.
+type LeakyReluOptions struct{ Alpha float32 }
+
+// ResizeBilinearOptions is schema table ResizeBilinearOptions (its first
+// two fields are deprecated).
+type ResizeBilinearOptions struct{ AlignCorners, HalfPixelCenters bool }
+
 // optionsType is the BuiltinOptions union's type tag; its values are the
 // 1-based positions in the union declaration.
 type optionsType uint8
@@ -153,9 +178,15 @@ const (
 	optSoftmax        optionsType = 9
 	optConcatenation  optionsType = 10
 	optAdd            optionsType = 11
+	optL2Norm         optionsType = 12
+	optResizeBilinear optionsType = 15
 	optReshape        optionsType = 17
+	optMul            optionsType = 21
+	optPad            optionsType = 22
 	optReducer        optionsType = 27
+	optSub            optionsType = 28
 	optSqueeze        optionsType = 30
+	optLeakyRelu      optionsType = 75
 )
 
 // optionsCost bounds the size of any decoded options struct, for the budget.
@@ -186,7 +217,8 @@ func parseOptions(kind optionsType, t table) (any, error) {
 		}
 		return o, e.err
 	case optFullyConnected:
-		o := &FullyConnectedOptions{Activation: Activation(e.u8(t.uint8(0, 0))), WeightsFormat: e.u8(t.uint8(1, 0)), KeepNumDims: e.u8(t.uint8(2, 0)) != 0}
+		o := &FullyConnectedOptions{Activation: Activation(e.u8(t.uint8(0, 0))), WeightsFormat: e.u8(t.uint8(1, 0)), KeepNumDims: e.u8(t.uint8(2, 0)) != 0,
+			AsymmetricQuantizeInputs: e.u8(t.uint8(3, 0)) != 0}
 		return o, e.err
 	case optSoftmax:
 		o := &SoftmaxOptions{Beta: e.f32(t.float32(0, 0))}
@@ -206,6 +238,23 @@ func parseOptions(kind optionsType, t table) (any, error) {
 	case optSqueeze:
 		s, err := t.int32s(0, "SqueezeOptions.squeeze_dims")
 		return &SqueezeOptions{SqueezeDims: s}, err
+	case optMul:
+		o := &MulOptions{Activation: Activation(e.u8(t.uint8(0, 0)))}
+		return o, e.err
+	case optSub:
+		o := &SubOptions{Activation: Activation(e.u8(t.uint8(0, 0)))}
+		return o, e.err
+	case optL2Norm:
+		o := &L2NormOptions{Activation: Activation(e.u8(t.uint8(0, 0)))}
+		return o, e.err
+	case optPad:
+		return &PadOptions{}, nil
+	case optLeakyRelu:
+		o := &LeakyReluOptions{Alpha: e.f32(t.float32(0, 0))}
+		return o, e.err
+	case optResizeBilinear:
+		o := &ResizeBilinearOptions{AlignCorners: e.u8(t.uint8(2, 0)) != 0, HalfPixelCenters: e.u8(t.uint8(3, 0)) != 0}
+		return o, e.err
 	}
 	return nil, nil
 }

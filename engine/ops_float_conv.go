@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"github.com/classifly/classifly/internal/kernels"
+	"github.com/classifly/classifly/tflite"
+)
+
+// floatWeighted checks and returns the tensors of a float CONV_2D,
+// DEPTHWISE_CONV_2D or FULLY_CONNECTED: float32 input and output, a
+// constant filter that is float32 (float16 weights arrive here already
+// widened) or int8 (dynamic range), an optional constant float32 bias.
+func (c *opContext) floatWeighted() (in, filter, bias, out *tensorView, err error) {
+	if err = c.arity(2, 3, 1); err != nil {
+		return
+	}
+	in, filter, out = c.ins[0], c.ins[1], c.outs[0]
+	if len(c.ins) == 3 {
+		bias = c.ins[2]
+	}
+	if err = c.allFloat(in, out); err != nil {
+		return
+	}
+	if !filter.isConst() {
+		err = c.unsupported("filter tensor %d is not constant", filter.idx)
+		return
+	}
+	if t := filter.t.Type; t != tflite.Float32 && t != tflite.Int8 {
+		err = c.unsupported("%v filter with float input (float32, float16 through DEQUANTIZE, or int8 weights run)", t)
+		return
+	}
+	if bias != nil && (!bias.isConst() || bias.t.Type != tflite.Float32) {
+		err = c.unsupported("bias tensor %d must be a constant float32 vector, is %v", bias.idx, bias.t.Type)
+	}
+	return
+}
+
+// biasF32 decodes an optional bias of n entries.
+func (c *opContext) biasF32(bias *tensorView, n int) ([]float32, error) {
+	if bias == nil {
+		return nil, nil
+	}
+	if bias.n != int64(n) {
+		return nil, c.errorf("bias has %d entries for %d output channels", bias.n, n)
+	}
+	return floats(bias), nil
+}
+
+func buildConvF32(c *opContext) error {
+	o, ok := c.op.Options.(*tflite.Conv2DOptions)
+	if !ok {
+		return c.errorf("missing Conv2DOptions")
+	}
+	in, filter, bias, out, err := c.floatWeighted()
+	if err != nil {
+		return err
+	}
+	p := &kernels.ConvParams{}
+	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
+		return err
+	}
+	if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
+		return c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
+	}
+	clamp, err := c.clampF32(o.Activation)
+	if err != nil {
+		return err
+	}
+	bs, err := c.biasF32(bias, p.OutC)
+	if err != nil {
+		return err
+	}
+	k := p.KH * p.KW * p.InC
+	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(k), c.name, c.index); err != nil {
+		return err
+	}
+	if filter.t.Type == tflite.Int8 {
+		return c.emitHybrid(p, false, filter, bs, in, out, clamp, false, 0)
+	}
+	g := kernels.NewGemmF32(p.OutC, k, floats(filter), bs, clamp, c.b.backend)
+	inL, outL := c.loc(in), c.loc(out)
+	rows, m := p.Batch*p.OutH, p.Batch*p.OutH*p.OutW
+	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
+		// A 1×1 convolution is a GEMM over the NHWC input as it is.
+		c.emitPar(func(mem []byte) { g.Run(f32(inL, mem), k, 0, m, f32(outL, mem), p.OutC) },
+			func(mem []byte, w, n int) {
+				lo, hi := share(m, 4, w, n)
+				g.Run(f32(inL, mem), k, lo, hi, f32(outL, mem), p.OutC)
+			})
+		return nil
+	}
+	cols, err := c.b.temp(int64(m)*int64(k)*4, c.index)
+	if err != nil {
+		return err
+	}
+	run := func(mem []byte, r0, r1 int) {
+		kernels.Im2colF32(p, f32(inL, mem), f32(cols, mem), r0, r1)
+		g.Run(f32(cols, mem), k, r0*p.OutW, r1*p.OutW, f32(outL, mem), p.OutC)
+	}
+	c.emitPar(func(mem []byte) { run(mem, 0, rows) }, func(mem []byte, w, n int) {
+		lo, hi := share(rows, 1, w, n)
+		run(mem, lo, hi)
+	})
+	return nil
+}
+
+func buildDepthwiseF32(c *opContext) error {
+	o, ok := c.op.Options.(*tflite.DepthwiseConv2DOptions)
+	if !ok {
+		return c.errorf("missing DepthwiseConv2DOptions")
+	}
+	in, filter, bias, out, err := c.floatWeighted()
+	if err != nil {
+		return err
+	}
+	p := &kernels.ConvParams{}
+	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
+		return err
+	}
+	if filter.shape[0] != 1 || filter.shape[3] != p.OutC || p.InC < 1 || p.OutC%p.InC != 0 {
+		return c.errorf("depthwise filter %v for input %v and output %v", filter.shape, in.shape, out.shape)
+	}
+	p.DepthMultiplier = p.OutC / p.InC
+	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != p.DepthMultiplier {
+		return c.errorf("depth_multiplier %d but shapes give %d", o.DepthMultiplier, p.DepthMultiplier)
+	}
+	clamp, err := c.clampF32(o.Activation)
+	if err != nil {
+		return err
+	}
+	bs, err := c.biasF32(bias, p.OutC)
+	if err != nil {
+		return err
+	}
+	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW), c.name, c.index); err != nil {
+		return err
+	}
+	if filter.t.Type == tflite.Int8 {
+		return c.emitHybrid(p, true, filter, bs, in, out, clamp, true, 3)
+	}
+	d := kernels.NewDWConvF32(p, floats(filter), bs, clamp)
+	inL, outL := c.loc(in), c.loc(out)
+	rows := p.Batch * p.OutH
+	c.emitPar(func(mem []byte) { d.Run(f32(inL, mem), f32(outL, mem), 0, rows) }, func(mem []byte, w, n int) {
+		lo, hi := share(rows, 1, w, n)
+		d.Run(f32(inL, mem), f32(outL, mem), lo, hi)
+	})
+	return nil
+}
+
+func buildFullyConnectedF32(c *opContext) error {
+	o, _ := c.op.Options.(*tflite.FullyConnectedOptions)
+	if o == nil {
+		o = &tflite.FullyConnectedOptions{}
+	}
+	if o.WeightsFormat != 0 {
+		return c.unsupported("shuffled weights format %d", o.WeightsFormat)
+	}
+	in, filter, bias, out, err := c.floatWeighted()
+	if err != nil {
+		return err
+	}
+	if len(filter.shape) != 2 || filter.shape[1] < 1 {
+		return c.errorf("weights shape %v must be [outputs, inputs]", filter.shape)
+	}
+	n, k := filter.shape[0], filter.shape[1]
+	if in.n%int64(k) != 0 || out.n != in.n/int64(k)*int64(n) {
+		return c.errorf("input %v, weights %v and output %v do not agree", in.shape, filter.shape, out.shape)
+	}
+	batch := int(in.n / int64(k))
+	clamp, err := c.clampF32(o.Activation)
+	if err != nil {
+		return err
+	}
+	bs, err := c.biasF32(bias, n)
+	if err != nil {
+		return err
+	}
+	if err := c.b.addMACs(int64(batch)*int64(n)*int64(k), c.name, c.index); err != nil {
+		return err
+	}
+	if filter.t.Type == tflite.Int8 {
+		// A fully connected layer is a 1×1 convolution of [batch,1,1,K].
+		p := &kernels.ConvParams{Batch: batch, InH: 1, InW: 1, InC: k, OutH: 1, OutW: 1, OutC: n, KH: 1, KW: 1,
+			StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1}
+		return c.emitHybrid(p, false, filter, bs, in, out, clamp, o.AsymmetricQuantizeInputs, 0)
+	}
+	g := kernels.NewGemmF32(n, k, floats(filter), bs, clamp, c.b.backend)
+	inL, outL := c.loc(in), c.loc(out)
+	c.emit(func(mem []byte) { g.Run(f32(inL, mem), k, 0, batch, f32(outL, mem), n) })
+	return nil
+}
+
+// emitHybrid plans a dynamic-range operator: int8 weights, symmetric
+// (zero point 0), per tensor or per output channel along quantDim. As
+// TFLite 2.2, CONV_2D with differing per-channel scales quantizes its input
+// asymmetrically and rescales per channel, otherwise symmetrically with one
+// scale; DEPTHWISE_CONV_2D is always per channel (asym true), and
+// FULLY_CONNECTED follows its asymmetric_quantize_inputs option.
+func (c *opContext) emitHybrid(p *kernels.ConvParams, depthwise bool, filter *tensorView, bias []float32, in, out *tensorView, clamp kernels.ClampF32, asym bool, quantDim int) error {
+	q := filter.t.Quantization
+	if q == nil || len(q.Scale) == 0 {
+		return c.errorf("int8 filter tensor %d has no quantization", filter.idx)
+	}
+	if n := len(q.Scale); n != 1 && (n != p.OutC || q.Dimension != quantDim) {
+		return c.errorf("filter has %d scales along dimension %d for %d output channels", n, q.Dimension, p.OutC)
+	}
+	for _, z := range q.ZeroPoint {
+		if z != 0 {
+			return c.unsupported("int8 filter zero points %v (dynamic-range weights are symmetric)", q.ZeroPoint)
+		}
+	}
+	scales := make([]float32, p.OutC)
+	perChannel := false
+	for i := range scales {
+		scales[i] = q.Scale[min(i, len(q.Scale)-1)]
+		if !(scales[i] > 0) || scales[i] > 1e30 {
+			return c.errorf("filter scale %v", scales[i])
+		}
+		perChannel = perChannel || scales[i] != scales[0]
+	}
+	if depthwise {
+		perChannel = true
+	} else if perChannel && c.code() == tflite.OpConv2D {
+		asym = true
+	}
+	h := &kernels.HybridConv{P: *p, Depthwise: depthwise, W: kernels.View[int8](filter.konst), WScale: scales, Bias: bias,
+		Asymmetric: asym, PerChannel: perChannel, Clamp: clamp}
+	qbuf, err := c.b.temp(in.n, c.index)
+	if err != nil {
+		return err
+	}
+	inL, outL := c.loc(in), c.loc(out)
+	c.emit(func(mem []byte) { h.Run(f32(inL, mem), kernels.View[int8](qbuf.bytes(mem)), f32(outL, mem)) })
+	return nil
+}
