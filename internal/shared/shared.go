@@ -49,7 +49,7 @@ func Full(tb testing.TB) {
 	tb.Helper()
 	for _, v := range []struct{ env, sub string }{{EnvModelDir, "models"}, {EnvGoldenDir, "golden"}, {EnvImageDir, "images"}} {
 		if largeDir(tb, v.env, v.sub) == "" {
-			missing(tb, "the large test data (every model, golden tensor and photo) is not here: put it in ../shared beside the checkout or set "+v.env)
+			Missing(tb, "the large test data (every model, golden tensor and photo) is not here: put it in ../shared beside the checkout or set "+v.env)
 			return
 		}
 	}
@@ -62,7 +62,7 @@ func Tool(tb testing.TB, name, debianPackage string) string {
 	tb.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		missing(tb, name+" is not installed (Debian package "+debianPackage+"; scripts/test installs it)")
+		Missing(tb, name+" is not installed (Debian package "+debianPackage+"; scripts/test installs it)")
 	}
 	return p
 }
@@ -71,7 +71,9 @@ func Tool(tb testing.TB, name, debianPackage string) string {
 // want of data or tools.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
-func missing(tb testing.TB, why string) {
+// Missing skips the test with the reason why, or fails it under CI=true,
+// where everything the tests need is installed.
+func Missing(tb testing.TB, why string) {
 	tb.Helper()
 	if InCI() {
 		tb.Fatalf("CI=true: %s", why)
