@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/classifly/classifly/internal/shared"
+)
+
+// floatManifest is what the float tests read of golden-float/<twin>/manifest.json.
+type floatManifest struct {
+	Kind        string `json:"kind"`
+	SourceModel string `json:"source_model"`
+	Input       struct {
+		Scale     float32 `json:"source_scale"`
+		ZeroPoint int     `json:"source_zero_point"`
+	} `json:"input"`
+	Logits struct {
+		TensorIndex int `json:"tensor_index"`
+	} `json:"logits"`
+	Images []struct {
+		Image, Input, Output, Logits string
+	} `json:"images"`
+}
+
+// floatTolerance is golden-float/README.md's: probabilities, logits, and the
+// lead of TFLite's top-1 over its top-2 above which our top-1 must agree.
+func floatTolerance(kind string) (prob, logit, lead float64) {
+	if kind == "dynamic" {
+		return 5e-2, 0.25, 0.05
+	}
+	return 1e-4, 1e-3, 0
+}
+
+// goldenFloatTwins lists the twins under golden-float.
+func goldenFloatTwins(t *testing.T) (string, []string) {
+	t.Helper()
+	shared.Full(t)
+	root := filepath.Join(filepath.Dir(shared.GoldenDir(t)), "golden-float")
+	dirs, err := filepath.Glob(filepath.Join(root, "*", "manifest.json"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no float golden manifests under %s", root)
+	}
+	var names []string
+	for _, d := range dirs {
+		names = append(names, filepath.Base(filepath.Dir(d)))
+	}
+	return root, names
+}
+
+func readFloatManifest(t *testing.T, dir string) floatManifest {
+	t.Helper()
+	var m floatManifest
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, &m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// floatInput dequantizes the quantized model's golden input as TFLite's
+// DEQUANTIZE does: float32((u8 - zero point) * scale).
+func floatInput(t *testing.T, m floatManifest, image string) []byte {
+	t.Helper()
+	src := filepath.Join(shared.GoldenDir(t), m.SourceModel[:len(m.SourceModel)-len(".tflite")], image)
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, 4*len(raw))
+	for i, u := range raw {
+		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(float32(int(u)-m.Input.ZeroPoint)*m.Input.Scale))
+	}
+	return out
+}
+
+func decodeFloats(b []byte) []float32 {
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+
+// compareFloats returns the largest absolute difference.
+func compareFloats(got, want []float32) float64 {
+	var d float64
+	for i := range want {
+		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
+	}
+	return d
+}
+
+// top2 returns the index of the largest value and its lead over the second.
+func top2(v []float32) (int, float64) {
+	best, second := 0, -1
+	for i := range v {
+		if v[i] > v[best] {
+			best, second = i, best
+		} else if i != best && (second < 0 || v[i] > v[second]) {
+			second = i
+		}
+	}
+	if second < 0 {
+		return best, math.Inf(1)
+	}
+	return best, float64(v[best]) - float64(v[second])
+}
+
+// TestGoldenFloat runs every float32, float16 and dynamic-range twin on
+// every golden picture and holds the probabilities, the logits and the
+// top-1 to TensorFlow Lite's within golden-float/README.md's tolerance, with
+// each kernel backend this machine has.
+func TestGoldenFloat(t *testing.T) {
+	root, twins := goldenFloatTwins(t)
+	for _, backend := range []string{"generic", ""} {
+		for _, name := range twins {
+			t.Run(fmt.Sprintf("%s/%s", cmp(backend, "best"), name), func(t *testing.T) {
+				t.Parallel()
+				dir := filepath.Join(root, name)
+				man := readFloatManifest(t, dir)
+				probTol, logitTol, lead := floatTolerance(man.Kind)
+				m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Backend: backend, Keep: []int{man.Logits.TensorIndex}, Threads: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				var worstP, worstL float64
+				for _, img := range man.Images {
+					out, kept, err := m.Trace(context.Background(), floatInput(t, man, img.Input))
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantP, err := os.ReadFile(filepath.Join(dir, img.Output))
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantL, err := os.ReadFile(filepath.Join(dir, img.Logits))
+					if err != nil {
+						t.Fatal(err)
+					}
+					gp, wp := decodeFloats(out), decodeFloats(wantP)
+					dp := compareFloats(gp, wp)
+					dl := compareFloats(decodeFloats(kept[man.Logits.TensorIndex]), decodeFloats(wantL))
+					worstP, worstL = max(worstP, dp), max(worstL, dl)
+					if dp > probTol || dl > logitTol {
+						t.Errorf("%s: max |Δ| probabilities %.3g (tolerance %g), logits %.3g (tolerance %g)", img.Image, dp, probTol, dl, logitTol)
+					}
+					g1, _ := top2(gp)
+					w1, wlead := top2(wp)
+					if g1 != w1 && wlead > lead {
+						t.Errorf("%s: top-1 %d, TensorFlow Lite %d (leading by %.3f)", img.Image, g1, w1, wlead)
+					}
+				}
+				t.Logf("%s on %s: worst |Δ| probabilities %.3g, logits %.3g over %d pictures", name, m.Backend(), worstP, worstL, len(man.Images))
+			})
+		}
+	}
+}
+
+func cmp(s, empty string) string {
+	if s == "" {
+		return empty
+	}
+	return s
+}
