@@ -42,6 +42,18 @@ type Model struct {
 	Ops             []Op
 	Inputs, Outputs []int32
 	Description     string
+	// Metadata adds named buffers to Model.metadata, such as
+	// TFLITE_METADATA with a ModelMetadata flatbuffer (see Metadata).
+	Metadata []NamedBuffer
+	// Tail is appended after the flatbuffer, as TFLite's metadata writer
+	// appends the zip of associated files.
+	Tail []byte
+}
+
+// NamedBuffer is one entry of Model.metadata.
+type NamedBuffer struct {
+	Name string
+	Data []byte
 }
 
 // SchemaVersion is the version Bytes writes in Model.version.
@@ -50,7 +62,9 @@ const SchemaVersion = 3
 // Field numbers of schema.fbs (a table's fields are numbered in declaration
 // order); package tflite reads the same numbers.
 const (
-	modelVersion, modelOpCodes, modelSubgraphs, modelDescription, modelBuffers = 0, 1, 2, 3, 4
+	modelVersion, modelOpCodes, modelSubgraphs, modelDescription, modelBuffers, modelMetadata = 0, 1, 2, 3, 4, 6
+
+	metadataName, metadataBuffer = 0, 1
 
 	opcodeDeprecatedBuiltin, opcodeCustom, opcodeVersion, opcodeBuiltin = 0, 1, 2, 3
 
@@ -75,9 +89,15 @@ const (
 	optSoftmax        = 9
 	optConcatenation  = 10
 	optAdd            = 11
+	optL2Norm         = 12
+	optResizeBilinear = 15
 	optReshape        = 17
+	optMul            = 21
+	optPad            = 22
 	optReducer        = 27
+	optSub            = 28
 	optSqueeze        = 30
+	optLeakyRelu      = 75
 )
 
 // bufferAlign is the alignment of constant data, as schema.fbs asks of
@@ -168,13 +188,28 @@ func (m Model) Bytes() []byte {
 	if m.Description != "" {
 		root.ref(modelDescription, strRef(m.Description))
 	}
+	var metas []table
+	for _, md := range m.Metadata {
+		var bt table
+		if len(md.Data) > 0 {
+			bt.ref(bufferData, bytesRef(md.Data, bufferAlign))
+		}
+		var mt table
+		mt.ref(metadataName, strRef(md.Name))
+		mt.i32(metadataBuffer, int32(len(buffers)), 0)
+		buffers = append(buffers, bt)
+		metas = append(metas, mt)
+	}
 	root.ref(modelBuffers, tablesRef(buffers))
+	if len(metas) > 0 {
+		root.ref(modelMetadata, tablesRef(metas))
+	}
 
 	// The file starts with the uoffset of the root table and the file
 	// identifier "TFL3".
 	b := &builder{buf: append(make([]byte, 4), "TFL3"...)}
 	b.link(0, b.table(root))
-	return b.buf
+	return append(b.buf, m.Tail...)
 }
 
 // opcodeTable writes both the deprecated byte code, which readers of schema
@@ -227,6 +262,7 @@ func optionsTable(o any) (uint8, table, error) {
 		t.u8(0, uint8(o.Activation), 0)
 		t.u8(1, o.WeightsFormat, 0)
 		t.bool(2, o.KeepNumDims)
+		t.bool(3, o.AsymmetricQuantizeInputs)
 		return optFullyConnected, t, nil
 	case *tflite.SoftmaxOptions:
 		t.f32(0, o.Beta, 0)
@@ -251,6 +287,24 @@ func optionsTable(o any) (uint8, table, error) {
 			t.ref(0, int32sRef(o.SqueezeDims))
 		}
 		return optSqueeze, t, nil
+	case *tflite.MulOptions:
+		t.u8(0, uint8(o.Activation), 0)
+		return optMul, t, nil
+	case *tflite.SubOptions:
+		t.u8(0, uint8(o.Activation), 0)
+		return optSub, t, nil
+	case *tflite.L2NormOptions:
+		t.u8(0, uint8(o.Activation), 0)
+		return optL2Norm, t, nil
+	case *tflite.PadOptions:
+		return optPad, t, nil
+	case *tflite.LeakyReluOptions:
+		t.f32(0, o.Alpha, 0)
+		return optLeakyRelu, t, nil
+	case *tflite.ResizeBilinearOptions:
+		t.bool(2, o.AlignCorners)
+		t.bool(3, o.HalfPixelCenters)
+		return optResizeBilinear, t, nil
 	}
 	return 0, nil, fmt.Errorf("options of type %T cannot be written (want a pointer to a tflite options struct)", o)
 }
@@ -271,6 +325,35 @@ func Float32Bytes(v ...float32) []byte {
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(x))
 	}
 	return out
+}
+
+// Float16Bytes encodes float32 values as IEEE half precision, rounding to
+// nearest even (finite, normal-range values; for weights in tests).
+func Float16Bytes(v ...float32) []byte {
+	out := make([]byte, 0, 2*len(v))
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint16(out, float16(x))
+	}
+	return out
+}
+
+func float16(x float32) uint16 {
+	b := math.Float32bits(x)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23&0xff) - 127 + 15
+	frac := b & 0x7fffff
+	if x == 0 || exp <= 0 {
+		return sign
+	}
+	if exp >= 0x1f {
+		return sign | 0x7c00
+	}
+	h := uint32(exp)<<10 | frac>>13
+	// Round to nearest, ties to even, on the 13 dropped bits.
+	if rest := frac & 0x1fff; rest > 0x1000 || (rest == 0x1000 && h&1 == 1) {
+		h++
+	}
+	return sign | uint16(h)
 }
 
 // Int8Bytes encodes int8 values as bytes.
