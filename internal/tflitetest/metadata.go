@@ -24,11 +24,11 @@ type Metadata struct {
 // reads them.
 const (
 	mmName, mmDescription, mmVersion, mmSubgraphs, mmAuthor, mmLicense = 0, 1, 2, 3, 4, 5
-	sgmInputs, sgmOutputs                                             = 2, 3
-	tmName, tmProcessUnits, tmFiles                                   = 0, 4, 6
-	afName, afType, afLocale                                          = 0, 2, 3
-	puOptionsType, puOptions, puNormalization                         = 0, 1, 1
-	normMean, normStd                                                 = 0, 1
+	sgmInputs, sgmOutputs                                              = 2, 3
+	tmName, tmProcessUnits, tmFiles                                    = 0, 4, 6
+	afName, afType, afLocale                                           = 0, 2, 3
+	puOptionsType, puOptions, puNormalization                          = 0, 1, 1
+	normMean, normStd                                                  = 0, 1
 )
 
 // Bytes returns the ModelMetadata flatbuffer, with file identifier "M001".
