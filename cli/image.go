@@ -9,7 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/classifly/classifly/image"
+	"github.com/classifly/classifly/container"
 )
 
 const imageUsage = `Usage:
@@ -57,7 +57,7 @@ func (s sourceFlags) binaryFor(ctx context.Context, env *Env, tmp, pkg, goarch s
 	}
 	out := filepath.Join(tmp, filepath.Base(pkg))
 	fmt.Fprintf(env.Stderr, "building %s for linux/%s\n", pkg, goarch)
-	err := image.BuildBinary(ctx, image.Binary{Package: pkg, Dir: *s.source, GOARCH: goarch, Tags: tags, Out: out, Stderr: env.Stderr})
+	err := container.BuildBinary(ctx, container.Binary{Package: pkg, Dir: *s.source, GOARCH: goarch, Tags: tags, Out: out, Stderr: env.Stderr})
 	return out, err
 }
 
@@ -72,12 +72,12 @@ func containerImage(ctx context.Context, env *Env, src sourceFlags) (v1.Image, e
 	if err != nil {
 		return nil, err
 	}
-	img, err := image.Container(bin)
+	img, err := container.Image(bin)
 	if err != nil {
 		return nil, err
 	}
 	// Compress now, while the binary is still there.
-	size, err := image.CompressedSize(img)
+	size, err := container.CompressedSize(img)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func runImageBuild(ctx context.Context, env *Env, args []string) int {
 	}
 	img, err := containerImage(ctx, env, src)
 	if err == nil {
-		err = writePathAtomic(*out, func(tmp string) error { return image.WriteTarball(tmp, *tag, img) })
+		err = writePathAtomic(*out, func(tmp string) error { return container.WriteTarball(tmp, *tag, img) })
 	}
 	if err != nil {
 		errorf(env, "image build: %v", err)
@@ -120,7 +120,7 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "image push: --repo is required")
 		return ExitUsage
 	}
-	auth, err := image.ECRAuth(ctx, *repo, *region)
+	auth, err := container.ECRAuth(ctx, *repo, *region)
 	if err != nil {
 		errorf(env, "image push: %v", err)
 		return ExitFailure
@@ -130,7 +130,7 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "image push: %v", err)
 		return ExitFailure
 	}
-	ref, err := image.Push(ctx, img, *repo, *tag, auth)
+	ref, err := container.Push(ctx, img, *repo, *tag, auth)
 	if err != nil {
 		errorf(env, "image push: %v", err)
 		return ExitFailure
@@ -154,7 +154,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "image lambda: --arch must be arm64 or amd64")
 		return ExitUsage
 	}
-	var files []image.ZipFile
+	var files []container.ZipFile
 	if len(models) > 0 {
 		entries, err := resolveModels(ctx, env, models, *offline)
 		if err != nil {
@@ -162,9 +162,9 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 			return ExitFailure
 		}
 		for _, e := range entries {
-			files = append(files, image.ZipFile{Name: "model/" + e.Name + ".tflite", Path: e.Path})
+			files = append(files, container.ZipFile{Name: "model/" + e.Name + ".tflite", Path: e.Path})
 			if e.LabelsPath != "" && !hasZipEntry(files, "model/"+filepath.Base(e.LabelsPath)) {
-				files = append(files, image.ZipFile{Name: "model/" + filepath.Base(e.LabelsPath), Path: e.LabelsPath})
+				files = append(files, container.ZipFile{Name: "model/" + filepath.Base(e.LabelsPath), Path: e.LabelsPath})
 			}
 		}
 	}
@@ -176,7 +176,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	defer os.RemoveAll(tmp)
 	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, "lambda.norpc")
 	if err == nil {
-		err = writeFileAtomic(*out, func(f *os.File) error { return image.WriteLambdaZip(f, bin, files) })
+		err = writeFileAtomic(*out, func(f *os.File) error { return container.WriteLambdaZip(f, bin, files) })
 	}
 	if err != nil {
 		errorf(env, "image lambda: %v", err)
@@ -187,7 +187,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	return ExitOK
 }
 
-func hasZipEntry(files []image.ZipFile, name string) bool {
+func hasZipEntry(files []container.ZipFile, name string) bool {
 	for _, f := range files {
 		if f.Name == name {
 			return true

@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type Binary struct {
 // give the same bytes.
 func BuildBinary(ctx context.Context, b Binary) error {
 	if b.Package == "" || b.Out == "" {
-		return fmt.Errorf("image: BuildBinary needs a package and an output file")
+		return fmt.Errorf("container: BuildBinary needs a package and an output file")
 	}
 	goos, goarch := b.GOOS, b.GOARCH
 	if goos == "" {
@@ -52,7 +52,7 @@ func BuildBinary(ctx context.Context, b Binary) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	cmd.Stdout, cmd.Stderr = b.Stderr, b.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("image: go build %s for %s/%s: %w", b.Package, goos, goarch, err)
+		return fmt.Errorf("container: go build %s for %s/%s: %w", b.Package, goos, goarch, err)
 	}
 	return nil
 }

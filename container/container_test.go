@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"archive/tar"
@@ -54,7 +54,7 @@ func testImage(t *testing.T) v1.Image {
 	t.Helper()
 	bin := classiflyBinary(t)
 	imgOnce.Do(func() {
-		if builtImg, imgErr = Container(bin); imgErr == nil {
+		if builtImg, imgErr = Image(bin); imgErr == nil {
 			_, imgErr = CompressedSize(builtImg) // compress once, now
 		}
 	})
@@ -110,7 +110,7 @@ func TestContainerImage(t *testing.T) {
 	}
 
 	// Reproducible: the same binary gives the same digest.
-	again, _ := Container(classiflyBinary(t))
+	again, _ := Image(classiflyBinary(t))
 	d1, _ := img.Digest()
 	d2, _ := again.Digest()
 	if d1 != d2 {
