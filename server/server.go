@@ -62,9 +62,12 @@ type Options struct {
 	Endpoint string // RoleProxy: base URL of the model endpoint
 	// Models are known model names or .tflite paths to serve (RoleAll,
 	// RoleEndpoint), or the names a proxy reports if its endpoint has no
-	// /models. The default model is registry.DefaultModel if listed, else
-	// the first. Empty means registry.DefaultModel.
-	Models   []string
+	// /models. The default model is Default, or registry.DefaultModel if
+	// listed, else the first. Empty means registry.DefaultModel.
+	Models []string
+	// Default names the model that answers requests naming none (the
+	// model archive's default, see ModelDir); "" for the rule above.
+	Default  string
 	Resolver *registry.Resolver // finds model files; nil means registry.NewResolverFromEnv()
 	Engine   engine.Options
 
@@ -166,13 +169,22 @@ func (s *Server) LoadModels(ctx context.Context) error {
 			return err
 		}
 		took := time.Since(start)
-		// The first model is the default unless the usual default is served.
-		s.local.Add(c, took, c.Name() == registry.DefaultModel)
+		// The first model is the default unless Default or the usual
+		// default is served.
+		s.local.Add(c, took, c.Name() == s.defaultModel())
 		s.log.Info("model loaded", "model", c.Name(), "path", res.Path, "source", res.Source,
 			"labels", len(c.Labels()), "load_ms", float64(took.Microseconds())/1000)
 	}
 	s.local.Loaded(nil)
 	return nil
+}
+
+// defaultModel is the name that Options.Default's rule prefers.
+func (s *Server) defaultModel() string {
+	if s.opts.Default != "" {
+		return s.opts.Default
+	}
+	return registry.DefaultModel
 }
 
 // Run listens on Options.Addr and serves until ctx is done; see Serve.
