@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -16,7 +17,8 @@ const imageUsage = `Usage:
   classifly image build  --out image.tar [--tag classifly:latest]   SageMaker container image, as a docker-save tarball
   classifly image push   --repo ECR_URL [--tag latest]              the same image, pushed (ECR auth from the AWS SDK)
   classifly image lambda --out lambda.zip [--model NAME]...          Lambda zip: bootstrap (+ models for inference in Lambda)
-Common flags: --source DIR (module to build, default .), --binary FILE (prebuilt binary instead)`
+  classifly image binary --out FILE [--package ./cmd/lambda]         a static, reproducible linux binary (for --binary)
+Common flags: --source DIR (module to build, default .), --binary FILE (prebuilt binary instead: no Go needed)`
 
 // runImage is `classifly image SUBCOMMAND`.
 func runImage(ctx context.Context, env *Env, args []string) int {
@@ -31,6 +33,8 @@ func runImage(ctx context.Context, env *Env, args []string) int {
 		return runImagePush(ctx, env, args[1:])
 	case "lambda":
 		return runImageLambda(ctx, env, args[1:])
+	case "binary":
+		return runImageBinary(ctx, env, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(env.Stderr, imageUsage)
 		return ExitOK
@@ -174,7 +178,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, "lambda.norpc")
+	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, lambdaTags...)
 	if err == nil {
 		err = writeFileAtomic(*out, func(f *os.File) error { return container.WriteLambdaZip(f, bin, files) })
 	}
@@ -186,6 +190,46 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, "%s: %.1f MB, linux/%s bootstrap, %d model file(s)\n", *out, float64(st.Size())/1e6, *arch, len(files))
 	return ExitOK
 }
+
+// runImageBinary builds the binary that the other subcommands package, so
+// that a build step can make it once and they take it with --binary.
+func runImageBinary(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "image binary", "")
+	out := fs.String("out", "", "binary to write (required)")
+	pkg := fs.String("package", "./cmd/classifly", "main package: ./cmd/classifly (the container) or ./cmd/lambda (bootstrap)")
+	arch := fs.String("arch", "amd64", "linux architecture: amd64 or arm64")
+	source := fs.String("source", ".", "the classifly module to build from (go build runs there)")
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
+	}
+	if *out == "" || (*arch != "arm64" && *arch != "amd64") {
+		errorf(env, "image binary: --out is required and --arch must be arm64 or amd64")
+		return ExitUsage
+	}
+	var tags []string
+	if path.Base(*pkg) == "lambda" {
+		tags = lambdaTags
+	}
+	abs, err := filepath.Abs(*out)
+	if err == nil {
+		err = writePathAtomic(abs, func(tmp string) error {
+			return container.BuildBinary(ctx, container.Binary{Package: *pkg, Dir: *source, GOARCH: *arch, Tags: tags, Out: tmp, Stderr: env.Stderr})
+		})
+	}
+	if err == nil {
+		err = os.Chmod(abs, 0o755)
+	}
+	if err != nil {
+		errorf(env, "image binary: %v", err)
+		return ExitFailure
+	}
+	fmt.Fprintf(env.Stdout, "%s: %s for linux/%s\n", *out, *pkg, *arch)
+	return ExitOK
+}
+
+// lambdaTags build cmd/lambda without the RPC mode that provided.al2023
+// does not use.
+var lambdaTags = []string{"lambda.norpc"}
 
 func hasZipEntry(files []container.ZipFile, name string) bool {
 	for _, f := range files {

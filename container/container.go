@@ -31,8 +31,10 @@ const (
 // Entrypoint is the image's exec-form entrypoint. SageMaker runs the image
 // with the argument `serve`, which the command accepts after its flags.
 // --offline: the container only serves what SageMaker extracted into
-// /opt/ml/model and never downloads.
-var Entrypoint = []string{BinaryPath, "serve", "--role", "endpoint", "--offline"}
+// /opt/ml/model and never downloads. --no-fetch: it never fetches an
+// image_url either (the proxy in front fetches and sends the bytes), so a
+// direct InvokeEndpoint cannot make the endpoint spend time and traffic.
+var Entrypoint = []string{BinaryPath, "serve", "--role", "endpoint", "--offline", "--no-fetch"}
 
 // epoch is every timestamp in the image (reproducible builds).
 var epoch = time.Unix(0, 0).UTC()

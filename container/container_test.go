@@ -92,7 +92,7 @@ func TestContainerImage(t *testing.T) {
 	if cfg.OS != "linux" || cfg.Architecture != "amd64" {
 		t.Errorf("platform %s/%s", cfg.OS, cfg.Architecture)
 	}
-	if !slices.Equal(cfg.Config.Entrypoint, []string{"/usr/local/bin/classifly", "serve", "--role", "endpoint", "--offline"}) ||
+	if !slices.Equal(cfg.Config.Entrypoint, []string{"/usr/local/bin/classifly", "serve", "--role", "endpoint", "--offline", "--no-fetch"}) ||
 		len(cfg.Config.Cmd) != 0 || cfg.Config.User != "" {
 		t.Errorf("entrypoint %q, cmd %q, user %q", cfg.Config.Entrypoint, cfg.Config.Cmd, cfg.Config.User)
 	}
