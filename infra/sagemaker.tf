@@ -63,6 +63,12 @@ resource "aws_s3_object" "model_archive" {
   key    = local.model_archive_key
   source = local.model_archive
 
+  # The new archive is there before the new model, and the old one goes
+  # only after the endpoint has left the old model.
+  lifecycle {
+    create_before_destroy = true
+  }
+
   depends_on = [terraform_data.build]
 }
 
@@ -142,6 +148,12 @@ resource "aws_sagemaker_model" "model" {
     # a Docker v2 schema 2 manifest (SageMaker refuses OCI manifests).
     image          = "${aws_ecr_repository.model[0].repository_url}@${data.aws_ecr_image.model[0].id}"
     model_data_url = "s3://${aws_s3_bucket.models[0].id}/${aws_s3_object.model_archive[0].key}"
+  }
+
+  # The endpoint keeps serving the old model until the new configuration
+  # is in service; only then may it go.
+  lifecycle {
+    create_before_destroy = true
   }
 
   depends_on = [aws_iam_role_policy.sagemaker]
