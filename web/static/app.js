@@ -3,7 +3,7 @@
 // address comes from config.js), render.js draws the result.
 
 import { apiURL, fetchModels, predict, ShownError } from "./api.js";
-import { formatBytes, resultNodes } from "./render.js";
+import { announcement, formatBytes, resultNodes } from "./render.js";
 
 const TOP_K = 5;
 
@@ -65,13 +65,8 @@ function openPicker() {
   el.file.click();
 }
 
+// A native button: Enter and Space click it.
 el.drop.addEventListener("click", openPicker);
-el.drop.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" || e.key === " ") {
-    e.preventDefault();
-    openPicker();
-  }
-});
 
 el.file.addEventListener("change", () => {
   const file = el.file.files && el.file.files[0];
@@ -159,18 +154,26 @@ el.urlForm.addEventListener("submit", (e) => {
 el.url.addEventListener("input", () => showURLProblem(""));
 
 // showURLProblem explains, beside the field, why the URL was not sent; an
-// empty message clears it.
+// empty message clears it. It is spoken once: moving the focus to the field
+// reads its description, and when the focus is already there (Enter in the
+// field) the status region says it instead.
 function showURLProblem(message) {
   el.urlError.textContent = message;
   el.urlError.hidden = !message;
   if (message) {
     el.url.setAttribute("aria-invalid", "true");
     el.url.setAttribute("aria-describedby", "url-error");
-    el.url.focus();
+    if (document.activeElement === el.url) announce(message);
+    else el.url.focus();
   } else {
     el.url.removeAttribute("aria-invalid");
     el.url.removeAttribute("aria-describedby");
   }
+}
+
+// announce puts one line in the status region, which screen readers speak.
+function announce(line) {
+  el.status.textContent = line;
 }
 
 el.model.addEventListener("change", () => {
@@ -234,17 +237,20 @@ async function run(what, path, init) {
   el.status.textContent = `Classifying ${what}…`;
   el.status.classList.add("busy");
   revealResult();
+  let spoken = ""; // the line the status region says at the end
   try {
     const { data, roundTripMs } = await predict(path, init, ctl.signal);
     el.results.replaceChildren(...resultNodes(data, roundTripMs));
+    spoken = announcement(data);
   } catch (err) {
     if (ctl.signal.aborted) return; // a newer request took over
     el.results.replaceChildren();
+    // The error box is an alert: it speaks for itself.
     showError(err instanceof ShownError ? err : new ShownError("Something went wrong", String((err && err.message) || err)));
   } finally {
     if (inflight === ctl) {
       inflight = null;
-      el.status.textContent = "";
+      announce(spoken);
       el.status.classList.remove("busy");
       el.results.removeAttribute("aria-busy");
       el.results.classList.remove("stale");
@@ -266,6 +272,7 @@ function showPreview(src, local, caption) {
     el.previewNone.hidden = false;
   };
   el.previewImg.src = src;
+  el.previewImg.alt = caption; // what it is a preview of, not a blank
   el.previewCaption.textContent = caption;
 }
 
