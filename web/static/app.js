@@ -3,6 +3,7 @@
 // address comes from config.js), render.js draws the result.
 
 import { apiURL, fetchModels, predict, ShownError } from "./api.js";
+import * as auth from "./auth.js";
 import { announcement, formatBytes, resultNodes } from "./render.js";
 
 const TOP_K = 5;
@@ -28,6 +29,10 @@ const el = {
   results: $("results"),
   resultPanel: $("result"),
   apiDocs: $("api-docs"),
+  account: $("account"),
+  accountName: $("account-name"),
+  signIn: $("sign-in"),
+  signOut: $("sign-out"),
 };
 
 let previewURL = ""; // object URL of the local preview, revoked when replaced
@@ -58,6 +63,36 @@ function showModelHint() {
   const opt = el.model.selectedOptions[0];
   el.modelHint.textContent = (opt && opt.title) || "";
 }
+
+// ---------------------------------------------------------------- sign-in
+
+// startAuth finishes a sign-in that brought the browser back here, then
+// shows who is signed in; nothing at all when the deployment has no auth.
+async function startAuth() {
+  if (!auth.enabled) return;
+  el.account.hidden = false;
+  const problem = await auth.finishSignIn();
+  showAccount();
+  if (problem) showError(new ShownError("Could not sign in", problem));
+}
+
+// What a 401 means to a person, by why they are not signed in.
+const signInAdvice = {
+  "": "Sign in at the top of the page to classify pictures.",
+  expired: "Your sign-in has expired. Sign in again at the top of the page.",
+  refused: "The server did not accept your sign-in (it may have expired or been revoked). Sign in again at the top of the page.",
+};
+
+function showAccount() {
+  const signedIn = auth.signedIn();
+  const name = auth.userName();
+  el.signIn.hidden = signedIn;
+  el.signOut.hidden = !signedIn;
+  el.accountName.textContent = signedIn ? (name ? `Signed in as ${name}` : "Signed in") : "Sign in to classify pictures";
+}
+
+el.signIn.addEventListener("click", () => auth.signIn());
+el.signOut.addEventListener("click", () => auth.signOut());
 
 // ---------------------------------------------------------------- input
 
@@ -246,7 +281,12 @@ async function run(what, path, init) {
     if (ctl.signal.aborted) return; // a newer request took over
     el.results.replaceChildren();
     // The error box is an alert: it speaks for itself.
-    showError(err instanceof ShownError ? err : new ShownError("Something went wrong", String((err && err.message) || err)));
+    const shown = err instanceof ShownError ? err : new ShownError("Something went wrong", String((err && err.message) || err));
+    if (auth.enabled && /^HTTP 401\b/.test(shown.detail)) {
+      shown.message = signInAdvice[auth.lapse()] || signInAdvice[""];
+      showAccount();
+    }
+    showError(shown);
   } finally {
     if (inflight === ctl) {
       inflight = null;
@@ -312,4 +352,5 @@ function lowerFirst(s) {
 }
 
 el.apiDocs.href = apiURL("/openapi.json");
+startAuth();
 loadModels();
