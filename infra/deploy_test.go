@@ -271,3 +271,41 @@ func TestGitHubTrust(t *testing.T) {
 		t.Error("the roles must be named outside the stack's own prefix, so that a deploy cannot edit them")
 	}
 }
+
+// TestBatchTransformRecipe: off by default; when on, the job runs the
+// endpoint's own SageMaker model (same image, same archive), one picture per
+// object, within the container's body limit, and the model's role may read
+// only input/ and write only output/ of the batch bucket.
+func TestBatchTransformRecipe(t *testing.T) {
+	c := load(t)
+	if v, _ := c.value(attr(t, c.variables["enable_batch_transform"], "default").Expr); v.True() {
+		t.Error("Batch Transform must be off by default")
+	}
+	cmd := c.locals["batch_command"]
+	if cmd == nil {
+		t.Fatal("local.batch_command is not declared")
+	}
+	if !c.refersTo(cmd.Expr, "aws_sagemaker_model.model.name") {
+		t.Error("the job must use the endpoint's SageMaker model")
+	}
+	r := cmd.Expr.Range()
+	src := string(c.files[r.Filename][r.Start.Byte:r.End.Byte])
+	for _, want := range []string{`SplitType = "None"`, "--batch-strategy SingleRecord", "--max-payload-in-mb 10",
+		`ContentType = "application/x-image"`, `Accept = "application/jsonlines"`} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the transform job command lacks %s", want)
+		}
+	}
+	doc := c.dataSource(t, "aws_iam_policy_document.batch")
+	for _, st := range nested(doc, "statement") {
+		r := attr(t, st, "resources").Expr.Range()
+		res := string(c.files[r.Filename][r.Start.Byte:r.End.Byte])
+		acts := c.strsOf(st, "actions")
+		switch {
+		case slices.Contains(acts, "s3:GetObject") && !strings.Contains(res, "/input/*"),
+			slices.Contains(acts, "s3:PutObject") && !strings.Contains(res, "/output/*"):
+			t.Errorf("batch statement %v on %s: want reads of input/ and writes to output/ only", acts, res)
+		}
+	}
+	c.mustRefer(t, c.resource(t, "aws_iam_role_policy.batch"), "role", "aws_iam_role.sagemaker.id")
+}

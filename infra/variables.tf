@@ -211,3 +211,26 @@ variable "github_oidc_provider_arn" {
   type        = string
   default     = ""
 }
+
+variable "enable_batch_transform" {
+  description = "With inference = \"sagemaker\": a bucket and permissions for SageMaker Batch Transform jobs over the same image and models (pictures under input/, JSON lines under output/); the output batch_transform_command starts one. Jobs bill per instance-second while they run."
+  type        = bool
+  default     = false
+}
+
+variable "batch_instance_type" {
+  description = "Instance type of a Batch Transform job (CPU; the container is linux/amd64)."
+  type        = string
+  default     = "ml.m5.large"
+}
+
+variable "batch_max_concurrent_transforms" {
+  description = "Pictures a Batch Transform job sends to its instance at once (about its vCPU count: ml.m5.large has 2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.batch_max_concurrent_transforms >= 1
+    error_message = "batch_max_concurrent_transforms must be at least 1."
+  }
+}

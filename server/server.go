@@ -85,7 +85,8 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	api   *api.Handler
-	local *api.Local // nil for a proxy
+	http  http.Handler // api, and for an endpoint Batch Transform's route
+	local *api.Local   // nil for a proxy
 }
 
 // New builds the server; models are loaded by LoadModels (Serve does it).
@@ -144,12 +145,15 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.api = h
+	s.api, s.http = h, h
+	if opts.Role == RoleEndpoint {
+		s.http = withBatchTransform(h, cfg.Limits)
+	}
 	return s, nil
 }
 
 // Handler is the server's HTTP handler (the API, with the UI if any).
-func (s *Server) Handler() http.Handler { return s.api }
+func (s *Server) Handler() http.Handler { return s.http }
 
 // API is the API handler, for SetDraining.
 func (s *Server) API() *api.Handler { return s.api }
@@ -203,7 +207,7 @@ func (s *Server) Run(ctx context.Context) error {
 // stops the server with that error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.api,
+		Handler:           s.http,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      s.writeTimeout(),
