@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/classifly/classifly/internal/shared"
 	"github.com/classifly/classifly/registry"
 )
 
 func TestResolveDownload(t *testing.T) {
+	shared.Full(t) // several models
 	s := newModelServer(t)
 	r := resolver(t, s)
 	var progress bytes.Buffer
@@ -66,6 +68,7 @@ func TestResolveDownload(t *testing.T) {
 }
 
 func TestDownloadChunked(t *testing.T) {
+	shared.Full(t) // several models
 	s := newModelServer(t)
 	s.noLength = true
 	r := resolver(t, s)

@@ -54,7 +54,7 @@ func classifly(t *testing.T, args ...string) (string, string, int) {
 // TestRunGoldenFolders turns every golden input folder into outputs with
 // `classifly run --in DIR --out DIR` and compares them with TFLite's.
 func TestRunGoldenFolders(t *testing.T) {
-	manifests, _ := filepath.Glob(filepath.Join(shared.GoldenDir(t), "*", "manifest.json"))
+	manifests, _ := filepath.Glob(shared.Golden(t, "*", "manifest.json"))
 	if len(manifests) == 0 {
 		t.Fatal("no golden manifests")
 	}
@@ -64,7 +64,7 @@ func TestRunGoldenFolders(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			out := t.TempDir()
-			model := filepath.Join(shared.ModelDir(t), name+".tflite")
+			model := shared.Model(t, name+".tflite")
 			stdout, stderr, code := classifly(t, "run", "--model", model, "--in", dir, "--out", out)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -93,7 +93,7 @@ func TestRunGoldenFolders(t *testing.T) {
 
 // TestRunSingleFile checks the one-file form.
 func TestRunSingleFile(t *testing.T) {
-	dir := filepath.Join(shared.GoldenDir(t), "mobilenet_v1_0.25_128_quant")
+	dir := shared.Golden(t, "mobilenet_v1_0.25_128_quant")
 	out := filepath.Join(t.TempDir(), "cat.out")
 	_, stderr, code := classifly(t, "run", "--model", "mobilenet_v1_0.25_128_quant", "--in", filepath.Join(dir, "cat.input.bin"), "--out", out)
 	if code != 0 {
@@ -134,7 +134,7 @@ func TestReferenceSuite(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.model, func(t *testing.T) {
 			t.Parallel()
-			img := filepath.Join(shared.ImageDir(t), c.image)
+			img := shared.Image(t, c.image)
 			stdout, stderr, code := classifly(t, "predict", "--model", c.model, "--top", "3", "--json", img)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -175,7 +175,7 @@ func TestPredictReportsBadFilesAndGoesOn(t *testing.T) {
 	os.WriteFile(bad, []byte("this is not a picture"), 0o644)
 	empty := filepath.Join(dir, "empty.png")
 	os.WriteFile(empty, nil, 0o644)
-	cat := filepath.Join(shared.ImageDir(t), "cat.bmp")
+	cat := shared.Image(t, "cat.bmp")
 	stdout, stderr, code := classifly(t, "predict", "--model", "mobilenet_v1_0.25_128_quant", bad, cat, empty, filepath.Join(dir, "missing.bmp"))
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
@@ -225,7 +225,7 @@ func TestPredictFolder(t *testing.T) {
 // TestOfflineWithoutModel: no model anywhere and no download allowed gives
 // one clear message naming the variable and the URL.
 func TestOfflineWithoutModel(t *testing.T) {
-	cmd := exec.Command(binary, "predict", "--offline", filepath.Join(shared.ImageDir(t), "cat.bmp"))
+	cmd := exec.Command(binary, "predict", "--offline", shared.Image(t, "cat.bmp"))
 	cmd.Env = append(os.Environ(), "CLASSIFLY_MODEL_DIR="+t.TempDir(), "XDG_CACHE_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
