@@ -18,11 +18,13 @@ import (
 // archive's default, although the other model is the usual default and
 // sorts first by file name (the container used to pick by name).
 func TestModelDirArchiveDefault(t *testing.T) {
-	models := shared.ModelDir(t)
+	labels := shared.Model(t, "imagenet_labels.txt")
 	var archive bytes.Buffer
+	// "tiny" sorts after the usual default: only the manifest can make it
+	// the default. (On a bare clone both are the one embedded model's file.)
 	if _, err := sagemaker.WriteModelArchive(&archive, []sagemaker.ArchiveModel{
-		{Name: "tiny", Path: filepath.Join(models, smallModel+".tflite"), LabelsPath: filepath.Join(models, "imagenet_labels.txt")},
-		{Name: registry.DefaultModel, Path: filepath.Join(models, registry.DefaultModel+".tflite"), LabelsPath: filepath.Join(models, "imagenet_labels.txt")},
+		{Name: "tiny", Path: shared.Model(t, smallModel+".tflite"), LabelsPath: labels},
+		{Name: registry.DefaultModel, Path: shared.Model(t, registry.DefaultModel+".tflite"), LabelsPath: labels},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,10 +27,7 @@ import (
 // signed by a stranger it says plainly that the person must sign in; sign-out
 // forgets the token.
 func TestBrowserSignIn(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("Chromium is needed for the browser test and is not at %s (%v): install it with `apt-get install -y chromium`", chromiumPath, err)
-	}
-	cat := filepath.Join(shared.ImageDir(t), "cat.bmp")
+	cat := shared.Image(t, "cat.bmp")
 	idp := startOIDCProvider(t)
 	api := startServer(t, "--jwks-url", idp.URL+"/.well-known/jwks.json", "--jwt-issuer", idp.URL, "--jwt-audience", idp.ClientID)
 
