@@ -22,6 +22,7 @@ type workflow struct {
 		If          string
 		Permissions map[string]string
 		Defaults    defaults
+		Env         map[string]string
 		Steps       []struct {
 			Name  string
 			Uses  string
@@ -147,6 +148,10 @@ func TestWorkflowDeployWiring(t *testing.T) {
 		t.Error("plan.yml must skip pull requests from forks, which get no OIDC token")
 	}
 	for file, job := range map[string]string{"deploy.yml": "deploy", "plan.yml": "plan"} {
+		// Without the repository, CI would plan to delete the roles it runs as.
+		if got := ws[file].Jobs[job].Env["TF_VAR_github_repository"]; got != "${{ github.repository }}" {
+			t.Errorf("%s: TF_VAR_github_repository is %q, want this repository (the CI roles' trust)", file, got)
+		}
 		var order []string
 		for _, st := range ws[file].Jobs[job].Steps {
 			switch {
