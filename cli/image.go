@@ -1,3 +1,5 @@
+//go:build !nodeploy
+
 package cli
 
 import (
@@ -72,7 +74,7 @@ func containerImage(ctx context.Context, env *Env, src sourceFlags) (v1.Image, e
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/classifly", "amd64")
+	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/classifly", "amd64", container.EndpointTag)
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +209,11 @@ func runImageBinary(ctx context.Context, env *Env, args []string) int {
 		return ExitUsage
 	}
 	var tags []string
-	if path.Base(*pkg) == "lambda" {
+	switch path.Base(*pkg) {
+	case "lambda":
 		tags = lambdaTags
+	case "classifly": // the container's: without these deploy commands
+		tags = []string{container.EndpointTag}
 	}
 	abs, err := filepath.Abs(*out)
 	if err == nil {

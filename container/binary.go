@@ -9,6 +9,12 @@ import (
 	"strings"
 )
 
+// EndpointTag is the build tag of the container's classifly binary: it
+// leaves out the deploy commands (`classifly image`: this package,
+// go-containerregistry and the ECR client, about a third of the binary),
+// which the model endpoint never runs.
+const EndpointTag = "nodeploy"
+
 // Binary describes a static Go executable to cross-compile.
 type Binary struct {
 	Package string   // main package, e.g. "./cmd/classifly"

@@ -10,7 +10,8 @@
 //     provided.al2023 runtime, and optionally models under model/
 //     (WriteLambdaZip);
 //   - the static binaries themselves, cross-compiled with CGO_ENABLED=0
-//     (BuildBinary).
+//     (BuildBinary); the container's with EndpointTag, which leaves this
+//     package and the registry and ECR clients out of it.
 //
 // Everything is reproducible: fixed timestamps and file order, no build
 // id, no VCS stamp, so the same sources give the same image digest and the

@@ -2,7 +2,7 @@
 # Builds what Terraform deploys, into infra/.build/, before plan or apply:
 #
 #   classifly                  the CLI for this machine (pushes the image)
-#   classifly-linux-amd64      the container's binary; the image is made
+#   classifly-linux-amd64      the container's binary (no deploy commands); the image is made
 #                              from it alone, so its hash is the image tag
 #   lambda.zip                 bootstrap for linux/arm64 (inference in SageMaker)
 #   lambda-models.zip          the same with the models (inference in Lambda)

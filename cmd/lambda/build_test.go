@@ -66,7 +66,7 @@ func buildAll(t *testing.T) binaries {
 				Tags: []string{"lambda.norpc"}, Out: built.bootstrap, KeepPaths: true, Stderr: os.Stderr})
 			if errs[0] == nil {
 				errs[1] = container.BuildBinary(context.Background(), container.Binary{Package: "./cmd/classifly", Dir: root,
-					GOARCH: runtime.GOARCH, Out: built.classifly, KeepPaths: true, Stderr: os.Stderr})
+					GOARCH: runtime.GOARCH, Tags: []string{container.EndpointTag}, Out: built.classifly, KeepPaths: true, Stderr: os.Stderr})
 			}
 		}()
 		go func() {
