@@ -309,3 +309,25 @@ func TestBatchTransformRecipe(t *testing.T) {
 	}
 	c.mustRefer(t, c.resource(t, "aws_iam_role_policy.batch"), "role", "aws_iam_role.sagemaker.id")
 }
+
+// TestConditionalObjects: `cond ? { a = … } : {}` is an error in Terraform
+// (the two results must have one type: an object with attribute a is not
+// the empty object), which only a plan would otherwise find.
+func TestConditionalObjects(t *testing.T) {
+	c := load(t)
+	for _, b := range c.blocks {
+		hclsyntax.VisitAll(b.Body, func(n hclsyntax.Node) hcl.Diagnostics {
+			cond, ok := n.(*hclsyntax.ConditionalExpr)
+			if !ok {
+				return nil
+			}
+			t1, ok1 := cond.TrueResult.(*hclsyntax.ObjectConsExpr)
+			f1, ok2 := cond.FalseResult.(*hclsyntax.ObjectConsExpr)
+			if ok1 && ok2 && (len(t1.Items) == 0) != (len(f1.Items) == 0) {
+				r := cond.Range()
+				t.Errorf("%s:%d: a conditional between an object and {}: Terraform refuses inconsistent result types", r.Filename, r.Start.Line)
+			}
+			return nil
+		})
+	}
+}

@@ -32,7 +32,7 @@ resource "aws_iam_openid_connect_provider" "github" {
 }
 
 data "aws_iam_policy_document" "github_trust" {
-  for_each = local.github ? { deploy = local.deploy_sub, plan = local.plan_sub } : {}
+  for_each = { for role, sub in { deploy = local.deploy_sub, plan = local.plan_sub } : role => sub if local.github }
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]

@@ -20,14 +20,15 @@ locals {
   # Where the page finds the API and, with enable_auth, how it signs in
   # (Cognito's hosted UI, authorization code + PKCE: a public client, no
   # secret in the page). The same format as web/static/config.js.
-  site_config = merge({ apiBase = aws_apigatewayv2_api.http.api_endpoint }, var.enable_auth ? {
-    auth = {
+  site_config = {
+    apiBase = aws_apigatewayv2_api.http.api_endpoint
+    auth = var.enable_auth ? {
       authority   = "https://${aws_cognito_user_pool_domain.users[0].domain}.auth.${var.region}.amazoncognito.com"
       clientId    = aws_cognito_user_pool_client.api[0].id
       scope       = "openid email"
       redirectUri = "https://${aws_cloudfront_distribution.site.domain_name}/"
-    }
-  } : {})
+    } : null
+  }
   config_js = <<-EOT
     // Written by Terraform (infra/site.tf): where the page finds the Classifly API.
     window.CLASSIFLY_CONFIG = ${jsonencode(local.site_config)};
