@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -103,6 +104,9 @@ func failure(ctx context.Context, env *Env, err error) int {
 func predictFile(ctx context.Context, c *classify.Classifier, path string, maxBytes int64, opts classify.Options) (*classify.Result, error) {
 	start := time.Now()
 	data, err := loader.ReadFile(ctx, path, maxBytes)
+	if errors.Is(err, loader.ErrTooLarge) {
+		return nil, fmt.Errorf("%w (--max-bytes)", err)
+	}
 	if err != nil {
 		return nil, err // it names the path
 	}

@@ -121,6 +121,10 @@ func (r *Resolver) CheckModelDir() error {
 		return nil
 	}
 	st, err := os.Stat(r.ModelDir)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("$%s: %s: %w", EnvModelDir, r.ModelDir, pe.Err)
+	}
 	if err != nil {
 		return fmt.Errorf("$%s: %w", EnvModelDir, err)
 	}
@@ -152,6 +156,10 @@ func (r *Resolver) resolvePath(ctx context.Context, p, labelsOverride string) (R
 		// "mobilenet_v2_1.0_224_quant.tflite" typed as a name, not a file here.
 		if m, ok := Lookup(p); ok && !strings.ContainsAny(p, `/`+string(filepath.Separator)) {
 			return r.resolveKnown(ctx, m, labelsOverride)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return Resolved{}, fmt.Errorf("model file %s: %w", p, pe.Err)
 		}
 		return Resolved{}, fmt.Errorf("model file: %w", err)
 	}

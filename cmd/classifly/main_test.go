@@ -248,13 +248,3 @@ func TestModelsListsWhereFound(t *testing.T) {
 		t.Errorf("unexpected listing:\n%s", stdout)
 	}
 }
-
-// TestUsageErrors: bad flags give status 2 and a usage message.
-func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"frobnicate"}, {"predict"}, {"predict", "--top", "0", "x.jpg"}, {"predict", "--crop", "diagonal", "x.jpg"}, {"run", "--in", "x"}} {
-		_, stderr, code := classifly(t, args...)
-		if code != 2 || !strings.Contains(strings.ToLower(stderr), "usage") && !strings.Contains(stderr, "classifly:") {
-			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
-		}
-	}
-}
