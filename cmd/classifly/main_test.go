@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,7 +201,13 @@ func TestPredictFolder(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	imgs, _ := os.ReadDir(shared.ImageDir(t))
+	var imgs []string // the folder is walked recursively
+	filepath.WalkDir(shared.ImageDir(t), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(".bmp.jpg.png.gif.webp", strings.ToLower(filepath.Ext(p))) {
+			imgs = append(imgs, p)
+		}
+		return nil
+	})
 	if len(lines) != len(imgs) {
 		t.Errorf("%d answers for %d pictures", len(lines), len(imgs))
 	}
@@ -222,16 +229,17 @@ func TestPredictFolder(t *testing.T) {
 	}
 }
 
-// TestOfflineWithoutModel: no model anywhere and no download allowed gives
-// one clear message naming the variable and the URL.
+// TestOfflineWithoutModel: a model that is neither on disk nor built in,
+// with no download allowed, gives one clear message naming the variable
+// and the URL.
 func TestOfflineWithoutModel(t *testing.T) {
-	cmd := exec.Command(binary, "predict", "--offline", filepath.Join(shared.ImageDir(t), "cat.bmp"))
+	cmd := exec.Command(binary, "predict", "--offline", "--model", "mobilenet_v1_0.25_128_quant", filepath.Join(shared.ImageDir(t), "cat.bmp"))
 	cmd.Env = append(os.Environ(), "CLASSIFLY_MODEL_DIR="+t.TempDir(), "XDG_CACHE_HOME="+t.TempDir(), "HOME="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("want exit 1, got %v: %s", err, out)
 	}
-	for _, want := range []string{"CLASSIFLY_MODEL_DIR", "https://github.com/google-coral/test_data/raw/master/mobilenet_v2_1.0_224_quant.tflite"} {
+	for _, want := range []string{"CLASSIFLY_MODEL_DIR", "https://github.com/google-coral/test_data/raw/master/mobilenet_v1_0.25_128_quant.tflite"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("message does not name %s:\n%s", want, out)
 		}
@@ -244,7 +252,7 @@ func TestModelsListsWhereFound(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "mobilenet_v2_1.0_224_quant (default)") || strings.Count(stdout, shared.ModelDir(t)) != 7 {
+	if !strings.Contains(stdout, "mobilenet_v2_1.0_224_quant (default)") || strings.Count(stdout, shared.ModelDir(t)+string(filepath.Separator)) != 7 {
 		t.Errorf("unexpected listing:\n%s", stdout)
 	}
 }
