@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +21,9 @@ import (
 	"github.com/classifly/classifly/registry"
 )
 
-// smallModel is the fastest real model, for tests where the answer does not
+// smallModel is the fastest real model at hand (see shared.SmallModel), for tests where the answer does not
 // matter. Loaded once per test binary.
-const smallModel = "mobilenet_v1_0.25_128_quant"
+var smallModel = shared.SmallModel()
 
 var (
 	smallOnce sync.Once
@@ -55,7 +54,7 @@ func localBackend(t testing.TB) *Local {
 
 func image(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(shared.ImageDir(t), name))
+	b, err := os.ReadFile(shared.Image(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classifly/classifly/internal/shared"
 	"github.com/classifly/classifly/registry"
 )
 
 func TestResolveDownload(t *testing.T) {
+	shared.Full(t) // several models
 	s := newModelServer(t)
 	r := resolver(t, s)
 	var events []registry.Progress
@@ -58,6 +60,7 @@ func TestResolveDownload(t *testing.T) {
 }
 
 func TestDownloadChunked(t *testing.T) {
+	shared.Full(t) // several models
 	s := newModelServer(t)
 	s.noLength = true
 	r := resolver(t, s)

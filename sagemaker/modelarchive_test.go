@@ -28,6 +28,7 @@ func archiveModels(t *testing.T) []ArchiveModel {
 // TestModelArchiveServes: the archive, extracted as SageMaker does, is
 // what the endpoint role loads: every .tflite, labels found beside it.
 func TestModelArchiveServes(t *testing.T) {
+	shared.Full(t) // several models
 	var a, b bytes.Buffer
 	m, err := WriteModelArchive(&a, archiveModels(t))
 	if err != nil {

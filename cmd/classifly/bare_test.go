@@ -50,18 +50,10 @@ func run(t *testing.T, cmd *exec.Cmd) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
-// picture returns a picture kept in the repository (testdata/images at
-// its root), or the shared one of that name until the repository has it.
+// picture returns a picture kept in the repository (testdata/images).
 func picture(t *testing.T, name string) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "images", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return filepath.Join(shared.ImageDir(t), name)
+	return shared.Image(t, name)
 }
 
 type answer struct {
