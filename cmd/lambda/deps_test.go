@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestNoEdgeDependencies(t *testing.T) {
 		}
 	}
 	// The check is only worth something if the list is the real one.
-	if !contains(deps, "github.com/classifly/classifly/loader") {
+	if !slices.Contains(deps, "github.com/classifly/classifly/loader") {
 		t.Error("cmd/lambda does not depend on the loader: is this list right?")
 	}
 }
