@@ -51,8 +51,7 @@ func runRaw(ctx context.Context, env *Env, args []string) int {
 	}
 	if !st.IsDir() {
 		if err := runOne(ctx, m, *in, *out); err != nil {
-			errorf(env, "%v", err)
-			return ExitFailure
+			return failure(ctx, env, err)
 		}
 		return ExitOK
 	}
@@ -80,9 +79,10 @@ func runRaw(ctx context.Context, env *Env, args []string) int {
 }
 
 func runOne(ctx context.Context, m *engine.Model, inPath, outPath string) error {
-	in, err := os.ReadFile(inPath)
+	// A right input has exactly the tensor's size: no need to read more.
+	in, err := loader.ReadFile(ctx, inPath, int64(m.Input().Bytes()))
 	if err != nil {
-		return err
+		return fmt.Errorf("input tensor %w", err)
 	}
 	out := make([]byte, m.Output().Bytes())
 	if err := m.Run(ctx, in, out); err != nil {
