@@ -126,6 +126,9 @@ func printHelp(w io.Writer, fs *flag.FlagSet, argsUsage string) {
 	fmt.Fprintln(w, "\nFlags:")
 	fs.VisitAll(func(f *flag.Flag) {
 		arg, text := flag.UnquoteUsage(f)
+		if arg == "value" { // a repeatable list flag: each value a string
+			arg = "string"
+		}
 		head := "  --" + f.Name
 		if arg != "" {
 			head += " " + arg
