@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
 	"github.com/classifly/classifly/kernels"
@@ -85,7 +85,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer m.Close()
-	in, err := benchInput(m, *image)
+	in, err := benchInput(ctx, m, *image)
 	if err != nil {
 		errorf(env, "%v", err)
 		return ExitFailure
@@ -145,7 +145,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 
 // benchInput is the model input from a picture, or a fixed pseudo-random
 // tensor (kernels take the same time whatever the values).
-func benchInput(m *engine.Model, image string) ([]byte, error) {
+func benchInput(ctx context.Context, m *engine.Model, image string) ([]byte, error) {
 	info := m.Input()
 	if image == "" {
 		in := make([]byte, info.Bytes())
@@ -155,7 +155,7 @@ func benchInput(m *engine.Model, image string) ([]byte, error) {
 		}
 		return in, nil
 	}
-	data, err := os.ReadFile(image)
+	data, err := loader.ReadFile(ctx, image, api.DefaultMaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}

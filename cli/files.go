@@ -43,7 +43,7 @@ func expand(env *Env, paths []string) (files []string, failed bool) {
 		found, skipped, bad := walkPictures(env, p)
 		failed = failed || bad
 		if skipped > 0 {
-			errorf(env, "%s: skipped %d file(s) not named like a picture (%s)", p, skipped, strings.Join(pictureExts(), " "))
+			errorf(env, "%s: skipped %s not named like a picture (%s)", p, plural(skipped, "file"), strings.Join(pictureExts(), " "))
 		}
 		if len(found) == 0 {
 			errorf(env, "%s: no picture files", p)

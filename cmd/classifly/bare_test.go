@@ -284,7 +284,7 @@ func TestPredictFolderWalk(t *testing.T) {
 	if strings.Join(files, " ") != "link.bmp sub/deep.BMP" {
 		t.Errorf("answered %v, want link.bmp and sub/deep.BMP", files)
 	}
-	for _, want := range []string{"skipped 2 file(s) not named like a picture", "sublink.jpg: skipped, a link to a folder"} {
+	for _, want := range []string{"skipped 2 files not named like a picture", "sublink.jpg: skipped, a link to a folder"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
