@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -170,6 +171,12 @@ func parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	defer func() { fs.Usage = help; fs.SetOutput(stderr) }()
+	// After "--" everything is an argument, even what starts with "-".
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	defer func() { pos = append(pos, tail...) }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -182,9 +189,6 @@ func parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 		args = fs.Args()
 		if len(args) == 0 {
 			return pos, 0, true
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), 0, true
 		}
 		// Collect the run of positional arguments up to the next flag.
 		for len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
