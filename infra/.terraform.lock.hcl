@@ -2,9 +2,9 @@
 # Manual edits may be lost in future updates.
 #
 # Classifly: written without network access to the registry. The version
-# and checksums are those that `terraform init` recorded for this release
-# in a published lock file (the h1: hashes cover the release's platforms);
-# they were not re-verified here. `terraform init` checks them against the
+# and checksums (h1: per platform, zh: of the release's zips) are those that
+# Terraform recorded for this release in a published lock file; they were
+# not re-verified here. `terraform init` checks them against the
 # registry's signed SHA256SUMS and refuses a mismatch; to refresh them run
 # `terraform providers lock -platform=linux_amd64 -platform=linux_arm64
 # -platform=darwin_amd64 -platform=darwin_arm64 -platform=windows_amd64`.
