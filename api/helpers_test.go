@@ -17,6 +17,7 @@ import (
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 )
 
@@ -35,7 +36,7 @@ func smallClassifier(t testing.TB) *classify.Classifier {
 	dir := shared.ModelDir(t)
 	smallOnce.Do(func() {
 		r := &registry.Resolver{ModelDir: dir, Offline: true}
-		small, _, smallErr = classify.Load(context.Background(), r, smallModel, "", engine.Options{})
+		small, _, smallErr = loader.Load(context.Background(), r, smallModel, "", engine.Options{})
 	})
 	if smallErr != nil {
 		t.Fatal(smallErr)

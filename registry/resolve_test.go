@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestResolveModelDir(t *testing.T) {
 		t.Errorf("Known = %v, want the default model", res.Known)
 	}
 	res.Known = nil
-	if res != want {
+	if !reflect.DeepEqual(res, want) {
 		t.Errorf("Resolve = %+v, want %+v", res, want)
 	}
 

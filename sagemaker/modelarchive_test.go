@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/server"
 )
@@ -58,7 +58,7 @@ func TestModelArchiveServes(t *testing.T) {
 	if err != nil || len(files) != 2 {
 		t.Fatalf("model files %v, %v", files, err)
 	}
-	c, res, err := classify.Load(context.Background(), &registry.Resolver{Offline: true}, filepath.Join(dir, catModel+".tflite"), "", engine.Options{})
+	c, res, err := loader.Load(context.Background(), &registry.Resolver{Offline: true}, filepath.Join(dir, catModel+".tflite"), "", engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
