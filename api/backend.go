@@ -41,6 +41,22 @@ type ModelInfo struct {
 	Input   InputSize `json:"input"`
 	Labels  int       `json:"labels"`            // number of class labels
 	LoadMS  float64   `json:"load_ms,omitempty"` // time taken to load, when known
+	// Format is how the model stores its weights: uint8, int8, float32,
+	// float16 or dynamic.
+	Format string `json:"format,omitempty"`
+	// Normalization is, for a float model, how its input is computed from
+	// pixels, and where that came from.
+	Normalization *Normalization `json:"normalization,omitempty"`
+	// LabelsFrom says where the labels came from: "metadata (FILE)",
+	// "file (NAME)" or "embedded".
+	LabelsFrom string `json:"labels_from,omitempty"`
+}
+
+// Normalization is (pixel - mean) / std, per channel when three values.
+type Normalization struct {
+	Mean   []float32 `json:"mean"`
+	Std    []float32 `json:"std"`
+	Source string    `json:"source"` // metadata, flags or default
 }
 
 // InputSize is a model's input image size.
@@ -69,7 +85,10 @@ func NewLocal() *Local { return &Local{models: map[string]*classify.Classifier{}
 func (l *Local) Add(c *classify.Classifier, loadTime time.Duration, isDefault bool) {
 	h, w := c.InputSize()
 	info := ModelInfo{Name: c.Name(), Input: InputSize{Width: w, Height: h}, Labels: len(c.Labels()),
-		LoadMS: float64(loadTime.Microseconds()) / 1000}
+		LoadMS: float64(loadTime.Microseconds()) / 1000, Format: c.Format(), LabelsFrom: c.LabelsSource()}
+	if n := c.Normalization(); n.Mean != nil {
+		info.Normalization = &Normalization{Mean: n.Mean, Std: n.Std, Source: n.Source}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, dup := l.models[c.Name()]; dup {

@@ -57,15 +57,18 @@ type Result struct {
 
 // Classifier is a loaded model with its labels. It is safe for concurrent use.
 type Classifier struct {
-	name   string
-	model  *engine.Model
-	labels []string
-	h, w   int
+	name       string
+	model      *engine.Model
+	labels     []string
+	h, w       int
+	norm       Normalization // float inputs only
+	labelsFrom string
 }
 
 // New wraps a loaded model. The model must take one NHWC RGB image
-// ([1, H, W, 3], uint8, int8 or float32) and give one row of class scores.
-func New(name string, m *engine.Model, labels []string) (*Classifier, error) {
+// ([1, H, W, 3], uint8, int8 or float32) and give one row of class scores
+// (quantized, or float32).
+func New(name string, m *engine.Model, labels []string, settings ...Setting) (*Classifier, error) {
 	in, out := m.Input(), m.Output()
 	if len(in.Shape) != 4 || in.Shape[0] != 1 || in.Shape[3] != 3 || in.Shape[1] < 1 || in.Shape[2] < 1 {
 		return nil, fmt.Errorf("classify: model %s input shape %v is not one RGB image [1 H W 3]", name, in.Shape)
@@ -75,10 +78,22 @@ func New(name string, m *engine.Model, labels []string) (*Classifier, error) {
 	default:
 		return nil, fmt.Errorf("classify: model %s input type %v is not uint8, int8 or float32", name, in.Type)
 	}
-	if out.Elements() < 1 || out.Shape[0] != 1 || (out.Type != tflite.UInt8 && out.Type != tflite.Int8) {
-		return nil, fmt.Errorf("classify: model %s output %v %v is not one row of quantized scores", name, out.Type, out.Shape)
+	if out.Elements() < 1 || out.Shape[0] != 1 || (out.Type != tflite.UInt8 && out.Type != tflite.Int8 && out.Type != tflite.Float32) {
+		return nil, fmt.Errorf("classify: model %s output %v %v is not one row of scores", name, out.Type, out.Shape)
 	}
-	return &Classifier{name: name, model: m, labels: labels, h: in.Shape[1], w: in.Shape[2]}, nil
+	c := &Classifier{name: name, model: m, labels: labels, h: in.Shape[1], w: in.Shape[2]}
+	if in.Type == tflite.Float32 {
+		c.norm = NormalizeMinusOneToOne
+	}
+	for _, s := range settings {
+		if err := s(c); err != nil {
+			return nil, fmt.Errorf("classify: model %s: %w", name, err)
+		}
+	}
+	if in.Type != tflite.Float32 {
+		c.norm = Normalization{}
+	}
+	return c, nil
 }
 
 // Name is the model's name.
@@ -139,8 +154,8 @@ func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, op
 
 // tensor converts RGB bytes to the model's input type. uint8 models take the
 // pixels as they are; int8 models the same values shifted by 128 (how TFLite's
-// converter maps a uint8 input to int8); float32 models the MobileNet
-// convention p/127.5 - 1.
+// converter maps a uint8 input to int8); float32 models (p - mean) / std
+// with the classifier's Normalization.
 func (c *Classifier) tensor(rgb []byte) []byte {
 	switch c.model.Input().Type {
 	case tflite.Int8:
@@ -150,18 +165,18 @@ func (c *Classifier) tensor(rgb []byte) []byte {
 		}
 		return out
 	case tflite.Float32:
-		out := make([]byte, 4*len(rgb))
-		for i, p := range rgb {
-			putFloat32(out[4*i:], float32(p)/127.5-1)
-		}
-		return out
+		return c.floatTensor(rgb)
 	}
 	return rgb
 }
 
 // TopK returns the k highest-scoring classes at or above threshold, scores
-// dequantized as scale*(raw - zero point), ties broken by the lower index.
+// dequantized as scale*(raw - zero point) (float32 outputs as they are),
+// ties broken by the lower index.
 func TopK(out []byte, info engine.TensorInfo, labels []string, k int, threshold float32) []Prediction {
+	if info.Type == tflite.Float32 {
+		return topKFloat(floatScores(out, info), labels, k, threshold)
+	}
 	n := info.Elements()
 	raw := make([]int32, n)
 	for i := range raw {

@@ -44,7 +44,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"predict": {"classify pictures: top-k labels and scores", runPredict},
 		"run":     {"run a model on raw input tensors (the golden files' format)", runRaw},
-		"models":  {"list the known models and where each was found", runModels},
+		"models":  {"list the known models (or those named): where each was found, format, input, normalization, labels", runModels},
 		"bench":   {"measure load time, latency and throughput of the engine", runBench},
 		"serve":   {"serve the web UI and the HTTP API (roles: all, proxy, endpoint)", runServe},
 		"image":   {"build the SageMaker container image and the Lambda zip; push the image to ECR", runImage},

@@ -29,6 +29,8 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse pictures with more pixels than this")
 	maxBytes := fs.Int64("max-bytes", api.DefaultMaxBodyBytes, "refuse picture files larger than this, as the server does")
 	offline := fs.Bool("offline", false, "never download a model")
+	mean := fs.String("input-mean", "", "float models: pixel mean, one value or three (R,G,B); default: the model's metadata, else 127.5")
+	std := fs.String("input-std", "", "float models: pixel standard deviation, as --input-mean; default: the metadata's, else 127.5 (use 0 and 255 for [0, 1] inputs)")
 	paths, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -50,8 +52,12 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	case *maxBytes < 1:
 		return usageError(fs, "--max-bytes must be positive (got %d)", *maxBytes)
 	}
+	norm, err := normalizationFlags(*mean, *std)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
 	files, failed := expand(env, paths)
-	c, _, err := loader.Load(ctx, resolver(env, *offline), *model, *labels, engine.Options{})
+	c, _, err := loader.LoadWith(ctx, resolver(env, *offline), *model, loader.Options{Labels: *labels, Normalization: norm, Engine: engine.Options{}})
 	if err != nil {
 		return failure(ctx, env, err)
 	}
@@ -182,4 +188,32 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// normalizationFlags parses --input-mean and --input-std: both or neither,
+// each one number or three separated by commas.
+func normalizationFlags(mean, std string) (*classify.Normalization, error) {
+	if mean == "" && std == "" {
+		return nil, nil
+	}
+	if mean == "" || std == "" {
+		return nil, errors.New("--input-mean and --input-std go together")
+	}
+	var n classify.Normalization
+	for _, f := range []struct {
+		name, value string
+		into        *[]float32
+	}{{"--input-mean", mean, &n.Mean}, {"--input-std", std, &n.Std}} {
+		for _, part := range strings.Split(f.value, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(part), 32)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q is not a number", f.name, part)
+			}
+			*f.into = append(*f.into, float32(v))
+		}
+	}
+	if err := n.Check(); err != nil {
+		return nil, fmt.Errorf("--input-mean %s --input-std %s: %w", mean, std, err)
+	}
+	return &n, nil
 }

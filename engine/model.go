@@ -79,6 +79,7 @@ type Model struct {
 	kept          map[int]loc
 	pool          *pool
 	backend       string
+	format        string // ModelFormat
 	// life is held for reading by every run and for writing by Close, so
 	// that Close waits for runs in flight, as sql.DB.Close does.
 	life   sync.RWMutex
@@ -144,7 +145,11 @@ func Load(data []byte, opts Options) (*Model, error) {
 			return nil, err
 		}
 	}
-	return b.finish()
+	m, err := b.finish()
+	if err == nil {
+		m.format = ModelFormat(f)
+	}
+	return m, err
 }
 
 // chooseBackend resolves Options.Backend, defaulting to EnvBackend.

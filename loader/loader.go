@@ -16,26 +16,10 @@ import (
 // Load finds a model by known name or path (see registry.Resolver.Resolve;
 // "" is the default model), loads it and its labels, and returns the
 // classifier and where it was found. labelsPath, when not "", replaces the
-// model's own labels.
+// model's own labels. See LoadWith for where labels and a float model's
+// input normalization come from.
 func Load(ctx context.Context, r *registry.Resolver, nameOrPath, labelsPath string, opts engine.Options) (*classify.Classifier, registry.Resolved, error) {
-	res, err := r.Resolve(ctx, nameOrPath, labelsPath)
-	if err != nil {
-		return nil, res, err
-	}
-	m, err := Model(ctx, res, opts)
-	if err != nil {
-		return nil, res, err
-	}
-	labels, err := Labels(res)
-	if err != nil {
-		m.Close()
-		return nil, res, err
-	}
-	c, err := classify.New(res.Name, m, labels)
-	if err != nil {
-		m.Close()
-	}
-	return c, res, err
+	return LoadWith(ctx, r, nameOrPath, Options{Labels: labelsPath, Engine: opts})
 }
 
 // Model loads the resolved model into the engine: the embedded bytes, or
