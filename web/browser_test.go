@@ -56,6 +56,12 @@ func TestBrowser(t *testing.T) {
 	if strings.HasPrefix(hint, "Could not") {
 		t.Fatalf("model list failed: %q", hint)
 	}
+	// The picker names each model's weight format, from GET /models.
+	first, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("model").options[0].textContent`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil || (!strings.HasSuffix(first, "(uint8)") && !strings.HasSuffix(first, "(int8)")) {
+		t.Errorf("first model option %q (%v) does not name its format", first, err)
+	}
 
 	checkKeyboard(t, ctx)
 

@@ -117,7 +117,8 @@ export function parseModels(data) {
     } else if (item && typeof item === "object") {
       const name = item.name || item.id;
       if (typeof name !== "string" || !name) continue;
-      models.push({ name, default: item.default === true, description: describeModel(item) });
+      const format = typeof item.format === "string" ? item.format : "";
+      models.push({ name, default: item.default === true, description: describeModel(item), format });
     }
   }
   return models;
@@ -129,6 +130,7 @@ function describeModel(m) {
   if (typeof m.description === "string" && m.description) return m.description;
   const parts = [];
   const input = m.input || {};
+  if (typeof m.format === "string" && m.format) parts.push(m.format);
   if (input.width > 0 && input.height > 0) parts.push(`${input.width} × ${input.height} input`);
   if (m.labels > 0) parts.push(`${m.labels} classes`);
   return parts.join(" · ");

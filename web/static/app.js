@@ -46,7 +46,7 @@ async function loadModels() {
     const models = await fetchModels();
     el.model.replaceChildren(
       ...models.map((m) => {
-        const opt = new Option(m.name, m.name, false, m.default);
+        const opt = new Option(m.format ? `${m.name} (${m.format})` : m.name, m.name, false, m.default);
         if (m.description) opt.title = m.description;
         return opt;
       }),
