@@ -12,10 +12,12 @@ const (
 )
 
 // ModelFormat names how a model stores its weights and computes: dynamic
-// when a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED takes int8 weights
-// with a float32 input, float16 when float16 constants feed it through
-// DEQUANTIZE, float32 when it computes in float, else int8 or uint8 by its
-// quantized activations. Only the first subgraph counts.
+// when a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED computes float32
+// from int8 weights, float16 when float16 constants go through DEQUANTIZE,
+// float32 when any operator but DEQUANTIZE computes float32, else int8 or
+// uint8 by its quantized activations (a quantized model with a float input
+// or output, through QUANTIZE and DEQUANTIZE, stays quantized). Only the
+// first subgraph counts.
 func ModelFormat(f *tflite.Model) string {
 	if len(f.Subgraphs) == 0 {
 		return ""
@@ -37,21 +39,17 @@ func ModelFormat(f *tflite.Model) string {
 		if in == nil || out == nil {
 			continue
 		}
-		switch code {
-		case tflite.OpConv2D, tflite.OpDepthwiseConv, tflite.OpFullyConnected:
-			if out.Type == tflite.Float32 {
-				float = true
-				if w := tensor(op.Inputs[min(1, len(op.Inputs)-1)]); w != nil && w.Type == tflite.Int8 {
-					dynamic = true
-				}
+		switch {
+		case code == tflite.OpDequantize:
+			half = half || in.Type == tflite.Float16
+		case out.Type == tflite.Float32:
+			float = true
+			weighted := code == tflite.OpConv2D || code == tflite.OpDepthwiseConv || code == tflite.OpFullyConnected
+			if w := tensor(op.Inputs[min(1, len(op.Inputs)-1)]); weighted && w != nil && w.Type == tflite.Int8 {
+				dynamic = true
 			}
-			if out.Type == tflite.Int8 {
-				int8Act = true
-			}
-		case tflite.OpDequantize:
-			if in.Type == tflite.Float16 {
-				half = true
-			}
+		case out.Type == tflite.Int8:
+			int8Act = true
 		}
 	}
 	switch {
