@@ -137,7 +137,7 @@ func buildDepthwiseF32(c *opContext) error {
 	if filter.t.Type == tflite.Int8 {
 		return c.emitHybrid(p, true, filter, bs, in, out, clamp, true, 3)
 	}
-	d := kernels.NewDWConvF32(p, floats(filter), bs, clamp)
+	d := kernels.NewDWConvF32(p, floats(filter), bs, clamp, c.b.backend)
 	inL, outL := c.loc(in), c.loc(out)
 	rows := p.Batch * p.OutH
 	c.emitPar(func(mem []byte) { d.Run(f32(inL, mem), f32(outL, mem), 0, rows) }, func(mem []byte, w, n int) {

@@ -3,15 +3,17 @@ package kernels
 // DWConvF32 is a float32 depthwise convolution with its weights
 // ([1][KH][KW][OutC]) and bias decoded once.
 type DWConvF32 struct {
-	p     ConvParams
-	w     []float32
-	bias  []float32 // OutC entries, zeros when the model has none
-	clamp ClampF32
+	p      ConvParams
+	w      []float32
+	bias   []float32 // OutC entries, zeros when the model has none
+	clamp  ClampF32
+	vector bool // 3×3 layers on AVX2 with FMA
 }
 
-// NewDWConvF32 prepares a depthwise convolution; bias may be nil.
-func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32) *DWConvF32 {
-	d := &DWConvF32{p: *p, w: w, bias: make([]float32, p.OutC), clamp: clamp}
+// NewDWConvF32 prepares a depthwise convolution for a backend; bias may be
+// nil.
+func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32, backend Backend) *DWConvF32 {
+	d := &DWConvF32{p: *p, w: w, bias: make([]float32, p.OutC), clamp: clamp, vector: dwF32Vector(p, backend)}
 	copy(d.bias, bias)
 	return d
 }
@@ -25,10 +27,21 @@ func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32) *DWConvF32 {
 // with taps outside the input skipped. The channel loop is innermost, so
 // each tap is a multiply-add of two contiguous channel vectors.
 func (d *DWConvF32) Run(in, out []float32, r0, r1 int) {
-	p := &d.p
 	for r := r0; r < r1; r++ {
+		if d.vector {
+			d.runVector(in, out, r)
+		} else {
+			d.runPixels(in, out, r, 0, d.p.OutW)
+		}
+	}
+}
+
+// runPixels computes pixels ox0..ox1 of output row r with the generic loop.
+func (d *DWConvF32) runPixels(in, out []float32, r, ox0, ox1 int) {
+	p := &d.p
+	{
 		b, oy := r/p.OutH, r%p.OutH
-		for ox := 0; ox < p.OutW; ox++ {
+		for ox := ox0; ox < ox1; ox++ {
 			dst := out[((b*p.OutH+oy)*p.OutW+ox)*p.OutC:][:p.OutC]
 			copy(dst, d.bias)
 			for ky := 0; ky < p.KH; ky++ {

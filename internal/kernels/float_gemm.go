@@ -118,8 +118,3 @@ func Im2colF32(p *ConvParams, in, cols []float32, r0, r1 int) {
 		}
 	}
 }
-
-// gemmF32Impl picks the GEMM loop for a backend.
-func gemmF32Impl(Backend) func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	return gemmF32Generic
-}

@@ -29,6 +29,7 @@ var sets = map[string]func(){
 		addAVX512("addAVX512s8", true)
 	},
 	"avx2": avx2,
+	"f32":  f32,
 }
 
 func main() {

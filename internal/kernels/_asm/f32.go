@@ -1,0 +1,188 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The float32 kernel set (AVX2 with FMA3): kernels.GemmF32's microkernel.
+
+// Geometry of gemmF32AVX2: blocks of 6 rows, panels of 16 channels = 2
+// vectors, so 12 accumulators, 2 weight vectors and a broadcast fill 15 of
+// the 16 YMM registers.
+const f32MR = 6
+
+var (
+	f32Rows = []GPPhysical{R8, R9, R10, R11, R12, R13}
+	f32Acc  = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
+)
+
+func f32() {
+	gemmF32AVX2()
+	dwF32AVX2("dwF32AVX2", false)
+	dwF32AVX2("dwF32AVX2Masked", true)
+}
+
+// gemmF32AVX2 generates one block of 6 rows over every panel: the
+// accumulators start from the panel's bias, take K broadcast-and-FMA steps
+// over the packed weights, are clamped, and are stored (the last panel
+// through the store mask).
+//
+// GPRs: R8–R13 the rows, RSI weights, R15 bias, RBX byte offset in the
+// rows, RCX steps left, RDX byte offset in the outputs, R14 panels left,
+// RAX temporary.
+func gemmF32AVX2() {
+	TEXT("gemmF32AVX2", NOSPLIT, "func(p *gemmF32Args)")
+	Pragma("noescape")
+	Doc("gemmF32AVX2 computes one block of rows of kernels.GemmF32 with AVX2 and FMA (see gemmF32Args).")
+	p := Dereference(Param("p"))
+	for r, reg := range f32Rows {
+		Load(p.Field("a").Index(r), reg)
+	}
+	Load(p.Field("w"), RSI)
+	Load(p.Field("bias"), R15)
+	Load(p.Field("panels"), R14)
+	XORQ(RDX, RDX)
+
+	Label("f32_panel")
+	VMOVUPS(Mem{Base: R15}, Y12)
+	VMOVUPS(Mem{Base: R15, Disp: 32}, Y13)
+	for r := range f32MR {
+		VMOVAPS(Y12, f32Acc[2*r])
+		VMOVAPS(Y13, f32Acc[2*r+1])
+	}
+	XORQ(RBX, RBX)
+	Load(p.Field("k"), RCX)
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("f32_clamp"))
+
+	Label("f32_k")
+	VMOVUPS(Mem{Base: RSI}, Y12)
+	VMOVUPS(Mem{Base: RSI, Disp: 32}, Y13)
+	for r, row := range f32Rows {
+		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, Y14)
+		VFMADD231PS(Y12, Y14, f32Acc[2*r])
+		VFMADD231PS(Y13, Y14, f32Acc[2*r+1])
+	}
+	ADDQ(Imm(64), RSI)
+	ADDQ(Imm(4), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef("f32_k"))
+
+	Label("f32_clamp")
+	VBROADCASTSS(fieldMem(p.Field("lo")), Y12)
+	VBROADCASTSS(fieldMem(p.Field("hi")), Y13)
+	for _, acc := range f32Acc {
+		VMAXPS(Y12, acc, acc)
+		VMINPS(Y13, acc, acc)
+	}
+
+	CMPQ(R14, Imm(1))
+	JE(LabelRef("f32_last"))
+	for r := range f32MR {
+		Load(p.Field("out").Index(r), RAX)
+		VMOVUPS(f32Acc[2*r], Mem{Base: RAX, Index: RDX, Scale: 1})
+		VMOVUPS(f32Acc[2*r+1], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 32})
+	}
+	ADDQ(Imm(64), RDX)
+	ADDQ(Imm(64), R15)
+	DECQ(R14)
+	JMP(LabelRef("f32_panel"))
+
+	Label("f32_last")
+	VMOVDQU(fieldMem(p.Field("mask").Index(0)), Y12)
+	VMOVDQU(fieldMem(p.Field("mask").Index(8)), Y13)
+	for r := range f32MR {
+		Load(p.Field("out").Index(r), RAX)
+		VMASKMOVPS(f32Acc[2*r], Y12, Mem{Base: RAX, Index: RDX, Scale: 1})
+		VMASKMOVPS(f32Acc[2*r+1], Y13, Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 32})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// dwF32AVX2 generates a 3×3 float depthwise convolution over n output
+// pixels whose taps all lie inside the input, for one block of 8
+// channels (the mask selects the channels of a narrower last block): the
+// 9 weight vectors stay in registers; each pixel's accumulator starts from
+// the bias and adds the 9 products row by row of taps (row pointers RSI,
+// RCX, RDX; RBX the column step). Products and sums round separately, in
+// the generic loop's order, as TFLite's float depthwise kernel does: a
+// fused multiply-add changes dynamic-range models' run-time quantization
+// of the next layer's input enough to matter, so the backends agree
+// exactly here.
+//
+// GPRs: RSI first tap row, RCX/RDX the next two, RBX column step in bytes,
+// R8 output, R9 pixels left, R10 pixel step, R11 tap row step, R12 output
+// step, R13 bias, RAX temporary.
+func dwF32AVX2(name string, masked bool) {
+	TEXT(name, NOSPLIT, "func(p *dwF32Args)")
+	Pragma("noescape")
+	Doc(name + " computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).")
+	l := func(s string) string { return name + "_" + s }
+	load := func(m Mem, dst VecPhysical) {
+		if masked {
+			VMASKMOVPS(m, Y15, dst)
+		} else {
+			VMOVUPS(m, dst)
+		}
+	}
+	p := Dereference(Param("p"))
+	w := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8}
+	acc, lo, hi, tmp, mask := Y9, Y10, Y11, Y14, Y15
+	if masked {
+		VMOVDQU(fieldMem(p.Field("mask")), mask)
+	}
+	VBROADCASTSS(fieldMem(p.Field("lo")), lo)
+	VBROADCASTSS(fieldMem(p.Field("hi")), hi)
+	Load(p.Field("w"), RAX)
+	Load(p.Field("wstep"), R12)
+	for _, wr := range w {
+		load(Mem{Base: RAX}, wr)
+		ADDQ(R12, RAX)
+	}
+	Load(p.Field("in"), RSI)
+	Load(p.Field("out"), R8)
+	Load(p.Field("bias"), R13)
+	Load(p.Field("n"), R9)
+	Load(p.Field("pixstep"), R10)
+	Load(p.Field("rowstep"), R11)
+	Load(p.Field("colstep"), RBX)
+	Load(p.Field("outstep"), R12)
+	TESTQ(R9, R9)
+	JZ(LabelRef(l("done")))
+	Label(l("pixel"))
+	load(Mem{Base: R13}, acc)
+	LEAQ(Mem{Base: RSI, Index: R11, Scale: 1}, RCX)
+	LEAQ(Mem{Base: RCX, Index: R11, Scale: 1}, RDX)
+	for ky, row := range []GPPhysical{RSI, RCX, RDX} {
+		for kx := range 3 {
+			m := Mem{Base: row}
+			if kx > 0 {
+				m = Mem{Base: row, Index: RBX, Scale: uint8(kx)}
+			}
+			if masked {
+				VMASKMOVPS(m, mask, tmp)
+				VMULPS(tmp, w[3*ky+kx], tmp)
+			} else {
+				VMULPS(m, w[3*ky+kx], tmp)
+			}
+			VADDPS(tmp, acc, acc)
+		}
+	}
+	VMAXPS(lo, acc, acc)
+	VMINPS(hi, acc, acc)
+	if masked {
+		VMASKMOVPS(acc, mask, Mem{Base: R8})
+	} else {
+		VMOVUPS(acc, Mem{Base: R8})
+	}
+	ADDQ(R10, RSI)
+	ADDQ(R12, R8)
+	DECQ(R9)
+	JNZ(LabelRef(l("pixel")))
+	Label(l("done"))
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,50 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// gemmF32Args is the parameter block of gemmF32AVX2; the generator (_asm)
+// reads its field names and offsets.
+type gemmF32Args struct {
+	a      [6]*float32 // the block's rows; rows past the end repeat the last
+	out    [6]*float32
+	w      *float32 // first packed panel
+	bias   *float32 // first panel's bias
+	k      int
+	panels int        // at least 1
+	mask   [16]uint32 // the last panel's store mask: all ones for a channel to store
+	lo, hi float32
+}
+
+// gemmF32Impl picks the GEMM loop: AVX2 with FMA when the backend is a
+// vector one of this CPU.
+func gemmF32Impl(b Backend) func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+	if (b == AVX2 || b == AVX512VNNI) && cpu.X86.HasFMA {
+		return gemmF32AVX2Go
+	}
+	return gemmF32Generic
+}
+
+// gemmF32AVX2Go drives the assembly block by block.
+func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+	if g.K == 0 || g.N == 0 {
+		gemmF32Generic(g, a, lda, m0, m1, out, ldc)
+		return
+	}
+	// The assembly does not check bounds: check the last row once here.
+	_ = a[(m1-1)*lda+g.K-1]
+	_ = out[(m1-1)*ldc+g.N-1]
+	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / gemmF32NR, lo: g.clamp.Lo, hi: g.clamp.Hi}
+	last := g.N - (args.panels-1)*gemmF32NR
+	for c := range last {
+		args.mask[c] = ^uint32(0)
+	}
+	for m := m0; m < m1; m += len(args.a) {
+		for r := range args.a {
+			row := min(m+r, m1-1)
+			args.a[r], args.out[r] = &a[row*lda], &out[row*ldc]
+		}
+		gemmF32AVX2(&args)
+	}
+}

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// gemmF32Impl picks the GEMM loop: the portable one on this target.
+func gemmF32Impl(Backend) func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+	return gemmF32Generic
+}

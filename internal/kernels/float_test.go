@@ -1,0 +1,245 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// Float kernels are held to a float64 reference within a tolerance scaled
+// to the magnitudes summed (no two float runtimes sum in the same order),
+// on every backend, with NaN guards around and between the output rows.
+
+func floatSeed(t *testing.T) *rand.Rand {
+	seed := uint64(time.Now().UnixNano())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("seed %d", seed)
+		}
+	})
+	return rand.New(rand.NewPCG(seed, 7))
+}
+
+func randF32(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.Float64()*4 - 2)
+	}
+	return v
+}
+
+// TestGemmF32AllBackends checks GemmF32 on sizes around the 6-row block and
+// the 16-channel panel, row strides wider than K and N, every clamp, and
+// row ranges that start inside the matrix.
+func TestGemmF32AllBackends(t *testing.T) {
+	r := floatSeed(t)
+	nan := float32(math.NaN())
+	for _, backend := range Available() {
+		for _, n := range []int{1, 7, 8, 15, 16, 17, 24, 32, 33, 48} {
+			for _, k := range []int{1, 3, 16, 27, 65} {
+				for _, m := range []int{1, 5, 6, 7, 12, 13} {
+					lda, ldc := k+r.IntN(3), n+r.IntN(3)
+					w, bias, a := randF32(r, n*k), randF32(r, n), randF32(r, m*lda)
+					clamp := []ClampF32{ActivationRangeF32(ActNone), ActivationRangeF32(ActRelu6), {-0.5, 0.5}}[r.IntN(3)]
+					if r.IntN(4) == 0 {
+						bias = nil
+					}
+					g := NewGemmF32(n, k, w, bias, clamp, backend)
+					out := make([]float32, m*ldc+8)
+					for i := range out {
+						out[i] = nan
+					}
+					m0 := r.IntN(m)
+					g.Run(a, lda, m0, m, out, ldc)
+					for i := range m {
+						for j := range ldc {
+							got := out[i*ldc+j]
+							if i < m0 || j >= n {
+								if !math.IsNaN(float64(got)) {
+									t.Fatalf("%v n%d k%d m%d: wrote outside the result at row %d column %d", backend, n, k, m, i, j)
+								}
+								continue
+							}
+							want, mag := 0.0, 0.0
+							if bias != nil {
+								want, mag = float64(bias[j]), math.Abs(float64(bias[j]))
+							}
+							for kk := range k {
+								p := float64(a[i*lda+kk]) * float64(w[j*k+kk])
+								want += p
+								mag += math.Abs(p)
+							}
+							want = min(max(want, float64(clamp.Lo)), float64(clamp.Hi))
+							if math.Abs(float64(got)-want) > 1e-6*(1+mag) {
+								t.Fatalf("%v n%d k%d m%d: [%d][%d] = %v, want %v", backend, n, k, m, i, j, got, want)
+							}
+						}
+					}
+					for _, v := range out[m*ldc:] {
+						if !math.IsNaN(float64(v)) {
+							t.Fatalf("%v n%d k%d m%d: wrote past the output", backend, n, k, m)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmF32Allocs holds a run at zero allocations.
+func TestGemmF32Allocs(t *testing.T) {
+	for _, backend := range Available() {
+		g := NewGemmF32(40, 30, make([]float32, 1200), nil, ActivationRangeF32(ActRelu), backend)
+		a, out := make([]float32, 20*30), make([]float32, 20*40)
+		if n := testing.AllocsPerRun(10, func() { g.Run(a, 30, 0, 20, out, 40) }); n != 0 {
+			t.Errorf("%v: %v allocations per run", backend, n)
+		}
+	}
+}
+
+// TestDWConvF32 checks the depthwise kernels of every backend and im2col
+// against float64 loops over strides, dilations, padding, multipliers and
+// channel counts around the 8-channel block, with a NaN guard after the
+// output.
+func TestDWConvF32(t *testing.T) {
+	r := floatSeed(t)
+	for i := range 600 {
+		backends := Available()
+		backend := backends[i%len(backends)]
+		p := ConvParams{Batch: 1 + r.IntN(2), InH: 1 + r.IntN(9), InW: 1 + r.IntN(12), InC: 1 + r.IntN(20), KH: 1 + r.IntN(3), KW: 1 + r.IntN(3),
+			StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2), DilationH: 1 + r.IntN(2), DilationW: 1 + r.IntN(2), PadH: r.IntN(2), PadW: r.IntN(2)}
+		p.DepthMultiplier = 1 + r.IntN(2)
+		if r.IntN(2) == 0 { // the shape the vector kernels take
+			p.KH, p.KW, p.DepthMultiplier = 3, 3, 1
+		}
+		p.OutC = p.InC * p.DepthMultiplier
+		p.OutH = max((p.InH+2*p.PadH-(p.KH-1)*p.DilationH-1)/p.StrideH+1, 1)
+		p.OutW = max((p.InW+2*p.PadW-(p.KW-1)*p.DilationW-1)/p.StrideW+1, 1)
+		in, w, bias := randF32(r, p.Batch*p.InH*p.InW*p.InC), randF32(r, p.KH*p.KW*p.OutC), randF32(r, p.OutC)
+		clamp := ActivationRangeF32(ActRelu6)
+		d := NewDWConvF32(&p, w, bias, clamp, backend)
+		out := make([]float32, p.Batch*p.OutH*p.OutW*p.OutC+8)
+		for i := range out {
+			out[i] = float32(math.NaN())
+		}
+		d.Run(in, out, 0, p.Batch*p.OutH)
+		for _, v := range out[len(out)-8:] {
+			if !math.IsNaN(float64(v)) {
+				t.Fatalf("%v %+v: wrote past the output", backend, p)
+			}
+		}
+		// Every backend rounds as the generic loop does (see dwF32AVX2).
+		ref := make([]float32, len(out)-8)
+		NewDWConvF32(&p, w, bias, clamp, Generic).Run(in, ref, 0, p.Batch*p.OutH)
+		for i, v := range ref {
+			if math.Float32bits(v) != math.Float32bits(out[i]) {
+				t.Fatalf("%v %+v: output %d = %v, generic %v", backend, p, i, out[i], v)
+			}
+		}
+		// im2col of the same geometry, with InC channels per tap.
+		cols := make([]float32, p.Batch*p.OutH*p.OutW*p.KH*p.KW*p.InC)
+		Im2colF32(&p, in, cols, 0, p.Batch*p.OutH)
+		i := 0
+		for b := range p.Batch {
+			for oy := range p.OutH {
+				for ox := range p.OutW {
+					col := cols[((b*p.OutH+oy)*p.OutW+ox)*p.KH*p.KW*p.InC:]
+					for oc := range p.OutC {
+						want, mag := float64(bias[oc]), math.Abs(float64(bias[oc]))
+						for ky := range p.KH {
+							for kx := range p.KW {
+								y, x := oy*p.StrideH-p.PadH+ky*p.DilationH, ox*p.StrideW-p.PadW+kx*p.DilationW
+								ic := oc / p.DepthMultiplier
+								var v float64
+								if y >= 0 && y < p.InH && x >= 0 && x < p.InW {
+									v = float64(in[((b*p.InH+y)*p.InW+x)*p.InC+ic])
+								}
+								if got := col[(ky*p.KW+kx)*p.InC+ic]; float64(got) != v {
+									t.Fatalf("%+v: im2col tap %d,%d channel %d = %v, want %v", p, ky, kx, ic, got, v)
+								}
+								pr := v * float64(w[(ky*p.KW+kx)*p.OutC+oc])
+								want += pr
+								mag += math.Abs(pr)
+							}
+						}
+						want = min(max(want, 0), 6)
+						if math.Abs(float64(out[i])-want) > 1e-6*(1+mag) {
+							t.Fatalf("%v %+v: output %d = %v, want %v", backend, p, i, out[i], want)
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestQuantizeF32 checks the run-time quantization of dynamic-range
+// kernels against TFLite's formulas in float64, and their corner cases.
+func TestQuantizeF32(t *testing.T) {
+	r := floatSeed(t)
+	q := make([]int8, 64)
+	for range 500 {
+		x := randF32(r, 1+r.IntN(64))
+		if r.IntN(3) == 0 {
+			for i := range x {
+				x[i] = float32(math.Abs(float64(x[i]))) // all non-negative: zero point at -128
+			}
+		}
+		s := QuantizeSymmetricF32(x, q)
+		var m float64
+		for _, v := range x {
+			m = max(m, math.Abs(float64(v)))
+		}
+		if math.Abs(float64(s)-m/127) > 1e-7*m {
+			t.Fatalf("symmetric scale %v, want %v", s, m/127)
+		}
+		for i, v := range x {
+			if d := float64(q[i]) - float64(v)*127/m; d > 0.5001 || d < -0.5001 {
+				t.Fatalf("symmetric %v → %d (scale %v)", v, q[i], s)
+			}
+		}
+		s, off := QuantizeAsymmetricF32(x, q)
+		for i, v := range x {
+			if d := float64(s)*float64(int32(q[i])-off) - float64(v); math.Abs(d) > 0.5001*float64(s) {
+				t.Fatalf("asymmetric %v → %d (scale %v offset %d): off by %v", v, q[i], s, off, d)
+			}
+		}
+	}
+	if s := QuantizeSymmetricF32([]float32{0, 0}, q); s != 1 || q[0] != 0 {
+		t.Errorf("all zero: scale %v", s)
+	}
+	if s, off := QuantizeAsymmetricF32([]float32{0, 0}, q); s != 1 || off != 0 {
+		t.Errorf("all zero: scale %v offset %d", s, off)
+	}
+}
+
+// FuzzGemmF32 compares every backend's GEMM with the generic one.
+func FuzzGemmF32(f *testing.F) {
+	f.Add(uint8(5), uint8(17), uint8(9), uint64(1))
+	f.Add(uint8(1), uint8(1), uint8(1), uint64(2))
+	f.Add(uint8(13), uint8(33), uint8(64), uint64(3))
+	f.Fuzz(func(t *testing.T, m, n, k uint8, seed uint64) {
+		if m == 0 || n == 0 || k == 0 {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, 8))
+		w, bias, a := randF32(r, int(n)*int(k)), randF32(r, int(n)), randF32(r, int(m)*int(k))
+		var ref []float32
+		for _, backend := range Available() {
+			g := NewGemmF32(int(n), int(k), w, bias, ActivationRangeF32(ActNone), backend)
+			out := make([]float32, int(m)*int(n))
+			g.Run(a, int(k), 0, int(m), out, int(n))
+			if ref == nil {
+				ref = out
+				continue
+			}
+			for i := range out {
+				if d := math.Abs(float64(out[i] - ref[i])); d > 1e-5*float64(k) {
+					t.Fatalf("%v: element %d = %v, generic %v", backend, i, out[i], ref[i])
+				}
+			}
+		}
+	})
+}
