@@ -9,6 +9,11 @@ package kernels
 //go:noescape
 func gemmF32AVX2(p *gemmF32Args)
 
+// gemmF32AVX512 computes one block of rows of kernels.GemmF32 with AVX-512 (see gemmF32Args).
+//
+//go:noescape
+func gemmF32AVX512(p *gemmF32Args)
+
 // dwF32AVX2 computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).
 //
 //go:noescape

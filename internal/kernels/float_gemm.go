@@ -28,16 +28,13 @@ func ActivationRangeF32(a Activation) ClampF32 {
 
 func (c ClampF32) apply(v float32) float32 { return min(max(v, c.Lo), c.Hi) }
 
-// gemmF32NR is the width of a packed weight panel: 16 output channels, two
-// AVX2 registers or one AVX-512 register of float32.
-const gemmF32NR = 16
-
 // GemmF32 computes out[m][n] = clamp(bias[n] + Σ_k a[m][k]·w[n][k]) with the
 // weights packed once: the 1×1 convolutions, the first convolution after
 // im2col and FULLY_CONNECTED.
 type GemmF32 struct {
 	N, K   int
-	packed []float32 // ceil(N/16) panels of K rows of 16 channels, zero-padded
+	nr     int       // panel width: 16 channels (two AVX2 registers), 32 for AVX-512
+	packed []float32 // ceil(N/nr) panels of K rows of nr channels, zero-padded
 	bias   []float32 // padded to whole panels
 	clamp  ClampF32
 	impl   func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int)
@@ -45,17 +42,17 @@ type GemmF32 struct {
 
 // NewGemmF32 packs w ([N][K], row-major) and bias (nil means zeros).
 func NewGemmF32(n, k int, w, bias []float32, clamp ClampF32, backend Backend) *GemmF32 {
-	panels := (n + gemmF32NR - 1) / gemmF32NR
-	g := &GemmF32{N: n, K: k, packed: make([]float32, panels*k*gemmF32NR), bias: make([]float32, panels*gemmF32NR), clamp: clamp}
+	impl, nr := gemmF32Impl(backend)
+	panels := (n + nr - 1) / nr
+	g := &GemmF32{N: n, K: k, nr: nr, packed: make([]float32, panels*k*nr), bias: make([]float32, panels*nr), clamp: clamp, impl: impl}
 	for j := 0; j < n; j++ {
-		p, c := j/gemmF32NR, j%gemmF32NR
-		panel := g.packed[p*k*gemmF32NR:]
+		p, c := j/nr, j%nr
+		panel := g.packed[p*k*nr:]
 		for kk := 0; kk < k; kk++ {
-			panel[kk*gemmF32NR+c] = w[j*k+kk]
+			panel[kk*nr+c] = w[j*k+kk]
 		}
 	}
 	copy(g.bias, bias)
-	g.impl = gemmF32Impl(backend)
 	return g
 }
 
@@ -67,25 +64,27 @@ func (g *GemmF32) Run(a []float32, lda, m0, m1 int, out []float32, ldc int) {
 }
 
 // gemmF32Generic is the portable loop: one row at a time, 16 channels of
-// accumulators per panel.
+// accumulators at a time.
 func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	k := g.K
+	const w16 = 16
+	k, nr := g.K, g.nr
 	for m := m0; m < m1; m++ {
 		row := a[m*lda:][:k]
 		dst := out[m*ldc:][:g.N]
-		for p := 0; p*gemmF32NR < g.N; p++ {
-			var acc [gemmF32NR]float32
-			copy(acc[:], g.bias[p*gemmF32NR:])
-			panel := g.packed[p*k*gemmF32NR:][:k*gemmF32NR]
+		for c0 := 0; c0 < g.N; c0 += w16 {
+			p, off := c0/nr, c0%nr
+			var acc [w16]float32
+			copy(acc[:], g.bias[c0:])
+			panel := g.packed[p*k*nr:][:k*nr]
 			for kk, x := range row {
-				w := (*[gemmF32NR]float32)(panel[kk*gemmF32NR:])
+				w := (*[w16]float32)(panel[kk*nr+off:])
 				for c := range acc {
 					acc[c] += x * w[c]
 				}
 			}
-			n := min(gemmF32NR, g.N-p*gemmF32NR)
+			n := min(w16, g.N-c0)
 			for c := 0; c < n; c++ {
-				dst[p*gemmF32NR+c] = g.clamp.apply(acc[c])
+				dst[c0+c] = g.clamp.apply(acc[c])
 			}
 		}
 	}

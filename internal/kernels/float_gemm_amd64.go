@@ -13,17 +13,21 @@ type gemmF32Args struct {
 	bias   *float32 // first panel's bias
 	k      int
 	panels int        // at least 1
-	mask   [16]uint32 // the last panel's store mask: all ones for a channel to store
+	mask   [16]uint32 // AVX2: the last panel's store mask, all ones for a channel to store
 	lo, hi float32
+	kmask  [2]uint16 // AVX-512: the last panel's store masks, a bit per channel
 }
 
-// gemmF32Impl picks the GEMM loop: AVX2 with FMA when the backend is a
-// vector one of this CPU.
-func gemmF32Impl(b Backend) func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	if (b == AVX2 || b == AVX512VNNI) && cpu.X86.HasFMA {
-		return gemmF32AVX2Go
+// gemmF32Impl picks the GEMM loop and its panel width: AVX-512 with
+// panels of 32 channels, AVX2 with FMA with panels of 16.
+func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int), int) {
+	switch {
+	case b == AVX512VNNI:
+		return gemmF32AVX512Go, 32
+	case b == AVX2 && cpu.X86.HasFMA:
+		return gemmF32AVX2Go, 16
 	}
-	return gemmF32Generic
+	return gemmF32Generic, 16
 }
 
 // gemmF32AVX2Go drives the assembly block by block.
@@ -35,16 +39,37 @@ func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc 
 	// The assembly does not check bounds: check the last row once here.
 	_ = a[(m1-1)*lda+g.K-1]
 	_ = out[(m1-1)*ldc+g.N-1]
-	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / gemmF32NR, lo: g.clamp.Lo, hi: g.clamp.Hi}
-	last := g.N - (args.panels-1)*gemmF32NR
+	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / g.nr, lo: g.clamp.Lo, hi: g.clamp.Hi}
+	last := g.N - (args.panels-1)*g.nr
 	for c := range last {
 		args.mask[c] = ^uint32(0)
 	}
+	runBlocks(&args, a, lda, m0, m1, out, ldc, gemmF32AVX2)
+}
+
+// gemmF32AVX512Go drives the AVX-512 assembly block by block.
+func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+	if g.K == 0 || g.N == 0 {
+		gemmF32Generic(g, a, lda, m0, m1, out, ldc)
+		return
+	}
+	_ = a[(m1-1)*lda+g.K-1]
+	_ = out[(m1-1)*ldc+g.N-1]
+	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / g.nr, lo: g.clamp.Lo, hi: g.clamp.Hi}
+	last := g.N - (args.panels-1)*g.nr
+	args.kmask[0] = uint16(1<<min(last, 16) - 1)
+	args.kmask[1] = uint16(1<<max(last-16, 0) - 1)
+	runBlocks(&args, a, lda, m0, m1, out, ldc, gemmF32AVX512)
+}
+
+// runBlocks calls kernel on each block of rows, the last block repeating
+// its last row.
+func runBlocks(args *gemmF32Args, a []float32, lda, m0, m1 int, out []float32, ldc int, kernel func(*gemmF32Args)) {
 	for m := m0; m < m1; m += len(args.a) {
 		for r := range args.a {
 			row := min(m+r, m1-1)
 			args.a[r], args.out[r] = &a[row*lda], &out[row*ldc]
 		}
-		gemmF32AVX2(&args)
+		kernel(args)
 	}
 }

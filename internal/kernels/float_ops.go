@@ -174,8 +174,12 @@ func BinaryOpF32(op BinaryF32, bc *Broadcast, clamp ClampF32, a, b, out []float3
 	ia, ib := 0, 0
 	for o := 0; o < len(out); o += inner {
 		dst := out[o : o+inner]
-		for i := range dst {
-			dst[i] = clamp.apply(binaryF32(op, a[ia+i*sa], b[ib+i*sb]))
+		if sa == 1 && sb == 1 {
+			binaryRowF32(op, clamp, a[ia:ia+inner], b[ib:ib+inner], dst)
+		} else {
+			for i := range dst {
+				dst[i] = clamp.apply(binaryF32(op, a[ia+i*sa], b[ib+i*sb]))
+			}
 		}
 		for d := r - 2; d >= 0; d-- {
 			idx[d]++
@@ -187,6 +191,30 @@ func BinaryOpF32(op BinaryF32, bc *Broadcast, clamp ClampF32, a, b, out []float3
 			ia -= bc.StrideA[d] * idx[d]
 			ib -= bc.StrideB[d] * idx[d]
 			idx[d] = 0
+		}
+	}
+}
+
+// binaryRowF32 is the contiguous case, one loop per operator.
+func binaryRowF32(op BinaryF32, clamp ClampF32, a, b, dst []float32) {
+	b, dst = b[:len(a)], dst[:len(a)]
+	switch op {
+	case BinaryAdd:
+		for i, x := range a {
+			dst[i] = x + b[i]
+		}
+	case BinarySub:
+		for i, x := range a {
+			dst[i] = x - b[i]
+		}
+	case BinaryMul:
+		for i, x := range a {
+			dst[i] = x * b[i]
+		}
+	}
+	if !math.IsInf(float64(clamp.Lo), -1) || !math.IsInf(float64(clamp.Hi), 1) {
+		for i, v := range dst {
+			dst[i] = clamp.apply(v)
 		}
 	}
 }

@@ -20,6 +20,7 @@ var (
 
 func f32() {
 	gemmF32AVX2()
+	gemmF32AVX512()
 	dwF32AVX2("dwF32AVX2", false)
 	dwF32AVX2("dwF32AVX2Masked", true)
 }
@@ -183,6 +184,82 @@ func dwF32AVX2(name string, masked bool) {
 	DECQ(R9)
 	JNZ(LabelRef(l("pixel")))
 	Label(l("done"))
+	VZEROUPPER()
+	RET()
+}
+
+// gemmF32AVX512 is gemmF32AVX2 with ZMM registers: panels of 32 channels
+// (2 vectors of 16), the same 6-row block, the last panel stored under the
+// K1/K2 masks.
+func gemmF32AVX512() {
+	TEXT("gemmF32AVX512", NOSPLIT, "func(p *gemmF32Args)")
+	Pragma("noescape")
+	Doc("gemmF32AVX512 computes one block of rows of kernels.GemmF32 with AVX-512 (see gemmF32Args).")
+	acc := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11}
+	p := Dereference(Param("p"))
+	for r, reg := range f32Rows {
+		Load(p.Field("a").Index(r), reg)
+	}
+	Load(p.Field("w"), RSI)
+	Load(p.Field("bias"), R15)
+	Load(p.Field("panels"), R14)
+	XORQ(RDX, RDX)
+
+	Label("f32z_panel")
+	VMOVUPS(Mem{Base: R15}, Z12)
+	VMOVUPS(Mem{Base: R15, Disp: 64}, Z13)
+	for r := range f32MR {
+		VMOVAPS(Z12, acc[2*r])
+		VMOVAPS(Z13, acc[2*r+1])
+	}
+	XORQ(RBX, RBX)
+	Load(p.Field("k"), RCX)
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("f32z_clamp"))
+
+	Label("f32z_k")
+	VMOVUPS(Mem{Base: RSI}, Z12)
+	VMOVUPS(Mem{Base: RSI, Disp: 64}, Z13)
+	for r, row := range f32Rows {
+		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, Z14)
+		VFMADD231PS(Z12, Z14, acc[2*r])
+		VFMADD231PS(Z13, Z14, acc[2*r+1])
+	}
+	ADDQ(Imm(128), RSI)
+	ADDQ(Imm(4), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef("f32z_k"))
+
+	Label("f32z_clamp")
+	VBROADCASTSS(fieldMem(p.Field("lo")), Z12)
+	VBROADCASTSS(fieldMem(p.Field("hi")), Z13)
+	for _, a := range acc {
+		VMAXPS(Z12, a, a)
+		VMINPS(Z13, a, a)
+	}
+
+	CMPQ(R14, Imm(1))
+	JE(LabelRef("f32z_last"))
+	for r := range f32MR {
+		Load(p.Field("out").Index(r), RAX)
+		VMOVUPS(acc[2*r], Mem{Base: RAX, Index: RDX, Scale: 1})
+		VMOVUPS(acc[2*r+1], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 64})
+	}
+	ADDQ(Imm(128), RDX)
+	ADDQ(Imm(128), R15)
+	DECQ(R14)
+	JMP(LabelRef("f32z_panel"))
+
+	Label("f32z_last")
+	MOVWLZX(fieldMem(p.Field("kmask").Index(0)), EAX)
+	KMOVW(EAX, K1)
+	MOVWLZX(fieldMem(p.Field("kmask").Index(1)), EAX)
+	KMOVW(EAX, K2)
+	for r := range f32MR {
+		Load(p.Field("out").Index(r), RAX)
+		VMOVUPS(acc[2*r], K1, Mem{Base: RAX, Index: RDX, Scale: 1})
+		VMOVUPS(acc[2*r+1], K2, Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 64})
+	}
 	VZEROUPPER()
 	RET()
 }
