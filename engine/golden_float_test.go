@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -172,4 +173,35 @@ func cmp(s, empty string) string {
 		return empty
 	}
 	return s
+}
+
+// TestFloatRunAllocatesNothing holds float32, float16 and dynamic-range
+// inference at zero heap allocations, on one thread and with the pool.
+func TestFloatRunAllocatesNothing(t *testing.T) {
+	shared.Full(t)
+	for _, threads := range []int{1, 2} {
+		for _, kind := range []string{"float32", "float16", "dynamic"} {
+			m, err := LoadFile(shared.Model(t, "mobilenet_v1_0.25_128_"+kind+".tflite"), Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, out := make([]byte, m.Input().Bytes()), make([]byte, m.Output().Bytes())
+			ctx := context.Background()
+			if err := m.Run(ctx, in, out); err != nil {
+				t.Fatal(err)
+			}
+			// As TestRunAllocatesNothing: after a GC, up to three tries.
+			var n float64
+			for range 3 {
+				runtime.GC()
+				if n = testing.AllocsPerRun(10, func() { _ = m.Run(ctx, in, out) }); n == 0 {
+					break
+				}
+			}
+			if n != 0 {
+				t.Errorf("%s, %d threads: %v allocations per Run", kind, threads, n)
+			}
+			m.Close()
+		}
+	}
 }

@@ -154,6 +154,15 @@ func (c *opContext) allFloat(vs ...*tensorView) error {
 	return c.sameType(tflite.Float32, vs...)
 }
 
+// floatBackend is the backend of the float kernels: the generic ones with
+// Options.Reference.
+func (c *opContext) floatBackend() kernels.Backend {
+	if c.b.opts.Reference {
+		return kernels.Generic
+	}
+	return c.b.backend
+}
+
 // clampF32 maps a fused activation to a float clamp.
 func (c *opContext) clampF32(a tflite.Activation) (kernels.ClampF32, error) {
 	ka, err := activation(a, c.name, c.index)

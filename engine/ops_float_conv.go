@@ -76,7 +76,7 @@ func buildConvF32(c *opContext) error {
 	if filter.t.Type == tflite.Int8 {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, false, 0)
 	}
-	g := kernels.NewGemmF32(p.OutC, k, floats(filter), bs, clamp, c.b.backend)
+	g := kernels.NewGemmF32(p.OutC, k, floats(filter), bs, clamp, c.floatBackend())
 	inL, outL := c.loc(in), c.loc(out)
 	rows, m := p.Batch*p.OutH, p.Batch*p.OutH*p.OutW
 	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
@@ -137,7 +137,7 @@ func buildDepthwiseF32(c *opContext) error {
 	if filter.t.Type == tflite.Int8 {
 		return c.emitHybrid(p, true, filter, bs, in, out, clamp, true, 3)
 	}
-	d := kernels.NewDWConvF32(p, floats(filter), bs, clamp, c.b.backend)
+	d := kernels.NewDWConvF32(p, floats(filter), bs, clamp, c.floatBackend())
 	inL, outL := c.loc(in), c.loc(out)
 	rows := p.Batch * p.OutH
 	c.emitPar(func(mem []byte) { d.Run(f32(inL, mem), f32(outL, mem), 0, rows) }, func(mem []byte, w, n int) {
@@ -184,7 +184,7 @@ func buildFullyConnectedF32(c *opContext) error {
 			StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1}
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, o.AsymmetricQuantizeInputs, 0)
 	}
-	g := kernels.NewGemmF32(n, k, floats(filter), bs, clamp, c.b.backend)
+	g := kernels.NewGemmF32(n, k, floats(filter), bs, clamp, c.floatBackend())
 	inL, outL := c.loc(in), c.loc(out)
 	c.emit(func(mem []byte) { g.Run(f32(inL, mem), k, 0, batch, f32(outL, mem), n) })
 	return nil
