@@ -88,8 +88,8 @@ func foldDequantize(c *opContext) error {
 		for i := range vals {
 			ch := (i / inner) % n
 			var zp int64
-			if ch < len(q.ZeroPoint) {
-				zp = q.ZeroPoint[ch]
+			if len(q.ZeroPoint) > 0 {
+				zp = q.ZeroPoint[min(ch, len(q.ZeroPoint)-1)]
 			}
 			raw := int64(in.konst[i])
 			if in.t.Type == tflite.Int8 {
