@@ -301,6 +301,9 @@ func randomFConvCase(r *rand.Rand, op tflite.BuiltinOperator, kind weightKind) *
 		c.outC = 1 + r.IntN(40)
 		if op == tflite.OpDepthwiseConv {
 			c.outC = c.inC * (1 + r.IntN(2))
+			if r.IntN(2) == 0 { // what the vector kernels and the padded path take
+				c.kH, c.kW, c.outC = 3, 3, c.inC
+			}
 		}
 		if r.IntN(3) == 0 {
 			c.kH, c.kW, c.strideH, c.strideW, c.pad = 1, 1, 1, 1, tflite.PaddingValid // a pure GEMM

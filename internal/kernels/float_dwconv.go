@@ -18,6 +18,10 @@ func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32, backend Back
 	return d
 }
 
+// Vector reports whether the layer runs on vector kernels (whose pixels
+// with taps outside the input take the generic loop).
+func (d *DWConvF32) Vector() bool { return d.vector }
+
 // Run computes output rows r0..r1 (batch × OutH) directly, as TFLite's
 // reference float depthwise convolution
 // (reference/depthwise_conv.h, float):
