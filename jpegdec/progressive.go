@@ -1,0 +1,217 @@
+package jpegdec
+
+// bufferedScan decodes one scan of a progressive or multi-scan sequential
+// picture into the coefficient buffers (T.81 Annex G for progressive).
+func (d *decoder) bufferedScan() error {
+	d.startScan()
+	decode := d.blockFunc()
+	if len(d.scan) == 1 {
+		// Non-interleaved: the MCU is one block, and the scan covers only
+		// the blocks inside the component (A.2.2).
+		c := d.scan[0]
+		n := 0
+		for by := 0; by < c.ch; by++ {
+			for bx := 0; bx < c.cw; bx++ {
+				if d.ri > 0 && n > 0 && n%d.ri == 0 {
+					if err := d.restart(); err != nil {
+						return err
+					}
+				}
+				n++
+				if err := decode(c, c.coef[(by*c.bw+bx)*64:][:64]); err != nil {
+					return err
+				}
+			}
+			if d.br.overrun() {
+				return truncatedErr("entropy-coded data end at block row %d of %d", by, c.ch)
+			}
+		}
+		return d.endScan()
+	}
+	n := 0
+	for my := 0; my < d.mcusY; my++ {
+		for mx := 0; mx < d.mcusX; mx++ {
+			if d.ri > 0 && n > 0 && n%d.ri == 0 {
+				if err := d.restart(); err != nil {
+					return err
+				}
+			}
+			n++
+			for _, c := range d.scan {
+				for by := 0; by < c.v; by++ {
+					for bx := 0; bx < c.h; bx++ {
+						i := ((my*c.v+by)*c.bw + mx*c.h + bx) * 64
+						if err := decode(c, c.coef[i:][:64]); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+		if d.br.overrun() {
+			return truncatedErr("entropy-coded data end at MCU row %d of %d", my, d.mcusY)
+		}
+	}
+	return d.endScan()
+}
+
+// blockFunc picks the block decoder for the current scan.
+func (d *decoder) blockFunc() func(c *component, b []int16) error {
+	switch {
+	case !d.progressive:
+		return d.sequentialCoef
+	case d.ss == 0 && d.ah == 0:
+		return d.dcFirst
+	case d.ss == 0:
+		return d.dcRefine
+	case d.ah == 0:
+		return d.acFirst
+	}
+	return d.acRefine
+}
+
+// sequentialCoef decodes a whole sequential block, not dequantized: the DC
+// and AC parts code exactly like a first progressive DC and 1..63 AC scan.
+func (d *decoder) sequentialCoef(c *component, b []int16) error {
+	if err := d.dcFirst(c, b); err != nil {
+		return err
+	}
+	d.eobrun = 0
+	return d.acRange(c, b, 1, 63, 0, false)
+}
+
+func (d *decoder) dcFirst(c *component, b []int16) error {
+	t, err := d.br.decode(&d.dc[c.td])
+	if err != nil {
+		return err
+	}
+	if t > 11 {
+		return formatErr("DC magnitude category %d", t)
+	}
+	c.pred += d.br.receiveExtend(int(t))
+	b[0] = int16(c.pred << d.al)
+	return nil
+}
+
+func (d *decoder) dcRefine(_ *component, b []int16) error {
+	if d.br.bit() != 0 {
+		b[0] |= 1 << d.al
+	}
+	return nil
+}
+
+func (d *decoder) acFirst(c *component, b []int16) error {
+	return d.acRange(c, b, d.ss, d.se, d.al, true)
+}
+
+// acRange decodes AC coefficients ss..se of a first scan (G.1.2.2); with
+// eobRuns false (sequential data) an EOB ends only this block.
+func (d *decoder) acRange(c *component, b []int16, ss, se, al int, eobRuns bool) error {
+	if d.eobrun > 0 {
+		d.eobrun--
+		return nil
+	}
+	br, ac := &d.br, &d.ac[c.ta]
+	for k := ss; k <= se; {
+		rs, err := br.decode(ac)
+		if err != nil {
+			return err
+		}
+		r, s := int(rs>>4), int(rs&15)
+		if s == 0 {
+			if r < 15 {
+				if eobRuns {
+					d.eobrun = 1<<r - 1
+					if r > 0 {
+						d.eobrun += int(br.receive(r))
+					}
+				}
+				break
+			}
+			k += 16
+			continue
+		}
+		k += r
+		if k > se {
+			return formatErr("AC run past the end of the spectral band")
+		}
+		b[unzig[k]] = int16(br.receiveExtend(s) << al)
+		k++
+	}
+	return nil
+}
+
+// acRefine is a successive-approximation AC scan (G.1.2.3): a new
+// coefficient of ±1<<Al placed after a run of zeros, and a correction bit
+// for every already non-zero coefficient passed on the way.
+func (d *decoder) acRefine(c *component, b []int16) error {
+	br, ac := &d.br, &d.ac[c.ta]
+	p1, m1 := int16(1)<<d.al, int16(-1)<<d.al
+	k, se := d.ss, d.se
+	if d.eobrun == 0 {
+		for k <= se {
+			rs, err := br.decode(ac)
+			if err != nil {
+				return err
+			}
+			r, s := int(rs>>4), int(rs&15)
+			var v int16
+			if s == 0 {
+				if r < 15 {
+					d.eobrun = 1 << r
+					if r > 0 {
+						d.eobrun += int(br.receive(r))
+					}
+					break
+				}
+			} else {
+				if s != 1 {
+					return formatErr("refinement magnitude %d", s)
+				}
+				v = m1
+				if br.bit() != 0 {
+					v = p1
+				}
+			}
+			for k <= se {
+				z := &b[unzig[k]]
+				if *z != 0 {
+					refine(br, z, p1, m1)
+				} else {
+					if r == 0 {
+						break
+					}
+					r--
+				}
+				k++
+			}
+			if v != 0 {
+				if k > se {
+					return formatErr("refinement past the end of the spectral band")
+				}
+				b[unzig[k]] = v
+			}
+			k++
+		}
+	}
+	if d.eobrun > 0 {
+		for ; k <= se; k++ {
+			if z := &b[unzig[k]]; *z != 0 {
+				refine(br, z, p1, m1)
+			}
+		}
+		d.eobrun--
+	}
+	return nil
+}
+
+// refine applies one correction bit to a non-zero coefficient.
+func refine(br *bitReader, z *int16, p1, m1 int16) {
+	if br.bit() != 0 && *z&p1 == 0 {
+		if *z >= 0 {
+			*z += p1
+		} else {
+			*z += m1
+		}
+	}
+}

@@ -1,0 +1,271 @@
+package jpegdec
+
+// unzig maps zigzag index to natural (row-major) index (T.81 Figure A.6);
+// the extra entries catch runs past 63 in corrupt data.
+var unzig = [64 + 16]uint8{
+	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+	63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
+}
+
+// decodeScans decodes the first scan (whose header readHeaders read) and,
+// for buffered pictures, every later one up to EOI, then renders.
+func (d *decoder) decodeScans() error {
+	if !d.buffered {
+		return d.streamScan()
+	}
+	limit := int64(maxProgressivePixels)
+	if int64(d.width)*int64(d.height) > limit {
+		return &TooLargeError{Width: d.width, Height: d.height, MaxPixels: limit}
+	}
+	for i := range d.comps {
+		c := &d.comps[i]
+		c.coef = make([]int16, c.bw*c.bh*64)
+	}
+	for {
+		if err := d.bufferedScan(); err != nil {
+			return err
+		}
+		// Markers between scans: tables, DRI, the next SOS, or EOI.
+		for {
+			m, err := d.nextMarker()
+			if err != nil {
+				return err
+			}
+			done, err := d.marker(m)
+			if err != nil {
+				return err
+			}
+			if done {
+				break
+			}
+		}
+		if d.eoi {
+			break
+		}
+	}
+	for row := 0; row < d.mcusY; row++ {
+		for i := range d.comps {
+			c := &d.comps[i]
+			q := &d.quant[c.tq]
+			for by := 0; by < c.v; by++ {
+				for bx := 0; bx < c.bw; bx++ {
+					src := c.coef[((row*c.v+by)*c.bw+bx)*64:][:64]
+					for k := 0; k < 64; k++ {
+						if v := src[unzig[k]]; v != 0 {
+							d.blk[unzig[k]] = int32(v) * q[k]
+						}
+					}
+					d.idct(c, by, bx)
+				}
+			}
+		}
+		d.emit(row)
+	}
+	return nil
+}
+
+// idct transforms d.blk into block (by, bx) of c's band and clears d.blk.
+func (d *decoder) idct(c *component, by, bx int) {
+	s := c.size
+	stride := c.bw * s
+	dst := c.plane[by*s*stride+bx*s:]
+	switch s {
+	case 8:
+		idct8(&d.blk, dst, stride)
+	case 4:
+		idct4(&d.blk, dst, stride)
+	case 2:
+		idct2(&d.blk, dst, stride)
+	default:
+		idct1(&d.blk, dst, stride)
+	}
+	d.blk = [64]int32{}
+}
+
+// startScan positions the bit reader at the entropy-coded data.
+func (d *decoder) startScan() {
+	d.br = bitReader{data: d.data, pos: d.pos}
+	for i := range d.comps {
+		d.comps[i].pred = 0
+	}
+	d.eobrun = 0
+}
+
+// endScan checks the scan did not run out of data and moves past it.
+func (d *decoder) endScan() error {
+	if d.br.overrun() {
+		return truncatedErr("entropy-coded data end before the scan does")
+	}
+	d.pos = d.br.pos
+	d.br.reset()
+	return nil
+}
+
+// restart handles the marker expected after every d.ri MCUs (T.81 F.2.2.5).
+func (d *decoder) restart() error {
+	if d.br.overrun() {
+		return truncatedErr("entropy-coded data end before a restart marker")
+	}
+	d.br.reset()
+	p := d.br.pos
+	for p < len(d.data) && d.data[p] != 0xFF {
+		p++ // bits of padding the encoder left; libjpeg skips them too
+	}
+	for p < len(d.data) && d.data[p] == 0xFF {
+		p++
+	}
+	if p >= len(d.data) {
+		return truncatedErr("data end before a restart marker")
+	}
+	if m := d.data[p]; m < mRST0 || m > mRST7 {
+		return formatErr("expected a restart marker, found 0x%02X", m)
+	}
+	d.br.pos = p + 1
+	for i := range d.comps {
+		d.comps[i].pred = 0
+	}
+	d.eobrun = 0
+	return nil
+}
+
+// streamScan decodes an interleaved sequential scan of every component,
+// transforming each MCU row into the band and emitting it at once.
+func (d *decoder) streamScan() error {
+	d.startScan()
+	mcu := 0
+	for row := 0; row < d.mcusY; row++ {
+		for mx := 0; mx < d.mcusX; mx++ {
+			if d.ri > 0 && mcu > 0 && mcu%d.ri == 0 {
+				if err := d.restart(); err != nil {
+					return err
+				}
+			}
+			mcu++
+			for _, c := range d.scan {
+				dc, ac, q := &d.dc[c.td], &d.ac[c.ta], &d.quant[c.tq]
+				for by := 0; by < c.v; by++ {
+					for bx := 0; bx < c.h; bx++ {
+						var err error
+						if c.size == 1 {
+							err = d.decodeDC(c, dc, ac, q)
+						} else {
+							err = d.decodeBlock(c, dc, ac, q)
+						}
+						if err != nil {
+							return err
+						}
+						d.idct(c, by, mx*c.h+bx)
+					}
+				}
+			}
+		}
+		if d.br.overrun() {
+			return truncatedErr("entropy-coded data end at MCU row %d of %d", row, d.mcusY)
+		}
+		d.emit(row)
+	}
+	return d.endScan()
+}
+
+// decodeBlock decodes one sequential block into d.blk, dequantized.
+func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) error {
+	br := &d.br
+	t, err := br.decode(dc)
+	if err != nil {
+		return err
+	}
+	if t > 11 {
+		return formatErr("DC magnitude category %d", t)
+	}
+	c.pred += br.receiveExtend(int(t))
+	blk := &d.blk
+	blk[0] = c.pred * q[0]
+	for k := 1; k < 64; {
+		if br.n < 32 {
+			br.fill()
+		}
+		if f := ac.fast[br.acc>>(64-lutBits)]; f != 0 {
+			k += int(f >> 8 & 0xFF)
+			l := uint(f & 0xFF)
+			br.acc <<= l
+			br.n -= l
+			if k > 63 {
+				return formatErr("AC run past the end of a block")
+			}
+			blk[unzig[k]] = (f >> 16) * q[k]
+			k++
+			continue
+		}
+		rs, err := br.decode(ac)
+		if err != nil {
+			return err
+		}
+		run, size := int(rs>>4), int(rs&15)
+		if size == 0 {
+			if run != 15 {
+				break // EOB
+			}
+			k += 16
+			continue
+		}
+		k += run
+		if k > 63 {
+			return formatErr("AC run past the end of a block")
+		}
+		blk[unzig[k]] = br.receiveExtend(size) * q[k]
+		k++
+	}
+	return nil
+}
+
+// decodeDC decodes one sequential block keeping only its DC coefficient, for
+// the 1/8 scale; the AC codes are skipped without being extended.
+func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error {
+	br := &d.br
+	t, err := br.decode(dc)
+	if err != nil {
+		return err
+	}
+	if t > 11 {
+		return formatErr("DC magnitude category %d", t)
+	}
+	c.pred += br.receiveExtend(int(t))
+	d.blk[0] = c.pred * q[0]
+	for k := 1; k < 64; {
+		if br.n < 32 {
+			br.fill()
+		}
+		if f := ac.fast[br.acc>>(64-lutBits)]; f != 0 {
+			k += int(f>>8&0xFF) + 1
+			l := uint(f & 0xFF)
+			br.acc <<= l
+			br.n -= l
+			if k > 64 {
+				return formatErr("AC run past the end of a block")
+			}
+			continue
+		}
+		rs, err := br.decode(ac)
+		if err != nil {
+			return err
+		}
+		run, size := int(rs>>4), uint(rs&15)
+		if size == 0 {
+			if run != 15 {
+				break
+			}
+			k += 16
+			continue
+		}
+		k += run + 1
+		if k > 64 {
+			return formatErr("AC run past the end of a block")
+		}
+		br.acc <<= size
+		br.n -= size
+	}
+	return nil
+}
