@@ -38,18 +38,18 @@ type decoder struct {
 	transform     byte
 
 	// Current scan.
-	scan       []*component
-	ss, se     int
-	ah, al     int
-	eobrun     int
-	scans      int
-	eoi        bool
-	br         bitReader
-	buffered   bool // coefficients kept for all scans (progressive or multi-scan)
-	scale      int
-	out        *Image
-	blk        [64]int32
-	xmap       [4][]int32 // output column -> sample index, per component
+	scan     []*component
+	ss, se   int
+	ah, al   int
+	eobrun   int
+	scans    int
+	eoi      bool
+	br       bitReader
+	buffered bool // coefficients kept for all scans (progressive or multi-scan)
+	scale    int
+	out      *Image
+	blk      [64]int32
+	xmap     [4][]int32 // output column -> sample index, per component
 }
 
 // readSOF reads a frame header (T.81 B.2.2).

@@ -12,10 +12,11 @@ const lutBits = 10
 // when code and magnitude bits together fit in lutBits; maxcode/valptr
 // decode the longer codes canonically.
 type huffTable struct {
-	lut     [1 << lutBits]uint16 // length<<8 | symbol; 0 when the code is longer
-	fast    [1 << lutBits]int32  // value<<16 | run<<8 | total length; 0 when not fast
-	maxcode [18]int32            // largest code of each length, -1 when none
-	valptr  [17]int32            // index in vals of the first code of each length, minus that code
+	lut     [1 << lutBits]uint16  // length<<8 | symbol; 0 when the code is longer
+	fast    [1 << lutBits]int32   // value<<16 | run<<8 | total length; 0 when not fast
+	skip    [1 << skipBits]uint32 // runs of AC codes to pass over at once; see skipRun
+	maxcode [18]int32             // largest code of each length, -1 when none
+	valptr  [17]int32             // index in vals of the first code of each length, minus that code
 	vals    [256]byte
 	defined bool
 }
@@ -57,6 +58,11 @@ func (h *huffTable) build(counts *[16]byte, syms []byte, ac bool) error {
 		code <<= 1
 	}
 	h.maxcode[17] = 0x7fffffff // sentinel: stops the slow search
+	if ac {
+		for i := range h.skip {
+			h.skip[i] = h.skipRun(uint32(i))
+		}
+	}
 	return nil
 }
 
@@ -71,6 +77,76 @@ func fastEntry(sym byte, l int, j int32, shift int) int32 {
 	bits := j >> (shift - size)
 	v := extend(bits, size)
 	return v<<16 | run<<8 | int32(l+size)
+}
+
+// skipBits is the look-ahead of the skip table, which passes over several
+// AC codes at once when only the DC coefficient is wanted (scale 1/8).
+const skipBits = 12
+
+// Fields of a skip-table entry: all whole codes (with their magnitude bits)
+// that fit in skipBits, up to and including an EOB, and separately the first
+// of them, for when the whole run might cross the end of the block.
+const (
+	skipLenMask   = 0xF    // bits of the whole run
+	skipEOB       = 1 << 4 // the run ends with EOB
+	skipAdvShift  = 8      // zigzag positions the run's non-EOB codes advance
+	skipLen1Shift = 16     // bits of the first code
+	skipAdv1Shift = 24     // positions the first code advances; 0xFF for EOB
+)
+
+// skipRun builds the skip entry for the skipBits-bit look-ahead v, or 0 when
+// not even one code fits.
+func (h *huffTable) skipRun(v uint32) uint32 {
+	var e uint32
+	pos, adv := 0, 0
+	for first := true; ; first = false {
+		sym, l, ok := h.peekCanonical(v, pos)
+		if !ok {
+			break
+		}
+		run, size := int(sym>>4), int(sym&15)
+		if pos+l+size > skipBits {
+			break
+		}
+		pos += l + size
+		a := run + 1
+		eob := false
+		switch {
+		case size == 0 && run == 15:
+			a = 16
+		case size == 0:
+			a, eob = 0xFF, true
+		}
+		if first {
+			e |= uint32(l+size)<<skipLen1Shift | uint32(a)<<skipAdv1Shift
+		}
+		if eob {
+			e |= skipEOB
+			break
+		}
+		adv += a
+		if adv >= 64 {
+			pos -= l + size
+			adv -= a
+			break
+		}
+	}
+	if e == 0 {
+		return 0
+	}
+	return e | uint32(pos) | uint32(adv)<<skipAdvShift
+}
+
+// peekCanonical decodes the code starting pos bits into the skipBits-bit
+// value v, if it ends within v (T.81 F.2.2.3).
+func (h *huffTable) peekCanonical(v uint32, pos int) (sym byte, l int, ok bool) {
+	for l = 1; pos+l <= skipBits && l <= 16; l++ {
+		code := int32(v>>(skipBits-pos-l)) & (1<<l - 1)
+		if code <= h.maxcode[l] {
+			return h.vals[(h.valptr[l]+code)&0xFF], l, true
+		}
+	}
+	return 0, 0, false
 }
 
 // extend turns size magnitude bits into the signed value (T.81 F.2.2.1).
@@ -94,6 +170,22 @@ type bitReader struct {
 }
 
 const ones = 0x0101010101010101
+
+// refill is fill for a caller that keeps acc and n in registers.
+func (b *bitReader) refill(acc uint64, n uint) (uint64, uint) {
+	if b.pos+8 <= len(b.data) {
+		w := binary.BigEndian.Uint64(b.data[b.pos:])
+		x := ^w
+		if (x-ones)&^x&(ones*0x80) == 0 {
+			k := (63 - n) >> 3
+			b.pos += int(k)
+			return acc | w>>n, n + k*8
+		}
+	}
+	b.acc, b.n = acc, n
+	b.fillSlow()
+	return b.acc, b.n
+}
 
 // fill tops acc up to at least 57 bits.
 func (b *bitReader) fill() {

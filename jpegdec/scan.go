@@ -170,28 +170,25 @@ func (d *decoder) streamScan() error {
 	return d.endScan()
 }
 
-// decodeBlock decodes one sequential block into d.blk, dequantized.
+// decodeBlock decodes one sequential block into d.blk, dequantized. The
+// bit buffer lives in locals; the rare slow paths write it back first.
 func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) error {
 	br := &d.br
-	t, err := br.decode(dc)
-	if err != nil {
+	if err := d.decodeDCCoef(c, dc); err != nil {
 		return err
 	}
-	if t > 11 {
-		return formatErr("DC magnitude category %d", t)
-	}
-	c.pred += br.receiveExtend(int(t))
 	blk := &d.blk
 	blk[0] = c.pred * q[0]
+	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
-		if br.n < 32 {
-			br.fill()
+		if n < 32 {
+			acc, n = br.refill(acc, n)
 		}
-		if f := ac.fast[br.acc>>(64-lutBits)]; f != 0 {
+		if f := ac.fast[acc>>(64-lutBits)]; f != 0 {
 			k += int(f >> 8 & 0xFF)
 			l := uint(f & 0xFF)
-			br.acc <<= l
-			br.n -= l
+			acc <<= l
+			n -= l
 			if k > 63 {
 				return formatErr("AC run past the end of a block")
 			}
@@ -199,6 +196,7 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 			k++
 			continue
 		}
+		br.acc, br.n = acc, n
 		rs, err := br.decode(ac)
 		if err != nil {
 			return err
@@ -206,8 +204,10 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 		run, size := int(rs>>4), int(rs&15)
 		if size == 0 {
 			if run != 15 {
+				acc, n = br.acc, br.n
 				break // EOB
 			}
+			acc, n = br.acc, br.n
 			k += 16
 			continue
 		}
@@ -216,7 +216,39 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 			return formatErr("AC run past the end of a block")
 		}
 		blk[unzig[k]] = br.receiveExtend(size) * q[k]
+		acc, n = br.acc, br.n
 		k++
+	}
+	br.acc, br.n = acc, n
+	return nil
+}
+
+// decodeDCCoef decodes a block's DC difference into c.pred.
+func (d *decoder) decodeDCCoef(c *component, dc *huffTable) error {
+	br := &d.br
+	if br.n < 32 {
+		br.fill()
+	}
+	var t byte
+	if e := dc.lut[br.acc>>(64-lutBits)]; e>>8 != 0 {
+		l := uint(e >> 8)
+		br.acc <<= l
+		br.n -= l
+		t = byte(e)
+	} else {
+		var err error
+		if t, err = br.decodeSlow(dc); err != nil {
+			return err
+		}
+	}
+	if t > 11 {
+		return formatErr("DC magnitude category %d", t)
+	}
+	if t > 0 {
+		v := int32(br.acc >> (64 - uint(t)))
+		br.acc <<= t
+		br.n -= uint(t)
+		c.pred += extend(v, int(t))
 	}
 	return nil
 }
@@ -225,33 +257,47 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 // the 1/8 scale; the AC codes are skipped without being extended.
 func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error {
 	br := &d.br
-	t, err := br.decode(dc)
-	if err != nil {
+	if err := d.decodeDCCoef(c, dc); err != nil {
 		return err
 	}
-	if t > 11 {
-		return formatErr("DC magnitude category %d", t)
-	}
-	c.pred += br.receiveExtend(int(t))
 	d.blk[0] = c.pred * q[0]
+	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
-		if br.n < 32 {
-			br.fill()
+		if n < 32 {
+			acc, n = br.refill(acc, n)
 		}
-		if f := ac.fast[br.acc>>(64-lutBits)]; f != 0 {
-			k += int(f>>8&0xFF) + 1
-			l := uint(f & 0xFF)
-			br.acc <<= l
-			br.n -= l
+		if e := ac.skip[acc>>(64-skipBits)]; e != 0 {
+			adv := int(e >> skipAdvShift & 0x7F)
+			if eob := e&skipEOB != 0; (eob && k+adv < 64) || (!eob && k+adv <= 64) {
+				l := uint(e & skipLenMask)
+				acc <<= l
+				n -= l
+				if eob {
+					break
+				}
+				k += adv
+				continue
+			}
+			// The run may pass the end of the block: take its first code only.
+			l := uint(e >> skipLen1Shift & 0xFF)
+			acc <<= l
+			n -= l
+			adv = int(e >> skipAdv1Shift)
+			if adv == 0xFF {
+				break
+			}
+			k += adv
 			if k > 64 {
 				return formatErr("AC run past the end of a block")
 			}
 			continue
 		}
+		br.acc, br.n = acc, n
 		rs, err := br.decode(ac)
 		if err != nil {
 			return err
 		}
+		acc, n = br.acc, br.n
 		run, size := int(rs>>4), uint(rs&15)
 		if size == 0 {
 			if run != 15 {
@@ -264,8 +310,9 @@ func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error 
 		if k > 64 {
 			return formatErr("AC run past the end of a block")
 		}
-		br.acc <<= size
-		br.n -= size
+		acc <<= size
+		n -= size
 	}
+	br.acc, br.n = acc, n
 	return nil
 }
