@@ -37,3 +37,14 @@ func BenchmarkPhotos(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmall is the fixed cost of a decode: tables and buffers.
+func BenchmarkSmall(b *testing.B) {
+	data := seeds(b)["s420-progressive.jpg"]
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(data, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

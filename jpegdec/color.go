@@ -50,6 +50,9 @@ func (d *decoder) model() int {
 			if d.transform == 0 {
 				return modelRGB
 			}
+			if d.transform != 1 {
+				d.warnings++ // libjpeg: "Unknown Adobe color transform code"; read as YCbCr
+			}
 			return modelYCbCr
 		case d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B':
 			return modelRGB
@@ -70,7 +73,7 @@ func (d *decoder) emit(row int) {
 	y0 := row * rows
 	y1 := min(y0+rows, out.Height)
 	w := out.Width
-	model := d.model()
+	model := d.colorModel
 	var src [4][]byte
 	for y := y0; y < y1; y++ {
 		ly := y - y0

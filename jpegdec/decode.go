@@ -34,6 +34,11 @@ type Image struct {
 	// Scale is the DCT scale in eighths: 8 for full size, 4, 2 or 1.
 	Scale int
 	Pix   []byte // RGB, 3 bytes a pixel, rows top to bottom
+	// Warnings counts the faults decoding went past, as libjpeg does with
+	// its "Corrupt JPEG data" warnings: bytes that are not where a marker
+	// should be (skipped), and unused whole bytes at the end of a scan or
+	// restart interval. A picture with warnings may show garbage.
+	Warnings int
 }
 
 // ScaledSize is the output size of a width×height picture at scale/8,
@@ -66,21 +71,18 @@ func DecodeConfig(data []byte) (Config, error) {
 // Decode decodes a baseline, extended or progressive 8-bit Huffman JPEG at
 // the scale opts asks for into packed RGB.
 func Decode(data []byte, opts Options) (*Image, error) {
-	d := &decoder{data: data}
+	d := &decoder{data: data, maxPixels: opts.MaxPixels}
+	if d.maxPixels <= 0 {
+		d.maxPixels = DefaultMaxPixels
+	}
 	if err := d.readHeaders(); err != nil {
 		return nil, err
-	}
-	limit := opts.MaxPixels
-	if limit <= 0 {
-		limit = DefaultMaxPixels
-	}
-	if int64(d.width) > limit/int64(d.height) {
-		return nil, &TooLargeError{Width: d.width, Height: d.height, MaxPixels: limit}
 	}
 	d.setup(ChooseScale(d.width, d.height, opts.MinWidth, opts.MinHeight))
 	if err := d.decodeScans(); err != nil {
 		return nil, err
 	}
+	d.out.Warnings = d.warnings
 	return d.out, nil
 }
 
@@ -139,6 +141,9 @@ const (
 // warning). It returns the marker and leaves d.pos after it.
 func (d *decoder) nextMarker() (byte, error) {
 	for {
+		if d.pos < len(d.data) && d.data[d.pos] != 0xFF {
+			d.warnings++ // libjpeg: "extraneous bytes before marker"
+		}
 		for d.pos < len(d.data) && d.data[d.pos] != 0xFF {
 			d.pos++
 		}
@@ -153,6 +158,7 @@ func (d *decoder) nextMarker() (byte, error) {
 		if m != 0 && (m < mRST0 || m > mRST7) {
 			return m, nil
 		}
+		d.warnings++
 	}
 }
 

@@ -26,6 +26,7 @@ type decoder struct {
 	pos  int
 
 	width, height int
+	maxPixels     int64 // checked as soon as the frame header is read; 0 in DecodeConfig
 	progressive   bool
 	comps         []component
 	hmax, vmax    int
@@ -38,18 +39,20 @@ type decoder struct {
 	transform     byte
 
 	// Current scan.
-	scan     []*component
-	ss, se   int
-	ah, al   int
-	eobrun   int
-	scans    int
-	eoi      bool
-	br       bitReader
-	buffered bool // coefficients kept for all scans (progressive or multi-scan)
-	scale    int
-	out      *Image
-	blk      [64]int32
-	xmap     [4][]int32 // output column -> sample index, per component
+	scan       []*component
+	ss, se     int
+	ah, al     int
+	eobrun     int
+	scans      int
+	eoi        bool
+	warnings   int
+	colorModel int
+	br         bitReader
+	buffered   bool // coefficients kept for all scans (progressive or multi-scan)
+	scale      int
+	out        *Image
+	blk        [64]int32
+	xmap       [4][]int32 // output column -> sample index, per component
 }
 
 // readSOF reads a frame header (T.81 B.2.2).
@@ -71,6 +74,9 @@ func (d *decoder) readSOF(m byte, p []byte) error {
 	}
 	if d.width == 0 {
 		return formatErr("zero width")
+	}
+	if d.maxPixels > 0 && int64(d.width) > d.maxPixels/int64(d.height) {
+		return &TooLargeError{Width: d.width, Height: d.height, MaxPixels: d.maxPixels}
 	}
 	if n != 1 && n != 3 && n != 4 {
 		return unsupportedErr("%d components", n)
@@ -193,6 +199,7 @@ func (d *decoder) readSOS(p []byte) error {
 // band buffers (and, when needed, the coefficient buffers).
 func (d *decoder) setup(scale int) {
 	d.scale = scale
+	d.colorModel = d.model()
 	w, h := ScaledSize(d.width, d.height, scale)
 	d.out = &Image{Width: w, Height: h, Scale: scale, Pix: make([]byte, w*h*3)}
 	for i := range d.comps {

@@ -14,7 +14,7 @@ const lutBits = 10
 type huffTable struct {
 	lut     [1 << lutBits]uint16  // length<<8 | symbol; 0 when the code is longer
 	fast    [1 << lutBits]int32   // value<<16 | run<<8 | total length; 0 when not fast
-	skip    [1 << skipBits]uint32 // runs of AC codes to pass over at once; see skipRun
+	skip    []uint32             // runs of AC codes to pass over at once (see skipRun); built on first use
 	maxcode [18]int32             // largest code of each length, -1 when none
 	valptr  [17]int32             // index in vals of the first code of each length, minus that code
 	vals    [256]byte
@@ -30,6 +30,9 @@ func (h *huffTable) build(counts *[16]byte, syms []byte, ac bool) error {
 	code, k := int32(0), int32(0)
 	for l := 1; l <= 16; l++ {
 		n := int32(counts[l-1])
+		if code+n > 1<<l {
+			return formatErr("Huffman table overfull at code length %d", l)
+		}
 		if n == 0 {
 			h.maxcode[l] = -1
 		} else {
@@ -52,18 +55,22 @@ func (h *huffTable) build(counts *[16]byte, syms []byte, ac bool) error {
 			k += n
 			h.maxcode[l] = code - 1
 		}
-		if code > 1<<l {
-			return formatErr("Huffman table overfull at code length %d", l)
-		}
 		code <<= 1
 	}
 	h.maxcode[17] = 0x7fffffff // sentinel: stops the slow search
-	if ac {
-		for i := range h.skip {
-			h.skip[i] = h.skipRun(uint32(i))
-		}
-	}
 	return nil
+}
+
+// buildSkip makes the skip table, needed only when a component is decoded
+// at 1/8.
+func (h *huffTable) buildSkip() {
+	if h.skip != nil {
+		return
+	}
+	h.skip = make([]uint32, 1<<skipBits)
+	for i := range h.skip {
+		h.skip[i] = h.skipRun(uint32(i))
+	}
 }
 
 // fastEntry is the fast-table entry for an AC symbol whose code of length l
@@ -105,8 +112,8 @@ func (h *huffTable) skipRun(v uint32) uint32 {
 			break
 		}
 		run, size := int(sym>>4), int(sym&15)
-		if pos+l+size > skipBits {
-			break
+		if pos+l+size > skipBits || size == 0 && run != 0 && run != 15 {
+			break // too long, or a symbol sequential data must not use (slow path)
 		}
 		pos += l + size
 		a := run + 1
@@ -138,15 +145,16 @@ func (h *huffTable) skipRun(v uint32) uint32 {
 }
 
 // peekCanonical decodes the code starting pos bits into the skipBits-bit
-// value v, if it ends within v (T.81 F.2.2.3).
+// value v, if it ends within v.
 func (h *huffTable) peekCanonical(v uint32, pos int) (sym byte, l int, ok bool) {
-	for l = 1; pos+l <= skipBits && l <= 16; l++ {
-		code := int32(v>>(skipBits-pos-l)) & (1<<l - 1)
-		if code <= h.maxcode[l] {
-			return h.vals[(h.valptr[l]+code)&0xFF], l, true
-		}
+	avail := skipBits - pos
+	w := v << pos & (1<<skipBits - 1) // the rest of v, left-aligned, zero-filled
+	e := h.lut[w>>(skipBits-lutBits)]
+	l = int(e >> 8)
+	if l == 0 || l > avail {
+		return 0, 0, false // longer than lutBits, or than what is left
 	}
-	return 0, 0, false
+	return byte(e), l, true
 }
 
 // extend turns size magnitude bits into the signed value (T.81 F.2.2.1).

@@ -30,19 +30,32 @@ const (
 )
 
 // clamp maps a centred sample to 0..255.
-func clamp(v int32) byte {
-	v += 128
-	if uint32(v) > 255 {
-		if v < 0 {
-			return 0
-		}
+func clamp(v int32, warn *int) byte {
+	if uint32(v+128) > 255 {
+		return clampSlow(v, warn)
+	}
+	return byte(v + 128)
+}
+
+// clampSlow saturates as libjpeg's range-limit table does: only within
+// ±512 of the range; beyond, which no valid picture reaches, the table wraps
+// (T.81 leaves it open), and that is counted as a warning.
+func clampSlow(v int32, warn *int) byte {
+	if w := (v+512)&1023 - 512; w != v {
+		*warn++
+		v = w
+	}
+	if v < -128 {
+		return 0
+	}
+	if v > 127 {
 		return 255
 	}
-	return byte(v)
+	return byte(v + 128)
 }
 
 // idct8 is the full 8×8 inverse DCT (LL&M, as libjpeg's "islow").
-func idct8(blk *[64]int32, dst []byte, stride int) {
+func idct8(blk *[64]int32, dst []byte, stride int, warn *int) {
 	var ws [64]int32
 	for c := 0; c < 8; c++ {
 		in := blk[c:]
@@ -66,7 +79,7 @@ func idct8(blk *[64]int32, dst []byte, stride int) {
 		w := ws[r*8 : r*8+8 : r*8+8]
 		d := dst[r*stride : r*stride+8 : r*stride+8]
 		if w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] == 0 {
-			v := clamp((w[0] + 1<<(pass1Bits+2)) >> (pass1Bits + 3))
+			v := clamp((w[0]+1<<(pass1Bits+2))>>(pass1Bits+3), warn)
 			for i := range d {
 				d[i] = v
 			}
@@ -74,7 +87,7 @@ func idct8(blk *[64]int32, dst []byte, stride int) {
 		}
 		o := idct1D(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
 		for i := range d {
-			d[i] = clamp((o[i] + rnd) >> sh)
+			d[i] = clamp((o[i]+rnd)>>sh, warn)
 		}
 	}
 }
@@ -145,7 +158,7 @@ var red = func() (r reduced) {
 }()
 
 // idct4 is the 4×4 reduced IDCT (scale 1/2).
-func idct4(blk *[64]int32, dst []byte, stride int) {
+func idct4(blk *[64]int32, dst []byte, stride int, warn *int) {
 	var ws [4][8]int32 // [output row][column]
 	for c := 0; c < 8; c++ {
 		if c == 4 {
@@ -171,13 +184,13 @@ func idct4(blk *[64]int32, dst []byte, stride int) {
 		for j := 0; j < 4; j++ {
 			m := &red.m4[j]
 			s := w[0]*m[0] + w[1]*m[1] + w[2]*m[2] + w[3]*m[3] + w[5]*m[5] + w[6]*m[6] + w[7]*m[7]
-			d[j] = clamp((s + 1<<(sh-1)) >> sh)
+			d[j] = clamp((s+1<<(sh-1))>>sh, warn)
 		}
 	}
 }
 
 // idct2 is the 2×2 reduced IDCT (scale 1/4).
-func idct2(blk *[64]int32, dst []byte, stride int) {
+func idct2(blk *[64]int32, dst []byte, stride int, warn *int) {
 	var ws [2][8]int32
 	for _, c := range [...]int{0, 1, 3, 5, 7} {
 		in := blk[c:]
@@ -193,12 +206,12 @@ func idct2(blk *[64]int32, dst []byte, stride int) {
 		for j := 0; j < 2; j++ {
 			m := &red.m2[j]
 			s := w[0]*m[0] + w[1]*m[1] + w[3]*m[3] + w[5]*m[5] + w[7]*m[7]
-			dst[k*stride+j] = clamp((s + 1<<(sh-1)) >> sh)
+			dst[k*stride+j] = clamp((s+1<<(sh-1))>>sh, warn)
 		}
 	}
 }
 
 // idct1 is the DC-only transform (scale 1/8): the block's mean.
-func idct1(blk *[64]int32, dst []byte, _ int) {
-	dst[0] = clamp((blk[0] + 4) >> 3)
+func idct1(blk *[64]int32, dst []byte, _ int, warn *int) {
+	dst[0] = clamp((blk[0]+4)>>3, warn)
 }

@@ -125,6 +125,8 @@ func (d *decoder) acRange(c *component, b []int16, ss, se, al int, eobRuns bool)
 					if r > 0 {
 						d.eobrun += int(br.receive(r))
 					}
+				} else if r != 0 {
+					d.warnings++
 				}
 				break
 			}

@@ -53,7 +53,8 @@ func (d *decoder) decodeScans() error {
 			for by := 0; by < c.v; by++ {
 				for bx := 0; bx < c.bw; bx++ {
 					src := c.coef[((row*c.v+by)*c.bw+bx)*64:][:64]
-					for k := 0; k < 64; k++ {
+					d.blk[0] = d.dcValue(int32(src[0]), q[0])
+					for k := 1; k < 64; k++ {
 						if v := src[unzig[k]]; v != 0 {
 							d.blk[unzig[k]] = int32(v) * q[k]
 						}
@@ -74,13 +75,13 @@ func (d *decoder) idct(c *component, by, bx int) {
 	dst := c.plane[by*s*stride+bx*s:]
 	switch s {
 	case 8:
-		idct8(&d.blk, dst, stride)
+		idct8(&d.blk, dst, stride, &d.warnings)
 	case 4:
-		idct4(&d.blk, dst, stride)
+		idct4(&d.blk, dst, stride, &d.warnings)
 	case 2:
-		idct2(&d.blk, dst, stride)
+		idct2(&d.blk, dst, stride, &d.warnings)
 	default:
-		idct1(&d.blk, dst, stride)
+		idct1(&d.blk, dst, stride, &d.warnings)
 	}
 	d.blk = [64]int32{}
 }
@@ -99,9 +100,18 @@ func (d *decoder) endScan() error {
 	if d.br.overrun() {
 		return truncatedErr("entropy-coded data end before the scan does")
 	}
+	d.leftover()
 	d.pos = d.br.pos
 	d.br.reset()
 	return nil
+}
+
+// leftover counts a warning when whole bytes of the scan or interval went
+// unused: the encoder pads only the last byte.
+func (d *decoder) leftover() {
+	if int(d.br.n)-8*d.br.padded >= 8 {
+		d.warnings++
+	}
 }
 
 // restart handles the marker expected after every d.ri MCUs (T.81 F.2.2.5).
@@ -109,8 +119,12 @@ func (d *decoder) restart() error {
 	if d.br.overrun() {
 		return truncatedErr("entropy-coded data end before a restart marker")
 	}
+	d.leftover()
 	d.br.reset()
 	p := d.br.pos
+	if p < len(d.data) && d.data[p] != 0xFF {
+		d.warnings++
+	}
 	for p < len(d.data) && d.data[p] != 0xFF {
 		p++ // bits of padding the encoder left; libjpeg skips them too
 	}
@@ -135,6 +149,11 @@ func (d *decoder) restart() error {
 // transforming each MCU row into the band and emitting it at once.
 func (d *decoder) streamScan() error {
 	d.startScan()
+	for _, c := range d.scan {
+		if c.size == 1 {
+			d.ac[c.ta].buildSkip()
+		}
+	}
 	mcu := 0
 	for row := 0; row < d.mcusY; row++ {
 		for mx := 0; mx < d.mcusX; mx++ {
@@ -178,7 +197,7 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 		return err
 	}
 	blk := &d.blk
-	blk[0] = c.pred * q[0]
+	blk[0] = d.dcValue(c.pred, q[0])
 	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
 		if n < 32 {
@@ -204,6 +223,9 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 		run, size := int(rs>>4), int(rs&15)
 		if size == 0 {
 			if run != 15 {
+				if run != 0 {
+					d.warnings++ // not a sequential symbol; libjpeg reads it as EOB
+				}
 				acc, n = br.acc, br.n
 				break // EOB
 			}
@@ -215,12 +237,26 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 		if k > 63 {
 			return formatErr("AC run past the end of a block")
 		}
+		if size > 10 {
+			d.warnings++ // more than an 8-bit picture's AC coefficients need
+		}
 		blk[unzig[k]] = br.receiveExtend(size) * q[k]
 		acc, n = br.acc, br.n
 		k++
 	}
 	br.acc, br.n = acc, n
 	return nil
+}
+
+// dcValue dequantizes a DC coefficient. The DC of 8-bit samples is at most
+// 1024 in magnitude (T.81 A.3.1); a larger one means corrupt data (often a
+// damaged quantization table), counted as a warning.
+func (d *decoder) dcValue(pred, q int32) int32 {
+	v := int32(int16(pred)) * q // libjpeg keeps coefficients in 16 bits
+	if v > 2048 || v < -2048 {
+		d.warnings++
+	}
+	return v
 }
 
 // decodeDCCoef decodes a block's DC difference into c.pred.
@@ -260,7 +296,7 @@ func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error 
 	if err := d.decodeDCCoef(c, dc); err != nil {
 		return err
 	}
-	d.blk[0] = c.pred * q[0]
+	d.blk[0] = d.dcValue(c.pred, q[0])
 	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
 		if n < 32 {
@@ -301,6 +337,9 @@ func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error 
 		run, size := int(rs>>4), uint(rs&15)
 		if size == 0 {
 			if run != 15 {
+				if run != 0 {
+					d.warnings++
+				}
 				break
 			}
 			k += 16
