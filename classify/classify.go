@@ -16,7 +16,11 @@ type Options struct {
 	TopK      int            // how many predictions; 0 means 5
 	Threshold float32        // drop predictions scoring below this
 	Crop      imageprep.Crop // CropNone (whole image) or CropCenter
-	MaxPixels int64          // decoded-image cap; 0 means imageprep.DefaultMaxPixels
+	MaxPixels int64          // decoded-image cap; 0 means imageprep's default for the path
+	// Resize is ResizeFast (JPEG decoded at a reduced DCT scale, area
+	// prefilter, bilinear) or ResizeExact (full decode, bilinear only: what
+	// the golden tensors use).
+	Resize imageprep.ResizeMode
 }
 
 // DefaultTopK is the number of predictions when Options.TopK is 0.
@@ -94,7 +98,13 @@ func (c *Classifier) InputSize() (h, w int) { return c.h, c.w }
 // ClassifyBytes decodes, prepares and classifies one encoded picture.
 func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Options) (*Result, error) {
 	start := time.Now()
-	img, err := imageprep.Decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
+	decode := imageprep.Decode
+	if opts.Resize == imageprep.ResizeFast {
+		decode = func(data []byte, o imageprep.Options) (*imageprep.Image, error) {
+			return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
+		}
+	}
+	img, err := decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +121,11 @@ func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Option
 // ClassifyImage prepares and classifies a decoded picture.
 func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, opts Options) (*Result, error) {
 	start := time.Now()
-	rgb := imageprep.Resize(img, c.w, c.h, opts.Crop)
+	resize := imageprep.ResizeFor
+	if opts.Resize == imageprep.ResizeExact {
+		resize = imageprep.Resize
+	}
+	rgb := resize(img, c.w, c.h, opts.Crop)
 	in := c.tensor(rgb)
 	prepared := time.Now()
 	out := make([]byte, c.model.Output().Bytes())
@@ -126,13 +140,23 @@ func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, op
 	return &Result{
 		Model:       c.name,
 		Predictions: TopK(out, c.model.Output(), c.labels, k, opts.Threshold),
-		Image:       ImageInfo{Width: img.Width, Height: img.Height, Format: string(img.Format)},
+		Image:       imageInfo(img),
 		Timings: Timings{
 			Preprocess: ms(prepared.Sub(start)),
 			Inference:  ms(done.Sub(prepared)),
 			Total:      ms(done.Sub(start)),
 		},
 	}, nil
+}
+
+// imageInfo describes the picture at full size, even when it was decoded
+// at a reduced scale.
+func imageInfo(img *imageprep.Image) ImageInfo {
+	w, h := img.FullWidth, img.FullHeight
+	if w == 0 || h == 0 {
+		w, h = img.Width, img.Height
+	}
+	return ImageInfo{Width: w, Height: h, Format: string(img.Format)}
 }
 
 // tensor converts RGB bytes to the model's input type. uint8 models take the

@@ -12,11 +12,11 @@ const lutBits = 10
 // when code and magnitude bits together fit in lutBits; maxcode/valptr
 // decode the longer codes canonically.
 type huffTable struct {
-	lut     [1 << lutBits]uint16  // length<<8 | symbol; 0 when the code is longer
-	fast    [1 << lutBits]int32   // value<<16 | run<<8 | total length; 0 when not fast
+	lut     [1 << lutBits]uint16 // length<<8 | symbol; 0 when the code is longer
+	fast    [1 << lutBits]int32  // value<<16 | run<<8 | total length; 0 when not fast
 	skip    []uint32             // runs of AC codes to pass over at once (see skipRun); built on first use
-	maxcode [18]int32             // largest code of each length, -1 when none
-	valptr  [17]int32             // index in vals of the first code of each length, minus that code
+	maxcode [18]int32            // largest code of each length, -1 when none
+	valptr  [17]int32            // index in vals of the first code of each length, minus that code
 	vals    [256]byte
 	defined bool
 }
