@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/imageprep"
 )
 
 // predictInput is a parsed /predict request: the image (bytes or URL) and
@@ -32,6 +33,7 @@ type predictJSON struct {
 	TopK        *int     `json:"top_k"`
 	Threshold   *float64 `json:"threshold"`
 	Model       *string  `json:"model"`
+	Resize      *string  `json:"resize"`
 }
 
 // maxFieldBytes bounds a non-image multipart field.
@@ -110,6 +112,11 @@ func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
 	}
 	if req.Threshold != nil {
 		if err := setThreshold(in, *req.Threshold); err != nil {
+			return err
+		}
+	}
+	if req.Resize != nil {
+		if err := setResize(in, *req.Resize); err != nil {
 			return err
 		}
 	}
@@ -249,10 +256,12 @@ func (h *Handler) setOption(in *predictInput, name, value string) error {
 			return paramError("threshold", "%q is not a number", value)
 		}
 		return setThreshold(in, t)
+	case "resize":
+		return setResize(in, value)
 	case "model":
 		return setModel(in, value)
 	}
-	return errorf(CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model)", name)
+	return errorf(CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model, resize)", name)
 }
 
 func (h *Handler) setTopK(in *predictInput, k int) error {
@@ -273,6 +282,17 @@ func setThreshold(in *predictInput, t float64) error {
 
 // setModel checks the name's shape only; whether it is served is the
 // backend's answer (404).
+// setResize takes "fast" (the default: JPEG decoded at a reduced DCT scale)
+// or "exact" (full decode, bilinear only, as the golden tensors).
+func setResize(in *predictInput, v string) error {
+	m, err := imageprep.ParseResize(v)
+	if err != nil {
+		return paramError("resize", "%.20q is not fast or exact", v)
+	}
+	in.options.Resize = m
+	return nil
+}
+
 func setModel(in *predictInput, name string) error {
 	if len(name) > 128 || strings.ContainsFunc(name, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')

@@ -31,6 +31,7 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	asJSON := fs.Bool("json", false, "one JSON object per line instead of a table")
 	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse images with more pixels than this")
 	offline := fs.Bool("offline", false, "never download a model")
+	resize := fs.String("resize", "fast", "fast: JPEG decoded at a reduced DCT scale; exact: full decode, bilinear only (as the golden tensors)")
 	paths, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -44,6 +45,11 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "--crop: %v", err)
 		return ExitUsage
 	}
+	resizeMode, err := imageprep.ParseResize(*resize)
+	if err != nil {
+		errorf(env, "--resize: %v", err)
+		return ExitUsage
+	}
 	if *top < 1 || *threshold < 0 || *threshold > 1 || *maxPixels < 1 {
 		errorf(env, "--top must be at least 1, --threshold in 0..1, --max-pixels positive")
 		return ExitUsage
@@ -55,7 +61,7 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "%v", err)
 		return ExitFailure
 	}
-	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels}
+	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels, Resize: resizeMode}
 	enc := json.NewEncoder(env.Stdout)
 	for i, f := range files {
 		res, err := predictFile(ctx, c, f, opts)
