@@ -105,19 +105,44 @@ func (d *decoder) emit(row int) {
 	}
 }
 
-// yccRow converts one output row; chroma is indexed through xmap, luma
-// directly when it is not subsampled (always, in practice).
+// yccRow converts one output row. The common layouts (no horizontal
+// subsampling left, or chroma at half width) index directly; the rest go
+// through xmap.
 func (d *decoder) yccRow(dst, yr, cbr, crr []byte) {
 	t := &yccTab
-	xy, xb, xr := d.xmap[0], d.xmap[1], d.xmap[2]
 	w := len(dst) / 3
-	for x := 0; x < w; x++ {
-		y := int32(yr[xy[x]])
-		cb, cr := cbr[xb[x]], crr[xr[x]]
-		p := dst[x*3 : x*3+3 : x*3+3]
-		p[0] = sat(y + t.crR[cr])
-		p[1] = sat(y + (t.cbG[cb]+t.crG[cr])>>16)
-		p[2] = sat(y + t.cbB[cb])
+	hy, hb, hr := d.comps[0].hexp, d.comps[1].hexp, d.comps[2].hexp
+	switch {
+	case hy == 1 && hb == 1 && hr == 1:
+		yr, cbr, crr = yr[:w], cbr[:w], crr[:w]
+		for x := range yr {
+			y := int32(yr[x])
+			cb, cr := cbr[x], crr[x]
+			p := dst[x*3 : x*3+3 : x*3+3]
+			p[0] = sat(y + t.crR[cr])
+			p[1] = sat(y + (t.cbG[cb]+t.crG[cr])>>16)
+			p[2] = sat(y + t.cbB[cb])
+		}
+	case hy == 1 && hb == 2 && hr == 2:
+		yr, cbr, crr = yr[:w], cbr[:(w+1)/2], crr[:(w+1)/2]
+		for x := range yr {
+			y := int32(yr[x])
+			cb, cr := cbr[x>>1], crr[x>>1]
+			p := dst[x*3 : x*3+3 : x*3+3]
+			p[0] = sat(y + t.crR[cr])
+			p[1] = sat(y + (t.cbG[cb]+t.crG[cr])>>16)
+			p[2] = sat(y + t.cbB[cb])
+		}
+	default:
+		xy, xb, xr := d.xmap[0], d.xmap[1], d.xmap[2]
+		for x := 0; x < w; x++ {
+			y := int32(yr[xy[x]])
+			cb, cr := cbr[xb[x]], crr[xr[x]]
+			p := dst[x*3 : x*3+3 : x*3+3]
+			p[0] = sat(y + t.crR[cr])
+			p[1] = sat(y + (t.cbG[cb]+t.crG[cr])>>16)
+			p[2] = sat(y + t.cbB[cb])
+		}
 	}
 }
 

@@ -52,6 +52,7 @@ type decoder struct {
 	scale      int
 	out        *Image
 	blk        [64]int32
+	acNZ       bool       // blk has a non-zero AC coefficient
 	xmap       [4][]int32 // output column -> sample index, per component
 }
 

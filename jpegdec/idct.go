@@ -215,3 +215,20 @@ func idct2(blk *[64]int32, dst []byte, stride int, warn *int) {
 func idct1(blk *[64]int32, dst []byte, _ int, warn *int) {
 	dst[0] = clamp((blk[0]+4)>>3, warn)
 }
+
+// dcOnly is the value every sample of an s×s output block takes when only
+// the DC coefficient is non-zero, with the rounding of the full transforms.
+func dcOnly(dc int32, s int, warn *int) byte {
+	switch s {
+	case 4:
+		m := red.m4[0][0]
+		w := (dc*m + 1<<(constBits-pass1Bits-1)) >> (constBits - pass1Bits)
+		return clamp((w*m+1<<(constBits+pass1Bits-1))>>(constBits+pass1Bits), warn)
+	case 2:
+		m := red.m2[0][0]
+		w := (dc*m + 1<<(constBits-pass1Bits-1)) >> (constBits - pass1Bits)
+		return clamp((w*m+1<<(constBits+pass1Bits-1))>>(constBits+pass1Bits), warn)
+	}
+	// 8 (LL&M: DC<<2, then descaled by 5 bits) and 1 agree: (dc+4)>>3.
+	return clamp((dc+4)>>3, warn)
+}

@@ -54,9 +54,12 @@ func (d *decoder) decodeScans() error {
 				for bx := 0; bx < c.bw; bx++ {
 					src := c.coef[((row*c.v+by)*c.bw+bx)*64:][:64]
 					d.blk[0] = d.dcValue(int32(src[0]), q[0])
-					for k := 1; k < 64; k++ {
-						if v := src[unzig[k]]; v != 0 {
-							d.blk[unzig[k]] = int32(v) * q[k]
+					if c.size > 1 {
+						for k := 1; k < 64; k++ {
+							if v := src[unzig[k]]; v != 0 {
+								d.blk[unzig[k]] = int32(v) * q[k]
+								d.acNZ = true
+							}
 						}
 					}
 					d.idct(c, by, bx)
@@ -73,6 +76,20 @@ func (d *decoder) idct(c *component, by, bx int) {
 	s := c.size
 	stride := c.bw * s
 	dst := c.plane[by*s*stride+bx*s:]
+	if !d.acNZ {
+		// DC only, as most blocks of smooth areas and chroma are: every
+		// sample is the same, computed as the full transform would.
+		v := dcOnly(d.blk[0], s, &d.warnings)
+		for r := 0; r < s; r++ {
+			row := dst[r*stride : r*stride+s]
+			for i := range row {
+				row[i] = v
+			}
+		}
+		d.blk[0] = 0
+		return
+	}
+	d.acNZ = false
 	switch s {
 	case 8:
 		idct8(&d.blk, dst, stride, &d.warnings)
@@ -199,7 +216,8 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 	blk := &d.blk
 	blk[0] = d.dcValue(c.pred, q[0])
 	acc, n := br.acc, br.n
-	for k := 1; k < 64; {
+	k := 1
+	for k < 64 {
 		if n < 32 {
 			acc, n = br.refill(acc, n)
 		}
@@ -245,6 +263,7 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 		k++
 	}
 	br.acc, br.n = acc, n
+	d.acNZ = k > 1
 	return nil
 }
 
