@@ -12,11 +12,11 @@ const lutBits = 10
 // when code and magnitude bits together fit in lutBits; maxcode/valptr
 // decode the longer codes canonically.
 type huffTable struct {
-	lut     [1 << lutBits]uint16 // length<<8 | symbol; 0 when the code is longer
-	fast    [1 << lutBits]int32  // value<<16 | run<<8 | total length; 0 when not fast
-	skip    []uint32             // runs of AC codes to pass over at once (see skipRun); built on first use
-	maxcode [18]int32            // largest code of each length, -1 when none
-	valptr  [17]int32            // index in vals of the first code of each length, minus that code
+	lut     [1 << lutBits]uint16   // length<<8 | symbol; 0 when the code is longer
+	fast    [1 << lutBits]int32    // value<<16 | run<<8 | total length; 0 when not fast
+	skip    *[1 << skipBits]uint16 // runs of AC codes to pass over at once (see skipRun); built on first use
+	maxcode [18]int32              // largest code of each length, -1 when none
+	valptr  [17]int32              // index in vals of the first code of each length, minus that code
 	vals    [256]byte
 	defined bool
 }
@@ -67,7 +67,7 @@ func (h *huffTable) buildSkip() {
 	if h.skip != nil {
 		return
 	}
-	h.skip = make([]uint32, 1<<skipBits)
+	h.skip = new([1 << skipBits]uint16)
 	for i := range h.skip {
 		h.skip[i] = h.skipRun(uint32(i))
 	}
@@ -90,23 +90,22 @@ func fastEntry(sym byte, l int, j int32, shift int) int32 {
 // AC codes at once when only the DC coefficient is wanted (scale 1/8).
 const skipBits = 12
 
-// Fields of a skip-table entry: all whole codes (with their magnitude bits)
-// that fit in skipBits, up to and including an EOB, and separately the first
-// of them, for when the whole run might cross the end of the block.
+// A skip-table entry covers all whole codes (with their magnitude bits) that
+// fit in skipBits, up to and including an EOB: how many bits they take, and
+// how far they move through the block, plus one when they end with EOB (so
+// that k+adv <= 64 says whether the whole run belongs to this block).
 const (
-	skipLenMask   = 0xF    // bits of the whole run
-	skipEOB       = 1 << 4 // the run ends with EOB
-	skipAdvShift  = 8      // zigzag positions the run's non-EOB codes advance
-	skipLen1Shift = 16     // bits of the first code
-	skipAdv1Shift = 24     // positions the first code advances; 0xFF for EOB
+	skipLenMask  = 0xF    // bits of the whole run
+	skipEOB      = 1 << 4 // the run ends with EOB
+	skipAdvShift = 8
 )
 
 // skipRun builds the skip entry for the skipBits-bit look-ahead v, or 0 when
 // not even one code fits.
-func (h *huffTable) skipRun(v uint32) uint32 {
-	var e uint32
+func (h *huffTable) skipRun(v uint32) uint16 {
+	var e uint16
 	pos, adv := 0, 0
-	for first := true; ; first = false {
+	for {
 		sym, l, ok := h.peekCanonical(v, pos)
 		if !ok {
 			break
@@ -115,33 +114,25 @@ func (h *huffTable) skipRun(v uint32) uint32 {
 		if pos+l+size > skipBits || size == 0 && run != 0 && run != 15 {
 			break // too long, or a symbol sequential data must not use (slow path)
 		}
-		pos += l + size
 		a := run + 1
-		eob := false
-		switch {
-		case size == 0 && run == 15:
+		if size == 0 && run == 15 {
 			a = 16
-		case size == 0:
-			a, eob = 0xFF, true
 		}
-		if first {
-			e |= uint32(l+size)<<skipLen1Shift | uint32(a)<<skipAdv1Shift
+		if adv+a > 64 {
+			break
 		}
-		if eob {
-			e |= skipEOB
+		pos += l + size
+		if size == 0 && run == 0 {
+			e = skipEOB
+			adv++
 			break
 		}
 		adv += a
-		if adv >= 64 {
-			pos -= l + size
-			adv -= a
-			break
-		}
 	}
-	if e == 0 {
+	if pos == 0 {
 		return 0
 	}
-	return e | uint32(pos) | uint32(adv)<<skipAdvShift
+	return e | uint16(pos) | uint16(adv)<<skipAdvShift
 }
 
 // peekCanonical decodes the code starting pos bits into the skipBits-bit

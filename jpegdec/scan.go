@@ -215,13 +215,14 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 	}
 	blk := &d.blk
 	blk[0] = d.dcValue(c.pred, q[0])
+	fast := &ac.fast
 	acc, n := br.acc, br.n
 	k := 1
 	for k < 64 {
 		if n < 32 {
 			acc, n = br.refill(acc, n)
 		}
-		if f := ac.fast[acc>>(64-lutBits)]; f != 0 {
+		if f := fast[acc>>(64-lutBits)]; f != 0 {
 			k += int(f >> 8 & 0xFF)
 			l := uint(f & 0xFF)
 			acc <<= l
@@ -229,7 +230,7 @@ func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) err
 			if k > 63 {
 				return formatErr("AC run past the end of a block")
 			}
-			blk[unzig[k]] = (f >> 16) * q[k]
+			blk[unzig[k&63]&63] = (f >> 16) * q[k&63]
 			k++
 			continue
 		}
@@ -316,37 +317,24 @@ func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error 
 		return err
 	}
 	d.blk[0] = d.dcValue(c.pred, q[0])
+	skip := ac.skip
 	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
 		if n < 32 {
 			acc, n = br.refill(acc, n)
 		}
-		if e := ac.skip[acc>>(64-skipBits)]; e != 0 {
-			adv := int(e >> skipAdvShift & 0x7F)
-			if eob := e&skipEOB != 0; (eob && k+adv < 64) || (!eob && k+adv <= 64) {
-				l := uint(e & skipLenMask)
-				acc <<= l
-				n -= l
-				if eob {
-					break
-				}
-				k += adv
-				continue
-			}
-			// The run may pass the end of the block: take its first code only.
-			l := uint(e >> skipLen1Shift & 0xFF)
+		if e := skip[acc>>(64-skipBits)]; e != 0 && k+int(e>>skipAdvShift) <= 64 {
+			l := uint(e & skipLenMask)
 			acc <<= l
 			n -= l
-			adv = int(e >> skipAdv1Shift)
-			if adv == 0xFF {
+			k += int(e >> skipAdvShift)
+			if e&skipEOB != 0 {
 				break
-			}
-			k += adv
-			if k > 64 {
-				return formatErr("AC run past the end of a block")
 			}
 			continue
 		}
+		// A code longer than the look-ahead, or a run that may pass the
+		// end of the block: one code at a time.
 		br.acc, br.n = acc, n
 		rs, err := br.decode(ac)
 		if err != nil {
