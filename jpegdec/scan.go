@@ -210,13 +210,14 @@ func (d *decoder) streamScan() error {
 // bit buffer lives in locals; the rare slow paths write it back first.
 func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) error {
 	br := &d.br
-	if err := d.decodeDCCoef(c, dc); err != nil {
+	diff, acc, n, err := d.dcDiff(dc, br.acc, br.n)
+	if err != nil {
 		return err
 	}
+	c.pred += diff
 	blk := &d.blk
 	blk[0] = d.dcValue(c.pred, q[0])
 	fast := &ac.fast
-	acc, n := br.acc, br.n
 	k := 1
 	for k < 64 {
 		if n < 32 {
@@ -279,46 +280,47 @@ func (d *decoder) dcValue(pred, q int32) int32 {
 	return v
 }
 
-// decodeDCCoef decodes a block's DC difference into c.pred.
-func (d *decoder) decodeDCCoef(c *component, dc *huffTable) error {
-	br := &d.br
-	if br.n < 32 {
-		br.fill()
+// dcDiff decodes a block's DC difference (F.2.2.1) with the bit buffer in
+// registers.
+func (d *decoder) dcDiff(dc *huffTable, acc uint64, n uint) (int32, uint64, uint, error) {
+	if n < 32 {
+		acc, n = d.br.refill(acc, n)
 	}
-	var t byte
-	if e := dc.lut[br.acc>>(64-lutBits)]; e>>8 != 0 {
+	var t uint
+	if e := dc.lut[acc>>(64-lutBits)]; e>>8 != 0 {
 		l := uint(e >> 8)
-		br.acc <<= l
-		br.n -= l
-		t = byte(e)
+		acc <<= l
+		n -= l
+		t = uint(e & 0xFF)
 	} else {
-		var err error
-		if t, err = br.decodeSlow(dc); err != nil {
-			return err
+		d.br.acc, d.br.n = acc, n
+		s, err := d.br.decodeSlow(dc)
+		if err != nil {
+			return 0, acc, n, err
 		}
+		acc, n, t = d.br.acc, d.br.n, uint(s)
 	}
 	if t > 11 {
-		return formatErr("DC magnitude category %d", t)
+		return 0, acc, n, formatErr("DC magnitude category %d", t)
 	}
-	if t > 0 {
-		v := int32(br.acc >> (64 - uint(t)))
-		br.acc <<= t
-		br.n -= uint(t)
-		c.pred += extend(v, int(t))
+	if t == 0 {
+		return 0, acc, n, nil
 	}
-	return nil
+	v := int32(acc >> (64 - t))
+	return extend(v, int(t)), acc << t, n - t, nil
 }
 
 // decodeDC decodes one sequential block keeping only its DC coefficient, for
 // the 1/8 scale; the AC codes are skipped without being extended.
 func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error {
 	br := &d.br
-	if err := d.decodeDCCoef(c, dc); err != nil {
+	diff, acc, n, err := d.dcDiff(dc, br.acc, br.n)
+	if err != nil {
 		return err
 	}
+	c.pred += diff
 	d.blk[0] = d.dcValue(c.pred, q[0])
 	skip := ac.skip
-	acc, n := br.acc, br.n
 	for k := 1; k < 64; {
 		if n < 32 {
 			acc, n = br.refill(acc, n)
