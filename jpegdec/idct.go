@@ -189,25 +189,34 @@ func idct4(blk *[64]int32, dst []byte, stride int, warn *int) {
 	}
 }
 
-// idct2 is the 2×2 reduced IDCT (scale 1/4).
+// idct2 is the 2×2 reduced IDCT (scale 1/4). Only rows and columns 0, 1,
+// 3, 5 and 7 contribute; columns with no coefficient are skipped.
 func idct2(blk *[64]int32, dst []byte, stride int, warn *int) {
 	var ws [2][8]int32
+	m0, m1 := &red.m2[0], &red.m2[1]
+	const sh1 = constBits - pass1Bits
 	for _, c := range [...]int{0, 1, 3, 5, 7} {
-		in := blk[c:]
-		for k := 0; k < 2; k++ {
-			m := &red.m2[k]
-			s := in[0]*m[0] + in[8]*m[1] + in[24]*m[3] + in[40]*m[5] + in[56]*m[7]
-			ws[k][c] = (s + 1<<(constBits-pass1Bits-1)) >> (constBits - pass1Bits)
+		in := blk[c : c+57 : c+57]
+		a0, a1, a3, a5, a7 := in[0], in[8], in[24], in[40], in[56]
+		if a1|a3|a5|a7 == 0 {
+			if a0 == 0 {
+				continue
+			}
+			v := (a0*m0[0] + 1<<(sh1-1)) >> sh1
+			ws[0][c], ws[1][c] = v, v
+			continue
 		}
+		ws[0][c] = (a0*m0[0] + a1*m0[1] + a3*m0[3] + a5*m0[5] + a7*m0[7] + 1<<(sh1-1)) >> sh1
+		ws[1][c] = (a0*m1[0] + a1*m1[1] + a3*m1[3] + a5*m1[5] + a7*m1[7] + 1<<(sh1-1)) >> sh1
 	}
 	const sh = constBits + pass1Bits
 	for k := 0; k < 2; k++ {
 		w := &ws[k]
-		for j := 0; j < 2; j++ {
-			m := &red.m2[j]
-			s := w[0]*m[0] + w[1]*m[1] + w[3]*m[3] + w[5]*m[5] + w[7]*m[7]
-			dst[k*stride+j] = clamp((s+1<<(sh-1))>>sh, warn)
-		}
+		s0 := w[0]*m0[0] + w[1]*m0[1] + w[3]*m0[3] + w[5]*m0[5] + w[7]*m0[7]
+		s1 := w[0]*m1[0] + w[1]*m1[1] + w[3]*m1[3] + w[5]*m1[5] + w[7]*m1[7]
+		d := dst[k*stride : k*stride+2 : k*stride+2]
+		d[0] = clamp((s0+1<<(sh-1))>>sh, warn)
+		d[1] = clamp((s1+1<<(sh-1))>>sh, warn)
 	}
 }
 
