@@ -170,17 +170,21 @@ type bitReader struct {
 
 const ones = 0x0101010101010101
 
-// refill is fill for a caller that keeps acc and n in registers.
+// refill is fill for a caller that keeps acc and n in registers; small
+// enough to be inlined in the decoding loops.
 func (b *bitReader) refill(acc uint64, n uint) (uint64, uint) {
 	if b.pos+8 <= len(b.data) {
 		w := binary.BigEndian.Uint64(b.data[b.pos:])
-		x := ^w
-		if (x-ones)&^x&(ones*0x80) == 0 {
+		if x := ^w; (x-ones)&^x&(ones*0x80) == 0 {
 			k := (63 - n) >> 3
 			b.pos += int(k)
 			return acc | w>>n, n + k*8
 		}
 	}
+	return b.refillSlow(acc, n)
+}
+
+func (b *bitReader) refillSlow(acc uint64, n uint) (uint64, uint) {
 	b.acc, b.n = acc, n
 	b.fillSlow()
 	return b.acc, b.n
