@@ -7,8 +7,9 @@ import (
 // DefaultMaxPixels bounds width*height when Options.MaxPixels is zero.
 const DefaultMaxPixels = 100_000_000
 
-// maxProgressivePixels bounds progressive and multi-scan pictures, which hold
-// every DCT coefficient (2 bytes × 64 per block) until the last scan.
+// maxProgressivePixels bounds progressive and multi-scan pictures decoded
+// at 1/4 or more, which hold every DCT coefficient (2 bytes × 64 per block)
+// until the last scan; at 1/8 they hold 10 bytes a block.
 const maxProgressivePixels = 40_000_000
 
 // Options tune Decode.

@@ -15,9 +15,11 @@ type component struct {
 	hexp   int // output pixels per sample, across
 	vexp   int // and down
 
-	pred  int32
-	coef  []int16 // every block's coefficients, for progressive and multi-scan pictures
-	plane []byte  // one MCU row of samples
+	pred   int32
+	coef   []int16  // every block's coefficients (stride of them a block), for progressive and multi-scan pictures
+	stride int      // 64, or 1 for a component decoded at 1/8
+	nz     []uint64 // with stride 1: which AC coefficients of each block are non-zero
+	plane  []byte   // one MCU row of samples
 }
 
 // decoder holds one decode's state; nothing is shared between decodes.

@@ -18,7 +18,7 @@ func (d *decoder) bufferedScan() error {
 					}
 				}
 				n++
-				if err := decode(c, c.coef[(by*c.bw+bx)*64:][:64]); err != nil {
+				if err := decode(c, by*c.bw+bx); err != nil {
 					return err
 				}
 			}
@@ -40,8 +40,7 @@ func (d *decoder) bufferedScan() error {
 			for _, c := range d.scan {
 				for by := 0; by < c.v; by++ {
 					for bx := 0; bx < c.h; bx++ {
-						i := ((my*c.v+by)*c.bw + mx*c.h + bx) * 64
-						if err := decode(c, c.coef[i:][:64]); err != nil {
+						if err := decode(c, (my*c.v+by)*c.bw+mx*c.h+bx); err != nil {
 							return err
 						}
 					}
@@ -55,8 +54,9 @@ func (d *decoder) bufferedScan() error {
 	return d.endScan()
 }
 
-// blockFunc picks the block decoder for the current scan.
-func (d *decoder) blockFunc() func(c *component, b []int16) error {
+// blockFunc picks the block decoder for the current scan; the decoders
+// take the block's index in the component.
+func (d *decoder) blockFunc() func(c *component, i int) error {
 	switch {
 	case !d.progressive:
 		return d.sequentialCoef
@@ -70,17 +70,31 @@ func (d *decoder) blockFunc() func(c *component, b []int16) error {
 	return d.acRefine
 }
 
+// A component decoded at 1/8 needs only its DC coefficients, so it keeps
+// one coefficient per block plus a 64-bit mask of which AC coefficients are
+// non-zero: the mask is all a refinement scan needs to parse its data
+// (G.1.2.3), and it cuts the buffer from 128 to 10 bytes a block.
+
+// block returns the 64 coefficients of block i, or nil for a DC-only
+// component.
+func (c *component) block(i int) []int16 {
+	if c.nz != nil {
+		return nil
+	}
+	return c.coef[i*64 : i*64+64 : i*64+64]
+}
+
 // sequentialCoef decodes a whole sequential block, not dequantized: the DC
 // and AC parts code exactly like a first progressive DC and 1..63 AC scan.
-func (d *decoder) sequentialCoef(c *component, b []int16) error {
-	if err := d.dcFirst(c, b); err != nil {
+func (d *decoder) sequentialCoef(c *component, i int) error {
+	if err := d.dcFirst(c, i); err != nil {
 		return err
 	}
 	d.eobrun = 0
-	return d.acRange(c, b, 1, 63, 0, false)
+	return d.acRange(c, i, 1, 63, 0, false)
 }
 
-func (d *decoder) dcFirst(c *component, b []int16) error {
+func (d *decoder) dcFirst(c *component, i int) error {
 	t, err := d.br.decode(&d.dc[c.td])
 	if err != nil {
 		return err
@@ -89,29 +103,29 @@ func (d *decoder) dcFirst(c *component, b []int16) error {
 		return formatErr("DC magnitude category %d", t)
 	}
 	c.pred += d.br.receiveExtend(int(t))
-	b[0] = int16(c.pred << d.al)
+	c.coef[i*c.stride] = int16(c.pred << d.al)
 	return nil
 }
 
-func (d *decoder) dcRefine(_ *component, b []int16) error {
+func (d *decoder) dcRefine(c *component, i int) error {
 	if d.br.bit() != 0 {
-		b[0] |= 1 << d.al
+		c.coef[i*c.stride] |= 1 << d.al
 	}
 	return nil
 }
 
-func (d *decoder) acFirst(c *component, b []int16) error {
-	return d.acRange(c, b, d.ss, d.se, d.al, true)
+func (d *decoder) acFirst(c *component, i int) error {
+	return d.acRange(c, i, d.ss, d.se, d.al, true)
 }
 
 // acRange decodes AC coefficients ss..se of a first scan (G.1.2.2); with
 // eobRuns false (sequential data) an EOB ends only this block.
-func (d *decoder) acRange(c *component, b []int16, ss, se, al int, eobRuns bool) error {
+func (d *decoder) acRange(c *component, i, ss, se, al int, eobRuns bool) error {
 	if d.eobrun > 0 {
 		d.eobrun--
 		return nil
 	}
-	br, ac := &d.br, &d.ac[c.ta]
+	br, ac, b := &d.br, &d.ac[c.ta], c.block(i)
 	for k := ss; k <= se; {
 		rs, err := br.decode(ac)
 		if err != nil {
@@ -137,7 +151,12 @@ func (d *decoder) acRange(c *component, b []int16, ss, se, al int, eobRuns bool)
 		if k > se {
 			return formatErr("AC run past the end of the spectral band")
 		}
-		b[unzig[k]] = int16(br.receiveExtend(s) << al)
+		v := br.receiveExtend(s)
+		if b != nil {
+			b[unzig[k]] = int16(v << al)
+		} else {
+			c.nz[i] |= 1 << k
+		}
 		k++
 	}
 	return nil
@@ -146,8 +165,19 @@ func (d *decoder) acRange(c *component, b []int16, ss, se, al int, eobRuns bool)
 // acRefine is a successive-approximation AC scan (G.1.2.3): a new
 // coefficient of ±1<<Al placed after a run of zeros, and a correction bit
 // for every already non-zero coefficient passed on the way.
-func (d *decoder) acRefine(c *component, b []int16) error {
-	br, ac := &d.br, &d.ac[c.ta]
+func (d *decoder) acRefine(c *component, i int) error {
+	br, ac, b := &d.br, &d.ac[c.ta], c.block(i)
+	var nz *uint64
+	if b == nil {
+		nz = &c.nz[i]
+	}
+	// nonzero and set read and write coefficient k, in whichever form.
+	nonzero := func(k int) bool {
+		if b == nil {
+			return *nz&(1<<k) != 0
+		}
+		return b[unzig[k]] != 0
+	}
 	p1, m1 := int16(1)<<d.al, int16(-1)<<d.al
 	k, se := d.ss, d.se
 	if d.eobrun == 0 {
@@ -176,9 +206,8 @@ func (d *decoder) acRefine(c *component, b []int16) error {
 				}
 			}
 			for k <= se {
-				z := &b[unzig[k]]
-				if *z != 0 {
-					refine(br, z, p1, m1)
+				if nonzero(k) {
+					d.refine(b, k, p1, m1)
 				} else {
 					if r == 0 {
 						break
@@ -191,15 +220,19 @@ func (d *decoder) acRefine(c *component, b []int16) error {
 				if k > se {
 					return formatErr("refinement past the end of the spectral band")
 				}
-				b[unzig[k]] = v
+				if b != nil {
+					b[unzig[k]] = v
+				} else {
+					*nz |= 1 << k
+				}
 			}
 			k++
 		}
 	}
 	if d.eobrun > 0 {
 		for ; k <= se; k++ {
-			if z := &b[unzig[k]]; *z != 0 {
-				refine(br, z, p1, m1)
+			if nonzero(k) {
+				d.refine(b, k, p1, m1)
 			}
 		}
 		d.eobrun--
@@ -207,9 +240,14 @@ func (d *decoder) acRefine(c *component, b []int16) error {
 	return nil
 }
 
-// refine applies one correction bit to a non-zero coefficient.
-func refine(br *bitReader, z *int16, p1, m1 int16) {
-	if br.bit() != 0 && *z&p1 == 0 {
+// refine applies one correction bit to non-zero coefficient k of b (and
+// only reads the bit when b is a DC-only component's nil block).
+func (d *decoder) refine(b []int16, k int, p1, m1 int16) {
+	if d.br.bit() == 0 || b == nil {
+		return
+	}
+	z := &b[unzig[k]]
+	if *z&p1 == 0 {
 		if *z >= 0 {
 			*z += p1
 		} else {

@@ -16,13 +16,8 @@ func (d *decoder) decodeScans() error {
 	if !d.buffered {
 		return d.streamScan()
 	}
-	limit := int64(maxProgressivePixels)
-	if int64(d.width)*int64(d.height) > limit {
-		return &TooLargeError{Width: d.width, Height: d.height, MaxPixels: limit}
-	}
-	for i := range d.comps {
-		c := &d.comps[i]
-		c.coef = make([]int16, c.bw*c.bh*64)
+	if err := d.allocCoefficients(); err != nil {
+		return err
 	}
 	for {
 		if err := d.bufferedScan(); err != nil {
@@ -52,9 +47,9 @@ func (d *decoder) decodeScans() error {
 			q := &d.quant[c.tq]
 			for by := 0; by < c.v; by++ {
 				for bx := 0; bx < c.bw; bx++ {
-					src := c.coef[((row*c.v+by)*c.bw+bx)*64:][:64]
-					d.blk[0] = d.dcValue(int32(src[0]), q[0])
-					if c.size > 1 {
+					i := (row*c.v+by)*c.bw + bx
+					d.blk[0] = d.dcValue(int32(c.coef[i*c.stride]), q[0])
+					if src := c.block(i); src != nil {
 						for k := 1; k < 64; k++ {
 							if v := src[unzig[k]]; v != 0 {
 								d.blk[unzig[k]] = int32(v) * q[k]
@@ -67,6 +62,29 @@ func (d *decoder) decodeScans() error {
 			}
 		}
 		d.emit(row)
+	}
+	return nil
+}
+
+// allocCoefficients makes the coefficient buffers: 128 bytes a block, or
+// 10 for a component decoded at 1/8. Pictures whose buffers would hold all
+// coefficients of more than maxProgressivePixels are refused.
+func (d *decoder) allocCoefficients() error {
+	full := false
+	for i := range d.comps {
+		full = full || d.comps[i].size > 1
+	}
+	if full && int64(d.width)*int64(d.height) > maxProgressivePixels {
+		return &TooLargeError{Width: d.width, Height: d.height, MaxPixels: maxProgressivePixels}
+	}
+	for i := range d.comps {
+		c := &d.comps[i]
+		n := c.bw * c.bh
+		if c.size == 1 {
+			c.stride, c.coef, c.nz = 1, make([]int16, n), make([]uint64, n)
+		} else {
+			c.stride, c.coef = 64, make([]int16, n*64)
+		}
 	}
 	return nil
 }
