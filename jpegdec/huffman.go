@@ -261,6 +261,15 @@ func (b *bitReader) receive(size int) int32 {
 	return v
 }
 
+// skip drops n bits.
+func (b *bitReader) skip(n int) {
+	for n > 0 {
+		s := min(n, 16)
+		b.receive(s)
+		n -= s
+	}
+}
+
 // receiveExtend reads size magnitude bits and extends them (F.2.2.1).
 func (b *bitReader) receiveExtend(size int) int32 {
 	if size == 0 {

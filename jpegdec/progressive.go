@@ -1,5 +1,7 @@
 package jpegdec
 
+import "math/bits"
+
 // bufferedScan decodes one scan of a progressive or multi-scan sequential
 // picture into the coefficient buffers (T.81 Annex G for progressive).
 func (d *decoder) bufferedScan() error {
@@ -166,18 +168,11 @@ func (d *decoder) acRange(c *component, i, ss, se, al int, eobRuns bool) error {
 // coefficient of ±1<<Al placed after a run of zeros, and a correction bit
 // for every already non-zero coefficient passed on the way.
 func (d *decoder) acRefine(c *component, i int) error {
+	if c.nz != nil {
+		return d.acRefineMask(c, i)
+	}
 	br, ac, b := &d.br, &d.ac[c.ta], c.block(i)
-	var nz *uint64
-	if b == nil {
-		nz = &c.nz[i]
-	}
-	// nonzero and set read and write coefficient k, in whichever form.
-	nonzero := func(k int) bool {
-		if b == nil {
-			return *nz&(1<<k) != 0
-		}
-		return b[unzig[k]] != 0
-	}
+	nonzero := func(k int) bool { return b[unzig[k]] != 0 }
 	p1, m1 := int16(1)<<d.al, int16(-1)<<d.al
 	k, se := d.ss, d.se
 	if d.eobrun == 0 {
@@ -220,11 +215,7 @@ func (d *decoder) acRefine(c *component, i int) error {
 				if k > se {
 					return formatErr("refinement past the end of the spectral band")
 				}
-				if b != nil {
-					b[unzig[k]] = v
-				} else {
-					*nz |= 1 << k
-				}
+				b[unzig[k]] = v
 			}
 			k++
 		}
@@ -240,10 +231,75 @@ func (d *decoder) acRefine(c *component, i int) error {
 	return nil
 }
 
-// refine applies one correction bit to non-zero coefficient k of b (and
-// only reads the bit when b is a DC-only component's nil block).
+// acRefineMask is acRefine for a component decoded at 1/8: the values do
+// not matter, only where the non-zero coefficients are, so the correction
+// bits of a stretch of them are skipped at once (one per bit set in the
+// mask) and the zero a new coefficient lands on is found by bit arithmetic.
+func (d *decoder) acRefineMask(c *component, i int) error {
+	br, ac := &d.br, &d.ac[c.ta]
+	nz := c.nz[i]
+	k, se := d.ss, d.se
+	if d.eobrun == 0 {
+		for k <= se {
+			rs, err := br.decode(ac)
+			if err != nil {
+				return err
+			}
+			r, s := int(rs>>4), int(rs&15)
+			if s == 0 && r < 15 {
+				d.eobrun = 1 << r
+				if r > 0 {
+					d.eobrun += int(br.receive(r))
+				}
+				break
+			}
+			if s > 1 {
+				return formatErr("refinement magnitude %d", s)
+			}
+			if s == 1 {
+				br.bit() // the sign: irrelevant here
+			}
+			// The (r+1)-th zero coefficient from k on, passing (and
+			// correcting) the non-zero ones before it.
+			zeros := ^nz & bandMask(k, se)
+			for j := 0; j < r && zeros != 0; j++ {
+				zeros &= zeros - 1
+			}
+			if zeros == 0 {
+				br.skip(bits.OnesCount64(nz & bandMask(k, se)))
+				if s == 1 {
+					return formatErr("refinement past the end of the spectral band")
+				}
+				k = se + 1
+				break
+			}
+			p := bits.TrailingZeros64(zeros)
+			br.skip(bits.OnesCount64(nz & bandMask(k, p-1)))
+			if s == 1 {
+				nz |= 1 << p
+			}
+			k = p + 1
+		}
+	}
+	if d.eobrun > 0 {
+		br.skip(bits.OnesCount64(nz & bandMask(k, se)))
+		d.eobrun--
+	}
+	c.nz[i] = nz
+	return nil
+}
+
+// bandMask has bits from..to set (none when from > to).
+func bandMask(from, to int) uint64 {
+	if from > to {
+		return 0
+	}
+	return (1<<uint(to+1) - 1) &^ (1<<uint(from) - 1)
+}
+
+// refine applies one correction bit to non-zero coefficient k of b.
 func (d *decoder) refine(b []int16, k int, p1, m1 int16) {
-	if d.br.bit() == 0 || b == nil {
+	if d.br.bit() == 0 {
 		return
 	}
 	z := &b[unzig[k]]
