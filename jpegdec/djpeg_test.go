@@ -290,3 +290,37 @@ func imageDir(t *testing.T) string {
 	}
 	return d
 }
+
+// TestProgressiveEqualsBaseline transcodes pictures to progressive with
+// jpegtran, which keeps every coefficient, so both must decode to the same
+// pixels at every scale (this covers the 1/8 path that keeps only masks of
+// the AC coefficients, and refinement scans).
+func TestProgressiveEqualsBaseline(t *testing.T) {
+	needTool(t, "jpegtran")
+	dir := t.TempDir()
+	for name, data := range seeds(t) {
+		in := filepath.Join(dir, "in.jpg")
+		out := filepath.Join(dir, "out.jpg")
+		if err := os.WriteFile(in, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run(t, "jpegtran", "-progressive", "-outfile", out, in)
+		prog, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, min := range []int{1, 6, 12, 1 << 20} {
+			a, err := Decode(data, Options{MinWidth: min, MinHeight: min})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			b, err := Decode(prog, Options{MinWidth: min, MinHeight: min})
+			if err != nil {
+				t.Fatalf("%s progressive: %v", name, err)
+			}
+			if a.Scale != b.Scale || !bytes.Equal(a.Pix, b.Pix) {
+				t.Errorf("%s at %d/8: progressive differs from the original", name, a.Scale)
+			}
+		}
+	}
+}
