@@ -9,6 +9,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/classifly/classifly/auth"
+	"github.com/classifly/classifly/ratelimit"
+	"github.com/classifly/classifly/urlfetch"
+	"github.com/classifly/classifly/wire"
 )
 
 // Handler is the Classifly HTTP API. Create it with New.
@@ -18,9 +23,9 @@ type Handler struct {
 	root     http.Handler
 	adm      *admission
 	inFlight *gate
-	limiter  *clientLimiter
-	auth     *authenticator
-	fetcher  *fetcher
+	limiter  *ratelimit.Limiter
+	auth     *auth.Authenticator
+	fetcher  *urlfetch.Fetcher
 	metrics  *metrics
 	draining atomic.Bool
 }
@@ -31,18 +36,20 @@ func New(backend Backend, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newAuthenticator(cfg.Auth)
-	if err != nil {
-		return nil, err
-	}
 	h := &Handler{
 		cfg:      cfg,
 		backend:  backend,
 		adm:      newAdmission(cfg.Limits.MaxConcurrent, cfg.Limits.MaxQueue, cfg.Limits.QueueTimeout),
 		inFlight: &gate{max: int64(cfg.Limits.MaxInFlight)},
-		limiter:  newClientLimiter(cfg.RateLimit),
-		auth:     auth,
-		fetcher:  newFetcher(cfg.Fetch),
+	}
+	if h.auth, err = auth.New(cfg.Auth); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if h.limiter, err = ratelimit.New(cfg.RateLimit); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if h.fetcher, err = urlfetch.New(cfg.Fetch); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	h.metrics = newMetrics(cfg.Registry, backend, h.adm)
 	h.root = h.routes()
@@ -61,14 +68,14 @@ func (h *Handler) Routes() []string {
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	handlers := map[string]http.Handler{
-		"POST /predict":     h.guard(http.HandlerFunc(h.predict)),
+		"POST /predict":     h.guard(h.predictHandler(false)),
 		"GET /healthz":      http.HandlerFunc(h.healthz),
 		"GET /readyz":       http.HandlerFunc(h.readyz),
 		"GET /models":       http.HandlerFunc(h.models),
 		"GET /metrics":      h.metrics.handler(),
 		"GET /openapi.json": http.HandlerFunc(h.openapi),
 		"GET /ping":         http.HandlerFunc(h.readyz),
-		"POST /invocations": h.guard(http.HandlerFunc(h.predict)),
+		"POST /invocations": h.guard(h.predictHandler(true)),
 	}
 	for _, pattern := range h.Routes() {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -80,13 +87,13 @@ func (h *Handler) routes() http.Handler {
 				allow += ", HEAD"
 			}
 			w.Header().Set("Allow", allow)
-			writeError(w, r, errorf(CodeMethodNotAllowed, "%s does not take %s; use %s", path, r.Method, method))
+			writeError(w, r, errorf(wire.CodeMethodNotAllowed, "%s does not take %s; use %s", path, r.Method, method))
 		})
 	}
 	fallback := h.cfg.Fallback
 	if fallback == nil {
 		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, r, errorf(CodeNotFound, "no such path: %s", r.URL.Path))
+			writeError(w, r, errorf(wire.CodeNotFound, "no such path: %s", r.URL.Path))
 		})
 	}
 	mux.Handle("/", fallback)
@@ -102,7 +109,7 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
 		if h.auth != nil {
-			principal, err := h.auth.authenticate(r.Context(), r)
+			principal, err := h.auth.Authenticate(r.Context(), r)
 			if err != nil {
 				writeError(w, r, err)
 				return
@@ -110,9 +117,9 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 			info.principal = principal
 		}
 		if h.limiter != nil {
-			if ok, wait := h.limiter.allow(h.limiter.clientKey(r), time.Now()); !ok {
-				writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
-					Message: "rate limit exceeded; retry later", RetryAfter: ceilSeconds(wait)})
+			if ok, wait := h.limiter.Allow(h.limiter.Key(r, info.principal), time.Now()); !ok {
+				writeError(w, r, &Error{Code: wire.CodeRateLimited, Message: "rate limit exceeded; retry later",
+					RetryAfter: ceilSeconds(wait)})
 				return
 			}
 		}
@@ -145,7 +152,7 @@ func (h *Handler) models(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, modelList{Models: models})
+	writeJSON(w, http.StatusOK, wire.ModelList{Models: models})
 }
 
 //go:embed openapi.json
@@ -163,11 +170,14 @@ func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
 // writeJSON sends v with status. API answers are never cached and never
 // sniffed as something else.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	setJSONHeaders(w.Header())
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.Encode(v)
+}
+
+func setJSONHeaders(hdr http.Header) {
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/classifly/classifly/wire"
 	"io"
 	"log/slog"
 	"net/http"
@@ -97,7 +98,7 @@ type answer struct {
 	status int
 	header http.Header
 	result classify.Result
-	err    errorBody
+	err    wire.ErrorBody
 	raw    []byte
 }
 

@@ -87,10 +87,10 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 }
 
 func (m *metrics) observeStages(t classify.Timings, queue time.Duration) {
-	for stage, ms := range map[string]float64{"fetch": t.Fetch, "decode": t.Decode, "preprocess": t.Preprocess,
+	for stage, d := range map[string]time.Duration{"fetch": t.Fetch, "decode": t.Decode, "preprocess": t.Preprocess,
 		"inference": t.Inference, "total": t.Total} {
-		if ms > 0 || stage != "fetch" {
-			m.stages.WithLabelValues(stage).Observe(ms / 1000)
+		if d > 0 || stage != "fetch" {
+			m.stages.WithLabelValues(stage).Observe(d.Seconds())
 		}
 	}
 	m.stages.WithLabelValues("queue").Observe(queue.Seconds())

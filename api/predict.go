@@ -8,11 +8,19 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/wire"
 )
 
-// predict is POST /predict and POST /invocations: parse, fetch, queue,
-// classify, answer. Every failure goes through writeError.
-func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
+// predictHandler is POST /predict, or with invocations POST /invocations,
+// which also reads the options of a raw upload from
+// wire.HeaderAttributes.
+func (h *Handler) predictHandler(invocations bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.predict(w, r, invocations) })
+}
+
+// predict parses, fetches, queues, classifies and answers. Every failure
+// goes through writeError.
+func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bool) {
 	start := time.Now()
 	if !h.inFlight.tryEnter() {
 		writeError(w, r, ErrOverloaded)
@@ -22,7 +30,7 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.RequestTimeout)
 	defer cancel()
 
-	in, err := h.parse(w, r)
+	in, err := h.parse(w, r, invocations)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -33,7 +41,7 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 	var fetched time.Duration
 	if in.imageURL != "" {
 		t := time.Now()
-		in.image, err = h.fetcher.fetch(ctx, in.imageURL)
+		in.image, err = h.fetcher.Fetch(ctx, in.imageURL)
 		fetched = time.Since(t)
 		if err != nil {
 			writeError(w, r, err)
@@ -41,7 +49,7 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(in.image) == 0 {
-		writeError(w, r, errorf(CodeInvalidImage, "the image is empty"))
+		writeError(w, r, errorf(wire.CodeInvalidImage, "the image is empty"))
 		return
 	}
 
@@ -56,10 +64,10 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info.model = res.Model
-	res.Timings.Fetch = ms(fetched)
-	res.Timings.Total = ms(time.Since(start))
+	res.Timings.Fetch = fetched
+	res.Timings.Total = time.Since(start)
 	h.metrics.observeStages(res.Timings, queued)
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, NewResponse(res))
 }
 
 // classify runs the backend under the request deadline. The engine checks
@@ -92,5 +100,3 @@ func (h *Handler) classify(ctx context.Context, req *Request) (*classify.Result,
 		return nil, fmt.Errorf("classifying: %w", ctx.Err())
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

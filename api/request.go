@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/wire"
 )
 
 // predictInput is a parsed /predict request: the image (bytes or URL) and
@@ -40,15 +41,15 @@ const maxFieldBytes = 1024
 // parse reads the body within the size limit, by Content-Type: JSON,
 // multipart form, or raw image bytes with the options in the query (and,
 // on /invocations, in SageMaker's custom-attributes header).
-func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (*predictInput, error) {
+func (h *Handler) parse(w http.ResponseWriter, r *http.Request, invocations bool) (*predictInput, error) {
 	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels}}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return nil, errorf(CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")
+		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, errorf(CodeBadRequest, "malformed Content-Type %q", ct)
+		return nil, errorf(wire.CodeBadRequest, "malformed Content-Type %q", ct)
 	}
 	// The server's own writer, so that the connection closes after a body
 	// over the limit instead of being drained.
@@ -56,7 +57,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (*predictInput, 
 	// application/x-image is what SageMaker clients conventionally send.
 	raw := strings.HasPrefix(mt, "image/") || mt == "application/octet-stream" || mt == "application/x-image"
 	if !raw && r.URL.RawQuery != "" {
-		return nil, errorf(CodeBadRequest, "with %s the options go in the body, not the query", mt)
+		return nil, errorf(wire.CodeBadRequest, "with %s the options go in the body, not the query", mt)
 	}
 	switch {
 	case mt == "application/json":
@@ -64,9 +65,9 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (*predictInput, 
 	case mt == "multipart/form-data":
 		err = h.parseMultipart(body, params["boundary"], in)
 	case raw:
-		err = h.parseRaw(r, body, in)
+		err = h.parseRaw(r, body, in, invocations)
 	default:
-		return nil, errorf(CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
+		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
 	}
 	if err != nil {
 		return nil, err
@@ -86,12 +87,12 @@ func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
 		if errors.As(err, &maxBytes) {
 			return err
 		}
-		return errorf(CodeBadRequest, "malformed JSON: data after the object")
+		return errorf(wire.CodeBadRequest, "malformed JSON: data after the object")
 	}
 	url, b64 := deref(req.ImageURL), deref(req.ImageBase64)
 	switch {
 	case url != "" && b64 != "":
-		return errorf(CodeBadRequest, "give image_url or image_base64, not both")
+		return errorf(wire.CodeBadRequest, "give image_url or image_base64, not both")
 	case url != "":
 		in.imageURL = url
 	case b64 != "":
@@ -101,7 +102,7 @@ func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
 		}
 		in.image = data
 	default:
-		return errorf(CodeBadRequest, "no image: give image_url or image_base64")
+		return errorf(wire.CodeBadRequest, "no image: give image_url or image_base64")
 	}
 	if req.TopK != nil {
 		if err := h.setTopK(in, *req.TopK); err != nil {
@@ -132,20 +133,20 @@ func jsonError(err error) error {
 		return err
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return errorf(CodeBadRequest, "the body must be a JSON object")
+			return errorf(wire.CodeBadRequest, "the body must be a JSON object")
 		}
 		return paramError(typeErr.Field, "must be a JSON %s", jsonType(typeErr.Type.Kind().String()))
 	case errors.As(err, &syntax):
-		return errorf(CodeBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
+		return errorf(wire.CodeBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
 	case errors.Is(err, io.EOF):
-		return errorf(CodeBadRequest, "empty body: send a JSON object")
+		return errorf(wire.CodeBadRequest, "empty body: send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errorf(CodeBadRequest, "malformed JSON: the body ends early")
+		return errorf(wire.CodeBadRequest, "malformed JSON: the body ends early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no type for this; the message is stable.
-		return errorf(CodeBadRequest, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return errorf(wire.CodeBadRequest, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
-	return errorf(CodeBadRequest, "malformed JSON: %v", err)
+	return errorf(wire.CodeBadRequest, "malformed JSON: %v", err)
 }
 
 func jsonType(kind string) string {
@@ -160,7 +161,7 @@ func jsonType(kind string) string {
 
 func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInput) error {
 	if boundary == "" {
-		return errorf(CodeBadRequest, "multipart/form-data without a boundary")
+		return errorf(wire.CodeBadRequest, "multipart/form-data without a boundary")
 	}
 	mr := multipart.NewReader(body, boundary)
 	seen := map[string]bool{}
@@ -174,7 +175,7 @@ func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInp
 		}
 		name := part.FormName()
 		if seen[name] {
-			return errorf(CodeBadRequest, "field %q given twice", name)
+			return errorf(wire.CodeBadRequest, "field %q given twice", name)
 		}
 		seen[name] = true
 		if name == "image" {
@@ -195,7 +196,7 @@ func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInp
 		}
 	}
 	if !seen["image"] {
-		return errorf(CodeBadRequest, "no image: send the picture in the multipart field \"image\"")
+		return errorf(wire.CodeBadRequest, "no image: send the picture in the multipart field \"image\"")
 	}
 	return nil
 }
@@ -205,18 +206,18 @@ func multipartError(err error) error {
 	if errors.As(err, &maxBytes) {
 		return err
 	}
-	return errorf(CodeBadRequest, "malformed multipart body: %v", err)
+	return errorf(wire.CodeBadRequest, "malformed multipart body: %v", err)
 }
 
-func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput) error {
+func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput, invocations bool) error {
 	opts, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return errorf(CodeBadRequest, "malformed query: %v", err)
+		return errorf(wire.CodeBadRequest, "malformed query: %v", err)
 	}
-	if attrs := r.Header.Get(HeaderCustomAttributes); attrs != "" && r.Pattern == "POST /invocations" {
-		extra, err := url.ParseQuery(attrs)
+	if attrs := r.Header.Get(wire.HeaderAttributes); attrs != "" && invocations {
+		extra, err := wire.ParseAttributes(attrs)
 		if err != nil {
-			return errorf(CodeBadRequest, "malformed %s: %v", HeaderCustomAttributes, err)
+			return errorf(wire.CodeBadRequest, "%v", err)
 		}
 		for k, v := range extra {
 			opts[k] = append(opts[k], v...)
@@ -224,7 +225,7 @@ func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput) er
 	}
 	for name, values := range opts {
 		if len(values) != 1 {
-			return errorf(CodeBadRequest, "parameter %q given %d times", name, len(values))
+			return errorf(wire.CodeBadRequest, "parameter %q given %d times", name, len(values))
 		}
 		if err := h.setOption(in, name, values[0]); err != nil {
 			return err
@@ -252,7 +253,7 @@ func (h *Handler) setOption(in *predictInput, name, value string) error {
 	case "model":
 		return setModel(in, value)
 	}
-	return errorf(CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model)", name)
+	return errorf(wire.CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model)", name)
 }
 
 func (h *Handler) setTopK(in *predictInput, k int) error {
@@ -289,7 +290,7 @@ func decodeBase64(s string) ([]byte, error) {
 	if rest, ok := strings.CutPrefix(s, "data:"); ok {
 		meta, data, found := strings.Cut(rest, ",")
 		if !found || !strings.HasSuffix(meta, ";base64") {
-			return nil, errorf(CodeBadRequest, "image_base64: a data URL must be data:<type>;base64,<data>")
+			return nil, errorf(wire.CodeBadRequest, "image_base64: a data URL must be data:<type>;base64,<data>")
 		}
 		s = data
 	}
@@ -304,7 +305,7 @@ func decodeBase64(s string) ([]byte, error) {
 			return b, nil
 		}
 	}
-	return nil, errorf(CodeBadRequest, "image_base64 is not valid base64")
+	return nil, errorf(wire.CodeBadRequest, "image_base64 is not valid base64")
 }
 
 // innermost unwraps middleware writers down to the server's.

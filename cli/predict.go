@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/wire"
 )
 
 // imageExts are the names a folder walk picks up; files named on the command
@@ -67,8 +69,8 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 		if *asJSON {
 			line := struct {
 				File string `json:"file"`
-				*classify.Result
-			}{f, res}
+				*wire.Response
+			}{f, api.NewResponse(res)}
 			if err := enc.Encode(line); err != nil {
 				errorf(env, "writing output: %v", err)
 				return ExitFailure
@@ -97,8 +99,8 @@ func predictFile(ctx context.Context, c *classify.Classifier, path string, opts 
 	if err != nil {
 		return nil, err
 	}
-	res.Timings.Fetch = float64(read.Microseconds()) / 1000
-	res.Timings.Total += res.Timings.Fetch
+	res.Timings.Fetch = read
+	res.Timings.Total += read
 	return res, nil
 }
 
@@ -155,7 +157,8 @@ func printTable(env *Env, file string, res *classify.Result) {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s  %dx%d %s  %s  %.1f ms (decode %.1f, preprocess %.1f, inference %.1f)\n",
 		file, res.Image.Width, res.Image.Height, res.Image.Format, res.Model,
-		res.Timings.Total, res.Timings.Decode, res.Timings.Preprocess, res.Timings.Inference)
+		wire.Millis(res.Timings.Total), wire.Millis(res.Timings.Decode), wire.Millis(res.Timings.Preprocess),
+		wire.Millis(res.Timings.Inference))
 	if len(res.Predictions) == 0 {
 		fmt.Fprintln(w, "  (no prediction above the threshold)")
 	}

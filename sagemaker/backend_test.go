@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"github.com/classifly/classifly/wire"
 	"hash/crc32"
 	"image"
 	"net/http"
@@ -73,15 +74,15 @@ func TestBadInputs(t *testing.T) {
 		name, contentType string
 		body              []byte
 		status            int
-		code              string
+		code              wire.Code
 		calls             int
 	}{
-		{"not an image", "image/png", []byte("just some text, not a picture"), 415, api.CodeUnsupportedImage, 0},
-		{"too many pixels", "image/png", hugePNGHeader(100_000, 100_000), 413, api.CodeImageTooLarge, 0},
-		{"truncated", "image/bmp", cat[:len(cat)/2], 400, api.CodeInvalidImage, 1},
-		{"unknown model", "image/bmp", cat, 404, api.CodeUnknownModel, 1},
-		{"bad top_k", "image/bmp", cat, 422, api.CodeInvalidParameter, 0},
-		{"empty", "image/bmp", nil, 400, api.CodeInvalidImage, 0},
+		{"not an image", "image/png", []byte("just some text, not a picture"), 415, wire.CodeUnsupportedImage, 0},
+		{"too many pixels", "image/png", hugePNGHeader(100_000, 100_000), 413, wire.CodeImageTooLarge, 0},
+		{"truncated", "image/bmp", cat[:len(cat)/2], 400, wire.CodeInvalidImage, 1},
+		{"unknown model", "image/bmp", cat, 404, wire.CodeUnknownModel, 1},
+		{"bad top_k", "image/bmp", cat, 422, wire.CodeInvalidParameter, 0},
+		{"empty", "image/bmp", nil, 400, wire.CodeInvalidImage, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil)
@@ -126,16 +127,16 @@ func TestSageMakerErrorsMapped(t *testing.T) {
 		fault      string
 		n          int
 		status     int
-		code       string
+		code       wire.Code
 		retryAfter string
 		attempts   int
 	}{
-		{"ThrottlingException", 100, 429, api.CodeRateLimited, "1", 5},
-		{"ModelNotReadyException", 100, 503, api.CodeNotReady, "5", 5},
-		{"ServiceUnavailable", 100, 503, api.CodeBackendUnavailable, "1", 5},
-		{"InternalFailure", 100, 503, api.CodeBackendUnavailable, "1", 5},
-		{"InternalDependencyException", 100, 503, api.CodeBackendUnavailable, "1", 5},
-		{"ValidationError", 100, 502, CodeModelError, "", 1},
+		{"ThrottlingException", 100, 429, wire.CodeRateLimited, "1", 5},
+		{"ModelNotReadyException", 100, 503, wire.CodeNotReady, "5", 5},
+		{"ServiceUnavailable", 100, 503, wire.CodeBackendUnavailable, "1", 5},
+		{"InternalFailure", 100, 503, wire.CodeBackendUnavailable, "1", 5},
+		{"InternalDependencyException", 100, 503, wire.CodeBackendUnavailable, "1", 5},
+		{"ValidationError", 100, 502, wire.CodeModelError, "", 1},
 		// Transient faults that clear: retried to success.
 		{"ThrottlingException", 2, 200, "", "", 3},
 		{"ModelNotReadyException", 4, 200, "", "", 5},
@@ -163,7 +164,7 @@ func TestSageMakerErrorsMapped(t *testing.T) {
 func TestBadSignatureRefused(t *testing.T) {
 	f := newFixture(t, func(_ *Options, c *aws.Credentials) { c.SecretAccessKey = "wrong" })
 	status, _, out := f.post(t, "/predict", "image/bmp", readImage(t, "cat.bmp"))
-	if status != http.StatusBadGateway || errorCode(out) != CodeModelError {
+	if status != http.StatusBadGateway || errorCode(out) != wire.CodeModelError {
 		t.Errorf("got %d %v, want 502", status, out)
 	}
 	if c := f.emu.Calls(); len(c) != 1 || c[0].ErrorType != "InvalidSignatureException" {
@@ -231,7 +232,7 @@ func TestNoRetryPastDeadline(t *testing.T) {
 	start := time.Now()
 	_, err = b.Classify(ctx, &api.Request{Image: readImage(t, "cat.bmp")})
 	var apiErr *api.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable || calls != 1 {
+	if !errors.As(err, &apiErr) || apiErr.Status() != http.StatusServiceUnavailable || calls != 1 {
 		t.Errorf("err %v after %d calls, want one call and a 503", err, calls)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {

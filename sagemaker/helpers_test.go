@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/classifly/classifly/wire"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -147,8 +148,8 @@ func topLabel(t *testing.T, out map[string]any) string {
 	return res.Predictions[0].Label
 }
 
-func errorCode(out map[string]any) string {
+func errorCode(out map[string]any) wire.Code {
 	e, _ := out["error"].(map[string]any)
 	c, _ := e["code"].(string)
-	return c
+	return wire.Code(c)
 }

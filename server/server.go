@@ -17,6 +17,7 @@ import (
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/sagemaker/container"
 )
 
 // Role is what a server process does.
@@ -114,7 +115,7 @@ func New(opts Options) (*Server, error) {
 		if opts.Endpoint == "" {
 			return nil, errors.New("the proxy role needs an endpoint URL")
 		}
-		remote, err := api.NewRemote(opts.Endpoint, api.RemoteOptions{Models: opts.Models})
+		remote, err := container.New(opts.Endpoint, container.Options{Models: opts.Models})
 		if err != nil {
 			return nil, err
 		}
@@ -145,11 +146,8 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the server's HTTP handler (the API, with the UI if any).
-func (s *Server) Handler() http.Handler { return s.api }
-
-// API is the API handler, for SetDraining.
-func (s *Server) API() *api.Handler { return s.api }
+// Handler is the server's HTTP handler: the API, with the UI if any.
+func (s *Server) Handler() *api.Handler { return s.api }
 
 // LoadModels loads the models of a local role, one after the other, and
 // marks the backend ready (or failed). It does nothing for a proxy.
