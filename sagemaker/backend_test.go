@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"image"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,7 +80,9 @@ func TestBadInputs(t *testing.T) {
 	}{
 		{"not an image", "image/png", []byte("just some text, not a picture"), 415, wire.CodeUnsupportedImage, 0},
 		{"too many pixels", "image/png", hugePNGHeader(100_000, 100_000), 413, wire.CodeImageTooLarge, 0},
-		{"truncated", "image/bmp", cat[:len(cat)/2], 400, wire.CodeInvalidImage, 1},
+		// The BMP precheck runs before the call, as in `classifly serve`.
+		{"truncated", "image/bmp", cat[:len(cat)/2], 400, wire.CodeInvalidImage, 0},
+		{"heic", "image/heic", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1"), 415, wire.CodeUnsupportedImage, 0},
 		{"unknown model", "image/bmp", cat, 404, wire.CodeUnknownModel, 1},
 		{"bad top_k", "image/bmp", cat, 422, wire.CodeInvalidParameter, 0},
 		{"empty", "image/bmp", nil, 400, wire.CodeInvalidImage, 0},
@@ -96,6 +99,9 @@ func TestBadInputs(t *testing.T) {
 			status, _, out := f.post(t, path, tc.contentType, tc.body)
 			if status != tc.status || errorCode(out) != tc.code {
 				t.Errorf("got %d %v, want %d %s", status, out, tc.status, tc.code)
+			}
+			if msg, _ := out["error"].(map[string]any)["message"].(string); tc.name == "heic" && !strings.Contains(msg, "unsupported image (heif)") {
+				t.Errorf("HEIC answered %q, not the serve's words", msg)
 			}
 			if n := len(f.emu.Calls()); n != tc.calls {
 				t.Errorf("%d InvokeEndpoint calls, want %d", n, tc.calls)
