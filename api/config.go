@@ -116,6 +116,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&l.MaxUploads, DefaultMaxUploads)
 	setDefault(&l.MinUploadRate, DefaultMinUploadRate)
 	setDefault(&l.UploadGrace, DefaultUploadGrace)
+	if l.MemoryBudget == 0 {
+		l.MemoryBudget = DefaultMemoryBudget()
+	}
 	if l.MaxQueue < 0 {
 		l.MaxQueue = 0
 	}

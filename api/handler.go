@@ -23,6 +23,8 @@ type Handler struct {
 	root     http.Handler
 	adm      *admission
 	inFlight *gate
+	uploads  *gate
+	budget   *budget
 	limiter  *ratelimit.Limiter
 	auth     *auth.Authenticator
 	fetcher  *urlfetch.Fetcher
@@ -41,6 +43,8 @@ func New(backend Backend, cfg Config) (*Handler, error) {
 		backend:  backend,
 		adm:      newAdmission(cfg.Limits.MaxConcurrent, cfg.Limits.MaxQueue, cfg.Limits.QueueTimeout),
 		inFlight: &gate{max: int64(cfg.Limits.MaxInFlight)},
+		uploads:  &gate{max: int64(cfg.Limits.MaxUploads)},
+		budget:   newBudget(cfg.Limits.MemoryBudget, cfg.Limits.QueueTimeout),
 	}
 	if h.auth, err = auth.New(cfg.Auth); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -51,7 +55,7 @@ func New(backend Backend, cfg Config) (*Handler, error) {
 	if h.fetcher, err = urlfetch.New(cfg.Fetch); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	h.metrics = newMetrics(cfg.Registry, backend, h.adm)
+	h.metrics = newMetrics(cfg.Registry, backend, h.adm, h.budget, h.uploads)
 	h.root = h.routes()
 	return h, nil
 }
@@ -90,15 +94,69 @@ func (h *Handler) routes() http.Handler {
 			writeError(w, r, errorf(wire.CodeMethodNotAllowed, "%s does not take %s; use %s", path, r.Method, method))
 		})
 	}
-	fallback := h.cfg.Fallback
-	if fallback == nil {
-		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, r, errorf(wire.CodeNotFound, "no such path: %s", r.URL.Path))
-		})
+	if !h.cfg.SageMaker {
+		// The model-container routes exist only in the endpoint role; say
+		// so rather than let the UI answer.
+		for _, path := range []string{"/ping", "/invocations"} {
+			mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, r, errorf(wire.CodeNotFound, "%s is served by a model endpoint only (classifly serve --role endpoint)", path))
+			})
+		}
 	}
-	mux.Handle("/", fallback)
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errorf(wire.CodeNotFound, "no such path: %s", r.URL.Path))
+	}
+	if h.cfg.Fallback == nil {
+		mux.HandleFunc("/", notFound)
+	} else {
+		mux.Handle("/", jsonRefusals(h.cfg.Fallback, notFound))
+	}
 	return mux
 }
+
+// jsonRefusals serves with next, but answers its 404s and 405s with the
+// API's JSON errors instead of next's own body, so that every path,
+// method and role answers errors the same way.
+func jsonRefusals(next http.Handler, notFound http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&refusalWriter{ResponseWriter: w, r: r, notFound: notFound}, r)
+	})
+}
+
+// refusalWriter replaces a 404 or 405 answer with the JSON one.
+type refusalWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	notFound http.HandlerFunc
+	replaced bool
+}
+
+func (w *refusalWriter) WriteHeader(status int) {
+	switch {
+	case w.replaced:
+	case status == http.StatusNotFound:
+		w.replaced = true
+		w.notFound(w.ResponseWriter, w.r)
+	case status == http.StatusMethodNotAllowed:
+		w.replaced = true
+		writeError(w.ResponseWriter, w.r, errorf(wire.CodeMethodNotAllowed, "%s does not take %s", w.r.URL.Path, w.r.Method))
+	default:
+		w.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (w *refusalWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil // next's own text, replaced
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *refusalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// MemoryBudget is the memory budget in force (bytes; 0 for none), for
+// GOMEMLIMIT.
+func (h *Handler) MemoryBudget() int64 { return max(h.cfg.Limits.MemoryBudget, 0) }
 
 // SetDraining makes /readyz and /ping fail (503) from now on, so that load
 // balancers stop sending traffic while in-flight requests finish.

@@ -247,7 +247,7 @@ func TestPanicIsALogged500StubBackend(t *testing.T) {
 	}}
 	h, logs := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: -1}})
 	for range 3 { // the admission slot must be released each time
-		a := serve(t, h, post("image/bmp", strings.NewReader("BM..."), ""))
+		a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
 		if a.status != 500 || a.err.Error.Code != wire.CodeInternal || strings.Contains(string(a.raw), "secret") {
 			t.Fatalf("got %d %s", a.status, a.raw)
 		}
@@ -274,9 +274,9 @@ func TestOverloadAndDeadlineStubBackend(t *testing.T) {
 	}}
 	h, _ := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: -1, RequestTimeout: 300 * time.Millisecond}})
 	first := make(chan answer)
-	go func() { first <- serve(t, h, post("image/bmp", strings.NewReader("BM"), "")) }()
+	go func() { first <- serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")) }()
 	<-started
-	a := serve(t, h, post("image/bmp", strings.NewReader("BM"), ""))
+	a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
 	if a.status != 503 || a.err.Error.Code != wire.CodeOverloaded || a.header.Get("Retry-After") != "1" {
 		t.Errorf("second request: %d %v %s", a.status, a.header, a.raw)
 	}
@@ -284,7 +284,7 @@ func TestOverloadAndDeadlineStubBackend(t *testing.T) {
 	if a := <-first; a.status != 200 {
 		t.Errorf("first request: %d %s", a.status, a.raw)
 	}
-	a = serve(t, h, post("image/bmp", strings.NewReader("BM"), "/predict?model=deadline"))
+	a = serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "/predict?model=deadline"))
 	if a.status != 504 || a.err.Error.Code != wire.CodeTimeout {
 		t.Errorf("deadline: %d %s", a.status, a.raw)
 	}
@@ -301,9 +301,9 @@ func TestQueueTimeoutStubBackend(t *testing.T) {
 	}}
 	h, _ := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: 1, QueueTimeout: 100 * time.Millisecond}})
 	done := make(chan struct{})
-	go func() { serve(t, h, post("image/bmp", strings.NewReader("BM"), "")); close(done) }()
+	go func() { serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")); close(done) }()
 	<-started
-	a := serve(t, h, post("image/bmp", strings.NewReader("BM"), ""))
+	a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
 	close(release)
 	<-done
 	if a.status != 503 || a.err.Error.Code != wire.CodeOverloaded {
@@ -350,16 +350,16 @@ func TestDeadlineWithABackendThatIgnoresItStubBackend(t *testing.T) {
 	}}
 	h, _ := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: -1, RequestTimeout: 100 * time.Millisecond}})
 	start := time.Now()
-	a := serve(t, h, post("image/bmp", strings.NewReader("BM"), ""))
+	a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
 	if a.status != 504 || a.err.Error.Code != wire.CodeTimeout || time.Since(start) > 5*time.Second {
 		t.Errorf("got %d %s after %v", a.status, a.raw, time.Since(start))
 	}
-	if a := serve(t, h, post("image/bmp", strings.NewReader("BM"), "")); a.status != 503 {
+	if a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")); a.status != 503 {
 		t.Errorf("the stuck backend's slot was given away: %d %s", a.status, a.raw)
 	}
 	close(release)
 	time.Sleep(50 * time.Millisecond)
-	if a := serve(t, h, post("image/bmp", strings.NewReader("BM"), "")); a.status != 200 {
+	if a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")); a.status != 200 {
 		t.Errorf("slot not released: %d %s", a.status, a.raw)
 	}
 }

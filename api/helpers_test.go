@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/classifly/classifly/wire"
+	goimage "image"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -148,4 +150,12 @@ func (s *stubBackend) Ready(context.Context) error { return nil }
 
 func (s *stubBackend) Classify(ctx context.Context, req *Request) (*classify.Result, error) {
 	return s.classify(ctx, req)
+}
+
+// tinyPNG is a valid 2×2 picture, for stub-backend tests, where only the
+// header checks that the API makes itself must pass.
+func tinyPNG() []byte {
+	var b bytes.Buffer
+	png.Encode(&b, goimage.NewGray(goimage.Rect(0, 0, 2, 2)))
+	return b.Bytes()
 }

@@ -26,7 +26,7 @@ type metrics struct {
 // will drop as the fast kernels land; fetches and queues add seconds.
 var latencyBuckets = prometheus.ExponentialBucketsRange(0.001, 30, 20)
 
-func newMetrics(reg *prometheus.Registry, b Backend, adm *admission) *metrics {
+func newMetrics(reg *prometheus.Registry, b Backend, adm *admission, mem *budget, uploads *gate) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -65,6 +65,23 @@ func newMetrics(reg *prometheus.Registry, b Backend, adm *admission) *metrics {
 			Name: "classifly_queue_capacity",
 			Help: "Size of the classification queue.",
 		}, func() float64 { return float64(cap(adm.waiting)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "classifly_memory_budget_bytes",
+			Help: "Memory that requests may reserve for bodies and decoding (the budget less the process's headroom); 0 without a budget.",
+		}, func() float64 {
+			if mem == nil {
+				return 0
+			}
+			return float64(mem.capacity)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "classifly_memory_reserved_bytes",
+			Help: "Memory reserved now by requests in progress.",
+		}, func() float64 { return float64(mem.reserved()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "classifly_uploads_in_progress",
+			Help: "Request bodies being received (bounded by the uploads limit).",
+		}, func() float64 { return float64(uploads.cur.Load()) }),
 		&modelCollector{backend: b, desc: prometheus.NewDesc("classifly_model_load_seconds",
 			"Time taken to load each served model.", []string{"model"}, nil)},
 	)

@@ -97,6 +97,10 @@ func (h *Handler) logRequest(r *http.Request, info *reqInfo, route string, statu
 	switch {
 	case status >= 500 && status != wire.StatusClientClosed:
 		level = slog.LevelError
+	case info.errCode == wire.CodeUploadTooSlow || info.errCode == wire.CodeIncompleteBody:
+		// Clients that hold uploads open or drop them: worth watching, as a
+		// slow-body attack shows up here first.
+		level = slog.LevelWarn
 	case quietRoutes[route] && status < 400:
 		level = slog.LevelDebug
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/imageprep"
 	"github.com/classifly/classifly/wire"
 )
 
@@ -22,24 +23,30 @@ func (h *Handler) predictHandler(invocations bool) http.Handler {
 // goes through writeError.
 func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bool) {
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.RequestTimeout)
+	defer cancel()
+	mem := &reservation{b: h.budget}
+	defer mem.release()
+
+	in, err := h.receive(ctx, w, r, invocations, mem)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if !h.inFlight.tryEnter() {
 		writeError(w, r, ErrOverloaded)
 		return
 	}
 	defer h.inFlight.leave()
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.RequestTimeout)
-	defer cancel()
-
-	in, err := h.parse(w, r, invocations)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	info := infoFrom(ctx)
 	info.model = in.model
 
 	var fetched time.Duration
 	if in.imageURL != "" {
+		if err := mem.grow(ctx, h.fetcher.MaxBytes(), "the fetched image"); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		t := time.Now()
 		in.image, err = h.fetcher.Fetch(ctx, in.imageURL)
 		fetched = time.Since(t)
@@ -50,6 +57,16 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bo
 	}
 	if len(in.image) == 0 {
 		writeError(w, r, errorf(wire.CodeInvalidImage, "the image is empty"))
+		return
+	}
+	// The header decides, before a slot is taken, whether the picture is
+	// one we take and what decoding it will cost.
+	hdr, err := imageprep.Probe(in.image, imageprep.Options{MaxPixels: h.cfg.Limits.MaxPixels})
+	if err == nil {
+		err = mem.grow(ctx, hdr.DecodeBytes, fmt.Sprintf("decoding this %dx%d %s", hdr.Width, hdr.Height, hdr.Format))
+	}
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
 
@@ -82,16 +99,19 @@ func (h *Handler) classify(ctx context.Context, req *Request) (*classify.Result,
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		// The slot is free before the answer leaves, so that a client that
+		// sends its next request at once finds it free.
+		var o outcome
+		defer func() { done <- o }()
 		defer h.adm.release()
 		defer func() {
 			if p := recover(); p != nil {
 				h.cfg.Logger.Error("panic in the backend", "request_id", RequestID(ctx), "panic", fmt.Sprint(p),
 					"stack", string(debug.Stack()))
-				done <- outcome{err: fmt.Errorf("backend panic: %v", p)}
+				o = outcome{err: fmt.Errorf("backend panic: %v", p)}
 			}
 		}()
-		res, err := h.backend.Classify(ctx, req)
-		done <- outcome{res, err}
+		o.res, o.err = h.backend.Classify(ctx, req)
 	}()
 	select {
 	case o := <-done:

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"mime"
@@ -38,10 +41,12 @@ type predictJSON struct {
 // maxFieldBytes bounds a non-image multipart field.
 const maxFieldBytes = 1024
 
-// parse reads the body within the size limit, by Content-Type: JSON,
+// receive takes an upload allowance, reserves the body's memory, reads
+// the body under the upload deadlines and parses it by Content-Type: JSON,
 // multipart form, or raw image bytes with the options in the query (and,
-// on /invocations, in SageMaker's custom-attributes header).
-func (h *Handler) parse(w http.ResponseWriter, r *http.Request, invocations bool) (*predictInput, error) {
+// on /invocations, in SageMaker's custom-attributes header). No inference
+// slot is held meanwhile, so a slow client holds only its upload allowance.
+func (h *Handler) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, invocations bool, mem *reservation) (*predictInput, error) {
 	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels}}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
@@ -51,23 +56,42 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request, invocations bool
 	if err != nil {
 		return nil, errorf(wire.CodeBadRequest, "malformed Content-Type %q", ct)
 	}
-	// The server's own writer, so that the connection closes after a body
-	// over the limit instead of being drained.
-	body := http.MaxBytesReader(innermost(w), r.Body, h.cfg.Limits.MaxBodyBytes)
 	// application/x-image is what SageMaker clients conventionally send.
 	raw := strings.HasPrefix(mt, "image/") || mt == "application/octet-stream" || mt == "application/x-image"
-	if !raw && r.URL.RawQuery != "" {
+	switch {
+	case !raw && mt != "application/json" && mt != "multipart/form-data":
+		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
+	case !raw && r.URL.RawQuery != "":
 		return nil, errorf(wire.CodeBadRequest, "with %s the options go in the body, not the query", mt)
+	}
+	if !h.uploads.tryEnter() {
+		return nil, fmt.Errorf("%w: too many uploads in progress", ErrOverloaded)
+	}
+	defer h.uploads.leave()
+	// A JSON or multipart body holds the picture twice while it is parsed
+	// (base64 and decoded, or the form and the part).
+	need := h.cfg.Limits.MaxBodyBytes
+	if r.ContentLength >= 0 {
+		need = min(r.ContentLength, need)
+	}
+	if !raw {
+		need *= 2
+	}
+	if err := mem.grow(ctx, need, "the request body"); err != nil {
+		return nil, err
+	}
+	data, err := h.readBody(ctx, w, r)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case mt == "application/json":
-		err = h.parseJSON(body, in)
+		err = h.parseJSON(bytes.NewReader(data), in)
 	case mt == "multipart/form-data":
-		err = h.parseMultipart(body, params["boundary"], in)
-	case raw:
-		err = h.parseRaw(r, body, in, invocations)
+		err = h.parseMultipart(bytes.NewReader(data), params["boundary"], in)
 	default:
-		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
+		err = h.parseRaw(r, in, invocations)
+		in.image = data
 	}
 	if err != nil {
 		return nil, err
@@ -184,6 +208,12 @@ func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInp
 			}
 			continue
 		}
+		if part.FileName() != "" {
+			return errorf(wire.CodeBadRequest, "field %q holds a file: send the picture in the field \"image\"", name)
+		}
+		if !optionNames[name] {
+			return unknownParameter(name)
+		}
 		value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
 		if err != nil {
 			return multipartError(err)
@@ -209,7 +239,7 @@ func multipartError(err error) error {
 	return errorf(wire.CodeBadRequest, "malformed multipart body: %v", err)
 }
 
-func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput, invocations bool) error {
+func (h *Handler) parseRaw(r *http.Request, in *predictInput, invocations bool) error {
 	opts, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return errorf(wire.CodeBadRequest, "malformed query: %v", err)
@@ -231,8 +261,7 @@ func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput, in
 			return err
 		}
 	}
-	in.image, err = io.ReadAll(body)
-	return err
+	return nil
 }
 
 // setOption sets a text option (query, form field, custom attribute).
@@ -253,6 +282,13 @@ func (h *Handler) setOption(in *predictInput, name, value string) error {
 	case "model":
 		return setModel(in, value)
 	}
+	return unknownParameter(name)
+}
+
+// optionNames are the options a request may set.
+var optionNames = map[string]bool{"top_k": true, "threshold": true, "model": true}
+
+func unknownParameter(name string) error {
 	return errorf(wire.CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model)", name)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -200,10 +201,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// the drain lets them finish.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The Go heap is held to the same figure as the requests' budget,
+	// unless the operator set GOMEMLIMIT.
+	if b := s.api.MemoryBudget(); b > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(b)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "role", string(s.opts.Role),
-		"models", strings.Join(s.opts.Models, ","), "endpoint", s.opts.Endpoint)
+		"models", strings.Join(s.opts.Models, ","), "endpoint", s.opts.Endpoint, "memory_budget", s.api.MemoryBudget())
 
 	loadCtx, stopLoading := context.WithCancel(ctx)
 	defer stopLoading()
