@@ -6,9 +6,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/classifly/classifly/auth"
-	"github.com/classifly/classifly/ratelimit"
-	"github.com/classifly/classifly/wire"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +15,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/classifly/classifly/auth"
+	"github.com/classifly/classifly/ratelimit"
+	"github.com/classifly/classifly/wire"
 )
 
 func TestAPIKeys(t *testing.T) {

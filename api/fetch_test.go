@@ -2,14 +2,15 @@ package api
 
 import (
 	"fmt"
-	"github.com/classifly/classifly/urlfetch"
-	"github.com/classifly/classifly/wire"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/classifly/classifly/urlfetch"
+	"github.com/classifly/classifly/wire"
 )
 
 // countingServer is a loopback server that counts the requests it gets:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/classifly/classifly/wire"
 	goimage "image"
 	"image/png"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/wire"
 )
 
 // smallModel is the fastest real model, for tests where the answer does not

@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"github.com/classifly/classifly/wire"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/classifly/classifly/wire"
 )
 
 func TestRequestIDAndLogs(t *testing.T) {

@@ -76,9 +76,12 @@ func (h *Handler) bodyError(ctx context.Context, err error, got, declared int64,
 		return &Error{Code: wire.CodeUploadTooSlow, Err: err, Message: fmt.Sprintf(
 			"the body came too slowly: %d bytes in %v; after the first %v it must average at least %d bytes per second",
 			got, took.Round(time.Millisecond), l.UploadGrace, l.MinUploadRate)}
-	case ctx.Err() != nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("reading the body: %w", ctx.Err())
 	}
+	// EOF before the declared length, a reset, or the server noticing the
+	// closed connection (which cancels the request's context): the client
+	// gave up.
 	msg := fmt.Sprintf("the body ended after %d bytes", got)
 	if declared > 0 {
 		msg += fmt.Sprintf(" of the %d its Content-Length declared", declared)

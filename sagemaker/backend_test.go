@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"github.com/classifly/classifly/wire"
 	"hash/crc32"
 	"image"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/wire"
 )
 
 // TestCatThroughEmulatedInvokeEndpoint: API → Backend → SDK (SigV4) →

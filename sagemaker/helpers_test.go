@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/classifly/classifly/wire"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/sagemaker/runtimeemu"
 	"github.com/classifly/classifly/server"
+	"github.com/classifly/classifly/wire"
 )
 
 const (
