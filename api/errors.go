@@ -10,14 +10,16 @@ import (
 
 	"github.com/classifly/classifly/auth"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/urlfetch"
 	"github.com/classifly/classifly/wire"
 )
 
 // Sentinel errors that a Backend returns (wrapped) and the API maps.
 var (
-	// ErrUnknownModel: the requested model is not served (404).
-	ErrUnknownModel = errors.New("unknown model")
+	// ErrUnknownModel: the requested model is not served (404). It is the
+	// registry's sentinel, so that a name refused by either is one error.
+	ErrUnknownModel = registry.ErrUnknownModel
 	// ErrNotReady: models are still loading or the server is draining (503).
 	ErrNotReady = errors.New("not ready")
 	// ErrOverloaded: no inference slot, no room in the queue or in the

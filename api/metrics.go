@@ -22,8 +22,9 @@ type metrics struct {
 	inFlight prometheus.Gauge
 }
 
-// Latency buckets from 1 ms to ~30 s: inference is 10–300 ms today and
-// will drop as the fast kernels land; fetches and queues add seconds.
+// Latency buckets from 1 ms to ~30 s: inference takes a few to some tens
+// of milliseconds with the fast kernels; decoding a large photo, fetches
+// and queues add up to seconds.
 var latencyBuckets = prometheus.ExponentialBucketsRange(0.001, 30, 20)
 
 func newMetrics(reg *prometheus.Registry, b Backend, adm *admission, mem *budget, uploads *gate) *metrics {
