@@ -2,7 +2,9 @@ package classify
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -195,3 +197,5 @@ func TopK(out []byte, info engine.TensorInfo, labels []string, k int, threshold 
 	}
 	return preds
 }
+
+func putFloat32(b []byte, f float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(f)) }
