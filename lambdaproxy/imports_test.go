@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestLambdaLinksNoWebUI keeps the web UI and the CLI out of the Lambda
-// binary, from this light package (cmd/lambda's own test also builds the
-// binary and runs the emulator).
+// TestLambdaLinksNoWebUI keeps the web UI, the CLI, the progress bar and
+// the terminal package out of the Lambda binary, from this light package
+// (cmd/lambda's own test also builds the binary and runs the emulator).
 func TestLambdaLinksNoWebUI(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "../cmd/lambda").CombinedOutput()
 	if err != nil {
@@ -16,7 +16,8 @@ func TestLambdaLinksNoWebUI(t *testing.T) {
 	}
 	deps := strings.Fields(string(out))
 	for _, dep := range deps {
-		for _, banned := range []string{"github.com/classifly/classifly/web", "github.com/classifly/classifly/cli"} {
+		for _, banned := range []string{"github.com/classifly/classifly/web", "github.com/classifly/classifly/cli",
+			"github.com/schollz/progressbar", "golang.org/x/term"} {
 			if dep == banned || strings.HasPrefix(dep, banned+"/") {
 				t.Errorf("cmd/lambda depends on %s", dep)
 			}

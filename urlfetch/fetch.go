@@ -102,6 +102,9 @@ func New(cfg Config) (*Fetcher, error) {
 	return f, nil
 }
 
+// MaxBytes is the largest picture Fetch returns.
+func (f *Fetcher) MaxBytes() int64 { return f.cfg.MaxBytes }
+
 // dial connects with the address check in Control, which runs after DNS
 // resolution and before connect(2), for each address tried.
 func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, error) {
