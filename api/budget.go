@@ -30,7 +30,7 @@ type budget struct {
 
 // budgetHeadroom is kept out of the requests' share for what the process
 // holds anyway: the runtime, the models, buffers between GC cycles.
-func budgetHeadroom(total int64) int64 { return max(64<<20, total/8) }
+func budgetHeadroom(total int64) int64 { return max(64<<20, total/4) }
 
 func newBudget(total int64, timeout time.Duration) *budget {
 	if total <= 0 {
@@ -116,6 +116,14 @@ func (r *reservation) grow(ctx context.Context, n int64, what string) error {
 	}
 	r.held += n
 	return nil
+}
+
+// shrink gives back what the request holds beyond n bytes.
+func (r *reservation) shrink(n int64) {
+	if n < r.held {
+		r.b.release(r.held - n)
+		r.held = n
+	}
 }
 
 func (r *reservation) release() {

@@ -173,6 +173,9 @@ func TestMemoryBudgetStubBackend(t *testing.T) {
 	}}
 	// 80 MiB less the 64 MiB headroom: 16 MiB for requests.
 	h, _ := newHandler(t, b, Config{Limits: Limits{MemoryBudget: 80 << 20, QueueTimeout: 200 * time.Millisecond}})
+	if h.budget.capacity != 16<<20 {
+		t.Fatalf("capacity %d", h.budget.capacity)
+	}
 	big := hugePNG(3000, 3000) // 9 MP × (4+6) bytes: ~90 MB to decode
 	if a := serve(t, h, post("image/png", bytes.NewReader(big), "")); a.status != 413 || a.err.Error.Code != wire.CodeImageTooLarge ||
 		!strings.Contains(a.err.Error.Message, "memory budget") {

@@ -95,6 +95,10 @@ var quietRoutes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GE
 func (h *Handler) logRequest(r *http.Request, info *reqInfo, route string, status, bytes int, d time.Duration) {
 	level := slog.LevelInfo
 	switch {
+	case info.errCode == wire.CodeOverloaded || info.errCode == wire.CodeNotReady:
+		// Shedding load, or loading models: the server working as meant,
+		// not a fault.
+		level = slog.LevelWarn
 	case status >= 500 && status != wire.StatusClientClosed:
 		level = slog.LevelError
 	case info.errCode == wire.CodeUploadTooSlow || info.errCode == wire.CodeIncompleteBody:
