@@ -36,6 +36,13 @@ type Backend interface {
 	Ready(ctx context.Context) error
 }
 
+// RemoteDecoder is implemented by a Backend whose pictures are decoded in
+// another process (a model endpoint): the API then reserves no decoding
+// memory for them, only their bytes.
+type RemoteDecoder interface {
+	DecodesRemotely() bool
+}
+
 // Request is one picture to classify.
 type Request struct {
 	Model   string // "" means the backend's default model

@@ -62,6 +62,9 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bo
 	// The header decides, before a slot is taken, whether the picture is
 	// one we take and what decoding it will cost.
 	hdr, err := imageprep.Probe(in.image, imageprep.Options{MaxPixels: h.cfg.Limits.MaxPixels})
+	if rd, ok := h.backend.(RemoteDecoder); ok && rd.DecodesRemotely() {
+		hdr.DecodeBytes = 0
+	}
 	if err == nil {
 		err = mem.grow(ctx, hdr.DecodeBytes, fmt.Sprintf("decoding this %dx%d %s", hdr.Width, hdr.Height, hdr.Format))
 	}

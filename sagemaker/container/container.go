@@ -46,6 +46,10 @@ type Backend struct {
 
 var _ api.Backend = (*Backend)(nil)
 
+// DecodesRemotely reports true: the endpoint decodes the pictures, so the
+// proxy reserves no decoding memory for them.
+func (e *Backend) DecodesRemotely() bool { return true }
+
 // Options tune New.
 type Options struct {
 	// Client makes the calls; nil means a client without a global timeout
