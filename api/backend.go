@@ -13,8 +13,9 @@ import (
 )
 
 // Backend runs inference: the part that differs between a server holding
-// its models (Local), a proxy in front of a model endpoint (Remote) and a
-// Lambda calling SageMaker. The API does everything else: parsing, limits,
+// its models (Local), a proxy in front of a model endpoint
+// (sagemaker/container.Backend) and a Lambda calling SageMaker
+// (sagemaker.Backend). The API does everything else: parsing, limits,
 // fetching, admission and the answer.
 //
 // Errors: wrap ErrUnknownModel or ErrNotReady, return the image package's

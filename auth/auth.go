@@ -14,7 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// HashAPIKey returns the form in which AuthConfig.APIKeyHashes stores a
+// HashAPIKey returns the form in which Config.APIKeyHashes stores a
 // key: hex SHA-256 (the same as `printf %s KEY | sha256sum`). API keys are
 // long random strings, so a fast hash suffices; the server never holds the
 // keys themselves.
