@@ -100,8 +100,8 @@ func unavailableErr(err error, isAPI bool) mapped {
 // SageMaker wraps in a ModelError (HTTP 424) with the container's status and
 // body. The container is Classifly's: a client error it found in the
 // picture (400 invalid_image, 413, 415…) goes back to the client as it
-// came, and its 503s (overloaded, not ready) are retried. Anything else is
-// a 502.
+// came, and what wire.Error.Temporary calls temporary (its 503s and 429s)
+// is retried. Its 500s and anything that is not its JSON error are a 502.
 func fromModelError(me *types.ModelError, err error) mapped {
 	status := int(aws.ToInt32(me.OriginalStatusCode))
 	we := wire.ReadError(status, nil, []byte(aws.ToString(me.OriginalMessage)))
