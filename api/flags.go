@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/classifly/classifly/auth"
+	"github.com/classifly/classifly/urlfetch"
 )
 
 // EnvPrefix starts the environment variable of every setting: --max-body-bytes
@@ -35,7 +36,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RequestTimeout: DefaultRequestTimeout, MaxQueue: DefaultMaxQueue, QueueTimeout: DefaultQueueTimeout,
 		MaxInFlight: DefaultMaxInFlight, MaxUploads: DefaultMaxUploads, MinUploadRate: DefaultMinUploadRate,
 		UploadGrace: DefaultUploadGrace,
-	}}
+	}, Fetch: urlfetch.Config{MaxBytes: urlfetch.DefaultMaxBytes, Timeout: urlfetch.DefaultTimeout,
+		MaxRedirects: urlfetch.DefaultMaxRedirects}}
 	fs := flag.NewFlagSet("environment", flag.ContinueOnError)
 	c.Flags(fs)
 	var err error
@@ -66,14 +68,14 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&l.MaxUploads, "max-uploads", l.MaxUploads, "request bodies being received at once (503 beyond)")
 	fs.Int64Var(&l.MinUploadRate, "min-upload-rate", l.MinUploadRate, "bytes per second a body must average after the grace period (408 below)")
 	fs.DurationVar(&l.UploadGrace, "upload-grace", l.UploadGrace, "time a body may take before the minimum rate applies")
-	fs.Var((*byteSize)(&l.MemoryBudget), "memory-budget", "memory for requests' bodies and decoding, e.g. 512MiB; also sets GOMEMLIMIT "+
+	fs.Var((*byteSize)(&l.MemoryBudget), "memory-budget", "memory for requests' bodies and decoding, a `SIZE` such as 512MiB; also sets GOMEMLIMIT "+
 		"(default: from the cgroup's memory.max, else GOMEMLIMIT, else half the machine's memory; 503 when full, 413 for what never fits)")
 
 	f := &c.Fetch
 	fs.BoolVar(&f.Disabled, "no-fetch", f.Disabled, "refuse image_url")
-	fs.Int64Var(&f.MaxBytes, "fetch-max-bytes", f.MaxBytes, "largest image fetched from image_url (413 beyond; 0: 10 MiB)")
-	fs.DurationVar(&f.Timeout, "fetch-timeout", f.Timeout, "image_url fetch deadline, redirects included (504 beyond; 0: 5s)")
-	fs.IntVar(&f.MaxRedirects, "fetch-max-redirects", f.MaxRedirects, "redirects followed by an image_url fetch; -1 for none (0: 3)")
+	fs.Int64Var(&f.MaxBytes, "fetch-max-bytes", f.MaxBytes, "largest image fetched from image_url (413 beyond)")
+	fs.DurationVar(&f.Timeout, "fetch-timeout", f.Timeout, "image_url fetch deadline, redirects included (504 beyond)")
+	fs.IntVar(&f.MaxRedirects, "fetch-max-redirects", f.MaxRedirects, "redirects followed by an image_url fetch; -1 for none")
 	fs.Var((*list)(&f.Allow), "fetch-allow", "host name or CIDR that image_url may reach despite the private-address checks; repeatable")
 
 	fs.Var((*list)(&c.CORS.AllowedOrigins), "cors-origin", "origin allowed to call the API from a browser (\"*\" for any); repeatable")
