@@ -70,9 +70,10 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 			*addr = ":" + p
 		}
 	}
+	var defaultModel string // the model archive's, in a SageMaker container
 	if r == server.RoleEndpoint && len(models) == 0 {
 		if st, err := os.Stat(server.SageMakerModelDir); err == nil && st.IsDir() {
-			if models, err = server.ModelFiles(server.SageMakerModelDir); err != nil {
+			if models, defaultModel, err = server.ModelDir(server.SageMakerModelDir); err != nil {
 				errorf(env, "%v", err)
 				return ExitFailure
 			}
@@ -80,7 +81,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	}
 	res := resolver(env, *offline)
 	s, err := server.New(server.Options{
-		Role: r, Addr: *addr, Endpoint: *endpoint, Models: models, Resolver: res,
+		Role: r, Addr: *addr, Endpoint: *endpoint, Models: models, Default: defaultModel, Resolver: res,
 		API: cfg, UI: webUI(), Logger: logger, DrainTimeout: *drain,
 	})
 	if err != nil {

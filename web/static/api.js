@@ -1,6 +1,8 @@
 // Talking to the Classifly API (docs/DESIGN.md, "API contract"): the model
 // list, predictions, and turning every failure into words for a person.
 
+import { authHeaders, forget } from "./auth.js";
+
 const config = window.CLASSIFLY_CONFIG || {};
 
 // apiBase is where the API is, from config.js; empty means this page's origin.
@@ -90,10 +92,14 @@ export async function predict(path, init, signal) {
   return { data, roundTripMs: performance.now() - started };
 }
 
-// send is fetch with a network failure (no answer at all) as a ShownError.
+// send is fetch with the signed-in user's token, if any, and a network
+// failure (no answer at all) as a ShownError. A 401 drops the token: the
+// person has to sign in again.
 async function send(path, init) {
   try {
-    return await fetch(apiURL(path), init);
+    const res = await fetch(apiURL(path), { ...init, headers: authHeaders(init.headers) });
+    if (res.status === 401) forget();
+    return res;
   } catch (err) {
     if (init.signal && init.signal.aborted) throw err;
     throw new ShownError(
