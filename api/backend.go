@@ -14,7 +14,7 @@ import (
 
 // Backend runs inference: the part that differs between a server holding
 // its models (Local), a proxy in front of a model endpoint
-// (sagemaker/container.Backend) and a Lambda calling SageMaker
+// (sagemaker/endpoint.Backend) and a Lambda calling SageMaker
 // (sagemaker.Backend). The API does everything else: parsing, limits,
 // fetching, admission and the answer.
 //

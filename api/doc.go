@@ -14,7 +14,7 @@
 // CORS, logs and metrics, and calls on leaf packages for the SSRF-safe
 // fetch of image_url (urlfetch), authentication (auth) and per-client rate
 // limits (ratelimit). Inference is a Backend: Local (classifiers in this
-// process), or sagemaker.Backend and sagemaker/container.Backend (a model
+// process), or sagemaker.Backend and sagemaker/endpoint.Backend (a model
 // endpoint through InvokeEndpoint or plain HTTP). Errors become statuses in
 // one place (errors.go); the codes, the error body and the answers' JSON
 // are package wire's.

@@ -18,7 +18,7 @@ import (
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
-	"github.com/classifly/classifly/sagemaker/container"
+	"github.com/classifly/classifly/sagemaker/endpoint"
 )
 
 // Role is what a server process does.
@@ -120,7 +120,7 @@ func New(opts Options) (*Server, error) {
 		if opts.Endpoint == "" {
 			return nil, errors.New("the proxy role needs an endpoint URL")
 		}
-		remote, err := container.New(opts.Endpoint, container.Options{Models: opts.Models})
+		remote, err := endpoint.New(opts.Endpoint, endpoint.Options{Models: opts.Models})
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package container
+package endpoint
 
 import (
 	"bytes"
@@ -67,7 +67,7 @@ const maxEndpointAnswer = 1 << 20
 func New(baseURL string, opts Options) (*Backend, error) {
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("container: endpoint URL %q is not an http(s) URL", baseURL)
+		return nil, fmt.Errorf("endpoint: URL %q is not an http(s) URL", baseURL)
 	}
 	e := &Backend{base: u, client: opts.Client, cacheTTL: 30 * time.Second}
 	if e.client == nil {
