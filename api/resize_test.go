@@ -9,6 +9,7 @@ import (
 
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/wire"
 )
 
 // TestResizeOption passes "resize" from JSON and the query to the backend
@@ -39,7 +40,7 @@ func TestResizeOption(t *testing.T) {
 		}
 	}
 	a := serve(t, h, postJSON(map[string]any{"image_base64": b64, "resize": "nearest"}))
-	if a.status != 422 || a.err.Error.Code != CodeInvalidParameter {
-		t.Errorf("resize nearest: %d %s, want 422 %s", a.status, a.err.Error.Code, CodeInvalidParameter)
+	if a.status != 422 || a.err.Error.Code != wire.CodeInvalidParameter {
+		t.Errorf("resize nearest: %d %s, want 422 %s", a.status, a.err.Error.Code, wire.CodeInvalidParameter)
 	}
 }

@@ -43,6 +43,9 @@ type e2eStages struct {
 	Inference  float64 `json:"inference"`
 }
 
+// msOf is d in milliseconds.
+func msOf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
 // benchEndToEnd times the whole path from the file's bytes in memory to the
 // top-5, as a server sees it: decode, resize and tensor, inference, top-k.
 func benchEndToEnd(ctx context.Context, env *Env, m *engine.Model, name string, f e2eFlags) int {
@@ -81,8 +84,8 @@ func benchEndToEnd(ctx context.Context, env *Env, m *engine.Model, name string, 
 			errorf(env, "%s: %v", f.image, err)
 			return ExitFailure
 		}
-		total[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-		dec[i], pre[i], inf[i] = res.Timings.Decode, res.Timings.Preprocess, res.Timings.Inference
+		total[i] = msOf(time.Since(t0))
+		dec[i], pre[i], inf[i] = msOf(res.Timings.Decode), msOf(res.Timings.Preprocess), msOf(res.Timings.Inference)
 	}
 	for _, s := range [][]float64{total, dec, pre, inf} {
 		slices.Sort(s)
