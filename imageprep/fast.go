@@ -93,7 +93,8 @@ func Prepare(data []byte, w, h int, crop Crop, mode ResizeMode, opts Options) ([
 // DecodeFor decodes data for a w×h model input: a JPEG at the smallest DCT
 // scale (1/8, 1/4, 1/2, 1/1) at which the cropped picture still covers the
 // input, anything else as Decode does. The EXIF orientation is applied to
-// the decoded (small) picture.
+// the decoded (small) picture. A JPEG that jpegdec refuses for anything but
+// its size goes to Decode, so both paths accept the same files.
 func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 	f, err := sniff(data)
 	if err != nil {
@@ -118,13 +119,16 @@ func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 	}
 	m, err := jpegdec.Decode(data, jpegdec.Options{MinWidth: minW, MinHeight: minH, MaxPixels: limit})
 	if err != nil {
-		var ue *jpegdec.UnsupportedError
-		if errors.As(err, &ue) {
-			// What jpegdec leaves out (12-bit, arithmetic coding, odd
-			// sampling) image/jpeg may still read.
-			return Decode(data, opts)
+		var te *jpegdec.TooLargeError
+		if errors.As(err, &te) {
+			return nil, &TooLargeError{Format: JPEG, Width: te.Width, Height: te.Height, MaxPixels: te.MaxPixels}
 		}
-		return nil, jpegError(data, err)
+		// What jpegdec leaves out (12-bit, arithmetic coding, odd
+		// sampling) or refuses as damaged (an undefined table, a cut scan)
+		// image/jpeg may still read, and its verdict is the exact path's:
+		// the fast path takes what the exact path takes, under the exact
+		// path's pixel limit.
+		return Decode(data, opts)
 	}
 	fw, fh := jpegFullSize(data, m)
 	pix, iw, ih := orient(m.Pix, m.Width, m.Height, o)
@@ -144,21 +148,6 @@ func jpegFullSize(data []byte, m *jpegdec.Image) (int, int) {
 		return m.Width, m.Height // cannot happen after a successful Decode
 	}
 	return cfg.Width, cfg.Height
-}
-
-// jpegError maps jpegdec's errors onto ours.
-func jpegError(data []byte, err error) error {
-	var (
-		fe *jpegdec.FormatError
-		te *jpegdec.TooLargeError
-	)
-	switch {
-	case errors.As(err, &te):
-		return &TooLargeError{Format: JPEG, Width: te.Width, Height: te.Height, MaxPixels: te.MaxPixels}
-	case errors.As(err, &fe) && (fe.Truncated || !ends(JPEG, data)):
-		return &FormatError{Format: JPEG, Kind: ErrTruncated, Err: err}
-	}
-	return &FormatError{Format: JPEG, Kind: ErrCorrupt, Err: err}
 }
 
 // ResizeFor scales img, or its central crop, to w×h: for a JPEG it first

@@ -36,6 +36,22 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("Resize gave %d bytes", len(out))
 			}
 		}
+		// The fast path: whatever Decode accepts it must take too (it may
+		// fall back to it), with a consistent, possibly smaller, picture.
+		for _, crop := range []Crop{CropNone, CropCenter} {
+			small, err := DecodeFor(data, 3, 2, crop, Options{MaxPixels: 1 << 20})
+			if err != nil {
+				t.Fatalf("Decode accepts, DecodeFor (%v) says %v", crop, err)
+			}
+			if small.Width <= 0 || small.Height <= 0 || len(small.Pix) != small.Width*small.Height*3 ||
+				small.FullWidth != img.Width || small.FullHeight != img.Height {
+				t.Fatalf("DecodeFor: %dx%d of %dx%d with %d bytes; Decode: %dx%d", small.Width, small.Height,
+					small.FullWidth, small.FullHeight, len(small.Pix), img.Width, img.Height)
+			}
+			if out := ResizeFor(small, 3, 2, crop); len(out) != 3*2*3 {
+				t.Fatalf("ResizeFor gave %d bytes", len(out))
+			}
+		}
 	})
 }
 
