@@ -114,7 +114,8 @@ func fill(b []byte, v byte) {
 }
 
 // Run computes output rows [r0, r1) (rows count across batches: r =
-// b*OutH + oy) from the padded input.
+// b*OutH + oy) from the padded input, whose storage must extend
+// MaxOverread readable bytes past PaddedSize.
 func (d *DWConv) Run(padded, out []byte, r0, r1 int) {
 	if d.backend != Generic && d.runVector(padded, out, r0, r1) {
 		return

@@ -128,9 +128,8 @@ func (g *GEMM) Backend() Backend { return g.backend }
 func (g *GEMM) RowSumsNeeded() bool { return g.rowCorr != 0 }
 
 // Run computes rows [m0, m1) of the product. Row m of A starts at a[m*lda],
-// row m of the output at out[m*ldc]. Vector backends may read up to 3 bytes
-// past the end of a row's K values (they are multiplied by zero), so a's
-// storage must extend that far past the last row.
+// row m of the output at out[m*ldc]. a's storage must extend MaxOverread
+// readable bytes past the last row.
 func (g *GEMM) Run(a []byte, lda, m0, m1 int, out []byte, ldc int) {
 	if g.backend != Generic && g.runVector(a, lda, m0, m1, out, ldc) {
 		return
