@@ -124,10 +124,10 @@ func (g *GEMM) prepareAVX2() {
 			bias[n] = s.Bias[n]
 		}
 		for _, w := range s.W[n*s.K : (n+1)*s.K] {
-			bias[n] -= s.AZP * g.avx2Weight(w)
+			bias[n] -= s.InZP * g.avx2Weight(w)
 		}
 	}
-	v.q0 = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, 1)
+	v.q0 = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
 	v.lshift = anyLShift(v.q0)
 	for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
 		width := min(gemmAVX2NR, 8*((s.N-n0+7)/8))
@@ -149,7 +149,7 @@ func (g *GEMM) avx2Weight(w byte) int32 {
 	if g.spec.Signed {
 		return int32(int8(w))
 	}
-	return int32(w) - g.spec.WZP
+	return int32(w) - g.spec.FilterZP
 }
 
 func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {

@@ -20,7 +20,7 @@ func BenchmarkDWConv(b *testing.B) {
 			p := &ConvParams{Batch: 1, InH: s.hw, InW: s.hw, InC: s.c, OutH: out, OutW: out, OutC: s.c, KH: 3, KW: 3,
 				StrideH: s.stride, StrideW: s.stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1,
 				PadH: max((out-1)*s.stride+3-s.hw, 0) / 2, PadW: max((out-1)*s.stride+3-s.hw, 0) / 2,
-				InZP: 3, OutZP: 0, ActMin: 0, ActMax: 255, Mult: make([]int32, s.c), Shift: make([]int, s.c)}
+				Requantization: Requantization{InZP: 3, OutZP: 0, ActMin: 0, ActMax: 255, Mult: make([]int32, s.c), Shift: make([]int, s.c)}}
 			if signed {
 				p.InZP, p.OutZP, p.ActMin, p.ActMax = -125, -128, -128, 127
 			} else {

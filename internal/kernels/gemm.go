@@ -5,20 +5,16 @@ import "fmt"
 // GEMMSpec describes a quantized matrix product, the core of 1×1
 // convolutions, im2col convolutions and fully connected layers:
 //
-//	out[m][n] = clamp(OutZP + MBQM(Bias[n] + Σ_k (A[m][k] - AZP)·(W[n][k] - WZP), Mult[n], Shift[n]))
+//	out[m][n] = clamp(OutZP + MBQM(Bias[n] + Σ_k (A[m][k] - InZP)·(W[n][k] - FilterZP), Mult[n], Shift[n]))
 //
 // A holds M rows of K activations (uint8, or int8 when Signed), W is [N][K]
-// (same type; int8 weights are symmetric, WZP = 0).
+// (same type; int8 weights are symmetric, FilterZP = 0).
 type GEMMSpec struct {
-	N, K     int
-	Signed   bool
-	W        []byte // N×K raw weight bytes
-	WZP, AZP int32
-	Bias     []int32 // may be nil
-	Mult     []int32
-	Shift    []int
-	OutZP    int32
-	Min, Max int32
+	N, K   int
+	Signed bool
+	W      []byte  // N×K raw weight bytes
+	Bias   []int32 // may be nil
+	Requantization
 }
 
 // GEMM is a prepared matrix product: weights packed for one backend, zero
@@ -66,22 +62,22 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 			if s.Signed {
 				sumW += int32(int8(w))
 			} else {
-				sumW += int32(w) - s.WZP
+				sumW += int32(w) - s.FilterZP
 			}
 		}
 		if s.Bias != nil {
 			bias[n] = s.Bias[n]
 		}
 		if s.Signed {
-			bias[n] -= (128 + s.AZP) * sumW
+			bias[n] -= (128 + s.InZP) * sumW
 		} else {
-			bias[n] -= s.AZP * sumW
+			bias[n] -= s.InZP * sumW
 		}
 	}
 	if !s.Signed {
-		g.rowCorr = 128 - s.WZP
+		g.rowCorr = 128 - s.FilterZP
 	}
-	g.q = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, gemmNR)
+	g.q = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
 	g.qv = vecRequant(g.q)
 	if s.Signed && b == AVX512VNNI {
 		biasS := make([]int32, s.N)
@@ -93,9 +89,9 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 			if s.Bias != nil {
 				biasS[n] = s.Bias[n]
 			}
-			biasS[n] += 128*128*int32(s.K) - s.AZP*sumW
+			biasS[n] += 128*128*int32(s.K) - s.InZP*sumW
 		}
-		g.qvS = vecRequant(NewRequant(biasS, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, gemmNR))
+		g.qvS = vecRequant(NewRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
 		g.rowCorrS = -128
 		g.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
 		for n := range s.N {

@@ -124,7 +124,7 @@ func (g *GEMM) prepareVector() {
 	for n := range s.N {
 		p, c := n/16, n%16
 		for k := range s.K {
-			w := int32(s.W[n*s.K+k]) - s.WZP
+			w := int32(s.W[n*s.K+k]) - s.FilterZP
 			if s.Signed {
 				w = int32(int8(s.W[n*s.K+k]))
 			}
@@ -151,7 +151,7 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 		for i := range (s.K-1)%4 + 1 {
 			args.ones4 |= 1 << (8 * i)
 		}
-		args.wzNeg = -s.WZP
+		args.wzNeg = -s.FilterZP
 	} else {
 		kern = gemmNEONu8
 		if s.Signed {
