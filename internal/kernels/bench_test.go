@@ -27,7 +27,7 @@ func BenchmarkDWConv(b *testing.B) {
 				p.FilterZP = 131
 			}
 			for ch := range s.c {
-				p.Mult[ch], p.Shift[ch] = QuantizeMultiplier(0.0021 + float64(ch)/1e5)
+				p.Mult[ch], p.Shift[ch] = quantizeMultiplier(0.0021 + float64(ch)/1e5)
 			}
 			filter, in := randBytes(r, 9*s.c), randBytes(r, s.hw*s.hw*s.c)
 			bias := make([]int32, s.c)

@@ -108,7 +108,7 @@ func requantize(acc int32, bias []int32, oc int, p *Requantization) int32 {
 	if bias != nil {
 		acc += bias[oc]
 	}
-	acc = MultiplyByQuantizedMultiplier(acc, p.Mult[oc], p.Shift[oc]) + p.OutZP
+	acc = multiplyByQuantizedMultiplier(acc, p.Mult[oc], p.Shift[oc]) + p.OutZP
 	return clamp(acc, p.ActMin, p.ActMax)
 }
 

@@ -14,7 +14,7 @@ type DWConv struct {
 	backend Backend
 	cpad    int     // channels rounded up to 16
 	w       []int32 // [tap][cpad]: w - wz
-	q       *Requant
+	q       *requant
 	qv      []int32
 	offs    []int64 // byte offset of each tap from the window origin
 	hp, wp  int     // padded input height and width
@@ -57,7 +57,7 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 			folded[ch] -= p.InZP * w
 		}
 	}
-	d.q = NewRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
+	d.q = newRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
 	d.qv = vecRequant(d.q)
 	if taps == 9 {
 		for g := 0; g < d.cpad; g += 16 {
@@ -141,7 +141,7 @@ func (d *DWConv) runGeneric(padded, out []byte, r0, r1 int) {
 					}
 					acc += v * d.w[t*d.cpad+ch]
 				}
-				o[ch] = byte(d.q.Apply(acc, ch))
+				o[ch] = byte(d.q.apply(acc, ch))
 			}
 		}
 	}

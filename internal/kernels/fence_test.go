@@ -138,7 +138,7 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 	p.Mult, p.Shift = make([]int32, c), make([]int, c)
 	for ch := range c {
 		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
-		p.Mult[ch], p.Shift[ch] = QuantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
+		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 	}
 	lo := int32(0)
 	if signed {

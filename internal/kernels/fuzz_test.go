@@ -43,7 +43,7 @@ func FuzzBackends(f *testing.F) {
 		p.Mult, p.Shift = make([]int32, ch), make([]int, ch)
 		bias := make([]int32, ch)
 		for i := range ch {
-			p.Mult[i], p.Shift[i] = QuantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
+			p.Mult[i], p.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
 			bias[i] = int32(r.IntN(4096) - 2048)
 		}
 		lo, hi := int32(0), int32(255)

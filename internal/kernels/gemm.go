@@ -22,7 +22,7 @@ type GEMMSpec struct {
 type GEMM struct {
 	spec    GEMMSpec
 	backend Backend
-	q       *Requant
+	q       *requant
 	// Weights as signed bytes: W - 128 for uint8 models, W for int8 models.
 	// The fast formulation multiplies unsigned activations by signed weights:
 	//   uint8: Σ(x-xz)(w-wz) = Σ x·(w-128) + (128-wz)·Σx - xz·Σ(w-wz)
@@ -77,7 +77,7 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 	if !s.Signed {
 		g.rowCorr = 128 - s.FilterZP
 	}
-	g.q = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
+	g.q = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
 	g.qv = vecRequant(g.q)
 	if s.Signed && b == AVX512VNNI {
 		biasS := make([]int32, s.N)
@@ -91,7 +91,7 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 			}
 			biasS[n] += 128*128*int32(s.K) - s.InZP*sumW
 		}
-		g.qvS = vecRequant(NewRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
+		g.qvS = vecRequant(newRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
 		g.rowCorrS = -128
 		g.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
 		for n := range s.N {
@@ -115,13 +115,6 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 	g.prepareVector()
 	return g, nil
 }
-
-// Backend is the backend the weights were packed for.
-func (g *GEMM) Backend() Backend { return g.backend }
-
-// RowSumsNeeded reports whether Run needs per-row sums of A (uint8 layers
-// whose weight zero point is not 128).
-func (g *GEMM) RowSumsNeeded() bool { return g.rowCorr != 0 }
 
 // Run computes rows [m0, m1) of the product. Row m of A starts at a[m*lda],
 // row m of the output at out[m*ldc]. a's storage must extend MaxOverread
@@ -160,7 +153,7 @@ func (g *GEMM) runGeneric(a []byte, lda, m0, m1 int, out []byte, ldc int) {
 			for k, x := range row {
 				acc += int32(x^xor) * int32(panel[((k/4)*gemmNR+c)*4+k%4])
 			}
-			o[n] = byte(g.q.Apply(acc, n))
+			o[n] = byte(g.q.apply(acc, n))
 		}
 	}
 }

@@ -32,7 +32,7 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 	}
 	for i := range n {
 		// Real multipliers as in MobileNet: 2^-12 .. 2^2, some odd.
-		s.Mult[i], s.Shift[i] = QuantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(14)) / 4096)
+		s.Mult[i], s.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(14)) / 4096)
 		s.Bias[i] = int32(r.IntN(1<<16) - 1<<15)
 	}
 	lo, hi := int32(0), int32(255)

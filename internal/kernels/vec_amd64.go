@@ -69,7 +69,7 @@ func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 }
 
 // addArgs is the parameter block of the ADD assembly kernels: per rescale
-// (s0: input 1, s1: input 2, s2: output) the Requant constants.
+// (s0: input 1, s1: input 2, s2: output) the requant constants.
 type addArgs struct {
 	a, b, out                                    *byte
 	n                                            int
@@ -107,8 +107,8 @@ func (ad *Adder) prepareVector() {
 	ad.vec = &args
 }
 
-// vecShift splits a multiplier and shift into the Requant vector form.
+// vecShift splits a multiplier and shift into the requant vector form.
 func vecShift(mult int32, shift int) (m, l, round, negen, r int32) {
-	q := NewRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
+	q := newRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
 	return q.Mult[0], q.LShift[0], q.Round[0], q.NegEn[0], q.RShift[0]
 }
