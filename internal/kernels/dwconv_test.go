@@ -51,7 +51,7 @@ func TestDWConvAllBackends(t *testing.T) {
 			in := randBytes(r, p.Batch*inH*inW*c)
 			want := make([]byte, p.Batch*outH*outW*c)
 			if signed {
-				DepthwiseConv(p, as8(in), as8(filter), bias, as8(want))
+				DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 			} else {
 				DepthwiseConv(p, in, filter, bias, want)
 			}
@@ -97,7 +97,7 @@ func TestAdderAllBackends(t *testing.T) {
 			x, y := randBytes(r, n), randBytes(r, n)
 			want := make([]byte, n)
 			if signed {
-				Add(p, as8(x), as8(y), as8(want))
+				Add(p, View[int8](x), View[int8](y), View[int8](want))
 			} else {
 				Add(p, x, y, want)
 			}

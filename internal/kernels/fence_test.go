@@ -107,7 +107,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				copy(y, randBytes(r, n))
 				want := make([]byte, n)
 				if signed {
-					Add(p, as8(x), as8(y), as8(want))
+					Add(p, View[int8](x), View[int8](y), View[int8](want))
 				} else {
 					Add(p, x, y, want)
 				}
@@ -157,7 +157,7 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 	in = randBytes(r, inH*inW*c)
 	want = make([]byte, outH*outW*c)
 	if signed {
-		DepthwiseConv(p, as8(in), as8(filter), bias, as8(want))
+		DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 	} else {
 		DepthwiseConv(p, in, filter, bias, want)
 	}

@@ -63,7 +63,7 @@ func FuzzBackends(f *testing.F) {
 		in := randBytes(r, hw*hw*ch)
 		want := make([]byte, p.OutH*p.OutW*ch)
 		if signed {
-			DepthwiseConv(p, as8(in), as8(filter), bias, as8(want))
+			DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 		} else {
 			DepthwiseConv(p, in, filter, bias, want)
 		}
@@ -87,7 +87,7 @@ func FuzzBackends(f *testing.F) {
 		x, y := randBytes(r, cnt), randBytes(r, cnt)
 		wantAdd := make([]byte, cnt)
 		if signed {
-			Add(ap, as8(x), as8(y), as8(wantAdd))
+			Add(ap, View[int8](x), View[int8](y), View[int8](wantAdd))
 		} else {
 			Add(ap, x, y, wantAdd)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 )
 
 // gemmCase is a random quantized matrix product and its reference answer
@@ -56,7 +55,7 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 	for row := range m {
 		in, out := c.a[row*lda:row*lda+k], c.want[row*ldc:row*ldc+n]
 		if signed {
-			FullyConnected(p, as8(in), as8(s.W), s.Bias, as8(out))
+			FullyConnected(p, View[int8](in), View[int8](s.W), s.Bias, View[int8](out))
 		} else {
 			FullyConnected(p, in, s.W, s.Bias, out)
 		}
@@ -106,12 +105,4 @@ func TestGEMMAllBackends(t *testing.T) {
 			}
 		})
 	}
-}
-
-// as8 views bytes as int8 without copying.
-func as8(b []byte) []int8 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
 }
