@@ -30,16 +30,11 @@ type GEMM struct {
 	// so only uint8 layers whose wz != 128 need per-row sums (rowCorr).
 	packed  []int8
 	rowCorr int32
-	qv      []int32 // q in 16-channel blocks for the vector kernels (vecRequant)
-	vec     any     // backend-specific packing (see prepareVector)
-	// For int8 activations the AVX-512 VNNI kernels broadcast activations
-	// as the signed operand and take unsigned weights w+128:
-	//   Σ(x-xz)·w = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
-	packedS  []int8  // w+128 as bytes, same layout as packed
-	qvS      []int32 // vector requant with that bias
-	rowCorrS int32   // -128
-	k4       int     // K in groups of 4, rounded up
-	panels   int     // N in panels of gemmNR channels, rounded up
+	k4      int // K in groups of 4, rounded up
+	panels  int // N in panels of gemmNR channels, rounded up
+	// vec is the backend's own form of the weights and constants, which
+	// the backend builds (prepareVector) and alone reads.
+	vec any
 }
 
 // Panel geometry of the packed weights: [panel][k4][gemmNR][4] signed bytes,
@@ -78,29 +73,6 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 		g.rowCorr = 128 - s.FilterZP
 	}
 	g.q = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
-	g.qv = vecRequant(g.q)
-	if s.Signed && b == AVX512VNNI {
-		biasS := make([]int32, s.N)
-		for n := range s.N {
-			var sumW int32
-			for _, w := range s.W[n*s.K : (n+1)*s.K] {
-				sumW += int32(int8(w))
-			}
-			if s.Bias != nil {
-				biasS[n] = s.Bias[n]
-			}
-			biasS[n] += 128*128*int32(s.K) - s.InZP*sumW
-		}
-		g.qvS = vecRequant(newRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
-		g.rowCorrS = -128
-		g.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
-		for n := range s.N {
-			p, c := n/gemmNR, n%gemmNR
-			for k := range s.K {
-				g.packedS[((p*g.k4+k/4)*gemmNR+c)*4+k%4] = int8(uint8(int32(int8(s.W[n*s.K+k])) + 128))
-			}
-		}
-	}
 	g.packed = make([]int8, g.panels*g.k4*gemmNR*4)
 	for n := range s.N {
 		p, c := n/gemmNR, n%gemmNR

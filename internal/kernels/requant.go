@@ -53,17 +53,3 @@ func (q *requant) apply(acc int32, c int) int32 {
 	p = (p + q.Round[c] + (p >> 31 & q.NegEn[c])) >> q.RShift[c]
 	return clamp(p+q.OutZP, q.Min, q.Max)
 }
-
-// vecRequant interleaves the per-channel arrays in blocks of 16 channels,
-// [block][bias, mult, lshift, rshift, round, negen][16], so that a vector
-// kernel reaches all six through one base register.
-func vecRequant(q *requant) []int32 {
-	n := len(q.Bias)
-	out := make([]int32, 0, 6*n)
-	for b := 0; b < n; b += 16 {
-		for _, arr := range [][]int32{q.Bias, q.Mult, q.LShift, q.RShift, q.Round, q.NegEn} {
-			out = append(out, arr[b:b+16]...)
-		}
-	}
-	return out
-}
