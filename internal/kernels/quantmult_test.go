@@ -104,11 +104,11 @@ func randInt32(r *rand.Rand) int32 {
 var specialInt32s = []int32{0, 1, -1, 2, -2, 3, -3, 1 << 30, -1 << 30, 1<<30 + 1, 1<<30 - 1, -1<<30 + 1, -1<<30 - 1,
 	math.MaxInt32, math.MaxInt32 - 1, math.MinInt32, math.MinInt32 + 1, 1 << 16, -1 << 16}
 
-// srdhmIdentity is KERNELS.md's closed form of
+// srdhmIdentity is the closed form (docs/kernels.md) of
 // SaturatingRoundingDoublingHighMul: (a*b + 2^30) >> 31, arithmetic shift.
 func srdhmIdentity(a, b int32) int32 { return int32((int64(a)*int64(b) + 1<<30) >> 31) }
 
-// rdbpotIdentity is KERNELS.md's closed form of RoundingDivideByPOT for
+// rdbpotIdentity is the closed form (docs/kernels.md) of RoundingDivideByPOT for
 // e >= 1: (x + 2^(e-1) - (x < 0)) >> e.
 func rdbpotIdentity(x int32, e int) int32 {
 	neg := int64(0)
@@ -207,7 +207,7 @@ func TestRoundingDivideByPOTIdentity(t *testing.T) {
 }
 
 // TestMultiplyByQuantizedMultiplierIdentity checks the composition
-// KERNELS.md derives for SIMD kernels: shift left by max(shift, 0), the
+// docs/kernels.md derives for SIMD kernels: shift left by max(shift, 0), the
 // closed-form high multiply, then the closed-form rounding right shift by
 // max(-shift, 0), over the multipliers QuantizeMultiplier produces.
 func TestMultiplyByQuantizedMultiplierIdentity(t *testing.T) {

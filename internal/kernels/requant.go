@@ -3,7 +3,7 @@ package kernels
 // requant holds per-output-channel requantization constants in the form the
 // fast kernels use, padded with zeros to a whole number of vector blocks. It
 // computes exactly MultiplyByQuantizedMultiplier, through two identities
-// checked in the tests (KERNELS.md):
+// checked in the tests (docs/kernels.md, "Requantization"):
 //
 //	SaturatingRoundingDoublingHighMul(a, m) == (int64(a)*int64(m) + 1<<30) >> 31   (m > 0)
 //	RoundingDivideByPOT(x, e) == (x + (1<<e)>>1 + (x>>31 & en)) >> e               (en = -1 if e > 0, else 0)
