@@ -75,7 +75,7 @@ func imageServer(t testing.TB) *httptest.Server {
 // TestPredictStatuses sends one request per error class of DESIGN.md (and
 // the successful forms) and checks status and code.
 func TestPredictStatuses(t *testing.T) {
-	cat, jpg := image(t, "cat.bmp"), image(t, "cat_720p.jpg")
+	cat, jpg := image(t, "cat.bmp"), image(t, "parrot.jpg")
 	srv := imageServer(t)
 	b64 := base64.StdEncoding.EncodeToString(cat)
 	form, formBody := func() (string, []byte) {

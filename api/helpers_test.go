@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,12 +17,13 @@ import (
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 )
 
-// smallModel is the fastest real model, for tests where the answer does not
+// smallModel is the fastest real model at hand (see shared.SmallModel), for tests where the answer does not
 // matter. Loaded once per test binary.
-const smallModel = "mobilenet_v1_0.25_128_quant"
+var smallModel = shared.SmallModel()
 
 var (
 	smallOnce sync.Once
@@ -36,7 +36,7 @@ func smallClassifier(t testing.TB) *classify.Classifier {
 	dir := shared.ModelDir(t)
 	smallOnce.Do(func() {
 		r := &registry.Resolver{ModelDir: dir, Offline: true}
-		small, _, smallErr = classify.Load(context.Background(), r, smallModel, "", engine.Options{})
+		small, _, smallErr = loader.Load(context.Background(), r, smallModel, "", engine.Options{})
 	})
 	if smallErr != nil {
 		t.Fatal(smallErr)
@@ -54,7 +54,7 @@ func localBackend(t testing.TB) *Local {
 
 func image(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(shared.ImageDir(t), name))
+	b, err := os.ReadFile(shared.Image(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,8 @@ func TestModelsAndMetrics(t *testing.T) {
 	if err := json.Unmarshal(a.raw, &list); err != nil || len(list.Models) != 1 {
 		t.Fatalf("models: %v %s", err, a.raw)
 	}
-	if m := list.Models[0]; m.Name != smallModel || !m.Default || m.Input.Width != 128 || m.Labels != 1001 || m.LoadMS != 42 {
+	_, width := smallClassifier(t).InputSize()
+	if m := list.Models[0]; m.Name != smallModel || !m.Default || m.Input.Width != width || m.Labels != 1001 || m.LoadMS != 42 {
 		t.Errorf("model info: %+v", m)
 	}
 	serve(t, h, post("image/bmp", bytes.NewReader(image(t, "cat.bmp")), ""))
@@ -100,7 +101,7 @@ func TestModelsAndMetrics(t *testing.T) {
 		`classifly_http_requests_in_flight 1`,
 		`classifly_inferences_in_flight 0`,
 		`classifly_queue_depth 0`,
-		`classifly_model_load_seconds{model="mobilenet_v1_0.25_128_quant"} 0.042`,
+		`classifly_model_load_seconds{model="` + smallModel + `"} 0.042`,
 		`go_goroutines`, `process_resident_memory_bytes`,
 	} {
 		if !strings.Contains(string(a.raw), want) {

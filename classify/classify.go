@@ -2,7 +2,9 @@ package classify
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -197,3 +199,5 @@ func TopK(out []byte, info engine.TensorInfo, labels []string, k int, threshold 
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func putFloat32(b []byte, f float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(f)) }

@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 )
 
@@ -52,29 +54,37 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(rest) > 0 || *threads < 1 || *batch < 1 || *runs < 1 || *warmup < 0 {
-		fs.Usage()
-		return ExitUsage
+	switch {
+	case len(rest) > 0:
+		return usageError(fs, "takes no arguments (got %q)", rest[0])
+	case *threads < 1:
+		return usageError(fs, "--threads must be at least 1 (got %d)", *threads)
+	case *batch < 1:
+		return usageError(fs, "--batch must be at least 1 (got %d)", *batch)
+	case *runs < 1:
+		return usageError(fs, "--runs must be at least 1 (got %d)", *runs)
+	case *warmup < 0:
+		return usageError(fs, "--warmup must not be negative (got %d)", *warmup)
 	}
 	res, err := resolver(env, *offline).Resolve(ctx, *model, "")
 	if err != nil {
-		errorf(env, "%v", err)
-		return ExitFailure
+		return failure(ctx, env, err)
 	}
-	data, err := os.ReadFile(res.Path)
-	if err != nil {
-		errorf(env, "%v", err)
-		return ExitFailure
+	data := res.ModelBytes
+	if data == nil {
+		if data, err = loader.ReadModel(ctx, res.Path); err != nil {
+			return failure(ctx, env, err)
+		}
 	}
 	start := time.Now()
 	m, err := engine.Load(data, engine.Options{Threads: *threads})
 	loadTime := time.Since(start)
 	if err != nil {
-		errorf(env, "%s: %v", res.Path, err)
+		errorf(env, "%s: %v", res.Name, err)
 		return ExitFailure
 	}
 	defer m.Close()
-	in, err := benchInput(m, *image)
+	in, err := benchInput(ctx, m, *image)
 	if err != nil {
 		errorf(env, "%v", err)
 		return ExitFailure
@@ -124,7 +134,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintf(env.Stdout, "model      %s (%d MMAC per image)\n", r.Model, m.MACs()/1e6)
-	fmt.Fprintf(env.Stdout, "machine    %s, %d threads, kernels %s\n", r.CPU, r.Threads, r.Backend)
+	fmt.Fprintf(env.Stdout, "machine    %s, %s, kernels %s\n", r.CPU, plural(r.Threads, "thread"), r.Backend)
 	fmt.Fprintf(env.Stdout, "load       %.2f ms (parse, plan, pack weights)\n", r.LoadMS)
 	fmt.Fprintf(env.Stdout, "latency    min %.3f  median %.3f  p90 %.3f ms per batch of %d (%d runs)\n", r.Latency.Min, r.Latency.Median, r.Latency.P90, r.Batch, r.Runs)
 	fmt.Fprintf(env.Stdout, "throughput %.1f images/s\n", r.ImagesPerS)
@@ -134,7 +144,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 
 // benchInput is the model input from a picture, or a fixed pseudo-random
 // tensor (kernels take the same time whatever the values).
-func benchInput(m *engine.Model, image string) ([]byte, error) {
+func benchInput(ctx context.Context, m *engine.Model, image string) ([]byte, error) {
 	info := m.Input()
 	if image == "" {
 		in := make([]byte, info.Bytes())
@@ -144,7 +154,7 @@ func benchInput(m *engine.Model, image string) ([]byte, error) {
 		}
 		return in, nil
 	}
-	data, err := os.ReadFile(image)
+	data, err := loader.ReadFile(ctx, image, api.DefaultMaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -165,4 +175,12 @@ func peakRSSMB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024
+}
+
+// plural writes "1 thread", "2 threads".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,11 +20,18 @@ const (
 	ExitUsage   = 2
 )
 
+// ExitInterrupted is the status after SIGINT or SIGTERM ended a run, as
+// shells report a process killed by SIGINT (128+2).
+const ExitInterrupted = 130
+
 // Env is what a command may touch: its streams and environment lookups, so
 // tests can run commands in-process.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Version is the program's version when the build set one (-ldflags
+	// "-X main.version=v1.2.3"); "" means: from the build information.
+	Version string
 }
 
 // command is one subcommand.
@@ -40,6 +49,7 @@ func commands() map[string]command {
 		"serve":   {"serve the web UI and the HTTP API (roles: all, proxy, endpoint)", runServe},
 		"image":   {"build the SageMaker container image and the Lambda zip; push the image to ECR", runImage},
 		"model":   {"package models as the model.tar.gz of a SageMaker model", runModel},
+		"version": {"print the version (also --version)", runVersion},
 	}
 }
 
@@ -49,12 +59,17 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		env.Getenv = os.Getenv
 	}
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, "classifly: no command given")
 		usage(env.Stderr, cmds)
-		if len(args) == 0 {
-			return ExitUsage
-		}
+		return ExitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(env.Stdout, cmds)
 		return ExitOK
+	case "-version", "--version":
+		return runVersion(ctx, env, args[1:])
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -76,52 +91,124 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\nModels are looked up in $CLASSIFLY_MODEL_DIR, then the user cache, then downloaded.")
-	fmt.Fprintln(w, "Run 'classifly COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "\nThe default model is built in; other models are looked up in $CLASSIFLY_MODEL_DIR,")
+	fmt.Fprintln(w, "then the user cache, then downloaded (unless --offline).")
+	fmt.Fprintln(w, "Run 'classifly COMMAND -h' for a command's flags; 'classifly --version' for the version.")
 }
 
-// newFlagSet makes a flag set that reports to env.Stderr.
+// newFlagSet makes a command's flag set. Its Usage prints the help on
+// stdout, for -h; its output is stderr, where usageError reports.
 func newFlagSet(env *Env, name, argsUsage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: classifly %s [flags] %s\n\nFlags:\n", name, argsUsage)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printHelp(env.Stdout, fs, argsUsage) }
 	return fs
 }
 
+// printHelp writes a command's help, flags spelled --name as the README
+// writes them.
+func printHelp(w io.Writer, fs *flag.FlagSet, argsUsage string) {
+	line := "Usage: classifly " + fs.Name()
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		line += " [flags]"
+	}
+	if argsUsage != "" {
+		line += " " + argsUsage
+	}
+	fmt.Fprintln(w, line)
+	if text := about(fs.Name()); text != "" {
+		fmt.Fprintf(w, "\n%s\n", text)
+	}
+	if !hasFlags {
+		return
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, text := flag.UnquoteUsage(f)
+		if arg == "value" { // a repeatable list flag: each value a string
+			arg = "string"
+		}
+		head := "  --" + f.Name
+		if arg != "" {
+			head += " " + arg
+		}
+		if def := f.DefValue; def != "" && def != "0" && def != "false" && def != "[]" {
+			if arg == "string" {
+				def = strconv.Quote(def)
+			}
+			text += " (default " + def + ")"
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", head, strings.ReplaceAll(text, "\n", "\n    \t"))
+	})
+}
+
+// about is the longer description some commands' help starts with.
+func about(name string) string {
+	switch name {
+	case "predict":
+		return `Classifies each picture and prints its top predictions. A folder is searched
+recursively for files named *.jpg, *.jpeg, *.png, *.gif, *.bmp or *.webp
+(symbolic links to files are followed, links to folders are not); other files
+are skipped and counted. Only regular files up to --max-bytes are read: a
+device, a named pipe or a link loop is reported and the run goes on. The exit
+status is 1 if any picture failed, 2 for a usage error.`
+	case "models":
+		return `Lists the known models: where each was found ($CLASSIFLY_MODEL_DIR, built into
+the binary, the user cache) or the URL it downloads from on first use.`
+	}
+	return ""
+}
+
 // parse parses flags, allowing them after positional arguments too
-// (classifly predict cat.bmp --top 3), and maps errors to an exit status.
-func parse(fs *flag.FlagSet, args []string) ([]string, int, bool) {
-	var pos []string
+// (classifly predict cat.bmp --top 3). It prints the help for -h and the
+// reason for a bad flag; ok is false when the command must return code.
+func parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	// The flag package prints errors and calls Usage on its own; quiet it,
+	// so that -h prints the help alone and an error its reason alone.
+	help, stderr := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = help; fs.SetOutput(stderr) }()
+	// After "--" everything is an argument, even what starts with "-".
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	defer func() { pos = append(pos, tail...) }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				help()
 				return nil, ExitOK, false
 			}
-			return nil, ExitUsage, false
+			fs.SetOutput(stderr)
+			return nil, usageError(fs, "%v", err), false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
 			return pos, 0, true
 		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), 0, true
+		// Collect the run of positional arguments up to the next flag.
+		for len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
+			pos = append(pos, args[0])
+			args = args[1:]
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
-		if len(args) == 0 || !strings.HasPrefix(args[0], "-") {
-			// Collect the run of positional arguments up to the next flag.
-			for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-				pos = append(pos, args[0])
-				args = args[1:]
-			}
-			if len(args) == 0 {
-				return pos, 0, true
-			}
+		if len(args) == 0 {
+			return pos, 0, true
 		}
 	}
+}
+
+// usageError reports a usage error of fs's command — the reason, then where
+// to find the flags — on the flag set's output (stderr) and returns
+// ExitUsage.
+func usageError(fs *flag.FlagSet, format string, args ...any) int {
+	w := fs.Output()
+	fmt.Fprintf(w, "classifly %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(w, "Run 'classifly %s -h' for help.\n", fs.Name())
+	return ExitUsage
 }
 
 // errorf prints a command error.

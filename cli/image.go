@@ -13,15 +13,15 @@ import (
 )
 
 const imageUsage = `Usage:
-  classifly image build  --out image.tar [--tag classifly:latest]   SageMaker container image, as a docker-save tarball
-  classifly image push   --repo ECR_URL [--tag latest]              the same image, pushed (ECR auth from the AWS SDK)
-  classifly image lambda --out lambda.zip [--model NAME]...          Lambda zip: bootstrap (+ models for inference in Lambda)
+  classifly image build  [--out dist/image.tar] [--tag classifly:latest]  SageMaker container image, as a docker-save tarball
+  classifly image push   --repo ECR_URL [--tag latest]                    the same image, pushed (ECR auth from the AWS SDK)
+  classifly image lambda [--out dist/lambda.zip] [--model NAME]...        Lambda zip: bootstrap (+ models for inference in Lambda)
 Common flags: --source DIR (module to build, default .), --binary FILE (prebuilt binary instead)`
 
 // runImage is `classifly image SUBCOMMAND`.
 func runImage(ctx context.Context, env *Env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, imageUsage)
+		fmt.Fprintf(env.Stderr, "classifly image: name a subcommand\n%s\n", imageUsage)
 		return ExitUsage
 	}
 	switch args[0] {
@@ -32,7 +32,7 @@ func runImage(ctx context.Context, env *Env, args []string) int {
 	case "lambda":
 		return runImageLambda(ctx, env, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintln(env.Stderr, imageUsage)
+		fmt.Fprintln(env.Stdout, imageUsage)
 		return ExitOK
 	}
 	fmt.Fprintf(env.Stderr, "classifly image: unknown subcommand %q\n\n%s\n", args[0], imageUsage)
@@ -54,6 +54,9 @@ func addSourceFlags(fs *flag.FlagSet) sourceFlags {
 func (s sourceFlags) binaryFor(ctx context.Context, env *Env, tmp, pkg, goarch string, tags ...string) (string, error) {
 	if *s.binary != "" {
 		return *s.binary, nil
+	}
+	if err := checkSource(*s.source); err != nil {
+		return "", err
 	}
 	out := filepath.Join(tmp, filepath.Base(pkg))
 	fmt.Fprintf(env.Stderr, "building %s for linux/%s\n", pkg, goarch)
@@ -88,7 +91,7 @@ func containerImage(ctx context.Context, env *Env, src sourceFlags) (v1.Image, e
 
 func runImageBuild(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, "image build", "")
-	out := fs.String("out", "image.tar", "tarball to write (docker load can read it)")
+	out := fs.String("out", filepath.Join("dist", "image.tar"), "tarball to write (docker load can read it)")
 	tag := fs.String("tag", "classifly:latest", "tag recorded in the tarball")
 	src := addSourceFlags(fs)
 	if code, ok := parseNoArgs(fs, args); !ok {
@@ -141,7 +144,7 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 
 func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, "image lambda", "")
-	out := fs.String("out", "lambda.zip", "zip to write")
+	out := fs.String("out", filepath.Join("dist", "lambda.zip"), "zip to write")
 	arch := fs.String("arch", "arm64", "Lambda architecture: arm64 or amd64")
 	var models listFlag
 	fs.Var(&models, "model", "model to bundle under model/ (for inference in the Lambda); repeatable")
@@ -203,8 +206,7 @@ func parseNoArgs(fs *flag.FlagSet, args []string) (int, bool) {
 		return code, false
 	}
 	if len(rest) > 0 {
-		fs.Usage()
-		return ExitUsage, false
+		return usageError(fs, "takes no arguments (got %q)", rest[0]), false
 	}
 	return 0, true
 }

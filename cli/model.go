@@ -12,11 +12,16 @@ import (
 
 // runModel is `classifly model SUBCOMMAND`.
 func runModel(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] != "package" {
-		fmt.Fprintln(env.Stderr, "Usage: classifly model package --out model.tar.gz [--model NAME]... [--offline]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return ExitOK
-		}
+	const usage = "Usage: classifly model package [--out dist/model.tar.gz] [--model NAME]... [--offline]"
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help"):
+		fmt.Fprintln(env.Stdout, usage)
+		return ExitOK
+	case len(args) == 0:
+		fmt.Fprintf(env.Stderr, "classifly model: name a subcommand\n%s\n", usage)
+		return ExitUsage
+	case args[0] != "package":
+		fmt.Fprintf(env.Stderr, "classifly model: unknown subcommand %q\n%s\n", args[0], usage)
 		return ExitUsage
 	}
 	return runModelPackage(ctx, env, args[1:])
@@ -25,7 +30,7 @@ func runModel(ctx context.Context, env *Env, args []string) int {
 // runModelPackage writes the model.tar.gz of a SageMaker model.
 func runModelPackage(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, "model package", "")
-	out := fs.String("out", "model.tar.gz", "archive to write")
+	out := fs.String("out", filepath.Join("dist", "model.tar.gz"), "archive to write")
 	var models listFlag
 	fs.Var(&models, "model", "model to include, known name or .tflite path; repeatable, the first is the default (default "+registry.DefaultModel+")")
 	offline := fs.Bool("offline", false, "never download a model")
@@ -34,8 +39,7 @@ func runModelPackage(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	if len(rest) > 0 {
-		fs.Usage()
-		return ExitUsage
+		return usageError(fs, "takes no arguments (got %q); name models with --model", rest[0])
 	}
 	entries, err := resolveModels(ctx, env, models, *offline)
 	if err != nil {

@@ -16,8 +16,7 @@ func runModels(_ context.Context, env *Env, args []string) int {
 		return code
 	}
 	if len(rest) > 0 {
-		fs.Usage()
-		return ExitUsage
+		return usageError(fs, "takes no arguments (got %q)", rest[0])
 	}
 	r := resolver(env, true)
 	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
@@ -26,6 +25,9 @@ func runModels(_ context.Context, env *Env, args []string) int {
 		where, source := m.URL, "not found (downloads on first use)"
 		if p, src, ok := r.Locate(m); ok {
 			where, source = p, src
+			if src == registry.SourceEmbedded {
+				where = "built into this classifly binary"
+			}
 		}
 		name := m.Name
 		if name == registry.DefaultModel {
@@ -37,8 +39,13 @@ func runModels(_ context.Context, env *Env, args []string) int {
 		errorf(env, "%v", err)
 		return ExitFailure
 	}
-	if r.ModelDir == "" {
-		fmt.Fprintf(env.Stdout, "\n$%s is not set; cache: %s\n", registry.EnvModelDir, r.CacheDir)
+	dir := r.ModelDir
+	switch {
+	case dir == "":
+		dir = "not set"
+	case r.CheckModelDir() != nil:
+		dir += " (missing: see the warning above)"
 	}
+	fmt.Fprintf(env.Stdout, "\n$%s: %s; cache: %s\n", registry.EnvModelDir, dir, r.CacheDir)
 	return ExitOK
 }

@@ -3,73 +3,75 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 )
 
-// imageExts are the names a folder walk picks up; files named on the command
-// line are tried whatever their name, since formats are sniffed.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".bmp": true, ".webp": true}
-
 func runPredict(ctx context.Context, env *Env, args []string) int {
-	fs := newFlagSet(env, "predict", "IMAGE|DIR...")
+	fs := newFlagSet(env, "predict", "PICTURE|FOLDER...")
 	model := fs.String("model", registry.DefaultModel, "known model name or path to a .tflite file")
 	labels := fs.String("labels", "", "labels file (default: the model's own, or one beside the file)")
-	top := fs.Int("top", classify.DefaultTopK, "how many predictions per image")
+	top := fs.Int("top", classify.DefaultTopK, "how many predictions per picture")
 	threshold := fs.Float64("threshold", 0, "hide predictions scoring below this (0..1)")
-	crop := fs.String("crop", "none", "none: whole image; center: ImageNet-style 87.5% central crop")
+	crop := fs.String("crop", "none", "none: whole picture; center: ImageNet-style 87.5% central crop")
 	asJSON := fs.Bool("json", false, "one JSON object per line instead of a table")
-	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse images with more pixels than this")
+	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse pictures with more pixels than this")
+	maxBytes := fs.Int64("max-bytes", api.DefaultMaxBodyBytes, "refuse picture files larger than this, as the server does")
 	offline := fs.Bool("offline", false, "never download a model")
 	paths, code, ok := parse(fs, args)
 	if !ok {
 		return code
 	}
 	if len(paths) == 0 {
-		fs.Usage()
-		return ExitUsage
+		return usageError(fs, "name at least one picture or folder")
 	}
 	cropMode, err := imageprep.ParseCrop(*crop)
 	if err != nil {
-		errorf(env, "--crop: %v", err)
-		return ExitUsage
+		return usageError(fs, "--crop: %v", err)
 	}
-	if *top < 1 || *threshold < 0 || *threshold > 1 || *maxPixels < 1 {
-		errorf(env, "--top must be at least 1, --threshold in 0..1, --max-pixels positive")
-		return ExitUsage
+	switch {
+	case *top < 1:
+		return usageError(fs, "--top must be at least 1 (got %d)", *top)
+	case *threshold < 0 || *threshold > 1 || math.IsNaN(*threshold):
+		return usageError(fs, "--threshold must be between 0 and 1 (got %v)", *threshold)
+	case *maxPixels < 1:
+		return usageError(fs, "--max-pixels must be positive (got %d)", *maxPixels)
+	case *maxBytes < 1:
+		return usageError(fs, "--max-bytes must be positive (got %d)", *maxBytes)
 	}
 	files, failed := expand(env, paths)
-	r := resolver(env, *offline)
-	c, _, err := classify.Load(ctx, r, *model, *labels, engine.Options{})
+	c, _, err := loader.Load(ctx, resolver(env, *offline), *model, *labels, engine.Options{})
 	if err != nil {
-		errorf(env, "%v", err)
-		return ExitFailure
+		return failure(ctx, env, err)
 	}
 	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels}
 	enc := json.NewEncoder(env.Stdout)
 	for i, f := range files {
-		res, err := predictFile(ctx, c, f, opts)
+		if ctx.Err() != nil {
+			return failure(ctx, env, ctx.Err())
+		}
+		res, err := predictFile(ctx, c, f, *maxBytes, opts)
 		if err != nil {
-			errorf(env, "%s: %v", f, err)
+			if ctx.Err() != nil {
+				return failure(ctx, env, err)
+			}
+			errorf(env, "%v", err)
 			failed = true
 			continue
 		}
 		if *asJSON {
-			line := struct {
-				File string `json:"file"`
-				*classify.Result
-			}{f, res}
-			if err := enc.Encode(line); err != nil {
+			if err := enc.Encode(jsonResult(f, res)); err != nil {
 				errorf(env, "writing output: %v", err)
 				return ExitFailure
 			}
@@ -86,86 +88,91 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	return ExitOK
 }
 
-func predictFile(ctx context.Context, c *classify.Classifier, path string, opts classify.Options) (*classify.Result, error) {
+// failure reports err and returns the status for it: ExitInterrupted when
+// a signal cancelled ctx, else ExitFailure.
+func failure(ctx context.Context, env *Env, err error) int {
+	if ctx.Err() != nil {
+		errorf(env, "interrupted")
+		return ExitInterrupted
+	}
+	errorf(env, "%v", err)
+	return ExitFailure
+}
+
+// predictFile reads one picture, within the server's size limit, and
+// classifies it.
+func predictFile(ctx context.Context, c *classify.Classifier, path string, maxBytes int64, opts classify.Options) (*classify.Result, error) {
 	start := time.Now()
-	data, err := os.ReadFile(path)
+	data, err := loader.ReadFile(ctx, path, maxBytes)
+	if errors.Is(err, loader.ErrTooLarge) {
+		return nil, fmt.Errorf("%w (--max-bytes)", err)
+	}
 	if err != nil {
-		return nil, err
+		return nil, err // it names the path
 	}
 	read := time.Since(start)
 	res, err := c.ClassifyBytes(ctx, data, opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	res.Timings.Fetch = float64(read.Microseconds()) / 1000
 	res.Timings.Total += res.Timings.Fetch
 	return res, nil
 }
 
-// expand turns the arguments into a list of files: folders are walked for
-// image files, sorted. Problems are reported and flagged, not fatal.
-func expand(env *Env, paths []string) (files []string, failed bool) {
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			errorf(env, "%v", err)
-			failed = true
-			continue
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errorf(env, "%v", err)
-				failed = true
-				return nil
-			}
-			if d.Type().IsRegular() && imageExts[strings.ToLower(filepath.Ext(path))] {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			errorf(env, "%s: %v", p, err)
-			failed = true
-		}
-		if len(found) == 0 {
-			errorf(env, "%s: no image files (%s)", p, extList())
-			failed = true
-		}
-		sort.Strings(found)
-		files = append(files, found...)
-	}
-	return files, failed
+// millis is a duration in milliseconds, written rounded to 0.01 ms.
+type millis float64
+
+func (m millis) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, math.Round(float64(m)*100)/100, 'f', -1, 64), nil
 }
 
-func extList() string {
-	var exts []string
-	for e := range imageExts {
-		exts = append(exts, e)
-	}
-	sort.Strings(exts)
-	return strings.Join(exts, " ")
+// predictLine is one line of `predict --json`: the API's answer with the
+// file's name, timings rounded.
+type predictLine struct {
+	File        string                `json:"file"`
+	Model       string                `json:"model"`
+	Predictions []classify.Prediction `json:"predictions"`
+	Image       classify.ImageInfo    `json:"image"`
+	Timings     struct {
+		Fetch      millis `json:"fetch"`
+		Decode     millis `json:"decode"`
+		Preprocess millis `json:"preprocess"`
+		Inference  millis `json:"inference"`
+		Total      millis `json:"total"`
+	} `json:"timings_ms"`
 }
 
+func jsonResult(file string, res *classify.Result) predictLine {
+	l := predictLine{File: file, Model: res.Model, Predictions: res.Predictions, Image: res.Image}
+	t := res.Timings
+	l.Timings.Fetch, l.Timings.Decode, l.Timings.Preprocess = millis(t.Fetch), millis(t.Decode), millis(t.Preprocess)
+	l.Timings.Inference, l.Timings.Total = millis(t.Inference), millis(t.Total)
+	return l
+}
+
+// printTable writes one picture's answer for people. Rows that would show
+// 0.00% are left out: they say nothing and crowd the ones that do.
 func printTable(env *Env, file string, res *classify.Result) {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s  %dx%d %s  %s  %.1f ms (decode %.1f, preprocess %.1f, inference %.1f)\n",
 		file, res.Image.Width, res.Image.Height, res.Image.Format, res.Model,
 		res.Timings.Total, res.Timings.Decode, res.Timings.Preprocess, res.Timings.Inference)
-	if len(res.Predictions) == 0 {
-		fmt.Fprintln(w, "  (no prediction above the threshold)")
-	}
+	shown := 0
 	for i, p := range res.Predictions {
+		if 100*p.Score < 0.005 {
+			continue
+		}
 		label := p.Label
 		if label == "" {
 			label = "(no label)"
 		}
 		bar := strings.Repeat("█", int(p.Score*20+0.5))
 		fmt.Fprintf(w, "  %d. %-5d %-32s %6.2f%%  %s\n", i+1, p.Index, truncate(label, 32), 100*p.Score, bar)
+		shown++
+	}
+	if shown == 0 {
+		fmt.Fprintln(w, "  (no prediction above the threshold)")
 	}
 }
 
@@ -175,13 +182,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// resolver builds the model resolver from the environment.
-func resolver(env *Env, offline bool) *registry.Resolver {
-	r := registry.NewResolverFromEnv()
-	r.ModelDir = env.Getenv(registry.EnvModelDir)
-	r.Offline = offline
-	r.Progress = env.Stderr
-	return r
 }

@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/classifly/classifly/engine"
+	"github.com/classifly/classifly/loader"
 )
 
 // runRaw is `classifly run`: raw tensor bytes through the engine, for
 // debugging and comparison with other runtimes.
 func runRaw(ctx context.Context, env *Env, args []string) int {
-	fs := newFlagSet(env, "run", "")
+	fs := newFlagSet(env, "run", "--model M --in IN --out OUT")
 	model := fs.String("model", "", "path to a .tflite file (or a known model name)")
 	in := fs.String("in", "", "input tensor file, or a folder of NAME.input.bin files")
 	out := fs.String("out", "", "output tensor file, or a folder for NAME.output.bin files")
@@ -23,19 +24,25 @@ func runRaw(ctx context.Context, env *Env, args []string) int {
 	if !ok {
 		return code
 	}
-	if *model == "" || *in == "" || *out == "" || len(rest) > 0 {
-		fs.Usage()
-		return ExitUsage
+	var missing []string
+	for _, f := range []struct{ name, value string }{{"--model", *model}, {"--in", *in}, {"--out", *out}} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return usageError(fs, "%s required", strings.Join(missing, ", "))
+	case len(rest) > 0:
+		return usageError(fs, "takes no arguments (got %q); name the input with --in", rest[0])
 	}
 	res, err := resolver(env, *offline).Resolve(ctx, *model, "")
 	if err != nil {
-		errorf(env, "%v", err)
-		return ExitFailure
+		return failure(ctx, env, err)
 	}
-	m, err := engine.LoadFile(res.Path, engine.Options{})
+	m, err := loader.Model(ctx, res, engine.Options{})
 	if err != nil {
-		errorf(env, "%v", err)
-		return ExitFailure
+		return failure(ctx, env, err)
 	}
 	st, err := os.Stat(*in)
 	if err != nil {
@@ -44,8 +51,7 @@ func runRaw(ctx context.Context, env *Env, args []string) int {
 	}
 	if !st.IsDir() {
 		if err := runOne(ctx, m, *in, *out); err != nil {
-			errorf(env, "%v", err)
-			return ExitFailure
+			return failure(ctx, env, err)
 		}
 		return ExitOK
 	}
@@ -73,9 +79,10 @@ func runRaw(ctx context.Context, env *Env, args []string) int {
 }
 
 func runOne(ctx context.Context, m *engine.Model, inPath, outPath string) error {
-	in, err := os.ReadFile(inPath)
+	// A right input has exactly the tensor's size: no need to read more.
+	in, err := loader.ReadFile(ctx, inPath, int64(m.Input().Bytes()))
 	if err != nil {
-		return err
+		return fmt.Errorf("input tensor %w", err)
 	}
 	out := make([]byte, m.Output().Bytes())
 	if err := m.Run(ctx, in, out); err != nil {

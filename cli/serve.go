@@ -4,11 +4,13 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 
 	"github.com/classifly/classifly/api"
+	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/server"
 	"github.com/classifly/classifly/web"
 )
@@ -72,18 +74,15 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	}
 	// SageMaker starts the container as `IMAGE serve`: accept that word.
 	if len(rest) > 1 || len(rest) == 1 && rest[0] != "serve" {
-		fs.Usage()
-		return ExitUsage
+		return usageError(fs, "takes no arguments (got %q); name models with --model", rest[0])
 	}
 	r, err := server.ParseRole(*role)
 	if err != nil {
-		errorf(env, "--role: %v", err)
-		return ExitUsage
+		return usageError(fs, "--role: %v", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		errorf(env, "--log-level: %v", err)
-		return ExitUsage
+		return usageError(fs, "--log-level: %v", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 
@@ -107,16 +106,35 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 	}
+	res := resolver(env, *offline)
 	s, err := server.New(server.Options{
-		Role: r, Addr: *addr, Endpoint: *endpoint, Models: models, Resolver: resolver(env, *offline),
+		Role: r, Addr: *addr, Endpoint: *endpoint, Models: models, Resolver: res,
 		API: cfg, UI: webUI(), Logger: logger, DrainTimeout: *drain,
 	})
 	if err != nil {
-		errorf(env, "%v", err)
-		return ExitUsage
+		return usageError(fs, "%v", err)
 	}
-	if err := s.Run(ctx); err != nil {
-		logger.Error("server stopped", "error", err.Error())
+	// Find (or download) the models and take the port before listening is
+	// announced, so that a missing model or a busy port is one plain line
+	// and no server starts only to stop.
+	if r != server.RoleProxy {
+		if len(models) == 0 {
+			models = []string{registry.DefaultModel}
+		}
+		for _, m := range models {
+			if _, err := res.Resolve(ctx, m, ""); err != nil {
+				return failure(ctx, env, err)
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return failure(ctx, env, err)
+	}
+	if err := s.Serve(ctx, ln); err != nil {
+		// A model that failed to load is in the log already; this line is
+		// the summary a person reads last.
+		errorf(env, "serve: %v", err)
 		return ExitFailure
 	}
 	return ExitOK

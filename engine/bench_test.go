@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ func BenchmarkRun(b *testing.B) {
 	for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq", "mobilenet_v1_0.25_128_quant"} {
 		b.Run(name, func(b *testing.B) {
 			m := loadModel(b, name)
-			in, err := os.ReadFile(filepath.Join(shared.GoldenDir(b), name, "cat.input.bin"))
+			in, err := os.ReadFile(shared.Golden(b, name, "cat.input.bin"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -42,7 +41,7 @@ func TestProfileReport(t *testing.T) {
 
 func profileReport(t *testing.T, name string) {
 	m := loadModel(t, name)
-	in, err := os.ReadFile(filepath.Join(shared.GoldenDir(t), name, "cat.input.bin"))
+	in, err := os.ReadFile(shared.Golden(t, name, "cat.input.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ type goldenCase struct {
 // when it is missing.
 func goldenModels(t *testing.T) []string {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join(shared.GoldenDir(t), "*", "manifest.json"))
+	dirs, err := filepath.Glob(shared.Golden(t, "*", "manifest.json"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no golden manifests under %s", shared.GoldenDir(t))
 	}
@@ -34,7 +34,7 @@ func goldenModels(t *testing.T) []string {
 
 func loadModel(t testing.TB, name string) *Model {
 	t.Helper()
-	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{})
+	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func testGolden(t *testing.T, opts Options) {
 	for _, name := range goldenModels(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(shared.GoldenDir(t), name)
+			dir := shared.Golden(t, name)
 			var manifest struct {
 				Logits struct {
 					TensorIndex int `json:"tensor_index"`
@@ -74,7 +74,7 @@ func testGolden(t *testing.T, opts Options) {
 			}
 			opts := opts
 			opts.Keep = []int{manifest.Logits.TensorIndex}
-			m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), opts)
+			m, err := LoadFile(shared.Model(t, name+".tflite"), opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,7 +16,7 @@ import (
 
 func goldenPair(t testing.TB, model, image string) (in, want []byte) {
 	t.Helper()
-	dir := filepath.Join(shared.GoldenDir(t), model)
+	dir := shared.Golden(t, model)
 	in, err := os.ReadFile(filepath.Join(dir, image+".input.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func goldenPair(t testing.TB, model, image string) (in, want []byte) {
 func TestRunAllocatesNothing(t *testing.T) {
 	for _, threads := range []int{1, 2} {
 		for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq"} {
-			m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: threads})
+			m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: threads})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestThreadCountsAgree(t *testing.T) {
 	name := "mobilenet_v2_1.0_224_quant"
 	in, want := goldenPair(t, name, "grace_hopper")
 	for _, threads := range []int{1, 2, 3, 5} {
-		m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: threads})
+		m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestThreadCountsAgree(t *testing.T) {
 // worker pool, the others run alone) and every answer is right.
 func TestConcurrentRuns(t *testing.T) {
 	name := "mobilenet_v1_0.5_160_quant"
-	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: 2})
+	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestRunHonoursContext(t *testing.T) {
 // TestRunBatch: a batch gives each input its own right answer.
 func TestRunBatch(t *testing.T) {
 	name := "mobilenet_v1_0.25_128_quant"
-	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: 2})
+	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

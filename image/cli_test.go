@@ -65,6 +65,7 @@ func TestCommands(t *testing.T) {
 	})
 
 	t.Run("model package", func(t *testing.T) {
+		shared.Full(t) // two models
 		out := filepath.Join(dir, "model.tar.gz")
 		stdout, stderr, code := classifly(t, nil, "model", "package", "--offline", "--out", out,
 			"--model", "mobilenet_v2_1.0_224_quant", "--model", "mobilenet_v1_0.25_128_quant")

@@ -134,7 +134,7 @@ func TestContainerServes(t *testing.T) {
 	if os.Getuid() == 0 {
 		users["as nobody (uid 65534)"] = 65534
 	}
-	cat, err := os.ReadFile(filepath.Join(shared.ImageDir(t), "cat.bmp"))
+	cat, err := os.ReadFile(shared.Image(t, "cat.bmp"))
 	if err != nil {
 		t.Fatal(err)
 	}

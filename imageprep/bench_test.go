@@ -2,7 +2,6 @@ package imageprep
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -12,7 +11,7 @@ import (
 // photo (cat_720p.jpg from the shared images) for a 224x224 model, and its
 // two halves.
 func BenchmarkDecodeResize(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(shared.ImageDir(b), "cat_720p.jpg"))
+	data, err := os.ReadFile(shared.Image(b, "cat_720p.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -216,7 +216,7 @@ func TestSetupLambdaInference(t *testing.T) {
 	modelDir := filepath.Join(root, "model")
 	os.Mkdir(modelDir, 0o755)
 	for _, f := range []string{registry.DefaultModel + ".tflite", "imagenet_labels.txt"} {
-		data, err := os.ReadFile(filepath.Join(shared.ModelDir(t), f))
+		data, err := os.ReadFile(shared.Model(t, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +228,7 @@ func TestSetupLambdaInference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := os.ReadFile(filepath.Join(shared.ImageDir(t), "cat.bmp"))
+	cat, err := os.ReadFile(shared.Image(t, "cat.bmp"))
 	if err != nil {
 		t.Fatal(err)
 	}

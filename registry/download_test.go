@@ -1,22 +1,26 @@
 package registry_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/classifly/classifly/internal/shared"
 	"github.com/classifly/classifly/registry"
 )
 
 func TestResolveDownload(t *testing.T) {
+	shared.Full(t) // several models
 	s := newModelServer(t)
 	r := resolver(t, s)
-	var progress bytes.Buffer
-	r.Progress = &progress
+	var events []registry.Progress
+	r.OnProgress = func(p registry.Progress) { events = append(events, p) }
 	res, err := r.Resolve(context.Background(), "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -32,18 +36,8 @@ func TestResolveDownload(t *testing.T) {
 	if got, want := listDir(t, r.CacheDir), []string{m.Labels, m.File}; !slices.Equal(got, want) {
 		t.Errorf("cache holds %v, want %v", got, want)
 	}
-	out := progress.String()
-	for _, want := range []string{
-		"downloading " + m.File + " from " + s.URL + "/" + m.File + " (3.6 MB)",
-		m.File + ": 50% ",
-		m.File + ": done, 3.6 MB, sha256 verified",
-		m.Labels + ": done",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("progress lacks %q:\n%s", want, out)
-		}
-	}
-	t.Logf("progress:\n%s", out)
+	checkEvents(t, events, m.File, s.URL+"/"+m.File, 3610798)
+	checkEvents(t, events, m.Labels, s.URL+"/"+m.Labels, 21686)
 
 	// The second time, the cache answers and the server is not asked.
 	before := s.requests.Load()
@@ -66,16 +60,87 @@ func TestResolveDownload(t *testing.T) {
 }
 
 func TestDownloadChunked(t *testing.T) {
+	shared.Full(t) // several models
 	s := newModelServer(t)
 	s.noLength = true
 	r := resolver(t, s)
-	var progress bytes.Buffer
-	r.Progress = &progress
+	var events []registry.Progress
+	r.OnProgress = func(p registry.Progress) { events = append(events, p) }
 	if _, err := r.Resolve(context.Background(), "mobilenet_v1_0.25_128_quant", ""); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(progress.String(), "done, 525.6 kB, sha256 verified") {
-		t.Errorf("progress:\n%s", progress.String())
+	checkEvents(t, events, "mobilenet_v1_0.25_128_quant.tflite", s.URL+"/mobilenet_v1_0.25_128_quant.tflite", -1)
+}
+
+// checkEvents checks the reports of one download: Started before the
+// network answers, then Receiving with the announced size and growing
+// counts, then Done with every byte.
+func checkEvents(t *testing.T, all []registry.Progress, file, url string, size int64) {
+	t.Helper()
+	var events []registry.Progress
+	for _, e := range all {
+		if e.File == file {
+			events = append(events, e)
+		}
+	}
+	if len(events) < 4 {
+		t.Fatalf("%s: %d events, want Started, Receiving…, Done: %+v", file, len(events), events)
+	}
+	first, last := events[0], events[len(events)-1]
+	if first.Event != registry.Started || first.URL != url || first.Received != 0 {
+		t.Errorf("%s: first event %+v, want Started from %s", file, first, url)
+	}
+	var got int64
+	for _, e := range events[1 : len(events)-1] {
+		if e.Event != registry.Receiving || e.Size != size || e.Received < got {
+			t.Errorf("%s: event %+v, want Receiving of %d bytes, at least %d in", file, e, size, got)
+		}
+		got = e.Received
+	}
+	if last.Event != registry.Done || last.Err != nil || size >= 0 && last.Received != size || last.Received != got {
+		t.Errorf("%s: last event %+v, want Done after %d bytes", file, last, got)
+	}
+}
+
+// TestDownloadStalls: a server that accepts the connection and then says
+// nothing (a hanging network) is given up after StallTimeout, not after
+// minutes, and the caller heard of the download before it stalled.
+func TestDownloadStalls(t *testing.T) {
+	for _, stage := range []string{"headers", "body"} {
+		t.Run(stage, func(t *testing.T) {
+			release := make(chan struct{})
+			hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if stage == "body" {
+					w.Header().Set("Content-Length", "3610798")
+					w.Write(make([]byte, 1000))
+					w.(http.Flusher).Flush()
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer hang.Close()
+			defer close(release)
+			r := &registry.Resolver{CacheDir: t.TempDir(), BaseURL: hang.URL, Client: hang.Client(), StallTimeout: 300 * time.Millisecond}
+			var events []registry.Progress
+			r.OnProgress = func(p registry.Progress) { events = append(events, p) }
+			start := time.Now()
+			_, err := r.Resolve(context.Background(), "", "")
+			took := time.Since(start)
+			if !errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), "no data received for 300ms") {
+				t.Errorf("err = %v, want a NotFoundError saying no data came", err)
+			}
+			if took > 3*time.Second {
+				t.Errorf("gave up after %v, want about 300ms", took)
+			}
+			if len(events) == 0 || events[0].Event != registry.Started || events[len(events)-1].Event != registry.Failed {
+				t.Errorf("events %+v, want Started first and Failed last", events)
+			}
+			if left := listDir(t, r.CacheDir); len(left) != 0 {
+				t.Errorf("cache holds %v after a stalled download", left)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +12,7 @@ import (
 // MaxLabelsSize bounds a label file; the known ones are under 41 kB.
 const MaxLabelsSize = 4 << 20
 
-// LoadLabels reads a label file: one label per line, the line number (from 0)
-// being the class index. It drops a UTF-8 byte-order mark, each line's
-// trailing \r and the blank lines at the end; blank lines inside are kept,
-// as they still hold an index.
+// LoadLabels reads a label file; see [ParseLabels].
 func LoadLabels(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -25,8 +23,20 @@ func LoadLabels(path string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("labels %s: %w", path, err)
 	}
+	labels, err := ParseLabels(data)
+	if err != nil {
+		return nil, fmt.Errorf("labels %s: %w", path, err)
+	}
+	return labels, nil
+}
+
+// ParseLabels parses a label file: one label per line, the line number
+// (from 0) being the class index. It drops a UTF-8 byte-order mark, each
+// line's trailing \r and the blank lines at the end; blank lines inside are
+// kept, as they still hold an index.
+func ParseLabels(data []byte) ([]string, error) {
 	if len(data) > MaxLabelsSize {
-		return nil, fmt.Errorf("labels %s: larger than %d bytes", path, MaxLabelsSize)
+		return nil, fmt.Errorf("larger than %d bytes", MaxLabelsSize)
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	lines := strings.Split(string(data), "\n")
@@ -37,7 +47,7 @@ func LoadLabels(path string) ([]string, error) {
 		lines = lines[:len(lines)-1]
 	}
 	if len(lines) == 0 {
-		return nil, fmt.Errorf("labels %s: no labels", path)
+		return nil, errors.New("no labels")
 	}
 	return lines, nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestLoadLabelsImageNet(t *testing.T) {
-	labels, err := registry.LoadLabels(filepath.Join(shared.ModelDir(t), "imagenet_labels.txt"))
+	labels, err := registry.LoadLabels(shared.Model(t, "imagenet_labels.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,6 +27,7 @@ func TestLoadLabelsImageNet(t *testing.T) {
 }
 
 func TestLoadLabelsKnown(t *testing.T) {
+	shared.Full(t) // several models
 	dir := shared.ModelDir(t)
 	for file, n := range map[string]int{"inat_bird_labels.txt": 965, "inat_insect_labels.txt": 1022} {
 		labels, err := registry.LoadLabels(filepath.Join(dir, file))

@@ -26,6 +26,7 @@ func sha256File(t *testing.T, path string) string {
 
 // TestKnownChecksums holds the table to the real published files.
 func TestKnownChecksums(t *testing.T) {
+	shared.Full(t) // several models
 	dir := shared.ModelDir(t)
 	models := registry.Known()
 	if len(models) != 7 {
@@ -86,6 +87,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	shared.Full(t) // several models
 	dir := shared.ModelDir(t)
 	m, _ := registry.Lookup(registry.DefaultModel)
 	if err := registry.Verify(filepath.Join(dir, m.File), m); err != nil {

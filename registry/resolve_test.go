@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 )
 
 func TestResolveModelDir(t *testing.T) {
+	shared.Full(t) // several models
 	dir := shared.ModelDir(t)
 	r := resolver(t, nil)
 	r.ModelDir = dir
@@ -30,7 +32,7 @@ func TestResolveModelDir(t *testing.T) {
 		t.Errorf("Known = %v, want the default model", res.Known)
 	}
 	res.Known = nil
-	if res != want {
+	if !reflect.DeepEqual(res, want) {
 		t.Errorf("Resolve = %+v, want %+v", res, want)
 	}
 
@@ -41,6 +43,7 @@ func TestResolveModelDir(t *testing.T) {
 }
 
 func TestResolveCache(t *testing.T) {
+	shared.Full(t) // several models
 	r := resolver(t, nil)
 	copyFiles(t, r.CacheDir, "mobilenet_v1_0.25_128_quant.tflite", "imagenet_labels.txt")
 	res, err := r.Resolve(context.Background(), "mobilenet_v1_0.25_128_quant", "")
@@ -59,6 +62,7 @@ func TestResolveCache(t *testing.T) {
 // TestResolveModelDirFirst: a model in both folders comes from
 // $CLASSIFLY_MODEL_DIR, while labels only in the cache come from there.
 func TestResolveModelDirFirst(t *testing.T) {
+	shared.Full(t) // several models
 	r := resolver(t, nil)
 	copyFiles(t, r.ModelDir, "mobilenet_v1_0.25_128_quant.tflite")
 	copyFiles(t, r.CacheDir, "mobilenet_v1_0.25_128_quant.tflite", "imagenet_labels.txt")
@@ -72,6 +76,7 @@ func TestResolveModelDirFirst(t *testing.T) {
 }
 
 func TestResolveNameWithExtension(t *testing.T) {
+	shared.Full(t) // several models
 	r := resolver(t, nil)
 	r.ModelDir = shared.ModelDir(t)
 	t.Chdir(t.TempDir()) // no such file in the working folder
@@ -85,6 +90,7 @@ func TestResolveNameWithExtension(t *testing.T) {
 }
 
 func TestResolvePathSiblingLabels(t *testing.T) {
+	shared.Full(t) // several models
 	for _, labels := range []string{"custom_labels.txt", "custom.txt", "labels.txt", ""} {
 		t.Run("labels="+labels, func(t *testing.T) {
 			dir := t.TempDir()
@@ -113,6 +119,7 @@ func TestResolvePathSiblingLabels(t *testing.T) {
 
 // TestResolvePathRelative: a relative path comes back absolute.
 func TestResolvePathRelative(t *testing.T) {
+	shared.Full(t) // several models
 	dir := t.TempDir()
 	copyFiles(t, filepath.Join(dir, "m"), "mobilenet_v1_0.25_128_quant.tflite", "imagenet_labels.txt")
 	t.Chdir(dir)
@@ -128,6 +135,7 @@ func TestResolvePathRelative(t *testing.T) {
 // TestResolvePathKnownLabels: a file named like a known model takes that
 // model's labels from $CLASSIFLY_MODEL_DIR when they are not beside it.
 func TestResolvePathKnownLabels(t *testing.T) {
+	shared.Full(t) // several models
 	dir := t.TempDir()
 	copyFiles(t, dir, "mobilenet_v1_0.25_128_quant.tflite")
 	r := resolver(t, nil)
@@ -148,6 +156,7 @@ func TestResolvePathKnownLabels(t *testing.T) {
 }
 
 func TestResolveLabelsOverride(t *testing.T) {
+	shared.Full(t) // several models
 	dir := shared.ModelDir(t)
 	override := filepath.Join(t.TempDir(), "mine.txt")
 	if err := os.WriteFile(override, []byte("x\ny\n"), 0o644); err != nil {
@@ -186,6 +195,7 @@ func TestResolveUnknownName(t *testing.T) {
 // TestResolveExistingFileByName: a bare name that is a file in the working
 // folder is that file.
 func TestResolveExistingFileByName(t *testing.T) {
+	shared.Full(t) // several models
 	dir := t.TempDir()
 	copyFiles(t, dir, "mobilenet_v1_0.25_128_quant.tflite")
 	if err := os.Rename(filepath.Join(dir, "mobilenet_v1_0.25_128_quant.tflite"), filepath.Join(dir, "model.bin")); err != nil {

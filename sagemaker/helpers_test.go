@@ -129,7 +129,7 @@ func (f *fixture) post(t *testing.T, path, contentType string, body []byte) (int
 
 func readImage(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(shared.ImageDir(t), name))
+	b, err := os.ReadFile(shared.Image(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/server"
 )
@@ -28,6 +28,7 @@ func archiveModels(t *testing.T) []ArchiveModel {
 // TestModelArchiveServes: the archive, extracted as SageMaker does, is
 // what the endpoint role loads: every .tflite, labels found beside it.
 func TestModelArchiveServes(t *testing.T) {
+	shared.Full(t) // several models
 	var a, b bytes.Buffer
 	m, err := WriteModelArchive(&a, archiveModels(t))
 	if err != nil {
@@ -57,7 +58,7 @@ func TestModelArchiveServes(t *testing.T) {
 	if err != nil || len(files) != 2 {
 		t.Fatalf("model files %v, %v", files, err)
 	}
-	c, res, err := classify.Load(context.Background(), &registry.Resolver{Offline: true}, filepath.Join(dir, catModel+".tflite"), "", engine.Options{})
+	c, res, err := loader.Load(context.Background(), &registry.Resolver{Offline: true}, filepath.Join(dir, catModel+".tflite"), "", engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

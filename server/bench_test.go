@@ -17,6 +17,7 @@ import (
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/server"
 )
@@ -33,7 +34,7 @@ func BenchmarkPredict(b *testing.B) {
 	model := envOr("CLASSIFLY_BENCH_MODEL", registry.DefaultModel)
 	img := image(b, envOr("CLASSIFLY_BENCH_IMAGE", "cat.bmp"))
 	resolver := &registry.Resolver{ModelDir: shared.ModelDir(b), Offline: true}
-	c, _, err := classify.Load(context.Background(), resolver, model, "", engine.Options{})
+	c, _, err := loader.Load(context.Background(), resolver, model, "", engine.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

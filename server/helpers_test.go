@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 	"github.com/classifly/classifly/server"
 )
 
-const smallModel = "mobilenet_v1_0.25_128_quant"
+var smallModel = shared.SmallModel()
 
 // logBuffer collects log lines safely across goroutines.
 type logBuffer struct {
@@ -101,7 +100,7 @@ func waitReady(t testing.TB, url string) {
 
 func image(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(shared.ImageDir(t), name))
+	b, err := os.ReadFile(shared.Image(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

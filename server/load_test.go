@@ -32,7 +32,7 @@ func TestBoundedLoad(t *testing.T) {
 	}}})
 	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: transport, Timeout: 20 * time.Second}
-	cat := image(t, "cat_720p.jpg") // its decode holds a slot too
+	cat := image(t, "parrot.jpg") // its decode holds a slot too
 
 	var peak atomic.Int64
 	sampling := make(chan struct{})

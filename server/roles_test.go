@@ -16,7 +16,11 @@ import (
 // servers on loopback, and checks that the proxy answers as the endpoint
 // would: results, errors, model list, request ids, readiness.
 func TestSplitRoles(t *testing.T) {
-	endpoint := start(t, server.Options{Role: server.RoleEndpoint, Models: []string{smallModel, registry.DefaultModel}})
+	models := []string{smallModel}
+	if smallModel != registry.DefaultModel { // a bare clone has the default model only
+		models = append(models, registry.DefaultModel)
+	}
+	endpoint := start(t, server.Options{Role: server.RoleEndpoint, Models: models})
 	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>classifly ui</html>") })
 	proxy := start(t, server.Options{Role: server.RoleProxy, Endpoint: endpoint.URL, UI: ui})
 	waitReady(t, proxy.URL)
@@ -67,7 +71,7 @@ func TestSplitRoles(t *testing.T) {
 	var list struct{ Models []struct{ Name string } }
 	json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
-	if len(list.Models) != 2 || list.Models[0].Name != registry.DefaultModel {
+	if len(list.Models) != len(models) || list.Models[0].Name != registry.DefaultModel {
 		t.Errorf("proxy /models: %+v", list)
 	}
 	if page := get(t, proxy.URL+"/"); !strings.Contains(page, "classifly ui") {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/api"
-	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
+	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 )
 
@@ -159,7 +159,7 @@ func (s *Server) LoadModels(ctx context.Context) error {
 	}
 	for _, m := range s.opts.Models {
 		start := time.Now()
-		c, res, err := classify.Load(ctx, s.opts.Resolver, m, "", s.opts.Engine)
+		c, res, err := loader.Load(ctx, s.opts.Resolver, m, "", s.opts.Engine)
 		if err != nil {
 			err = fmt.Errorf("loading model %s: %w", m, err)
 			s.local.Loaded(err)

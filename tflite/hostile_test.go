@@ -15,7 +15,7 @@ import (
 // its Model table and first subgraph, so that a test can corrupt one field.
 func locate(t *testing.T, name string) ([]byte, table, table) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(shared.ModelDir(t), name))
+	data, err := os.ReadFile(shared.Model(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestShortFiles(t *testing.T) {
 // TestDecodeBudget checks that the real models decode well within the
 // budget that stops aliased structures, so it refuses no honest file.
 func TestDecodeBudget(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(shared.ModelDir(t), "*.tflite"))
+	files, _ := filepath.Glob(shared.Model(t, "*.tflite"))
 	if len(files) == 0 {
 		t.Fatal("no shared models")
 	}

@@ -47,7 +47,7 @@ func sharedModels(t *testing.T) map[string][]byte {
 
 func parseShared(t *testing.T, name string) *tflite.Model {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(shared.ModelDir(t), name))
+	data, err := os.ReadFile(shared.Model(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

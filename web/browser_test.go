@@ -22,17 +22,10 @@ import (
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write the page's screenshot to ../docs/ui.png")
 
-// chromiumPath is where Debian's chromium package puts the browser; CI
-// installs it with apt-get.
-const chromiumPath = "/usr/bin/chromium"
-
 // TestBrowser loads the UI in a real Chromium from a real server, classifies
 // cat.bmp through the file input, and checks that a text file gives a readable
 // error; it also checks the layout at phone width.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("Chromium is needed for the browser test and is not at %s (%v): install it with `apt-get install -y chromium`", chromiumPath, err)
-	}
 	images := shared.ImageDir(t)
 	base := startServer(t)
 
@@ -159,8 +152,9 @@ func checkKeyboard(t *testing.T, ctx context.Context) {
 // ends with the test.
 func newBrowser(t *testing.T, parent context.Context) context.Context {
 	t.Helper()
+	chromium := shared.Tool(t, "chromium", "chromium") // Debian's; CI installs it
 	alloc, cancelAlloc := chromedp.NewExecAllocator(parent,
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(chromium),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -182,7 +176,7 @@ func newBrowser(t *testing.T, parent context.Context) context.Context {
 		cancelAlloc()
 	})
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", chromiumPath, err)
+		t.Fatalf("starting %s: %v", chromium, err)
 	}
 	return ctx
 }

@@ -180,7 +180,7 @@ func checkAnswer(t *testing.T, name string, resp events.APIGatewayV2HTTPResponse
 
 // blobs are the pictures the events name.
 func blobs(t *testing.T) map[string][]byte {
-	cat, err := os.ReadFile(filepath.Join(shared.ImageDir(t), "cat.bmp"))
+	cat, err := os.ReadFile(shared.Image(t, "cat.bmp"))
 	if err != nil {
 		t.Fatal(err)
 	}
