@@ -26,33 +26,33 @@ const DefaultTopK = 5
 
 // Prediction is one class and its score, the dequantized model output.
 type Prediction struct {
-	Index int     `json:"index"`
-	Label string  `json:"label"`
-	Score float32 `json:"score"`
+	Index int
+	Label string
+	Score float32
 }
 
 // ImageInfo describes the decoded picture (after EXIF orientation).
 type ImageInfo struct {
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	Format string `json:"format"`
+	Width  int
+	Height int
+	Format string
 }
 
-// Timings are stage durations in milliseconds.
+// Timings are stage durations.
 type Timings struct {
-	Fetch      float64 `json:"fetch"`
-	Decode     float64 `json:"decode"`
-	Preprocess float64 `json:"preprocess"`
-	Inference  float64 `json:"inference"`
-	Total      float64 `json:"total"`
+	Fetch      time.Duration
+	Decode     time.Duration
+	Preprocess time.Duration
+	Inference  time.Duration
+	Total      time.Duration
 }
 
 // Result is the answer for one picture.
 type Result struct {
-	Model       string       `json:"model"`
-	Predictions []Prediction `json:"predictions"`
-	Image       ImageInfo    `json:"image"`
-	Timings     Timings      `json:"timings_ms"`
+	Model       string
+	Predictions []Prediction
+	Image       ImageInfo
+	Timings     Timings
 }
 
 // Classifier is a loaded model with its labels. It is safe for concurrent use.
@@ -105,8 +105,8 @@ func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Option
 	if err != nil {
 		return nil, err
 	}
-	res.Timings.Decode = ms(decoded.Sub(start))
-	res.Timings.Total = ms(time.Since(start))
+	res.Timings.Decode = decoded.Sub(start)
+	res.Timings.Total = time.Since(start)
 	return res, nil
 }
 
@@ -130,9 +130,9 @@ func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, op
 		Predictions: TopK(out, c.model.Output(), c.labels, k, opts.Threshold),
 		Image:       ImageInfo{Width: img.Width, Height: img.Height, Format: string(img.Format)},
 		Timings: Timings{
-			Preprocess: ms(prepared.Sub(start)),
-			Inference:  ms(done.Sub(prepared)),
-			Total:      ms(done.Sub(start)),
+			Preprocess: prepared.Sub(start),
+			Inference:  done.Sub(prepared),
+			Total:      done.Sub(start),
 		},
 	}, nil
 }
@@ -197,7 +197,5 @@ func TopK(out []byte, info engine.TensorInfo, labels []string, k int, threshold 
 	}
 	return preds
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func putFloat32(b []byte, f float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(f)) }

@@ -1,3 +1,5 @@
+//go:build !nodeploy
+
 package cli
 
 import (
@@ -5,18 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/classifly/classifly/image"
+	"github.com/classifly/classifly/container"
 )
 
 const imageUsage = `Usage:
   classifly image build  [--out dist/image.tar] [--tag classifly:latest]  SageMaker container image, as a docker-save tarball
   classifly image push   --repo ECR_URL [--tag latest]                    the same image, pushed (ECR auth from the AWS SDK)
   classifly image lambda [--out dist/lambda.zip] [--model NAME]...        Lambda zip: bootstrap (+ models for inference in Lambda)
-Common flags: --source DIR (module to build, default .), --binary FILE (prebuilt binary instead)`
+  classifly image binary --out FILE [--package ./cmd/lambda]               a static, reproducible linux binary (for --binary)
+Common flags: --source DIR (module to build, default .), --binary FILE (prebuilt binary instead: no Go needed)`
 
 // runImage is `classifly image SUBCOMMAND`.
 func runImage(ctx context.Context, env *Env, args []string) int {
@@ -31,6 +35,8 @@ func runImage(ctx context.Context, env *Env, args []string) int {
 		return runImagePush(ctx, env, args[1:])
 	case "lambda":
 		return runImageLambda(ctx, env, args[1:])
+	case "binary":
+		return runImageBinary(ctx, env, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(env.Stdout, imageUsage)
 		return ExitOK
@@ -60,7 +66,7 @@ func (s sourceFlags) binaryFor(ctx context.Context, env *Env, tmp, pkg, goarch s
 	}
 	out := filepath.Join(tmp, filepath.Base(pkg))
 	fmt.Fprintf(env.Stderr, "building %s for linux/%s\n", pkg, goarch)
-	err := image.BuildBinary(ctx, image.Binary{Package: pkg, Dir: *s.source, GOARCH: goarch, Tags: tags, Out: out, Stderr: env.Stderr})
+	err := container.BuildBinary(ctx, container.Binary{Package: pkg, Dir: *s.source, GOARCH: goarch, Tags: tags, Out: out, Stderr: env.Stderr})
 	return out, err
 }
 
@@ -71,16 +77,16 @@ func containerImage(ctx context.Context, env *Env, src sourceFlags) (v1.Image, e
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/classifly", "amd64")
+	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/classifly", "amd64", container.EndpointTag)
 	if err != nil {
 		return nil, err
 	}
-	img, err := image.Container(bin)
+	img, err := container.Image(bin)
 	if err != nil {
 		return nil, err
 	}
 	// Compress now, while the binary is still there.
-	size, err := image.CompressedSize(img)
+	size, err := container.CompressedSize(img)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +105,7 @@ func runImageBuild(ctx context.Context, env *Env, args []string) int {
 	}
 	img, err := containerImage(ctx, env, src)
 	if err == nil {
-		err = writePathAtomic(*out, func(tmp string) error { return image.WriteTarball(tmp, *tag, img) })
+		err = writePathAtomic(*out, func(tmp string) error { return container.WriteTarball(tmp, *tag, img) })
 	}
 	if err != nil {
 		errorf(env, "image build: %v", err)
@@ -123,7 +129,7 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "image push: --repo is required")
 		return ExitUsage
 	}
-	auth, err := image.ECRAuth(ctx, *repo, *region)
+	auth, err := container.ECRAuth(ctx, *repo, *region)
 	if err != nil {
 		errorf(env, "image push: %v", err)
 		return ExitFailure
@@ -133,7 +139,7 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "image push: %v", err)
 		return ExitFailure
 	}
-	ref, err := image.Push(ctx, img, *repo, *tag, auth)
+	ref, err := container.Push(ctx, img, *repo, *tag, auth)
 	if err != nil {
 		errorf(env, "image push: %v", err)
 		return ExitFailure
@@ -157,7 +163,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 		errorf(env, "image lambda: --arch must be arm64 or amd64")
 		return ExitUsage
 	}
-	var files []image.ZipFile
+	var files []container.ZipFile
 	if len(models) > 0 {
 		entries, err := resolveModels(ctx, env, models, *offline)
 		if err != nil {
@@ -165,9 +171,9 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 			return ExitFailure
 		}
 		for _, e := range entries {
-			files = append(files, image.ZipFile{Name: "model/" + e.Name + ".tflite", Path: e.Path})
+			files = append(files, container.ZipFile{Name: "model/" + e.Name + ".tflite", Path: e.Path})
 			if e.LabelsPath != "" && !hasZipEntry(files, "model/"+filepath.Base(e.LabelsPath)) {
-				files = append(files, image.ZipFile{Name: "model/" + filepath.Base(e.LabelsPath), Path: e.LabelsPath})
+				files = append(files, container.ZipFile{Name: "model/" + filepath.Base(e.LabelsPath), Path: e.LabelsPath})
 			}
 		}
 	}
@@ -177,9 +183,9 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer os.RemoveAll(tmp)
-	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, "lambda.norpc")
+	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, lambdaTags...)
 	if err == nil {
-		err = writeFileAtomic(*out, func(f *os.File) error { return image.WriteLambdaZip(f, bin, files) })
+		err = writeFileAtomic(*out, func(f *os.File) error { return container.WriteLambdaZip(f, bin, files) })
 	}
 	if err != nil {
 		errorf(env, "image lambda: %v", err)
@@ -190,7 +196,50 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	return ExitOK
 }
 
-func hasZipEntry(files []image.ZipFile, name string) bool {
+// runImageBinary builds the binary that the other subcommands package, so
+// that a build step can make it once and they take it with --binary.
+func runImageBinary(ctx context.Context, env *Env, args []string) int {
+	fs := newFlagSet(env, "image binary", "")
+	out := fs.String("out", "", "binary to write (required)")
+	pkg := fs.String("package", "./cmd/classifly", "main package: ./cmd/classifly (the container) or ./cmd/lambda (bootstrap)")
+	arch := fs.String("arch", "amd64", "linux architecture: amd64 or arm64")
+	source := fs.String("source", ".", "the classifly module to build from (go build runs there)")
+	if code, ok := parseNoArgs(fs, args); !ok {
+		return code
+	}
+	if *out == "" || (*arch != "arm64" && *arch != "amd64") {
+		errorf(env, "image binary: --out is required and --arch must be arm64 or amd64")
+		return ExitUsage
+	}
+	var tags []string
+	switch path.Base(*pkg) {
+	case "lambda":
+		tags = lambdaTags
+	case "classifly": // the container's: without these deploy commands
+		tags = []string{container.EndpointTag}
+	}
+	abs, err := filepath.Abs(*out)
+	if err == nil {
+		err = writePathAtomic(abs, func(tmp string) error {
+			return container.BuildBinary(ctx, container.Binary{Package: *pkg, Dir: *source, GOARCH: *arch, Tags: tags, Out: tmp, Stderr: env.Stderr})
+		})
+	}
+	if err == nil {
+		err = os.Chmod(abs, 0o755)
+	}
+	if err != nil {
+		errorf(env, "image binary: %v", err)
+		return ExitFailure
+	}
+	fmt.Fprintf(env.Stdout, "%s: %s for linux/%s\n", *out, *pkg, *arch)
+	return ExitOK
+}
+
+// lambdaTags build cmd/lambda without the RPC mode that provided.al2023
+// does not use.
+var lambdaTags = []string{"lambda.norpc"}
+
+func hasZipEntry(files []container.ZipFile, name string) bool {
 	for _, f := range files {
 		if f.Name == name {
 			return true

@@ -16,6 +16,7 @@ import (
 	"github.com/classifly/classifly/imageprep"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/wire"
 )
 
 func runPredict(ctx context.Context, env *Env, args []string) int {
@@ -115,8 +116,8 @@ func predictFile(ctx context.Context, c *classify.Classifier, path string, maxBy
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	res.Timings.Fetch = float64(read.Microseconds()) / 1000
-	res.Timings.Total += res.Timings.Fetch
+	res.Timings.Fetch = read
+	res.Timings.Total += read
 	return res, nil
 }
 
@@ -130,10 +131,10 @@ func (m millis) MarshalJSON() ([]byte, error) {
 // predictLine is one line of `predict --json`: the API's answer with the
 // file's name, timings rounded.
 type predictLine struct {
-	File        string                `json:"file"`
-	Model       string                `json:"model"`
-	Predictions []classify.Prediction `json:"predictions"`
-	Image       classify.ImageInfo    `json:"image"`
+	File        string            `json:"file"`
+	Model       string            `json:"model"`
+	Predictions []wire.Prediction `json:"predictions"`
+	Image       wire.ImageInfo    `json:"image"`
 	Timings     struct {
 		Fetch      millis `json:"fetch"`
 		Decode     millis `json:"decode"`
@@ -144,8 +145,9 @@ type predictLine struct {
 }
 
 func jsonResult(file string, res *classify.Result) predictLine {
-	l := predictLine{File: file, Model: res.Model, Predictions: res.Predictions, Image: res.Image}
-	t := res.Timings
+	r := api.NewResponse(res)
+	l := predictLine{File: file, Model: r.Model, Predictions: r.Predictions, Image: r.Image}
+	t := r.Timings
 	l.Timings.Fetch, l.Timings.Decode, l.Timings.Preprocess = millis(t.Fetch), millis(t.Decode), millis(t.Preprocess)
 	l.Timings.Inference, l.Timings.Total = millis(t.Inference), millis(t.Total)
 	return l
@@ -157,7 +159,8 @@ func printTable(env *Env, file string, res *classify.Result) {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s  %dx%d %s  %s  %.1f ms (decode %.1f, preprocess %.1f, inference %.1f)\n",
 		file, res.Image.Width, res.Image.Height, res.Image.Format, res.Model,
-		res.Timings.Total, res.Timings.Decode, res.Timings.Preprocess, res.Timings.Inference)
+		wire.Millis(res.Timings.Total), wire.Millis(res.Timings.Decode), wire.Millis(res.Timings.Preprocess),
+		wire.Millis(res.Timings.Inference))
 	shown := 0
 	for i, p := range res.Predictions {
 		if 100*p.Score < 0.005 {

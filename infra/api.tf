@@ -55,10 +55,11 @@ resource "aws_apigatewayv2_stage" "default" {
 
   # Both limits must be set: a block without them means 0, and every call
   # gets 429.
+  # Per-route metrics are billed as custom metrics: off unless asked for.
   default_route_settings {
     throttling_rate_limit    = var.api_throttling_rate_limit
     throttling_burst_limit   = var.api_throttling_burst_limit
-    detailed_metrics_enabled = true
+    detailed_metrics_enabled = var.api_detailed_metrics
   }
 
   access_log_settings {
@@ -99,14 +100,38 @@ resource "aws_cognito_user_pool" "users" {
   }
 }
 
+# The web UI's sign-in: Cognito's hosted UI on this domain prefix (unique
+# per account and stack name).
+resource "aws_cognito_user_pool_domain" "users" {
+  count = var.enable_auth ? 1 : 0
+
+  domain       = "${var.name}-${data.aws_caller_identity.current.account_id}"
+  user_pool_id = aws_cognito_user_pool.users[0].id
+}
+
+# A public client: the page signs in with the authorization-code flow and
+# PKCE, so it holds no secret; the redirect goes back to the site itself.
 resource "aws_cognito_user_pool_client" "api" {
   count = var.enable_auth ? 1 : 0
 
   name                          = "${var.name}-api"
   user_pool_id                  = aws_cognito_user_pool.users[0].id
   generate_secret               = false
-  explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   prevent_user_existence_errors = "ENABLED"
+
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["code"]
+  allowed_oauth_scopes                 = ["openid", "email"]
+  supported_identity_providers         = ["COGNITO"]
+  callback_urls                        = ["https://${aws_cloudfront_distribution.site.domain_name}/"]
+  logout_urls                          = ["https://${aws_cloudfront_distribution.site.domain_name}/"]
+  access_token_validity                = 60
+  id_token_validity                    = 60
+  token_validity_units {
+    access_token = "minutes"
+    id_token     = "minutes"
+  }
 }
 
 resource "aws_apigatewayv2_authorizer" "cognito" {

@@ -1,76 +1,65 @@
-# Build steps: Terraform runs our own commands, so that one
-# `terraform apply` builds and ships everything. Each step runs again only
-# when what it is built from changes.
+# What Terraform deploys is built before it runs, by infra/build.sh (the
+# workflows run it first; so does a person, see the README), into .build/.
+# Each artefact is named here by the hash of its own bytes: the builds are
+# reproducible, so the hash changes exactly when what the artefact contains
+# changes — its Go packages, embedded files (web UI, openapi.json) and
+# models — and any machine that ran build.sh on the same commit plans the
+# same. Nothing is built during plan or apply; only the image push runs
+# then, because it needs the repository Terraform creates.
 
 locals {
   sagemaker = var.inference == "sagemaker"
 
-  # Paths that end up in the state are relative to this module, so that
-  # the same state plans the same on every machine; commands get absolute
-  # ones.
-  repo_root = abspath("${path.module}/..")
+  # Relative to this module, so that the paths in the state are the same
+  # on every machine.
   build_dir = "${path.module}/.build"
+  build     = try(jsondecode(file("${local.build_dir}/build.json")), null)
 
-  # Every Go source file and the module files: a change to any of them is a
-  # new Lambda zip and a new container image.
-  go_sources = sort([
-    for f in fileset(local.repo_root, "**/*.go") : f
-    if !endswith(f, "_test.go") && !startswith(f, "infra/") && !startswith(f, ".")
-  ])
-  source_hash = sha256(join(",", concat(
-    [for f in local.go_sources : filesha256("${local.repo_root}/${f}")],
-    [filesha256("${local.repo_root}/go.mod"), filesha256("${local.repo_root}/go.sum")],
-  )))
+  lambda_zip       = "${local.build_dir}/${local.sagemaker ? "lambda.zip" : "lambda-models.zip"}"
+  model_archive    = "${local.build_dir}/model.tar.gz"
+  container_binary = "${local.build_dir}/classifly-linux-amd64"
 
-  model_flags = join(" ", [for m in var.models : "--model '${m}'"])
+  # The image is made from the binary alone (container.Image), so the
+  # binary's hash names it: a Lambda-only change leaves the image, the
+  # SageMaker model and the endpoint alone.
+  image_tag = substr(filesha256(local.container_binary), 0, 24)
+  # The archive's key carries its hash: a new archive is a new object (the
+  # old ones stay for the old model), and the model is replaced.
+  model_archive_key = "models/${filesha256(local.model_archive)}/model.tar.gz"
 
-  lambda_zip = "${local.build_dir}/lambda.zip"
-  lambda_build = sha256(jsonencode({
-    source    = local.source_hash
-    inference = var.inference
-    models    = var.models
-  }))
-
-  model_archive = "${local.build_dir}/model.tar.gz"
-  image_tag     = substr(local.source_hash, 0, 24)
+  classifly_command = coalesce(var.classifly_command, abspath("${local.build_dir}/classifly"))
 }
 
-# The Lambda zip: bootstrap for linux/arm64, plus the models when the
-# engine runs in the Lambda.
-resource "terraform_data" "lambda_zip" {
-  triggers_replace = [local.lambda_build]
-  input            = local.lambda_build
+# Fails the plan early, with the fix, when the artefacts are missing or
+# were built for other models.
+resource "terraform_data" "build" {
+  input = local.build
 
-  provisioner "local-exec" {
-    working_dir = local.repo_root
-    command     = "${var.classifly_command} image lambda --arch arm64 --out '${abspath(local.lambda_zip)}' ${local.sagemaker ? "" : local.model_flags}"
+  lifecycle {
+    precondition {
+      condition     = local.build != null
+      error_message = "No build artefacts in infra/.build: run infra/build.sh (with the models of var.models) before terraform plan or apply."
+    }
+    precondition {
+      condition     = jsonencode(try(local.build.models, null)) == jsonencode(var.models)
+      error_message = "infra/.build was built for other models than var.models: run infra/build.sh with the same models, in the same order."
+    }
   }
 }
 
-# model.tar.gz for the SageMaker model: the .tflite files, their labels and
-# a manifest.
-resource "terraform_data" "model_archive" {
-  count = local.sagemaker ? 1 : 0
-
-  triggers_replace = [var.models, filesha256("${local.repo_root}/sagemaker/modelarchive.go")]
-
-  provisioner "local-exec" {
-    working_dir = local.repo_root
-    command     = "${var.classifly_command} model package --out '${abspath(local.model_archive)}' ${local.model_flags}"
-  }
-}
-
-# The container image, built without Docker and pushed to ECR with an
-# ECR token from the AWS SDK; tagged with the source hash.
+# The container image, pushed to ECR (no Docker: the classifly CLI and an
+# ECR token from the AWS SDK) and tagged with the binary's hash. A push of
+# an image ECR already has uploads nothing.
 resource "terraform_data" "image_push" {
   count = local.sagemaker ? 1 : 0
 
-  triggers_replace = [local.source_hash, aws_ecr_repository.model[0].repository_url]
+  triggers_replace = [local.image_tag, aws_ecr_repository.model[0].repository_url]
 
   provisioner "local-exec" {
-    working_dir = local.repo_root
-    command     = "${var.classifly_command} image push --repo '${aws_ecr_repository.model[0].repository_url}' --tag '${local.image_tag}'"
+    command = "'${local.classifly_command}' image push --binary '${abspath(local.container_binary)}' --repo '${aws_ecr_repository.model[0].repository_url}' --tag '${local.image_tag}'"
   }
+
+  depends_on = [terraform_data.build]
 }
 
 # The pushed image's digest: the SageMaker model names the image by digest,

@@ -90,15 +90,6 @@ func TestReferencesResolve(t *testing.T) {
 	}
 }
 
-func TestVersions(t *testing.T) {
-	src := string(load(t).files["versions.tf"])
-	for _, want := range []string{`required_version = ">= 1.5"`, `source  = "hashicorp/aws"`, `version = ">= 5.0"`} {
-		if !strings.Contains(src, want) {
-			t.Errorf("versions.tf lacks %s", want)
-		}
-	}
-}
-
 // TestPredictRouteToEndpoint walks POST /predict → integration → Lambda →
 // its role's policy → InvokeEndpoint on the endpoint's own ARN, and the
 // Lambda's settings on the way.
@@ -129,7 +120,7 @@ func TestPredictRouteToEndpoint(t *testing.T) {
 	if d, _ := c.value(attr(t, c.variables["lambda_timeout_seconds"], "default").Expr); d.AsBigFloat().Cmp(cty.NumberIntVal(29).AsBigFloat()) > 0 {
 		t.Error("the Lambda timeout must default to at most 29 s (API Gateway's 30 s cap)")
 	}
-	c.mustRefer(t, fn, "source_code_hash", "terraform_data.lambda_zip")
+	c.mustRefer(t, fn, "source_code_hash", "local.lambda_zip")
 	c.mustRefer(t, fn, "environment.variables", "aws_sagemaker_endpoint.endpoint.name")
 	c.mustRefer(t, fn, "role", "aws_iam_role.lambda.arn")
 

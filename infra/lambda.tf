@@ -65,8 +65,10 @@ resource "aws_lambda_function" "api" {
   memory_size   = local.lambda_memory
   timeout       = var.lambda_timeout_seconds
 
+  # Built by build.sh; the base64 SHA-256 is the form the provider stores,
+  # so a plan shows an update exactly when the zip's bytes change.
   filename         = local.lambda_zip
-  source_code_hash = terraform_data.lambda_zip.output # changes exactly when the zip is rebuilt
+  source_code_hash = filebase64sha256(local.lambda_zip)
 
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 
@@ -82,7 +84,7 @@ resource "aws_lambda_function" "api" {
     }
   }
 
-  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda, terraform_data.lambda_zip]
+  depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda, terraform_data.build]
 }
 
 resource "aws_lambda_permission" "api" {

@@ -68,11 +68,13 @@ resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
   ok_actions          = local.alarm_actions
 }
 
-# 429s that the proxy answered after SageMaker kept throttling through the
-# retries (max concurrency too low) or API Gateway's rate limit.
+# 429s that the proxy itself answered: SageMaker kept throttling through
+# the retries (max concurrency too low). API Gateway's own throttling
+# (api_throttling_*) answers before the Lambda runs and is not counted here;
+# it shows as the API's 4xx on the dashboard.
 resource "aws_cloudwatch_metric_alarm" "throttled" {
   alarm_name          = "${var.name}-throttled"
-  alarm_description   = "Clients got 10 or more 429 answers in 5 minutes: raise serverless_max_concurrency or the API limits."
+  alarm_description   = "The Lambda proxy answered 10 or more 429s in 5 minutes because SageMaker kept throttling through its retries: raise serverless_max_concurrency (API Gateway's own 429s are not counted here)."
   namespace           = local.metrics_ns
   metric_name         = "Throttled"
   dimensions          = { FunctionName = aws_lambda_function.api.function_name }
@@ -84,6 +86,43 @@ resource "aws_cloudwatch_metric_alarm" "throttled" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+}
+
+# Optional: a monthly cost budget for the account, e-mailed at 80 % of
+# actual and 100 % of forecast spend. Account-wide on purpose: it needs no
+# cost-allocation tag to be activated first, and it catches what a stack
+# left behind too.
+resource "aws_budgets_budget" "monthly" {
+  count = var.monthly_budget_usd > 0 ? 1 : 0
+
+  name         = "${var.name}-monthly"
+  budget_type  = "COST"
+  limit_amount = format("%.2f", var.monthly_budget_usd)
+  limit_unit   = "USD"
+  time_unit    = "MONTHLY"
+
+  notification {
+    comparison_operator        = "GREATER_THAN"
+    threshold                  = 80
+    threshold_type             = "PERCENTAGE"
+    notification_type          = "ACTUAL"
+    subscriber_email_addresses = [var.alarm_email]
+  }
+
+  notification {
+    comparison_operator        = "GREATER_THAN"
+    threshold                  = 100
+    threshold_type             = "PERCENTAGE"
+    notification_type          = "FORECASTED"
+    subscriber_email_addresses = [var.alarm_email]
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.alarm_email != ""
+      error_message = "monthly_budget_usd needs alarm_email: the budget e-mails it."
+    }
+  }
 }
 
 locals {

@@ -32,3 +32,13 @@ output "cognito_client_id" {
   description = "With enable_auth: the app client id (the tokens' audience)."
   value       = var.enable_auth ? aws_cognito_user_pool_client.api[0].id : ""
 }
+
+output "github_deploy_role_arn" {
+  description = "With github_repository: the role for AWS_DEPLOY_ROLE_ARN (pushes to main only)."
+  value       = local.github ? aws_iam_role.github["deploy"].arn : ""
+}
+
+output "github_plan_role_arn" {
+  description = "With github_repository: the role for AWS_PLAN_ROLE_ARN (pull requests, read-only)."
+  value       = local.github ? aws_iam_role.github["plan"].arn : ""
+}

@@ -53,26 +53,44 @@ resource "aws_s3_bucket_public_access_block" "models" {
   restrict_public_buckets = true
 }
 
-# A new archive gets a new key, so that the SageMaker model (and with it the
-# endpoint configuration) is replaced when the models change.
+# Keyed by the archive's hash: new models are a new object, so that the
+# SageMaker model (and with it the endpoint configuration) is replaced,
+# while the old object stays for the old model during a rollout.
 resource "aws_s3_object" "model_archive" {
   count = local.sagemaker ? 1 : 0
 
   bucket = aws_s3_bucket.models[0].id
-  key    = "models/${terraform_data.model_archive[0].id}/model.tar.gz"
+  key    = local.model_archive_key
   source = local.model_archive
 
-  depends_on = [terraform_data.model_archive]
+  # The new archive is there before the new model, and the old one goes
+  # only after the endpoint has left the old model.
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [terraform_data.build]
 }
 
-# The endpoint's execution role: read this model archive, pull this
-# repository's images, write this endpoint's logs.
+# The endpoint's execution role: read the model archives, pull this
+# repository's images, write this endpoint's logs. Only SageMaker acting
+# for this account may assume it (confused-deputy guard).
 data "aws_iam_policy_document" "sagemaker_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["sagemaker.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:sagemaker:${var.region}:${data.aws_caller_identity.current.account_id}:*"]
     }
   }
 }
@@ -87,15 +105,12 @@ resource "aws_iam_role" "sagemaker" {
 data "aws_iam_policy_document" "sagemaker" {
   count = local.sagemaker ? 1 : 0
 
+  # Every archive, not only the current one: during a rollout or a
+  # rollback the other model may still cold-start and download its own.
   statement {
-    sid       = "ReadModelArchive"
+    sid       = "ReadModelArchives"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.models[0].arn}/${aws_s3_object.model_archive[0].key}"]
-  }
-  statement {
-    sid       = "ListModelBucket"
-    actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.models[0].arn]
+    resources = ["${aws_s3_bucket.models[0].arn}/models/*"]
   }
   statement {
     sid       = "EcrToken"
@@ -107,15 +122,11 @@ data "aws_iam_policy_document" "sagemaker" {
     actions   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
     resources = [aws_ecr_repository.model[0].arn]
   }
+  # SageMaker's own metrics need no permission of the role.
   statement {
     sid       = "EndpointLogs"
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = [aws_cloudwatch_log_group.endpoint[0].arn, "${aws_cloudwatch_log_group.endpoint[0].arn}:*"]
-  }
-  statement {
-    sid       = "Metrics"
-    actions   = ["cloudwatch:PutMetricData"]
-    resources = ["*"] # the action takes no resource
   }
 }
 
@@ -137,6 +148,12 @@ resource "aws_sagemaker_model" "model" {
     # a Docker v2 schema 2 manifest (SageMaker refuses OCI manifests).
     image          = "${aws_ecr_repository.model[0].repository_url}@${data.aws_ecr_image.model[0].id}"
     model_data_url = "s3://${aws_s3_bucket.models[0].id}/${aws_s3_object.model_archive[0].key}"
+  }
+
+  # The endpoint keeps serving the old model until the new configuration
+  # is in service; only then may it go.
+  lifecycle {
+    create_before_destroy = true
   }
 
   depends_on = [aws_iam_role_policy.sagemaker]

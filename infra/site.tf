@@ -16,12 +16,22 @@ locals {
     json = "application/json"
     txt  = "text/plain; charset=utf-8"
   }
-  site_hash = sha256(join(",", [for f in sort(tolist(local.site_files)) : filesha256("${local.site_dir}/${f}")]))
 
-  # Where the page finds the API: the same format as web/static/config.js.
+  # Where the page finds the API and, with enable_auth, how it signs in
+  # (Cognito's hosted UI, authorization code + PKCE: a public client, no
+  # secret in the page). The same format as web/static/config.js.
+  site_config = {
+    apiBase = aws_apigatewayv2_api.http.api_endpoint
+    auth = var.enable_auth ? {
+      authority   = "https://${aws_cognito_user_pool_domain.users[0].domain}.auth.${var.region}.amazoncognito.com"
+      clientId    = aws_cognito_user_pool_client.api[0].id
+      scope       = "openid email"
+      redirectUri = "https://${aws_cloudfront_distribution.site.domain_name}/"
+    } : null
+  }
   config_js = <<-EOT
     // Written by Terraform (infra/site.tf): where the page finds the Classifly API.
-    window.CLASSIFLY_CONFIG = ${jsonencode({ apiBase = aws_apigatewayv2_api.http.api_endpoint })};
+    window.CLASSIFLY_CONFIG = ${jsonencode(local.site_config)};
   EOT
 
   # CloudFront managed policies.
@@ -53,12 +63,15 @@ resource "aws_s3_bucket_ownership_controls" "site" {
 resource "aws_s3_object" "site" {
   for_each = local.site_files
 
-  bucket        = aws_s3_bucket.site.id
-  key           = each.value
-  source        = "${local.site_dir}/${each.value}"
-  etag          = filemd5("${local.site_dir}/${each.value}")
-  content_type  = lookup(local.content_types, reverse(split(".", each.value))[0], "application/octet-stream")
-  cache_control = "public, max-age=300"
+  bucket       = aws_s3_bucket.site.id
+  key          = each.value
+  source       = "${local.site_dir}/${each.value}"
+  etag         = filemd5("${local.site_dir}/${each.value}")
+  content_type = lookup(local.content_types, reverse(split(".", each.value))[0], "application/octet-stream")
+  # Short, so that a deploy shows within a minute without an invalidation
+  # (which would need the AWS CLI where Terraform runs); the files are
+  # small and CloudFront revalidates them cheaply.
+  cache_control = "public, max-age=60"
 }
 
 resource "aws_s3_object" "config_js" {
@@ -184,26 +197,4 @@ resource "aws_s3_bucket_policy" "site" {
   policy = data.aws_iam_policy_document.site.json
 
   depends_on = [aws_s3_bucket_public_access_block.site]
-}
-
-# Edge caches drop the old config.js when it changes (and the other files
-# when they change), so that the page finds a new API at once.
-resource "terraform_data" "invalidate_config" {
-  triggers_replace = [sha256(local.config_js), aws_cloudfront_distribution.site.id]
-
-  provisioner "local-exec" {
-    command = "aws cloudfront create-invalidation --distribution-id ${aws_cloudfront_distribution.site.id} --paths /config.js"
-  }
-
-  depends_on = [aws_s3_object.config_js]
-}
-
-resource "terraform_data" "invalidate_site" {
-  triggers_replace = [local.site_hash, aws_cloudfront_distribution.site.id]
-
-  provisioner "local-exec" {
-    command = "aws cloudfront create-invalidation --distribution-id ${aws_cloudfront_distribution.site.id} --paths '/*'"
-  }
-
-  depends_on = [aws_s3_object.site]
 }

@@ -38,9 +38,9 @@ variable "models" {
 }
 
 variable "classifly_command" {
-  description = "How the build steps run the classifly CLI, from the repository root. The default needs Go; a prebuilt binary works too (\"./classifly\")."
+  description = "The classifly CLI that pushes the container image (path or command); empty means the one infra/build.sh built (.build/classifly), so apply needs no Go."
   type        = string
-  default     = "go run ./cmd/classifly"
+  default     = ""
 }
 
 variable "serverless_memory_mb" {
@@ -105,9 +105,9 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "api_throttling_rate_limit" {
-  description = "Steady requests per second that the API accepts (the $default stage's rate limit); more get 429."
+  description = "Steady requests per second that the API accepts (the $default stage's rate limit); more get 429. Low by default: it caps the worst-case bill (see the README's costs)."
   type        = number
-  default     = 20
+  default     = 2
 
   validation {
     condition     = var.api_throttling_rate_limit > 0
@@ -118,7 +118,7 @@ variable "api_throttling_rate_limit" {
 variable "api_throttling_burst_limit" {
   description = "Requests the API accepts in a burst above the rate limit."
   type        = number
-  default     = 40
+  default     = 5
 
   validation {
     condition     = var.api_throttling_burst_limit > 0
@@ -132,8 +132,25 @@ variable "cors_allow_origins" {
   default     = ["*"]
 }
 
+variable "api_detailed_metrics" {
+  description = "Per-route CloudWatch metrics for the API (billed as custom metrics); the stage's own metrics are always there."
+  type        = bool
+  default     = false
+}
+
+variable "monthly_budget_usd" {
+  description = "With a value above 0, an AWS Budgets cost budget for this stack (by its Stack tag) that e-mails alarm_email at 80 % of actual and 100 % of forecast spend; 0 for none."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.monthly_budget_usd >= 0
+    error_message = "monthly_budget_usd must be 0 (no budget) or a positive amount of US dollars."
+  }
+}
+
 variable "enable_auth" {
-  description = "Create a Cognito user pool and require its JWTs on POST /predict (API Gateway JWT authorizer)."
+  description = "Create a Cognito user pool with a hosted sign-in page, require its JWTs on POST /predict (API Gateway JWT authorizer), and make the web UI sign in (authorization code + PKCE)."
   type        = bool
   default     = false
 }
@@ -176,4 +193,44 @@ variable "ecr_keep_images" {
   description = "Container images kept in ECR; older ones expire."
   type        = number
   default     = 5
+}
+
+variable "github_repository" {
+  description = "OWNER/REPO whose workflows deploy this stack; set it to create the OIDC deploy role (main branch only) and plan role (pull requests). Empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be OWNER/REPO."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the account's existing token.actions.githubusercontent.com OIDC provider; empty creates one (there can be only one per account)."
+  type        = string
+  default     = ""
+}
+
+variable "enable_batch_transform" {
+  description = "With inference = \"sagemaker\": a bucket and permissions for SageMaker Batch Transform jobs over the same image and models (pictures under input/, JSON lines under output/); the output batch_transform_command starts one. Jobs bill per instance-second while they run."
+  type        = bool
+  default     = false
+}
+
+variable "batch_instance_type" {
+  description = "Instance type of a Batch Transform job (CPU; the container is linux/amd64)."
+  type        = string
+  default     = "ml.m5.large"
+}
+
+variable "batch_max_concurrent_transforms" {
+  description = "Pictures a Batch Transform job sends to its instance at once (about its vCPU count: ml.m5.large has 2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.batch_max_concurrent_transforms >= 1
+    error_message = "batch_max_concurrent_transforms must be at least 1."
+  }
 }

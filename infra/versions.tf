@@ -1,10 +1,15 @@
 terraform {
-  required_version = ">= 1.5"
+  # The workflows keep the state in S3 with S3's own locking
+  # (use_lockfile), which needs Terraform 1.11.
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
+      # 6.x: source_code_hash taken as given (not rewritten on refresh)
+      # and serverless endpoints' create/update timeouts are in every
+      # release; the lock file pins the exact release and its checksums.
       source  = "hashicorp/aws"
-      version = ">= 5.0"
+      version = "~> 6.0"
     }
   }
 }
@@ -20,3 +25,9 @@ provider "aws" {
     }
   }
 }
+
+# This account and partition, for ARNs and the confused-deputy conditions of
+# the trust policies.
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}

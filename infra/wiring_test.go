@@ -146,37 +146,35 @@ func TestServerlessEndpoint(t *testing.T) {
 	c.mustRefer(t, c.resource(t, "aws_ecr_lifecycle_policy.model"), "repository", "aws_ecr_repository.model.name")
 }
 
-// TestConfigJSAndInvalidation: config.js is made from the API's URL,
-// uploaded, and invalidated at the edge when it changes.
-func TestConfigJSAndInvalidation(t *testing.T) {
+// TestConfigJS: config.js is made from the API's URL and, with auth, the
+// sign-in's domain and public client; it is uploaded with a short max-age
+// instead of an invalidation, which would need the AWS CLI where Terraform
+// runs.
+func TestConfigJS(t *testing.T) {
 	c := load(t)
 	obj := c.resource(t, "aws_s3_object.config_js")
 	if c.str(t, obj, "key") != "config.js" {
 		t.Error("the object must be config.js")
 	}
-	c.mustRefer(t, obj, "content", "aws_apigatewayv2_api.http.api_endpoint")
-	inv := c.resource(t, "terraform_data.invalidate_config")
-	c.mustRefer(t, inv, "triggers_replace", "local.config_js")
-	cmd := c.resourceCommand(t, inv)
-	if !strings.Contains(cmd, "create-invalidation") || !strings.Contains(cmd, "/config.js") {
-		t.Errorf("invalidation command %q", cmd)
+	for _, target := range []string{"aws_apigatewayv2_api.http.api_endpoint", "aws_cognito_user_pool_domain.users.domain",
+		"aws_cognito_user_pool_client.api.id"} {
+		c.mustRefer(t, obj, "content", target)
 	}
-}
-
-// TestBuildSteps: one apply builds the zip, packages the model and pushes
-// the image with our own commands.
-func TestBuildSteps(t *testing.T) {
-	c := load(t)
-	for res, want := range map[string]string{
-		"terraform_data.lambda_zip":    "image lambda --arch arm64",
-		"terraform_data.model_archive": "model package",
-		"terraform_data.image_push":    "image push --repo",
-	} {
-		if cmd := c.resourceCommand(t, c.resource(t, res)); !strings.Contains(cmd, want) {
-			t.Errorf("%s runs %q, want %q", res, cmd, want)
+	if cc := c.str(t, obj, "cache_control"); cc != "public, max-age=60" {
+		t.Errorf("config.js cache_control %q, want a 60 s max-age", cc)
+	}
+	for key, b := range c.resources {
+		for _, p := range b.Body.Blocks {
+			if p.Type == "provisioner" && strings.Contains(c.resourceCommand(t, b), "aws ") {
+				t.Errorf("%s runs the AWS CLI, which the machine running Terraform may lack", key)
+			}
 		}
 	}
-	c.mustRefer(t, c.dataSource(t, "aws_ecr_image.model"), "image_tag", "local.image_tag")
+	client := c.resource(t, "aws_cognito_user_pool_client.api")
+	if c.isTrue(client, "generate_secret") || !slices.Equal(c.strs(t, client, "allowed_oauth_flows"), []string{"code"}) {
+		t.Error("the web UI's client must be public (no secret) and use the authorization-code flow")
+	}
+	c.mustRefer(t, client, "callback_urls", "aws_cloudfront_distribution.site.domain_name")
 }
 
 // TestNothingLeftBehind: buckets empty themselves on destroy, every log

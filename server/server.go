@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/sagemaker/endpoint"
 )
 
 // Role is what a server process does.
@@ -62,9 +64,12 @@ type Options struct {
 	Endpoint string // RoleProxy: base URL of the model endpoint
 	// Models are known model names or .tflite paths to serve (RoleAll,
 	// RoleEndpoint), or the names a proxy reports if its endpoint has no
-	// /models. The default model is registry.DefaultModel if listed, else
-	// the first. Empty means registry.DefaultModel.
-	Models   []string
+	// /models. The default model is Default, or registry.DefaultModel if
+	// listed, else the first. Empty means registry.DefaultModel.
+	Models []string
+	// Default names the model that answers requests naming none (the
+	// model archive's default, see ModelDir); "" for the rule above.
+	Default  string
 	Resolver *registry.Resolver // finds model files; nil means registry.NewResolverFromEnv()
 	Engine   engine.Options
 
@@ -82,7 +87,8 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	api   *api.Handler
-	local *api.Local // nil for a proxy
+	http  http.Handler // api, and for an endpoint Batch Transform's route
+	local *api.Local   // nil for a proxy
 }
 
 // New builds the server; models are loaded by LoadModels (Serve does it).
@@ -114,7 +120,7 @@ func New(opts Options) (*Server, error) {
 		if opts.Endpoint == "" {
 			return nil, errors.New("the proxy role needs an endpoint URL")
 		}
-		remote, err := api.NewRemote(opts.Endpoint, api.RemoteOptions{Models: opts.Models})
+		remote, err := endpoint.New(opts.Endpoint, endpoint.Options{Models: opts.Models})
 		if err != nil {
 			return nil, err
 		}
@@ -141,15 +147,16 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.api = h
+	s.api, s.http = h, h
+	if opts.Role == RoleEndpoint {
+		s.http = withBatchTransform(h, cfg.Limits)
+	}
 	return s, nil
 }
 
-// Handler is the server's HTTP handler (the API, with the UI if any).
-func (s *Server) Handler() http.Handler { return s.api }
-
-// API is the API handler, for SetDraining.
-func (s *Server) API() *api.Handler { return s.api }
+// Handler is the server's HTTP handler: the API, with the UI if any (and
+// an endpoint's Batch Transform route).
+func (s *Server) Handler() http.Handler { return s.http }
 
 // LoadModels loads the models of a local role, one after the other, and
 // marks the backend ready (or failed). It does nothing for a proxy.
@@ -166,13 +173,22 @@ func (s *Server) LoadModels(ctx context.Context) error {
 			return err
 		}
 		took := time.Since(start)
-		// The first model is the default unless the usual default is served.
-		s.local.Add(c, took, c.Name() == registry.DefaultModel)
+		// The first model is the default unless Default or the usual
+		// default is served.
+		s.local.Add(c, took, c.Name() == s.defaultModel())
 		s.log.Info("model loaded", "model", c.Name(), "path", res.Path, "source", res.Source,
 			"labels", len(c.Labels()), "load_ms", float64(took.Microseconds())/1000)
 	}
 	s.local.Loaded(nil)
 	return nil
+}
+
+// defaultModel is the name that Options.Default's rule prefers.
+func (s *Server) defaultModel() string {
+	if s.opts.Default != "" {
+		return s.opts.Default
+	}
+	return registry.DefaultModel
 }
 
 // Run listens on Options.Addr and serves until ctx is done; see Serve.
@@ -191,7 +207,7 @@ func (s *Server) Run(ctx context.Context) error {
 // stops the server with that error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.api,
+		Handler:           s.http,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      s.writeTimeout(),
@@ -202,10 +218,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// the drain lets them finish.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The Go heap is held to the same figure as the requests' budget,
+	// unless the operator set GOMEMLIMIT.
+	if b := s.api.MemoryBudget(); b > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(b)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "role", string(s.opts.Role),
-		"models", strings.Join(s.opts.Models, ","), "endpoint", s.opts.Endpoint)
+		"models", strings.Join(s.opts.Models, ","), "endpoint", s.opts.Endpoint, "memory_budget", s.api.MemoryBudget())
 
 	loadCtx, stopLoading := context.WithCancel(ctx)
 	defer stopLoading()

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -57,12 +59,19 @@ func TestBrowser(t *testing.T) {
 
 	checkKeyboard(t, ctx)
 
-	// A picture: the top label and its percentage are shown.
+	checkURLProblem(t, ctx)
+
+	// A picture: the top label and its percentage are shown, and the status
+	// region says them in one line.
 	step(t, ctx, "upload cat.bmp",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{filepath.Join(images, "cat.bmp")}),
 		chromedp.WaitVisible(chromedp.CSS("#predictions li")),
-		chromedp.WaitNotVisible(chromedp.ID("status")),
 	)
+	spoken := waitStatus(t, ctx)
+	if !regexp.MustCompile(`^Egyptian cat, \d+(\.\d)?%$`).MatchString(spoken) {
+		t.Errorf("the status region says %q, want one line like \"Egyptian cat, 85%%\"", spoken)
+	}
+	checkLiveRegions(t, ctx)
 	results := text(t, ctx, "#results")
 	t.Logf("results:\n%s", results)
 	if !regexp.MustCompile(`Egyptian cat\s*\d+(\.\d)?%`).MatchString(results) {
@@ -81,6 +90,9 @@ func TestBrowser(t *testing.T) {
 	}
 	if loaded := evaluate[bool](t, ctx, `(() => { const i = document.getElementById("preview-img"); return i.complete && i.naturalWidth === 512 })()`); !loaded {
 		t.Error("the preview of cat.bmp is not shown")
+	}
+	if alt, caption := evaluate[string](t, ctx, `document.getElementById("preview-img").alt`), text(t, ctx, "#preview-caption"); alt == "" || alt != caption {
+		t.Errorf("the preview's alt is %q, want its caption %q", alt, caption)
 	}
 	screenshot(t, ctx, "result")
 	checkPhoneWidth(t, ctx, "result")
@@ -106,10 +118,83 @@ func TestBrowser(t *testing.T) {
 	if n := count(t, ctx, "#predictions li"); n != 0 {
 		t.Errorf("%d old predictions still shown beside the error", n)
 	}
+	if spoken := waitStatus(t, ctx); spoken != "" {
+		t.Errorf("the status region says %q beside the error alert: the error would be read twice", spoken)
+	}
 	screenshot(t, ctx, "error")
 	checkPhoneWidth(t, ctx, "error")
 
 	console.check(t)
+	checkNoScript(t, ctx, base)
+}
+
+// waitStatus waits for the request to end and returns what the status
+// region says then.
+func waitStatus(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	// An array, as Poll waits for a truthy answer and the line may be "".
+	s, err := chromedp.Run(ctx, chromedp.Poll[[]string](
+		`(() => { const s = document.getElementById("status"); return s.classList.contains("busy") ? null : [s.textContent] })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil || len(s) != 1 {
+		t.Fatalf("the request did not end: %v", err)
+	}
+	return s[0]
+}
+
+// checkLiveRegions: the status region is the only polite live region (the
+// results block would read every bar and timing), the drop zone is a native
+// button, and the error box is the only alert.
+func checkLiveRegions(t *testing.T, ctx context.Context) {
+	t.Helper()
+	live := evaluate[[]string](t, ctx, `Array.from(document.querySelectorAll("[aria-live], [role=status], [role=alert], [role=log]")).map((e) => e.id)`)
+	if !slices.Equal(live, []string{"status", "error"}) {
+		t.Errorf("live regions %q, want only the status region and the error alert", live)
+	}
+	if tag := evaluate[string](t, ctx, `document.getElementById("drop").tagName`); tag != "BUTTON" {
+		t.Errorf("the drop zone is a %s, want a native button", tag)
+	}
+}
+
+// checkURLProblem: a bad URL is explained beside the field and spoken once —
+// by moving the focus to the field (which reads its description), or, when
+// the focus is already there, by the status region.
+func checkURLProblem(t *testing.T, ctx context.Context) {
+	t.Helper()
+	step(t, ctx, "Classify with no URL", chromedp.Click(chromedp.CSS("#url-form button")), chromedp.WaitVisible(chromedp.ID("url-error")))
+	problem := text(t, ctx, "#url-error")
+	state := evaluate[[]string](t, ctx, `(() => { const u = document.getElementById("url");
+		return [document.activeElement.id, u.getAttribute("aria-describedby") || "", u.getAttribute("aria-invalid") || "", document.getElementById("status").textContent] })()`)
+	if !slices.Equal(state, []string{"url", "url-error", "true", ""}) {
+		t.Errorf("after Classify with no URL: focus, describedby, invalid, status = %q; want the field focused and described by the error, the status silent", state)
+	}
+	step(t, ctx, "Enter a non-URL", chromedp.SendKeys(chromedp.ID("url"), "not a picture"+kb.Enter))
+	if again := text(t, ctx, "#url-error"); again == problem || again == "" {
+		t.Fatalf("the URL error did not change: %q", again)
+	}
+	if spoken := evaluate[string](t, ctx, `document.getElementById("status").textContent`); spoken != text(t, ctx, "#url-error") {
+		t.Errorf("with the focus already in the field, the status region says %q, want the error %q", spoken, text(t, ctx, "#url-error"))
+	}
+	step(t, ctx, "clear the URL", chromedp.Evaluate[chromedp.Void](`(() => { const u = document.getElementById("url");
+		u.value = ""; u.dispatchEvent(new Event("input")); u.blur() })()`))
+	if visible(t, ctx, "#url-error") {
+		t.Error("the URL error stays after the field changed")
+	}
+}
+
+// checkNoScript: without JavaScript the page says so and points to the API.
+func checkNoScript(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("disabling JavaScript: %v", err)
+	}
+	step(t, ctx, "reload without JavaScript",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	)
+	if got := text(t, ctx, "main"); !strings.Contains(got, "needs JavaScript") || !strings.Contains(got, "POST /predict") {
+		t.Errorf("without JavaScript the page says %q", got)
+	}
 }
 
 // checkKeyboard tabs to the drop zone and checks that Enter and Space open

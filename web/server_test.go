@@ -21,8 +21,9 @@ import (
 // startServer builds the real classifly binary, runs `classifly serve` on a
 // free loopback port with the shared models, waits until /readyz says the
 // model is loaded, and returns the server's base URL. The server gets
-// SIGTERM when the test ends; its log is shown if the test failed.
-func startServer(t *testing.T) string {
+// SIGTERM when the test ends; its log is shown if the test failed. flags
+// are more `serve` flags.
+func startServer(t *testing.T, flags ...string) string {
 	t.Helper()
 	models := shared.ModelDir(t)
 	bin := filepath.Join(t.TempDir(), "classifly")
@@ -32,7 +33,7 @@ func startServer(t *testing.T) string {
 		t.Fatalf("go build ./cmd/classifly: %v\n%s", err, out)
 	}
 
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--offline", "--log-level", "debug")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--offline", "--log-level", "debug"}, flags...)...)
 	cmd.Env = append(os.Environ(), shared.EnvModelDir+"="+models)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 var static embed.FS
 
 // FS returns the UI's static files at its root, as they are deployed:
-// index.html, config.js, the ES modules app.js, api.js and render.js, the
+// index.html, config.js, the ES modules app.js, api.js, auth.js and render.js, the
 // style sheets and the icon.
 func FS() fs.FS {
 	sub, err := fs.Sub(static, "static")

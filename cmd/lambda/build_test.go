@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/classifly/classifly/image"
+	"github.com/classifly/classifly/container"
 	"github.com/classifly/classifly/internal/shared"
 )
 
@@ -62,11 +62,11 @@ func buildAll(t *testing.T) binaries {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			errs[0] = image.BuildBinary(context.Background(), image.Binary{Package: "./cmd/lambda", Dir: root, GOARCH: runtime.GOARCH,
+			errs[0] = container.BuildBinary(context.Background(), container.Binary{Package: "./cmd/lambda", Dir: root, GOARCH: runtime.GOARCH,
 				Tags: []string{"lambda.norpc"}, Out: built.bootstrap, KeepPaths: true, Stderr: os.Stderr})
 			if errs[0] == nil {
-				errs[1] = image.BuildBinary(context.Background(), image.Binary{Package: "./cmd/classifly", Dir: root,
-					GOARCH: runtime.GOARCH, Out: built.classifly, KeepPaths: true, Stderr: os.Stderr})
+				errs[1] = container.BuildBinary(context.Background(), container.Binary{Package: "./cmd/classifly", Dir: root,
+					GOARCH: runtime.GOARCH, Tags: []string{container.EndpointTag}, Out: built.classifly, KeepPaths: true, Stderr: os.Stderr})
 			}
 		}()
 		go func() {
@@ -118,7 +118,7 @@ func TestNoHeavyImports(t *testing.T) {
 	for _, dep := range deps {
 		for _, banned := range []string{
 			"github.com/classifly/classifly/web", "github.com/classifly/classifly/cli",
-			"github.com/classifly/classifly/image", "github.com/google/go-containerregistry",
+			"github.com/classifly/classifly/container", "github.com/google/go-containerregistry",
 			"github.com/hashicorp/hcl", "github.com/aws/aws-sdk-go-v2/service/ecr", "net/rpc",
 		} {
 			if dep == banned || strings.HasPrefix(dep, banned+"/") {
@@ -140,7 +140,7 @@ func TestNoHeavyImports(t *testing.T) {
 func TestLambdaZipForArm64(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	if err := image.BuildBinary(context.Background(), image.Binary{Package: "./cmd/lambda", Dir: root, GOARCH: "arm64",
+	if err := container.BuildBinary(context.Background(), container.Binary{Package: "./cmd/lambda", Dir: root, GOARCH: "arm64",
 		Tags: []string{"lambda.norpc"}, Out: bin, KeepPaths: true, Stderr: os.Stderr}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestLambdaZipForArm64(t *testing.T) {
 	}
 	models := shared.ModelDir(t)
 	var buf bytes.Buffer
-	if err := image.WriteLambdaZip(&buf, bin, []image.ZipFile{
+	if err := container.WriteLambdaZip(&buf, bin, []container.ZipFile{
 		{Name: "model/mobilenet_v2_1.0_224_quant.tflite", Path: filepath.Join(models, "mobilenet_v2_1.0_224_quant.tflite")},
 		{Name: "model/imagenet_labels.txt", Path: filepath.Join(models, "imagenet_labels.txt")},
 	}); err != nil {

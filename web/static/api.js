@@ -1,6 +1,8 @@
 // Talking to the Classifly API (docs/DESIGN.md, "API contract"): the model
 // list, predictions, and turning every failure into words for a person.
 
+import { authHeaders, forget } from "./auth.js";
+
 const config = window.CLASSIFLY_CONFIG || {};
 
 // apiBase is where the API is, from config.js; empty means this page's origin.
@@ -47,6 +49,8 @@ const codeTitles = {
   fetch_timeout: "The picture took too long to fetch",
   timeout: "The server took too long",
   backend_unavailable: "The model service cannot be reached",
+  incomplete_body: "The upload was cut off",
+  upload_too_slow: "The upload was too slow",
 };
 
 // What the person can do next, by code (or status).
@@ -58,6 +62,8 @@ const advice = {
   url_not_allowed: "Use a public http:// or https:// address of a picture.",
   fetch_failed: "Check that the address opens a picture in your browser, or download it and choose the file.",
   fetch_timeout: "Try again, or download the picture and choose the file.",
+  incomplete_body: "Check your connection and try again.",
+  upload_too_slow: "Check your connection, or choose a smaller picture.",
   413: "Choose a smaller picture.",
 };
 
@@ -86,10 +92,14 @@ export async function predict(path, init, signal) {
   return { data, roundTripMs: performance.now() - started };
 }
 
-// send is fetch with a network failure (no answer at all) as a ShownError.
+// send is fetch with the signed-in user's token, if any, and a network
+// failure (no answer at all) as a ShownError. A 401 drops the token: the
+// person has to sign in again.
 async function send(path, init) {
   try {
-    return await fetch(apiURL(path), init);
+    const res = await fetch(apiURL(path), { ...init, headers: authHeaders(init.headers) });
+    if (res.status === 401) forget();
+    return res;
   } catch (err) {
     if (init.signal && init.signal.aborted) throw err;
     throw new ShownError(

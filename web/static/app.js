@@ -3,7 +3,8 @@
 // address comes from config.js), render.js draws the result.
 
 import { apiURL, fetchModels, predict, ShownError } from "./api.js";
-import { formatBytes, resultNodes } from "./render.js";
+import * as auth from "./auth.js";
+import { announcement, formatBytes, resultNodes } from "./render.js";
 
 const TOP_K = 5;
 
@@ -28,6 +29,10 @@ const el = {
   results: $("results"),
   resultPanel: $("result"),
   apiDocs: $("api-docs"),
+  account: $("account"),
+  accountName: $("account-name"),
+  signIn: $("sign-in"),
+  signOut: $("sign-out"),
 };
 
 let previewURL = ""; // object URL of the local preview, revoked when replaced
@@ -59,19 +64,44 @@ function showModelHint() {
   el.modelHint.textContent = (opt && opt.title) || "";
 }
 
+// ---------------------------------------------------------------- sign-in
+
+// startAuth finishes a sign-in that brought the browser back here, then
+// shows who is signed in; nothing at all when the deployment has no auth.
+async function startAuth() {
+  if (!auth.enabled) return;
+  el.account.hidden = false;
+  const problem = await auth.finishSignIn();
+  showAccount();
+  if (problem) showError(new ShownError("Could not sign in", problem));
+}
+
+// What a 401 means to a person, by why they are not signed in.
+const signInAdvice = {
+  "": "Sign in at the top of the page to classify pictures.",
+  expired: "Your sign-in has expired. Sign in again at the top of the page.",
+  refused: "The server did not accept your sign-in (it may have expired or been revoked). Sign in again at the top of the page.",
+};
+
+function showAccount() {
+  const signedIn = auth.signedIn();
+  const name = auth.userName();
+  el.signIn.hidden = signedIn;
+  el.signOut.hidden = !signedIn;
+  el.accountName.textContent = signedIn ? (name ? `Signed in as ${name}` : "Signed in") : "Sign in to classify pictures";
+}
+
+el.signIn.addEventListener("click", () => auth.signIn());
+el.signOut.addEventListener("click", () => auth.signOut());
+
 // ---------------------------------------------------------------- input
 
 function openPicker() {
   el.file.click();
 }
 
+// A native button: Enter and Space click it.
 el.drop.addEventListener("click", openPicker);
-el.drop.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" || e.key === " ") {
-    e.preventDefault();
-    openPicker();
-  }
-});
 
 el.file.addEventListener("change", () => {
   const file = el.file.files && el.file.files[0];
@@ -159,18 +189,26 @@ el.urlForm.addEventListener("submit", (e) => {
 el.url.addEventListener("input", () => showURLProblem(""));
 
 // showURLProblem explains, beside the field, why the URL was not sent; an
-// empty message clears it.
+// empty message clears it. It is spoken once: moving the focus to the field
+// reads its description, and when the focus is already there (Enter in the
+// field) the status region says it instead.
 function showURLProblem(message) {
   el.urlError.textContent = message;
   el.urlError.hidden = !message;
   if (message) {
     el.url.setAttribute("aria-invalid", "true");
     el.url.setAttribute("aria-describedby", "url-error");
-    el.url.focus();
+    if (document.activeElement === el.url) announce(message);
+    else el.url.focus();
   } else {
     el.url.removeAttribute("aria-invalid");
     el.url.removeAttribute("aria-describedby");
   }
+}
+
+// announce puts one line in the status region, which screen readers speak.
+function announce(line) {
+  el.status.textContent = line;
 }
 
 el.model.addEventListener("change", () => {
@@ -234,17 +272,25 @@ async function run(what, path, init) {
   el.status.textContent = `Classifying ${what}…`;
   el.status.classList.add("busy");
   revealResult();
+  let spoken = ""; // the line the status region says at the end
   try {
     const { data, roundTripMs } = await predict(path, init, ctl.signal);
     el.results.replaceChildren(...resultNodes(data, roundTripMs));
+    spoken = announcement(data);
   } catch (err) {
     if (ctl.signal.aborted) return; // a newer request took over
     el.results.replaceChildren();
-    showError(err instanceof ShownError ? err : new ShownError("Something went wrong", String((err && err.message) || err)));
+    // The error box is an alert: it speaks for itself.
+    const shown = err instanceof ShownError ? err : new ShownError("Something went wrong", String((err && err.message) || err));
+    if (auth.enabled && /^HTTP 401\b/.test(shown.detail)) {
+      shown.message = signInAdvice[auth.lapse()] || signInAdvice[""];
+      showAccount();
+    }
+    showError(shown);
   } finally {
     if (inflight === ctl) {
       inflight = null;
-      el.status.textContent = "";
+      announce(spoken);
       el.status.classList.remove("busy");
       el.results.removeAttribute("aria-busy");
       el.results.classList.remove("stale");
@@ -266,6 +312,7 @@ function showPreview(src, local, caption) {
     el.previewNone.hidden = false;
   };
   el.previewImg.src = src;
+  el.previewImg.alt = caption; // what it is a preview of, not a blank
   el.previewCaption.textContent = caption;
 }
 
@@ -305,4 +352,5 @@ function lowerFirst(s) {
 }
 
 el.apiDocs.href = apiURL("/openapi.json");
+startAuth();
 loadModels();

@@ -18,6 +18,15 @@ export function resultNodes(data, roundTripMs) {
   return nodes;
 }
 
+// announcement is the one line a screen reader says for a /predict
+// answer: the top label and its score ("Egyptian cat, 85%"), not every bar
+// and timing.
+export function announcement(data) {
+  const top = data.predictions.find((p) => p && typeof p === "object");
+  if (!top) return "The model is not confident about anything in this picture.";
+  return `${splitLabel(top)[0]}, ${percent(top.score)}`;
+}
+
 function predictionList(preds) {
   const list = node("ol", "predictions");
   list.id = "predictions";

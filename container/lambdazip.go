@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"archive/zip"
@@ -38,7 +38,7 @@ func WriteLambdaZip(w io.Writer, bootstrap string, files []ZipFile) error {
 	for _, f := range files {
 		name := path.Clean(f.Name)
 		if seen[name] || path.IsAbs(name) || name == "." || name == ".." || len(name) > 2 && name[:3] == "../" {
-			return fmt.Errorf("image: bad or repeated zip entry %q", f.Name)
+			return fmt.Errorf("container: bad or repeated zip entry %q", f.Name)
 		}
 		seen[name] = true
 		if err := addZipFile(zw, name, f.Path, 0o644); err != nil {

@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"archive/zip"
@@ -22,7 +22,7 @@ import (
 func classifly(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	requireAMD64(t)
-	cmd := exec.Command(classiflyBinary(t), args...)
+	cmd := exec.Command(cliBinary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"CLASSIFLY_MODEL_DIR=" + shared.ModelDir(t)}, env...)
 	var stdout, stderr bytes.Buffer
@@ -42,7 +42,7 @@ func classifly(t *testing.T, env []string, args ...string) (string, string, int)
 // that the test does not wait for a release build).
 func TestCommands(t *testing.T) {
 	dir := t.TempDir()
-	bin := classiflyBinary(t)
+	bin := endpointBinary(t)
 
 	t.Run("image build", func(t *testing.T) {
 		out := filepath.Join(dir, "image.tar")

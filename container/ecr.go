@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"context"
@@ -25,19 +25,19 @@ func ECRAuth(ctx context.Context, repo, region string) (authn.Authenticator, err
 	}
 	if region == "" {
 		if region = ECRRegion(r.RegistryStr()); region == "" {
-			return nil, fmt.Errorf("image: %s is not an ECR registry host; give the region", r.RegistryStr())
+			return nil, fmt.Errorf("container: %s is not an ECR registry host; give the region", r.RegistryStr())
 		}
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
 	if err != nil {
-		return nil, fmt.Errorf("image: AWS configuration: %w", err)
+		return nil, fmt.Errorf("container: AWS configuration: %w", err)
 	}
 	out, err := ecr.NewFromConfig(cfg).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
-		return nil, fmt.Errorf("image: ECR GetAuthorizationToken: %w", err)
+		return nil, fmt.Errorf("container: ECR GetAuthorizationToken: %w", err)
 	}
 	if len(out.AuthorizationData) == 0 {
-		return nil, errors.New("image: ECR gave no authorization data")
+		return nil, errors.New("container: ECR gave no authorization data")
 	}
 	return decodeECRToken(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
 }
@@ -45,11 +45,11 @@ func ECRAuth(ctx context.Context, repo, region string) (authn.Authenticator, err
 func decodeECRToken(token string) (authn.Authenticator, error) {
 	raw, err := base64.StdEncoding.DecodeString(token)
 	if err != nil {
-		return nil, fmt.Errorf("image: ECR token is not base64: %w", err)
+		return nil, fmt.Errorf("container: ECR token is not base64: %w", err)
 	}
 	user, pass, ok := strings.Cut(string(raw), ":")
 	if !ok || user == "" || pass == "" {
-		return nil, errors.New("image: ECR token is not user:password")
+		return nil, errors.New("container: ECR token is not user:password")
 	}
 	return authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}), nil
 }

@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"context"
@@ -8,6 +8,12 @@ import (
 	"os/exec"
 	"strings"
 )
+
+// EndpointTag is the build tag of the container's classifly binary: it
+// leaves out the deploy commands (`classifly image`: this package,
+// go-containerregistry and the ECR client, about a third of the binary),
+// which the model endpoint never runs.
+const EndpointTag = "nodeploy"
 
 // Binary describes a static Go executable to cross-compile.
 type Binary struct {
@@ -30,7 +36,7 @@ type Binary struct {
 // give the same bytes.
 func BuildBinary(ctx context.Context, b Binary) error {
 	if b.Package == "" || b.Out == "" {
-		return fmt.Errorf("image: BuildBinary needs a package and an output file")
+		return fmt.Errorf("container: BuildBinary needs a package and an output file")
 	}
 	goos, goarch := b.GOOS, b.GOARCH
 	if goos == "" {
@@ -52,7 +58,7 @@ func BuildBinary(ctx context.Context, b Binary) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	cmd.Stdout, cmd.Stderr = b.Stderr, b.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("image: go build %s for %s/%s: %w", b.Package, goos, goarch, err)
+		return fmt.Errorf("container: go build %s for %s/%s: %w", b.Package, goos, goarch, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"archive/tar"
@@ -78,8 +78,9 @@ func newSandbox(t *testing.T) sandbox {
 }
 
 // start runs the container's entrypoint as SageMaker does (`serve`
-// appended, port in SAGEMAKER_BIND_TO_PORT), optionally as another user.
-func (s sandbox) start(t *testing.T, uid int) (*exec.Cmd, string, *bytes.Buffer) {
+// appended, port in SAGEMAKER_BIND_TO_PORT, env added), optionally as
+// another user.
+func (s sandbox) start(t *testing.T, uid int, env ...string) (*exec.Cmd, string, *bytes.Buffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,7 +94,7 @@ func (s sandbox) start(t *testing.T, uid int) (*exec.Cmd, string, *bytes.Buffer)
 		args = append(args, "--model", f)
 	}
 	cmd := exec.Command(s.bin, append(args, "serve")...)
-	cmd.Env = []string{"PATH=/usr/local/bin", fmt.Sprintf("SAGEMAKER_BIND_TO_PORT=%d", port)}
+	cmd.Env = append([]string{"PATH=/usr/local/bin", fmt.Sprintf("SAGEMAKER_BIND_TO_PORT=%d", port)}, env...)
 	if uid >= 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 	}

@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"archive/tar"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -17,31 +18,40 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+// builds holds the test binaries of cmd/classifly, built once per test run
+// each: the container's (EndpointTag) and the full CLI that packages it.
+var builds = struct {
+	sync.Mutex
+	paths map[string]string
+}{paths: map[string]string{}}
 
-// classiflyBinary builds cmd/classifly for linux/amd64 once per test run.
-func classiflyBinary(t *testing.T) string {
+func buildClassifly(t *testing.T, tags ...string) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "classifly-image-test")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "classifly")
-		root, _ := filepath.Abs("..")
-		binErr = BuildBinary(context.Background(), Binary{Package: "./cmd/classifly", Dir: root, GOARCH: "amd64",
-			Out: binPath, KeepPaths: true, Stderr: os.Stderr})
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	builds.Lock()
+	defer builds.Unlock()
+	key := strings.Join(tags, ",")
+	if p, ok := builds.paths[key]; ok {
+		return p
 	}
-	return binPath
+	dir, err := os.MkdirTemp("", "classifly-image-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "classifly")
+	root, _ := filepath.Abs("..")
+	if err := BuildBinary(context.Background(), Binary{Package: "./cmd/classifly", Dir: root, GOARCH: "amd64",
+		Tags: tags, Out: p, KeepPaths: true, Stderr: os.Stderr}); err != nil {
+		t.Fatal(err)
+	}
+	builds.paths[key] = p
+	return p
 }
+
+// endpointBinary is the container's binary, linux/amd64.
+func endpointBinary(t *testing.T) string { return buildClassifly(t, EndpointTag) }
+
+// cliBinary is the full classifly CLI, linux/amd64.
+func cliBinary(t *testing.T) string { return buildClassifly(t) }
 
 var (
 	imgOnce  sync.Once
@@ -49,12 +59,12 @@ var (
 	imgErr   error
 )
 
-// testImage is the container image of classiflyBinary, built once.
+// testImage is the container image of endpointBinary, built once.
 func testImage(t *testing.T) v1.Image {
 	t.Helper()
-	bin := classiflyBinary(t)
+	bin := endpointBinary(t)
 	imgOnce.Do(func() {
-		if builtImg, imgErr = Container(bin); imgErr == nil {
+		if builtImg, imgErr = Image(bin); imgErr == nil {
 			_, imgErr = CompressedSize(builtImg) // compress once, now
 		}
 	})
@@ -66,8 +76,8 @@ func testImage(t *testing.T) v1.Image {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
+	for _, p := range builds.paths {
+		os.RemoveAll(filepath.Dir(p))
 	}
 	os.Exit(code)
 }
@@ -92,7 +102,7 @@ func TestContainerImage(t *testing.T) {
 	if cfg.OS != "linux" || cfg.Architecture != "amd64" {
 		t.Errorf("platform %s/%s", cfg.OS, cfg.Architecture)
 	}
-	if !slices.Equal(cfg.Config.Entrypoint, []string{"/usr/local/bin/classifly", "serve", "--role", "endpoint", "--offline"}) ||
+	if !slices.Equal(cfg.Config.Entrypoint, []string{"/usr/local/bin/classifly", "serve", "--role", "endpoint", "--offline", "--no-fetch"}) ||
 		len(cfg.Config.Cmd) != 0 || cfg.Config.User != "" {
 		t.Errorf("entrypoint %q, cmd %q, user %q", cfg.Config.Entrypoint, cfg.Config.Cmd, cfg.Config.User)
 	}
@@ -110,7 +120,7 @@ func TestContainerImage(t *testing.T) {
 	}
 
 	// Reproducible: the same binary gives the same digest.
-	again, _ := Container(classiflyBinary(t))
+	again, _ := Image(endpointBinary(t))
 	d1, _ := img.Digest()
 	d2, _ := again.Digest()
 	if d1 != d2 {

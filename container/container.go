@@ -1,4 +1,4 @@
-package image
+package container
 
 import (
 	"archive/tar"
@@ -31,17 +31,19 @@ const (
 // Entrypoint is the image's exec-form entrypoint. SageMaker runs the image
 // with the argument `serve`, which the command accepts after its flags.
 // --offline: the container only serves what SageMaker extracted into
-// /opt/ml/model and never downloads.
-var Entrypoint = []string{BinaryPath, "serve", "--role", "endpoint", "--offline"}
+// /opt/ml/model and never downloads. --no-fetch: it never fetches an
+// image_url either (the proxy in front fetches and sends the bytes), so a
+// direct InvokeEndpoint cannot make the endpoint spend time and traffic.
+var Entrypoint = []string{BinaryPath, "serve", "--role", "endpoint", "--offline", "--no-fetch"}
 
 // epoch is every timestamp in the image (reproducible builds).
 var epoch = time.Unix(0, 0).UTC()
 
-// Container assembles the SageMaker model image from a linux/amd64
+// Image assembles the SageMaker model image from a linux/amd64
 // classifly binary: one layer on an empty base, Docker v2 schema 2 media
 // types throughout (empty.Image is Docker schema 2; tarball layers default
 // to the Docker gzip layer type; nothing here switches to OCI).
-func Container(binaryPath string) (v1.Image, error) {
+func Image(binaryPath string) (v1.Image, error) {
 	bin, err := os.ReadFile(binaryPath)
 	if err != nil {
 		return nil, err
@@ -122,18 +124,18 @@ func CheckSchema2(img v1.Image) error {
 		return err
 	}
 	if mt != types.DockerManifestSchema2 {
-		return fmt.Errorf("image: manifest media type %s, want %s", mt, types.DockerManifestSchema2)
+		return fmt.Errorf("container: manifest media type %s, want %s", mt, types.DockerManifestSchema2)
 	}
 	m, err := img.Manifest()
 	if err != nil {
 		return err
 	}
 	if m.Config.MediaType != types.DockerConfigJSON {
-		return fmt.Errorf("image: config media type %s, want %s", m.Config.MediaType, types.DockerConfigJSON)
+		return fmt.Errorf("container: config media type %s, want %s", m.Config.MediaType, types.DockerConfigJSON)
 	}
 	for i, l := range m.Layers {
 		if l.MediaType != types.DockerLayer {
-			return fmt.Errorf("image: layer %d media type %s, want %s", i, l.MediaType, types.DockerLayer)
+			return fmt.Errorf("container: layer %d media type %s, want %s", i, l.MediaType, types.DockerLayer)
 		}
 	}
 	return nil
@@ -183,7 +185,7 @@ func Push(ctx context.Context, img v1.Image, repo, tag string, auth authn.Authen
 		return "", err
 	}
 	if err := remote.Write(ref, img, remote.WithAuth(auth), remote.WithContext(ctx)); err != nil {
-		return "", fmt.Errorf("image: pushing %s: %w", ref, err)
+		return "", fmt.Errorf("container: pushing %s: %w", ref, err)
 	}
 	digest, err := img.Digest()
 	if err != nil {
