@@ -14,7 +14,6 @@ import (
 	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
-	"github.com/classifly/classifly/kernels"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 )
@@ -129,7 +128,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		Latency:    latency{Min: times[0], Median: times[len(times)/2], P90: times[len(times)*9/10]},
 		ImagesPerS: float64(*runs**batch) / elapsed.Seconds(),
 		PeakRSSMB:  peakRSSMB(),
-		Backend:    kernels.Current().String(),
+		Backend:    m.Backend(),
 		CPU:        cpuName(),
 	}
 	if *asJSON {

@@ -11,7 +11,6 @@ import (
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/imageprep"
-	"github.com/classifly/classifly/kernels"
 )
 
 // e2eFlags are the options `classifly bench --end-to-end` uses.
@@ -96,7 +95,7 @@ func benchEndToEnd(ctx context.Context, env *Env, m *engine.Model, name string, 
 		Latency:   latency{Min: total[0], Median: med(total), P90: total[len(total)*9/10]},
 		Stages:    e2eStages{Decode: med(dec), Preprocess: med(pre), Inference: med(inf)},
 		PeakRSSMB: peakRSSMB(),
-		Backend:   kernels.Current().String(),
+		Backend:   m.Backend(),
 		Top1:      -1,
 	}
 	if len(res.Predictions) > 0 {

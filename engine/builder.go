@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"unsafe"
 
-	"github.com/classifly/classifly/kernels"
+	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
 
@@ -54,26 +53,27 @@ func (v *tensorView) zp() int32 {
 }
 
 type builder struct {
-	file   *tflite.Model
-	sg     *tflite.Subgraph
-	opts   Options
-	views  []*tensorView
-	locs   []*loc // per tensor, activation locations
-	first  []int  // first step a tensor is live
-	last   []int  // last step a tensor is live
-	ops    []op
-	temps  []*loc // scratch buffers, each live during one operator
-	tempAt []int
-	macs   int64
-	bytes  int64 // activation bytes before planning, to fail early
-	inIdx  int
-	outIdx int
+	file    *tflite.Model
+	sg      *tflite.Subgraph
+	opts    Options
+	views   []*tensorView
+	locs    []*loc // per tensor, activation locations
+	first   []int  // first step a tensor is live
+	last    []int  // last step a tensor is live
+	ops     []op
+	temps   []*loc // scratch buffers, each live during one operator
+	tempAt  []int
+	macs    int64
+	bytes   int64 // activation bytes before planning, to fail early
+	inIdx   int
+	outIdx  int
+	backend kernels.Backend
 }
 
-func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options) (*builder, error) {
+func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kernels.Backend) (*builder, error) {
 	n := len(sg.Tensors)
 	b := &builder{file: f, sg: sg, opts: opts, views: make([]*tensorView, n), locs: make([]*loc, n),
-		first: make([]int, n), last: make([]int, n), inIdx: int(sg.Inputs[0]), outIdx: int(sg.Outputs[0])}
+		first: make([]int, n), last: make([]int, n), inIdx: int(sg.Inputs[0]), outIdx: int(sg.Outputs[0]), backend: backend}
 	for i := range b.first {
 		b.first[i], b.last[i] = math.MaxInt, -1
 	}
@@ -178,7 +178,10 @@ func (b *builder) finish() (*Model, error) {
 	for k, l := range where {
 		l.off = offs[k]
 	}
-	m := &Model{input: info(in), output: info(out), inLoc: *inLoc, outLoc: *outLoc, ops: b.ops, arenaSize: size, macs: b.macs, kept: map[int]loc{}}
+	m := &Model{input: info(in), output: info(out), inLoc: *inLoc, outLoc: *outLoc, ops: b.ops, arenaSize: size, macs: b.macs, kept: map[int]loc{}, backend: b.backend.String()}
+	if b.opts.Reference {
+		m.backend = "reference"
+	}
 	for k, l := range kept {
 		m.kept[k] = *l
 	}
@@ -219,29 +222,4 @@ func activation(a tflite.Activation, name string, index int) (kernels.Activation
 		return kernels.ActReluN1To1, nil
 	}
 	return 0, &UnsupportedError{Op: name, Index: index, What: fmt.Sprintf("fused activation %v", a)}
-}
-
-// int8s reinterprets bytes as int8 values without copying.
-func int8s(b []byte) []int8 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
-}
-
-// float32s reinterprets arena bytes as float32 values. Arena offsets are
-// 64-byte aligned, so the cast is aligned.
-func float32s(b []byte) []float32 {
-	if len(b) < 4 {
-		return nil
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
-}
-
-// int32s reinterprets an arena scratch buffer (64-byte aligned) as int32s.
-func int32s(b []byte) []int32 {
-	if len(b) < 4 {
-		return nil
-	}
-	return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b)/4)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/classifly/classifly/tflite"
@@ -22,10 +23,13 @@ func (e *UnsupportedError) Error() string {
 }
 
 // ErrInputSize reports an input buffer whose length does not match the model.
-var ErrInputSize = fmt.Errorf("engine: input size does not match the model's input tensor")
+var ErrInputSize = errors.New("engine: input size does not match the model's input tensor")
 
 // ErrOutputSize reports an output buffer whose length does not match the model.
-var ErrOutputSize = fmt.Errorf("engine: output size does not match the model's output tensor")
+var ErrOutputSize = errors.New("engine: output size does not match the model's output tensor")
+
+// ErrClosed reports a run on a model after its Close began.
+var ErrClosed = errors.New("engine: model is closed")
 
 // ResourceError reports a model whose plan would exceed a configured limit
 // (activation memory or arithmetic per run): it is refused at load time

@@ -78,6 +78,9 @@ func testGolden(t *testing.T, opts Options) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !opts.Reference {
+				checkBackend(t, m)
+			}
 			if len(manifest.Images) == 0 {
 				t.Fatalf("no images in %s/manifest.json", dir)
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
 
@@ -17,6 +18,10 @@ const (
 	DefaultMaxMACs       = 50_000_000_000
 	maxOperators         = 10_000
 )
+
+// EnvBackend names the environment variable that chooses the kernels when
+// Options.Backend is empty: for tests, and to rule a kernel out in the field.
+const EnvBackend = "CLASSIFLY_KERNELS"
 
 // Options bound what a model may ask for. Zero values mean the defaults.
 type Options struct {
@@ -32,6 +37,11 @@ type Options struct {
 	// Reference runs every operator with the reference kernels only: the
 	// readable oracle, for tests and for doubt in the field.
 	Reference bool
+	// Backend names the kernels to run with ("generic", "avx2",
+	// "avx512vnni", "neon"); empty means the environment variable
+	// EnvBackend, and when that is empty too the best this CPU has. A
+	// backend that is unknown or that this CPU cannot run fails Load.
+	Backend string
 	// Keep lists tensors (by subgraph index) that stay readable after a
 	// run, for Trace: debugging and tests that compare intermediate results.
 	Keep []int
@@ -68,6 +78,11 @@ type Model struct {
 	arenas        sync.Pool
 	kept          map[int]loc
 	pool          *pool
+	backend       string
+	// life is held for reading by every run and for writing by Close, so
+	// that Close waits for runs in flight, as sql.DB.Close does.
+	life   sync.RWMutex
+	closed bool
 }
 
 // op is one planned operator: run executes it on an arena.
@@ -116,7 +131,11 @@ func Load(data []byte, opts Options) (*Model, error) {
 	if len(sg.Operators) > maxOperators {
 		return nil, &ResourceError{What: "operators", Need: int64(len(sg.Operators)), Limit: maxOperators}
 	}
-	b, err := newBuilder(f, sg, opts)
+	backend, err := chooseBackend(opts.Backend)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBuilder(f, sg, opts, backend)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +145,19 @@ func Load(data []byte, opts Options) (*Model, error) {
 		}
 	}
 	return b.finish()
+}
+
+// chooseBackend resolves Options.Backend, defaulting to EnvBackend.
+func chooseBackend(name string) (kernels.Backend, error) {
+	from := "Options.Backend"
+	if name == "" {
+		name, from = os.Getenv(EnvBackend), EnvBackend
+	}
+	b, err := kernels.ChooseBackend(name)
+	if err != nil {
+		return 0, fmt.Errorf("engine: %s: %w", from, err)
+	}
+	return b, nil
 }
 
 // Input describes the model's input tensor.
@@ -144,13 +176,41 @@ func (m *Model) MACs() int64 { return m.macs }
 // model's layout and types (see Input and Output). It checks ctx between
 // operators.
 func (m *Model) Run(ctx context.Context, in, out []byte) error {
-	if len(in) != m.input.Bytes() {
-		return fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
+	if err := m.checkSizes(-1, in, out); err != nil {
+		return err
 	}
-	if len(out) != m.output.Bytes() {
-		return fmt.Errorf("%w: got %d bytes, want %d", ErrOutputSize, len(out), m.output.Bytes())
+	if !m.enter() {
+		return ErrClosed
 	}
+	defer m.life.RUnlock()
 	return m.runOn(ctx, in, out, true)
+}
+
+// enter admits a run: it holds m.life for reading until the caller
+// releases it, or reports false, holding nothing, once Close has begun.
+func (m *Model) enter() bool {
+	m.life.RLock()
+	if m.closed {
+		m.life.RUnlock()
+		return false
+	}
+	return true
+}
+
+// checkSizes checks an input and, unless out is nil, an output buffer
+// against the model; item is the position in a batch, or -1.
+func (m *Model) checkSizes(item int, in, out []byte) error {
+	where := ""
+	if item >= 0 {
+		where = fmt.Sprintf("item %d: ", item)
+	}
+	if len(in) != m.input.Bytes() {
+		return fmt.Errorf("%w: %sgot %d bytes, want %d", ErrInputSize, where, len(in), m.input.Bytes())
+	}
+	if out != nil && len(out) != m.output.Bytes() {
+		return fmt.Errorf("%w: %sgot %d bytes, want %d", ErrOutputSize, where, len(out), m.output.Bytes())
+	}
+	return nil
 }
 
 // runOn runs one checked input on an arena from the pool; parallel lets it
@@ -200,24 +260,39 @@ func (m *Model) Threads() int {
 	return m.pool.n
 }
 
-// Close stops the model's worker goroutines. Runs after Close use one
-// thread. A model that is dropped without Close stops them when collected.
+// Backend names the kernels the model runs with: a vector backend such as
+// "avx2", "generic", or "reference" with Options.Reference.
+func (m *Model) Backend() string { return m.backend }
+
+// Close waits for the runs in flight to finish, then stops the model's
+// worker goroutines. Runs that start after Close has begun return
+// ErrClosed. Closing twice is harmless. A model that is dropped without
+// Close stops its workers when collected.
 func (m *Model) Close() {
+	m.life.Lock()
+	defer m.life.Unlock()
+	if m.closed {
+		return
+	}
+	m.closed = true
 	if m.pool != nil {
 		m.pool.stop()
-		m.pool = nil
 	}
 }
 
 // Trace runs the model and returns copies of the tensors named in
 // Options.Keep, by tensor index, along with the output.
 func (m *Model) Trace(ctx context.Context, in []byte) (out []byte, tensors map[int][]byte, err error) {
+	if err := m.checkSizes(-1, in, nil); err != nil {
+		return nil, nil, err
+	}
+	if !m.enter() {
+		return nil, nil, ErrClosed
+	}
+	defer m.life.RUnlock()
 	out = make([]byte, m.output.Bytes())
 	mem := m.arena()
 	defer m.arenas.Put(mem)
-	if len(in) != m.input.Bytes() {
-		return nil, nil, fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
-	}
 	copy(m.inLoc.bytes(*mem), in)
 	if err := m.exec(ctx, *mem, true); err != nil {
 		return nil, nil, err
@@ -249,9 +324,13 @@ type OpTiming struct {
 
 // Profile runs the model once on in and times each operator.
 func (m *Model) Profile(ctx context.Context, in []byte) ([]OpTiming, error) {
-	if len(in) != m.input.Bytes() {
-		return nil, fmt.Errorf("%w: got %d bytes, want %d", ErrInputSize, len(in), m.input.Bytes())
+	if err := m.checkSizes(-1, in, nil); err != nil {
+		return nil, err
 	}
+	if !m.enter() {
+		return nil, ErrClosed
+	}
+	defer m.life.RUnlock()
 	mem := m.arena()
 	defer m.arenas.Put(mem)
 	copy(m.inLoc.bytes(*mem), in)
@@ -275,17 +354,18 @@ func (m *Model) RunBatch(ctx context.Context, ins, outs [][]byte) error {
 		return fmt.Errorf("engine: %d inputs but %d outputs", len(ins), len(outs))
 	}
 	for i := range ins {
-		if len(ins[i]) != m.input.Bytes() {
-			return fmt.Errorf("%w: input %d has %d bytes, want %d", ErrInputSize, i, len(ins[i]), m.input.Bytes())
-		}
-		if len(outs[i]) != m.output.Bytes() {
-			return fmt.Errorf("%w: output %d has %d bytes, want %d", ErrOutputSize, i, len(outs[i]), m.output.Bytes())
+		if err := m.checkSizes(i, ins[i], outs[i]); err != nil {
+			return err
 		}
 	}
+	if !m.enter() {
+		return ErrClosed
+	}
+	defer m.life.RUnlock()
 	p := m.pool
 	if p == nil || len(ins) < 2 || !p.mu.TryLock() {
 		for i := range ins {
-			if err := m.Run(ctx, ins[i], outs[i]); err != nil {
+			if err := m.runOn(ctx, ins[i], outs[i], true); err != nil {
 				return err
 			}
 		}

@@ -71,10 +71,9 @@ func (p *pool) worker(w int, seen uint64) {
 			<-p.wake[w]
 			i = 0
 		}
+		// A new phase: run it even if stop has been asked for since, or
+		// run would wait forever for this worker's share.
 		seen = p.gen.Load()
-		if p.stopped.Load() {
-			return
-		}
 		p.phase(p.mem, w, p.n)
 		p.pending.Add(-1)
 	}
@@ -99,8 +98,11 @@ func (p *pool) run(phase func(mem []byte, w, n int), mem []byte) {
 	p.phase, p.mem = nil, nil
 }
 
-// stop ends the workers.
+// stop ends the workers. It takes mu, so it waits for a parallel run in
+// progress and no phase starts after it.
 func (p *pool) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.stopped.Store(true)
 	for w := 1; w < p.n; w++ {
 		if p.parked[w].CompareAndSwap(true, false) {

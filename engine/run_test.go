@@ -3,11 +3,13 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/classifly/classifly/internal/shared"
 )
@@ -35,6 +37,7 @@ func TestRunAllocatesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkBackend(t, m)
 			in, _ := goldenPair(t, name, "cat")
 			out := make([]byte, m.Output().Bytes())
 			ctx := context.Background()
@@ -69,6 +72,7 @@ func TestThreadCountsAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkBackend(t, m)
 		out := make([]byte, m.Output().Bytes())
 		if err := m.Run(context.Background(), in, out); err != nil {
 			t.Fatal(err)
@@ -150,4 +154,63 @@ func TestRunBatch(t *testing.T) {
 	if err := m.RunBatch(context.Background(), ins[:2], outs[:1]); err == nil {
 		t.Error("mismatched batch accepted")
 	}
+}
+
+// TestCloseDuringRunBatch: Close waits for the batches in flight, which
+// finish with right answers, and later runs get ErrClosed; nothing hangs.
+// Run it with -race: Close and the runs share the model's pool.
+func TestCloseDuringRunBatch(t *testing.T) {
+	name := shared.SmallModel()
+	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, want := goldenPair(t, name, "cat")
+	ins := [][]byte{in, in, in}
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs := [][]byte{make([]byte, len(want)), make([]byte, len(want)), make([]byte, len(want))}
+			for i := 0; ; i++ {
+				err := m.RunBatch(context.Background(), ins, outs)
+				if i == 0 {
+					started <- struct{}{}
+				}
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, out := range outs {
+					if !bytes.Equal(out, want) {
+						t.Error("a batch before Close differs from TFLite's")
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-started
+	}
+	done := make(chan struct{})
+	go func() {
+		m.Close()
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Close or a run in flight did not end within a minute")
+	}
+	if err := m.Run(context.Background(), in, make([]byte, len(want))); !errors.Is(err, ErrClosed) {
+		t.Errorf("Run after Close: %v, want ErrClosed", err)
+	}
+	m.Close() // a second Close is harmless
 }

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX2 kernel set: 16 YMM registers, no mask registers, no AVX-512.
+// Every kernel is exact: int16 × int16 → int32 products (VPMADDWD), and
+// kernels.requant.apply's requantization lane by lane.
+
+// avx2 generates the set.
+func avx2() {
+	avx2Data()
+	gemmAVX2("gemmAVX2u8", false)
+	gemmAVX2("gemmAVX2s8", true)
+	dwconvAVX2("dwconvAVX2u8", false, dwTapLoop)
+	dwconvAVX2("dwconvAVX2s8", true, dwTapLoop)
+	dwconvAVX2("dwconv3x3AVX2u8", false, dw3x3)
+	dwconvAVX2("dwconv3x3AVX2s8", true, dw3x3)
+	dwconvAVX2("dwconvNarrowAVX2u8", false, dwNarrow)
+	dwconvAVX2("dwconvNarrowAVX2s8", true, dwNarrow)
+	addAVX2("addAVX2u8", false)
+	addAVX2("addAVX2s8", true)
+}
+
+// Read-only vectors of the set.
+var (
+	packPerm Mem // VPERMD indices that undo the lane split of VPACK*
+	shiftTab Mem // VPSHUFB masks moving bytes down: entry at offset s shifts by s
+)
+
+func avx2Data() {
+	packPerm = GLOBL("avx2PackPerm", RODATA|NOPTR)
+	for i, v := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+		DATA(4*i, U32(v))
+	}
+	shiftTab = GLOBL("avx2ShiftTab", RODATA|NOPTR)
+	for i := range 32 {
+		v := uint8(i)
+		if i >= 16 {
+			v = 0x80
+		}
+		DATA(i, U8(v))
+	}
+}
+
+// fieldMem is the memory operand of a parameter-struct component (of an
+// array's first element: the vectors and counts are arrays).
+func fieldMem(c gotypes.Component) Mem {
+	b, err := c.Resolve()
+	if err != nil {
+		b, err = c.Index(0).Resolve()
+	}
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// Offsets of the fields of a kernels.avx2Requant block, in rows of the
+// block's width.
+const (
+	aqBias = iota
+	aqMult
+	aqMultOdd
+	aqLShift
+	aqRShift
+	aqRound
+	aqSignShift
+)
+
+// leftShifts shifts the accumulators left by their channels' LShift when
+// the kernel's lshift field is set (most layers have none).
+func leftShifts(l string, flag Mem, accs []VecPhysical, q func(acc, field int) Mem) {
+	CMPQ(flag, Imm(0))
+	JE(LabelRef(l + "_nolshift"))
+	for i, acc := range accs {
+		VPSLLVD(q(i, aqLShift), acc, acc)
+	}
+	Label(l + "_nolshift")
+}
+
+// requantAVX2 turns the 8 accumulators in acc (which started from the bias
+// and were shifted left) into output values less the output zero point, as
+// kernels.requant.apply does; q(field) addresses the channels' constants,
+// nudge holds 1<<30 in each 64-bit lane, t is a temporary.
+//
+// The doubling high multiply is (x·m + 1<<30) >> 31 in 64 bits: VPMULDQ
+// multiplies the even 32-bit lanes, so the odd lanes are shifted down
+// first. AVX2 has no 64-bit arithmetic shift, but bits 31..62 of the sum
+// are all that is kept, and a logical shift brings them to the low half
+// (even lanes) or, shifting left by one, to the high half (odd lanes).
+func requantAVX2(acc, t, nudge VecPhysical, q func(field int) Mem) {
+	VPSRLQ(Imm(32), acc, t)
+	VPMULDQ(q(aqMult), acc, acc)
+	VPMULDQ(q(aqMultOdd), t, t)
+	VPADDQ(nudge, acc, acc)
+	VPADDQ(nudge, t, t)
+	VPSRLQ(Imm(31), acc, acc)
+	VPSLLQ(Imm(1), t, t)
+	VPBLENDD(Imm(0xAA), t, acc, acc)
+	roundingShift(acc, t, q(aqSignShift), q(aqRound), q(aqRShift), false)
+}
+
+// roundingShift is RoundingDivideByPOT: (x + round - (x < 0)) >> e, where
+// x < 0 comes from a logical shift by 31, or by 32 (giving 0) where e = 0;
+// per-lane counts (VPSRLVD, VPSRAVD) or, when uniform, count operands.
+func roundingShift(x, t VecPhysical, sign, round, e Mem, uniform bool) {
+	if uniform {
+		VPSRLD(sign, x, t)
+	} else {
+		VPSRLVD(sign, x, t)
+	}
+	VPADDD(round, x, x)
+	VPSUBD(t, x, x)
+	if uniform {
+		VPSRAD(e, x, x)
+	} else {
+		VPSRAVD(e, x, x)
+	}
+}
+
+// pack16 packs two vectors of 8 int32 (channels 0..7 and 8..15) into 16
+// bytes in the low half of lo, in channel order: saturated to int16, plus
+// the output zero point (int16 lanes, saturating), saturated to bytes and
+// clamped to [min, max] (16-byte vectors). hi is clobbered.
+func pack16(lo, hi VecPhysical, signed bool, zp, min, max Mem) {
+	VPACKSSDW(hi, lo, lo) // lanes: [0..3, 8..11 | 4..7, 12..15]
+	VPADDSW(zp, lo, lo)
+	VPERMQ(Imm(0xD8), lo, lo)
+	VEXTRACTI128(Imm(1), lo, hi.AsX())
+	x := lo.AsX()
+	if signed {
+		VPACKSSWB(hi.AsX(), x, x)
+		VPMAXSB(min, x, x)
+		VPMINSB(max, x, x)
+	} else {
+		VPACKUSWB(hi.AsX(), x, x)
+		VPMAXUB(min, x, x)
+		VPMINUB(max, x, x)
+	}
+}
+
+// storeBytes stores the low n bytes of y to dst, n (1..31) in cnt; dst,
+// cnt, tmp and y are clobbered.
+func storeBytes(name string, y VecPhysical, dst, cnt, tmp GPPhysical) {
+	x := y.AsX()
+	l := func(s string) LabelRef { return LabelRef(fmt.Sprintf("%s_%s", name, s)) }
+	CMPQ(cnt, Imm(16))
+	JB(l("8"))
+	VMOVDQU(x, Mem{Base: dst})
+	VEXTRACTI128(Imm(1), y, x)
+	ADDQ(Imm(16), dst)
+	SUBQ(Imm(16), cnt)
+	Label(string(l("8")))
+	CMPQ(cnt, Imm(8))
+	JB(l("4"))
+	VMOVQ(x, Mem{Base: dst})
+	VPSRLDQ(Imm(8), x, x)
+	ADDQ(Imm(8), dst)
+	SUBQ(Imm(8), cnt)
+	Label(string(l("4")))
+	CMPQ(cnt, Imm(4))
+	JB(l("2"))
+	VMOVD(x, Mem{Base: dst})
+	VPSRLDQ(Imm(4), x, x)
+	ADDQ(Imm(4), dst)
+	SUBQ(Imm(4), cnt)
+	Label(string(l("2")))
+	VMOVD(x, tmp.As32())
+	CMPQ(cnt, Imm(2))
+	JB(l("1"))
+	MOVW(tmp.As16(), Mem{Base: dst})
+	SHRL(Imm(16), tmp.As32())
+	ADDQ(Imm(2), dst)
+	SUBQ(Imm(2), cnt)
+	Label(string(l("1")))
+	TESTQ(cnt, cnt)
+	JZ(l("done"))
+	MOVB(tmp.As8(), Mem{Base: dst})
+	Label(string(l("done")))
+}

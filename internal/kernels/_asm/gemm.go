@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// raw emits an instruction avo's table lacks (AVX-512 VNNI), with its
+// register effects declared for avo's liveness analysis.
+func raw(opcode string, ins []Op, out Op, ops ...Op) {
+	Instruction(&ir.Instruction{Opcode: opcode, Operands: ops, Inputs: ins, Outputs: []Op{out}})
+}
+
+// vpdpbusd: acc += Σ4 u8(x) · s8(w), per 32-bit lane, without saturation.
+func vpdpbusd(w, x, acc Op) { raw("VPDPBUSD", []Op{w, x, acc}, acc, w, x, acc) }
+
+// vpdpwssd: acc += s16(a)·s16(b) for both 16-bit halves of each lane.
+func vpdpwssd(b, a, acc Op) { raw("VPDPWSSD", []Op{b, a, acc}, acc, b, a, acc) }
+
+// vpdpbusdBcst: acc += Σ4 u8(u) · s8(m32), the signed bytes broadcast from
+// memory to every lane (EVEX embedded broadcast).
+func vpdpbusdBcst(m Mem, u, acc Op) {
+	Instruction(&ir.Instruction{Opcode: "VPDPBUSD", Suffixes: []string{"BCST"}, Operands: []Op{m, u, acc}, Inputs: []Op{m, u, acc}, Outputs: []Op{acc}})
+}
+
+var zAcc = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+
+// gemmVNNI generates the 4-row × (16·nv)-channel AVX-512 VNNI microkernel
+// loop over the panels of one row block. For uint8 activations the bytes are
+// broadcast into a register (the unsigned operand) against signed weights
+// w-128; for int8 activations they are the signed operand, broadcast from
+// memory inside VPDPBUSD itself, against unsigned weights w+128. Either way a
+// per-row sum of the activations corrects the result (see kernels.GEMM).
+//
+// xor selects the other int8 formulation: activations broadcast into a
+// register and made unsigned by flipping their top bit, against the plain
+// signed weights; it needs no row sums, which pays for small K.
+func gemmVNNI(name string, signed, xor bool, nv int) {
+	TEXT(name, NOSPLIT, "func(p *gemmArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
+	p := Dereference(Param("p"))
+	rows := []GPPhysical{R8, R9, R10, R11}
+	for r, reg := range rows {
+		Load(p.Field("a").Index(r), reg)
+	}
+	Load(p.Field("w"), RSI)
+	Load(p.Field("panels"), RDX)
+	XORQ(R12, R12) // output channel offset
+	XORQ(R13, R13) // requant block offset (24 bytes per channel)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1) // odd 32-bit lanes
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, Z21)
+
+	// Per-row correction (128 - wz)·Σx for uint8 layers, broadcast into
+	// Z24..Z27; zero when rowCorr is 0.
+	corr := []VecPhysical{Z24, Z25, Z26, Z27}
+	for _, z := range corr {
+		VPXORD(z, z, z)
+	}
+	Load(p.Field("rowCorr"), EAX)
+	TESTL(EAX, EAX)
+	JZ(LabelRef(name + "_sums_done"))
+	// Z0..Z2 are free until the accumulators start.
+	VPXORD(Z2, Z2, Z2)
+	for r, reg := range rows {
+		l := fmt.Sprintf("%s_sum%d", name, r)
+		VPXORD(Z0, Z0, Z0)
+		Load(p.Field("k"), RCX)
+		MOVQ(reg, R14)
+		Label(l + "_loop")
+		CMPQ(RCX, Imm(64))
+		JL(LabelRef(l + "_tail"))
+		if signed { // sum x+128, the bytes with their top bit flipped
+			VPXORD(Mem{Base: R14}, Z21, Z1)
+			VPSADBW(Z1, Z2, Z1)
+		} else {
+			VPSADBW(Mem{Base: R14}, Z2, Z1)
+		}
+		VPADDQ(Z1, Z0, Z0)
+		ADDQ(Imm(64), R14)
+		SUBQ(Imm(64), RCX)
+		JMP(LabelRef(l + "_loop"))
+		Label(l + "_tail")
+		MOVQ(I64(-1), R15)
+		BZHIQ(RCX, R15, R15)
+		KMOVQ(R15, K3)
+		VMOVDQU8_Z(Mem{Base: R14}, K3, Z1)
+		if signed {
+			VPXORD(Z21, Z1, Z1)
+			VMOVDQU8_Z(Z1, K3, Z1)
+		}
+		VPSADBW(Z1, Z2, Z1)
+		VPADDQ(Z1, Z0, Z0)
+		VEXTRACTI64X4(Imm(1), Z0, Y1)
+		VPADDQ(Y1, Y0, Y0)
+		VEXTRACTI128(Imm(1), Y0, X1)
+		VPADDQ(X1, X0, X0)
+		VPSHUFD(Imm(0x4E), X0, X1)
+		VPADDQ(X1, X0, X0)
+		VMOVQ(X0, RCX)
+		Load(p.Field("rowCorr"), EAX)
+		IMULL(EAX, ECX)
+		VPBROADCASTD(ECX, corr[r])
+	}
+	Label(name + "_sums_done")
+
+	Label(name + "_panel")
+	for r := range rows {
+		for j := range nv {
+			VPXORD(zAcc[4*r+j], zAcc[4*r+j], zAcc[4*r+j])
+		}
+	}
+	XORQ(RBX, RBX)
+	Load(p.Field("k4"), RCX)
+	Label(name + "_k")
+	w := []VecPhysical{Z16, Z17, Z18, Z19}[:nv]
+	for j, z := range w {
+		VMOVDQU32(Mem{Base: RSI, Disp: 64 * j}, z)
+	}
+	for r, reg := range rows {
+		if signed && !xor {
+			for j := range w {
+				vpdpbusdBcst(Mem{Base: reg, Index: RBX, Scale: 1}, w[j], zAcc[4*r+j])
+			}
+			continue
+		}
+		VPBROADCASTD(Mem{Base: reg, Index: RBX, Scale: 1}, Z20)
+		if xor {
+			VPXORD(Z21, Z20, Z20)
+		}
+		for j := range w {
+			vpdpbusd(w[j], Z20, zAcc[4*r+j])
+		}
+	}
+	ADDQ(U32(256), RSI)
+	ADDQ(Imm(4), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "_k"))
+
+	// Epilogue: requantize and store the valid channels of the panel.
+	MOVQ(U32(64), RAX)
+	CMPQ(RDX, Imm(1))
+	JNE(LabelRef(name + "_full"))
+	Load(p.Field("nLast"), RAX)
+	Label(name + "_full")
+	// The weight registers are free now: hold the output constants.
+	Load(p.Field("outZP"), R14L)
+	VPBROADCASTD(R14L, Z16)
+	Load(p.Field("min"), R14L)
+	VPBROADCASTD(R14L, Z17)
+	Load(p.Field("max"), R14L)
+	VPBROADCASTD(R14L, Z18)
+	for j := range nv {
+		MOVQ(RAX, R14)
+		SUBQ(Imm(uint64(16*j)), R14)
+		JLE(LabelRef(name + "_stored"))
+		MOVL(U32(0xFFFF), R15L)
+		BZHIL(R14L, R15L, R15L)
+		KMOVW(R15L, K2)
+		Load(p.Field("q"), R14)
+		blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a} }
+		VMOVDQU32(blk(qMult), Z22)
+		VPSRLQ(Imm(32), Z22, Z23)
+		for r := range rows {
+			acc := zAcc[4*r+j]
+			requantize(acc, corr[r], blk)
+			Load(p.Field("out").Index(r), R15)
+			VPMOVDB(Z28, K2, Mem{Base: R15, Index: R12, Scale: 1, Disp: 16 * j})
+		}
+	}
+	Label(name + "_stored")
+	ADDQ(Imm(64), R12)
+	ADDQ(U32(64*24), R13)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_panel"))
+	VZEROUPPER()
+	RET()
+}
+
+// Offsets of the per-channel arrays inside a 16-channel requant block
+// (kernels.vecRequant layout): [bias, mult, lshift, rshift, round, negen][16]int32.
+const (
+	qBias = iota
+	qMult
+	qLShift
+	qRShift
+	qRound
+	qNegEn
+)
+
+// requantize turns the accumulator acc (plus the row correction corr) into
+// clamped 32-bit outputs in Z28, with Z22/Z23 holding the even/odd-lane
+// multipliers and Z16/Z17/Z18 the output zero point and clamp bounds. It
+// follows kernels.requant.apply exactly.
+func requantize(acc, corr VecPhysical, blk func(int) Mem) {
+	VPADDD(blk(qBias), acc, Z28)
+	VPADDD(corr, Z28, Z28)
+	VPSLLVD(blk(qLShift), Z28, Z28)
+	VPSRLQ(Imm(32), Z28, Z29)
+	VPMULDQ(Z22, Z28, Z28)
+	VPMULDQ(Z23, Z29, Z29)
+	VPADDQ_BCST(nudge, Z28, Z28)
+	VPADDQ_BCST(nudge, Z29, Z29)
+	VPSRLQ(Imm(31), Z28, Z28) // even lanes: bits 31..62 land in the low half
+	VPSLLQ(Imm(1), Z29, Z29)  // odd lanes: bits 31..62 land in the high half
+	VPBLENDMD(Z29, Z28, K1, Z28)
+	VPSRAD(Imm(31), Z28, Z30)
+	VPANDD(blk(qNegEn), Z30, Z30)
+	VPADDD(blk(qRound), Z28, Z28)
+	VPADDD(Z30, Z28, Z28)
+	VPSRAVD(blk(qRShift), Z28, Z28)
+	VPADDD(Z16, Z28, Z28) // output zero point
+	VPMAXSD(Z17, Z28, Z28)
+	VPMINSD(Z18, Z28, Z28)
+}
+
+var nudge Mem

@@ -1,0 +1,54 @@
+// Command _asm generates the amd64 assembly of package kernels with avo.
+// Each kernel set goes to its own file, so sets can be worked on apart:
+//
+//	go generate ./internal/kernels   (runs _asm/gen.sh: one `go run . -set NAME` per set)
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+)
+
+// sets maps a kernel set to its generator.
+var sets = map[string]func(){
+	"avx512": func() {
+		for nv := 1; nv <= 4; nv++ {
+			gemmVNNI(fmt.Sprintf("gemmVNNIu8x%d", nv), false, false, nv)
+			gemmVNNI(fmt.Sprintf("gemmVNNIs8x%d", nv), true, false, nv)
+			gemmVNNI(fmt.Sprintf("gemmVNNIs8xorx%d", nv), true, true, nv)
+		}
+		dwconvAVX512("dwconvAVX512u8", false)
+		dwconvAVX512("dwconvAVX512s8", true)
+		dwconv3x3AVX512("dwconv3x3AVX512u8", false)
+		dwconv3x3AVX512("dwconv3x3AVX512s8", true)
+		addAVX512("addAVX512u8", false)
+		addAVX512("addAVX512s8", true)
+	},
+	"avx2": avx2,
+}
+
+func main() {
+	set := flag.String("set", "avx512", "kernel set to generate")
+	gen, ok := sets[*set]
+	// avo's Generate parses the command line; peek at -set first.
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
+	for i, a := range os.Args {
+		if a == "-set" && i+1 < len(os.Args) {
+			gen, ok = sets[os.Args[i+1]]
+		}
+	}
+	if !ok {
+		fmt.Fprintln(os.Stderr, "_asm: unknown -set")
+		os.Exit(2)
+	}
+	Package("github.com/classifly/classifly/internal/kernels")
+	ConstraintExpr("!purego")
+	nudge = GLOBL("nudge30", RODATA|NOPTR)
+	DATA(0, U64(1<<30))
+	gen()
+	Generate()
+}

@@ -1,0 +1,124 @@
+package kernels
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDWConvAllBackends proves every backend's depthwise convolution equal
+// to the reference DepthwiseConv on random shapes: channel counts around
+// the 16-lane groups, strides, dilations, SAME-style padding, both types.
+func TestDWConvAllBackends(t *testing.T) {
+	seed := uint64(rand.Int64())
+	r := rand.New(rand.NewPCG(seed, 3))
+	for _, b := range Available() {
+		for i := range 300 {
+			signed := i%2 == 1
+			c := []int{1, 3, 15, 16, 17, 32, 33, 96}[r.IntN(8)]
+			k := []int{1, 3, 3, 5}[r.IntN(4)]
+			stride, dil := 1+r.IntN(2), 1+r.IntN(2)
+			inH, inW := 1+r.IntN(9), 1+r.IntN(9)
+			eff := (k-1)*dil + 1
+			outH, outW := (inH+stride-1)/stride, (inW+stride-1)/stride
+			p := &ConvParams{Batch: 1 + r.IntN(2), InH: inH, InW: inW, InC: c, OutH: outH, OutW: outW, OutC: c, KH: k, KW: k,
+				StrideH: stride, StrideW: stride, DilationH: dil, DilationW: dil, DepthMultiplier: 1,
+				PadH: max((outH-1)*stride+eff-inH, 0) / 2, PadW: max((outW-1)*stride+eff-inW, 0) / 2}
+			filter := randBytes(r, k*k*c)
+			bias := make([]int32, c)
+			p.Mult, p.Shift = make([]int32, c), make([]int, c)
+			for ch := range c {
+				bias[ch] = int32(r.IntN(1<<14) - 1<<13)
+				p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
+			}
+			lo, hi := int32(0), int32(255)
+			if signed {
+				lo, hi = -128, 127
+				for j := range filter {
+					if filter[j] == 0x80 {
+						filter[j] = 0x81
+					}
+				}
+				p.InZP = int32(r.IntN(256) - 128)
+			} else {
+				p.InZP, p.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
+			}
+			p.OutZP = lo + int32(r.IntN(256))
+			p.ActMin, p.ActMax = lo, hi
+			if r.IntN(2) == 0 {
+				p.ActMin = p.OutZP
+			}
+			in := randBytes(r, p.Batch*inH*inW*c)
+			want := make([]byte, p.Batch*outH*outW*c)
+			if signed {
+				DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
+			} else {
+				DepthwiseConv(p, in, filter, bias, want)
+			}
+			d, err := NewDWConv(p, signed, filter, bias, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			padded := make([]byte, d.PaddedSize()+guard)
+			d.Pad(in, padded, 0, d.PaddedRows())
+			const sentinel = 0x5A
+			out := bytes.Repeat([]byte{sentinel}, len(want)+2*guard)
+			d.Run(padded, out[guard:], 0, p.Batch*outH)
+			for j := range guard {
+				if out[j] != sentinel || out[len(out)-1-j] != sentinel {
+					t.Fatalf("seed %d %s: wrote outside the output (%+v)", seed, b, *p)
+				}
+			}
+			if got := out[guard : guard+len(want)]; !bytes.Equal(got, want) {
+				t.Fatalf("seed %d %s signed=%v c=%d k=%d stride=%d dil=%d in %dx%d:\n got %v\nwant %v", seed, b, signed, c, k, stride, dil, inH, inW, got, want)
+			}
+		}
+	}
+}
+
+// TestAdderAllBackends proves every backend's ADD equal to the reference on
+// lengths around the 16-lane vectors, with random scales.
+func TestAdderAllBackends(t *testing.T) {
+	seed := uint64(rand.Int64())
+	r := rand.New(rand.NewPCG(seed, 4))
+	for _, b := range Available() {
+		for i := range 200 {
+			signed := i%2 == 1
+			n := []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 1000}[r.IntN(10)]
+			lo, hi := int32(0), int32(255)
+			if signed {
+				lo, hi = -128, 127
+			}
+			s1, s2, so := 0.01+r.Float32()/10, 0.01+r.Float32()/10, 0.01+r.Float32()/5
+			p := NewAddParams(s1, lo+int32(r.IntN(256)), s2, lo+int32(r.IntN(256)), so, lo+int32(r.IntN(256)), lo, hi)
+			if r.IntN(2) == 0 {
+				p.ActMin = p.OutZP
+			}
+			x, y := randBytes(r, n), randBytes(r, n)
+			want := make([]byte, n)
+			if signed {
+				Add(p, View[int8](x), View[int8](y), View[int8](want))
+			} else {
+				Add(p, x, y, want)
+			}
+			out := make([]byte, n+guard)
+			NewAdder(p, signed, b).Run(x, y, out[:n])
+			if !bytes.Equal(out[:n], want) {
+				t.Fatalf("seed %d %s signed=%v n=%d:\n got %v\nwant %v", seed, b, signed, n, out[:n], want)
+			}
+			for _, v := range out[n:] {
+				if v != 0 {
+					t.Fatalf("seed %d %s: wrote past the output", seed, b)
+				}
+			}
+		}
+	}
+}
+
+func randBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.IntN(256))
+	}
+	return b
+}

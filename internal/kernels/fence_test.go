@@ -1,0 +1,165 @@
+//go:build unix
+
+package kernels
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"syscall"
+	"testing"
+)
+
+// fenced returns n bytes followed, after slack more, by an inaccessible
+// page, so that a kernel reading or writing further faults. The test
+// process is set to panic on faults, which the callers report.
+func fenced(t *testing.T, n, slack int) []byte {
+	t.Helper()
+	page := os.Getpagesize()
+	size := (n+slack+page-1)/page*page + page
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Skipf("mmap: %v", err)
+	}
+	t.Cleanup(func() { syscall.Munmap(mem) })
+	if err := syscall.Mprotect(mem[size-page:], syscall.PROT_NONE); err != nil {
+		t.Skipf("mprotect: %v", err)
+	}
+	end := size - page - slack
+	return mem[end-n : end : end]
+}
+
+// noFault runs f, turning a memory fault into a test failure named by what.
+func noFault(t *testing.T, what func() string, f func()) {
+	t.Helper()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if e := recover(); e != nil {
+			t.Fatalf("%s: %v", what(), e)
+		}
+	}()
+	f()
+}
+
+// dwconvSlack is how far past the padded input each depthwise backend
+// reads (see MaxOverread).
+var dwconvSlack = map[Backend]int{AVX512VNNI: dwconvOverread}
+
+// TestKernelsStayInBounds runs every backend on data that ends at an
+// inaccessible page: GEMM may read gemmOverread bytes past its last row,
+// depthwise dwconvSlack past its padded input, nothing else reads past
+// its slices, and nothing writes past them. Sizes step through every
+// residue of the vector widths (K mod 8 and 16, channels mod 8 and 16).
+func TestKernelsStayInBounds(t *testing.T) {
+	seed := uint64(rand.Int64())
+	r := rand.New(rand.NewPCG(seed, 5))
+	for _, b := range Available() {
+		t.Run(b.String(), func(t *testing.T) {
+			for _, m := range []int{1, 3, 5} {
+				for _, n := range []int{1, 9, 17, 40} {
+					for k := 1; k <= 34; k++ {
+						c := randomGEMM(r, m, n, k, (m+n+k)%2 == 1)
+						a := fenced(t, m*k, gemmOverread)
+						for row := range m {
+							copy(a[row*k:], c.a[row*c.lda:row*c.lda+k])
+						}
+						out := fenced(t, (m-1)*c.ldc+n, 0)
+						g, err := NewGEMM(c.spec, b)
+						if err != nil {
+							t.Fatal(err)
+						}
+						what := func() string { return fmt.Sprintf("seed %d: GEMM m=%d n=%d k=%d", seed, m, n, k) }
+						noFault(t, what, func() { g.Run(a, k, 0, m, out, c.ldc) })
+						for row := range m {
+							if got, want := out[row*c.ldc:row*c.ldc+n], c.want[row*c.ldc:row*c.ldc+n]; !bytes.Equal(got, want) {
+								t.Fatalf("%s row %d:\n got %v\nwant %v", what(), row, got, want)
+							}
+						}
+					}
+				}
+			}
+			for c := 1; c <= 40; c++ {
+				p, in, filter, bias, want, signed := randomDWConv(r, c)
+				d, err := NewDWConv(p, signed, filter, bias, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				padded := fenced(t, d.PaddedSize(), dwconvSlack[b])
+				d.Pad(in, padded, 0, d.PaddedRows())
+				out := fenced(t, len(want), 0)
+				what := func() string { return fmt.Sprintf("seed %d: DWConv c=%d %+v", seed, c, *p) }
+				noFault(t, what, func() { d.Run(padded, out, 0, p.Batch*p.OutH) })
+				if !bytes.Equal(out, want) {
+					t.Fatalf("%s:\n got %v\nwant %v", what(), out, want)
+				}
+			}
+			for n := 1; n <= 50; n++ {
+				signed := n%2 == 0
+				lo := int32(0)
+				if signed {
+					lo = -128
+				}
+				p := NewAddParams(0.01+r.Float32()/10, lo+int32(r.IntN(256)), 0.01+r.Float32()/10, lo+int32(r.IntN(256)), 0.01+r.Float32()/5, lo+int32(r.IntN(256)), lo, lo+255)
+				x, y := fenced(t, n, 0), fenced(t, n, 0)
+				copy(x, randBytes(r, n))
+				copy(y, randBytes(r, n))
+				want := make([]byte, n)
+				if signed {
+					Add(p, View[int8](x), View[int8](y), View[int8](want))
+				} else {
+					Add(p, x, y, want)
+				}
+				out := fenced(t, n, 0)
+				what := func() string { return fmt.Sprintf("seed %d: Adder n=%d", seed, n) }
+				noFault(t, what, func() { NewAdder(p, signed, b).Run(x, y, out) })
+				if !bytes.Equal(out, want) {
+					t.Fatalf("%s:\n got %v\nwant %v", what(), out, want)
+				}
+			}
+		})
+	}
+}
+
+// randomDWConv is a random depthwise convolution with c channels, 3×3 or
+// 5×5, stride 1 or 2, padded, of either type, and its reference output.
+func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias []int32, want []byte, signed bool) {
+	signed = r.IntN(2) == 1
+	k := []int{1, 3, 5}[r.IntN(3)]
+	stride := 1 + r.IntN(2)
+	inH, inW := 1+r.IntN(6), 1+r.IntN(6)
+	outH, outW := (inH+stride-1)/stride, (inW+stride-1)/stride
+	p = &ConvParams{Batch: 1, InH: inH, InW: inW, InC: c, OutH: outH, OutW: outW, OutC: c, KH: k, KW: k,
+		StrideH: stride, StrideW: stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1,
+		PadH: max((outH-1)*stride+k-inH, 0) / 2, PadW: max((outW-1)*stride+k-inW, 0) / 2}
+	filter = randBytes(r, k*k*c)
+	bias = make([]int32, c)
+	p.Mult, p.Shift = make([]int32, c), make([]int, c)
+	for ch := range c {
+		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
+		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
+	}
+	lo := int32(0)
+	if signed {
+		lo = -128
+		for j := range filter {
+			if filter[j] == 0x80 {
+				filter[j] = 0x81
+			}
+		}
+		p.InZP = int32(r.IntN(256) - 128)
+	} else {
+		p.InZP, p.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
+	}
+	p.OutZP = lo + int32(r.IntN(256))
+	p.ActMin, p.ActMax = lo, lo+255
+	in = randBytes(r, inH*inW*c)
+	want = make([]byte, outH*outW*c)
+	if signed {
+		DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
+	} else {
+		DepthwiseConv(p, in, filter, bias, want)
+	}
+	return p, in, filter, bias, want, signed
+}

@@ -1,0 +1,173 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+//go:generate sh _asm/gen.sh
+
+func vectorBackends() []Backend {
+	var bs []Backend
+	if cpu.X86.HasAVX2 {
+		bs = append(bs, AVX2)
+	}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI && cpu.X86.HasBMI2 {
+		bs = append(bs, AVX512VNNI)
+	}
+	return bs
+}
+
+// gemmArgs is the parameter block of the assembly GEMM kernels; the
+// generator (_asm) reads its field names and offsets.
+type gemmArgs struct {
+	a       [gemmMR]*byte // row starts; rows past the block repeat the last
+	out     [gemmMR]*byte
+	w       *int8  // packed weights, first panel
+	q       *int32 // vector requant blocks, first panel
+	k       int    // K, for the row sums
+	k4      int    // K in groups of 4
+	panels  int    // panels of 64 channels
+	nLast   int    // valid channels in the last panel, 1..64
+	rowCorr int32  // 128 - wz for uint8 layers, else 0
+	outZP   int32
+	min     int32
+	max     int32
+}
+
+// gemmXorMaxK is the K below which int8 layers use the xor formulation:
+// its extra instruction per row and step costs less than the row sums.
+const gemmXorMaxK = 160
+
+func (g *GEMM) prepareVector() {
+	switch g.backend {
+	case AVX2:
+		g.prepareAVX2()
+	case AVX512VNNI:
+		g.prepareVNNI()
+	}
+}
+
+// gemmVNNI is the AVX-512 VNNI form of a GEMM: the requantization in
+// 16-channel blocks (vecRequant) for GEMM.packed and, for int8 layers too
+// deep for the xor formulation, a second packing. There the kernels
+// broadcast activations as the signed operand and take unsigned weights
+// w+128:
+//
+//	Σ(x-xz)·w = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
+type gemmVNNI struct {
+	qv       []int32
+	packedS  []int8  // w+128 as bytes, laid out as GEMM.packed
+	qvS      []int32 // vector requant with that bias
+	rowCorrS int32   // -128
+}
+
+func (g *GEMM) prepareVNNI() {
+	s := &g.spec
+	v := &gemmVNNI{qv: vecRequant(g.q)}
+	g.vec = v
+	if !s.Signed || s.K < gemmXorMaxK {
+		return
+	}
+	biasS := make([]int32, s.N)
+	for n := range s.N {
+		var sumW int32
+		for _, w := range s.W[n*s.K : (n+1)*s.K] {
+			sumW += int32(int8(w))
+		}
+		if s.Bias != nil {
+			biasS[n] = s.Bias[n]
+		}
+		biasS[n] += 128*128*int32(s.K) - s.InZP*sumW
+	}
+	v.qvS = vecRequant(newRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
+	v.rowCorrS = -128
+	v.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
+	for n := range s.N {
+		p, c := n/gemmNR, n%gemmNR
+		for k := range s.K {
+			v.packedS[((p*g.k4+k/4)*gemmNR+c)*4+k%4] = int8(uint8(int32(int8(s.W[n*s.K+k])) + 128))
+		}
+	}
+}
+
+func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
+	switch g.backend {
+	case AVX2:
+		return g.runAVX2(a, lda, m0, m1, out, ldc)
+	case AVX512VNNI:
+	default:
+		return false
+	}
+	// int8 layers with a small K skip the row sums (see gemmVNNI's xor).
+	xor := g.spec.Signed && g.spec.K < gemmXorMaxK
+	v := g.vec.(*gemmVNNI)
+	packed, qv, corr := g.packed, v.qv, g.rowCorr
+	if g.spec.Signed && !xor {
+		packed, qv, corr = v.packedS, v.qvS, v.rowCorrS
+	}
+	// Full 64-channel panels in one call per row block, then the last
+	// narrower panel with a kernel that computes only its 16-lane vectors.
+	full := g.spec.N / gemmNR
+	rem := g.spec.N - full*gemmNR
+	args := gemmArgs{
+		w: &packed[0], q: &qv[0], k: g.spec.K, k4: g.k4, panels: full, nLast: gemmNR, rowCorr: corr,
+		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max,
+	}
+	tail := args
+	if rem > 0 {
+		tail.w, tail.q = &packed[full*g.k4*gemmNR*4], &qv[full*gemmNR*6]
+		tail.panels, tail.nLast = 1, rem
+	}
+	for m := m0; m < m1; m += gemmMR {
+		for r := range gemmMR {
+			row := min(m+r, m1-1)
+			args.a[r] = &a[row*lda]
+			args.out[r] = &out[row*ldc]
+			tail.a[r] = args.a[r]
+			if rem > 0 {
+				tail.out[r] = &out[row*ldc+full*gemmNR]
+			}
+		}
+		// Direct calls: through a func value, args would escape to the heap.
+		if full > 0 {
+			switch {
+			case xor:
+				gemmVNNIs8xorx4(&args)
+			case g.spec.Signed:
+				gemmVNNIs8x4(&args)
+			default:
+				gemmVNNIu8x4(&args)
+			}
+		}
+		if rem == 0 {
+			continue
+		}
+		switch nv := (rem + 15) / 16; {
+		case xor && nv == 1:
+			gemmVNNIs8xorx1(&tail)
+		case xor && nv == 2:
+			gemmVNNIs8xorx2(&tail)
+		case xor && nv == 3:
+			gemmVNNIs8xorx3(&tail)
+		case xor:
+			gemmVNNIs8xorx4(&tail)
+		case g.spec.Signed && nv == 1:
+			gemmVNNIs8x1(&tail)
+		case g.spec.Signed && nv == 2:
+			gemmVNNIs8x2(&tail)
+		case g.spec.Signed && nv == 3:
+			gemmVNNIs8x3(&tail)
+		case g.spec.Signed:
+			gemmVNNIs8x4(&tail)
+		case nv == 1:
+			gemmVNNIu8x1(&tail)
+		case nv == 2:
+			gemmVNNIu8x2(&tail)
+		case nv == 3:
+			gemmVNNIu8x3(&tail)
+		default:
+			gemmVNNIu8x4(&tail)
+		}
+	}
+	return true
+}

@@ -1,0 +1,139 @@
+package kernels
+
+// MeanHWParams describes TFLite's specialised MEAN over the height and width
+// of an NHWC tensor (keep_dims, axes {1, 2}).
+type MeanHWParams struct {
+	Batch, H, W, C int
+	InZP, OutZP    int32
+	Mult           int32
+	Shift          int
+	// Bias is the uint8 path's folded zero-point term.
+	Bias int32
+}
+
+// NewMeanHWParams prepares the uint8 or int8 specialised mean. The two types
+// use different recipes in TFLite: uint8 (optimized_ops::Mean) folds the
+// window size into the multiplier and the input zero point into a bias;
+// int8 (reference_integer_ops::Mean) rescales by inScale/outScale and then
+// divides by the window size with rounding.
+func NewMeanHWParams(signed bool, batch, h, w, c int, inScale float32, inZP int32, outScale float32, outZP int32) *MeanHWParams {
+	p := &MeanHWParams{Batch: batch, H: h, W: w, C: c, InZP: inZP, OutZP: outZP}
+	if signed {
+		p.Mult, p.Shift = quantizeMultiplier(float64(inScale) / float64(outScale))
+		return p
+	}
+	n := float32(h * w)
+	p.Bias = outZP - int32(float32(inZP)*inScale/outScale)
+	p.Mult, p.Shift = quantizeMultiplier(float64(inScale / (n * outScale)))
+	return p
+}
+
+// MeanHW averages each channel over H×W.
+func MeanHW[T Q8](p *MeanHWParams, in, out []T) {
+	lo, hi := Range[T]()
+	for b := 0; b < p.Batch; b++ {
+		for c := 0; c < p.C; c++ {
+			var sum int32
+			for i := 0; i < p.H*p.W; i++ {
+				sum += int32(in[(b*p.H*p.W+i)*p.C+c])
+			}
+			out[b*p.C+c] = T(clamp(p.finish(sum, lo < 0), lo, hi))
+		}
+	}
+}
+
+// finish turns a channel's sum of raw values into its mean, before the
+// clamp, by the type's recipe (see NewMeanHWParams). int8 subtracts the
+// input zero point from the sum: n·zp at once equals zp per value in int32
+// arithmetic, wrapping included.
+func (p *MeanHWParams) finish(sum int32, signed bool) int32 {
+	n := int32(p.H * p.W)
+	if !signed {
+		return multiplyByQuantizedMultiplier(sum, p.Mult, p.Shift) + p.Bias
+	}
+	v := multiplyByQuantizedMultiplier(sum-n*p.InZP, p.Mult, p.Shift)
+	if v > 0 {
+		v = (v + n/2) / n
+	} else {
+		v = (v - n/2) / n
+	}
+	return v + p.OutZP
+}
+
+// MeanGeneric is TFLite's QuantizedMeanOrSum for any axes: outer × axis ×
+// inner layout, integer sum of raw values, then in float32
+// round(sum/n * scale + bias) + outZP with scale = inScale/outScale and
+// bias = -inZP*scale; when scales and zero points match, the integer mean
+// truncated toward zero.
+func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScale float32, outZP int32, in, out []T) {
+	lo, hi := Range[T]()
+	same := inScale == outScale && inZP == outZP
+	scale := inScale / outScale
+	bias := -float32(inZP) * scale
+	for o := 0; o < outer; o++ {
+		for i := 0; i < inner; i++ {
+			var sum int32
+			for k := 0; k < n; k++ {
+				sum += int32(in[(o*n+k)*inner+i])
+			}
+			var q int32
+			if same {
+				// reference_ops::Mean: the integer sum over the count, with
+				// C++ division (truncation toward zero, as Go's).
+				q = sum / int32(n)
+			} else {
+				mean := float32(sum) / float32(n)
+				q = int32(roundf(mean*scale+bias)) + outZP
+			}
+			out[o*inner+i] = T(clamp(q, lo, hi))
+		}
+	}
+}
+
+// sumPixels adds up each channel over pixels, walking the NHWC data in
+// memory order (acc has one entry per channel and is overwritten). Integer
+// sums do not depend on the order, so this gives the same totals as the
+// channel-by-channel loops above, with contiguous reads.
+func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
+	acc = acc[:c]
+	for i := range acc {
+		acc[i] = 0
+	}
+	for px := 0; px < pixels; px++ {
+		row := in[px*c : (px+1)*c]
+		for i, v := range row {
+			acc[i] += int32(v)
+		}
+	}
+}
+
+// MeanHWFast is MeanHW with the sums taken by sumPixels into acc (at least
+// C entries), for one batch at a time.
+func MeanHWFast[T Q8](p *MeanHWParams, in, out []T, acc []int32) {
+	lo, hi := Range[T]()
+	for b := 0; b < p.Batch; b++ {
+		sumPixels(in[b*p.H*p.W*p.C:], p.H*p.W, p.C, acc)
+		for c := 0; c < p.C; c++ {
+			out[b*p.C+c] = T(clamp(p.finish(acc[c], lo < 0), lo, hi))
+		}
+	}
+}
+
+// GlobalAveragePool is AveragePool for a window that covers the whole
+// input (one output pixel per batch), with contiguous reads.
+func GlobalAveragePool[T Q8](p *PoolParams, in, out []T, acc []int32) {
+	n := int32(p.InH * p.InW)
+	for b := 0; b < p.Batch; b++ {
+		sumPixels(in[b*p.InH*p.InW*p.C:], p.InH*p.InW, p.C, acc)
+		for c := 0; c < p.C; c++ {
+			sum := acc[c]
+			var avg int32
+			if sum >= 0 {
+				avg = (sum + n/2) / n
+			} else {
+				avg = (sum - n/2) / n
+			}
+			out[b*p.C+c] = T(clamp(avg, p.ActMin, p.ActMax))
+		}
+	}
+}

@@ -1,0 +1,163 @@
+//go:build !purego
+
+package kernels
+
+// dwArgs is the parameter block of the depthwise assembly kernels.
+type dwArgs struct {
+	in      *byte  // padded input at the first pixel's window origin
+	out     *byte  // first output pixel
+	w       *int32 // [tap][cpad] widened weights
+	q       *int32 // vector requant blocks
+	offs    *int64 // [taps] byte offsets of the taps from the window origin
+	taps    int
+	groups  int // groups of 16 channels
+	cLast   int // valid channels in the last group, 1..16
+	n       int // output pixels
+	inStep  int // bytes between consecutive pixels' window origins
+	outStep int // bytes between consecutive output pixels
+	cpad    int
+	rowStep int // 3×3 kernels: bytes between the filter's rows in the input
+	colStep int // 3×3 kernels: bytes between the filter's columns
+	outZP   int32
+	min     int32
+	max     int32
+}
+
+func (d *DWConv) prepareVector() {
+	switch d.backend {
+	case AVX2:
+		d.prepareAVX2()
+	case AVX512VNNI:
+		d.prepareAVX512()
+	}
+}
+
+// dwAVX512 is the AVX-512 form of a depthwise convolution: the
+// requantization in 16-channel blocks and, for 3×3 filters, the weights
+// per group of 16 channels as five pairs of taps (the last paired with
+// zero), each lane holding the two taps' 16-bit weights (w - wz fits).
+type dwAVX512 struct {
+	qv []int32
+	w3 []int32 // nil unless 3×3
+}
+
+func (d *DWConv) prepareAVX512() {
+	v := &dwAVX512{qv: vecRequant(d.q)}
+	if taps := len(d.offs); taps == 9 {
+		for g := 0; g < d.cpad; g += 16 {
+			for t := 0; t < taps; t += 2 {
+				for c := g; c < g+16; c++ {
+					lo, hi := d.w[t*d.cpad+c], int32(0)
+					if t+1 < taps {
+						hi = d.w[(t+1)*d.cpad+c]
+					}
+					v.w3 = append(v.w3, int32(uint32(uint16(lo))|uint32(uint16(hi))<<16))
+				}
+			}
+		}
+	}
+	d.vec = v
+}
+
+func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
+	switch d.backend {
+	case AVX2:
+		return d.runAVX2(padded, out, r0, r1)
+	case AVX512VNNI:
+	default:
+		return false
+	}
+	v := d.vec.(*dwAVX512)
+	p := &d.p
+	c := p.OutC
+	args := dwArgs{
+		w: &d.w[0], q: &v.qv[0], offs: &d.offs[0], taps: len(d.offs),
+		groups: d.cpad / 16, cLast: c - (d.cpad/16-1)*16, n: p.OutW,
+		inStep: p.StrideW * c, outStep: c, cpad: d.cpad,
+		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
+	}
+	w3 := v.w3
+	if w3 != nil {
+		args.w = &w3[0]
+		args.rowStep, args.colStep = p.DilationH*d.wp*c, p.DilationW*c
+	}
+	for r := r0; r < r1; r++ {
+		b, oy := r/p.OutH, r%p.OutH
+		args.in = &padded[(b*d.hp+oy*p.StrideH)*d.wp*c]
+		args.out = &out[r*p.OutW*c]
+		switch {
+		case w3 != nil && d.signed:
+			dwconv3x3AVX512s8(&args)
+		case w3 != nil:
+			dwconv3x3AVX512u8(&args)
+		case d.signed:
+			dwconvAVX512s8(&args)
+		default:
+			dwconvAVX512u8(&args)
+		}
+	}
+	return true
+}
+
+// addArgs is the parameter block of the ADD assembly kernels: per rescale
+// (s0: input 1, s1: input 2, s2: output) the requant constants.
+type addArgs struct {
+	a, b, out                                    *byte
+	n                                            int
+	aZP, bZP, outZP, min, max                    int32
+	s0Mult, s0LShift, s0Round, s0NegEn, s0RShift int32
+	s1Mult, s1LShift, s1Round, s1NegEn, s1RShift int32
+	s2Mult, s2LShift, s2Round, s2NegEn, s2RShift int32
+}
+
+func (ad *Adder) runVector(a, b, out []byte) bool {
+	switch ad.backend {
+	case AVX2:
+		return ad.runAVX2(a, b, out)
+	case AVX512VNNI:
+	default:
+		return false
+	}
+	args := *ad.vec.(*addArgs)
+	args.a, args.b, args.out, args.n = &a[0], &b[0], &out[0], len(out)
+	if ad.signed {
+		addAVX512s8(&args)
+	} else {
+		addAVX512u8(&args)
+	}
+	return true
+}
+
+// prepareVector computes the AVX-512 ADD kernels' constants once (the
+// AVX2 ones are built per call, on the stack).
+func (ad *Adder) prepareVector() {
+	if ad.backend != AVX512VNNI {
+		return
+	}
+	p := ad.p
+	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
+	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
+	args.s1Mult, args.s1LShift, args.s1Round, args.s1NegEn, args.s1RShift = vecShift(p.In2Mult, p.In2Shift)
+	args.s2Mult, args.s2LShift, args.s2Round, args.s2NegEn, args.s2RShift = vecShift(p.OutMult, p.OutShift)
+	ad.vec = &args
+}
+
+// vecShift splits a multiplier and shift into the requant vector form.
+func vecShift(mult int32, shift int) (m, l, round, negen, r int32) {
+	q := newRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
+	return q.Mult[0], q.LShift[0], q.Round[0], q.NegEn[0], q.RShift[0]
+}
+
+// vecRequant interleaves the per-channel arrays in blocks of 16 channels,
+// [block][bias, mult, lshift, rshift, round, negen][16], so that a vector
+// kernel reaches all six through one base register.
+func vecRequant(q *requant) []int32 {
+	n := len(q.Bias)
+	out := make([]int32, 0, 6*n)
+	for b := 0; b < n; b += 16 {
+		for _, arr := range [][]int32{q.Bias, q.Mult, q.LShift, q.RShift, q.Round, q.NegEn} {
+			out = append(out, arr[b:b+16]...)
+		}
+	}
+	return out
+}
