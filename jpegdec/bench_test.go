@@ -4,15 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/classifly/classifly/internal/shared"
 )
 
 // BenchmarkPhotos decodes the shared photos at the scale a 224×224 model
 // input asks for, and at full size.
 func BenchmarkPhotos(b *testing.B) {
-	d := os.Getenv("CLASSIFLY_IMAGE_DIR")
-	if d == "" {
-		d = filepath.Join("..", "..", "shared", "images")
-	}
+	d := shared.ImageDir(b)
 	files, _ := filepath.Glob(filepath.Join(d, "photos", "*.jpg"))
 	files = append(files, filepath.Join(d, "cat_720p.jpg"), filepath.Join(d, "parrot.jpg"))
 	for _, f := range files {
