@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Defaults of Limits: the figures of docs/DESIGN.md where it gives them.
+// Defaults of Limits: the figures of docs/architecture.md, "Limits and safety", where it gives them.
 const (
 	DefaultMaxBodyBytes   = 10 << 20
 	DefaultMaxPixels      = imageprep.DefaultMaxPixels

@@ -73,7 +73,7 @@ func imageServer(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// TestPredictStatuses sends one request per error class of DESIGN.md (and
+// TestPredictStatuses sends one request per error class of docs/architecture.md (and
 // the successful forms) and checks status and code.
 func TestPredictStatuses(t *testing.T) {
 	cat, jpg := image(t, "cat.bmp"), image(t, "parrot.jpg")

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Defaults of Config (docs/DESIGN.md, "Limits and safety").
+// Defaults of Config (docs/architecture.md, "Limits and safety").
 const (
 	DefaultMaxBytes     = 10 << 20
 	DefaultTimeout      = 5 * time.Second

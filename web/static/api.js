@@ -1,4 +1,4 @@
-// Talking to the Classifly API (docs/DESIGN.md, "API contract"): the model
+// Talking to the Classifly API (docs/architecture.md, "API contract"): the model
 // list, predictions, and turning every failure into words for a person.
 
 import { authHeaders, forget } from "./auth.js";
