@@ -3,14 +3,8 @@ package api
 import (
 	"context"
 	"math"
-	"net"
-	"net/http"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // admission bounds the classifications running at once and the requests
@@ -83,92 +77,6 @@ func (g *gate) tryEnter() bool {
 }
 
 func (g *gate) leave() { g.cur.Add(-1) }
-
-// clientLimiter is a token bucket per client. Idle clients are forgotten
-// when the table fills, so it stays bounded without a background goroutine.
-type clientLimiter struct {
-	cfg     RateLimitConfig
-	mu      sync.Mutex
-	clients map[string]*clientBucket
-}
-
-type clientBucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newClientLimiter(cfg RateLimitConfig) *clientLimiter {
-	if cfg.PerSecond <= 0 {
-		return nil
-	}
-	return &clientLimiter{cfg: cfg, clients: map[string]*clientBucket{}}
-}
-
-// allow takes a token for client, or says how long until one is free.
-func (l *clientLimiter) allow(client string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.clients[client]
-	if !ok {
-		if len(l.clients) >= l.cfg.MaxClients {
-			l.sweep(now)
-		}
-		b = &clientBucket{lim: rate.NewLimiter(rate.Limit(l.cfg.PerSecond), l.cfg.Burst)}
-		l.clients[client] = b
-	}
-	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
-}
-
-// sweep forgets clients whose bucket has refilled (they lose nothing), and
-// if that frees nothing, the oldest half.
-func (l *clientLimiter) sweep(now time.Time) {
-	full := time.Duration(float64(l.cfg.Burst) / l.cfg.PerSecond * float64(time.Second))
-	for k, b := range l.clients {
-		if now.Sub(b.seen) > full {
-			delete(l.clients, k)
-		}
-	}
-	if len(l.clients) < l.cfg.MaxClients {
-		return
-	}
-	var total time.Duration
-	for _, b := range l.clients {
-		total += now.Sub(b.seen) / time.Duration(len(l.clients))
-	}
-	for k, b := range l.clients {
-		if now.Sub(b.seen) >= total {
-			delete(l.clients, k)
-		}
-	}
-}
-
-// clientKey identifies the client for rate limiting: the authenticated
-// principal, else the trusted header's address, else the peer address.
-func (l *clientLimiter) clientKey(r *http.Request) string {
-	if info := infoFrom(r.Context()); info != nil && info.principal != "" {
-		return "p:" + info.principal
-	}
-	if h := l.cfg.ClientIPHeader; h != "" {
-		if v := r.Header.Get(h); v != "" {
-			first, _, _ := strings.Cut(v, ",")
-			return "ip:" + hostOnly(strings.TrimSpace(first))
-		}
-	}
-	return "ip:" + hostOnly(r.RemoteAddr)
-}
-
-func hostOnly(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
-}
 
 // ceilSeconds rounds d up to whole seconds, at least 1, for Retry-After.
 func ceilSeconds(d time.Duration) time.Duration {

@@ -15,11 +15,15 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/classifly/classifly/auth"
+	"github.com/classifly/classifly/ratelimit"
+	"github.com/classifly/classifly/wire"
 )
 
 func TestAPIKeys(t *testing.T) {
 	cat := image(t, "cat.bmp")
-	h, logs := newHandler(t, localBackend(t), Config{Auth: AuthConfig{APIKeyHashes: []string{HashAPIKey("other-key"), HashAPIKey("s3cret-key")}}})
+	h, logs := newHandler(t, localBackend(t), Config{Auth: auth.Config{APIKeyHashes: []string{auth.HashAPIKey("other-key"), auth.HashAPIKey("s3cret-key")}}})
 	req := func(header, value string) answer {
 		r := post("image/bmp", bytes.NewReader(cat), "")
 		if header != "" {
@@ -38,13 +42,13 @@ func TestAPIKeys(t *testing.T) {
 		{"X-API-Key", "other-key", 200},
 		{"Authorization", "Bearer s3cret-kez", 401},
 		{"Authorization", "Basic czNjcmV0LWtleQ==", 401},
-		{"X-API-Key", HashAPIKey("s3cret-key"), 401}, // the stored hash is not a key
+		{"X-API-Key", auth.HashAPIKey("s3cret-key"), 401}, // the stored hash is not a key
 	} {
 		a := req(c.header, c.value)
 		if a.status != c.status {
 			t.Errorf("%s: %s: got %d %s", c.header, c.value, a.status, a.raw)
 		}
-		if c.status == 401 && (a.err.Error.Code != CodeUnauthorized || a.header.Get("WWW-Authenticate") == "") {
+		if c.status == 401 && (a.err.Error.Code != wire.CodeUnauthorized || a.header.Get("WWW-Authenticate") == "") {
 			t.Errorf("%s: %s: 401 without code or WWW-Authenticate: %v %s", c.header, c.value, a.header, a.raw)
 		}
 	}
@@ -57,7 +61,7 @@ func TestAPIKeys(t *testing.T) {
 	if bytes.Contains([]byte(logs.String()), []byte("s3cret")) {
 		t.Error("a key reached the log")
 	}
-	if _, err := New(localBackend(t), Config{Auth: AuthConfig{APIKeyHashes: []string{"s3cret-key"}}}); err == nil {
+	if _, err := New(localBackend(t), Config{Auth: auth.Config{APIKeyHashes: []string{"s3cret-key"}}}); err == nil {
 		t.Error("a plain key was accepted as a hash")
 	}
 }
@@ -87,7 +91,7 @@ func TestJWT(t *testing.T) {
 	}
 	const iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST"
 	srv, fetches := jwksServer(t, "k1", &key.PublicKey)
-	h, _ := newHandler(t, localBackend(t), Config{Auth: AuthConfig{JWT: &JWTConfig{
+	h, _ := newHandler(t, localBackend(t), Config{Auth: auth.Config{JWT: &auth.JWTConfig{
 		JWKSURL: srv.URL, Issuer: iss, Audience: []string{"app-client"}, Scope: "classifly/predict",
 	}}})
 	now := time.Now()
@@ -150,12 +154,12 @@ func TestJWT(t *testing.T) {
 func TestJWKSUnavailable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	h, _ := newHandler(t, localBackend(t), Config{Auth: AuthConfig{JWT: &JWTConfig{JWKSURL: srv.URL}}})
+	h, _ := newHandler(t, localBackend(t), Config{Auth: auth.Config{JWT: &auth.JWTConfig{JWKSURL: srv.URL}}})
 	r := post("image/bmp", bytes.NewReader(image(t, "cat.bmp")), "")
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	tok, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()}).SignedString(key)
 	r.Header.Set("Authorization", "Bearer "+tok)
-	if a := serve(t, h, r); a.status != 503 || a.err.Error.Code != CodeBackendUnavailable {
+	if a := serve(t, h, r); a.status != 503 || a.err.Error.Code != wire.CodeBackendUnavailable {
 		t.Errorf("got %d %s", a.status, a.raw)
 	}
 }
@@ -163,7 +167,7 @@ func TestJWKSUnavailable(t *testing.T) {
 // TestRateLimit counts requests, not successes: the bodies here are not
 // images (415), which keeps the test fast and proves the limit comes first.
 func TestRateLimit(t *testing.T) {
-	h, _ := newHandler(t, localBackend(t), Config{RateLimit: RateLimitConfig{PerSecond: 0.01, Burst: 2}})
+	h, _ := newHandler(t, localBackend(t), Config{RateLimit: ratelimit.Config{PerSecond: 0.01, Burst: 2}})
 	from := func(addr string) answer {
 		r := post("text/plain", strings.NewReader("x"), "")
 		r.RemoteAddr = addr
@@ -172,7 +176,7 @@ func TestRateLimit(t *testing.T) {
 	for i, want := range []int{415, 415, 429} {
 		if a := from("192.0.2.1:1234"); a.status != want {
 			t.Fatalf("request %d: got %d %s", i, a.status, a.raw)
-		} else if want == 429 && (a.err.Error.Code != CodeRateLimited || a.header.Get("Retry-After") != "100") {
+		} else if want == 429 && (a.err.Error.Code != wire.CodeRateLimited || a.header.Get("Retry-After") != "100") {
 			t.Errorf("429 without code or Retry-After 100: %v %s", a.header, a.raw)
 		}
 	}
@@ -181,16 +185,5 @@ func TestRateLimit(t *testing.T) {
 	}
 	if a := from("192.0.2.1:9999"); a.status != 429 {
 		t.Errorf("same client, other port: %d", a.status)
-	}
-}
-
-func TestClientLimiterStaysBounded(t *testing.T) {
-	l := newClientLimiter(RateLimitConfig{PerSecond: 1, Burst: 1, MaxClients: 100})
-	now := time.Now()
-	for i := range 10000 {
-		l.allow(string(rune(i)), now.Add(time.Duration(i)*time.Millisecond))
-	}
-	if n := len(l.clients); n > 100 {
-		t.Errorf("%d clients tracked, limit 100", n)
 	}
 }

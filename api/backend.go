@@ -9,15 +9,25 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/wire"
 )
 
 // Backend runs inference: the part that differs between a server holding
-// its models (Local), a proxy in front of a model endpoint (Remote) and a
-// Lambda calling SageMaker. The API does everything else: parsing, limits,
+// its models (Local), a proxy in front of a model endpoint
+// (sagemaker/endpoint.Backend) and a Lambda calling SageMaker
+// (sagemaker.Backend). The API does everything else: parsing, limits,
 // fetching, admission and the answer.
 //
 // Errors: wrap ErrUnknownModel or ErrNotReady, return the image package's
 // typed errors as they are, or an *Error to choose the status outright.
+//
+// Concurrency: the API calls every method from many goroutines at once, so
+// an implementation must be safe for concurrent use. It need not bound its
+// own concurrency: the API calls Classify at most Limits.MaxConcurrent
+// times at once. Classify must honour ctx (the request's deadline and the
+// client's cancellation); if it does not, the API answers at the deadline
+// anyway and keeps the slot taken until Classify returns. Classify must
+// not keep req.Image after it returns.
 type Backend interface {
 	// Models lists the served models, the default one first.
 	Models(ctx context.Context) ([]ModelInfo, error)
@@ -27,6 +37,13 @@ type Backend interface {
 	Ready(ctx context.Context) error
 }
 
+// RemoteDecoder is implemented by a Backend whose pictures are decoded in
+// another process (a model endpoint): the API then reserves no decoding
+// memory for them, only their bytes.
+type RemoteDecoder interface {
+	DecodesRemotely() bool
+}
+
 // Request is one picture to classify.
 type Request struct {
 	Model   string // "" means the backend's default model
@@ -34,36 +51,14 @@ type Request struct {
 	Options classify.Options
 }
 
+// Attributes encodes the options of r for wire.HeaderAttributes, as a model
+// endpoint reads them; the limits are the endpoint's own.
+func (r *Request) Attributes() string {
+	return wire.Options{Model: r.Model, TopK: r.Options.TopK, Threshold: r.Options.Threshold}.Attributes()
+}
+
 // ModelInfo describes a served model (GET /models).
-type ModelInfo struct {
-	Name    string    `json:"name"`
-	Default bool      `json:"default"`
-	Input   InputSize `json:"input"`
-	Labels  int       `json:"labels"`            // number of class labels
-	LoadMS  float64   `json:"load_ms,omitempty"` // time taken to load, when known
-	// Format is how the model stores its weights: uint8, int8, float32,
-	// float16 or dynamic.
-	Format string `json:"format,omitempty"`
-	// Normalization is, for a float model, how its input is computed from
-	// pixels, and where that came from.
-	Normalization *Normalization `json:"normalization,omitempty"`
-	// LabelsFrom says where the labels came from: "metadata (FILE)",
-	// "file (NAME)" or "embedded".
-	LabelsFrom string `json:"labels_from,omitempty"`
-}
-
-// Normalization is (pixel - mean) / std, per channel when three values.
-type Normalization struct {
-	Mean   []float32 `json:"mean"`
-	Std    []float32 `json:"std"`
-	Source string    `json:"source"` // metadata, flags or default
-}
-
-// InputSize is a model's input image size.
-type InputSize struct {
-	Width  int `json:"width"`
-	Height int `json:"height"`
-}
+type ModelInfo = wire.ModelInfo
 
 // Local serves classifiers loaded in this process. Add models, then call
 // Loaded; until then Ready reports ErrNotReady. It is safe for concurrent
@@ -84,10 +79,10 @@ func NewLocal() *Local { return &Local{models: map[string]*classify.Classifier{}
 // /metrics.
 func (l *Local) Add(c *classify.Classifier, loadTime time.Duration, isDefault bool) {
 	h, w := c.InputSize()
-	info := ModelInfo{Name: c.Name(), Input: InputSize{Width: w, Height: h}, Labels: len(c.Labels()),
-		LoadMS: float64(loadTime.Microseconds()) / 1000, Format: c.Format(), LabelsFrom: c.LabelsSource()}
+	info := ModelInfo{Name: c.Name(), Input: wire.InputSize{Width: w, Height: h}, Labels: len(c.Labels()),
+		LoadMS: wire.Millis(loadTime), Format: c.Format(), LabelsFrom: c.LabelsSource()}
 	if n := c.Normalization(); n.Mean != nil {
-		info.Normalization = &Normalization{Mean: n.Mean, Std: n.Std, Source: n.Source}
+		info.Normalization = &wire.Normalization{Mean: n.Mean, Std: n.Std, Source: n.Source}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"runtime"
-	"strings"
 	"time"
 
+	"github.com/classifly/classifly/auth"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/ratelimit"
+	"github.com/classifly/classifly/urlfetch"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Defaults of Limits and FetchConfig: the figures of DESIGN.md where it
-// gives them.
+// Defaults of Limits: the figures of docs/architecture.md, "Limits and safety", where it gives them.
 const (
 	DefaultMaxBodyBytes   = 10 << 20
 	DefaultMaxPixels      = imageprep.DefaultMaxPixels
@@ -23,11 +23,9 @@ const (
 	DefaultMaxQueue       = 16
 	DefaultQueueTimeout   = 5 * time.Second
 	DefaultMaxInFlight    = 64
-
-	DefaultFetchMaxBytes     = 10 << 20
-	DefaultFetchTimeout      = 5 * time.Second
-	DefaultFetchDialTimeout  = 3 * time.Second
-	DefaultFetchMaxRedirects = 3
+	DefaultMaxUploads     = 256
+	DefaultMinUploadRate  = 16 << 10 // a slow mobile link; a 10 MB body then has ~10 min
+	DefaultUploadGrace    = 5 * time.Second
 )
 
 // Config configures the API. The zero value serves with the defaults, no
@@ -40,11 +38,15 @@ type Config struct {
 	// one with the Go and process collectors.
 	Registry *prometheus.Registry
 
-	Limits    Limits
-	Fetch     FetchConfig
-	CORS      CORSConfig
-	Auth      AuthConfig
-	RateLimit RateLimitConfig
+	Limits Limits
+	// Fetch is the image_url fetcher's configuration.
+	Fetch urlfetch.Config
+	CORS  CORSConfig
+	// Auth turns on authentication of /predict and /invocations.
+	Auth auth.Config
+	// RateLimit limits each client's rate on /predict and /invocations;
+	// beyond it 429 with Retry-After.
+	RateLimit ratelimit.Config
 
 	// SageMaker adds the model-container routes GET /ping and
 	// POST /invocations.
@@ -67,24 +69,25 @@ type Limits struct {
 	MaxConcurrent int
 	MaxQueue      int // a negative value means no queue
 	QueueTimeout  time.Duration
-	// MaxInFlight bounds /predict requests in any stage (reading the body,
-	// fetching, queued, running); beyond it 503 at once. It bounds the
-	// memory that bodies being read can hold.
+	// MaxInFlight bounds /predict requests past their upload (fetching,
+	// queued, running); beyond it 503 at once.
 	MaxInFlight int
-}
-
-// FetchConfig is the image_url fetcher's. Zero means the default.
-type FetchConfig struct {
-	Disabled     bool          // refuse image_url altogether (422)
-	MaxBytes     int64         // response body cap, enforced while streaming; over it 413
-	Timeout      time.Duration // whole fetch, redirects included; past it 504
-	DialTimeout  time.Duration // one TCP connect
-	MaxRedirects int           // each re-checked; a negative value allows none
-	// Allow exempts destinations from the address checks: host names
-	// ("images.internal", matched exactly, case-insensitively) and CIDR
-	// prefixes ("10.1.0.0/16", "127.0.0.1/32"). The scheme, size and time
-	// limits still apply.
-	Allow []string
+	// MaxUploads bounds the request bodies being received at once; beyond
+	// it 503 at once. A slow client holds only one of these, never an
+	// inference slot.
+	MaxUploads int
+	// MinUploadRate (bytes per second) and UploadGrace set the read
+	// deadline of a body: after n bytes, the rest must arrive before
+	// start + UploadGrace + n/MinUploadRate. A client that falls behind
+	// gets 408.
+	MinUploadRate int64
+	UploadGrace   time.Duration
+	// MemoryBudget is the memory that requests may reserve for their
+	// bodies and for decoding (estimated from the picture's header) before
+	// they allocate; what does not fit waits in the queue or gets 503, what
+	// could never fit gets 413. Zero means DefaultMemoryBudget(); negative
+	// means no budget.
+	MemoryBudget int64
 }
 
 // CORSConfig lets browsers on other origins (the UI on CloudFront) call the
@@ -94,43 +97,6 @@ type CORSConfig struct {
 	// may call the API; "*" allows any. Empty disables CORS.
 	AllowedOrigins []string
 	MaxAge         time.Duration // how long browsers cache a preflight; 0 means 10 minutes
-}
-
-// AuthConfig turns on authentication of /predict and /invocations when
-// either field is set. A request passes with any one valid credential.
-type AuthConfig struct {
-	// APIKeyHashes are hex SHA-256 digests of the accepted API keys (see
-	// HashAPIKey), sent as "Authorization: Bearer KEY" or "X-API-Key: KEY".
-	APIKeyHashes []string
-	JWT          *JWTConfig
-}
-
-// JWTConfig accepts RS256 JSON Web Tokens signed by a key of a JWKS, as
-// Amazon Cognito issues them, sent as "Authorization: Bearer TOKEN".
-type JWTConfig struct {
-	JWKSURL string // e.g. https://cognito-idp.REGION.amazonaws.com/POOL/.well-known/jwks.json
-	Issuer  string // required "iss"; "" accepts any
-	// Audience, when set, must contain the token's "aud" or, for Cognito
-	// access tokens that have none, its "client_id".
-	Audience []string
-	// Scope, when set, must be one of the token's space-separated "scope"
-	// values; a valid token without it gets 403.
-	Scope  string
-	Client *http.Client // fetches the JWKS; nil means a client with a 5 s timeout
-}
-
-// RateLimitConfig limits each client's request rate on /predict; beyond it
-// 429 with Retry-After. The client is the authenticated principal, else
-// the client address.
-type RateLimitConfig struct {
-	PerSecond float64 // sustained requests per second per client; 0 disables
-	Burst     int     // bucket size; 0 means max(1, ceil(PerSecond))
-	// ClientIPHeader names a header that a trusted proxy in front sets to
-	// the client address ("X-Real-IP"; first entry if comma-separated).
-	// Empty uses the connection's address. Set it only behind such a proxy:
-	// clients can send any header.
-	ClientIPHeader string
-	MaxClients     int // clients tracked at once; 0 means 10000
 }
 
 // withDefaults fills the zero fields and checks the rest.
@@ -147,38 +113,23 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&l.MaxQueue, DefaultMaxQueue)
 	setDefault(&l.QueueTimeout, DefaultQueueTimeout)
 	setDefault(&l.MaxInFlight, DefaultMaxInFlight)
+	setDefault(&l.MaxUploads, DefaultMaxUploads)
+	setDefault(&l.MinUploadRate, DefaultMinUploadRate)
+	setDefault(&l.UploadGrace, DefaultUploadGrace)
+	if l.MemoryBudget == 0 {
+		l.MemoryBudget = DefaultMemoryBudget()
+	}
 	if l.MaxQueue < 0 {
 		l.MaxQueue = 0
-	}
-	f := &c.Fetch
-	setDefault(&f.MaxBytes, DefaultFetchMaxBytes)
-	setDefault(&f.Timeout, DefaultFetchTimeout)
-	setDefault(&f.DialTimeout, DefaultFetchDialTimeout)
-	setDefault(&f.MaxRedirects, DefaultFetchMaxRedirects)
-	if f.MaxRedirects < 0 {
-		f.MaxRedirects = 0
 	}
 	if c.CORS.MaxAge == 0 {
 		c.CORS.MaxAge = 10 * time.Minute
 	}
-	if rl := &c.RateLimit; rl.PerSecond > 0 {
-		setDefault(&rl.Burst, max(1, int(rl.PerSecond+0.999)))
-		setDefault(&rl.MaxClients, 10000)
-	}
 	for _, n := range []int64{l.MaxBodyBytes, l.MaxPixels, int64(l.MaxTopK), int64(l.MaxConcurrent), int64(l.MaxInFlight),
-		int64(l.RequestTimeout), int64(l.QueueTimeout), f.MaxBytes, int64(f.Timeout), int64(f.DialTimeout)} {
+		int64(l.MaxUploads), l.MinUploadRate, int64(l.UploadGrace), int64(l.RequestTimeout), int64(l.QueueTimeout)} {
 		if n < 0 {
 			return c, fmt.Errorf("api: negative limit %d", n)
 		}
-	}
-	if c.RateLimit.PerSecond < 0 {
-		return c, fmt.Errorf("api: negative rate limit %g", c.RateLimit.PerSecond)
-	}
-	if _, _, err := parseAllow(f.Allow); err != nil {
-		return c, err
-	}
-	if j := c.Auth.JWT; j != nil && !strings.HasPrefix(j.JWKSURL, "https://") && !strings.HasPrefix(j.JWKSURL, "http://") {
-		return c, fmt.Errorf("api: JWKS URL %q is not http(s)", j.JWKSURL)
 	}
 	return c, nil
 }
@@ -187,28 +138,4 @@ func setDefault[T int | int64 | time.Duration](p *T, def T) {
 	if *p == 0 {
 		*p = def
 	}
-}
-
-// parseAllow splits FetchConfig.Allow into host names and prefixes.
-func parseAllow(entries []string) (hosts map[string]bool, prefixes []netip.Prefix, err error) {
-	hosts = map[string]bool{}
-	for _, e := range entries {
-		e = strings.TrimSpace(e)
-		switch {
-		case e == "":
-		case strings.Contains(e, "/"):
-			p, err := netip.ParsePrefix(e)
-			if err != nil {
-				return nil, nil, fmt.Errorf("api: fetch allowlist entry %q: %w", e, err)
-			}
-			prefixes = append(prefixes, p.Masked())
-		default:
-			if a, err := netip.ParseAddr(e); err == nil {
-				prefixes = append(prefixes, netip.PrefixFrom(a, a.BitLen()))
-			} else {
-				hosts[strings.ToLower(e)] = true
-			}
-		}
-	}
-	return hosts, prefixes, nil
 }

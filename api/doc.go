@@ -10,12 +10,14 @@
 //	GET  /ping           SageMaker container health (Config.SageMaker)
 //	POST /invocations    SageMaker container inference (Config.SageMaker)
 //
-// The API owns parsing, limits, the SSRF-safe fetch of image_url, admission
-// control, auth, rate limits, CORS, logs and metrics; inference is a
-// Backend: Local (classifiers in this process) or Remote (a model endpoint
-// over HTTP). A Lambda adapter and a SageMaker backend plug in the same way.
-// Errors become statuses in one place (errors.go) and always read
-// {"error":{"code","message"}}.
+// The API owns parsing, limits (upload rate, memory budget, admission),
+// CORS, logs and metrics, and calls on leaf packages for the SSRF-safe
+// fetch of image_url (urlfetch), authentication (auth) and per-client rate
+// limits (ratelimit). Inference is a Backend: Local (classifiers in this
+// process), or sagemaker.Backend and sagemaker/endpoint.Backend (a model
+// endpoint through InvokeEndpoint or plain HTTP). Errors become statuses in
+// one place (errors.go); the codes, the error body and the answers' JSON
+// are package wire's.
 //
 // The package does not import the web UI: mount it with Config.Fallback.
 //

@@ -9,6 +9,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/classifly/classifly/auth"
+	"github.com/classifly/classifly/ratelimit"
+	"github.com/classifly/classifly/urlfetch"
+	"github.com/classifly/classifly/wire"
 )
 
 // Handler is the Classifly HTTP API. Create it with New.
@@ -18,9 +23,11 @@ type Handler struct {
 	root     http.Handler
 	adm      *admission
 	inFlight *gate
-	limiter  *clientLimiter
-	auth     *authenticator
-	fetcher  *fetcher
+	uploads  *gate
+	budget   *budget
+	limiter  *ratelimit.Limiter
+	auth     *auth.Authenticator
+	fetcher  *urlfetch.Fetcher
 	metrics  *metrics
 	draining atomic.Bool
 }
@@ -31,20 +38,24 @@ func New(backend Backend, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newAuthenticator(cfg.Auth)
-	if err != nil {
-		return nil, err
-	}
 	h := &Handler{
 		cfg:      cfg,
 		backend:  backend,
 		adm:      newAdmission(cfg.Limits.MaxConcurrent, cfg.Limits.MaxQueue, cfg.Limits.QueueTimeout),
 		inFlight: &gate{max: int64(cfg.Limits.MaxInFlight)},
-		limiter:  newClientLimiter(cfg.RateLimit),
-		auth:     auth,
-		fetcher:  newFetcher(cfg.Fetch),
+		uploads:  &gate{max: int64(cfg.Limits.MaxUploads)},
+		budget:   newBudget(cfg.Limits.MemoryBudget, cfg.Limits.QueueTimeout),
 	}
-	h.metrics = newMetrics(cfg.Registry, backend, h.adm)
+	if h.auth, err = auth.New(cfg.Auth); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if h.limiter, err = ratelimit.New(cfg.RateLimit); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if h.fetcher, err = urlfetch.New(cfg.Fetch); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	h.metrics = newMetrics(cfg.Registry, backend, h.adm, h.budget, h.uploads)
 	h.root = h.routes()
 	return h, nil
 }
@@ -61,14 +72,14 @@ func (h *Handler) Routes() []string {
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	handlers := map[string]http.Handler{
-		"POST /predict":     h.guard(http.HandlerFunc(h.predict)),
+		"POST /predict":     h.guard(h.predictHandler(false)),
 		"GET /healthz":      http.HandlerFunc(h.healthz),
 		"GET /readyz":       http.HandlerFunc(h.readyz),
 		"GET /models":       http.HandlerFunc(h.models),
 		"GET /metrics":      h.metrics.handler(),
 		"GET /openapi.json": http.HandlerFunc(h.openapi),
 		"GET /ping":         http.HandlerFunc(h.readyz),
-		"POST /invocations": h.guard(http.HandlerFunc(h.predict)),
+		"POST /invocations": h.guard(h.predictHandler(true)),
 	}
 	for _, pattern := range h.Routes() {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -80,18 +91,72 @@ func (h *Handler) routes() http.Handler {
 				allow += ", HEAD"
 			}
 			w.Header().Set("Allow", allow)
-			writeError(w, r, errorf(CodeMethodNotAllowed, "%s does not take %s; use %s", path, r.Method, method))
+			writeError(w, r, errorf(wire.CodeMethodNotAllowed, "%s does not take %s; use %s", path, r.Method, method))
 		})
 	}
-	fallback := h.cfg.Fallback
-	if fallback == nil {
-		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, r, errorf(CodeNotFound, "no such path: %s", r.URL.Path))
-		})
+	if !h.cfg.SageMaker {
+		// The model-container routes exist only in the endpoint role; say
+		// so rather than let the UI answer.
+		for _, path := range []string{"/ping", "/invocations"} {
+			mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, r, errorf(wire.CodeNotFound, "%s is served by a model endpoint only (classifly serve --role endpoint)", path))
+			})
+		}
 	}
-	mux.Handle("/", fallback)
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errorf(wire.CodeNotFound, "no such path: %s", r.URL.Path))
+	}
+	if h.cfg.Fallback == nil {
+		mux.HandleFunc("/", notFound)
+	} else {
+		mux.Handle("/", jsonRefusals(h.cfg.Fallback, notFound))
+	}
 	return mux
 }
+
+// jsonRefusals serves with next, but answers its 404s and 405s with the
+// API's JSON errors instead of next's own body, so that every path,
+// method and role answers errors the same way.
+func jsonRefusals(next http.Handler, notFound http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&refusalWriter{ResponseWriter: w, r: r, notFound: notFound}, r)
+	})
+}
+
+// refusalWriter replaces a 404 or 405 answer with the JSON one.
+type refusalWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	notFound http.HandlerFunc
+	replaced bool
+}
+
+func (w *refusalWriter) WriteHeader(status int) {
+	switch {
+	case w.replaced:
+	case status == http.StatusNotFound:
+		w.replaced = true
+		w.notFound(w.ResponseWriter, w.r)
+	case status == http.StatusMethodNotAllowed:
+		w.replaced = true
+		writeError(w.ResponseWriter, w.r, errorf(wire.CodeMethodNotAllowed, "%s does not take %s", w.r.URL.Path, w.r.Method))
+	default:
+		w.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (w *refusalWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil // next's own text, replaced
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *refusalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// MemoryBudget is the memory budget in force (bytes; 0 for none), for
+// GOMEMLIMIT.
+func (h *Handler) MemoryBudget() int64 { return max(h.cfg.Limits.MemoryBudget, 0) }
 
 // SetDraining makes /readyz and /ping fail (503) from now on, so that load
 // balancers stop sending traffic while in-flight requests finish.
@@ -102,7 +167,7 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
 		if h.auth != nil {
-			principal, err := h.auth.authenticate(r.Context(), r)
+			principal, err := h.auth.Authenticate(r.Context(), r)
 			if err != nil {
 				writeError(w, r, err)
 				return
@@ -110,9 +175,9 @@ func (h *Handler) guard(next http.Handler) http.Handler {
 			info.principal = principal
 		}
 		if h.limiter != nil {
-			if ok, wait := h.limiter.allow(h.limiter.clientKey(r), time.Now()); !ok {
-				writeError(w, r, &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
-					Message: "rate limit exceeded; retry later", RetryAfter: ceilSeconds(wait)})
+			if ok, wait := h.limiter.Allow(h.limiter.Key(r, info.principal), time.Now()); !ok {
+				writeError(w, r, &Error{Code: wire.CodeRateLimited, Message: "rate limit exceeded; retry later",
+					RetryAfter: ceilSeconds(wait)})
 				return
 			}
 		}
@@ -145,7 +210,7 @@ func (h *Handler) models(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, modelList{Models: models})
+	writeJSON(w, http.StatusOK, wire.ModelList{Models: models})
 }
 
 //go:embed openapi.json
@@ -163,11 +228,14 @@ func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
 // writeJSON sends v with status. API answers are never cached and never
 // sniffed as something else.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	setJSONHeaders(w.Header())
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.Encode(v)
+}
+
+func setJSONHeaders(hdr http.Header) {
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
 }

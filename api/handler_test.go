@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/wire"
 )
 
 // multipartBody builds a form with the given fields; "image" is sent as a
@@ -72,7 +73,7 @@ func imageServer(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// TestPredictStatuses sends one request per error class of DESIGN.md (and
+// TestPredictStatuses sends one request per error class of docs/architecture.md (and
 // the successful forms) and checks status and code.
 func TestPredictStatuses(t *testing.T) {
 	cat, jpg := image(t, "cat.bmp"), image(t, "parrot.jpg")
@@ -90,7 +91,7 @@ func TestPredictStatuses(t *testing.T) {
 		cfg    func(*Config)
 		req    func() *http.Request
 		status int
-		code   string
+		code   wire.Code
 	}{
 		{"raw bmp", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat), "/predict?top_k=3") }, 200, ""},
 		{"raw octet-stream", nil, func() *http.Request { return post("application/octet-stream", bytes.NewReader(cat), "") }, 200, ""},
@@ -104,93 +105,93 @@ func TestPredictStatuses(t *testing.T) {
 			return postJSON(map[string]any{"image_url": srv.URL + "/cat.bmp", "model": smallModel})
 		}, 200, ""},
 
-		{"malformed json", nil, func() *http.Request { return post("application/json", strings.NewReader(`{"image_base64":`), "") }, 400, CodeBadRequest},
-		{"json not an object", nil, func() *http.Request { return post("application/json", strings.NewReader(`[1,2]`), "") }, 400, CodeBadRequest},
-		{"empty json body", nil, func() *http.Request { return post("application/json", strings.NewReader(``), "") }, 400, CodeBadRequest},
-		{"unknown json field", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "topk": 3}) }, 400, CodeBadRequest},
+		{"malformed json", nil, func() *http.Request { return post("application/json", strings.NewReader(`{"image_base64":`), "") }, 400, wire.CodeBadRequest},
+		{"json not an object", nil, func() *http.Request { return post("application/json", strings.NewReader(`[1,2]`), "") }, 400, wire.CodeBadRequest},
+		{"empty json body", nil, func() *http.Request { return post("application/json", strings.NewReader(``), "") }, 400, wire.CodeBadRequest},
+		{"unknown json field", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "topk": 3}) }, 400, wire.CodeBadRequest},
 		{"data after json", nil, func() *http.Request {
 			return post("application/json", strings.NewReader(`{"image_base64":"`+b64+`"} {}`), "")
-		}, 400, CodeBadRequest},
+		}, 400, wire.CodeBadRequest},
 		{"both image sources", nil, func() *http.Request {
 			return postJSON(map[string]any{"image_base64": b64, "image_url": "https://example.com/x.jpg"})
-		}, 400, CodeBadRequest},
-		{"no image", nil, func() *http.Request { return postJSON(map[string]any{"top_k": 3}) }, 400, CodeBadRequest},
-		{"bad base64", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": "!!!notbase64"}) }, 400, CodeBadRequest},
-		{"data URL without base64", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": "data:image/bmp,abc"}) }, 400, CodeBadRequest},
-		{"multipart without image", nil, func() *http.Request { return post(formNoImage, formNoImageBody, "") }, 400, CodeBadRequest},
-		{"multipart unknown field", nil, func() *http.Request { return post(formExtra, formExtraBody, "") }, 400, CodeBadRequest},
-		{"multipart without boundary", nil, func() *http.Request { return post("multipart/form-data", strings.NewReader("x"), "") }, 400, CodeBadRequest},
-		{"unknown query parameter", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat), "/predict?topk=3") }, 400, CodeBadRequest},
+		}, 400, wire.CodeBadRequest},
+		{"no image", nil, func() *http.Request { return postJSON(map[string]any{"top_k": 3}) }, 400, wire.CodeBadRequest},
+		{"bad base64", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": "!!!notbase64"}) }, 400, wire.CodeBadRequest},
+		{"data URL without base64", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": "data:image/bmp,abc"}) }, 400, wire.CodeBadRequest},
+		{"multipart without image", nil, func() *http.Request { return post(formNoImage, formNoImageBody, "") }, 400, wire.CodeBadRequest},
+		{"multipart unknown field", nil, func() *http.Request { return post(formExtra, formExtraBody, "") }, 400, wire.CodeBadRequest},
+		{"multipart without boundary", nil, func() *http.Request { return post("multipart/form-data", strings.NewReader("x"), "") }, 400, wire.CodeBadRequest},
+		{"unknown query parameter", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat), "/predict?topk=3") }, 400, wire.CodeBadRequest},
 		{"query with json", nil, func() *http.Request {
 			r := postJSON(map[string]any{"image_base64": b64})
 			r.URL.RawQuery = "top_k=3"
 			return r
-		}, 400, CodeBadRequest},
-		{"empty raw body", nil, func() *http.Request { return post("image/jpeg", strings.NewReader(""), "") }, 400, CodeInvalidImage},
-		{"truncated bmp", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat[:len(cat)/2]), "") }, 400, CodeInvalidImage},
-		{"truncated jpeg", nil, func() *http.Request { return post("image/jpeg", bytes.NewReader(jpg[:2000]), "") }, 400, CodeInvalidImage},
+		}, 400, wire.CodeBadRequest},
+		{"empty raw body", nil, func() *http.Request { return post("image/jpeg", strings.NewReader(""), "") }, 400, wire.CodeInvalidImage},
+		{"truncated bmp", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat[:len(cat)/2]), "") }, 400, wire.CodeInvalidImage},
+		{"truncated jpeg", nil, func() *http.Request { return post("image/jpeg", bytes.NewReader(jpg[:2000]), "") }, 400, wire.CodeInvalidImage},
 
-		{"unknown model", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "model": "resnet_9000"}) }, 404, CodeUnknownModel},
+		{"unknown model", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "model": "resnet_9000"}) }, 404, wire.CodeUnknownModel},
 
 		{"body over the limit", func(c *Config) { c.Limits.MaxBodyBytes = 1000 }, func() *http.Request {
 			return post("image/bmp", bytes.NewReader(cat), "")
-		}, 413, CodeBodyTooLarge},
+		}, 413, wire.CodeBodyTooLarge},
 		{"json body over the limit", func(c *Config) { c.Limits.MaxBodyBytes = 1000 }, func() *http.Request {
 			return postJSON(map[string]any{"image_base64": b64})
-		}, 413, CodeBodyTooLarge},
+		}, 413, wire.CodeBodyTooLarge},
 		{"multipart over the limit", func(c *Config) { c.Limits.MaxBodyBytes = 1000 }, func() *http.Request {
 			return post(form, bytes.NewReader(formBody), "")
-		}, 413, CodeBodyTooLarge},
+		}, 413, wire.CodeBodyTooLarge},
 		{"pixels over the limit", func(c *Config) { c.Limits.MaxPixels = 512*341 - 1 }, func() *http.Request {
 			return post("image/bmp", bytes.NewReader(cat), "")
-		}, 413, CodeImageTooLarge},
+		}, 413, wire.CodeImageTooLarge},
 		{"fetched image over the limit", func(c *Config) { allowLoopback(c); c.Fetch.MaxBytes = 1 << 20 }, func() *http.Request {
 			return postJSON(map[string]any{"image_url": srv.URL + "/big"})
-		}, 413, CodeImageTooLarge},
+		}, 413, wire.CodeImageTooLarge},
 
-		{"no content type", nil, func() *http.Request { return post("", bytes.NewReader(cat), "") }, 415, CodeUnsupportedMediaType},
-		{"text/plain", nil, func() *http.Request { return post("text/plain", strings.NewReader("cat"), "") }, 415, CodeUnsupportedMediaType},
+		{"no content type", nil, func() *http.Request { return post("", bytes.NewReader(cat), "") }, 415, wire.CodeUnsupportedMediaType},
+		{"text/plain", nil, func() *http.Request { return post("text/plain", strings.NewReader("cat"), "") }, 415, wire.CodeUnsupportedMediaType},
 		{"form-urlencoded (curl's default)", nil, func() *http.Request {
 			return post("application/x-www-form-urlencoded", bytes.NewReader(cat), "")
-		}, 415, CodeUnsupportedMediaType},
-		{"not an image", nil, func() *http.Request { return post("image/jpeg", strings.NewReader("hello, world"), "") }, 415, CodeUnsupportedImage},
-		{"tiff", nil, func() *http.Request { return post("image/tiff", strings.NewReader("II*\x00\x08\x00\x00\x00rest"), "") }, 415, CodeUnsupportedImage},
+		}, 415, wire.CodeUnsupportedMediaType},
+		{"not an image", nil, func() *http.Request { return post("image/jpeg", strings.NewReader("hello, world"), "") }, 415, wire.CodeUnsupportedImage},
+		{"tiff", nil, func() *http.Request { return post("image/tiff", strings.NewReader("II*\x00\x08\x00\x00\x00rest"), "") }, 415, wire.CodeUnsupportedImage},
 		{"fetched text, declared png", allowLoopback, func() *http.Request {
 			return postJSON(map[string]any{"image_url": srv.URL + "/text.png"})
-		}, 415, CodeUnsupportedImage},
+		}, 415, wire.CodeUnsupportedImage},
 
-		{"top_k zero", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": 0}) }, 422, CodeInvalidParameter},
-		{"top_k over max", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": 101}) }, 422, CodeInvalidParameter},
-		{"top_k a string", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": "5"}) }, 422, CodeInvalidParameter},
-		{"top_k fractional", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": 2.5}) }, 422, CodeInvalidParameter},
-		{"threshold over 1", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "threshold": 2}) }, 422, CodeInvalidParameter},
-		{"threshold NaN in query", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat), "/predict?threshold=NaN") }, 422, CodeInvalidParameter},
+		{"top_k zero", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": 0}) }, 422, wire.CodeInvalidParameter},
+		{"top_k over max", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": 101}) }, 422, wire.CodeInvalidParameter},
+		{"top_k a string", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": "5"}) }, 422, wire.CodeInvalidParameter},
+		{"top_k fractional", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "top_k": 2.5}) }, 422, wire.CodeInvalidParameter},
+		{"threshold over 1", nil, func() *http.Request { return postJSON(map[string]any{"image_base64": b64, "threshold": 2}) }, 422, wire.CodeInvalidParameter},
+		{"threshold NaN in query", nil, func() *http.Request { return post("image/bmp", bytes.NewReader(cat), "/predict?threshold=NaN") }, 422, wire.CodeInvalidParameter},
 		{"top_k not a number in form", nil, func() *http.Request {
 			ct, b := multipartBody(t, map[string][]byte{"image": cat, "top_k": []byte("five")})
 			return post(ct, b, "")
-		}, 422, CodeInvalidParameter},
+		}, 422, wire.CodeInvalidParameter},
 		{"model name with a path", nil, func() *http.Request {
 			return postJSON(map[string]any{"image_base64": b64, "model": "../../etc/passwd"})
-		}, 422, CodeInvalidParameter},
-		{"image_url ftp", nil, func() *http.Request { return postJSON(map[string]any{"image_url": "ftp://example.com/cat.jpg"}) }, 422, CodeURLNotAllowed},
-		{"image_url file", nil, func() *http.Request { return postJSON(map[string]any{"image_url": "file:///etc/passwd"}) }, 422, CodeURLNotAllowed},
+		}, 422, wire.CodeInvalidParameter},
+		{"image_url ftp", nil, func() *http.Request { return postJSON(map[string]any{"image_url": "ftp://example.com/cat.jpg"}) }, 422, wire.CodeURLNotAllowed},
+		{"image_url file", nil, func() *http.Request { return postJSON(map[string]any{"image_url": "file:///etc/passwd"}) }, 422, wire.CodeURLNotAllowed},
 		{"image_url metadata", nil, func() *http.Request {
 			return postJSON(map[string]any{"image_url": "http://169.254.169.254/latest/meta-data/"})
-		}, 422, CodeURLNotAllowed},
+		}, 422, wire.CodeURLNotAllowed},
 		{"image_url loopback server, not allowlisted", nil, func() *http.Request {
 			return postJSON(map[string]any{"image_url": srv.URL + "/cat.bmp"})
-		}, 422, CodeURLNotAllowed},
+		}, 422, wire.CodeURLNotAllowed},
 		{"image_url disabled", func(c *Config) { allowLoopback(c); c.Fetch.Disabled = true }, func() *http.Request {
 			return postJSON(map[string]any{"image_url": srv.URL + "/cat.bmp"})
-		}, 422, CodeURLNotAllowed},
+		}, 422, wire.CodeURLNotAllowed},
 
-		{"fetch 404", allowLoopback, func() *http.Request { return postJSON(map[string]any{"image_url": srv.URL + "/missing.jpg"}) }, 502, CodeFetchFailed},
+		{"fetch 404", allowLoopback, func() *http.Request { return postJSON(map[string]any{"image_url": srv.URL + "/missing.jpg"}) }, 502, wire.CodeFetchFailed},
 		{"fetch connection refused", allowLoopback, func() *http.Request {
 			return postJSON(map[string]any{"image_url": "http://127.0.0.1:1/cat.bmp"})
-		}, 502, CodeFetchFailed},
+		}, 502, wire.CodeFetchFailed},
 		{"fetch timeout", func(c *Config) { allowLoopback(c); c.Fetch.Timeout = 200 * time.Millisecond }, func() *http.Request {
 			return postJSON(map[string]any{"image_url": srv.URL + "/slow"})
-		}, 504, CodeFetchTimeout},
+		}, 504, wire.CodeFetchTimeout},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -221,11 +222,11 @@ func allowLoopback(c *Config) { c.Fetch.Allow = []string{"127.0.0.1/32"} }
 
 func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	h, _ := newHandler(t, localBackend(t), Config{})
-	if a := serve(t, h, httptest.NewRequest("GET", "/nowhere", nil)); a.status != 404 || a.err.Error.Code != CodeNotFound {
+	if a := serve(t, h, httptest.NewRequest("GET", "/nowhere", nil)); a.status != 404 || a.err.Error.Code != wire.CodeNotFound {
 		t.Errorf("unknown path: %d %s", a.status, a.raw)
 	}
 	a := serve(t, h, httptest.NewRequest("GET", "/predict", nil))
-	if a.status != 405 || a.err.Error.Code != CodeMethodNotAllowed || a.header.Get("Allow") != "POST" {
+	if a.status != 405 || a.err.Error.Code != wire.CodeMethodNotAllowed || a.header.Get("Allow") != "POST" {
 		t.Errorf("GET /predict: %d %v %s", a.status, a.header, a.raw)
 	}
 	if a := serve(t, h, httptest.NewRequest("POST", "/models", nil)); a.status != 405 || a.header.Get("Allow") != "GET, HEAD" {
@@ -246,8 +247,8 @@ func TestPanicIsALogged500StubBackend(t *testing.T) {
 	}}
 	h, logs := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: -1}})
 	for range 3 { // the admission slot must be released each time
-		a := serve(t, h, post("image/bmp", strings.NewReader("BM..."), ""))
-		if a.status != 500 || a.err.Error.Code != CodeInternal || strings.Contains(string(a.raw), "secret") {
+		a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
+		if a.status != 500 || a.err.Error.Code != wire.CodeInternal || strings.Contains(string(a.raw), "secret") {
 			t.Fatalf("got %d %s", a.status, a.raw)
 		}
 	}
@@ -273,18 +274,18 @@ func TestOverloadAndDeadlineStubBackend(t *testing.T) {
 	}}
 	h, _ := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: -1, RequestTimeout: 300 * time.Millisecond}})
 	first := make(chan answer)
-	go func() { first <- serve(t, h, post("image/bmp", strings.NewReader("BM"), "")) }()
+	go func() { first <- serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")) }()
 	<-started
-	a := serve(t, h, post("image/bmp", strings.NewReader("BM"), ""))
-	if a.status != 503 || a.err.Error.Code != CodeOverloaded || a.header.Get("Retry-After") != "1" {
+	a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
+	if a.status != 503 || a.err.Error.Code != wire.CodeOverloaded || a.header.Get("Retry-After") != "1" {
 		t.Errorf("second request: %d %v %s", a.status, a.header, a.raw)
 	}
 	close(release)
 	if a := <-first; a.status != 200 {
 		t.Errorf("first request: %d %s", a.status, a.raw)
 	}
-	a = serve(t, h, post("image/bmp", strings.NewReader("BM"), "/predict?model=deadline"))
-	if a.status != 504 || a.err.Error.Code != CodeTimeout {
+	a = serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "/predict?model=deadline"))
+	if a.status != 504 || a.err.Error.Code != wire.CodeTimeout {
 		t.Errorf("deadline: %d %s", a.status, a.raw)
 	}
 }
@@ -300,12 +301,12 @@ func TestQueueTimeoutStubBackend(t *testing.T) {
 	}}
 	h, _ := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: 1, QueueTimeout: 100 * time.Millisecond}})
 	done := make(chan struct{})
-	go func() { serve(t, h, post("image/bmp", strings.NewReader("BM"), "")); close(done) }()
+	go func() { serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")); close(done) }()
 	<-started
-	a := serve(t, h, post("image/bmp", strings.NewReader("BM"), ""))
+	a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
 	close(release)
 	<-done
-	if a.status != 503 || a.err.Error.Code != CodeOverloaded {
+	if a.status != 503 || a.err.Error.Code != wire.CodeOverloaded {
 		t.Errorf("queued request: %d %s", a.status, a.raw)
 	}
 }
@@ -315,11 +316,11 @@ func TestNotReadyAndProbes(t *testing.T) {
 	h, _ := newHandler(t, l, Config{SageMaker: true})
 	cat := image(t, "cat.bmp")
 	for _, path := range []string{"/readyz", "/ping"} {
-		if a := serve(t, h, httptest.NewRequest("GET", path, nil)); a.status != 503 || a.err.Error.Code != CodeNotReady || a.header.Get("Retry-After") == "" {
+		if a := serve(t, h, httptest.NewRequest("GET", path, nil)); a.status != 503 || a.err.Error.Code != wire.CodeNotReady || a.header.Get("Retry-After") == "" {
 			t.Errorf("%s while loading: %d %s", path, a.status, a.raw)
 		}
 	}
-	if a := serve(t, h, post("image/bmp", bytes.NewReader(cat), "")); a.status != 503 || a.err.Error.Code != CodeNotReady {
+	if a := serve(t, h, post("image/bmp", bytes.NewReader(cat), "")); a.status != 503 || a.err.Error.Code != wire.CodeNotReady {
 		t.Errorf("predict while loading: %d %s", a.status, a.raw)
 	}
 	if a := serve(t, h, httptest.NewRequest("GET", "/healthz", nil)); a.status != 200 {
@@ -349,16 +350,16 @@ func TestDeadlineWithABackendThatIgnoresItStubBackend(t *testing.T) {
 	}}
 	h, _ := newHandler(t, b, Config{Limits: Limits{MaxConcurrent: 1, MaxQueue: -1, RequestTimeout: 100 * time.Millisecond}})
 	start := time.Now()
-	a := serve(t, h, post("image/bmp", strings.NewReader("BM"), ""))
-	if a.status != 504 || a.err.Error.Code != CodeTimeout || time.Since(start) > 5*time.Second {
+	a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), ""))
+	if a.status != 504 || a.err.Error.Code != wire.CodeTimeout || time.Since(start) > 5*time.Second {
 		t.Errorf("got %d %s after %v", a.status, a.raw, time.Since(start))
 	}
-	if a := serve(t, h, post("image/bmp", strings.NewReader("BM"), "")); a.status != 503 {
+	if a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")); a.status != 503 {
 		t.Errorf("the stuck backend's slot was given away: %d %s", a.status, a.raw)
 	}
 	close(release)
 	time.Sleep(50 * time.Millisecond)
-	if a := serve(t, h, post("image/bmp", strings.NewReader("BM"), "")); a.status != 200 {
+	if a := serve(t, h, post("image/png", bytes.NewReader(tinyPNG()), "")); a.status != 200 {
 		t.Errorf("slot not released: %d %s", a.status, a.raw)
 	}
 }

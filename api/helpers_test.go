@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	goimage "image"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 	"github.com/classifly/classifly/internal/shared"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/wire"
 )
 
 // smallModel is the fastest real model at hand (see shared.SmallModel), for tests where the answer does not
@@ -97,7 +100,7 @@ type answer struct {
 	status int
 	header http.Header
 	result classify.Result
-	err    errorBody
+	err    wire.ErrorBody
 	raw    []byte
 }
 
@@ -147,4 +150,12 @@ func (s *stubBackend) Ready(context.Context) error { return nil }
 
 func (s *stubBackend) Classify(ctx context.Context, req *Request) (*classify.Result, error) {
 	return s.classify(ctx, req)
+}
+
+// tinyPNG is a valid 2×2 picture, for stub-backend tests, where only the
+// header checks that the API makes itself must pass.
+func tinyPNG() []byte {
+	var b bytes.Buffer
+	png.Encode(&b, goimage.NewGray(goimage.Rect(0, 0, 2, 2)))
+	return b.Bytes()
 }

@@ -1,22 +1,14 @@
 package api
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/classifly/classifly/internal/deptest"
 )
 
-// TestNoWebImport keeps the web UI out of the API's dependencies: the
-// Lambda binary links the API and must not carry the UI.
+// TestNoWebImport keeps the web UI, the server and the CLI out of the API's
+// dependencies: the Lambda binary links the API and must not carry them.
 func TestNoWebImport(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		if dep == "github.com/classifly/classifly/web" || strings.HasPrefix(dep, "github.com/classifly/classifly/web/") ||
-			dep == "github.com/classifly/classifly/server" || dep == "github.com/classifly/classifly/cli" {
-			t.Errorf("package api depends on %s", dep)
-		}
-	}
+	const mod = "github.com/classifly/classifly/"
+	deptest.Check(t, ".", "", []string{mod + "web", mod + "server", mod + "cli"}, []string{mod + "wire"})
 }

@@ -22,11 +22,12 @@ type metrics struct {
 	inFlight prometheus.Gauge
 }
 
-// Latency buckets from 1 ms to ~30 s: inference is 10–300 ms today and
-// will drop as the fast kernels land; fetches and queues add seconds.
+// Latency buckets from 1 ms to ~30 s: inference takes a few to some tens
+// of milliseconds with the fast kernels; decoding a large photo, fetches
+// and queues add up to seconds.
 var latencyBuckets = prometheus.ExponentialBucketsRange(0.001, 30, 20)
 
-func newMetrics(reg *prometheus.Registry, b Backend, adm *admission) *metrics {
+func newMetrics(reg *prometheus.Registry, b Backend, adm *admission, mem *budget, uploads *gate) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -65,6 +66,23 @@ func newMetrics(reg *prometheus.Registry, b Backend, adm *admission) *metrics {
 			Name: "classifly_queue_capacity",
 			Help: "Size of the classification queue.",
 		}, func() float64 { return float64(cap(adm.waiting)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "classifly_memory_budget_bytes",
+			Help: "Memory that requests may reserve for bodies and decoding (the budget less the process's headroom); 0 without a budget.",
+		}, func() float64 {
+			if mem == nil {
+				return 0
+			}
+			return float64(mem.capacity)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "classifly_memory_reserved_bytes",
+			Help: "Memory reserved now by requests in progress.",
+		}, func() float64 { return float64(mem.reserved()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "classifly_uploads_in_progress",
+			Help: "Request bodies being received (bounded by the uploads limit).",
+		}, func() float64 { return float64(uploads.cur.Load()) }),
 		&modelCollector{backend: b, desc: prometheus.NewDesc("classifly_model_load_seconds",
 			"Time taken to load each served model.", []string{"model"}, nil)},
 	)
@@ -87,10 +105,10 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 }
 
 func (m *metrics) observeStages(t classify.Timings, queue time.Duration) {
-	for stage, ms := range map[string]float64{"fetch": t.Fetch, "decode": t.Decode, "preprocess": t.Preprocess,
+	for stage, d := range map[string]time.Duration{"fetch": t.Fetch, "decode": t.Decode, "preprocess": t.Preprocess,
 		"inference": t.Inference, "total": t.Total} {
-		if ms > 0 || stage != "fetch" {
-			m.stages.WithLabelValues(stage).Observe(ms / 1000)
+		if d > 0 || stage != "fetch" {
+			m.stages.WithLabelValues(stage).Observe(d.Seconds())
 		}
 	}
 	m.stages.WithLabelValues("queue").Observe(queue.Seconds())

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/classifly/classifly/wire"
 )
 
 // reqInfo is what the handlers note about a request for its log line.
@@ -19,7 +21,7 @@ type reqInfo struct {
 	id        string
 	principal string
 	model     string
-	errCode   string
+	errCode   wire.Code
 	err       error
 }
 
@@ -93,8 +95,16 @@ var quietRoutes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GE
 func (h *Handler) logRequest(r *http.Request, info *reqInfo, route string, status, bytes int, d time.Duration) {
 	level := slog.LevelInfo
 	switch {
-	case status >= 500 && status != StatusClientClosed:
+	case info.errCode == wire.CodeOverloaded || info.errCode == wire.CodeNotReady:
+		// Shedding load, or loading models: the server working as meant,
+		// not a fault.
+		level = slog.LevelWarn
+	case status >= 500 && status != wire.StatusClientClosed:
 		level = slog.LevelError
+	case info.errCode == wire.CodeUploadTooSlow || info.errCode == wire.CodeIncompleteBody:
+		// Clients that hold uploads open or drop them: worth watching, as a
+		// slow-body attack shows up here first.
+		level = slog.LevelWarn
 	case quietRoutes[route] && status < 400:
 		level = slog.LevelDebug
 	}
@@ -119,7 +129,7 @@ func (h *Handler) logRequest(r *http.Request, info *reqInfo, route string, statu
 		attrs = append(attrs, slog.String("model", info.model))
 	}
 	if info.errCode != "" {
-		attrs = append(attrs, slog.String("error_code", info.errCode))
+		attrs = append(attrs, slog.String("error_code", string(info.errCode)))
 	}
 	if info.err != nil {
 		attrs = append(attrs, slog.String("error", info.err.Error()))

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/classifly/classifly/wire"
 )
 
 func TestRequestIDAndLogs(t *testing.T) {
@@ -80,7 +82,7 @@ func TestCORS(t *testing.T) {
 func TestModelsAndMetrics(t *testing.T) {
 	h, _ := newHandler(t, localBackend(t), Config{})
 	a := serve(t, h, httptest.NewRequest("GET", "/models", nil))
-	var list modelList
+	var list wire.ModelList
 	if err := json.Unmarshal(a.raw, &list); err != nil || len(list.Models) != 1 {
 		t.Fatalf("models: %v %s", err, a.raw)
 	}
@@ -115,19 +117,19 @@ func TestModelsAndMetrics(t *testing.T) {
 func TestSageMakerInvocations(t *testing.T) {
 	h, _ := newHandler(t, localBackend(t), Config{SageMaker: true})
 	r := post("application/octet-stream", bytes.NewReader(image(t, "cat.bmp")), "/invocations")
-	r.Header.Set(HeaderCustomAttributes, "top_k=2&model="+smallModel)
+	r.Header.Set(wire.HeaderAttributes, "top_k=2&model="+smallModel)
 	a := serve(t, h, r)
 	if a.status != 200 || len(a.result.Predictions) != 2 {
 		t.Errorf("invocations: %d %s", a.status, a.raw)
 	}
 	r = post("image/bmp", bytes.NewReader(image(t, "cat.bmp")), "/invocations")
-	r.Header.Set(HeaderCustomAttributes, "colour=red")
+	r.Header.Set(wire.HeaderAttributes, "colour=red")
 	if a := serve(t, h, r); a.status != 400 {
 		t.Errorf("unknown attribute: %d %s", a.status, a.raw)
 	}
 	// /predict does not read the SageMaker header.
 	r = post("image/bmp", bytes.NewReader(image(t, "cat.bmp")), "/predict")
-	r.Header.Set(HeaderCustomAttributes, "top_k=2")
+	r.Header.Set(wire.HeaderAttributes, "top_k=2")
 	if a := serve(t, h, r); a.status != 200 || len(a.result.Predictions) != 5 {
 		t.Errorf("predict with the header: %d %s", a.status, a.raw)
 	}
@@ -138,25 +140,7 @@ func TestSageMakerInvocations(t *testing.T) {
 func TestOpenAPIMatchesTheHandler(t *testing.T) {
 	h, _ := newHandler(t, localBackend(t), Config{SageMaker: true})
 	a := serve(t, h, httptest.NewRequest("GET", "/openapi.json", nil))
-	var doc struct {
-		OpenAPI    string                                `json:"openapi"`
-		Paths      map[string]map[string]json.RawMessage `json:"paths"`
-		Components struct {
-			Schemas struct {
-				Error struct {
-					Properties struct {
-						Error struct {
-							Properties struct {
-								Code struct {
-									Enum []string `json:"enum"`
-								} `json:"code"`
-							} `json:"properties"`
-						} `json:"error"`
-					} `json:"properties"`
-				} `json:"Error"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
+	var doc openAPIShape
 	if err := json.Unmarshal(a.raw, &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +160,11 @@ func TestOpenAPIMatchesTheHandler(t *testing.T) {
 		t.Errorf("documented %v\nrouted     %v", documented, routes)
 	}
 	var codes []string
-	for c := range Codes() {
-		codes = append(codes, c)
+	for c := range wire.Codes() {
+		codes = append(codes, string(c))
 	}
 	sort.Strings(codes)
-	if enum := doc.Components.Schemas.Error.Properties.Error.Properties.Code.Enum; !slices.Equal(enum, codes) {
+	if enum := doc.codes(); !slices.Equal(enum, codes) {
 		t.Errorf("documented codes %v\ncodes %v", enum, codes)
 	}
 	// Every status the predict route can give is documented.
@@ -188,8 +172,8 @@ func TestOpenAPIMatchesTheHandler(t *testing.T) {
 		Responses map[string]json.RawMessage `json:"responses"`
 	}
 	json.Unmarshal(doc.Paths["/predict"]["post"], &predict)
-	for code, status := range Codes() {
-		if code == CodeNotFound || code == CodeMethodNotAllowed || code == CodeCanceled {
+	for code, status := range wire.Codes() {
+		if code == wire.CodeNotFound || code == wire.CodeMethodNotAllowed || code == wire.CodeCanceled {
 			continue // routing, and nobody-listening
 		}
 		if _, ok := predict.Responses[http.StatusText(status)]; !ok {
@@ -201,3 +185,29 @@ func TestOpenAPIMatchesTheHandler(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// openAPIShape is the part of openapi.json that the tests check.
+type openAPIShape struct {
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas struct {
+			Error struct {
+				Properties struct {
+					Error struct {
+						Properties struct {
+							Code struct {
+								Enum []string `json:"enum"`
+							} `json:"code"`
+						} `json:"properties"`
+					} `json:"error"`
+				} `json:"properties"`
+			} `json:"Error"`
+		} `json:"schemas"`
+	} `json:"components"`
+}
+
+// codes are the documented error codes.
+func (d *openAPIShape) codes() []string {
+	return d.Components.Schemas.Error.Properties.Error.Properties.Code.Enum
+}

@@ -8,32 +8,47 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/wire"
 )
 
-// predict is POST /predict and POST /invocations: parse, fetch, queue,
-// classify, answer. Every failure goes through writeError.
-func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
+// predictHandler is POST /predict, or with invocations POST /invocations,
+// which also reads the options of a raw upload from
+// wire.HeaderAttributes.
+func (h *Handler) predictHandler(invocations bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.predict(w, r, invocations) })
+}
+
+// predict parses, fetches, queues, classifies and answers. Every failure
+// goes through writeError.
+func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bool) {
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.RequestTimeout)
+	defer cancel()
+	mem := &reservation{b: h.budget}
+	defer mem.release()
+
+	in, err := h.receive(ctx, w, r, invocations, mem)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if !h.inFlight.tryEnter() {
 		writeError(w, r, ErrOverloaded)
 		return
 	}
 	defer h.inFlight.leave()
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Limits.RequestTimeout)
-	defer cancel()
-
-	in, err := h.parse(w, r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	info := infoFrom(ctx)
 	info.model = in.model
 
 	var fetched time.Duration
 	if in.imageURL != "" {
+		if err := mem.grow(ctx, h.fetcher.MaxBytes(), "the fetched image"); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		t := time.Now()
-		in.image, err = h.fetcher.fetch(ctx, in.imageURL)
+		in.image, err = h.fetcher.Fetch(ctx, in.imageURL)
 		fetched = time.Since(t)
 		if err != nil {
 			writeError(w, r, err)
@@ -41,7 +56,20 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(in.image) == 0 {
-		writeError(w, r, errorf(CodeInvalidImage, "the image is empty"))
+		writeError(w, r, errorf(wire.CodeInvalidImage, "the image is empty"))
+		return
+	}
+	// The header decides, before a slot is taken, whether the picture is
+	// one we take and what decoding it will cost.
+	hdr, err := imageprep.Probe(in.image, imageprep.Options{MaxPixels: h.cfg.Limits.MaxPixels})
+	if rd, ok := h.backend.(RemoteDecoder); ok && rd.DecodesRemotely() {
+		hdr.DecodeBytes = 0
+	}
+	if err == nil {
+		err = mem.grow(ctx, hdr.DecodeBytes, fmt.Sprintf("decoding this %dx%d %s", hdr.Width, hdr.Height, hdr.Format))
+	}
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
 
@@ -56,10 +84,10 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info.model = res.Model
-	res.Timings.Fetch = ms(fetched)
-	res.Timings.Total = ms(time.Since(start))
+	res.Timings.Fetch = fetched
+	res.Timings.Total = time.Since(start)
 	h.metrics.observeStages(res.Timings, queued)
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, NewResponse(res))
 }
 
 // classify runs the backend under the request deadline. The engine checks
@@ -74,16 +102,19 @@ func (h *Handler) classify(ctx context.Context, req *Request) (*classify.Result,
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		// The slot is free before the answer leaves, so that a client that
+		// sends its next request at once finds it free.
+		var o outcome
+		defer func() { done <- o }()
 		defer h.adm.release()
 		defer func() {
 			if p := recover(); p != nil {
 				h.cfg.Logger.Error("panic in the backend", "request_id", RequestID(ctx), "panic", fmt.Sprint(p),
 					"stack", string(debug.Stack()))
-				done <- outcome{err: fmt.Errorf("backend panic: %v", p)}
+				o = outcome{err: fmt.Errorf("backend panic: %v", p)}
 			}
 		}()
-		res, err := h.backend.Classify(ctx, req)
-		done <- outcome{res, err}
+		o.res, o.err = h.backend.Classify(ctx, req)
 	}()
 	select {
 	case o := <-done:
@@ -92,5 +123,3 @@ func (h *Handler) classify(ctx context.Context, req *Request) (*classify.Result,
 		return nil, fmt.Errorf("classifying: %w", ctx.Err())
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

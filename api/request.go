@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"mime"
@@ -14,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/wire"
 )
 
 // predictInput is a parsed /predict request: the image (bytes or URL) and
@@ -32,45 +37,73 @@ type predictJSON struct {
 	TopK        *int     `json:"top_k"`
 	Threshold   *float64 `json:"threshold"`
 	Model       *string  `json:"model"`
+	Resize      *string  `json:"resize"`
 }
 
 // maxFieldBytes bounds a non-image multipart field.
 const maxFieldBytes = 1024
 
-// parse reads the body within the size limit, by Content-Type: JSON,
+// receive takes an upload allowance, reserves the body's memory, reads
+// the body under the upload deadlines and parses it by Content-Type: JSON,
 // multipart form, or raw image bytes with the options in the query (and,
-// on /invocations, in SageMaker's custom-attributes header).
-func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (*predictInput, error) {
+// on /invocations, in SageMaker's custom-attributes header). No inference
+// slot is held meanwhile, so a slow client holds only its upload allowance.
+func (h *Handler) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, invocations bool, mem *reservation) (*predictInput, error) {
 	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels}}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return nil, errorf(CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")
+		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, errorf(CodeBadRequest, "malformed Content-Type %q", ct)
+		return nil, errorf(wire.CodeBadRequest, "malformed Content-Type %q", ct)
 	}
-	// The server's own writer, so that the connection closes after a body
-	// over the limit instead of being drained.
-	body := http.MaxBytesReader(innermost(w), r.Body, h.cfg.Limits.MaxBodyBytes)
 	// application/x-image is what SageMaker clients conventionally send.
 	raw := strings.HasPrefix(mt, "image/") || mt == "application/octet-stream" || mt == "application/x-image"
-	if !raw && r.URL.RawQuery != "" {
-		return nil, errorf(CodeBadRequest, "with %s the options go in the body, not the query", mt)
+	switch {
+	case !raw && mt != "application/json" && mt != "multipart/form-data":
+		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
+	case !raw && r.URL.RawQuery != "":
+		return nil, errorf(wire.CodeBadRequest, "with %s the options go in the body, not the query", mt)
+	}
+	if !h.uploads.tryEnter() {
+		return nil, fmt.Errorf("%w: too many uploads in progress", ErrOverloaded)
+	}
+	defer h.uploads.leave()
+	// While it is parsed, a JSON body is held four times (the bytes, the
+	// decoder's buffer, the string, the decoded picture: 3.75 times), a
+	// multipart one twice (the form and the part). Once parsed, only the
+	// picture stays.
+	need := h.cfg.Limits.MaxBodyBytes
+	if r.ContentLength >= 0 {
+		need = min(r.ContentLength, need)
+	}
+	switch mt {
+	case "application/json":
+		need *= 4
+	case "multipart/form-data":
+		need *= 2
+	}
+	if err := mem.grow(ctx, need, "the request body"); err != nil {
+		return nil, err
+	}
+	data, err := h.readBody(ctx, w, r)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case mt == "application/json":
-		err = h.parseJSON(body, in)
+		err = h.parseJSON(bytes.NewReader(data), in)
 	case mt == "multipart/form-data":
-		err = h.parseMultipart(body, params["boundary"], in)
-	case raw:
-		err = h.parseRaw(r, body, in)
+		err = h.parseMultipart(bytes.NewReader(data), params["boundary"], in)
 	default:
-		return nil, errorf(CodeUnsupportedMediaType, "Content-Type %s is not accepted: send application/json, multipart/form-data, image/* or application/octet-stream", mt)
+		err = h.parseRaw(r, in, invocations)
+		in.image = data
 	}
 	if err != nil {
 		return nil, err
 	}
+	mem.shrink(int64(len(in.image)))
 	return in, nil
 }
 
@@ -86,12 +119,12 @@ func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
 		if errors.As(err, &maxBytes) {
 			return err
 		}
-		return errorf(CodeBadRequest, "malformed JSON: data after the object")
+		return errorf(wire.CodeBadRequest, "malformed JSON: data after the object")
 	}
 	url, b64 := deref(req.ImageURL), deref(req.ImageBase64)
 	switch {
 	case url != "" && b64 != "":
-		return errorf(CodeBadRequest, "give image_url or image_base64, not both")
+		return errorf(wire.CodeBadRequest, "give image_url or image_base64, not both")
 	case url != "":
 		in.imageURL = url
 	case b64 != "":
@@ -101,7 +134,7 @@ func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
 		}
 		in.image = data
 	default:
-		return errorf(CodeBadRequest, "no image: give image_url or image_base64")
+		return errorf(wire.CodeBadRequest, "no image: give image_url or image_base64")
 	}
 	if req.TopK != nil {
 		if err := h.setTopK(in, *req.TopK); err != nil {
@@ -110,6 +143,11 @@ func (h *Handler) parseJSON(body io.Reader, in *predictInput) error {
 	}
 	if req.Threshold != nil {
 		if err := setThreshold(in, *req.Threshold); err != nil {
+			return err
+		}
+	}
+	if req.Resize != nil {
+		if err := setResize(in, *req.Resize); err != nil {
 			return err
 		}
 	}
@@ -132,20 +170,20 @@ func jsonError(err error) error {
 		return err
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return errorf(CodeBadRequest, "the body must be a JSON object")
+			return errorf(wire.CodeBadRequest, "the body must be a JSON object")
 		}
 		return paramError(typeErr.Field, "must be a JSON %s", jsonType(typeErr.Type.Kind().String()))
 	case errors.As(err, &syntax):
-		return errorf(CodeBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
+		return errorf(wire.CodeBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
 	case errors.Is(err, io.EOF):
-		return errorf(CodeBadRequest, "empty body: send a JSON object")
+		return errorf(wire.CodeBadRequest, "empty body: send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errorf(CodeBadRequest, "malformed JSON: the body ends early")
+		return errorf(wire.CodeBadRequest, "malformed JSON: the body ends early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no type for this; the message is stable.
-		return errorf(CodeBadRequest, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return errorf(wire.CodeBadRequest, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
-	return errorf(CodeBadRequest, "malformed JSON: %v", err)
+	return errorf(wire.CodeBadRequest, "malformed JSON: %v", err)
 }
 
 func jsonType(kind string) string {
@@ -160,7 +198,7 @@ func jsonType(kind string) string {
 
 func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInput) error {
 	if boundary == "" {
-		return errorf(CodeBadRequest, "multipart/form-data without a boundary")
+		return errorf(wire.CodeBadRequest, "multipart/form-data without a boundary")
 	}
 	mr := multipart.NewReader(body, boundary)
 	seen := map[string]bool{}
@@ -174,7 +212,7 @@ func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInp
 		}
 		name := part.FormName()
 		if seen[name] {
-			return errorf(CodeBadRequest, "field %q given twice", name)
+			return errorf(wire.CodeBadRequest, "field %q given twice", name)
 		}
 		seen[name] = true
 		if name == "image" {
@@ -182,6 +220,12 @@ func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInp
 				return multipartError(err)
 			}
 			continue
+		}
+		if part.FileName() != "" {
+			return errorf(wire.CodeBadRequest, "field %q holds a file: send the picture in the field \"image\"", name)
+		}
+		if !optionNames[name] {
+			return unknownParameter(name)
 		}
 		value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
 		if err != nil {
@@ -195,7 +239,7 @@ func (h *Handler) parseMultipart(body io.Reader, boundary string, in *predictInp
 		}
 	}
 	if !seen["image"] {
-		return errorf(CodeBadRequest, "no image: send the picture in the multipart field \"image\"")
+		return errorf(wire.CodeBadRequest, "no image: send the picture in the multipart field \"image\"")
 	}
 	return nil
 }
@@ -205,18 +249,18 @@ func multipartError(err error) error {
 	if errors.As(err, &maxBytes) {
 		return err
 	}
-	return errorf(CodeBadRequest, "malformed multipart body: %v", err)
+	return errorf(wire.CodeBadRequest, "malformed multipart body: %v", err)
 }
 
-func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput) error {
+func (h *Handler) parseRaw(r *http.Request, in *predictInput, invocations bool) error {
 	opts, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return errorf(CodeBadRequest, "malformed query: %v", err)
+		return errorf(wire.CodeBadRequest, "malformed query: %v", err)
 	}
-	if attrs := r.Header.Get(HeaderCustomAttributes); attrs != "" && r.Pattern == "POST /invocations" {
-		extra, err := url.ParseQuery(attrs)
+	if attrs := r.Header.Get(wire.HeaderAttributes); attrs != "" && invocations {
+		extra, err := wire.ParseAttributes(attrs)
 		if err != nil {
-			return errorf(CodeBadRequest, "malformed %s: %v", HeaderCustomAttributes, err)
+			return errorf(wire.CodeBadRequest, "%v", err)
 		}
 		for k, v := range extra {
 			opts[k] = append(opts[k], v...)
@@ -224,14 +268,13 @@ func (h *Handler) parseRaw(r *http.Request, body io.Reader, in *predictInput) er
 	}
 	for name, values := range opts {
 		if len(values) != 1 {
-			return errorf(CodeBadRequest, "parameter %q given %d times", name, len(values))
+			return errorf(wire.CodeBadRequest, "parameter %q given %d times", name, len(values))
 		}
 		if err := h.setOption(in, name, values[0]); err != nil {
 			return err
 		}
 	}
-	in.image, err = io.ReadAll(body)
-	return err
+	return nil
 }
 
 // setOption sets a text option (query, form field, custom attribute).
@@ -249,10 +292,19 @@ func (h *Handler) setOption(in *predictInput, name, value string) error {
 			return paramError("threshold", "%q is not a number", value)
 		}
 		return setThreshold(in, t)
+	case "resize":
+		return setResize(in, value)
 	case "model":
 		return setModel(in, value)
 	}
-	return errorf(CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model)", name)
+	return unknownParameter(name)
+}
+
+// optionNames are the options a request may set.
+var optionNames = map[string]bool{"top_k": true, "threshold": true, "model": true, "resize": true}
+
+func unknownParameter(name string) error {
+	return errorf(wire.CodeBadRequest, "unknown parameter %q (known: top_k, threshold, model, resize)", name)
 }
 
 func (h *Handler) setTopK(in *predictInput, k int) error {
@@ -273,6 +325,17 @@ func setThreshold(in *predictInput, t float64) error {
 
 // setModel checks the name's shape only; whether it is served is the
 // backend's answer (404).
+// setResize takes "fast" (the default: JPEG decoded at a reduced DCT scale)
+// or "exact" (full decode, bilinear only, as the golden tensors).
+func setResize(in *predictInput, v string) error {
+	m, err := imageprep.ParseResize(v)
+	if err != nil {
+		return paramError("resize", "%.20q is not fast or exact", v)
+	}
+	in.options.Resize = m
+	return nil
+}
+
 func setModel(in *predictInput, name string) error {
 	if len(name) > 128 || strings.ContainsFunc(name, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
@@ -289,7 +352,7 @@ func decodeBase64(s string) ([]byte, error) {
 	if rest, ok := strings.CutPrefix(s, "data:"); ok {
 		meta, data, found := strings.Cut(rest, ",")
 		if !found || !strings.HasSuffix(meta, ";base64") {
-			return nil, errorf(CodeBadRequest, "image_base64: a data URL must be data:<type>;base64,<data>")
+			return nil, errorf(wire.CodeBadRequest, "image_base64: a data URL must be data:<type>;base64,<data>")
 		}
 		s = data
 	}
@@ -304,7 +367,7 @@ func decodeBase64(s string) ([]byte, error) {
 			return b, nil
 		}
 	}
-	return nil, errorf(CodeBadRequest, "image_base64 is not valid base64")
+	return nil, errorf(wire.CodeBadRequest, "image_base64 is not valid base64")
 }
 
 // innermost unwraps middleware writers down to the server's.

@@ -18,7 +18,11 @@ type Options struct {
 	TopK      int            // how many predictions; 0 means 5
 	Threshold float32        // drop predictions scoring below this
 	Crop      imageprep.Crop // CropNone (whole image) or CropCenter
-	MaxPixels int64          // decoded-image cap; 0 means imageprep.DefaultMaxPixels
+	MaxPixels int64          // decoded-image cap; 0 means imageprep's default for the path
+	// Resize is ResizeFast (JPEG decoded at a reduced DCT scale, area
+	// prefilter, bilinear) or ResizeExact (full decode, bilinear only: what
+	// the golden tensors use).
+	Resize imageprep.ResizeMode
 }
 
 // DefaultTopK is the number of predictions when Options.TopK is 0.
@@ -26,33 +30,33 @@ const DefaultTopK = 5
 
 // Prediction is one class and its score, the dequantized model output.
 type Prediction struct {
-	Index int     `json:"index"`
-	Label string  `json:"label"`
-	Score float32 `json:"score"`
+	Index int
+	Label string
+	Score float32
 }
 
 // ImageInfo describes the decoded picture (after EXIF orientation).
 type ImageInfo struct {
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	Format string `json:"format"`
+	Width  int
+	Height int
+	Format string
 }
 
-// Timings are stage durations in milliseconds.
+// Timings are stage durations.
 type Timings struct {
-	Fetch      float64 `json:"fetch"`
-	Decode     float64 `json:"decode"`
-	Preprocess float64 `json:"preprocess"`
-	Inference  float64 `json:"inference"`
-	Total      float64 `json:"total"`
+	Fetch      time.Duration
+	Decode     time.Duration
+	Preprocess time.Duration
+	Inference  time.Duration
+	Total      time.Duration
 }
 
 // Result is the answer for one picture.
 type Result struct {
-	Model       string       `json:"model"`
-	Predictions []Prediction `json:"predictions"`
-	Image       ImageInfo    `json:"image"`
-	Timings     Timings      `json:"timings_ms"`
+	Model       string
+	Predictions []Prediction
+	Image       ImageInfo
+	Timings     Timings
 }
 
 // Classifier is a loaded model with its labels. It is safe for concurrent use.
@@ -111,7 +115,13 @@ func (c *Classifier) InputSize() (h, w int) { return c.h, c.w }
 // ClassifyBytes decodes, prepares and classifies one encoded picture.
 func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Options) (*Result, error) {
 	start := time.Now()
-	img, err := imageprep.Decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
+	decode := imageprep.Decode
+	if opts.Resize == imageprep.ResizeFast {
+		decode = func(data []byte, o imageprep.Options) (*imageprep.Image, error) {
+			return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
+		}
+	}
+	img, err := decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
 	if err != nil {
 		return nil, err
 	}
@@ -120,15 +130,19 @@ func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Option
 	if err != nil {
 		return nil, err
 	}
-	res.Timings.Decode = ms(decoded.Sub(start))
-	res.Timings.Total = ms(time.Since(start))
+	res.Timings.Decode = decoded.Sub(start)
+	res.Timings.Total = time.Since(start)
 	return res, nil
 }
 
 // ClassifyImage prepares and classifies a decoded picture.
 func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, opts Options) (*Result, error) {
 	start := time.Now()
-	rgb := imageprep.Resize(img, c.w, c.h, opts.Crop)
+	resize := imageprep.ResizeFor
+	if opts.Resize == imageprep.ResizeExact {
+		resize = imageprep.Resize
+	}
+	rgb := resize(img, c.w, c.h, opts.Crop)
 	in := c.tensor(rgb)
 	prepared := time.Now()
 	out := make([]byte, c.model.Output().Bytes())
@@ -143,13 +157,23 @@ func (c *Classifier) ClassifyImage(ctx context.Context, img *imageprep.Image, op
 	return &Result{
 		Model:       c.name,
 		Predictions: TopK(out, c.model.Output(), c.labels, k, opts.Threshold),
-		Image:       ImageInfo{Width: img.Width, Height: img.Height, Format: string(img.Format)},
+		Image:       imageInfo(img),
 		Timings: Timings{
-			Preprocess: ms(prepared.Sub(start)),
-			Inference:  ms(done.Sub(prepared)),
-			Total:      ms(done.Sub(start)),
+			Preprocess: prepared.Sub(start),
+			Inference:  done.Sub(prepared),
+			Total:      done.Sub(start),
 		},
 	}, nil
+}
+
+// imageInfo describes the picture at full size, even when it was decoded
+// at a reduced scale.
+func imageInfo(img *imageprep.Image) ImageInfo {
+	w, h := img.FullWidth, img.FullHeight
+	if w == 0 || h == 0 {
+		w, h = img.Width, img.Height
+	}
+	return ImageInfo{Width: w, Height: h, Format: string(img.Format)}
 }
 
 // tensor converts RGB bytes to the model's input type. uint8 models take the
@@ -212,7 +236,5 @@ func TopK(out []byte, info engine.TensorInfo, labels []string, k int, threshold 
 	}
 	return preds
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func putFloat32(b []byte, f float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(f)) }

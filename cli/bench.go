@@ -50,6 +50,8 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	image := fs.String("image", "", "picture to classify (default: a fixed pseudo-random input)")
 	asJSON := fs.Bool("json", false, "one JSON object instead of a table")
 	offline := fs.Bool("offline", false, "never download a model")
+	e2e := fs.Bool("end-to-end", false, "with --image: time file bytes -> decode -> tensor -> inference -> top-5")
+	resize := fs.String("resize", "fast", "with --end-to-end: fast (JPEG decoded at a reduced DCT scale) or exact")
 	rest, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -84,6 +86,9 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer m.Close()
+	if *e2e {
+		return benchEndToEnd(ctx, env, m, res.Name, e2eFlags{image: *image, resize: *resize, runs: *runs, warmup: *warmup, json: *asJSON})
+	}
 	in, err := benchInput(ctx, m, *image)
 	if err != nil {
 		errorf(env, "%v", err)

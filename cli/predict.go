@@ -16,6 +16,7 @@ import (
 	"github.com/classifly/classifly/imageprep"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/wire"
 )
 
 func runPredict(ctx context.Context, env *Env, args []string) int {
@@ -29,6 +30,7 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse pictures with more pixels than this")
 	maxBytes := fs.Int64("max-bytes", api.DefaultMaxBodyBytes, "refuse picture files larger than this, as the server does")
 	offline := fs.Bool("offline", false, "never download a model")
+	resize := fs.String("resize", "fast", "fast: JPEG decoded at a reduced DCT scale; exact: full decode, bilinear only (as the golden tensors)")
 	mean := fs.String("input-mean", "", "float models: pixel mean, one value or three (R,G,B); default: the model's metadata, else 127.5")
 	std := fs.String("input-std", "", "float models: pixel standard deviation, as --input-mean; default: the metadata's, else 127.5 (use 0 and 255 for [0, 1] inputs)")
 	paths, code, ok := parse(fs, args)
@@ -41,6 +43,10 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	cropMode, err := imageprep.ParseCrop(*crop)
 	if err != nil {
 		return usageError(fs, "--crop: %v", err)
+	}
+	resizeMode, err := imageprep.ParseResize(*resize)
+	if err != nil {
+		return usageError(fs, "--resize: %v", err)
 	}
 	switch {
 	case *top < 1:
@@ -61,7 +67,7 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return failure(ctx, env, err)
 	}
-	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels}
+	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels, Resize: resizeMode}
 	enc := json.NewEncoder(env.Stdout)
 	for i, f := range files {
 		if ctx.Err() != nil {
@@ -121,8 +127,8 @@ func predictFile(ctx context.Context, c *classify.Classifier, path string, maxBy
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	res.Timings.Fetch = float64(read.Microseconds()) / 1000
-	res.Timings.Total += res.Timings.Fetch
+	res.Timings.Fetch = read
+	res.Timings.Total += read
 	return res, nil
 }
 
@@ -136,10 +142,10 @@ func (m millis) MarshalJSON() ([]byte, error) {
 // predictLine is one line of `predict --json`: the API's answer with the
 // file's name, timings rounded.
 type predictLine struct {
-	File        string                `json:"file"`
-	Model       string                `json:"model"`
-	Predictions []classify.Prediction `json:"predictions"`
-	Image       classify.ImageInfo    `json:"image"`
+	File        string            `json:"file"`
+	Model       string            `json:"model"`
+	Predictions []wire.Prediction `json:"predictions"`
+	Image       wire.ImageInfo    `json:"image"`
 	Timings     struct {
 		Fetch      millis `json:"fetch"`
 		Decode     millis `json:"decode"`
@@ -150,8 +156,9 @@ type predictLine struct {
 }
 
 func jsonResult(file string, res *classify.Result) predictLine {
-	l := predictLine{File: file, Model: res.Model, Predictions: res.Predictions, Image: res.Image}
-	t := res.Timings
+	r := api.NewResponse(res)
+	l := predictLine{File: file, Model: r.Model, Predictions: r.Predictions, Image: r.Image}
+	t := r.Timings
 	l.Timings.Fetch, l.Timings.Decode, l.Timings.Preprocess = millis(t.Fetch), millis(t.Decode), millis(t.Preprocess)
 	l.Timings.Inference, l.Timings.Total = millis(t.Inference), millis(t.Total)
 	return l
@@ -163,7 +170,8 @@ func printTable(env *Env, file string, res *classify.Result) {
 	w := env.Stdout
 	fmt.Fprintf(w, "%s  %dx%d %s  %s  %.1f ms (decode %.1f, preprocess %.1f, inference %.1f)\n",
 		file, res.Image.Width, res.Image.Height, res.Image.Format, res.Model,
-		res.Timings.Total, res.Timings.Decode, res.Timings.Preprocess, res.Timings.Inference)
+		wire.Millis(res.Timings.Total), wire.Millis(res.Timings.Decode), wire.Millis(res.Timings.Preprocess),
+		wire.Millis(res.Timings.Inference))
 	shown := 0
 	for i, p := range res.Predictions {
 		if 100*p.Score < 0.005 {

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package container
 
 import (
@@ -207,20 +209,6 @@ func TestTarball(t *testing.T) {
 	d2, _ := back.Digest()
 	if d1 != d2 {
 		t.Errorf("tarball image %s, built %s", d2, d1)
-	}
-}
-
-func TestECRRegion(t *testing.T) {
-	for host, want := range map[string]string{
-		"123456789012.dkr.ecr.eu-west-1.amazonaws.com":      "eu-west-1",
-		"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com": "us-east-1",
-		"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn":  "cn-north-1",
-		"123456789012.dkr.ecr.eu-west-1.amazonaws.com:443":  "eu-west-1",
-		"ghcr.io": "", "localhost:5000": "", "dkr.ecr.x.amazonaws.com": "",
-	} {
-		if got := ECRRegion(host); got != want {
-			t.Errorf("%s: %q, want %q", host, got, want)
-		}
 	}
 }
 

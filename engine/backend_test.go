@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -60,9 +59,9 @@ func TestEveryBackendGolden(t *testing.T) {
 		}
 	}
 	for _, b := range avail {
-		for _, name := range []string{"mobilenet_v1_0.25_128_quant", "tf2_mobilenet_v2_1.0_224_ptq"} {
+		for _, name := range []string{shared.SmallModel(), "tf2_mobilenet_v2_1.0_224_ptq"} {
 			t.Run(b.String()+"/"+name, func(t *testing.T) {
-				m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Backend: b.String(), Threads: 2})
+				m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Backend: b.String(), Threads: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -86,7 +85,7 @@ func TestEveryBackendGolden(t *testing.T) {
 // TestBackendRefused: a backend that does not exist, or that this CPU
 // cannot run, is a load error that names the backends it has.
 func TestBackendRefused(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(shared.ModelDir(t), "mobilenet_v1_0.25_128_quant.tflite"))
+	data, err := os.ReadFile(shared.Model(t, shared.SmallModel()+".tflite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,7 +231,9 @@ func TestHostileWideGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took > 2*time.Second {
+	// A guard against a blow-up (a cubic planner takes minutes), not a
+	// benchmark: loose enough for a loaded CI machine or -race (~0.5 s alone).
+	if took > 10*time.Second {
 		t.Errorf("Load of %d operators took %v", n+1, took)
 	}
 	if limit := 4*uint64(len(data)) + 64<<20; alloc > limit {

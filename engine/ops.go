@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
 
@@ -56,21 +57,55 @@ func (c *opContext) arity(minIn, maxIn, outs int) error {
 
 type opBuilder func(c *opContext) error
 
-var builders = map[tflite.BuiltinOperator]opBuilder{
-	tflite.OpConv2D:         buildConv,
-	tflite.OpDepthwiseConv:  buildDepthwise,
-	tflite.OpFullyConnected: buildFullyConnected,
-	tflite.OpAdd:            buildAdd,
-	tflite.OpAveragePool2D:  buildAvgPool,
-	tflite.OpMaxPool2D:      buildMaxPool,
-	tflite.OpMean:           buildMean,
-	tflite.OpSoftmax:        buildSoftmax,
-	tflite.OpReshape:        buildReshape,
-	tflite.OpSqueeze:        buildReshape,
-	tflite.OpQuantize:       buildQuantize,
-	tflite.OpDequantize:     buildDequantize,
-	tflite.OpConcatenation:  buildConcat,
+// typed is an operator's builder for uint8 and for int8 tensors: one
+// generic function instantiated twice, so that each kernel call is written
+// once.
+type typed struct{ u8, i8 opBuilder }
+
+var builders = map[tflite.BuiltinOperator]typed{
+	tflite.OpConv2D:         {buildConv[uint8], buildConv[int8]},
+	tflite.OpDepthwiseConv:  {buildDepthwise[uint8], buildDepthwise[int8]},
+	tflite.OpFullyConnected: {buildFullyConnected[uint8], buildFullyConnected[int8]},
+	tflite.OpAdd:            {buildAdd[uint8], buildAdd[int8]},
+	tflite.OpAveragePool2D:  {buildAvgPool[uint8], buildAvgPool[int8]},
+	tflite.OpMaxPool2D:      {buildMaxPool[uint8], buildMaxPool[int8]},
+	tflite.OpMean:           {buildMean[uint8], buildMean[int8]},
+	tflite.OpSoftmax:        {buildSoftmax[uint8], buildSoftmax[int8]},
+	tflite.OpReshape:        {buildReshape, buildReshape},
+	tflite.OpSqueeze:        {buildReshape, buildReshape},
+	tflite.OpQuantize:       {buildQuantize[uint8], buildQuantize[int8]},
+	tflite.OpDequantize:     {buildDequantize[uint8], buildDequantize[int8]},
+	tflite.OpConcatenation:  {buildConcat[uint8], buildConcat[int8]},
 }
+
+// elemType is the 8-bit type an operator computes in, which picks its
+// builder: its output's, or its first input's when the output is not 8-bit
+// (DEQUANTIZE). Builders check the rest.
+func (c *opContext) elemType() tflite.TensorType {
+	if len(c.outs) > 0 && is8bit(c.outs[0].t.Type) {
+		return c.outs[0].t.Type
+	}
+	if len(c.ins) > 0 && c.ins[0] != nil {
+		return c.ins[0].t.Type
+	}
+	return tflite.UInt8
+}
+
+// typeOf is the tensor type of T; signed reports whether it is int8.
+func typeOf[T kernels.Q8]() tflite.TensorType {
+	if signed[T]() {
+		return tflite.Int8
+	}
+	return tflite.UInt8
+}
+
+func signed[T kernels.Q8]() bool {
+	lo, _ := kernels.Range[T]()
+	return lo < 0
+}
+
+// at views a tensor's bytes in the arena as T values.
+func at[T kernels.Q8](l *loc, mem []byte) []T { return kernels.View[T](l.bytes(mem)) }
 
 // addOp validates and plans operator i of the subgraph.
 func (b *builder) addOp(i int) error {
@@ -80,8 +115,9 @@ func (b *builder) addOp(i int) error {
 	if code.Builtin == tflite.OpCustom {
 		name = "CUSTOM(" + code.Custom + ")"
 	}
-	build, ok := b.builderFor(code.Builtin, op)
-	if !ok || code.Builtin == tflite.OpCustom {
+	pair, ok := builders[code.Builtin]
+	float, isFloat := b.floatBuilder(code.Builtin, op)
+	if (!ok && !isFloat) || code.Builtin == tflite.OpCustom {
 		return &UnsupportedError{Op: name, Index: i, What: "operator not implemented"}
 	}
 	c := &opContext{b: b, op: op, name: name, index: i}
@@ -113,6 +149,13 @@ func (b *builder) addOp(i int) error {
 		if v != nil && !v.isConst() && v.idx != b.inIdx && b.locs[v.idx] == nil {
 			return c.errorf("reads tensor %d (%s) before any operator writes it", v.idx, v.t.Name)
 		}
+	}
+	build := pair.u8
+	if c.elemType() == tflite.Int8 {
+		build = pair.i8
+	}
+	if isFloat {
+		build = float
 	}
 	if err := build(c); err != nil {
 		return err

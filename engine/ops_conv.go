@@ -49,54 +49,48 @@ func (c *opContext) convGeometry(p *kernels.ConvParams, pad tflite.Padding, sw, 
 	return nil
 }
 
-// convQuant validates quantization and fills zero points, multipliers and the
-// clamp. quantDim is the filter's output-channel dimension (0 for conv, 3 for
-// depthwise); filters are per-tensor (uint8 or int8) or per-channel (int8).
-func (c *opContext) convQuant(typ tflite.TensorType, in, filter, bias, out *tensorView, quantDim, outC int, act tflite.Activation) (zpIn, zpW, zpOut int32, mult []int32, shift []int, lo, hi int32, err error) {
+// convQuant validates quantization and returns the requantization: zero
+// points, multipliers and the clamp. quantDim is the filter's
+// output-channel dimension (0 for conv, 3 for depthwise); filters are
+// per-tensor (uint8 or int8) or per-channel (int8).
+func convQuant[T kernels.Q8](c *opContext, in, filter, bias, out *tensorView, quantDim, outC int, act tflite.Activation) (kernels.Requantization, error) {
+	var q kernels.Requantization
 	for _, v := range []*tensorView{in, filter, out} {
-		if err = c.quantized(v, "an 8-bit"); err != nil {
-			return
+		if err := c.quantized(v, "an 8-bit"); err != nil {
+			return q, err
 		}
 	}
 	if !filter.isConst() {
-		err = c.unsupported("filter tensor %d is not constant", filter.idx)
-		return
+		return q, c.unsupported("filter tensor %d is not constant", filter.idx)
 	}
 	fq := filter.t.Quantization
 	if n := len(fq.Scale); n != 1 && (n != outC || fq.Dimension != quantDim) {
-		err = c.errorf("filter has %d scales along dimension %d for %d output channels", n, fq.Dimension, outC)
-		return
+		return q, c.errorf("filter has %d scales along dimension %d for %d output channels", n, fq.Dimension, outC)
 	}
-	zpW = filter.zp()
+	q.FilterZP = filter.zp()
 	for _, z := range fq.ZeroPoint {
-		if int32(z) != zpW || (typ == tflite.Int8 && z != 0) {
-			err = c.unsupported("filter zero points %v (int8 filters must be symmetric, per-channel zero points equal)", fq.ZeroPoint)
-			return
+		if int32(z) != q.FilterZP || (signed[T]() && z != 0) {
+			return q, c.unsupported("filter zero points %v (int8 filters must be symmetric, per-channel zero points equal)", fq.ZeroPoint)
 		}
 	}
 	if bias != nil {
 		if !bias.isConst() || bias.t.Type != tflite.Int32 || bias.n != int64(outC) {
-			err = c.unsupported("bias tensor %d must be a constant int32 vector of %d, is %v %v", bias.idx, outC, bias.t.Type, bias.shape)
-			return
+			return q, c.unsupported("bias tensor %d must be a constant int32 vector of %d, is %v %v", bias.idx, outC, bias.t.Type, bias.shape)
 		}
 	}
-	ka, err := activation(act, c.name, c.index)
-	if err != nil {
-		return
+	var err error
+	if q.ActMin, q.ActMax, err = actRange[T](c, act, out); err != nil {
+		return q, err
 	}
-	mult, shift = kernels.ConvMultipliers(typ == tflite.UInt8, in.scale(), fq.Scale, out.scale(), outC)
-	if typ == tflite.UInt8 {
-		lo, hi = kernels.ActivationRange[uint8](ka, out.scale(), out.zp())
-	} else {
-		lo, hi = kernels.ActivationRange[int8](ka, out.scale(), out.zp())
-	}
-	return in.zp(), zpW, out.zp(), mult, shift, lo, hi, nil
+	q.Mult, q.Shift = kernels.ConvMultipliers(!signed[T](), in.scale(), fq.Scale, out.scale(), outC)
+	q.InZP, q.OutZP = in.zp(), out.zp()
+	return q, nil
 }
 
 // weightedTensors checks and returns the tensors of CONV_2D,
 // DEPTHWISE_CONV_2D and FULLY_CONNECTED: input, filter, optional bias and
-// output, all but the bias of one 8-bit type.
-func (c *opContext) weightedTensors() (in, filter, bias, out *tensorView, typ tflite.TensorType, err error) {
+// output, all but the bias of type typ.
+func (c *opContext) weightedTensors(typ tflite.TensorType) (in, filter, bias, out *tensorView, err error) {
 	if err = c.arity(2, 3, 1); err != nil {
 		return
 	}
@@ -104,12 +98,11 @@ func (c *opContext) weightedTensors() (in, filter, bias, out *tensorView, typ tf
 	if len(c.ins) == 3 {
 		bias = c.ins[2]
 	}
-	typ = in.t.Type
-	if !is8bit(typ) {
-		err = c.unsupported("%v input; only quantized 8-bit models run", typ)
+	if !is8bit(in.t.Type) {
+		err = c.unsupported("%v input; only quantized 8-bit models run", in.t.Type)
 		return
 	}
-	err = c.sameType(typ, filter, out)
+	err = c.sameType(typ, in, filter, out)
 	return
 }
 
@@ -120,12 +113,12 @@ func biasData(bias *tensorView) []int32 {
 	return tflite.Int32s(bias.konst)
 }
 
-func buildConv(c *opContext) error {
+func buildConv[T kernels.Q8](c *opContext) error {
 	o, ok := c.op.Options.(*tflite.Conv2DOptions)
 	if !ok {
 		return c.errorf("missing Conv2DOptions")
 	}
-	in, filter, bias, out, typ, err := c.weightedTensors()
+	in, filter, bias, out, err := c.weightedTensors(typeOf[T]())
 	if err != nil {
 		return err
 	}
@@ -136,8 +129,7 @@ func buildConv(c *opContext) error {
 	if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
 		return c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
 	}
-	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 0, p.OutC, o.Activation)
-	if err != nil {
+	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 0, p.OutC, o.Activation); err != nil {
 		return err
 	}
 	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW*p.InC), c.name, c.index); err != nil {
@@ -145,25 +137,19 @@ func buildConv(c *opContext) error {
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference {
-		return c.emitConvGEMM(p, typ == tflite.Int8, w, bs, inL, outL)
+		return c.emitConvGEMM(p, signed[T](), w, bs, inL, outL)
 	}
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.Conv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
-	} else {
-		wi := kernels.View[int8](w)
-		c.emit(func(mem []byte) {
-			kernels.Conv(p, kernels.View[int8](inL.bytes(mem)), wi, bs, kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	wt := kernels.View[T](w)
+	c.emit(func(mem []byte) { kernels.Conv(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })
 	return nil
 }
 
-func buildDepthwise(c *opContext) error {
+func buildDepthwise[T kernels.Q8](c *opContext) error {
 	o, ok := c.op.Options.(*tflite.DepthwiseConv2DOptions)
 	if !ok {
 		return c.errorf("missing DepthwiseConv2DOptions")
 	}
-	in, filter, bias, out, typ, err := c.weightedTensors()
+	in, filter, bias, out, err := c.weightedTensors(typeOf[T]())
 	if err != nil {
 		return err
 	}
@@ -178,8 +164,7 @@ func buildDepthwise(c *opContext) error {
 	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != p.DepthMultiplier {
 		return c.errorf("depth_multiplier %d but shapes give %d", o.DepthMultiplier, p.DepthMultiplier)
 	}
-	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 3, p.OutC, o.Activation)
-	if err != nil {
+	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 3, p.OutC, o.Activation); err != nil {
 		return err
 	}
 	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW), c.name, c.index); err != nil {
@@ -187,7 +172,7 @@ func buildDepthwise(c *opContext) error {
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference && p.DepthMultiplier == 1 {
-		d, err := kernels.NewDWConv(p, typ == tflite.Int8, w, bs, c.b.backend)
+		d, err := kernels.NewDWConv(p, signed[T](), w, bs, c.b.backend)
 		if err != nil {
 			return c.errorf("%v", err)
 		}
@@ -209,18 +194,12 @@ func buildDepthwise(c *opContext) error {
 		})
 		return nil
 	}
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.DepthwiseConv(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
-	} else {
-		wi := kernels.View[int8](w)
-		c.emit(func(mem []byte) {
-			kernels.DepthwiseConv(p, kernels.View[int8](inL.bytes(mem)), wi, bs, kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	wt := kernels.View[T](w)
+	c.emit(func(mem []byte) { kernels.DepthwiseConv(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })
 	return nil
 }
 
-func buildFullyConnected(c *opContext) error {
+func buildFullyConnected[T kernels.Q8](c *opContext) error {
 	o, _ := c.op.Options.(*tflite.FullyConnectedOptions)
 	if o == nil {
 		o = &tflite.FullyConnectedOptions{}
@@ -228,7 +207,7 @@ func buildFullyConnected(c *opContext) error {
 	if o.WeightsFormat != 0 {
 		return c.unsupported("shuffled weights format %d", o.WeightsFormat)
 	}
-	in, filter, bias, out, typ, err := c.weightedTensors()
+	in, filter, bias, out, err := c.weightedTensors(typeOf[T]())
 	if err != nil {
 		return err
 	}
@@ -240,8 +219,7 @@ func buildFullyConnected(c *opContext) error {
 		return c.errorf("input %v, weights %v and output %v do not agree", in.shape, filter.shape, out.shape)
 	}
 	p.Batch = int(in.n / int64(p.K))
-	p.InZP, p.FilterZP, p.OutZP, p.Mult, p.Shift, p.ActMin, p.ActMax, err = c.convQuant(typ, in, filter, bias, out, 0, p.N, o.Activation)
-	if err != nil {
+	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 0, p.N, o.Activation); err != nil {
 		return err
 	}
 	if err := c.b.addMACs(int64(p.Batch)*int64(p.N)*int64(p.K), c.name, c.index); err != nil {
@@ -249,21 +227,14 @@ func buildFullyConnected(c *opContext) error {
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference {
-		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: typ == tflite.Int8, W: w, WZP: p.FilterZP, AZP: p.InZP,
-			Bias: bs, Mult: p.Mult, Shift: p.Shift, OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax}, c.b.backend)
+		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: signed[T](), W: w, Bias: bs, Requantization: p.Requantization}, c.b.backend)
 		if err != nil {
 			return c.errorf("%v", err)
 		}
 		c.emit(func(mem []byte) { g.Run(inL.bytes(mem), p.K, 0, p.Batch, outL.bytes(mem), p.N) })
 		return nil
 	}
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.FullyConnected(p, inL.bytes(mem), w, bs, outL.bytes(mem)) })
-	} else {
-		wi := kernels.View[int8](w)
-		c.emit(func(mem []byte) {
-			kernels.FullyConnected(p, kernels.View[int8](inL.bytes(mem)), wi, bs, kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	wt := kernels.View[T](w)
+	c.emit(func(mem []byte) { kernels.FullyConnected(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })
 	return nil
 }

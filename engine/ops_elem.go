@@ -5,35 +5,31 @@ import (
 	"github.com/classifly/classifly/tflite"
 )
 
-// actRange returns the clamp of a fused activation on an 8-bit output.
-func (c *opContext) actRange(typ tflite.TensorType, act tflite.Activation, out *tensorView) (int32, int32, error) {
+// actRange returns the clamp of a fused activation on an output of type T.
+func actRange[T kernels.Q8](c *opContext, act tflite.Activation, out *tensorView) (int32, int32, error) {
 	ka, err := activation(act, c.name, c.index)
 	if err != nil {
 		return 0, 0, err
 	}
-	if typ == tflite.UInt8 {
-		lo, hi := kernels.ActivationRange[uint8](ka, out.scale(), out.zp())
-		return lo, hi, nil
-	}
-	lo, hi := kernels.ActivationRange[int8](ka, out.scale(), out.zp())
+	lo, hi := kernels.ActivationRange[T](ka, out.scale(), out.zp())
 	return lo, hi, nil
 }
 
 // quantized8 checks that all tensors are 8-bit of one type with quantization.
-func (c *opContext) quantized8(vs ...*tensorView) (tflite.TensorType, error) {
+func (c *opContext) quantized8(vs ...*tensorView) error {
 	typ := vs[0].t.Type
 	if !is8bit(typ) {
-		return typ, c.unsupported("%v tensors; only quantized 8-bit models run", typ)
+		return c.unsupported("%v tensors; only quantized 8-bit models run", typ)
 	}
 	if err := c.sameType(typ, vs...); err != nil {
-		return typ, err
+		return err
 	}
 	for _, v := range vs {
 		if err := c.quantized(v, "an 8-bit"); err != nil {
-			return typ, err
+			return err
 		}
 	}
-	return typ, nil
+	return nil
 }
 
 // shape4 right-aligns a shape of rank ≤ 4 into 4-D, as TFLite's ExtendedShape.
@@ -46,20 +42,19 @@ func shape4(s []int) ([4]int, bool) {
 	return out, true
 }
 
-func buildAdd(c *opContext) error {
+func buildAdd[T kernels.Q8](c *opContext) error {
 	if err := c.arity(2, 2, 1); err != nil {
 		return err
 	}
 	a, b, out := c.ins[0], c.ins[1], c.outs[0]
-	typ, err := c.quantized8(a, b, out)
-	if err != nil {
+	if err := c.quantized8(a, b, out); err != nil {
 		return err
 	}
 	var act tflite.Activation
 	if o, ok := c.op.Options.(*tflite.AddOptions); ok {
 		act = o.Activation
 	}
-	lo, hi, err := c.actRange(typ, act, out)
+	lo, hi, err := actRange[T](c, act, out)
 	if err != nil {
 		return err
 	}
@@ -78,7 +73,7 @@ func buildAdd(c *opContext) error {
 	aL, bL, oL := c.loc(a), c.loc(b), c.loc(out)
 	same := a.n == out.n && b.n == out.n
 	if same && !c.b.opts.Reference {
-		ad := kernels.NewAdder(p, typ == tflite.Int8, c.b.backend)
+		ad := kernels.NewAdder(p, signed[T](), c.b.backend)
 		n := int(out.n)
 		c.emitPar(func(mem []byte) { ad.Run(aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) }, func(mem []byte, w, workers int) {
 			lo, hi := share(n, 64, w, workers)
@@ -88,68 +83,61 @@ func buildAdd(c *opContext) error {
 		})
 		return nil
 	}
-	switch {
-	case typ == tflite.UInt8 && same:
-		c.emit(func(mem []byte) { kernels.Add(p, aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) })
-	case typ == tflite.UInt8:
-		c.emit(func(mem []byte) { kernels.AddBroadcast(p, as4, bs4, os4, aL.bytes(mem), bL.bytes(mem), oL.bytes(mem)) })
-	case same:
-		c.emit(func(mem []byte) {
-			kernels.Add(p, kernels.View[int8](aL.bytes(mem)), kernels.View[int8](bL.bytes(mem)), kernels.View[int8](oL.bytes(mem)))
-		})
-	default:
-		c.emit(func(mem []byte) {
-			kernels.AddBroadcast(p, as4, bs4, os4, kernels.View[int8](aL.bytes(mem)), kernels.View[int8](bL.bytes(mem)), kernels.View[int8](oL.bytes(mem)))
-		})
+	if same {
+		c.emit(func(mem []byte) { kernels.Add(p, at[T](aL, mem), at[T](bL, mem), at[T](oL, mem)) })
+		return nil
 	}
+	c.emit(func(mem []byte) {
+		kernels.AddBroadcast(p, as4, bs4, os4, at[T](aL, mem), at[T](bL, mem), at[T](oL, mem))
+	})
 	return nil
 }
 
-// poolParams validates a pooling operator.
-func (c *opContext) poolParams() (*kernels.PoolParams, tflite.TensorType, *loc, *loc, error) {
+// poolParams validates a pooling operator on tensors of type T.
+func poolParams[T kernels.Q8](c *opContext) (*kernels.PoolParams, *loc, *loc, error) {
 	o, ok := c.op.Options.(*tflite.Pool2DOptions)
 	if !ok {
-		return nil, 0, nil, nil, c.errorf("missing Pool2DOptions")
+		return nil, nil, nil, c.errorf("missing Pool2DOptions")
 	}
 	if err := c.arity(1, 1, 1); err != nil {
-		return nil, 0, nil, nil, err
+		return nil, nil, nil, err
 	}
 	in, out := c.ins[0], c.outs[0]
-	typ, err := c.quantized8(in, out)
-	if err != nil {
-		return nil, 0, nil, nil, err
+	if err := c.quantized8(in, out); err != nil {
+		return nil, nil, nil, err
 	}
 	if in.scale() != out.scale() || in.zp() != out.zp() {
-		return nil, 0, nil, nil, c.unsupported("pooling with different input and output quantization")
+		return nil, nil, nil, c.unsupported("pooling with different input and output quantization")
 	}
 	if len(in.shape) != 4 || len(out.shape) != 4 {
-		return nil, 0, nil, nil, c.errorf("input %v and output %v must be 4-D", in.shape, out.shape)
+		return nil, nil, nil, c.errorf("input %v and output %v must be 4-D", in.shape, out.shape)
 	}
 	if o.StrideW < 1 || o.StrideH < 1 || o.FilterWidth < 1 || o.FilterHeight < 1 || o.StrideW > 1<<16 || o.StrideH > 1<<16 || o.FilterWidth > 1<<16 || o.FilterHeight > 1<<16 {
-		return nil, 0, nil, nil, c.errorf("stride %dx%d and filter %dx%d must be positive", o.StrideH, o.StrideW, o.FilterHeight, o.FilterWidth)
+		return nil, nil, nil, c.errorf("stride %dx%d and filter %dx%d must be positive", o.StrideH, o.StrideW, o.FilterHeight, o.FilterWidth)
 	}
 	p := &kernels.PoolParams{Batch: in.shape[0], InH: in.shape[1], InW: in.shape[2], C: in.shape[3],
 		OutH: out.shape[1], OutW: out.shape[2], FH: int(o.FilterHeight), FW: int(o.FilterWidth),
 		StrideH: int(o.StrideH), StrideW: int(o.StrideW)}
 	if o.Padding != tflite.PaddingSame && o.Padding != tflite.PaddingValid {
-		return nil, 0, nil, nil, c.errorf("unknown padding %d", o.Padding)
+		return nil, nil, nil, c.errorf("unknown padding %d", o.Padding)
 	}
 	wantH, wantW := outSize(o.Padding, p.InH, p.FH, p.StrideH, 1), outSize(o.Padding, p.InW, p.FW, p.StrideW, 1)
 	if out.shape[0] != p.Batch || out.shape[3] != p.C || p.OutH != wantH || p.OutW != wantW || wantH < 1 || wantW < 1 {
-		return nil, 0, nil, nil, c.errorf("output %v does not follow from input %v and a %dx%d window", out.shape, in.shape, p.FH, p.FW)
+		return nil, nil, nil, c.errorf("output %v does not follow from input %v and a %dx%d window", out.shape, in.shape, p.FH, p.FW)
 	}
 	p.PadH, p.PadW = padding(p.StrideH, 1, p.InH, p.FH, p.OutH), padding(p.StrideW, 1, p.InW, p.FW, p.OutW)
-	if p.ActMin, p.ActMax, err = c.actRange(typ, o.Activation, out); err != nil {
-		return nil, 0, nil, nil, err
+	var err error
+	if p.ActMin, p.ActMax, err = actRange[T](c, o.Activation, out); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.C)*int64(p.FH*p.FW), c.name, c.index); err != nil {
-		return nil, 0, nil, nil, err
+		return nil, nil, nil, err
 	}
-	return p, typ, c.loc(in), c.loc(out), nil
+	return p, c.loc(in), c.loc(out), nil
 }
 
-func buildAvgPool(c *opContext) error {
-	p, typ, inL, outL, err := c.poolParams()
+func buildAvgPool[T kernels.Q8](c *opContext) error {
+	p, inL, outL, err := poolParams[T](c)
 	if err != nil {
 		return err
 	}
@@ -160,49 +148,30 @@ func buildAvgPool(c *opContext) error {
 		if err != nil {
 			return err
 		}
-		if typ == tflite.UInt8 {
-			c.emit(func(mem []byte) {
-				kernels.GlobalAveragePool(p, inL.bytes(mem), outL.bytes(mem), kernels.View[int32](scratch.bytes(mem)))
-			})
-		} else {
-			c.emit(func(mem []byte) {
-				kernels.GlobalAveragePool(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)), kernels.View[int32](scratch.bytes(mem)))
-			})
-		}
+		c.emit(func(mem []byte) {
+			kernels.GlobalAveragePool(p, at[T](inL, mem), at[T](outL, mem), kernels.View[int32](scratch.bytes(mem)))
+		})
 		return nil
 	}
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.AveragePool(p, inL.bytes(mem), outL.bytes(mem)) })
-	} else {
-		c.emit(func(mem []byte) {
-			kernels.AveragePool(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	c.emit(func(mem []byte) { kernels.AveragePool(p, at[T](inL, mem), at[T](outL, mem)) })
 	return nil
 }
 
-func buildMaxPool(c *opContext) error {
-	p, typ, inL, outL, err := c.poolParams()
+func buildMaxPool[T kernels.Q8](c *opContext) error {
+	p, inL, outL, err := poolParams[T](c)
 	if err != nil {
 		return err
 	}
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.MaxPool(p, inL.bytes(mem), outL.bytes(mem)) })
-	} else {
-		c.emit(func(mem []byte) {
-			kernels.MaxPool(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	c.emit(func(mem []byte) { kernels.MaxPool(p, at[T](inL, mem), at[T](outL, mem)) })
 	return nil
 }
 
-func buildSoftmax(c *opContext) error {
+func buildSoftmax[T kernels.Q8](c *opContext) error {
 	if err := c.arity(1, 1, 1); err != nil {
 		return err
 	}
 	in, out := c.ins[0], c.outs[0]
-	typ, err := c.quantized8(in, out)
-	if err != nil {
+	if err := c.quantized8(in, out); err != nil {
 		return err
 	}
 	beta := float32(1)
@@ -216,13 +185,7 @@ func buildSoftmax(c *opContext) error {
 	rows := int(in.n) / depth
 	t := kernels.NewSoftmaxTable(in.scale(), beta, out.scale(), out.zp())
 	inL, outL := c.loc(in), c.loc(out)
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.Softmax(t, rows, depth, inL.bytes(mem), outL.bytes(mem)) })
-	} else {
-		c.emit(func(mem []byte) {
-			kernels.Softmax(t, rows, depth, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	c.emit(func(mem []byte) { kernels.Softmax(t, rows, depth, at[T](inL, mem), at[T](outL, mem)) })
 	return nil
 }
 

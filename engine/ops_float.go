@@ -39,20 +39,21 @@ var floatBuilders = map[tflite.BuiltinOperator]opBuilder{
 	tflite.OpL2Norm:         buildL2NormF32,
 }
 
-// builderFor picks the builder of operator op: a float one when it writes
-// float32, the constant fold for a DEQUANTIZE of constant weights (float16,
-// or 8-bit weights dequantized once), the quantized one otherwise.
-func (b *builder) builderFor(code tflite.BuiltinOperator, op *tflite.Operator) (opBuilder, bool) {
-	if len(op.Outputs) == 1 && b.sg.Tensors[op.Outputs[0]].Type == tflite.Float32 {
-		if code == tflite.OpDequantize {
-			if len(op.Inputs) == 1 && op.Inputs[0] >= 0 && len(b.file.TensorData(&b.sg.Tensors[op.Inputs[0]])) > 0 {
-				return foldDequantize, true
-			}
-		} else if build, ok := floatBuilders[code]; ok {
-			return build, true
-		}
+// floatBuilder returns the builder of operator op when it computes in
+// float: a float one when it writes float32, the constant fold for a
+// DEQUANTIZE of constant weights (float16, or 8-bit weights dequantized
+// once); false otherwise, for the quantized builders.
+func (b *builder) floatBuilder(code tflite.BuiltinOperator, op *tflite.Operator) (opBuilder, bool) {
+	if len(op.Outputs) != 1 || b.sg.Tensors[op.Outputs[0]].Type != tflite.Float32 {
+		return nil, false
 	}
-	build, ok := builders[code]
+	if code == tflite.OpDequantize {
+		if len(op.Inputs) == 1 && op.Inputs[0] >= 0 && len(b.file.TensorData(&b.sg.Tensors[op.Inputs[0]])) > 0 {
+			return foldDequantize, true
+		}
+		return nil, false
+	}
+	build, ok := floatBuilders[code]
 	return build, ok
 }
 

@@ -13,8 +13,7 @@ import (
 // the input zero point, which contributes nothing to the sums.
 func (c *opContext) emitConvGEMM(p *kernels.ConvParams, signed bool, w []byte, bias []int32, inL, outL *loc) error {
 	k := p.KH * p.KW * p.InC
-	g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.OutC, K: k, Signed: signed, W: w, WZP: p.FilterZP, AZP: p.InZP,
-		Bias: bias, Mult: p.Mult, Shift: p.Shift, OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax}, c.b.backend)
+	g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.OutC, K: k, Signed: signed, W: w, Bias: bias, Requantization: p.Requantization}, c.b.backend)
 	if err != nil {
 		return c.errorf("%v", err)
 	}

@@ -8,7 +8,9 @@ import (
 	"github.com/classifly/classifly/tflite"
 )
 
-func buildQuantize(c *opContext) error {
+// buildQuantize serves QUANTIZE to type T, from float32 or from either
+// 8-bit type.
+func buildQuantize[T kernels.Q8](c *opContext) error {
 	if err := c.arity(1, 1, 1); err != nil {
 		return err
 	}
@@ -32,20 +34,10 @@ func buildQuantize(c *opContext) error {
 			for i := range vals {
 				vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(in.konst[4*i:]))
 			}
-			if out.t.Type == tflite.UInt8 {
-				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, outL.bytes(mem)) })
-			} else {
-				c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, kernels.View[int8](outL.bytes(mem))) })
-			}
+			c.emit(func(mem []byte) { kernels.Quantize(s, z, vals, at[T](outL, mem)) })
 			return nil
 		}
-		if out.t.Type == tflite.UInt8 {
-			c.emit(func(mem []byte) { kernels.Quantize(s, z, kernels.View[float32](inL.bytes(mem)), outL.bytes(mem)) })
-		} else {
-			c.emit(func(mem []byte) {
-				kernels.Quantize(s, z, kernels.View[float32](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-			})
-		}
+		c.emit(func(mem []byte) { kernels.Quantize(s, z, kernels.View[float32](inL.bytes(mem)), at[T](outL, mem)) })
 	case is8bit(in.t.Type):
 		if err := c.quantized(in, "input"); err != nil {
 			return err
@@ -61,17 +53,10 @@ func buildQuantize(c *opContext) error {
 			return nil
 		}
 		p := kernels.NewRequantizeParams(in.scale(), in.zp(), s, z)
-		switch {
-		case in.t.Type == tflite.UInt8 && out.t.Type == tflite.UInt8:
-			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), outL.bytes(mem)) })
-		case in.t.Type == tflite.UInt8:
-			c.emit(func(mem []byte) { kernels.Requantize(p, inL.bytes(mem), kernels.View[int8](outL.bytes(mem))) })
-		case out.t.Type == tflite.UInt8:
-			c.emit(func(mem []byte) { kernels.Requantize(p, kernels.View[int8](inL.bytes(mem)), outL.bytes(mem)) })
-		default:
-			c.emit(func(mem []byte) {
-				kernels.Requantize(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-			})
+		if in.t.Type == tflite.UInt8 {
+			emitRequantize[uint8, T](c, p, inL, outL)
+		} else {
+			emitRequantize[int8, T](c, p, inL, outL)
 		}
 	default:
 		return c.unsupported("quantizing from %v", in.t.Type)
@@ -79,7 +64,13 @@ func buildQuantize(c *opContext) error {
 	return nil
 }
 
-func buildDequantize(c *opContext) error {
+// emitRequantize plans a requantization from I to O values.
+func emitRequantize[I, O kernels.Q8](c *opContext, p *kernels.RequantizeParams, inL, outL *loc) {
+	c.emit(func(mem []byte) { kernels.Requantize(p, at[I](inL, mem), at[O](outL, mem)) })
+}
+
+// buildDequantize serves DEQUANTIZE from type T to float32.
+func buildDequantize[T kernels.Q8](c *opContext) error {
 	if err := c.arity(1, 1, 1); err != nil {
 		return err
 	}
@@ -95,23 +86,16 @@ func buildDequantize(c *opContext) error {
 	}
 	inL, outL := c.loc(in), c.loc(out)
 	s, z := in.scale(), in.zp()
-	if in.t.Type == tflite.UInt8 {
-		c.emit(func(mem []byte) { kernels.Dequantize(s, z, inL.bytes(mem), kernels.View[float32](outL.bytes(mem))) })
-	} else {
-		c.emit(func(mem []byte) {
-			kernels.Dequantize(s, z, kernels.View[int8](inL.bytes(mem)), kernels.View[float32](outL.bytes(mem)))
-		})
-	}
+	c.emit(func(mem []byte) { kernels.Dequantize(s, z, at[T](inL, mem), kernels.View[float32](outL.bytes(mem))) })
 	return nil
 }
 
-func buildMean(c *opContext) error {
+func buildMean[T kernels.Q8](c *opContext) error {
 	if err := c.arity(2, 2, 1); err != nil {
 		return err
 	}
 	in, axis, out := c.ins[0], c.ins[1], c.outs[0]
-	typ, err := c.quantized8(in, out)
-	if err != nil {
+	if err := c.quantized8(in, out); err != nil {
 		return err
 	}
 	if !axis.isConst() || axis.t.Type != tflite.Int32 {
@@ -169,46 +153,28 @@ func buildMean(c *opContext) error {
 	// mean of a 4-D tensor (kernels/reduce.cc EvalMean): the global pool of
 	// classifiers.
 	if rank == 4 && firstR == 1 && lastR == 2 && keep {
-		p := kernels.NewMeanHWParams(typ == tflite.Int8, in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
+		p := kernels.NewMeanHWParams(signed[T](), in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
 		if !c.b.opts.Reference {
 			scratch, err := c.b.temp(int64(4*p.C), c.index)
 			if err != nil {
 				return err
 			}
-			if typ == tflite.UInt8 {
-				c.emit(func(mem []byte) {
-					kernels.MeanHWFast(p, inL.bytes(mem), outL.bytes(mem), kernels.View[int32](scratch.bytes(mem)))
-				})
-			} else {
-				c.emit(func(mem []byte) {
-					kernels.MeanHWFast(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)), kernels.View[int32](scratch.bytes(mem)))
-				})
-			}
+			c.emit(func(mem []byte) {
+				kernels.MeanHWFast(p, at[T](inL, mem), at[T](outL, mem), kernels.View[int32](scratch.bytes(mem)))
+			})
 			return nil
 		}
-		if typ == tflite.UInt8 {
-			c.emit(func(mem []byte) { kernels.MeanHW(p, inL.bytes(mem), outL.bytes(mem)) })
-		} else {
-			c.emit(func(mem []byte) {
-				kernels.MeanHW(p, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-			})
-		}
+		c.emit(func(mem []byte) { kernels.MeanHW(p, at[T](inL, mem), at[T](outL, mem)) })
 		return nil
 	}
 	is, iz, os, oz := in.scale(), in.zp(), out.scale(), out.zp()
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) {
-			kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, inL.bytes(mem), outL.bytes(mem))
-		})
-	} else {
-		c.emit(func(mem []byte) {
-			kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, kernels.View[int8](inL.bytes(mem)), kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	c.emit(func(mem []byte) {
+		kernels.MeanGeneric(outer, n, inner, is, iz, os, oz, at[T](inL, mem), at[T](outL, mem))
+	})
 	return nil
 }
 
-func buildConcat(c *opContext) error {
+func buildConcat[T kernels.Q8](c *opContext) error {
 	o, ok := c.op.Options.(*tflite.ConcatenationOptions)
 	if !ok {
 		return c.errorf("missing ConcatenationOptions")
@@ -223,8 +189,7 @@ func buildConcat(c *opContext) error {
 			return c.errorf("input %d omitted", i)
 		}
 	}
-	typ, err := c.quantized8(vs...)
-	if err != nil {
+	if err := c.quantized8(vs...); err != nil {
 		return err
 	}
 	if o.Activation != tflite.ActNone {
@@ -266,27 +231,16 @@ func buildConcat(c *opContext) error {
 		return c.errorf("inputs add up to %d along axis %d, output has %d", sum, axis, out.shape[axis])
 	}
 	outL, os, oz := c.loc(out), out.scale(), out.zp()
-	if typ == tflite.UInt8 {
-		c.emit(func(mem []byte) {
-			// Built per run, on the stack for up to 8 inputs: concurrent
-			// runs of one model share this closure.
-			var buf [8]kernels.ConcatInput[uint8]
-			in := buf[:0]
-			for _, p := range parts {
-				in = append(in, kernels.ConcatInput[uint8]{Data: p.l.bytes(mem), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
-			}
-			kernels.Concat(outer, in, os, oz, outL.bytes(mem))
-		})
-	} else {
-		c.emit(func(mem []byte) {
-			var buf [8]kernels.ConcatInput[int8]
-			in := buf[:0]
-			for _, p := range parts {
-				in = append(in, kernels.ConcatInput[int8]{Data: kernels.View[int8](p.l.bytes(mem)), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
-			}
-			kernels.Concat(outer, in, os, oz, kernels.View[int8](outL.bytes(mem)))
-		})
-	}
+	c.emit(func(mem []byte) {
+		// Built per run, on the stack for up to 8 inputs: concurrent runs of
+		// one model share this closure.
+		var buf [8]kernels.ConcatInput[T]
+		in := buf[:0]
+		for _, p := range parts {
+			in = append(in, kernels.ConcatInput[T]{Data: at[T](p.l, mem), Inner: p.inner, Scale: p.scale, ZeroPoint: p.zp})
+		}
+		kernels.Concat(outer, in, os, oz, at[T](outL, mem))
+	})
 	return nil
 }
 

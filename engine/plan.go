@@ -1,13 +1,17 @@
 package engine
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/classifly/classifly/internal/kernels"
+)
 
 // arenaAlign keeps every activation tensor on a cache-line boundary.
 const arenaAlign = 64
 
-// arenaGuard is free space after every tensor: vector kernels may read a
-// few bytes past the end of a row (and multiply them by zero weights).
-const arenaGuard = 64
+// arenaGuard is readable space after every tensor and scratch buffer, the
+// kernels' over-read allowance.
+const arenaGuard = kernels.MaxOverread
 
 // interval is a tensor's lifetime in operator steps, both ends included, and
 // its size.

@@ -160,8 +160,8 @@ func TestRunBatch(t *testing.T) {
 // finish with right answers, and later runs get ErrClosed; nothing hangs.
 // Run it with -race: Close and the runs share the model's pool.
 func TestCloseDuringRunBatch(t *testing.T) {
-	name := "mobilenet_v1_0.25_128_quant"
-	m, err := LoadFile(filepath.Join(shared.ModelDir(t), name+".tflite"), Options{Threads: 2})
+	name := shared.SmallModel()
+	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

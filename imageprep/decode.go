@@ -29,10 +29,13 @@ type Options struct {
 
 // Image is a decoded picture in 8-bit RGB.
 type Image struct {
-	Width, Height int    // after EXIF orientation
-	Format        Format // as sniffed from the data
-	Orientation   int    // the EXIF orientation applied, 1 (none) to 8
-	Pix           []byte // RGB, 3 bytes a pixel, rows top to bottom, len Width*Height*3
+	Width, Height int // after EXIF orientation
+	// FullWidth and FullHeight are the picture's size at full scale, after
+	// EXIF orientation; DecodeFor may decode a JPEG smaller.
+	FullWidth, FullHeight int
+	Format                Format // as sniffed from the data
+	Orientation           int    // the EXIF orientation applied, 1 (none) to 8
+	Pix                   []byte // RGB, 3 bytes a pixel, rows top to bottom, len Width*Height*3
 }
 
 // Decode decodes a JPEG, PNG, GIF (first frame), BMP or WebP image into
@@ -67,7 +70,7 @@ func Decode(data []byte, opts Options) (*Image, error) {
 	toRGB(pix, w, h, m, f == WebP) // only lossy WebP gives YCbCr, in video range
 	o := orientation(f, data)
 	pix, w, h = orient(pix, w, h, o)
-	return &Image{Width: w, Height: h, Format: f, Orientation: o, Pix: pix}, nil
+	return &Image{Width: w, Height: h, FullWidth: w, FullHeight: h, Format: f, Orientation: o, Pix: pix}, nil
 }
 
 // codec returns the decoder and the header reader for f.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/classifly/classifly/wire"
 )
 
 // deadlineMargin is kept back from the Lambda's own deadline, so that a
@@ -48,7 +49,7 @@ func (a *Adapter) Invoke(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	var resp events.APIGatewayV2HTTPResponse
 	req, err := Request(ctx, ev)
 	if err != nil {
-		resp = errorResponse(http.StatusBadRequest, "bad_request", err.Error())
+		resp = errorResponse(wire.CodeBadRequest, err.Error())
 		if id := ev.RequestContext.RequestID; id != "" {
 			resp.Headers["X-Request-Id"] = id
 		}
@@ -171,17 +172,9 @@ func isText(contentType string) bool {
 		mt == "application/javascript" || mt == "application/xml" || strings.HasSuffix(mt, "+xml")
 }
 
-// errorResponse is an API-style JSON error for events that never reach the
+// errorResponse is the API's JSON error for events that never reach the
 // handler.
-func errorResponse(status int, code, message string) events.APIGatewayV2HTTPResponse {
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	body.Error.Code, body.Error.Message = code, message
-	b, _ := json.Marshal(body)
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(b) + "\n", Headers: map[string]string{
-		"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}}
+func errorResponse(code wire.Code, message string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: code.Status(), Body: string(wire.MarshalError(code, message)),
+		Headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}}
 }

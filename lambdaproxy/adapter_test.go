@@ -198,7 +198,7 @@ func TestSetupErrors(t *testing.T) {
 	for name, env := range map[string]map[string]string{
 		"unknown inference":   {EnvInference: "gpu"},
 		"no endpoint":         {EnvInference: InferenceSageMaker},
-		"bad timeout":         {EnvEndpoint: "e", EnvRequestTimeout: "soon"},
+		"bad timeout":         {EnvEndpoint: "e", "CLASSIFLY_REQUEST_TIMEOUT": "soon"},
 		"bad log level":       {EnvEndpoint: "e", EnvLogLevel: "loud"},
 		"no models in lambda": {EnvInference: InferenceLambda, EnvModelDir: t.TempDir()},
 	} {

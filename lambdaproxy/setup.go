@@ -34,12 +34,6 @@ const (
 	// EnvModelDir is the folder of model files (inference=lambda); default
 	// $LAMBDA_TASK_ROOT/model, the zip's model/ folder.
 	EnvModelDir = registry.EnvModelDir
-	// EnvRequestTimeout bounds one request (Go duration); default 28s,
-	// inside API Gateway's 30 s. The Lambda's deadline also applies.
-	EnvRequestTimeout = "CLASSIFLY_REQUEST_TIMEOUT"
-	// EnvAPIKeyHashes: comma-separated hex SHA-256 of accepted API keys,
-	// as for `classifly serve`.
-	EnvAPIKeyHashes = "CLASSIFLY_API_KEY_HASHES"
 	// EnvNamespace is the metrics namespace; default DefaultNamespace.
 	EnvNamespace = "CLASSIFLY_METRICS_NAMESPACE"
 	// EnvLogLevel: debug, info (default), warn or error.
@@ -67,25 +61,23 @@ func Setup(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := api.Config{Logger: logger}
-	cfg.Limits.RequestTimeout = DefaultRequestTimeout
-	if v := getenv(EnvRequestTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s=%q is not a positive duration", EnvRequestTimeout, v)
-		}
-		cfg.Limits.RequestTimeout = d
+	// The API's settings are the variables of `classifly serve`'s flags
+	// (api.EnvName: CLASSIFLY_REQUEST_TIMEOUT, CLASSIFLY_API_KEY_HASHES,
+	// CLASSIFLY_JWKS_URL, CLASSIFLY_CORS_ORIGINS, CLASSIFLY_RATE_LIMIT…).
+	cfg, err := api.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
-	cfg.Auth.APIKeyHashes = splitList(getenv(EnvAPIKeyHashes))
+	cfg.Logger = logger
+	if getenv(api.EnvName("request-timeout")) == "" {
+		cfg.Limits.RequestTimeout = DefaultRequestTimeout
+	}
 
 	inference := getenv(EnvInference)
 	if inference == "" {
 		inference = InferenceSageMaker
 	}
-	var (
-		h   http.Handler
-		err error
-	)
+	var h http.Handler
 	switch inference {
 	case InferenceSageMaker:
 		h, err = sageMakerHandler(ctx, getenv, cfg, logger)

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +14,7 @@ import (
 	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/wire"
 )
 
 // InvokeAPI is the part of the SageMaker Runtime client that the Backend
@@ -63,7 +61,9 @@ type Invocation struct {
 }
 
 // Backend is an api.Backend that classifies through a SageMaker endpoint
-// running the Classifly container. It is safe for concurrent use.
+// running the Classifly container. It is safe for concurrent use and does
+// not bound the calls in flight (the API does); each Classify retries
+// within its context's deadline.
 type Backend struct {
 	client InvokeAPI
 	opts   Options
@@ -103,7 +103,7 @@ func New(client InvokeAPI, opts Options) (*Backend, error) {
 	for i, name := range opts.Models {
 		info := api.ModelInfo{Name: name, Default: i == 0}
 		if m, ok := registry.Lookup(name); ok {
-			info.Input = api.InputSize{Width: m.InputSize, Height: m.InputSize}
+			info.Input = wire.InputSize{Width: m.InputSize, Height: m.InputSize}
 		}
 		b.models = append(b.models, info)
 	}
@@ -136,7 +136,7 @@ func (b *Backend) Classify(ctx context.Context, req *api.Request) (*classify.Res
 		Body:             body,
 		ContentType:      aws.String(contentType),
 		Accept:           aws.String("application/json"),
-		CustomAttributes: aws.String(customAttributes(req)),
+		CustomAttributes: aws.String(req.Attributes()),
 	}
 	inv := Invocation{PayloadBytes: len(body), Downscaled: downscaled}
 	out, err := b.invoke(ctx, in, &inv)
@@ -146,13 +146,12 @@ func (b *Backend) Classify(ctx context.Context, req *api.Request) (*classify.Res
 	if err != nil {
 		return nil, err
 	}
-	var res classify.Result
+	var res wire.Response
 	if err := json.Unmarshal(out.Body, &res); err != nil || res.Model == "" {
-		return nil, &api.Error{Status: http.StatusBadGateway, Code: CodeModelError,
-			Message: "the model endpoint gave an unreadable answer",
-			Err:     fmt.Errorf("InvokeEndpoint answer (%s): %.200q: %v", aws.ToString(out.ContentType), out.Body, err)}
+		return nil, &api.Error{Code: wire.CodeModelError, Message: "the model endpoint gave an unreadable answer",
+			Err: fmt.Errorf("InvokeEndpoint answer (%s): %.200q: %v", aws.ToString(out.ContentType), out.Body, err)}
 	}
-	return &res, nil
+	return api.ResultFrom(&res), nil
 }
 
 // invoke calls InvokeEndpoint, retrying what is worth retrying while the
@@ -185,23 +184,6 @@ func (b *Backend) invoke(ctx context.Context, in *sagemakerruntime.InvokeEndpoin
 			return nil, mapped.err
 		}
 	}
-}
-
-// customAttributes carries the options to the container, which reads them
-// from X-Amzn-SageMaker-Custom-Attributes as a URL query. Limits are the
-// container's own.
-func customAttributes(req *api.Request) string {
-	v := url.Values{}
-	if req.Model != "" {
-		v.Set("model", req.Model)
-	}
-	if req.Options.TopK > 0 {
-		v.Set("top_k", strconv.Itoa(req.Options.TopK))
-	}
-	if req.Options.Threshold > 0 {
-		v.Set("threshold", strconv.FormatFloat(float64(req.Options.Threshold), 'g', -1, 32))
-	}
-	return v.Encode()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

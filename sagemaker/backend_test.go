@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"image"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/imageprep"
+	"github.com/classifly/classifly/wire"
 )
 
 // TestCatThroughEmulatedInvokeEndpoint: API → Backend → SDK (SigV4) →
@@ -73,15 +75,17 @@ func TestBadInputs(t *testing.T) {
 		name, contentType string
 		body              []byte
 		status            int
-		code              string
+		code              wire.Code
 		calls             int
 	}{
-		{"not an image", "image/png", []byte("just some text, not a picture"), 415, api.CodeUnsupportedImage, 0},
-		{"too many pixels", "image/png", hugePNGHeader(100_000, 100_000), 413, api.CodeImageTooLarge, 0},
-		{"truncated", "image/bmp", cat[:len(cat)/2], 400, api.CodeInvalidImage, 1},
-		{"unknown model", "image/bmp", cat, 404, api.CodeUnknownModel, 1},
-		{"bad top_k", "image/bmp", cat, 422, api.CodeInvalidParameter, 0},
-		{"empty", "image/bmp", nil, 400, api.CodeInvalidImage, 0},
+		{"not an image", "image/png", []byte("just some text, not a picture"), 415, wire.CodeUnsupportedImage, 0},
+		{"too many pixels", "image/png", hugePNGHeader(100_000, 100_000), 413, wire.CodeImageTooLarge, 0},
+		// The BMP precheck runs before the call, as in `classifly serve`.
+		{"truncated", "image/bmp", cat[:len(cat)/2], 400, wire.CodeInvalidImage, 0},
+		{"heic", "image/heic", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1"), 415, wire.CodeUnsupportedImage, 0},
+		{"unknown model", "image/bmp", cat, 404, wire.CodeUnknownModel, 1},
+		{"bad top_k", "image/bmp", cat, 422, wire.CodeInvalidParameter, 0},
+		{"empty", "image/bmp", nil, 400, wire.CodeInvalidImage, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil)
@@ -95,6 +99,9 @@ func TestBadInputs(t *testing.T) {
 			status, _, out := f.post(t, path, tc.contentType, tc.body)
 			if status != tc.status || errorCode(out) != tc.code {
 				t.Errorf("got %d %v, want %d %s", status, out, tc.status, tc.code)
+			}
+			if msg, _ := out["error"].(map[string]any)["message"].(string); tc.name == "heic" && !strings.Contains(msg, "unsupported image (heif)") {
+				t.Errorf("HEIC answered %q, not the serve's words", msg)
 			}
 			if n := len(f.emu.Calls()); n != tc.calls {
 				t.Errorf("%d InvokeEndpoint calls, want %d", n, tc.calls)
@@ -126,16 +133,16 @@ func TestSageMakerErrorsMapped(t *testing.T) {
 		fault      string
 		n          int
 		status     int
-		code       string
+		code       wire.Code
 		retryAfter string
 		attempts   int
 	}{
-		{"ThrottlingException", 100, 429, api.CodeRateLimited, "1", 5},
-		{"ModelNotReadyException", 100, 503, api.CodeNotReady, "5", 5},
-		{"ServiceUnavailable", 100, 503, api.CodeBackendUnavailable, "1", 5},
-		{"InternalFailure", 100, 503, api.CodeBackendUnavailable, "1", 5},
-		{"InternalDependencyException", 100, 503, api.CodeBackendUnavailable, "1", 5},
-		{"ValidationError", 100, 502, CodeModelError, "", 1},
+		{"ThrottlingException", 100, 429, wire.CodeRateLimited, "1", 5},
+		{"ModelNotReadyException", 100, 503, wire.CodeNotReady, "5", 5},
+		{"ServiceUnavailable", 100, 503, wire.CodeBackendUnavailable, "1", 5},
+		{"InternalFailure", 100, 503, wire.CodeBackendUnavailable, "1", 5},
+		{"InternalDependencyException", 100, 503, wire.CodeBackendUnavailable, "1", 5},
+		{"ValidationError", 100, 502, wire.CodeModelError, "", 1},
 		// Transient faults that clear: retried to success.
 		{"ThrottlingException", 2, 200, "", "", 3},
 		{"ModelNotReadyException", 4, 200, "", "", 5},
@@ -163,7 +170,7 @@ func TestSageMakerErrorsMapped(t *testing.T) {
 func TestBadSignatureRefused(t *testing.T) {
 	f := newFixture(t, func(_ *Options, c *aws.Credentials) { c.SecretAccessKey = "wrong" })
 	status, _, out := f.post(t, "/predict", "image/bmp", readImage(t, "cat.bmp"))
-	if status != http.StatusBadGateway || errorCode(out) != CodeModelError {
+	if status != http.StatusBadGateway || errorCode(out) != wire.CodeModelError {
 		t.Errorf("got %d %v, want 502", status, out)
 	}
 	if c := f.emu.Calls(); len(c) != 1 || c[0].ErrorType != "InvalidSignatureException" {
@@ -231,7 +238,7 @@ func TestNoRetryPastDeadline(t *testing.T) {
 	start := time.Now()
 	_, err = b.Classify(ctx, &api.Request{Image: readImage(t, "cat.bmp")})
 	var apiErr *api.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable || calls != 1 {
+	if !errors.As(err, &apiErr) || apiErr.Status() != http.StatusServiceUnavailable || calls != 1 {
 		t.Errorf("err %v after %d calls, want one call and a 503", err, calls)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {

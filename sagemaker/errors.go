@@ -2,10 +2,8 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,11 +13,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/classifly/classifly/api"
+	"github.com/classifly/classifly/wire"
 )
-
-// CodeModelError is the API error code of a 502: the model endpoint failed
-// on this request in a way that retrying will not fix.
-const CodeModelError = api.CodeModelError
 
 // Retry-After values of the errors mapped here.
 const (
@@ -60,33 +55,33 @@ func mapError(ctx context.Context, err error) mapped {
 	switch {
 	case errors.As(err, &notReady):
 		return mapped{retryable: true, sageMakerCode: notReady.ErrorCode(), err: &api.Error{
-			Status: http.StatusServiceUnavailable, Code: api.CodeNotReady, RetryAfter: RetryAfterNotReady,
+			Code: wire.CodeNotReady, RetryAfter: RetryAfterNotReady,
 			Message: "the model endpoint is starting; retry shortly", Err: err}}
 	case errors.As(err, &modelErr):
 		return fromModelError(modelErr, err)
 	case errors.As(err, &validation):
 		return mapped{sageMakerCode: validation.ErrorCode(), err: &api.Error{
-			Status: http.StatusBadGateway, Code: CodeModelError,
+			Code:    wire.CodeModelError,
 			Message: "the model endpoint refused the call", Err: err}}
 	case errors.As(err, &unavailable), errors.As(err, &internal), errors.As(err, &dependency):
 		return unavailableErr(err, errors.As(err, &apiErr))
 	case errors.As(err, &apiErr):
 		if _, throttled := retry.DefaultThrottleErrorCodes[apiErr.ErrorCode()]; throttled {
 			return mapped{retryable: true, sageMakerCode: apiErr.ErrorCode(), err: &api.Error{
-				Status: http.StatusTooManyRequests, Code: api.CodeRateLimited, RetryAfter: RetryAfterThrottled,
+				Code: wire.CodeRateLimited, RetryAfter: RetryAfterThrottled,
 				Message: "the model endpoint is throttling requests; retry shortly", Err: err}}
 		}
 		if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
 			return unavailableErr(err, true)
 		}
 		return mapped{sageMakerCode: apiErr.ErrorCode(), err: &api.Error{
-			Status: http.StatusBadGateway, Code: CodeModelError,
+			Code:    wire.CodeModelError,
 			Message: "the model endpoint call failed", Err: err}}
 	}
 	// No answer from the service at all (connection refused or reset, DNS):
 	// transient as far as we can tell.
 	return mapped{retryable: true, sageMakerCode: "Transport", err: &api.Error{
-		Status: http.StatusServiceUnavailable, Code: api.CodeBackendUnavailable, RetryAfter: RetryAfterUnavailable,
+		Code: wire.CodeBackendUnavailable, RetryAfter: RetryAfterUnavailable,
 		Message: "the model endpoint cannot be reached", Err: err}}
 }
 
@@ -97,7 +92,7 @@ func unavailableErr(err error, isAPI bool) mapped {
 		code = apiErr.ErrorCode()
 	}
 	return mapped{retryable: true, sageMakerCode: code, err: &api.Error{
-		Status: http.StatusServiceUnavailable, Code: api.CodeBackendUnavailable, RetryAfter: RetryAfterUnavailable,
+		Code: wire.CodeBackendUnavailable, RetryAfter: RetryAfterUnavailable,
 		Message: "the model endpoint is unavailable; retry shortly", Err: err}}
 }
 
@@ -105,25 +100,19 @@ func unavailableErr(err error, isAPI bool) mapped {
 // SageMaker wraps in a ModelError (HTTP 424) with the container's status and
 // body. The container is Classifly's: a client error it found in the
 // picture (400 invalid_image, 413, 415…) goes back to the client as it
-// came, and its 503s (overloaded, not ready) are retried. Anything else is
-// a 502.
+// came, and what wire.Error.Temporary calls temporary (its 503s and 429s)
+// is retried. Its 500s and anything that is not its JSON error are a 502.
 func fromModelError(me *types.ModelError, err error) mapped {
 	status := int(aws.ToInt32(me.OriginalStatusCode))
-	var body struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if json.Unmarshal([]byte(aws.ToString(me.OriginalMessage)), &body) == nil {
-		if known, ok := api.Codes()[body.Error.Code]; ok && known == status && status != http.StatusInternalServerError {
-			e := &api.Error{Status: status, Code: body.Error.Code, Message: body.Error.Message,
-				Err: fmt.Errorf("model endpoint answered %d: %w", status, err)}
-			retryable := status == http.StatusServiceUnavailable
-			if retryable {
-				e.RetryAfter = RetryAfterUnavailable
-			}
-			return mapped{err: e, retryable: retryable, sageMakerCode: me.ErrorCode()}
+	we := wire.ReadError(status, nil, []byte(aws.ToString(me.OriginalMessage)))
+	if we.Code != "" && we.Code != wire.CodeInternal {
+		e := api.FromWire(we, fmt.Errorf("model endpoint answered %d: %w", status, err))
+		retryable := we.Temporary()
+		if retryable && e.RetryAfter == 0 {
+			e.RetryAfter = RetryAfterUnavailable
 		}
+		return mapped{err: e, retryable: retryable, sageMakerCode: me.ErrorCode()}
 	}
-	return mapped{sageMakerCode: me.ErrorCode(), err: &api.Error{
-		Status: http.StatusBadGateway, Code: CodeModelError,
+	return mapped{sageMakerCode: me.ErrorCode(), err: &api.Error{Code: wire.CodeModelError,
 		Message: fmt.Sprintf("the model endpoint failed on this request (status %d)", status), Err: err}}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/sagemaker/runtimeemu"
 	"github.com/classifly/classifly/server"
+	"github.com/classifly/classifly/wire"
 )
 
 const (
@@ -147,8 +148,8 @@ func topLabel(t *testing.T, out map[string]any) string {
 	return res.Predictions[0].Label
 }
 
-func errorCode(out map[string]any) string {
+func errorCode(out map[string]any) wire.Code {
 	e, _ := out["error"].(map[string]any)
 	c, _ := e["code"].(string)
-	return c
+	return wire.Code(c)
 }

@@ -4,12 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
-	_ "image/gif" // registered for image.DecodeConfig
 	"image/jpeg"
-	_ "image/png"
-
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/webp"
 
 	"github.com/classifly/classifly/imageprep"
 )
@@ -19,25 +14,18 @@ import (
 const downscaleQuality = 90
 
 // payload returns the body and content type to send for a picture: the
-// bytes as they came when they fit, else a downscaled JPEG. It reads only
-// the header of a picture that fits, so a picture that is not an image, or
-// declares too many pixels, is refused here without a paid call; the
-// container judges the rest (truncated or corrupt data) exactly as
-// `classifly serve` does.
+// bytes as they came when they fit, else a downscaled JPEG. It probes the
+// header as `classifly serve` does (imageprep.Probe), so a picture that is
+// not an image, is in an unsupported format, declares too many pixels or
+// fails a container check is refused here, in the same words, without a
+// paid call; the container judges the rest (corrupt pixel data).
 func (b *Backend) payload(data []byte) (body []byte, contentType string, downscaled bool, err error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	switch {
-	case errors.Is(err, image.ErrFormat):
-		return nil, "", false, &imageprep.UnsupportedError{Kind: imageprep.ErrUnknownFormat}
-	case err != nil:
-		// A known format with a bad header: the container says what is
-		// wrong with it, in the same words as everywhere else.
-	case int64(cfg.Width)*int64(cfg.Height) > b.opts.MaxPixels:
-		return nil, "", false, &imageprep.TooLargeError{Format: imageprep.Format(format),
-			Width: cfg.Width, Height: cfg.Height, MaxPixels: b.opts.MaxPixels}
+	hdr, err := imageprep.Probe(data, imageprep.Options{MaxPixels: b.opts.MaxPixels})
+	if err != nil {
+		return nil, "", false, err
 	}
 	if len(data) <= b.opts.MaxPayload {
-		return data, "image/" + format, false, nil
+		return data, "image/" + string(hdr.Format), false, nil
 	}
 	small, err := downscale(data, b.opts.MaxPixels, b.opts.DownscaleTo)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
+	"github.com/classifly/classifly/sagemaker/endpoint"
 )
 
 // Role is what a server process does.
@@ -118,7 +120,7 @@ func New(opts Options) (*Server, error) {
 		if opts.Endpoint == "" {
 			return nil, errors.New("the proxy role needs an endpoint URL")
 		}
-		remote, err := api.NewRemote(opts.Endpoint, api.RemoteOptions{Models: opts.Models})
+		remote, err := endpoint.New(opts.Endpoint, endpoint.Options{Models: opts.Models})
 		if err != nil {
 			return nil, err
 		}
@@ -152,11 +154,9 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the server's HTTP handler (the API, with the UI if any).
+// Handler is the server's HTTP handler: the API, with the UI if any (and
+// an endpoint's Batch Transform route).
 func (s *Server) Handler() http.Handler { return s.http }
-
-// API is the API handler, for SetDraining.
-func (s *Server) API() *api.Handler { return s.api }
 
 // LoadModels loads the models of a local role, one after the other, and
 // marks the backend ready (or failed). It does nothing for a proxy.
@@ -218,10 +218,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// the drain lets them finish.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The Go heap is held to the same figure as the requests' budget,
+	// unless the operator set GOMEMLIMIT.
+	if b := s.api.MemoryBudget(); b > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(b)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "role", string(s.opts.Role),
-		"models", strings.Join(s.opts.Models, ","), "endpoint", s.opts.Endpoint)
+		"models", strings.Join(s.opts.Models, ","), "endpoint", s.opts.Endpoint, "memory_budget", s.api.MemoryBudget())
 
 	loadCtx, stopLoading := context.WithCancel(ctx)
 	defer stopLoading()

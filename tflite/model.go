@@ -9,7 +9,8 @@ import (
 // TensorType is a tensor's element type (schema enum TensorType).
 type TensorType int8
 
-// The tensor types of schema.fbs. Only some are computed on; all are named.
+// The tensor types of schema.fbs up to int8. Later ones (float64, uint32,
+// int4, …) print as TensorType(n) and have Size 0, which the engine refuses.
 const (
 	Float32   TensorType = 0
 	Float16   TensorType = 1
@@ -468,7 +469,8 @@ func (q *Quantization) validate(shape []int32) error {
 	return nil
 }
 
-// TensorData returns the constant data of tensor t of subgraph sg (nil if none).
+// TensorData returns the constant data of tensor t, a sub-slice of the file,
+// or nil if t has none (an activation).
 func (m *Model) TensorData(t *Tensor) []byte {
 	if int(t.Buffer) < len(m.Buffers) {
 		return m.Buffers[t.Buffer]

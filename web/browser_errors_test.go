@@ -1,3 +1,5 @@
+//go:build e2e
+
 package web_test
 
 import (
@@ -25,7 +27,7 @@ import (
 // an API on another origin (config.js apiBase, with CORS), a /models answer
 // that is a bare list, a proxy's HTML error page, a 429 with Retry-After and
 // a dropped connection; then that a dropped file, a pasted picture and an
-// image URL each reach /predict in the form DESIGN.md gives. The API here is
+// image URL each reach /predict in the form docs/architecture.md gives. The API here is
 // a stub; the real one is in TestBrowser.
 func TestBrowserStubbedAPI(t *testing.T) {
 	// mode is how the stub answers /predict; the test sets it before each

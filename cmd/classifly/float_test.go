@@ -139,9 +139,10 @@ func TestRunFloatTwins(t *testing.T) {
 	}
 }
 
-// TestPredictFloatTwins runs `classifly predict` on every twin and golden
-// picture: the twin's metadata gives the labels and the normalization that
-// turns the picture into the golden float input, so the top-1 is
+// TestPredictFloatTwins runs `classifly predict --resize exact` (the golden
+// tensors' decoding and resizing) on every twin and golden picture: the
+// twin's metadata gives the labels and the normalization that turns the
+// picture into the golden float input, so the top-1 is
 // TensorFlow Lite's (for dynamic-range twins, wherever TFLite's top-1 leads
 // by more than 0.05).
 func TestPredictFloatTwins(t *testing.T) {
@@ -151,7 +152,7 @@ func TestPredictFloatTwins(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(root, name)
 			man := readTwin(t, dir)
-			args := []string{"predict", "--offline", "--json", "--top", "1", "--model", shared.Model(t, name+".tflite")}
+			args := []string{"predict", "--offline", "--json", "--top", "1", "--resize", "exact", "--model", shared.Model(t, name+".tflite")}
 			for _, img := range man.Images {
 				args = append(args, filepath.Join(shared.ImageDir(t), img.Image))
 			}

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -107,33 +108,6 @@ func (e *installError) Error() string {
 	return "go install " + RIEVersion + ": " + e.err.Error() + "\n" + e.out
 }
 
-// TestNoHeavyImports keeps the function lean: no web UI, no CLI, no
-// container or Terraform tooling, and no net/rpc (lambda.norpc).
-func TestNoHeavyImports(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	deps := strings.Fields(string(out))
-	for _, dep := range deps {
-		for _, banned := range []string{
-			"github.com/classifly/classifly/web", "github.com/classifly/classifly/cli",
-			"github.com/classifly/classifly/container", "github.com/google/go-containerregistry",
-			"github.com/hashicorp/hcl", "github.com/aws/aws-sdk-go-v2/service/ecr", "net/rpc",
-		} {
-			if dep == banned || strings.HasPrefix(dep, banned+"/") {
-				t.Errorf("cmd/lambda depends on %s", dep)
-			}
-		}
-	}
-	for _, needed := range []string{"github.com/classifly/classifly/api", "github.com/aws/aws-lambda-go/lambda",
-		"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"} {
-		if !contains(deps, needed) {
-			t.Errorf("cmd/lambda does not depend on %s", needed)
-		}
-	}
-}
-
 // TestLambdaZipForArm64 builds the release zip as Terraform does
 // (linux/arm64, the model bundled for inference in Lambda) and checks
 // what Lambda needs of it: an executable bootstrap at the root, ≤ 15 MB.
@@ -200,15 +174,6 @@ func unzip(t *testing.T, data []byte) string {
 		}
 	}
 	return dir
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

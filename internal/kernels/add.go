@@ -20,9 +20,9 @@ func NewAddParams(s1 float32, z1 int32, s2 float32, z2 int32, so float32, zo int
 	const leftShift = 20
 	twiceMax := float64(2 * max(s1, s2))
 	p := &AddParams{In1ZP: z1, In2ZP: z2, OutZP: zo, LeftShift: leftShift, ActMin: actMin, ActMax: actMax}
-	p.In1Mult, p.In1Shift = QuantizeMultiplier(float64(s1) / twiceMax)
-	p.In2Mult, p.In2Shift = QuantizeMultiplier(float64(s2) / twiceMax)
-	p.OutMult, p.OutShift = QuantizeMultiplier(twiceMax / float64(float32(1<<leftShift)*so))
+	p.In1Mult, p.In1Shift = quantizeMultiplier(float64(s1) / twiceMax)
+	p.In2Mult, p.In2Shift = quantizeMultiplier(float64(s2) / twiceMax)
+	p.OutMult, p.OutShift = quantizeMultiplier(twiceMax / float64(float32(1<<leftShift)*so))
 	return p
 }
 
@@ -30,9 +30,9 @@ func NewAddParams(s1 float32, z1 int32, s2 float32, z2 int32, so float32, zo int
 func (p *AddParams) add1(a, b int32) int32 {
 	x := (a - p.In1ZP) * (1 << p.LeftShift)
 	y := (b - p.In2ZP) * (1 << p.LeftShift)
-	x = MultiplyByQuantizedMultiplier(x, p.In1Mult, p.In1Shift)
-	y = MultiplyByQuantizedMultiplier(y, p.In2Mult, p.In2Shift)
-	sum := MultiplyByQuantizedMultiplier(x+y, p.OutMult, p.OutShift) + p.OutZP
+	x = multiplyByQuantizedMultiplier(x, p.In1Mult, p.In1Shift)
+	y = multiplyByQuantizedMultiplier(y, p.In2Mult, p.In2Shift)
+	sum := multiplyByQuantizedMultiplier(x+y, p.OutMult, p.OutShift) + p.OutZP
 	return clamp(sum, p.ActMin, p.ActMax)
 }
 

@@ -7,10 +7,10 @@ package kernels
 // saturates), so the kernels widen both operands to int16 and use VPMADDWD,
 // which is exact: activations as they are (zero- or sign-extended), weights
 // with their zero point subtracted ([-255, 255]), the activation zero point
-// folded into the bias. Requantization is Requant.Apply's formula, lane by
+// folded into the bias. Requantization is requant.apply's formula, lane by
 // lane.
 
-// Requant fields of the AVX2 blocks, each a row of one block's channels:
+// requant fields of the AVX2 blocks, each a row of one block's channels:
 // the bias (the accumulators' starting value), the multiplier for even
 // lanes and, moved to the even positions, for odd lanes (VPMULDQ reads
 // even lanes), the shifts, the rounding term, and the count that turns a
@@ -29,7 +29,7 @@ const (
 
 // avx2Requant lays out q's channels [c0, c0+width) as one block
 // [field][width]int32, appended to dst; channels past the end of q are zero.
-func avx2Requant(dst []int32, q *Requant, c0, width int) []int32 {
+func avx2Requant(dst []int32, q *requant, c0, width int) []int32 {
 	block := make([]int32, avx2QFields*width)
 	for i := range width {
 		c := c0 + i
@@ -52,7 +52,7 @@ func avx2Requant(dst []int32, q *Requant, c0, width int) []int32 {
 // avx2Out fills the output constants: the zero point as int16 lanes (it is
 // added after the first, saturating pack: with |zp| < 256 that equals
 // adding it before) and the byte vectors of the clamp.
-func avx2Out(zp []int16, lo, hi []byte, q *Requant) {
+func avx2Out(zp []int16, lo, hi []byte, q *requant) {
 	for i := range zp {
 		zp[i] = int16(q.OutZP)
 	}
@@ -62,7 +62,7 @@ func avx2Out(zp []int16, lo, hi []byte, q *Requant) {
 }
 
 // anyLShift reports whether some channel shifts left before multiplying.
-func anyLShift(q *Requant) int {
+func anyLShift(q *requant) int {
 	for _, l := range q.LShift {
 		if l != 0 {
 			return 1
@@ -80,7 +80,7 @@ const gemmAVX2NR = 24
 type gemmAVX2 struct {
 	w      []int16
 	q      []int32 // one avx2Requant block of gemmAVX2NR channels per panel
-	q0     *Requant
+	q0     *requant
 	kp     int // K pairs
 	lshift int
 	panels int // full panels
@@ -124,10 +124,10 @@ func (g *GEMM) prepareAVX2() {
 			bias[n] = s.Bias[n]
 		}
 		for _, w := range s.W[n*s.K : (n+1)*s.K] {
-			bias[n] -= s.AZP * g.avx2Weight(w)
+			bias[n] -= s.InZP * g.avx2Weight(w)
 		}
 	}
-	v.q0 = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, 1)
+	v.q0 = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
 	v.lshift = anyLShift(v.q0)
 	for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
 		width := min(gemmAVX2NR, 8*((s.N-n0+7)/8))
@@ -149,7 +149,7 @@ func (g *GEMM) avx2Weight(w byte) int32 {
 	if g.spec.Signed {
 		return int32(int8(w))
 	}
-	return int32(w) - g.spec.WZP
+	return int32(w) - g.spec.FilterZP
 }
 
 func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
@@ -331,7 +331,7 @@ func (ad *Adder) runAVX2(a, b, out []byte) bool {
 		args.aZP[i], args.bZP[i] = p.In1ZP, p.In2ZP
 	}
 	scale := func(m, round *[8]int32, l, r, sign *[2]int64, mult int32, shift, extra int) {
-		// Requant's constants for one channel: LShift, RShift, Round, NegEn.
+		// requant's constants for one channel: LShift, RShift, Round, NegEn.
 		var rnd int32
 		l[0], r[0], sign[0] = int64(max(shift, 0)+extra), int64(max(-shift, 0)), 32
 		if shift < 0 {
@@ -344,7 +344,7 @@ func (ad *Adder) runAVX2(a, b, out []byte) bool {
 	scale(&args.m0, &args.round0, &args.l0, &args.r0, &args.sign0, p.In1Mult, p.In1Shift, p.LeftShift)
 	scale(&args.m1, &args.round1, &args.l1, &args.r1, &args.sign1, p.In2Mult, p.In2Shift, p.LeftShift)
 	scale(&args.m2, &args.round2, &args.l2, &args.r2, &args.sign2, p.OutMult, p.OutShift, 0)
-	avx2Out(args.outZP[:], args.lo[:], args.hi[:], &Requant{OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
+	avx2Out(args.outZP[:], args.lo[:], args.hi[:], &requant{OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
 	n := len(out)
 	if body := n &^ 15; body > 0 {
 		args.a, args.b, args.out, args.n = &a[0], &b[0], &out[0], body

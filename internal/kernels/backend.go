@@ -55,6 +55,23 @@ func ChooseBackend(name string) (Backend, error) {
 	return 0, fmt.Errorf("kernels: unknown backend %q (this CPU and build have %s)", name, have)
 }
 
+// The over-read contract: vector kernels load whole vectors, and at the end
+// of an input may read bytes past it (never write them). What they read
+// there is multiplied by zero weights or dropped, so any values do; the
+// memory only has to be readable. TestKernelsStayInBounds holds the
+// figures, which are exact (one byte less of slack faults).
+const (
+	// gemmOverread: GEMM kernels load a row's K values in groups of 4
+	// (AVX-512 VNNI) or 8 (NEON): up to 3 bytes past a row.
+	gemmOverread = 3
+	// dwconvOverread: the AVX-512 depthwise kernels load the last pixel's
+	// channels as a whole group of 16.
+	dwconvOverread = 15
+	// MaxOverread is how many readable bytes must follow the input of
+	// GEMM.Run and the padded input of DWConv.Run.
+	MaxOverread = max(gemmOverread, dwconvOverread)
+)
+
 // View reinterprets bytes as a slice of T without copying, as many whole
 // elements as fit. b must be aligned for T: arena offsets are.
 func View[T Q8 | int32 | float32](b []byte) []T {

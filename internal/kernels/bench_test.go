@@ -20,14 +20,14 @@ func BenchmarkDWConv(b *testing.B) {
 			p := &ConvParams{Batch: 1, InH: s.hw, InW: s.hw, InC: s.c, OutH: out, OutW: out, OutC: s.c, KH: 3, KW: 3,
 				StrideH: s.stride, StrideW: s.stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1,
 				PadH: max((out-1)*s.stride+3-s.hw, 0) / 2, PadW: max((out-1)*s.stride+3-s.hw, 0) / 2,
-				InZP: 3, OutZP: 0, ActMin: 0, ActMax: 255, Mult: make([]int32, s.c), Shift: make([]int, s.c)}
+				Requantization: Requantization{InZP: 3, OutZP: 0, ActMin: 0, ActMax: 255, Mult: make([]int32, s.c), Shift: make([]int, s.c)}}
 			if signed {
 				p.InZP, p.OutZP, p.ActMin, p.ActMax = -125, -128, -128, 127
 			} else {
 				p.FilterZP = 131
 			}
 			for ch := range s.c {
-				p.Mult[ch], p.Shift[ch] = QuantizeMultiplier(0.0021 + float64(ch)/1e5)
+				p.Mult[ch], p.Shift[ch] = quantizeMultiplier(0.0021 + float64(ch)/1e5)
 			}
 			filter, in := randBytes(r, 9*s.c), randBytes(r, s.hw*s.hw*s.c)
 			bias := make([]int32, s.c)

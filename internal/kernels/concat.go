@@ -56,7 +56,7 @@ func ConvMultipliers(perTensorFloatProduct bool, inScale float32, filterScales [
 		} else {
 			real = float64(inScale) * float64(fs) / float64(outScale)
 		}
-		mult[i], shift[i] = QuantizeMultiplier(real)
+		mult[i], shift[i] = quantizeMultiplier(real)
 	}
 	return mult, shift
 }

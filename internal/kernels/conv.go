@@ -10,13 +10,19 @@ type ConvParams struct {
 	DilationH, DilationW int
 	PadH, PadW           int // rows above and columns left of the input
 	DepthMultiplier      int // depthwise only: OutC = InC * DepthMultiplier
+	Requantization
+}
 
+// Requantization is what turns a weighted operator's int32 sums into 8-bit
+// outputs: the zero points of its input, filter and output, a multiplier
+// and shift per output channel (per-tensor models repeat one), and the clamp
+// of the fused activation. CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and
+// the GEMM that runs them share it.
+type Requantization struct {
 	InZP, FilterZP, OutZP int32
-	// Requantization, one entry per output channel (per-tensor models repeat it).
-	Mult  []int32
-	Shift []int
-	// Clamp bounds from the fused activation.
-	ActMin, ActMax int32
+	Mult                  []int32
+	Shift                 []int
+	ActMin, ActMax        int32
 }
 
 // Conv computes a quantized 2-D convolution as TFLite's reference kernels
@@ -52,7 +58,7 @@ func Conv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 							}
 						}
 					}
-					outPix[oc] = T(requantize(acc, bias, oc, p))
+					outPix[oc] = T(requantize(acc, bias, oc, &p.Requantization))
 				}
 			}
 		}
@@ -91,29 +97,26 @@ func DepthwiseConv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 							acc += (v - p.InZP) * (w - p.FilterZP)
 						}
 					}
-					outPix[oc] = T(requantize(acc, bias, oc, p))
+					outPix[oc] = T(requantize(acc, bias, oc, &p.Requantization))
 				}
 			}
 		}
 	}
 }
 
-func requantize(acc int32, bias []int32, oc int, p *ConvParams) int32 {
+func requantize(acc int32, bias []int32, oc int, p *Requantization) int32 {
 	if bias != nil {
 		acc += bias[oc]
 	}
-	acc = MultiplyByQuantizedMultiplier(acc, p.Mult[oc], p.Shift[oc]) + p.OutZP
+	acc = multiplyByQuantizedMultiplier(acc, p.Mult[oc], p.Shift[oc]) + p.OutZP
 	return clamp(acc, p.ActMin, p.ActMax)
 }
 
 // FCParams describes a fully connected layer: Batch rows of K inputs times an
 // [N][K] weight matrix.
 type FCParams struct {
-	Batch, K, N           int
-	InZP, FilterZP, OutZP int32
-	Mult                  []int32 // one per output channel
-	Shift                 []int
-	ActMin, ActMax        int32
+	Batch, K, N int
+	Requantization
 }
 
 // FullyConnected computes reference/fully_connected.h (uint8) and
@@ -128,11 +131,7 @@ func FullyConnected[T Q8](p *FCParams, in, filter []T, bias []int32, out []T) {
 			for k, v := range row {
 				acc += (int32(v) - p.InZP) * (int32(w[k]) - p.FilterZP)
 			}
-			if bias != nil {
-				acc += bias[n]
-			}
-			acc = MultiplyByQuantizedMultiplier(acc, p.Mult[n], p.Shift[n]) + p.OutZP
-			out[b*p.N+n] = T(clamp(acc, p.ActMin, p.ActMax))
+			out[b*p.N+n] = T(requantize(acc, bias, n, &p.Requantization))
 		}
 	}
 }

@@ -14,18 +14,11 @@ type DWConv struct {
 	backend Backend
 	cpad    int     // channels rounded up to 16
 	w       []int32 // [tap][cpad]: w - wz
-	q       *Requant
-	qv      []int32
+	q       *requant
 	offs    []int64 // byte offset of each tap from the window origin
 	hp, wp  int     // padded input height and width
-	vec     any     // backend-specific data (see prepareVector)
-	wg      []int32 // 3×3 filters: [group of 16][tap pair][16] 16-bit weight pairs
+	vec     any     // the backend's own form, built by it (see prepareVector)
 }
-
-// w3x3 returns the weights for the 3×3 vector kernels, or nil for other
-// sizes: per group of 16 channels, five pairs of taps (the last paired with
-// zero), each lane holding the two taps' 16-bit weights (w - wz fits).
-func (d *DWConv) w3x3() []int32 { return d.wg }
 
 // NewDWConv prepares p (DepthMultiplier must be 1) for backend b.
 func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backend) (*DWConv, error) {
@@ -57,21 +50,7 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 			folded[ch] -= p.InZP * w
 		}
 	}
-	d.q = NewRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
-	d.qv = vecRequant(d.q)
-	if taps == 9 {
-		for g := 0; g < d.cpad; g += 16 {
-			for t := 0; t < taps; t += 2 {
-				for c := g; c < g+16; c++ {
-					lo, hi := d.w[t*d.cpad+c], int32(0)
-					if t+1 < taps {
-						hi = d.w[(t+1)*d.cpad+c]
-					}
-					d.wg = append(d.wg, int32(uint32(uint16(lo))|uint32(uint16(hi))<<16))
-				}
-			}
-		}
-	}
+	d.q = newRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
 	d.prepareVector()
 	return d, nil
 }
@@ -114,7 +93,8 @@ func fill(b []byte, v byte) {
 }
 
 // Run computes output rows [r0, r1) (rows count across batches: r =
-// b*OutH + oy) from the padded input.
+// b*OutH + oy) from the padded input, whose storage must extend
+// MaxOverread readable bytes past PaddedSize.
 func (d *DWConv) Run(padded, out []byte, r0, r1 int) {
 	if d.backend != Generic && d.runVector(padded, out, r0, r1) {
 		return
@@ -140,7 +120,7 @@ func (d *DWConv) runGeneric(padded, out []byte, r0, r1 int) {
 					}
 					acc += v * d.w[t*d.cpad+ch]
 				}
-				o[ch] = byte(d.q.Apply(acc, ch))
+				o[ch] = byte(d.q.apply(acc, ch))
 			}
 		}
 	}

@@ -29,7 +29,7 @@ func TestDWConvAllBackends(t *testing.T) {
 			p.Mult, p.Shift = make([]int32, c), make([]int, c)
 			for ch := range c {
 				bias[ch] = int32(r.IntN(1<<14) - 1<<13)
-				p.Mult[ch], p.Shift[ch] = QuantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
+				p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 			}
 			lo, hi := int32(0), int32(255)
 			if signed {
@@ -51,7 +51,7 @@ func TestDWConvAllBackends(t *testing.T) {
 			in := randBytes(r, p.Batch*inH*inW*c)
 			want := make([]byte, p.Batch*outH*outW*c)
 			if signed {
-				DepthwiseConv(p, as8(in), as8(filter), bias, as8(want))
+				DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 			} else {
 				DepthwiseConv(p, in, filter, bias, want)
 			}
@@ -97,7 +97,7 @@ func TestAdderAllBackends(t *testing.T) {
 			x, y := randBytes(r, n), randBytes(r, n)
 			want := make([]byte, n)
 			if signed {
-				Add(p, as8(x), as8(y), as8(want))
+				Add(p, View[int8](x), View[int8](y), View[int8](want))
 			} else {
 				Add(p, x, y, want)
 			}

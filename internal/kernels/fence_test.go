@@ -43,15 +43,14 @@ func noFault(t *testing.T, what func() string, f func()) {
 	f()
 }
 
-// dwconvOverread is how far past the padded input a depthwise backend
-// reads: AVX-512 loads whole 16-channel groups of the last pixel (the
-// engine's arena leaves arenaGuard bytes after every buffer).
-var dwconvOverread = map[Backend]int{AVX512VNNI: 15}
+// dwconvSlack is how far past the padded input each depthwise backend
+// reads (see MaxOverread).
+var dwconvSlack = map[Backend]int{AVX512VNNI: dwconvOverread}
 
 // TestKernelsStayInBounds runs every backend on data that ends at an
-// inaccessible page: GEMM may read 3 bytes past its last row (GEMM.Run),
-// nothing else writes past its slices or reads past them (except
-// dwconvOverread). Sizes step through every
+// inaccessible page: GEMM may read gemmOverread bytes past its last row,
+// depthwise dwconvSlack past its padded input, nothing else reads past
+// its slices, and nothing writes past them. Sizes step through every
 // residue of the vector widths (K mod 8 and 16, channels mod 8 and 16).
 func TestKernelsStayInBounds(t *testing.T) {
 	seed := uint64(rand.Int64())
@@ -62,7 +61,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				for _, n := range []int{1, 9, 17, 40} {
 					for k := 1; k <= 34; k++ {
 						c := randomGEMM(r, m, n, k, (m+n+k)%2 == 1)
-						a := fenced(t, m*k, 3)
+						a := fenced(t, m*k, gemmOverread)
 						for row := range m {
 							copy(a[row*k:], c.a[row*c.lda:row*c.lda+k])
 						}
@@ -87,7 +86,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				padded := fenced(t, d.PaddedSize(), dwconvOverread[b])
+				padded := fenced(t, d.PaddedSize(), dwconvSlack[b])
 				d.Pad(in, padded, 0, d.PaddedRows())
 				out := fenced(t, len(want), 0)
 				what := func() string { return fmt.Sprintf("seed %d: DWConv c=%d %+v", seed, c, *p) }
@@ -108,7 +107,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				copy(y, randBytes(r, n))
 				want := make([]byte, n)
 				if signed {
-					Add(p, as8(x), as8(y), as8(want))
+					Add(p, View[int8](x), View[int8](y), View[int8](want))
 				} else {
 					Add(p, x, y, want)
 				}
@@ -139,7 +138,7 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 	p.Mult, p.Shift = make([]int32, c), make([]int, c)
 	for ch := range c {
 		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
-		p.Mult[ch], p.Shift[ch] = QuantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
+		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 	}
 	lo := int32(0)
 	if signed {
@@ -158,7 +157,7 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 	in = randBytes(r, inH*inW*c)
 	want = make([]byte, outH*outW*c)
 	if signed {
-		DepthwiseConv(p, as8(in), as8(filter), bias, as8(want))
+		DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 	} else {
 		DepthwiseConv(p, in, filter, bias, want)
 	}

@@ -43,7 +43,7 @@ func FuzzBackends(f *testing.F) {
 		p.Mult, p.Shift = make([]int32, ch), make([]int, ch)
 		bias := make([]int32, ch)
 		for i := range ch {
-			p.Mult[i], p.Shift[i] = QuantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
+			p.Mult[i], p.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
 			bias[i] = int32(r.IntN(4096) - 2048)
 		}
 		lo, hi := int32(0), int32(255)
@@ -63,7 +63,7 @@ func FuzzBackends(f *testing.F) {
 		in := randBytes(r, hw*hw*ch)
 		want := make([]byte, p.OutH*p.OutW*ch)
 		if signed {
-			DepthwiseConv(p, as8(in), as8(filter), bias, as8(want))
+			DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 		} else {
 			DepthwiseConv(p, in, filter, bias, want)
 		}
@@ -87,7 +87,7 @@ func FuzzBackends(f *testing.F) {
 		x, y := randBytes(r, cnt), randBytes(r, cnt)
 		wantAdd := make([]byte, cnt)
 		if signed {
-			Add(ap, as8(x), as8(y), as8(wantAdd))
+			Add(ap, View[int8](x), View[int8](y), View[int8](wantAdd))
 		} else {
 			Add(ap, x, y, wantAdd)
 		}

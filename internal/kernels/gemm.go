@@ -5,20 +5,16 @@ import "fmt"
 // GEMMSpec describes a quantized matrix product, the core of 1×1
 // convolutions, im2col convolutions and fully connected layers:
 //
-//	out[m][n] = clamp(OutZP + MBQM(Bias[n] + Σ_k (A[m][k] - AZP)·(W[n][k] - WZP), Mult[n], Shift[n]))
+//	out[m][n] = clamp(OutZP + MBQM(Bias[n] + Σ_k (A[m][k] - InZP)·(W[n][k] - FilterZP), Mult[n], Shift[n]))
 //
 // A holds M rows of K activations (uint8, or int8 when Signed), W is [N][K]
-// (same type; int8 weights are symmetric, WZP = 0).
+// (same type; int8 weights are symmetric, FilterZP = 0).
 type GEMMSpec struct {
-	N, K     int
-	Signed   bool
-	W        []byte // N×K raw weight bytes
-	WZP, AZP int32
-	Bias     []int32 // may be nil
-	Mult     []int32
-	Shift    []int
-	OutZP    int32
-	Min, Max int32
+	N, K   int
+	Signed bool
+	W      []byte  // N×K raw weight bytes
+	Bias   []int32 // may be nil
+	Requantization
 }
 
 // GEMM is a prepared matrix product: weights packed for one backend, zero
@@ -26,7 +22,7 @@ type GEMMSpec struct {
 type GEMM struct {
 	spec    GEMMSpec
 	backend Backend
-	q       *Requant
+	q       *requant
 	// Weights as signed bytes: W - 128 for uint8 models, W for int8 models.
 	// The fast formulation multiplies unsigned activations by signed weights:
 	//   uint8: Σ(x-xz)(w-wz) = Σ x·(w-128) + (128-wz)·Σx - xz·Σ(w-wz)
@@ -34,16 +30,11 @@ type GEMM struct {
 	// so only uint8 layers whose wz != 128 need per-row sums (rowCorr).
 	packed  []int8
 	rowCorr int32
-	qv      []int32 // q in 16-channel blocks for the vector kernels (vecRequant)
-	vec     any     // backend-specific packing (see prepareVector)
-	// For int8 activations the AVX-512 VNNI kernels broadcast activations
-	// as the signed operand and take unsigned weights w+128:
-	//   Σ(x-xz)·w = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
-	packedS  []int8  // w+128 as bytes, same layout as packed
-	qvS      []int32 // vector requant with that bias
-	rowCorrS int32   // -128
-	k4       int     // K in groups of 4, rounded up
-	panels   int     // N in panels of gemmNR channels, rounded up
+	k4      int // K in groups of 4, rounded up
+	panels  int // N in panels of gemmNR channels, rounded up
+	// vec is the backend's own form of the weights and constants, which
+	// the backend builds (prepareVector) and alone reads.
+	vec any
 }
 
 // Panel geometry of the packed weights: [panel][k4][gemmNR][4] signed bytes,
@@ -66,45 +57,22 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 			if s.Signed {
 				sumW += int32(int8(w))
 			} else {
-				sumW += int32(w) - s.WZP
+				sumW += int32(w) - s.FilterZP
 			}
 		}
 		if s.Bias != nil {
 			bias[n] = s.Bias[n]
 		}
 		if s.Signed {
-			bias[n] -= (128 + s.AZP) * sumW
+			bias[n] -= (128 + s.InZP) * sumW
 		} else {
-			bias[n] -= s.AZP * sumW
+			bias[n] -= s.InZP * sumW
 		}
 	}
 	if !s.Signed {
-		g.rowCorr = 128 - s.WZP
+		g.rowCorr = 128 - s.FilterZP
 	}
-	g.q = NewRequant(bias, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, gemmNR)
-	g.qv = vecRequant(g.q)
-	if s.Signed && b == AVX512VNNI {
-		biasS := make([]int32, s.N)
-		for n := range s.N {
-			var sumW int32
-			for _, w := range s.W[n*s.K : (n+1)*s.K] {
-				sumW += int32(int8(w))
-			}
-			if s.Bias != nil {
-				biasS[n] = s.Bias[n]
-			}
-			biasS[n] += 128*128*int32(s.K) - s.AZP*sumW
-		}
-		g.qvS = vecRequant(NewRequant(biasS, s.Mult, s.Shift, s.OutZP, s.Min, s.Max, s.N, gemmNR))
-		g.rowCorrS = -128
-		g.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
-		for n := range s.N {
-			p, c := n/gemmNR, n%gemmNR
-			for k := range s.K {
-				g.packedS[((p*g.k4+k/4)*gemmNR+c)*4+k%4] = int8(uint8(int32(int8(s.W[n*s.K+k])) + 128))
-			}
-		}
-	}
+	g.q = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
 	g.packed = make([]int8, g.panels*g.k4*gemmNR*4)
 	for n := range s.N {
 		p, c := n/gemmNR, n%gemmNR
@@ -120,17 +88,9 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 	return g, nil
 }
 
-// Backend is the backend the weights were packed for.
-func (g *GEMM) Backend() Backend { return g.backend }
-
-// RowSumsNeeded reports whether Run needs per-row sums of A (uint8 layers
-// whose weight zero point is not 128).
-func (g *GEMM) RowSumsNeeded() bool { return g.rowCorr != 0 }
-
 // Run computes rows [m0, m1) of the product. Row m of A starts at a[m*lda],
-// row m of the output at out[m*ldc]. Vector backends may read up to 3 bytes
-// past the end of a row's K values (they are multiplied by zero), so a's
-// storage must extend that far past the last row.
+// row m of the output at out[m*ldc]. a's storage must extend MaxOverread
+// readable bytes past the last row.
 func (g *GEMM) Run(a []byte, lda, m0, m1 int, out []byte, ldc int) {
 	if g.backend != Generic && g.runVector(a, lda, m0, m1, out, ldc) {
 		return
@@ -165,7 +125,7 @@ func (g *GEMM) runGeneric(a []byte, lda, m0, m1 int, out []byte, ldc int) {
 			for k, x := range row {
 				acc += int32(x^xor) * int32(panel[((k/4)*gemmNR+c)*4+k%4])
 			}
-			o[n] = byte(g.q.Apply(acc, n))
+			o[n] = byte(g.q.apply(acc, n))
 		}
 	}
 }

@@ -39,8 +39,54 @@ type gemmArgs struct {
 const gemmXorMaxK = 160
 
 func (g *GEMM) prepareVector() {
-	if g.backend == AVX2 {
+	switch g.backend {
+	case AVX2:
 		g.prepareAVX2()
+	case AVX512VNNI:
+		g.prepareVNNI()
+	}
+}
+
+// gemmVNNI is the AVX-512 VNNI form of a GEMM: the requantization in
+// 16-channel blocks (vecRequant) for GEMM.packed and, for int8 layers too
+// deep for the xor formulation, a second packing. There the kernels
+// broadcast activations as the signed operand and take unsigned weights
+// w+128:
+//
+//	Σ(x-xz)·w = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
+type gemmVNNI struct {
+	qv       []int32
+	packedS  []int8  // w+128 as bytes, laid out as GEMM.packed
+	qvS      []int32 // vector requant with that bias
+	rowCorrS int32   // -128
+}
+
+func (g *GEMM) prepareVNNI() {
+	s := &g.spec
+	v := &gemmVNNI{qv: vecRequant(g.q)}
+	g.vec = v
+	if !s.Signed || s.K < gemmXorMaxK {
+		return
+	}
+	biasS := make([]int32, s.N)
+	for n := range s.N {
+		var sumW int32
+		for _, w := range s.W[n*s.K : (n+1)*s.K] {
+			sumW += int32(int8(w))
+		}
+		if s.Bias != nil {
+			biasS[n] = s.Bias[n]
+		}
+		biasS[n] += 128*128*int32(s.K) - s.InZP*sumW
+	}
+	v.qvS = vecRequant(newRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
+	v.rowCorrS = -128
+	v.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
+	for n := range s.N {
+		p, c := n/gemmNR, n%gemmNR
+		for k := range s.K {
+			v.packedS[((p*g.k4+k/4)*gemmNR+c)*4+k%4] = int8(uint8(int32(int8(s.W[n*s.K+k])) + 128))
+		}
 	}
 }
 
@@ -54,9 +100,10 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	}
 	// int8 layers with a small K skip the row sums (see gemmVNNI's xor).
 	xor := g.spec.Signed && g.spec.K < gemmXorMaxK
-	packed, qv, corr := g.packed, g.qv, g.rowCorr
+	v := g.vec.(*gemmVNNI)
+	packed, qv, corr := g.packed, v.qv, g.rowCorr
 	if g.spec.Signed && !xor {
-		packed, qv, corr = g.packedS, g.qvS, g.rowCorrS
+		packed, qv, corr = v.packedS, v.qvS, v.rowCorrS
 	}
 	// Full 64-channel panels in one call per row block, then the last
 	// narrower panel with a kernel that computes only its 16-lane vectors.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 )
 
 // gemmCase is a random quantized matrix product and its reference answer
@@ -17,7 +16,8 @@ type gemmCase struct {
 }
 
 func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
-	s := GEMMSpec{N: n, K: k, Signed: signed, W: make([]byte, n*k), Mult: make([]int32, n), Shift: make([]int, n), Bias: make([]int32, n)}
+	s := GEMMSpec{N: n, K: k, Signed: signed, W: make([]byte, n*k), Bias: make([]int32, n),
+		Requantization: Requantization{Mult: make([]int32, n), Shift: make([]int, n)}}
 	for i := range s.W {
 		s.W[i] = byte(r.IntN(256))
 		if signed && s.W[i] == 0x80 {
@@ -25,13 +25,13 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 		}
 	}
 	if signed {
-		s.AZP = int32(r.IntN(256) - 128)
+		s.InZP = int32(r.IntN(256) - 128)
 	} else {
-		s.AZP, s.WZP = int32(r.IntN(256)), int32(r.IntN(256))
+		s.InZP, s.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
 	}
 	for i := range n {
 		// Real multipliers as in MobileNet: 2^-12 .. 2^2, some odd.
-		s.Mult[i], s.Shift[i] = QuantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(14)) / 4096)
+		s.Mult[i], s.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(14)) / 4096)
 		s.Bias[i] = int32(r.IntN(1<<16) - 1<<15)
 	}
 	lo, hi := int32(0), int32(255)
@@ -40,9 +40,9 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 	}
 	s.OutZP = lo + int32(r.IntN(256))
 	if r.IntN(2) == 0 { // a fused ReLU-like clamp
-		s.Min, s.Max = s.OutZP, max(s.OutZP, hi-int32(r.IntN(20)))
+		s.ActMin, s.ActMax = s.OutZP, max(s.OutZP, hi-int32(r.IntN(20)))
 	} else {
-		s.Min, s.Max = lo, hi
+		s.ActMin, s.ActMax = lo, hi
 	}
 	lda := k + r.IntN(3)*5 // row strides larger than K too
 	ldc := n + r.IntN(3)*7
@@ -51,11 +51,11 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 		c.a[i] = byte(r.IntN(256))
 	}
 	c.want = make([]byte, m*ldc)
-	p := &FCParams{Batch: 1, K: k, N: n, InZP: s.AZP, FilterZP: s.WZP, OutZP: s.OutZP, Mult: s.Mult, Shift: s.Shift, ActMin: s.Min, ActMax: s.Max}
+	p := &FCParams{Batch: 1, K: k, N: n, Requantization: s.Requantization}
 	for row := range m {
 		in, out := c.a[row*lda:row*lda+k], c.want[row*ldc:row*ldc+n]
 		if signed {
-			FullyConnected(p, as8(in), as8(s.W), s.Bias, as8(out))
+			FullyConnected(p, View[int8](in), View[int8](s.W), s.Bias, View[int8](out))
 		} else {
 			FullyConnected(p, in, s.W, s.Bias, out)
 		}
@@ -105,12 +105,4 @@ func TestGEMMAllBackends(t *testing.T) {
 			}
 		})
 	}
-}
-
-// as8 views bytes as int8 without copying.
-func as8(b []byte) []int8 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
 }

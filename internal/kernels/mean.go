@@ -19,44 +19,45 @@ type MeanHWParams struct {
 func NewMeanHWParams(signed bool, batch, h, w, c int, inScale float32, inZP int32, outScale float32, outZP int32) *MeanHWParams {
 	p := &MeanHWParams{Batch: batch, H: h, W: w, C: c, InZP: inZP, OutZP: outZP}
 	if signed {
-		p.Mult, p.Shift = QuantizeMultiplier(float64(inScale) / float64(outScale))
+		p.Mult, p.Shift = quantizeMultiplier(float64(inScale) / float64(outScale))
 		return p
 	}
 	n := float32(h * w)
 	p.Bias = outZP - int32(float32(inZP)*inScale/outScale)
-	p.Mult, p.Shift = QuantizeMultiplier(float64(inScale / (n * outScale)))
+	p.Mult, p.Shift = quantizeMultiplier(float64(inScale / (n * outScale)))
 	return p
 }
 
 // MeanHW averages each channel over H×W.
 func MeanHW[T Q8](p *MeanHWParams, in, out []T) {
 	lo, hi := Range[T]()
-	signed := lo < 0
-	n := int32(p.H * p.W)
 	for b := 0; b < p.Batch; b++ {
 		for c := 0; c < p.C; c++ {
-			var acc int32
+			var sum int32
 			for i := 0; i < p.H*p.W; i++ {
-				v := int32(in[(b*p.H*p.W+i)*p.C+c])
-				if signed {
-					v -= p.InZP
-				}
-				acc += v
+				sum += int32(in[(b*p.H*p.W+i)*p.C+c])
 			}
-			acc = MultiplyByQuantizedMultiplier(acc, p.Mult, p.Shift)
-			if signed {
-				if acc > 0 {
-					acc = (acc + n/2) / n
-				} else {
-					acc = (acc - n/2) / n
-				}
-				acc += p.OutZP
-			} else {
-				acc += p.Bias
-			}
-			out[b*p.C+c] = T(clamp(acc, lo, hi))
+			out[b*p.C+c] = T(clamp(p.finish(sum, lo < 0), lo, hi))
 		}
 	}
+}
+
+// finish turns a channel's sum of raw values into its mean, before the
+// clamp, by the type's recipe (see NewMeanHWParams). int8 subtracts the
+// input zero point from the sum: n·zp at once equals zp per value in int32
+// arithmetic, wrapping included.
+func (p *MeanHWParams) finish(sum int32, signed bool) int32 {
+	n := int32(p.H * p.W)
+	if !signed {
+		return multiplyByQuantizedMultiplier(sum, p.Mult, p.Shift) + p.Bias
+	}
+	v := multiplyByQuantizedMultiplier(sum-n*p.InZP, p.Mult, p.Shift)
+	if v > 0 {
+		v = (v + n/2) / n
+	} else {
+		v = (v - n/2) / n
+	}
+	return v + p.OutZP
 }
 
 // MeanGeneric is TFLite's QuantizedMeanOrSum for any axes: outer × axis ×
@@ -89,11 +90,11 @@ func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScal
 	}
 }
 
-// SumPixels adds up each channel over pixels, walking the NHWC data in
+// sumPixels adds up each channel over pixels, walking the NHWC data in
 // memory order (acc has one entry per channel and is overwritten). Integer
 // sums do not depend on the order, so this gives the same totals as the
 // channel-by-channel loops above, with contiguous reads.
-func SumPixels[T Q8](in []T, pixels, c int, acc []int32) {
+func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 	acc = acc[:c]
 	for i := range acc {
 		acc[i] = 0
@@ -106,31 +107,14 @@ func SumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 	}
 }
 
-// MeanHWFast is MeanHW with the sums taken by SumPixels into acc (at least
+// MeanHWFast is MeanHW with the sums taken by sumPixels into acc (at least
 // C entries), for one batch at a time.
 func MeanHWFast[T Q8](p *MeanHWParams, in, out []T, acc []int32) {
 	lo, hi := Range[T]()
-	signed := lo < 0
-	n := int32(p.H * p.W)
 	for b := 0; b < p.Batch; b++ {
-		SumPixels(in[b*p.H*p.W*p.C:], p.H*p.W, p.C, acc)
+		sumPixels(in[b*p.H*p.W*p.C:], p.H*p.W, p.C, acc)
 		for c := 0; c < p.C; c++ {
-			sum := acc[c]
-			if signed {
-				sum -= n * p.InZP
-			}
-			v := MultiplyByQuantizedMultiplier(sum, p.Mult, p.Shift)
-			if signed {
-				if v > 0 {
-					v = (v + n/2) / n
-				} else {
-					v = (v - n/2) / n
-				}
-				v += p.OutZP
-			} else {
-				v += p.Bias
-			}
-			out[b*p.C+c] = T(clamp(v, lo, hi))
+			out[b*p.C+c] = T(clamp(p.finish(acc[c], lo < 0), lo, hi))
 		}
 	}
 }
@@ -140,7 +124,7 @@ func MeanHWFast[T Q8](p *MeanHWParams, in, out []T, acc []int32) {
 func GlobalAveragePool[T Q8](p *PoolParams, in, out []T, acc []int32) {
 	n := int32(p.InH * p.InW)
 	for b := 0; b < p.Batch; b++ {
-		SumPixels(in[b*p.InH*p.InW*p.C:], p.InH*p.InW, p.C, acc)
+		sumPixels(in[b*p.InH*p.InW*p.C:], p.InH*p.InW, p.C, acc)
 		for c := 0; c < p.C; c++ {
 			sum := acc[c]
 			var avg int32

@@ -4,12 +4,12 @@ import (
 	"math"
 )
 
-// QuantizeMultiplier turns a positive real multiplier into a Q31 fixed-point
+// quantizeMultiplier turns a positive real multiplier into a Q31 fixed-point
 // multiplier and a power-of-two exponent, so that real ≈ mult * 2^(shift-31).
 // It mirrors TFLite's QuantizeMultiplier (kernels/internal/quantization_util.cc):
 // frexp, round half away from zero, renormalise when rounding reaches 2^31, and
 // flush exponents below -31 to zero.
-func QuantizeMultiplier(real float64) (mult int32, shift int) {
+func quantizeMultiplier(real float64) (mult int32, shift int) {
 	if real == 0 {
 		return 0, 0
 	}
@@ -25,11 +25,11 @@ func QuantizeMultiplier(real float64) (mult int32, shift int) {
 	return int32(qFixed), exp
 }
 
-// SaturatingRoundingDoublingHighMul is gemmlowp's fixed-point multiply: the
+// saturatingRoundingDoublingHighMul is gemmlowp's fixed-point multiply: the
 // high 32 bits of 2*a*b, rounded to nearest with ties rounded up (the nudge
 // is 2^30, or 1-2^30 for negative products, before a truncating division),
 // saturating the single overflow case a == b == MinInt32.
-func SaturatingRoundingDoublingHighMul(a, b int32) int32 {
+func saturatingRoundingDoublingHighMul(a, b int32) int32 {
 	if a == b && a == math.MinInt32 {
 		return math.MaxInt32
 	}
@@ -42,9 +42,9 @@ func SaturatingRoundingDoublingHighMul(a, b int32) int32 {
 	return int32((ab + nudge) / (1 << 31))
 }
 
-// RoundingDivideByPOT divides by 2^exponent, rounding to nearest with ties
+// roundingDivideByPOT divides by 2^exponent, rounding to nearest with ties
 // away from zero (gemmlowp's RoundingDivideByPOT).
-func RoundingDivideByPOT(x int32, exponent int) int32 {
+func roundingDivideByPOT(x int32, exponent int) int32 {
 	if exponent <= 0 {
 		return x
 	}
@@ -61,17 +61,17 @@ func RoundingDivideByPOT(x int32, exponent int) int32 {
 	return q
 }
 
-// MultiplyByQuantizedMultiplier scales x by mult*2^(shift-31) as TFLite's
+// multiplyByQuantizedMultiplier scales x by mult*2^(shift-31) as TFLite's
 // reference kernels do ("double rounding"): a left shift for positive shifts,
 // the rounding doubling high multiply, then a rounding right shift.
-func MultiplyByQuantizedMultiplier(x, mult int32, shift int) int32 {
+func multiplyByQuantizedMultiplier(x, mult int32, shift int) int32 {
 	left, right := 0, 0
 	if shift > 0 {
 		left = shift
 	} else {
 		right = -shift
 	}
-	return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x*(1<<left), mult), right)
+	return roundingDivideByPOT(saturatingRoundingDoublingHighMul(x*(1<<left), mult), right)
 }
 
 // ActivationRange returns the clamp bounds of a fused activation on an output

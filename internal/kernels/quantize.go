@@ -14,7 +14,7 @@ type RequantizeParams struct {
 // NewRequantizeParams prepares a requantization between two scales.
 func NewRequantizeParams(inScale float32, inZP int32, outScale float32, outZP int32) *RequantizeParams {
 	p := &RequantizeParams{InZP: inZP, OutZP: outZP}
-	p.Mult, p.Shift = QuantizeMultiplier(float64(inScale) / float64(outScale))
+	p.Mult, p.Shift = quantizeMultiplier(float64(inScale) / float64(outScale))
 	return p
 }
 
@@ -22,7 +22,7 @@ func NewRequantizeParams(inScale float32, inZP int32, outScale float32, outZP in
 func Requantize[I, O Q8](p *RequantizeParams, in []I, out []O) {
 	lo, hi := Range[O]()
 	for i, v := range in {
-		q := MultiplyByQuantizedMultiplier(int32(v)-p.InZP, p.Mult, p.Shift) + p.OutZP
+		q := multiplyByQuantizedMultiplier(int32(v)-p.InZP, p.Mult, p.Shift) + p.OutZP
 		out[i] = O(clamp(q, lo, hi))
 	}
 }

@@ -37,7 +37,7 @@ func TestQuantizeMultiplierKnown(t *testing.T) {
 		{1e-12, 0, 0},
 		{math.SmallestNonzeroFloat64, 0, 0},
 	} {
-		mult, shift := QuantizeMultiplier(tc.real)
+		mult, shift := quantizeMultiplier(tc.real)
 		if mult != tc.mult || shift != tc.shift {
 			t.Errorf("QuantizeMultiplier(%g) = (%d, %d), want (%d, %d)", tc.real, mult, shift, tc.mult, tc.shift)
 		}
@@ -50,7 +50,7 @@ func TestQuantizeMultiplierRandom(t *testing.T) {
 	r := seededRand(t)
 	for range 100_000 {
 		real := math.Ldexp(0.5+r.Float64()/2, r.IntN(60)-30)
-		mult, shift := QuantizeMultiplier(real)
+		mult, shift := quantizeMultiplier(real)
 		if mult < 1<<30 {
 			t.Fatalf("QuantizeMultiplier(%g) = (%d, %d): multiplier below 2^30", real, mult, shift)
 		}
@@ -104,11 +104,11 @@ func randInt32(r *rand.Rand) int32 {
 var specialInt32s = []int32{0, 1, -1, 2, -2, 3, -3, 1 << 30, -1 << 30, 1<<30 + 1, 1<<30 - 1, -1<<30 + 1, -1<<30 - 1,
 	math.MaxInt32, math.MaxInt32 - 1, math.MinInt32, math.MinInt32 + 1, 1 << 16, -1 << 16}
 
-// srdhmIdentity is KERNELS.md's closed form of
+// srdhmIdentity is the closed form (docs/kernels.md) of
 // SaturatingRoundingDoublingHighMul: (a*b + 2^30) >> 31, arithmetic shift.
 func srdhmIdentity(a, b int32) int32 { return int32((int64(a)*int64(b) + 1<<30) >> 31) }
 
-// rdbpotIdentity is KERNELS.md's closed form of RoundingDivideByPOT for
+// rdbpotIdentity is the closed form (docs/kernels.md) of RoundingDivideByPOT for
 // e >= 1: (x + 2^(e-1) - (x < 0)) >> e.
 func rdbpotIdentity(x int32, e int) int32 {
 	neg := int64(0)
@@ -124,7 +124,7 @@ func TestSaturatingRoundingDoublingHighMulIdentity(t *testing.T) {
 		if a == math.MinInt32 && b == math.MinInt32 {
 			return
 		}
-		if got, want := SaturatingRoundingDoublingHighMul(a, b), srdhmIdentity(a, b); got != want {
+		if got, want := saturatingRoundingDoublingHighMul(a, b), srdhmIdentity(a, b); got != want {
 			t.Fatalf("SaturatingRoundingDoublingHighMul(%d, %d) = %d, closed form gives %d", a, b, got, want)
 		}
 	}
@@ -156,12 +156,12 @@ func TestSaturatingRoundingDoublingHighMulIdentity(t *testing.T) {
 // TestSaturatingRoundingDoublingHighMulSaturates checks the one product
 // that does not fit: MinInt32 * MinInt32 * 2 / 2^32 = 2^31.
 func TestSaturatingRoundingDoublingHighMulSaturates(t *testing.T) {
-	if got := SaturatingRoundingDoublingHighMul(math.MinInt32, math.MinInt32); got != math.MaxInt32 {
+	if got := saturatingRoundingDoublingHighMul(math.MinInt32, math.MinInt32); got != math.MaxInt32 {
 		t.Errorf("SaturatingRoundingDoublingHighMul(MinInt32, MinInt32) = %d, want MaxInt32", got)
 	}
 	// Its neighbours are exact and need no saturation.
 	for _, b := range []int32{math.MinInt32 + 1, math.MaxInt32, -1 << 30} {
-		if got, want := SaturatingRoundingDoublingHighMul(math.MinInt32, b), srdhmIdentity(math.MinInt32, b); got != want {
+		if got, want := saturatingRoundingDoublingHighMul(math.MinInt32, b), srdhmIdentity(math.MinInt32, b); got != want {
 			t.Errorf("SaturatingRoundingDoublingHighMul(MinInt32, %d) = %d, want %d", b, got, want)
 		}
 	}
@@ -170,12 +170,12 @@ func TestSaturatingRoundingDoublingHighMulSaturates(t *testing.T) {
 func TestRoundingDivideByPOTIdentity(t *testing.T) {
 	check := func(x int32, e int) {
 		t.Helper()
-		if got, want := RoundingDivideByPOT(x, e), rdbpotIdentity(x, e); got != want {
+		if got, want := roundingDivideByPOT(x, e), rdbpotIdentity(x, e); got != want {
 			t.Fatalf("RoundingDivideByPOT(%d, %d) = %d, closed form gives %d", x, e, got, want)
 		}
 	}
 	for _, x := range specialInt32s {
-		if got := RoundingDivideByPOT(x, 0); got != x {
+		if got := roundingDivideByPOT(x, 0); got != x {
 			t.Errorf("RoundingDivideByPOT(%d, 0) = %d", x, got)
 		}
 		for e := 1; e <= 31; e++ {
@@ -200,14 +200,14 @@ func TestRoundingDivideByPOTIdentity(t *testing.T) {
 		e    int
 		want int32
 	}{{5, 1, 3}, {-5, 1, -3}, {-3, 1, -2}, {-1, 1, -1}, {1, 1, 1}, {3, 2, 1}, {-3, 2, -1}, {-2, 2, -1}, {6, 2, 2}, {-6, 2, -2}, {-1, 31, 0}} {
-		if got := RoundingDivideByPOT(tc.x, tc.e); got != tc.want {
+		if got := roundingDivideByPOT(tc.x, tc.e); got != tc.want {
 			t.Errorf("RoundingDivideByPOT(%d, %d) = %d, want %d", tc.x, tc.e, got, tc.want)
 		}
 	}
 }
 
 // TestMultiplyByQuantizedMultiplierIdentity checks the composition
-// KERNELS.md derives for SIMD kernels: shift left by max(shift, 0), the
+// docs/kernels.md derives for SIMD kernels: shift left by max(shift, 0), the
 // closed-form high multiply, then the closed-form rounding right shift by
 // max(-shift, 0), over the multipliers QuantizeMultiplier produces.
 func TestMultiplyByQuantizedMultiplierIdentity(t *testing.T) {
@@ -223,7 +223,7 @@ func TestMultiplyByQuantizedMultiplierIdentity(t *testing.T) {
 		if shift < 0 {
 			want = rdbpotIdentity(want, -shift)
 		}
-		if got := MultiplyByQuantizedMultiplier(x, mult, shift); got != want {
+		if got := multiplyByQuantizedMultiplier(x, mult, shift); got != want {
 			t.Fatalf("MultiplyByQuantizedMultiplier(%d, %d, %d) = %d, closed form gives %d", x, mult, shift, got, want)
 		}
 	}

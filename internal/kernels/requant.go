@@ -1,15 +1,15 @@
 package kernels
 
-// Requant holds per-output-channel requantization constants in the form the
+// requant holds per-output-channel requantization constants in the form the
 // fast kernels use, padded with zeros to a whole number of vector blocks. It
 // computes exactly MultiplyByQuantizedMultiplier, through two identities
-// checked in the tests (KERNELS.md):
+// checked in the tests (docs/kernels.md, "Requantization"):
 //
 //	SaturatingRoundingDoublingHighMul(a, m) == (int64(a)*int64(m) + 1<<30) >> 31   (m > 0)
 //	RoundingDivideByPOT(x, e) == (x + (1<<e)>>1 + (x>>31 & en)) >> e               (en = -1 if e > 0, else 0)
 //
 // so that a vector unit needs only shifts, one widening multiply and adds.
-type Requant struct {
+type requant struct {
 	Bias   []int32 // folded bias: the layer's bias plus zero-point corrections
 	Mult   []int32 // Q31 multiplier
 	LShift []int32 // max(shift, 0)
@@ -21,10 +21,10 @@ type Requant struct {
 	Max    int32
 }
 
-// NewRequant builds the constants for n channels, padded to a multiple of pad.
-func NewRequant(bias, mult []int32, shift []int, outZP, lo, hi int32, n, pad int) *Requant {
+// newRequant builds the constants for n channels, padded to a multiple of pad.
+func newRequant(bias, mult []int32, shift []int, outZP, lo, hi int32, n, pad int) *requant {
 	np := (n + pad - 1) / pad * pad
-	q := &Requant{
+	q := &requant{
 		Bias: make([]int32, np), Mult: make([]int32, np), LShift: make([]int32, np),
 		RShift: make([]int32, np), Round: make([]int32, np), NegEn: make([]int32, np),
 		OutZP: outZP, Min: lo, Max: hi,
@@ -45,25 +45,11 @@ func NewRequant(bias, mult []int32, shift []int, outZP, lo, hi int32, n, pad int
 	return q
 }
 
-// Apply requantizes one accumulator (to which Bias has not been added) of
+// apply requantizes one accumulator (to which Bias has not been added) of
 // channel c, with the vector kernels' formula.
-func (q *Requant) Apply(acc int32, c int) int32 {
+func (q *requant) apply(acc int32, c int) int32 {
 	x := (acc + q.Bias[c]) << q.LShift[c]
 	p := int32((int64(x)*int64(q.Mult[c]) + 1<<30) >> 31)
 	p = (p + q.Round[c] + (p >> 31 & q.NegEn[c])) >> q.RShift[c]
 	return clamp(p+q.OutZP, q.Min, q.Max)
-}
-
-// vecRequant interleaves the per-channel arrays in blocks of 16 channels,
-// [block][bias, mult, lshift, rshift, round, negen][16], so that a vector
-// kernel reaches all six through one base register.
-func vecRequant(q *Requant) []int32 {
-	n := len(q.Bias)
-	out := make([]int32, 0, 6*n)
-	for b := 0; b < n; b += 16 {
-		for _, arr := range [][]int32{q.Bias, q.Mult, q.LShift, q.RShift, q.Round, q.NegEn} {
-			out = append(out, arr[b:b+16]...)
-		}
-	}
-	return out
 }

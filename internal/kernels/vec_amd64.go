@@ -24,9 +24,39 @@ type dwArgs struct {
 }
 
 func (d *DWConv) prepareVector() {
-	if d.backend == AVX2 {
+	switch d.backend {
+	case AVX2:
 		d.prepareAVX2()
+	case AVX512VNNI:
+		d.prepareAVX512()
 	}
+}
+
+// dwAVX512 is the AVX-512 form of a depthwise convolution: the
+// requantization in 16-channel blocks and, for 3×3 filters, the weights
+// per group of 16 channels as five pairs of taps (the last paired with
+// zero), each lane holding the two taps' 16-bit weights (w - wz fits).
+type dwAVX512 struct {
+	qv []int32
+	w3 []int32 // nil unless 3×3
+}
+
+func (d *DWConv) prepareAVX512() {
+	v := &dwAVX512{qv: vecRequant(d.q)}
+	if taps := len(d.offs); taps == 9 {
+		for g := 0; g < d.cpad; g += 16 {
+			for t := 0; t < taps; t += 2 {
+				for c := g; c < g+16; c++ {
+					lo, hi := d.w[t*d.cpad+c], int32(0)
+					if t+1 < taps {
+						hi = d.w[(t+1)*d.cpad+c]
+					}
+					v.w3 = append(v.w3, int32(uint32(uint16(lo))|uint32(uint16(hi))<<16))
+				}
+			}
+		}
+	}
+	d.vec = v
 }
 
 func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
@@ -37,15 +67,16 @@ func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 	default:
 		return false
 	}
+	v := d.vec.(*dwAVX512)
 	p := &d.p
 	c := p.OutC
 	args := dwArgs{
-		w: &d.w[0], q: &d.qv[0], offs: &d.offs[0], taps: len(d.offs),
+		w: &d.w[0], q: &v.qv[0], offs: &d.offs[0], taps: len(d.offs),
 		groups: d.cpad / 16, cLast: c - (d.cpad/16-1)*16, n: p.OutW,
 		inStep: p.StrideW * c, outStep: c, cpad: d.cpad,
 		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
 	}
-	w3 := d.w3x3()
+	w3 := v.w3
 	if w3 != nil {
 		args.w = &w3[0]
 		args.rowStep, args.colStep = p.DilationH*d.wp*c, p.DilationW*c
@@ -69,7 +100,7 @@ func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 }
 
 // addArgs is the parameter block of the ADD assembly kernels: per rescale
-// (s0: input 1, s1: input 2, s2: output) the Requant constants.
+// (s0: input 1, s1: input 2, s2: output) the requant constants.
 type addArgs struct {
 	a, b, out                                    *byte
 	n                                            int
@@ -97,8 +128,12 @@ func (ad *Adder) runVector(a, b, out []byte) bool {
 	return true
 }
 
-// prepareVector computes the ADD kernels' constants once.
+// prepareVector computes the AVX-512 ADD kernels' constants once (the
+// AVX2 ones are built per call, on the stack).
 func (ad *Adder) prepareVector() {
+	if ad.backend != AVX512VNNI {
+		return
+	}
 	p := ad.p
 	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
 	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
@@ -107,8 +142,22 @@ func (ad *Adder) prepareVector() {
 	ad.vec = &args
 }
 
-// vecShift splits a multiplier and shift into the Requant vector form.
+// vecShift splits a multiplier and shift into the requant vector form.
 func vecShift(mult int32, shift int) (m, l, round, negen, r int32) {
-	q := NewRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
+	q := newRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
 	return q.Mult[0], q.LShift[0], q.Round[0], q.NegEn[0], q.RShift[0]
+}
+
+// vecRequant interleaves the per-channel arrays in blocks of 16 channels,
+// [block][bias, mult, lshift, rshift, round, negen][16], so that a vector
+// kernel reaches all six through one base register.
+func vecRequant(q *requant) []int32 {
+	n := len(q.Bias)
+	out := make([]int32, 0, 6*n)
+	for b := 0; b < n; b += 16 {
+		for _, arr := range [][]int32{q.Bias, q.Mult, q.LShift, q.RShift, q.Round, q.NegEn} {
+			out = append(out, arr[b:b+16]...)
+		}
+	}
+	return out
 }

@@ -5,7 +5,7 @@
 // products are exact: bytes are widened to int16 and multiplied into int32
 // lanes with SMLAL/SMLAL2, or, for GEMM on CPUs with the dot product
 // extension (Graviton2 and later), summed four at a time by UDOT/SDOT; the
-// requantization is Requant.Apply's formula (see MBQM in neon_arm64.h).
+// requantization is requant.apply's formula (see MBQM in neon_arm64.h).
 
 package kernels
 
@@ -21,7 +21,7 @@ func vectorBackends() []Backend { return []Backend{NEON} }
 // [channel][bias, mult, lshift, -rshift]int32, padded to whole 16-channel
 // groups, so that one VLD4 yields each of the four for 4 channels, at any
 // channel offset. biasAdj, when not nil, is added to the bias.
-func neonRequant(q *Requant, biasAdj []int32, n int) []int32 {
+func neonRequant(q *requant, biasAdj []int32, n int) []int32 {
 	np := (n + 15) / 16 * 16
 	out := make([]int32, 4*np)
 	for c := range n {
@@ -124,7 +124,7 @@ func (g *GEMM) prepareVector() {
 	for n := range s.N {
 		p, c := n/16, n%16
 		for k := range s.K {
-			w := int32(s.W[n*s.K+k]) - s.WZP
+			w := int32(s.W[n*s.K+k]) - s.FilterZP
 			if s.Signed {
 				w = int32(int8(s.W[n*s.K+k]))
 			}
@@ -151,7 +151,7 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 		for i := range (s.K-1)%4 + 1 {
 			args.ones4 |= 1 << (8 * i)
 		}
-		args.wzNeg = -s.WZP
+		args.wzNeg = -s.FilterZP
 	} else {
 		kern = gemmNEONu8
 		if s.Signed {
@@ -331,7 +331,7 @@ func (ad *Adder) runVector(a, b, out []byte) bool {
 // neonShift splits a multiplier and shift into the NEON form, with extra
 // bits of left shift applied first.
 func neonShift(mult int32, shift, extra int) (m, l, r int32) {
-	q := NewRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
+	q := newRequant(nil, []int32{mult}, []int{shift}, 0, 0, 0, 1, 1)
 	return q.Mult[0], q.LShift[0] + int32(extra), -q.RShift[0]
 }
 

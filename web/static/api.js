@@ -1,4 +1,4 @@
-// Talking to the Classifly API (docs/DESIGN.md, "API contract"): the model
+// Talking to the Classifly API (docs/architecture.md, "API contract"): the model
 // list, predictions, and turning every failure into words for a person.
 
 import { authHeaders, forget } from "./auth.js";
@@ -49,6 +49,8 @@ const codeTitles = {
   fetch_timeout: "The picture took too long to fetch",
   timeout: "The server took too long",
   backend_unavailable: "The model service cannot be reached",
+  incomplete_body: "The upload was cut off",
+  upload_too_slow: "The upload was too slow",
 };
 
 // What the person can do next, by code (or status).
@@ -60,6 +62,8 @@ const advice = {
   url_not_allowed: "Use a public http:// or https:// address of a picture.",
   fetch_failed: "Check that the address opens a picture in your browser, or download it and choose the file.",
   fetch_timeout: "Try again, or download the picture and choose the file.",
+  incomplete_body: "Check your connection and try again.",
+  upload_too_slow: "Check your connection, or choose a smaller picture.",
   413: "Choose a smaller picture.",
 };
 

@@ -238,7 +238,7 @@ function classifyFile(file) {
   showPreview(URL.createObjectURL(file), true, `${file.name || "Pasted picture"} · ${formatBytes(file.size)}`);
   const query = new URLSearchParams({ top_k: String(TOP_K) });
   if (el.model.value) query.set("model", el.model.value);
-  // The raw bytes are the body (DESIGN.md: image/* or application/octet-stream).
+  // The raw bytes are the body (docs/architecture.md, "API contract": image/* or application/octet-stream).
   // A file the browser does not know as a picture goes as octet-stream, so the
   // server looks at its bytes and says what is wrong with them.
   const type = file.type.startsWith("image/") ? file.type : "application/octet-stream";

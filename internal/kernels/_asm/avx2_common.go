@@ -11,7 +11,7 @@ import (
 
 // The AVX2 kernel set: 16 YMM registers, no mask registers, no AVX-512.
 // Every kernel is exact: int16 × int16 → int32 products (VPMADDWD), and
-// kernels.Requant.Apply's requantization lane by lane.
+// kernels.requant.apply's requantization lane by lane.
 
 // avx2 generates the set.
 func avx2() {
@@ -87,7 +87,7 @@ func leftShifts(l string, flag Mem, accs []VecPhysical, q func(acc, field int) M
 
 // requantAVX2 turns the 8 accumulators in acc (which started from the bias
 // and were shifted left) into output values less the output zero point, as
-// kernels.Requant.Apply does; q(field) addresses the channels' constants,
+// kernels.requant.apply does; q(field) addresses the channels' constants,
 // nudge holds 1<<30 in each 64-bit lane, t is a temporary.
 //
 // The doubling high multiply is (x·m + 1<<30) >> 31 in 64 bits: VPMULDQ

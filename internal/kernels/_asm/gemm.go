@@ -197,7 +197,7 @@ const (
 // requantize turns the accumulator acc (plus the row correction corr) into
 // clamped 32-bit outputs in Z28, with Z22/Z23 holding the even/odd-lane
 // multipliers and Z16/Z17/Z18 the output zero point and clamp bounds. It
-// follows kernels.Requant.Apply exactly.
+// follows kernels.requant.apply exactly.
 func requantize(acc, corr VecPhysical, blk func(int) Mem) {
 	VPADDD(blk(qBias), acc, Z28)
 	VPADDD(corr, Z28, Z28)

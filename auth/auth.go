@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// HashAPIKey returns the form in which AuthConfig.APIKeyHashes stores a
+// HashAPIKey returns the form in which Config.APIKeyHashes stores a
 // key: hex SHA-256 (the same as `printf %s KEY | sha256sum`). API keys are
 // long random strings, so a fast hash suffices; the server never holds the
 // keys themselves.
@@ -23,21 +23,26 @@ func HashAPIKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// authenticator checks API keys and JWTs.
-type authenticator struct {
+// Authenticator checks API keys and JWTs. It is safe for concurrent use.
+type Authenticator struct {
 	keys [][]byte // SHA-256 digests
 	jwt  *jwtVerifier
 }
 
-func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
+// New returns the Authenticator for cfg, or nil when cfg turns
+// authentication off.
+func New(cfg Config) (*Authenticator, error) {
 	if len(cfg.APIKeyHashes) == 0 && cfg.JWT == nil {
 		return nil, nil
 	}
-	a := &authenticator{}
+	if j := cfg.JWT; j != nil && !strings.HasPrefix(j.JWKSURL, "https://") && !strings.HasPrefix(j.JWKSURL, "http://") {
+		return nil, fmt.Errorf("auth: JWKS URL %q is not http(s)", j.JWKSURL)
+	}
+	a := &Authenticator{}
 	for _, h := range cfg.APIKeyHashes {
 		d, err := hex.DecodeString(strings.TrimSpace(h))
 		if err != nil || len(d) != sha256.Size {
-			return nil, fmt.Errorf("api: API key hash %.12q… is not a hex SHA-256 digest", h)
+			return nil, fmt.Errorf("auth: API key hash %.12q… is not a hex SHA-256 digest", h)
 		}
 		a.keys = append(a.keys, d)
 	}
@@ -48,13 +53,13 @@ func newAuthenticator(cfg AuthConfig) (*authenticator, error) {
 }
 
 var (
-	errNoCredentials  = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "credentials required: Authorization: Bearer TOKEN or X-API-Key: KEY"}
-	errBadCredentials = &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid credentials"}
+	errNoCredentials  = &Error{Kind: Unauthorized, Message: "credentials required: Authorization: Bearer TOKEN or X-API-Key: KEY"}
+	errBadCredentials = &Error{Kind: Unauthorized, Message: "invalid credentials"}
 )
 
-// authenticate returns the principal ("key:<hash prefix>" or "sub:<subject>")
+// Authenticate returns the principal ("key:<hash prefix>" or "sub:<subject>")
 // or an error for the client.
-func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (string, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (string, error) {
 	key := r.Header.Get("X-API-Key")
 	bearer, hasBearer := bearerToken(r)
 	switch {
@@ -71,7 +76,7 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (stri
 // checkKey compares the key's digest with every stored digest in constant
 // time, not stopping at a match, so timing says nothing about which
 // matched or how much of a digest did.
-func (a *authenticator) checkKey(key string) (string, error) {
+func (a *Authenticator) checkKey(key string) (string, error) {
 	sum := sha256.Sum256([]byte(key))
 	found := 0
 	for _, d := range a.keys {
@@ -129,18 +134,17 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (string, error) 
 	var unavailable *jwksUnavailableError
 	switch {
 	case errors.As(keyErr, &unavailable):
-		return "", &Error{Status: http.StatusServiceUnavailable, Code: CodeBackendUnavailable,
-			Message: "the token signing keys cannot be fetched", RetryAfter: retryAfter, Err: keyErr}
+		return "", &Error{Kind: KeysUnavailable, Message: "the token signing keys cannot be fetched", Err: keyErr}
 	case err != nil:
-		return "", &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid token", Err: err}
+		return "", &Error{Kind: Unauthorized, Message: "invalid token", Err: err}
 	}
 	if len(v.cfg.Audience) > 0 && !slices.ContainsFunc(v.cfg.Audience, func(a string) bool {
 		return slices.Contains(claims.Audience, a) || (claims.ClientID != "" && claims.ClientID == a)
 	}) {
-		return "", &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "invalid token: wrong audience"}
+		return "", &Error{Kind: Unauthorized, Message: "invalid token: wrong audience"}
 	}
 	if v.cfg.Scope != "" && !slices.Contains(strings.Fields(claims.Scope), v.cfg.Scope) {
-		return "", &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the token lacks the scope " + v.cfg.Scope}
+		return "", &Error{Kind: Forbidden, Message: "the token lacks the scope " + v.cfg.Scope}
 	}
 	sub := claims.Subject
 	if sub == "" {

@@ -1,4 +1,4 @@
-package api
+package urlfetch
 
 import (
 	"context"
@@ -16,38 +16,40 @@ import (
 	"code.dny.dev/ssrf"
 )
 
-// FetchError reports an image_url that could not be used. Its message is
+// Error reports an image_url that could not be used. Its message is
 // safe to show: it never names the address a host resolved to.
-type FetchError struct {
-	Kind    FetchErrorKind
+type Error struct {
+	Kind    Kind
 	Message string
 	Err     error // the cause, for the log
 }
 
-// FetchErrorKind says why a fetch failed; each maps to one status.
-type FetchErrorKind int
+// Kind says why a fetch failed; each maps to one status.
+type Kind int
 
-// Kinds of FetchError.
+// Kinds of Error.
 const (
-	FetchRefused  FetchErrorKind = iota // scheme, host or dialled address not allowed (422)
-	FetchFailed                         // connection, TLS, HTTP status or redirect failure (502)
-	FetchTimeout                        // slower than FetchConfig.Timeout (504)
-	FetchTooLarge                       // more than FetchConfig.MaxBytes (413)
+	Refused  Kind = iota // scheme, host or dialled address not allowed (422)
+	Failed               // connection, TLS, HTTP status or redirect failure (502)
+	Timeout              // slower than Config.Timeout (504)
+	TooLarge             // more than Config.MaxBytes (413)
 )
 
-func (e *FetchError) Error() string {
+func (e *Error) Error() string {
 	if e.Err != nil {
 		return "image_url: " + e.Message + ": " + e.Err.Error()
 	}
 	return "image_url: " + e.Message
 }
 
-func (e *FetchError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-func (e *FetchError) apiError() *Error {
-	code := map[FetchErrorKind]string{FetchRefused: CodeURLNotAllowed, FetchFailed: CodeFetchFailed,
-		FetchTimeout: CodeFetchTimeout, FetchTooLarge: CodeImageTooLarge}[e.Kind]
-	return &Error{Status: codeStatus[code], Code: code, Message: "image_url: " + e.Message, Err: e}
+// AllowHint ends the message of a refused address: the operator's way
+// to reach a private image server on purpose (issue 12).
+const AllowHint = "private, loopback and link-local addresses are refused; the server's operator can allow one with --fetch-allow (or CLASSIFLY_FETCH_ALLOW)"
+
+func refusedAddress(err error) *Error {
+	return &Error{Kind: Refused, Message: "the address is not allowed: " + AllowHint, Err: err}
 }
 
 // errAddressRefused is what the dial-time check returns; the fetch error
@@ -58,7 +60,7 @@ var errAddressRefused = errors.New("destination address refused")
 // IPv4 address a.b.c.d, so it is judged as that address.
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
-// fetcher downloads image_url pictures without letting a client reach the
+// Fetcher downloads image_url pictures without letting a client reach the
 // server's own network: http and https only, and every address actually
 // dialled — after DNS, on every redirect, on every new connection — is
 // checked by the dialer's Control hook, so DNS rebinding and redirects to
@@ -67,17 +69,25 @@ var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 // CGNAT, multicast, unspecified, documentation, 6to4, IPv6 outside global
 // unicast); IPv4-mapped and NAT64 addresses are judged as the IPv4 address
 // they carry.
-type fetcher struct {
-	cfg        FetchConfig
+type Fetcher struct {
+	cfg        Config
 	client     *http.Client
 	guard      *ssrf.Guardian
 	allowHosts map[string]bool
 	allowNets  []netip.Prefix
 }
 
-func newFetcher(cfg FetchConfig) *fetcher {
-	hosts, nets, _ := parseAllow(cfg.Allow) // checked by Config.withDefaults
-	f := &fetcher{cfg: cfg, guard: ssrf.New(ssrf.WithAnyPort()), allowHosts: hosts, allowNets: nets}
+// New returns a Fetcher; zero fields of cfg take the defaults.
+func New(cfg Config) (*Fetcher, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	hosts, nets, err := parseAllow(cfg.Allow)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fetcher{cfg: cfg, guard: ssrf.New(ssrf.WithAnyPort()), allowHosts: hosts, allowNets: nets}
 	transport := &http.Transport{
 		Proxy:                  nil, // an environment proxy would be dialled instead of the checked address
 		DialContext:            f.dial,
@@ -89,12 +99,15 @@ func newFetcher(cfg FetchConfig) *fetcher {
 		ForceAttemptHTTP2:      true,
 	}
 	f.client = &http.Client{Transport: transport, CheckRedirect: f.checkRedirect}
-	return f
+	return f, nil
 }
+
+// MaxBytes is the largest picture Fetch returns.
+func (f *Fetcher) MaxBytes() int64 { return f.cfg.MaxBytes }
 
 // dial connects with the address check in Control, which runs after DNS
 // resolution and before connect(2), for each address tried.
-func (f *fetcher) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: f.cfg.DialTimeout, Control: f.control}
 	if host, _, err := net.SplitHostPort(addr); err == nil && f.allowHosts[strings.ToLower(host)] {
 		d.Control = nil // an operator-trusted host
@@ -102,7 +115,7 @@ func (f *fetcher) dial(ctx context.Context, network, addr string) (net.Conn, err
 	return d.DialContext(ctx, network, addr)
 }
 
-func (f *fetcher) control(network, address string, _ syscall.RawConn) error {
+func (f *Fetcher) control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errAddressRefused, err)
@@ -112,7 +125,7 @@ func (f *fetcher) control(network, address string, _ syscall.RawConn) error {
 
 // checkAddr allows a on the allowlist, else refuses what the ssrf deny list
 // refuses.
-func (f *fetcher) checkAddr(a netip.Addr) error {
+func (f *Fetcher) checkAddr(a netip.Addr) error {
 	a = a.WithZone("")
 	if a.Is4In6() {
 		a = a.Unmap()
@@ -135,8 +148,8 @@ func (f *fetcher) checkAddr(a netip.Addr) error {
 // scheme, credentials, a missing host, an IP literal on the deny list, and
 // numeric host forms that resolvers read differently (127.1, 0x7f.1,
 // 2130706433, 0177.0.0.1).
-func (f *fetcher) checkURL(u *url.URL) error {
-	refuse := func(msg string) error { return &FetchError{Kind: FetchRefused, Message: msg} }
+func (f *Fetcher) checkURL(u *url.URL) error {
+	refuse := func(msg string) error { return &Error{Kind: Refused, Message: msg} }
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return refuse("only http and https URLs are fetched")
@@ -151,7 +164,7 @@ func (f *fetcher) checkURL(u *url.URL) error {
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		if err := f.checkAddr(a); err != nil {
-			return &FetchError{Kind: FetchRefused, Message: "the address is not allowed", Err: err}
+			return refusedAddress(err)
 		}
 		return nil
 	}
@@ -181,22 +194,22 @@ func numericHost(h string) bool {
 	return true
 }
 
-func (f *fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > f.cfg.MaxRedirects {
-		return &FetchError{Kind: FetchFailed, Message: fmt.Sprintf("more than %d redirects", f.cfg.MaxRedirects)}
+		return &Error{Kind: Failed, Message: fmt.Sprintf("more than %d redirects", f.cfg.MaxRedirects)}
 	}
 	return f.checkURL(req.URL)
 }
 
-// fetch downloads rawURL within the size and time limits. The response's
+// Fetch downloads rawURL within the size and time limits. The response's
 // Content-Type is ignored: the image decoder sniffs the bytes.
-func (f *fetcher) fetch(ctx context.Context, rawURL string) ([]byte, error) {
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	if f.cfg.Disabled {
-		return nil, &FetchError{Kind: FetchRefused, Message: "fetching URLs is disabled on this server; send the image instead"}
+		return nil, &Error{Kind: Refused, Message: "fetching URLs is disabled on this server; send the image instead"}
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || len(rawURL) > 8192 {
-		return nil, &FetchError{Kind: FetchRefused, Message: "not a valid URL"}
+		return nil, &Error{Kind: Refused, Message: "not a valid URL"}
 	}
 	if err := f.checkURL(u); err != nil {
 		return nil, err
@@ -205,7 +218,7 @@ func (f *fetcher) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(fctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, &FetchError{Kind: FetchRefused, Message: "not a valid URL", Err: err}
+		return nil, &Error{Kind: Refused, Message: "not a valid URL", Err: err}
 	}
 	req.Header.Set("Accept", "image/*")
 	req.Header.Set("User-Agent", "classifly")
@@ -215,7 +228,7 @@ func (f *fetcher) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, &FetchError{Kind: FetchFailed, Message: "the server answered " + resp.Status}
+		return nil, &Error{Kind: Failed, Message: "the server answered " + resp.Status}
 	}
 	if resp.ContentLength > f.cfg.MaxBytes {
 		return nil, f.tooLarge()
@@ -230,25 +243,25 @@ func (f *fetcher) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	return data, nil
 }
 
-func (f *fetcher) tooLarge() error {
-	return &FetchError{Kind: FetchTooLarge, Message: fmt.Sprintf("the image is larger than the limit of %d bytes", f.cfg.MaxBytes)}
+func (f *Fetcher) tooLarge() error {
+	return &Error{Kind: TooLarge, Message: fmt.Sprintf("the image is larger than the limit of %d bytes", f.cfg.MaxBytes)}
 }
 
 // failure classifies a transport error. The request's own deadline is not
 // the fetch's: it stays a context error for toError.
-func (f *fetcher) failure(ctx, fctx context.Context, err error) error {
-	var fe *FetchError
+func (f *Fetcher) failure(ctx, fctx context.Context, err error) error {
+	var fe *Error
 	switch {
 	case errors.As(err, &fe):
 		return fe
 	case errors.Is(err, errAddressRefused):
-		return &FetchError{Kind: FetchRefused, Message: "the address is not allowed", Err: err}
+		return refusedAddress(err)
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case fctx.Err() != nil || isTimeout(err):
-		return &FetchError{Kind: FetchTimeout, Message: fmt.Sprintf("no complete answer within %v", f.cfg.Timeout), Err: err}
+		return &Error{Kind: Timeout, Message: fmt.Sprintf("no complete answer within %v", f.cfg.Timeout), Err: err}
 	}
-	return &FetchError{Kind: FetchFailed, Message: "the image could not be fetched", Err: err}
+	return &Error{Kind: Failed, Message: "the image could not be fetched", Err: err}
 }
 
 func isTimeout(err error) bool {

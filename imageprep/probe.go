@@ -1,0 +1,127 @@
+package imageprep
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+)
+
+// Header is what a picture's header says, read without decoding a pixel.
+type Header struct {
+	Format        Format
+	Width, Height int // as stored, before EXIF orientation
+	// DecodeBytes is a generous estimate of the memory Decode takes at its
+	// peak for this picture: the decoder's own image (16-bit and interlaced
+	// PNGs, progressive JPEG coefficients and lossless WebP's ARGB planes
+	// included), the RGB result and its oriented copy. A server reserves it
+	// before decoding, so that pictures under the pixel limit cannot add up
+	// to more memory than it has.
+	DecodeBytes int64
+}
+
+// Probe identifies a picture and checks it as far as its header allows,
+// exactly as Decode does before decoding: the format from the magic bytes
+// (TIFF, HEIF, AVIF and JPEG XL named as unsupported), the declared size
+// against opts.MaxPixels, and the container checks (a BMP's pixel array
+// present, a WebP's RIFF length and animation flag). Its errors are
+// Decode's. A nil error does not promise that Decode succeeds: the pixel
+// data may still be corrupt or truncated.
+func Probe(data []byte, opts Options) (Header, error) {
+	f, err := sniff(data)
+	if err != nil {
+		return Header{}, err
+	}
+	_, config := codec(f)
+	cfg, err := guard(f, data, func() (image.Config, error) { return config(bytes.NewReader(data)) })
+	if err != nil {
+		return Header{}, err
+	}
+	if err := checkSize(f, cfg.Width, cfg.Height, opts.MaxPixels); err != nil {
+		return Header{}, err
+	}
+	if err := precheck(f, data); err != nil {
+		return Header{}, err
+	}
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	// Decode's RGB buffer and the copy that orientation may make.
+	const rgbCopies = 2 * 3
+	return Header{Format: f, Width: cfg.Width, Height: cfg.Height,
+		DecodeBytes: pixels*(decoderBytesPerPixel(f, data)+rgbCopies) + decodeOverhead}, nil
+}
+
+// decodeOverhead covers a decoder's fixed tables and row buffers.
+const decodeOverhead = 1 << 20
+
+// decoderBytesPerPixel is what the standard and x/image decoders hold per
+// pixel while decoding f, from the header fields that change it.
+func decoderBytesPerPixel(f Format, data []byte) int64 {
+	switch f {
+	case JPEG:
+		comps, progressive := jpegFrame(data)
+		// A plane per component, at worst unsubsampled; a progressive scan
+		// keeps every coefficient block (64 int32 per 64 samples) as well.
+		if progressive {
+			return comps * (1 + 4)
+		}
+		return comps
+	case PNG:
+		return pngBytesPerPixel(data)
+	case GIF:
+		return 1
+	case BMP:
+		return 4
+	case WebP:
+		// Lossless: the ARGB words, a transform's copy and the NRGBA image.
+		if bytes.Contains(data[:min(len(data), 64)], []byte("VP8L")) {
+			return 12
+		}
+		return 3 // YCbCr 4:2:0 and an alpha plane, rounded up
+	}
+	return 8
+}
+
+// jpegFrame reads the component count and the coding process from the
+// first SOFn marker (T.81 §B.2.2); 3 components, baseline, if none is
+// found in the first 64 KiB.
+func jpegFrame(data []byte) (comps int64, progressive bool) {
+	for i := 2; i+9 < len(data) && i < 64<<10; {
+		if data[i] != 0xFF {
+			i++
+			continue
+		}
+		m := data[i+1]
+		switch {
+		case m == 0xFF || m == 0x01 || m >= 0xD0 && m <= 0xD8:
+			i += 2 // fill byte, TEM, RSTn and SOI have no length
+			continue
+		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
+			// SOFn: length(2) precision(1) lines(2) samples(2) components(1)
+			return max(1, int64(data[i+9])), m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE
+		}
+		i += 2 + int(binary.BigEndian.Uint16(data[i+2:]))
+	}
+	return 3, false
+}
+
+// pngBytesPerPixel reads IHDR (PNG §11.2.2): the image/png decoder gives
+// 16-bit pictures 8 bytes a pixel (RGBA64/NRGBA64) and colour ones 4, and
+// an interlaced picture is assembled from pass images of the same kind.
+func pngBytesPerPixel(data []byte) int64 {
+	if len(data) < 29 {
+		return 8
+	}
+	depth, colour, interlace := data[24], data[25], data[28]
+	n := int64(4)
+	switch {
+	case colour == 0 && depth <= 8, colour == 3: // grey, paletted
+		n = 1
+	case colour == 0: // 16-bit grey
+		n = 2
+	case depth == 16:
+		n = 8
+	}
+	if interlace != 0 {
+		n *= 2
+	}
+	return n
+}

@@ -1,0 +1,3 @@
+// Package ratelimit is a per-client token bucket whose table of clients
+// stays bounded without a background goroutine.
+package ratelimit

@@ -1,0 +1,77 @@
+package wire
+
+import "time"
+
+// Response is the 200 answer of POST /predict and POST /invocations.
+type Response struct {
+	Model       string       `json:"model"`
+	Predictions []Prediction `json:"predictions"`
+	Image       ImageInfo    `json:"image"`
+	Timings     Timings      `json:"timings_ms"`
+}
+
+// Prediction is one class and its score.
+type Prediction struct {
+	Index int     `json:"index"`
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+}
+
+// ImageInfo describes the decoded picture (after EXIF orientation).
+type ImageInfo struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"`
+}
+
+// Timings are stage durations in milliseconds, to the microsecond.
+type Timings struct {
+	Fetch      float64 `json:"fetch"`
+	Decode     float64 `json:"decode"`
+	Preprocess float64 `json:"preprocess"`
+	Inference  float64 `json:"inference"`
+	Total      float64 `json:"total"`
+}
+
+// ModelList is the answer of GET /models.
+type ModelList struct {
+	Models []ModelInfo `json:"models"`
+}
+
+// ModelInfo describes a served model.
+type ModelInfo struct {
+	Name    string    `json:"name"`
+	Default bool      `json:"default"`
+	Input   InputSize `json:"input"`
+	Labels  int       `json:"labels"`            // number of class labels
+	LoadMS  float64   `json:"load_ms,omitempty"` // time taken to load, when known
+	// Format is how the model stores its weights: uint8, int8, float32,
+	// float16 or dynamic.
+	Format string `json:"format,omitempty"`
+	// Normalization is, for a float model, how its input is computed from
+	// pixels, and where that came from.
+	Normalization *Normalization `json:"normalization,omitempty"`
+	// LabelsFrom says where the labels came from: "metadata (FILE)",
+	// "file (NAME)" or "embedded".
+	LabelsFrom string `json:"labels_from,omitempty"`
+}
+
+// Normalization is a float model's input, (pixel - mean) / std, per
+// channel when three values.
+type Normalization struct {
+	Mean   []float32 `json:"mean"`
+	Std    []float32 `json:"std"`
+	Source string    `json:"source"` // metadata, flags or default
+}
+
+// InputSize is a model's input image size.
+type InputSize struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// Millis is d in milliseconds, to the microsecond, as Timings hold it.
+func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Duration is the inverse of Millis.
+func Duration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
