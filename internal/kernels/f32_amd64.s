@@ -22,7 +22,7 @@ TEXT ·gemmF32AVX2(SB), NOSPLIT, $0-8
 	MOVQ 120(DI), R14
 	XORQ DX, DX
 
-f32_panel:
+gemmF32AVX2_panel:
 	VMOVUPS (R15), Y12
 	VMOVUPS 32(R15), Y13
 	VMOVAPS Y12, Y0
@@ -40,9 +40,9 @@ f32_panel:
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 	TESTQ   CX, CX
-	JZ      f32_clamp
+	JZ      gemmF32AVX2_clamp
 
-f32_k:
+gemmF32AVX2_k:
 	VMOVUPS      (SI), Y12
 	VMOVUPS      32(SI), Y13
 	VBROADCASTSS (R8)(BX*1), Y14
@@ -66,9 +66,9 @@ f32_k:
 	ADDQ         $0x40, SI
 	ADDQ         $0x04, BX
 	DECQ         CX
-	JNZ          f32_k
+	JNZ          gemmF32AVX2_k
 
-f32_clamp:
+gemmF32AVX2_clamp:
 	VBROADCASTSS 192(DI), Y12
 	VBROADCASTSS 196(DI), Y13
 	VMAXPS       Y12, Y0, Y0
@@ -96,7 +96,7 @@ f32_clamp:
 	VMAXPS       Y12, Y11, Y11
 	VMINPS       Y13, Y11, Y11
 	CMPQ         R14, $0x01
-	JE           f32_last
+	JE           gemmF32AVX2_last
 	MOVQ         48(DI), AX
 	VMOVUPS      Y0, (AX)(DX*1)
 	VMOVUPS      Y1, 32(AX)(DX*1)
@@ -118,9 +118,9 @@ f32_clamp:
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, R15
 	DECQ         R14
-	JMP          f32_panel
+	JMP          gemmF32AVX2_panel
 
-f32_last:
+gemmF32AVX2_last:
 	VMOVDQU    128(DI), Y12
 	VMOVDQU    160(DI), Y13
 	MOVQ       48(DI), AX
@@ -159,7 +159,7 @@ TEXT ·gemmF32AVX512(SB), NOSPLIT, $0-8
 	MOVQ 120(DI), R14
 	XORQ DX, DX
 
-f32z_panel:
+gemmF32AVX512_panel:
 	VMOVUPS (R15), Z12
 	VMOVUPS 64(R15), Z13
 	VMOVAPS Z12, Z0
@@ -177,9 +177,9 @@ f32z_panel:
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 	TESTQ   CX, CX
-	JZ      f32z_clamp
+	JZ      gemmF32AVX512_clamp
 
-f32z_k:
+gemmF32AVX512_k:
 	VMOVUPS      (SI), Z12
 	VMOVUPS      64(SI), Z13
 	VBROADCASTSS (R8)(BX*1), Z14
@@ -203,9 +203,9 @@ f32z_k:
 	ADDQ         $0x80, SI
 	ADDQ         $0x04, BX
 	DECQ         CX
-	JNZ          f32z_k
+	JNZ          gemmF32AVX512_k
 
-f32z_clamp:
+gemmF32AVX512_clamp:
 	VBROADCASTSS 192(DI), Z12
 	VBROADCASTSS 196(DI), Z13
 	VMAXPS       Z12, Z0, Z0
@@ -233,7 +233,7 @@ f32z_clamp:
 	VMAXPS       Z12, Z11, Z11
 	VMINPS       Z13, Z11, Z11
 	CMPQ         R14, $0x01
-	JE           f32z_last
+	JE           gemmF32AVX512_last
 	MOVQ         48(DI), AX
 	VMOVUPS      Z0, (AX)(DX*1)
 	VMOVUPS      Z1, 64(AX)(DX*1)
@@ -255,9 +255,9 @@ f32z_clamp:
 	ADDQ         $0x80, DX
 	ADDQ         $0x80, R15
 	DECQ         R14
-	JMP          f32z_panel
+	JMP          gemmF32AVX512_panel
 
-f32z_last:
+gemmF32AVX512_last:
 	MOVWLZX 200(DI), AX
 	KMOVW   AX, K1
 	MOVWLZX 202(DI), AX

@@ -30,8 +30,21 @@ func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out 
 	return gemmF32Generic, 16
 }
 
-// gemmF32AVX2Go drives the assembly block by block.
+// gemmF32AVX2Go and gemmF32AVX512Go drive the assembly.
 func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+	gemmF32Vector(g, a, lda, m0, m1, out, ldc, false)
+}
+
+func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+	gemmF32Vector(g, a, lda, m0, m1, out, ldc, true)
+}
+
+// gemmF32Vector fills the parameter block (both masks: each kernel reads
+// its own) and runs the AVX2 or (z) the AVX-512 kernel on each block of
+// rows, the last block repeating its last row. The kernels are called
+// directly, not through a function value, so that the block stays on the
+// stack.
+func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int, z bool) {
 	if g.K == 0 || g.N == 0 {
 		gemmF32Generic(g, a, lda, m0, m1, out, ldc)
 		return
@@ -41,35 +54,20 @@ func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc 
 	_ = out[(m1-1)*ldc+g.N-1]
 	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / g.nr, lo: g.clamp.Lo, hi: g.clamp.Hi}
 	last := g.N - (args.panels-1)*g.nr
-	for c := range last {
+	for c := range min(last, len(args.mask)) {
 		args.mask[c] = ^uint32(0)
 	}
-	runBlocks(&args, a, lda, m0, m1, out, ldc, gemmF32AVX2)
-}
-
-// gemmF32AVX512Go drives the AVX-512 assembly block by block.
-func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	if g.K == 0 || g.N == 0 {
-		gemmF32Generic(g, a, lda, m0, m1, out, ldc)
-		return
-	}
-	_ = a[(m1-1)*lda+g.K-1]
-	_ = out[(m1-1)*ldc+g.N-1]
-	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / g.nr, lo: g.clamp.Lo, hi: g.clamp.Hi}
-	last := g.N - (args.panels-1)*g.nr
 	args.kmask[0] = uint16(1<<min(last, 16) - 1)
 	args.kmask[1] = uint16(1<<max(last-16, 0) - 1)
-	runBlocks(&args, a, lda, m0, m1, out, ldc, gemmF32AVX512)
-}
-
-// runBlocks calls kernel on each block of rows, the last block repeating
-// its last row.
-func runBlocks(args *gemmF32Args, a []float32, lda, m0, m1 int, out []float32, ldc int, kernel func(*gemmF32Args)) {
 	for m := m0; m < m1; m += len(args.a) {
 		for r := range args.a {
 			row := min(m+r, m1-1)
 			args.a[r], args.out[r] = &a[row*lda], &out[row*ldc]
 		}
-		kernel(args)
+		if z {
+			gemmF32AVX512(&args)
+		} else {
+			gemmF32AVX2(&args)
+		}
 	}
 }

@@ -8,35 +8,45 @@ import (
 
 // The float32 kernel set (AVX2 with FMA3): kernels.GemmF32's microkernel.
 
-// Geometry of gemmF32AVX2: blocks of 6 rows, panels of 16 channels = 2
-// vectors, so 12 accumulators, 2 weight vectors and a broadcast fill 15 of
-// the 16 YMM registers.
+// The GEMM's block of rows and their registers.
 const f32MR = 6
 
-var (
-	f32Rows = []GPPhysical{R8, R9, R10, R11, R12, R13}
-	f32Acc  = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
-)
+var f32Rows = []GPPhysical{R8, R9, R10, R11, R12, R13}
 
 func f32() {
-	gemmF32AVX2()
-	gemmF32AVX512()
+	gemmF32("gemmF32AVX2", false)
+	gemmF32("gemmF32AVX512", true)
 	dwF32AVX2("dwF32AVX2", false)
 	dwF32AVX2("dwF32AVX2Masked", true)
 }
 
-// gemmF32AVX2 generates one block of 6 rows over every panel: the
+// gemmF32 generates one block of 6 rows over every panel: the
 // accumulators start from the panel's bias, take K broadcast-and-FMA steps
-// over the packed weights, are clamped, and are stored (the last panel
-// through the store mask).
+// over the packed weights, are clamped, and are stored, the last panel
+// under its mask. AVX2 (z false): panels of 16 channels in 2 YMM vectors,
+// the mask a vector for VMASKMOVPS; AVX-512: panels of 32 in 2 ZMM
+// vectors, the mask bits in K1 and K2. 12 accumulators, 2 weight vectors
+// and a broadcast either way.
 //
 // GPRs: R8–R13 the rows, RSI weights, R15 bias, RBX byte offset in the
 // rows, RCX steps left, RDX byte offset in the outputs, R14 panels left,
 // RAX temporary.
-func gemmF32AVX2() {
-	TEXT("gemmF32AVX2", NOSPLIT, "func(p *gemmF32Args)")
+func gemmF32(name string, z bool) {
+	TEXT(name, NOSPLIT, "func(p *gemmF32Args)")
 	Pragma("noescape")
-	Doc("gemmF32AVX2 computes one block of rows of kernels.GemmF32 with AVX2 and FMA (see gemmF32Args).")
+	isa := "AVX2 and FMA"
+	v := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	if z {
+		isa = "AVX-512"
+		v = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+	}
+	Doc(name + " computes one block of rows of kernels.GemmF32 with " + isa + " (see gemmF32Args).")
+	acc, w0, w1, bcast := v[:12], v[12], v[13], v[14]
+	vb := int32(32) // bytes per vector
+	if z {
+		vb = 64
+	}
+	l := func(s string) string { return name + "_" + s }
 	p := Dereference(Param("p"))
 	for r, reg := range f32Rows {
 		Load(p.Field("a").Index(r), reg)
@@ -46,58 +56,71 @@ func gemmF32AVX2() {
 	Load(p.Field("panels"), R14)
 	XORQ(RDX, RDX)
 
-	Label("f32_panel")
-	VMOVUPS(Mem{Base: R15}, Y12)
-	VMOVUPS(Mem{Base: R15, Disp: 32}, Y13)
+	Label(l("panel"))
+	VMOVUPS(Mem{Base: R15}, w0)
+	VMOVUPS(Mem{Base: R15, Disp: int(vb)}, w1)
 	for r := range f32MR {
-		VMOVAPS(Y12, f32Acc[2*r])
-		VMOVAPS(Y13, f32Acc[2*r+1])
+		VMOVAPS(w0, acc[2*r])
+		VMOVAPS(w1, acc[2*r+1])
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("k"), RCX)
 	TESTQ(RCX, RCX)
-	JZ(LabelRef("f32_clamp"))
+	JZ(LabelRef(l("clamp")))
 
-	Label("f32_k")
-	VMOVUPS(Mem{Base: RSI}, Y12)
-	VMOVUPS(Mem{Base: RSI, Disp: 32}, Y13)
+	Label(l("k"))
+	VMOVUPS(Mem{Base: RSI}, w0)
+	VMOVUPS(Mem{Base: RSI, Disp: int(vb)}, w1)
 	for r, row := range f32Rows {
-		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, Y14)
-		VFMADD231PS(Y12, Y14, f32Acc[2*r])
-		VFMADD231PS(Y13, Y14, f32Acc[2*r+1])
+		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, bcast)
+		VFMADD231PS(w0, bcast, acc[2*r])
+		VFMADD231PS(w1, bcast, acc[2*r+1])
 	}
-	ADDQ(Imm(64), RSI)
+	ADDQ(Imm(uint64(2*vb)), RSI)
 	ADDQ(Imm(4), RBX)
 	DECQ(RCX)
-	JNZ(LabelRef("f32_k"))
+	JNZ(LabelRef(l("k")))
 
-	Label("f32_clamp")
-	VBROADCASTSS(fieldMem(p.Field("lo")), Y12)
-	VBROADCASTSS(fieldMem(p.Field("hi")), Y13)
-	for _, acc := range f32Acc {
-		VMAXPS(Y12, acc, acc)
-		VMINPS(Y13, acc, acc)
+	Label(l("clamp"))
+	VBROADCASTSS(fieldMem(p.Field("lo")), w0)
+	VBROADCASTSS(fieldMem(p.Field("hi")), w1)
+	for _, a := range acc {
+		VMAXPS(w0, a, a)
+		VMINPS(w1, a, a)
 	}
 
 	CMPQ(R14, Imm(1))
-	JE(LabelRef("f32_last"))
+	JE(LabelRef(l("last")))
 	for r := range f32MR {
 		Load(p.Field("out").Index(r), RAX)
-		VMOVUPS(f32Acc[2*r], Mem{Base: RAX, Index: RDX, Scale: 1})
-		VMOVUPS(f32Acc[2*r+1], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 32})
+		VMOVUPS(acc[2*r], Mem{Base: RAX, Index: RDX, Scale: 1})
+		VMOVUPS(acc[2*r+1], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: int(vb)})
 	}
-	ADDQ(Imm(64), RDX)
-	ADDQ(Imm(64), R15)
+	ADDQ(Imm(uint64(2*vb)), RDX)
+	ADDQ(Imm(uint64(2*vb)), R15)
 	DECQ(R14)
-	JMP(LabelRef("f32_panel"))
+	JMP(LabelRef(l("panel")))
 
-	Label("f32_last")
-	VMOVDQU(fieldMem(p.Field("mask").Index(0)), Y12)
-	VMOVDQU(fieldMem(p.Field("mask").Index(8)), Y13)
+	Label(l("last"))
+	if z {
+		MOVWLZX(fieldMem(p.Field("kmask").Index(0)), EAX)
+		KMOVW(EAX, K1)
+		MOVWLZX(fieldMem(p.Field("kmask").Index(1)), EAX)
+		KMOVW(EAX, K2)
+	} else {
+		VMOVDQU(fieldMem(p.Field("mask").Index(0)), w0)
+		VMOVDQU(fieldMem(p.Field("mask").Index(8)), w1)
+	}
 	for r := range f32MR {
 		Load(p.Field("out").Index(r), RAX)
-		VMASKMOVPS(f32Acc[2*r], Y12, Mem{Base: RAX, Index: RDX, Scale: 1})
-		VMASKMOVPS(f32Acc[2*r+1], Y13, Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 32})
+		lo, hi := Mem{Base: RAX, Index: RDX, Scale: 1}, Mem{Base: RAX, Index: RDX, Scale: 1, Disp: int(vb)}
+		if z {
+			VMOVUPS(acc[2*r], K1, lo)
+			VMOVUPS(acc[2*r+1], K2, hi)
+		} else {
+			VMASKMOVPS(acc[2*r], w0, lo)
+			VMASKMOVPS(acc[2*r+1], w1, hi)
+		}
 	}
 	VZEROUPPER()
 	RET()
@@ -184,82 +207,6 @@ func dwF32AVX2(name string, masked bool) {
 	DECQ(R9)
 	JNZ(LabelRef(l("pixel")))
 	Label(l("done"))
-	VZEROUPPER()
-	RET()
-}
-
-// gemmF32AVX512 is gemmF32AVX2 with ZMM registers: panels of 32 channels
-// (2 vectors of 16), the same 6-row block, the last panel stored under the
-// K1/K2 masks.
-func gemmF32AVX512() {
-	TEXT("gemmF32AVX512", NOSPLIT, "func(p *gemmF32Args)")
-	Pragma("noescape")
-	Doc("gemmF32AVX512 computes one block of rows of kernels.GemmF32 with AVX-512 (see gemmF32Args).")
-	acc := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11}
-	p := Dereference(Param("p"))
-	for r, reg := range f32Rows {
-		Load(p.Field("a").Index(r), reg)
-	}
-	Load(p.Field("w"), RSI)
-	Load(p.Field("bias"), R15)
-	Load(p.Field("panels"), R14)
-	XORQ(RDX, RDX)
-
-	Label("f32z_panel")
-	VMOVUPS(Mem{Base: R15}, Z12)
-	VMOVUPS(Mem{Base: R15, Disp: 64}, Z13)
-	for r := range f32MR {
-		VMOVAPS(Z12, acc[2*r])
-		VMOVAPS(Z13, acc[2*r+1])
-	}
-	XORQ(RBX, RBX)
-	Load(p.Field("k"), RCX)
-	TESTQ(RCX, RCX)
-	JZ(LabelRef("f32z_clamp"))
-
-	Label("f32z_k")
-	VMOVUPS(Mem{Base: RSI}, Z12)
-	VMOVUPS(Mem{Base: RSI, Disp: 64}, Z13)
-	for r, row := range f32Rows {
-		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, Z14)
-		VFMADD231PS(Z12, Z14, acc[2*r])
-		VFMADD231PS(Z13, Z14, acc[2*r+1])
-	}
-	ADDQ(Imm(128), RSI)
-	ADDQ(Imm(4), RBX)
-	DECQ(RCX)
-	JNZ(LabelRef("f32z_k"))
-
-	Label("f32z_clamp")
-	VBROADCASTSS(fieldMem(p.Field("lo")), Z12)
-	VBROADCASTSS(fieldMem(p.Field("hi")), Z13)
-	for _, a := range acc {
-		VMAXPS(Z12, a, a)
-		VMINPS(Z13, a, a)
-	}
-
-	CMPQ(R14, Imm(1))
-	JE(LabelRef("f32z_last"))
-	for r := range f32MR {
-		Load(p.Field("out").Index(r), RAX)
-		VMOVUPS(acc[2*r], Mem{Base: RAX, Index: RDX, Scale: 1})
-		VMOVUPS(acc[2*r+1], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 64})
-	}
-	ADDQ(Imm(128), RDX)
-	ADDQ(Imm(128), R15)
-	DECQ(R14)
-	JMP(LabelRef("f32z_panel"))
-
-	Label("f32z_last")
-	MOVWLZX(fieldMem(p.Field("kmask").Index(0)), EAX)
-	KMOVW(EAX, K1)
-	MOVWLZX(fieldMem(p.Field("kmask").Index(1)), EAX)
-	KMOVW(EAX, K2)
-	for r := range f32MR {
-		Load(p.Field("out").Index(r), RAX)
-		VMOVUPS(acc[2*r], K1, Mem{Base: RAX, Index: RDX, Scale: 1})
-		VMOVUPS(acc[2*r+1], K2, Mem{Base: RAX, Index: RDX, Scale: 1, Disp: 64})
-	}
 	VZEROUPPER()
 	RET()
 }
