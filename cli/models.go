@@ -20,7 +20,7 @@ func runModels(ctx context.Context, env *Env, args []string) int {
 	}
 	r := resolver(env, true)
 	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tFORMAT\tINPUT\tNORMALIZATION\tLABELS\tFOUND IN\tPATH / SOURCE")
+	fmt.Fprintln(tw, "NAME\tINPUT\tFOUND IN\tFORMAT\tNORMALIZATION\tLABELS\tPATH / SOURCE")
 	status := ExitOK
 	if len(rest) > 0 {
 		for _, name := range rest {
@@ -40,7 +40,7 @@ func runModels(ctx context.Context, env *Env, args []string) int {
 			if res.Source == registry.SourceEmbedded {
 				where = "built into this classifly binary"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%dx%d\t%s\t%s\t%s\t%s\n", res.Name, d.Format, d.Width, d.Height, d.Normalization, d.Labels, res.Source, where)
+			fmt.Fprintf(tw, "%s\t%dx%d\t%s\t%s\t%s\t%s\t%s\n", res.Name, d.Width, d.Height, res.Source, d.Format, d.Normalization, d.Labels, where)
 		}
 	} else {
 		for _, m := range registry.Known() {
@@ -61,7 +61,7 @@ func runModels(ctx context.Context, env *Env, args []string) int {
 			if name == registry.DefaultModel {
 				name += " (default)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%dx%d\t%s\t%s\t%s\t%s\n", name, d.Format, d.Width, d.Height, d.Normalization, d.Labels, source, where)
+			fmt.Fprintf(tw, "%s\t%dx%d\t%s\t%s\t%s\t%s\t%s\n", name, d.Width, d.Height, source, d.Format, d.Normalization, d.Labels, where)
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -233,7 +233,6 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run"}, "--model, --in, --out required"},
 		{[]string{"run", "--in", "x"}, "--model, --out required"},
 		{[]string{"bench", "--threads", "0"}, "--threads must be at least 1"},
-		{[]string{"models", "foo"}, `takes no arguments (got "foo")`},
 		{[]string{"model", "bogus"}, `unknown subcommand "bogus"`},
 		{[]string{"image", "bogus"}, `unknown subcommand "bogus"`},
 		{[]string{"serve", "extra"}, `takes no arguments (got "extra")`},

@@ -191,3 +191,22 @@ func TestPredictFloatTwins(t *testing.T) {
 		})
 	}
 }
+
+// TestModelsDescribesNamedModels: `classifly models FILE...` shows each
+// file's format, normalization and where its labels come from, and a name
+// that is neither known nor a file fails with status 1.
+func TestModelsDescribesNamedModels(t *testing.T) {
+	shared.Full(t)
+	stdout, stderr, code := classifly(t, "models", shared.Model(t, "tf2_mobilenet_v2_1.0_224_dynamic.tflite"), shared.Model(t, "mobilenet_v1_0.25_128_float16.tflite"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"dynamic", "float16", "mean 128, std 128 (metadata)", "metadata (imagenet_labels.txt)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("listing lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, stderr, code := classifly(t, "models", "no_such_model"); code != 1 || !strings.Contains(stderr, "no_such_model") {
+		t.Errorf("unknown model: exit %d, %s", code, stderr)
+	}
+}
