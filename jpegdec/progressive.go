@@ -11,15 +11,11 @@ func (d *decoder) bufferedScan() error {
 		// Non-interleaved: the MCU is one block, and the scan covers only
 		// the blocks inside the component (A.2.2).
 		c := d.scan[0]
-		n := 0
 		for by := 0; by < c.ch; by++ {
 			for bx := 0; bx < c.cw; bx++ {
-				if d.ri > 0 && n > 0 && n%d.ri == 0 {
-					if err := d.restart(); err != nil {
-						return err
-					}
+				if err := d.restartBefore(by*c.cw + bx); err != nil {
+					return err
 				}
-				n++
 				if err := decode(c, by*c.bw+bx); err != nil {
 					return err
 				}
@@ -30,15 +26,11 @@ func (d *decoder) bufferedScan() error {
 		}
 		return d.endScan()
 	}
-	n := 0
 	for my := 0; my < d.mcusY; my++ {
 		for mx := 0; mx < d.mcusX; mx++ {
-			if d.ri > 0 && n > 0 && n%d.ri == 0 {
-				if err := d.restart(); err != nil {
-					return err
-				}
+			if err := d.restartBefore(my*d.mcusX + mx); err != nil {
+				return err
 			}
-			n++
 			for _, c := range d.scan {
 				for by := 0; by < c.v; by++ {
 					for bx := 0; bx < c.h; bx++ {
