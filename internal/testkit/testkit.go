@@ -1,6 +1,7 @@
 // Package testkit holds the helpers that tests across the repository share:
-// a log sink safe across goroutines, running a built command, and the
-// import-ban check that keeps lean binaries lean. (Test data is found by
+// a log sink safe across goroutines, running a built command, a slow
+// client for the upload limits, and the import-ban check that keeps lean
+// binaries lean. (Test data is found by
 // internal/shared.)
 package testkit
 
