@@ -169,24 +169,15 @@ func (d *decoder) acRefine(c *component, i int) error {
 	k, se := d.ss, d.se
 	if d.eobrun == 0 {
 		for k <= se {
-			rs, err := br.decode(ac)
+			r, s, eob, err := d.refineSymbol(ac)
 			if err != nil {
 				return err
 			}
-			r, s := int(rs>>4), int(rs&15)
+			if eob {
+				break
+			}
 			var v int16
-			if s == 0 {
-				if r < 15 {
-					d.eobrun = 1 << r
-					if r > 0 {
-						d.eobrun += int(br.receive(r))
-					}
-					break
-				}
-			} else {
-				if s != 1 {
-					return formatErr("refinement magnitude %d", s)
-				}
+			if s == 1 {
 				v = m1
 				if br.bit() != 0 {
 					v = p1
@@ -233,20 +224,12 @@ func (d *decoder) acRefineMask(c *component, i int) error {
 	k, se := d.ss, d.se
 	if d.eobrun == 0 {
 		for k <= se {
-			rs, err := br.decode(ac)
+			r, s, eob, err := d.refineSymbol(ac)
 			if err != nil {
 				return err
 			}
-			r, s := int(rs>>4), int(rs&15)
-			if s == 0 && r < 15 {
-				d.eobrun = 1 << r
-				if r > 0 {
-					d.eobrun += int(br.receive(r))
-				}
+			if eob {
 				break
-			}
-			if s > 1 {
-				return formatErr("refinement magnitude %d", s)
 			}
 			if s == 1 {
 				br.bit() // the sign: irrelevant here
@@ -279,6 +262,28 @@ func (d *decoder) acRefineMask(c *component, i int) error {
 	}
 	c.nz[i] = nz
 	return nil
+}
+
+// refineSymbol reads the next symbol of a refinement scan (G.1.2.3): a run
+// of r zero coefficients and s = 1 for a new coefficient after it (0 for
+// none), or the start of a run of end-of-bands, which sets d.eobrun.
+func (d *decoder) refineSymbol(ac *huffTable) (r, s int, eob bool, err error) {
+	rs, err := d.br.decode(ac)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	r, s = int(rs>>4), int(rs&15)
+	switch {
+	case s == 0 && r < 15:
+		d.eobrun = 1 << r
+		if r > 0 {
+			d.eobrun += int(d.br.receive(r))
+		}
+		return r, s, true, nil
+	case s > 1:
+		return 0, 0, false, formatErr("refinement magnitude %d", s)
+	}
+	return r, s, false, nil
 }
 
 // bandMask has bits from..to set (none when from > to).
