@@ -323,8 +323,6 @@ func setThreshold(in *predictInput, t float64) error {
 	return nil
 }
 
-// setModel checks the name's shape only; whether it is served is the
-// backend's answer (404).
 // setResize takes "fast" (the default: JPEG decoded at a reduced DCT scale)
 // or "exact" (full decode, bilinear only, as the golden tensors).
 func setResize(in *predictInput, v string) error {
@@ -336,6 +334,8 @@ func setResize(in *predictInput, v string) error {
 	return nil
 }
 
+// setModel checks the name's shape only; whether it is served is the
+// backend's answer (404).
 func setModel(in *predictInput, name string) error {
 	if len(name) > 128 || strings.ContainsFunc(name, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
