@@ -49,7 +49,8 @@ const maxFieldBytes = 1024
 // on /invocations, in SageMaker's custom-attributes header). No inference
 // slot is held meanwhile, so a slow client holds only its upload allowance.
 func (h *Handler) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, invocations bool, mem *reservation) (*predictInput, error) {
-	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels}}
+	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels,
+		MaxPixelsJPEG: h.cfg.Limits.MaxPixelsJPEG}}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")

@@ -18,7 +18,10 @@ type Options struct {
 	TopK      int            // how many predictions; 0 means 5
 	Threshold float32        // drop predictions scoring below this
 	Crop      imageprep.Crop // CropNone (whole image) or CropCenter
-	MaxPixels int64          // decoded-image cap; 0 means imageprep's default for the path
+	MaxPixels int64          // decoded-image cap for every format; 0 means imageprep.DefaultMaxPixels
+	// MaxPixelsJPEG caps a JPEG on the fast path, whose memory follows the
+	// model input; 0 means imageprep.DefaultMaxPixelsJPEG.
+	MaxPixelsJPEG int64
 	// Resize is ResizeFast (JPEG decoded at a reduced DCT scale, area
 	// prefilter, bilinear) or ResizeExact (full decode, bilinear only: what
 	// the golden tensors use).
@@ -106,7 +109,7 @@ func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Option
 			return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
 		}
 	}
-	img, err := decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
+	img, err := decode(data, imageprep.Options{MaxPixels: opts.MaxPixels, MaxPixelsJPEG: opts.MaxPixelsJPEG})
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,8 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	threshold := fs.Float64("threshold", 0, "hide predictions scoring below this (0..1)")
 	crop := fs.String("crop", "none", "none: whole picture; center: ImageNet-style 87.5% central crop")
 	asJSON := fs.Bool("json", false, "one JSON object per line instead of a table")
-	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse pictures with more pixels than this")
+	maxPixels := fs.Int64("max-pixels", imageprep.DefaultMaxPixels, "refuse pictures with more pixels than this (JPEGs with --resize fast: --max-pixels-jpeg)")
+	maxPixelsJPEG := fs.Int64("max-pixels-jpeg", imageprep.DefaultMaxPixelsJPEG, "refuse JPEGs with more pixels than this with --resize fast, which decodes them at a reduced scale")
 	maxBytes := fs.Int64("max-bytes", api.DefaultMaxBodyBytes, "refuse picture files larger than this, as the server does")
 	offline := fs.Bool("offline", false, "never download a model")
 	resize := fs.String("resize", "fast", "fast: JPEG decoded at a reduced DCT scale; exact: full decode, bilinear only (as the golden tensors)")
@@ -53,6 +54,8 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 		return usageError(fs, "--threshold must be between 0 and 1 (got %v)", *threshold)
 	case *maxPixels < 1:
 		return usageError(fs, "--max-pixels must be positive (got %d)", *maxPixels)
+	case *maxPixelsJPEG < 1:
+		return usageError(fs, "--max-pixels-jpeg must be positive (got %d)", *maxPixelsJPEG)
 	case *maxBytes < 1:
 		return usageError(fs, "--max-bytes must be positive (got %d)", *maxBytes)
 	}
@@ -61,7 +64,8 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return failure(ctx, env, err)
 	}
-	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels, Resize: resizeMode}
+	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels,
+		MaxPixelsJPEG: *maxPixelsJPEG, Resize: resizeMode}
 	enc := json.NewEncoder(env.Stdout)
 	for i, f := range files {
 		if ctx.Err() != nil {

@@ -99,7 +99,7 @@ func TestDecodeForErrors(t *testing.T) {
 	data := bigJPEG(t, 320, 240)
 	_, err := DecodeFor(data[:len(data)/2], 64, 64, CropNone, Options{})
 	checkErr(t, "truncated", err, ErrTruncated)
-	_, err = DecodeFor(data, 64, 64, CropNone, Options{MaxPixels: 320*240 - 1})
+	_, err = DecodeFor(data, 64, 64, CropNone, Options{MaxPixelsJPEG: 320*240 - 1})
 	checkErr(t, "too large", err, ErrTooLarge)
 	bad := bytes.Clone(data)
 	sof := bytes.Index(bad, []byte{0xFF, 0xC0})
