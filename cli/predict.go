@@ -67,30 +67,36 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	opts := classify.Options{TopK: *top, Threshold: float32(*threshold), Crop: cropMode, MaxPixels: *maxPixels,
 		MaxPixelsJPEG: *maxPixelsJPEG, Resize: resizeMode}
 	enc := json.NewEncoder(env.Stdout)
-	for i, f := range files {
+	code = ExitOK
+	work := func(ctx context.Context, i int) (*classify.Result, error) {
+		return predictFile(ctx, c, files[i], *maxBytes, opts)
+	}
+	inOrder(ctx, len(files), predictDepth, work, func(i int, res *classify.Result, err error) bool {
 		if ctx.Err() != nil {
-			return failure(ctx, env, ctx.Err())
+			code = failure(ctx, env, ctx.Err())
+			return false
 		}
-		res, err := predictFile(ctx, c, f, *maxBytes, opts)
 		if err != nil {
-			if ctx.Err() != nil {
-				return failure(ctx, env, err)
-			}
 			errorf(env, "%v", err)
 			failed = true
-			continue
+			return true
 		}
 		if *asJSON {
-			if err := enc.Encode(jsonResult(f, res)); err != nil {
+			if err := enc.Encode(jsonResult(files[i], res)); err != nil {
 				errorf(env, "writing output: %v", err)
-				return ExitFailure
+				code = ExitFailure
+				return false
 			}
-			continue
+			return true
 		}
 		if i > 0 {
 			fmt.Fprintln(env.Stdout)
 		}
-		printTable(env, f, res)
+		printTable(env, files[i], res)
+		return true
+	})
+	if code != ExitOK {
+		return code
 	}
 	if failed {
 		return ExitFailure
