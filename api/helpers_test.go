@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/wire"
@@ -55,36 +55,12 @@ func localBackend(t testing.TB) *Local {
 	return l
 }
 
-func image(t testing.TB, name string) []byte {
+// image returns a test picture's bytes.
+func image(t testing.TB, name string) []byte { return shared.ReadImage(t, name) }
+
+func newHandler(t testing.TB, b Backend, cfg Config) (*Handler, *testkit.LogBuffer) {
 	t.Helper()
-	b, err := os.ReadFile(shared.Image(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// logBuffer collects JSON log lines safely across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func newHandler(t testing.TB, b Backend, cfg Config) (*Handler, *logBuffer) {
-	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.LogBuffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/wire"
 )
 
@@ -68,7 +69,7 @@ func TestAbortedRawUploadIs400(t *testing.T) {
 
 // waitForLog waits for a log line holding every one of parts (the line is
 // written after the answer).
-func waitForLog(t *testing.T, logs *logBuffer, parts ...string) {
+func waitForLog(t *testing.T, logs *testkit.LogBuffer, parts ...string) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for _, line := range strings.Split(logs.String(), "\n") {

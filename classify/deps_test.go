@@ -3,7 +3,7 @@ package classify_test
 import (
 	"testing"
 
-	"github.com/classifly/classifly/internal/deptest"
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // TestDomainHasNoEdgeDependencies keeps the domain free of how programs
@@ -12,7 +12,7 @@ import (
 // assembles them.
 func TestDomainHasNoEdgeDependencies(t *testing.T) {
 	const mod = "github.com/classifly/classifly/"
-	deptest.Check(t, ".", "",
+	testkit.Deps(t, ".", "",
 		[]string{mod + "registry", mod + "loader", "github.com/schollz/progressbar", "golang.org/x/term", "net/http"},
 		[]string{mod + "engine", mod + "imageprep"})
 }

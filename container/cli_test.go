@@ -4,7 +4,6 @@ package container
 
 import (
 	"archive/zip"
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/sagemaker"
 )
 
@@ -27,16 +27,7 @@ func classifly(t *testing.T, env []string, args ...string) (string, string, int)
 	cmd := exec.Command(cliBinary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"CLASSIFLY_MODEL_DIR=" + shared.ModelDir(t)}, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
+	return testkit.Run(t, cmd)
 }
 
 // TestCommands runs `classifly image build|lambda|push` and `classifly

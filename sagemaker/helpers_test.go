@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -128,14 +127,7 @@ func (f *fixture) post(t *testing.T, path, contentType string, body []byte) (int
 	return resp.StatusCode, resp.Header, out
 }
 
-func readImage(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(shared.Image(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readImage(t *testing.T, name string) []byte { return shared.ReadImage(t, name) }
 
 // topLabel returns the first prediction's label of a 200 answer.
 func topLabel(t *testing.T, out map[string]any) string {

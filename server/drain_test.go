@@ -16,6 +16,7 @@ import (
 
 	"github.com/classifly/classifly/cli"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/registry"
 )
 
@@ -27,7 +28,7 @@ import (
 func TestServeCommandDrainsOnSIGTERM(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	logs := &logBuffer{}
+	logs := &testkit.LogBuffer{}
 	env := &cli.Env{Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string {
 		if k == registry.EnvModelDir {
 			return shared.ModelDir(t)
@@ -109,7 +110,7 @@ func waitInFlight(t *testing.T, url string) {
 }
 
 // waitLog waits for a JSON log line whose msg is msg and returns it.
-func waitLog(t *testing.T, logs *logBuffer, msg string) map[string]any {
+func waitLog(t *testing.T, logs *testkit.LogBuffer, msg string) map[string]any {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		sc := bufio.NewScanner(strings.NewReader(logs.String()))

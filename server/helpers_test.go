@@ -8,40 +8,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/server"
 )
 
 var smallModel = shared.SmallModel()
 
-// logBuffer collects log lines safely across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // running is a server on a loopback listener.
 type running struct {
 	URL  string
-	Logs *logBuffer
+	Logs *testkit.LogBuffer
 	stop func() error
 }
 
@@ -49,7 +31,7 @@ type running struct {
 // It stops the server at the end of the test unless stopped before.
 func start(t testing.TB, opts server.Options) *running {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.LogBuffer{}
 	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if opts.Resolver == nil {
 		opts.Resolver = &registry.Resolver{ModelDir: shared.ModelDir(t), Offline: true}
@@ -98,14 +80,8 @@ func waitReady(t testing.TB, url string) {
 	t.Fatalf("%s not ready after 30 s", url)
 }
 
-func image(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(shared.Image(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// image returns a test picture's bytes.
+func image(t testing.TB, name string) []byte { return shared.ReadImage(t, name) }
 
 // result is the 200 body, or the error body.
 type result struct {

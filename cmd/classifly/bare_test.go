@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // The tests in this file need nothing but the repository: the default
@@ -36,19 +37,7 @@ func bare(t *testing.T, args ...string) *exec.Cmd {
 }
 
 // run runs cmd and returns stdout, stderr and the exit status.
-func run(t *testing.T, cmd *exec.Cmd) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
-}
+func run(t *testing.T, cmd *exec.Cmd) (string, string, int) { return testkit.Run(t, cmd) }
 
 // picture returns a picture kept in the repository (testdata/images).
 func picture(t *testing.T, name string) string {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // binary is the classifly command built once for these tests, so that they
@@ -40,16 +41,7 @@ func classifly(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "CLASSIFLY_MODEL_DIR="+shared.ModelDir(t), "XDG_CACHE_HOME="+t.TempDir())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
+	return testkit.Run(t, cmd)
 }
 
 // TestRunGoldenFolders turns every golden input folder into outputs with

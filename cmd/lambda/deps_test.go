@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/classifly/classifly/internal/deptest"
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // TestNoHeavyImports keeps the function lean: no web UI or CLI; none of the
@@ -14,7 +14,7 @@ import (
 // (lambda.norpc).
 func TestNoHeavyImports(t *testing.T) {
 	const mod = "github.com/classifly/classifly/"
-	deptest.Check(t, ".", "lambda.norpc",
+	testkit.Deps(t, ".", "lambda.norpc",
 		[]string{
 			mod + "web", mod + "cli", mod + "container", mod + "models",
 			"github.com/schollz/progressbar", "golang.org/x/term", "github.com/mitchellh/colorstring",

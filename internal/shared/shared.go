@@ -191,3 +191,13 @@ func inDir(tb testing.TB, dir, name string) string {
 	}
 	return p
 }
+
+// ReadImage returns the bytes of a test picture (see [Image]).
+func ReadImage(tb testing.TB, file string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(Image(tb, file))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}

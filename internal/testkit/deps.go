@@ -1,6 +1,4 @@
-// Package deptest holds the import-ban checks of the tests that keep lean
-// binaries and layers lean: what a package links, as `go list -deps` sees it.
-package deptest
+package testkit
 
 import (
 	"os/exec"
@@ -9,11 +7,11 @@ import (
 	"testing"
 )
 
-// Check lists the dependencies of the package pkg (a path relative to the
+// Deps lists the dependencies of the package pkg (a path relative to the
 // test's folder, such as "." or "../cmd/lambda") built with tags, and fails
 // the test for each one under a banned prefix, and for each needed package
 // that is missing: the needed ones prove the list is the real one.
-func Check(t *testing.T, pkg, tags string, banned, needed []string) {
+func Deps(t *testing.T, pkg, tags string, banned, needed []string) {
 	t.Helper()
 	args := []string{"list", "-deps"}
 	if tags != "" {
