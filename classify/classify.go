@@ -103,13 +103,7 @@ func (c *Classifier) InputSize() (h, w int) { return c.h, c.w }
 // ClassifyBytes decodes, prepares and classifies one encoded picture.
 func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Options) (*Result, error) {
 	start := time.Now()
-	decode := imageprep.Decode
-	if opts.Resize == imageprep.ResizeFast {
-		decode = func(data []byte, o imageprep.Options) (*imageprep.Image, error) {
-			return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
-		}
-	}
-	img, err := decode(data, imageprep.Options{MaxPixels: opts.MaxPixels, MaxPixelsJPEG: opts.MaxPixelsJPEG})
+	img, err := c.Decode(data, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +115,17 @@ func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Option
 	res.Timings.Decode = decoded.Sub(start)
 	res.Timings.Total = time.Since(start)
 	return res, nil
+}
+
+// Decode decodes one encoded picture for this model's input, by
+// opts.Resize: ClassifyBytes is Decode then ClassifyImage, which a caller
+// may run apart (decoding the next picture while one runs).
+func (c *Classifier) Decode(data []byte, opts Options) (*imageprep.Image, error) {
+	o := imageprep.Options{MaxPixels: opts.MaxPixels, MaxPixelsJPEG: opts.MaxPixelsJPEG}
+	if opts.Resize == imageprep.ResizeFast {
+		return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
+	}
+	return imageprep.Decode(data, o)
 }
 
 // ClassifyImage prepares and classifies a decoded picture.
