@@ -115,6 +115,19 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }
 
+// SplitModels splits a comma-separated list of models, names or .tflite
+// paths, as --model and CLASSIFLY_MODELS take them. Unlike the settings'
+// lists it keeps spaces within an item: a path may hold them.
+func SplitModels(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // byteSize is a flag of bytes with an optional binary or decimal unit:
 // 536870912, 512MiB, 600MB, 1GiB.
 type byteSize int64

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"hash/crc32"
 	"io"
 	"mime/multipart"
@@ -96,8 +95,12 @@ func TestSlowUploadsCannotStarveOthers(t *testing.T) {
 	t.Cleanup(srv.Close)
 	const slow = 20
 	statuses := make(chan int, slow)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	for range slow {
-		go func() { statuses <- slowUpload(t, srv.Listener.Addr().String(), 524000, 50*time.Millisecond) }()
+		go func() {
+			statuses <- testkit.Trickle(srv.Listener.Addr().String(), "image/png", 524000, 50*time.Millisecond, ctx.Done())
+		}()
 	}
 	time.Sleep(200 * time.Millisecond) // all slow uploads under way
 	body := tinyPNG()
@@ -120,43 +123,6 @@ func TestSlowUploadsCannotStarveOthers(t *testing.T) {
 	waitForLog(t, logs, `"level":"WARN"`, `"error_code":"upload_too_slow"`)
 	if strings.Contains(logs.String(), `"status":500`) {
 		t.Error("a slow upload was answered 500")
-	}
-}
-
-// slowUpload declares size bytes and sends one every gap; it returns the
-// status it is answered with (0 if none within a minute).
-func slowUpload(t testing.TB, addr string, size int, gap time.Duration) int {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Error(err)
-		return 0
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n", size)
-	answer := make(chan int, 1)
-	go func() {
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			answer <- 0
-			return
-		}
-		answer <- resp.StatusCode
-	}()
-	tick := time.NewTicker(gap)
-	defer tick.Stop()
-	timeout := time.After(time.Minute)
-	for sent := 0; ; {
-		select {
-		case s := <-answer:
-			return s
-		case <-timeout:
-			return 0
-		case <-tick.C:
-			if sent < size {
-				conn.Write([]byte{0x89})
-				sent++
-			}
-		}
 	}
 }
 

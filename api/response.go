@@ -5,23 +5,21 @@ import (
 	"github.com/classifly/classifly/wire"
 )
 
+// The conversions below rely on classify's Prediction, ImageInfo and
+// Timings having the fields of wire's Prediction, ImageInfo and Stages: the
+// compiler checks that they still do.
+
 // NewResponse is res as it goes on the wire: the JSON answer of /predict
 // (and of `classifly predict --json`), timings in milliseconds.
 func NewResponse(res *classify.Result) *wire.Response {
 	out := &wire.Response{
 		Model:       res.Model,
 		Predictions: make([]wire.Prediction, len(res.Predictions)),
-		Image:       wire.ImageInfo{Width: res.Image.Width, Height: res.Image.Height, Format: res.Image.Format},
-		Timings: wire.Timings{
-			Fetch:      wire.Millis(res.Timings.Fetch),
-			Decode:     wire.Millis(res.Timings.Decode),
-			Preprocess: wire.Millis(res.Timings.Preprocess),
-			Inference:  wire.Millis(res.Timings.Inference),
-			Total:      wire.Millis(res.Timings.Total),
-		},
+		Image:       wire.ImageInfo(res.Image),
+		Timings:     wire.Stages(res.Timings).Millis(),
 	}
 	for i, p := range res.Predictions {
-		out.Predictions[i] = wire.Prediction{Index: p.Index, Label: p.Label, Score: p.Score}
+		out.Predictions[i] = wire.Prediction(p)
 	}
 	return out
 }
@@ -32,17 +30,11 @@ func ResultFrom(r *wire.Response) *classify.Result {
 	res := &classify.Result{
 		Model:       r.Model,
 		Predictions: make([]classify.Prediction, len(r.Predictions)),
-		Image:       classify.ImageInfo{Width: r.Image.Width, Height: r.Image.Height, Format: r.Image.Format},
-		Timings: classify.Timings{
-			Fetch:      wire.Duration(r.Timings.Fetch),
-			Decode:     wire.Duration(r.Timings.Decode),
-			Preprocess: wire.Duration(r.Timings.Preprocess),
-			Inference:  wire.Duration(r.Timings.Inference),
-			Total:      wire.Duration(r.Timings.Total),
-		},
+		Image:       classify.ImageInfo(r.Image),
+		Timings:     classify.Timings(r.Timings.Stages()),
 	}
 	for i, p := range r.Predictions {
-		res.Predictions[i] = classify.Prediction{Index: p.Index, Label: p.Label, Score: p.Score}
+		res.Predictions[i] = classify.Prediction(p)
 	}
 	return res
 }

@@ -52,13 +52,10 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	offline := fs.Bool("offline", false, "never download a model")
 	e2e := fs.Bool("end-to-end", false, "with --image: time file bytes -> decode -> tensor -> inference -> top-5")
 	resize := fs.String("resize", "fast", "with --end-to-end: fast (JPEG decoded at a reduced DCT scale) or exact")
-	rest, code, ok := parse(fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
 	}
 	switch {
-	case len(rest) > 0:
-		return usageError(fs, "takes no arguments (got %q)", rest[0])
 	case *threads < 1:
 		return usageError(fs, "--threads must be at least 1 (got %d)", *threads)
 	case *batch < 1:

@@ -201,6 +201,19 @@ func parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	}
 }
 
+// parseNoArgs is parse for a command that takes flags only: it refuses
+// positional arguments, with hint (if any) saying where they belong.
+func parseNoArgs(fs *flag.FlagSet, args []string, hint string) (code int, ok bool) {
+	rest, code, ok := parse(fs, args)
+	if !ok {
+		return code, false
+	}
+	if len(rest) > 0 {
+		return usageError(fs, "takes no arguments (got %q)%s", rest[0], hint), false
+	}
+	return 0, true
+}
+
 // usageError reports a usage error of fs's command — the reason, then where
 // to find the flags — on the flag set's output (stderr) and returns
 // ExitUsage.

@@ -100,7 +100,7 @@ func runImageBuild(ctx context.Context, env *Env, args []string) int {
 	out := fs.String("out", filepath.Join("dist", "image.tar"), "tarball to write (docker load can read it)")
 	tag := fs.String("tag", "classifly:latest", "tag recorded in the tarball")
 	src := addSourceFlags(fs)
-	if code, ok := parseNoArgs(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
 	}
 	img, err := containerImage(ctx, env, src)
@@ -108,8 +108,7 @@ func runImageBuild(ctx context.Context, env *Env, args []string) int {
 		err = writePathAtomic(*out, func(tmp string) error { return container.WriteTarball(tmp, *tag, img) })
 	}
 	if err != nil {
-		errorf(env, "image build: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	digest, _ := img.Digest()
 	fmt.Fprintf(env.Stdout, "%s: %s %s\n", *out, *tag, digest)
@@ -122,7 +121,7 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 	tag := fs.String("tag", "latest", "tag to push")
 	region := fs.String("region", "", "ECR region (default: from the repository's host name)")
 	src := addSourceFlags(fs)
-	if code, ok := parseNoArgs(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
 	}
 	if *repo == "" {
@@ -131,18 +130,15 @@ func runImagePush(ctx context.Context, env *Env, args []string) int {
 	}
 	auth, err := container.ECRAuth(ctx, *repo, *region)
 	if err != nil {
-		errorf(env, "image push: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	img, err := containerImage(ctx, env, src)
 	if err != nil {
-		errorf(env, "image push: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	ref, err := container.Push(ctx, img, *repo, *tag, auth)
 	if err != nil {
-		errorf(env, "image push: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	fmt.Fprintln(env.Stdout, ref)
 	return ExitOK
@@ -156,7 +152,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	fs.Var(&models, "model", "model to bundle under model/ (for inference in the Lambda); repeatable")
 	offline := fs.Bool("offline", false, "never download a model")
 	src := addSourceFlags(fs)
-	if code, ok := parseNoArgs(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
 	}
 	if *arch != "arm64" && *arch != "amd64" {
@@ -167,8 +163,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	if len(models) > 0 {
 		entries, err := resolveModels(ctx, env, models, *offline)
 		if err != nil {
-			errorf(env, "image lambda: %v", err)
-			return ExitFailure
+			return failed(env, fs, err)
 		}
 		for _, e := range entries {
 			files = append(files, container.ZipFile{Name: "model/" + e.Name + ".tflite", Path: e.Path})
@@ -179,8 +174,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 	}
 	tmp, err := os.MkdirTemp("", "classifly-lambda")
 	if err != nil {
-		errorf(env, "image lambda: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	defer os.RemoveAll(tmp)
 	bin, err := src.binaryFor(ctx, env, tmp, "./cmd/lambda", *arch, lambdaTags...)
@@ -188,8 +182,7 @@ func runImageLambda(ctx context.Context, env *Env, args []string) int {
 		err = writeFileAtomic(*out, func(f *os.File) error { return container.WriteLambdaZip(f, bin, files) })
 	}
 	if err != nil {
-		errorf(env, "image lambda: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	st, _ := os.Stat(*out)
 	fmt.Fprintf(env.Stdout, "%s: %.1f MB, linux/%s bootstrap, %d model file(s)\n", *out, float64(st.Size())/1e6, *arch, len(files))
@@ -204,7 +197,7 @@ func runImageBinary(ctx context.Context, env *Env, args []string) int {
 	pkg := fs.String("package", "./cmd/classifly", "main package: ./cmd/classifly (the container) or ./cmd/lambda (bootstrap)")
 	arch := fs.String("arch", "amd64", "linux architecture: amd64 or arm64")
 	source := fs.String("source", ".", "the classifly module to build from (go build runs there)")
-	if code, ok := parseNoArgs(fs, args); !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
 	}
 	if *out == "" || (*arch != "arm64" && *arch != "amd64") {
@@ -228,8 +221,7 @@ func runImageBinary(ctx context.Context, env *Env, args []string) int {
 		err = os.Chmod(abs, 0o755)
 	}
 	if err != nil {
-		errorf(env, "image binary: %v", err)
-		return ExitFailure
+		return failed(env, fs, err)
 	}
 	fmt.Fprintf(env.Stdout, "%s: %s for linux/%s\n", *out, *pkg, *arch)
 	return ExitOK
@@ -248,14 +240,9 @@ func hasZipEntry(files []container.ZipFile, name string) bool {
 	return false
 }
 
-// parseNoArgs parses flags and refuses positional arguments.
-func parseNoArgs(fs *flag.FlagSet, args []string) (int, bool) {
-	rest, code, ok := parse(fs, args)
-	if !ok {
-		return code, false
-	}
-	if len(rest) > 0 {
-		return usageError(fs, "takes no arguments (got %q)", rest[0]), false
-	}
-	return 0, true
+// failed reports err of fs's command ("classifly: image push: …") and
+// returns ExitFailure.
+func failed(env *Env, fs *flag.FlagSet, err error) int {
+	errorf(env, "%s: %v", fs.Name(), err)
+	return ExitFailure
 }

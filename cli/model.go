@@ -34,12 +34,8 @@ func runModelPackage(ctx context.Context, env *Env, args []string) int {
 	var models listFlag
 	fs.Var(&models, "model", "model to include, known name or .tflite path; repeatable, the first is the default (default "+registry.DefaultModel+")")
 	offline := fs.Bool("offline", false, "never download a model")
-	rest, code, ok := parse(fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(fs, args, "; name models with --model"); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(fs, "takes no arguments (got %q); name models with --model", rest[0])
 	}
 	entries, err := resolveModels(ctx, env, models, *offline)
 	if err != nil {

@@ -11,12 +11,8 @@ import (
 // runModels is `classifly models`: every known model and where it is.
 func runModels(_ context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, "models", "")
-	rest, code, ok := parse(fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(fs, "takes no arguments (got %q)", rest[0])
 	}
 	r := resolver(env, true)
 	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)

@@ -122,16 +122,6 @@ var _ flag.Value = (*listFlag)(nil)
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(v string) error {
-	*l = append(*l, splitList(v)...)
+	*l = append(*l, api.SplitModels(v)...)
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

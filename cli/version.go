@@ -10,12 +10,8 @@ import (
 // runVersion is `classifly version` and `classifly --version`.
 func runVersion(_ context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, "version", "")
-	rest, code, ok := parse(fs, args)
-	if !ok {
+	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(fs, "takes no arguments (got %q)", rest[0])
 	}
 	fmt.Fprintf(env.Stdout, "classifly %s (%s, %s/%s)\n", version(env.Version), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return ExitOK

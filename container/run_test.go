@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/sagemaker"
 )
@@ -160,16 +161,8 @@ func TestContainerServes(t *testing.T) {
 			if resp.StatusCode != 200 || len(res.Predictions) != 1 || res.Predictions[0].Label != "Egyptian cat" {
 				t.Errorf("/invocations: %s %+v\n%s", resp.Status, res, logs)
 			}
-			cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("exit after SIGTERM: %v\n%s", err, logs)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("still running 10 s after SIGTERM")
+			if err := testkit.Terminate(t, cmd, 10*time.Second); err != nil {
+				t.Errorf("exit after SIGTERM: %v\n%s", err, logs)
 			}
 		})
 	}

@@ -188,17 +188,19 @@ func (d *decoder) readHeaders() error {
 		return formatErr("missing start-of-image marker")
 	}
 	d.pos = 2
+	return d.markers()
+}
+
+// markers handles markers up to an SOS header or EOI (see marker).
+func (d *decoder) markers() error {
 	for {
 		m, err := d.nextMarker()
 		if err != nil {
 			return err
 		}
 		done, err := d.marker(m)
-		if err != nil {
+		if err != nil || done {
 			return err
-		}
-		if done {
-			return nil
 		}
 	}
 }

@@ -11,15 +11,11 @@ func (d *decoder) bufferedScan() error {
 		// Non-interleaved: the MCU is one block, and the scan covers only
 		// the blocks inside the component (A.2.2).
 		c := d.scan[0]
-		n := 0
 		for by := 0; by < c.ch; by++ {
 			for bx := 0; bx < c.cw; bx++ {
-				if d.ri > 0 && n > 0 && n%d.ri == 0 {
-					if err := d.restart(); err != nil {
-						return err
-					}
+				if err := d.restartBefore(by*c.cw + bx); err != nil {
+					return err
 				}
-				n++
 				if err := decode(c, by*c.bw+bx); err != nil {
 					return err
 				}
@@ -30,15 +26,11 @@ func (d *decoder) bufferedScan() error {
 		}
 		return d.endScan()
 	}
-	n := 0
 	for my := 0; my < d.mcusY; my++ {
 		for mx := 0; mx < d.mcusX; mx++ {
-			if d.ri > 0 && n > 0 && n%d.ri == 0 {
-				if err := d.restart(); err != nil {
-					return err
-				}
+			if err := d.restartBefore(my*d.mcusX + mx); err != nil {
+				return err
 			}
-			n++
 			for _, c := range d.scan {
 				for by := 0; by < c.v; by++ {
 					for bx := 0; bx < c.h; bx++ {
@@ -177,24 +169,15 @@ func (d *decoder) acRefine(c *component, i int) error {
 	k, se := d.ss, d.se
 	if d.eobrun == 0 {
 		for k <= se {
-			rs, err := br.decode(ac)
+			r, s, eob, err := d.refineSymbol(ac)
 			if err != nil {
 				return err
 			}
-			r, s := int(rs>>4), int(rs&15)
+			if eob {
+				break
+			}
 			var v int16
-			if s == 0 {
-				if r < 15 {
-					d.eobrun = 1 << r
-					if r > 0 {
-						d.eobrun += int(br.receive(r))
-					}
-					break
-				}
-			} else {
-				if s != 1 {
-					return formatErr("refinement magnitude %d", s)
-				}
+			if s == 1 {
 				v = m1
 				if br.bit() != 0 {
 					v = p1
@@ -241,20 +224,12 @@ func (d *decoder) acRefineMask(c *component, i int) error {
 	k, se := d.ss, d.se
 	if d.eobrun == 0 {
 		for k <= se {
-			rs, err := br.decode(ac)
+			r, s, eob, err := d.refineSymbol(ac)
 			if err != nil {
 				return err
 			}
-			r, s := int(rs>>4), int(rs&15)
-			if s == 0 && r < 15 {
-				d.eobrun = 1 << r
-				if r > 0 {
-					d.eobrun += int(br.receive(r))
-				}
+			if eob {
 				break
-			}
-			if s > 1 {
-				return formatErr("refinement magnitude %d", s)
 			}
 			if s == 1 {
 				br.bit() // the sign: irrelevant here
@@ -287,6 +262,28 @@ func (d *decoder) acRefineMask(c *component, i int) error {
 	}
 	c.nz[i] = nz
 	return nil
+}
+
+// refineSymbol reads the next symbol of a refinement scan (G.1.2.3): a run
+// of r zero coefficients and s = 1 for a new coefficient after it (0 for
+// none), or the start of a run of end-of-bands, which sets d.eobrun.
+func (d *decoder) refineSymbol(ac *huffTable) (r, s int, eob bool, err error) {
+	rs, err := d.br.decode(ac)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	r, s = int(rs>>4), int(rs&15)
+	switch {
+	case s == 0 && r < 15:
+		d.eobrun = 1 << r
+		if r > 0 {
+			d.eobrun += int(d.br.receive(r))
+		}
+		return r, s, true, nil
+	case s > 1:
+		return 0, 0, false, formatErr("refinement magnitude %d", s)
+	}
+	return r, s, false, nil
 }
 
 // bandMask has bits from..to set (none when from > to).

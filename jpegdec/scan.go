@@ -24,18 +24,8 @@ func (d *decoder) decodeScans() error {
 			return err
 		}
 		// Markers between scans: tables, DRI, the next SOS, or EOI.
-		for {
-			m, err := d.nextMarker()
-			if err != nil {
-				return err
-			}
-			done, err := d.marker(m)
-			if err != nil {
-				return err
-			}
-			if done {
-				break
-			}
+		if err := d.markers(); err != nil {
+			return err
 		}
 		if d.eoi {
 			break
@@ -158,7 +148,17 @@ func (d *decoder) leftover() {
 	}
 }
 
-// restart handles the marker expected after every d.ri MCUs (T.81 F.2.2.5).
+// restartBefore reads the restart marker due before MCU n of the scan
+// (counted from 0), if one is: after every d.ri MCUs (T.81 F.2.2.5). A
+// non-interleaved scan's MCU is one block.
+func (d *decoder) restartBefore(n int) error {
+	if d.ri > 0 && n > 0 && n%d.ri == 0 {
+		return d.restart()
+	}
+	return nil
+}
+
+// restart reads a restart marker and resets the decoding state it ends.
 func (d *decoder) restart() error {
 	if d.br.overrun() {
 		return truncatedErr("entropy-coded data end before a restart marker")
@@ -198,15 +198,11 @@ func (d *decoder) streamScan() error {
 			d.ac[c.ta].buildSkip()
 		}
 	}
-	mcu := 0
 	for row := 0; row < d.mcusY; row++ {
 		for mx := 0; mx < d.mcusX; mx++ {
-			if d.ri > 0 && mcu > 0 && mcu%d.ri == 0 {
-				if err := d.restart(); err != nil {
-					return err
-				}
+			if err := d.restartBefore(row*d.mcusX + mx); err != nil {
+				return err
 			}
-			mcu++
 			for _, c := range d.scan {
 				dc, ac, q := &d.dc[c.td], &d.ac[c.ta], &d.quant[c.tq]
 				for by := 0; by < c.v; by++ {

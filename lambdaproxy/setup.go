@@ -107,7 +107,7 @@ func sageMakerHandler(ctx context.Context, getenv func(string) string, cfg api.C
 	}
 	client := sagemakerruntime.NewFromConfig(awsCfg, sagemaker.WithoutSDKRetries)
 	backend, err := sagemaker.New(client, sagemaker.Options{
-		EndpointName: endpoint, Models: splitList(getenv(EnvModels)),
+		EndpointName: endpoint, Models: api.SplitModels(getenv(EnvModels)),
 		Observe: ObserveInvocation, Logger: logger,
 	})
 	if err != nil {
@@ -126,7 +126,7 @@ func localHandler(ctx context.Context, getenv func(string) string, cfg api.Confi
 	if dir == "" {
 		dir = filepath.Join(getenv("LAMBDA_TASK_ROOT"), "model")
 	}
-	models := splitList(getenv(EnvModels))
+	models := api.SplitModels(getenv(EnvModels))
 	for i, m := range models {
 		// A name whose file is in the folder: the file (known or not).
 		if p := filepath.Join(dir, m+".tflite"); !strings.ContainsAny(m, `/\`) && isFile(p) {
@@ -155,14 +155,4 @@ func localHandler(ctx context.Context, getenv func(string) string, cfg api.Confi
 func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -6,7 +6,6 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
@@ -30,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/server"
 )
 
@@ -62,7 +62,7 @@ func TestE2ESlowBodies(t *testing.T) {
 					return
 				default:
 				}
-				s := trickle(addr, 524000, time.Second, stop)
+				s := testkit.Trickle(addr, "image/bmp", 524000, time.Second, stop)
 				if s == -1 {
 					return
 				}
@@ -108,38 +108,6 @@ func TestE2ESlowBodies(t *testing.T) {
 	}
 	if strings.Contains(r.Logs.String(), `"status":500`) {
 		t.Error("a 500 was answered")
-	}
-}
-
-// trickle sends a request declaring size bytes, one byte per gap, until it
-// is answered (its status) or stop (-1).
-func trickle(addr string, size int, gap time.Duration, stop <-chan struct{}) int {
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		return 0
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/bmp\r\nContent-Length: %d\r\n\r\nB", size)
-	answer := make(chan int, 1)
-	go func() {
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			answer <- 0
-			return
-		}
-		answer <- resp.StatusCode
-	}()
-	tick := time.NewTicker(gap)
-	defer tick.Stop()
-	for {
-		select {
-		case s := <-answer:
-			return s
-		case <-stop:
-			return -1
-		case <-tick.C:
-			conn.Write([]byte{0})
-		}
 	}
 }
 

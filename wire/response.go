@@ -58,3 +58,19 @@ func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Duration is the inverse of Millis.
 func Duration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// Stages are the stage durations that Timings carry in milliseconds;
+// classify.Timings converts to it and back.
+type Stages struct{ Fetch, Decode, Preprocess, Inference, Total time.Duration }
+
+// Millis is s as the wire carries it.
+func (s Stages) Millis() Timings {
+	return Timings{Fetch: Millis(s.Fetch), Decode: Millis(s.Decode), Preprocess: Millis(s.Preprocess),
+		Inference: Millis(s.Inference), Total: Millis(s.Total)}
+}
+
+// Stages is the inverse of Stages.Millis.
+func (t Timings) Stages() Stages {
+	return Stages{Fetch: Duration(t.Fetch), Decode: Duration(t.Decode), Preprocess: Duration(t.Preprocess),
+		Inference: Duration(t.Inference), Total: Duration(t.Total)}
+}

@@ -58,3 +58,15 @@ func TestEveryCodeHasAStatus(t *testing.T) {
 		t.Error("an unknown code is not a 500")
 	}
 }
+
+func TestStagesRoundTrip(t *testing.T) {
+	s := Stages{Fetch: 1500 * time.Microsecond, Decode: 2 * time.Millisecond, Preprocess: 3001 * time.Microsecond,
+		Inference: 40 * time.Millisecond, Total: 46501 * time.Microsecond}
+	m := s.Millis()
+	if m.Fetch != 1.5 || m.Total != 46.501 {
+		t.Errorf("%+v in milliseconds: %+v", s, m)
+	}
+	if back := m.Stages(); back != s {
+		t.Errorf("%+v → %+v → %+v", s, m, back)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -146,16 +145,8 @@ func TestServeBuiltInModel(t *testing.T) {
 		t.Errorf("POST /predict: %s %+v", resp.Status, a)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("still running 10 s after SIGTERM")
+	if err := testkit.Terminate(t, cmd, 10*time.Second); err != nil {
+		t.Errorf("after SIGTERM: %v", err)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -11,9 +10,9 @@ import (
 // TestBenchEndToEnd runs `classifly bench --end-to-end` on a photo with both
 // resize modes and checks the JSON it prints.
 func TestBenchEndToEnd(t *testing.T) {
-	photo := filepath.Join(shared.ImageDir(t), "cat_720p.jpg")
+	photo := shared.Image(t, "parrot.jpg")
 	for _, mode := range []string{"fast", "exact"} {
-		stdout, stderr, code := classifly(t, "bench", "--model", "mobilenet_v1_0.25_128_quant", "--image", photo,
+		stdout, stderr, code := classifly(t, "bench", "--model", shared.SmallModel(), "--image", photo,
 			"--end-to-end", "--resize", mode, "--threads", "1", "--runs", "3", "--warmup", "1", "--json")
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", mode, code, stderr)

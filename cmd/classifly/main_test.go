@@ -133,15 +133,7 @@ func TestReferenceSuite(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var res struct {
-				File        string
-				Model       string
-				Predictions []struct {
-					Index int
-					Label string
-					Score float32
-				}
-			}
+			var res answer
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatalf("%v: %q", err, stdout)
 			}

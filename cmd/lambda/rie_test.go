@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 
 	"github.com/classifly/classifly/container"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/sagemaker"
 	"github.com/classifly/classifly/sagemaker/runtimeemu"
@@ -232,14 +232,7 @@ func loadEvents(t *testing.T) map[string][]byte {
 // rie is a running Runtime Interface Emulator with a bootstrap.
 type rie struct {
 	url    string
-	mu     sync.Mutex
-	stdout bytes.Buffer
-}
-
-func (r *rie) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stdout.Write(p)
+	stdout testkit.LogBuffer
 }
 
 // startRIE runs aws-lambda-rie with the bootstrap in dir (the task root)
@@ -254,7 +247,7 @@ func startRIE(t *testing.T, rieBin, bootstrap, dir string, env []string) *rie {
 		"AWS_LAMBDA_FUNCTION_NAME=classifly-test", "AWS_LAMBDA_FUNCTION_TIMEOUT=30",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024", "CLASSIFLY_LOG_LEVEL=warn"}, env...)
 	r := &rie{url: "http://" + addr + "/2015-03-31/functions/function/invocations"}
-	cmd.Stdout = r
+	cmd.Stdout = &r.stdout
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -290,8 +283,6 @@ func (r *rie) invoke(t *testing.T, ev []byte) events.APIGatewayV2HTTPResponse {
 
 // emfLines returns the function's Embedded Metric Format lines so far.
 func (r *rie) emfLines(t *testing.T) []map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var out []map[string]any
 	for _, line := range strings.Split(r.stdout.String(), "\n") {
 		i := strings.Index(line, `{"`)

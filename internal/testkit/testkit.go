@@ -1,7 +1,7 @@
 // Package testkit holds the helpers that tests across the repository share:
-// a log sink safe across goroutines, running a built command, and the
-// import-ban check that keeps lean binaries lean. (Test data is found by
-// internal/shared.)
+// a log sink safe across goroutines, running and stopping a built command,
+// a slow client for the upload limits, and the import-ban check that keeps
+// lean binaries lean. (Test data is found by internal/shared.)
 package testkit
 
 import (
@@ -9,7 +9,9 @@ import (
 	"errors"
 	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // LogBuffer collects log lines written from many goroutines.
@@ -45,4 +47,21 @@ func Run(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
 		t.Fatalf("running %s: %v", cmd.Path, err)
 	}
 	return out.String(), errOut.String(), code
+}
+
+// Terminate sends the started cmd SIGTERM and returns what Wait returns. A
+// command still running after within fails the test and is killed.
+func Terminate(t testing.TB, cmd *exec.Cmd, within time.Duration) error {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		t.Errorf("%s still running %v after SIGTERM", cmd.Path, within)
+		cmd.Process.Kill()
+		return nil
+	}
 }
