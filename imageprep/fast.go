@@ -1,6 +1,7 @@
 package imageprep
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -115,7 +116,13 @@ func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 		// sampling) or refuses as damaged (an undefined table, a cut scan)
 		// image/jpeg may still read, and its verdict is the exact path's:
 		// the fast path takes what the exact path takes, under the exact
-		// path's pixel limit.
+		// path's pixel limit. A damaged picture whose headers jpegdec took
+		// was reserved for (Probe) as a fast decode, so the full decode is
+		// tried only where it stays small.
+		var fe *jpegdec.FormatError
+		if errors.As(err, &fe) && !fallbackFits(data) {
+			return nil, jpegFormatError(fe)
+		}
 		return Decode(data, opts)
 	}
 	fw, fh := jpegFullSize(data, m)
@@ -124,6 +131,30 @@ func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 		fw, fh = fh, fw
 	}
 	return &Image{Width: iw, Height: ih, FullWidth: fw, FullHeight: fh, Format: JPEG, Orientation: o, Pix: pix}, nil
+}
+
+// fallbackMaxPixels bounds the damaged JPEGs that the fast path hands to the
+// full decoder: about 20 MB of decoding at most, which Probe adds to a fast
+// estimate (and no more), so a server's memory budget still holds.
+const fallbackMaxPixels = 2_000_000
+
+// fallbackFits reports whether a JPEG is small enough for that fallback.
+func fallbackFits(data []byte) bool {
+	// The frame header as the full decoder reads it: jpegdec's own reader
+	// may refuse the headers that made it fail.
+	_, config := codec(JPEG)
+	cfg, err := config(bytes.NewReader(data))
+	return err == nil && int64(cfg.Width)*int64(cfg.Height) <= fallbackMaxPixels
+}
+
+// jpegFormatError maps jpegdec's verdict on damaged data onto the package's
+// kinds.
+func jpegFormatError(fe *jpegdec.FormatError) error {
+	kind := ErrCorrupt
+	if fe.Truncated {
+		kind = ErrTruncated
+	}
+	return &FormatError{Format: JPEG, Kind: kind, Err: fe}
 }
 
 // decodeMin is the smallest stored picture size that covers a w×h model

@@ -59,8 +59,6 @@ func Probe(data []byte, opts Options) (Header, error) {
 		return Header{}, err
 	}
 	pixels := int64(cfg.Width) * int64(cfg.Height)
-	// Decode's RGB buffer and the copy that orientation may make.
-	const rgbCopies = 2 * 3
 	return Header{Format: f, Width: cfg.Width, Height: cfg.Height,
 		DecodeBytes: pixels*(decoderBytesPerPixel(f, data)+rgbCopies) + decodeOverhead}, nil
 }
@@ -91,8 +89,17 @@ func probeFast(data []byte, opts Options) (Header, bool, error) {
 		// decoded one) and the model input.
 		n += out/9 + int64(opts.Width)*int64(opts.Height)*3
 	}
+	if int64(p.Width)*int64(p.Height) <= fallbackMaxPixels {
+		// A damaged picture this small may go to the full decoder
+		// (DecodeFor): reserve for whichever costs more.
+		n = max(n, int64(p.Width)*int64(p.Height)*(decoderBytesPerPixel(JPEG, data)+rgbCopies)+decodeOverhead)
+	}
 	return Header{Format: JPEG, Width: p.Width, Height: p.Height, DecodeBytes: n + fastOverhead}, true, nil
 }
+
+// rgbCopies is Decode's RGB buffer and the copy that orientation may make,
+// in bytes a pixel.
+const rgbCopies = 2 * 3
 
 // fastOverhead covers what the fast path allocates beside its pictures:
 // the resize's tap tables, jpegFullSize's header read, the Image values.
