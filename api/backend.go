@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/imageprep"
 	"github.com/classifly/classifly/wire"
 )
 
@@ -52,9 +53,14 @@ type Request struct {
 }
 
 // Attributes encodes the options of r for wire.HeaderAttributes, as a model
-// endpoint reads them; the limits are the endpoint's own.
+// endpoint reads them; the limits are the endpoint's own. The resize mode
+// goes only when it is not the default, which older endpoints lack.
 func (r *Request) Attributes() string {
-	return wire.Options{Model: r.Model, TopK: r.Options.TopK, Threshold: r.Options.Threshold}.Attributes()
+	o := wire.Options{Model: r.Model, TopK: r.Options.TopK, Threshold: r.Options.Threshold}
+	if r.Options.Resize != imageprep.ResizeFast {
+		o.Resize = r.Options.Resize.String()
+	}
+	return o.Attributes()
 }
 
 // ModelInfo describes a served model (GET /models).

@@ -18,6 +18,7 @@ import (
 const (
 	DefaultMaxBodyBytes   = 10 << 20
 	DefaultMaxPixels      = imageprep.DefaultMaxPixels
+	DefaultMaxPixelsJPEG  = imageprep.DefaultMaxPixelsJPEG
 	DefaultMaxTopK        = 100
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultMaxQueue       = 16
@@ -59,8 +60,12 @@ type Config struct {
 
 // Limits bound the work one request may cause. Zero means the default.
 type Limits struct {
-	MaxBodyBytes   int64         // request body; over it 413
-	MaxPixels      int64         // width*height declared by the image header, checked before decoding; over it 413
+	MaxBodyBytes int64 // request body; over it 413
+	MaxPixels    int64 // width*height declared by the image header, checked before decoding; over it 413
+	// MaxPixelsJPEG replaces MaxPixels for a JPEG on the fast resize path,
+	// which decodes at a reduced DCT scale in memory that follows the
+	// model input.
+	MaxPixelsJPEG  int64
 	MaxTopK        int           // largest top_k; over it 422
 	RequestTimeout time.Duration // deadline of one /predict, fetch and queue included; past it 504
 	// MaxConcurrent is how many classifications run at once (default
@@ -107,6 +112,7 @@ func (c Config) withDefaults() (Config, error) {
 	l := &c.Limits
 	setDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&l.MaxPixels, DefaultMaxPixels)
+	setDefault(&l.MaxPixelsJPEG, DefaultMaxPixelsJPEG)
 	setDefault(&l.MaxTopK, DefaultMaxTopK)
 	setDefault(&l.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&l.MaxConcurrent, runtime.GOMAXPROCS(0))
@@ -125,7 +131,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.CORS.MaxAge == 0 {
 		c.CORS.MaxAge = 10 * time.Minute
 	}
-	for _, n := range []int64{l.MaxBodyBytes, l.MaxPixels, int64(l.MaxTopK), int64(l.MaxConcurrent), int64(l.MaxInFlight),
+	for _, n := range []int64{l.MaxBodyBytes, l.MaxPixels, l.MaxPixelsJPEG, int64(l.MaxTopK), int64(l.MaxConcurrent), int64(l.MaxInFlight),
 		int64(l.MaxUploads), l.MinUploadRate, int64(l.UploadGrace), int64(l.RequestTimeout), int64(l.QueueTimeout)} {
 		if n < 0 {
 			return c, fmt.Errorf("api: negative limit %d", n)

@@ -32,7 +32,7 @@ var pluralEnv = map[string]string{"api-key-hash": "api-key-hashes", "cors-origin
 // override it, and the Lambda function, which has only its environment.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{Limits: Limits{
-		MaxBodyBytes: DefaultMaxBodyBytes, MaxPixels: DefaultMaxPixels, MaxTopK: DefaultMaxTopK,
+		MaxBodyBytes: DefaultMaxBodyBytes, MaxPixels: DefaultMaxPixels, MaxPixelsJPEG: DefaultMaxPixelsJPEG, MaxTopK: DefaultMaxTopK,
 		RequestTimeout: DefaultRequestTimeout, MaxQueue: DefaultMaxQueue, QueueTimeout: DefaultQueueTimeout,
 		MaxInFlight: DefaultMaxInFlight, MaxUploads: DefaultMaxUploads, MinUploadRate: DefaultMinUploadRate,
 		UploadGrace: DefaultUploadGrace,
@@ -58,7 +58,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 func (c *Config) Flags(fs *flag.FlagSet) {
 	l := &c.Limits
 	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", l.MaxBodyBytes, "largest request body (413 beyond)")
-	fs.Int64Var(&l.MaxPixels, "max-pixels", l.MaxPixels, "largest image, width×height from its header, checked before decoding (413 beyond)")
+	fs.Int64Var(&l.MaxPixels, "max-pixels", l.MaxPixels, "largest image, width×height from its header, checked before decoding (413 beyond); JPEGs with resize fast: --max-pixels-jpeg")
+	fs.Int64Var(&l.MaxPixelsJPEG, "max-pixels-jpeg", l.MaxPixelsJPEG, "largest JPEG with resize fast, decoded at a reduced scale in memory that follows the model input (413 beyond)")
 	fs.IntVar(&l.MaxTopK, "max-top-k", l.MaxTopK, "largest top_k (422 beyond)")
 	fs.DurationVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "deadline of one request, fetch and queue included (504 beyond)")
 	fs.IntVar(&l.MaxConcurrent, "concurrency", l.MaxConcurrent, "classifications at once (default: GOMAXPROCS; proxy: 64)")

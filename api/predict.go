@@ -61,7 +61,7 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bo
 	}
 	// The header decides, before a slot is taken, whether the picture is
 	// one we take and what decoding it will cost.
-	hdr, err := imageprep.Probe(in.image, imageprep.Options{MaxPixels: h.cfg.Limits.MaxPixels})
+	hdr, err := imageprep.Probe(in.image, h.probeOptions(in))
 	if rd, ok := h.backend.(RemoteDecoder); ok && rd.DecodesRemotely() {
 		hdr.DecodeBytes = 0
 	}
@@ -88,6 +88,22 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request, invocations bo
 	res.Timings.Total = time.Since(start)
 	h.metrics.observeStages(res.Timings, queued)
 	writeJSON(w, http.StatusOK, NewResponse(res))
+}
+
+// probeOptions tell Probe the limits and the path the picture will take:
+// for models held here, their input size, so that a JPEG on the fast path
+// is estimated at the scale it will decode at; for any other backend none,
+// which estimates a full-scale decode (more than the Lambda's downscaling
+// takes).
+func (h *Handler) probeOptions(in *predictInput) imageprep.Options {
+	o := imageprep.Options{MaxPixels: in.options.MaxPixels, MaxPixelsJPEG: in.options.MaxPixelsJPEG,
+		Resize: in.options.Resize, Crop: in.options.Crop}
+	if l, ok := h.backend.(*Local); ok {
+		if c, err := l.lookup(in.model); err == nil {
+			o.Height, o.Width = c.InputSize()
+		}
+	}
+	return o
 }
 
 // classify runs the backend under the request deadline. The engine checks

@@ -49,7 +49,8 @@ const maxFieldBytes = 1024
 // on /invocations, in SageMaker's custom-attributes header). No inference
 // slot is held meanwhile, so a slow client holds only its upload allowance.
 func (h *Handler) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, invocations bool, mem *reservation) (*predictInput, error) {
-	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels}}
+	in := &predictInput{options: classify.Options{TopK: classify.DefaultTopK, MaxPixels: h.cfg.Limits.MaxPixels,
+		MaxPixelsJPEG: h.cfg.Limits.MaxPixelsJPEG}}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil, errorf(wire.CodeUnsupportedMediaType, "Content-Type is required: application/json, multipart/form-data, image/* or application/octet-stream")
@@ -323,8 +324,6 @@ func setThreshold(in *predictInput, t float64) error {
 	return nil
 }
 
-// setModel checks the name's shape only; whether it is served is the
-// backend's answer (404).
 // setResize takes "fast" (the default: JPEG decoded at a reduced DCT scale)
 // or "exact" (full decode, bilinear only, as the golden tensors).
 func setResize(in *predictInput, v string) error {
@@ -336,6 +335,8 @@ func setResize(in *predictInput, v string) error {
 	return nil
 }
 
+// setModel checks the name's shape only; whether it is served is the
+// backend's answer (404).
 func setModel(in *predictInput, name string) error {
 	if len(name) > 128 || strings.ContainsFunc(name, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')

@@ -39,6 +39,17 @@ func TestResizeOption(t *testing.T) {
 			t.Errorf("%s: status %d, backend saw %v, want %v", c.name, a.status, got, c.want)
 		}
 	}
+	// A proxy forwards the mode to the model endpoint in the attributes
+	// header, which the endpoint reads back.
+	h2, _ := newHandler(t, stub, Config{SageMaker: true})
+	for _, want := range []imageprep.ResizeMode{imageprep.ResizeExact, imageprep.ResizeFast} {
+		r := post("image/bmp", bytes.NewReader(cat), "/invocations")
+		r.Header.Set(wire.HeaderAttributes, (&Request{Options: classify.Options{Resize: want}}).Attributes())
+		got = -1
+		if a := serve(t, h2, r); a.status != 200 || got != want {
+			t.Errorf("attributes %v: status %d, endpoint saw %v", want, a.status, got)
+		}
+	}
 	a := serve(t, h, postJSON(map[string]any{"image_base64": b64, "resize": "nearest"}))
 	if a.status != 422 || a.err.Error.Code != wire.CodeInvalidParameter {
 		t.Errorf("resize nearest: %d %s, want 422 %s", a.status, a.err.Error.Code, wire.CodeInvalidParameter)

@@ -18,7 +18,10 @@ type Options struct {
 	TopK      int            // how many predictions; 0 means 5
 	Threshold float32        // drop predictions scoring below this
 	Crop      imageprep.Crop // CropNone (whole image) or CropCenter
-	MaxPixels int64          // decoded-image cap; 0 means imageprep's default for the path
+	MaxPixels int64          // decoded-image cap for every format; 0 means imageprep.DefaultMaxPixels
+	// MaxPixelsJPEG caps a JPEG on the fast path, whose memory follows the
+	// model input; 0 means imageprep.DefaultMaxPixelsJPEG.
+	MaxPixelsJPEG int64
 	// Resize is ResizeFast (JPEG decoded at a reduced DCT scale, area
 	// prefilter, bilinear) or ResizeExact (full decode, bilinear only: what
 	// the golden tensors use).
@@ -115,13 +118,7 @@ func (c *Classifier) InputSize() (h, w int) { return c.h, c.w }
 // ClassifyBytes decodes, prepares and classifies one encoded picture.
 func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Options) (*Result, error) {
 	start := time.Now()
-	decode := imageprep.Decode
-	if opts.Resize == imageprep.ResizeFast {
-		decode = func(data []byte, o imageprep.Options) (*imageprep.Image, error) {
-			return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
-		}
-	}
-	img, err := decode(data, imageprep.Options{MaxPixels: opts.MaxPixels})
+	img, err := c.Decode(data, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +130,17 @@ func (c *Classifier) ClassifyBytes(ctx context.Context, data []byte, opts Option
 	res.Timings.Decode = decoded.Sub(start)
 	res.Timings.Total = time.Since(start)
 	return res, nil
+}
+
+// Decode decodes one encoded picture for this model's input, by
+// opts.Resize: ClassifyBytes is Decode then ClassifyImage, which a caller
+// may run apart (decoding the next picture while one runs).
+func (c *Classifier) Decode(data []byte, opts Options) (*imageprep.Image, error) {
+	o := imageprep.Options{MaxPixels: opts.MaxPixels, MaxPixelsJPEG: opts.MaxPixelsJPEG}
+	if opts.Resize == imageprep.ResizeFast {
+		return imageprep.DecodeFor(data, c.w, c.h, opts.Crop, o)
+	}
+	return imageprep.Decode(data, o)
 }
 
 // ClassifyImage prepares and classifies a decoded picture.

@@ -20,11 +20,26 @@ import (
 // 40-megapixel photo decodes, a decompression bomb does not.
 const DefaultMaxPixels = 40_000_000
 
-// Options tune Decode.
+// Options tune Decode, DecodeFor, Prepare and Probe.
 type Options struct {
 	// MaxPixels bounds width*height as declared by the header, checked before
-	// decoding; zero or negative means DefaultMaxPixels.
+	// decoding, for every picture but a JPEG on the fast path; zero or
+	// negative means DefaultMaxPixels.
 	MaxPixels int64
+	// MaxPixelsJPEG bounds width*height of a JPEG that DecodeFor decodes at
+	// a reduced DCT scale, where memory follows the output, not the input;
+	// zero or negative means DefaultMaxPixelsJPEG. A JPEG that falls back to
+	// the exact decoder (12-bit, arithmetic coding) is held to MaxPixels.
+	MaxPixelsJPEG int64
+
+	// Resize, Width, Height and Crop tell Probe which path will decode the
+	// picture, so that its size limit and memory estimate are that path's:
+	// ResizeFast with a Width×Height model input (and its crop) for
+	// DecodeFor; ResizeFast with no size for a JPEG decoded at full scale;
+	// ResizeExact for Decode. Decode and DecodeFor ignore them.
+	Resize        ResizeMode
+	Width, Height int
+	Crop          Crop
 }
 
 // Image is a decoded picture in 8-bit RGB.

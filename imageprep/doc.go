@@ -15,8 +15,9 @@
 // still covers the model input, orients that small picture, box-averages it
 // where it is still three or more times the input, then applies the same
 // bilinear: a 12-megapixel photo costs a 504×378 picture and one band of MCU
-// rows, so JPEGs may be larger there ([DefaultMaxPixelsJPEG]). Other formats
-// take the exact path.
+// rows, so JPEGs may be larger there ([Options].MaxPixelsJPEG,
+// [DefaultMaxPixelsJPEG]). Other formats take the exact path. [Probe] reads
+// the header alone and estimates the memory of the path it is told.
 //
 // Every error is a [*FormatError], an [*UnsupportedError] or a
 // [*TooLargeError], and matches one of the Err… sentinels with errors.Is.

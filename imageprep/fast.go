@@ -1,6 +1,7 @@
 package imageprep
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -46,7 +47,7 @@ func (m ResizeMode) String() string {
 }
 
 // DefaultMaxPixelsJPEG is the pixel limit for a JPEG on the fast path when
-// Options.MaxPixels is zero: decoding at a reduced scale holds the scaled
+// Options.MaxPixelsJPEG is zero: decoding at a reduced scale holds the scaled
 // picture and one band of MCU rows, so memory follows the output, not the
 // input (progressive JPEGs, which keep all coefficients, stay capped at
 // 40 MP inside jpegdec).
@@ -104,20 +105,8 @@ func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 		return Decode(data, opts)
 	}
 	o := orientation(f, data)
-	// The stored picture is transposed for display by orientations 5-8.
-	minW, minH := w, h
-	if o >= 5 {
-		minW, minH = h, w
-	}
-	if crop == CropCenter {
-		minW, minH = minW*8/7+1, minH*8/7+1 // the crop keeps 7/8 of each side
-	}
-	minW, minH = int(float64(minW)*scaleMargin+0.5), int(float64(minH)*scaleMargin+0.5)
-	limit := opts.MaxPixels
-	if limit <= 0 {
-		limit = DefaultMaxPixelsJPEG
-	}
-	m, err := jpegdec.Decode(data, jpegdec.Options{MinWidth: minW, MinHeight: minH, MaxPixels: limit})
+	minW, minH := decodeMin(w, h, crop, o)
+	m, err := jpegdec.Decode(data, jpegdec.Options{MinWidth: minW, MinHeight: minH, MaxPixels: opts.jpegLimit()})
 	if err != nil {
 		var te *jpegdec.TooLargeError
 		if errors.As(err, &te) {
@@ -127,7 +116,13 @@ func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 		// sampling) or refuses as damaged (an undefined table, a cut scan)
 		// image/jpeg may still read, and its verdict is the exact path's:
 		// the fast path takes what the exact path takes, under the exact
-		// path's pixel limit.
+		// path's pixel limit. A damaged picture whose headers jpegdec took
+		// was reserved for (Probe) as a fast decode, so the full decode is
+		// tried only where it stays small.
+		var fe *jpegdec.FormatError
+		if errors.As(err, &fe) && !fallbackFits(data) {
+			return nil, jpegFormatError(fe)
+		}
 		return Decode(data, opts)
 	}
 	fw, fh := jpegFullSize(data, m)
@@ -136,6 +131,52 @@ func DecodeFor(data []byte, w, h int, crop Crop, opts Options) (*Image, error) {
 		fw, fh = fh, fw
 	}
 	return &Image{Width: iw, Height: ih, FullWidth: fw, FullHeight: fh, Format: JPEG, Orientation: o, Pix: pix}, nil
+}
+
+// fallbackMaxPixels bounds the damaged JPEGs that the fast path hands to the
+// full decoder: about 20 MB of decoding at most, which Probe adds to a fast
+// estimate (and no more), so a server's memory budget still holds.
+const fallbackMaxPixels = 2_000_000
+
+// fallbackFits reports whether a JPEG is small enough for that fallback.
+func fallbackFits(data []byte) bool {
+	// The frame header as the full decoder reads it: jpegdec's own reader
+	// may refuse the headers that made it fail.
+	_, config := codec(JPEG)
+	cfg, err := config(bytes.NewReader(data))
+	return err == nil && int64(cfg.Width)*int64(cfg.Height) <= fallbackMaxPixels
+}
+
+// jpegFormatError maps jpegdec's verdict on damaged data onto the package's
+// kinds.
+func jpegFormatError(fe *jpegdec.FormatError) error {
+	kind := ErrCorrupt
+	if fe.Truncated {
+		kind = ErrTruncated
+	}
+	return &FormatError{Format: JPEG, Kind: kind, Err: fe}
+}
+
+// decodeMin is the smallest stored picture size that covers a w×h model
+// input with the crop, for EXIF orientation o.
+func decodeMin(w, h int, crop Crop, o int) (int, int) {
+	// The stored picture is transposed for display by orientations 5-8.
+	minW, minH := w, h
+	if o >= 5 {
+		minW, minH = h, w
+	}
+	if crop == CropCenter {
+		minW, minH = minW*8/7+1, minH*8/7+1 // the crop keeps 7/8 of each side
+	}
+	return int(float64(minW)*scaleMargin + 0.5), int(float64(minH)*scaleMargin + 0.5)
+}
+
+// jpegLimit is the pixel limit of a JPEG on the fast path.
+func (o Options) jpegLimit() int64 {
+	if o.MaxPixelsJPEG <= 0 {
+		return DefaultMaxPixelsJPEG
+	}
+	return o.MaxPixelsJPEG
 }
 
 // jpegFullSize is the picture's declared size (m may be scaled).

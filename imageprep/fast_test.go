@@ -99,7 +99,7 @@ func TestDecodeForErrors(t *testing.T) {
 	data := bigJPEG(t, 320, 240)
 	_, err := DecodeFor(data[:len(data)/2], 64, 64, CropNone, Options{})
 	checkErr(t, "truncated", err, ErrTruncated)
-	_, err = DecodeFor(data, 64, 64, CropNone, Options{MaxPixels: 320*240 - 1})
+	_, err = DecodeFor(data, 64, 64, CropNone, Options{MaxPixelsJPEG: 320*240 - 1})
 	checkErr(t, "too large", err, ErrTooLarge)
 	bad := bytes.Clone(data)
 	sof := bytes.Index(bad, []byte{0xFF, 0xC0})
@@ -113,5 +113,44 @@ func TestDecodeForErrors(t *testing.T) {
 		if got, err := ParseResize(m.String()); err != nil || got != m {
 			t.Errorf("ParseResize(%q) = %v, %v", m.String(), got, err)
 		}
+	}
+}
+
+// A damaged JPEG that jpegdec refuses after its headers goes to the full
+// decoder only while that stays small (Probe reserved a fast decode for
+// it); a small one is reserved for as a full decode as well.
+func TestDecodeForFallbackIsBounded(t *testing.T) {
+	noDQT := func(data []byte) []byte {
+		i := bytes.Index(data, []byte{0xFF, 0xDB})
+		n := int(binary.BigEndian.Uint16(data[i+2:]))
+		return append(bytes.Clone(data[:i]), data[i+2+n:]...)
+	}
+	small, big := noDQT(bigJPEG(t, 320, 240)), noDQT(bigJPEG(t, 2000, 1200))
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		fallback bool
+	}{{"0.08 MP", small, true}, {"2.4 MP", big, false}} {
+		if _, err := Decode(c.data, Options{}); err != nil {
+			t.Fatalf("%s: the full decoder refuses the picture (%v): the test proves nothing", c.name, err)
+		}
+		_, err := DecodeFor(c.data, 224, 224, CropNone, Options{})
+		if c.fallback && err != nil {
+			t.Errorf("%s: DecodeFor = %v, want the full decoder's picture", c.name, err)
+		}
+		if !c.fallback {
+			checkErr(t, c.name, err, ErrCorrupt)
+		}
+	}
+	fast, err := Probe(small, Options{Resize: ResizeFast, Width: 224, Height: 224})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := Probe(small, Options{Resize: ResizeExact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.DecodeBytes < exact.DecodeBytes {
+		t.Errorf("Probe reserves %d bytes for a small JPEG on the fast path, less than its full decode (%d)", fast.DecodeBytes, exact.DecodeBytes)
 	}
 }

@@ -37,7 +37,8 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		// The fast path: whatever Decode accepts it must take too (it may
-		// fall back to it), with a consistent, possibly smaller, picture.
+		// fall back to it: under 1 MP, as here, it always may), with a
+		// consistent, possibly smaller, picture.
 		for _, crop := range []Crop{CropNone, CropCenter} {
 			small, err := DecodeFor(data, 3, 2, crop, Options{MaxPixels: 1 << 20})
 			if err != nil {

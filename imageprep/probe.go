@@ -3,15 +3,19 @@ package imageprep
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"image"
+
+	"github.com/classifly/classifly/jpegdec"
 )
 
 // Header is what a picture's header says, read without decoding a pixel.
 type Header struct {
 	Format        Format
 	Width, Height int // as stored, before EXIF orientation
-	// DecodeBytes is a generous estimate of the memory Decode takes at its
-	// peak for this picture: the decoder's own image (16-bit and interlaced
+	// DecodeBytes is a generous estimate of the memory decoding takes at
+	// its peak for this picture on the path Probe was told (see Probe); on
+	// the exact path: the decoder's own image (16-bit and interlaced
 	// PNGs, progressive JPEG coefficients and lossless WebP's ARGB planes
 	// included), the RGB result and its oriented copy. A server reserves it
 	// before decoding, so that pictures under the pixel limit cannot add up
@@ -20,16 +24,28 @@ type Header struct {
 }
 
 // Probe identifies a picture and checks it as far as its header allows,
-// exactly as Decode does before decoding: the format from the magic bytes
-// (TIFF, HEIF, AVIF and JPEG XL named as unsupported), the declared size
-// against opts.MaxPixels, and the container checks (a BMP's pixel array
-// present, a WebP's RIFF length and animation flag). Its errors are
-// Decode's. A nil error does not promise that Decode succeeds: the pixel
-// data may still be corrupt or truncated.
+// exactly as the decoder that opts.Resize chooses does before decoding:
+// the format from the magic bytes (TIFF, HEIF, AVIF and JPEG XL named as
+// unsupported), the declared size against the path's pixel limit, and the
+// container checks (a BMP's pixel array present, a WebP's RIFF length and
+// animation flag). Its errors are the decoder's. A nil error does not
+// promise that decoding succeeds: the pixel data may still be corrupt or
+// truncated.
+//
+// On the fast path (opts.Resize ResizeFast) a JPEG that jpegdec takes is
+// held to opts.MaxPixelsJPEG, and DecodeBytes is what jpegdec holds at the
+// scale it will choose for the opts.Width×opts.Height input (full scale
+// without one), plus the oriented copy and the resize; every other picture
+// is held to opts.MaxPixels and estimated as Decode.
 func Probe(data []byte, opts Options) (Header, error) {
 	f, err := sniff(data)
 	if err != nil {
 		return Header{}, err
+	}
+	if f == JPEG && opts.Resize == ResizeFast {
+		if hdr, ok, err := probeFast(data, opts); ok {
+			return hdr, err
+		}
 	}
 	_, config := codec(f)
 	cfg, err := guard(f, data, func() (image.Config, error) { return config(bytes.NewReader(data)) })
@@ -43,11 +59,51 @@ func Probe(data []byte, opts Options) (Header, error) {
 		return Header{}, err
 	}
 	pixels := int64(cfg.Width) * int64(cfg.Height)
-	// Decode's RGB buffer and the copy that orientation may make.
-	const rgbCopies = 2 * 3
 	return Header{Format: f, Width: cfg.Width, Height: cfg.Height,
 		DecodeBytes: pixels*(decoderBytesPerPixel(f, data)+rgbCopies) + decodeOverhead}, nil
 }
+
+// probeFast is Probe for a JPEG that DecodeFor will decode with jpegdec;
+// ok is false for one it hands to Decode (headers jpegdec does not take).
+func probeFast(data []byte, opts Options) (Header, bool, error) {
+	o := orientation(JPEG, data)
+	var minW, minH int
+	if opts.Width > 0 && opts.Height > 0 {
+		minW, minH = decodeMin(opts.Width, opts.Height, opts.Crop, o)
+	}
+	p, err := jpegdec.PlanDecode(data, jpegdec.Options{MinWidth: minW, MinHeight: minH, MaxPixels: opts.jpegLimit()})
+	var te *jpegdec.TooLargeError
+	switch {
+	case errors.As(err, &te):
+		return Header{}, true, &TooLargeError{Format: JPEG, Width: te.Width, Height: te.Height, MaxPixels: te.MaxPixels}
+	case err != nil:
+		return Header{}, false, nil
+	}
+	out := int64(p.OutWidth) * int64(p.OutHeight) * 3
+	n := p.Bytes
+	if o > 1 {
+		n += out // orient's copy
+	}
+	if opts.Width > 0 && opts.Height > 0 {
+		// ResizeFor: the box-filtered picture (at most a ninth of the
+		// decoded one) and the model input.
+		n += out/9 + int64(opts.Width)*int64(opts.Height)*3
+	}
+	if int64(p.Width)*int64(p.Height) <= fallbackMaxPixels {
+		// A damaged picture this small may go to the full decoder
+		// (DecodeFor): reserve for whichever costs more.
+		n = max(n, int64(p.Width)*int64(p.Height)*(decoderBytesPerPixel(JPEG, data)+rgbCopies)+decodeOverhead)
+	}
+	return Header{Format: JPEG, Width: p.Width, Height: p.Height, DecodeBytes: n + fastOverhead}, true, nil
+}
+
+// rgbCopies is Decode's RGB buffer and the copy that orientation may make,
+// in bytes a pixel.
+const rgbCopies = 2 * 3
+
+// fastOverhead covers what the fast path allocates beside its pictures:
+// the resize's tap tables, jpegFullSize's header read, the Image values.
+const fastOverhead = 128 << 10
 
 // decodeOverhead covers a decoder's fixed tables and row buffers.
 const decodeOverhead = 1 << 20

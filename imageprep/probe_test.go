@@ -26,17 +26,31 @@ func TestProbeAgreesWithDecode(t *testing.T) {
 		"empty": nil,
 		"cut":   pngBuf.Bytes()[:20],
 	} {
-		h, perr := Probe(data, Options{MaxPixels: 1000})
-		_, derr := Decode(data, Options{MaxPixels: 1000})
-		if (perr == nil) != (derr == nil) {
-			t.Errorf("%s: Probe %v, Decode %v", name, perr, derr)
-			continue
+		// The exact path against Decode, the fast one against DecodeFor,
+		// each under its own limit.
+		exact := Options{MaxPixels: 1000, MaxPixelsJPEG: 1 << 20, Resize: ResizeExact}
+		fast := Options{MaxPixels: 1 << 20, MaxPixelsJPEG: 1000, Resize: ResizeFast, Width: 8, Height: 8}
+		if name == "png" {
+			fast.MaxPixels, fast.MaxPixelsJPEG = 1000, 1<<20
 		}
-		if perr != nil && perr.Error() != derr.Error() {
-			t.Errorf("%s: Probe says %q, Decode %q", name, perr, derr)
-		}
-		if perr == nil && (h.Width != 40 || h.Height != 30 || h.DecodeBytes < 40*30*6) {
-			t.Errorf("%s: %+v", name, h)
+		for _, opts := range []Options{exact, fast} {
+			h, perr := Probe(data, opts)
+			var derr error
+			if opts.Resize == ResizeExact {
+				_, derr = Decode(data, opts)
+			} else {
+				_, derr = DecodeFor(data, opts.Width, opts.Height, CropNone, opts)
+			}
+			if (perr == nil) != (derr == nil) {
+				t.Errorf("%s %v: Probe %v, decoding %v", name, opts.Resize, perr, derr)
+				continue
+			}
+			if perr != nil && perr.Error() != derr.Error() {
+				t.Errorf("%s %v: Probe says %q, decoding %q", name, opts.Resize, perr, derr)
+			}
+			if perr == nil && (h.Width != 40 || h.Height != 30 || h.DecodeBytes < 40*30*6) {
+				t.Errorf("%s %v: %+v", name, opts.Resize, h)
+			}
 		}
 	}
 	var tl *TooLargeError

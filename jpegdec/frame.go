@@ -198,13 +198,29 @@ func (d *decoder) readSOS(p []byte) error {
 	return nil
 }
 
-// setup chooses each component's IDCT size and allocates the output and the
-// band buffers (and, when needed, the coefficient buffers).
+// setup chooses each component's IDCT size (layout) and allocates the
+// output and the band buffers; the coefficient buffers, when needed, come
+// with the scans (allocCoefficients).
 func (d *decoder) setup(scale int) {
-	d.scale = scale
-	d.colorModel = d.model()
+	d.layout(scale)
 	w, h := ScaledSize(d.width, d.height, scale)
 	d.out = &Image{Width: w, Height: h, Scale: scale, Pix: make([]byte, w*h*3)}
+	for i := range d.comps {
+		c := &d.comps[i]
+		c.plane = make([]byte, c.bw*c.size*c.v*c.size)
+		xm := make([]int32, w)
+		for x := range xm {
+			xm[x] = int32(x / c.hexp)
+		}
+		d.xmap[i] = xm
+	}
+}
+
+// layout chooses each component's IDCT size and expansion at scale, and
+// whether the coefficients must be buffered, without allocating.
+func (d *decoder) layout(scale int) {
+	d.scale = scale
+	d.colorModel = d.model()
 	for i := range d.comps {
 		c := &d.comps[i]
 		// Scale chroma up in the IDCT rather than by upsampling, while
@@ -217,12 +233,6 @@ func (d *decoder) setup(scale int) {
 		c.size = s
 		c.hexp = d.hmax * scale / (c.h * s)
 		c.vexp = d.vmax * scale / (c.v * s)
-		c.plane = make([]byte, c.bw*s*c.v*s)
-		xm := make([]int32, w)
-		for x := range xm {
-			xm[x] = int32(x / c.hexp)
-		}
-		d.xmap[i] = xm
 	}
 	// A single scan with every component can be decoded straight into
 	// bands; anything else needs the coefficients of the whole picture.

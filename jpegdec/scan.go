@@ -60,12 +60,8 @@ func (d *decoder) decodeScans() error {
 // 10 for a component decoded at 1/8. Pictures whose buffers would hold all
 // coefficients of more than maxProgressivePixels are refused.
 func (d *decoder) allocCoefficients() error {
-	full := false
-	for i := range d.comps {
-		full = full || d.comps[i].size > 1
-	}
-	if full && int64(d.width)*int64(d.height) > maxProgressivePixels {
-		return &TooLargeError{Width: d.width, Height: d.height, MaxPixels: maxProgressivePixels}
+	if err := d.checkBuffered(); err != nil {
+		return err
 	}
 	for i := range d.comps {
 		c := &d.comps[i]
@@ -75,6 +71,19 @@ func (d *decoder) allocCoefficients() error {
 		} else {
 			c.stride, c.coef = 64, make([]int16, n*64)
 		}
+	}
+	return nil
+}
+
+// checkBuffered refuses a buffered picture that would keep every
+// coefficient of more than maxProgressivePixels.
+func (d *decoder) checkBuffered() error {
+	full := false
+	for i := range d.comps {
+		full = full || d.comps[i].size > 1
+	}
+	if d.buffered && full && int64(d.width)*int64(d.height) > maxProgressivePixels {
+		return &TooLargeError{Width: d.width, Height: d.height, MaxPixels: maxProgressivePixels}
 	}
 	return nil
 }

@@ -109,6 +109,8 @@ func sageMakerHandler(ctx context.Context, getenv func(string) string, cfg api.C
 	backend, err := sagemaker.New(client, sagemaker.Options{
 		EndpointName: endpoint, Models: api.SplitModels(getenv(EnvModels)),
 		Observe: ObserveInvocation, Logger: logger,
+		// The caps the API checks are the ones the payload is checked to.
+		MaxPixels: cfg.Limits.MaxPixels, MaxPixelsJPEG: cfg.Limits.MaxPixelsJPEG,
 	})
 	if err != nil {
 		return nil, err

@@ -41,6 +41,9 @@ type Options struct {
 	// MaxPixels bounds width×height read from the picture's header before
 	// anything is sent (413 beyond); default api.DefaultMaxPixels.
 	MaxPixels int64
+	// MaxPixelsJPEG replaces MaxPixels for JPEGs, which downscaling decodes
+	// at a reduced DCT scale; default api.DefaultMaxPixelsJPEG.
+	MaxPixelsJPEG int64
 	// DownscaleTo is the longest side of a downscaled picture; default
 	// 1024, several times the models' input size.
 	DownscaleTo int
@@ -88,6 +91,9 @@ func New(client InvokeAPI, opts Options) (*Backend, error) {
 	}
 	if opts.MaxPixels <= 0 {
 		opts.MaxPixels = api.DefaultMaxPixels
+	}
+	if opts.MaxPixelsJPEG <= 0 {
+		opts.MaxPixelsJPEG = api.DefaultMaxPixelsJPEG
 	}
 	if opts.DownscaleTo <= 0 {
 		opts.DownscaleTo = 1024

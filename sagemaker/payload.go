@@ -20,14 +20,15 @@ const downscaleQuality = 90
 // fails a container check is refused here, in the same words, without a
 // paid call; the container judges the rest (corrupt pixel data).
 func (b *Backend) payload(data []byte) (body []byte, contentType string, downscaled bool, err error) {
-	hdr, err := imageprep.Probe(data, imageprep.Options{MaxPixels: b.opts.MaxPixels})
+	opts := imageprep.Options{MaxPixels: b.opts.MaxPixels, MaxPixelsJPEG: b.opts.MaxPixelsJPEG}
+	hdr, err := imageprep.Probe(data, opts)
 	if err != nil {
 		return nil, "", false, err
 	}
 	if len(data) <= b.opts.MaxPayload {
 		return data, "image/" + string(hdr.Format), false, nil
 	}
-	small, err := downscale(data, b.opts.MaxPixels, b.opts.DownscaleTo)
+	small, err := downscale(data, hdr, opts, b.opts.DownscaleTo)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -37,10 +38,13 @@ func (b *Backend) payload(data []byte) (body []byte, contentType string, downsca
 	return small, "image/jpeg", true, nil
 }
 
-// downscale decodes a picture (EXIF orientation applied) and re-encodes it
-// as a JPEG whose longest side is at most maxSide.
-func downscale(data []byte, maxPixels int64, maxSide int) ([]byte, error) {
-	img, err := imageprep.Decode(data, imageprep.Options{MaxPixels: maxPixels})
+// downscale decodes a picture (EXIF orientation applied; a JPEG at the
+// smallest DCT scale whose shorter side still covers the result's) and
+// re-encodes it as a JPEG whose longest side is at most maxSide.
+func downscale(data []byte, hdr imageprep.Header, opts imageprep.Options, maxSide int) ([]byte, error) {
+	fw, fh := fit(hdr.Width, hdr.Height, maxSide)
+	side := min(fw, fh) // a square target: DecodeFor then covers either orientation
+	img, err := imageprep.DecodeFor(data, side, side, imageprep.CropNone, opts)
 	if err != nil {
 		return nil, err
 	}

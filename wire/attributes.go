@@ -18,6 +18,7 @@ type Options struct {
 	Model     string
 	TopK      int
 	Threshold float32
+	Resize    string // "fast" or "exact"; "" leaves the server's default (fast)
 }
 
 // Attributes encodes o for HeaderAttributes, omitting the zero values.
@@ -31,6 +32,9 @@ func (o Options) Attributes() string {
 	}
 	if o.Threshold > 0 {
 		v.Set("threshold", strconv.FormatFloat(float64(o.Threshold), 'g', -1, 32))
+	}
+	if o.Resize != "" {
+		v.Set("resize", o.Resize)
 	}
 	return v.Encode()
 }

@@ -35,9 +35,9 @@ func TestReadError(t *testing.T) {
 }
 
 func TestAttributesRoundTrip(t *testing.T) {
-	o := Options{Model: "m_1.0", TopK: 7, Threshold: 0.125}
+	o := Options{Model: "m_1.0", TopK: 7, Threshold: 0.125, Resize: "exact"}
 	v, err := ParseAttributes(o.Attributes())
-	if err != nil || v.Get("model") != "m_1.0" || v.Get("top_k") != "7" || v.Get("threshold") != "0.125" {
+	if err != nil || v.Get("model") != "m_1.0" || v.Get("top_k") != "7" || v.Get("threshold") != "0.125" || v.Get("resize") != "exact" {
 		t.Errorf("%q → %v %v", o.Attributes(), v, err)
 	}
 	if s := (Options{}).Attributes(); s != "" {
