@@ -113,23 +113,68 @@ func biasData(bias *tensorView) []int32 {
 	return tflite.Int32s(bias.konst)
 }
 
-func buildConv[T kernels.Q8](c *opContext) error {
-	o, ok := c.op.Options.(*tflite.Conv2DOptions)
-	if !ok {
-		return c.errorf("missing Conv2DOptions")
+// convOp is what every convolution builder starts from: its tensors, its
+// checked geometry and its fused activation.
+type convOp struct {
+	in, filter, bias, out *tensorView
+	p                     *kernels.ConvParams
+	act                   tflite.Activation
+}
+
+// convOperands reads a CONV_2D (depthwise false) or DEPTHWISE_CONV_2D
+// operator: its options, its tensors through fetch (the quantized or the
+// float reader) and its geometry, checking the filter's shape against it.
+func (c *opContext) convOperands(depthwise bool, fetch func() (in, filter, bias, out *tensorView, err error)) (*convOp, error) {
+	var (
+		pad            tflite.Padding
+		sw, sh, dw, dh int32
+		mult           int32
+		act            tflite.Activation
+	)
+	if depthwise {
+		o, ok := c.op.Options.(*tflite.DepthwiseConv2DOptions)
+		if !ok {
+			return nil, c.errorf("missing DepthwiseConv2DOptions")
+		}
+		pad, sw, sh, dw, dh, mult, act = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, o.DepthMultiplier, o.Activation
+	} else {
+		o, ok := c.op.Options.(*tflite.Conv2DOptions)
+		if !ok {
+			return nil, c.errorf("missing Conv2DOptions")
+		}
+		pad, sw, sh, dw, dh, act = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, o.Activation
 	}
-	in, filter, bias, out, err := c.weightedTensors(typeOf[T]())
+	in, filter, bias, out, err := fetch()
+	if err != nil {
+		return nil, err
+	}
+	p := &kernels.ConvParams{}
+	if err := c.convGeometry(p, pad, sw, sh, dw, dh, in, filter, out); err != nil {
+		return nil, err
+	}
+	if !depthwise {
+		if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
+			return nil, c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
+		}
+	} else {
+		if filter.shape[0] != 1 || filter.shape[3] != p.OutC || p.InC < 1 || p.OutC%p.InC != 0 {
+			return nil, c.errorf("depthwise filter %v for input %v and output %v", filter.shape, in.shape, out.shape)
+		}
+		p.DepthMultiplier = p.OutC / p.InC
+		if mult != 0 && int(mult) != p.DepthMultiplier {
+			return nil, c.errorf("depth_multiplier %d but shapes give %d", mult, p.DepthMultiplier)
+		}
+	}
+	return &convOp{in, filter, bias, out, p, act}, nil
+}
+
+func buildConv[T kernels.Q8](c *opContext) error {
+	co, err := c.convOperands(false, func() (in, filter, bias, out *tensorView, err error) { return c.weightedTensors(typeOf[T]()) })
 	if err != nil {
 		return err
 	}
-	p := &kernels.ConvParams{}
-	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
-		return err
-	}
-	if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
-		return c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
-	}
-	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 0, p.OutC, o.Activation); err != nil {
+	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
+	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 0, p.OutC, co.act); err != nil {
 		return err
 	}
 	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW*p.InC), c.name, c.index); err != nil {
@@ -145,26 +190,12 @@ func buildConv[T kernels.Q8](c *opContext) error {
 }
 
 func buildDepthwise[T kernels.Q8](c *opContext) error {
-	o, ok := c.op.Options.(*tflite.DepthwiseConv2DOptions)
-	if !ok {
-		return c.errorf("missing DepthwiseConv2DOptions")
-	}
-	in, filter, bias, out, err := c.weightedTensors(typeOf[T]())
+	co, err := c.convOperands(true, func() (in, filter, bias, out *tensorView, err error) { return c.weightedTensors(typeOf[T]()) })
 	if err != nil {
 		return err
 	}
-	p := &kernels.ConvParams{}
-	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
-		return err
-	}
-	if filter.shape[0] != 1 || filter.shape[3] != p.OutC || p.InC < 1 || p.OutC%p.InC != 0 {
-		return c.errorf("depthwise filter %v for input %v and output %v", filter.shape, in.shape, out.shape)
-	}
-	p.DepthMultiplier = p.OutC / p.InC
-	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != p.DepthMultiplier {
-		return c.errorf("depth_multiplier %d but shapes give %d", o.DepthMultiplier, p.DepthMultiplier)
-	}
-	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 3, p.OutC, o.Activation); err != nil {
+	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
+	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 3, p.OutC, co.act); err != nil {
 		return err
 	}
 	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW), c.name, c.index); err != nil {

@@ -46,22 +46,12 @@ func (c *opContext) biasF32(bias *tensorView, n int) ([]float32, error) {
 }
 
 func buildConvF32(c *opContext) error {
-	o, ok := c.op.Options.(*tflite.Conv2DOptions)
-	if !ok {
-		return c.errorf("missing Conv2DOptions")
-	}
-	in, filter, bias, out, err := c.floatWeighted()
+	co, err := c.convOperands(false, c.floatWeighted)
 	if err != nil {
 		return err
 	}
-	p := &kernels.ConvParams{}
-	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
-		return err
-	}
-	if filter.shape[0] != p.OutC || filter.shape[3] != p.InC {
-		return c.unsupported("filter %v for input %v and output %v (grouped convolution)", filter.shape, in.shape, out.shape)
-	}
-	clamp, err := c.clampF32(o.Activation)
+	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
+	clamp, err := c.clampF32(co.act)
 	if err != nil {
 		return err
 	}
@@ -104,26 +94,12 @@ func buildConvF32(c *opContext) error {
 }
 
 func buildDepthwiseF32(c *opContext) error {
-	o, ok := c.op.Options.(*tflite.DepthwiseConv2DOptions)
-	if !ok {
-		return c.errorf("missing DepthwiseConv2DOptions")
-	}
-	in, filter, bias, out, err := c.floatWeighted()
+	co, err := c.convOperands(true, c.floatWeighted)
 	if err != nil {
 		return err
 	}
-	p := &kernels.ConvParams{}
-	if err := c.convGeometry(p, o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH, in, filter, out); err != nil {
-		return err
-	}
-	if filter.shape[0] != 1 || filter.shape[3] != p.OutC || p.InC < 1 || p.OutC%p.InC != 0 {
-		return c.errorf("depthwise filter %v for input %v and output %v", filter.shape, in.shape, out.shape)
-	}
-	p.DepthMultiplier = p.OutC / p.InC
-	if o.DepthMultiplier != 0 && int(o.DepthMultiplier) != p.DepthMultiplier {
-		return c.errorf("depth_multiplier %d but shapes give %d", o.DepthMultiplier, p.DepthMultiplier)
-	}
-	clamp, err := c.clampF32(o.Activation)
+	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
+	clamp, err := c.clampF32(co.act)
 	if err != nil {
 		return err
 	}
