@@ -41,16 +41,12 @@ func Conv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 				outPix := out[((b*p.OutH+oy)*p.OutW+ox)*p.OutC:]
 				for oc := 0; oc < p.OutC; oc++ {
 					var acc int32
-					for ky := 0; ky < p.KH; ky++ {
-						y := oy*p.StrideH - p.PadH + ky*p.DilationH
-						if y < 0 || y >= p.InH {
-							continue
-						}
-						for kx := 0; kx < p.KW; kx++ {
-							x := ox*p.StrideW - p.PadW + kx*p.DilationW
-							if x < 0 || x >= p.InW {
-								continue
-							}
+					y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
+					x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
+					for ky := ky0; ky < ky1; ky++ {
+						y := y0 + ky*p.DilationH
+						for kx := kx0; kx < kx1; kx++ {
+							x := x0 + kx*p.DilationW
 							inPix := in[((b*p.InH+y)*p.InW+x)*p.InC:][:p.InC]
 							w := filter[((oc*p.KH+ky)*p.KW+kx)*p.InC:][:p.InC]
 							for ic, v := range inPix {
@@ -82,16 +78,12 @@ func DepthwiseConv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 				for oc := 0; oc < p.OutC; oc++ {
 					ic := oc / m
 					var acc int32
-					for ky := 0; ky < p.KH; ky++ {
-						y := oy*p.StrideH - p.PadH + ky*p.DilationH
-						if y < 0 || y >= p.InH {
-							continue
-						}
-						for kx := 0; kx < p.KW; kx++ {
-							x := ox*p.StrideW - p.PadW + kx*p.DilationW
-							if x < 0 || x >= p.InW {
-								continue
-							}
+					y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
+					x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
+					for ky := ky0; ky < ky1; ky++ {
+						y := y0 + ky*p.DilationH
+						for kx := kx0; kx < kx1; kx++ {
+							x := x0 + kx*p.DilationW
 							v := int32(in[((b*p.InH+y)*p.InW+x)*p.InC+ic])
 							w := int32(filter[(ky*p.KW+kx)*p.OutC+oc])
 							acc += (v - p.InZP) * (w - p.FilterZP)
@@ -102,6 +94,23 @@ func DepthwiseConv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 			}
 		}
 	}
+}
+
+// taps walks one axis of a convolution window: output coordinate o reads
+// input first + t*dilation for filter taps t in [lo, hi), the taps of the k
+// that fall inside an input of size n (the others read padding, which adds
+// nothing, as TFLite's reference kernels skip them).
+func taps(o, stride, pad, dilation, k, n int) (first, lo, hi int) {
+	first = o*stride - pad
+	if first < 0 {
+		lo = (-first + dilation - 1) / dilation
+	}
+	if last := n - 1 - first; last < 0 {
+		hi = 0
+	} else {
+		hi = min(k, last/dilation+1)
+	}
+	return first, lo, hi
 }
 
 func requantize(acc int32, bias []int32, oc int, p *Requantization) int32 {

@@ -130,16 +130,12 @@ func (h *HybridConv) Run(in []float32, q []int8, out []float32) {
 func (h *HybridConv) acc(qx []int8, off int32, oy, ox, oc int) int32 {
 	p := &h.P
 	var acc int32
-	for ky := 0; ky < p.KH; ky++ {
-		y := oy*p.StrideH - p.PadH + ky*p.DilationH
-		if y < 0 || y >= p.InH {
-			continue
-		}
-		for kx := 0; kx < p.KW; kx++ {
-			x := ox*p.StrideW - p.PadW + kx*p.DilationW
-			if x < 0 || x >= p.InW {
-				continue
-			}
+	y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
+	x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
+	for ky := ky0; ky < ky1; ky++ {
+		y := y0 + ky*p.DilationH
+		for kx := kx0; kx < kx1; kx++ {
+			x := x0 + kx*p.DilationW
 			pix := qx[(y*p.InW+x)*p.InC:][:p.InC]
 			if h.Depthwise {
 				ic := oc / p.DepthMultiplier
