@@ -226,6 +226,14 @@ func opcodeTable(code tflite.BuiltinOperator, version int32, custom string) tabl
 	return t
 }
 
+// window writes fields 0 to 2, with which the convolution and pooling
+// options all begin: padding, stride_w, stride_h.
+func (t *table) window(pad tflite.Padding, sw, sh int32) {
+	t.u8(0, uint8(pad), 0)
+	t.i32(1, sw, 0)
+	t.i32(2, sh, 0)
+}
+
 // optionsTable returns the union tag and table of an operator's options.
 // Field numbers and defaults are those of schema.fbs.
 func optionsTable(o any) (uint8, table, error) {
@@ -234,26 +242,20 @@ func optionsTable(o any) (uint8, table, error) {
 	case nil:
 		return 0, nil, nil
 	case *tflite.Conv2DOptions:
-		t.u8(0, uint8(o.Padding), 0)
-		t.i32(1, o.StrideW, 0)
-		t.i32(2, o.StrideH, 0)
+		t.window(o.Padding, o.StrideW, o.StrideH)
 		t.u8(3, uint8(o.Activation), 0)
 		t.i32(4, o.DilationW, 1)
 		t.i32(5, o.DilationH, 1)
 		return optConv2D, t, nil
 	case *tflite.DepthwiseConv2DOptions:
-		t.u8(0, uint8(o.Padding), 0)
-		t.i32(1, o.StrideW, 0)
-		t.i32(2, o.StrideH, 0)
+		t.window(o.Padding, o.StrideW, o.StrideH)
 		t.i32(3, o.DepthMultiplier, 0)
 		t.u8(4, uint8(o.Activation), 0)
 		t.i32(5, o.DilationW, 1)
 		t.i32(6, o.DilationH, 1)
 		return optDepthwiseConv, t, nil
 	case *tflite.Pool2DOptions:
-		t.u8(0, uint8(o.Padding), 0)
-		t.i32(1, o.StrideW, 0)
-		t.i32(2, o.StrideH, 0)
+		t.window(o.Padding, o.StrideW, o.StrideH)
 		t.i32(3, o.FilterWidth, 0)
 		t.i32(4, o.FilterHeight, 0)
 		t.u8(5, uint8(o.Activation), 0)
