@@ -167,22 +167,10 @@ func buildMaxPool[T kernels.Q8](c *opContext) error {
 }
 
 func buildSoftmax[T kernels.Q8](c *opContext) error {
-	if err := c.arity(1, 1, 1); err != nil {
+	in, out, beta, rows, depth, err := c.softmaxOperands(c.quantized8)
+	if err != nil {
 		return err
 	}
-	in, out := c.ins[0], c.outs[0]
-	if err := c.quantized8(in, out); err != nil {
-		return err
-	}
-	beta := float32(1)
-	if o, ok := c.op.Options.(*tflite.SoftmaxOptions); ok {
-		beta = o.Beta
-	}
-	if len(in.shape) == 0 || in.n != out.n || in.shape[len(in.shape)-1] < 1 {
-		return c.errorf("input %v and output %v", in.shape, out.shape)
-	}
-	depth := in.shape[len(in.shape)-1]
-	rows := int(in.n) / depth
 	t := kernels.NewSoftmaxTable(in.scale(), beta, out.scale(), out.zp())
 	inL, outL := c.loc(in), c.loc(out)
 	c.emit(func(mem []byte) { kernels.Softmax(t, rows, depth, at[T](inL, mem), at[T](outL, mem)) })
@@ -206,4 +194,26 @@ func buildReshape(c *opContext) error {
 	inL, outL := c.loc(in), c.loc(out)
 	c.emit(func(mem []byte) { copy(outL.bytes(mem), inL.bytes(mem)) })
 	return nil
+}
+
+// softmaxOperands checks a SOFTMAX's tensors, their types with check, and
+// returns them with beta and the rows × depth the last axis makes.
+func (c *opContext) softmaxOperands(check func(...*tensorView) error) (in, out *tensorView, beta float32, rows, depth int, err error) {
+	if err = c.arity(1, 1, 1); err != nil {
+		return
+	}
+	in, out = c.ins[0], c.outs[0]
+	if err = check(in, out); err != nil {
+		return
+	}
+	beta = 1
+	if o, ok := c.op.Options.(*tflite.SoftmaxOptions); ok {
+		beta = o.Beta
+	}
+	if len(in.shape) == 0 || in.n != out.n || in.shape[len(in.shape)-1] < 1 {
+		err = c.errorf("input %v and output %v", in.shape, out.shape)
+		return
+	}
+	depth = in.shape[len(in.shape)-1]
+	return in, out, beta, int(in.n) / depth, depth, nil
 }

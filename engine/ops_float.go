@@ -210,29 +210,17 @@ func buildPoolF32(c *opContext) error {
 }
 
 func buildMeanF32(c *opContext) error {
-	if err := c.arity(2, 2, 1); err != nil {
+	in, axis, out, err := c.meanOperands(c.allFloat)
+	if err != nil {
 		return err
-	}
-	in, axis, out := c.ins[0], c.ins[1], c.outs[0]
-	if err := c.allFloat(in, out); err != nil {
-		return err
-	}
-	if !axis.isConst() || axis.t.Type != tflite.Int32 {
-		return c.unsupported("axis tensor must be a constant int32")
 	}
 	rank := len(in.shape)
 	if rank > kernels.MaxRankF32 {
 		return c.unsupported("rank %d", rank)
 	}
-	reduce := make([]bool, rank)
-	for _, a := range tflite.Int32s(axis.konst) {
-		if a < 0 {
-			a += int32(rank)
-		}
-		if a < 0 || int(a) >= rank {
-			return c.errorf("axis %d out of range for rank %d", a, rank)
-		}
-		reduce[a] = true
+	reduce, err := c.reducedAxes(axis, rank)
+	if err != nil {
+		return err
 	}
 	// The output keeps the other dimensions in order, with or without the
 	// reduced ones as 1s (keep_dims): either way its strides follow them.
@@ -255,22 +243,10 @@ func buildMeanF32(c *opContext) error {
 }
 
 func buildSoftmaxF32(c *opContext) error {
-	if err := c.arity(1, 1, 1); err != nil {
+	in, out, beta, rows, depth, err := c.softmaxOperands(c.allFloat)
+	if err != nil {
 		return err
 	}
-	in, out := c.ins[0], c.outs[0]
-	if err := c.allFloat(in, out); err != nil {
-		return err
-	}
-	beta := float32(1)
-	if o, ok := c.op.Options.(*tflite.SoftmaxOptions); ok {
-		beta = o.Beta
-	}
-	if len(in.shape) == 0 || in.n != out.n || in.shape[len(in.shape)-1] < 1 {
-		return c.errorf("input %v and output %v", in.shape, out.shape)
-	}
-	depth := in.shape[len(in.shape)-1]
-	rows := int(in.n) / depth
 	inL, outL := c.loc(in), c.loc(out)
 	c.emit(func(mem []byte) { kernels.SoftmaxF32(rows, depth, beta, f32(inL, mem), f32(outL, mem)) })
 	return nil

@@ -148,16 +148,9 @@ func buildConcatF32(c *opContext) error {
 		return err
 	}
 	rank := len(out.shape)
-	axis := int(o.Axis)
-	if axis < 0 {
-		axis += rank
-	}
-	if axis < 0 || axis >= rank {
-		return c.errorf("axis %d out of range for rank %d", o.Axis, rank)
-	}
-	outer := 1
-	for _, s := range out.shape[:axis] {
-		outer *= s
+	axis, outer, err := c.concatAxis(o.Axis, out.shape)
+	if err != nil {
+		return err
 	}
 	type part struct {
 		l     *loc

@@ -91,30 +91,18 @@ func buildDequantize[T kernels.Q8](c *opContext) error {
 }
 
 func buildMean[T kernels.Q8](c *opContext) error {
-	if err := c.arity(2, 2, 1); err != nil {
+	in, axis, out, err := c.meanOperands(c.quantized8)
+	if err != nil {
 		return err
-	}
-	in, axis, out := c.ins[0], c.ins[1], c.outs[0]
-	if err := c.quantized8(in, out); err != nil {
-		return err
-	}
-	if !axis.isConst() || axis.t.Type != tflite.Int32 {
-		return c.unsupported("axis tensor must be a constant int32")
 	}
 	keep := false
 	if o, ok := c.op.Options.(*tflite.ReducerOptions); ok {
 		keep = o.KeepDims
 	}
 	rank := len(in.shape)
-	reduce := make([]bool, rank)
-	for _, a := range tflite.Int32s(axis.konst) {
-		if a < 0 {
-			a += int32(rank)
-		}
-		if a < 0 || int(a) >= rank {
-			return c.errorf("axis %d out of range for rank %d", a, rank)
-		}
-		reduce[a] = true
+	reduce, err := c.reducedAxes(axis, rank)
+	if err != nil {
+		return err
 	}
 	// Reduced axes must be contiguous for the outer × n × inner layout.
 	firstR, lastR := -1, -1
@@ -196,16 +184,9 @@ func buildConcat[T kernels.Q8](c *opContext) error {
 		return c.unsupported("fused activation %v on a quantized concatenation", o.Activation)
 	}
 	rank := len(out.shape)
-	axis := int(o.Axis)
-	if axis < 0 {
-		axis += rank
-	}
-	if axis < 0 || axis >= rank {
-		return c.errorf("axis %d out of range for rank %d", o.Axis, rank)
-	}
-	outer := 1
-	for _, s := range out.shape[:axis] {
-		outer *= s
+	axis, outer, err := c.concatAxis(o.Axis, out.shape)
+	if err != nil {
+		return err
 	}
 	sum := 0
 	type part struct {
@@ -255,4 +236,52 @@ func flipTopBits(in, out []byte) {
 	for ; i < len(in); i++ {
 		out[i] = in[i] ^ 0x80
 	}
+}
+
+// meanOperands checks a MEAN's tensors, the types of its input and output
+// with check; its axis tensor must be a constant int32 vector.
+func (c *opContext) meanOperands(check func(...*tensorView) error) (in, axis, out *tensorView, err error) {
+	if err = c.arity(2, 2, 1); err != nil {
+		return
+	}
+	in, axis, out = c.ins[0], c.ins[1], c.outs[0]
+	if err = check(in, out); err != nil {
+		return
+	}
+	if !axis.isConst() || axis.t.Type != tflite.Int32 {
+		err = c.unsupported("axis tensor must be a constant int32")
+	}
+	return
+}
+
+// reducedAxes marks the axes a MEAN reduces (negative ones count from the end).
+func (c *opContext) reducedAxes(axis *tensorView, rank int) ([]bool, error) {
+	reduce := make([]bool, rank)
+	for _, a := range tflite.Int32s(axis.konst) {
+		if a < 0 {
+			a += int32(rank)
+		}
+		if a < 0 || int(a) >= rank {
+			return nil, c.errorf("axis %d out of range for rank %d", a, rank)
+		}
+		reduce[a] = true
+	}
+	return reduce, nil
+}
+
+// concatAxis resolves a CONCATENATION's axis (negative counts from the end)
+// and returns it with the product of the dimensions before it.
+func (c *opContext) concatAxis(a int32, shape []int) (axis, outer int, err error) {
+	axis = int(a)
+	if axis < 0 {
+		axis += len(shape)
+	}
+	if axis < 0 || axis >= len(shape) {
+		return 0, 0, c.errorf("axis %d out of range for rank %d", a, len(shape))
+	}
+	outer = 1
+	for _, s := range shape[:axis] {
+		outer *= s
+	}
+	return axis, outer, nil
 }
