@@ -151,27 +151,25 @@ func pack16(lo, hi VecPhysical, signed bool, zp, min, max Mem) {
 func storeBytes(name string, y VecPhysical, dst, cnt, tmp GPPhysical) {
 	x := y.AsX()
 	l := func(s string) LabelRef { return LabelRef(fmt.Sprintf("%s_%s", name, s)) }
-	CMPQ(cnt, Imm(16))
-	JB(l("8"))
-	VMOVDQU(x, Mem{Base: dst})
-	VEXTRACTI128(Imm(1), y, x)
-	ADDQ(Imm(16), dst)
-	SUBQ(Imm(16), cnt)
-	Label(string(l("8")))
-	CMPQ(cnt, Imm(8))
-	JB(l("4"))
-	VMOVQ(x, Mem{Base: dst})
-	VPSRLDQ(Imm(8), x, x)
-	ADDQ(Imm(8), dst)
-	SUBQ(Imm(8), cnt)
-	Label(string(l("4")))
-	CMPQ(cnt, Imm(4))
-	JB(l("2"))
-	VMOVD(x, Mem{Base: dst})
-	VPSRLDQ(Imm(4), x, x)
-	ADDQ(Imm(4), dst)
-	SUBQ(Imm(4), cnt)
-	Label(string(l("2")))
+	// Store 16, 8 and 4 bytes while that many remain, each time moving the
+	// bytes not yet stored to the bottom of x.
+	for _, s := range []struct {
+		n           int
+		store, next func()
+	}{
+		{16, func() { VMOVDQU(x, Mem{Base: dst}) }, func() { VEXTRACTI128(Imm(1), y, x) }},
+		{8, func() { VMOVQ(x, Mem{Base: dst}) }, func() { VPSRLDQ(Imm(8), x, x) }},
+		{4, func() { VMOVD(x, Mem{Base: dst}) }, func() { VPSRLDQ(Imm(4), x, x) }},
+	} {
+		skip := l(fmt.Sprint(s.n / 2))
+		CMPQ(cnt, Imm(uint64(s.n)))
+		JB(skip)
+		s.store()
+		s.next()
+		ADDQ(Imm(uint64(s.n)), dst)
+		SUBQ(Imm(uint64(s.n)), cnt)
+		Label(string(skip))
+	}
 	VMOVD(x, tmp.As32())
 	CMPQ(cnt, Imm(2))
 	JB(l("1"))
