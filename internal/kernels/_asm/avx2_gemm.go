@@ -114,23 +114,24 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 	if signed {
 		widen, widen1 = VPMOVSXBW, MOVBLSX
 	}
-	Label(l + "_16")
-	CMPQ(RCX, Imm(16))
-	JB(LabelRef(l + "_8"))
-	widen(Mem{Base: src}, Y15)
-	VMOVDQU(Y15, Mem{Base: RAX})
-	ADDQ(Imm(16), src)
-	ADDQ(Imm(32), RAX)
-	SUBQ(Imm(16), RCX)
-	JMP(LabelRef(l + "_16"))
-	Label(l + "_8")
-	CMPQ(RCX, Imm(8))
-	JB(LabelRef(l + "_1"))
-	widen(Mem{Base: src}, X15)
-	VMOVDQU(X15, Mem{Base: RAX})
-	ADDQ(Imm(8), src)
-	ADDQ(Imm(16), RAX)
-	SUBQ(Imm(8), RCX)
+	// 16 at a time while that many remain, then 8 once.
+	for _, s := range []struct {
+		n          uint64
+		v          VecPhysical
+		here, next string
+	}{{16, Y15, "_16", "_8"}, {8, X15, "_8", "_1"}} {
+		Label(l + s.here)
+		CMPQ(RCX, Imm(s.n))
+		JB(LabelRef(l + s.next))
+		widen(Mem{Base: src}, s.v)
+		VMOVDQU(s.v, Mem{Base: RAX})
+		ADDQ(Imm(s.n), src)
+		ADDQ(Imm(2*s.n), RAX)
+		SUBQ(Imm(s.n), RCX)
+		if s.n == 16 {
+			JMP(LabelRef(l + s.here))
+		}
+	}
 	Label(l + "_1")
 	TESTQ(RCX, RCX)
 	JZ(LabelRef(l + "_done"))
