@@ -136,12 +136,7 @@ func dwBegin(p gotypes.Component) {
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1)
 	VPXORD(Z24, Z24, Z24) // no row correction
-	Load(p.Field("outZP"), EAX)
-	VPBROADCASTD(EAX, Z16)
-	Load(p.Field("min"), EAX)
-	VPBROADCASTD(EAX, Z17)
-	Load(p.Field("max"), EAX)
-	VPBROADCASTD(EAX, Z18)
+	outputConsts(p, EAX)
 }
 
 // dwGroupMask sets K2 to the group's valid channels: all 16, or cLast in the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
 	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -150,12 +151,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Load(p.Field("nLast"), RAX)
 	Label(name + "_full")
 	// The weight registers are free now: hold the output constants.
-	Load(p.Field("outZP"), R14L)
-	VPBROADCASTD(R14L, Z16)
-	Load(p.Field("min"), R14L)
-	VPBROADCASTD(R14L, Z17)
-	Load(p.Field("max"), R14L)
-	VPBROADCASTD(R14L, Z18)
+	outputConsts(p, R14L)
 	for j := range nv {
 		MOVQ(RAX, R14)
 		SUBQ(Imm(uint64(16*j)), R14)
@@ -193,6 +189,18 @@ const (
 	qRound
 	qNegEn
 )
+
+// outputConsts broadcasts the output zero point and clamp bounds of the
+// parameters p into Z16, Z17 and Z18, as requantize expects them; tmp is
+// clobbered.
+func outputConsts(p gotypes.Component, tmp GPPhysical) {
+	Load(p.Field("outZP"), tmp)
+	VPBROADCASTD(tmp, Z16)
+	Load(p.Field("min"), tmp)
+	VPBROADCASTD(tmp, Z17)
+	Load(p.Field("max"), tmp)
+	VPBROADCASTD(tmp, Z18)
+}
 
 // requantize turns the accumulator acc (plus the row correction corr) into
 // clamped 32-bit outputs in Z28, with Z22/Z23 holding the even/odd-lane
