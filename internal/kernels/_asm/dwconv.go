@@ -15,11 +15,7 @@ import (
 // input times the 32-bit weight (w - wz), then the shared requantization.
 // The input is a zero-point-padded copy, so no tap is ever out of bounds.
 func dwconvAVX512(name string, signed bool) {
-	TEXT(name, NOSPLIT, "func(p *dwArgs)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes n output pixels of a depthwise convolution with AVX-512 (see dwArgs).", name))
-	p := Dereference(Param("p"))
-	dwBegin(p)
+	p := dwText(name, "%s computes n output pixels of a depthwise convolution with AVX-512 (see dwArgs).")
 
 	Label(name + "_pixel")
 	XORQ(R12, R12) // channel offset (bytes of input/output)
@@ -64,11 +60,7 @@ func dwconvAVX512(name string, signed bool) {
 // are addressed from three row pointers and three column offsets, and the
 // weights are laid out [group][tap pair][16] so each is a fixed displacement.
 func dwconv3x3AVX512(name string, signed bool) {
-	TEXT(name, NOSPLIT, "func(p *dwArgs)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes n output pixels of a 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][5 tap pairs][16] int16 pairs).", name))
-	p := Dereference(Param("p"))
-	dwBegin(p)
+	p := dwText(name, "%s computes n output pixels of a 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][5 tap pairs][16] int16 pairs).")
 	MOVL(U32(0xAAAAAAAA), EAX)
 	KMOVD(EAX, K4) // odd 16-bit lanes
 
@@ -126,6 +118,17 @@ func dwconv3x3AVX512(name string, signed bool) {
 // The parts the depthwise kernels share. Registers: RSI the current
 // pixel's window origin, RDI its output, RDX pixels left, R11 groups left,
 // R12 the channel offset, R13 the requant block offset.
+
+// dwText declares the depthwise kernel name, taking *dwArgs and documented
+// by doc (a format of name), and loads what all the variants use from it.
+func dwText(name, doc string) gotypes.Component {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf(doc, name))
+	p := Dereference(Param("p"))
+	dwBegin(p)
+	return p
+}
 
 // dwBegin loads the pointers and the constants: K1 the odd 32-bit lanes,
 // Z24 a zero row correction, Z16/Z17/Z18 the output zero point and clamp.
