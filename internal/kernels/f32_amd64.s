@@ -434,3 +434,74 @@ dwF32AVX2Masked_pixel:
 dwF32AVX2Masked_done:
 	VZEROUPPER
 	RET
+
+// func dwF32AVX512(p *dwF32Args)
+// Requires: AVX, AVX512F
+TEXT ·dwF32AVX512(SB), NOSPLIT, $0-8
+	MOVQ         p+0(FP), CX
+	VBROADCASTSS 112(CX), Z10
+	VBROADCASTSS 116(CX), Z11
+	MOVQ         16(CX), AX
+	MOVQ         40(CX), R12
+	VMOVUPS      (AX), Z0
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z1
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z2
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z3
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         R12, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         R12, AX
+	MOVQ         (CX), SI
+	MOVQ         8(CX), R8
+	MOVQ         24(CX), R13
+	MOVQ         32(CX), R9
+	MOVQ         48(CX), R10
+	MOVQ         56(CX), R11
+	MOVQ         64(CX), BX
+	MOVQ         72(CX), R12
+	TESTQ        R9, R9
+	JZ           dwF32AVX512_done
+
+dwF32AVX512_pixel:
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (CX)(R11*1), DX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX512_pixel
+
+dwF32AVX512_done:
+	VZEROUPPER
+	RET

@@ -23,3 +23,8 @@ func dwF32AVX2(p *dwF32Args)
 //
 //go:noescape
 func dwF32AVX2Masked(p *dwF32Args)
+
+// dwF32AVX512 computes n output pixels of one 16-channel block of a 3×3 float depthwise convolution with AVX-512 (see dwF32Args).
+//
+//go:noescape
+func dwF32AVX512(p *dwF32Args)

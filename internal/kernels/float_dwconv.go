@@ -8,12 +8,13 @@ type DWConvF32 struct {
 	bias   []float32 // OutC entries, zeros when the model has none
 	clamp  ClampF32
 	vector bool // 3×3 layers on AVX2 with FMA
+	z      bool // and blocks of 16 channels on AVX-512
 }
 
 // NewDWConvF32 prepares a depthwise convolution for a backend; bias may be
 // nil.
 func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32, backend Backend) *DWConvF32 {
-	d := &DWConvF32{p: *p, w: w, bias: make([]float32, p.OutC), clamp: clamp, vector: dwF32Vector(p, backend)}
+	d := &DWConvF32{p: *p, w: w, bias: make([]float32, p.OutC), clamp: clamp, vector: dwF32Vector(p, backend), z: backend == AVX512VNNI}
 	copy(d.bias, bias)
 	return d
 }

@@ -96,24 +96,52 @@ func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc
 // are.
 func Im2colF32(p *ConvParams, in, cols []float32, r0, r1 int) {
 	k := p.KH * p.KW * p.InC
+	span := p.KW * p.InC // one tap row, contiguous in the input when DilationW is 1
 	for r := r0; r < r1; r++ {
 		b, oy := r/p.OutH, r%p.OutH
 		for ox := 0; ox < p.OutW; ox++ {
 			dst := cols[(r*p.OutW+ox)*k:][:k]
+			x0 := ox*p.StrideW - p.PadW
+			inside := p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW
 			i := 0
 			for ky := 0; ky < p.KH; ky++ {
 				y := oy*p.StrideH - p.PadH + ky*p.DilationH
+				if y < 0 || y >= p.InH {
+					clear(dst[i : i+span])
+					i += span
+					continue
+				}
+				rowIn := in[((b*p.InH+y)*p.InW)*p.InC:][:p.InW*p.InC]
+				if inside {
+					// The first convolution has 3 channels: a loop beats
+					// copy's call for a tap row of a few values.
+					copyShort(dst[i:i+span], rowIn[x0*p.InC:][:span])
+					i += span
+					continue
+				}
 				for kx := 0; kx < p.KW; kx++ {
-					x := ox*p.StrideW - p.PadW + kx*p.DilationW
+					x := x0 + kx*p.DilationW
 					seg := dst[i : i+p.InC]
-					if y < 0 || y >= p.InH || x < 0 || x >= p.InW {
+					if x < 0 || x >= p.InW {
 						clear(seg)
 					} else {
-						copy(seg, in[((b*p.InH+y)*p.InW+x)*p.InC:])
+						copyShort(seg, rowIn[x*p.InC:][:p.InC])
 					}
 					i += p.InC
 				}
 			}
 		}
+	}
+}
+
+// copyShort is copy for short slices of equal length.
+func copyShort(dst, src []float32) {
+	if len(src) > 32 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for j, v := range src {
+		dst[j] = v
 	}
 }

@@ -100,14 +100,14 @@ func TestGemmF32Allocs(t *testing.T) {
 
 // TestDWConvF32 checks the depthwise kernels of every backend and im2col
 // against float64 loops over strides, dilations, padding, multipliers and
-// channel counts around the 8-channel block, with a NaN guard after the
+// channel counts around the 8- and 16-channel blocks, with a NaN guard after the
 // output.
 func TestDWConvF32(t *testing.T) {
 	r := floatSeed(t)
 	for i := range 600 {
 		backends := Available()
 		backend := backends[i%len(backends)]
-		p := ConvParams{Batch: 1 + r.IntN(2), InH: 1 + r.IntN(9), InW: 1 + r.IntN(12), InC: 1 + r.IntN(20), KH: 1 + r.IntN(3), KW: 1 + r.IntN(3),
+		p := ConvParams{Batch: 1 + r.IntN(2), InH: 1 + r.IntN(9), InW: 1 + r.IntN(12), InC: 1 + r.IntN(40), KH: 1 + r.IntN(3), KW: 1 + r.IntN(3),
 			StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2), DilationH: 1 + r.IntN(2), DilationW: 1 + r.IntN(2), PadH: r.IntN(2), PadW: r.IntN(2)}
 		p.DepthMultiplier = 1 + r.IntN(2)
 		if r.IntN(2) == 0 { // the shape the vector kernels take

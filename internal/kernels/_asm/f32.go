@@ -16,8 +16,9 @@ var f32Rows = []GPPhysical{R8, R9, R10, R11, R12, R13}
 func f32() {
 	gemmF32("gemmF32AVX2", false)
 	gemmF32("gemmF32AVX512", true)
-	dwF32AVX2("dwF32AVX2", false)
-	dwF32AVX2("dwF32AVX2Masked", true)
+	dwF32AVX2("dwF32AVX2", false, false)
+	dwF32AVX2("dwF32AVX2Masked", true, false)
+	dwF32AVX2("dwF32AVX512", false, true)
 }
 
 // gemmF32 generates one block of 6 rows over every panel: the
@@ -140,10 +141,17 @@ func gemmF32(name string, z bool) {
 // GPRs: RSI first tap row, RCX/RDX the next two, RBX column step in bytes,
 // R8 output, R9 pixels left, R10 pixel step, R11 tap row step, R12 output
 // step, R13 bias, RAX temporary.
-func dwF32AVX2(name string, masked bool) {
+//
+// With z the same loop runs on ZMM registers: a block of 16 channels with
+// AVX-512 (no mask; a narrower rest takes the AVX2 kernels).
+func dwF32AVX2(name string, masked, z bool) {
 	TEXT(name, NOSPLIT, "func(p *dwF32Args)")
 	Pragma("noescape")
-	Doc(name + " computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).")
+	if z {
+		Doc(name + " computes n output pixels of one 16-channel block of a 3×3 float depthwise convolution with AVX-512 (see dwF32Args).")
+	} else {
+		Doc(name + " computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).")
+	}
 	l := func(s string) string { return name + "_" + s }
 	load := func(m Mem, dst VecPhysical) {
 		if masked {
@@ -154,7 +162,11 @@ func dwF32AVX2(name string, masked bool) {
 	}
 	p := Dereference(Param("p"))
 	w := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8}
-	acc, lo, hi, tmp, mask := Y9, Y10, Y11, Y14, Y15
+	acc, lo, hi, tmp, mask := VecPhysical(Y9), VecPhysical(Y10), VecPhysical(Y11), VecPhysical(Y14), Y15
+	if z {
+		w = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8}
+		acc, lo, hi, tmp = Z9, Z10, Z11, Z14
+	}
 	if masked {
 		VMOVDQU(fieldMem(p.Field("mask")), mask)
 	}
