@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -37,35 +36,6 @@ func floatTolerance(kind string) (prob, logit, lead float64) {
 		return 5e-2, 0.25, 0.05
 	}
 	return 1e-4, 1e-3, 0
-}
-
-// goldenFloatTwins lists the twins under golden-float.
-func goldenFloatTwins(t *testing.T) (string, []string) {
-	t.Helper()
-	shared.Full(t)
-	root := filepath.Join(filepath.Dir(shared.GoldenDir(t)), "golden-float")
-	dirs, err := filepath.Glob(filepath.Join(root, "*", "manifest.json"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no float golden manifests under %s", root)
-	}
-	var names []string
-	for _, d := range dirs {
-		names = append(names, filepath.Base(filepath.Dir(d)))
-	}
-	return root, names
-}
-
-func readFloatManifest(t *testing.T, dir string) floatManifest {
-	t.Helper()
-	var m floatManifest
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err == nil {
-		err = json.Unmarshal(raw, &m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // floatInput dequantizes the quantized model's golden input as TFLite's
@@ -122,13 +92,14 @@ func top2(v []float32) (int, float64) {
 // top-1 to TensorFlow Lite's within golden-float/README.md's tolerance, with
 // each kernel backend this machine has.
 func TestGoldenFloat(t *testing.T) {
-	root, twins := goldenFloatTwins(t)
+	root, twins := shared.FloatTwins(t)
 	for _, backend := range []string{"generic", ""} {
 		for _, name := range twins {
 			t.Run(fmt.Sprintf("%s/%s", cmp(backend, "best"), name), func(t *testing.T) {
 				t.Parallel()
 				dir := filepath.Join(root, name)
-				man := readFloatManifest(t, dir)
+				var man floatManifest
+				shared.ReadManifest(t, dir, &man)
 				probTol, logitTol, lead := floatTolerance(man.Kind)
 				m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Backend: backend, Keep: []int{man.Logits.TensorIndex}, Threads: 1})
 				if err != nil {

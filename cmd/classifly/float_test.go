@@ -26,34 +26,6 @@ type twinManifest struct {
 	} `json:"images"`
 }
 
-func floatTwins(t *testing.T) (string, []string) {
-	t.Helper()
-	shared.Full(t)
-	root := filepath.Join(filepath.Dir(shared.GoldenDir(t)), "golden-float")
-	ms, _ := filepath.Glob(filepath.Join(root, "*", "manifest.json"))
-	if len(ms) == 0 {
-		t.Fatalf("no float golden manifests under %s", root)
-	}
-	var names []string
-	for _, m := range ms {
-		names = append(names, filepath.Base(filepath.Dir(m)))
-	}
-	return root, names
-}
-
-func readTwin(t *testing.T, dir string) twinManifest {
-	t.Helper()
-	var m twinManifest
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err == nil {
-		err = json.Unmarshal(raw, &m)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 func f32s(b []byte) []float32 {
 	v := make([]float32, len(b)/4)
 	for i := range v {
@@ -80,12 +52,13 @@ func lead(v []float32) (int, float32) {
 // golden inputs dequantized, as golden-float/README.md says) and holds the
 // probabilities to TensorFlow Lite's within that README's tolerance.
 func TestRunFloatTwins(t *testing.T) {
-	root, twins := floatTwins(t)
+	root, twins := shared.FloatTwins(t)
 	for _, name := range twins {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(root, name)
-			man := readTwin(t, dir)
+			var man twinManifest
+			shared.ReadManifest(t, dir, &man)
 			tol, minLead := float32(1e-4), float32(0)
 			if man.Kind == "dynamic" {
 				tol, minLead = 5e-2, 0.05
@@ -146,12 +119,13 @@ func TestRunFloatTwins(t *testing.T) {
 // TensorFlow Lite's (for dynamic-range twins, wherever TFLite's top-1 leads
 // by more than 0.05).
 func TestPredictFloatTwins(t *testing.T) {
-	root, twins := floatTwins(t)
+	root, twins := shared.FloatTwins(t)
 	for _, name := range twins {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(root, name)
-			man := readTwin(t, dir)
+			var man twinManifest
+			shared.ReadManifest(t, dir, &man)
 			args := []string{"predict", "--offline", "--json", "--top", "1", "--resize", "exact", "--model", shared.Model(t, name+".tflite")}
 			for _, img := range man.Images {
 				args = append(args, filepath.Join(shared.ImageDir(t), img.Image))

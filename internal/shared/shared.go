@@ -13,6 +13,7 @@
 package shared
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,4 +201,33 @@ func ReadImage(tb testing.TB, file string) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// FloatTwins returns the folder of TensorFlow Lite's outputs for the float32,
+// float16 and dynamic-range twins (golden-float, beside the golden folder)
+// and the twins' names; it needs the large set ([Full]).
+func FloatTwins(tb testing.TB) (root string, names []string) {
+	tb.Helper()
+	Full(tb)
+	root = filepath.Join(filepath.Dir(GoldenDir(tb)), "golden-float")
+	manifests, err := filepath.Glob(filepath.Join(root, "*", "manifest.json"))
+	if err != nil || len(manifests) == 0 {
+		tb.Fatalf("no float golden manifests under %s", root)
+	}
+	for _, m := range manifests {
+		names = append(names, filepath.Base(filepath.Dir(m)))
+	}
+	return root, names
+}
+
+// ReadManifest decodes dir/manifest.json into v.
+func ReadManifest(tb testing.TB, dir string, v any) {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
+		tb.Fatalf("reading the manifest in %s: %v", dir, err)
+	}
 }
