@@ -45,24 +45,36 @@ func (c *opContext) biasF32(bias *tensorView, n int) ([]float32, error) {
 	return floats(bias), nil
 }
 
+// floatConv fetches a float CONV_2D or DEPTHWISE_CONV_2D: its operands,
+// the clamp of its activation and its bias decoded, and counts its
+// multiply-adds (KH·KW·InC taps an output for a convolution, KH·KW for a
+// depthwise one).
+func (c *opContext) floatConv(depthwise bool) (co *convOp, clamp kernels.ClampF32, bias []float32, err error) {
+	if co, err = c.convOperands(depthwise, c.floatWeighted); err != nil {
+		return
+	}
+	p := co.p
+	if clamp, err = c.clampF32(co.act); err != nil {
+		return
+	}
+	if bias, err = c.biasF32(co.bias, p.OutC); err != nil {
+		return
+	}
+	taps := p.KH * p.KW
+	if !depthwise {
+		taps *= p.InC
+	}
+	err = c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(taps), c.name, c.index)
+	return
+}
+
 func buildConvF32(c *opContext) error {
-	co, err := c.convOperands(false, c.floatWeighted)
+	co, clamp, bs, err := c.floatConv(false)
 	if err != nil {
 		return err
 	}
-	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
-	clamp, err := c.clampF32(co.act)
-	if err != nil {
-		return err
-	}
-	bs, err := c.biasF32(bias, p.OutC)
-	if err != nil {
-		return err
-	}
+	in, filter, out, p := co.in, co.filter, co.out, co.p
 	k := p.KH * p.KW * p.InC
-	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(k), c.name, c.index); err != nil {
-		return err
-	}
 	if filter.t.Type == tflite.Int8 {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, false, 0)
 	}
@@ -94,22 +106,11 @@ func buildConvF32(c *opContext) error {
 }
 
 func buildDepthwiseF32(c *opContext) error {
-	co, err := c.convOperands(true, c.floatWeighted)
+	co, clamp, bs, err := c.floatConv(true)
 	if err != nil {
 		return err
 	}
-	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
-	clamp, err := c.clampF32(co.act)
-	if err != nil {
-		return err
-	}
-	bs, err := c.biasF32(bias, p.OutC)
-	if err != nil {
-		return err
-	}
-	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW), c.name, c.index); err != nil {
-		return err
-	}
+	in, filter, out, p := co.in, co.filter, co.out, co.p
 	if filter.t.Type == tflite.Int8 {
 		return c.emitHybrid(p, true, filter, bs, in, out, clamp, true, 3)
 	}
