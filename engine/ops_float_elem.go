@@ -147,8 +147,7 @@ func buildConcatF32(c *opContext) error {
 	if err != nil {
 		return err
 	}
-	rank := len(out.shape)
-	axis, outer, err := c.concatAxis(o.Axis, out.shape)
+	outer, err := c.concatShapes(o.Axis, out)
 	if err != nil {
 		return err
 	}
@@ -158,24 +157,11 @@ func buildConcatF32(c *opContext) error {
 		inner int
 	}
 	parts := make([]part, len(c.ins))
-	sum := 0
 	for i, v := range c.ins {
-		if len(v.shape) != rank {
-			return c.errorf("input %d has rank %d, output %d", i, len(v.shape), rank)
-		}
-		for d := range rank {
-			if d != axis && v.shape[d] != out.shape[d] {
-				return c.errorf("input %d shape %v does not match output %v", i, v.shape, out.shape)
-			}
-		}
-		sum += v.shape[axis]
 		parts[i] = part{l: c.loc(v), inner: int(v.n) / max(outer, 1)}
 		if v.isConst() {
 			parts[i].konst = floats(v)
 		}
-	}
-	if sum != out.shape[axis] {
-		return c.errorf("inputs add up to %d along axis %d, output has %d", sum, axis, out.shape[axis])
 	}
 	outL := c.loc(out)
 	c.emit(func(mem []byte) {

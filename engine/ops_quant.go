@@ -183,12 +183,10 @@ func buildConcat[T kernels.Q8](c *opContext) error {
 	if o.Activation != tflite.ActNone {
 		return c.unsupported("fused activation %v on a quantized concatenation", o.Activation)
 	}
-	rank := len(out.shape)
-	axis, outer, err := c.concatAxis(o.Axis, out.shape)
+	outer, err := c.concatShapes(o.Axis, out)
 	if err != nil {
 		return err
 	}
-	sum := 0
 	type part struct {
 		l     *loc
 		inner int
@@ -197,19 +195,7 @@ func buildConcat[T kernels.Q8](c *opContext) error {
 	}
 	parts := make([]part, len(c.ins))
 	for i, v := range c.ins {
-		if len(v.shape) != rank {
-			return c.errorf("input %d has rank %d, output %d", i, len(v.shape), rank)
-		}
-		for d := range rank {
-			if d != axis && v.shape[d] != out.shape[d] {
-				return c.errorf("input %d shape %v does not match output %v", i, v.shape, out.shape)
-			}
-		}
-		sum += v.shape[axis]
 		parts[i] = part{l: c.loc(v), inner: int(v.n) / max(outer, 1), scale: v.scale(), zp: v.zp()}
-	}
-	if sum != out.shape[axis] {
-		return c.errorf("inputs add up to %d along axis %d, output has %d", sum, axis, out.shape[axis])
 	}
 	outL, os, oz := c.loc(out), out.scale(), out.zp()
 	c.emit(func(mem []byte) {
@@ -269,19 +255,36 @@ func (c *opContext) reducedAxes(axis *tensorView, rank int) ([]bool, error) {
 	return reduce, nil
 }
 
-// concatAxis resolves a CONCATENATION's axis (negative counts from the end)
-// and returns it with the product of the dimensions before it.
-func (c *opContext) concatAxis(a int32, shape []int) (axis, outer int, err error) {
-	axis = int(a)
+// concatShapes resolves a CONCATENATION's axis (negative counts from the
+// end), checks that the inputs match the output but along it and add up to
+// it there, and returns the product of the dimensions before it.
+func (c *opContext) concatShapes(a int32, out *tensorView) (outer int, err error) {
+	shape, rank := out.shape, len(out.shape)
+	axis := int(a)
 	if axis < 0 {
-		axis += len(shape)
+		axis += rank
 	}
-	if axis < 0 || axis >= len(shape) {
-		return 0, 0, c.errorf("axis %d out of range for rank %d", a, len(shape))
+	if axis < 0 || axis >= rank {
+		return 0, c.errorf("axis %d out of range for rank %d", a, rank)
 	}
 	outer = 1
 	for _, s := range shape[:axis] {
 		outer *= s
 	}
-	return axis, outer, nil
+	sum := 0
+	for i, v := range c.ins {
+		if len(v.shape) != rank {
+			return 0, c.errorf("input %d has rank %d, output %d", i, len(v.shape), rank)
+		}
+		for d := range rank {
+			if d != axis && v.shape[d] != shape[d] {
+				return 0, c.errorf("input %d shape %v does not match output %v", i, v.shape, shape)
+			}
+		}
+		sum += v.shape[axis]
+	}
+	if sum != shape[axis] {
+		return 0, c.errorf("inputs add up to %d along axis %d, output has %d", sum, axis, shape[axis])
+	}
+	return outer, nil
 }
