@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -12,14 +13,7 @@ import (
 // offset, shift left by 20, rescale each input, sum, rescale to the output,
 // clamp — each rescale the exact MultiplyByQuantizedMultiplier.
 func addAVX512(name string, signed bool) {
-	TEXT(name, NOSPLIT, "func(p *addArgs)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s adds n quantized elements with AVX-512 (see addArgs).", name))
-	p := Dereference(Param("p"))
-	Load(p.Field("a"), RSI)
-	Load(p.Field("b"), RDI)
-	Load(p.Field("out"), R8)
-	Load(p.Field("n"), RCX)
+	p := addText(name, "addArgs", "%s adds n quantized elements with AVX-512 (see addArgs).", RSI, RDI, R8, RCX)
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1)
 	// Broadcast the three rescales' constants: [zp/offset, mult, mult>>32,
@@ -77,13 +71,8 @@ func addAVX512(name string, signed bool) {
 	VPMAXSD(Z5, Z0, Z0)
 	VPMINSD(Z6, Z0, Z0)
 	VPMOVDB(Z0, K2, Mem{Base: R8})
-	ADDQ(Imm(16), RSI)
-	ADDQ(Imm(16), RDI)
-	ADDQ(Imm(16), R8)
-	SUBQ(Imm(16), RCX)
-	JA(LabelRef(name + "_loop"))
-	VZEROUPPER()
-	RET()
+	// n is not a multiple of 16: JA ends the loop when n-16 borrows, too.
+	addNext(name, JA, RSI, RDI, R8)
 }
 
 // mbqm applies MultiplyByQuantizedMultiplier to x in place with vector
@@ -103,4 +92,31 @@ func mbqm(x, mult, multOdd, lshift, round, negen, rshift VecPhysical) {
 	VPADDD(round, x, x)
 	VPADDD(Z30, x, x)
 	VPSRAVD(rshift, x, x)
+}
+
+// addText declares an ADD kernel taking p *args, documented by doc (a
+// format of name), and loads p's a, b, out and n into the registers given.
+func addText(name, args, doc string, a, b, out, n Register) gotypes.Component {
+	TEXT(name, NOSPLIT, "func(p *"+args+")")
+	Pragma("noescape")
+	Doc(fmt.Sprintf(doc, name))
+	p := Dereference(Param("p"))
+	Load(p.Field("a"), a)
+	Load(p.Field("b"), b)
+	Load(p.Field("out"), out)
+	Load(p.Field("n"), n)
+	return p
+}
+
+// addNext ends an ADD kernel's step of 16 elements: it advances the
+// pointers a, b and out, counts the step off n (RCX), loops to name_loop
+// through jump while elements are left, and returns.
+func addNext(name string, jump func(Op), a, b, out Register) {
+	for _, r := range []Register{a, b, out} {
+		ADDQ(Imm(16), r)
+	}
+	SUBQ(Imm(16), RCX)
+	jump(LabelRef(name + "_loop"))
+	VZEROUPPER()
+	RET()
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/gotypes"
 	. "github.com/mmcloughlin/avo/operand"
@@ -16,19 +14,12 @@ import (
 // rescales' constants are uniform, so one multiplier vector serves even
 // and odd lanes, and the shifts take count operands.
 func addAVX2(name string, signed bool) {
-	TEXT(name, NOSPLIT, "func(p *addAVX2Args)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s adds n quantized elements, a multiple of 16, with AVX2 (see addAVX2Args).", name))
-	p := Dereference(Param("p"))
-	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	widen := VPMOVZXBD
 	if signed {
 		widen = VPMOVSXBD
 	}
-	Load(p.Field("a"), RSI)
-	Load(p.Field("b"), R8)
-	Load(p.Field("out"), R9)
-	Load(p.Field("n"), RCX)
+	p := addText(name, "addAVX2Args", "%s adds n quantized elements, a multiple of 16, with AVX2 (see addAVX2Args).", RSI, R8, R9, RCX)
+	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	VPBROADCASTQ(nudge, Y15)
 
 	Label(name + "_loop")
@@ -50,13 +41,7 @@ func addAVX2(name string, signed bool) {
 	rescaleAVX2(p, "2", Y0, Y4, Y1, Y5)
 	pack16(Y0, Y1, signed, f("outZP"), f("lo"), f("hi"))
 	VMOVDQU(X0, Mem{Base: R9})
-	ADDQ(Imm(16), RSI)
-	ADDQ(Imm(16), R8)
-	ADDQ(Imm(16), R9)
-	SUBQ(Imm(16), RCX)
-	JNZ(LabelRef(name + "_loop"))
-	VZEROUPPER()
-	RET()
+	addNext(name, JNZ, RSI, R8, R9)
 }
 
 // rescaleAVX2 applies MultiplyByQuantizedMultiplier with rescale s's
