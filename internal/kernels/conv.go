@@ -35,30 +35,23 @@ type Requantization struct {
 // where y = oy*StrideH - PadH + ky*DilationH (likewise x) and taps outside the
 // input are skipped. bias may be nil.
 func Conv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
-	for b := 0; b < p.Batch; b++ {
-		for oy := 0; oy < p.OutH; oy++ {
-			for ox := 0; ox < p.OutW; ox++ {
-				outPix := out[((b*p.OutH+oy)*p.OutW+ox)*p.OutC:]
-				for oc := 0; oc < p.OutC; oc++ {
-					var acc int32
-					y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
-					x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
-					for ky := ky0; ky < ky1; ky++ {
-						y := y0 + ky*p.DilationH
-						for kx := kx0; kx < kx1; kx++ {
-							x := x0 + kx*p.DilationW
-							inPix := in[((b*p.InH+y)*p.InW+x)*p.InC:][:p.InC]
-							w := filter[((oc*p.KH+ky)*p.KW+kx)*p.InC:][:p.InC]
-							for ic, v := range inPix {
-								acc += (int32(v) - p.InZP) * (int32(w[ic]) - p.FilterZP)
-							}
-						}
+	p.pixels(func(at int, win *window) {
+		outPix := out[at:][:p.OutC]
+		for oc := range outPix {
+			var acc int32
+			for ky := win.ky0; ky < win.ky1; ky++ {
+				row := win.row(ky)
+				for kx := win.kx0; kx < win.kx1; kx++ {
+					inPix := in[(row+kx*win.dx)*p.InC:][:p.InC]
+					w := filter[((oc*p.KH+ky)*p.KW+kx)*p.InC:][:p.InC]
+					for ic, v := range inPix {
+						acc += (int32(v) - p.InZP) * (int32(w[ic]) - p.FilterZP)
 					}
-					outPix[oc] = T(requantize(acc, bias, oc, &p.Requantization))
 				}
 			}
+			outPix[oc] = T(requantize(acc, bias, oc, &p.Requantization))
 		}
-	}
+	})
 }
 
 // DepthwiseConv computes a quantized depthwise convolution as TFLite's
@@ -71,30 +64,55 @@ func Conv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 // then requantized and clamped as in Conv.
 func DepthwiseConv[T Q8](p *ConvParams, in, filter []T, bias []int32, out []T) {
 	m := p.DepthMultiplier
+	p.pixels(func(at int, win *window) {
+		outPix := out[at:][:p.OutC]
+		for oc := range outPix {
+			ic := oc / m
+			var acc int32
+			for ky := win.ky0; ky < win.ky1; ky++ {
+				row := win.row(ky)
+				for kx := win.kx0; kx < win.kx1; kx++ {
+					v := int32(in[(row+kx*win.dx)*p.InC+ic])
+					w := int32(filter[(ky*p.KW+kx)*p.OutC+oc])
+					acc += (v - p.InZP) * (w - p.FilterZP)
+				}
+			}
+			outPix[oc] = T(requantize(acc, bias, oc, &p.Requantization))
+		}
+	})
+}
+
+// pixels calls f for every output pixel of p, in order, with the offset of
+// its outputs in the output tensor and its window.
+func (p *ConvParams) pixels(f func(at int, win *window)) {
 	for b := 0; b < p.Batch; b++ {
 		for oy := 0; oy < p.OutH; oy++ {
 			for ox := 0; ox < p.OutW; ox++ {
-				outPix := out[((b*p.OutH+oy)*p.OutW+ox)*p.OutC:]
-				for oc := 0; oc < p.OutC; oc++ {
-					ic := oc / m
-					var acc int32
-					y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
-					x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
-					for ky := ky0; ky < ky1; ky++ {
-						y := y0 + ky*p.DilationH
-						for kx := kx0; kx < kx1; kx++ {
-							x := x0 + kx*p.DilationW
-							v := int32(in[((b*p.InH+y)*p.InW+x)*p.InC+ic])
-							w := int32(filter[(ky*p.KW+kx)*p.OutC+oc])
-							acc += (v - p.InZP) * (w - p.FilterZP)
-						}
-					}
-					outPix[oc] = T(requantize(acc, bias, oc, &p.Requantization))
-				}
+				win := p.window(b, oy, ox)
+				f(((b*p.OutH+oy)*p.OutW+ox)*p.OutC, &win)
 			}
 		}
 	}
 }
+
+// window is the part of a convolution's filter that one output pixel reads
+// inside the input: the taps [ky0, ky1) × [kx0, kx1). Tap (ky, kx) reads
+// input pixel row(ky) + kx·dx, counted over the whole batch, row-major.
+type window struct {
+	ky0, ky1, kx0, kx1 int
+	origin, dy, dx     int // the pixel tap (0, 0) would read; one tap's steps
+}
+
+// window returns the window of output pixel (oy, ox) of batch item b.
+func (p *ConvParams) window(b, oy, ox int) window {
+	y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
+	x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
+	return window{ky0: ky0, ky1: ky1, kx0: kx0, kx1: kx1,
+		origin: (b*p.InH+y0)*p.InW + x0, dy: p.DilationH * p.InW, dx: p.DilationW}
+}
+
+// row is the pixel that tap (ky, 0) would read.
+func (w *window) row(ky int) int { return w.origin + ky*w.dy }
 
 // taps walks one axis of a convolution window: output coordinate o reads
 // input first + t*dilation for filter taps t in [lo, hi), the taps of the k

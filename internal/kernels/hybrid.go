@@ -108,8 +108,9 @@ func (h *HybridConv) Run(in []float32, q []int8, out []float32) {
 		for oy := 0; oy < p.OutH; oy++ {
 			for ox := 0; ox < p.OutW; ox++ {
 				dst := out[((b*p.OutH+oy)*p.OutW+ox)*p.OutC:][:p.OutC]
+				win := p.window(0, oy, ox) // qx is batch item b alone
 				for oc := range dst {
-					acc := h.acc(qx, off, oy, ox, oc)
+					acc := h.acc(qx, off, &win, oc)
 					var v float32
 					if h.PerChannel {
 						v = float32(acc) * h.WScale[oc] * s
@@ -126,17 +127,14 @@ func (h *HybridConv) Run(in []float32, q []int8, out []float32) {
 	}
 }
 
-// acc is one output's integer sum.
-func (h *HybridConv) acc(qx []int8, off int32, oy, ox, oc int) int32 {
+// acc is one output's integer sum, output channel oc over window win.
+func (h *HybridConv) acc(qx []int8, off int32, win *window, oc int) int32 {
 	p := &h.P
 	var acc int32
-	y0, ky0, ky1 := taps(oy, p.StrideH, p.PadH, p.DilationH, p.KH, p.InH)
-	x0, kx0, kx1 := taps(ox, p.StrideW, p.PadW, p.DilationW, p.KW, p.InW)
-	for ky := ky0; ky < ky1; ky++ {
-		y := y0 + ky*p.DilationH
-		for kx := kx0; kx < kx1; kx++ {
-			x := x0 + kx*p.DilationW
-			pix := qx[(y*p.InW+x)*p.InC:][:p.InC]
+	for ky := win.ky0; ky < win.ky1; ky++ {
+		row := win.row(ky)
+		for kx := win.kx0; kx < win.kx1; kx++ {
+			pix := qx[(row+kx*win.dx)*p.InC:][:p.InC]
 			if h.Depthwise {
 				ic := oc / p.DepthMultiplier
 				acc += int32(h.W[(ky*p.KW+kx)*p.OutC+oc]) * (int32(pix[ic]) - off)
