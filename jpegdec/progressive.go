@@ -167,41 +167,39 @@ func (d *decoder) acRefine(c *component, i int) error {
 	nonzero := func(k int) bool { return b[unzig[k]] != 0 }
 	p1, m1 := int16(1)<<d.al, int16(-1)<<d.al
 	k, se := d.ss, d.se
-	if d.eobrun == 0 {
+	// Symbols to the band's end; an end-of-band is a run through it.
+	for d.eobrun == 0 && k <= se {
+		r, s, err := d.refineSymbol(ac)
+		if err != nil {
+			return err
+		}
+		var v int16
+		if s == 1 {
+			v = m1
+			if br.bit() != 0 {
+				v = p1
+			}
+		}
+		// The zero coefficients to pass (all of them after an
+		// end-of-band), correcting the non-zero ones on the way.
 		for k <= se {
-			r, s, eob, err := d.refineSymbol(ac)
-			if err != nil {
-				return err
-			}
-			if eob {
-				break
-			}
-			var v int16
-			if s == 1 {
-				v = m1
-				if br.bit() != 0 {
-					v = p1
+			if nonzero(k) {
+				d.refine(b, k, p1, m1)
+			} else {
+				if r == 0 {
+					break
 				}
-			}
-			for k <= se {
-				if nonzero(k) {
-					d.refine(b, k, p1, m1)
-				} else {
-					if r == 0 {
-						break
-					}
-					r--
-				}
-				k++
-			}
-			if v != 0 {
-				if k > se {
-					return formatErr("refinement past the end of the spectral band")
-				}
-				b[unzig[k]] = v
+				r--
 			}
 			k++
 		}
+		if v != 0 {
+			if k > se {
+				return formatErr("refinement past the end of the spectral band")
+			}
+			b[unzig[k]] = v
+		}
+		k++
 	}
 	if d.eobrun > 0 {
 		for ; k <= se; k++ {
@@ -222,39 +220,39 @@ func (d *decoder) acRefineMask(c *component, i int) error {
 	br, ac := &d.br, &d.ac[c.ta]
 	nz := c.nz[i]
 	k, se := d.ss, d.se
-	if d.eobrun == 0 {
-		for k <= se {
-			r, s, eob, err := d.refineSymbol(ac)
-			if err != nil {
-				return err
-			}
-			if eob {
-				break
-			}
-			if s == 1 {
-				br.bit() // the sign: irrelevant here
-			}
-			// The (r+1)-th zero coefficient from k on, passing (and
-			// correcting) the non-zero ones before it.
-			zeros := ^nz & bandMask(k, se)
-			for j := 0; j < r && zeros != 0; j++ {
-				zeros &= zeros - 1
-			}
-			if zeros == 0 {
-				br.skip(bits.OnesCount64(nz & bandMask(k, se)))
-				if s == 1 {
-					return formatErr("refinement past the end of the spectral band")
-				}
-				k = se + 1
-				break
-			}
-			p := bits.TrailingZeros64(zeros)
-			br.skip(bits.OnesCount64(nz & bandMask(k, p-1)))
-			if s == 1 {
-				nz |= 1 << p
-			}
-			k = p + 1
+	// Symbols to the band's end; an end-of-band is a run through it.
+	for d.eobrun == 0 && k <= se {
+		r, s, err := d.refineSymbol(ac)
+		if err != nil {
+			return err
 		}
+		if s == 1 {
+			br.bit() // the sign: irrelevant here
+		}
+		// The (r+1)-th zero coefficient from k on, passing (and
+		// correcting) the non-zero ones before it; none after an
+		// end-of-band.
+		zeros := ^nz & bandMask(k, se)
+		if r == endOfBand {
+			zeros = 0
+		}
+		for j := 0; j < r && zeros != 0; j++ {
+			zeros &= zeros - 1
+		}
+		if zeros == 0 {
+			br.skip(bits.OnesCount64(nz & bandMask(k, se)))
+			if s == 1 {
+				return formatErr("refinement past the end of the spectral band")
+			}
+			k = se + 1
+			break
+		}
+		p := bits.TrailingZeros64(zeros)
+		br.skip(bits.OnesCount64(nz & bandMask(k, p-1)))
+		if s == 1 {
+			nz |= 1 << p
+		}
+		k = p + 1
 	}
 	if d.eobrun > 0 {
 		br.skip(bits.OnesCount64(nz & bandMask(k, se)))
@@ -264,13 +262,18 @@ func (d *decoder) acRefineMask(c *component, i int) error {
 	return nil
 }
 
+// endOfBand is the run refineSymbol returns for an end-of-band: longer
+// than any band, it passes all the zero coefficients left in this one.
+const endOfBand = 64
+
 // refineSymbol reads the next symbol of a refinement scan (G.1.2.3): a run
 // of r zero coefficients and s = 1 for a new coefficient after it (0 for
-// none), or the start of a run of end-of-bands, which sets d.eobrun.
-func (d *decoder) refineSymbol(ac *huffTable) (r, s int, eob bool, err error) {
+// none), or the start of a run of end-of-bands, which sets d.eobrun, as the
+// run endOfBand.
+func (d *decoder) refineSymbol(ac *huffTable) (r, s int, err error) {
 	rs, err := d.br.decode(ac)
 	if err != nil {
-		return 0, 0, false, err
+		return 0, 0, err
 	}
 	r, s = int(rs>>4), int(rs&15)
 	switch {
@@ -279,11 +282,11 @@ func (d *decoder) refineSymbol(ac *huffTable) (r, s int, eob bool, err error) {
 		if r > 0 {
 			d.eobrun += int(d.br.receive(r))
 		}
-		return r, s, true, nil
+		return endOfBand, 0, nil
 	case s > 1:
-		return 0, 0, false, formatErr("refinement magnitude %d", s)
+		return 0, 0, formatErr("refinement magnitude %d", s)
 	}
-	return r, s, false, nil
+	return r, s, nil
 }
 
 // bandMask has bits from..to set (none when from > to).
