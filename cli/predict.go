@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"strconv"
@@ -33,8 +34,7 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	maxBytes := fs.Int64("max-bytes", api.DefaultMaxBodyBytes, "refuse picture files larger than this, as the server does")
 	offline := fs.Bool("offline", false, "never download a model")
 	resize := fs.String("resize", "fast", "fast: JPEG decoded at a reduced DCT scale; exact: full decode, bilinear only (as the golden tensors)")
-	mean := fs.String("input-mean", "", "float models: pixel mean, one value or three (R,G,B); default: the model's metadata, else 127.5")
-	std := fs.String("input-std", "", "float models: pixel standard deviation, as --input-mean; default: the metadata's, else 127.5 (use 0 and 255 for [0, 1] inputs)")
+	normalization := normalizationFlags(fs)
 	paths, code, ok := parse(fs, args)
 	if !ok {
 		return code
@@ -62,7 +62,7 @@ func runPredict(ctx context.Context, env *Env, args []string) int {
 	case *maxBytes < 1:
 		return usageError(fs, "--max-bytes must be positive (got %d)", *maxBytes)
 	}
-	norm, err := normalizationFlags(*mean, *std)
+	norm, err := normalization()
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
@@ -220,9 +220,19 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// normalizationFlags parses --input-mean and --input-std: both or neither,
+// normalizationFlags declares --input-mean and --input-std on fs, for
+// `predict` and `serve`; the function it returns parses them once fs is
+// parsed: nil when neither is given, which leaves a model's metadata (or
+// the default) in force.
+func normalizationFlags(fs *flag.FlagSet) func() (*classify.Normalization, error) {
+	mean := fs.String("input-mean", "", "float models: pixel mean, one value or three (R,G,B); default: the model's metadata, else 127.5")
+	std := fs.String("input-std", "", "float models: pixel standard deviation, as --input-mean; default: the metadata's, else 127.5 (use 0 and 255 for [0, 1] inputs)")
+	return func() (*classify.Normalization, error) { return parseNormalization(*mean, *std) }
+}
+
+// parseNormalization parses --input-mean and --input-std: both or neither,
 // each one number or three separated by commas.
-func normalizationFlags(mean, std string) (*classify.Normalization, error) {
+func parseNormalization(mean, std string) (*classify.Normalization, error) {
 	if mean == "" && std == "" {
 		return nil, nil
 	}

@@ -43,6 +43,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	offline := fs.Bool("offline", false, "never download a model")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	drain := fs.Duration("drain-timeout", server.DefaultDrainTimeout, "on SIGTERM, how long in-flight requests may take to finish")
+	normalization := normalizationFlags(fs)
 
 	cfg.Flags(fs)
 
@@ -57,6 +58,13 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	r, err := server.ParseRole(*role)
 	if err != nil {
 		return usageError(fs, "--role: %v", err)
+	}
+	norm, err := normalization()
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	if norm != nil && r == server.RoleProxy {
+		return usageError(fs, "--input-mean and --input-std apply where the models run: the endpoint, not a proxy")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -82,7 +90,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	res := resolver(env, *offline)
 	s, err := server.New(server.Options{
 		Role: r, Addr: *addr, Endpoint: *endpoint, Models: models, Default: defaultModel, Resolver: res,
-		API: cfg, UI: webUI(), Logger: logger, DrainTimeout: *drain,
+		Normalization: norm, API: cfg, UI: webUI(), Logger: logger, DrainTimeout: *drain,
 	})
 	if err != nil {
 		return usageError(fs, "%v", err)

@@ -2,16 +2,20 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	stdimage "image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/classifly/classifly/cli"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/registry"
 	"github.com/classifly/classifly/server"
@@ -104,5 +108,68 @@ func TestServeModelWithMetadata(t *testing.T) {
 		if p := res.Predictions[0]; p.Label != tc.label || math.Abs(float64(p.Score)-want) > 1e-5 {
 			t.Errorf("%s picture: top %+v, want %s at %.5f (the metadata's normalization)", tc.label, p, tc.label, want)
 		}
+	}
+}
+
+// TestServeCommandNormalizationFlags runs `classifly serve` in this process
+// with --input-mean 0 --input-std 25.5 on the model of colorModel: the
+// flags win over its metadata's normalization (mean 0, std 51), in GET
+// /models and in the scores, a red picture's input being (10, 0, 0).
+func TestServeCommandNormalizationFlags(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "colours.tflite")
+	if err := os.WriteFile(path, colorModel(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models := t.TempDir()
+	logs := &testkit.LogBuffer{}
+	env := &cli.Env{Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string {
+		if k == registry.EnvModelDir {
+			return models
+		}
+		return ""
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	go func() {
+		exited <- cli.Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--model", path, "--offline",
+			"--input-mean", "0", "--input-std", "25.5"}, env)
+	}()
+	defer func() {
+		cancel()
+		if code := <-exited; code != cli.ExitOK {
+			t.Errorf("serve exited %d:\n%s", code, logs)
+		}
+	}()
+	url := "http://" + waitLog(t, logs, "listening")["addr"].(string)
+	waitReady(t, url)
+
+	resp, err := http.Get(url + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var listing struct {
+		Models []struct {
+			Normalization struct {
+				Mean, Std []float32
+				Source    string
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&listing); err != nil || len(listing.Models) != 1 {
+		t.Fatalf("GET /models: %v %+v", err, listing)
+	}
+	if n := listing.Models[0].Normalization; n.Source != "flags" || len(n.Mean) != 1 || n.Mean[0] != 0 || len(n.Std) != 1 || n.Std[0] != 25.5 {
+		t.Errorf("GET /models: normalization %+v, want mean 0, std 25.5 from the flags", n)
+	}
+	status, res, _ := postImage(t, http.DefaultClient, url+"/predict?top_k=3", solidPNG(t, color.RGBA{R: 255}), "image/png")
+	if status != 200 || len(res.Predictions) != 3 {
+		t.Fatalf("red picture: %d %+v", status, res)
+	}
+	want := math.Exp(10) / (math.Exp(10) + 2)
+	if p := res.Predictions[0]; p.Label != "red" || math.Abs(float64(p.Score)-want) > 1e-5 {
+		t.Errorf("red picture: top %+v, want red at %.5f (the flags' normalization, not the metadata's %.5f)",
+			p, want, math.Exp(5)/(math.Exp(5)+2))
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/api"
+	"github.com/classifly/classifly/classify"
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/loader"
 	"github.com/classifly/classifly/registry"
@@ -72,6 +73,9 @@ type Options struct {
 	Default  string
 	Resolver *registry.Resolver // finds model files; nil means registry.NewResolverFromEnv()
 	Engine   engine.Options
+	// Normalization, when not nil, replaces the metadata's (or the default)
+	// for the input of every float model served.
+	Normalization *classify.Normalization
 
 	API api.Config // limits, auth, CORS…; Logger and Fallback are set from here
 	// UI serves the web UI at "/" (RoleAll and RoleProxy), for instance
@@ -166,7 +170,7 @@ func (s *Server) LoadModels(ctx context.Context) error {
 	}
 	for _, m := range s.opts.Models {
 		start := time.Now()
-		c, res, err := loader.Load(ctx, s.opts.Resolver, m, "", s.opts.Engine)
+		c, res, err := loader.LoadWith(ctx, s.opts.Resolver, m, loader.Options{Normalization: s.opts.Normalization, Engine: s.opts.Engine})
 		if err != nil {
 			err = fmt.Errorf("loading model %s: %w", m, err)
 			s.local.Loaded(err)

@@ -216,6 +216,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"model", "bogus"}, `unknown subcommand "bogus"`},
 		{[]string{"image", "bogus"}, `unknown subcommand "bogus"`},
 		{[]string{"serve", "extra"}, `takes no arguments (got "extra")`},
+		{[]string{"serve", "--input-mean", "0"}, "--input-mean and --input-std go together"},
+		{[]string{"serve", "--input-mean", "0", "--input-std", "0"}, "--input-std"},
+		{[]string{"serve", "--role", "proxy", "--endpoint", "http://127.0.0.1:1", "--input-mean", "0", "--input-std", "1"}, "not a proxy"},
 	} {
 		_, stderr, code := run(t, bare(t, c.args...))
 		if code != 2 || !strings.Contains(stderr, c.why) {
