@@ -73,9 +73,12 @@ func imageServer(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// TestPredictStatuses sends one request per error class of docs/architecture.md (and
-// the successful forms) and checks status and code.
-func TestPredictStatuses(t *testing.T) {
+// TestPredictStatusesStubBackend sends one request per error class of
+// docs/architecture.md (and the successful forms) and checks status and
+// code. The API answers all of these itself, so a stub stands for the model:
+// it answers unknown_model for a name other than its own, as a backend does,
+// and records what a successful request handed it (the picture's bytes, top_k).
+func TestPredictStatusesStubBackend(t *testing.T) {
 	cat, jpg := image(t, "cat.bmp"), image(t, "parrot.jpg")
 	srv := imageServer(t)
 	b64 := base64.StdEncoding.EncodeToString(cat)
@@ -102,7 +105,7 @@ func TestPredictStatuses(t *testing.T) {
 		}, 200, ""},
 		{"multipart", nil, func() *http.Request { return post(form, bytes.NewReader(formBody), "") }, 200, ""},
 		{"json image_url, allowlisted loopback", allowLoopback, func() *http.Request {
-			return postJSON(map[string]any{"image_url": srv.URL + "/cat.bmp", "model": smallModel})
+			return postJSON(map[string]any{"image_url": srv.URL + "/cat.bmp", "model": "stub"})
 		}, 200, ""},
 
 		{"malformed json", nil, func() *http.Request { return post("application/json", strings.NewReader(`{"image_base64":`), "") }, 400, wire.CodeBadRequest},
@@ -193,6 +196,7 @@ func TestPredictStatuses(t *testing.T) {
 			return postJSON(map[string]any{"image_url": srv.URL + "/slow"})
 		}, 504, wire.CodeFetchTimeout},
 	}
+	wantTopK := map[string]int{"raw bmp": 3, "json base64": 1, "multipart": 2}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -200,13 +204,27 @@ func TestPredictStatuses(t *testing.T) {
 			if c.cfg != nil {
 				c.cfg(&cfg)
 			}
-			h, logs := newHandler(t, localBackend(t), cfg)
+			var got *Request
+			b := &stubBackend{classify: func(_ context.Context, req *Request) (*classify.Result, error) {
+				if req.Model != "" && req.Model != "stub" {
+					return nil, fmt.Errorf("%w %q; served: stub", ErrUnknownModel, req.Model)
+				}
+				got = req
+				return &classify.Result{Model: "stub", Predictions: make([]classify.Prediction, req.Options.TopK)}, nil
+			}}
+			h, logs := newHandler(t, b, cfg)
 			a := serve(t, h, c.req())
 			if a.status != c.status || a.err.Error.Code != c.code {
 				t.Fatalf("got %d %q, want %d %q: %s", a.status, a.err.Error.Code, c.status, c.code, a.raw)
 			}
-			if c.status == 200 && (len(a.result.Predictions) == 0 || a.result.Model != smallModel || a.result.Image.Format != "bmp") {
-				t.Errorf("incomplete result: %s", a.raw)
+			if c.status == 200 {
+				topK, ok := wantTopK[c.name]
+				if !ok {
+					topK = classify.DefaultTopK
+				}
+				if got == nil || !bytes.Equal(got.Image, cat) || got.Options.TopK != topK || a.result.Model != "stub" || len(a.result.Predictions) != topK {
+					t.Errorf("the backend got %+v (want the cat picture, top_k %d); answered %s", got, topK, a.raw)
+				}
 			}
 			if c.status != 200 && strings.Contains(a.err.Error.Message, "goroutine") {
 				t.Errorf("stack trace in the answer: %s", a.raw)

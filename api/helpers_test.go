@@ -112,8 +112,8 @@ func postJSON(v any) *http.Request {
 }
 
 // stubBackend emulates a backend for the cases a real one cannot produce
-// on demand (a panic, a model that blocks); the name of each test that
-// uses it says so.
+// on demand (a panic, a model that blocks) and for tables whose answers do
+// not depend on the model; the name of each test that uses it says so.
 type stubBackend struct {
 	classify func(ctx context.Context, req *Request) (*classify.Result, error)
 }
