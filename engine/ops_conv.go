@@ -168,19 +168,53 @@ func (c *opContext) convOperands(depthwise bool, fetch func() (in, filter, bias,
 	return &convOp{in, filter, bias, out, p, act}, nil
 }
 
+// quantConvOp is a quantized convolution ready to run: its geometry and
+// requantization, where its input and output are, its filter's bytes and
+// its bias.
+type quantConvOp struct {
+	p       *kernels.ConvParams
+	in, out *loc
+	w       []byte
+	bias    []int32
+}
+
+// quantConv fetches a quantized CONV_2D or DEPTHWISE_CONV_2D: its operands
+// and its requantization (per channel along the filter's dimension 0, or 3
+// for a depthwise one), and counts its multiply-adds.
+func quantConv[T kernels.Q8](c *opContext, depthwise bool) (*quantConvOp, error) {
+	co, err := c.convOperands(depthwise, func() (in, filter, bias, out *tensorView, err error) { return c.weightedTensors(typeOf[T]()) })
+	if err != nil {
+		return nil, err
+	}
+	quantDim := 0
+	if depthwise {
+		quantDim = 3
+	}
+	if co.p.Requantization, err = convQuant[T](c, co.in, co.filter, co.bias, co.out, quantDim, co.p.OutC, co.act); err != nil {
+		return nil, err
+	}
+	if err := c.addConvMACs(co.p, depthwise); err != nil {
+		return nil, err
+	}
+	return &quantConvOp{p: co.p, in: c.loc(co.in), out: c.loc(co.out), w: co.filter.konst, bias: biasData(co.bias)}, nil
+}
+
+// addConvMACs counts a convolution's multiply-adds: KH·KW·InC taps an
+// output, KH·KW for a depthwise one.
+func (c *opContext) addConvMACs(p *kernels.ConvParams, depthwise bool) error {
+	taps := p.KH * p.KW
+	if !depthwise {
+		taps *= p.InC
+	}
+	return c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(taps), c.name, c.index)
+}
+
 func buildConv[T kernels.Q8](c *opContext) error {
-	co, err := c.convOperands(false, func() (in, filter, bias, out *tensorView, err error) { return c.weightedTensors(typeOf[T]()) })
+	q, err := quantConv[T](c, false)
 	if err != nil {
 		return err
 	}
-	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
-	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 0, p.OutC, co.act); err != nil {
-		return err
-	}
-	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW*p.InC), c.name, c.index); err != nil {
-		return err
-	}
-	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	p, inL, outL, w, bs := q.p, q.in, q.out, q.w, q.bias
 	if !c.b.opts.Reference {
 		return c.emitConvGEMM(p, signed[T](), w, bs, inL, outL)
 	}
@@ -190,18 +224,11 @@ func buildConv[T kernels.Q8](c *opContext) error {
 }
 
 func buildDepthwise[T kernels.Q8](c *opContext) error {
-	co, err := c.convOperands(true, func() (in, filter, bias, out *tensorView, err error) { return c.weightedTensors(typeOf[T]()) })
+	q, err := quantConv[T](c, true)
 	if err != nil {
 		return err
 	}
-	in, filter, bias, out, p := co.in, co.filter, co.bias, co.out, co.p
-	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 3, p.OutC, co.act); err != nil {
-		return err
-	}
-	if err := c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(p.KH*p.KW), c.name, c.index); err != nil {
-		return err
-	}
-	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
+	p, inL, outL, w, bs := q.p, q.in, q.out, q.w, q.bias
 	if !c.b.opts.Reference && p.DepthMultiplier == 1 {
 		d, err := kernels.NewDWConv(p, signed[T](), w, bs, c.b.backend)
 		if err != nil {

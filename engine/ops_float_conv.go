@@ -47,8 +47,7 @@ func (c *opContext) biasF32(bias *tensorView, n int) ([]float32, error) {
 
 // floatConv fetches a float CONV_2D or DEPTHWISE_CONV_2D: its operands,
 // the clamp of its activation and its bias decoded, and counts its
-// multiply-adds (KH·KW·InC taps an output for a convolution, KH·KW for a
-// depthwise one).
+// multiply-adds.
 func (c *opContext) floatConv(depthwise bool) (co *convOp, clamp kernels.ClampF32, bias []float32, err error) {
 	if co, err = c.convOperands(depthwise, c.floatWeighted); err != nil {
 		return
@@ -60,11 +59,7 @@ func (c *opContext) floatConv(depthwise bool) (co *convOp, clamp kernels.ClampF3
 	if bias, err = c.biasF32(co.bias, p.OutC); err != nil {
 		return
 	}
-	taps := p.KH * p.KW
-	if !depthwise {
-		taps *= p.InC
-	}
-	err = c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(taps), c.name, c.index)
+	err = c.addConvMACs(p, depthwise)
 	return
 }
 
