@@ -150,6 +150,16 @@ func (c *opContext) code() tflite.BuiltinOperator {
 	return c.b.file.OperatorCodes[c.op.OpcodeIndex].Builtin
 }
 
+// floatInOut checks that a float operator has minIn..maxIn inputs and one
+// output, its first input and its output float32, and returns those two.
+func (c *opContext) floatInOut(minIn, maxIn int) (in, out *tensorView, err error) {
+	if err = c.arity(minIn, maxIn, 1); err != nil {
+		return nil, nil, err
+	}
+	in, out = c.ins[0], c.outs[0]
+	return in, out, c.allFloat(in, out)
+}
+
 // allFloat checks that every given tensor is float32.
 func (c *opContext) allFloat(vs ...*tensorView) error {
 	return c.sameType(tflite.Float32, vs...)
@@ -178,11 +188,8 @@ func buildPoolF32(c *opContext) error {
 	if !ok {
 		return c.errorf("missing Pool2DOptions")
 	}
-	if err := c.arity(1, 1, 1); err != nil {
-		return err
-	}
-	in, out := c.ins[0], c.outs[0]
-	if err := c.allFloat(in, out); err != nil {
+	in, out, err := c.floatInOut(1, 1)
+	if err != nil {
 		return err
 	}
 	if len(in.shape) != 4 || len(out.shape) != 4 || in.shape[3] != out.shape[3] {

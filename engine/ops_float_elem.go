@@ -90,11 +90,8 @@ func (c *opContext) broadcast(a, b, out *tensorView) (*kernels.Broadcast, error)
 // buildUnaryF32 serves LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU and the RELUs
 // as operators.
 func buildUnaryF32(c *opContext) error {
-	if err := c.arity(1, 1, 1); err != nil {
-		return err
-	}
-	in, out := c.ins[0], c.outs[0]
-	if err := c.allFloat(in, out); err != nil {
+	in, out, err := c.floatInOut(1, 1)
+	if err != nil {
 		return err
 	}
 	if in.n != out.n {
@@ -127,20 +124,8 @@ func buildUnaryF32(c *opContext) error {
 }
 
 func buildConcatF32(c *opContext) error {
-	o, ok := c.op.Options.(*tflite.ConcatenationOptions)
-	if !ok {
-		return c.errorf("missing ConcatenationOptions")
-	}
-	if len(c.ins) < 1 || len(c.outs) != 1 {
-		return c.errorf("needs inputs and one output")
-	}
-	out := c.outs[0]
-	for i, v := range c.ins {
-		if v == nil {
-			return c.errorf("input %d omitted", i)
-		}
-	}
-	if err := c.allFloat(append([]*tensorView{out}, c.ins...)...); err != nil {
+	o, out, err := c.concatOperands(c.allFloat)
+	if err != nil {
 		return err
 	}
 	clamp, err := c.clampF32(o.Activation)
@@ -212,11 +197,8 @@ func buildPadF32(c *opContext) error {
 }
 
 func buildResizeBilinearF32(c *opContext) error {
-	if err := c.arity(1, 2, 1); err != nil {
-		return err
-	}
-	in, out := c.ins[0], c.outs[0]
-	if err := c.allFloat(in, out); err != nil {
+	in, out, err := c.floatInOut(1, 2)
+	if err != nil {
 		return err
 	}
 	if len(in.shape) != 4 || len(out.shape) != 4 || in.shape[0] != out.shape[0] || in.shape[3] != out.shape[3] || in.n == 0 {
@@ -246,11 +228,8 @@ func buildResizeBilinearF32(c *opContext) error {
 }
 
 func buildL2NormF32(c *opContext) error {
-	if err := c.arity(1, 1, 1); err != nil {
-		return err
-	}
-	in, out := c.ins[0], c.outs[0]
-	if err := c.allFloat(in, out); err != nil {
+	in, out, err := c.floatInOut(1, 1)
+	if err != nil {
 		return err
 	}
 	if len(in.shape) == 0 || in.n != out.n || in.shape[len(in.shape)-1] < 1 {

@@ -163,21 +163,8 @@ func buildMean[T kernels.Q8](c *opContext) error {
 }
 
 func buildConcat[T kernels.Q8](c *opContext) error {
-	o, ok := c.op.Options.(*tflite.ConcatenationOptions)
-	if !ok {
-		return c.errorf("missing ConcatenationOptions")
-	}
-	if len(c.ins) < 1 || len(c.outs) != 1 {
-		return c.errorf("needs inputs and one output")
-	}
-	out := c.outs[0]
-	vs := append([]*tensorView{out}, c.ins...)
-	for i, v := range c.ins {
-		if v == nil {
-			return c.errorf("input %d omitted", i)
-		}
-	}
-	if err := c.quantized8(vs...); err != nil {
+	o, out, err := c.concatOperands(c.quantized8)
+	if err != nil {
 		return err
 	}
 	if o.Activation != tflite.ActNone {
@@ -253,6 +240,28 @@ func (c *opContext) reducedAxes(axis *tensorView, rank int) ([]bool, error) {
 		reduce[a] = true
 	}
 	return reduce, nil
+}
+
+// concatOperands reads a CONCATENATION's options and its tensors, all of
+// which check accepts (the quantized or the float test).
+func (c *opContext) concatOperands(check func(...*tensorView) error) (*tflite.ConcatenationOptions, *tensorView, error) {
+	o, ok := c.op.Options.(*tflite.ConcatenationOptions)
+	if !ok {
+		return nil, nil, c.errorf("missing ConcatenationOptions")
+	}
+	if len(c.ins) < 1 || len(c.outs) != 1 {
+		return nil, nil, c.errorf("needs inputs and one output")
+	}
+	for i, v := range c.ins {
+		if v == nil {
+			return nil, nil, c.errorf("input %d omitted", i)
+		}
+	}
+	out := c.outs[0]
+	if err := check(append([]*tensorView{out}, c.ins...)...); err != nil {
+		return nil, nil, err
+	}
+	return o, out, nil
 }
 
 // concatShapes resolves a CONCATENATION's axis (negative counts from the
