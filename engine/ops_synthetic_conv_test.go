@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/tflite"
 )
@@ -182,7 +183,7 @@ func randomConvCase(r *rand.Rand, depthwise bool) *convCase {
 // TestSynthConvRandom compares CONV_2D with float64 arithmetic on random
 // shapes, strides, dilations, paddings and fused activations.
 func TestSynthConvRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 300 {
 		c := randomConvCase(r, false)
 		checkClose(t, fmt.Sprintf("case %d (%v)", i, c), c.run(t), c.expected(), 1)
@@ -192,7 +193,7 @@ func TestSynthConvRandom(t *testing.T) {
 // TestSynthDepthwiseRandom does the same for DEPTHWISE_CONV_2D with depth
 // multipliers 1 to 3.
 func TestSynthDepthwiseRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 300 {
 		c := randomConvCase(r, true)
 		checkClose(t, fmt.Sprintf("case %d (%v)", i, c), c.run(t), c.expected(), 1)
@@ -376,7 +377,7 @@ func (c *fcCase) run(t *testing.T) []int32 {
 // TestSynthFullyConnectedRandom covers batches of 1 to 3 rows, given as
 // [batch, k] or [batch, 1, 1, k].
 func TestSynthFullyConnectedRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 300 {
 		c := &fcCase{typ: randType(r), batch: 1 + r.IntN(3), k: 1 + r.IntN(16), n: 1 + r.IntN(8), act: fusedActs[r.IntN(len(fusedActs))]}
 		c.inShape = []int{c.batch, c.k}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/tflite"
 )
@@ -88,7 +89,7 @@ func (p *poolCase) expected() []int32 {
 }
 
 func TestSynthPoolRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := 0; i < 600; {
 		p := &poolCase{typ: randType(r), max: i%2 == 0, batch: 1 + r.IntN(2), h: 1 + r.IntN(7), w: 1 + r.IntN(7), c: 1 + r.IntN(3),
 			fh: 1 + r.IntN(3), fw: 1 + r.IntN(3), strideH: 1 + r.IntN(3), strideW: 1 + r.IntN(3),
@@ -209,7 +210,7 @@ func (c *addCase) expected() []int32 {
 // TestSynthAddBroadcastRandom adds tensors whose shapes broadcast, of ranks
 // 1 to 4, with different scales and zero points.
 func TestSynthAddBroadcastRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 400 {
 		c := &addCase{typ: randType(r), act: fusedActs[r.IntN(len(fusedActs))], constFirst: r.IntN(2) == 0}
 		for range 4 {
@@ -304,7 +305,7 @@ func (c *concatCase) expected() []int32 {
 }
 
 func TestSynthConcatRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 400 {
 		c := &concatCase{typ: randType(r)}
 		rank := 1 + r.IntN(4)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/tflite"
 )
@@ -28,7 +29,7 @@ func relTol(want []float64, rel float64) []float64 {
 
 // TestSynthFloatUnary checks the element-wise operators.
 func TestSynthFloatUnary(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	in := randFloats(r, 2*3*5, 8)
 	in[0], in[1], in[2] = -3, 3, 0 // HARD_SWISH's corners
 	for _, tc := range []struct {
@@ -62,7 +63,7 @@ func TestSynthFloatUnary(t *testing.T) {
 // TestSynthFloatBinary checks ADD, SUB and MUL with broadcasting, constant
 // operands and every fused activation.
 func TestSynthFloatBinary(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	shapes := [][2][]int{
 		{{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{2, 1, 4}, {1, 3, 1}}, {{1}, {2, 3}}, {{3, 1}, {3, 5}}, {{2, 2, 3, 4}, {2, 1, 3, 1}},
 	}
@@ -152,7 +153,7 @@ func bcIndex(i int, out, in []int) int {
 // TestSynthFloatPool checks AVERAGE_POOL_2D and MAX_POOL_2D against
 // float64 windows that skip taps outside the input.
 func TestSynthFloatPool(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for _, code := range []tflite.BuiltinOperator{tflite.OpAveragePool2D, tflite.OpMaxPool2D} {
 		for n := range 20 {
 			b, h, w, ch := 1+r.IntN(2), 1+r.IntN(8), 1+r.IntN(8), 1+r.IntN(6)
@@ -201,7 +202,7 @@ func TestSynthFloatPool(t *testing.T) {
 // TestSynthFloatMean checks MEAN over adjacent and non-adjacent axes, with
 // and without keep_dims.
 func TestSynthFloatMean(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	shape := []int{2, 3, 4, 5}
 	in := randFloats(r, elemCount(shape), 5)
 	for _, axes := range [][]int32{{1, 2}, {3}, {0, 2}, {-1, 1}, {0, 1, 2, 3}} {
@@ -247,7 +248,7 @@ func TestSynthFloatMean(t *testing.T) {
 // TestSynthFloatSoftmaxL2 checks SOFTMAX (with beta) and L2_NORMALIZATION
 // row by row.
 func TestSynthFloatSoftmaxL2(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	in := randFloats(r, 3*7, 6)
 	for _, beta := range []float32{1, 0.5} {
 		want := make([]float64, len(in))
@@ -287,7 +288,7 @@ func TestSynthFloatSoftmaxL2(t *testing.T) {
 // TestSynthFloatShapes checks PAD, CONCATENATION (with a fused activation
 // and a constant part), RESHAPE and SQUEEZE.
 func TestSynthFloatShapes(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	in := randFloats(r, 2*3*4, 5)
 	// PAD [2,3,4] by ((0,1),(2,0),(1,1)) to [3,5,6].
 	pads := []int32{0, 1, 2, 0, 1, 1}
@@ -326,7 +327,7 @@ func TestSynthFloatShapes(t *testing.T) {
 // TestSynthFloatResizeBilinear checks the three coordinate conventions
 // against a float64 transcription of TFLite's formula.
 func TestSynthFloatResizeBilinear(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	const ih, iw, ch, oh, ow = 3, 4, 2, 5, 7
 	in := randFloats(r, ih*iw*ch, 4)
 	for _, o := range []tflite.ResizeBilinearOptions{{}, {AlignCorners: true}, {HalfPixelCenters: true}} {
@@ -390,7 +391,7 @@ func TestSynthFloatMixed(t *testing.T) {
 // TestSynthFloatRandomShapes fuzzes the broadcast index arithmetic with
 // random shapes of rank 1 to 5.
 func TestSynthFloatRandomShapes(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for range 30 {
 		rank := 1 + r.IntN(5)
 		out := make([]int, rank)

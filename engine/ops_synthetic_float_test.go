@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/tflite"
 )
@@ -325,7 +326,7 @@ func randomFConvCase(r *rand.Rand, op tflite.BuiltinOperator, kind weightKind) *
 // convolutions and fully connected layers with every weight storage and
 // fused activation.
 func TestSynthFloatWeighted(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for _, op := range []tflite.BuiltinOperator{tflite.OpConv2D, tflite.OpDepthwiseConv, tflite.OpFullyConnected} {
 		for kind := weightsF32; kind <= weightsInt8Deq; kind++ {
 			t.Run(fmt.Sprintf("%v/%v", op, kind), func(t *testing.T) {
@@ -348,7 +349,7 @@ func TestSynthFloatWeighted(t *testing.T) {
 // dynamic-range layers (hybrid per-channel CONV_2D is version 5,
 // FULLY_CONNECTED with asymmetric inputs version 9, hybrid depthwise 6).
 func TestSynthHybridVersions(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for _, v := range []struct {
 		op      tflite.BuiltinOperator
 		version int32

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/tflite"
 )
@@ -23,7 +24,7 @@ func quantizeModel(typ tflite.TensorType, n int, q qparam) tflitetest.Model {
 }
 
 func TestSynthQuantizeRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 200 {
 		typ := randType(r)
 		q := randQ(r, typ, 0.001, 1)
@@ -89,7 +90,7 @@ func dequantize(t *testing.T, typ tflite.TensorType, q qparam, in []int32) []flo
 // and an integer below 2^9 is exact in float64, so this is the correctly
 // rounded result and nothing less is acceptable.
 func TestSynthDequantize(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 50 {
 		typ := randType(r)
 		q := randQ(r, typ, 1e-4, 10)
@@ -218,7 +219,7 @@ func (c *meanCase) expected() []int32 {
 // spatial axes of NHWC included), keeping dimensions or not, with the same
 // or a different output quantization.
 func TestSynthMeanRandom(t *testing.T) {
-	r := synthRand(t)
+	r := testkit.SeededRand(t)
 	for i := range 400 {
 		c := &meanCase{typ: randType(r), keep: r.IntN(2) == 0}
 		rank := 1 + r.IntN(4)

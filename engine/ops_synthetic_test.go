@@ -15,13 +15,11 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/classifly/classifly/internal/tflitetest"
 	"github.com/classifly/classifly/tflite"
@@ -164,26 +162,6 @@ func checkClose(t testing.TB, what string, got, want []int32, tol int32) {
 	if bad >= 4 {
 		t.Errorf("%s: %d of %d elements off; got %v, want %v", what, bad, len(got), got, want)
 	}
-}
-
-// synthRand returns a seeded generator for random cases. The seed changes
-// from run to run; it is printed when the test fails and
-// CLASSIFLY_TEST_SEED replays it.
-func synthRand(t *testing.T) *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("CLASSIFLY_TEST_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("CLASSIFLY_TEST_SEED=%q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("random cases came from seed %d: rerun with CLASSIFLY_TEST_SEED=%d", seed, seed)
-		}
-	})
-	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 
 // randQ draws a quantization: a log-uniform scale in [lo, hi) and a zero

@@ -3,10 +3,9 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 func TestQuantizeMultiplierKnown(t *testing.T) {
@@ -47,7 +46,7 @@ func TestQuantizeMultiplierKnown(t *testing.T) {
 // TestQuantizeMultiplierRandom checks that the result is normalised and is
 // real rounded to 31 significant bits.
 func TestQuantizeMultiplierRandom(t *testing.T) {
-	r := seededRand(t)
+	r := testkit.SeededRand(t)
 	for range 100_000 {
 		real := math.Ldexp(0.5+r.Float64()/2, r.IntN(60)-30)
 		mult, shift := quantizeMultiplier(real)
@@ -59,25 +58,6 @@ func TestQuantizeMultiplierRandom(t *testing.T) {
 			t.Fatalf("QuantizeMultiplier(%g) = (%d, %d) = %g, off by %g, more than half a unit", real, mult, shift, got, err)
 		}
 	}
-}
-
-// seededRand returns a generator whose seed changes from run to run, is
-// printed when the test fails, and can be replayed with CLASSIFLY_TEST_SEED.
-func seededRand(t *testing.T) *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("CLASSIFLY_TEST_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("CLASSIFLY_TEST_SEED=%q: %v", s, err)
-		}
-		seed = v
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("random cases came from seed %d: rerun with CLASSIFLY_TEST_SEED=%d", seed, seed)
-		}
-	})
-	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 
 // randInt32 mixes the values where fixed-point code goes wrong: uniform
@@ -133,7 +113,7 @@ func TestSaturatingRoundingDoublingHighMulIdentity(t *testing.T) {
 			check(a, b)
 		}
 	}
-	r := seededRand(t)
+	r := testkit.SeededRand(t)
 	for range 300_000 {
 		a, b := randInt32(r), randInt32(r)
 		check(a, b)
@@ -182,7 +162,7 @@ func TestRoundingDivideByPOTIdentity(t *testing.T) {
 			check(x, e)
 		}
 	}
-	r := seededRand(t)
+	r := testkit.SeededRand(t)
 	for range 300_000 {
 		e := 1 + r.IntN(31)
 		check(randInt32(r), e)
@@ -211,7 +191,7 @@ func TestRoundingDivideByPOTIdentity(t *testing.T) {
 // closed-form high multiply, then the closed-form rounding right shift by
 // max(-shift, 0), over the multipliers QuantizeMultiplier produces.
 func TestMultiplyByQuantizedMultiplierIdentity(t *testing.T) {
-	r := seededRand(t)
+	r := testkit.SeededRand(t)
 	for range 300_000 {
 		mult := int32(1<<30 + r.IntN(1<<30))
 		shift := r.IntN(40) - 31 // -31 .. 8

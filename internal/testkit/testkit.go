@@ -1,7 +1,8 @@
 // Package testkit holds the helpers that tests across the repository share:
 // a log sink safe across goroutines, running and stopping a built command,
-// a slow client for the upload limits, and the import-ban check that keeps
-// lean binaries lean. (Test data is found by internal/shared.)
+// a slow client for the upload limits, a seeded generator for random cases,
+// and the import-ban check that keeps lean binaries lean. (Test data is
+// found by internal/shared.)
 package testkit
 
 import (
