@@ -31,30 +31,12 @@ func TestDWConvAllBackends(t *testing.T) {
 				bias[ch] = int32(r.IntN(1<<14) - 1<<13)
 				p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 			}
-			lo, hi := int32(0), int32(255)
-			if signed {
-				lo, hi = -128, 127
-				for j := range filter {
-					if filter[j] == 0x80 {
-						filter[j] = 0x81
-					}
-				}
-				p.InZP = int32(r.IntN(256) - 128)
-			} else {
-				p.InZP, p.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
-			}
-			p.OutZP = lo + int32(r.IntN(256))
-			p.ActMin, p.ActMax = lo, hi
+			randZeroPoints(r, p, filter, signed)
 			if r.IntN(2) == 0 {
 				p.ActMin = p.OutZP
 			}
 			in := randBytes(r, p.Batch*inH*inW*c)
-			want := make([]byte, p.Batch*outH*outW*c)
-			if signed {
-				DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
-			} else {
-				DepthwiseConv(p, in, filter, bias, want)
-			}
+			want := refDepthwise(p, in, filter, bias, signed)
 			d, err := NewDWConv(p, signed, filter, bias, b)
 			if err != nil {
 				t.Fatal(err)
@@ -113,6 +95,37 @@ func TestAdderAllBackends(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randZeroPoints draws the zero points of a random depthwise case and
+// clamps it to its type's range. Signed, it moves filter values off -128,
+// which symmetric int8 weights never take.
+func randZeroPoints(r *rand.Rand, p *ConvParams, filter []byte, signed bool) {
+	lo := int32(0)
+	if signed {
+		lo = -128
+		for j := range filter {
+			if filter[j] == 0x80 {
+				filter[j] = 0x81
+			}
+		}
+		p.InZP = int32(r.IntN(256) - 128)
+	} else {
+		p.InZP, p.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
+	}
+	p.OutZP = lo + int32(r.IntN(256))
+	p.ActMin, p.ActMax = lo, lo+255
+}
+
+// refDepthwise is the reference DepthwiseConv's output, for either type.
+func refDepthwise(p *ConvParams, in, filter []byte, bias []int32, signed bool) []byte {
+	want := make([]byte, p.Batch*p.OutH*p.OutW*p.OutC)
+	if signed {
+		DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
+	} else {
+		DepthwiseConv(p, in, filter, bias, want)
+	}
+	return want
 }
 
 func randBytes(r *rand.Rand, n int) []byte {

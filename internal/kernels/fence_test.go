@@ -140,26 +140,7 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
 		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 	}
-	lo := int32(0)
-	if signed {
-		lo = -128
-		for j := range filter {
-			if filter[j] == 0x80 {
-				filter[j] = 0x81
-			}
-		}
-		p.InZP = int32(r.IntN(256) - 128)
-	} else {
-		p.InZP, p.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
-	}
-	p.OutZP = lo + int32(r.IntN(256))
-	p.ActMin, p.ActMax = lo, lo+255
+	randZeroPoints(r, p, filter, signed)
 	in = randBytes(r, inH*inW*c)
-	want = make([]byte, outH*outW*c)
-	if signed {
-		DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
-	} else {
-		DepthwiseConv(p, in, filter, bias, want)
-	}
-	return p, in, filter, bias, want, signed
+	return p, in, filter, bias, refDepthwise(p, in, filter, bias, signed), signed
 }

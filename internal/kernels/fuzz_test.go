@@ -46,27 +46,10 @@ func FuzzBackends(f *testing.F) {
 			p.Mult[i], p.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
 			bias[i] = int32(r.IntN(4096) - 2048)
 		}
-		lo, hi := int32(0), int32(255)
 		filter := randBytes(r, 9*ch)
-		if signed {
-			lo, hi = -128, 127
-			for i := range filter {
-				if filter[i] == 0x80 {
-					filter[i] = 0x81
-				}
-			}
-			p.InZP = int32(r.IntN(256) - 128)
-		} else {
-			p.InZP, p.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
-		}
-		p.OutZP, p.ActMin, p.ActMax = lo+int32(r.IntN(256)), lo, hi
+		randZeroPoints(r, p, filter, signed)
 		in := randBytes(r, hw*hw*ch)
-		want := make([]byte, p.OutH*p.OutW*ch)
-		if signed {
-			DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
-		} else {
-			DepthwiseConv(p, in, filter, bias, want)
-		}
+		want := refDepthwise(p, in, filter, bias, signed)
 		for _, b := range Available() {
 			d, err := NewDWConv(p, signed, filter, bias, b)
 			if err != nil {
@@ -83,6 +66,7 @@ func FuzzBackends(f *testing.F) {
 
 		// ADD over n·m elements.
 		cnt := 1 + int(n)*(1+int(m)%4)
+		lo, hi := p.ActMin, p.ActMax // the type's range
 		ap := NewAddParams(0.01+r.Float32()/8, lo+int32(r.IntN(256)), 0.01+r.Float32()/8, lo+int32(r.IntN(256)), 0.01+r.Float32()/4, lo+int32(r.IntN(256)), lo, hi)
 		x, y := randBytes(r, cnt), randBytes(r, cnt)
 		wantAdd := make([]byte, cnt)
