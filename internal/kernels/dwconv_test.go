@@ -77,12 +77,7 @@ func TestAdderAllBackends(t *testing.T) {
 				p.ActMin = p.OutZP
 			}
 			x, y := randBytes(r, n), randBytes(r, n)
-			want := make([]byte, n)
-			if signed {
-				Add(p, View[int8](x), View[int8](y), View[int8](want))
-			} else {
-				Add(p, x, y, want)
-			}
+			want := refAdd(p, x, y, signed)
 			out := make([]byte, n+guard)
 			NewAdder(p, signed, b).Run(x, y, out[:n])
 			if !bytes.Equal(out[:n], want) {
@@ -124,6 +119,17 @@ func refDepthwise(p *ConvParams, in, filter []byte, bias []int32, signed bool) [
 		DepthwiseConv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
 	} else {
 		DepthwiseConv(p, in, filter, bias, want)
+	}
+	return want
+}
+
+// refAdd is the reference Add's output, for either type.
+func refAdd(p *AddParams, x, y []byte, signed bool) []byte {
+	want := make([]byte, len(x))
+	if signed {
+		Add(p, View[int8](x), View[int8](y), View[int8](want))
+	} else {
+		Add(p, x, y, want)
 	}
 	return want
 }

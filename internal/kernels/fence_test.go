@@ -105,12 +105,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				x, y := fenced(t, n, 0), fenced(t, n, 0)
 				copy(x, randBytes(r, n))
 				copy(y, randBytes(r, n))
-				want := make([]byte, n)
-				if signed {
-					Add(p, View[int8](x), View[int8](y), View[int8](want))
-				} else {
-					Add(p, x, y, want)
-				}
+				want := refAdd(p, x, y, signed)
 				out := fenced(t, n, 0)
 				what := func() string { return fmt.Sprintf("seed %d: Adder n=%d", seed, n) }
 				noFault(t, what, func() { NewAdder(p, signed, b).Run(x, y, out) })

@@ -69,12 +69,7 @@ func FuzzBackends(f *testing.F) {
 		lo, hi := p.ActMin, p.ActMax // the type's range
 		ap := NewAddParams(0.01+r.Float32()/8, lo+int32(r.IntN(256)), 0.01+r.Float32()/8, lo+int32(r.IntN(256)), 0.01+r.Float32()/4, lo+int32(r.IntN(256)), lo, hi)
 		x, y := randBytes(r, cnt), randBytes(r, cnt)
-		wantAdd := make([]byte, cnt)
-		if signed {
-			Add(ap, View[int8](x), View[int8](y), View[int8](wantAdd))
-		} else {
-			Add(ap, x, y, wantAdd)
-		}
+		wantAdd := refAdd(ap, x, y, signed)
 		for _, b := range Available() {
 			got := make([]byte, cnt)
 			NewAdder(ap, signed, b).Run(x, y, got)

@@ -19,33 +19,25 @@ func TestGEMMRowRangesAllBackends(t *testing.T) {
 			cases = append(cases, randomGEMM(r, 9, n, k, (k+n)%2 == 0))
 		}
 	}
-	for _, b := range Available() {
-		t.Run(b.String(), func(t *testing.T) {
-			for _, c := range cases {
-				g, err := NewGEMM(c.spec, b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				const sentinel = 0xC3
-				out := bytes.Repeat([]byte{sentinel}, len(c.want))
-				for m0 := 1; m0 < c.m; m0 += 3 {
-					g.Run(c.a, c.lda, m0, min(m0+3, c.m), out, c.ldc)
-				}
-				for row := range c.m {
-					got, want := out[row*c.ldc:(row+1)*c.ldc], c.want[row*c.ldc:(row+1)*c.ldc]
-					if row == 0 {
-						want = bytes.Repeat([]byte{sentinel}, c.ldc) // not in any range
-					}
-					for i := c.spec.N; i < c.ldc; i++ {
-						if got[i] != sentinel {
-							t.Fatalf("seed %d: %s k=%d n=%d: wrote past row %d", seed, b, c.spec.K, c.spec.N, row)
-						}
-					}
-					if !bytes.Equal(got[:c.spec.N], want[:c.spec.N]) {
-						t.Fatalf("seed %d: %s k=%d n=%d row %d:\n got %v\nwant %v", seed, b, c.spec.K, c.spec.N, row, got[:c.spec.N], want[:c.spec.N])
-					}
+	eachGEMM(t, cases, func(t *testing.T, b Backend, c gemmCase, g *GEMM) {
+		const sentinel = 0xC3
+		out := bytes.Repeat([]byte{sentinel}, len(c.want))
+		for m0 := 1; m0 < c.m; m0 += 3 {
+			g.Run(c.a, c.lda, m0, min(m0+3, c.m), out, c.ldc)
+		}
+		for row := range c.m {
+			got, want := out[row*c.ldc:(row+1)*c.ldc], c.want[row*c.ldc:(row+1)*c.ldc]
+			if row == 0 {
+				want = bytes.Repeat([]byte{sentinel}, c.ldc) // not in any range
+			}
+			for i := c.spec.N; i < c.ldc; i++ {
+				if got[i] != sentinel {
+					t.Fatalf("seed %d: %s k=%d n=%d: wrote past row %d", seed, b, c.spec.K, c.spec.N, row)
 				}
 			}
-		})
-	}
+			if !bytes.Equal(got[:c.spec.N], want[:c.spec.N]) {
+				t.Fatalf("seed %d: %s k=%d n=%d row %d:\n got %v\nwant %v", seed, b, c.spec.K, c.spec.N, row, got[:c.spec.N], want[:c.spec.N])
+			}
+		}
+	})
 }

@@ -80,6 +80,28 @@ func TestGEMMAllBackends(t *testing.T) {
 			}
 		}
 	}
+	eachGEMM(t, cases, func(t *testing.T, b Backend, c gemmCase, g *GEMM) {
+		const sentinel = 0xA5
+		out := bytes.Repeat([]byte{sentinel}, len(c.want)+2*guard)
+		g.Run(c.a, c.lda, 0, c.m, out[guard:], c.ldc)
+		for i := range guard {
+			if out[i] != sentinel || out[len(out)-1-i] != sentinel {
+				t.Fatalf("seed %d: %s m=%d n=%d k=%d: wrote outside the output", seed, b, c.m, c.spec.N, c.spec.K)
+			}
+		}
+		got := out[guard : guard+len(c.want)]
+		for row := range c.m {
+			g, w := got[row*c.ldc:row*c.ldc+c.spec.N], c.want[row*c.ldc:row*c.ldc+c.spec.N]
+			if !bytes.Equal(g, w) {
+				t.Fatalf("seed %d: %s m=%d n=%d k=%d signed=%v row %d:\n got %v\nwant %v", seed, b, c.m, c.spec.N, c.spec.K, c.spec.Signed, row, g, w)
+			}
+		}
+	})
+}
+
+// eachGEMM builds every case's GEMM on every backend, in a subtest per
+// backend, and hands it to check.
+func eachGEMM(t *testing.T, cases []gemmCase, check func(t *testing.T, b Backend, c gemmCase, g *GEMM)) {
 	for _, b := range Available() {
 		t.Run(b.String(), func(t *testing.T) {
 			for _, c := range cases {
@@ -87,21 +109,7 @@ func TestGEMMAllBackends(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				const sentinel = 0xA5
-				out := bytes.Repeat([]byte{sentinel}, len(c.want)+2*guard)
-				g.Run(c.a, c.lda, 0, c.m, out[guard:], c.ldc)
-				for i := range guard {
-					if out[i] != sentinel || out[len(out)-1-i] != sentinel {
-						t.Fatalf("seed %d: %s m=%d n=%d k=%d: wrote outside the output", seed, b, c.m, c.spec.N, c.spec.K)
-					}
-				}
-				got := out[guard : guard+len(c.want)]
-				for row := range c.m {
-					g, w := got[row*c.ldc:row*c.ldc+c.spec.N], c.want[row*c.ldc:row*c.ldc+c.spec.N]
-					if !bytes.Equal(g, w) {
-						t.Fatalf("seed %d: %s m=%d n=%d k=%d signed=%v row %d:\n got %v\nwant %v", seed, b, c.m, c.spec.N, c.spec.K, c.spec.Signed, row, g, w)
-					}
-				}
+				check(t, b, c, g)
 			}
 		})
 	}
