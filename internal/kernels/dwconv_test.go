@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // TestDWConvAllBackends proves every backend's depthwise convolution equal
 // to the reference DepthwiseConv on random shapes: channel counts around
 // the 16-lane groups, strides, dilations, SAME-style padding, both types.
 func TestDWConvAllBackends(t *testing.T) {
-	seed := uint64(rand.Int64())
-	r := rand.New(rand.NewPCG(seed, 3))
+	r := testkit.SeededRand(t)
 	for _, b := range Available() {
 		for i := range 300 {
 			signed := i%2 == 1
@@ -48,11 +49,11 @@ func TestDWConvAllBackends(t *testing.T) {
 			d.Run(padded, out[guard:], 0, p.Batch*outH)
 			for j := range guard {
 				if out[j] != sentinel || out[len(out)-1-j] != sentinel {
-					t.Fatalf("seed %d %s: wrote outside the output (%+v)", seed, b, *p)
+					t.Fatalf("%s: wrote outside the output (%+v)", b, *p)
 				}
 			}
 			if got := out[guard : guard+len(want)]; !bytes.Equal(got, want) {
-				t.Fatalf("seed %d %s signed=%v c=%d k=%d stride=%d dil=%d in %dx%d:\n got %v\nwant %v", seed, b, signed, c, k, stride, dil, inH, inW, got, want)
+				t.Fatalf("%s signed=%v c=%d k=%d stride=%d dil=%d in %dx%d:\n got %v\nwant %v", b, signed, c, k, stride, dil, inH, inW, got, want)
 			}
 		}
 	}
@@ -61,8 +62,7 @@ func TestDWConvAllBackends(t *testing.T) {
 // TestAdderAllBackends proves every backend's ADD equal to the reference on
 // lengths around the 16-lane vectors, with random scales.
 func TestAdderAllBackends(t *testing.T) {
-	seed := uint64(rand.Int64())
-	r := rand.New(rand.NewPCG(seed, 4))
+	r := testkit.SeededRand(t)
 	for _, b := range Available() {
 		for i := range 200 {
 			signed := i%2 == 1
@@ -81,11 +81,11 @@ func TestAdderAllBackends(t *testing.T) {
 			out := make([]byte, n+guard)
 			NewAdder(p, signed, b).Run(x, y, out[:n])
 			if !bytes.Equal(out[:n], want) {
-				t.Fatalf("seed %d %s signed=%v n=%d:\n got %v\nwant %v", seed, b, signed, n, out[:n], want)
+				t.Fatalf("%s signed=%v n=%d:\n got %v\nwant %v", b, signed, n, out[:n], want)
 			}
 			for _, v := range out[n:] {
 				if v != 0 {
-					t.Fatalf("seed %d %s: wrote past the output", seed, b)
+					t.Fatalf("%s: wrote past the output", b)
 				}
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // fenced returns n bytes followed, after slack more, by an inaccessible
@@ -53,8 +55,7 @@ var dwconvSlack = map[Backend]int{AVX512VNNI: dwconvOverread}
 // its slices, and nothing writes past them. Sizes step through every
 // residue of the vector widths (K mod 8 and 16, channels mod 8 and 16).
 func TestKernelsStayInBounds(t *testing.T) {
-	seed := uint64(rand.Int64())
-	r := rand.New(rand.NewPCG(seed, 5))
+	r := testkit.SeededRand(t)
 	for _, b := range Available() {
 		t.Run(b.String(), func(t *testing.T) {
 			for _, m := range []int{1, 3, 5} {
@@ -70,7 +71,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						what := func() string { return fmt.Sprintf("seed %d: GEMM m=%d n=%d k=%d", seed, m, n, k) }
+						what := func() string { return fmt.Sprintf("GEMM m=%d n=%d k=%d", m, n, k) }
 						noFault(t, what, func() { g.Run(a, k, 0, m, out, c.ldc) })
 						for row := range m {
 							if got, want := out[row*c.ldc:row*c.ldc+n], c.want[row*c.ldc:row*c.ldc+n]; !bytes.Equal(got, want) {
@@ -89,7 +90,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				padded := fenced(t, d.PaddedSize(), dwconvSlack[b])
 				d.Pad(in, padded, 0, d.PaddedRows())
 				out := fenced(t, len(want), 0)
-				what := func() string { return fmt.Sprintf("seed %d: DWConv c=%d %+v", seed, c, *p) }
+				what := func() string { return fmt.Sprintf("DWConv c=%d %+v", c, *p) }
 				noFault(t, what, func() { d.Run(padded, out, 0, p.Batch*p.OutH) })
 				if !bytes.Equal(out, want) {
 					t.Fatalf("%s:\n got %v\nwant %v", what(), out, want)
@@ -107,7 +108,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 				copy(y, randBytes(r, n))
 				want := refAdd(p, x, y, signed)
 				out := fenced(t, n, 0)
-				what := func() string { return fmt.Sprintf("seed %d: Adder n=%d", seed, n) }
+				what := func() string { return fmt.Sprintf("Adder n=%d", n) }
 				noFault(t, what, func() { NewAdder(p, signed, b).Run(x, y, out) })
 				if !bytes.Equal(out, want) {
 					t.Fatalf("%s:\n got %v\nwant %v", what(), out, want)

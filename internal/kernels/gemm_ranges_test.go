@@ -2,8 +2,9 @@ package kernels
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // TestGEMMRowRangesAllBackends checks every backend on long rows (K past
@@ -11,8 +12,7 @@ import (
 // start inside the matrix, as the engine's workers run them: each range's
 // rows equal the reference and nothing outside them is written.
 func TestGEMMRowRangesAllBackends(t *testing.T) {
-	seed := uint64(rand.Int64())
-	r := rand.New(rand.NewPCG(seed, 5))
+	r := testkit.SeededRand(t)
 	var cases []gemmCase
 	for _, k := range []int{255, 256, 257, 2047, 2049, 5001} {
 		for _, n := range []int{7, 25, 100} {
@@ -32,11 +32,11 @@ func TestGEMMRowRangesAllBackends(t *testing.T) {
 			}
 			for i := c.spec.N; i < c.ldc; i++ {
 				if got[i] != sentinel {
-					t.Fatalf("seed %d: %s k=%d n=%d: wrote past row %d", seed, b, c.spec.K, c.spec.N, row)
+					t.Fatalf("%s k=%d n=%d: wrote past row %d", b, c.spec.K, c.spec.N, row)
 				}
 			}
 			if !bytes.Equal(got[:c.spec.N], want[:c.spec.N]) {
-				t.Fatalf("seed %d: %s k=%d n=%d row %d:\n got %v\nwant %v", seed, b, c.spec.K, c.spec.N, row, got[:c.spec.N], want[:c.spec.N])
+				t.Fatalf("%s k=%d n=%d row %d:\n got %v\nwant %v", b, c.spec.K, c.spec.N, row, got[:c.spec.N], want[:c.spec.N])
 			}
 		}
 	})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // gemmCase is a random quantized matrix product and its reference answer
@@ -70,8 +72,7 @@ const guard = 64
 // byte, on shapes at and around every tile boundary, with guard bytes
 // around the output that must stay untouched.
 func TestGEMMAllBackends(t *testing.T) {
-	seed := uint64(rand.Int64())
-	r := rand.New(rand.NewPCG(seed, 1))
+	r := testkit.SeededRand(t)
 	var cases []gemmCase
 	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17} {
 		for _, n := range []int{1, 15, 16, 17, 24, 63, 64, 65, 96, 129} {
@@ -86,14 +87,14 @@ func TestGEMMAllBackends(t *testing.T) {
 		g.Run(c.a, c.lda, 0, c.m, out[guard:], c.ldc)
 		for i := range guard {
 			if out[i] != sentinel || out[len(out)-1-i] != sentinel {
-				t.Fatalf("seed %d: %s m=%d n=%d k=%d: wrote outside the output", seed, b, c.m, c.spec.N, c.spec.K)
+				t.Fatalf("%s m=%d n=%d k=%d: wrote outside the output", b, c.m, c.spec.N, c.spec.K)
 			}
 		}
 		got := out[guard : guard+len(c.want)]
 		for row := range c.m {
 			g, w := got[row*c.ldc:row*c.ldc+c.spec.N], c.want[row*c.ldc:row*c.ldc+c.spec.N]
 			if !bytes.Equal(g, w) {
-				t.Fatalf("seed %d: %s m=%d n=%d k=%d signed=%v row %d:\n got %v\nwant %v", seed, b, c.m, c.spec.N, c.spec.K, c.spec.Signed, row, g, w)
+				t.Fatalf("%s m=%d n=%d k=%d signed=%v row %d:\n got %v\nwant %v", b, c.m, c.spec.N, c.spec.K, c.spec.Signed, row, g, w)
 			}
 		}
 	})
