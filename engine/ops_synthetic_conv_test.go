@@ -122,18 +122,11 @@ func (c *convCase) reals() []float64 {
 	return out
 }
 
-func (c *convCase) expected() []int32 {
-	reals := c.reals()
-	out := make([]int32, len(reals))
-	for i, x := range reals {
-		out[i] = c.out.quantize(applyAct(x, c.act), c.typ)
-	}
-	return out
-}
+func (c *convCase) expected() []int32 { return c.out.quantizeAll(c.reals(), c.act, c.typ) }
 
 func (c *convCase) run(t *testing.T) []int32 {
 	t.Helper()
-	return decode8(c.typ, runSynth(t, c.model(), encode8(c.typ, c.input)))
+	return runSynth8(t, c.typ, c.model(), c.input)
 }
 
 // randomConvCase draws a small convolution: uint8 with per-tensor
@@ -360,20 +353,6 @@ func (c *fcCase) reals() []float64 {
 	return out
 }
 
-func (c *fcCase) expected() []int32 {
-	reals := c.reals()
-	out := make([]int32, len(reals))
-	for i, x := range reals {
-		out[i] = c.out.quantize(applyAct(x, c.act), c.typ)
-	}
-	return out
-}
-
-func (c *fcCase) run(t *testing.T) []int32 {
-	t.Helper()
-	return decode8(c.typ, runSynth(t, c.model(), encode8(c.typ, c.input)))
-}
-
 // TestSynthFullyConnectedRandom covers batches of 1 to 3 rows, given as
 // [batch, k] or [batch, 1, 1, k].
 func TestSynthFullyConnectedRandom(t *testing.T) {
@@ -400,7 +379,8 @@ func TestSynthFullyConnectedRandom(t *testing.T) {
 			}
 		}
 		c.out = outQ(r, c.typ, c.reals())
-		checkClose(t, fmt.Sprintf("case %d (%v batch %d k %d n %d %v)", i, c.typ, c.batch, c.k, c.n, c.act), c.run(t), c.expected(), 1)
+		got, want := runSynth8(t, c.typ, c.model(), c.input), c.out.quantizeAll(c.reals(), c.act, c.typ)
+		checkClose(t, fmt.Sprintf("case %d (%v batch %d k %d n %d %v)", i, c.typ, c.batch, c.k, c.n, c.act), got, want, 1)
 	}
 }
 
@@ -416,5 +396,5 @@ func TestSynthFullyConnectedRandom(t *testing.T) {
 func TestSynthFullyConnectedExact(t *testing.T) {
 	c := &fcCase{typ: tflite.UInt8, batch: 2, k: 3, n: 2, in: qparam{0.5, 4}, w: []qparam{{0.5, 2}}, out: qparam{1, 3},
 		input: []int32{5, 3, 8, 4, 6, 2}, filter: []int32{3, 2, 4, 0, 5, 2}, bias: []int32{1, -2}, inShape: []int{2, 3}}
-	checkClose(t, "uint8 batch 2", c.run(t), []int32{6, 1, 2, 4}, 0)
+	checkClose(t, "uint8 batch 2", runSynth8(t, c.typ, c.model(), c.input), []int32{6, 1, 2, 4}, 0)
 }

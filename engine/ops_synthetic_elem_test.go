@@ -51,7 +51,7 @@ func (p *poolCase) run(t *testing.T) []int32 {
 				FilterWidth: int32(p.fw), FilterHeight: int32(p.fh), Activation: p.act}}},
 		Inputs: []int32{0}, Outputs: []int32{1},
 	}
-	return decode8(p.typ, runSynth(t, m, encode8(p.typ, p.input)))
+	return runSynth8(t, p.typ, m, p.input)
 }
 
 // expected pools the real values over the part of each window inside the
@@ -170,7 +170,7 @@ func (c *addCase) run(t *testing.T) []int32 {
 	}
 	m := tflitetest.Model{Tensors: ts, Inputs: []int32{0}, Outputs: []int32{1},
 		Ops: []tflitetest.Op{{Code: tflite.OpAdd, Inputs: inputs, Outputs: []int32{1}, Options: &tflite.AddOptions{Activation: c.act}}}}
-	return decode8(c.typ, runSynth(t, m, encode8(c.typ, c.a)))
+	return runSynth8(t, c.typ, m, c.a)
 }
 
 // broadcastIndex maps an output index to the index of an input whose shape
@@ -281,7 +281,7 @@ func (c *concatCase) run(t *testing.T) []int32 {
 	m := tflitetest.Model{Tensors: ts, Inputs: []int32{0}, Outputs: []int32{1},
 		Ops: []tflitetest.Op{{Code: tflite.OpConcatenation, Inputs: inputs, Outputs: []int32{1},
 			Options: &tflite.ConcatenationOptions{Axis: int32(c.axis)}}}}
-	return decode8(c.typ, runSynth(t, m, encode8(c.typ, c.vals[0])))
+	return runSynth8(t, c.typ, m, c.vals[0])
 }
 
 // expected walks the output in order: for each index before the axis, each

@@ -164,7 +164,7 @@ func (c *meanCase) run(t *testing.T) []int32 {
 			Options: &tflite.ReducerOptions{KeepDims: c.keep}}},
 		Inputs: []int32{0}, Outputs: []int32{1},
 	}
-	return decode8(c.typ, runSynth(t, m, encode8(c.typ, c.input)))
+	return runSynth8(t, c.typ, m, c.input)
 }
 
 // reals averages the real values of each group of reduced elements.

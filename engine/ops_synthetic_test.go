@@ -42,6 +42,16 @@ func (q qparam) quantize(x float64, typ tflite.TensorType) int32 {
 	return int32(min(max(v, float64(lo)), float64(hi)))
 }
 
+// quantizeAll quantizes a reference's real outputs through the fused
+// activation act: what the engine should give.
+func (q qparam) quantizeAll(reals []float64, act tflite.Activation, typ tflite.TensorType) []int32 {
+	out := make([]int32, len(reals))
+	for i, x := range reals {
+		out[i] = q.quantize(applyAct(x, act), typ)
+	}
+	return out
+}
+
 func typeRange(typ tflite.TensorType) (int32, int32) {
 	if typ == tflite.Int8 {
 		return -128, 127
@@ -141,6 +151,12 @@ func runSynth(t testing.TB, m tflitetest.Model, in []byte) []byte {
 		t.Errorf("fast kernels gave %v, reference kernels %v", outs[0], outs[1])
 	}
 	return outs[0]
+}
+
+// runSynth8 is runSynth on 8-bit values of type typ.
+func runSynth8(t testing.TB, typ tflite.TensorType, m tflitetest.Model, in []int32) []int32 {
+	t.Helper()
+	return decode8(typ, runSynth(t, m, encode8(typ, in)))
 }
 
 // checkClose reports elements where got and want differ by more than tol.
