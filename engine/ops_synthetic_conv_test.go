@@ -37,9 +37,11 @@ func (c *convCase) String() string {
 		kind, c.typ, c.batch, c.inH, c.inW, c.inC, c.outC, c.kH, c.kW, c.strideH, c.strideW, c.dilH, c.dilW, c.pad, c.act, len(c.w), c.bias != nil)
 }
 
-func (c *convCase) outHW() (int, int) {
-	return tfOut(c.pad, c.inH, c.kH, c.strideH, c.dilH), tfOut(c.pad, c.inW, c.kW, c.strideW, c.dilW)
+func (c *convCase) geom() convGeom {
+	return convGeom{c.inH, c.inW, c.inC, c.kH, c.kW, c.strideH, c.strideW, c.dilH, c.dilW, c.pad}
 }
+
+func (c *convCase) outHW() (int, int) { return c.geom().outHW() }
 
 func (c *convCase) wq(oc int) qparam {
 	if len(c.w) == 1 {
@@ -83,9 +85,8 @@ func (c *convCase) model() tflitetest.Model {
 // reals computes the convolution in float64 on dequantized values, before
 // the fused activation; taps outside the input contribute nothing.
 func (c *convCase) reals() []float64 {
-	oh, ow := c.outHW()
-	padH := tfPad(c.pad, c.inH, c.kH, c.strideH, c.dilH)
-	padW := tfPad(c.pad, c.inW, c.kW, c.strideW, c.dilW)
+	g := c.geom()
+	oh, ow := g.outHW()
 	var out []float64
 	for b := range c.batch {
 		for oy := range oh {
@@ -93,24 +94,16 @@ func (c *convCase) reals() []float64 {
 				for oc := range c.outC {
 					wq := c.wq(oc)
 					sum := 0.0
-					for ky := range c.kH {
-						y := oy*c.strideH - padH + ky*c.dilH
-						for kx := range c.kW {
-							x := ox*c.strideW - padW + kx*c.dilW
-							if y < 0 || y >= c.inH || x < 0 || x >= c.inW {
-								continue
-							}
-							pix := ((b*c.inH+y)*c.inW + x) * c.inC
-							if c.depthwise {
-								ic := oc / (c.outC / c.inC)
-								sum += c.in.real(c.input[pix+ic]) * wq.real(c.filter[(ky*c.kW+kx)*c.outC+oc])
-								continue
-							}
-							for ic := range c.inC {
-								sum += c.in.real(c.input[pix+ic]) * wq.real(c.filter[((oc*c.kH+ky)*c.kW+kx)*c.inC+ic])
-							}
+					g.taps(b, oy, ox, func(pix, ky, kx int) {
+						if c.depthwise {
+							ic := oc / (c.outC / c.inC)
+							sum += c.in.real(c.input[pix+ic]) * wq.real(c.filter[(ky*c.kW+kx)*c.outC+oc])
+							return
 						}
-					}
+						for ic := range c.inC {
+							sum += c.in.real(c.input[pix+ic]) * wq.real(c.filter[((oc*c.kH+ky)*c.kW+kx)*c.inC+ic])
+						}
+					})
 					if c.bias != nil {
 						sum += float64(c.bias[oc]) * float64(c.in.scale) * float64(wq.scale)
 					}

@@ -180,9 +180,11 @@ func (c *fconvCase) String() string {
 		c.op, c.kind, c.batch, c.inH, c.inW, c.inC, c.outC, c.kH, c.kW, c.strideH, c.strideW, c.dilH, c.dilW, c.pad, c.act, c.asym, c.bias != nil)
 }
 
-func (c *fconvCase) outHW() (int, int) {
-	return tfOut(c.pad, c.inH, c.kH, c.strideH, c.dilH), tfOut(c.pad, c.inW, c.kW, c.strideW, c.dilW)
+func (c *fconvCase) geom() convGeom {
+	return convGeom{c.inH, c.inW, c.inC, c.kH, c.kW, c.strideH, c.strideW, c.dilH, c.dilW, c.pad}
 }
+
+func (c *fconvCase) outHW() (int, int) { return c.geom().outHW() }
 
 func (c *fconvCase) filterShape() ([]int, int) {
 	switch c.op {
@@ -230,9 +232,8 @@ func (c *fconvCase) build() (tflitetest.Model, []float64) {
 // dynamic-range weights, the input quantization's error bound: half a step
 // (the batch item's range / 254) times Σ|w| over the taps.
 func (c *fconvCase) expected(w []float64) (want, tol []float64) {
-	oh, ow := c.outHW()
-	padH := tfPad(c.pad, c.inH, c.kH, c.strideH, c.dilH)
-	padW := tfPad(c.pad, c.inW, c.kW, c.strideW, c.dilW)
+	g := c.geom()
+	oh, ow := g.outHW()
 	per := c.inH * c.inW * c.inC
 	for b := range c.batch {
 		step := 0.0
@@ -248,29 +249,21 @@ func (c *fconvCase) expected(w []float64) (want, tol []float64) {
 			for ox := range ow {
 				for oc := range c.outC {
 					sum, mag, wabs := 0.0, 0.0, 0.0
-					for ky := range c.kH {
-						y := oy*c.strideH - padH + ky*c.dilH
-						for kx := range c.kW {
-							x := ox*c.strideW - padW + kx*c.dilW
-							if y < 0 || y >= c.inH || x < 0 || x >= c.inW {
-								continue
-							}
-							pix := ((b*c.inH+y)*c.inW + x) * c.inC
-							tap := func(in, wt float64) {
-								sum += in * wt
-								mag += math.Abs(in * wt)
-								wabs += math.Abs(wt)
-							}
-							if c.op == tflite.OpDepthwiseConv {
-								ic := oc / (c.outC / c.inC)
-								tap(float64(c.input[pix+ic]), w[(ky*c.kW+kx)*c.outC+oc])
-								continue
-							}
-							for ic := range c.inC {
-								tap(float64(c.input[pix+ic]), w[((oc*c.kH+ky)*c.kW+kx)*c.inC+ic])
-							}
-						}
+					tap := func(in, wt float64) {
+						sum += in * wt
+						mag += math.Abs(in * wt)
+						wabs += math.Abs(wt)
 					}
+					g.taps(b, oy, ox, func(pix, ky, kx int) {
+						if c.op == tflite.OpDepthwiseConv {
+							ic := oc / (c.outC / c.inC)
+							tap(float64(c.input[pix+ic]), w[(ky*c.kW+kx)*c.outC+oc])
+							return
+						}
+						for ic := range c.inC {
+							tap(float64(c.input[pix+ic]), w[((oc*c.kH+ky)*c.kW+kx)*c.inC+ic])
+						}
+					})
 					if c.bias != nil {
 						sum += float64(c.bias[oc])
 						mag += math.Abs(float64(c.bias[oc]))

@@ -236,6 +236,38 @@ func tfOut(p tflite.Padding, in, k, stride, dil int) int {
 	return (in-eff)/stride + 1
 }
 
+// convGeom is the geometry of a convolution case, for the float64
+// references.
+type convGeom struct {
+	inH, inW, inC    int
+	kH, kW           int
+	strideH, strideW int
+	dilH, dilW       int
+	pad              tflite.Padding
+}
+
+func (g convGeom) outHW() (int, int) {
+	return tfOut(g.pad, g.inH, g.kH, g.strideH, g.dilH), tfOut(g.pad, g.inW, g.kW, g.strideW, g.dilW)
+}
+
+// taps calls tap for every filter tap (ky, kx) of output pixel (oy, ox) of
+// batch item b that falls inside the input, with the offset of the input
+// pixel it reads; the others read padding, which adds nothing.
+func (g convGeom) taps(b, oy, ox int, tap func(pix, ky, kx int)) {
+	padH := tfPad(g.pad, g.inH, g.kH, g.strideH, g.dilH)
+	padW := tfPad(g.pad, g.inW, g.kW, g.strideW, g.dilW)
+	for ky := range g.kH {
+		y := oy*g.strideH - padH + ky*g.dilH
+		for kx := range g.kW {
+			x := ox*g.strideW - padW + kx*g.dilW
+			if y < 0 || y >= g.inH || x < 0 || x >= g.inW {
+				continue
+			}
+			tap(((b*g.inH+y)*g.inW+x)*g.inC, ky, kx)
+		}
+	}
+}
+
 func tfPad(p tflite.Padding, in, k, stride, dil int) int {
 	if p == tflite.PaddingValid {
 		return 0
