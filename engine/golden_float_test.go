@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -161,15 +160,7 @@ func TestFloatRunAllocatesNothing(t *testing.T) {
 			if err := m.Run(ctx, in, out); err != nil {
 				t.Fatal(err)
 			}
-			// As TestRunAllocatesNothing: after a GC, up to three tries.
-			var n float64
-			for range 3 {
-				runtime.GC()
-				if n = testing.AllocsPerRun(10, func() { _ = m.Run(ctx, in, out) }); n == 0 {
-					break
-				}
-			}
-			if n != 0 {
+			if n := allocsPerRun(m, in, out, 10); n != 0 {
 				t.Errorf("%s, %d threads: %v allocations per Run", kind, threads, n)
 			}
 			m.Close()

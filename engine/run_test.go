@@ -28,6 +28,34 @@ func goldenPair(t testing.TB, model, image string) (in, want []byte) {
 	return in, want
 }
 
+// loadShared loads a shared model, closed at the end of the test.
+func loadShared(t testing.TB, name string, opts Options) *Model {
+	t.Helper()
+	m, err := LoadFile(shared.Model(t, name+".tflite"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// allocsPerRun is how many heap allocations a Run makes, over runs runs.
+// MemStats counts the whole process, the pool's parked workers included,
+// whose runtime bookkeeping (wait queues, refilled after a GC) can show up
+// now and then: it measures after a GC, up to three times, and reports the
+// last attempt, 0 as soon as one allocated nothing.
+func allocsPerRun(m *Model, in, out []byte, runs int) float64 {
+	ctx := context.Background()
+	var n float64
+	for range 3 {
+		runtime.GC()
+		if n = testing.AllocsPerRun(runs, func() { _ = m.Run(ctx, in, out) }); n == 0 {
+			break
+		}
+	}
+	return n
+}
+
 // TestRunAllocatesNothing holds inference at zero heap allocations, on one
 // thread and with the worker pool.
 func TestRunAllocatesNothing(t *testing.T) {
@@ -44,18 +72,7 @@ func TestRunAllocatesNothing(t *testing.T) {
 			if err := m.Run(ctx, in, out); err != nil { // warm the arena pool
 				t.Fatal(err)
 			}
-			// MemStats counts the whole process, the pool's parked workers
-			// included, whose runtime bookkeeping (wait queues, refilled
-			// after a GC) can show up now and then: measure after a GC, up
-			// to three times, and fail only if every attempt allocated.
-			var n float64
-			for range 3 {
-				runtime.GC()
-				if n = testing.AllocsPerRun(20, func() { _ = m.Run(ctx, in, out) }); n == 0 {
-					break
-				}
-			}
-			if n != 0 {
+			if n := allocsPerRun(m, in, out, 20); n != 0 {
 				t.Errorf("%s, %d threads: %v allocations per Run, want 0", name, threads, n)
 			}
 			m.Close()
@@ -88,11 +105,7 @@ func TestThreadCountsAgree(t *testing.T) {
 // worker pool, the others run alone) and every answer is right.
 func TestConcurrentRuns(t *testing.T) {
 	name := "mobilenet_v1_0.5_160_quant"
-	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadShared(t, name, Options{Threads: 2})
 	images := []string{"cat", "bird", "grace_hopper", "sunflower"}
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -131,11 +144,7 @@ func TestRunHonoursContext(t *testing.T) {
 // TestRunBatch: a batch gives each input its own right answer.
 func TestRunBatch(t *testing.T) {
 	name := "mobilenet_v1_0.25_128_quant"
-	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadShared(t, name, Options{Threads: 2})
 	images := []string{"cat", "bird", "grace_hopper", "sunflower", "owl"}
 	var ins, outs, wants [][]byte
 	for _, img := range images {
