@@ -12,22 +12,6 @@ import (
 	"github.com/classifly/classifly/internal/shared"
 )
 
-// floatManifest is what the float tests read of golden-float/<twin>/manifest.json.
-type floatManifest struct {
-	Kind        string `json:"kind"`
-	SourceModel string `json:"source_model"`
-	Input       struct {
-		Scale     float32 `json:"source_scale"`
-		ZeroPoint int     `json:"source_zero_point"`
-	} `json:"input"`
-	Logits struct {
-		TensorIndex int `json:"tensor_index"`
-	} `json:"logits"`
-	Images []struct {
-		Image, Input, Output, Logits string
-	} `json:"images"`
-}
-
 // floatTolerance is golden-float/README.md's: probabilities, logits, and the
 // lead of TFLite's top-1 over its top-2 above which our top-1 must agree.
 func floatTolerance(kind string) (prob, logit, lead float64) {
@@ -39,7 +23,7 @@ func floatTolerance(kind string) (prob, logit, lead float64) {
 
 // floatInput dequantizes the quantized model's golden input as TFLite's
 // DEQUANTIZE does: float32((u8 - zero point) * scale).
-func floatInput(t *testing.T, m floatManifest, image string) []byte {
+func floatInput(t *testing.T, m shared.Manifest, image string) []byte {
 	t.Helper()
 	src := filepath.Join(shared.GoldenDir(t), m.SourceModel[:len(m.SourceModel)-len(".tflite")], image)
 	raw, err := os.ReadFile(src)
@@ -97,7 +81,7 @@ func TestGoldenFloat(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", cmp(backend, "best"), name), func(t *testing.T) {
 				t.Parallel()
 				dir := filepath.Join(root, name)
-				var man floatManifest
+				var man shared.Manifest
 				shared.ReadManifest(t, dir, &man)
 				probTol, logitTol, lead := floatTolerance(man.Kind)
 				m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Backend: backend, Keep: []int{man.Logits.TensorIndex}, Threads: 1})
@@ -111,14 +95,8 @@ func TestGoldenFloat(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					wantP, err := os.ReadFile(filepath.Join(dir, img.Output))
-					if err != nil {
-						t.Fatal(err)
-					}
-					wantL, err := os.ReadFile(filepath.Join(dir, img.Logits))
-					if err != nil {
-						t.Fatal(err)
-					}
+					wantP := shared.ReadFile(t, dir, img.Output)
+					wantL := shared.ReadFile(t, dir, img.Logits)
 					gp, wp := decodeFloats(out), decodeFloats(wantP)
 					dp := compareFloats(gp, wp)
 					dl := compareFloats(decodeFloats(kept[man.Logits.TensorIndex]), decodeFloats(wantL))

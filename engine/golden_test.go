@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -57,21 +55,8 @@ func testGolden(t *testing.T, opts Options) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := shared.Golden(t, name)
-			var manifest struct {
-				Logits struct {
-					TensorIndex int `json:"tensor_index"`
-				} `json:"logits"`
-				Images []struct {
-					Image, Input, Output, Logits string
-				} `json:"images"`
-			}
-			raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(raw, &manifest); err != nil {
-				t.Fatal(err)
-			}
+			var manifest shared.Manifest
+			shared.ReadManifest(t, dir, &manifest)
 			opts := opts
 			opts.Keep = []int{manifest.Logits.TensorIndex}
 			m, err := LoadFile(shared.Model(t, name+".tflite"), opts)
@@ -86,18 +71,9 @@ func testGolden(t *testing.T, opts Options) {
 			}
 			for _, c := range manifest.Images {
 				img := c.Image
-				in, err := os.ReadFile(filepath.Join(dir, c.Input))
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := os.ReadFile(filepath.Join(dir, c.Output))
-				if err != nil {
-					t.Fatal(err)
-				}
-				wantLogits, err := os.ReadFile(filepath.Join(dir, c.Logits))
-				if err != nil {
-					t.Fatal(err)
-				}
+				in := shared.ReadFile(t, dir, c.Input)
+				want := shared.ReadFile(t, dir, c.Output)
+				wantLogits := shared.ReadFile(t, dir, c.Logits)
 				got, kept, err := m.Trace(context.Background(), in)
 				if err != nil {
 					t.Fatalf("%s: %v", img, err)

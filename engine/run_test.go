@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -17,15 +15,7 @@ import (
 func goldenPair(t testing.TB, model, image string) (in, want []byte) {
 	t.Helper()
 	dir := shared.Golden(t, model)
-	in, err := os.ReadFile(filepath.Join(dir, image+".input.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err = os.ReadFile(filepath.Join(dir, image+".output.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in, want
+	return shared.ReadFile(t, dir, image+".input.bin"), shared.ReadFile(t, dir, image+".output.bin")
 }
 
 // loadShared loads a shared model, closed at the end of the test.

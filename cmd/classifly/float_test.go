@@ -12,20 +12,6 @@ import (
 	"github.com/classifly/classifly/internal/shared"
 )
 
-// twinManifest is what these tests read of golden-float/<twin>/manifest.json.
-type twinManifest struct {
-	Kind        string `json:"kind"`
-	SourceModel string `json:"source_model"`
-	Input       struct {
-		Scale     float32 `json:"source_scale"`
-		ZeroPoint int     `json:"source_zero_point"`
-	} `json:"input"`
-	Images []struct {
-		Image, Input, Output string
-		Top5                 []struct{ Index int } `json:"top5"`
-	} `json:"images"`
-}
-
 func f32s(b []byte) []float32 {
 	v := make([]float32, len(b)/4)
 	for i := range v {
@@ -57,7 +43,7 @@ func TestRunFloatTwins(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(root, name)
-			var man twinManifest
+			var man shared.Manifest
 			shared.ReadManifest(t, dir, &man)
 			tol, minLead := float32(1e-4), float32(0)
 			if man.Kind == "dynamic" {
@@ -124,7 +110,7 @@ func TestPredictFloatTwins(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(root, name)
-			var man twinManifest
+			var man shared.Manifest
 			shared.ReadManifest(t, dir, &man)
 			args := []string{"predict", "--offline", "--json", "--top", "1", "--resize", "exact", "--model", shared.Model(t, name+".tflite")}
 			for _, img := range man.Images {

@@ -220,7 +220,39 @@ func FloatTwins(tb testing.TB) (root string, names []string) {
 	return root, names
 }
 
-// ReadManifest decodes dir/manifest.json into v.
+// ReadFile returns the bytes of dir/name, a file of the test data, or fails
+// the test.
+func ReadFile(tb testing.TB, dir, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// Manifest is what the tests read of a golden folder's manifest.json
+// (golden/<model>, golden-float/<twin>): the pictures with their input,
+// output and logits files, the logits' tensor, and for a float twin its
+// kind, its quantized source model and that one's input quantization.
+type Manifest struct {
+	Kind        string `json:"kind"`
+	SourceModel string `json:"source_model"`
+	Input       struct {
+		Scale     float32 `json:"source_scale"`
+		ZeroPoint int     `json:"source_zero_point"`
+	} `json:"input"`
+	Logits struct {
+		TensorIndex int `json:"tensor_index"`
+	} `json:"logits"`
+	Images []struct {
+		Image, Input, Output, Logits string
+		Top5                         []struct{ Index int } `json:"top5"`
+	} `json:"images"`
+}
+
+// ReadManifest decodes dir/manifest.json into v (a *Manifest, or a type of
+// one's own).
 func ReadManifest(tb testing.TB, dir string, v any) {
 	tb.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
