@@ -69,6 +69,8 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		return usageError(fs, "--runs must be at least 1 (got %d)", *runs)
 	case *warmup < 0:
 		return usageError(fs, "--warmup must not be negative (got %d)", *warmup)
+	case *profile && (*batch > 1 || *e2e):
+		return usageError(fs, "--profile times the operators of one image at a time: it takes neither --batch nor --end-to-end")
 	}
 	res, err := resolver(env, *offline).Resolve(ctx, *model, "")
 	if err != nil {

@@ -204,7 +204,7 @@ func (r *profileResult) print(w io.Writer) {
 		fmt.Fprintf(w, "%4d %-17s %-27s %-12s %8s %8.3f %8s %7s %8.2f %7.1f\n", l.Index, trimOp(l.Op), hwc(l.In)+" -> "+hwc(l.Out),
 			kernel, macs, l.MS, rate, pct, float64(l.Bytes)/1e6, l.GBPerS)
 	}
-	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads; depthwise layers are bound by memory, see GB/s (activations, weights and biases, each read or written once).")
+	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads. Depthwise layers do few MACs per byte: compare their GB/s (activations, weights and biases, each read or written once) with the memory bandwidth instead.")
 }
 
 // trimOp keeps long operator names in their column.
