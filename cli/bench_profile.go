@@ -22,12 +22,21 @@ type peak struct {
 	Because string `json:"assumes"`
 }
 
-var peaks = map[string]peak{
-	"generic":    {1, 1, "portable Go: about 1 scalar multiply-add per cycle"},
-	"avx2":       {32, 16, "int8: VPMADDWD ymm = 16 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"},
-	"avxvnni":    {64, 16, "int8: VPDPBUSD ymm = 32 u8×s8 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"},
-	"avx512vnni": {128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores); float: VFMADD zmm = 16, 2 per cycle"},
-	"neon":       {32, 8, "int8: SDOT q = 16 MACs, 2 per cycle; float: FMLA q = 4, 2 per cycle"},
+// peakOf is the assumed peak of a backend; zero for one it does not know.
+func peakOf(backend string) peak {
+	switch backend {
+	case "generic":
+		return peak{1, 1, "portable Go: about 1 scalar multiply-add per cycle"}
+	case "avx2":
+		return peak{32, 16, "int8: VPMADDWD ymm = 16 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"}
+	case "avxvnni":
+		return peak{64, 16, "int8: VPDPBUSD ymm = 32 u8×s8 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"}
+	case "avx512vnni":
+		return peak{128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores); float: VFMADD zmm = 16, 2 per cycle"}
+	case "neon":
+		return peak{32, 8, "int8: SDOT q = 16 MACs, 2 per cycle; float: FMLA q = 4, 2 per cycle"}
+	}
+	return peak{}
 }
 
 // profileResult is the output of `classifly bench --profile`.
@@ -98,7 +107,7 @@ func benchProfile(ctx context.Context, env *Env, m *engine.Model, name string, i
 	}
 	r := profileResult{
 		Model: name, Format: m.Format(), Backend: m.Backend(), Threads: m.Threads(), Warmup: warmup, Runs: runs,
-		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peaks[m.Backend()],
+		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peakOf(m.Backend()),
 	}
 	r.profileLayers(m.Layers(), times)
 	if asJSON {
