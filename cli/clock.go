@@ -5,11 +5,13 @@ import "time"
 // measureClockMHz estimates the core clock while busy, which turbo and
 // virtualisation make differ from the nominal figure of /proc/cpuinfo: it
 // times a chain of dependent add/xor pairs, 2 cycles an iteration on any
-// core that runs simple integer operations in 1 cycle. Best of 3.
+// core that runs simple integer operations in 1 cycle. The best of many
+// short trials (under a millisecond each), so that on a busy machine some
+// run without being preempted.
 func measureClockMHz() (float64, string) {
-	const n = 50_000_000
+	const n = 1_000_000
 	best := time.Duration(1<<63 - 1)
-	for range 3 {
+	for range 100 {
 		start := time.Now()
 		addXorChain(n, uint64(start.UnixNano()))
 		best = min(best, time.Since(start))
