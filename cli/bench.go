@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +31,8 @@ type benchResult struct {
 	PeakRSSMB  float64 `json:"peak_rss_mb"`
 	Backend    string  `json:"backend"`
 	CPU        string  `json:"cpu"`
+	// Backends lists the kernels this CPU can run, for --kernels.
+	Backends []string `json:"backends"`
 }
 
 type latency struct {
@@ -52,6 +55,8 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	offline := fs.Bool("offline", false, "never download a model")
 	e2e := fs.Bool("end-to-end", false, "with --image: time file bytes -> decode -> tensor -> inference -> top-5")
 	resize := fs.String("resize", "fast", "with --end-to-end: fast (JPEG decoded at a reduced DCT scale) or exact")
+	kernels := fs.String("kernels", "", "kernels to run with, one of "+strings.Join(engine.Backends(), ", ")+" (default: $"+engine.EnvBackend+", else the best)")
+	profile := fs.Bool("profile", false, "time each operator (median over --runs) and compare each layer with the kernels' peak")
 	if code, ok := parseNoArgs(fs, args, ""); !ok {
 		return code
 	}
@@ -64,6 +69,8 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		return usageError(fs, "--runs must be at least 1 (got %d)", *runs)
 	case *warmup < 0:
 		return usageError(fs, "--warmup must not be negative (got %d)", *warmup)
+	case *profile && (*batch > 1 || *e2e):
+		return usageError(fs, "--profile times the operators of one image at a time: it takes neither --batch nor --end-to-end")
 	}
 	res, err := resolver(env, *offline).Resolve(ctx, *model, "")
 	if err != nil {
@@ -76,7 +83,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	start := time.Now()
-	m, err := engine.Load(data, engine.Options{Threads: *threads})
+	m, err := engine.Load(data, engine.Options{Threads: *threads, Backend: *kernels})
 	loadTime := time.Since(start)
 	if err != nil {
 		errorf(env, "%s: %v", res.Name, err)
@@ -90,6 +97,9 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		errorf(env, "%v", err)
 		return ExitFailure
+	}
+	if *profile {
+		return benchProfile(ctx, env, m, res.Name, in, *warmup, *runs, *asJSON)
 	}
 	ins, outs := make([][]byte, *batch), make([][]byte, *batch)
 	for i := range ins {
@@ -127,6 +137,7 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 		PeakRSSMB:  peakRSSMB(),
 		Backend:    m.Backend(),
 		CPU:        cpuName(),
+		Backends:   engine.Backends(),
 	}
 	if *asJSON {
 		if err := json.NewEncoder(env.Stdout).Encode(r); err != nil {

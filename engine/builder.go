@@ -178,7 +178,7 @@ func (b *builder) finish() (*Model, error) {
 	for k, l := range where {
 		l.off = offs[k]
 	}
-	m := &Model{input: info(in), output: info(out), inLoc: *inLoc, outLoc: *outLoc, ops: b.ops, arenaSize: size, macs: b.macs, kept: map[int]loc{}, backend: b.backend.String()}
+	m := &Model{input: info(in), output: info(out), inLoc: *inLoc, outLoc: *outLoc, ops: b.ops, layers: b.describeLayers(), arenaSize: size, macs: b.macs, kept: map[int]loc{}, backend: b.backend.String()}
 	if b.opts.Reference {
 		m.backend = "reference"
 	}

@@ -73,6 +73,7 @@ type Model struct {
 	input, output TensorInfo
 	inLoc, outLoc loc
 	ops           []op
+	layers        []Layer // one per op, for Profile's readers
 	arenaSize     int64
 	macs          int64
 	arenas        sync.Pool
@@ -224,7 +225,7 @@ func (m *Model) runOn(ctx context.Context, in, out []byte, parallel bool) error 
 	mem := m.arena()
 	defer m.arenas.Put(mem)
 	copy(m.inLoc.bytes(*mem), in)
-	if err := m.exec(ctx, *mem, parallel); err != nil {
+	if err := m.exec(ctx, *mem, parallel, nil); err != nil {
 		return err
 	}
 	copy(out, m.outLoc.bytes(*mem))
@@ -232,8 +233,9 @@ func (m *Model) runOn(ctx context.Context, in, out []byte, parallel bool) error 
 }
 
 // exec runs the operators on an arena, in parallel when asked and the pool
-// is free.
-func (m *Model) exec(ctx context.Context, mem []byte, parallel bool) error {
+// is free. When times is not nil it records each operator's wall time
+// there (Profile).
+func (m *Model) exec(ctx context.Context, mem []byte, parallel bool, times []time.Duration) error {
 	p := m.pool
 	if parallel && p != nil && p.mu.TryLock() {
 		defer p.mu.Unlock()
@@ -241,17 +243,24 @@ func (m *Model) exec(ctx context.Context, mem []byte, parallel bool) error {
 	} else {
 		p = nil
 	}
+	var start time.Time
 	for i := range m.ops {
 		o := &m.ops[i]
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("engine: run stopped before operator %d (%s): %w", o.index, o.name, err)
 		}
+		if times != nil {
+			start = time.Now()
+		}
 		if p == nil || o.par == nil {
 			o.run(mem)
-			continue
+		} else {
+			for _, phase := range o.par {
+				p.run(phase, mem)
+			}
 		}
-		for _, phase := range o.par {
-			p.run(phase, mem)
+		if times != nil {
+			times[i] = time.Since(start)
 		}
 	}
 	return nil
@@ -299,7 +308,7 @@ func (m *Model) Trace(ctx context.Context, in []byte) (out []byte, tensors map[i
 	mem := m.arena()
 	defer m.arenas.Put(mem)
 	copy(m.inLoc.bytes(*mem), in)
-	if err := m.exec(ctx, *mem, true); err != nil {
+	if err := m.exec(ctx, *mem, true, nil); err != nil {
 		return nil, nil, err
 	}
 	copy(out, m.outLoc.bytes(*mem))
@@ -327,7 +336,9 @@ type OpTiming struct {
 	Time  time.Duration
 }
 
-// Profile runs the model once on in and times each operator.
+// Profile runs the model once on in, as Run does (on the worker pool when
+// the model has one and it is free), and times each operator. Layers
+// describes the same operators, in the same order.
 func (m *Model) Profile(ctx context.Context, in []byte) ([]OpTiming, error) {
 	if err := m.checkSizes(-1, in, nil); err != nil {
 		return nil, err
@@ -339,14 +350,13 @@ func (m *Model) Profile(ctx context.Context, in []byte) ([]OpTiming, error) {
 	mem := m.arena()
 	defer m.arenas.Put(mem)
 	copy(m.inLoc.bytes(*mem), in)
+	durs := make([]time.Duration, len(m.ops))
+	if err := m.exec(ctx, *mem, true, durs); err != nil {
+		return nil, err
+	}
 	times := make([]OpTiming, len(m.ops))
 	for i := range m.ops {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		m.ops[i].run(*mem)
-		times[i] = OpTiming{Index: m.ops[i].index, Op: m.ops[i].name, Time: time.Since(start)}
+		times[i] = OpTiming{Index: m.ops[i].index, Op: m.ops[i].name, Time: durs[i]}
 	}
 	return times, nil
 }

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/classifly/classifly/engine"
+)
+
+// peak is what one core of a backend can multiply-accumulate per cycle, as
+// the instructions its kernels use allow: the ceiling `bench --profile`
+// measures layers against. These are assumptions about the CPU, stated in
+// the output, not measurements.
+type peak struct {
+	Int8    int    `json:"int8_macs_per_cycle"`
+	Float   int    `json:"float32_macs_per_cycle"`
+	Because string `json:"assumes"`
+}
+
+// peakOf is the assumed peak of a backend; zero for one it does not know.
+func peakOf(backend string) peak {
+	switch backend {
+	case "generic":
+		return peak{1, 1, "portable Go: about 1 scalar multiply-add per cycle"}
+	case "avx2":
+		return peak{32, 16, "int8: VPMADDWD ymm = 16 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"}
+	case "avxvnni":
+		return peak{64, 16, "int8: VPDPBUSD ymm = 32 u8×s8 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"}
+	case "avx512vnni":
+		return peak{128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores); float: VFMADD zmm = 16, 2 per cycle"}
+	case "neon":
+		return peak{32, 8, "int8: SDOT q = 16 MACs, 2 per cycle; float: FMLA q = 4, 2 per cycle"}
+	}
+	return peak{}
+}
+
+// profileResult is the output of `classifly bench --profile`.
+type profileResult struct {
+	Model      string         `json:"model"`
+	Format     string         `json:"format"`
+	Backend    string         `json:"backend"`
+	Threads    int            `json:"threads"`
+	Warmup     int            `json:"warmup"`
+	Runs       int            `json:"runs"`
+	CPU        string         `json:"cpu"`
+	ClockMHz   float64        `json:"clock_mhz"`
+	ClockFrom  string         `json:"clock_from"`
+	CPUInfoMHz float64        `json:"cpuinfo_mhz"`
+	Peak       peak           `json:"peak_per_core"`
+	MACs       int64          `json:"macs"`     // of the layers: convolutions and fully connected
+	TotalMS    float64        `json:"total_ms"` // sum of the operators' medians
+	Kinds      []kindTime     `json:"kinds"`
+	Layers     []layerProfile `json:"layers"`
+}
+
+type kindTime struct {
+	Op      string  `json:"op"`
+	Count   int     `json:"count"`
+	MS      float64 `json:"ms"`
+	Percent float64 `json:"percent"`
+}
+
+type layerProfile struct {
+	Index       int     `json:"index"`
+	Op          string  `json:"op"`
+	In          []int   `json:"in"`
+	Out         []int   `json:"out"`
+	Kernel      [2]int  `json:"kernel"`
+	Stride      [2]int  `json:"stride"`
+	Depthwise   bool    `json:"depthwise"`
+	Integer     bool    `json:"integer"`
+	MACs        int64   `json:"macs"`
+	Bytes       int64   `json:"bytes"`
+	MS          float64 `json:"ms"` // median over the runs
+	MinMS       float64 `json:"min_ms"`
+	GMACPerS    float64 `json:"gmac_per_s"`
+	PeakPercent float64 `json:"peak_percent"` // of the backend's MACs per cycle × clock × threads
+	GBPerS      float64 `json:"gb_per_s"`
+}
+
+// benchProfile is `classifly bench --profile`: each operator's median time
+// over runs, by kind and per layer, against the backend's compute ceiling.
+func benchProfile(ctx context.Context, env *Env, m *engine.Model, name string, in []byte, warmup, runs int, asJSON bool) int {
+	for range warmup {
+		if _, err := m.Profile(ctx, in); err != nil {
+			return failure(ctx, env, err)
+		}
+	}
+	clock, from := measureClockMHz()
+	var times [][]time.Duration // by operator, by run
+	for range runs {
+		ops, err := m.Profile(ctx, in)
+		if err != nil {
+			return failure(ctx, env, err)
+		}
+		if times == nil {
+			times = make([][]time.Duration, len(ops))
+		}
+		for i, o := range ops {
+			times[i] = append(times[i], o.Time)
+		}
+	}
+	r := profileResult{
+		Model: name, Format: m.Format(), Backend: m.Backend(), Threads: m.Threads(), Warmup: warmup, Runs: runs,
+		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peakOf(m.Backend()),
+	}
+	r.profileLayers(m.Layers(), times)
+	if asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(r); err != nil {
+			return failure(ctx, env, err)
+		}
+		return ExitOK
+	}
+	r.print(env.Stdout)
+	return ExitOK
+}
+
+// profileLayers fills in the per-layer and per-kind tables from each
+// operator's times.
+func (r *profileResult) profileLayers(layers []engine.Layer, times [][]time.Duration) {
+	kinds := map[string]*kindTime{}
+	for i, l := range layers {
+		ts := slices.Clone(times[i])
+		slices.Sort(ts)
+		lp := layerProfile{Index: l.Index, Op: l.Op, In: l.In, Out: l.Out, Kernel: l.Kernel, Stride: l.Stride, Depthwise: l.Depthwise,
+			Integer: l.Integer, MACs: l.MACs, Bytes: l.Bytes, MS: ms(ts[len(ts)/2]), MinMS: ms(ts[0])}
+		if sec := lp.MS / 1000; sec > 0 {
+			lp.GMACPerS = float64(l.MACs) / sec / 1e9
+			lp.GBPerS = float64(l.Bytes) / sec / 1e9
+			perCycle := r.Peak.Float
+			if l.Integer {
+				perCycle = r.Peak.Int8
+			}
+			if ceiling := float64(perCycle) * r.ClockMHz * 1e6 * float64(r.Threads) / 1e9; ceiling > 0 && l.MACs > 0 {
+				lp.PeakPercent = 100 * lp.GMACPerS / ceiling
+			}
+		}
+		r.Layers = append(r.Layers, lp)
+		r.TotalMS += lp.MS
+		r.MACs += l.MACs
+		k := kinds[l.Op]
+		if k == nil {
+			k = &kindTime{Op: l.Op}
+			kinds[l.Op] = k
+		}
+		k.Count++
+		k.MS += lp.MS
+	}
+	for _, k := range kinds {
+		if r.TotalMS > 0 {
+			k.Percent = 100 * k.MS / r.TotalMS
+		}
+		r.Kinds = append(r.Kinds, *k)
+	}
+	slices.SortFunc(r.Kinds, func(a, b kindTime) int {
+		if a.MS != b.MS {
+			return cmpFloat(b.MS, a.MS)
+		}
+		return strings.Compare(a.Op, b.Op)
+	})
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// print writes the profile as two tables.
+func (r *profileResult) print(w io.Writer) {
+	fmt.Fprintf(w, "model    %s (%s, %.1f MMAC per image)\n", r.Model, r.Format, float64(r.MACs)/1e6)
+	fmt.Fprintf(w, "machine  %s, %s, kernels %s\n", r.CPU, plural(r.Threads, "thread"), r.Backend)
+	fmt.Fprintf(w, "clock    %.0f MHz, %s (/proc/cpuinfo says %.0f MHz)\n", r.ClockMHz, r.ClockFrom, r.CPUInfoMHz)
+	if r.Peak.Int8 > 0 {
+		fmt.Fprintf(w, "peak     %d int8 / %d float32 MACs per cycle per core, assumed: %s\n", r.Peak.Int8, r.Peak.Float, r.Peak.Because)
+	}
+	fmt.Fprintf(w, "time     %.3f ms: the sum of each operator's median over %d runs (after %d warm-up runs)\n\n", r.TotalMS, r.Runs, r.Warmup)
+	fmt.Fprintf(w, "%-20s %5s %9s %6s\n", "operator", "count", "ms", "%")
+	for _, k := range r.Kinds {
+		fmt.Fprintf(w, "%-20s %5d %9.3f %6.1f\n", k.Op, k.Count, k.MS, k.Percent)
+	}
+	fmt.Fprintf(w, "\n%4s %-17s %-27s %-12s %8s %8s %8s %7s %8s %7s\n", "#", "op", "shape in -> out", "kernel", "MMAC", "ms", "GMAC/s", "% peak", "MB", "GB/s")
+	for _, l := range r.Layers {
+		kernel := ""
+		if l.Kernel[0] > 0 {
+			kernel = fmt.Sprintf("%dx%d", l.Kernel[0], l.Kernel[1])
+			if l.Stride[0] > 1 || l.Stride[1] > 1 {
+				kernel += fmt.Sprintf(" s%d", max(l.Stride[0], l.Stride[1]))
+			}
+			if l.Depthwise {
+				kernel += " dw"
+			}
+		}
+		macs, rate, pct := "", "", ""
+		if l.MACs > 0 {
+			macs = fmt.Sprintf("%.2f", float64(l.MACs)/1e6)
+			rate = fmt.Sprintf("%.1f", l.GMACPerS)
+			if !l.Depthwise && l.PeakPercent > 0 {
+				pct = fmt.Sprintf("%.0f%%", l.PeakPercent)
+			}
+		}
+		fmt.Fprintf(w, "%4d %-17s %-27s %-12s %8s %8.3f %8s %7s %8.2f %7.1f\n", l.Index, trimOp(l.Op), hwc(l.In)+" -> "+hwc(l.Out),
+			kernel, macs, l.MS, rate, pct, float64(l.Bytes)/1e6, l.GBPerS)
+	}
+	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads. Depthwise layers do few MACs per byte: compare their GB/s (activations, weights and biases, each read or written once) with the memory bandwidth instead.")
+}
+
+// trimOp keeps long operator names in their column.
+func trimOp(op string) string {
+	if len(op) > 17 {
+		return op[:17]
+	}
+	return op
+}
+
+// hwc writes a shape [N, H, W, C] as HxWxC, others as they are.
+func hwc(shape []int) string {
+	if len(shape) == 4 && shape[0] == 1 {
+		shape = shape[1:]
+	}
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = fmt.Sprint(d)
+	}
+	return strings.Join(parts, "x")
+}
