@@ -5332,7 +5332,6 @@ TEXT ·dwconvAVX512u8(SB), NOSPLIT, $0-8
 	MOVQ         64(BX), DX
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
-	VPXORD       Z24, Z24, Z24
 	MOVL         112(BX), AX
 	VPBROADCASTD AX, Z16
 	MOVL         116(BX), AX
@@ -5376,7 +5375,6 @@ dwconvAVX512u8_tap:
 	VMOVDQU32   64(R14)(R13*1), Z22
 	VPSRLQ      $0x20, Z22, Z23
 	VPADDD      (R14)(R13*1), Z0, Z28
-	VPADDD      Z24, Z28, Z28
 	VPSLLVD     128(R14)(R13*1), Z28, Z28
 	VPSRLQ      $0x20, Z28, Z29
 	VPMULDQ     Z22, Z28, Z28
@@ -5417,7 +5415,6 @@ TEXT ·dwconvAVX512s8(SB), NOSPLIT, $0-8
 	MOVQ         64(BX), DX
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
-	VPXORD       Z24, Z24, Z24
 	MOVL         112(BX), AX
 	VPBROADCASTD AX, Z16
 	MOVL         116(BX), AX
@@ -5461,7 +5458,6 @@ dwconvAVX512s8_tap:
 	VMOVDQU32   64(R14)(R13*1), Z22
 	VPSRLQ      $0x20, Z22, Z23
 	VPADDD      (R14)(R13*1), Z0, Z28
-	VPADDD      Z24, Z28, Z28
 	VPSLLVD     128(R14)(R13*1), Z28, Z28
 	VPSRLQ      $0x20, Z28, Z29
 	VPMULDQ     Z22, Z28, Z28
@@ -5502,7 +5498,6 @@ TEXT ·dwconv3x3AVX512u8(SB), NOSPLIT, $8-8
 	MOVQ         64(BP), DX
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
-	VPXORD       Z24, Z24, Z24
 	MOVL         112(BP), AX
 	VPBROADCASTD AX, Z16
 	MOVL         116(BP), AX
@@ -5562,7 +5557,6 @@ dwconv3x3AVX512u8_mask:
 	VMOVDQU32   64(R14)(R13*1), Z22
 	VPSRLQ      $0x20, Z22, Z23
 	VPADDD      (R14)(R13*1), Z0, Z28
-	VPADDD      Z24, Z28, Z28
 	VPSLLVD     128(R14)(R13*1), Z28, Z28
 	VPSRLQ      $0x20, Z28, Z29
 	VPMULDQ     Z22, Z28, Z28
@@ -5606,7 +5600,6 @@ TEXT ·dwconv3x3AVX512s8(SB), NOSPLIT, $8-8
 	MOVQ         64(BP), DX
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
-	VPXORD       Z24, Z24, Z24
 	MOVL         112(BP), AX
 	VPBROADCASTD AX, Z16
 	MOVL         116(BP), AX
@@ -5666,7 +5659,6 @@ dwconv3x3AVX512s8_mask:
 	VMOVDQU32   64(R14)(R13*1), Z22
 	VPSRLQ      $0x20, Z22, Z23
 	VPADDD      (R14)(R13*1), Z0, Z28
-	VPADDD      Z24, Z28, Z28
 	VPSLLVD     128(R14)(R13*1), Z28, Z28
 	VPSRLQ      $0x20, Z28, Z29
 	VPMULDQ     Z22, Z28, Z28
@@ -5698,6 +5690,418 @@ dwconv3x3AVX512s8_mask:
 	ADDQ        AX, DI
 	DECQ        DX
 	JNZ         dwconv3x3AVX512s8_pixel
+	VZEROUPPER
+	RET
+
+DATA dwshuf<>+0(SB)/4, $0x80000000
+DATA dwshuf<>+4(SB)/4, $0x80010101
+DATA dwshuf<>+8(SB)/4, $0x80020202
+DATA dwshuf<>+12(SB)/4, $0x80030303
+DATA dwshuf<>+16(SB)/4, $0x80040404
+DATA dwshuf<>+20(SB)/4, $0x80050505
+DATA dwshuf<>+24(SB)/4, $0x80060606
+DATA dwshuf<>+28(SB)/4, $0x80070707
+DATA dwshuf<>+32(SB)/4, $0x80080808
+DATA dwshuf<>+36(SB)/4, $0x80090909
+DATA dwshuf<>+40(SB)/4, $0x800a0a0a
+DATA dwshuf<>+44(SB)/4, $0x800b0b0b
+DATA dwshuf<>+48(SB)/4, $0x800c0c0c
+DATA dwshuf<>+52(SB)/4, $0x800d0d0d
+DATA dwshuf<>+56(SB)/4, $0x800e0e0e
+DATA dwshuf<>+60(SB)/4, $0x800f0f0f
+GLOBL dwshuf<>(SB), RODATA|NOPTR, $64
+
+// func dwconv3x3VNNIs1(p *dwArgs)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·dwconv3x3VNNIs1(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	MOVQ         (BP), SI
+	MOVQ         8(BP), DI
+	MOVQ         64(BP), DX
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         112(BP), AX
+	VPBROADCASTD AX, Z16
+	MOVL         116(BP), AX
+	VPBROADCASTD AX, Z17
+	MOVL         120(BP), AX
+	VPBROADCASTD AX, Z18
+	VMOVDQU64    dwshuf<>+0(SB), Z7
+	MOVQ         $0x2222222222222222, AX
+	KMOVQ        AX, K3
+	MOVQ         $0x4444444444444444, AX
+	KMOVQ        AX, K4
+	MOVL         $0x00808080, AX
+	VPBROADCASTD AX, Z8
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVQ         16(BP), AX
+	MOVQ         48(BP), R11
+
+dwconv3x3VNNIs1_group:
+	MOVL  $0x0000ffff, R15
+	CMPQ  R11, $0x01
+	JNE   dwconv3x3VNNIs1_mask
+	MOVQ  56(BP), R14
+	BZHIL R14, R15, R15
+
+dwconv3x3VNNIs1_mask:
+	KMOVW           R15, K2
+	MOVQ            104(BP), R14
+	LEAQ            (R14)(R14*1), R15
+	VMOVDQU32       (AX), Z4
+	VMOVDQU32       64(AX), Z5
+	VMOVDQU32       128(AX), Z6
+	MOVQ            24(BP), BX
+	VMOVDQU32       256(BX)(R13*1), Z12
+	VMOVDQU32       320(BX)(R13*1), Z13
+	VMOVDQU32       (BX)(R13*1), Z9
+	VMOVDQU32       128(BX)(R13*1), Z10
+	VMOVDQU32       192(BX)(R13*1), Z11
+	VMOVDQU32       64(BX)(R13*1), Z22
+	VPSRLQ          $0x20, Z22, Z23
+	MOVQ            96(BP), BX
+	LEAQ            (SI)(R12*1), R8
+	LEAQ            (R8)(BX*1), R9
+	LEAQ            (R9)(BX*1), R10
+	LEAQ            (DI)(R12*1), BX
+	MOVQ            64(BP), CX
+	VBROADCASTI32X4 (R8), Z19
+	VPSHUFB         Z7, Z19, Z0
+	VBROADCASTI32X4 (R9), Z19
+	VPSHUFB         Z7, Z19, K3, Z0
+	VBROADCASTI32X4 (R10), Z19
+	VPSHUFB         Z7, Z19, K4, Z0
+	VPXORD          Z8, Z0, Z0
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z1
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z1
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z1
+	VPXORD          Z8, Z1, Z1
+
+dwconv3x3VNNIs1_pixel:
+	VBROADCASTI32X4 (R8)(R15*1), Z19
+	VPSHUFB         Z7, Z19, Z2
+	VBROADCASTI32X4 (R9)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z2
+	VBROADCASTI32X4 (R10)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z2
+	VPXORD          Z8, Z2, Z2
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z0, Z3
+	VPDPBUSD        Z5, Z1, Z3
+	VPDPBUSD        Z6, Z2, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSRLQ          $0x20, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPSLLQ          $0x01, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPSRAD          $0x1f, Z28, Z30
+	VPANDD          Z13, Z30, Z30
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z30, Z28, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	ADDQ            R14, R8
+	ADDQ            R14, R9
+	ADDQ            R14, R10
+	ADDQ            R14, BX
+	DECQ            CX
+	JZ              dwconv3x3VNNIs1_next
+	VBROADCASTI32X4 (R8)(R15*1), Z19
+	VPSHUFB         Z7, Z19, Z0
+	VBROADCASTI32X4 (R9)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z0
+	VBROADCASTI32X4 (R10)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z0
+	VPXORD          Z8, Z0, Z0
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z1, Z3
+	VPDPBUSD        Z5, Z2, Z3
+	VPDPBUSD        Z6, Z0, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSRLQ          $0x20, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPSLLQ          $0x01, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPSRAD          $0x1f, Z28, Z30
+	VPANDD          Z13, Z30, Z30
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z30, Z28, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	ADDQ            R14, R8
+	ADDQ            R14, R9
+	ADDQ            R14, R10
+	ADDQ            R14, BX
+	DECQ            CX
+	JZ              dwconv3x3VNNIs1_next
+	VBROADCASTI32X4 (R8)(R15*1), Z19
+	VPSHUFB         Z7, Z19, Z1
+	VBROADCASTI32X4 (R9)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z1
+	VBROADCASTI32X4 (R10)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z1
+	VPXORD          Z8, Z1, Z1
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z2, Z3
+	VPDPBUSD        Z5, Z0, Z3
+	VPDPBUSD        Z6, Z1, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSRLQ          $0x20, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPSLLQ          $0x01, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPSRAD          $0x1f, Z28, Z30
+	VPANDD          Z13, Z30, Z30
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z30, Z28, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	ADDQ            R14, R8
+	ADDQ            R14, R9
+	ADDQ            R14, R10
+	ADDQ            R14, BX
+	DECQ            CX
+	JZ              dwconv3x3VNNIs1_next
+	JMP             dwconv3x3VNNIs1_pixel
+
+dwconv3x3VNNIs1_next:
+	ADDQ $0x10, R12
+	ADDQ $0x00000180, R13
+	ADDQ $0x000000c0, AX
+	DECQ R11
+	JNZ  dwconv3x3VNNIs1_group
+	VZEROUPPER
+	RET
+
+// func dwconv3x3VNNIs2(p *dwArgs)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·dwconv3x3VNNIs2(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	MOVQ         (BP), SI
+	MOVQ         8(BP), DI
+	MOVQ         64(BP), DX
+	MOVL         $0x0000aaaa, AX
+	KMOVW        AX, K1
+	MOVL         112(BP), AX
+	VPBROADCASTD AX, Z16
+	MOVL         116(BP), AX
+	VPBROADCASTD AX, Z17
+	MOVL         120(BP), AX
+	VPBROADCASTD AX, Z18
+	VMOVDQU64    dwshuf<>+0(SB), Z7
+	MOVQ         $0x2222222222222222, AX
+	KMOVQ        AX, K3
+	MOVQ         $0x4444444444444444, AX
+	KMOVQ        AX, K4
+	MOVL         $0x00808080, AX
+	VPBROADCASTD AX, Z8
+	XORQ         R12, R12
+	XORQ         R13, R13
+	MOVQ         16(BP), AX
+	MOVQ         48(BP), R11
+
+dwconv3x3VNNIs2_group:
+	MOVL  $0x0000ffff, R15
+	CMPQ  R11, $0x01
+	JNE   dwconv3x3VNNIs2_mask
+	MOVQ  56(BP), R14
+	BZHIL R14, R15, R15
+
+dwconv3x3VNNIs2_mask:
+	KMOVW           R15, K2
+	MOVQ            104(BP), R14
+	LEAQ            (R14)(R14*1), R15
+	VMOVDQU32       (AX), Z4
+	VMOVDQU32       64(AX), Z5
+	VMOVDQU32       128(AX), Z6
+	MOVQ            24(BP), BX
+	VMOVDQU32       320(BX)(R13*1), Z13
+	VMOVDQU32       (BX)(R13*1), Z9
+	VMOVDQU32       128(BX)(R13*1), Z10
+	VMOVDQU32       192(BX)(R13*1), Z11
+	VMOVDQU32       256(BX)(R13*1), Z12
+	VMOVDQU32       64(BX)(R13*1), Z22
+	VPSRLQ          $0x20, Z22, Z23
+	MOVQ            96(BP), BX
+	LEAQ            (SI)(R12*1), R8
+	LEAQ            (R8)(BX*1), R9
+	LEAQ            (R9)(BX*1), R10
+	LEAQ            (DI)(R12*1), BX
+	MOVQ            64(BP), CX
+	VBROADCASTI32X4 (R8), Z19
+	VPSHUFB         Z7, Z19, Z0
+	VBROADCASTI32X4 (R9), Z19
+	VPSHUFB         Z7, Z19, K3, Z0
+	VBROADCASTI32X4 (R10), Z19
+	VPSHUFB         Z7, Z19, K4, Z0
+	VPXORD          Z8, Z0, Z0
+
+dwconv3x3VNNIs2_pixel:
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z1
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z1
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z1
+	VPXORD          Z8, Z1, Z1
+	VBROADCASTI32X4 (R8)(R15*1), Z19
+	VPSHUFB         Z7, Z19, Z2
+	VBROADCASTI32X4 (R9)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z2
+	VBROADCASTI32X4 (R10)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z2
+	VPXORD          Z8, Z2, Z2
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z0, Z3
+	VPDPBUSD        Z5, Z1, Z3
+	VPDPBUSD        Z6, Z2, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSRLQ          $0x20, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPSLLQ          $0x01, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPSRAD          $0x1f, Z28, Z30
+	VPANDD          Z13, Z30, Z30
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z30, Z28, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	ADDQ            R15, R8
+	ADDQ            R15, R9
+	ADDQ            R15, R10
+	ADDQ            R14, BX
+	DECQ            CX
+	JZ              dwconv3x3VNNIs2_next
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z0
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z0
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z0
+	VPXORD          Z8, Z0, Z0
+	VBROADCASTI32X4 (R8)(R15*1), Z19
+	VPSHUFB         Z7, Z19, Z1
+	VBROADCASTI32X4 (R9)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z1
+	VBROADCASTI32X4 (R10)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z1
+	VPXORD          Z8, Z1, Z1
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z2, Z3
+	VPDPBUSD        Z5, Z0, Z3
+	VPDPBUSD        Z6, Z1, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSRLQ          $0x20, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPSLLQ          $0x01, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPSRAD          $0x1f, Z28, Z30
+	VPANDD          Z13, Z30, Z30
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z30, Z28, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	ADDQ            R15, R8
+	ADDQ            R15, R9
+	ADDQ            R15, R10
+	ADDQ            R14, BX
+	DECQ            CX
+	JZ              dwconv3x3VNNIs2_next
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z2
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z2
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z2
+	VPXORD          Z8, Z2, Z2
+	VBROADCASTI32X4 (R8)(R15*1), Z19
+	VPSHUFB         Z7, Z19, Z0
+	VBROADCASTI32X4 (R9)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z0
+	VBROADCASTI32X4 (R10)(R15*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z0
+	VPXORD          Z8, Z0, Z0
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z1, Z3
+	VPDPBUSD        Z5, Z2, Z3
+	VPDPBUSD        Z6, Z0, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSRLQ          $0x20, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPSLLQ          $0x01, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPSRAD          $0x1f, Z28, Z30
+	VPANDD          Z13, Z30, Z30
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z30, Z28, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	ADDQ            R15, R8
+	ADDQ            R15, R9
+	ADDQ            R15, R10
+	ADDQ            R14, BX
+	DECQ            CX
+	JZ              dwconv3x3VNNIs2_next
+	JMP             dwconv3x3VNNIs2_pixel
+
+dwconv3x3VNNIs2_next:
+	ADDQ $0x10, R12
+	ADDQ $0x00000180, R13
+	ADDQ $0x000000c0, AX
+	DECQ R11
+	JNZ  dwconv3x3VNNIs2_group
 	VZEROUPPER
 	RET
 

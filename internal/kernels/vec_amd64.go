@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 // dwArgs is the parameter block of the depthwise assembly kernels.
 type dwArgs struct {
 	in      *byte  // padded input at the first pixel's window origin
@@ -39,6 +41,12 @@ func (d *DWConv) prepareVector() {
 type dwAVX512 struct {
 	qv []int32
 	w3 []int32 // nil unless 3×3
+	// int8 3×3 layers with dilation 1 and stride 1 or 2 run
+	// dwconv3x3VNNI instead: per group of 16 channels and filter column
+	// the three rows' weights as bytes (w0, w1, w2, 0) of a 32-bit lane,
+	// and the requantization with the bias for activations x+128.
+	wb  []int8
+	qvb []int32
 }
 
 func (d *DWConv) prepareAVX512() {
@@ -55,6 +63,22 @@ func (d *DWConv) prepareAVX512() {
 				}
 			}
 		}
+	}
+	p := &d.p
+	if d.signed && p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 {
+		// Σ(x-xz)·w = Σ(x+128)·w - (128+xz)·Σw: the bias already holds
+		// -xz·Σw; take 128·Σw too.
+		bias := make([]int32, p.OutC)
+		v.wb = make([]int8, d.cpad*3*4)
+		for c := range p.OutC {
+			bias[c] = d.q.Bias[c]
+			for t := range 9 {
+				w := d.w[t*d.cpad+c]
+				bias[c] -= 128 * w
+				v.wb[((c/16*3+t%3)*16+c%16)*4+t/3] = int8(w)
+			}
+		}
+		v.qvb = vecRequant(newRequant(bias, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, p.OutC, 16))
 	}
 	d.vec = v
 }
@@ -75,6 +99,22 @@ func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 		groups: d.cpad / 16, cLast: c - (d.cpad/16-1)*16, n: p.OutW,
 		inStep: p.StrideW * c, outStep: c, cpad: d.cpad,
 		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
+	}
+	if v.wb != nil {
+		args.w, args.q = (*int32)(unsafe.Pointer(&v.wb[0])), &v.qvb[0]
+		args.colStep = c
+		args.rowStep = d.wp * c
+		for r := r0; r < r1; r++ {
+			b, oy := r/p.OutH, r%p.OutH
+			args.in = &padded[(b*d.hp+oy*p.StrideH)*d.wp*c]
+			args.out = &out[r*p.OutW*c]
+			if p.StrideW == 1 {
+				dwconv3x3VNNIs1(&args)
+			} else {
+				dwconv3x3VNNIs2(&args)
+			}
+		}
+		return true
 	}
 	w3 := v.w3
 	if w3 != nil {

@@ -160,7 +160,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 		BZHIL(R14L, R15L, R15L)
 		KMOVW(R15L, K2)
 		Load(p.Field("q"), R14)
-		blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a} }
+		blk := func(a int) Op { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a} }
 		VMOVDQU32(blk(qMult), Z22)
 		VPSRLQ(Imm(32), Z22, Z23)
 		for r := range rows {
@@ -206,9 +206,11 @@ func outputConsts(p gotypes.Component, tmp GPPhysical) {
 // clamped 32-bit outputs in Z28, with Z22/Z23 holding the even/odd-lane
 // multipliers and Z16/Z17/Z18 the output zero point and clamp bounds. It
 // follows kernels.requant.apply exactly.
-func requantize(acc, corr VecPhysical, blk func(int) Mem) {
+func requantize(acc, corr VecPhysical, blk func(int) Op) {
 	VPADDD(blk(qBias), acc, Z28)
-	VPADDD(corr, Z28, Z28)
+	if corr != nil {
+		VPADDD(corr, Z28, Z28)
+	}
 	VPSLLVD(blk(qLShift), Z28, Z28)
 	VPSRLQ(Imm(32), Z28, Z29)
 	VPMULDQ(Z22, Z28, Z28)

@@ -25,6 +25,9 @@ var sets = map[string]func(){
 		dwconvAVX512("dwconvAVX512s8", true)
 		dwconv3x3AVX512("dwconv3x3AVX512u8", false)
 		dwconv3x3AVX512("dwconv3x3AVX512s8", true)
+		dwShufData()
+		dwconv3x3VNNI("dwconv3x3VNNIs1", 1)
+		dwconv3x3VNNI("dwconv3x3VNNIs2", 2)
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
 	},
