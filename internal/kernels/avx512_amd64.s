@@ -5943,11 +5943,11 @@ dwconv3x3VNNIs2_mask:
 	VMOVDQU32       64(AX), Z5
 	VMOVDQU32       128(AX), Z6
 	MOVQ            24(BP), BX
+	VMOVDQU32       192(BX)(R13*1), Z11
+	VMOVDQU32       256(BX)(R13*1), Z12
 	VMOVDQU32       320(BX)(R13*1), Z13
 	VMOVDQU32       (BX)(R13*1), Z9
 	VMOVDQU32       128(BX)(R13*1), Z10
-	VMOVDQU32       192(BX)(R13*1), Z11
-	VMOVDQU32       256(BX)(R13*1), Z12
 	VMOVDQU32       64(BX)(R13*1), Z22
 	VPSRLQ          $0x20, Z22, Z23
 	MOVQ            96(BP), BX

@@ -202,7 +202,7 @@ func dwconv3x3VNNI(name string, stride int) {
 	Load(p.Field("w"), RAX)
 	Load(p.Field("groups"), R11)
 	Label(name + "_group")
-	dwGroupMask(p, name) // clobbers R14 and R15
+	dwGroupMask(p, name)          // clobbers R14 and R15
 	Load(p.Field("colStep"), R14) // bytes between input columns
 	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
 	// The group's weights, one vector per filter column, and its
