@@ -112,9 +112,12 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Label(name + "_sums_done")
 
 	Label(name + "_panel")
-	for r := range rows {
-		for j := range nv {
-			VPXORD(zAcc[4*r+j], zAcc[4*r+j], zAcc[4*r+j])
+	// The accumulators start from the panel's folded bias.
+	Load(p.Field("q"), R14)
+	for j := range nv {
+		VMOVDQU32(Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*qBias}, zAcc[j])
+		for r := 1; r < len(rows); r++ {
+			VMOVDQA64(zAcc[j], zAcc[4*r+j])
 		}
 	}
 	XORQ(RBX, RBX)
@@ -160,12 +163,21 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 		BZHIL(R14L, R15L, R15L)
 		KMOVW(R15L, K2)
 		Load(p.Field("q"), R14)
-		blk := func(a int) Op { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a} }
+		blk := func(a int) Op {
+			if a == qBias { // already in the accumulators
+				return nil
+			}
+			return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a}
+		}
 		VMOVDQU32(blk(qMult), Z22)
 		VPSRLQ(Imm(32), Z22, Z23)
 		for r := range rows {
 			acc := zAcc[4*r+j]
-			requantize(acc, corr[r], blk)
+			var c VecPhysical
+			if !xor { // the xor formulation has no row correction
+				c = corr[r]
+			}
+			requantize(acc, c, blk)
 			Load(p.Field("out").Index(r), R15)
 			VPMOVDB(Z28, K2, Mem{Base: R15, Index: R12, Scale: 1, Disp: 16 * j})
 		}
@@ -191,8 +203,8 @@ const (
 )
 
 // outputConsts broadcasts the output zero point and clamp bounds of the
-// parameters p into Z16, Z17 and Z18, as requantize expects them; tmp is
-// clobbered.
+// parameters p into Z16, Z17 and Z18, and zeroes Z31, as requantize
+// expects them; tmp is clobbered.
 func outputConsts(p gotypes.Component, tmp GPPhysical) {
 	Load(p.Field("outZP"), tmp)
 	VPBROADCASTD(tmp, Z16)
@@ -200,30 +212,39 @@ func outputConsts(p gotypes.Component, tmp GPPhysical) {
 	VPBROADCASTD(tmp, Z17)
 	Load(p.Field("max"), tmp)
 	VPBROADCASTD(tmp, Z18)
+	VPXORD(Z31, Z31, Z31)
 }
 
-// requantize turns the accumulator acc (plus the row correction corr) into
-// clamped 32-bit outputs in Z28, with Z22/Z23 holding the even/odd-lane
-// multipliers and Z16/Z17/Z18 the output zero point and clamp bounds. It
-// follows kernels.requant.apply exactly.
+// requantize turns the accumulator acc (plus the row correction corr, if
+// any, and the bias unless blk gives nil for it) into clamped 32-bit outputs in Z28, with Z22/Z23 holding the
+// even/odd-lane multipliers, Z16/Z17/Z18 the output zero point and clamp
+// bounds and Z31 zero. It follows kernels.requant.apply exactly. Where
+// there is a choice it takes the shuffle and add ports over the shift port,
+// which the multiplications need.
 func requantize(acc, corr VecPhysical, blk func(int) Op) {
-	VPADDD(blk(qBias), acc, Z28)
-	if corr != nil {
-		VPADDD(corr, Z28, Z28)
+	x := acc
+	if b := blk(qBias); b != nil {
+		VPADDD(b, x, Z28)
+		x = Z28
 	}
-	VPSLLVD(blk(qLShift), Z28, Z28)
-	VPSRLQ(Imm(32), Z28, Z29)
+	if corr != nil {
+		VPADDD(corr, x, Z28)
+		x = Z28
+	}
+	VPSLLVD(blk(qLShift), x, Z28)
+	VPSHUFD(Imm(0xF5), Z28, Z29) // odd lanes to the even positions
 	VPMULDQ(Z22, Z28, Z28)
 	VPMULDQ(Z23, Z29, Z29)
 	VPADDQ_BCST(nudge, Z28, Z28)
 	VPADDQ_BCST(nudge, Z29, Z29)
 	VPSRLQ(Imm(31), Z28, Z28) // even lanes: bits 31..62 land in the low half
-	VPSLLQ(Imm(1), Z29, Z29)  // odd lanes: bits 31..62 land in the high half
+	VPADDQ(Z29, Z29, Z29)     // odd lanes: bits 31..62 land in the high half
 	VPBLENDMD(Z29, Z28, K1, Z28)
-	VPSRAD(Imm(31), Z28, Z30)
-	VPANDD(blk(qNegEn), Z30, Z30)
+	// Rounding right shift: add round, and -1 where negative (NegEn is -1
+	// only where there is a shift).
+	VPCMPGTD(Z28, Z31, K5)
 	VPADDD(blk(qRound), Z28, Z28)
-	VPADDD(Z30, Z28, Z28)
+	VPADDD(blk(qNegEn), Z28, K5, Z28)
 	VPSRAVD(blk(qRShift), Z28, Z28)
 	VPADDD(Z16, Z28, Z28) // output zero point
 	VPMAXSD(Z17, Z28, Z28)
