@@ -153,6 +153,102 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	JNE(LabelRef(name + "_full"))
 	Load(p.Field("nLast"), RAX)
 	Label(name + "_full")
+	if nv == 4 {
+		gemmStorePacked(p, signed, xor, rows, corr)
+	} else {
+		gemmStoreLanes(p, name, xor, nv, rows, corr)
+	}
+	Label(name + "_stored")
+	ADDQ(Imm(64), R12)
+	ADDQ(U32(64*24), R13)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_panel"))
+	VZEROUPPER()
+	RET()
+}
+
+// gemmBlk addresses the requant constants of vector j of the panel
+// (R14 the requant blocks, R13 the panel's offset); the bias is already in
+// the accumulators.
+func gemmBlk(j int) func(int) Op {
+	return func(a int) Op {
+		if a == qBias {
+			return nil
+		}
+		return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a}
+	}
+}
+
+// gemmStorePacked is the epilogue of a whole 64-channel panel (RAX valid
+// channels): each accumulator requantized in place, then each row's four
+// vectors packed to 64 bytes with saturation, offset by the zero point and
+// clamped as bytes, and stored at once. Saturating to 16 bits before adding
+// the zero point, and to 8 before clamping, changes no result: the clamp
+// bounds lie inside the 8-bit range and |zero point| < 256.
+func gemmStorePacked(p gotypes.Component, signed, xor bool, rows []GPPhysical, corr []VecPhysical) {
+	Load(p.Field("outZP"), R14L)
+	VPBROADCASTW(R14L, Z16)
+	Load(p.Field("min"), R14L)
+	VPBROADCASTB(R14L, Z17)
+	Load(p.Field("max"), R14L)
+	VPBROADCASTB(R14L, Z18)
+	VMOVDQU64(packPerm512, Z19)
+	VPXORD(Z31, Z31, Z31)
+	MOVQ(I64(-1), R15)
+	BZHIQ(RAX, R15, R15)
+	KMOVQ(R15, K2)
+	Load(p.Field("q"), R14)
+	for j := range 4 {
+		blk := gemmBlk(j)
+		VMOVDQU32(blk(qMult), Z22)
+		VPSRLQ(Imm(32), Z22, Z23)
+		for r := range rows {
+			var c VecPhysical
+			if !xor {
+				c = corr[r]
+			}
+			requantCore(zAcc[4*r+j], c, blk, zAcc[4*r+j])
+		}
+	}
+	for r := range rows {
+		a := zAcc[4*r : 4*r+4]
+		VPACKSSDW(a[1], a[0], a[0])
+		VPACKSSDW(a[3], a[2], a[2])
+		VPADDSW(Z16, a[0], a[0])
+		VPADDSW(Z16, a[2], a[2])
+		if signed {
+			VPACKSSWB(a[2], a[0], a[0])
+		} else {
+			VPACKUSWB(a[2], a[0], a[0])
+		}
+		VPERMD(a[0], Z19, a[0])
+		if signed {
+			VPMAXSB(Z17, a[0], a[0])
+			VPMINSB(Z18, a[0], a[0])
+		} else {
+			VPMAXUB(Z17, a[0], a[0])
+			VPMINUB(Z18, a[0], a[0])
+		}
+		Load(p.Field("out").Index(r), R15)
+		VMOVDQU8(a[0], K2, Mem{Base: R15, Index: R12, Scale: 1})
+	}
+}
+
+// packPerm512 puts the dwords of two rounds of in-lane packing back in
+// channel order: after them, 128-bit lane L's dword q holds channels
+// 16q+4L..16q+4L+3.
+var packPerm512 Mem
+
+func packPerm512Data() {
+	packPerm512 = GLOBL("packperm512", RODATA|NOPTR)
+	for d := range 16 {
+		DATA(4*d, U32(uint32(4*(d%4)+d/4)))
+	}
+}
+
+// gemmStoreLanes is the epilogue of a panel of nv < 4 vectors (RAX valid
+// channels): each vector requantized and stored with VPMOVDB.
+func gemmStoreLanes(p gotypes.Component, name string, xor bool, nv int, rows []GPPhysical, corr []VecPhysical) {
 	// The weight registers are free now: hold the output constants.
 	outputConsts(p, R14L)
 	for j := range nv {
@@ -163,12 +259,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 		BZHIL(R14L, R15L, R15L)
 		KMOVW(R15L, K2)
 		Load(p.Field("q"), R14)
-		blk := func(a int) Op {
-			if a == qBias { // already in the accumulators
-				return nil
-			}
-			return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a}
-		}
+		blk := gemmBlk(j)
 		VMOVDQU32(blk(qMult), Z22)
 		VPSRLQ(Imm(32), Z22, Z23)
 		for r := range rows {
@@ -182,13 +273,6 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 			VPMOVDB(Z28, K2, Mem{Base: R15, Index: R12, Scale: 1, Disp: 16 * j})
 		}
 	}
-	Label(name + "_stored")
-	ADDQ(Imm(64), R12)
-	ADDQ(U32(64*24), R13)
-	DECQ(RDX)
-	JNZ(LabelRef(name + "_panel"))
-	VZEROUPPER()
-	RET()
 }
 
 // Offsets of the per-channel arrays inside a 16-channel requant block
@@ -222,6 +306,15 @@ func outputConsts(p gotypes.Component, tmp GPPhysical) {
 // there is a choice it takes the shuffle and add ports over the shift port,
 // which the multiplications need.
 func requantize(acc, corr VecPhysical, blk func(int) Op) {
+	requantCore(acc, corr, blk, Z28)
+	VPADDD(Z16, Z28, Z28) // output zero point
+	VPMAXSD(Z17, Z28, Z28)
+	VPMINSD(Z18, Z28, Z28)
+}
+
+// requantCore is requantize up to the output zero point: the rescaled
+// accumulator goes to dst (which may be acc). It uses Z28, Z29, Z31 and K5.
+func requantCore(acc, corr VecPhysical, blk func(int) Op, dst VecPhysical) {
 	x := acc
 	if b := blk(qBias); b != nil {
 		VPADDD(b, x, Z28)
@@ -245,10 +338,7 @@ func requantize(acc, corr VecPhysical, blk func(int) Op) {
 	VPCMPGTD(Z28, Z31, K5)
 	VPADDD(blk(qRound), Z28, Z28)
 	VPADDD(blk(qNegEn), Z28, K5, Z28)
-	VPSRAVD(blk(qRShift), Z28, Z28)
-	VPADDD(Z16, Z28, Z28) // output zero point
-	VPMAXSD(Z17, Z28, Z28)
-	VPMINSD(Z18, Z28, Z28)
+	VPSRAVD(blk(qRShift), Z28, dst)
 }
 
 var nudge Mem

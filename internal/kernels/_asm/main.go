@@ -16,6 +16,7 @@ import (
 // sets maps a kernel set to its generator.
 var sets = map[string]func(){
 	"avx512": func() {
+		packPerm512Data()
 		for nv := 1; nv <= 4; nv++ {
 			gemmVNNI(fmt.Sprintf("gemmVNNIu8x%d", nv), false, false, nv)
 			gemmVNNI(fmt.Sprintf("gemmVNNIs8x%d", nv), true, false, nv)
