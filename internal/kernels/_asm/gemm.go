@@ -153,11 +153,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	JNE(LabelRef(name + "_full"))
 	Load(p.Field("nLast"), RAX)
 	Label(name + "_full")
-	if nv == 4 {
-		gemmStorePacked(p, signed, xor, rows, corr)
-	} else {
-		gemmStoreLanes(p, name, xor, nv, rows, corr)
-	}
+	gemmStorePacked(p, signed, xor, nv, rows, corr)
 	Label(name + "_stored")
 	ADDQ(Imm(64), R12)
 	ADDQ(U32(64*24), R13)
@@ -179,13 +175,13 @@ func gemmBlk(j int) func(int) Op {
 	}
 }
 
-// gemmStorePacked is the epilogue of a whole 64-channel panel (RAX valid
-// channels): each accumulator requantized in place, then each row's four
-// vectors packed to 64 bytes with saturation, offset by the zero point and
-// clamped as bytes, and stored at once. Saturating to 16 bits before adding
-// the zero point, and to 8 before clamping, changes no result: the clamp
-// bounds lie inside the 8-bit range and |zero point| < 256.
-func gemmStorePacked(p gotypes.Component, signed, xor bool, rows []GPPhysical, corr []VecPhysical) {
+// gemmStorePacked is the epilogue of a panel (RAX valid channels): each
+// accumulator requantized in place, then each row's nv vectors packed to
+// bytes with saturation, offset by the zero point and clamped as bytes, and
+// stored at once. Saturating to 16 bits before adding the zero point, and
+// to 8 before clamping, changes no result: the clamp bounds lie inside the
+// 8-bit range and |zero point| < 256.
+func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhysical, corr []VecPhysical) {
 	Load(p.Field("outZP"), R14L)
 	VPBROADCASTW(R14L, Z16)
 	Load(p.Field("min"), R14L)
@@ -198,7 +194,7 @@ func gemmStorePacked(p gotypes.Component, signed, xor bool, rows []GPPhysical, c
 	BZHIQ(RAX, R15, R15)
 	KMOVQ(R15, K2)
 	Load(p.Field("q"), R14)
-	for j := range 4 {
+	for j := range nv {
 		blk := gemmBlk(j)
 		VMOVDQU32(blk(qMult), Z22)
 		VPSRLQ(Imm(32), Z22, Z23)
@@ -212,14 +208,21 @@ func gemmStorePacked(p gotypes.Component, signed, xor bool, rows []GPPhysical, c
 	}
 	for r := range rows {
 		a := zAcc[4*r : 4*r+4]
-		VPACKSSDW(a[1], a[0], a[0])
-		VPACKSSDW(a[3], a[2], a[2])
+		// Words: a[0] and a[1] into a[0], a[2] and a[3] into a[2]; a
+		// missing vector's place is filled with a copy, which no store
+		// reaches.
+		VPACKSSDW(a[min(1, nv-1)], a[0], a[0])
 		VPADDSW(Z16, a[0], a[0])
-		VPADDSW(Z16, a[2], a[2])
+		hi := a[0]
+		if nv > 2 {
+			VPACKSSDW(a[min(3, nv-1)], a[2], a[2])
+			VPADDSW(Z16, a[2], a[2])
+			hi = a[2]
+		}
 		if signed {
-			VPACKSSWB(a[2], a[0], a[0])
+			VPACKSSWB(hi, a[0], a[0])
 		} else {
-			VPACKUSWB(a[2], a[0], a[0])
+			VPACKUSWB(hi, a[0], a[0])
 		}
 		VPERMD(a[0], Z19, a[0])
 		if signed {
@@ -236,42 +239,13 @@ func gemmStorePacked(p gotypes.Component, signed, xor bool, rows []GPPhysical, c
 
 // packPerm512 puts the dwords of two rounds of in-lane packing back in
 // channel order: after them, 128-bit lane L's dword q holds channels
-// 16q+4L..16q+4L+3.
+// 16q+4L..16q+4L+3 (q < nv).
 var packPerm512 Mem
 
 func packPerm512Data() {
 	packPerm512 = GLOBL("packperm512", RODATA|NOPTR)
 	for d := range 16 {
 		DATA(4*d, U32(uint32(4*(d%4)+d/4)))
-	}
-}
-
-// gemmStoreLanes is the epilogue of a panel of nv < 4 vectors (RAX valid
-// channels): each vector requantized and stored with VPMOVDB.
-func gemmStoreLanes(p gotypes.Component, name string, xor bool, nv int, rows []GPPhysical, corr []VecPhysical) {
-	// The weight registers are free now: hold the output constants.
-	outputConsts(p, R14L)
-	for j := range nv {
-		MOVQ(RAX, R14)
-		SUBQ(Imm(uint64(16*j)), R14)
-		JLE(LabelRef(name + "_stored"))
-		MOVL(U32(0xFFFF), R15L)
-		BZHIL(R14L, R15L, R15L)
-		KMOVW(R15L, K2)
-		Load(p.Field("q"), R14)
-		blk := gemmBlk(j)
-		VMOVDQU32(blk(qMult), Z22)
-		VPSRLQ(Imm(32), Z22, Z23)
-		for r := range rows {
-			acc := zAcc[4*r+j]
-			var c VecPhysical
-			if !xor { // the xor formulation has no row correction
-				c = corr[r]
-			}
-			requantize(acc, c, blk)
-			Load(p.Field("out").Index(r), R15)
-			VPMOVDB(Z28, K2, Mem{Base: R15, Index: R12, Scale: 1, Disp: 16 * j})
-		}
 	}
 }
 
