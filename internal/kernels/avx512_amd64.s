@@ -5154,6 +5154,8 @@ TEXT ·dwconv3x3VNNIs1(SB), NOSPLIT, $8-8
 	KMOVQ        AX, K4
 	MOVL         $0x00808080, AX
 	VPBROADCASTD AX, Z8
+	MOVL         160(BP), AX
+	VPBROADCASTD AX, Z14
 	XORQ         R12, R12
 	XORQ         R13, R13
 	MOVQ         16(BP), AX
@@ -5167,26 +5169,41 @@ dwconv3x3VNNIs1_group:
 	BZHIL R14, R15, R15
 
 dwconv3x3VNNIs1_mask:
-	KMOVW           R15, K2
-	MOVQ            104(BP), R14
-	LEAQ            (R14)(R14*1), R15
-	VMOVDQU32       (AX), Z4
-	VMOVDQU32       64(AX), Z5
-	VMOVDQU32       128(AX), Z6
-	MOVQ            24(BP), BX
-	VMOVDQU32       (BX)(R13*1), Z9
-	VMOVDQU32       128(BX)(R13*1), Z10
-	VMOVDQU32       192(BX)(R13*1), Z11
-	VMOVDQU32       256(BX)(R13*1), Z12
-	VMOVDQU32       320(BX)(R13*1), Z13
-	VMOVDQU32       64(BX)(R13*1), Z22
-	VPSRLQ          $0x20, Z22, Z23
-	MOVQ            96(BP), BX
-	LEAQ            (SI)(R12*1), R8
-	LEAQ            (R8)(BX*1), R9
-	LEAQ            (R9)(BX*1), R10
-	LEAQ            (DI)(R12*1), BX
-	MOVQ            64(BP), CX
+	KMOVW     R15, K2
+	MOVQ      104(BP), R14
+	LEAQ      (R14)(R14*1), R15
+	VMOVDQU32 (AX), Z4
+	VMOVDQU32 64(AX), Z5
+	VMOVDQU32 128(AX), Z6
+	MOVQ      24(BP), BX
+	VMOVDQU32 (BX)(R13*1), Z9
+	VMOVDQU32 128(BX)(R13*1), Z10
+	VMOVDQU32 192(BX)(R13*1), Z11
+	VMOVDQU32 256(BX)(R13*1), Z12
+	VMOVDQU32 320(BX)(R13*1), Z13
+	VMOVDQU32 64(BX)(R13*1), Z22
+	VPSRLQ    $0x20, Z22, Z23
+	MOVQ      144(BP), BX
+	MOVQ      (BP), R8
+	ADDQ      R12, R8
+	SUBQ      BX, R8
+	MOVQ      128(BP), R9
+	ADDQ      R12, R9
+	SUBQ      BX, R9
+	MOVQ      136(BP), R10
+	ADDQ      R12, R10
+	SUBQ      BX, R10
+	LEAQ      (DI)(R12*1), BX
+	MOVQ      64(BP), CX
+	MOVQ      152(BP), DX
+	SUBQ      DX, CX
+	MOVQ      144(BP), DX
+	TESTQ     DX, DX
+	JZ        dwconv3x3VNNIs1_gather0
+	VMOVDQA64 Z14, Z0
+	JMP       dwconv3x3VNNIs1_first
+
+dwconv3x3VNNIs1_gather0:
 	VBROADCASTI32X4 (R8), Z19
 	VPSHUFB         Z7, Z19, Z0
 	VBROADCASTI32X4 (R9), Z19
@@ -5194,6 +5211,8 @@ dwconv3x3VNNIs1_mask:
 	VBROADCASTI32X4 (R10), Z19
 	VPSHUFB         Z7, Z19, K4, Z0
 	VPXORD          Z8, Z0, Z0
+
+dwconv3x3VNNIs1_first:
 	VBROADCASTI32X4 (R8)(R14*1), Z19
 	VPSHUFB         Z7, Z19, Z1
 	VBROADCASTI32X4 (R9)(R14*1), Z19
@@ -5201,6 +5220,8 @@ dwconv3x3VNNIs1_mask:
 	VBROADCASTI32X4 (R10)(R14*1), Z19
 	VPSHUFB         Z7, Z19, K4, Z1
 	VPXORD          Z8, Z1, Z1
+	TESTQ           CX, CX
+	JZ              dwconv3x3VNNIs1_last0
 
 dwconv3x3VNNIs1_pixel:
 	VBROADCASTI32X4 (R8)(R15*1), Z19
@@ -5237,7 +5258,7 @@ dwconv3x3VNNIs1_pixel:
 	ADDQ            R14, R10
 	ADDQ            R14, BX
 	DECQ            CX
-	JZ              dwconv3x3VNNIs1_next
+	JZ              dwconv3x3VNNIs1_exit0
 	VBROADCASTI32X4 (R8)(R15*1), Z19
 	VPSHUFB         Z7, Z19, Z0
 	VBROADCASTI32X4 (R9)(R15*1), Z19
@@ -5272,7 +5293,7 @@ dwconv3x3VNNIs1_pixel:
 	ADDQ            R14, R10
 	ADDQ            R14, BX
 	DECQ            CX
-	JZ              dwconv3x3VNNIs1_next
+	JZ              dwconv3x3VNNIs1_exit1
 	VBROADCASTI32X4 (R8)(R15*1), Z19
 	VPSHUFB         Z7, Z19, Z1
 	VBROADCASTI32X4 (R9)(R15*1), Z19
@@ -5307,8 +5328,102 @@ dwconv3x3VNNIs1_pixel:
 	ADDQ            R14, R10
 	ADDQ            R14, BX
 	DECQ            CX
-	JZ              dwconv3x3VNNIs1_next
+	JZ              dwconv3x3VNNIs1_exit2
 	JMP             dwconv3x3VNNIs1_pixel
+
+dwconv3x3VNNIs1_exit0:
+	MOVQ  152(BP), DX
+	TESTQ DX, DX
+	JZ    dwconv3x3VNNIs1_next
+	JMP   dwconv3x3VNNIs1_last1
+
+dwconv3x3VNNIs1_exit1:
+	MOVQ  152(BP), DX
+	TESTQ DX, DX
+	JZ    dwconv3x3VNNIs1_next
+	JMP   dwconv3x3VNNIs1_last2
+
+dwconv3x3VNNIs1_exit2:
+	MOVQ  152(BP), DX
+	TESTQ DX, DX
+	JZ    dwconv3x3VNNIs1_next
+
+dwconv3x3VNNIs1_last0:
+	VMOVDQA64   Z14, Z2
+	VPXORD      Z3, Z3, Z3
+	VPDPBUSD    Z4, Z0, Z3
+	VPDPBUSD    Z5, Z1, Z3
+	VPDPBUSD    Z6, Z2, Z3
+	VPADDD      Z9, Z3, Z28
+	VPSLLVD     Z10, Z28, Z28
+	VPSHUFD     $0xf5, Z28, Z29
+	VPMULDQ     Z22, Z28, Z28
+	VPMULDQ     Z23, Z29, Z29
+	VPADDQ.BCST nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST nudge30<>+0(SB), Z29, Z29
+	VPSRLQ      $0x1f, Z28, Z28
+	VPADDQ      Z29, Z29, Z29
+	VPBLENDMD   Z29, Z28, K1, Z28
+	VPCMPGTD    Z28, Z31, K5
+	VPADDD      Z12, Z28, Z28
+	VPADDD      Z13, Z28, K5, Z28
+	VPSRAVD     Z11, Z28, Z28
+	VPADDD      Z16, Z28, Z28
+	VPMAXSD     Z17, Z28, Z28
+	VPMINSD     Z18, Z28, Z28
+	VPMOVDB     Z28, K2, (BX)
+	JMP         dwconv3x3VNNIs1_next
+
+dwconv3x3VNNIs1_last1:
+	VMOVDQA64   Z14, Z0
+	VPXORD      Z3, Z3, Z3
+	VPDPBUSD    Z4, Z1, Z3
+	VPDPBUSD    Z5, Z2, Z3
+	VPDPBUSD    Z6, Z0, Z3
+	VPADDD      Z9, Z3, Z28
+	VPSLLVD     Z10, Z28, Z28
+	VPSHUFD     $0xf5, Z28, Z29
+	VPMULDQ     Z22, Z28, Z28
+	VPMULDQ     Z23, Z29, Z29
+	VPADDQ.BCST nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST nudge30<>+0(SB), Z29, Z29
+	VPSRLQ      $0x1f, Z28, Z28
+	VPADDQ      Z29, Z29, Z29
+	VPBLENDMD   Z29, Z28, K1, Z28
+	VPCMPGTD    Z28, Z31, K5
+	VPADDD      Z12, Z28, Z28
+	VPADDD      Z13, Z28, K5, Z28
+	VPSRAVD     Z11, Z28, Z28
+	VPADDD      Z16, Z28, Z28
+	VPMAXSD     Z17, Z28, Z28
+	VPMINSD     Z18, Z28, Z28
+	VPMOVDB     Z28, K2, (BX)
+	JMP         dwconv3x3VNNIs1_next
+
+dwconv3x3VNNIs1_last2:
+	VMOVDQA64   Z14, Z1
+	VPXORD      Z3, Z3, Z3
+	VPDPBUSD    Z4, Z2, Z3
+	VPDPBUSD    Z5, Z0, Z3
+	VPDPBUSD    Z6, Z1, Z3
+	VPADDD      Z9, Z3, Z28
+	VPSLLVD     Z10, Z28, Z28
+	VPSHUFD     $0xf5, Z28, Z29
+	VPMULDQ     Z22, Z28, Z28
+	VPMULDQ     Z23, Z29, Z29
+	VPADDQ.BCST nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST nudge30<>+0(SB), Z29, Z29
+	VPSRLQ      $0x1f, Z28, Z28
+	VPADDQ      Z29, Z29, Z29
+	VPBLENDMD   Z29, Z28, K1, Z28
+	VPCMPGTD    Z28, Z31, K5
+	VPADDD      Z12, Z28, Z28
+	VPADDD      Z13, Z28, K5, Z28
+	VPSRAVD     Z11, Z28, Z28
+	VPADDD      Z16, Z28, Z28
+	VPMAXSD     Z17, Z28, Z28
+	VPMINSD     Z18, Z28, Z28
+	VPMOVDB     Z28, K2, (BX)
 
 dwconv3x3VNNIs1_next:
 	ADDQ $0x10, R12
@@ -5342,6 +5457,8 @@ TEXT ·dwconv3x3VNNIs2(SB), NOSPLIT, $8-8
 	KMOVQ        AX, K4
 	MOVL         $0x00808080, AX
 	VPBROADCASTD AX, Z8
+	MOVL         160(BP), AX
+	VPBROADCASTD AX, Z14
 	XORQ         R12, R12
 	XORQ         R13, R13
 	MOVQ         16(BP), AX
@@ -5355,26 +5472,41 @@ dwconv3x3VNNIs2_group:
 	BZHIL R14, R15, R15
 
 dwconv3x3VNNIs2_mask:
-	KMOVW           R15, K2
-	MOVQ            104(BP), R14
-	LEAQ            (R14)(R14*1), R15
-	VMOVDQU32       (AX), Z4
-	VMOVDQU32       64(AX), Z5
-	VMOVDQU32       128(AX), Z6
-	MOVQ            24(BP), BX
-	VMOVDQU32       (BX)(R13*1), Z9
-	VMOVDQU32       128(BX)(R13*1), Z10
-	VMOVDQU32       192(BX)(R13*1), Z11
-	VMOVDQU32       256(BX)(R13*1), Z12
-	VMOVDQU32       320(BX)(R13*1), Z13
-	VMOVDQU32       64(BX)(R13*1), Z22
-	VPSRLQ          $0x20, Z22, Z23
-	MOVQ            96(BP), BX
-	LEAQ            (SI)(R12*1), R8
-	LEAQ            (R8)(BX*1), R9
-	LEAQ            (R9)(BX*1), R10
-	LEAQ            (DI)(R12*1), BX
-	MOVQ            64(BP), CX
+	KMOVW     R15, K2
+	MOVQ      104(BP), R14
+	LEAQ      (R14)(R14*1), R15
+	VMOVDQU32 (AX), Z4
+	VMOVDQU32 64(AX), Z5
+	VMOVDQU32 128(AX), Z6
+	MOVQ      24(BP), BX
+	VMOVDQU32 (BX)(R13*1), Z9
+	VMOVDQU32 128(BX)(R13*1), Z10
+	VMOVDQU32 192(BX)(R13*1), Z11
+	VMOVDQU32 256(BX)(R13*1), Z12
+	VMOVDQU32 320(BX)(R13*1), Z13
+	VMOVDQU32 64(BX)(R13*1), Z22
+	VPSRLQ    $0x20, Z22, Z23
+	MOVQ      144(BP), BX
+	MOVQ      (BP), R8
+	ADDQ      R12, R8
+	SUBQ      BX, R8
+	MOVQ      128(BP), R9
+	ADDQ      R12, R9
+	SUBQ      BX, R9
+	MOVQ      136(BP), R10
+	ADDQ      R12, R10
+	SUBQ      BX, R10
+	LEAQ      (DI)(R12*1), BX
+	MOVQ      64(BP), CX
+	MOVQ      152(BP), DX
+	SUBQ      DX, CX
+	MOVQ      144(BP), DX
+	TESTQ     DX, DX
+	JZ        dwconv3x3VNNIs2_gather0
+	VMOVDQA64 Z14, Z0
+	JMP       dwconv3x3VNNIs2_first
+
+dwconv3x3VNNIs2_gather0:
 	VBROADCASTI32X4 (R8), Z19
 	VPSHUFB         Z7, Z19, Z0
 	VBROADCASTI32X4 (R9), Z19
@@ -5382,6 +5514,10 @@ dwconv3x3VNNIs2_mask:
 	VBROADCASTI32X4 (R10), Z19
 	VPSHUFB         Z7, Z19, K4, Z0
 	VPXORD          Z8, Z0, Z0
+
+dwconv3x3VNNIs2_first:
+	TESTQ CX, CX
+	JZ    dwconv3x3VNNIs2_last0
 
 dwconv3x3VNNIs2_pixel:
 	VBROADCASTI32X4 (R8)(R14*1), Z19
@@ -5425,7 +5561,7 @@ dwconv3x3VNNIs2_pixel:
 	ADDQ            R15, R10
 	ADDQ            R14, BX
 	DECQ            CX
-	JZ              dwconv3x3VNNIs2_next
+	JZ              dwconv3x3VNNIs2_exit0
 	VBROADCASTI32X4 (R8)(R14*1), Z19
 	VPSHUFB         Z7, Z19, Z0
 	VBROADCASTI32X4 (R9)(R14*1), Z19
@@ -5467,7 +5603,7 @@ dwconv3x3VNNIs2_pixel:
 	ADDQ            R15, R10
 	ADDQ            R14, BX
 	DECQ            CX
-	JZ              dwconv3x3VNNIs2_next
+	JZ              dwconv3x3VNNIs2_exit1
 	VBROADCASTI32X4 (R8)(R14*1), Z19
 	VPSHUFB         Z7, Z19, Z2
 	VBROADCASTI32X4 (R9)(R14*1), Z19
@@ -5509,8 +5645,123 @@ dwconv3x3VNNIs2_pixel:
 	ADDQ            R15, R10
 	ADDQ            R14, BX
 	DECQ            CX
-	JZ              dwconv3x3VNNIs2_next
+	JZ              dwconv3x3VNNIs2_exit2
 	JMP             dwconv3x3VNNIs2_pixel
+
+dwconv3x3VNNIs2_exit0:
+	MOVQ  152(BP), DX
+	TESTQ DX, DX
+	JZ    dwconv3x3VNNIs2_next
+	JMP   dwconv3x3VNNIs2_last1
+
+dwconv3x3VNNIs2_exit1:
+	MOVQ  152(BP), DX
+	TESTQ DX, DX
+	JZ    dwconv3x3VNNIs2_next
+	JMP   dwconv3x3VNNIs2_last2
+
+dwconv3x3VNNIs2_exit2:
+	MOVQ  152(BP), DX
+	TESTQ DX, DX
+	JZ    dwconv3x3VNNIs2_next
+
+dwconv3x3VNNIs2_last0:
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z1
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z1
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z1
+	VPXORD          Z8, Z1, Z1
+	VMOVDQA64       Z14, Z2
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z0, Z3
+	VPDPBUSD        Z5, Z1, Z3
+	VPDPBUSD        Z6, Z2, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSHUFD         $0xf5, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPADDQ          Z29, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPCMPGTD        Z28, Z31, K5
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z13, Z28, K5, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	JMP             dwconv3x3VNNIs2_next
+
+dwconv3x3VNNIs2_last1:
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z0
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z0
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z0
+	VPXORD          Z8, Z0, Z0
+	VMOVDQA64       Z14, Z1
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z2, Z3
+	VPDPBUSD        Z5, Z0, Z3
+	VPDPBUSD        Z6, Z1, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSHUFD         $0xf5, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPADDQ          Z29, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPCMPGTD        Z28, Z31, K5
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z13, Z28, K5, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
+	JMP             dwconv3x3VNNIs2_next
+
+dwconv3x3VNNIs2_last2:
+	VBROADCASTI32X4 (R8)(R14*1), Z19
+	VPSHUFB         Z7, Z19, Z2
+	VBROADCASTI32X4 (R9)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K3, Z2
+	VBROADCASTI32X4 (R10)(R14*1), Z19
+	VPSHUFB         Z7, Z19, K4, Z2
+	VPXORD          Z8, Z2, Z2
+	VMOVDQA64       Z14, Z0
+	VPXORD          Z3, Z3, Z3
+	VPDPBUSD        Z4, Z1, Z3
+	VPDPBUSD        Z5, Z2, Z3
+	VPDPBUSD        Z6, Z0, Z3
+	VPADDD          Z9, Z3, Z28
+	VPSLLVD         Z10, Z28, Z28
+	VPSHUFD         $0xf5, Z28, Z29
+	VPMULDQ         Z22, Z28, Z28
+	VPMULDQ         Z23, Z29, Z29
+	VPADDQ.BCST     nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST     nudge30<>+0(SB), Z29, Z29
+	VPSRLQ          $0x1f, Z28, Z28
+	VPADDQ          Z29, Z29, Z29
+	VPBLENDMD       Z29, Z28, K1, Z28
+	VPCMPGTD        Z28, Z31, K5
+	VPADDD          Z12, Z28, Z28
+	VPADDD          Z13, Z28, K5, Z28
+	VPSRAVD         Z11, Z28, Z28
+	VPADDD          Z16, Z28, Z28
+	VPMAXSD         Z17, Z28, Z28
+	VPMINSD         Z18, Z28, Z28
+	VPMOVDB         Z28, K2, (BX)
 
 dwconv3x3VNNIs2_next:
 	ADDQ $0x10, R12

@@ -183,11 +183,17 @@ func dwNextPixel(p gotypes.Component, name string) {
 // unsigned by flipping their top bits; one VPDPBUSD per filter column then
 // adds three taps. Neighbouring output pixels share columns (three with
 // stride 1, one with stride 2), so each column is gathered once.
+//
+// It reads the input itself, not a padded copy: rows above or below the
+// input come as a row of zero points (in, in1, in2 are the three rows), and
+// a column left of the first pixel (padL) or right of the last (padR) is
+// the constant column zpCol.
 func dwconv3x3VNNI(name string, stride int) {
-	p := dwText(name, "%s computes n output pixels of an int8 3×3 depthwise convolution with AVX-512 VNNI (see dwArgs; w is [group][3 columns][16][4] bytes, inStep stride·colStep, outStep colStep).")
+	p := dwText(name, "%s computes n output pixels of an int8 3×3 depthwise convolution with AVX-512 VNNI from unpadded rows (see dwArgs; w is [group][3 columns][16][4] bytes).")
 	// Z7: the byte shuffle that spreads a group's 16 bytes (broadcast to
 	// each 128-bit lane) to byte 0, 1 and 2 of their channel's lane; K3 and
-	// K4 select bytes 1 and 2.
+	// K4 select bytes 1 and 2. Z8 flips the top bits, Z14 is the padding
+	// column.
 	VMOVDQU64(dwShuf, Z7)
 	MOVQ(U64(0x2222222222222222), RAX)
 	KMOVQ(RAX, K3)
@@ -195,6 +201,8 @@ func dwconv3x3VNNI(name string, stride int) {
 	KMOVQ(RAX, K4)
 	MOVL(U32(0x00808080), EAX)
 	VPBROADCASTD(EAX, Z8)
+	Load(p.Field("zpCol"), EAX)
+	VPBROADCASTD(EAX, Z14)
 	colIdx := []GPPhysical{nil, R14, R15}
 
 	XORQ(R12, R12) // channel offset
@@ -213,25 +221,32 @@ func dwconv3x3VNNI(name string, stride int) {
 	}
 	Load(p.Field("q"), RBX)
 	consts := map[int]VecPhysical{qBias: Z9, qLShift: Z10, qRShift: Z11, qRound: Z12, qNegEn: Z13}
-	for a, z := range consts {
-		VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * a}, z)
+	for _, a := range []int{qBias, qLShift, qRShift, qRound, qNegEn} {
+		VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * a}, consts[a])
 	}
 	VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * qMult}, Z22)
 	VPSRLQ(Imm(32), Z22, Z23)
 	blk := func(a int) Op { return consts[a] }
 
-	// Row pointers at this group's channels of the first window, the
-	// output pointer and the pixel count.
-	Load(p.Field("rowStep"), RBX)
-	LEAQ(Mem{Base: RSI, Index: R12, Scale: 1}, R8)
-	LEAQ(Mem{Base: R8, Index: RBX, Scale: 1}, R9)
-	LEAQ(Mem{Base: R9, Index: RBX, Scale: 1}, R10)
+	// Row pointers at this group's channels of the first window (whose
+	// first column may be the padding left of the input), the output
+	// pointer and the pixels before the last one if that one needs the
+	// padding right of the input.
+	Load(p.Field("padL"), RBX)
+	rowsP := []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		ADDQ(R12, rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
 	LEAQ(Mem{Base: RDI, Index: R12, Scale: 1}, RBX)
 	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
 
 	cols := []VecPhysical{Z0, Z1, Z2}
 	gather := func(kx int, dst VecPhysical) {
-		for r, row := range []GPPhysical{R8, R9, R10} {
+		for r, row := range rowsP {
 			m := Mem{Base: row}
 			if kx > 0 {
 				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
@@ -248,17 +263,17 @@ func dwconv3x3VNNI(name string, stride int) {
 		}
 		VPXORD(Z8, dst, dst)
 	}
-	// Before the loop: the columns the first pixel shares with none
-	// before it, except those every step gathers itself.
-	for kx := range 3 - stride {
-		gather(kx, cols[kx])
-	}
-	// Three steps per loop turn, so the columns rotate through the
-	// registers without moves: step s's filter column kx is cols[(s·stride+kx) mod 3].
-	Label(name + "_pixel")
-	for s := range 3 {
+	// pixel computes and stores the output pixel of step s, whose filter
+	// column kx is cols[(s·stride+kx) mod 3], gathering the columns it
+	// shares with none before it; last takes the padding for its last
+	// column.
+	pixel := func(s int, last bool) {
 		for kx := 3 - stride; kx < 3; kx++ {
-			gather(kx, cols[(s*stride+kx)%3])
+			if last && kx == 2 {
+				VMOVDQA64(Z14, cols[(s*stride+kx)%3])
+			} else {
+				gather(kx, cols[(s*stride+kx)%3])
+			}
 		}
 		VPXORD(Z3, Z3, Z3)
 		for kx := range 3 {
@@ -266,16 +281,54 @@ func dwconv3x3VNNI(name string, stride int) {
 		}
 		requantize(Z3, nil, blk)
 		VPMOVDB(Z28, K2, Mem{Base: RBX})
+	}
+	// Before the loop: the first pixel's columns that the steps do not
+	// gather, the first the padding if there is some.
+	for kx := range 3 - stride {
+		if kx == 0 {
+			Load(p.Field("padL"), RDX)
+			TESTQ(RDX, RDX)
+			JZ(LabelRef(name + "_gather0"))
+			VMOVDQA64(Z14, cols[0])
+			JMP(LabelRef(name + "_first"))
+			Label(name + "_gather0")
+			gather(0, cols[0])
+			Label(name + "_first")
+			continue
+		}
+		gather(kx, cols[kx])
+	}
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "_last0"))
+	// Three steps per loop turn, so the columns rotate through the
+	// registers without moves.
+	Label(name + "_pixel")
+	for s := range 3 {
+		pixel(s, false)
 		// With dilation 1 a pixel is colStep bytes: the output moves by
 		// one, the window by stride.
-		for _, row := range []GPPhysical{R8, R9, R10} {
+		for _, row := range rowsP {
 			ADDQ(colIdx[stride], row)
 		}
 		ADDQ(R14, RBX)
 		DECQ(RCX)
-		JZ(LabelRef(name + "_next"))
+		JZ(LabelRef(fmt.Sprintf("%s_exit%d", name, s)))
 	}
 	JMP(LabelRef(name + "_pixel"))
+	// Leaving after step s, the last pixel (if it needs the padding) is
+	// step s+1's.
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_exit%d", name, s))
+		Load(p.Field("padR"), RDX)
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(name + "_next"))
+		JMP(LabelRef(fmt.Sprintf("%s_last%d", name, (s+1)%3)))
+	}
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_last%d", name, s))
+		pixel(s, true)
+		JMP(LabelRef(name + "_next"))
+	}
 
 	Label(name + "_next")
 	ADDQ(Imm(16), R12)
