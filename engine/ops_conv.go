@@ -234,11 +234,18 @@ func buildDepthwise[T kernels.Q8](c *opContext) error {
 		if err != nil {
 			return c.errorf("%v", err)
 		}
+		rows := p.Batch * p.OutH
+		if d.Direct() { // the kernel pads by itself: no copy, no barrier
+			c.emitPar(func(mem []byte) { d.RunDirect(inL.bytes(mem), outL.bytes(mem), 0, rows) }, func(mem []byte, w, n int) {
+				lo, hi := share(rows, 1, w, n)
+				d.RunDirect(inL.bytes(mem), outL.bytes(mem), lo, hi)
+			})
+			return nil
+		}
 		padded, err := c.b.temp(int64(d.PaddedSize()), c.index)
 		if err != nil {
 			return err
 		}
-		rows := p.Batch * p.OutH
 		c.emitPar(func(mem []byte) {
 			buf := padded.bytes(mem)
 			d.Pad(inL.bytes(mem), buf, 0, d.PaddedRows())

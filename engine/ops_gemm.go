@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/classifly/classifly/internal/kernels"
 )
@@ -49,41 +50,73 @@ const gemmRows = 16
 // im2col writes, for output pixels [lo, hi), each one's KH×KW×InC input
 // window as one row, in the filter's (ky, kx, ic) order. Taps outside the
 // input get the input zero point. With dilation 1 a window row is one
-// contiguous span of the input, copied in one go.
+// contiguous span of the input, copied in one go; windows wholly inside
+// the input (all but the border pixels) take a short path.
 func im2col(p *kernels.ConvParams, in, cols []byte, lo, hi int) {
-	pad := byte(p.InZP)
 	k := p.KH * p.KW * p.InC
 	span := p.KW * p.InC
+	rowBytes := p.InW * p.InC
 	b, oy, ox := lo/(p.OutH*p.OutW), lo/p.OutW%p.OutH, lo%p.OutW
-	for row := lo; row < hi; row, ox = row+1, ox+1 {
-		if ox == p.OutW {
-			ox, oy = 0, oy+1
-			if oy == p.OutH {
-				oy, b = 0, b+1
+	for row := lo; row < hi; {
+		n := min(hi-row, p.OutW-ox) // the rest of output row oy
+		y0 := oy*p.StrideH - p.PadH
+		inside := p.DilationW == 1 && y0 >= 0 && y0+(p.KH-1)*p.DilationH < p.InH
+		base := (b*p.InH + y0) * rowBytes
+		for i := range n {
+			dst := cols[(row+i)*k : (row+i+1)*k]
+			x0 := (ox+i)*p.StrideW - p.PadW
+			if !inside || x0 < 0 || x0+p.KW > p.InW {
+				im2colPixel(p, in, dst, b, oy, x0)
+				continue
+			}
+			src := base + x0*p.InC
+			if span < 8 || span > 16 {
+				for ky := range p.KH {
+					copy(dst[ky*span:(ky+1)*span], in[src+ky*p.DilationH*rowBytes:][:span])
+				}
+				continue
+			}
+			// Two overlapping 8-byte words per window row. In bounds: the
+			// window is inside in, and dst holds KH spans.
+			_ = in[src+(p.KH-1)*p.DilationH*rowBytes+span-1]
+			s, d := unsafe.Pointer(&in[src]), unsafe.Pointer(&dst[0])
+			for ky := range p.KH {
+				sk, dk := unsafe.Add(s, ky*p.DilationH*rowBytes), unsafe.Add(d, ky*span)
+				*(*uint64)(dk) = *(*uint64)(sk)
+				*(*uint64)(unsafe.Add(dk, span-8)) = *(*uint64)(unsafe.Add(sk, span-8))
 			}
 		}
-		dst := cols[row*k : (row+1)*k]
-		x0 := ox*p.StrideW - p.PadW
-		for ky := 0; ky < p.KH; ky++ {
-			y := oy*p.StrideH - p.PadH + ky*p.DilationH
-			seg := dst[ky*span : (ky+1)*span]
-			if y < 0 || y >= p.InH {
-				fill(seg, pad)
-				continue
-			}
-			rowIn := in[((b*p.InH+y)*p.InW)*p.InC : ((b*p.InH+y)*p.InW+p.InW)*p.InC]
-			if p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW {
-				copySmall(seg, rowIn[x0*p.InC:(x0+p.KW)*p.InC])
-				continue
-			}
-			for kx := 0; kx < p.KW; kx++ {
-				x := x0 + kx*p.DilationW
-				tap := seg[kx*p.InC : (kx+1)*p.InC]
-				if x < 0 || x >= p.InW {
-					fill(tap, pad)
-				} else {
-					copy(tap, rowIn[x*p.InC:(x+1)*p.InC])
-				}
+		row, ox = row+n, 0
+		if oy++; oy == p.OutH {
+			oy, b = 0, b+1
+		}
+	}
+}
+
+// im2colPixel writes the window of output pixel (b, oy) whose first column
+// is x0 to dst, any part of it outside the input as the zero point.
+func im2colPixel(p *kernels.ConvParams, in, dst []byte, b, oy, x0 int) {
+	pad := byte(p.InZP)
+	span := p.KW * p.InC
+	for ky := 0; ky < p.KH; ky++ {
+		y := oy*p.StrideH - p.PadH + ky*p.DilationH
+		seg := dst[ky*span : (ky+1)*span]
+		if y < 0 || y >= p.InH {
+			fill(seg, pad)
+			continue
+		}
+		rowIn := in[((b*p.InH+y)*p.InW)*p.InC : ((b*p.InH+y)*p.InW+p.InW)*p.InC]
+		if p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW {
+			copySmall(seg, rowIn[x0*p.InC:(x0+p.KW)*p.InC])
+			continue
+		}
+		for kx := 0; kx < p.KW; kx++ {
+			x := x0 + kx*p.DilationW
+			tap := seg[kx*p.InC : (kx+1)*p.InC]
+			if x < 0 || x >= p.InW {
+				fill(tap, pad)
+			} else {
+				copy(tap, rowIn[x*p.InC:(x+1)*p.InC])
 			}
 		}
 	}

@@ -84,6 +84,16 @@ func dwconv3x3AVX512u8(p *dwArgs)
 //go:noescape
 func dwconv3x3AVX512s8(p *dwArgs)
 
+// dwconv3x3VNNIs1 computes n output pixels of an int8 3×3 depthwise convolution with AVX-512 VNNI from unpadded rows (see dwArgs; w is [group][3 columns][16][4] bytes).
+//
+//go:noescape
+func dwconv3x3VNNIs1(p *dwArgs)
+
+// dwconv3x3VNNIs2 computes n output pixels of an int8 3×3 depthwise convolution with AVX-512 VNNI from unpadded rows (see dwArgs; w is [group][3 columns][16][4] bytes).
+//
+//go:noescape
+func dwconv3x3VNNIs2(p *dwArgs)
+
 // addAVX512u8 adds n quantized elements with AVX-512 (see addArgs).
 //
 //go:noescape

@@ -18,6 +18,9 @@ type DWConv struct {
 	offs    []int64 // byte offset of each tap from the window origin
 	hp, wp  int     // padded input height and width
 	vec     any     // the backend's own form, built by it (see prepareVector)
+	// direct is RunDirect's kernel where the backend has one that pads by
+	// itself, else nil.
+	direct func(in, out []byte, r0, r1 int)
 }
 
 // NewDWConv prepares p (DepthMultiplier must be 1) for backend b.
@@ -86,10 +89,30 @@ func (d *DWConv) Pad(in, padded []byte, r0, r1 int) {
 	}
 }
 
+// fill sets b to v. Go clears with a fast loop only for zero; other
+// values go by doubling copies, which run at memmove's speed.
 func fill(b []byte, v byte) {
-	for i := range b {
-		b[i] = v
+	if len(b) == 0 {
+		return
 	}
+	b[0] = v
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
+	}
+}
+
+// Direct reports whether RunDirect can run this convolution, reading the
+// input itself instead of a padded copy.
+func (d *DWConv) Direct() bool { return d.direct != nil }
+
+// RunDirect computes output rows [r0, r1) as Run does, from the unpadded
+// input, whose storage must extend MaxOverread readable bytes past its
+// end. It needs Direct.
+func (d *DWConv) RunDirect(in, out []byte, r0, r1 int) {
+	if d.direct == nil {
+		panic("kernels: DWConv.RunDirect without a direct kernel")
+	}
+	d.direct(in, out, r0, r1)
 }
 
 // Run computes output rows [r0, r1) (rows count across batches: r =

@@ -95,6 +95,15 @@ func TestKernelsStayInBounds(t *testing.T) {
 				if !bytes.Equal(out, want) {
 					t.Fatalf("%s:\n got %v\nwant %v", what(), out, want)
 				}
+				if d.Direct() {
+					fin := fenced(t, len(in), dwconvSlack[b])
+					copy(fin, in)
+					out := fenced(t, len(want), 0)
+					noFault(t, what, func() { d.RunDirect(fin, out, 0, p.Batch*p.OutH) })
+					if !bytes.Equal(out, want) {
+						t.Fatalf("%s direct:\n got %v\nwant %v", what(), out, want)
+					}
+				}
 			}
 			for n := 1; n <= 50; n++ {
 				signed := n%2 == 0

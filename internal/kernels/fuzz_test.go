@@ -62,6 +62,12 @@ func FuzzBackends(f *testing.F) {
 			if !bytes.Equal(out[:len(want)], want) {
 				t.Fatalf("%s depthwise c=%d hw=%d stride=%d signed=%v:\n got %v\nwant %v", b, ch, hw, stride, signed, out[:len(want)], want)
 			}
+			if d.Direct() {
+				d.RunDirect(append(in, make([]byte, guard)...), out, 0, p.OutH)
+				if !bytes.Equal(out[:len(want)], want) {
+					t.Fatalf("%s direct depthwise c=%d hw=%d stride=%d signed=%v:\n got %v\nwant %v", b, ch, hw, stride, signed, out[:len(want)], want)
+				}
+			}
 		}
 
 		// ADD over n·m elements.

@@ -99,7 +99,16 @@ func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 	for i := range acc {
 		acc[i] = 0
 	}
-	for px := 0; px < pixels; px++ {
+	// Four pixels per pass: a quarter of the read-modify-writes of acc.
+	px := 0
+	for ; px+4 <= pixels; px += 4 {
+		r0 := in[px*c : (px+1)*c]
+		r1, r2, r3 := in[(px+1)*c:][:c], in[(px+2)*c:][:c], in[(px+3)*c:][:c]
+		for i := range acc {
+			acc[i] += int32(r0[i]) + int32(r1[i]) + int32(r2[i]) + int32(r3[i])
+		}
+	}
+	for ; px < pixels; px++ {
 		row := in[px*c : (px+1)*c]
 		for i, v := range row {
 			acc[i] += int32(v)

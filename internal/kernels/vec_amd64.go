@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 // dwArgs is the parameter block of the depthwise assembly kernels.
 type dwArgs struct {
 	in      *byte  // padded input at the first pixel's window origin
@@ -21,6 +23,13 @@ type dwArgs struct {
 	outZP   int32
 	min     int32
 	max     int32
+	// dwconv3x3VNNI, which reads unpadded rows: in, in1 and in2 are the
+	// window's rows, padL the bytes of padding left of the first window
+	// (0 or one pixel), padR 1 if the last window's last column is
+	// padding, zpCol that padding column as the kernel multiplies it.
+	in1, in2   *byte
+	padL, padR int
+	zpCol      int32
 }
 
 func (d *DWConv) prepareVector() {
@@ -39,6 +48,13 @@ func (d *DWConv) prepareVector() {
 type dwAVX512 struct {
 	qv []int32
 	w3 []int32 // nil unless 3×3
+	// int8 3×3 layers with dilation 1, stride 1 or 2 and at most a column
+	// of padding on either side run dwconv3x3VNNI instead (DWConv.direct):
+	// per group of 16 channels and filter column
+	// the three rows' weights as bytes (w0, w1, w2, 0) of a 32-bit lane,
+	// and the requantization with the bias for activations x+128.
+	wb  []int8
+	qvb []int32
 }
 
 func (d *DWConv) prepareAVX512() {
@@ -56,7 +72,65 @@ func (d *DWConv) prepareAVX512() {
 			}
 		}
 	}
+	p := &d.p
+	if d.signed && p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 {
+		// Σ(x-xz)·w = Σ(x+128)·w - (128+xz)·Σw: the bias already holds
+		// -xz·Σw; take 128·Σw too.
+		bias := make([]int32, p.OutC)
+		v.wb = make([]int8, d.cpad*3*4)
+		for c := range p.OutC {
+			bias[c] = d.q.Bias[c]
+			for t := range 9 {
+				w := d.w[t*d.cpad+c]
+				bias[c] -= 128 * w
+				v.wb[((c/16*3+t%3)*16+c%16)*4+t/3] = int8(w)
+			}
+		}
+		v.qvb = vecRequant(newRequant(bias, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, p.OutC, 16))
+		// The kernel pads by itself a column on either side at most.
+		if over := (p.OutW-1)*p.StrideW + 3 - p.PadW - p.InW; p.PadW <= 1 && over <= 1 {
+			d.direct = d.directVNNI(v, max(over, 0))
+		}
+	}
 	d.vec = v
+}
+
+// directVNNI returns DWConv.direct for dwconv3x3VNNI, with padR the
+// padding columns right of the last window (0 or 1).
+func (d *DWConv) directVNNI(v *dwAVX512, padR int) func(in, out []byte, r0, r1 int) {
+	p := &d.p
+	c := p.OutC
+	// Rows above and below the input read a row of zero points, as long
+	// as an input row plus the over-read.
+	zpRow := make([]byte, p.InW*c+MaxOverread)
+	fill(zpRow, byte(p.InZP))
+	zp := uint32(byte(p.InZP) ^ 0x80)
+	proto := dwArgs{
+		w: (*int32)(unsafe.Pointer(&v.wb[0])), q: &v.qvb[0],
+		groups: d.cpad / 16, cLast: c - (d.cpad/16-1)*16, n: p.OutW,
+		colStep: c, padL: p.PadW * c, padR: padR, zpCol: int32(zp | zp<<8 | zp<<16),
+		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
+	}
+	return func(in, out []byte, r0, r1 int) {
+		args := proto
+		for r := r0; r < r1; r++ {
+			b, oy := r/p.OutH, r%p.OutH
+			var rows [3]*byte
+			for ky := range rows {
+				rows[ky] = &zpRow[0]
+				if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
+					rows[ky] = &in[(b*p.InH+y)*p.InW*c]
+				}
+			}
+			args.in, args.in1, args.in2 = rows[0], rows[1], rows[2]
+			args.out = &out[r*p.OutW*c]
+			if p.StrideW == 1 {
+				dwconv3x3VNNIs1(&args)
+			} else {
+				dwconv3x3VNNIs2(&args)
+			}
+		}
+	}
 }
 
 func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {

@@ -131,14 +131,13 @@ func dwText(name, doc string) gotypes.Component {
 }
 
 // dwBegin loads the pointers and the constants: K1 the odd 32-bit lanes,
-// Z24 a zero row correction, Z16/Z17/Z18 the output zero point and clamp.
+// Z16/Z17/Z18 the output zero point and clamp.
 func dwBegin(p gotypes.Component) {
 	Load(p.Field("in"), RSI)
 	Load(p.Field("out"), RDI)
 	Load(p.Field("n"), RDX)
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1)
-	VPXORD(Z24, Z24, Z24) // no row correction
 	outputConsts(p, EAX)
 }
 
@@ -157,10 +156,10 @@ func dwGroupMask(p gotypes.Component, name string) {
 // dwStore requantizes the accumulator acc and stores the group's bytes.
 func dwStore(p gotypes.Component, acc VecPhysical) {
 	Load(p.Field("q"), R14)
-	blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
+	blk := func(a int) Op { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 64 * a} }
 	VMOVDQU32(blk(qMult), Z22)
 	VPSRLQ(Imm(32), Z22, Z23)
-	requantize(acc, Z24, blk)
+	requantize(acc, nil, blk)
 	VPMOVDB(Z28, K2, Mem{Base: RDI, Index: R12, Scale: 1})
 }
 
@@ -174,4 +173,182 @@ func dwNextPixel(p gotypes.Component, name string) {
 	JNZ(LabelRef(name + "_pixel"))
 	VZEROUPPER()
 	RET()
+}
+
+// dwconv3x3VNNI generates the int8 3×3 depthwise kernel for dilation 1 and
+// the given stride. It runs one group of 16 channels across the whole output
+// row before the next group, so the group's weights and requantization
+// constants stay in registers. For each input column it gathers the three
+// rows' bytes of a channel into one 32-bit lane, (x0, x1, x2, 0) made
+// unsigned by flipping their top bits; one VPDPBUSD per filter column then
+// adds three taps. Neighbouring output pixels share columns (three with
+// stride 1, one with stride 2), so each column is gathered once.
+//
+// It reads the input itself, not a padded copy: rows above or below the
+// input come as a row of zero points (in, in1, in2 are the three rows), and
+// a column left of the first pixel (padL) or right of the last (padR) is
+// the constant column zpCol.
+func dwconv3x3VNNI(name string, stride int) {
+	p := dwText(name, "%s computes n output pixels of an int8 3×3 depthwise convolution with AVX-512 VNNI from unpadded rows (see dwArgs; w is [group][3 columns][16][4] bytes).")
+	// Z7: the byte shuffle that spreads a group's 16 bytes (broadcast to
+	// each 128-bit lane) to byte 0, 1 and 2 of their channel's lane; K3 and
+	// K4 select bytes 1 and 2. Z8 flips the top bits, Z14 is the padding
+	// column.
+	VMOVDQU64(dwShuf, Z7)
+	MOVQ(U64(0x2222222222222222), RAX)
+	KMOVQ(RAX, K3)
+	MOVQ(U64(0x4444444444444444), RAX)
+	KMOVQ(RAX, K4)
+	MOVL(U32(0x00808080), EAX)
+	VPBROADCASTD(EAX, Z8)
+	Load(p.Field("zpCol"), EAX)
+	VPBROADCASTD(EAX, Z14)
+	colIdx := []GPPhysical{nil, R14, R15}
+
+	XORQ(R12, R12) // channel offset
+	XORQ(R13, R13) // requant block offset
+	Load(p.Field("w"), RAX)
+	Load(p.Field("groups"), R11)
+	Label(name + "_group")
+	dwGroupMask(p, name)          // clobbers R14 and R15
+	Load(p.Field("colStep"), R14) // bytes between input columns
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
+	// The group's weights, one vector per filter column, and its
+	// requantization constants.
+	w := []VecPhysical{Z4, Z5, Z6}
+	for kx, z := range w {
+		VMOVDQU32(Mem{Base: RAX, Disp: 64 * kx}, z)
+	}
+	Load(p.Field("q"), RBX)
+	consts := map[int]VecPhysical{qBias: Z9, qLShift: Z10, qRShift: Z11, qRound: Z12, qNegEn: Z13}
+	for _, a := range []int{qBias, qLShift, qRShift, qRound, qNegEn} {
+		VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * a}, consts[a])
+	}
+	VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * qMult}, Z22)
+	VPSRLQ(Imm(32), Z22, Z23)
+	blk := func(a int) Op { return consts[a] }
+
+	// Row pointers at this group's channels of the first window (whose
+	// first column may be the padding left of the input), the output
+	// pointer and the pixels before the last one if that one needs the
+	// padding right of the input.
+	Load(p.Field("padL"), RBX)
+	rowsP := []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		ADDQ(R12, rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
+	LEAQ(Mem{Base: RDI, Index: R12, Scale: 1}, RBX)
+	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
+
+	cols := []VecPhysical{Z0, Z1, Z2}
+	gather := func(kx int, dst VecPhysical) {
+		for r, row := range rowsP {
+			m := Mem{Base: row}
+			if kx > 0 {
+				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
+			}
+			VBROADCASTI32X4(m, Z19)
+			switch r {
+			case 0:
+				VPSHUFB(Z7, Z19, dst)
+			case 1:
+				VPSHUFB(Z7, Z19, K3, dst)
+			default:
+				VPSHUFB(Z7, Z19, K4, dst)
+			}
+		}
+		VPXORD(Z8, dst, dst)
+	}
+	// pixel computes and stores the output pixel of step s, whose filter
+	// column kx is cols[(s·stride+kx) mod 3], gathering the columns it
+	// shares with none before it; last takes the padding for its last
+	// column.
+	pixel := func(s int, last bool) {
+		for kx := 3 - stride; kx < 3; kx++ {
+			if last && kx == 2 {
+				VMOVDQA64(Z14, cols[(s*stride+kx)%3])
+			} else {
+				gather(kx, cols[(s*stride+kx)%3])
+			}
+		}
+		VPXORD(Z3, Z3, Z3)
+		for kx := range 3 {
+			vpdpbusd(w[kx], cols[(s*stride+kx)%3], Z3)
+		}
+		requantize(Z3, nil, blk)
+		VPMOVDB(Z28, K2, Mem{Base: RBX})
+	}
+	// Before the loop: the first pixel's columns that the steps do not
+	// gather, the first the padding if there is some.
+	for kx := range 3 - stride {
+		if kx == 0 {
+			Load(p.Field("padL"), RDX)
+			TESTQ(RDX, RDX)
+			JZ(LabelRef(name + "_gather0"))
+			VMOVDQA64(Z14, cols[0])
+			JMP(LabelRef(name + "_first"))
+			Label(name + "_gather0")
+			gather(0, cols[0])
+			Label(name + "_first")
+			continue
+		}
+		gather(kx, cols[kx])
+	}
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "_last0"))
+	// Three steps per loop turn, so the columns rotate through the
+	// registers without moves.
+	Label(name + "_pixel")
+	for s := range 3 {
+		pixel(s, false)
+		// With dilation 1 a pixel is colStep bytes: the output moves by
+		// one, the window by stride.
+		for _, row := range rowsP {
+			ADDQ(colIdx[stride], row)
+		}
+		ADDQ(R14, RBX)
+		DECQ(RCX)
+		JZ(LabelRef(fmt.Sprintf("%s_exit%d", name, s)))
+	}
+	JMP(LabelRef(name + "_pixel"))
+	// Leaving after step s, the last pixel (if it needs the padding) is
+	// step s+1's.
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_exit%d", name, s))
+		Load(p.Field("padR"), RDX)
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(name + "_next"))
+		JMP(LabelRef(fmt.Sprintf("%s_last%d", name, (s+1)%3)))
+	}
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_last%d", name, s))
+		pixel(s, true)
+		JMP(LabelRef(name + "_next"))
+	}
+
+	Label(name + "_next")
+	ADDQ(Imm(16), R12)
+	ADDQ(U32(384), R13)
+	ADDQ(U32(192), RAX)
+	DECQ(R11)
+	JNZ(LabelRef(name + "_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// dwShuf is the byte shuffle of dwconv3x3VNNI: in 128-bit lane L, the bytes
+// of lane i of it come from byte 4L+i (the lane's channel) at positions 0, 1
+// and 2, and are zero at position 3.
+var dwShuf Mem
+
+// dwShufData emits dwShuf's table.
+func dwShufData() {
+	dwShuf = GLOBL("dwshuf", RODATA|NOPTR)
+	for d := range 16 {
+		DATA(4*d, U32(uint32(d)|uint32(d)<<8|uint32(d)<<16|0x80<<24))
+	}
 }

@@ -112,9 +112,12 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Label(name + "_sums_done")
 
 	Label(name + "_panel")
-	for r := range rows {
-		for j := range nv {
-			VPXORD(zAcc[4*r+j], zAcc[4*r+j], zAcc[4*r+j])
+	// The accumulators start from the panel's folded bias.
+	Load(p.Field("q"), R14)
+	for j := range nv {
+		VMOVDQU32(Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*qBias}, zAcc[j])
+		for r := 1; r < len(rows); r++ {
+			VMOVDQA64(zAcc[j], zAcc[4*r+j])
 		}
 	}
 	XORQ(RBX, RBX)
@@ -150,26 +153,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	JNE(LabelRef(name + "_full"))
 	Load(p.Field("nLast"), RAX)
 	Label(name + "_full")
-	// The weight registers are free now: hold the output constants.
-	outputConsts(p, R14L)
-	for j := range nv {
-		MOVQ(RAX, R14)
-		SUBQ(Imm(uint64(16*j)), R14)
-		JLE(LabelRef(name + "_stored"))
-		MOVL(U32(0xFFFF), R15L)
-		BZHIL(R14L, R15L, R15L)
-		KMOVW(R15L, K2)
-		Load(p.Field("q"), R14)
-		blk := func(a int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a} }
-		VMOVDQU32(blk(qMult), Z22)
-		VPSRLQ(Imm(32), Z22, Z23)
-		for r := range rows {
-			acc := zAcc[4*r+j]
-			requantize(acc, corr[r], blk)
-			Load(p.Field("out").Index(r), R15)
-			VPMOVDB(Z28, K2, Mem{Base: R15, Index: R12, Scale: 1, Disp: 16 * j})
-		}
-	}
+	gemmStorePacked(p, signed, xor, nv, rows, corr)
 	Label(name + "_stored")
 	ADDQ(Imm(64), R12)
 	ADDQ(U32(64*24), R13)
@@ -177,6 +161,92 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	JNZ(LabelRef(name + "_panel"))
 	VZEROUPPER()
 	RET()
+}
+
+// gemmBlk addresses the requant constants of vector j of the panel
+// (R14 the requant blocks, R13 the panel's offset); the bias is already in
+// the accumulators.
+func gemmBlk(j int) func(int) Op {
+	return func(a int) Op {
+		if a == qBias {
+			return nil
+		}
+		return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a}
+	}
+}
+
+// gemmStorePacked is the epilogue of a panel (RAX valid channels): each
+// accumulator requantized in place, then each row's nv vectors packed to
+// bytes with saturation, offset by the zero point and clamped as bytes, and
+// stored at once. Saturating to 16 bits before adding the zero point, and
+// to 8 before clamping, changes no result: the clamp bounds lie inside the
+// 8-bit range and |zero point| < 256.
+func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhysical, corr []VecPhysical) {
+	Load(p.Field("outZP"), R14L)
+	VPBROADCASTW(R14L, Z16)
+	Load(p.Field("min"), R14L)
+	VPBROADCASTB(R14L, Z17)
+	Load(p.Field("max"), R14L)
+	VPBROADCASTB(R14L, Z18)
+	VMOVDQU64(packPerm512, Z19)
+	VPXORD(Z31, Z31, Z31)
+	MOVQ(I64(-1), R15)
+	BZHIQ(RAX, R15, R15)
+	KMOVQ(R15, K2)
+	Load(p.Field("q"), R14)
+	for j := range nv {
+		blk := gemmBlk(j)
+		VMOVDQU32(blk(qMult), Z22)
+		VPSRLQ(Imm(32), Z22, Z23)
+		for r := range rows {
+			var c VecPhysical
+			if !xor {
+				c = corr[r]
+			}
+			requantCore(zAcc[4*r+j], c, blk, zAcc[4*r+j])
+		}
+	}
+	for r := range rows {
+		a := zAcc[4*r : 4*r+4]
+		// Words: a[0] and a[1] into a[0], a[2] and a[3] into a[2]; a
+		// missing vector's place is filled with a copy, which no store
+		// reaches.
+		VPACKSSDW(a[min(1, nv-1)], a[0], a[0])
+		VPADDSW(Z16, a[0], a[0])
+		hi := a[0]
+		if nv > 2 {
+			VPACKSSDW(a[min(3, nv-1)], a[2], a[2])
+			VPADDSW(Z16, a[2], a[2])
+			hi = a[2]
+		}
+		if signed {
+			VPACKSSWB(hi, a[0], a[0])
+		} else {
+			VPACKUSWB(hi, a[0], a[0])
+		}
+		VPERMD(a[0], Z19, a[0])
+		if signed {
+			VPMAXSB(Z17, a[0], a[0])
+			VPMINSB(Z18, a[0], a[0])
+		} else {
+			VPMAXUB(Z17, a[0], a[0])
+			VPMINUB(Z18, a[0], a[0])
+		}
+		Load(p.Field("out").Index(r), R15)
+		VMOVDQU8(a[0], K2, Mem{Base: R15, Index: R12, Scale: 1})
+	}
+}
+
+// packPerm512 puts the dwords of two rounds of in-lane packing back in
+// channel order: after them, 128-bit lane L's dword q holds channels
+// 16q+4L..16q+4L+3 (q < nv).
+var packPerm512 Mem
+
+func packPerm512Data() {
+	packPerm512 = GLOBL("packperm512", RODATA|NOPTR)
+	for d := range 16 {
+		DATA(4*d, U32(uint32(4*(d%4)+d/4)))
+	}
 }
 
 // Offsets of the per-channel arrays inside a 16-channel requant block
@@ -191,8 +261,8 @@ const (
 )
 
 // outputConsts broadcasts the output zero point and clamp bounds of the
-// parameters p into Z16, Z17 and Z18, as requantize expects them; tmp is
-// clobbered.
+// parameters p into Z16, Z17 and Z18, and zeroes Z31, as requantize
+// expects them; tmp is clobbered.
 func outputConsts(p gotypes.Component, tmp GPPhysical) {
 	Load(p.Field("outZP"), tmp)
 	VPBROADCASTD(tmp, Z16)
@@ -200,32 +270,49 @@ func outputConsts(p gotypes.Component, tmp GPPhysical) {
 	VPBROADCASTD(tmp, Z17)
 	Load(p.Field("max"), tmp)
 	VPBROADCASTD(tmp, Z18)
+	VPXORD(Z31, Z31, Z31)
 }
 
-// requantize turns the accumulator acc (plus the row correction corr) into
-// clamped 32-bit outputs in Z28, with Z22/Z23 holding the even/odd-lane
-// multipliers and Z16/Z17/Z18 the output zero point and clamp bounds. It
-// follows kernels.requant.apply exactly.
-func requantize(acc, corr VecPhysical, blk func(int) Mem) {
-	VPADDD(blk(qBias), acc, Z28)
-	VPADDD(corr, Z28, Z28)
-	VPSLLVD(blk(qLShift), Z28, Z28)
-	VPSRLQ(Imm(32), Z28, Z29)
+// requantize turns the accumulator acc (plus the row correction corr, if
+// any, and the bias unless blk gives nil for it) into clamped 32-bit outputs in Z28, with Z22/Z23 holding the
+// even/odd-lane multipliers, Z16/Z17/Z18 the output zero point and clamp
+// bounds and Z31 zero. It follows kernels.requant.apply exactly. Where
+// there is a choice it takes the shuffle and add ports over the shift port,
+// which the multiplications need.
+func requantize(acc, corr VecPhysical, blk func(int) Op) {
+	requantCore(acc, corr, blk, Z28)
+	VPADDD(Z16, Z28, Z28) // output zero point
+	VPMAXSD(Z17, Z28, Z28)
+	VPMINSD(Z18, Z28, Z28)
+}
+
+// requantCore is requantize up to the output zero point: the rescaled
+// accumulator goes to dst (which may be acc). It uses Z28, Z29, Z31 and K5.
+func requantCore(acc, corr VecPhysical, blk func(int) Op, dst VecPhysical) {
+	x := acc
+	if b := blk(qBias); b != nil {
+		VPADDD(b, x, Z28)
+		x = Z28
+	}
+	if corr != nil {
+		VPADDD(corr, x, Z28)
+		x = Z28
+	}
+	VPSLLVD(blk(qLShift), x, Z28)
+	VPSHUFD(Imm(0xF5), Z28, Z29) // odd lanes to the even positions
 	VPMULDQ(Z22, Z28, Z28)
 	VPMULDQ(Z23, Z29, Z29)
 	VPADDQ_BCST(nudge, Z28, Z28)
 	VPADDQ_BCST(nudge, Z29, Z29)
 	VPSRLQ(Imm(31), Z28, Z28) // even lanes: bits 31..62 land in the low half
-	VPSLLQ(Imm(1), Z29, Z29)  // odd lanes: bits 31..62 land in the high half
+	VPADDQ(Z29, Z29, Z29)     // odd lanes: bits 31..62 land in the high half
 	VPBLENDMD(Z29, Z28, K1, Z28)
-	VPSRAD(Imm(31), Z28, Z30)
-	VPANDD(blk(qNegEn), Z30, Z30)
+	// Rounding right shift: add round, and -1 where negative (NegEn is -1
+	// only where there is a shift).
+	VPCMPGTD(Z28, Z31, K5)
 	VPADDD(blk(qRound), Z28, Z28)
-	VPADDD(Z30, Z28, Z28)
-	VPSRAVD(blk(qRShift), Z28, Z28)
-	VPADDD(Z16, Z28, Z28) // output zero point
-	VPMAXSD(Z17, Z28, Z28)
-	VPMINSD(Z18, Z28, Z28)
+	VPADDD(blk(qNegEn), Z28, K5, Z28)
+	VPSRAVD(blk(qRShift), Z28, dst)
 }
 
 var nudge Mem

@@ -16,6 +16,7 @@ import (
 // sets maps a kernel set to its generator.
 var sets = map[string]func(){
 	"avx512": func() {
+		packPerm512Data()
 		for nv := 1; nv <= 4; nv++ {
 			gemmVNNI(fmt.Sprintf("gemmVNNIu8x%d", nv), false, false, nv)
 			gemmVNNI(fmt.Sprintf("gemmVNNIs8x%d", nv), true, false, nv)
@@ -25,6 +26,9 @@ var sets = map[string]func(){
 		dwconvAVX512("dwconvAVX512s8", true)
 		dwconv3x3AVX512("dwconv3x3AVX512u8", false)
 		dwconv3x3AVX512("dwconv3x3AVX512s8", true)
+		dwShufData()
+		dwconv3x3VNNI("dwconv3x3VNNIs1", 1)
+		dwconv3x3VNNI("dwconv3x3VNNIs2", 2)
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
 	},
