@@ -40,9 +40,9 @@ func TestQuadPathChoice(t *testing.T) {
 			sat.spec.InZP = 255
 		}
 		sat.spec.Bias[3] = 0
-		sat.spec.OutZP, sat.spec.ActMin, sat.spec.ActMax = 0, 0, 255
+		sat.spec.OutZP, sat.spec.ActMin, sat.spec.ActMax = 128, 0, 255
 		if signed {
-			sat.spec.ActMin, sat.spec.ActMax = -128, 127
+			sat.spec.OutZP, sat.spec.ActMin, sat.spec.ActMax = 0, -128, 127
 		}
 		for _, k := range []int{4, 5} {
 			sat.spec.W[3*sat.spec.K+k] = byte(sat.spec.FilterZP + 127)
