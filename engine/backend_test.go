@@ -41,7 +41,7 @@ func checkBackend(t testing.TB, m *Model) {
 func vectorBackends() []kernels.Backend {
 	switch runtime.GOARCH {
 	case "amd64":
-		return []kernels.Backend{kernels.AVX2, kernels.AVX512VNNI}
+		return []kernels.Backend{kernels.AVX2, kernels.AVXVNNI, kernels.AVX512VNNI}
 	case "arm64":
 		return []kernels.Backend{kernels.NEON}
 	}
@@ -90,7 +90,7 @@ func TestBackendRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := []string{"sse9"}
-	for _, b := range []kernels.Backend{kernels.AVX2, kernels.AVX512VNNI, kernels.NEON} {
+	for _, b := range []kernels.Backend{kernels.AVX2, kernels.AVXVNNI, kernels.AVX512VNNI, kernels.NEON} {
 		if _, err := kernels.ChooseBackend(b.String()); err != nil {
 			names = append(names, b.String())
 		}

@@ -38,7 +38,7 @@ type Options struct {
 	// readable oracle, for tests and for doubt in the field.
 	Reference bool
 	// Backend names the kernels to run with ("generic", "avx2",
-	// "avx512vnni", "neon"); empty means the environment variable
+	// "avxvnni", "avx512vnni", "neon"); empty means the environment variable
 	// EnvBackend, and when that is empty too the best this CPU has. A
 	// backend that is unknown or that this CPU cannot run fails Load.
 	Backend string

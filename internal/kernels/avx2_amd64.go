@@ -112,6 +112,10 @@ type gemmAVX2Args struct {
 }
 
 func (g *GEMM) prepareAVX2() {
+	if qd := g.prepareQuad(g.backend == AVXVNNI); qd != nil {
+		g.vec = qd
+		return
+	}
 	s := &g.spec
 	v := &gemmAVX2{kp: (s.K + 1) / 2, panels: s.N / gemmAVX2NR}
 	rest := s.N - v.panels*gemmAVX2NR
@@ -153,6 +157,10 @@ func (g *GEMM) avx2Weight(w byte) int32 {
 }
 
 func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
+	if qd, ok := g.vec.(*gemmQuad); ok {
+		g.runQuad(qd, a, lda, m0, m1, out, ldc)
+		return true
+	}
 	v, ok := g.vec.(*gemmAVX2)
 	if !ok {
 		return false

@@ -51,6 +51,12 @@ DATA avx2ShiftTab<>+30(SB)/1, $0x80
 DATA avx2ShiftTab<>+31(SB)/1, $0x80
 GLOBL avx2ShiftTab<>(SB), RODATA|NOPTR, $32
 
+DATA quadBytes80<>+0(SB)/8, $0x8080808080808080
+DATA quadBytes80<>+8(SB)/8, $0x8080808080808080
+DATA quadBytes80<>+16(SB)/8, $0x8080808080808080
+DATA quadBytes80<>+24(SB)/8, $0x8080808080808080
+GLOBL quadBytes80<>(SB), RODATA|NOPTR, $32
+
 // func gemmAVX2u8(p *gemmAVX2Args)
 // Requires: AVX, AVX2, CMOV
 TEXT ·gemmAVX2u8(SB), NOSPLIT, $0-8
@@ -3062,6 +3068,5972 @@ gemmAVX2s8_next:
 	MOVQ AX, 40(DI)
 	CMPQ AX, 32(DI)
 	JL   gemmAVX2s8_block
+	VZEROUPPER
+	RET
+
+// func gemmMaddubsAVX2u8(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmMaddubsAVX2u8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ $0x00000000, 40(DI)
+
+gemmMaddubsAVX2u8_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R15, R8
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R15, R9
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R15, R10
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R15, R11
+	MOVQ    88(DI), SI
+	MOVQ    96(DI), R12
+	XORQ    R13, R13
+	MOVQ    120(DI), DX
+	TESTQ   DX, DX
+	JZ      gemmMaddubsAVX2u8_last
+
+gemmMaddubsAVX2u8_panel:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y3
+	VMOVDQA  Y0, Y6
+	VMOVDQA  Y0, Y9
+	VMOVDQU  32(R12), Y1
+	VMOVDQA  Y1, Y4
+	VMOVDQA  Y1, Y7
+	VMOVDQA  Y1, Y10
+	VMOVDQU  64(R12), Y2
+	VMOVDQA  Y2, Y5
+	VMOVDQA  Y2, Y8
+	VMOVDQA  Y2, Y11
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+
+gemmMaddubsAVX2u8_full_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2u8_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2u8_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+
+gemmMaddubsAVX2u8_full_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      184(DI), Y3, Y3
+	VPMINUB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      184(DI), Y6, Y6
+	VPMINUB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      184(DI), Y9, Y9
+	VPMINUB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x000002a0, R12
+	DECQ         DX
+	JNZ          gemmMaddubsAVX2u8_panel
+
+gemmMaddubsAVX2u8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemmMaddubsAVX2u8_last1
+	CMPQ AX, $0x02
+	JE   gemmMaddubsAVX2u8_last2
+	CMPQ AX, $0x03
+	JE   gemmMaddubsAVX2u8_last3
+	JMP  gemmMaddubsAVX2u8_next
+
+gemmMaddubsAVX2u8_last1:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y1
+	VMOVDQA  Y0, Y2
+	VMOVDQA  Y0, Y3
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+
+gemmMaddubsAVX2u8_last1_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2u8_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      288(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+
+gemmMaddubsAVX2u8_last1_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_store0_done:
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      96(R12), Y1, Y1
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      576(R12), Y1, Y12
+	VPADDD       480(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      384(R12), Y1, Y1
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      152(DI), Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	VPMAXUB      184(DI), Y1, Y1
+	VPMINUB      216(DI), Y1, Y1
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_store1_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_store1_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_store1_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_store1_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_store1_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_store1_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_store1_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXUB      184(DI), Y2, Y2
+	VPMINUB      216(DI), Y2, Y2
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_store2_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_store2_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_store2_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_store2_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_store2_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_store2_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_store2_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      152(DI), Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      184(DI), Y3, Y3
+	VPMINUB      216(DI), Y3, Y3
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_store3_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_store3_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_store3_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_store3_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_store3_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_store3_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_store3_done:
+	JMP gemmMaddubsAVX2u8_next
+
+gemmMaddubsAVX2u8_last2:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y2
+	VMOVDQA  Y0, Y4
+	VMOVDQA  Y0, Y6
+	VMOVDQU  32(R12), Y1
+	VMOVDQA  Y1, Y3
+	VMOVDQA  Y1, Y5
+	VMOVDQA  Y1, Y7
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+
+gemmMaddubsAVX2u8_last2_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2u8_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPSLLVD      320(R12), Y3, Y3
+	VPSLLVD      288(R12), Y4, Y4
+	VPSLLVD      320(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+
+gemmMaddubsAVX2u8_last2_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_store0_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      128(R12), Y3, Y3
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      608(R12), Y3, Y12
+	VPADDD       512(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      416(R12), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXUB      184(DI), Y2, Y2
+	VPMINUB      216(DI), Y2, Y2
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_store1_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_store1_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_store1_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_store1_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_store1_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_store1_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_store1_done:
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      96(R12), Y4, Y4
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      576(R12), Y4, Y12
+	VPADDD       480(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      384(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      128(R12), Y5, Y5
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      608(R12), Y5, Y12
+	VPADDD       512(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      416(R12), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      152(DI), Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	VPMAXUB      184(DI), Y4, Y4
+	VPMINUB      216(DI), Y4, Y4
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_store2_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_store2_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_store2_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_store2_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_store2_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_store2_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_store2_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      152(DI), Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      184(DI), Y6, Y6
+	VPMINUB      216(DI), Y6, Y6
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_store3_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_store3_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_store3_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_store3_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_store3_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_store3_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_store3_done:
+	JMP gemmMaddubsAVX2u8_next
+
+gemmMaddubsAVX2u8_last3:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y3
+	VMOVDQA  Y0, Y6
+	VMOVDQA  Y0, Y9
+	VMOVDQU  32(R12), Y1
+	VMOVDQA  Y1, Y4
+	VMOVDQA  Y1, Y7
+	VMOVDQA  Y1, Y10
+	VMOVDQU  64(R12), Y2
+	VMOVDQA  Y2, Y5
+	VMOVDQA  Y2, Y8
+	VMOVDQA  Y2, Y11
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+
+gemmMaddubsAVX2u8_last3_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2u8_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+
+gemmMaddubsAVX2u8_last3_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_store0_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      184(DI), Y3, Y3
+	VPMINUB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_store1_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_store1_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_store1_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_store1_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_store1_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_store1_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_store1_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      184(DI), Y6, Y6
+	VPMINUB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_store2_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_store2_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_store2_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_store2_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_store2_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_store2_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_store2_done:
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      184(DI), Y9, Y9
+	VPMINUB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_store3_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_store3_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_store3_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_store3_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_store3_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_store3_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_store3_done:
+gemmMaddubsAVX2u8_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmMaddubsAVX2u8_block
+	VZEROUPPER
+	RET
+
+// func gemmMaddubsAVX2s8(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmMaddubsAVX2s8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ $0x00000000, 40(DI)
+
+gemmMaddubsAVX2s8_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R15, R8
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R15, R9
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R15, R10
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R15, R11
+	MOVQ    88(DI), SI
+	MOVQ    96(DI), R12
+	XORQ    R13, R13
+	MOVQ    120(DI), DX
+	TESTQ   DX, DX
+	JZ      gemmMaddubsAVX2s8_last
+
+gemmMaddubsAVX2s8_panel:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y3
+	VMOVDQA  Y0, Y6
+	VMOVDQA  Y0, Y9
+	VMOVDQU  32(R12), Y1
+	VMOVDQA  Y1, Y4
+	VMOVDQA  Y1, Y7
+	VMOVDQA  Y1, Y10
+	VMOVDQU  64(R12), Y2
+	VMOVDQA  Y2, Y5
+	VMOVDQA  Y2, Y8
+	VMOVDQA  Y2, Y11
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VMOVDQU  quadBytes80<>+0(SB), Y15
+
+gemmMaddubsAVX2s8_full_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2s8_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2s8_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+
+gemmMaddubsAVX2s8_full_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      184(DI), Y3, Y3
+	VPMINSB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      184(DI), Y6, Y6
+	VPMINSB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      184(DI), Y9, Y9
+	VPMINSB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x000002a0, R12
+	DECQ         DX
+	JNZ          gemmMaddubsAVX2s8_panel
+
+gemmMaddubsAVX2s8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemmMaddubsAVX2s8_last1
+	CMPQ AX, $0x02
+	JE   gemmMaddubsAVX2s8_last2
+	CMPQ AX, $0x03
+	JE   gemmMaddubsAVX2s8_last3
+	JMP  gemmMaddubsAVX2s8_next
+
+gemmMaddubsAVX2s8_last1:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y1
+	VMOVDQA  Y0, Y2
+	VMOVDQA  Y0, Y3
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VMOVDQU  quadBytes80<>+0(SB), Y15
+
+gemmMaddubsAVX2s8_last1_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2s8_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      288(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+
+gemmMaddubsAVX2s8_last1_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_store0_done:
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      96(R12), Y1, Y1
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      576(R12), Y1, Y12
+	VPADDD       480(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      384(R12), Y1, Y1
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      152(DI), Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	VPMAXSB      184(DI), Y1, Y1
+	VPMINSB      216(DI), Y1, Y1
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_store1_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_store1_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_store1_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_store1_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_store1_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_store1_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_store1_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXSB      184(DI), Y2, Y2
+	VPMINSB      216(DI), Y2, Y2
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_store2_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_store2_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_store2_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_store2_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_store2_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_store2_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_store2_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      152(DI), Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      184(DI), Y3, Y3
+	VPMINSB      216(DI), Y3, Y3
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_store3_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_store3_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_store3_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_store3_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_store3_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_store3_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_store3_done:
+	JMP gemmMaddubsAVX2s8_next
+
+gemmMaddubsAVX2s8_last2:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y2
+	VMOVDQA  Y0, Y4
+	VMOVDQA  Y0, Y6
+	VMOVDQU  32(R12), Y1
+	VMOVDQA  Y1, Y3
+	VMOVDQA  Y1, Y5
+	VMOVDQA  Y1, Y7
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VMOVDQU  quadBytes80<>+0(SB), Y15
+
+gemmMaddubsAVX2s8_last2_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2s8_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPSLLVD      320(R12), Y3, Y3
+	VPSLLVD      288(R12), Y4, Y4
+	VPSLLVD      320(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+
+gemmMaddubsAVX2s8_last2_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_store0_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      128(R12), Y3, Y3
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      608(R12), Y3, Y12
+	VPADDD       512(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      416(R12), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXSB      184(DI), Y2, Y2
+	VPMINSB      216(DI), Y2, Y2
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_store1_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_store1_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_store1_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_store1_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_store1_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_store1_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_store1_done:
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      96(R12), Y4, Y4
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      576(R12), Y4, Y12
+	VPADDD       480(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      384(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      128(R12), Y5, Y5
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      608(R12), Y5, Y12
+	VPADDD       512(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      416(R12), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      152(DI), Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	VPMAXSB      184(DI), Y4, Y4
+	VPMINSB      216(DI), Y4, Y4
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_store2_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_store2_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_store2_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_store2_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_store2_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_store2_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_store2_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      152(DI), Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      184(DI), Y6, Y6
+	VPMINSB      216(DI), Y6, Y6
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_store3_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_store3_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_store3_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_store3_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_store3_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_store3_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_store3_done:
+	JMP gemmMaddubsAVX2s8_next
+
+gemmMaddubsAVX2s8_last3:
+	VMOVDQU  (R12), Y0
+	VMOVDQA  Y0, Y3
+	VMOVDQA  Y0, Y6
+	VMOVDQA  Y0, Y9
+	VMOVDQU  32(R12), Y1
+	VMOVDQA  Y1, Y4
+	VMOVDQA  Y1, Y7
+	VMOVDQA  Y1, Y10
+	VMOVDQU  64(R12), Y2
+	VMOVDQA  Y2, Y5
+	VMOVDQA  Y2, Y8
+	VMOVDQA  Y2, Y11
+	XORQ     BX, BX
+	MOVQ     112(DI), CX
+	VPCMPEQW Y13, Y13, Y13
+	VPSRLW   $0x0f, Y13, Y13
+	VMOVDQU  quadBytes80<>+0(SB), Y15
+
+gemmMaddubsAVX2s8_last3_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y4, Y4
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        Y15, Y14, Y14
+	VPMADDUBSW   (SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMADDUBSW   32(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPMADDUBSW   64(SI), Y14, Y12
+	VPMADDWD     Y13, Y12, Y12
+	VPADDD       Y12, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmMaddubsAVX2s8_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+
+gemmMaddubsAVX2s8_last3_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_store0_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      184(DI), Y3, Y3
+	VPMINSB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_store1_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_store1_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_store1_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_store1_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_store1_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_store1_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_store1_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      184(DI), Y6, Y6
+	VPMINSB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_store2_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_store2_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_store2_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_store2_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_store2_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_store2_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_store2_done:
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      184(DI), Y9, Y9
+	VPMINSB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_store3_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_store3_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_store3_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_store3_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_store3_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_store3_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_store3_done:
+gemmMaddubsAVX2s8_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmMaddubsAVX2s8_block
+	VZEROUPPER
+	RET
+
+// func gemmAVXVNNIu8(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmAVXVNNIu8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ $0x00000000, 40(DI)
+
+gemmAVXVNNIu8_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R15, R8
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R15, R9
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R15, R10
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R15, R11
+	MOVQ    88(DI), SI
+	MOVQ    96(DI), R12
+	XORQ    R13, R13
+	MOVQ    120(DI), DX
+	TESTQ   DX, DX
+	JZ      gemmAVXVNNIu8_last
+
+gemmAVXVNNIu8_panel:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIu8_full_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VMOVDQU      64(SI), Y15
+	VPBROADCASTD (R8)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcd
+
+	// VPDPBUSD Y15, Y14, Y2
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xd7
+	VPBROADCASTD (R9)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y3
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xdc
+
+	// VPDPBUSD Y13, Y14, Y4
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xe5
+
+	// VPDPBUSD Y15, Y14, Y5
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xef
+	VPBROADCASTD (R10)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y6
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xfd
+
+	// VPDPBUSD Y15, Y14, Y8
+	BYTE         $0xc4
+	BYTE         $0x42
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xc7
+	VPBROADCASTD (R11)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y9
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcc
+
+	// VPDPBUSD Y13, Y14, Y10
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xd5
+
+	// VPDPBUSD Y15, Y14, Y11
+	BYTE    $0xc4
+	BYTE    $0x42
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xdf
+	ADDQ    $0x60, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIu8_full_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIu8_full_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+
+gemmAVXVNNIu8_full_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      184(DI), Y3, Y3
+	VPMINUB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      184(DI), Y6, Y6
+	VPMINUB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      184(DI), Y9, Y9
+	VPMINUB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x000002a0, R12
+	DECQ         DX
+	JNZ          gemmAVXVNNIu8_panel
+
+gemmAVXVNNIu8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemmAVXVNNIu8_last1
+	CMPQ AX, $0x02
+	JE   gemmAVXVNNIu8_last2
+	CMPQ AX, $0x03
+	JE   gemmAVXVNNIu8_last3
+	JMP  gemmAVXVNNIu8_next
+
+gemmAVXVNNIu8_last1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIu8_last1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xc4
+	VPBROADCASTD (R9)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y1
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xcc
+	VPBROADCASTD (R10)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xd4
+	VPBROADCASTD (R11)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y3
+	BYTE    $0xc4
+	BYTE    $0xc2
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xdc
+	ADDQ    $0x20, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIu8_last1_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIu8_last1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+
+gemmAVXVNNIu8_last1_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_store0_done:
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      96(R12), Y1, Y1
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      576(R12), Y1, Y12
+	VPADDD       480(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      384(R12), Y1, Y1
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      152(DI), Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	VPMAXUB      184(DI), Y1, Y1
+	VPMINUB      216(DI), Y1, Y1
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_store1_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_store1_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_store1_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_store1_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_store1_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_store1_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_store1_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXUB      184(DI), Y2, Y2
+	VPMINUB      216(DI), Y2, Y2
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_store2_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_store2_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_store2_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_store2_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_store2_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_store2_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_store2_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      152(DI), Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      184(DI), Y3, Y3
+	VPMINUB      216(DI), Y3, Y3
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_store3_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_store3_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_store3_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_store3_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_store3_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_store3_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_store3_done:
+	JMP gemmAVXVNNIu8_next
+
+gemmAVXVNNIu8_last2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIu8_last2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xdd
+	VPBROADCASTD (R10)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y4
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xed
+	VPBROADCASTD (R11)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y6
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7
+	BYTE    $0xc4
+	BYTE    $0xc2
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xfd
+	ADDQ    $0x40, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIu8_last2_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIu8_last2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+
+gemmAVXVNNIu8_last2_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_store0_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      128(R12), Y3, Y3
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      608(R12), Y3, Y12
+	VPADDD       512(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      416(R12), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXUB      184(DI), Y2, Y2
+	VPMINUB      216(DI), Y2, Y2
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_store1_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_store1_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_store1_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_store1_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_store1_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_store1_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_store1_done:
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      96(R12), Y4, Y4
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      576(R12), Y4, Y12
+	VPADDD       480(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      384(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      128(R12), Y5, Y5
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      608(R12), Y5, Y12
+	VPADDD       512(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      416(R12), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      152(DI), Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	VPMAXUB      184(DI), Y4, Y4
+	VPMINUB      216(DI), Y4, Y4
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_store2_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_store2_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_store2_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_store2_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_store2_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_store2_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_store2_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      152(DI), Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      184(DI), Y6, Y6
+	VPMINUB      216(DI), Y6, Y6
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_store3_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_store3_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_store3_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_store3_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_store3_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_store3_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_store3_done:
+	JMP gemmAVXVNNIu8_next
+
+gemmAVXVNNIu8_last3:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIu8_last3_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VMOVDQU      64(SI), Y15
+	VPBROADCASTD (R8)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcd
+
+	// VPDPBUSD Y15, Y14, Y2
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xd7
+	VPBROADCASTD (R9)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y3
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xdc
+
+	// VPDPBUSD Y13, Y14, Y4
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xe5
+
+	// VPDPBUSD Y15, Y14, Y5
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xef
+	VPBROADCASTD (R10)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y6
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xfd
+
+	// VPDPBUSD Y15, Y14, Y8
+	BYTE         $0xc4
+	BYTE         $0x42
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xc7
+	VPBROADCASTD (R11)(BX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y9
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcc
+
+	// VPDPBUSD Y13, Y14, Y10
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xd5
+
+	// VPDPBUSD Y15, Y14, Y11
+	BYTE    $0xc4
+	BYTE    $0x42
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xdf
+	ADDQ    $0x60, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIu8_last3_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIu8_last3_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+
+gemmAVXVNNIu8_last3_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      184(DI), Y0, Y0
+	VPMINUB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_store0_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      184(DI), Y3, Y3
+	VPMINUB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_store1_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_store1_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_store1_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_store1_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_store1_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_store1_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_store1_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      184(DI), Y6, Y6
+	VPMINUB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_store2_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_store2_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_store2_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_store2_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_store2_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_store2_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_store2_done:
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      184(DI), Y9, Y9
+	VPMINUB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_store3_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_store3_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_store3_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_store3_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_store3_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_store3_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_store3_done:
+gemmAVXVNNIu8_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmAVXVNNIu8_block
+	VZEROUPPER
+	RET
+
+// func gemmAVXVNNIs8(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmAVXVNNIs8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ $0x00000000, 40(DI)
+
+gemmAVXVNNIs8_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R15, R8
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R15, R9
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R15, R10
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R15, R11
+	MOVQ    88(DI), SI
+	MOVQ    96(DI), R12
+	XORQ    R13, R13
+	MOVQ    120(DI), DX
+	TESTQ   DX, DX
+	JZ      gemmAVXVNNIs8_last
+
+gemmAVXVNNIs8_panel:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIs8_full_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VMOVDQU      64(SI), Y15
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcd
+
+	// VPDPBUSD Y15, Y14, Y2
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xd7
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y3
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xdc
+
+	// VPDPBUSD Y13, Y14, Y4
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xe5
+
+	// VPDPBUSD Y15, Y14, Y5
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xef
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y6
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xfd
+
+	// VPDPBUSD Y15, Y14, Y8
+	BYTE         $0xc4
+	BYTE         $0x42
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xc7
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y9
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcc
+
+	// VPDPBUSD Y13, Y14, Y10
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xd5
+
+	// VPDPBUSD Y15, Y14, Y11
+	BYTE    $0xc4
+	BYTE    $0x42
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xdf
+	ADDQ    $0x60, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIs8_full_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIs8_full_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+
+gemmAVXVNNIs8_full_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      184(DI), Y3, Y3
+	VPMINSB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      184(DI), Y6, Y6
+	VPMINSB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      184(DI), Y9, Y9
+	VPMINSB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x000002a0, R12
+	DECQ         DX
+	JNZ          gemmAVXVNNIs8_panel
+
+gemmAVXVNNIs8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemmAVXVNNIs8_last1
+	CMPQ AX, $0x02
+	JE   gemmAVXVNNIs8_last2
+	CMPQ AX, $0x03
+	JE   gemmAVXVNNIs8_last3
+	JMP  gemmAVXVNNIs8_next
+
+gemmAVXVNNIs8_last1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIs8_last1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xc4
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y1
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xcc
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y2
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xd4
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y3
+	BYTE    $0xc4
+	BYTE    $0xc2
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xdc
+	ADDQ    $0x20, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIs8_last1_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIs8_last1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+
+gemmAVXVNNIs8_last1_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_store0_done:
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      96(R12), Y1, Y1
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      576(R12), Y1, Y12
+	VPADDD       480(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      384(R12), Y1, Y1
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      152(DI), Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	VPMAXSB      184(DI), Y1, Y1
+	VPMINSB      216(DI), Y1, Y1
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_store1_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_store1_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_store1_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_store1_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_store1_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_store1_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_store1_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXSB      184(DI), Y2, Y2
+	VPMINSB      216(DI), Y2, Y2
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_store2_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_store2_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_store2_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_store2_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_store2_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_store2_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_store2_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      152(DI), Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      184(DI), Y3, Y3
+	VPMINSB      216(DI), Y3, Y3
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_store3_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_store3_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_store3_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_store3_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_store3_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_store3_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_store3_done:
+	JMP gemmAVXVNNIs8_next
+
+gemmAVXVNNIs8_last2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIs8_last2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y2
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xdd
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y4
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xed
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y6
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7
+	BYTE    $0xc4
+	BYTE    $0xc2
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xfd
+	ADDQ    $0x40, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIs8_last2_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIs8_last2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+
+gemmAVXVNNIs8_last2_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_store0_done:
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      96(R12), Y2, Y2
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      576(R12), Y2, Y12
+	VPADDD       480(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      384(R12), Y2, Y2
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      128(R12), Y3, Y3
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      608(R12), Y3, Y12
+	VPADDD       512(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      416(R12), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXSB      184(DI), Y2, Y2
+	VPMINSB      216(DI), Y2, Y2
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_store1_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_store1_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_store1_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_store1_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_store1_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_store1_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_store1_done:
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      96(R12), Y4, Y4
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      576(R12), Y4, Y12
+	VPADDD       480(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      384(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      128(R12), Y5, Y5
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      608(R12), Y5, Y12
+	VPADDD       512(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      416(R12), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      152(DI), Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	VPMAXSB      184(DI), Y4, Y4
+	VPMINSB      216(DI), Y4, Y4
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_store2_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_store2_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_store2_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_store2_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_store2_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_store2_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_store2_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      152(DI), Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      184(DI), Y6, Y6
+	VPMINSB      216(DI), Y6, Y6
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_store3_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_store3_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_store3_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_store3_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_store3_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_store3_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_store3_done:
+	JMP gemmAVXVNNIs8_next
+
+gemmAVXVNNIs8_last3:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVXVNNIs8_last3_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VMOVDQU      64(SI), Y15
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcd
+
+	// VPDPBUSD Y15, Y14, Y2
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xd7
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y3
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xdc
+
+	// VPDPBUSD Y13, Y14, Y4
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xe5
+
+	// VPDPBUSD Y15, Y14, Y5
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xef
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y6
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xfd
+
+	// VPDPBUSD Y15, Y14, Y8
+	BYTE         $0xc4
+	BYTE         $0x42
+	BYTE         $0x0d
+	BYTE         $0x50
+	BYTE         $0xc7
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPXOR        quadBytes80<>+0(SB), Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y9
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xcc
+
+	// VPDPBUSD Y13, Y14, Y10
+	BYTE $0xc4
+	BYTE $0x42
+	BYTE $0x0d
+	BYTE $0x50
+	BYTE $0xd5
+
+	// VPDPBUSD Y15, Y14, Y11
+	BYTE    $0xc4
+	BYTE    $0x42
+	BYTE    $0x0d
+	BYTE    $0x50
+	BYTE    $0xdf
+	ADDQ    $0x60, SI
+	ADDQ    $0x04, BX
+	DECQ    CX
+	JNZ     gemmAVXVNNIs8_last3_k
+	CMPQ    144(DI), $0x00
+	JE      gemmAVXVNNIs8_last3_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+
+gemmAVXVNNIs8_last3_nolshift:
+	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRLQ       $0x20, Y0, Y12
+	VPMULDQ      96(R12), Y0, Y0
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y0, Y0
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPSRLVD      576(R12), Y0, Y12
+	VPADDD       480(R12), Y0, Y0
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      384(R12), Y0, Y0
+	VPSRLQ       $0x20, Y1, Y12
+	VPMULDQ      128(R12), Y1, Y1
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y1, Y1
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y1, Y1
+	VPSRLVD      608(R12), Y1, Y12
+	VPADDD       512(R12), Y1, Y1
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      416(R12), Y1, Y1
+	VPSRLQ       $0x20, Y2, Y12
+	VPMULDQ      160(R12), Y2, Y2
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPSRLVD      640(R12), Y2, Y12
+	VPADDD       544(R12), Y2, Y2
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      448(R12), Y2, Y2
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      152(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      184(DI), Y0, Y0
+	VPMINSB      216(DI), Y0, Y0
+	MOVQ         48(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_store0_done:
+	VPSRLQ       $0x20, Y3, Y12
+	VPMULDQ      96(R12), Y3, Y3
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y3, Y3
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y3, Y3
+	VPSRLVD      576(R12), Y3, Y12
+	VPADDD       480(R12), Y3, Y3
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      384(R12), Y3, Y3
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULDQ      128(R12), Y4, Y4
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y4, Y4
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y4, Y4
+	VPSRLVD      608(R12), Y4, Y12
+	VPADDD       512(R12), Y4, Y4
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      416(R12), Y4, Y4
+	VPSRLQ       $0x20, Y5, Y12
+	VPMULDQ      160(R12), Y5, Y5
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y5, Y5
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y5, Y5
+	VPSRLVD      640(R12), Y5, Y12
+	VPADDD       544(R12), Y5, Y5
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      448(R12), Y5, Y5
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      152(DI), Y5, Y5
+	VPADDSW      152(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      184(DI), Y3, Y3
+	VPMINSB      216(DI), Y3, Y3
+	MOVQ         56(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_store1_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_store1_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_store1_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_store1_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_store1_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_store1_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_store1_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_store1_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_store1_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_store1_done:
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULDQ      96(R12), Y6, Y6
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y6, Y6
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y6, Y6
+	VPSRLVD      576(R12), Y6, Y12
+	VPADDD       480(R12), Y6, Y6
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      384(R12), Y6, Y6
+	VPSRLQ       $0x20, Y7, Y12
+	VPMULDQ      128(R12), Y7, Y7
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y7, Y7
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y7, Y7
+	VPSRLVD      608(R12), Y7, Y12
+	VPADDD       512(R12), Y7, Y7
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      416(R12), Y7, Y7
+	VPSRLQ       $0x20, Y8, Y12
+	VPMULDQ      160(R12), Y8, Y8
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y8, Y8
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y8, Y8
+	VPSRLVD      640(R12), Y8, Y12
+	VPADDD       544(R12), Y8, Y8
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      448(R12), Y8, Y8
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      152(DI), Y8, Y8
+	VPADDSW      152(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      184(DI), Y6, Y6
+	VPMINSB      216(DI), Y6, Y6
+	MOVQ         64(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_store2_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_store2_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_store2_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_store2_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_store2_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_store2_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_store2_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_store2_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_store2_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_store2_done:
+	VPSRLQ       $0x20, Y9, Y12
+	VPMULDQ      96(R12), Y9, Y9
+	VPMULDQ      192(R12), Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y9, Y9
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y9, Y9
+	VPSRLVD      576(R12), Y9, Y12
+	VPADDD       480(R12), Y9, Y9
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      384(R12), Y9, Y9
+	VPSRLQ       $0x20, Y10, Y12
+	VPMULDQ      128(R12), Y10, Y10
+	VPMULDQ      224(R12), Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y10, Y10
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y10, Y10
+	VPSRLVD      608(R12), Y10, Y12
+	VPADDD       512(R12), Y10, Y10
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      416(R12), Y10, Y10
+	VPSRLQ       $0x20, Y11, Y12
+	VPMULDQ      160(R12), Y11, Y11
+	VPMULDQ      256(R12), Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y15, Y12, Y12
+	VPSRLQ       $0x1f, Y11, Y11
+	VPSLLQ       $0x01, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y11
+	VPSRLVD      640(R12), Y11, Y12
+	VPADDD       544(R12), Y11, Y11
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      448(R12), Y11, Y11
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      152(DI), Y11, Y11
+	VPADDSW      152(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      184(DI), Y9, Y9
+	VPMINSB      216(DI), Y9, Y9
+	MOVQ         72(DI), R14
+	ADDQ         R13, R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_store3_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_store3_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_store3_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_store3_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_store3_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_store3_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_store3_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_store3_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_store3_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_store3_done:
+gemmAVXVNNIs8_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmAVXVNNIs8_block
 	VZEROUPPER
 	RET
 

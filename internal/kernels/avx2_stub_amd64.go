@@ -14,6 +14,26 @@ func gemmAVX2u8(p *gemmAVX2Args)
 //go:noescape
 func gemmAVX2s8(p *gemmAVX2Args)
 
+// gemmMaddubsAVX2u8 computes rows [0, m) of a packed GEMM with AVX2 VPMADDUBSW (weights proven not to saturate) (see gemmAVX2Args).
+//
+//go:noescape
+func gemmMaddubsAVX2u8(p *gemmAVX2Args)
+
+// gemmMaddubsAVX2s8 computes rows [0, m) of a packed GEMM with AVX2 VPMADDUBSW (weights proven not to saturate) (see gemmAVX2Args).
+//
+//go:noescape
+func gemmMaddubsAVX2s8(p *gemmAVX2Args)
+
+// gemmAVXVNNIu8 computes rows [0, m) of a packed GEMM with AVX-VNNI (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNIu8(p *gemmAVX2Args)
+
+// gemmAVXVNNIs8 computes rows [0, m) of a packed GEMM with AVX-VNNI (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNIs8(p *gemmAVX2Args)
+
 // dwconvAVX2u8 computes n output pixels of a depthwise convolution with at least 16 channels with AVX2 (see dwAVX2Args).
 //
 //go:noescape

@@ -14,9 +14,10 @@ const (
 	AVX2                      // amd64 AVX2
 	AVX512VNNI                // amd64 AVX-512 (F, BW, VL) with VNNI
 	NEON                      // arm64
+	AVXVNNI                   // amd64 AVX2 with AVX-VNNI (the VEX VPDPBUSD), no AVX-512 needed
 )
 
-var backendNames = [...]string{Generic: "generic", AVX2: "avx2", AVX512VNNI: "avx512vnni", NEON: "neon"}
+var backendNames = [...]string{Generic: "generic", AVX2: "avx2", AVX512VNNI: "avx512vnni", NEON: "neon", AVXVNNI: "avxvnni"}
 
 func (b Backend) String() string {
 	if b < 0 || int(b) >= len(backendNames) {

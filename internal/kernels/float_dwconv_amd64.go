@@ -24,7 +24,7 @@ type dwF32Args struct {
 // dwF32Vector reports whether the AVX2 kernel serves a layer: 3×3 taps,
 // one output channel per input channel, on a vector backend with FMA.
 func dwF32Vector(p *ConvParams, b Backend) bool {
-	return (b == AVX2 || b == AVX512VNNI) && cpu.X86.HasFMA && p.KH == 3 && p.KW == 3 && p.DepthMultiplier == 1
+	return (b == AVX2 || b == AVXVNNI || b == AVX512VNNI) && cpu.X86.HasFMA && p.KH == 3 && p.KW == 3 && p.DepthMultiplier == 1
 }
 
 // runVector computes output row r (of batch × OutH): the pixels whose taps

@@ -24,7 +24,7 @@ func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out 
 	switch {
 	case b == AVX512VNNI:
 		return gemmF32AVX512Go, 32
-	case b == AVX2 && cpu.X86.HasFMA:
+	case (b == AVX2 || b == AVXVNNI) && cpu.X86.HasFMA:
 		return gemmF32AVX2Go, 16
 	}
 	return gemmF32Generic, 16

@@ -11,6 +11,9 @@ func vectorBackends() []Backend {
 	if cpu.X86.HasAVX2 {
 		bs = append(bs, AVX2)
 	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI {
+		bs = append(bs, AVXVNNI)
+	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI && cpu.X86.HasBMI2 {
 		bs = append(bs, AVX512VNNI)
 	}
@@ -40,7 +43,7 @@ const gemmXorMaxK = 160
 
 func (g *GEMM) prepareVector() {
 	switch g.backend {
-	case AVX2:
+	case AVX2, AVXVNNI:
 		g.prepareAVX2()
 	case AVX512VNNI:
 		g.prepareVNNI()
@@ -92,7 +95,7 @@ func (g *GEMM) prepareVNNI() {
 
 func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	switch g.backend {
-	case AVX2:
+	case AVX2, AVXVNNI:
 		return g.runAVX2(a, lda, m0, m1, out, ldc)
 	case AVX512VNNI:
 	default:

@@ -34,7 +34,7 @@ type dwArgs struct {
 
 func (d *DWConv) prepareVector() {
 	switch d.backend {
-	case AVX2:
+	case AVX2, AVXVNNI:
 		d.prepareAVX2()
 	case AVX512VNNI:
 		d.prepareAVX512()
@@ -135,7 +135,7 @@ func (d *DWConv) directVNNI(v *dwAVX512, padR int) func(in, out []byte, r0, r1 i
 
 func (d *DWConv) runVector(padded, out []byte, r0, r1 int) bool {
 	switch d.backend {
-	case AVX2:
+	case AVX2, AVXVNNI:
 		return d.runAVX2(padded, out, r0, r1)
 	case AVX512VNNI:
 	default:
@@ -186,7 +186,7 @@ type addArgs struct {
 
 func (ad *Adder) runVector(a, b, out []byte) bool {
 	switch ad.backend {
-	case AVX2:
+	case AVX2, AVXVNNI:
 		return ad.runAVX2(a, b, out)
 	case AVX512VNNI:
 	default:

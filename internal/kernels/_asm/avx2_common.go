@@ -16,8 +16,13 @@ import (
 // avx2 generates the set.
 func avx2() {
 	avx2Data()
-	gemmAVX2("gemmAVX2u8", false)
-	gemmAVX2("gemmAVX2s8", true)
+	quadData()
+	gemmAVX2("gemmAVX2u8", false, g2Words)
+	gemmAVX2("gemmAVX2s8", true, g2Words)
+	gemmAVX2("gemmMaddubsAVX2u8", false, g2Maddubs)
+	gemmAVX2("gemmMaddubsAVX2s8", true, g2Maddubs)
+	gemmAVX2("gemmAVXVNNIu8", false, g2DPBUSD)
+	gemmAVX2("gemmAVXVNNIs8", true, g2DPBUSD)
 	dwconvAVX2("dwconvAVX2u8", false, dwTapLoop)
 	dwconvAVX2("dwconvAVX2s8", true, dwTapLoop)
 	dwconvAVX2("dwconv3x3AVX2u8", false, dw3x3)

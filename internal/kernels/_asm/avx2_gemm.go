@@ -28,25 +28,39 @@ var (
 	g2Prod  = Y15
 )
 
+// g2Step is the inner step of a GEMM kernel of the AVX2 family; every
+// step consumes 4 bytes of each row and 32 bytes of weights per vector.
+type g2Step int
+
+const (
+	g2Words   g2Step = iota // int16 pairs (rows widened in the scratch), VPMADDWD
+	g2Maddubs               // byte quads, VPMADDUBSW, VPMADDWD by ones, VPADDD
+	g2DPBUSD                // byte quads, VEX VPDPBUSD (AVX-VNNI)
+)
+
 // gemmAVX2 generates the whole product over rows [0, m): for each block of
 // 4 rows (the last repeats its last row), the rows are widened to int16 in
-// the scratch, then every panel runs the 4×24 microkernel over K pairs and
-// requantizes; the last, narrower panel stores byte by byte.
+// the scratch (g2Words) or read in place, then every panel runs the 4×24
+// microkernel over K pairs or quads and requantizes; the last, narrower
+// panel stores byte by byte.
 //
 // GPRs: RSI weights, R12 requant block, R13 output column, RDX panels
 // left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
-func gemmAVX2(name string, signed bool) {
+func gemmAVX2(name string, signed bool, step g2Step) {
 	TEXT(name, NOSPLIT, "func(p *gemmAVX2Args)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with AVX2 (see gemmAVX2Args).", name))
+	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI"}[step]
+	Doc(fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 	p := Dereference(Param("p"))
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 
-	Load(p.Field("scratch"), g2Rows[0])
-	Load(p.Field("kp"), RAX)
-	SHLQ(Imm(2), RAX)
-	for r := 1; r < g2MR; r++ {
-		LEAQ(Mem{Base: g2Rows[r-1], Index: RAX, Scale: 1}, g2Rows[r])
+	if step == g2Words {
+		Load(p.Field("scratch"), g2Rows[0])
+		Load(p.Field("kp"), RAX)
+		SHLQ(Imm(2), RAX)
+		for r := 1; r < g2MR; r++ {
+			LEAQ(Mem{Base: g2Rows[r-1], Index: RAX, Scale: 1}, g2Rows[r])
+		}
 	}
 	MOVQ(U32(0), f("done"))
 
@@ -65,7 +79,11 @@ func gemmAVX2(name string, signed bool) {
 		IMULQ(f("ldc"), RAX)
 		ADDQ(f("out"), RAX)
 		MOVQ(RAX, fieldMem(p.Field("outRows").Index(r)))
-		widenRow(fmt.Sprintf("%s_widen%d", name, r), signed, R15, g2Rows[r], p)
+		if step == g2Words {
+			widenRow(fmt.Sprintf("%s_widen%d", name, r), signed, R15, g2Rows[r], p)
+		} else {
+			MOVQ(R15, g2Rows[r])
+		}
 	}
 
 	Load(p.Field("w"), RSI)
@@ -75,7 +93,7 @@ func gemmAVX2(name string, signed bool) {
 	TESTQ(RDX, RDX)
 	JZ(LabelRef(name + "_last"))
 	Label(name + "_panel")
-	gemmAVX2Panel(name+"_full", p, g2NV, false, signed)
+	gemmAVX2Panel(name+"_full", p, g2NV, false, signed, step)
 	ADDQ(Imm(g2NR), R13)
 	ADDQ(U32(g2QBlock), R12)
 	DECQ(RDX)
@@ -90,7 +108,7 @@ func gemmAVX2(name string, signed bool) {
 	JMP(LabelRef(name + "_next"))
 	for nv := 1; nv <= g2NV; nv++ {
 		Label(fmt.Sprintf("%s_last%d", name, nv))
-		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, true, signed)
+		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, true, signed, step)
 		JMP(LabelRef(name + "_next"))
 	}
 
@@ -102,6 +120,28 @@ func gemmAVX2(name string, signed bool) {
 	JL(LabelRef(name + "_block"))
 	VZEROUPPER()
 	RET()
+}
+
+// gemmAVX2Words is one K pair of the int16 kernel: 2 weight vectors in
+// registers, the third (if any) from memory.
+func gemmAVX2Words(nv int, acc func(r, j int) VecPhysical) {
+	inReg := min(nv, len(g2W))
+	for j := range inReg {
+		VMOVDQU(Mem{Base: RSI, Disp: 32 * j}, g2W[j])
+	}
+	for r := range g2MR {
+		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1}, g2Bcast)
+		for j := range nv {
+			switch {
+			case j < inReg:
+				VPMADDWD(g2W[j], g2Bcast, g2Prod)
+				VPADDD(g2Prod, acc(r, j), acc(r, j))
+			default: // the broadcast's last use
+				VPMADDWD(Mem{Base: RSI, Disp: 32 * j}, g2Bcast, g2Bcast)
+				VPADDD(g2Bcast, acc(r, j), acc(r, j))
+			}
+		}
+	}
 }
 
 // widenRow copies the K activations at src to dst as int16 (zero- or
@@ -147,7 +187,7 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 // gemmAVX2Panel generates the microkernel for one panel of nv vectors:
 // accumulators from the bias, the K-pair loop, requantization and the
 // stores (whole vectors, or cLast bytes when partial).
-func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool) {
+func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool, step g2Step) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
 	for j := range nv {
@@ -158,23 +198,15 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool) 
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("kp"), RCX)
-	Label(l + "_k")
-	inReg := min(nv, len(g2W))
-	for j := range inReg {
-		VMOVDQU(Mem{Base: RSI, Disp: 32 * j}, g2W[j])
+	if step != g2Words {
+		quadConstants(signed, step)
 	}
-	for r := range g2MR {
-		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1}, g2Bcast)
-		for j := range nv {
-			switch {
-			case j < inReg:
-				VPMADDWD(g2W[j], g2Bcast, g2Prod)
-				VPADDD(g2Prod, acc(r, j), acc(r, j))
-			default: // the broadcast's last use
-				VPMADDWD(Mem{Base: RSI, Disp: 32 * j}, g2Bcast, g2Bcast)
-				VPADDD(g2Bcast, acc(r, j), acc(r, j))
-			}
-		}
+	Label(l + "_k")
+	switch step {
+	case g2Words:
+		gemmAVX2Words(nv, acc)
+	default:
+		gemmAVX2Quads(nv, acc, signed, step)
 	}
 	ADDQ(Imm(uint64(32*nv)), RSI)
 	ADDQ(Imm(4), RBX)
