@@ -1,0 +1,63 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkGemmF32 runs the GEMMs of float32 MobileNet V2 (its 1×1
+// convolutions as rows × K → N, the first convolution after im2col, the
+// logits), one sub-benchmark per backend.
+func BenchmarkGemmF32(b *testing.B) {
+	shapes := []struct{ m, k, n int }{
+		{12544, 27, 32}, {12544, 32, 16}, {12544, 16, 96}, {3136, 24, 144}, {3136, 144, 24},
+		{784, 144, 32}, {784, 192, 32}, {784, 32, 192}, {196, 192, 64}, {196, 384, 64}, {196, 64, 384},
+		{196, 384, 96}, {196, 576, 96}, {196, 96, 576}, {49, 576, 160}, {49, 960, 160}, {49, 160, 960},
+		{49, 960, 320}, {49, 320, 1280}, {1, 1280, 1001},
+	}
+	for _, s := range shapes {
+		r := rand.New(rand.NewPCG(1, 2))
+		w, bias, a := randF32(r, s.n*s.k), randF32(r, s.n), randF32(r, s.m*s.k)
+		out := make([]float32, s.m*s.n)
+		for _, be := range Available() {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.m, s.k, s.n, be), func(b *testing.B) {
+				g := NewGemmF32(s.n, s.k, w, bias, ActivationRangeF32(ActRelu6), be)
+				b.SetBytes(int64(4 * len(out)))
+				b.ReportAllocs()
+				for b.Loop() {
+					g.Run(a, s.k, 0, s.m, out, s.n)
+				}
+				b.ReportMetric(2*float64(s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkDWConvF32 runs float32 MobileNet V2's 3×3 depthwise
+// convolutions (input size, channels, stride; SAME padding), one
+// sub-benchmark per backend.
+func BenchmarkDWConvF32(b *testing.B) {
+	shapes := []struct{ hw, c, stride int }{
+		{112, 32, 1}, {112, 96, 2}, {56, 144, 1}, {56, 144, 2}, {28, 192, 1}, {14, 384, 1}, {7, 960, 1},
+	}
+	for _, s := range shapes {
+		r := rand.New(rand.NewPCG(1, 2))
+		out := (s.hw + s.stride - 1) / s.stride
+		pad := max((out-1)*s.stride+3-s.hw, 0)
+		p := &ConvParams{Batch: 1, InH: s.hw, InW: s.hw, InC: s.c, OutH: out, OutW: out, OutC: s.c, KH: 3, KW: 3,
+			StrideH: s.stride, StrideW: s.stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1, PadH: pad / 2, PadW: pad / 2}
+		w, bias, in := randF32(r, 9*s.c), randF32(r, s.c), randF32(r, s.hw*s.hw*s.c)
+		dst := make([]float32, out*out*s.c)
+		for _, be := range Available() {
+			b.Run(fmt.Sprintf("%dx%dx%d/s%d/%s", s.hw, s.hw, s.c, s.stride, be), func(b *testing.B) {
+				d := NewDWConvF32(p, w, bias, ActivationRangeF32(ActRelu6), be)
+				b.SetBytes(int64(4 * len(dst)))
+				b.ReportAllocs()
+				for b.Loop() {
+					d.Run(in, dst, 0, out)
+				}
+			})
+		}
+	}
+}
