@@ -98,6 +98,20 @@ func TestGemmF32Allocs(t *testing.T) {
 	}
 }
 
+// TestDWConvF32Allocs holds a depthwise run with border pixels at zero
+// allocations.
+func TestDWConvF32Allocs(t *testing.T) {
+	p := &ConvParams{Batch: 1, InH: 9, InW: 9, InC: 40, OutH: 9, OutW: 9, OutC: 40, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+		DilationH: 1, DilationW: 1, PadH: 1, PadW: 1, DepthMultiplier: 1}
+	for _, backend := range Available() {
+		d := NewDWConvF32(p, make([]float32, 9*40), nil, ActivationRangeF32(ActRelu), backend)
+		in, out := make([]float32, 81*40), make([]float32, 81*40)
+		if n := testing.AllocsPerRun(10, func() { d.Run(in, out, 0, 9) }); n != 0 {
+			t.Errorf("%v: %v allocations per run", backend, n)
+		}
+	}
+}
+
 // TestDWConvF32 checks the depthwise kernels of every backend and im2col
 // against float64 loops over strides, dilations, padding, multipliers and
 // channel counts around the 8- and 16-channel blocks, with a NaN guard after the
@@ -242,4 +256,50 @@ func FuzzGemmF32(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPadF32 checks PAD against an element-by-element loop on random
+// shapes and paddings up to rank 4, with a NaN-filled output.
+func TestPadF32(t *testing.T) {
+	r := floatSeed(t)
+	for range 300 {
+		rank := 1 + r.IntN(4)
+		in, out, before := make([]int, rank), make([]int, rank), make([]int, rank)
+		n, m := 1, 1
+		for d := range rank {
+			in[d] = r.IntN(4)
+			if r.IntN(3) > 0 {
+				before[d] = r.IntN(3)
+				out[d] = in[d] + before[d] + r.IntN(3)
+			} else {
+				out[d] = in[d]
+			}
+			n, m = n*in[d], m*out[d]
+		}
+		src := randF32(r, n)
+		dst := make([]float32, m)
+		for i := range dst {
+			dst[i] = float32(math.NaN())
+		}
+		PadF32(in, out, before, src, dst)
+		want := make([]float32, m)
+		for i, v := range src {
+			o, rest := 0, i
+			for d := rank - 1; d >= 0; d-- {
+				pos := rest%in[d] + before[d]
+				rest /= in[d]
+				s := 1
+				for e := d + 1; e < rank; e++ {
+					s *= out[e]
+				}
+				o += pos * s
+			}
+			want[o] = v
+		}
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(dst[i]) {
+				t.Fatalf("in %v out %v before %v: element %d = %v, want %v", in, out, before, i, dst[i], want[i])
+			}
+		}
+	}
 }
