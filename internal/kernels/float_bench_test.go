@@ -61,3 +61,17 @@ func BenchmarkDWConvF32(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIm2colF32 runs the im2col of float32 MobileNet V2's first
+// convolution (224×224×3, 3×3 stride 2).
+func BenchmarkIm2colF32(b *testing.B) {
+	p := &ConvParams{Batch: 1, InH: 224, InW: 224, InC: 3, OutH: 112, OutW: 112, OutC: 32, KH: 3, KW: 3,
+		StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1, DepthMultiplier: 1, PadH: 0, PadW: 0}
+	in := randF32(rand.New(rand.NewPCG(1, 2)), 224*224*3)
+	cols := make([]float32, 112*112*27)
+	b.SetBytes(int64(4 * len(cols)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Im2colF32(p, in, cols, 0, 112)
+	}
+}
