@@ -37,7 +37,7 @@ type GemmF32 struct {
 	packed []float32 // ceil(N/nr) panels of K rows of nr channels, zero-padded
 	bias   []float32 // padded to whole panels
 	clamp  ClampF32
-	impl   func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int)
+	impl   func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int)
 }
 
 // NewGemmF32 packs w ([N][K], row-major) and bias (nil means zeros).
@@ -58,20 +58,31 @@ func NewGemmF32(n, k int, w, bias []float32, clamp ClampF32, backend Backend) *G
 
 // Run computes rows m0..m1 of out (row stride ldc) from a (row stride lda).
 func (g *GemmF32) Run(a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	if m1 > m0 {
-		g.impl(g, a, lda, m0, m1, out, ldc)
+	g.RunPanels(a, lda, m0, m1, out, ldc, 0, g.Panels())
+}
+
+// Panels is the number of panels of output channels, the unit of
+// RunPanels.
+func (g *GemmF32) Panels() int { return len(g.bias) / g.nr }
+
+// RunPanels computes the output channels of panels p0..p1 of rows m0..m1:
+// the way to split a GEMM of few rows (the logits) between workers.
+func (g *GemmF32) RunPanels(a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	if m1 > m0 && p1 > p0 {
+		g.impl(g, a, lda, m0, m1, out, ldc, p0, p1)
 	}
 }
 
 // gemmF32Generic is the portable loop: one row at a time, 16 channels of
 // accumulators at a time.
-func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
 	const w16 = 16
 	k, nr := g.K, g.nr
+	n := min(p1*nr, g.N)
 	for m := m0; m < m1; m++ {
 		row := a[m*lda:][:k]
-		dst := out[m*ldc:][:g.N]
-		for c0 := 0; c0 < g.N; c0 += w16 {
+		dst := out[m*ldc:][:n]
+		for c0 := p0 * nr; c0 < n; c0 += w16 {
 			p, off := c0/nr, c0%nr
 			var acc [w16]float32
 			copy(acc[:], g.bias[c0:])
@@ -82,8 +93,7 @@ func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc
 					acc[c] += x * w[c]
 				}
 			}
-			n := min(w16, g.N-c0)
-			for c := 0; c < n; c++ {
+			for c := range min(w16, n-c0) {
 				dst[c0+c] = g.clamp.apply(acc[c])
 			}
 		}

@@ -20,7 +20,7 @@ type gemmF32Args struct {
 
 // gemmF32Impl picks the GEMM loop and its panel width: AVX-512 with
 // panels of 32 channels, AVX2 with FMA with panels of 16.
-func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int), int) {
+func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int), int) {
 	switch {
 	case b == AVX512VNNI:
 		return gemmF32AVX512Go, 32
@@ -31,29 +31,31 @@ func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out 
 }
 
 // gemmF32AVX2Go and gemmF32AVX512Go drive the assembly.
-func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	gemmF32Vector(g, a, lda, m0, m1, out, ldc, false)
+func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	gemmF32Vector(g, a, lda, m0, m1, out, ldc, p0, p1, false)
 }
 
-func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	gemmF32Vector(g, a, lda, m0, m1, out, ldc, true)
+func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	gemmF32Vector(g, a, lda, m0, m1, out, ldc, p0, p1, true)
 }
 
 // gemmF32Vector fills the parameter block (both masks: each kernel reads
 // its own) and runs the AVX2 or (z) the AVX-512 kernel on each block of
-// rows, the last block repeating its last row. The kernels are called
-// directly, not through a function value, so that the block stays on the
-// stack.
-func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int, z bool) {
+// rows over panels p0..p1, the last block repeating its last row. The
+// kernels are called directly, not through a function value, so that the
+// block stays on the stack.
+func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int, z bool) {
 	if g.K == 0 || g.N == 0 {
-		gemmF32Generic(g, a, lda, m0, m1, out, ldc)
+		gemmF32Generic(g, a, lda, m0, m1, out, ldc, p0, p1)
 		return
 	}
+	nr := g.nr
+	c0, n := p0*nr, min(p1*nr, g.N)
 	// The assembly does not check bounds: check the last row once here.
 	_ = a[(m1-1)*lda+g.K-1]
-	_ = out[(m1-1)*ldc+g.N-1]
-	args := gemmF32Args{w: &g.packed[0], bias: &g.bias[0], k: g.K, panels: len(g.bias) / g.nr, lo: g.clamp.Lo, hi: g.clamp.Hi}
-	last := g.N - (args.panels-1)*g.nr
+	_ = out[(m1-1)*ldc+n-1]
+	args := gemmF32Args{w: &g.packed[p0*g.K*nr], bias: &g.bias[c0], k: g.K, panels: p1 - p0, lo: g.clamp.Lo, hi: g.clamp.Hi}
+	last := n - (p1-1)*nr // channels of the last panel
 	for c := range min(last, len(args.mask)) {
 		args.mask[c] = ^uint32(0)
 	}
@@ -62,7 +64,7 @@ func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc 
 	for m := m0; m < m1; m += len(args.a) {
 		for r := range args.a {
 			row := min(m+r, m1-1)
-			args.a[r], args.out[r] = &a[row*lda], &out[row*ldc]
+			args.a[r], args.out[r] = &a[row*lda], &out[row*ldc+c0]
 		}
 		if z {
 			gemmF32AVX512(&args)

@@ -87,6 +87,42 @@ func TestGemmF32AllBackends(t *testing.T) {
 	}
 }
 
+// TestGemmF32Panels checks that RunPanels computes exactly Run's values
+// for its panels' channels and writes no others, on every backend, for
+// every panel range.
+func TestGemmF32Panels(t *testing.T) {
+	r := floatSeed(t)
+	nan := float32(math.NaN())
+	for _, backend := range Available() {
+		for _, n := range []int{1, 16, 17, 33, 70, 100} {
+			k, m := 1+r.IntN(40), 1+r.IntN(8)
+			g := NewGemmF32(n, k, randF32(r, n*k), randF32(r, n), ActivationRangeF32(ActNone), backend)
+			a := randF32(r, m*k)
+			want := make([]float32, m*n)
+			g.Run(a, k, 0, m, want, n)
+			for p0 := range g.Panels() {
+				for p1 := p0 + 1; p1 <= g.Panels(); p1++ {
+					got := make([]float32, m*n)
+					for i := range got {
+						got[i] = nan
+					}
+					g.RunPanels(a, k, 0, m, got, n, p0, p1)
+					c0, c1 := p0*g.nr, min(p1*g.nr, n)
+					for i, v := range got {
+						if c := i % n; c < c0 || c >= c1 {
+							if !math.IsNaN(float64(v)) {
+								t.Fatalf("%v n%d: panels %d..%d wrote channel %d", backend, n, p0, p1, c)
+							}
+						} else if math.Float32bits(v) != math.Float32bits(want[i]) {
+							t.Fatalf("%v n%d: panels %d..%d: element %d = %v, Run %v", backend, n, p0, p1, i, v, want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestGemmF32Allocs holds a run at zero allocations.
 func TestGemmF32Allocs(t *testing.T) {
 	for _, backend := range Available() {
