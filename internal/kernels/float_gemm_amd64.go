@@ -61,15 +61,45 @@ func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc,
 	}
 	args.kmask[0] = uint16(1<<min(last, 16) - 1)
 	args.kmask[1] = uint16(1<<max(last-16, 0) - 1)
-	for m := m0; m < m1; m += len(args.a) {
-		for r := range args.a {
-			row := min(m+r, m1-1)
-			args.a[r], args.out[r] = &a[row*lda], &out[row*ldc+c0]
+	if m1-m0 >= n-c0 {
+		// More input than weights: each block of rows runs over every
+		// panel, its rows staying in the L1 cache.
+		for m := m0; m < m1; m += len(args.a) {
+			gemmF32Block(&args, a, lda, m, m1, out, ldc, c0, z)
 		}
-		if z {
-			gemmF32AVX512(&args)
-		} else {
-			gemmF32AVX2(&args)
+		return
+	}
+	// More weights than input (7×7 layers, the logits): each panel runs
+	// over every block of rows, the panel staying in the L1 cache, so
+	// that the weights are read once.
+	// Each call's one panel is its last: full ones store under full masks.
+	args.panels = 1
+	lastMask, lastK := args.mask, args.kmask
+	for c := range args.mask {
+		args.mask[c] = ^uint32(0)
+	}
+	args.kmask = [2]uint16{0xffff, 0xffff}
+	for p := p0; p < p1; p++ {
+		args.w, args.bias = &g.packed[p*g.K*nr], &g.bias[p*nr]
+		if p == p1-1 {
+			args.mask, args.kmask = lastMask, lastK
 		}
+		for m := m0; m < m1; m += len(args.a) {
+			gemmF32Block(&args, a, lda, m, m1, out, ldc, p*nr, z)
+		}
+	}
+}
+
+// gemmF32Block runs the kernel on the block of rows from m (rows past m1
+// repeat the last), writing channels from c0.
+func gemmF32Block(args *gemmF32Args, a []float32, lda, m, m1 int, out []float32, ldc, c0 int, z bool) {
+	for r := range args.a {
+		row := min(m+r, m1-1)
+		args.a[r], args.out[r] = &a[row*lda], &out[row*ldc+c0]
+	}
+	if z {
+		gemmF32AVX512(args)
+	} else {
+		gemmF32AVX2(args)
 	}
 }
