@@ -8,7 +8,8 @@ import (
 
 // BenchmarkGemmF32 runs the GEMMs of float32 MobileNet V2 (its 1×1
 // convolutions as rows × K → N, the first convolution after im2col, the
-// logits), one sub-benchmark per backend.
+// logits; the narrowing ones, projections, without activation as in the
+// model), one sub-benchmark per backend.
 func BenchmarkGemmF32(b *testing.B) {
 	shapes := []struct{ m, k, n int }{
 		{12544, 27, 32}, {12544, 32, 16}, {12544, 16, 96}, {3136, 24, 144}, {3136, 144, 24},
@@ -22,7 +23,11 @@ func BenchmarkGemmF32(b *testing.B) {
 		out := make([]float32, s.m*s.n)
 		for _, be := range Available() {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.m, s.k, s.n, be), func(b *testing.B) {
-				g := NewGemmF32(s.n, s.k, w, bias, ActivationRangeF32(ActRelu6), be)
+				act := ActRelu6
+				if s.n < s.k { // a projection: linear
+					act = ActNone
+				}
+				g := NewGemmF32(s.n, s.k, w, bias, ActivationRangeF32(act), be)
 				b.SetBytes(int64(4 * len(out)))
 				b.ReportAllocs()
 				for b.Loop() {
