@@ -79,8 +79,7 @@ func buildConvF32(c *opContext) error {
 		return err
 	}
 	run := func(mem []byte, r0, r1 int) {
-		kernels.Im2colF32(p, f32(inL, mem), f32(cols, mem), r0, r1)
-		g.Run(f32(cols, mem), k, r0*p.OutW, r1*p.OutW, f32(outL, mem), p.OutC)
+		kernels.ConvF32(p, g, f32(inL, mem), f32(cols, mem), f32(outL, mem), r0, r1)
 	}
 	c.emitPar(func(mem []byte) { run(mem, 0, rows) }, func(mem []byte, w, n int) {
 		lo, hi := share(rows, 1, w, n)

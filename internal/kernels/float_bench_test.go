@@ -67,16 +67,31 @@ func BenchmarkDWConvF32(b *testing.B) {
 	}
 }
 
-// BenchmarkIm2colF32 runs the im2col of float32 MobileNet V2's first
-// convolution (224×224×3, 3×3 stride 2).
-func BenchmarkIm2colF32(b *testing.B) {
+// BenchmarkConvF32 runs float32 MobileNet V2's first convolution
+// (224×224×3 → 112×112×32, 3×3 stride 2, TF SAME padding) as ConvF32 does
+// and, for comparison, as im2col of every pixel and one GEMM.
+func BenchmarkConvF32(b *testing.B) {
 	p := &ConvParams{Batch: 1, InH: 224, InW: 224, InC: 3, OutH: 112, OutW: 112, OutC: 32, KH: 3, KW: 3,
 		StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1, DepthMultiplier: 1, PadH: 0, PadW: 0}
-	in := randF32(rand.New(rand.NewPCG(1, 2)), 224*224*3)
-	cols := make([]float32, 112*112*27)
-	b.SetBytes(int64(4 * len(cols)))
-	b.ReportAllocs()
-	for b.Loop() {
-		Im2colF32(p, in, cols, 0, 112)
+	r := rand.New(rand.NewPCG(1, 2))
+	in, w, bias := randF32(r, 224*224*3), randF32(r, 32*27), randF32(r, 32)
+	cols, out := make([]float32, 112*112*27), make([]float32, 112*112*32)
+	for _, be := range Available() {
+		g := NewGemmF32(32, 27, w, bias, ActivationRangeF32(ActRelu6), be)
+		b.Run("direct/"+be.String(), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(out)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ConvF32(p, g, in, cols, out, 0, 112)
+			}
+		})
+		b.Run("im2col/"+be.String(), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(out)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Im2colF32(p, in, cols, 0, 112)
+				g.Run(cols, 27, 0, 112*112, out, 32)
+			}
+		})
 	}
 }

@@ -7,20 +7,22 @@ import "golang.org/x/sys/cpu"
 // gemmF32Args is the parameter block of gemmF32AVX2; the generator (_asm)
 // reads its field names and offsets.
 type gemmF32Args struct {
-	a      [6]*float32 // the block's rows; rows past the end repeat the last
-	out    [6]*float32
-	w      *float32 // first packed panel
-	bias   *float32 // first panel's bias
-	k      int
-	panels int        // at least 1
-	mask   [16]uint32 // AVX2: the last panel's store mask, all ones for a channel to store
-	lo, hi float32
-	kmask  [2]uint16 // AVX-512: the last panel's store masks, a bit per channel
+	a       [6]*float32 // the block's rows; rows past the end repeat the last
+	out     [6]*float32
+	w       *float32   // first packed panel
+	bias    *float32   // first panel's bias
+	k       int        // values per segment
+	segs    int        // segments of a row's values, at least 1
+	segskip int        // bytes from a segment's end to the next one's start
+	panels  int        // at least 1
+	mask    [16]uint32 // AVX2: the last panel's store mask, all ones for a channel to store
+	lo, hi  float32
+	kmask   [2]uint16 // AVX-512: the last panel's store masks, a bit per channel
 }
 
 // gemmF32Impl picks the GEMM loop and its panel width: AVX-512 with
 // panels of 32 channels, AVX2 with FMA with panels of 16.
-func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int), int) {
+func gemmF32Impl(b Backend) (func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int), int) {
 	switch {
 	case b == AVX512VNNI:
 		return gemmF32AVX512Go, 32
@@ -31,12 +33,12 @@ func gemmF32Impl(b Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out 
 }
 
 // gemmF32AVX2Go and gemmF32AVX512Go drive the assembly.
-func gemmF32AVX2Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
-	gemmF32Vector(g, a, lda, m0, m1, out, ldc, p0, p1, false)
+func gemmF32AVX2Go(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, false)
 }
 
-func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
-	gemmF32Vector(g, a, lda, m0, m1, out, ldc, p0, p1, true)
+func gemmF32AVX512Go(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, true)
 }
 
 // gemmF32Vector fills the parameter block (both masks: each kernel reads
@@ -44,17 +46,19 @@ func gemmF32AVX512Go(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ld
 // rows over panels p0..p1, the last block repeating its last row. The
 // kernels are called directly, not through a function value, so that the
 // block stays on the stack.
-func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int, z bool) {
+func gemmF32Vector(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, z bool) {
 	if g.K == 0 || g.N == 0 {
-		gemmF32Generic(g, a, lda, m0, m1, out, ldc, p0, p1)
+		gemmF32Generic(g, a, m0, m1, out, ldc, p0, p1)
 		return
 	}
 	nr := g.nr
 	c0, n := p0*nr, min(p1*nr, g.N)
+	seg := g.K / a.Segs
 	// The assembly does not check bounds: check the last row once here.
-	_ = a[(m1-1)*lda+g.K-1]
+	_ = a.A[(m1-1)*a.Stride+(a.Segs-1)*a.SegStride+seg-1]
 	_ = out[(m1-1)*ldc+n-1]
-	args := gemmF32Args{w: &g.packed[p0*g.K*nr], bias: &g.bias[c0], k: g.K, panels: p1 - p0, lo: g.clamp.Lo, hi: g.clamp.Hi}
+	args := gemmF32Args{w: &g.packed[p0*g.K*nr], bias: &g.bias[c0], k: seg, segs: a.Segs, segskip: 4 * (a.SegStride - seg),
+		panels: p1 - p0, lo: g.clamp.Lo, hi: g.clamp.Hi}
 	last := n - (p1-1)*nr // channels of the last panel
 	for c := range min(last, len(args.mask)) {
 		args.mask[c] = ^uint32(0)
@@ -65,7 +69,7 @@ func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc,
 		// More input than weights: each block of rows runs over every
 		// panel, its rows staying in the L1 cache.
 		for m := m0; m < m1; m += len(args.a) {
-			gemmF32Block(&args, a, lda, m, m1, out, ldc, c0, z)
+			gemmF32Block(&args, a.A, a.Stride, m, m1, out, ldc, c0, z)
 		}
 		return
 	}
@@ -85,7 +89,7 @@ func gemmF32Vector(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc,
 			args.mask, args.kmask = lastMask, lastK
 		}
 		for m := m0; m < m1; m += len(args.a) {
-			gemmF32Block(&args, a, lda, m, m1, out, ldc, p*nr, z)
+			gemmF32Block(&args, a.A, a.Stride, m, m1, out, ldc, p*nr, z)
 		}
 	}
 }

@@ -123,6 +123,68 @@ func TestGemmF32Panels(t *testing.T) {
 	}
 }
 
+// TestGemmF32Segments checks RunRows on rows in segments (a convolution's
+// interior pixels) against Run on the same values gathered into a matrix:
+// the sums run in the same order, so exactly.
+func TestGemmF32Segments(t *testing.T) {
+	r := floatSeed(t)
+	for _, backend := range Available() {
+		for range 40 {
+			n, segs, seg, m := 1+r.IntN(70), 1+r.IntN(4), 1+r.IntN(12), 1+r.IntN(14)
+			stride, segStride := r.IntN(2*seg+1), seg+r.IntN(30)
+			k := segs * seg
+			src := randF32(r, (m-1)*stride+(segs-1)*segStride+seg)
+			dense := make([]float32, m*k)
+			for i := range m {
+				for s := range segs {
+					copy(dense[i*k+s*seg:][:seg], src[i*stride+s*segStride:])
+				}
+			}
+			g := NewGemmF32(n, k, randF32(r, n*k), randF32(r, n), ActivationRangeF32(ActRelu6), backend)
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			g.Run(dense, k, 0, m, want, n)
+			g.RunRows(Rows{A: src, Stride: stride, Segs: segs, SegStride: segStride}, 0, m, got, n, 0, g.Panels())
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v n%d segs%d×%d m%d: element %d = %v, want %v", backend, n, segs, seg, m, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestConvF32 checks ConvF32, which reads interior pixels straight from
+// the input, against im2col of every pixel and one GEMM, exactly, over
+// kernel sizes, strides, dilations and padding, on every backend.
+func TestConvF32(t *testing.T) {
+	r := floatSeed(t)
+	for i := range 300 {
+		backends := Available()
+		backend := backends[i%len(backends)]
+		p := ConvParams{Batch: 1 + r.IntN(2), InH: 1 + r.IntN(9), InW: 1 + r.IntN(12), InC: 1 + r.IntN(9), OutC: 1 + r.IntN(40),
+			KH: 1 + r.IntN(3), KW: 1 + r.IntN(3), StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2),
+			DilationH: 1 + r.IntN(2), DilationW: 1 + r.IntN(2), PadH: r.IntN(2), PadW: r.IntN(2), DepthMultiplier: 1}
+		if r.IntN(2) == 0 {
+			p.DilationW = 1 // the shape that reads the input directly
+		}
+		p.OutH = max((p.InH+2*p.PadH-(p.KH-1)*p.DilationH-1)/p.StrideH+1, 1)
+		p.OutW = max((p.InW+2*p.PadW-(p.KW-1)*p.DilationW-1)/p.StrideW+1, 1)
+		k, m := p.KH*p.KW*p.InC, p.Batch*p.OutH*p.OutW
+		in := randF32(r, p.Batch*p.InH*p.InW*p.InC)
+		g := NewGemmF32(p.OutC, k, randF32(r, p.OutC*k), randF32(r, p.OutC), ActivationRangeF32(ActRelu6), backend)
+		cols := make([]float32, m*k)
+		want, got := make([]float32, m*p.OutC), make([]float32, m*p.OutC)
+		Im2colF32(&p, in, cols, 0, p.Batch*p.OutH)
+		g.Run(cols, k, 0, m, want, p.OutC)
+		ConvF32(&p, g, in, make([]float32, m*k), got, 0, p.Batch*p.OutH)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%v %+v: element %d = %v, want %v", backend, p, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestGemmF32Allocs holds a run at zero allocations.
 func TestGemmF32Allocs(t *testing.T) {
 	for _, backend := range Available() {
