@@ -45,9 +45,15 @@ func profileReport(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logProfile(t, m, in)
+}
+
+// logProfile logs the best of 5 profiles of m on in, by operator kind.
+func logProfile(t *testing.T, m *Model, in []byte) {
 	best := map[int]time.Duration{}
 	var ops []OpTiming
 	for range 5 {
+		var err error
 		ops, err = m.Profile(context.Background(), in)
 		if err != nil {
 			t.Fatal(err)
@@ -76,4 +82,12 @@ func profileReport(t *testing.T, name string) {
 		t.Logf("%-20s %8.3f ms  %4.1f%%", k, float64(byKind[k].Microseconds())/1000, 100*float64(byKind[k])/float64(total))
 	}
 	t.Logf("total %.3f ms (best of 5 per operator)", float64(total.Microseconds())/1000)
+	slow := make([]int, len(ops))
+	for i := range slow {
+		slow[i] = i
+	}
+	sort.Slice(slow, func(i, j int) bool { return best[slow[i]] > best[slow[j]] })
+	for _, i := range slow[:min(len(slow), 12)] {
+		t.Logf("  operator %3d %-20s %6.3f ms", ops[i].Index, ops[i].Op, float64(best[i].Microseconds())/1000)
+	}
 }

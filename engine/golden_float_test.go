@@ -23,7 +23,7 @@ func floatTolerance(kind string) (prob, logit, lead float64) {
 
 // floatInput dequantizes the quantized model's golden input as TFLite's
 // DEQUANTIZE does: float32((u8 - zero point) * scale).
-func floatInput(t *testing.T, m shared.Manifest, image string) []byte {
+func floatInput(t testing.TB, m shared.Manifest, image string) []byte {
 	t.Helper()
 	src := filepath.Join(shared.GoldenDir(t), m.SourceModel[:len(m.SourceModel)-len(".tflite")], image)
 	raw, err := os.ReadFile(src)

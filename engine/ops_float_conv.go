@@ -78,11 +78,7 @@ func buildConvF32(c *opContext) error {
 	rows, m := p.Batch*p.OutH, p.Batch*p.OutH*p.OutW
 	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
 		// A 1×1 convolution is a GEMM over the NHWC input as it is.
-		c.emitPar(func(mem []byte) { g.Run(f32(inL, mem), k, 0, m, f32(outL, mem), p.OutC) },
-			func(mem []byte, w, n int) {
-				lo, hi := share(m, 4, w, n)
-				g.Run(f32(inL, mem), k, lo, hi, f32(outL, mem), p.OutC)
-			})
+		c.emitGemmF32(g, inL, outL, m)
 		return nil
 	}
 	cols, err := c.b.temp(int64(m)*int64(k)*4, c.index)
@@ -90,8 +86,7 @@ func buildConvF32(c *opContext) error {
 		return err
 	}
 	run := func(mem []byte, r0, r1 int) {
-		kernels.Im2colF32(p, f32(inL, mem), f32(cols, mem), r0, r1)
-		g.Run(f32(cols, mem), k, r0*p.OutW, r1*p.OutW, f32(outL, mem), p.OutC)
+		kernels.ConvF32(p, g, f32(inL, mem), f32(cols, mem), f32(outL, mem), r0, r1)
 	}
 	c.emitPar(func(mem []byte) { run(mem, 0, rows) }, func(mem []byte, w, n int) {
 		lo, hi := share(rows, 1, w, n)
@@ -186,9 +181,29 @@ func buildFullyConnectedF32(c *opContext) error {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, o.AsymmetricQuantizeInputs, 0)
 	}
 	g := kernels.NewGemmF32(n, k, floats(filter), bs, clamp, c.floatBackend())
-	inL, outL := c.loc(in), c.loc(out)
-	c.emit(func(mem []byte) { g.Run(f32(inL, mem), k, 0, batch, f32(outL, mem), n) })
+	c.emitGemmF32(g, c.loc(in), c.loc(out), batch)
 	return nil
+}
+
+// emitGemmF32 plans g over m rows of input and output stored densely
+// (row strides K and N). Workers share the rows, or the panels of output
+// channels when that balances better (ties too: each worker then reads
+// only its panels' weights), as for the logits' single row, whose 5 MB of
+// weights take the time.
+func (c *opContext) emitGemmF32(g *kernels.GemmF32, inL, outL *loc, m int) {
+	const mr = 6 // rows in a block of the vector kernels
+	k, ldc := g.K, g.N
+	blocks, panels := (m+mr-1)/mr, g.Panels()
+	c.emitPar(func(mem []byte) { g.Run(f32(inL, mem), k, 0, m, f32(outL, mem), ldc) },
+		func(mem []byte, w, n int) {
+			if (panels+n-1)/n*blocks <= (blocks+n-1)/n*panels {
+				lo, hi := share(panels, 1, w, n)
+				g.RunPanels(f32(inL, mem), k, 0, m, f32(outL, mem), ldc, lo, hi)
+				return
+			}
+			lo, hi := share(m, mr, w, n)
+			g.Run(f32(inL, mem), k, lo, hi, f32(outL, mem), ldc)
+		})
 }
 
 // emitHybrid plans a dynamic-range operator: int8 weights, symmetric

@@ -62,11 +62,11 @@ func TestDWConvAllBackends(t *testing.T) {
 			d.RunDirect(append(in, make([]byte, guard)...), out[guard:], 0, p.Batch*outH)
 			for j := range guard {
 				if out[j] != sentinel || out[len(out)-1-j] != sentinel {
-					t.Fatalf("seed %d %s direct: wrote outside the output (%+v)", seed, b, *p)
+					t.Fatalf("%s direct: wrote outside the output (%+v)", b, *p)
 				}
 			}
 			if got := out[guard : guard+len(want)]; !bytes.Equal(got, want) {
-				t.Fatalf("seed %d %s direct signed=%v c=%d k=%d stride=%d dil=%d in %dx%d:\n got %v\nwant %v", seed, b, signed, c, k, stride, dil, inH, inW, got, want)
+				t.Fatalf("%s direct signed=%v c=%d k=%d stride=%d dil=%d in %dx%d:\n got %v\nwant %v", b, signed, c, k, stride, dil, inH, inW, got, want)
 			}
 		}
 	}

@@ -19,7 +19,7 @@ TEXT ·gemmF32AVX2(SB), NOSPLIT, $0-8
 	MOVQ 40(DI), R13
 	MOVQ 96(DI), SI
 	MOVQ 104(DI), R15
-	MOVQ 120(DI), R14
+	MOVQ 136(DI), R14
 	XORQ DX, DX
 
 gemmF32AVX2_panel:
@@ -38,9 +38,12 @@ gemmF32AVX2_panel:
 	VMOVAPS Y12, Y10
 	VMOVAPS Y13, Y11
 	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	TESTQ   CX, CX
-	JZ      gemmF32AVX2_clamp
+	MOVQ    120(DI), AX
+
+gemmF32AVX2_seg:
+	MOVQ  112(DI), CX
+	TESTQ CX, CX
+	JZ    gemmF32AVX2_clamp
 
 gemmF32AVX2_k:
 	VMOVUPS      (SI), Y12
@@ -67,10 +70,13 @@ gemmF32AVX2_k:
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX2_k
+	ADDQ         128(DI), BX
+	DECQ         AX
+	JNZ          gemmF32AVX2_seg
 
 gemmF32AVX2_clamp:
-	VBROADCASTSS 192(DI), Y12
-	VBROADCASTSS 196(DI), Y13
+	VBROADCASTSS 208(DI), Y12
+	VBROADCASTSS 212(DI), Y13
 	VMAXPS       Y12, Y0, Y0
 	VMINPS       Y13, Y0, Y0
 	VMAXPS       Y12, Y1, Y1
@@ -121,8 +127,8 @@ gemmF32AVX2_clamp:
 	JMP          gemmF32AVX2_panel
 
 gemmF32AVX2_last:
-	VMOVDQU    128(DI), Y12
-	VMOVDQU    160(DI), Y13
+	VMOVDQU    144(DI), Y12
+	VMOVDQU    176(DI), Y13
 	MOVQ       48(DI), AX
 	VMASKMOVPS Y0, Y12, (AX)(DX*1)
 	VMASKMOVPS Y1, Y13, 32(AX)(DX*1)
@@ -156,7 +162,7 @@ TEXT ·gemmF32AVX512(SB), NOSPLIT, $0-8
 	MOVQ 40(DI), R13
 	MOVQ 96(DI), SI
 	MOVQ 104(DI), R15
-	MOVQ 120(DI), R14
+	MOVQ 136(DI), R14
 	XORQ DX, DX
 
 gemmF32AVX512_panel:
@@ -175,9 +181,12 @@ gemmF32AVX512_panel:
 	VMOVAPS Z12, Z10
 	VMOVAPS Z13, Z11
 	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	TESTQ   CX, CX
-	JZ      gemmF32AVX512_clamp
+	MOVQ    120(DI), AX
+
+gemmF32AVX512_seg:
+	MOVQ  112(DI), CX
+	TESTQ CX, CX
+	JZ    gemmF32AVX512_clamp
 
 gemmF32AVX512_k:
 	VMOVUPS      (SI), Z12
@@ -204,10 +213,13 @@ gemmF32AVX512_k:
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX512_k
+	ADDQ         128(DI), BX
+	DECQ         AX
+	JNZ          gemmF32AVX512_seg
 
 gemmF32AVX512_clamp:
-	VBROADCASTSS 192(DI), Z12
-	VBROADCASTSS 196(DI), Z13
+	VBROADCASTSS 208(DI), Z12
+	VBROADCASTSS 212(DI), Z13
 	VMAXPS       Z12, Z0, Z0
 	VMINPS       Z13, Z0, Z0
 	VMAXPS       Z12, Z1, Z1
@@ -258,9 +270,9 @@ gemmF32AVX512_clamp:
 	JMP          gemmF32AVX512_panel
 
 gemmF32AVX512_last:
-	MOVWLZX 200(DI), AX
+	MOVWLZX 216(DI), AX
 	KMOVW   AX, K1
-	MOVWLZX 202(DI), AX
+	MOVWLZX 218(DI), AX
 	KMOVW   AX, K2
 	MOVQ    48(DI), AX
 	VMOVUPS Z0, K1, (AX)(DX*1)

@@ -20,7 +20,8 @@ func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32, backend Back
 }
 
 // Vector reports whether the layer runs on vector kernels (whose pixels
-// with taps outside the input take the generic loop).
+// with taps outside the input take the generic loop when the layer has
+// many channels).
 func (d *DWConvF32) Vector() bool { return d.vector }
 
 // Run computes output rows r0..r1 (batch × OutH) directly, as TFLite's
@@ -32,9 +33,10 @@ func (d *DWConvF32) Vector() bool { return d.vector }
 // with taps outside the input skipped. The channel loop is innermost, so
 // each tap is a multiply-add of two contiguous channel vectors.
 func (d *DWConvF32) Run(in, out []float32, r0, r1 int) {
+	var w dwF32Window
 	for r := r0; r < r1; r++ {
 		if d.vector {
-			d.runVector(in, out, r)
+			d.runVector(in, out, r, &w)
 		} else {
 			d.runPixels(in, out, r, 0, d.p.OutW)
 		}

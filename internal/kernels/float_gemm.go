@@ -37,7 +37,16 @@ type GemmF32 struct {
 	packed []float32 // ceil(N/nr) panels of K rows of nr channels, zero-padded
 	bias   []float32 // padded to whole panels
 	clamp  ClampF32
-	impl   func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int)
+	impl   func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int)
+}
+
+// Rows describes a GEMM's input rows: row m's K values start at A[m·Stride]
+// and come in Segs equal segments, each SegStride after the last (one
+// segment, SegStride unused, for a plain matrix). A convolution's interior
+// pixels are such rows of its input as it is: one segment per tap row.
+type Rows struct {
+	A                       []float32
+	Stride, Segs, SegStride int
 }
 
 // NewGemmF32 packs w ([N][K], row-major) and bias (nil means zeros).
@@ -58,32 +67,51 @@ func NewGemmF32(n, k int, w, bias []float32, clamp ClampF32, backend Backend) *G
 
 // Run computes rows m0..m1 of out (row stride ldc) from a (row stride lda).
 func (g *GemmF32) Run(a []float32, lda, m0, m1 int, out []float32, ldc int) {
-	if m1 > m0 {
-		g.impl(g, a, lda, m0, m1, out, ldc)
+	g.RunPanels(a, lda, m0, m1, out, ldc, 0, g.Panels())
+}
+
+// Panels is the number of panels of output channels, the unit of
+// RunPanels.
+func (g *GemmF32) Panels() int { return len(g.bias) / g.nr }
+
+// RunPanels computes the output channels of panels p0..p1 of rows m0..m1:
+// the way to split a GEMM of few rows (the logits) between workers.
+func (g *GemmF32) RunPanels(a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	g.RunRows(Rows{A: a, Stride: lda, Segs: 1}, m0, m1, out, ldc, p0, p1)
+}
+
+// RunRows computes the output channels of panels p0..p1 of rows m0..m1 of
+// a; a.Segs must divide K.
+func (g *GemmF32) RunRows(a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
+	if m1 > m0 && p1 > p0 {
+		g.impl(g, a, m0, m1, out, ldc, p0, p1)
 	}
 }
 
 // gemmF32Generic is the portable loop: one row at a time, 16 channels of
 // accumulators at a time.
-func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int) {
+func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
 	const w16 = 16
 	k, nr := g.K, g.nr
+	seg := k / a.Segs
+	n := min(p1*nr, g.N)
 	for m := m0; m < m1; m++ {
-		row := a[m*lda:][:k]
-		dst := out[m*ldc:][:g.N]
-		for c0 := 0; c0 < g.N; c0 += w16 {
+		dst := out[m*ldc:][:n]
+		for c0 := p0 * nr; c0 < n; c0 += w16 {
 			p, off := c0/nr, c0%nr
 			var acc [w16]float32
 			copy(acc[:], g.bias[c0:])
 			panel := g.packed[p*k*nr:][:k*nr]
-			for kk, x := range row {
-				w := (*[w16]float32)(panel[kk*nr+off:])
-				for c := range acc {
-					acc[c] += x * w[c]
+			for s := range a.Segs {
+				row := a.A[m*a.Stride+s*a.SegStride:][:seg]
+				for j, x := range row {
+					w := (*[w16]float32)(panel[(s*seg+j)*nr+off:])
+					for c := range acc {
+						acc[c] += x * w[c]
+					}
 				}
 			}
-			n := min(w16, g.N-c0)
-			for c := 0; c < n; c++ {
+			for c := range min(w16, n-c0) {
 				dst[c0+c] = g.clamp.apply(acc[c])
 			}
 		}
@@ -95,42 +123,79 @@ func gemmF32Generic(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc
 // input: the GEMM then computes the convolution with OHWI weights as they
 // are.
 func Im2colF32(p *ConvParams, in, cols []float32, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		im2colPixelsF32(p, in, cols, r, 0, p.OutW)
+	}
+}
+
+// im2colPixelsF32 is Im2colF32 for pixels ox0..ox1 of output row r.
+func im2colPixelsF32(p *ConvParams, in, cols []float32, r, ox0, ox1 int) {
 	k := p.KH * p.KW * p.InC
 	span := p.KW * p.InC // one tap row, contiguous in the input when DilationW is 1
-	for r := r0; r < r1; r++ {
-		b, oy := r/p.OutH, r%p.OutH
-		for ox := 0; ox < p.OutW; ox++ {
-			dst := cols[(r*p.OutW+ox)*k:][:k]
-			x0 := ox*p.StrideW - p.PadW
-			inside := p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW
-			i := 0
-			for ky := 0; ky < p.KH; ky++ {
-				y := oy*p.StrideH - p.PadH + ky*p.DilationH
-				if y < 0 || y >= p.InH {
-					clear(dst[i : i+span])
-					i += span
-					continue
+	b, oy := r/p.OutH, r%p.OutH
+	for ox := ox0; ox < ox1; ox++ {
+		dst := cols[(r*p.OutW+ox)*k:][:k]
+		x0 := ox*p.StrideW - p.PadW
+		inside := p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW
+		i := 0
+		for ky := 0; ky < p.KH; ky++ {
+			y := oy*p.StrideH - p.PadH + ky*p.DilationH
+			if y < 0 || y >= p.InH {
+				clear(dst[i : i+span])
+				i += span
+				continue
+			}
+			rowIn := in[((b*p.InH+y)*p.InW)*p.InC:][:p.InW*p.InC]
+			if inside {
+				// The first convolution has 3 channels: a loop beats
+				// copy's call for a tap row of a few values.
+				copyShort(dst[i:i+span], rowIn[x0*p.InC:][:span])
+				i += span
+				continue
+			}
+			for kx := 0; kx < p.KW; kx++ {
+				x := x0 + kx*p.DilationW
+				seg := dst[i : i+p.InC]
+				if x < 0 || x >= p.InW {
+					clear(seg)
+				} else {
+					copyShort(seg, rowIn[x*p.InC:][:p.InC])
 				}
-				rowIn := in[((b*p.InH+y)*p.InW)*p.InC:][:p.InW*p.InC]
-				if inside {
-					// The first convolution has 3 channels: a loop beats
-					// copy's call for a tap row of a few values.
-					copyShort(dst[i:i+span], rowIn[x0*p.InC:][:span])
-					i += span
-					continue
-				}
-				for kx := 0; kx < p.KW; kx++ {
-					x := x0 + kx*p.DilationW
-					seg := dst[i : i+p.InC]
-					if x < 0 || x >= p.InW {
-						clear(seg)
-					} else {
-						copyShort(seg, rowIn[x*p.InC:][:p.InC])
-					}
-					i += p.InC
-				}
+				i += p.InC
 			}
 		}
+	}
+}
+
+// ConvF32 computes output rows r0..r1 (batch × OutH) of a convolution
+// with g (OHWI weights, K = KH·KW·InC): pixels whose taps all lie inside
+// the input straight from it, each tap row a segment of the GEMM's row
+// (when DilationW is 1), the others through im2col into cols (room for
+// every output pixel's K values, at the pixel's place).
+func ConvF32(p *ConvParams, g *GemmF32, in, cols, out []float32, r0, r1 int) {
+	k := p.KH * p.KW * p.InC
+	// Interior columns: ox·StrideW - PadW ≥ 0 and + KW-1 < InW.
+	lo := (p.PadW + p.StrideW - 1) / p.StrideW
+	hi := -1 // last interior column
+	if last := p.InW - p.KW + p.PadW; last >= 0 {
+		hi = min(last/p.StrideW, p.OutW-1)
+	}
+	for r := r0; r < r1; r++ {
+		b, oy := r/p.OutH, r%p.OutH
+		y0 := oy*p.StrideH - p.PadH
+		m := r * p.OutW
+		if p.DilationW != 1 || y0 < 0 || y0+(p.KH-1)*p.DilationH >= p.InH || lo > hi {
+			im2colPixelsF32(p, in, cols, r, 0, p.OutW)
+			g.Run(cols, k, m, m+p.OutW, out, p.OutC)
+			continue
+		}
+		im2colPixelsF32(p, in, cols, r, 0, lo)
+		g.Run(cols, k, m, m+lo, out, p.OutC)
+		im2colPixelsF32(p, in, cols, r, hi+1, p.OutW)
+		g.Run(cols, k, m+hi+1, m+p.OutW, out, p.OutC)
+		rows := Rows{A: in[((b*p.InH+y0)*p.InW+lo*p.StrideW-p.PadW)*p.InC:], Stride: p.StrideW * p.InC,
+			Segs: p.KH, SegStride: p.DilationH * p.InW * p.InC}
+		g.RunRows(rows, 0, hi-lo+1, out[(m+lo)*p.OutC:], p.OutC, 0, g.Panels())
 	}
 }
 

@@ -4,6 +4,6 @@ package kernels
 
 // gemmF32Impl picks the GEMM loop and its panel width: the portable one on
 // this target.
-func gemmF32Impl(Backend) (func(g *GemmF32, a []float32, lda, m0, m1 int, out []float32, ldc int), int) {
+func gemmF32Impl(Backend) (func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int), int) {
 	return gemmF32Generic, 16
 }

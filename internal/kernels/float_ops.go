@@ -230,15 +230,17 @@ func binaryF32(op BinaryF32, x, y float32) float32 {
 }
 
 // PadF32 writes in (shape inShape) into out (shape outShape) at offset
-// before[d] in each dimension, zero elsewhere: PAD on float32.
+// before[d] in each dimension, zero elsewhere: PAD on float32. The
+// innermost dimensions that are not padded join the run copied at once (a
+// whole image row of an NHWC tensor padded in height and width), and only
+// the gaps between runs are cleared.
 func PadF32(inShape, outShape, before []int, in, out []float32) {
-	clear(out)
 	r := len(inShape)
-	if len(in) == 0 {
-		return
-	}
-	if r == 0 {
-		out[0] = in[0]
+	if len(in) == 0 || r == 0 {
+		clear(out)
+		if r == 0 && len(in) > 0 {
+			out[0] = in[0]
+		}
 		return
 	}
 	var outStride [MaxRankF32]int
@@ -247,15 +249,26 @@ func PadF32(inShape, outShape, before []int, in, out []float32) {
 		outStride[d] = s
 		s *= outShape[d]
 	}
-	inner := inShape[r-1]
+	// Dimensions j.. form one contiguous run in both tensors.
+	j := r - 1
+	for j > 0 && inShape[j] == outShape[j] {
+		j--
+	}
+	inner := 1
+	for _, n := range inShape[j:] {
+		inner *= n
+	}
 	var idx [MaxRankF32]int
+	end := 0 // out is written up to here
 	for i := 0; i < len(in); i += inner {
 		o := 0
 		for d := range r {
 			o += (idx[d] + before[d]) * outStride[d]
 		}
+		clear(out[end:o])
 		copy(out[o:o+inner], in[i:i+inner])
-		for d := r - 2; d >= 0; d-- {
+		end = o + inner
+		for d := j - 1; d >= 0; d-- {
 			idx[d]++
 			if idx[d] < inShape[d] {
 				break
@@ -263,6 +276,7 @@ func PadF32(inShape, outShape, before []int, in, out []float32) {
 			idx[d] = 0
 		}
 	}
+	clear(out[end:])
 }
 
 // ResizeBilinearF32 resizes NHWC images as reference_ops::ResizeBilinear

@@ -4,22 +4,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"time"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // Float kernels are held to a float64 reference within a tolerance scaled
 // to the magnitudes summed (no two float runtimes sum in the same order),
 // on every backend, with NaN guards around and between the output rows.
-
-func floatSeed(t *testing.T) *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("seed %d", seed)
-		}
-	})
-	return rand.New(rand.NewPCG(seed, 7))
-}
 
 func randF32(r *rand.Rand, n int) []float32 {
 	v := make([]float32, n)
@@ -33,7 +24,7 @@ func randF32(r *rand.Rand, n int) []float32 {
 // the 16-channel panel, row strides wider than K and N, every clamp, and
 // row ranges that start inside the matrix.
 func TestGemmF32AllBackends(t *testing.T) {
-	r := floatSeed(t)
+	r := testkit.SeededRand(t)
 	nan := float32(math.NaN())
 	for _, backend := range Available() {
 		for _, n := range []int{1, 7, 8, 15, 16, 17, 24, 32, 33, 48} {
@@ -87,6 +78,104 @@ func TestGemmF32AllBackends(t *testing.T) {
 	}
 }
 
+// TestGemmF32Panels checks that RunPanels computes exactly Run's values
+// for its panels' channels and writes no others, on every backend, for
+// every panel range.
+func TestGemmF32Panels(t *testing.T) {
+	r := testkit.SeededRand(t)
+	nan := float32(math.NaN())
+	for _, backend := range Available() {
+		for _, n := range []int{1, 16, 17, 33, 70, 100} {
+			k, m := 1+r.IntN(40), 1+r.IntN(8)
+			g := NewGemmF32(n, k, randF32(r, n*k), randF32(r, n), ActivationRangeF32(ActNone), backend)
+			a := randF32(r, m*k)
+			want := make([]float32, m*n)
+			g.Run(a, k, 0, m, want, n)
+			for p0 := range g.Panels() {
+				for p1 := p0 + 1; p1 <= g.Panels(); p1++ {
+					got := make([]float32, m*n)
+					for i := range got {
+						got[i] = nan
+					}
+					g.RunPanels(a, k, 0, m, got, n, p0, p1)
+					c0, c1 := p0*g.nr, min(p1*g.nr, n)
+					for i, v := range got {
+						if c := i % n; c < c0 || c >= c1 {
+							if !math.IsNaN(float64(v)) {
+								t.Fatalf("%v n%d: panels %d..%d wrote channel %d", backend, n, p0, p1, c)
+							}
+						} else if math.Float32bits(v) != math.Float32bits(want[i]) {
+							t.Fatalf("%v n%d: panels %d..%d: element %d = %v, Run %v", backend, n, p0, p1, i, v, want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmF32Segments checks RunRows on rows in segments (a convolution's
+// interior pixels) against Run on the same values gathered into a matrix:
+// the sums run in the same order, so exactly.
+func TestGemmF32Segments(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, backend := range Available() {
+		for range 40 {
+			n, segs, seg, m := 1+r.IntN(70), 1+r.IntN(4), 1+r.IntN(12), 1+r.IntN(14)
+			stride, segStride := r.IntN(2*seg+1), seg+r.IntN(30)
+			k := segs * seg
+			src := randF32(r, (m-1)*stride+(segs-1)*segStride+seg)
+			dense := make([]float32, m*k)
+			for i := range m {
+				for s := range segs {
+					copy(dense[i*k+s*seg:][:seg], src[i*stride+s*segStride:])
+				}
+			}
+			g := NewGemmF32(n, k, randF32(r, n*k), randF32(r, n), ActivationRangeF32(ActRelu6), backend)
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			g.Run(dense, k, 0, m, want, n)
+			g.RunRows(Rows{A: src, Stride: stride, Segs: segs, SegStride: segStride}, 0, m, got, n, 0, g.Panels())
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v n%d segs%d×%d m%d: element %d = %v, want %v", backend, n, segs, seg, m, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestConvF32 checks ConvF32, which reads interior pixels straight from
+// the input, against im2col of every pixel and one GEMM, exactly, over
+// kernel sizes, strides, dilations and padding, on every backend.
+func TestConvF32(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for i := range 300 {
+		backends := Available()
+		backend := backends[i%len(backends)]
+		p := ConvParams{Batch: 1 + r.IntN(2), InH: 1 + r.IntN(9), InW: 1 + r.IntN(12), InC: 1 + r.IntN(9), OutC: 1 + r.IntN(40),
+			KH: 1 + r.IntN(3), KW: 1 + r.IntN(3), StrideH: 1 + r.IntN(2), StrideW: 1 + r.IntN(2),
+			DilationH: 1 + r.IntN(2), DilationW: 1 + r.IntN(2), PadH: r.IntN(2), PadW: r.IntN(2), DepthMultiplier: 1}
+		if r.IntN(2) == 0 {
+			p.DilationW = 1 // the shape that reads the input directly
+		}
+		p.OutH = max((p.InH+2*p.PadH-(p.KH-1)*p.DilationH-1)/p.StrideH+1, 1)
+		p.OutW = max((p.InW+2*p.PadW-(p.KW-1)*p.DilationW-1)/p.StrideW+1, 1)
+		k, m := p.KH*p.KW*p.InC, p.Batch*p.OutH*p.OutW
+		in := randF32(r, p.Batch*p.InH*p.InW*p.InC)
+		g := NewGemmF32(p.OutC, k, randF32(r, p.OutC*k), randF32(r, p.OutC), ActivationRangeF32(ActRelu6), backend)
+		cols := make([]float32, m*k)
+		want, got := make([]float32, m*p.OutC), make([]float32, m*p.OutC)
+		Im2colF32(&p, in, cols, 0, p.Batch*p.OutH)
+		g.Run(cols, k, 0, m, want, p.OutC)
+		ConvF32(&p, g, in, make([]float32, m*k), got, 0, p.Batch*p.OutH)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%v %+v: element %d = %v, want %v", backend, p, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestGemmF32Allocs holds a run at zero allocations.
 func TestGemmF32Allocs(t *testing.T) {
 	for _, backend := range Available() {
@@ -98,12 +187,26 @@ func TestGemmF32Allocs(t *testing.T) {
 	}
 }
 
+// TestDWConvF32Allocs holds a depthwise run with border pixels at zero
+// allocations.
+func TestDWConvF32Allocs(t *testing.T) {
+	p := &ConvParams{Batch: 1, InH: 9, InW: 9, InC: 40, OutH: 9, OutW: 9, OutC: 40, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+		DilationH: 1, DilationW: 1, PadH: 1, PadW: 1, DepthMultiplier: 1}
+	for _, backend := range Available() {
+		d := NewDWConvF32(p, make([]float32, 9*40), nil, ActivationRangeF32(ActRelu), backend)
+		in, out := make([]float32, 81*40), make([]float32, 81*40)
+		if n := testing.AllocsPerRun(10, func() { d.Run(in, out, 0, 9) }); n != 0 {
+			t.Errorf("%v: %v allocations per run", backend, n)
+		}
+	}
+}
+
 // TestDWConvF32 checks the depthwise kernels of every backend and im2col
 // against float64 loops over strides, dilations, padding, multipliers and
 // channel counts around the 8- and 16-channel blocks, with a NaN guard after the
 // output.
 func TestDWConvF32(t *testing.T) {
-	r := floatSeed(t)
+	r := testkit.SeededRand(t)
 	for i := range 600 {
 		backends := Available()
 		backend := backends[i%len(backends)]
@@ -178,7 +281,7 @@ func TestDWConvF32(t *testing.T) {
 // TestQuantizeF32 checks the run-time quantization of dynamic-range
 // kernels against TFLite's formulas in float64, and their corner cases.
 func TestQuantizeF32(t *testing.T) {
-	r := floatSeed(t)
+	r := testkit.SeededRand(t)
 	q := make([]int8, 64)
 	for range 500 {
 		x := randF32(r, 1+r.IntN(64))
@@ -242,4 +345,50 @@ func FuzzGemmF32(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPadF32 checks PAD against an element-by-element loop on random
+// shapes and paddings up to rank 4, with a NaN-filled output.
+func TestPadF32(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for range 300 {
+		rank := 1 + r.IntN(4)
+		in, out, before := make([]int, rank), make([]int, rank), make([]int, rank)
+		n, m := 1, 1
+		for d := range rank {
+			in[d] = r.IntN(4)
+			if r.IntN(3) > 0 {
+				before[d] = r.IntN(3)
+				out[d] = in[d] + before[d] + r.IntN(3)
+			} else {
+				out[d] = in[d]
+			}
+			n, m = n*in[d], m*out[d]
+		}
+		src := randF32(r, n)
+		dst := make([]float32, m)
+		for i := range dst {
+			dst[i] = float32(math.NaN())
+		}
+		PadF32(in, out, before, src, dst)
+		want := make([]float32, m)
+		for i, v := range src {
+			o, rest := 0, i
+			for d := rank - 1; d >= 0; d-- {
+				pos := rest%in[d] + before[d]
+				rest /= in[d]
+				s := 1
+				for e := d + 1; e < rank; e++ {
+					s *= out[e]
+				}
+				o += pos * s
+			}
+			want[o] = v
+		}
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(dst[i]) {
+				t.Fatalf("in %v out %v before %v: element %d = %v, want %v", in, out, before, i, dst[i], want[i])
+			}
+		}
+	}
 }

@@ -23,7 +23,9 @@ func f32() {
 
 // gemmF32 generates one block of 6 rows over every panel: the
 // accumulators start from the panel's bias, take K broadcast-and-FMA steps
-// over the packed weights, are clamped, and are stored, the last panel
+// over the packed weights (in segs segments of k values, each segskip
+// bytes after the end of the last in the rows), are clamped, and are
+// stored, the last panel
 // under its mask. AVX2 (z false): panels of 16 channels in 2 YMM vectors,
 // the mask a vector for VMASKMOVPS; AVX-512: panels of 32 in 2 ZMM
 // vectors, the mask bits in K1 and K2. 12 accumulators, 2 weight vectors
@@ -31,7 +33,7 @@ func f32() {
 //
 // GPRs: R8–R13 the rows, RSI weights, R15 bias, RBX byte offset in the
 // rows, RCX steps left, RDX byte offset in the outputs, R14 panels left,
-// RAX temporary.
+// RAX segments left, then temporary.
 func gemmF32(name string, z bool) {
 	TEXT(name, NOSPLIT, "func(p *gemmF32Args)")
 	Pragma("noescape")
@@ -65,6 +67,9 @@ func gemmF32(name string, z bool) {
 		VMOVAPS(w1, acc[2*r+1])
 	}
 	XORQ(RBX, RBX)
+	Load(p.Field("segs"), RAX)
+
+	Label(l("seg"))
 	Load(p.Field("k"), RCX)
 	TESTQ(RCX, RCX)
 	JZ(LabelRef(l("clamp")))
@@ -81,6 +86,10 @@ func gemmF32(name string, z bool) {
 	ADDQ(Imm(4), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef(l("k")))
+	// The next segment of the rows' values (a convolution's next tap row).
+	ADDQ(fieldMem(p.Field("segskip")), RBX)
+	DECQ(RAX)
+	JNZ(LabelRef(l("seg")))
 
 	Label(l("clamp"))
 	VBROADCASTSS(fieldMem(p.Field("lo")), w0)
