@@ -19,15 +19,20 @@ func BenchmarkRun(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			out := make([]byte, m.Output().Bytes())
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := m.Run(ctx, in, out); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchRuns(b, m, in)
 		})
+	}
+}
+
+// benchRuns times whole inferences of m on in.
+func benchRuns(b *testing.B, m *Model, in []byte) {
+	out := make([]byte, m.Output().Bytes())
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Run(ctx, in, out); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -3,27 +3,18 @@ package engine
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
-
-	"github.com/classifly/classifly/internal/shared"
 )
 
 // TestFloatThreadsAgree runs the float32 twins on one, two and three
 // threads: the workers split rows, pixels or panels of output channels,
 // never a sum, so the outputs are byte-identical.
 func TestFloatThreadsAgree(t *testing.T) {
-	root, _ := shared.FloatTwins(t)
 	for _, name := range []string{"mobilenet_v2_1.0_224_float32", "tf2_mobilenet_v2_1.0_224_float32"} {
-		var man shared.Manifest
-		shared.ReadManifest(t, filepath.Join(root, name), &man)
-		in := floatInput(t, man, man.Images[0].Input)
+		man, in := floatTwin(t, name)
 		var want []byte
 		for _, threads := range []int{1, 2, 3} {
-			m, err := LoadFile(shared.Model(t, name+".tflite"), Options{Threads: threads, Keep: []int{man.Logits.TensorIndex}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := loadWith(t, name, Options{Threads: threads, Keep: []int{man.Logits.TensorIndex}})
 			_, kept, err := m.Trace(context.Background(), in)
 			m.Close()
 			if err != nil {

@@ -37,6 +37,16 @@ func floatInput(t testing.TB, m shared.Manifest, image string) []byte {
 	return out
 }
 
+// floatTwin returns the manifest of the float twin name and the float
+// input of its first picture.
+func floatTwin(tb testing.TB, name string) (shared.Manifest, []byte) {
+	tb.Helper()
+	root, _ := shared.FloatTwins(tb)
+	var man shared.Manifest
+	shared.ReadManifest(tb, filepath.Join(root, name), &man)
+	return man, floatInput(tb, man, man.Images[0].Input)
+}
+
 func decodeFloats(b []byte) []float32 {
 	v := make([]float32, len(b)/4)
 	for i := range v {

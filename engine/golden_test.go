@@ -30,9 +30,12 @@ func goldenModels(t *testing.T) []string {
 	return names
 }
 
-func loadModel(t testing.TB, name string) *Model {
+func loadModel(t testing.TB, name string) *Model { return loadWith(t, name, Options{}) }
+
+// loadWith loads the shared model name with opts.
+func loadWith(t testing.TB, name string, opts Options) *Model {
 	t.Helper()
-	m, err := LoadFile(shared.Model(t, name+".tflite"), Options{})
+	m, err := LoadFile(shared.Model(t, name+".tflite"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
