@@ -82,18 +82,20 @@ func load(t *testing.T) *config {
 // resource returns a declared resource or fails.
 func (c *config) resource(t *testing.T, key string) *hclsyntax.Block {
 	t.Helper()
-	b, ok := c.resources[key]
-	if !ok {
-		t.Fatalf("resource %s is not declared", key)
-	}
-	return b
+	return declared(t, c.resources, "resource", key)
 }
 
+// dataSource returns a declared data source or fails.
 func (c *config) dataSource(t *testing.T, key string) *hclsyntax.Block {
 	t.Helper()
-	b, ok := c.data[key]
+	return declared(t, c.data, "data", key)
+}
+
+func declared(t *testing.T, blocks map[string]*hclsyntax.Block, kind, key string) *hclsyntax.Block {
+	t.Helper()
+	b, ok := blocks[key]
 	if !ok {
-		t.Fatalf("data %s is not declared", key)
+		t.Fatalf("%s %s is not declared", kind, key)
 	}
 	return b
 }
