@@ -9,6 +9,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"testing"
 
 	"golang.org/x/image/bmp"
@@ -182,40 +183,28 @@ func TestDecodeModels(t *testing.T) {
 	}
 }
 
-func encodePNG(t *testing.T, m image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func encodePNG(t *testing.T, m image.Image) []byte { return encoded(t, m, png.Encode) }
 
 func encodeJPEG(t *testing.T, m image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: 95}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return encoded(t, m, func(w io.Writer, m image.Image) error {
+		return jpeg.Encode(w, m, &jpeg.Options{Quality: 95})
+	})
 }
 
-func encodeBMP(t *testing.T, m image.Image) []byte {
+func encodeBMP(t *testing.T, m image.Image) []byte { return encoded(t, m, bmp.Encode) }
+
+// encoded returns m as encode writes it, or fails the test.
+func encoded(t *testing.T, m image.Image, encode func(io.Writer, image.Image) error) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := bmp.Encode(&b, m); err != nil {
+	if err := encode(&b, m); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
 }
 
 func encodeGIF(t *testing.T, m *image.Paletted) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := gif.Encode(&b, m, nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return encoded(t, m, func(w io.Writer, m image.Image) error { return gif.Encode(w, m, nil) })
 }
 
 // encodeGIFScreen writes m as the only frame, at (x, y), of a w x h screen.
