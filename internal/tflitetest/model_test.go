@@ -62,15 +62,23 @@ func roundTripModel() Model {
 	return m
 }
 
-// TestRoundTrip parses the writer's output with package tflite and checks
-// that every field comes back.
-func TestRoundTrip(t *testing.T) {
+// parseRoundTrip returns roundTripModel, its bytes and what package tflite
+// parses of them.
+func parseRoundTrip(t *testing.T) (Model, []byte, *tflite.Model) {
+	t.Helper()
 	m := roundTripModel()
 	data := m.Bytes()
 	f, err := tflite.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, data, f
+}
+
+// TestRoundTrip parses the writer's output with package tflite and checks
+// that every field comes back.
+func TestRoundTrip(t *testing.T) {
+	m, _, f := parseRoundTrip(t)
 	if f.Version != SchemaVersion || f.Description != m.Description {
 		t.Errorf("version %d description %q, want %d %q", f.Version, f.Description, SchemaVersion, m.Description)
 	}
@@ -189,12 +197,7 @@ func fieldBytes(t *testing.T, buf []byte, pos, i int) []byte {
 // vector's elements are naturally aligned, so the file also suits readers
 // that load values in place.
 func TestAlignment(t *testing.T) {
-	m := roundTripModel()
-	data := m.Bytes()
-	f, err := tflite.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, data, f := parseRoundTrip(t)
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	for i, b := range f.Buffers {
 		if len(b) == 0 {
