@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // goldenModel is one folder of the shared golden tensors.
@@ -145,14 +146,6 @@ func countDiff(a, b []byte) int {
 
 // diffStats returns the mean and the largest absolute difference of a and b.
 func diffStats(a, b []byte) (mean float64, maxd int) {
-	sum := 0
-	for i := range a {
-		d := int(a[i]) - int(b[i])
-		if d < 0 {
-			d = -d
-		}
-		sum += d
-		maxd = max(maxd, d)
-	}
-	return float64(sum) / float64(len(a)), maxd
+	mean, maxd, _ = testkit.AbsDiff(a, b)
+	return mean, maxd
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // The reference is libjpeg-turbo's djpeg with -nosmooth (replicated chroma,
@@ -102,28 +103,13 @@ func compare(t *testing.T, name string, data []byte) {
 		if img.Scale != scale || img.Width != ww || img.Height != wh {
 			t.Fatalf("%s at %d/8: got %dx%d at %d/8, djpeg %dx%d", name, scale, img.Width, img.Height, img.Scale, ww, wh)
 		}
-		mean, worst, at := diff(img.Pix, want)
+		mean, worst, at := testkit.AbsDiff(img.Pix, want)
 		t.Logf("%s at %d/8 (%dx%d): mean abs error %.4f, max %d", name, scale, ww, wh, mean, worst)
 		if mean > 0.5 || worst > 4 {
 			t.Errorf("%s at %d/8: mean abs error %.4f, max %d at pixel (%d,%d) channel %d: got %d, djpeg %d",
 				name, scale, mean, worst, at/3%ww, at/3/ww, at%3, img.Pix[at], want[at])
 		}
 	}
-}
-
-func diff(a, b []byte) (mean float64, worst, at int) {
-	sum := 0
-	for i := range a {
-		d := int(a[i]) - int(b[i])
-		if d < 0 {
-			d = -d
-		}
-		sum += d
-		if d > worst {
-			worst, at = d, i
-		}
-	}
-	return float64(sum) / float64(len(a)), worst, at
 }
 
 // synthetic returns a w×h RGB picture with what stresses a decoder: smooth

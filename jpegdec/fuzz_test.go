@@ -6,28 +6,17 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // seeds are the small pictures in testdata (see testdata/README).
 func seeds(tb testing.TB) map[string][]byte {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*.jpg"))
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no seeds in testdata: %v", err)
-	}
-	m := make(map[string][]byte)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		m[filepath.Base(f)] = b
-	}
-	return m
+	return testkit.ReadGlob(tb, filepath.Join("testdata", "*.jpg"))
 }
 
 // stdRGB decodes with image/jpeg and converts to packed RGB.
@@ -102,7 +91,7 @@ func checkAgainstStd(t *testing.T, data []byte, needBoth bool) {
 		if !ok || len(ref) != len(img.Pix) {
 			t.Fatalf("PSNR against image/jpeg %.1f dB, want at least 40 (djpeg gives no picture to compare)", p)
 		}
-		if mean, worst, _ := diff(img.Pix, ref); mean > 0.5 || worst > 4 {
+		if mean, worst, _ := testkit.AbsDiff(img.Pix, ref); mean > 0.5 || worst > 4 {
 			t.Fatalf("PSNR against image/jpeg %.1f dB, and against djpeg mean abs error %.3f, max %d", p, mean, worst)
 		}
 	}

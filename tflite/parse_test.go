@@ -22,6 +22,7 @@ import (
 
 	"github.com/classifly/classifly/engine"
 	"github.com/classifly/classifly/internal/shared"
+	"github.com/classifly/classifly/internal/testkit"
 	"github.com/classifly/classifly/tflite"
 )
 
@@ -30,20 +31,7 @@ var corruptSeed = flag.Uint64("corrupt-seed", 1, "seed of the offsets and values
 // sharedModels reads every shared model, failing when there is none.
 func sharedModels(t *testing.T) map[string][]byte {
 	t.Helper()
-	dir := shared.ModelDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*.tflite"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no .tflite files in %s", dir)
-	}
-	models := map[string][]byte{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		models[filepath.Base(f)] = data
-	}
-	return models
+	return testkit.ReadGlob(t, filepath.Join(shared.ModelDir(t), "*.tflite"))
 }
 
 // damageModels is sharedModels for the truncation and corruption tests, which
