@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/classifly/classifly/internal/shared"
 	"github.com/classifly/classifly/internal/testkit"
@@ -43,18 +42,7 @@ func TestCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "classifly:ci sha256:") {
 			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 		}
-		img, err := tarball.ImageFromPath(out, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := CheckSchema2(img); err != nil {
-			t.Error(err)
-		}
-		d1, _ := img.Digest()
-		d2, _ := testImage(t).Digest()
-		if d1 != d2 {
-			t.Errorf("the command built %s, the package %s", d1, d2)
-		}
+		checkTarball(t, out, testImage(t))
 	})
 
 	t.Run("model package", func(t *testing.T) {

@@ -198,6 +198,13 @@ func TestTarball(t *testing.T) {
 	if len(manifest) != 1 || !slices.Equal(manifest[0].RepoTags, []string{"classifly:test"}) || len(manifest[0].Layers) != 1 {
 		t.Fatalf("manifest.json %+v", manifest)
 	}
+	checkTarball(t, path, img)
+}
+
+// checkTarball reads the image tarball at path back: it must be Docker
+// schema 2 and have want's digest.
+func checkTarball(t *testing.T, path string, want v1.Image) {
+	t.Helper()
 	back, err := tarball.ImageFromPath(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -205,10 +212,10 @@ func TestTarball(t *testing.T) {
 	if err := CheckSchema2(back); err != nil {
 		t.Error(err)
 	}
-	d1, _ := img.Digest()
+	d1, _ := want.Digest()
 	d2, _ := back.Digest()
 	if d1 != d2 {
-		t.Errorf("tarball image %s, built %s", d2, d1)
+		t.Errorf("tarball %s holds image %s, want %s", filepath.Base(path), d2, d1)
 	}
 }
 
