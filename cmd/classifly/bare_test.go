@@ -35,6 +35,21 @@ func bare(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startPiped starts cmd and returns the pipe that pipe (cmd.StdoutPipe or
+// cmd.StderrPipe) gives; cmd is killed when the test ends.
+func startPiped(t *testing.T, cmd *exec.Cmd, pipe func() (io.ReadCloser, error)) io.ReadCloser {
+	t.Helper()
+	r, err := pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return r
+}
+
 // run runs cmd and returns stdout, stderr and the exit status.
 func run(t *testing.T, cmd *exec.Cmd) (string, string, int) { return testkit.Run(t, cmd) }
 
@@ -95,14 +110,7 @@ func TestPredictTable(t *testing.T) {
 // POST /predict with the built-in model, and stops on SIGTERM.
 func TestServeBuiltInModel(t *testing.T) {
 	cmd := bare(t, "serve", "--offline", "--addr", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	stderr := startPiped(t, cmd, cmd.StderrPipe)
 	lines := bufio.NewScanner(stderr)
 	var addr string
 	for addr == "" && lines.Scan() {

@@ -134,15 +134,7 @@ func TestPredictInterrupt(t *testing.T) {
 		}
 	}
 	cmd := bare(t, "predict", "--offline", "--json", dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(out)
+	lines := bufio.NewScanner(startPiped(t, cmd, cmd.StdoutPipe))
 	if !lines.Scan() {
 		t.Fatal("no first answer")
 	}
@@ -152,7 +144,7 @@ func TestPredictInterrupt(t *testing.T) {
 	for lines.Scan() {
 		answers++
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	took := time.Since(start)
 	t.Logf("stopped %v after SIGINT, %d of %d answered", took.Round(time.Millisecond), answers, n)
 	if code := cmd.ProcessState.ExitCode(); code != 130 || took > time.Second || answers >= n {
