@@ -14,12 +14,7 @@ import (
 func BenchmarkRun(b *testing.B) {
 	for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq", "mobilenet_v1_0.25_128_quant"} {
 		b.Run(name, func(b *testing.B) {
-			m := loadModel(b, name)
-			in, err := os.ReadFile(shared.Golden(b, name, "cat.input.bin"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			benchRuns(b, m, in)
+			benchRuns(b, loadModel(b, name), catInput(b, name))
 		})
 	}
 }
@@ -45,12 +40,18 @@ func TestProfileReport(t *testing.T) {
 }
 
 func profileReport(t *testing.T, name string) {
-	m := loadModel(t, name)
-	in, err := os.ReadFile(shared.Golden(t, name, "cat.input.bin"))
+	logProfile(t, loadModel(t, name), catInput(t, name))
+}
+
+// catInput returns the shared model name's golden input of the cat picture
+// (cat.input.bin).
+func catInput(tb testing.TB, name string) []byte {
+	tb.Helper()
+	in, err := os.ReadFile(shared.Golden(tb, name, "cat.input.bin"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	logProfile(t, m, in)
+	return in
 }
 
 // logProfile logs the best of 5 profiles of m on in, by operator kind.
