@@ -38,21 +38,15 @@ func TestCommands(t *testing.T) {
 
 	t.Run("image build", func(t *testing.T) {
 		out := filepath.Join(dir, "image.tar")
-		stdout, stderr, code := classifly(t, nil, "image", "build", "--binary", bin, "--out", out, "--tag", "classifly:ci")
-		if code != 0 || !strings.Contains(stdout, "classifly:ci sha256:") {
-			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-		}
+		classiflySays(t, "classifly:ci sha256:", "image", "build", "--binary", bin, "--out", out, "--tag", "classifly:ci")
 		checkTarball(t, out, testImage(t))
 	})
 
 	t.Run("model package", func(t *testing.T) {
 		shared.Full(t) // two models
 		out := filepath.Join(dir, "model.tar.gz")
-		stdout, stderr, code := classifly(t, nil, "model", "package", "--offline", "--out", out,
+		classiflySays(t, "2 model(s), default mobilenet_v2_1.0_224_quant", "model", "package", "--offline", "--out", out,
 			"--model", "mobilenet_v2_1.0_224_quant", "--model", "mobilenet_v1_0.25_128_quant")
-		if code != 0 || !strings.Contains(stdout, "2 model(s), default mobilenet_v2_1.0_224_quant") {
-			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-		}
 		f, err := os.Open(out)
 		if err != nil {
 			t.Fatal(err)
@@ -71,11 +65,8 @@ func TestCommands(t *testing.T) {
 		out := filepath.Join(dir, "lambda.zip")
 		// Any file stands in for the bootstrap here; cmd/lambda's tests zip
 		// and run the real one.
-		stdout, stderr, code := classifly(t, nil, "image", "lambda", "--binary", bin, "--out", out, "--offline",
+		classiflySays(t, "2 model file(s)", "image", "lambda", "--binary", bin, "--out", out, "--offline",
 			"--model", "mobilenet_v2_1.0_224_quant")
-		if code != 0 || !strings.Contains(stdout, "2 model file(s)") {
-			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-		}
 		zr, err := zip.OpenReader(out)
 		if err != nil {
 			t.Fatal(err)
@@ -122,4 +113,14 @@ func TestCommands(t *testing.T) {
 			}
 		}
 	})
+}
+
+// classiflySays runs the CLI with args and fails the test unless it
+// succeeds and its output contains want.
+func classiflySays(t *testing.T, want string, args ...string) {
+	t.Helper()
+	stdout, stderr, code := classifly(t, nil, args...)
+	if code != 0 || !strings.Contains(stdout, want) {
+		t.Fatalf("exit %d, want %q on stdout\n%s%s", code, want, stdout, stderr)
+	}
 }
