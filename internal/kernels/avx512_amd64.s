@@ -29,29 +29,31 @@ GLOBL packperm512<>(SB), RODATA|NOPTR, $64
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIu8x1(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIu8x1_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIu8x1_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIu8x1_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIu8x1_sum0_loop:
 	CMPQ    CX, $0x40
@@ -306,6 +308,39 @@ gemmVNNIu8x1_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIu8x1_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIu8x1_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIu8x1_block
+
+gemmVNNIu8x1_done:
 	VZEROUPPER
 	RET
 
@@ -313,29 +348,31 @@ gemmVNNIu8x1_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8x1(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8x1_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8x1_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8x1_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8x1_sum0_loop:
 	CMPQ    CX, $0x40
@@ -598,6 +635,39 @@ gemmVNNIs8x1_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8x1_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8x1_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8x1_block
+
+gemmVNNIs8x1_done:
 	VZEROUPPER
 	RET
 
@@ -605,29 +675,31 @@ gemmVNNIs8x1_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8xorx1(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8xorx1_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8xorx1_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8xorx1_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8xorx1_sum0_loop:
 	CMPQ    CX, $0x40
@@ -894,6 +966,39 @@ gemmVNNIs8xorx1_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8xorx1_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8xorx1_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8xorx1_block
+
+gemmVNNIs8xorx1_done:
 	VZEROUPPER
 	RET
 
@@ -901,29 +1006,31 @@ gemmVNNIs8xorx1_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIu8x2(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIu8x2_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIu8x2_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIu8x2_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIu8x2_sum0_loop:
 	CMPQ    CX, $0x40
@@ -1245,6 +1352,39 @@ gemmVNNIu8x2_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIu8x2_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIu8x2_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIu8x2_block
+
+gemmVNNIu8x2_done:
 	VZEROUPPER
 	RET
 
@@ -1252,29 +1392,31 @@ gemmVNNIu8x2_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8x2(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8x2_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8x2_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8x2_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8x2_sum0_loop:
 	CMPQ    CX, $0x40
@@ -1604,6 +1746,39 @@ gemmVNNIs8x2_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8x2_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8x2_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8x2_block
+
+gemmVNNIs8x2_done:
 	VZEROUPPER
 	RET
 
@@ -1611,29 +1786,31 @@ gemmVNNIs8x2_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8xorx2(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8xorx2_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8xorx2_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8xorx2_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8xorx2_sum0_loop:
 	CMPQ    CX, $0x40
@@ -1963,6 +2140,39 @@ gemmVNNIs8xorx2_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8xorx2_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8xorx2_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8xorx2_block
+
+gemmVNNIs8xorx2_done:
 	VZEROUPPER
 	RET
 
@@ -1970,29 +2180,31 @@ gemmVNNIs8xorx2_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIu8x3(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIu8x3_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIu8x3_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIu8x3_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIu8x3_sum0_loop:
 	CMPQ    CX, $0x40
@@ -2389,6 +2601,39 @@ gemmVNNIu8x3_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIu8x3_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIu8x3_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIu8x3_block
+
+gemmVNNIu8x3_done:
 	VZEROUPPER
 	RET
 
@@ -2396,29 +2641,31 @@ gemmVNNIu8x3_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8x3(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8x3_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8x3_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8x3_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8x3_sum0_loop:
 	CMPQ    CX, $0x40
@@ -2823,6 +3070,39 @@ gemmVNNIs8x3_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8x3_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8x3_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8x3_block
+
+gemmVNNIs8x3_done:
 	VZEROUPPER
 	RET
 
@@ -2830,29 +3110,31 @@ gemmVNNIs8x3_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8xorx3(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8xorx3_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8xorx3_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8xorx3_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8xorx3_sum0_loop:
 	CMPQ    CX, $0x40
@@ -3253,6 +3535,39 @@ gemmVNNIs8xorx3_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8xorx3_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8xorx3_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8xorx3_block
+
+gemmVNNIs8xorx3_done:
 	VZEROUPPER
 	RET
 
@@ -3260,29 +3575,31 @@ gemmVNNIs8xorx3_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIu8x4(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIu8x4_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIu8x4_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIu8x4_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIu8x4_sum0_loop:
 	CMPQ    CX, $0x40
@@ -3746,6 +4063,39 @@ gemmVNNIu8x4_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIu8x4_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIu8x4_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIu8x4_block
+
+gemmVNNIu8x4_done:
 	VZEROUPPER
 	RET
 
@@ -3753,29 +4103,31 @@ gemmVNNIu8x4_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8x4(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8x4_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8x4_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8x4_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8x4_sum0_loop:
 	CMPQ    CX, $0x40
@@ -4247,6 +4599,39 @@ gemmVNNIs8x4_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8x4_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8x4_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8x4_block
+
+gemmVNNIs8x4_done:
 	VZEROUPPER
 	RET
 
@@ -4254,29 +4639,31 @@ gemmVNNIs8x4_full:
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2
 TEXT ·gemmVNNIs8xorx4(SB), NOSPLIT, $0-8
 	MOVQ         p+0(FP), DI
-	MOVQ         (DI), R8
-	MOVQ         8(DI), R9
-	MOVQ         16(DI), R10
-	MOVQ         24(DI), R11
-	MOVQ         64(DI), SI
-	MOVQ         96(DI), DX
-	XORQ         R12, R12
-	XORQ         R13, R13
 	MOVL         $0x0000aaaa, AX
 	KMOVW        AX, K1
 	MOVL         $0x80808080, AX
 	VPBROADCASTD AX, Z21
-	VPXORD       Z24, Z24, Z24
-	VPXORD       Z25, Z25, Z25
-	VPXORD       Z26, Z26, Z26
-	VPXORD       Z27, Z27, Z27
-	MOVL         112(DI), AX
-	TESTL        AX, AX
-	JZ           gemmVNNIs8xorx4_sums_done
-	VPXORD       Z2, Z2, Z2
-	VPXORD       Z0, Z0, Z0
-	MOVQ         80(DI), CX
-	MOVQ         R8, R14
+
+gemmVNNIs8xorx4_block:
+	MOVQ   (DI), R8
+	MOVQ   8(DI), R9
+	MOVQ   16(DI), R10
+	MOVQ   24(DI), R11
+	MOVQ   64(DI), SI
+	MOVQ   96(DI), DX
+	XORQ   R12, R12
+	XORQ   R13, R13
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	MOVL   112(DI), AX
+	TESTL  AX, AX
+	JZ     gemmVNNIs8xorx4_sums_done
+	VPXORD Z2, Z2, Z2
+	VPXORD Z0, Z0, Z0
+	MOVQ   80(DI), CX
+	MOVQ   R8, R14
 
 gemmVNNIs8xorx4_sum0_loop:
 	CMPQ    CX, $0x40
@@ -4740,6 +5127,39 @@ gemmVNNIs8xorx4_full:
 	ADDQ         $0x00000600, R13
 	DECQ         DX
 	JNZ          gemmVNNIs8xorx4_panel
+	MOVQ         128(DI), CX
+	DECQ         CX
+	JLE          gemmVNNIs8xorx4_done
+	MOVQ         CX, 128(DI)
+	MOVQ         136(DI), AX
+	MOVQ         144(DI), BX
+	MOVQ         (DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, (DI)
+	MOVQ         32(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 32(DI)
+	MOVQ         8(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 8(DI)
+	MOVQ         40(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 40(DI)
+	MOVQ         16(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 16(DI)
+	MOVQ         48(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 48(DI)
+	MOVQ         24(DI), R14
+	ADDQ         AX, R14
+	MOVQ         R14, 24(DI)
+	MOVQ         56(DI), R14
+	ADDQ         BX, R14
+	MOVQ         R14, 56(DI)
+	JMP          gemmVNNIs8xorx4_block
+
+gemmVNNIs8xorx4_done:
 	VZEROUPPER
 	RET
 

@@ -43,9 +43,17 @@ var zAcc = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, 
 func gemmVNNI(name string, signed, xor bool, nv int) {
 	TEXT(name, NOSPLIT, "func(p *gemmArgs)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
+	Doc(fmt.Sprintf("%s computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
 	p := Dereference(Param("p"))
 	rows := []GPPhysical{R8, R9, R10, R11}
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1) // odd 32-bit lanes
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, Z21)
+
+	// One pass per row block; between blocks the row pointers in p advance
+	// by 4 rows, which saves the caller a call per block.
+	Label(name + "_block")
 	for r, reg := range rows {
 		Load(p.Field("a").Index(r), reg)
 	}
@@ -53,10 +61,6 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Load(p.Field("panels"), RDX)
 	XORQ(R12, R12) // output channel offset
 	XORQ(R13, R13) // requant block offset (24 bytes per channel)
-	MOVL(U32(0xAAAA), EAX)
-	KMOVW(EAX, K1) // odd 32-bit lanes
-	MOVL(U32(0x80808080), EAX)
-	VPBROADCASTD(EAX, Z21)
 
 	// Per-row correction (128 - wz)·Σx for uint8 layers, broadcast into
 	// Z24..Z27; zero when rowCorr is 0.
@@ -159,6 +163,23 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	ADDQ(U32(64*24), R13)
 	DECQ(RDX)
 	JNZ(LabelRef(name + "_panel"))
+
+	Load(p.Field("blocks"), RCX)
+	DECQ(RCX)
+	JLE(LabelRef(name + "_done"))
+	Store(RCX, p.Field("blocks"))
+	Load(p.Field("aStep"), RAX)
+	Load(p.Field("outStep"), RBX)
+	for r := range rows {
+		Load(p.Field("a").Index(r), R14)
+		ADDQ(RAX, R14)
+		Store(R14, p.Field("a").Index(r))
+		Load(p.Field("out").Index(r), R14)
+		ADDQ(RBX, R14)
+		Store(R14, p.Field("out").Index(r))
+	}
+	JMP(LabelRef(name + "_block"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
