@@ -202,6 +202,9 @@ gemmVNNIu8x1_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIu8x1_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIu8x1_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -304,41 +307,144 @@ gemmVNNIu8x1_full:
 	VPMINUB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIu8x1_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIu8x1_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIu8x1_block
+	JMP          gemmVNNIu8x1_stored
+
+gemmVNNIu8x1_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VPACKSSDW    Z0, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKUSWB    Z0, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXUB      Z17, Z0, Z0
+	VPMINUB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z4, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKUSWB    Z4, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXUB      Z17, Z4, Z4
+	VPMINUB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z8, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKUSWB    Z8, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXUB      Z17, Z8, Z8
+	VPMINUB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z12, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKUSWB    Z12, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXUB      Z17, Z12, Z12
+	VPMINUB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIu8x1_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x1_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIu8x1_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIu8x1_block
 
 gemmVNNIu8x1_done:
 	VZEROUPPER
@@ -529,6 +635,9 @@ gemmVNNIs8x1_k:
 	MOVQ          104(DI), AX
 
 gemmVNNIs8x1_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8x1_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -631,41 +740,144 @@ gemmVNNIs8x1_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8x1_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8x1_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8x1_block
+	JMP          gemmVNNIs8x1_stored
+
+gemmVNNIs8x1_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VPACKSSDW    Z0, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSWB    Z0, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z4, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSWB    Z4, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z8, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSWB    Z8, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z12, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSWB    Z12, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8x1_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x1_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8x1_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8x1_block
 
 gemmVNNIs8x1_done:
 	VZEROUPPER
@@ -864,6 +1076,9 @@ gemmVNNIs8xorx1_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIs8xorx1_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8xorx1_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -962,41 +1177,140 @@ gemmVNNIs8xorx1_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8xorx1_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8xorx1_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8xorx1_block
+	JMP          gemmVNNIs8xorx1_stored
+
+gemmVNNIs8xorx1_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z0, Z29
+	VPMULDQ      Z22, Z0, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPSHUFD      $0xf5, Z4, Z29
+	VPMULDQ      Z22, Z4, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPSHUFD      $0xf5, Z8, Z29
+	VPMULDQ      Z22, Z8, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPSHUFD      $0xf5, Z12, Z29
+	VPMULDQ      Z22, Z12, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VPACKSSDW    Z0, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSWB    Z0, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z4, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSWB    Z4, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z8, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSWB    Z8, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z12, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSWB    Z12, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8xorx1_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx1_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8xorx1_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8xorx1_block
 
 gemmVNNIs8xorx1_done:
 	VZEROUPPER
@@ -1188,6 +1502,9 @@ gemmVNNIu8x2_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIu8x2_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIu8x2_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -1348,41 +1665,198 @@ gemmVNNIu8x2_full:
 	VPMINUB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIu8x2_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIu8x2_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIu8x2_block
+	JMP          gemmVNNIu8x2_stored
+
+gemmVNNIu8x2_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z1, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPADDD       Z25, Z5, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPADDD       Z26, Z9, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPADDD       Z27, Z13, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKUSWB    Z0, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXUB      Z17, Z0, Z0
+	VPMINUB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKUSWB    Z4, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXUB      Z17, Z4, Z4
+	VPMINUB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKUSWB    Z8, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXUB      Z17, Z8, Z8
+	VPMINUB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKUSWB    Z12, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXUB      Z17, Z12, Z12
+	VPMINUB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIu8x2_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x2_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIu8x2_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIu8x2_block
 
 gemmVNNIu8x2_done:
 	VZEROUPPER
@@ -1582,6 +2056,9 @@ gemmVNNIs8x2_k:
 	MOVQ          104(DI), AX
 
 gemmVNNIs8x2_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8x2_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -1742,41 +2219,198 @@ gemmVNNIs8x2_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8x2_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8x2_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8x2_block
+	JMP          gemmVNNIs8x2_stored
+
+gemmVNNIs8x2_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z1, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPADDD       Z25, Z5, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPADDD       Z26, Z9, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPADDD       Z27, Z13, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSWB    Z0, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSWB    Z4, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSWB    Z8, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSWB    Z12, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8x2_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x2_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8x2_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8x2_block
 
 gemmVNNIs8x2_done:
 	VZEROUPPER
@@ -1984,6 +2618,9 @@ gemmVNNIs8xorx2_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIs8xorx2_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8xorx2_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -2136,41 +2773,190 @@ gemmVNNIs8xorx2_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8xorx2_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8xorx2_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8xorx2_block
+	JMP          gemmVNNIs8xorx2_stored
+
+gemmVNNIs8xorx2_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z0, Z29
+	VPMULDQ      Z22, Z0, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPSHUFD      $0xf5, Z4, Z29
+	VPMULDQ      Z22, Z4, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPSHUFD      $0xf5, Z8, Z29
+	VPMULDQ      Z22, Z8, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPSHUFD      $0xf5, Z12, Z29
+	VPMULDQ      Z22, Z12, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z1, Z29
+	VPMULDQ      Z22, Z1, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPSHUFD      $0xf5, Z5, Z29
+	VPMULDQ      Z22, Z5, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPSHUFD      $0xf5, Z9, Z29
+	VPMULDQ      Z22, Z9, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPSHUFD      $0xf5, Z13, Z29
+	VPMULDQ      Z22, Z13, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSWB    Z0, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSWB    Z4, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSWB    Z8, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSWB    Z12, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8xorx2_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx2_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8xorx2_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8xorx2_block
 
 gemmVNNIs8xorx2_done:
 	VZEROUPPER
@@ -2371,6 +3157,9 @@ gemmVNNIu8x3_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIu8x3_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIu8x3_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -2597,41 +3386,260 @@ gemmVNNIu8x3_full:
 	VPMINUB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIu8x3_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIu8x3_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIu8x3_block
+	JMP          gemmVNNIu8x3_stored
+
+gemmVNNIu8x3_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z1, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPADDD       Z25, Z5, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPADDD       Z26, Z9, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPADDD       Z27, Z13, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z2, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z2
+	VPADDD       Z25, Z6, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z6
+	VPADDD       Z26, Z10, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z10
+	VPADDD       Z27, Z14, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z14
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSDW    Z2, Z2, Z2
+	VPADDSW      Z16, Z2, Z2
+	VPACKUSWB    Z2, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXUB      Z17, Z0, Z0
+	VPMINUB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSDW    Z6, Z6, Z6
+	VPADDSW      Z16, Z6, Z6
+	VPACKUSWB    Z6, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXUB      Z17, Z4, Z4
+	VPMINUB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSDW    Z10, Z10, Z10
+	VPADDSW      Z16, Z10, Z10
+	VPACKUSWB    Z10, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXUB      Z17, Z8, Z8
+	VPMINUB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSDW    Z14, Z14, Z14
+	VPADDSW      Z16, Z14, Z14
+	VPACKUSWB    Z14, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXUB      Z17, Z12, Z12
+	VPMINUB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIu8x3_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x3_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIu8x3_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIu8x3_block
 
 gemmVNNIu8x3_done:
 	VZEROUPPER
@@ -2840,6 +3848,9 @@ gemmVNNIs8x3_k:
 	MOVQ          104(DI), AX
 
 gemmVNNIs8x3_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8x3_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -3066,41 +4077,260 @@ gemmVNNIs8x3_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8x3_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8x3_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8x3_block
+	JMP          gemmVNNIs8x3_stored
+
+gemmVNNIs8x3_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z1, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPADDD       Z25, Z5, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPADDD       Z26, Z9, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPADDD       Z27, Z13, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z2, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z2
+	VPADDD       Z25, Z6, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z6
+	VPADDD       Z26, Z10, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z10
+	VPADDD       Z27, Z14, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z14
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSDW    Z2, Z2, Z2
+	VPADDSW      Z16, Z2, Z2
+	VPACKSSWB    Z2, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSDW    Z6, Z6, Z6
+	VPADDSW      Z16, Z6, Z6
+	VPACKSSWB    Z6, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSDW    Z10, Z10, Z10
+	VPADDSW      Z16, Z10, Z10
+	VPACKSSWB    Z10, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSDW    Z14, Z14, Z14
+	VPADDSW      Z16, Z14, Z14
+	VPACKSSWB    Z14, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8x3_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x3_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8x3_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8x3_block
 
 gemmVNNIs8x3_done:
 	VZEROUPPER
@@ -3317,6 +4547,9 @@ gemmVNNIs8xorx3_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIs8xorx3_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8xorx3_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -3531,41 +4764,248 @@ gemmVNNIs8xorx3_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8xorx3_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8xorx3_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8xorx3_block
+	JMP          gemmVNNIs8xorx3_stored
+
+gemmVNNIs8xorx3_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z0, Z29
+	VPMULDQ      Z22, Z0, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPSHUFD      $0xf5, Z4, Z29
+	VPMULDQ      Z22, Z4, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPSHUFD      $0xf5, Z8, Z29
+	VPMULDQ      Z22, Z8, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPSHUFD      $0xf5, Z12, Z29
+	VPMULDQ      Z22, Z12, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z1, Z29
+	VPMULDQ      Z22, Z1, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPSHUFD      $0xf5, Z5, Z29
+	VPMULDQ      Z22, Z5, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPSHUFD      $0xf5, Z9, Z29
+	VPMULDQ      Z22, Z9, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPSHUFD      $0xf5, Z13, Z29
+	VPMULDQ      Z22, Z13, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z2, Z29
+	VPMULDQ      Z22, Z2, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z2
+	VPSHUFD      $0xf5, Z6, Z29
+	VPMULDQ      Z22, Z6, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z6
+	VPSHUFD      $0xf5, Z10, Z29
+	VPMULDQ      Z22, Z10, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z10
+	VPSHUFD      $0xf5, Z14, Z29
+	VPMULDQ      Z22, Z14, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z14
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSDW    Z2, Z2, Z2
+	VPADDSW      Z16, Z2, Z2
+	VPACKSSWB    Z2, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSDW    Z6, Z6, Z6
+	VPADDSW      Z16, Z6, Z6
+	VPACKSSWB    Z6, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSDW    Z10, Z10, Z10
+	VPADDSW      Z16, Z10, Z10
+	VPACKSSWB    Z10, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSDW    Z14, Z14, Z14
+	VPADDSW      Z16, Z14, Z14
+	VPACKSSWB    Z14, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8xorx3_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx3_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8xorx3_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8xorx3_block
 
 gemmVNNIs8xorx3_done:
 	VZEROUPPER
@@ -3775,6 +5215,9 @@ gemmVNNIu8x4_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIu8x4_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIu8x4_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -4059,41 +5502,314 @@ gemmVNNIu8x4_full:
 	VPMINUB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIu8x4_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIu8x4_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIu8x4_block
+	JMP          gemmVNNIu8x4_stored
+
+gemmVNNIu8x4_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z1, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPADDD       Z25, Z5, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPADDD       Z26, Z9, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPADDD       Z27, Z13, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z2, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z2
+	VPADDD       Z25, Z6, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z6
+	VPADDD       Z26, Z10, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z10
+	VPADDD       Z27, Z14, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z14
+	VMOVDQU32    1216(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z3, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z3
+	VPADDD       Z25, Z7, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z7
+	VPADDD       Z26, Z11, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z11
+	VPADDD       Z27, Z15, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z15
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSDW    Z3, Z2, Z2
+	VPADDSW      Z16, Z2, Z2
+	VPACKUSWB    Z2, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXUB      Z17, Z0, Z0
+	VPMINUB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSDW    Z7, Z6, Z6
+	VPADDSW      Z16, Z6, Z6
+	VPACKUSWB    Z6, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXUB      Z17, Z4, Z4
+	VPMINUB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSDW    Z11, Z10, Z10
+	VPADDSW      Z16, Z10, Z10
+	VPACKUSWB    Z10, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXUB      Z17, Z8, Z8
+	VPMINUB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSDW    Z15, Z14, Z14
+	VPADDSW      Z16, Z14, Z14
+	VPACKUSWB    Z14, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXUB      Z17, Z12, Z12
+	VPMINUB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIu8x4_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIu8x4_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIu8x4_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIu8x4_block
 
 gemmVNNIu8x4_done:
 	VZEROUPPER
@@ -4311,6 +6027,9 @@ gemmVNNIs8x4_k:
 	MOVQ          104(DI), AX
 
 gemmVNNIs8x4_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8x4_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -4595,41 +6314,314 @@ gemmVNNIs8x4_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8x4_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8x4_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8x4_block
+	JMP          gemmVNNIs8x4_stored
+
+gemmVNNIs8x4_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z0, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPADDD       Z25, Z4, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPADDD       Z26, Z8, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPADDD       Z27, Z12, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z1, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPADDD       Z25, Z5, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPADDD       Z26, Z9, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPADDD       Z27, Z13, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z2, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z2
+	VPADDD       Z25, Z6, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z6
+	VPADDD       Z26, Z10, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z10
+	VPADDD       Z27, Z14, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z14
+	VMOVDQU32    1216(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPADDD       Z24, Z3, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z3
+	VPADDD       Z25, Z7, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z7
+	VPADDD       Z26, Z11, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z11
+	VPADDD       Z27, Z15, Z28
+	VPSHUFD      $0xf5, Z28, Z29
+	VPMULDQ      Z22, Z28, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z15
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSDW    Z3, Z2, Z2
+	VPADDSW      Z16, Z2, Z2
+	VPACKSSWB    Z2, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSDW    Z7, Z6, Z6
+	VPADDSW      Z16, Z6, Z6
+	VPACKSSWB    Z6, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSDW    Z11, Z10, Z10
+	VPADDSW      Z16, Z10, Z10
+	VPACKSSWB    Z10, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSDW    Z15, Z14, Z14
+	VPADDSW      Z16, Z14, Z14
+	VPACKSSWB    Z14, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8x4_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8x4_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8x4_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8x4_block
 
 gemmVNNIs8x4_done:
 	VZEROUPPER
@@ -4855,6 +6847,9 @@ gemmVNNIs8xorx4_k:
 	MOVQ         104(DI), AX
 
 gemmVNNIs8xorx4_full:
+	MOVL         128(DI), CX
+	TESTL        CX, CX
+	JZ           gemmVNNIs8xorx4_nolshift
 	MOVL         116(DI), R14
 	VPBROADCASTW R14, Z16
 	MOVL         120(DI), R14
@@ -5123,41 +7118,298 @@ gemmVNNIs8xorx4_full:
 	VPMINSB      Z18, Z12, Z12
 	MOVQ         56(DI), R15
 	VMOVDQU8     Z12, K2, (R15)(R12*1)
-	ADDQ         $0x40, R12
-	ADDQ         $0x00000600, R13
-	DECQ         DX
-	JNZ          gemmVNNIs8xorx4_panel
-	MOVQ         128(DI), CX
-	DECQ         CX
-	JLE          gemmVNNIs8xorx4_done
-	MOVQ         CX, 128(DI)
-	MOVQ         136(DI), AX
-	MOVQ         144(DI), BX
-	MOVQ         (DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, (DI)
-	MOVQ         32(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 32(DI)
-	MOVQ         8(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 8(DI)
-	MOVQ         40(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 40(DI)
-	MOVQ         16(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 16(DI)
-	MOVQ         48(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 48(DI)
-	MOVQ         24(DI), R14
-	ADDQ         AX, R14
-	MOVQ         R14, 24(DI)
-	MOVQ         56(DI), R14
-	ADDQ         BX, R14
-	MOVQ         R14, 56(DI)
-	JMP          gemmVNNIs8xorx4_block
+	JMP          gemmVNNIs8xorx4_stored
+
+gemmVNNIs8xorx4_nolshift:
+	MOVL         116(DI), R14
+	VPBROADCASTW R14, Z16
+	MOVL         120(DI), R14
+	VPBROADCASTB R14, Z17
+	MOVL         124(DI), R14
+	VPBROADCASTB R14, Z18
+	VMOVDQU64    packperm512<>+0(SB), Z19
+	VPXORD       Z31, Z31, Z31
+	MOVQ         $-1, R15
+	BZHIQ        AX, R15, R15
+	KMOVQ        R15, K2
+	MOVQ         72(DI), R14
+	VMOVDQU32    64(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z0, Z29
+	VPMULDQ      Z22, Z0, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z0
+	VPSHUFD      $0xf5, Z4, Z29
+	VPMULDQ      Z22, Z4, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z4
+	VPSHUFD      $0xf5, Z8, Z29
+	VPMULDQ      Z22, Z8, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z8
+	VPSHUFD      $0xf5, Z12, Z29
+	VPMULDQ      Z22, Z12, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       256(R14)(R13*1), Z28, Z28
+	VPADDD       320(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      192(R14)(R13*1), Z28, Z12
+	VMOVDQU32    448(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z1, Z29
+	VPMULDQ      Z22, Z1, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z1
+	VPSHUFD      $0xf5, Z5, Z29
+	VPMULDQ      Z22, Z5, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z5
+	VPSHUFD      $0xf5, Z9, Z29
+	VPMULDQ      Z22, Z9, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z9
+	VPSHUFD      $0xf5, Z13, Z29
+	VPMULDQ      Z22, Z13, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       640(R14)(R13*1), Z28, Z28
+	VPADDD       704(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      576(R14)(R13*1), Z28, Z13
+	VMOVDQU32    832(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z2, Z29
+	VPMULDQ      Z22, Z2, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z2
+	VPSHUFD      $0xf5, Z6, Z29
+	VPMULDQ      Z22, Z6, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z6
+	VPSHUFD      $0xf5, Z10, Z29
+	VPMULDQ      Z22, Z10, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z10
+	VPSHUFD      $0xf5, Z14, Z29
+	VPMULDQ      Z22, Z14, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1024(R14)(R13*1), Z28, Z28
+	VPADDD       1088(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      960(R14)(R13*1), Z28, Z14
+	VMOVDQU32    1216(R14)(R13*1), Z22
+	VPSRLQ       $0x20, Z22, Z23
+	VPSHUFD      $0xf5, Z3, Z29
+	VPMULDQ      Z22, Z3, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z3
+	VPSHUFD      $0xf5, Z7, Z29
+	VPMULDQ      Z22, Z7, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z7
+	VPSHUFD      $0xf5, Z11, Z29
+	VPMULDQ      Z22, Z11, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z11
+	VPSHUFD      $0xf5, Z15, Z29
+	VPMULDQ      Z22, Z15, Z28
+	VPMULDQ      Z23, Z29, Z29
+	VPADDQ.BCST  nudge30<>+0(SB), Z28, Z28
+	VPADDQ.BCST  nudge30<>+0(SB), Z29, Z29
+	VPSRLQ       $0x1f, Z28, Z28
+	VPADDQ       Z29, Z29, Z29
+	VPBLENDMD    Z29, Z28, K1, Z28
+	VPCMPGTD     Z28, Z31, K5
+	VPADDD       1408(R14)(R13*1), Z28, Z28
+	VPADDD       1472(R14)(R13*1), Z28, K5, Z28
+	VPSRAVD      1344(R14)(R13*1), Z28, Z15
+	VPACKSSDW    Z1, Z0, Z0
+	VPADDSW      Z16, Z0, Z0
+	VPACKSSDW    Z3, Z2, Z2
+	VPADDSW      Z16, Z2, Z2
+	VPACKSSWB    Z2, Z0, Z0
+	VPERMD       Z0, Z19, Z0
+	VPMAXSB      Z17, Z0, Z0
+	VPMINSB      Z18, Z0, Z0
+	MOVQ         32(DI), R15
+	VMOVDQU8     Z0, K2, (R15)(R12*1)
+	VPACKSSDW    Z5, Z4, Z4
+	VPADDSW      Z16, Z4, Z4
+	VPACKSSDW    Z7, Z6, Z6
+	VPADDSW      Z16, Z6, Z6
+	VPACKSSWB    Z6, Z4, Z4
+	VPERMD       Z4, Z19, Z4
+	VPMAXSB      Z17, Z4, Z4
+	VPMINSB      Z18, Z4, Z4
+	MOVQ         40(DI), R15
+	VMOVDQU8     Z4, K2, (R15)(R12*1)
+	VPACKSSDW    Z9, Z8, Z8
+	VPADDSW      Z16, Z8, Z8
+	VPACKSSDW    Z11, Z10, Z10
+	VPADDSW      Z16, Z10, Z10
+	VPACKSSWB    Z10, Z8, Z8
+	VPERMD       Z8, Z19, Z8
+	VPMAXSB      Z17, Z8, Z8
+	VPMINSB      Z18, Z8, Z8
+	MOVQ         48(DI), R15
+	VMOVDQU8     Z8, K2, (R15)(R12*1)
+	VPACKSSDW    Z13, Z12, Z12
+	VPADDSW      Z16, Z12, Z12
+	VPACKSSDW    Z15, Z14, Z14
+	VPADDSW      Z16, Z14, Z14
+	VPACKSSWB    Z14, Z12, Z12
+	VPERMD       Z12, Z19, Z12
+	VPMAXSB      Z17, Z12, Z12
+	VPMINSB      Z18, Z12, Z12
+	MOVQ         56(DI), R15
+	VMOVDQU8     Z12, K2, (R15)(R12*1)
+
+gemmVNNIs8xorx4_stored:
+	ADDQ $0x40, R12
+	ADDQ $0x00000600, R13
+	DECQ DX
+	JNZ  gemmVNNIs8xorx4_panel
+	MOVQ 136(DI), CX
+	DECQ CX
+	JLE  gemmVNNIs8xorx4_done
+	MOVQ CX, 136(DI)
+	MOVQ 144(DI), AX
+	MOVQ 152(DI), BX
+	MOVQ (DI), R14
+	ADDQ AX, R14
+	MOVQ R14, (DI)
+	MOVQ 32(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 32(DI)
+	MOVQ 8(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 8(DI)
+	MOVQ 40(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 40(DI)
+	MOVQ 16(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 16(DI)
+	MOVQ 48(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 48(DI)
+	MOVQ 24(DI), R14
+	ADDQ AX, R14
+	MOVQ R14, 24(DI)
+	MOVQ 56(DI), R14
+	ADDQ BX, R14
+	MOVQ R14, 56(DI)
+	JMP  gemmVNNIs8xorx4_block
 
 gemmVNNIs8xorx4_done:
 	VZEROUPPER

@@ -35,9 +35,10 @@ type gemmArgs struct {
 	outZP   int32
 	min     int32
 	max     int32
-	blocks  int // row blocks for the AVX-512 kernels to compute; 0 counts as 1
-	aStep   int // bytes from one row block of a to the next
-	outStep int // the same for out
+	lshift  int32 // nonzero if some channel shifts left (AVX-512 kernels)
+	blocks  int   // row blocks for the AVX-512 kernels to compute; 0 counts as 1
+	aStep   int   // bytes from one row block of a to the next
+	outStep int   // the same for out
 }
 
 // gemmXorMaxK is the K below which int8 layers use the xor formulation:
@@ -65,12 +66,18 @@ type gemmVNNI struct {
 	packedS  []int8  // w+128 as bytes, laid out as GEMM.packed
 	qvS      []int32 // vector requant with that bias
 	rowCorrS int32   // -128
+	lshift   int32   // 1 if some channel's requantization shifts left
 }
 
 func (g *GEMM) prepareVNNI() {
 	s := &g.spec
 	v := &gemmVNNI{qv: vecRequant(g.q)}
 	g.vec = v
+	for _, l := range g.q.LShift {
+		if l != 0 {
+			v.lshift = 1
+		}
+	}
 	if !s.Signed || s.K < gemmXorMaxK {
 		return
 	}
@@ -117,7 +124,7 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	rem := g.spec.N - full*gemmNR
 	args := gemmArgs{
 		w: &packed[0], q: &qv[0], k: g.spec.K, k4: g.k4, panels: full, nLast: gemmNR, rowCorr: corr,
-		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max,
+		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max, lshift: v.lshift,
 	}
 	tail := args
 	if rem > 0 {
