@@ -143,14 +143,7 @@ func buildMean[T kernels.Q8](c *opContext) error {
 	if rank == 4 && firstR == 1 && lastR == 2 && keep {
 		p := kernels.NewMeanHWParams(signed[T](), in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
 		if !c.b.opts.Reference {
-			scratch, err := c.b.temp(int64(4*p.C), c.index)
-			if err != nil {
-				return err
-			}
-			c.emit(func(mem []byte) {
-				kernels.MeanHWFast(p, at[T](inL, mem), at[T](outL, mem), kernels.View[int32](scratch.bytes(mem)))
-			})
-			return nil
+			return emitWithSums(c, kernels.MeanHWFast[T], p, p.C, inL, outL)
 		}
 		c.emit(func(mem []byte) { kernels.MeanHW(p, at[T](inL, mem), at[T](outL, mem)) })
 		return nil
