@@ -4,62 +4,62 @@
 
 package kernels
 
-// gemmVNNIu8x1 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIu8x1 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIu8x1(p *gemmArgs)
 
-// gemmVNNIs8x1 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8x1 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8x1(p *gemmArgs)
 
-// gemmVNNIs8xorx1 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8xorx1 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8xorx1(p *gemmArgs)
 
-// gemmVNNIu8x2 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIu8x2 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIu8x2(p *gemmArgs)
 
-// gemmVNNIs8x2 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8x2 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8x2(p *gemmArgs)
 
-// gemmVNNIs8xorx2 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8xorx2 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8xorx2(p *gemmArgs)
 
-// gemmVNNIu8x3 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIu8x3 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIu8x3(p *gemmArgs)
 
-// gemmVNNIs8x3 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8x3 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8x3(p *gemmArgs)
 
-// gemmVNNIs8xorx3 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8xorx3 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8xorx3(p *gemmArgs)
 
-// gemmVNNIu8x4 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIu8x4 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIu8x4(p *gemmArgs)
 
-// gemmVNNIs8x4 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8x4 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8x4(p *gemmArgs)
 
-// gemmVNNIs8xorx4 computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+// gemmVNNIs8xorx4 computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).
 //
 //go:noescape
 func gemmVNNIs8xorx4(p *gemmArgs)

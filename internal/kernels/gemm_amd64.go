@@ -35,6 +35,10 @@ type gemmArgs struct {
 	outZP   int32
 	min     int32
 	max     int32
+	lshift  int32 // nonzero if some channel shifts left (AVX-512 kernels)
+	blocks  int   // row blocks for the AVX-512 kernels to compute; 0 counts as 1
+	aStep   int   // bytes from one row block of a to the next
+	outStep int   // the same for out
 }
 
 // gemmXorMaxK is the K below which int8 layers use the xor formulation:
@@ -62,12 +66,18 @@ type gemmVNNI struct {
 	packedS  []int8  // w+128 as bytes, laid out as GEMM.packed
 	qvS      []int32 // vector requant with that bias
 	rowCorrS int32   // -128
+	lshift   int32   // 1 if some channel's requantization shifts left
 }
 
 func (g *GEMM) prepareVNNI() {
 	s := &g.spec
 	v := &gemmVNNI{qv: vecRequant(g.q)}
 	g.vec = v
+	for _, l := range g.q.LShift {
+		if l != 0 {
+			v.lshift = 1
+		}
+	}
 	if !s.Signed || s.K < gemmXorMaxK {
 		return
 	}
@@ -114,14 +124,23 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	rem := g.spec.N - full*gemmNR
 	args := gemmArgs{
 		w: &packed[0], q: &qv[0], k: g.spec.K, k4: g.k4, panels: full, nLast: gemmNR, rowCorr: corr,
-		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max,
+		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max, lshift: v.lshift,
 	}
 	tail := args
 	if rem > 0 {
 		tail.w, tail.q = &packed[full*g.k4*gemmNR*4], &qv[full*gemmNR*6]
 		tail.panels, tail.nLast = 1, rem
 	}
-	for m := m0; m < m1; m += gemmMR {
+	nv := (rem + 15) / 16
+	for m := m0; m < m1; {
+		// Whole blocks go to the kernels gemmVNNIChunk blocks at a time,
+		// the full panels then the last one over the same rows while they
+		// are in cache; a last partial block repeats its last row.
+		blocks := min((m1-m)/gemmMR, gemmVNNIChunk)
+		n := blocks * gemmMR
+		if blocks == 0 {
+			blocks, n = 1, m1-m
+		}
 		for r := range gemmMR {
 			row := min(m+r, m1-1)
 			args.a[r] = &a[row*lda]
@@ -131,46 +150,49 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 				tail.out[r] = &out[row*ldc+full*gemmNR]
 			}
 		}
-		// Direct calls: through a func value, args would escape to the heap.
+		args.blocks, args.aStep, args.outStep = blocks, gemmMR*lda, gemmMR*ldc
+		tail.blocks, tail.aStep, tail.outStep = blocks, gemmMR*lda, gemmMR*ldc
 		if full > 0 {
-			switch {
-			case xor:
-				gemmVNNIs8xorx4(&args)
-			case g.spec.Signed:
-				gemmVNNIs8x4(&args)
-			default:
-				gemmVNNIu8x4(&args)
-			}
+			callVNNI(&args, xor, g.spec.Signed, 4)
 		}
-		if rem == 0 {
-			continue
+		if rem > 0 {
+			callVNNI(&tail, xor, g.spec.Signed, nv)
 		}
-		switch nv := (rem + 15) / 16; {
-		case xor && nv == 1:
-			gemmVNNIs8xorx1(&tail)
-		case xor && nv == 2:
-			gemmVNNIs8xorx2(&tail)
-		case xor && nv == 3:
-			gemmVNNIs8xorx3(&tail)
-		case xor:
-			gemmVNNIs8xorx4(&tail)
-		case g.spec.Signed && nv == 1:
-			gemmVNNIs8x1(&tail)
-		case g.spec.Signed && nv == 2:
-			gemmVNNIs8x2(&tail)
-		case g.spec.Signed && nv == 3:
-			gemmVNNIs8x3(&tail)
-		case g.spec.Signed:
-			gemmVNNIs8x4(&tail)
-		case nv == 1:
-			gemmVNNIu8x1(&tail)
-		case nv == 2:
-			gemmVNNIu8x2(&tail)
-		case nv == 3:
-			gemmVNNIu8x3(&tail)
-		default:
-			gemmVNNIu8x4(&tail)
-		}
+		m += n
 	}
 	return true
+}
+
+// gemmVNNIChunk is the number of row blocks per kernel call.
+const gemmVNNIChunk = 16
+
+// callVNNI runs the AVX-512 VNNI kernel for nv vectors of 16 channels.
+// Direct calls: through a func value, args would escape to the heap.
+func callVNNI(args *gemmArgs, xor, signed bool, nv int) {
+	switch {
+	case xor && nv == 1:
+		gemmVNNIs8xorx1(args)
+	case xor && nv == 2:
+		gemmVNNIs8xorx2(args)
+	case xor && nv == 3:
+		gemmVNNIs8xorx3(args)
+	case xor:
+		gemmVNNIs8xorx4(args)
+	case signed && nv == 1:
+		gemmVNNIs8x1(args)
+	case signed && nv == 2:
+		gemmVNNIs8x2(args)
+	case signed && nv == 3:
+		gemmVNNIs8x3(args)
+	case signed:
+		gemmVNNIs8x4(args)
+	case nv == 1:
+		gemmVNNIu8x1(args)
+	case nv == 2:
+		gemmVNNIu8x2(args)
+	case nv == 3:
+		gemmVNNIu8x3(args)
+	default:
+		gemmVNNIu8x4(args)
+	}
 }

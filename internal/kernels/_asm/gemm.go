@@ -43,9 +43,17 @@ var zAcc = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, 
 func gemmVNNI(name string, signed, xor bool, nv int) {
 	TEXT(name, NOSPLIT, "func(p *gemmArgs)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes one block of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
+	Doc(fmt.Sprintf("%s computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
 	p := Dereference(Param("p"))
 	rows := []GPPhysical{R8, R9, R10, R11}
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1) // odd 32-bit lanes
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, Z21)
+
+	// One pass per row block; between blocks the row pointers in p advance
+	// by 4 rows, which saves the caller a call per block.
+	Label(name + "_block")
 	for r, reg := range rows {
 		Load(p.Field("a").Index(r), reg)
 	}
@@ -53,10 +61,6 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Load(p.Field("panels"), RDX)
 	XORQ(R12, R12) // output channel offset
 	XORQ(R13, R13) // requant block offset (24 bytes per channel)
-	MOVL(U32(0xAAAA), EAX)
-	KMOVW(EAX, K1) // odd 32-bit lanes
-	MOVL(U32(0x80808080), EAX)
-	VPBROADCASTD(EAX, Z21)
 
 	// Per-row correction (128 - wz)·Σx for uint8 layers, broadcast into
 	// Z24..Z27; zero when rowCorr is 0.
@@ -153,12 +157,37 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	JNE(LabelRef(name + "_full"))
 	Load(p.Field("nLast"), RAX)
 	Label(name + "_full")
-	gemmStorePacked(p, signed, xor, nv, rows, corr)
+	// No layer of a typical model shifts left: a second epilogue without
+	// the shift, for layers where every channel's left shift is 0.
+	Load(p.Field("lshift"), ECX)
+	TESTL(ECX, ECX)
+	JZ(LabelRef(name + "_nolshift"))
+	gemmStorePacked(p, signed, xor, nv, rows, corr, true)
+	JMP(LabelRef(name + "_stored"))
+	Label(name + "_nolshift")
+	gemmStorePacked(p, signed, xor, nv, rows, corr, false)
 	Label(name + "_stored")
 	ADDQ(Imm(64), R12)
 	ADDQ(U32(64*24), R13)
 	DECQ(RDX)
 	JNZ(LabelRef(name + "_panel"))
+
+	Load(p.Field("blocks"), RCX)
+	DECQ(RCX)
+	JLE(LabelRef(name + "_done"))
+	Store(RCX, p.Field("blocks"))
+	Load(p.Field("aStep"), RAX)
+	Load(p.Field("outStep"), RBX)
+	for r := range rows {
+		Load(p.Field("a").Index(r), R14)
+		ADDQ(RAX, R14)
+		Store(R14, p.Field("a").Index(r))
+		Load(p.Field("out").Index(r), R14)
+		ADDQ(RBX, R14)
+		Store(R14, p.Field("out").Index(r))
+	}
+	JMP(LabelRef(name + "_block"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
@@ -181,7 +210,7 @@ func gemmBlk(j int) func(int) Op {
 // stored at once. Saturating to 16 bits before adding the zero point, and
 // to 8 before clamping, changes no result: the clamp bounds lie inside the
 // 8-bit range and |zero point| < 256.
-func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhysical, corr []VecPhysical) {
+func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhysical, corr []VecPhysical, lshift bool) {
 	Load(p.Field("outZP"), R14L)
 	VPBROADCASTW(R14L, Z16)
 	Load(p.Field("min"), R14L)
@@ -203,7 +232,7 @@ func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhy
 			if !xor {
 				c = corr[r]
 			}
-			requantCore(zAcc[4*r+j], c, blk, zAcc[4*r+j])
+			requantCore(zAcc[4*r+j], c, blk, zAcc[4*r+j], lshift)
 		}
 	}
 	for r := range rows {
@@ -280,7 +309,7 @@ func outputConsts(p gotypes.Component, tmp GPPhysical) {
 // there is a choice it takes the shuffle and add ports over the shift port,
 // which the multiplications need.
 func requantize(acc, corr VecPhysical, blk func(int) Op) {
-	requantCore(acc, corr, blk, Z28)
+	requantCore(acc, corr, blk, Z28, true)
 	VPADDD(Z16, Z28, Z28) // output zero point
 	VPMAXSD(Z17, Z28, Z28)
 	VPMINSD(Z18, Z28, Z28)
@@ -288,7 +317,9 @@ func requantize(acc, corr VecPhysical, blk func(int) Op) {
 
 // requantCore is requantize up to the output zero point: the rescaled
 // accumulator goes to dst (which may be acc). It uses Z28, Z29, Z31 and K5.
-func requantCore(acc, corr VecPhysical, blk func(int) Op, dst VecPhysical) {
+// Without lshift it leaves out the left shift, for callers that know every
+// channel's is 0.
+func requantCore(acc, corr VecPhysical, blk func(int) Op, dst VecPhysical, lshift bool) {
 	x := acc
 	if b := blk(qBias); b != nil {
 		VPADDD(b, x, Z28)
@@ -298,9 +329,12 @@ func requantCore(acc, corr VecPhysical, blk func(int) Op, dst VecPhysical) {
 		VPADDD(corr, x, Z28)
 		x = Z28
 	}
-	VPSLLVD(blk(qLShift), x, Z28)
-	VPSHUFD(Imm(0xF5), Z28, Z29) // odd lanes to the even positions
-	VPMULDQ(Z22, Z28, Z28)
+	if lshift {
+		VPSLLVD(blk(qLShift), x, Z28)
+		x = Z28
+	}
+	VPSHUFD(Imm(0xF5), x, Z29) // odd lanes to the even positions
+	VPMULDQ(Z22, x, Z28)
 	VPMULDQ(Z23, Z29, Z29)
 	VPADDQ_BCST(nudge, Z28, Z28)
 	VPADDQ_BCST(nudge, Z29, Z29)
