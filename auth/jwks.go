@@ -4,14 +4,14 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/classifly/classifly/internal/httpx"
 )
 
 // jwks caches the RSA keys of a JSON Web Key Set (RFC 7517). It refetches
@@ -84,23 +84,11 @@ type jwk struct {
 }
 
 func (j *jwks) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := j.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", j.url, resp.Status)
-	}
 	var set struct {
 		Keys []jwk `json:"keys"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, jwksMaxBytes)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", j.url, err)
+	if err := httpx.GetJSON(ctx, j.client, j.url, jwksMaxBytes, &set); err != nil {
+		return nil, err
 	}
 	keys := map[string]*rsa.PublicKey{}
 	for _, k := range set.Keys {

@@ -144,16 +144,20 @@ func buildAvgPool[T kernels.Q8](c *opContext) error {
 	// A window over the whole input (the classifier's global pool) sums in
 	// memory order.
 	if !c.b.opts.Reference && p.OutH == 1 && p.OutW == 1 && p.FH >= p.InH && p.FW >= p.InW && p.PadH == 0 && p.PadW == 0 {
-		scratch, err := c.b.temp(int64(4*p.C), c.index)
-		if err != nil {
-			return err
-		}
-		c.emit(func(mem []byte) {
-			kernels.GlobalAveragePool(p, at[T](inL, mem), at[T](outL, mem), kernels.View[int32](scratch.bytes(mem)))
-		})
-		return nil
+		return emitWithSums(c, kernels.GlobalAveragePool[T], p, p.C, inL, outL)
 	}
 	c.emit(func(mem []byte) { kernels.AveragePool(p, at[T](inL, mem), at[T](outL, mem)) })
+	return nil
+}
+
+// emitWithSums plans kern, a spatial mean's fast kernel, which sums each of
+// the channels in a scratch of int32 that the plan provides.
+func emitWithSums[T kernels.Q8, P any](c *opContext, kern func(P, []T, []T, []int32), p P, channels int, inL, outL *loc) error {
+	scratch, err := c.b.temp(int64(4*channels), c.index)
+	if err != nil {
+		return err
+	}
+	c.emit(func(mem []byte) { kern(p, at[T](inL, mem), at[T](outL, mem), kernels.View[int32](scratch.bytes(mem))) })
 	return nil
 }
 

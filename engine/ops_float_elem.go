@@ -97,25 +97,23 @@ func buildUnaryF32(c *opContext) error {
 	if in.n != out.n {
 		return c.errorf("input %v and output %v differ in size", in.shape, out.shape)
 	}
-	op, act, alpha := kernels.UnaryClamp, kernels.ActNone, float32(0)
-	switch c.code() {
-	case tflite.OpLogistic:
-		op = kernels.UnaryLogistic
-	case tflite.OpTanh:
-		op = kernels.UnaryTanh
-	case tflite.OpHardSwish:
-		op = kernels.UnaryHardSwish
-	case tflite.OpLeakyRelu:
-		op = kernels.UnaryLeakyRelu
-		if o, ok := c.op.Options.(*tflite.LeakyReluOptions); ok {
-			alpha = o.Alpha
-		}
-	case tflite.OpRelu:
-		act = kernels.ActRelu
-	case tflite.OpRelu6:
-		act = kernels.ActRelu6
-	case tflite.OpReluN1To1:
-		act = kernels.ActReluN1To1
+	// An operator missing from a table takes its zero value: UnaryClamp
+	// (the RELUs) or ActNone (the others).
+	code := c.code()
+	op := map[tflite.BuiltinOperator]kernels.UnaryF32{
+		tflite.OpLogistic:  kernels.UnaryLogistic,
+		tflite.OpTanh:      kernels.UnaryTanh,
+		tflite.OpHardSwish: kernels.UnaryHardSwish,
+		tflite.OpLeakyRelu: kernels.UnaryLeakyRelu,
+	}[code]
+	act := map[tflite.BuiltinOperator]kernels.Activation{
+		tflite.OpRelu:      kernels.ActRelu,
+		tflite.OpRelu6:     kernels.ActRelu6,
+		tflite.OpReluN1To1: kernels.ActReluN1To1,
+	}[code]
+	alpha := float32(0)
+	if o, ok := c.op.Options.(*tflite.LeakyReluOptions); ok && code == tflite.OpLeakyRelu {
+		alpha = o.Alpha
 	}
 	clamp := kernels.ActivationRangeF32(act)
 	inL, outL := c.loc(in), c.loc(out)

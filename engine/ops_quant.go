@@ -11,18 +11,9 @@ import (
 // buildQuantize serves QUANTIZE to type T, from float32 or from either
 // 8-bit type.
 func buildQuantize[T kernels.Q8](c *opContext) error {
-	if err := c.arity(1, 1, 1); err != nil {
+	in, out, err := c.convertOperands(func(_, out tflite.TensorType) bool { return is8bit(out) }, "quantizing to %[2]v")
+	if err != nil {
 		return err
-	}
-	in, out := c.ins[0], c.outs[0]
-	if !is8bit(out.t.Type) {
-		return c.unsupported("quantizing to %v", out.t.Type)
-	}
-	if err := c.quantized(out, "output"); err != nil {
-		return err
-	}
-	if in.n != out.n {
-		return c.errorf("input %v and output %v differ in size", in.shape, out.shape)
 	}
 	inL, outL := c.loc(in), c.loc(out)
 	s, z := out.scale(), out.zp()
@@ -69,20 +60,36 @@ func emitRequantize[I, O kernels.Q8](c *opContext, p *kernels.RequantizeParams, 
 	c.emit(func(mem []byte) { kernels.Requantize(p, at[I](inL, mem), at[O](outL, mem)) })
 }
 
-// buildDequantize serves DEQUANTIZE from type T to float32.
-func buildDequantize[T kernels.Q8](c *opContext) error {
+// convertOperands checks the one input and one output of QUANTIZE or
+// DEQUANTIZE: served says whether their types are, else the error is
+// unsupported formatted with both types; the 8-bit side, the output if
+// there is one, must be quantized; both must hold as many values.
+func (c *opContext) convertOperands(served func(in, out tflite.TensorType) bool, unsupported string) (in, out *tensorView, err error) {
 	if err := c.arity(1, 1, 1); err != nil {
-		return err
+		return nil, nil, err
 	}
-	in, out := c.ins[0], c.outs[0]
-	if !is8bit(in.t.Type) || out.t.Type != tflite.Float32 {
-		return c.unsupported("dequantizing %v to %v", in.t.Type, out.t.Type)
+	in, out = c.ins[0], c.outs[0]
+	if !served(in.t.Type, out.t.Type) {
+		return nil, nil, c.unsupported(unsupported, in.t.Type, out.t.Type)
 	}
-	if err := c.quantized(in, "input"); err != nil {
-		return err
+	q, role := out, "output"
+	if !is8bit(out.t.Type) {
+		q, role = in, "input"
+	}
+	if err := c.quantized(q, role); err != nil {
+		return nil, nil, err
 	}
 	if in.n != out.n {
-		return c.errorf("input %v and output %v differ in size", in.shape, out.shape)
+		return nil, nil, c.errorf("input %v and output %v differ in size", in.shape, out.shape)
+	}
+	return in, out, nil
+}
+
+// buildDequantize serves DEQUANTIZE from type T to float32.
+func buildDequantize[T kernels.Q8](c *opContext) error {
+	in, out, err := c.convertOperands(func(in, out tflite.TensorType) bool { return is8bit(in) && out == tflite.Float32 }, "dequantizing %v to %v")
+	if err != nil {
+		return err
 	}
 	inL, outL := c.loc(in), c.loc(out)
 	s, z := in.scale(), in.zp()
@@ -143,14 +150,7 @@ func buildMean[T kernels.Q8](c *opContext) error {
 	if rank == 4 && firstR == 1 && lastR == 2 && keep {
 		p := kernels.NewMeanHWParams(signed[T](), in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
 		if !c.b.opts.Reference {
-			scratch, err := c.b.temp(int64(4*p.C), c.index)
-			if err != nil {
-				return err
-			}
-			c.emit(func(mem []byte) {
-				kernels.MeanHWFast(p, at[T](inL, mem), at[T](outL, mem), kernels.View[int32](scratch.bytes(mem)))
-			})
-			return nil
+			return emitWithSums(c, kernels.MeanHWFast[T], p, p.C, inL, outL)
 		}
 		c.emit(func(mem []byte) { kernels.MeanHW(p, at[T](inL, mem), at[T](outL, mem)) })
 		return nil

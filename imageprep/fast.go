@@ -26,24 +26,12 @@ const (
 
 // ParseResize parses "fast" or "exact".
 func ParseResize(s string) (ResizeMode, error) {
-	switch s {
-	case "fast":
-		return ResizeFast, nil
-	case "exact":
-		return ResizeExact, nil
-	}
-	return ResizeFast, fmt.Errorf("imageprep: unknown resize %q, want fast or exact", s)
+	return parseName[ResizeMode]("resize", s, "fast", "exact")
 }
 
 // String returns the name ParseResize accepts.
 func (m ResizeMode) String() string {
-	switch m {
-	case ResizeFast:
-		return "fast"
-	case ResizeExact:
-		return "exact"
-	}
-	return fmt.Sprintf("ResizeMode(%d)", int(m))
+	return nameOf(m, "ResizeMode", "fast", "exact")
 }
 
 // DefaultMaxPixelsJPEG is the pixel limit for a JPEG on the fast path when

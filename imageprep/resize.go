@@ -18,24 +18,12 @@ const (
 
 // ParseCrop parses "none" or "center".
 func ParseCrop(s string) (Crop, error) {
-	switch s {
-	case "none":
-		return CropNone, nil
-	case "center":
-		return CropCenter, nil
-	}
-	return CropNone, fmt.Errorf("imageprep: unknown crop %q, want none or center", s)
+	return parseName[Crop]("crop", s, "none", "center")
 }
 
 // String returns the name ParseCrop accepts.
 func (c Crop) String() string {
-	switch c {
-	case CropNone:
-		return "none"
-	case CropCenter:
-		return "center"
-	}
-	return fmt.Sprintf("Crop(%d)", int(c))
+	return nameOf(c, "Crop", "none", "center")
 }
 
 // Resize scales img, or its central crop, to w x h and returns the RGB bytes

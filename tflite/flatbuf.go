@@ -172,6 +172,16 @@ func (r *reader) follow(p uint32, what, format string, arg int) (uint32, bool, e
 	return uint32(target), true, nil
 }
 
+// root returns the root table, called name, of a buffer of at least 8
+// bytes; what and within ("file", "buffer") describe a bad root offset.
+func (r *reader) root(what, within, name string) (table, error) {
+	p, _, err := r.follow(0, what, "root table offset %d points outside the "+within, int(binary.LittleEndian.Uint32(r.buf)))
+	if err != nil {
+		return table{}, err
+	}
+	return r.tableAt(p, name)
+}
+
 // subtable returns the table referenced by field i.
 func (t table) subtable(i int, what string) (table, bool, error) {
 	p, ok, err := t.indirect(i)

@@ -105,11 +105,7 @@ func parseMetadata(buf []byte) (*Metadata, error) {
 		return nil, &FormatError{Offset: -1, What: MetadataName, Msg: fmt.Sprintf("%d bytes is too short for a ModelMetadata", len(buf))}
 	}
 	r := newReader(buf, decodeRatio*int64(len(buf))+decodeBase)
-	root, _, err := r.follow(0, MetadataName, "root table offset %d points outside the buffer", int(buf[0]))
-	if err != nil {
-		return nil, err
-	}
-	t, err := r.tableAt(root, "ModelMetadata")
+	t, err := r.root(MetadataName, "buffer", "ModelMetadata")
 	if err != nil {
 		return nil, err
 	}

@@ -143,11 +143,7 @@ func parse(data []byte, budget int64) (*Model, error) {
 		return nil, &FormatError{Offset: 4, What: "file", Msg: fmt.Sprintf("identifier %q is not TFL3: not a TFLite model", data[4:8])}
 	}
 	r := newReader(data, budget)
-	root, _, err := r.follow(0, "file", "root table offset %d points outside the file", int(binary.LittleEndian.Uint32(data)))
-	if err != nil {
-		return nil, err
-	}
-	t, err := r.tableAt(root, "Model")
+	t, err := r.root("file", "file", "Model")
 	if err != nil {
 		return nil, err
 	}

@@ -122,30 +122,44 @@ func (g *GEMM) prepareAVX2() {
 	v.nvLast, v.cLast = (rest+7)/8, rest
 	// acc = Σ x·(w - wz) + bias - xz·Σ(w - wz), x as stored (zero- or
 	// sign-extended): no per-row sums.
+	weights := make([]int32, len(s.W))
+	for i, w := range s.W {
+		weights[i] = g.avx2Weight(w)
+	}
+	v.w, v.q, v.q0 = packAVX2[int16](s, weights, s.InZP, 2)
+	v.lshift = anyLShift(v.q0)
+	g.vec = v
+}
+
+// packAVX2 folds zp·Σw into the bias of the requantization q0 and
+// interleaves the weights v ([N][K], already minus their zero point) into
+// panels of gemmAVX2NR channels, each channel's K values in groups of g
+// ([K group][channel][g]); q holds one avx2Requant block per panel.
+func packAVX2[E int8 | int16](s *GEMMSpec, v []int32, zp int32, g int) (w []E, q []int32, q0 *requant) {
 	bias := make([]int32, s.N)
 	for n := range s.N {
 		if s.Bias != nil {
 			bias[n] = s.Bias[n]
 		}
-		for _, w := range s.W[n*s.K : (n+1)*s.K] {
-			bias[n] -= s.InZP * g.avx2Weight(w)
+		for _, x := range v[n*s.K : (n+1)*s.K] {
+			bias[n] -= zp * x
 		}
 	}
-	v.q0 = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
-	v.lshift = anyLShift(v.q0)
+	q0 = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
+	groups := (s.K + g - 1) / g
 	for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
 		width := min(gemmAVX2NR, 8*((s.N-n0+7)/8))
-		panel := make([]int16, 2*v.kp*width) // [K pair][channel][2]
+		panel := make([]E, g*groups*width)
 		for c := range min(width, s.N-n0) {
 			n := n0 + c
-			for k, w := range s.W[n*s.K : (n+1)*s.K] {
-				panel[((k/2)*width+c)*2+k%2] = int16(g.avx2Weight(w))
+			for k, x := range v[n*s.K : (n+1)*s.K] {
+				panel[((k/g)*width+c)*g+k%g] = E(x)
 			}
 		}
-		v.w = append(v.w, panel...)
-		v.q = avx2Requant(v.q, v.q0, n0, gemmAVX2NR)
+		w = append(w, panel...)
+		q = avx2Requant(q, q0, n0, gemmAVX2NR)
 	}
-	g.vec = v
+	return w, q, q0
 }
 
 // avx2Weight is a raw weight byte minus the weight zero point.

@@ -95,29 +95,8 @@ func (g *GEMM) packQuad(v []int32, vnni bool) *gemmQuad {
 	if s.Signed {
 		zp += 128
 	}
-	bias := make([]int32, s.N)
-	for n := range s.N {
-		if s.Bias != nil {
-			bias[n] = s.Bias[n]
-		}
-		for _, w := range v[n*s.K : (n+1)*s.K] {
-			bias[n] -= zp * w
-		}
-	}
-	qd.q0 = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
+	qd.w, qd.q, qd.q0 = packAVX2[int8](s, v, zp, 4)
 	qd.lshift = anyLShift(qd.q0)
-	for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
-		width := min(gemmAVX2NR, 8*((s.N-n0+7)/8))
-		panel := make([]int8, 4*qd.k4*width) // [K quad][channel][4]
-		for c := range min(width, s.N-n0) {
-			n := n0 + c
-			for k, w := range v[n*s.K : (n+1)*s.K] {
-				panel[((k/4)*width+c)*4+k%4] = int8(w)
-			}
-		}
-		qd.w = append(qd.w, panel...)
-		qd.q = avx2Requant(qd.q, qd.q0, n0, gemmAVX2NR)
-	}
 	return qd
 }
 

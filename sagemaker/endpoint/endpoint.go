@@ -16,6 +16,7 @@ import (
 
 	"github.com/classifly/classifly/api"
 	"github.com/classifly/classifly/classify"
+	"github.com/classifly/classifly/internal/httpx"
 	"github.com/classifly/classifly/wire"
 )
 
@@ -184,21 +185,9 @@ func (e *Backend) Models(ctx context.Context) ([]api.ModelInfo, error) {
 func (e *Backend) fetchModels(ctx context.Context) ([]api.ModelInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.endpoint("/models"), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("model endpoint /models answered %s", resp.Status)
-	}
 	var list wire.ModelList
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxEndpointAnswer)).Decode(&list); err != nil {
-		return nil, err
+	if err := httpx.GetJSON(ctx, e.client, e.endpoint("/models"), maxEndpointAnswer, &list); err != nil {
+		return nil, fmt.Errorf("model endpoint: %w", err)
 	}
 	if len(list.Models) == 0 {
 		return nil, errors.New("model endpoint serves no model")

@@ -54,6 +54,16 @@ func avx2Data() {
 	}
 }
 
+// avx2Text begins kernel name, whose one parameter p points to a struct of
+// type args, with its doc, and returns *p and a memory operand per field.
+func avx2Text(name, args, doc string) (gotypes.Component, func(field string) Mem) {
+	TEXT(name, NOSPLIT, "func(p *"+args+")")
+	Pragma("noescape")
+	Doc(doc)
+	p := Dereference(Param("p"))
+	return p, func(field string) Mem { return fieldMem(p.Field(field)) }
+}
+
 // fieldMem is the memory operand of a parameter-struct component (of an
 // array's first element: the vectors and counts are arrays).
 func fieldMem(c gotypes.Component) Mem {

@@ -37,12 +37,8 @@ const (
 // RBX the window's second and third rows, RCX the column step, R8 the row
 // step.
 func dwconvAVX2(name string, signed bool, mode dwMode) {
-	TEXT(name, NOSPLIT, "func(p *dwAVX2Args)")
-	Pragma("noescape")
 	kind := map[dwMode]string{dwTapLoop: "at least 16 channels", dw3x3: "a 3×3 window and at least 16 channels", dwNarrow: "fewer than 16 channels"}[mode]
-	Doc(fmt.Sprintf("%s computes n output pixels of a depthwise convolution with %s with AVX2 (see dwAVX2Args).", name, kind))
-	p := Dereference(Param("p"))
-	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	p, f := avx2Text(name, "dwAVX2Args", fmt.Sprintf("%s computes n output pixels of a depthwise convolution with %s with AVX2 (see dwAVX2Args).", name, kind))
 	l := func(s string) string { return name + "_" + s }
 
 	Load(p.Field("in"), RSI)

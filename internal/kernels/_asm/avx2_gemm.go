@@ -47,12 +47,8 @@ const (
 // GPRs: RSI weights, R12 requant block, R13 output column, RDX panels
 // left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
 func gemmAVX2(name string, signed bool, step g2Step) {
-	TEXT(name, NOSPLIT, "func(p *gemmAVX2Args)")
-	Pragma("noescape")
 	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI"}[step]
-	Doc(fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
-	p := Dereference(Param("p"))
-	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 
 	if step == g2Words {
 		Load(p.Field("scratch"), g2Rows[0])
