@@ -211,12 +211,7 @@ func gemmBlk(j int) func(int) Op {
 // to 8 before clamping, changes no result: the clamp bounds lie inside the
 // 8-bit range and |zero point| < 256.
 func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhysical, corr []VecPhysical, lshift bool) {
-	Load(p.Field("outZP"), R14L)
-	VPBROADCASTW(R14L, Z16)
-	Load(p.Field("min"), R14L)
-	VPBROADCASTB(R14L, Z17)
-	Load(p.Field("max"), R14L)
-	VPBROADCASTB(R14L, Z18)
+	broadcastOutput(p, R14L, VPBROADCASTW, VPBROADCASTB)
 	VMOVDQU64(packPerm512, Z19)
 	VPXORD(Z31, Z31, Z31)
 	MOVQ(I64(-1), R15)
@@ -293,13 +288,20 @@ const (
 // parameters p into Z16, Z17 and Z18, and zeroes Z31, as requantize
 // expects them; tmp is clobbered.
 func outputConsts(p gotypes.Component, tmp GPPhysical) {
-	Load(p.Field("outZP"), tmp)
-	VPBROADCASTD(tmp, Z16)
-	Load(p.Field("min"), tmp)
-	VPBROADCASTD(tmp, Z17)
-	Load(p.Field("max"), tmp)
-	VPBROADCASTD(tmp, Z18)
+	broadcastOutput(p, tmp, VPBROADCASTD, VPBROADCASTD)
 	VPXORD(Z31, Z31, Z31)
+}
+
+// broadcastOutput broadcasts the output zero point into Z16 with zp and the
+// clamp bounds into Z17 and Z18 with bound (dword lanes for the int32
+// epilogue, words and bytes for the packed one); tmp is clobbered.
+func broadcastOutput(p gotypes.Component, tmp GPPhysical, zp, bound func(...Op)) {
+	Load(p.Field("outZP"), tmp)
+	zp(tmp, Z16)
+	Load(p.Field("min"), tmp)
+	bound(tmp, Z17)
+	Load(p.Field("max"), tmp)
+	bound(tmp, Z18)
 }
 
 // requantize turns the accumulator acc (plus the row correction corr, if
