@@ -102,7 +102,7 @@ func im2colPixel(p *kernels.ConvParams, in, dst []byte, b, oy, x0 int) {
 		y := oy*p.StrideH - p.PadH + ky*p.DilationH
 		seg := dst[ky*span : (ky+1)*span]
 		if y < 0 || y >= p.InH {
-			fill(seg, pad)
+			kernels.Fill(seg, pad)
 			continue
 		}
 		rowIn := in[((b*p.InH+y)*p.InW)*p.InC : ((b*p.InH+y)*p.InW+p.InW)*p.InC]
@@ -114,7 +114,7 @@ func im2colPixel(p *kernels.ConvParams, in, dst []byte, b, oy, x0 int) {
 			x := x0 + kx*p.DilationW
 			tap := seg[kx*p.InC : (kx+1)*p.InC]
 			if x < 0 || x >= p.InW {
-				fill(tap, pad)
+				kernels.Fill(tap, pad)
 			} else {
 				copy(tap, rowIn[x*p.InC:(x+1)*p.InC])
 			}
@@ -134,10 +134,4 @@ func copySmall(dst, src []byte) {
 	dst = dst[:n]
 	binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
 	binary.LittleEndian.PutUint64(dst[n-8:], binary.LittleEndian.Uint64(src[n-8:]))
-}
-
-func fill(b []byte, v byte) {
-	for i := range b {
-		b[i] = v
-	}
 }

@@ -77,22 +77,26 @@ func (d *DWConv) Pad(in, padded []byte, r0, r1 int) {
 			row := padded[((b*d.hp)+y)*rowBytes : ((b*d.hp)+y+1)*rowBytes]
 			iy := y - p.PadH
 			if iy < 0 || iy >= p.InH {
-				fill(row, zp)
+				Fill(row, zp)
 				continue
 			}
 			left := min(p.PadW, d.wp) * c
-			fill(row[:left], zp)
+			Fill(row[:left], zp)
 			n := min(p.InW, d.wp-p.PadW) * c
 			copy(row[left:left+n], in[((b*p.InH)+iy)*p.InW*c:])
-			fill(row[left+n:], zp)
+			Fill(row[left+n:], zp)
 		}
 	}
 }
 
-// fill sets b to v. Go clears with a fast loop only for zero; other
-// values go by doubling copies, which run at memmove's speed.
-func fill(b []byte, v byte) {
-	if len(b) == 0 {
+// Fill sets b to v. Go clears with a fast loop only for zero; other
+// values go by doubling copies, which run at memmove's speed, except in
+// slices too short for the calls to pay (a padding tap of a few channels).
+func Fill(b []byte, v byte) {
+	if len(b) < 32 {
+		for i := range b {
+			b[i] = v
+		}
 		return
 	}
 	b[0] = v

@@ -103,7 +103,7 @@ func (d *DWConv) directVNNI(v *dwAVX512, padR int) func(in, out []byte, r0, r1 i
 	// Rows above and below the input read a row of zero points, as long
 	// as an input row plus the over-read.
 	zpRow := make([]byte, p.InW*c+MaxOverread)
-	fill(zpRow, byte(p.InZP))
+	Fill(zpRow, byte(p.InZP))
 	zp := uint32(byte(p.InZP) ^ 0x80)
 	proto := dwArgs{
 		w: (*int32)(unsafe.Pointer(&v.wb[0])), q: &v.qvb[0],
