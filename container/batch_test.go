@@ -59,11 +59,7 @@ func TestBatchTransform(t *testing.T) {
 	const maxPayloadMB, concurrency = 6, 2 // the job's MaxPayloadInMB, MaxConcurrentTransforms
 	bodies := map[string][]byte{}          // read here: a test may not skip from a goroutine
 	for object := range inputs {
-		b, err := os.ReadFile(shared.Image(t, object))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies[object] = b
+		bodies[object] = shared.ReadImage(t, object)
 	}
 	out := t.TempDir()
 	client := &http.Client{Timeout: 600 * time.Second} // the invocation timeout Batch Transform allows

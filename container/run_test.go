@@ -138,10 +138,7 @@ func TestContainerServes(t *testing.T) {
 	if os.Getuid() == 0 {
 		users["as nobody (uid 65534)"] = 65534
 	}
-	cat, err := os.ReadFile(shared.Image(t, "cat.bmp"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := shared.ReadImage(t, "cat.bmp")
 	for name, uid := range users {
 		t.Run(name, func(t *testing.T) {
 			cmd, url, logs := s.start(t, uid)

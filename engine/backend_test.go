@@ -85,10 +85,7 @@ func TestEveryBackendGolden(t *testing.T) {
 // TestBackendRefused: a backend that does not exist, or that this CPU
 // cannot run, is a load error that names the backends it has.
 func TestBackendRefused(t *testing.T) {
-	data, err := os.ReadFile(shared.Model(t, shared.SmallModel()+".tflite"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := shared.ReadModel(t, shared.SmallModel()+".tflite")
 	names := []string{"sse9"}
 	for _, b := range []kernels.Backend{kernels.AVX2, kernels.AVXVNNI, kernels.AVX512VNNI, kernels.NEON} {
 		if _, err := kernels.ChooseBackend(b.String()); err != nil {

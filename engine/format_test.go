@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -23,10 +22,7 @@ func TestModelFormat(t *testing.T) {
 		"mobilenet_v1_0.25_128_float16.tflite":        FormatFloat16,
 		"mobilenet_v2_1.0_224_inat_bird_quant.tflite": FormatUInt8,
 	} {
-		data, err := os.ReadFile(shared.Model(t, file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := shared.ReadModel(t, file)
 		f, err := tflite.Parse(data)
 		if err != nil {
 			t.Fatal(err)

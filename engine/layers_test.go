@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -16,10 +15,7 @@ import (
 func TestLayersMobileNetV2(t *testing.T) {
 	for _, name := range []string{"mobilenet_v2_1.0_224_quant", "tf2_mobilenet_v2_1.0_224_ptq", "mobilenet_v2_1.0_224_float32"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(shared.Model(t, name+".tflite"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := shared.ReadModel(t, name+".tflite")
 			want := fileMACs(t, data)
 			m, err := Load(data, Options{Threads: 2})
 			if err != nil {

@@ -1,7 +1,6 @@
 package imageprep
 
 import (
-	"os"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -11,10 +10,7 @@ import (
 // photo (cat_720p.jpg from the shared images) for a 224x224 model, and its
 // two halves.
 func BenchmarkDecodeResize(b *testing.B) {
-	data, err := os.ReadFile(shared.Image(b, "cat_720p.jpg"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := shared.ReadImage(b, "cat_720p.jpg")
 	img, err := Decode(data, Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -27,10 +27,7 @@ func TestProbeCoversTheFastPath(t *testing.T) {
 	if err != nil {
 		t.Fatalf("jpegtran: %v", err)
 	}
-	rotated, err := os.ReadFile(shared.Image(t, filepath.Join("photos", "canon_sx60_3mp_rotated.jpg")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rotated := shared.ReadImage(t, filepath.Join("photos", "canon_sx60_3mp_rotated.jpg"))
 	for _, c := range []struct {
 		name string
 		data []byte

@@ -216,11 +216,7 @@ func TestSetupLambdaInference(t *testing.T) {
 	modelDir := filepath.Join(root, "model")
 	os.Mkdir(modelDir, 0o755)
 	for _, f := range []string{registry.DefaultModel + ".tflite", "imagenet_labels.txt"} {
-		data, err := os.ReadFile(shared.Model(t, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(modelDir, f), data, 0o644)
+		os.WriteFile(filepath.Join(modelDir, f), shared.ReadModel(t, f), 0o644)
 	}
 	env := map[string]string{EnvInference: InferenceLambda, "LAMBDA_TASK_ROOT": root, "AWS_LAMBDA_FUNCTION_NAME": "fn"}
 	var metrics bytes.Buffer
@@ -228,10 +224,7 @@ func TestSetupLambdaInference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := os.ReadFile(shared.Image(t, "cat.bmp"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := shared.ReadImage(t, "cat.bmp")
 	resp, _ := a.Invoke(context.Background(), event("POST", "/predict", "", map[string]string{"content-type": "image/bmp"}, cat, true))
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"label":"Egyptian cat"`) {
 		t.Errorf("answer %d %.300s", resp.StatusCode, resp.Body)

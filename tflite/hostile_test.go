@@ -15,10 +15,7 @@ import (
 // its Model table and first subgraph, so that a test can corrupt one field.
 func locate(t *testing.T, name string) ([]byte, table, table) {
 	t.Helper()
-	data, err := os.ReadFile(shared.Model(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := shared.ReadModel(t, name)
 	r := newReader(data, math.MaxInt64)
 	model, err := r.tableAt(binary.LittleEndian.Uint32(data), "Model")
 	if err != nil {

@@ -2,7 +2,6 @@ package tflite
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,10 +15,7 @@ import (
 // file packed in the appended zip.
 func TestMetadataTwins(t *testing.T) {
 	shared.Full(t)
-	labels, err := os.ReadFile(shared.Model(t, "imagenet_labels.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	labels := shared.ReadModel(t, "imagenet_labels.txt")
 	for _, tc := range []struct {
 		file      string
 		mean, std float32
@@ -29,10 +25,7 @@ func TestMetadataTwins(t *testing.T) {
 		{"tf2_mobilenet_v2_1.0_224_float16.tflite", 127, 1 / 0.007843137718737125},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			data, err := os.ReadFile(shared.Model(t, tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := shared.ReadModel(t, tc.file)
 			m, err := Parse(data)
 			if err != nil {
 				t.Fatal(err)

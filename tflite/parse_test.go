@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -53,11 +52,7 @@ func damageModels(t *testing.T) map[string][]byte {
 
 func parseShared(t *testing.T, name string) *tflite.Model {
 	t.Helper()
-	data, err := os.ReadFile(shared.Model(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := tflite.Parse(data)
+	m, err := tflite.Parse(shared.ReadModel(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,10 +184,7 @@ func checkAnswer(t *testing.T, name string, resp events.APIGatewayV2HTTPResponse
 
 // blobs are the pictures the events name.
 func blobs(t *testing.T) map[string][]byte {
-	cat, err := os.ReadFile(shared.Image(t, "cat.bmp"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := shared.ReadImage(t, "cat.bmp")
 	return map[string][]byte{
 		"cat.bmp":           cat,
 		"cat-truncated.bmp": cat[:len(cat)/2],

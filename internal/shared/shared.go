@@ -193,14 +193,16 @@ func inDir(tb testing.TB, dir, name string) string {
 	return p
 }
 
+// ReadModel returns the bytes of a file in the model folder (see [Model]).
+func ReadModel(tb testing.TB, file string) []byte {
+	tb.Helper()
+	return read(tb, Model(tb, file))
+}
+
 // ReadImage returns the bytes of a test picture (see [Image]).
 func ReadImage(tb testing.TB, file string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(Image(tb, file))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
+	return read(tb, Image(tb, file))
 }
 
 // FloatTwins returns the folder of TensorFlow Lite's outputs for the float32,
@@ -224,7 +226,12 @@ func FloatTwins(tb testing.TB) (root string, names []string) {
 // the test.
 func ReadFile(tb testing.TB, dir, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, name))
+	return read(tb, filepath.Join(dir, name))
+}
+
+func read(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
