@@ -3,6 +3,7 @@ package tflite
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // The flatbuffer wire format, as far as we need it: little-endian scalars; a
@@ -288,4 +289,25 @@ func (v tableVector) at(k int) (table, error) {
 		return table{}, err
 	}
 	return v.r.tableAt(p, v.what)
+}
+
+// decodeTables decodes the vector of tables in field i, one T per table
+// with decode, having charged the budget for the whole slice.
+func decodeTables[T any](t table, i int, what string, decode func(table) (T, error)) ([]T, error) {
+	var zero T
+	v, err := t.tables(i, what, unsafe.Sizeof(zero))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, v.n)
+	for k := range out {
+		et, err := v.at(k)
+		if err != nil {
+			return nil, err
+		}
+		if out[k], err = decode(et); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

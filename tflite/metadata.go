@@ -2,7 +2,6 @@ package tflite
 
 import (
 	"fmt"
-	"unsafe"
 )
 
 // MetadataName is the Model.metadata entry whose buffer holds a
@@ -224,31 +223,25 @@ func checkNormalization(mean, std []float32) error {
 }
 
 func associatedFiles(t table, field int, what string) ([]AssociatedFile, error) {
-	fs, err := t.tables(field, what, unsafe.Sizeof(AssociatedFile{}))
-	if err != nil || fs.n == 0 {
-		return nil, err
+	files, err := decodeTables(t, field, what, parseAssociatedFile)
+	if len(files) == 0 {
+		return nil, err // an absent or empty list is nil
 	}
-	out := make([]AssociatedFile, fs.n)
-	for k := range out {
-		ft, err := fs.at(k)
-		if err != nil {
-			return nil, err
-		}
-		var e strs
-		f := &out[k]
-		f.Name = e.s(ft.string(afName, "AssociatedFile.name"))
-		f.Description = e.s(ft.string(afDescription, "AssociatedFile.description"))
-		f.Locale = e.s(ft.string(afLocale, "AssociatedFile.locale"))
-		if e.err != nil {
-			return nil, e.err
-		}
-		typ, err := ft.int8(afType, 0)
-		if err != nil {
-			return nil, err
-		}
-		f.Type = AssociatedFileType(typ)
+	return files, err
+}
+
+func parseAssociatedFile(t table) (AssociatedFile, error) {
+	var f AssociatedFile
+	var e strs
+	f.Name = e.s(t.string(afName, "AssociatedFile.name"))
+	f.Description = e.s(t.string(afDescription, "AssociatedFile.description"))
+	f.Locale = e.s(t.string(afLocale, "AssociatedFile.locale"))
+	if e.err != nil {
+		return f, e.err
 	}
-	return out, nil
+	typ, err := t.int8(afType, 0)
+	f.Type = AssociatedFileType(typ)
+	return f, err
 }
 
 // LabelFile returns the output tensor's first TENSOR_AXIS_LABELS file,

@@ -154,31 +154,21 @@ func parse(data []byte, budget int64) (*Model, error) {
 	if m.Description, err = t.string(modelDescription, "Model.description"); err != nil {
 		return nil, err
 	}
-	if err := parseOpcodes(t, m); err != nil {
+	if m.OperatorCodes, err = decodeTables(t, modelOpCodes, "Model.operator_codes", parseOpcode); err != nil {
 		return nil, err
 	}
 	if err := parseBuffers(t, m, data); err != nil {
 		return nil, err
 	}
-	if err := parseMetadataEntries(t, m); err != nil {
+	entry := func(st table) (MetadataEntry, error) { return parseMetadataEntry(st, len(m.Buffers)) }
+	if m.Metadata, err = decodeTables(t, modelMetadata, "Model.metadata", entry); err != nil {
 		return nil, err
 	}
-	sgs, err := t.tables(modelSubgraphs, "Model.subgraphs", unsafe.Sizeof(Subgraph{}))
-	if err != nil {
+	if m.Subgraphs, err = decodeTables(t, modelSubgraphs, "Model.subgraphs", parseSubgraph); err != nil {
 		return nil, err
 	}
-	if sgs.n == 0 {
+	if len(m.Subgraphs) == 0 {
 		return nil, &FormatError{Offset: -1, What: "Model.subgraphs", Msg: "model has no subgraph"}
-	}
-	m.Subgraphs = make([]Subgraph, sgs.n)
-	for k := range m.Subgraphs {
-		st, err := sgs.at(k)
-		if err != nil {
-			return nil, err
-		}
-		if m.Subgraphs[k], err = parseSubgraph(st); err != nil {
-			return nil, err
-		}
 	}
 	if err := m.validate(); err != nil {
 		return nil, err
@@ -186,38 +176,25 @@ func parse(data []byte, budget int64) (*Model, error) {
 	return m, nil
 }
 
-func parseOpcodes(t table, m *Model) error {
-	codes, err := t.tables(modelOpCodes, "Model.operator_codes", unsafe.Sizeof(OperatorCode{}))
+func parseOpcode(t table) (OperatorCode, error) {
+	var oc OperatorCode
+	dep, err := t.int8(opcodeDeprecatedBuiltin, 0)
 	if err != nil {
-		return err
+		return oc, err
 	}
-	m.OperatorCodes = make([]OperatorCode, codes.n)
-	for k := range m.OperatorCodes {
-		st, err := codes.at(k)
-		if err != nil {
-			return err
-		}
-		dep, err := st.int8(opcodeDeprecatedBuiltin, 0)
-		if err != nil {
-			return err
-		}
-		code, err := st.int32(opcodeBuiltin, 0)
-		if err != nil {
-			return err
-		}
-		// Schema v3a moved the code to an int32 field; files from older
-		// converters only set the byte field. The larger of the two is right
-		// (TFLite's GetBuiltinCode).
-		oc := &m.OperatorCodes[k]
-		oc.Builtin = BuiltinOperator(max(code, int32(dep)))
-		if oc.Custom, err = st.string(opcodeCustom, "OperatorCode.custom_code"); err != nil {
-			return err
-		}
-		if oc.Version, err = st.int32(opcodeVersion, 1); err != nil {
-			return err
-		}
+	code, err := t.int32(opcodeBuiltin, 0)
+	if err != nil {
+		return oc, err
 	}
-	return nil
+	// Schema v3a moved the code to an int32 field; files from older
+	// converters only set the byte field. The larger of the two is right
+	// (TFLite's GetBuiltinCode).
+	oc.Builtin = BuiltinOperator(max(code, int32(dep)))
+	if oc.Custom, err = t.string(opcodeCustom, "OperatorCode.custom_code"); err != nil {
+		return oc, err
+	}
+	oc.Version, err = t.int32(opcodeVersion, 1)
+	return oc, err
 }
 
 func parseBuffers(t table, m *Model, file []byte) error {
@@ -256,29 +233,21 @@ func parseBuffers(t table, m *Model, file []byte) error {
 	return nil
 }
 
-func parseMetadataEntries(t table, m *Model) error {
-	entries, err := t.tables(modelMetadata, "Model.metadata", unsafe.Sizeof(MetadataEntry{}))
-	if err != nil {
-		return err
+// parseMetadataEntry reads one Model.metadata entry of a model with
+// buffers buffers.
+func parseMetadataEntry(t table, buffers int) (MetadataEntry, error) {
+	var e MetadataEntry
+	var err error
+	if e.Name, err = t.string(metadataName, "Metadata.name"); err != nil {
+		return e, err
 	}
-	m.Metadata = make([]MetadataEntry, entries.n)
-	for k := range m.Metadata {
-		st, err := entries.at(k)
-		if err != nil {
-			return err
-		}
-		e := &m.Metadata[k]
-		if e.Name, err = st.string(metadataName, "Metadata.name"); err != nil {
-			return err
-		}
-		if e.Buffer, err = st.uint32(metadataBuffer, 0); err != nil {
-			return err
-		}
-		if int(e.Buffer) >= len(m.Buffers) {
-			return formatErr(st.pos, "Metadata.buffer", "metadata %q: buffer %d of %d", e.Name, e.Buffer, len(m.Buffers))
-		}
+	if e.Buffer, err = t.uint32(metadataBuffer, 0); err != nil {
+		return e, err
 	}
-	return nil
+	if int(e.Buffer) >= buffers {
+		return e, formatErr(t.pos, "Metadata.buffer", "metadata %q: buffer %d of %d", e.Name, e.Buffer, buffers)
+	}
+	return e, nil
 }
 
 func parseSubgraph(st table) (Subgraph, error) {
@@ -293,35 +262,11 @@ func parseSubgraph(st table) (Subgraph, error) {
 	if sg.Outputs, err = st.int32s(subgraphOutputs, "SubGraph.outputs"); err != nil {
 		return sg, err
 	}
-	tensors, err := st.tables(subgraphTensors, "SubGraph.tensors", unsafe.Sizeof(Tensor{}))
-	if err != nil {
+	if sg.Tensors, err = decodeTables(st, subgraphTensors, "SubGraph.tensors", parseTensor); err != nil {
 		return sg, err
 	}
-	sg.Tensors = make([]Tensor, tensors.n)
-	for k := range sg.Tensors {
-		tt, err := tensors.at(k)
-		if err != nil {
-			return sg, err
-		}
-		if sg.Tensors[k], err = parseTensor(tt); err != nil {
-			return sg, err
-		}
-	}
-	ops, err := st.tables(subgraphOperators, "SubGraph.operators", unsafe.Sizeof(Operator{}))
-	if err != nil {
-		return sg, err
-	}
-	sg.Operators = make([]Operator, ops.n)
-	for k := range sg.Operators {
-		ot, err := ops.at(k)
-		if err != nil {
-			return sg, err
-		}
-		if sg.Operators[k], err = parseOperator(ot); err != nil {
-			return sg, err
-		}
-	}
-	return sg, nil
+	sg.Operators, err = decodeTables(st, subgraphOperators, "SubGraph.operators", parseOperator)
+	return sg, err
 }
 
 func parseTensor(t table) (Tensor, error) {
