@@ -104,13 +104,23 @@ func (t table) field(i int, size uint32) (uint32, bool, error) {
 	return t.pos + rel, true, nil
 }
 
-func (t table) uint8(i int, def uint8) (uint8, error) {
-	p, ok, err := t.field(i, 1)
+// scalar reads field i, a size-byte scalar decoded by decode, or returns
+// def when the field is absent.
+func scalar[T any](t table, i int, size uint32, def T, decode func([]byte) T) (T, error) {
+	p, ok, err := t.field(i, size)
 	if err != nil || !ok {
 		return def, err
 	}
-	return t.r.buf[p], nil
+	return decode(t.r.buf[p:]), nil
 }
+
+// The little-endian decoders of the scalar fields and vectors.
+func leUint8(b []byte) uint8     { return b[0] }
+func leInt32(b []byte) int32     { return int32(binary.LittleEndian.Uint32(b)) }
+func leInt64(b []byte) int64     { return int64(binary.LittleEndian.Uint64(b)) }
+func leFloat32(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
+
+func (t table) uint8(i int, def uint8) (uint8, error) { return scalar(t, i, 1, def, leUint8) }
 
 func (t table) int8(i int, def int8) (int8, error) {
 	v, err := t.uint8(i, uint8(def))
@@ -122,34 +132,16 @@ func (t table) bool(i int) (bool, error) {
 	return v != 0, err
 }
 
-func (t table) int32(i int, def int32) (int32, error) {
-	p, ok, err := t.field(i, 4)
-	if err != nil || !ok {
-		return def, err
-	}
-	return int32(binary.LittleEndian.Uint32(t.r.buf[p:])), nil
-}
+func (t table) int32(i int, def int32) (int32, error) { return scalar(t, i, 4, def, leInt32) }
 
 func (t table) uint32(i int, def uint32) (uint32, error) {
 	v, err := t.int32(i, int32(def))
 	return uint32(v), err
 }
 
-func (t table) int64(i int, def int64) (int64, error) {
-	p, ok, err := t.field(i, 8)
-	if err != nil || !ok {
-		return def, err
-	}
-	return int64(binary.LittleEndian.Uint64(t.r.buf[p:])), nil
-}
+func (t table) int64(i int, def int64) (int64, error) { return scalar(t, i, 8, def, leInt64) }
 
-func (t table) float32(i int, def float32) (float32, error) {
-	p, ok, err := t.field(i, 4)
-	if err != nil || !ok {
-		return def, err
-	}
-	return math.Float32frombits(binary.LittleEndian.Uint32(t.r.buf[p:])), nil
-}
+func (t table) float32(i int, def float32) (float32, error) { return scalar(t, i, 4, def, leFloat32) }
 
 // indirect follows the uint32 offset stored in field i.
 func (t table) indirect(i int) (uint32, bool, error) {
@@ -248,16 +240,12 @@ func scalars[T any](t table, i int, size uint32, what string, decode func([]byte
 	return out, nil
 }
 
-func (t table) int32s(i int, what string) ([]int32, error) {
-	return scalars(t, i, 4, what, func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) })
-}
+func (t table) int32s(i int, what string) ([]int32, error) { return scalars(t, i, 4, what, leInt32) }
 
-func (t table) int64s(i int, what string) ([]int64, error) {
-	return scalars(t, i, 8, what, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
-}
+func (t table) int64s(i int, what string) ([]int64, error) { return scalars(t, i, 8, what, leInt64) }
 
 func (t table) float32s(i int, what string) ([]float32, error) {
-	return scalars(t, i, 4, what, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
+	return scalars(t, i, 4, what, leFloat32)
 }
 
 // tableVector is a located vector of tables.
