@@ -233,13 +233,11 @@ func (d *decoder) streamScan() error {
 // bit buffer lives in locals; the rare slow paths write it back first.
 func (d *decoder) decodeBlock(c *component, dc, ac *huffTable, q *[64]int32) error {
 	br := &d.br
-	diff, acc, n, err := d.dcDiff(dc, br.acc, br.n)
+	acc, n, err := d.dcCoef(c, dc, q[0], br.acc, br.n)
 	if err != nil {
 		return err
 	}
-	c.pred += diff
 	blk := &d.blk
-	blk[0] = d.dcValue(c.pred, q[0])
 	fast := &ac.fast
 	k := 1
 	for k < 64 {
@@ -303,9 +301,11 @@ func (d *decoder) dcValue(pred, q int32) int32 {
 	return v
 }
 
-// dcDiff decodes a block's DC difference (F.2.2.1) with the bit buffer in
-// registers.
-func (d *decoder) dcDiff(dc *huffTable, acc uint64, n uint) (int32, uint64, uint, error) {
+// dcCoef decodes a sequential block's DC difference (F.2.2.1) with the bit
+// buffer in registers, adds it to c.pred and puts the dequantized DC (q0 its
+// quantizer) in d.blk[0]. decodeBlock and decodeDC share all of it here:
+// this call does not inline, and a second one per block would cost time.
+func (d *decoder) dcCoef(c *component, dc *huffTable, q0 int32, acc uint64, n uint) (uint64, uint, error) {
 	if n < 32 {
 		acc, n = d.br.refill(acc, n)
 	}
@@ -319,30 +319,29 @@ func (d *decoder) dcDiff(dc *huffTable, acc uint64, n uint) (int32, uint64, uint
 		d.br.acc, d.br.n = acc, n
 		s, err := d.br.decodeSlow(dc)
 		if err != nil {
-			return 0, acc, n, err
+			return acc, n, err
 		}
 		acc, n, t = d.br.acc, d.br.n, uint(s)
 	}
 	if t > 11 {
-		return 0, acc, n, formatErr("DC magnitude category %d", t)
+		return acc, n, formatErr("DC magnitude category %d", t)
 	}
-	if t == 0 {
-		return 0, acc, n, nil
+	if t > 0 {
+		c.pred += extend(int32(acc>>(64-t)), int(t))
+		acc, n = acc<<t, n-t
 	}
-	v := int32(acc >> (64 - t))
-	return extend(v, int(t)), acc << t, n - t, nil
+	d.blk[0] = d.dcValue(c.pred, q0)
+	return acc, n, nil
 }
 
 // decodeDC decodes one sequential block keeping only its DC coefficient, for
 // the 1/8 scale; the AC codes are skipped without being extended.
 func (d *decoder) decodeDC(c *component, dc, ac *huffTable, q *[64]int32) error {
 	br := &d.br
-	diff, acc, n, err := d.dcDiff(dc, br.acc, br.n)
+	acc, n, err := d.dcCoef(c, dc, q[0], br.acc, br.n)
 	if err != nil {
 		return err
 	}
-	c.pred += diff
-	d.blk[0] = d.dcValue(c.pred, q[0])
 	skip := ac.skip
 	for k := 1; k < 64; {
 		if n < 32 {
