@@ -64,7 +64,8 @@ type builder struct {
 	temps   []*loc // scratch buffers, each live during one operator
 	tempAt  []int
 	macs    int64
-	bytes   int64 // activation bytes before planning, to fail early
+	opMACs  []int64 // per operator, a convolution's or fully connected layer's MACs (Layer.MACs)
+	bytes   int64   // activation bytes before planning, to fail early
 	inIdx   int
 	outIdx  int
 	backend kernels.Backend
@@ -73,7 +74,8 @@ type builder struct {
 func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kernels.Backend) (*builder, error) {
 	n := len(sg.Tensors)
 	b := &builder{file: f, sg: sg, opts: opts, views: make([]*tensorView, n), locs: make([]*loc, n),
-		first: make([]int, n), last: make([]int, n), inIdx: int(sg.Inputs[0]), outIdx: int(sg.Outputs[0]), backend: backend}
+		first: make([]int, n), last: make([]int, n), opMACs: make([]int64, len(sg.Operators)),
+		inIdx: int(sg.Inputs[0]), outIdx: int(sg.Outputs[0]), backend: backend}
 	for i := range b.first {
 		b.first[i], b.last[i] = math.MaxInt, -1
 	}
@@ -206,6 +208,16 @@ func (b *builder) addMACs(n int64, name string, index int) error {
 		return &ResourceError{What: fmt.Sprintf("multiply-accumulates (operator %d, %s)", index, name), Need: n, Limit: b.opts.MaxMACs}
 	}
 	b.macs += n
+	return nil
+}
+
+// addLayerMACs counts the multiply-accumulates of a convolution or fully
+// connected layer: against the per-run limit, and as its Layer.MACs.
+func (c *opContext) addLayerMACs(n int64) error {
+	if err := c.b.addMACs(n, c.name, c.index); err != nil {
+		return err
+	}
+	c.b.opMACs[c.index] = n
 	return nil
 }
 

@@ -54,6 +54,7 @@ func (b *builder) describeLayers() []Layer {
 			continue
 		}
 		seen[o.index] = true
+		layers[i].MACs = b.opMACs[o.index]
 		b.describe(&layers[i], &b.sg.Operators[o.index])
 	}
 	return layers
@@ -104,7 +105,6 @@ func (b *builder) describe(l *Layer, op *tflite.Operator) {
 	case tflite.OpConv2D:
 		if weights(4) { // [out channels, height, width, in channels per group]
 			l.Kernel = [2]int{filter.shape[1], filter.shape[2]}
-			l.MACs = out.n * int64(filter.shape[1]*filter.shape[2]*filter.shape[3])
 		}
 		if o, ok := op.Options.(*tflite.Conv2DOptions); ok {
 			l.Stride = [2]int{int(o.StrideH), int(o.StrideW)}
@@ -113,15 +113,12 @@ func (b *builder) describe(l *Layer, op *tflite.Operator) {
 		if weights(4) { // [1, height, width, channels]
 			l.Kernel = [2]int{filter.shape[1], filter.shape[2]}
 			l.Depthwise = true
-			l.MACs = out.n * int64(filter.shape[1]*filter.shape[2])
 		}
 		if o, ok := op.Options.(*tflite.DepthwiseConv2DOptions); ok {
 			l.Stride = [2]int{int(o.StrideH), int(o.StrideW)}
 		}
 	case tflite.OpFullyConnected:
-		if weights(2) { // [units, depth]
-			l.MACs = out.n * int64(filter.shape[1])
-		}
+		weights(2) // [units, depth]
 	case tflite.OpAveragePool2D, tflite.OpMaxPool2D:
 		if o, ok := op.Options.(*tflite.Pool2DOptions); ok {
 			l.Kernel = [2]int{int(o.FilterHeight), int(o.FilterWidth)}

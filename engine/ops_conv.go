@@ -206,7 +206,7 @@ func (c *opContext) addConvMACs(p *kernels.ConvParams, depthwise bool) error {
 	if !depthwise {
 		taps *= p.InC
 	}
-	return c.b.addMACs(int64(p.Batch)*int64(p.OutH*p.OutW)*int64(p.OutC)*int64(taps), c.name, c.index)
+	return c.addLayerMACs(int64(p.Batch) * int64(p.OutH*p.OutW) * int64(p.OutC) * int64(taps))
 }
 
 func buildConv[T kernels.Q8](c *opContext) error {
@@ -287,7 +287,7 @@ func buildFullyConnected[T kernels.Q8](c *opContext) error {
 	if p.Requantization, err = convQuant[T](c, in, filter, bias, out, 0, p.N, o.Activation); err != nil {
 		return err
 	}
-	if err := c.b.addMACs(int64(p.Batch)*int64(p.N)*int64(p.K), c.name, c.index); err != nil {
+	if err := c.addLayerMACs(int64(p.Batch) * int64(p.N) * int64(p.K)); err != nil {
 		return err
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)

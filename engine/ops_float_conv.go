@@ -171,7 +171,7 @@ func buildFullyConnectedF32(c *opContext) error {
 	if err != nil {
 		return err
 	}
-	if err := c.b.addMACs(int64(batch)*int64(n)*int64(k), c.name, c.index); err != nil {
+	if err := c.addLayerMACs(int64(batch) * int64(n) * int64(k)); err != nil {
 		return err
 	}
 	if filter.t.Type == tflite.Int8 {
