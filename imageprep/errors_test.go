@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/classifly/classifly/internal/shared"
 )
 
 func TestDecodeBadInput(t *testing.T) {
@@ -177,7 +179,7 @@ func TestDecodeAnimatedWebP(t *testing.T) {
 	writeFile(t, a, encodePNG(t, picture()))
 	writeFile(t, b, encodePNG(t, translucent()))
 	run(t, img2webp, "-lossless", a, b, "-o", dir+"/anim.webp")
-	data := readFile(t, dir+"/anim.webp")
+	data := shared.ReadFile(t, dir, "anim.webp")
 	_, err := Decode(data, Options{})
 	checkErr(t, "animated webp", err, ErrUnsupported)
 }

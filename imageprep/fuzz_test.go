@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/classifly/classifly/internal/shared"
 )
 
 var update = flag.Bool("update", false, "rewrite the fuzz seeds under testdata/fuzz")
@@ -178,7 +180,7 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 		writeFile(t, filepath.Join(root, "README.md"), []byte(readme.String()))
 	}
-	readme := string(readFile(t, filepath.Join(root, "README.md")))
+	readme := string(shared.ReadFile(t, root, "README.md"))
 	var files []string
 	for _, target := range []string{"FuzzDecode", "FuzzEXIF"} {
 		entries, err := os.ReadDir(filepath.Join(root, target))

@@ -222,8 +222,8 @@ func FloatTwins(tb testing.TB) (root string, names []string) {
 	return root, names
 }
 
-// ReadFile returns the bytes of dir/name, a file of the test data, or fails
-// the test.
+// ReadFile returns the bytes of dir/name (a file of the test data, or one
+// a test wrote), or fails the test.
 func ReadFile(tb testing.TB, dir, name string) []byte {
 	tb.Helper()
 	return read(tb, filepath.Join(dir, name))
