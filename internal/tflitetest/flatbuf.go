@@ -64,6 +64,14 @@ func (t *table) f32(field int, v, def float32) {
 	}
 }
 
+// i32s sets a vector of int32s, leaving a nil one absent; an empty one is
+// written (an empty shape is a scalar's).
+func (t *table) i32s(field int, v []int32) {
+	if v != nil {
+		t.ref(field, int32sRef(v))
+	}
+}
+
 // ref sets a reference field; write is called once, after the table.
 func (t *table) ref(field int, write func(b *builder) int) {
 	t.set(field, slot{write: write})

@@ -125,12 +125,8 @@ func (m Model) Bytes() []byte {
 		}
 		var t table
 		t.i32(operatorOpcode, int32(idx), 0)
-		if op.Inputs != nil {
-			t.ref(operatorInputs, int32sRef(op.Inputs))
-		}
-		if op.Outputs != nil {
-			t.ref(operatorOutputs, int32sRef(op.Outputs))
-		}
+		t.i32s(operatorInputs, op.Inputs)
+		t.i32s(operatorOutputs, op.Outputs)
 		kind, opts, err := optionsTable(op.Options)
 		if err != nil {
 			panic(fmt.Sprintf("tflitetest: operator %d (%v): %v", i, op.Code, err))
@@ -147,9 +143,7 @@ func (m Model) Bytes() []byte {
 	var tensors []table
 	for _, tn := range m.Tensors {
 		var t table
-		if tn.Shape != nil {
-			t.ref(tensorShape, int32sRef(tn.Shape))
-		}
+		t.i32s(tensorShape, tn.Shape)
 		t.u8(tensorType, uint8(tn.Type), 0)
 		if len(tn.Data) > 0 {
 			var bt table
@@ -234,6 +228,13 @@ func (t *table) window(pad tflite.Padding, sw, sh int32) {
 	t.i32(2, sh, 0)
 }
 
+// dilation writes fields i and i+1, dilation_w_factor and
+// dilation_h_factor (default 1), with which the convolution options end.
+func (t *table) dilation(i int, dw, dh int32) {
+	t.i32(i, dw, 1)
+	t.i32(i+1, dh, 1)
+}
+
 // optionsTable returns the union tag and table of an operator's options.
 // Field numbers and defaults are those of schema.fbs.
 func optionsTable(o any) (uint8, table, error) {
@@ -244,15 +245,13 @@ func optionsTable(o any) (uint8, table, error) {
 	case *tflite.Conv2DOptions:
 		t.window(o.Padding, o.StrideW, o.StrideH)
 		t.u8(3, uint8(o.Activation), 0)
-		t.i32(4, o.DilationW, 1)
-		t.i32(5, o.DilationH, 1)
+		t.dilation(4, o.DilationW, o.DilationH)
 		return optConv2D, t, nil
 	case *tflite.DepthwiseConv2DOptions:
 		t.window(o.Padding, o.StrideW, o.StrideH)
 		t.i32(3, o.DepthMultiplier, 0)
 		t.u8(4, uint8(o.Activation), 0)
-		t.i32(5, o.DilationW, 1)
-		t.i32(6, o.DilationH, 1)
+		t.dilation(5, o.DilationW, o.DilationH)
 		return optDepthwiseConv, t, nil
 	case *tflite.Pool2DOptions:
 		t.window(o.Padding, o.StrideW, o.StrideH)
@@ -277,17 +276,13 @@ func optionsTable(o any) (uint8, table, error) {
 		t.u8(0, uint8(o.Activation), 0)
 		return optAdd, t, nil
 	case *tflite.ReshapeOptions:
-		if o.NewShape != nil {
-			t.ref(0, int32sRef(o.NewShape))
-		}
+		t.i32s(0, o.NewShape)
 		return optReshape, t, nil
 	case *tflite.ReducerOptions:
 		t.bool(0, o.KeepDims)
 		return optReducer, t, nil
 	case *tflite.SqueezeOptions:
-		if o.SqueezeDims != nil {
-			t.ref(0, int32sRef(o.SqueezeDims))
-		}
+		t.i32s(0, o.SqueezeDims)
 		return optSqueeze, t, nil
 	case *tflite.MulOptions:
 		t.u8(0, uint8(o.Activation), 0)
