@@ -278,8 +278,7 @@ func newBrowser(t *testing.T, parent context.Context) context.Context {
 // fails the test; other messages (such as the browser noting the expected
 // 415) are only logged.
 type consoleLog struct {
-	mu   sync.Mutex
-	msgs []chromedp.ConsoleMessage
+	syncList[chromedp.ConsoleMessage]
 }
 
 func watchConsole(t *testing.T, ctx context.Context) *consoleLog {
@@ -290,9 +289,7 @@ func watchConsole(t *testing.T, ctx context.Context) *consoleLog {
 			if err != nil {
 				return
 			}
-			c.mu.Lock()
-			c.msgs = append(c.msgs, m)
-			c.mu.Unlock()
+			c.add(m)
 		}
 	}()
 	return c
@@ -300,15 +297,33 @@ func watchConsole(t *testing.T, ctx context.Context) *consoleLog {
 
 func (c *consoleLog) check(t *testing.T) {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, m := range c.msgs {
+	for _, m := range c.all() {
 		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
 			t.Errorf("page error: %s:%d: %s", m.URL, m.Line+1, m.Text)
 		} else {
 			t.Logf("console %s: %s", m.Type, m.Text)
 		}
 	}
+}
+
+// syncList collects what goroutines report (the page's console messages,
+// the sign-in provider's problems) for the test to check at the end.
+type syncList[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (l *syncList[T]) add(v T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.items = append(l.items, v)
+}
+
+// all returns a copy of what was added so far.
+func (l *syncList[T]) all() []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.items)
 }
 
 // checkPhoneWidth lays the page out 360 px wide (a small phone) and fails if

@@ -32,11 +32,12 @@ type oidcProvider struct {
 	ClientID string
 	key      *rsa.PrivateKey
 
-	mu       sync.Mutex
-	codes    map[string]authRequest // issued, not yet redeemed
-	problems []string
-	tokens   int // tokens issued
-	logouts  int
+	problems syncList[string]
+
+	mu      sync.Mutex
+	codes   map[string]authRequest // issued, not yet redeemed
+	tokens  int                    // tokens issued
+	logouts int
 }
 
 type authRequest struct{ challenge, redirectURI string }
@@ -62,9 +63,7 @@ func startOIDCProvider(t *testing.T) *oidcProvider {
 }
 
 func (p *oidcProvider) problem(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.problems = append(p.problems, fmt.Sprintf(format, args...))
+	p.problems.add(fmt.Sprintf(format, args...))
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -180,9 +179,7 @@ func (p *oidcProvider) sign(claims jwt.MapClaims, key *rsa.PrivateKey) string {
 
 func (p *oidcProvider) check(t *testing.T) {
 	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, pr := range p.problems {
+	for _, pr := range p.problems.all() {
 		t.Errorf("sign-in provider: %s", pr)
 	}
 }
