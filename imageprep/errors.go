@@ -1,6 +1,7 @@
 package imageprep
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 )
@@ -39,12 +40,7 @@ func (e *FormatError) Error() string { return message(e.kind(), e.Format, e.Err)
 // Unwrap returns the kind and the decoder's error, for errors.Is and errors.As.
 func (e *FormatError) Unwrap() []error { return causes(e.kind(), e.Err) }
 
-func (e *FormatError) kind() error {
-	if e.Kind == nil {
-		return ErrCorrupt
-	}
-	return e.Kind
-}
+func (e *FormatError) kind() error { return cmp.Or(e.Kind, ErrCorrupt) }
 
 // UnsupportedError reports input that may be valid but is not handled. Kind
 // is ErrUnknownFormat or ErrUnsupported; Format names a recognised but
@@ -60,12 +56,7 @@ func (e *UnsupportedError) Error() string { return message(e.kind(), e.Format, e
 // Unwrap returns the kind and the decoder's error, for errors.Is and errors.As.
 func (e *UnsupportedError) Unwrap() []error { return causes(e.kind(), e.Err) }
 
-func (e *UnsupportedError) kind() error {
-	if e.Kind == nil {
-		return ErrUnsupported
-	}
-	return e.Kind
-}
+func (e *UnsupportedError) kind() error { return cmp.Or(e.Kind, ErrUnsupported) }
 
 // TooLargeError reports an image whose header declares more than MaxPixels
 // pixels. It is returned before any pixel is decoded.
