@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -88,6 +89,27 @@ func (c gemmCase) narrowed(r *rand.Rand, bound int) gemmCase {
 	return c
 }
 
+// unusualMultipliers gives about half the channels multipliers that
+// quantizeMultiplier does not produce for MobileNet's scales but may for
+// others: exactly 2^30 (a power-of-two scale), below 2^30, 0 (a scale too
+// small to represent) and the largest, with right or left shifts. Some
+// kernels take a slower path for them (see kernels.avx2Epilogue).
+func unusualMultipliers(r *rand.Rand, mult []int32, shift []int) {
+	for c := range mult {
+		s := r.IntN(16) - 12
+		switch r.IntN(8) {
+		case 0:
+			mult[c], shift[c] = 1<<30, s
+		case 1:
+			mult[c], shift[c] = int32(1+r.IntN(1<<30)), s
+		case 2:
+			mult[c], shift[c] = 0, 0
+		case 3:
+			mult[c], shift[c] = math.MaxInt32, s
+		}
+	}
+}
+
 // guard is how far past the end of its data a kernel may read.
 const guard = 64
 
@@ -103,6 +125,10 @@ func TestGEMMAllBackends(t *testing.T) {
 				c := randomGEMM(r, m, n, k, (m+n+k)%2 == 0)
 				if (m+n+k)%3 == 0 {
 					c = c.narrowed(r, 64)
+				}
+				if (m+n+k)%5 == 0 {
+					unusualMultipliers(r, c.spec.Mult, c.spec.Shift)
+					c.reference()
 				}
 				cases = append(cases, c)
 			}

@@ -16,7 +16,7 @@ const (
 	g2MR     = 4
 	g2NV     = 3
 	g2NR     = 8 * g2NV
-	g2QBlock = 7 * 4 * g2NR // bytes of one panel's requant block
+	g2QBlock = aqFields * 4 * g2NR // bytes of one panel's requant block
 )
 
 // Registers of the GEMM kernel. The parameter pointer takes one more GPR.
@@ -209,7 +209,7 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool, 
 	DECQ(RCX)
 	JNZ(LabelRef(l + "_k"))
 
-	// Epilogue: Y12 temporary, Y14 pack permutation, Y15 nudge.
+	// Epilogue: Y12, Y13 temporaries, Y14 pack permutation.
 	var accs []VecPhysical
 	for r := range g2MR {
 		for j := range nv {
@@ -218,12 +218,11 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool, 
 	}
 	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
 	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
-	VPBROADCASTQ(nudge, Y15)
+	for i, a := range accs {
+		requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i%nv, field) })
+	}
 	VMOVDQU(packPerm, Y14)
 	for r := range g2MR {
-		for j := range nv {
-			requantAVX2(acc(r, j), Y12, Y15, func(field int) Mem { return q(j, field) })
-		}
 		// Pack to int16 (saturating), add the zero point there (saturating:
 		// exact, as |zp| < 256), pack to bytes. The packs work per 128-bit
 		// lane, leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors'
