@@ -457,51 +457,51 @@ gemmAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -599,14 +599,14 @@ gemmAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store0_8
@@ -646,14 +646,14 @@ gemmAVX2u8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last1_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      184(DI), Y1, Y1
-	VPMINUB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y1, Y1
+	VPMINUB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store1_8
@@ -693,14 +693,14 @@ gemmAVX2u8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last1_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store2_8
@@ -740,14 +740,14 @@ gemmAVX2u8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last1_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store3_8
@@ -929,14 +929,14 @@ gemmAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store0_8
@@ -976,14 +976,14 @@ gemmAVX2u8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last2_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store1_8
@@ -1023,14 +1023,14 @@ gemmAVX2u8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last2_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      184(DI), Y4, Y4
-	VPMINUB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y4, Y4
+	VPMINUB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store2_8
@@ -1070,14 +1070,14 @@ gemmAVX2u8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last2_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store3_8
@@ -1319,16 +1319,16 @@ gemmAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store0_8
@@ -1368,16 +1368,16 @@ gemmAVX2u8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last3_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store1_8
@@ -1417,16 +1417,16 @@ gemmAVX2u8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last3_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store2_8
@@ -1466,16 +1466,16 @@ gemmAVX2u8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last3_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store3_8
@@ -1924,51 +1924,51 @@ gemmAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -2066,14 +2066,14 @@ gemmAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store0_8
@@ -2113,14 +2113,14 @@ gemmAVX2s8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last1_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      184(DI), Y1, Y1
-	VPMINSB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y1, Y1
+	VPMINSB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store1_8
@@ -2160,14 +2160,14 @@ gemmAVX2s8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last1_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store2_8
@@ -2207,14 +2207,14 @@ gemmAVX2s8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last1_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store3_8
@@ -2396,14 +2396,14 @@ gemmAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store0_8
@@ -2443,14 +2443,14 @@ gemmAVX2s8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last2_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store1_8
@@ -2490,14 +2490,14 @@ gemmAVX2s8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last2_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      184(DI), Y4, Y4
-	VPMINSB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y4, Y4
+	VPMINSB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store2_8
@@ -2537,14 +2537,14 @@ gemmAVX2s8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last2_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store3_8
@@ -2786,16 +2786,16 @@ gemmAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store0_8
@@ -2835,16 +2835,16 @@ gemmAVX2s8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last3_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store1_8
@@ -2884,16 +2884,16 @@ gemmAVX2s8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last3_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store2_8
@@ -2933,16 +2933,16 @@ gemmAVX2s8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last3_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store3_8
@@ -2988,6 +2988,1446 @@ gemmAVX2s8_next:
 	MOVQ AX, 40(DI)
 	CMPQ AX, 32(DI)
 	JL   gemmAVX2s8_block
+	VZEROUPPER
+	RET
+
+// func gemvAVX2u8(p *gemmAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·gemvAVX2u8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ (DI), R15
+	MOVQ R8, AX
+	MOVQ 104(DI), CX
+
+gemvAVX2u8_widen_16:
+	CMPQ      CX, $0x10
+	JB        gemvAVX2u8_widen_8
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JMP       gemvAVX2u8_widen_16
+
+gemvAVX2u8_widen_8:
+	CMPQ      CX, $0x08
+	JB        gemvAVX2u8_widen_1
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+
+gemvAVX2u8_widen_1:
+	TESTQ   CX, CX
+	JZ      gemvAVX2u8_widen_done
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JMP     gemvAVX2u8_widen_1
+
+gemvAVX2u8_widen_done:
+	MOVQ   16(DI), AX
+	MOVQ   AX, 48(DI)
+	MOVQ   88(DI), SI
+	MOVQ   96(DI), R12
+	XORQ   R13, R13
+	MOVQ   112(DI), R9
+	IMUL3Q $0x30, R9, R9
+	LEAQ   (R9)(R9*2), R10
+	MOVQ   120(DI), DX
+	SHRQ   $0x02, DX
+	JZ     gemvAVX2u8_singles
+
+gemvAVX2u8_group:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	VMOVDQU 864(R12), Y3
+	VPSUBD  152(DI), Y3, Y3
+	VMOVDQU 896(R12), Y4
+	VPSUBD  152(DI), Y4, Y4
+	VMOVDQU 928(R12), Y5
+	VPSUBD  152(DI), Y5, Y5
+	VMOVDQU 1728(R12), Y6
+	VPSUBD  152(DI), Y6, Y6
+	VMOVDQU 1760(R12), Y7
+	VPSUBD  152(DI), Y7, Y7
+	VMOVDQU 1792(R12), Y8
+	VPSUBD  152(DI), Y8, Y8
+	VMOVDQU 2592(R12), Y9
+	VPSUBD  152(DI), Y9, Y9
+	VMOVDQU 2624(R12), Y10
+	VPSUBD  152(DI), Y10, Y10
+	VMOVDQU 2656(R12), Y11
+	VPSUBD  152(DI), Y11, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMOVZXBW    16(SI), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y1, Y1
+	VPMOVZXBW    32(SI), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMOVZXBW    (SI)(R9*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMOVZXBW    16(SI)(R9*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMOVZXBW    32(SI)(R9*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPMOVZXBW    (SI)(R9*2), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMOVZXBW    16(SI)(R9*2), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y7, Y7
+	VPMOVZXBW    32(SI)(R9*2), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMOVZXBW    (SI)(R10*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMOVZXBW    16(SI)(R10*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y10, Y10
+	VPMOVZXBW    32(SI)(R10*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_k
+	ADDQ         R10, SI
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_group_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      1152(R12), Y3, Y3
+	VPXOR        1248(R12), Y3, Y3
+	VPSLLVD      1184(R12), Y4, Y4
+	VPXOR        1280(R12), Y4, Y4
+	VPSLLVD      1216(R12), Y5, Y5
+	VPXOR        1312(R12), Y5, Y5
+	VPSLLVD      2016(R12), Y6, Y6
+	VPXOR        2112(R12), Y6, Y6
+	VPSLLVD      2048(R12), Y7, Y7
+	VPXOR        2144(R12), Y7, Y7
+	VPSLLVD      2080(R12), Y8, Y8
+	VPXOR        2176(R12), Y8, Y8
+	VPSLLVD      2880(R12), Y9, Y9
+	VPXOR        2976(R12), Y9, Y9
+	VPSLLVD      2912(R12), Y10, Y10
+	VPXOR        3008(R12), Y10, Y10
+	VPSLLVD      2944(R12), Y11, Y11
+	VPXOR        3040(R12), Y11, Y11
+
+gemvAVX2u8_group_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      1536(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     960(R12), Y3, Y3
+	VPMULUDQ     1056(R12), Y13, Y13
+	VPADDQ       1344(R12), Y3, Y3
+	VPADDQ       1440(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      1632(R12), Y3, Y3
+	VPSRLVD      1568(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     992(R12), Y4, Y4
+	VPMULUDQ     1088(R12), Y13, Y13
+	VPADDQ       1376(R12), Y4, Y4
+	VPADDQ       1472(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      1664(R12), Y4, Y4
+	VPSRLVD      1600(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     1024(R12), Y5, Y5
+	VPMULUDQ     1120(R12), Y13, Y13
+	VPADDQ       1408(R12), Y5, Y5
+	VPADDQ       1504(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      1696(R12), Y5, Y5
+	VPSRLVD      2400(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     1824(R12), Y6, Y6
+	VPMULUDQ     1920(R12), Y13, Y13
+	VPADDQ       2208(R12), Y6, Y6
+	VPADDQ       2304(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      2496(R12), Y6, Y6
+	VPSRLVD      2432(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     1856(R12), Y7, Y7
+	VPMULUDQ     1952(R12), Y13, Y13
+	VPADDQ       2240(R12), Y7, Y7
+	VPADDQ       2336(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      2528(R12), Y7, Y7
+	VPSRLVD      2464(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     1888(R12), Y8, Y8
+	VPMULUDQ     1984(R12), Y13, Y13
+	VPADDQ       2272(R12), Y8, Y8
+	VPADDQ       2368(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      2560(R12), Y8, Y8
+	VPSRLVD      3264(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     2688(R12), Y9, Y9
+	VPMULUDQ     2784(R12), Y13, Y13
+	VPADDQ       3072(R12), Y9, Y9
+	VPADDQ       3168(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      3360(R12), Y9, Y9
+	VPSRLVD      3296(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     2720(R12), Y10, Y10
+	VPMULUDQ     2816(R12), Y13, Y13
+	VPADDQ       3104(R12), Y10, Y10
+	VPADDQ       3200(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      3392(R12), Y10, Y10
+	VPSRLVD      3328(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     2752(R12), Y11, Y11
+	VPMULUDQ     2848(R12), Y13, Y13
+	VPADDQ       3136(R12), Y11, Y11
+	VPADDQ       3232(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      3424(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	VMOVDQU      X3, 24(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 40(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	VMOVDQU      X6, 48(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 64(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	VMOVDQU      X9, 72(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 88(R14)(R13*1)
+	ADDQ         $0x60, R13
+	ADDQ         $0x00000d80, R12
+	DECQ         DX
+	JNZ          gemvAVX2u8_group
+
+gemvAVX2u8_singles:
+	MOVQ 120(DI), DX
+	ANDQ $0x03, DX
+	JZ   gemvAVX2u8_last
+
+gemvAVX2u8_panel:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_full_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVZXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVZXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2u8_full_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x00000360, R12
+	DECQ         DX
+	JNZ          gemvAVX2u8_panel
+
+gemvAVX2u8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemvAVX2u8_last1
+	CMPQ AX, $0x02
+	JE   gemvAVX2u8_last2
+	CMPQ AX, $0x03
+	JE   gemvAVX2u8_last3
+	JMP  gemvAVX2u8_done
+
+gemvAVX2u8_last1:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_last1_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	ADDQ         $0x10, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+
+gemvAVX2u8_last1_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2u8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2u8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2u8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2u8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2u8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2u8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2u8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2u8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2u8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2u8_last1_store0_done:
+	JMP gemvAVX2u8_done
+
+gemvAVX2u8_last2:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_last2_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVZXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+
+gemvAVX2u8_last2_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2u8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2u8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2u8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2u8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2u8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2u8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2u8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2u8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2u8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2u8_last2_store0_done:
+	JMP gemvAVX2u8_done
+
+gemvAVX2u8_last3:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_last3_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVZXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVZXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2u8_last3_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2u8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2u8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2u8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2u8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2u8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2u8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2u8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2u8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2u8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2u8_last3_store0_done:
+gemvAVX2u8_done:
+	VZEROUPPER
+	RET
+
+// func gemvAVX2s8(p *gemmAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·gemvAVX2s8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ (DI), R15
+	MOVQ R8, AX
+	MOVQ 104(DI), CX
+
+gemvAVX2s8_widen_16:
+	CMPQ      CX, $0x10
+	JB        gemvAVX2s8_widen_8
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JMP       gemvAVX2s8_widen_16
+
+gemvAVX2s8_widen_8:
+	CMPQ      CX, $0x08
+	JB        gemvAVX2s8_widen_1
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+
+gemvAVX2s8_widen_1:
+	TESTQ   CX, CX
+	JZ      gemvAVX2s8_widen_done
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JMP     gemvAVX2s8_widen_1
+
+gemvAVX2s8_widen_done:
+	MOVQ   16(DI), AX
+	MOVQ   AX, 48(DI)
+	MOVQ   88(DI), SI
+	MOVQ   96(DI), R12
+	XORQ   R13, R13
+	MOVQ   112(DI), R9
+	IMUL3Q $0x30, R9, R9
+	LEAQ   (R9)(R9*2), R10
+	MOVQ   120(DI), DX
+	SHRQ   $0x02, DX
+	JZ     gemvAVX2s8_singles
+
+gemvAVX2s8_group:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	VMOVDQU 864(R12), Y3
+	VPSUBD  152(DI), Y3, Y3
+	VMOVDQU 896(R12), Y4
+	VPSUBD  152(DI), Y4, Y4
+	VMOVDQU 928(R12), Y5
+	VPSUBD  152(DI), Y5, Y5
+	VMOVDQU 1728(R12), Y6
+	VPSUBD  152(DI), Y6, Y6
+	VMOVDQU 1760(R12), Y7
+	VPSUBD  152(DI), Y7, Y7
+	VMOVDQU 1792(R12), Y8
+	VPSUBD  152(DI), Y8, Y8
+	VMOVDQU 2592(R12), Y9
+	VPSUBD  152(DI), Y9, Y9
+	VMOVDQU 2624(R12), Y10
+	VPSUBD  152(DI), Y10, Y10
+	VMOVDQU 2656(R12), Y11
+	VPSUBD  152(DI), Y11, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMOVSXBW    16(SI), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y1, Y1
+	VPMOVSXBW    32(SI), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMOVSXBW    (SI)(R9*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMOVSXBW    16(SI)(R9*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMOVSXBW    32(SI)(R9*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPMOVSXBW    (SI)(R9*2), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMOVSXBW    16(SI)(R9*2), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y7, Y7
+	VPMOVSXBW    32(SI)(R9*2), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMOVSXBW    (SI)(R10*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMOVSXBW    16(SI)(R10*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y10, Y10
+	VPMOVSXBW    32(SI)(R10*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_k
+	ADDQ         R10, SI
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_group_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      1152(R12), Y3, Y3
+	VPXOR        1248(R12), Y3, Y3
+	VPSLLVD      1184(R12), Y4, Y4
+	VPXOR        1280(R12), Y4, Y4
+	VPSLLVD      1216(R12), Y5, Y5
+	VPXOR        1312(R12), Y5, Y5
+	VPSLLVD      2016(R12), Y6, Y6
+	VPXOR        2112(R12), Y6, Y6
+	VPSLLVD      2048(R12), Y7, Y7
+	VPXOR        2144(R12), Y7, Y7
+	VPSLLVD      2080(R12), Y8, Y8
+	VPXOR        2176(R12), Y8, Y8
+	VPSLLVD      2880(R12), Y9, Y9
+	VPXOR        2976(R12), Y9, Y9
+	VPSLLVD      2912(R12), Y10, Y10
+	VPXOR        3008(R12), Y10, Y10
+	VPSLLVD      2944(R12), Y11, Y11
+	VPXOR        3040(R12), Y11, Y11
+
+gemvAVX2s8_group_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      1536(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     960(R12), Y3, Y3
+	VPMULUDQ     1056(R12), Y13, Y13
+	VPADDQ       1344(R12), Y3, Y3
+	VPADDQ       1440(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      1632(R12), Y3, Y3
+	VPSRLVD      1568(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     992(R12), Y4, Y4
+	VPMULUDQ     1088(R12), Y13, Y13
+	VPADDQ       1376(R12), Y4, Y4
+	VPADDQ       1472(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      1664(R12), Y4, Y4
+	VPSRLVD      1600(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     1024(R12), Y5, Y5
+	VPMULUDQ     1120(R12), Y13, Y13
+	VPADDQ       1408(R12), Y5, Y5
+	VPADDQ       1504(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      1696(R12), Y5, Y5
+	VPSRLVD      2400(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     1824(R12), Y6, Y6
+	VPMULUDQ     1920(R12), Y13, Y13
+	VPADDQ       2208(R12), Y6, Y6
+	VPADDQ       2304(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      2496(R12), Y6, Y6
+	VPSRLVD      2432(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     1856(R12), Y7, Y7
+	VPMULUDQ     1952(R12), Y13, Y13
+	VPADDQ       2240(R12), Y7, Y7
+	VPADDQ       2336(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      2528(R12), Y7, Y7
+	VPSRLVD      2464(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     1888(R12), Y8, Y8
+	VPMULUDQ     1984(R12), Y13, Y13
+	VPADDQ       2272(R12), Y8, Y8
+	VPADDQ       2368(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      2560(R12), Y8, Y8
+	VPSRLVD      3264(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     2688(R12), Y9, Y9
+	VPMULUDQ     2784(R12), Y13, Y13
+	VPADDQ       3072(R12), Y9, Y9
+	VPADDQ       3168(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      3360(R12), Y9, Y9
+	VPSRLVD      3296(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     2720(R12), Y10, Y10
+	VPMULUDQ     2816(R12), Y13, Y13
+	VPADDQ       3104(R12), Y10, Y10
+	VPADDQ       3200(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      3392(R12), Y10, Y10
+	VPSRLVD      3328(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     2752(R12), Y11, Y11
+	VPMULUDQ     2848(R12), Y13, Y13
+	VPADDQ       3136(R12), Y11, Y11
+	VPADDQ       3232(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      3424(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	VMOVDQU      X3, 24(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 40(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	VMOVDQU      X6, 48(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 64(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	VMOVDQU      X9, 72(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 88(R14)(R13*1)
+	ADDQ         $0x60, R13
+	ADDQ         $0x00000d80, R12
+	DECQ         DX
+	JNZ          gemvAVX2s8_group
+
+gemvAVX2s8_singles:
+	MOVQ 120(DI), DX
+	ANDQ $0x03, DX
+	JZ   gemvAVX2s8_last
+
+gemvAVX2s8_panel:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_full_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVSXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVSXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2s8_full_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x00000360, R12
+	DECQ         DX
+	JNZ          gemvAVX2s8_panel
+
+gemvAVX2s8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemvAVX2s8_last1
+	CMPQ AX, $0x02
+	JE   gemvAVX2s8_last2
+	CMPQ AX, $0x03
+	JE   gemvAVX2s8_last3
+	JMP  gemvAVX2s8_done
+
+gemvAVX2s8_last1:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_last1_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	ADDQ         $0x10, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+
+gemvAVX2s8_last1_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2s8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2s8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2s8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2s8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2s8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2s8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2s8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2s8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2s8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2s8_last1_store0_done:
+	JMP gemvAVX2s8_done
+
+gemvAVX2s8_last2:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_last2_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVSXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+
+gemvAVX2s8_last2_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2s8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2s8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2s8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2s8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2s8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2s8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2s8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2s8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2s8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2s8_last2_store0_done:
+	JMP gemvAVX2s8_done
+
+gemvAVX2s8_last3:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_last3_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVSXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVSXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2s8_last3_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2s8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2s8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2s8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2s8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2s8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2s8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2s8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2s8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2s8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2s8_last3_store0_done:
+gemvAVX2s8_done:
 	VZEROUPPER
 	RET
 
@@ -3269,51 +4709,51 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -3416,14 +4856,14 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store0_8
@@ -3463,14 +4903,14 @@ gemmMaddubsAVX2u8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last1_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      184(DI), Y1, Y1
-	VPMINUB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y1, Y1
+	VPMINUB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store1_8
@@ -3510,14 +4950,14 @@ gemmMaddubsAVX2u8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last1_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store2_8
@@ -3557,14 +4997,14 @@ gemmMaddubsAVX2u8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last1_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store3_8
@@ -3754,14 +5194,14 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store0_8
@@ -3801,14 +5241,14 @@ gemmMaddubsAVX2u8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last2_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store1_8
@@ -3848,14 +5288,14 @@ gemmMaddubsAVX2u8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last2_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      184(DI), Y4, Y4
-	VPMINUB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y4, Y4
+	VPMINUB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store2_8
@@ -3895,14 +5335,14 @@ gemmMaddubsAVX2u8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last2_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store3_8
@@ -4156,16 +5596,16 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store0_8
@@ -4205,16 +5645,16 @@ gemmMaddubsAVX2u8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last3_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store1_8
@@ -4254,16 +5694,16 @@ gemmMaddubsAVX2u8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last3_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store2_8
@@ -4303,16 +5743,16 @@ gemmMaddubsAVX2u8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last3_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store3_8
@@ -4644,51 +6084,51 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -4796,14 +6236,14 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store0_8
@@ -4843,14 +6283,14 @@ gemmMaddubsAVX2s8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last1_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      184(DI), Y1, Y1
-	VPMINSB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y1, Y1
+	VPMINSB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store1_8
@@ -4890,14 +6330,14 @@ gemmMaddubsAVX2s8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last1_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store2_8
@@ -4937,14 +6377,14 @@ gemmMaddubsAVX2s8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last1_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store3_8
@@ -5139,14 +6579,14 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store0_8
@@ -5186,14 +6626,14 @@ gemmMaddubsAVX2s8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last2_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store1_8
@@ -5233,14 +6673,14 @@ gemmMaddubsAVX2s8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last2_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      184(DI), Y4, Y4
-	VPMINSB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y4, Y4
+	VPMINSB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store2_8
@@ -5280,14 +6720,14 @@ gemmMaddubsAVX2s8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last2_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store3_8
@@ -5546,16 +6986,16 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store0_8
@@ -5595,16 +7035,16 @@ gemmMaddubsAVX2s8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last3_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store1_8
@@ -5644,16 +7084,16 @@ gemmMaddubsAVX2s8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last3_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store2_8
@@ -5693,16 +7133,16 @@ gemmMaddubsAVX2s8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last3_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store3_8
@@ -6078,51 +7518,51 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -6240,14 +7680,14 @@ gemmAVXVNNIu8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store0_8
@@ -6287,14 +7727,14 @@ gemmAVXVNNIu8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last1_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      184(DI), Y1, Y1
-	VPMINUB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y1, Y1
+	VPMINUB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store1_8
@@ -6334,14 +7774,14 @@ gemmAVXVNNIu8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last1_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store2_8
@@ -6381,14 +7821,14 @@ gemmAVXVNNIu8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last1_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store3_8
@@ -6610,14 +8050,14 @@ gemmAVXVNNIu8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store0_8
@@ -6657,14 +8097,14 @@ gemmAVXVNNIu8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last2_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store1_8
@@ -6704,14 +8144,14 @@ gemmAVXVNNIu8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last2_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      184(DI), Y4, Y4
-	VPMINUB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y4, Y4
+	VPMINUB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store2_8
@@ -6751,14 +8191,14 @@ gemmAVXVNNIu8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last2_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store3_8
@@ -7061,16 +8501,16 @@ gemmAVXVNNIu8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store0_8
@@ -7110,16 +8550,16 @@ gemmAVXVNNIu8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last3_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store1_8
@@ -7159,16 +8599,16 @@ gemmAVXVNNIu8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last3_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store2_8
@@ -7208,16 +8648,16 @@ gemmAVXVNNIu8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last3_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store3_8
@@ -7597,51 +9037,51 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -7763,14 +9203,14 @@ gemmAVXVNNIs8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store0_8
@@ -7810,14 +9250,14 @@ gemmAVXVNNIs8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last1_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      184(DI), Y1, Y1
-	VPMINSB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y1, Y1
+	VPMINSB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store1_8
@@ -7857,14 +9297,14 @@ gemmAVXVNNIs8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last1_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store2_8
@@ -7904,14 +9344,14 @@ gemmAVXVNNIs8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last1_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store3_8
@@ -8137,14 +9577,14 @@ gemmAVXVNNIs8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store0_8
@@ -8184,14 +9624,14 @@ gemmAVXVNNIs8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last2_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store1_8
@@ -8231,14 +9671,14 @@ gemmAVXVNNIs8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last2_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      184(DI), Y4, Y4
-	VPMINSB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y4, Y4
+	VPMINSB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store2_8
@@ -8278,14 +9718,14 @@ gemmAVXVNNIs8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last2_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store3_8
@@ -8592,16 +10032,16 @@ gemmAVXVNNIs8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store0_8
@@ -8641,16 +10081,16 @@ gemmAVXVNNIs8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last3_store0_done:
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store1_8
@@ -8690,16 +10130,16 @@ gemmAVXVNNIs8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last3_store1_done:
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store2_8
@@ -8739,16 +10179,16 @@ gemmAVXVNNIs8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last3_store2_done:
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store3_8

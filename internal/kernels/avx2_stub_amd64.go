@@ -14,6 +14,16 @@ func gemmAVX2u8(p *gemmAVX2Args)
 //go:noescape
 func gemmAVX2s8(p *gemmAVX2Args)
 
+// gemvAVX2u8 computes one row (m = 1) of a packed GEMM with AVX2, from weight bytes (see gemmAVX2Args).
+//
+//go:noescape
+func gemvAVX2u8(p *gemmAVX2Args)
+
+// gemvAVX2s8 computes one row (m = 1) of a packed GEMM with AVX2, from weight bytes (see gemmAVX2Args).
+//
+//go:noescape
+func gemvAVX2s8(p *gemmAVX2Args)
+
 // gemmMaddubsAVX2u8 computes rows [0, m) of a packed GEMM with AVX2 VPMADDUBSW (weights proven not to saturate) (see gemmAVX2Args).
 //
 //go:noescape
