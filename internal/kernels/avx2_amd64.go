@@ -332,6 +332,30 @@ type dwAVX2 struct {
 	groups  int
 	lastOff int
 	lshift  int
+	// 3×3 filters with dilation 1, stride 1 or 2 and at least 16 channels
+	// also run from the unpadded input (DWConv.direct): per group, per
+	// half of 8 channels and filter column, the weight pairs of rows 0
+	// and 1, then of row 2 and zero, [group][half][column][2][8][2]int16.
+	w3    []int16
+	zpRow []byte // the rows above and below the input
+}
+
+// dwDirectAVX2Args is the parameter block of the direct 3×3 kernels.
+type dwDirectAVX2Args struct {
+	rows    [3]*byte // the window's input rows (zpRow outside the input)
+	out     *byte    // the output row
+	w       *int16
+	q       *int32
+	groups  int
+	lastOff int
+	n       int // output pixels
+	inW     int // input pixels in a row
+	x0      int // the first window's first column, -PadW
+	c       int // channels
+	lshift  int
+	zp      [16]int16 // the input zero point: a padding column's taps
+	outZP   [16]int16
+	lo, hi  [16]byte
 }
 
 // dwAVX2Args is the parameter block of the AVX2 depthwise kernels.
@@ -386,6 +410,63 @@ func (d *DWConv) prepareAVX2() {
 	}
 	v.lshift = anyLShift(d.q)
 	d.vec = v
+	p := &d.p
+	if p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 && c >= 16 {
+		for g := range v.groups {
+			c0 := min(16*g, c-16)
+			for h := range 2 {
+				for kx := range 3 {
+					for _, rows := range [][2]int{{0, 1}, {2, -1}} {
+						for ch := c0 + 8*h; ch < c0+8*h+8; ch++ {
+							w0, w1 := d.w[(rows[0]*3+kx)*d.cpad+ch], int32(0)
+							if rows[1] >= 0 {
+								w1 = d.w[(rows[1]*3+kx)*d.cpad+ch]
+							}
+							v.w3 = append(v.w3, int16(w0), int16(w1))
+						}
+					}
+				}
+			}
+		}
+		v.zpRow = make([]byte, p.InW*c)
+		Fill(v.zpRow, byte(p.InZP))
+		d.direct = d.directAVX2
+	}
+}
+
+// directAVX2 is DWConv.direct for dwconv3x3DirectAVX2.
+func (d *DWConv) directAVX2(in, out []byte, r0, r1 int) {
+	v := d.vec.(*dwAVX2)
+	p := &d.p
+	c := p.OutC
+	args := dwDirectAVX2Args{
+		w: &v.w3[0], q: &v.q[0], groups: v.groups, lastOff: v.lastOff,
+		n: p.OutW, inW: p.InW, x0: -p.PadW, c: c, lshift: v.lshift,
+	}
+	for i := range args.zp {
+		args.zp[i] = int16(p.InZP)
+	}
+	avx2Out(args.outZP[:], args.lo[:], args.hi[:], d.q)
+	for r := r0; r < r1; r++ {
+		b, oy := r/p.OutH, r%p.OutH
+		for ky := range args.rows {
+			args.rows[ky] = &v.zpRow[0]
+			if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
+				args.rows[ky] = &in[(b*p.InH+y)*p.InW*c]
+			}
+		}
+		args.out = &out[r*p.OutW*c]
+		switch {
+		case p.StrideW == 1 && d.signed:
+			dwconv3x3DirectAVX2s1s8(&args)
+		case p.StrideW == 1:
+			dwconv3x3DirectAVX2s1u8(&args)
+		case d.signed:
+			dwconv3x3DirectAVX2s2s8(&args)
+		default:
+			dwconv3x3DirectAVX2s2u8(&args)
+		}
+	}
 }
 
 func (d *DWConv) runAVX2(padded, out []byte, r0, r1 int) bool {

@@ -74,6 +74,26 @@ func dwconvNarrowAVX2u8(p *dwAVX2Args)
 //go:noescape
 func dwconvNarrowAVX2s8(p *dwAVX2Args)
 
+// dwconv3x3DirectAVX2s1u8 computes a row of a 3×3 stride-1 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s1u8(p *dwDirectAVX2Args)
+
+// dwconv3x3DirectAVX2s1s8 computes a row of a 3×3 stride-1 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s1s8(p *dwDirectAVX2Args)
+
+// dwconv3x3DirectAVX2s2u8 computes a row of a 3×3 stride-2 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s2u8(p *dwDirectAVX2Args)
+
+// dwconv3x3DirectAVX2s2s8 computes a row of a 3×3 stride-2 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s2s8(p *dwDirectAVX2Args)
+
 // addAVX2u8 adds n quantized elements, a multiple of 16, with AVX2 (see addAVX2Args).
 //
 //go:noescape

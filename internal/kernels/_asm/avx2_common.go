@@ -31,6 +31,10 @@ func avx2() {
 	dwconvAVX2("dwconv3x3AVX2s8", true, dw3x3)
 	dwconvAVX2("dwconvNarrowAVX2u8", false, dwNarrow)
 	dwconvAVX2("dwconvNarrowAVX2s8", true, dwNarrow)
+	for _, stride := range []int{1, 2} {
+		dwconv3x3DirectAVX2(fmt.Sprintf("dwconv3x3DirectAVX2s%du8", stride), false, stride)
+		dwconv3x3DirectAVX2(fmt.Sprintf("dwconv3x3DirectAVX2s%ds8", stride), true, stride)
+	}
 	addAVX2("addAVX2u8", false)
 	addAVX2("addAVX2s8", true)
 }
