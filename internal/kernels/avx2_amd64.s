@@ -84,35 +84,50 @@ gemmAVX2u8_block:
 	MOVQ    AX, 48(DI)
 	MOVQ    R8, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen0_8
 
-gemmAVX2u8_widen0_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen0_8
+gemmAVX2u8_widen0_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen0_16
+	JZ        gemmAVX2u8_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen0_done
 
 gemmAVX2u8_widen0_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen0_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen0_1
+
+gemmAVX2u8_widen0_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen0_done
 
 gemmAVX2u8_widen0_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen0_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen0_1
+	JNZ     gemmAVX2u8_widen0_1
 
 gemmAVX2u8_widen0_done:
 	MOVQ    40(DI), AX
@@ -129,35 +144,50 @@ gemmAVX2u8_widen0_done:
 	MOVQ    AX, 56(DI)
 	MOVQ    R9, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen1_8
 
-gemmAVX2u8_widen1_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen1_8
+gemmAVX2u8_widen1_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen1_16
+	JZ        gemmAVX2u8_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen1_done
 
 gemmAVX2u8_widen1_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen1_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen1_1
+
+gemmAVX2u8_widen1_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen1_done
 
 gemmAVX2u8_widen1_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen1_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen1_1
+	JNZ     gemmAVX2u8_widen1_1
 
 gemmAVX2u8_widen1_done:
 	MOVQ    40(DI), AX
@@ -174,35 +204,50 @@ gemmAVX2u8_widen1_done:
 	MOVQ    AX, 64(DI)
 	MOVQ    R10, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen2_8
 
-gemmAVX2u8_widen2_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen2_8
+gemmAVX2u8_widen2_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen2_16
+	JZ        gemmAVX2u8_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen2_done
 
 gemmAVX2u8_widen2_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen2_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen2_1
+
+gemmAVX2u8_widen2_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen2_done
 
 gemmAVX2u8_widen2_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen2_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen2_1
+	JNZ     gemmAVX2u8_widen2_1
 
 gemmAVX2u8_widen2_done:
 	MOVQ    40(DI), AX
@@ -219,35 +264,50 @@ gemmAVX2u8_widen2_done:
 	MOVQ    AX, 72(DI)
 	MOVQ    R11, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen3_8
 
-gemmAVX2u8_widen3_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen3_8
+gemmAVX2u8_widen3_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen3_16
+	JZ        gemmAVX2u8_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen3_done
 
 gemmAVX2u8_widen3_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen3_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen3_1
+
+gemmAVX2u8_widen3_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen3_done
 
 gemmAVX2u8_widen3_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen3_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen3_1
+	JNZ     gemmAVX2u8_widen3_1
 
 gemmAVX2u8_widen3_done:
 	MOVQ  88(DI), SI
@@ -1551,35 +1611,50 @@ gemmAVX2s8_block:
 	MOVQ    AX, 48(DI)
 	MOVQ    R8, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen0_8
 
-gemmAVX2s8_widen0_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen0_8
+gemmAVX2s8_widen0_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen0_16
+	JZ        gemmAVX2s8_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen0_done
 
 gemmAVX2s8_widen0_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen0_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen0_1
+
+gemmAVX2s8_widen0_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen0_done
 
 gemmAVX2s8_widen0_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen0_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen0_1
+	JNZ     gemmAVX2s8_widen0_1
 
 gemmAVX2s8_widen0_done:
 	MOVQ    40(DI), AX
@@ -1596,35 +1671,50 @@ gemmAVX2s8_widen0_done:
 	MOVQ    AX, 56(DI)
 	MOVQ    R9, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen1_8
 
-gemmAVX2s8_widen1_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen1_8
+gemmAVX2s8_widen1_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen1_16
+	JZ        gemmAVX2s8_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen1_done
 
 gemmAVX2s8_widen1_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen1_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen1_1
+
+gemmAVX2s8_widen1_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen1_done
 
 gemmAVX2s8_widen1_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen1_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen1_1
+	JNZ     gemmAVX2s8_widen1_1
 
 gemmAVX2s8_widen1_done:
 	MOVQ    40(DI), AX
@@ -1641,35 +1731,50 @@ gemmAVX2s8_widen1_done:
 	MOVQ    AX, 64(DI)
 	MOVQ    R10, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen2_8
 
-gemmAVX2s8_widen2_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen2_8
+gemmAVX2s8_widen2_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen2_16
+	JZ        gemmAVX2s8_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen2_done
 
 gemmAVX2s8_widen2_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen2_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen2_1
+
+gemmAVX2s8_widen2_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen2_done
 
 gemmAVX2s8_widen2_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen2_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen2_1
+	JNZ     gemmAVX2s8_widen2_1
 
 gemmAVX2s8_widen2_done:
 	MOVQ    40(DI), AX
@@ -1686,35 +1791,50 @@ gemmAVX2s8_widen2_done:
 	MOVQ    AX, 72(DI)
 	MOVQ    R11, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen3_8
 
-gemmAVX2s8_widen3_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen3_8
+gemmAVX2s8_widen3_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen3_16
+	JZ        gemmAVX2s8_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen3_done
 
 gemmAVX2s8_widen3_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen3_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen3_1
+
+gemmAVX2s8_widen3_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen3_done
 
 gemmAVX2s8_widen3_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen3_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen3_1
+	JNZ     gemmAVX2s8_widen3_1
 
 gemmAVX2s8_widen3_done:
 	MOVQ  88(DI), SI
@@ -2999,35 +3119,50 @@ TEXT ·gemvAVX2u8(SB), NOSPLIT, $0-8
 	MOVQ (DI), R15
 	MOVQ R8, AX
 	MOVQ 104(DI), CX
+	CMPQ CX, $0x10
+	JB   gemvAVX2u8_widen_8
 
-gemvAVX2u8_widen_16:
-	CMPQ      CX, $0x10
-	JB        gemvAVX2u8_widen_8
+gemvAVX2u8_widen_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemvAVX2u8_widen_16
+	JZ        gemvAVX2u8_widen_done
+	CMPQ      CX, $0x10
+	JAE       gemvAVX2u8_widen_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemvAVX2u8_widen_done
 
 gemvAVX2u8_widen_8:
-	CMPQ      CX, $0x08
-	JB        gemvAVX2u8_widen_1
+	CMPQ CX, $0x08
+	JB   gemvAVX2u8_widen_1
+
+gemvAVX2u8_widen_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemvAVX2u8_widen_done
+	CMPQ      CX, $0x08
+	JAE       gemvAVX2u8_widen_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemvAVX2u8_widen_done
 
 gemvAVX2u8_widen_1:
-	TESTQ   CX, CX
-	JZ      gemvAVX2u8_widen_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemvAVX2u8_widen_1
+	JNZ     gemvAVX2u8_widen_1
 
 gemvAVX2u8_widen_done:
 	MOVQ   16(DI), AX
@@ -3719,35 +3854,50 @@ TEXT ·gemvAVX2s8(SB), NOSPLIT, $0-8
 	MOVQ (DI), R15
 	MOVQ R8, AX
 	MOVQ 104(DI), CX
+	CMPQ CX, $0x10
+	JB   gemvAVX2s8_widen_8
 
-gemvAVX2s8_widen_16:
-	CMPQ      CX, $0x10
-	JB        gemvAVX2s8_widen_8
+gemvAVX2s8_widen_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemvAVX2s8_widen_16
+	JZ        gemvAVX2s8_widen_done
+	CMPQ      CX, $0x10
+	JAE       gemvAVX2s8_widen_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemvAVX2s8_widen_done
 
 gemvAVX2s8_widen_8:
-	CMPQ      CX, $0x08
-	JB        gemvAVX2s8_widen_1
+	CMPQ CX, $0x08
+	JB   gemvAVX2s8_widen_1
+
+gemvAVX2s8_widen_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemvAVX2s8_widen_done
+	CMPQ      CX, $0x08
+	JAE       gemvAVX2s8_widen_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemvAVX2s8_widen_done
 
 gemvAVX2s8_widen_1:
-	TESTQ   CX, CX
-	JZ      gemvAVX2s8_widen_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemvAVX2s8_widen_1
+	JNZ     gemvAVX2s8_widen_1
 
 gemvAVX2s8_widen_done:
 	MOVQ   16(DI), AX

@@ -264,8 +264,9 @@ func gemmAVX2Bytes(nv int, signed bool, acc func(r, j int) VecPhysical) {
 }
 
 // widenRow copies the K activations at src to dst as int16 (zero- or
-// sign-extended), 16, then 8, then 1 at a time: nothing past the row is
-// read. Clobbers src, RAX, RCX, R14, Y15.
+// sign-extended): 16 at a time, the last 16 overlapping the ones before;
+// rows shorter than 16 8 at a time likewise, shorter than 8 one at a
+// time. Nothing past the row is read. Clobbers src, RAX, RCX, R14, Y15.
 func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 	MOVQ(dst, RAX)
 	Load(p.Field("k"), RCX)
@@ -273,33 +274,37 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 	if signed {
 		widen, widen1 = VPMOVSXBW, MOVBLSX
 	}
-	// 16 at a time while that many remain, then 8 once.
 	for _, s := range []struct {
-		n          uint64
+		n          int
 		v          VecPhysical
 		here, next string
 	}{{16, Y15, "_16", "_8"}, {8, X15, "_8", "_1"}} {
 		Label(l + s.here)
-		CMPQ(RCX, Imm(s.n))
+		CMPQ(RCX, Imm(uint64(s.n)))
 		JB(LabelRef(l + s.next))
+		Label(l + s.here + "_loop")
 		widen(Mem{Base: src}, s.v)
 		VMOVDQU(s.v, Mem{Base: RAX})
-		ADDQ(Imm(s.n), src)
-		ADDQ(Imm(2*s.n), RAX)
-		SUBQ(Imm(s.n), RCX)
-		if s.n == 16 {
-			JMP(LabelRef(l + s.here))
-		}
+		ADDQ(Imm(uint64(s.n)), src)
+		ADDQ(Imm(uint64(2*s.n)), RAX)
+		SUBQ(Imm(uint64(s.n)), RCX)
+		JZ(LabelRef(l + "_done"))
+		CMPQ(RCX, Imm(uint64(s.n)))
+		JAE(LabelRef(l + s.here + "_loop"))
+		// The last n, moved back over ones already done.
+		LEAQ(Mem{Base: src, Index: RCX, Scale: 1, Disp: -s.n}, src)
+		LEAQ(Mem{Base: RAX, Index: RCX, Scale: 2, Disp: -2 * s.n}, RAX)
+		widen(Mem{Base: src}, s.v)
+		VMOVDQU(s.v, Mem{Base: RAX})
+		JMP(LabelRef(l + "_done"))
 	}
 	Label(l + "_1")
-	TESTQ(RCX, RCX)
-	JZ(LabelRef(l + "_done"))
 	widen1(Mem{Base: src}, R14L)
 	MOVW(R14W, Mem{Base: RAX})
 	INCQ(src)
 	ADDQ(Imm(2), RAX)
 	DECQ(RCX)
-	JMP(LabelRef(l + "_1"))
+	JNZ(LabelRef(l + "_1"))
 	Label(l + "_done")
 }
 
