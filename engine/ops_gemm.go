@@ -44,8 +44,9 @@ func (c *opContext) emitConvGEMM(p *kernels.ConvParams, signed bool, w []byte, b
 	return nil
 }
 
-// gemmRows keeps each worker's share a whole number of kernel row blocks.
-const gemmRows = 16
+// gemmRows keeps each worker's share a whole number of the vector kernels'
+// row blocks, and no coarser: 7×7 layers' 49 rows split 24 and 25.
+const gemmRows = 4
 
 // im2col writes, for output pixels [lo, hi), each one's KH×KW×InC input
 // window as one row, in the filter's (ky, kx, ic) order. Taps outside the
