@@ -57,31 +57,38 @@ func avx2Requant(dst []int32, q *requant, c0, width int) []int32 {
 		if c >= len(q.Bias) {
 			break
 		}
-		m, l, r, round := int64(q.Mult[c]), q.LShift[c], q.RShift[c], int64(q.Round[c])
+		m2, nudge, sign := avx2Scale(q.Mult[c], q.RShift[c], q.Round[c])
 		row(avx2QBias)[i] = q.Bias[c] + math.MinInt32
-		row(avx2QMult)[i] = int32(uint32(2 * m))
+		row(avx2QMult)[i] = m2
 		if i%2 == 1 {
-			row(avx2QMultOdd)[i-1] = int32(uint32(2 * m))
+			row(avx2QMultOdd)[i-1] = m2
 		}
-		row(avx2QLShift)[i] = l
-		if l > 0 {
+		row(avx2QLShift)[i] = q.LShift[c]
+		if q.LShift[c] > 0 {
 			row(avx2QLXor)[i] = math.MinInt32
 		}
-		var pos int64 // [r > 0]
-		row(avx2QSignShift)[i] = 32
-		if r > 0 {
-			pos, row(avx2QSignShift)[i] = 1, 31
-		}
-		nudge := uint64(1<<31) + uint64(round-m-pos)<<32
 		f := avx2QNudge
 		if i%2 == 1 {
 			f = avx2QNudgeOdd
 		}
 		j := i/8*8 + i%8/2*2 // the lane's 64 bits, as two int32
 		row(f)[j], row(f)[j+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
-		row(avx2QRShift)[i] = r
+		row(avx2QSignShift)[i] = sign
+		row(avx2QRShift)[i] = q.RShift[c]
 	}
 	return append(dst, block...)
+}
+
+// avx2Scale gives one channel's multiplier 2M, nudge and sign shift count
+// (see avx2QFields) from its multiplier, right shift and rounding term.
+func avx2Scale(mult, rshift, round int32) (m2 int32, nudge uint64, sign int32) {
+	m := int64(mult)
+	var pos int64 // [r > 0]
+	sign = 32
+	if rshift > 0 {
+		pos, sign = 1, 31
+	}
+	return int32(uint32(2 * m)), uint64(1<<31) + uint64(int64(round)-m-pos)<<32, sign
 }
 
 // anyLShift reports whether some channel shifts left before multiplying.
@@ -513,16 +520,17 @@ func (d *DWConv) runAVX2(padded, out []byte, r0, r1 int) bool {
 }
 
 // addAVX2Args is the parameter block of the AVX2 ADD kernels: per rescale
-// (0: input 1, 1: input 2, 2: output) the multiplier and rounding term as
-// vectors, and the shift counts as VPSLLD/VPSRLD/VPSRAD count operands
-// (the inputs' left shift includes TFLite's 20 bits of headroom; sign is
-// 31, or 32 without a right shift: see avx2QSignShift).
+// (0: input 1, 1: input 2, 2: output) the constants of the AVX2 epilogue
+// (see avx2QFields), uniform: the value added after the left shift (2^31
+// less the shifted zero point for the inputs, 2^31 for the sum), 2M, the
+// nudge, and the shift counts as VPSLLD/VPSRLD/VPSRAD count operands (the
+// inputs' left shift includes TFLite's 20 bits of headroom).
 type addAVX2Args struct {
 	a, b, out              *byte
 	n                      int // a positive multiple of 16
-	aZP, bZP               [8]int32
+	k0, k1, k2             [8]int32
 	m0, m1, m2             [8]int32
-	round0, round1, round2 [8]int32
+	nudge0, nudge1, nudge2 [4]uint64
 	l0, l1, l2             [2]int64
 	r0, r1, r2             [2]int64
 	sign0, sign1, sign2    [2]int64
@@ -533,23 +541,20 @@ type addAVX2Args struct {
 func (ad *Adder) runAVX2(a, b, out []byte) bool {
 	p := ad.p
 	var args addAVX2Args
-	for i := range 8 {
-		args.aZP[i], args.bZP[i] = p.In1ZP, p.In2ZP
-	}
-	scale := func(m, round *[8]int32, l, r, sign *[2]int64, mult int32, shift, extra int) {
-		// requant's constants for one channel: LShift, RShift, Round, NegEn.
-		var rnd int32
-		l[0], r[0], sign[0] = int64(max(shift, 0)+extra), int64(max(-shift, 0)), 32
-		if shift < 0 {
-			rnd, sign[0] = (1<<-shift)>>1, 31
+	scale := func(k, m *[8]int32, nudge *[4]uint64, l, r, sign *[2]int64, zp, mult int32, shift, extra int) {
+		lshift, rshift := int32(max(shift, 0)), int32(max(-shift, 0))
+		m2, n, s := avx2Scale(mult, rshift, int32(int64(1)<<rshift>>1))
+		l[0], r[0], sign[0] = int64(lshift)+int64(extra), int64(rshift), int64(s)
+		for i := range k {
+			k[i], m[i] = math.MinInt32-zp<<l[0], m2
 		}
-		for i := range m {
-			m[i], round[i] = mult, rnd
+		for i := range nudge {
+			nudge[i] = n
 		}
 	}
-	scale(&args.m0, &args.round0, &args.l0, &args.r0, &args.sign0, p.In1Mult, p.In1Shift, p.LeftShift)
-	scale(&args.m1, &args.round1, &args.l1, &args.r1, &args.sign1, p.In2Mult, p.In2Shift, p.LeftShift)
-	scale(&args.m2, &args.round2, &args.l2, &args.r2, &args.sign2, p.OutMult, p.OutShift, 0)
+	scale(&args.k0, &args.m0, &args.nudge0, &args.l0, &args.r0, &args.sign0, p.In1ZP, p.In1Mult, p.In1Shift, p.LeftShift)
+	scale(&args.k1, &args.m1, &args.nudge1, &args.l1, &args.r1, &args.sign1, p.In2ZP, p.In2Mult, p.In2Shift, p.LeftShift)
+	scale(&args.k2, &args.m2, &args.nudge2, &args.l2, &args.r2, &args.sign2, 0, p.OutMult, p.OutShift, 0)
 	avx2Out(args.outZP[:], args.lo[:], args.hi[:], &requant{OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
 	n := len(out)
 	if body := n &^ 15; body > 0 {

@@ -12582,109 +12582,98 @@ dwconv3x3DirectAVX2s2s8_pad6:
 // func addAVX2u8(p *addAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·addAVX2u8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), AX
-	MOVQ         (AX), SI
-	MOVQ         8(AX), R8
-	MOVQ         16(AX), R9
-	MOVQ         24(AX), CX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	MOVQ p+0(FP), AX
+	MOVQ (AX), SI
+	MOVQ 8(AX), R8
+	MOVQ 16(AX), R9
+	MOVQ 24(AX), CX
 
 addAVX2u8_loop:
 	VPMOVZXBD    (SI), Y0
 	VPMOVZXBD    8(SI), Y1
 	VPMOVZXBD    (R8), Y2
 	VPMOVZXBD    8(R8), Y3
-	VPSUBD       32(AX), Y0, Y0
-	VPSUBD       32(AX), Y1, Y1
-	VPSUBD       64(AX), Y2, Y2
-	VPSUBD       64(AX), Y3, Y3
-	VPSLLD       288(AX), Y0, Y0
-	VPSLLD       288(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      96(AX), Y0, Y0
-	VPMULDQ      96(AX), Y4, Y4
-	VPMULDQ      96(AX), Y1, Y1
-	VPMULDQ      96(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       384(AX), Y0, Y4
-	VPADDD       192(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       336(AX), Y0, Y0
-	VPSRLD       384(AX), Y1, Y5
-	VPADDD       192(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       336(AX), Y1, Y1
-	VPSLLD       304(AX), Y2, Y2
-	VPSLLD       304(AX), Y3, Y3
-	VPSRLQ       $0x20, Y2, Y6
-	VPSRLQ       $0x20, Y3, Y7
-	VPMULDQ      128(AX), Y2, Y2
-	VPMULDQ      128(AX), Y6, Y6
-	VPMULDQ      128(AX), Y3, Y3
-	VPMULDQ      128(AX), Y7, Y7
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y6, Y6
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y6, Y6
-	VPBLENDD     $0xaa, Y6, Y2, Y2
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y7, Y7
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y7, Y7
-	VPBLENDD     $0xaa, Y7, Y3, Y3
-	VPSRLD       400(AX), Y2, Y6
-	VPADDD       224(AX), Y2, Y2
-	VPSUBD       Y6, Y2, Y2
-	VPSRAD       352(AX), Y2, Y2
-	VPSRLD       400(AX), Y3, Y7
-	VPADDD       224(AX), Y3, Y3
-	VPSUBD       Y7, Y3, Y3
-	VPSRAD       352(AX), Y3, Y3
+	VPSLLD       320(AX), Y0, Y0
+	VPADDD       32(AX), Y0, Y0
+	VPSLLD       320(AX), Y1, Y1
+	VPADDD       32(AX), Y1, Y1
+	VPSLLD       336(AX), Y2, Y2
+	VPADDD       64(AX), Y2, Y2
+	VPSLLD       336(AX), Y3, Y3
+	VPADDD       64(AX), Y3, Y3
+	VPSRLD       416(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       416(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     128(AX), Y0, Y0
+	VPMULUDQ     128(AX), Y5, Y5
+	VPMULUDQ     128(AX), Y1, Y1
+	VPMULUDQ     128(AX), Y7, Y7
+	VPADDQ       224(AX), Y0, Y0
+	VPADDQ       224(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       368(AX), Y0, Y0
+	VPADDQ       224(AX), Y1, Y1
+	VPADDQ       224(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       368(AX), Y1, Y1
+	VPSRLD       432(AX), Y2, Y8
+	VPSHUFD      $0xf5, Y2, Y9
+	VPSRLD       432(AX), Y3, Y10
+	VPSHUFD      $0xf5, Y3, Y11
+	VPMULUDQ     160(AX), Y2, Y2
+	VPMULUDQ     160(AX), Y9, Y9
+	VPMULUDQ     160(AX), Y3, Y3
+	VPMULUDQ     160(AX), Y11, Y11
+	VPADDQ       256(AX), Y2, Y2
+	VPADDQ       256(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y9, Y2, Y2
+	VPADDD       Y8, Y2, Y2
+	VPSRAD       384(AX), Y2, Y2
+	VPADDQ       256(AX), Y3, Y3
+	VPADDQ       256(AX), Y11, Y11
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y11, Y3, Y3
+	VPADDD       Y10, Y3, Y3
+	VPSRAD       384(AX), Y3, Y3
 	VPADDD       Y2, Y0, Y0
 	VPADDD       Y3, Y1, Y1
-	VPSLLD       320(AX), Y0, Y0
-	VPSLLD       320(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      160(AX), Y0, Y0
-	VPMULDQ      160(AX), Y4, Y4
-	VPMULDQ      160(AX), Y1, Y1
-	VPMULDQ      160(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       416(AX), Y0, Y4
-	VPADDD       256(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       368(AX), Y0, Y0
-	VPSRLD       416(AX), Y1, Y5
-	VPADDD       256(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       368(AX), Y1, Y1
+	VPSLLD       352(AX), Y0, Y0
+	VPADDD       96(AX), Y0, Y0
+	VPSLLD       352(AX), Y1, Y1
+	VPADDD       96(AX), Y1, Y1
+	VPSRLD       448(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       448(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     192(AX), Y0, Y0
+	VPMULUDQ     192(AX), Y5, Y5
+	VPMULUDQ     192(AX), Y1, Y1
+	VPMULUDQ     192(AX), Y7, Y7
+	VPADDQ       288(AX), Y0, Y0
+	VPADDQ       288(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       400(AX), Y0, Y0
+	VPADDQ       288(AX), Y1, Y1
+	VPADDQ       288(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       400(AX), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      432(AX), Y0, Y0
+	VPADDSW      464(AX), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VEXTRACTI128 $0x01, Y0, X1
 	VPACKUSWB    X1, X0, X0
-	VPMAXUB      464(AX), X0, X0
-	VPMINUB      480(AX), X0, X0
+	VPMAXUB      496(AX), X0, X0
+	VPMINUB      512(AX), X0, X0
 	VMOVDQU      X0, (R9)
 	ADDQ         $0x10, SI
 	ADDQ         $0x10, R8
@@ -12697,109 +12686,98 @@ addAVX2u8_loop:
 // func addAVX2s8(p *addAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·addAVX2s8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), AX
-	MOVQ         (AX), SI
-	MOVQ         8(AX), R8
-	MOVQ         16(AX), R9
-	MOVQ         24(AX), CX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	MOVQ p+0(FP), AX
+	MOVQ (AX), SI
+	MOVQ 8(AX), R8
+	MOVQ 16(AX), R9
+	MOVQ 24(AX), CX
 
 addAVX2s8_loop:
 	VPMOVSXBD    (SI), Y0
 	VPMOVSXBD    8(SI), Y1
 	VPMOVSXBD    (R8), Y2
 	VPMOVSXBD    8(R8), Y3
-	VPSUBD       32(AX), Y0, Y0
-	VPSUBD       32(AX), Y1, Y1
-	VPSUBD       64(AX), Y2, Y2
-	VPSUBD       64(AX), Y3, Y3
-	VPSLLD       288(AX), Y0, Y0
-	VPSLLD       288(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      96(AX), Y0, Y0
-	VPMULDQ      96(AX), Y4, Y4
-	VPMULDQ      96(AX), Y1, Y1
-	VPMULDQ      96(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       384(AX), Y0, Y4
-	VPADDD       192(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       336(AX), Y0, Y0
-	VPSRLD       384(AX), Y1, Y5
-	VPADDD       192(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       336(AX), Y1, Y1
-	VPSLLD       304(AX), Y2, Y2
-	VPSLLD       304(AX), Y3, Y3
-	VPSRLQ       $0x20, Y2, Y6
-	VPSRLQ       $0x20, Y3, Y7
-	VPMULDQ      128(AX), Y2, Y2
-	VPMULDQ      128(AX), Y6, Y6
-	VPMULDQ      128(AX), Y3, Y3
-	VPMULDQ      128(AX), Y7, Y7
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y6, Y6
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y6, Y6
-	VPBLENDD     $0xaa, Y6, Y2, Y2
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y7, Y7
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y7, Y7
-	VPBLENDD     $0xaa, Y7, Y3, Y3
-	VPSRLD       400(AX), Y2, Y6
-	VPADDD       224(AX), Y2, Y2
-	VPSUBD       Y6, Y2, Y2
-	VPSRAD       352(AX), Y2, Y2
-	VPSRLD       400(AX), Y3, Y7
-	VPADDD       224(AX), Y3, Y3
-	VPSUBD       Y7, Y3, Y3
-	VPSRAD       352(AX), Y3, Y3
+	VPSLLD       320(AX), Y0, Y0
+	VPADDD       32(AX), Y0, Y0
+	VPSLLD       320(AX), Y1, Y1
+	VPADDD       32(AX), Y1, Y1
+	VPSLLD       336(AX), Y2, Y2
+	VPADDD       64(AX), Y2, Y2
+	VPSLLD       336(AX), Y3, Y3
+	VPADDD       64(AX), Y3, Y3
+	VPSRLD       416(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       416(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     128(AX), Y0, Y0
+	VPMULUDQ     128(AX), Y5, Y5
+	VPMULUDQ     128(AX), Y1, Y1
+	VPMULUDQ     128(AX), Y7, Y7
+	VPADDQ       224(AX), Y0, Y0
+	VPADDQ       224(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       368(AX), Y0, Y0
+	VPADDQ       224(AX), Y1, Y1
+	VPADDQ       224(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       368(AX), Y1, Y1
+	VPSRLD       432(AX), Y2, Y8
+	VPSHUFD      $0xf5, Y2, Y9
+	VPSRLD       432(AX), Y3, Y10
+	VPSHUFD      $0xf5, Y3, Y11
+	VPMULUDQ     160(AX), Y2, Y2
+	VPMULUDQ     160(AX), Y9, Y9
+	VPMULUDQ     160(AX), Y3, Y3
+	VPMULUDQ     160(AX), Y11, Y11
+	VPADDQ       256(AX), Y2, Y2
+	VPADDQ       256(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y9, Y2, Y2
+	VPADDD       Y8, Y2, Y2
+	VPSRAD       384(AX), Y2, Y2
+	VPADDQ       256(AX), Y3, Y3
+	VPADDQ       256(AX), Y11, Y11
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y11, Y3, Y3
+	VPADDD       Y10, Y3, Y3
+	VPSRAD       384(AX), Y3, Y3
 	VPADDD       Y2, Y0, Y0
 	VPADDD       Y3, Y1, Y1
-	VPSLLD       320(AX), Y0, Y0
-	VPSLLD       320(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      160(AX), Y0, Y0
-	VPMULDQ      160(AX), Y4, Y4
-	VPMULDQ      160(AX), Y1, Y1
-	VPMULDQ      160(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       416(AX), Y0, Y4
-	VPADDD       256(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       368(AX), Y0, Y0
-	VPSRLD       416(AX), Y1, Y5
-	VPADDD       256(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       368(AX), Y1, Y1
+	VPSLLD       352(AX), Y0, Y0
+	VPADDD       96(AX), Y0, Y0
+	VPSLLD       352(AX), Y1, Y1
+	VPADDD       96(AX), Y1, Y1
+	VPSRLD       448(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       448(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     192(AX), Y0, Y0
+	VPMULUDQ     192(AX), Y5, Y5
+	VPMULUDQ     192(AX), Y1, Y1
+	VPMULUDQ     192(AX), Y7, Y7
+	VPADDQ       288(AX), Y0, Y0
+	VPADDQ       288(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       400(AX), Y0, Y0
+	VPADDQ       288(AX), Y1, Y1
+	VPADDQ       288(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       400(AX), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      432(AX), Y0, Y0
+	VPADDSW      464(AX), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VEXTRACTI128 $0x01, Y0, X1
 	VPACKSSWB    X1, X0, X0
-	VPMAXSB      464(AX), X0, X0
-	VPMINSB      480(AX), X0, X0
+	VPMAXSB      496(AX), X0, X0
+	VPMINSB      512(AX), X0, X0
 	VMOVDQU      X0, (R9)
 	ADDQ         $0x10, SI
 	ADDQ         $0x10, R8
