@@ -292,7 +292,7 @@ func buildFullyConnected[T kernels.Q8](c *opContext) error {
 	}
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference {
-		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: signed[T](), W: w, Bias: bs, Requantization: p.Requantization}, c.b.backend)
+		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: signed[T](), W: w, Bias: bs, Rows: p.Batch, Requantization: p.Requantization}, c.b.backend)
 		if err != nil {
 			return c.errorf("%v", err)
 		}

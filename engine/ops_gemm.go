@@ -14,11 +14,11 @@ import (
 // the input zero point, which contributes nothing to the sums.
 func (c *opContext) emitConvGEMM(p *kernels.ConvParams, signed bool, w []byte, bias []int32, inL, outL *loc) error {
 	k := p.KH * p.KW * p.InC
-	g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.OutC, K: k, Signed: signed, W: w, Bias: bias, Requantization: p.Requantization}, c.b.backend)
+	m := p.Batch * p.OutH * p.OutW
+	g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.OutC, K: k, Signed: signed, W: w, Bias: bias, Rows: m, Requantization: p.Requantization}, c.b.backend)
 	if err != nil {
 		return c.errorf("%v", err)
 	}
-	m := p.Batch * p.OutH * p.OutW
 	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
 		rows := func(mem []byte, lo, hi int) { g.Run(inL.bytes(mem), k, lo, hi, outL.bytes(mem), p.OutC) }
 		c.emitPar(func(mem []byte) { rows(mem, 0, m) }, func(mem []byte, w, n int) {
@@ -44,8 +44,9 @@ func (c *opContext) emitConvGEMM(p *kernels.ConvParams, signed bool, w []byte, b
 	return nil
 }
 
-// gemmRows keeps each worker's share a whole number of kernel row blocks.
-const gemmRows = 16
+// gemmRows keeps each worker's share a whole number of the vector kernels'
+// row blocks, and no coarser: 7×7 layers' 49 rows split 24 and 25.
+const gemmRows = 4
 
 // im2col writes, for output pixels [lo, hi), each one's KH×KW×InC input
 // window as one row, in the filter's (ky, kx, ic) order. Taps outside the

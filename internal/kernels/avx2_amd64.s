@@ -84,35 +84,50 @@ gemmAVX2u8_block:
 	MOVQ    AX, 48(DI)
 	MOVQ    R8, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen0_8
 
-gemmAVX2u8_widen0_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen0_8
+gemmAVX2u8_widen0_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen0_16
+	JZ        gemmAVX2u8_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen0_done
 
 gemmAVX2u8_widen0_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen0_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen0_1
+
+gemmAVX2u8_widen0_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen0_done
 
 gemmAVX2u8_widen0_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen0_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen0_1
+	JNZ     gemmAVX2u8_widen0_1
 
 gemmAVX2u8_widen0_done:
 	MOVQ    40(DI), AX
@@ -129,35 +144,50 @@ gemmAVX2u8_widen0_done:
 	MOVQ    AX, 56(DI)
 	MOVQ    R9, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen1_8
 
-gemmAVX2u8_widen1_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen1_8
+gemmAVX2u8_widen1_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen1_16
+	JZ        gemmAVX2u8_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen1_done
 
 gemmAVX2u8_widen1_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen1_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen1_1
+
+gemmAVX2u8_widen1_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen1_done
 
 gemmAVX2u8_widen1_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen1_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen1_1
+	JNZ     gemmAVX2u8_widen1_1
 
 gemmAVX2u8_widen1_done:
 	MOVQ    40(DI), AX
@@ -174,35 +204,50 @@ gemmAVX2u8_widen1_done:
 	MOVQ    AX, 64(DI)
 	MOVQ    R10, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen2_8
 
-gemmAVX2u8_widen2_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen2_8
+gemmAVX2u8_widen2_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen2_16
+	JZ        gemmAVX2u8_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen2_done
 
 gemmAVX2u8_widen2_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen2_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen2_1
+
+gemmAVX2u8_widen2_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen2_done
 
 gemmAVX2u8_widen2_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen2_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen2_1
+	JNZ     gemmAVX2u8_widen2_1
 
 gemmAVX2u8_widen2_done:
 	MOVQ    40(DI), AX
@@ -219,35 +264,50 @@ gemmAVX2u8_widen2_done:
 	MOVQ    AX, 72(DI)
 	MOVQ    R11, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8_widen3_8
 
-gemmAVX2u8_widen3_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2u8_widen3_8
+gemmAVX2u8_widen3_16_loop:
 	VPMOVZXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2u8_widen3_16
+	JZ        gemmAVX2u8_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8_widen3_done
 
 gemmAVX2u8_widen3_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2u8_widen3_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8_widen3_1
+
+gemmAVX2u8_widen3_8_loop:
 	VPMOVZXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8_widen3_done
 
 gemmAVX2u8_widen3_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2u8_widen3_done
 	MOVBLZX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2u8_widen3_1
+	JNZ     gemmAVX2u8_widen3_1
 
 gemmAVX2u8_widen3_done:
 	MOVQ  88(DI), SI
@@ -311,215 +371,202 @@ gemmAVX2u8_full_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2u8_full_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2u8_full_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
-	ADDQ         $0x000002a0, R12
+	ADDQ         $0x00000360, R12
 	DECQ         DX
 	JNZ          gemmAVX2u8_panel
 
@@ -562,33 +609,64 @@ gemmAVX2u8_last1_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2u8_last1_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      288(R12), Y1, Y1
+	VPXOR        384(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 
 gemmAVX2u8_last1_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      672(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store0_8
@@ -628,26 +706,14 @@ gemmAVX2u8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last1_store0_done:
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      96(R12), Y1, Y1
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      576(R12), Y1, Y12
-	VPADDD       480(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      384(R12), Y1, Y1
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      184(DI), Y1, Y1
-	VPMINUB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y1, Y1
+	VPMINUB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store1_8
@@ -687,26 +753,14 @@ gemmAVX2u8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last1_store1_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store2_8
@@ -746,26 +800,14 @@ gemmAVX2u8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last1_store2_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last1_store3_8
@@ -849,49 +891,112 @@ gemmAVX2u8_last2_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2u8_last2_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      320(R12), Y3, Y3
+	VPXOR        416(R12), Y3, Y3
 	VPSLLVD      288(R12), Y4, Y4
+	VPXOR        384(R12), Y4, Y4
 	VPSLLVD      320(R12), Y5, Y5
+	VPXOR        416(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 
 gemmAVX2u8_last2_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      704(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSRLVD      672(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSRLVD      704(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store0_8
@@ -931,38 +1036,14 @@ gemmAVX2u8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last2_store0_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      128(R12), Y3, Y3
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      608(R12), Y3, Y12
-	VPADDD       512(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      416(R12), Y3, Y3
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store1_8
@@ -1002,38 +1083,14 @@ gemmAVX2u8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last2_store1_done:
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      96(R12), Y4, Y4
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      576(R12), Y4, Y12
-	VPADDD       480(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      384(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      128(R12), Y5, Y5
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      608(R12), Y5, Y12
-	VPADDD       512(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      416(R12), Y5, Y5
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      184(DI), Y4, Y4
-	VPMINUB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y4, Y4
+	VPMINUB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store2_8
@@ -1073,38 +1130,14 @@ gemmAVX2u8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last2_store2_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last2_store3_8
@@ -1200,67 +1233,162 @@ gemmAVX2u8_last3_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2u8_last3_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2u8_last3_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store0_8
@@ -1300,52 +1428,16 @@ gemmAVX2u8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last3_store0_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store1_8
@@ -1385,52 +1477,16 @@ gemmAVX2u8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last3_store1_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store2_8
@@ -1470,52 +1526,16 @@ gemmAVX2u8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2u8_last3_store2_done:
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2u8_last3_store3_8
@@ -1591,35 +1611,50 @@ gemmAVX2s8_block:
 	MOVQ    AX, 48(DI)
 	MOVQ    R8, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen0_8
 
-gemmAVX2s8_widen0_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen0_8
+gemmAVX2s8_widen0_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen0_16
+	JZ        gemmAVX2s8_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen0_done
 
 gemmAVX2s8_widen0_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen0_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen0_1
+
+gemmAVX2s8_widen0_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen0_done
 
 gemmAVX2s8_widen0_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen0_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen0_1
+	JNZ     gemmAVX2s8_widen0_1
 
 gemmAVX2s8_widen0_done:
 	MOVQ    40(DI), AX
@@ -1636,35 +1671,50 @@ gemmAVX2s8_widen0_done:
 	MOVQ    AX, 56(DI)
 	MOVQ    R9, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen1_8
 
-gemmAVX2s8_widen1_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen1_8
+gemmAVX2s8_widen1_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen1_16
+	JZ        gemmAVX2s8_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen1_done
 
 gemmAVX2s8_widen1_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen1_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen1_1
+
+gemmAVX2s8_widen1_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen1_done
 
 gemmAVX2s8_widen1_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen1_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen1_1
+	JNZ     gemmAVX2s8_widen1_1
 
 gemmAVX2s8_widen1_done:
 	MOVQ    40(DI), AX
@@ -1681,35 +1731,50 @@ gemmAVX2s8_widen1_done:
 	MOVQ    AX, 64(DI)
 	MOVQ    R10, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen2_8
 
-gemmAVX2s8_widen2_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen2_8
+gemmAVX2s8_widen2_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen2_16
+	JZ        gemmAVX2s8_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen2_done
 
 gemmAVX2s8_widen2_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen2_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen2_1
+
+gemmAVX2s8_widen2_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen2_done
 
 gemmAVX2s8_widen2_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen2_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen2_1
+	JNZ     gemmAVX2s8_widen2_1
 
 gemmAVX2s8_widen2_done:
 	MOVQ    40(DI), AX
@@ -1726,35 +1791,50 @@ gemmAVX2s8_widen2_done:
 	MOVQ    AX, 72(DI)
 	MOVQ    R11, AX
 	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8_widen3_8
 
-gemmAVX2s8_widen3_16:
-	CMPQ      CX, $0x10
-	JB        gemmAVX2s8_widen3_8
+gemmAVX2s8_widen3_16_loop:
 	VPMOVSXBW (R15), Y15
 	VMOVDQU   Y15, (AX)
 	ADDQ      $0x10, R15
 	ADDQ      $0x20, AX
 	SUBQ      $0x10, CX
-	JMP       gemmAVX2s8_widen3_16
+	JZ        gemmAVX2s8_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8_widen3_done
 
 gemmAVX2s8_widen3_8:
-	CMPQ      CX, $0x08
-	JB        gemmAVX2s8_widen3_1
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8_widen3_1
+
+gemmAVX2s8_widen3_8_loop:
 	VPMOVSXBW (R15), X15
 	VMOVDQU   X15, (AX)
 	ADDQ      $0x08, R15
 	ADDQ      $0x10, AX
 	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8_widen3_done
 
 gemmAVX2s8_widen3_1:
-	TESTQ   CX, CX
-	JZ      gemmAVX2s8_widen3_done
 	MOVBLSX (R15), R14
 	MOVW    R14, (AX)
 	INCQ    R15
 	ADDQ    $0x02, AX
 	DECQ    CX
-	JMP     gemmAVX2s8_widen3_1
+	JNZ     gemmAVX2s8_widen3_1
 
 gemmAVX2s8_widen3_done:
 	MOVQ  88(DI), SI
@@ -1818,215 +1898,202 @@ gemmAVX2s8_full_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2s8_full_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2s8_full_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
-	ADDQ         $0x000002a0, R12
+	ADDQ         $0x00000360, R12
 	DECQ         DX
 	JNZ          gemmAVX2s8_panel
 
@@ -2069,33 +2136,64 @@ gemmAVX2s8_last1_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2s8_last1_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      288(R12), Y1, Y1
+	VPXOR        384(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 
 gemmAVX2s8_last1_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      672(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store0_8
@@ -2135,26 +2233,14 @@ gemmAVX2s8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last1_store0_done:
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      96(R12), Y1, Y1
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      576(R12), Y1, Y12
-	VPADDD       480(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      384(R12), Y1, Y1
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      184(DI), Y1, Y1
-	VPMINSB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y1, Y1
+	VPMINSB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store1_8
@@ -2194,26 +2280,14 @@ gemmAVX2s8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last1_store1_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store2_8
@@ -2253,26 +2327,14 @@ gemmAVX2s8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last1_store2_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last1_store3_8
@@ -2356,49 +2418,112 @@ gemmAVX2s8_last2_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2s8_last2_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      320(R12), Y3, Y3
+	VPXOR        416(R12), Y3, Y3
 	VPSLLVD      288(R12), Y4, Y4
+	VPXOR        384(R12), Y4, Y4
 	VPSLLVD      320(R12), Y5, Y5
+	VPXOR        416(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 
 gemmAVX2s8_last2_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      704(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSRLVD      672(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSRLVD      704(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store0_8
@@ -2438,38 +2563,14 @@ gemmAVX2s8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last2_store0_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      128(R12), Y3, Y3
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      608(R12), Y3, Y12
-	VPADDD       512(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      416(R12), Y3, Y3
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store1_8
@@ -2509,38 +2610,14 @@ gemmAVX2s8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last2_store1_done:
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      96(R12), Y4, Y4
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      576(R12), Y4, Y12
-	VPADDD       480(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      384(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      128(R12), Y5, Y5
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      608(R12), Y5, Y12
-	VPADDD       512(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      416(R12), Y5, Y5
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      184(DI), Y4, Y4
-	VPMINSB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y4, Y4
+	VPMINSB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store2_8
@@ -2580,38 +2657,14 @@ gemmAVX2s8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last2_store2_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last2_store3_8
@@ -2707,67 +2760,162 @@ gemmAVX2s8_last3_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmAVX2s8_last3_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2s8_last3_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store0_8
@@ -2807,52 +2955,16 @@ gemmAVX2s8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last3_store0_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store1_8
@@ -2892,52 +3004,16 @@ gemmAVX2s8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last3_store1_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store2_8
@@ -2977,52 +3053,16 @@ gemmAVX2s8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVX2s8_last3_store2_done:
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVX2s8_last3_store3_8
@@ -3068,6 +3108,1476 @@ gemmAVX2s8_next:
 	MOVQ AX, 40(DI)
 	CMPQ AX, 32(DI)
 	JL   gemmAVX2s8_block
+	VZEROUPPER
+	RET
+
+// func gemvAVX2u8(p *gemmAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·gemvAVX2u8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ (DI), R15
+	MOVQ R8, AX
+	MOVQ 104(DI), CX
+	CMPQ CX, $0x10
+	JB   gemvAVX2u8_widen_8
+
+gemvAVX2u8_widen_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemvAVX2u8_widen_done
+	CMPQ      CX, $0x10
+	JAE       gemvAVX2u8_widen_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemvAVX2u8_widen_done
+
+gemvAVX2u8_widen_8:
+	CMPQ CX, $0x08
+	JB   gemvAVX2u8_widen_1
+
+gemvAVX2u8_widen_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemvAVX2u8_widen_done
+	CMPQ      CX, $0x08
+	JAE       gemvAVX2u8_widen_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemvAVX2u8_widen_done
+
+gemvAVX2u8_widen_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemvAVX2u8_widen_1
+
+gemvAVX2u8_widen_done:
+	MOVQ   16(DI), AX
+	MOVQ   AX, 48(DI)
+	MOVQ   88(DI), SI
+	MOVQ   96(DI), R12
+	XORQ   R13, R13
+	MOVQ   112(DI), R9
+	IMUL3Q $0x30, R9, R9
+	LEAQ   (R9)(R9*2), R10
+	MOVQ   120(DI), DX
+	SHRQ   $0x02, DX
+	JZ     gemvAVX2u8_singles
+
+gemvAVX2u8_group:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	VMOVDQU 864(R12), Y3
+	VPSUBD  152(DI), Y3, Y3
+	VMOVDQU 896(R12), Y4
+	VPSUBD  152(DI), Y4, Y4
+	VMOVDQU 928(R12), Y5
+	VPSUBD  152(DI), Y5, Y5
+	VMOVDQU 1728(R12), Y6
+	VPSUBD  152(DI), Y6, Y6
+	VMOVDQU 1760(R12), Y7
+	VPSUBD  152(DI), Y7, Y7
+	VMOVDQU 1792(R12), Y8
+	VPSUBD  152(DI), Y8, Y8
+	VMOVDQU 2592(R12), Y9
+	VPSUBD  152(DI), Y9, Y9
+	VMOVDQU 2624(R12), Y10
+	VPSUBD  152(DI), Y10, Y10
+	VMOVDQU 2656(R12), Y11
+	VPSUBD  152(DI), Y11, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMOVZXBW    16(SI), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y1, Y1
+	VPMOVZXBW    32(SI), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMOVZXBW    (SI)(R9*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMOVZXBW    16(SI)(R9*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMOVZXBW    32(SI)(R9*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPMOVZXBW    (SI)(R9*2), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMOVZXBW    16(SI)(R9*2), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y7, Y7
+	VPMOVZXBW    32(SI)(R9*2), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMOVZXBW    (SI)(R10*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMOVZXBW    16(SI)(R10*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y10, Y10
+	VPMOVZXBW    32(SI)(R10*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_k
+	ADDQ         R10, SI
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_group_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      1152(R12), Y3, Y3
+	VPXOR        1248(R12), Y3, Y3
+	VPSLLVD      1184(R12), Y4, Y4
+	VPXOR        1280(R12), Y4, Y4
+	VPSLLVD      1216(R12), Y5, Y5
+	VPXOR        1312(R12), Y5, Y5
+	VPSLLVD      2016(R12), Y6, Y6
+	VPXOR        2112(R12), Y6, Y6
+	VPSLLVD      2048(R12), Y7, Y7
+	VPXOR        2144(R12), Y7, Y7
+	VPSLLVD      2080(R12), Y8, Y8
+	VPXOR        2176(R12), Y8, Y8
+	VPSLLVD      2880(R12), Y9, Y9
+	VPXOR        2976(R12), Y9, Y9
+	VPSLLVD      2912(R12), Y10, Y10
+	VPXOR        3008(R12), Y10, Y10
+	VPSLLVD      2944(R12), Y11, Y11
+	VPXOR        3040(R12), Y11, Y11
+
+gemvAVX2u8_group_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      1536(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     960(R12), Y3, Y3
+	VPMULUDQ     1056(R12), Y13, Y13
+	VPADDQ       1344(R12), Y3, Y3
+	VPADDQ       1440(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      1632(R12), Y3, Y3
+	VPSRLVD      1568(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     992(R12), Y4, Y4
+	VPMULUDQ     1088(R12), Y13, Y13
+	VPADDQ       1376(R12), Y4, Y4
+	VPADDQ       1472(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      1664(R12), Y4, Y4
+	VPSRLVD      1600(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     1024(R12), Y5, Y5
+	VPMULUDQ     1120(R12), Y13, Y13
+	VPADDQ       1408(R12), Y5, Y5
+	VPADDQ       1504(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      1696(R12), Y5, Y5
+	VPSRLVD      2400(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     1824(R12), Y6, Y6
+	VPMULUDQ     1920(R12), Y13, Y13
+	VPADDQ       2208(R12), Y6, Y6
+	VPADDQ       2304(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      2496(R12), Y6, Y6
+	VPSRLVD      2432(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     1856(R12), Y7, Y7
+	VPMULUDQ     1952(R12), Y13, Y13
+	VPADDQ       2240(R12), Y7, Y7
+	VPADDQ       2336(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      2528(R12), Y7, Y7
+	VPSRLVD      2464(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     1888(R12), Y8, Y8
+	VPMULUDQ     1984(R12), Y13, Y13
+	VPADDQ       2272(R12), Y8, Y8
+	VPADDQ       2368(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      2560(R12), Y8, Y8
+	VPSRLVD      3264(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     2688(R12), Y9, Y9
+	VPMULUDQ     2784(R12), Y13, Y13
+	VPADDQ       3072(R12), Y9, Y9
+	VPADDQ       3168(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      3360(R12), Y9, Y9
+	VPSRLVD      3296(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     2720(R12), Y10, Y10
+	VPMULUDQ     2816(R12), Y13, Y13
+	VPADDQ       3104(R12), Y10, Y10
+	VPADDQ       3200(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      3392(R12), Y10, Y10
+	VPSRLVD      3328(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     2752(R12), Y11, Y11
+	VPMULUDQ     2848(R12), Y13, Y13
+	VPADDQ       3136(R12), Y11, Y11
+	VPADDQ       3232(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      3424(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	VMOVDQU      X3, 24(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 40(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	VMOVDQU      X6, 48(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 64(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	VMOVDQU      X9, 72(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 88(R14)(R13*1)
+	ADDQ         $0x60, R13
+	ADDQ         $0x00000d80, R12
+	DECQ         DX
+	JNZ          gemvAVX2u8_group
+
+gemvAVX2u8_singles:
+	MOVQ 120(DI), DX
+	ANDQ $0x03, DX
+	JZ   gemvAVX2u8_last
+
+gemvAVX2u8_panel:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_full_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVZXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVZXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2u8_full_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x00000360, R12
+	DECQ         DX
+	JNZ          gemvAVX2u8_panel
+
+gemvAVX2u8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemvAVX2u8_last1
+	CMPQ AX, $0x02
+	JE   gemvAVX2u8_last2
+	CMPQ AX, $0x03
+	JE   gemvAVX2u8_last3
+	JMP  gemvAVX2u8_done
+
+gemvAVX2u8_last1:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_last1_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	ADDQ         $0x10, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+
+gemvAVX2u8_last1_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2u8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2u8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2u8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2u8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2u8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2u8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2u8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2u8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2u8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2u8_last1_store0_done:
+	JMP gemvAVX2u8_done
+
+gemvAVX2u8_last2:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_last2_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVZXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+
+gemvAVX2u8_last2_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2u8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2u8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2u8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2u8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2u8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2u8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2u8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2u8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2u8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2u8_last2_store0_done:
+	JMP gemvAVX2u8_done
+
+gemvAVX2u8_last3:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2u8_last3_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVZXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVZXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVZXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2u8_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2u8_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2u8_last3_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2u8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2u8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2u8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2u8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2u8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2u8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2u8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2u8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2u8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2u8_last3_store0_done:
+gemvAVX2u8_done:
+	VZEROUPPER
+	RET
+
+// func gemvAVX2s8(p *gemmAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·gemvAVX2s8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ (DI), R15
+	MOVQ R8, AX
+	MOVQ 104(DI), CX
+	CMPQ CX, $0x10
+	JB   gemvAVX2s8_widen_8
+
+gemvAVX2s8_widen_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemvAVX2s8_widen_done
+	CMPQ      CX, $0x10
+	JAE       gemvAVX2s8_widen_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemvAVX2s8_widen_done
+
+gemvAVX2s8_widen_8:
+	CMPQ CX, $0x08
+	JB   gemvAVX2s8_widen_1
+
+gemvAVX2s8_widen_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemvAVX2s8_widen_done
+	CMPQ      CX, $0x08
+	JAE       gemvAVX2s8_widen_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemvAVX2s8_widen_done
+
+gemvAVX2s8_widen_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemvAVX2s8_widen_1
+
+gemvAVX2s8_widen_done:
+	MOVQ   16(DI), AX
+	MOVQ   AX, 48(DI)
+	MOVQ   88(DI), SI
+	MOVQ   96(DI), R12
+	XORQ   R13, R13
+	MOVQ   112(DI), R9
+	IMUL3Q $0x30, R9, R9
+	LEAQ   (R9)(R9*2), R10
+	MOVQ   120(DI), DX
+	SHRQ   $0x02, DX
+	JZ     gemvAVX2s8_singles
+
+gemvAVX2s8_group:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	VMOVDQU 864(R12), Y3
+	VPSUBD  152(DI), Y3, Y3
+	VMOVDQU 896(R12), Y4
+	VPSUBD  152(DI), Y4, Y4
+	VMOVDQU 928(R12), Y5
+	VPSUBD  152(DI), Y5, Y5
+	VMOVDQU 1728(R12), Y6
+	VPSUBD  152(DI), Y6, Y6
+	VMOVDQU 1760(R12), Y7
+	VPSUBD  152(DI), Y7, Y7
+	VMOVDQU 1792(R12), Y8
+	VPSUBD  152(DI), Y8, Y8
+	VMOVDQU 2592(R12), Y9
+	VPSUBD  152(DI), Y9, Y9
+	VMOVDQU 2624(R12), Y10
+	VPSUBD  152(DI), Y10, Y10
+	VMOVDQU 2656(R12), Y11
+	VPSUBD  152(DI), Y11, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y0, Y0
+	VPMOVSXBW    16(SI), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y1, Y1
+	VPMOVSXBW    32(SI), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMOVSXBW    (SI)(R9*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y3, Y3
+	VPMOVSXBW    16(SI)(R9*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMOVSXBW    32(SI)(R9*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPMOVSXBW    (SI)(R9*2), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y6, Y6
+	VPMOVSXBW    16(SI)(R9*2), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y7, Y7
+	VPMOVSXBW    32(SI)(R9*2), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y8, Y8
+	VPMOVSXBW    (SI)(R10*1), Y12
+	VPMADDWD     Y12, Y14, Y12
+	VPADDD       Y12, Y9, Y9
+	VPMOVSXBW    16(SI)(R10*1), Y13
+	VPMADDWD     Y13, Y14, Y13
+	VPADDD       Y13, Y10, Y10
+	VPMOVSXBW    32(SI)(R10*1), Y15
+	VPMADDWD     Y15, Y14, Y15
+	VPADDD       Y15, Y11, Y11
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_k
+	ADDQ         R10, SI
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_group_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      1152(R12), Y3, Y3
+	VPXOR        1248(R12), Y3, Y3
+	VPSLLVD      1184(R12), Y4, Y4
+	VPXOR        1280(R12), Y4, Y4
+	VPSLLVD      1216(R12), Y5, Y5
+	VPXOR        1312(R12), Y5, Y5
+	VPSLLVD      2016(R12), Y6, Y6
+	VPXOR        2112(R12), Y6, Y6
+	VPSLLVD      2048(R12), Y7, Y7
+	VPXOR        2144(R12), Y7, Y7
+	VPSLLVD      2080(R12), Y8, Y8
+	VPXOR        2176(R12), Y8, Y8
+	VPSLLVD      2880(R12), Y9, Y9
+	VPXOR        2976(R12), Y9, Y9
+	VPSLLVD      2912(R12), Y10, Y10
+	VPXOR        3008(R12), Y10, Y10
+	VPSLLVD      2944(R12), Y11, Y11
+	VPXOR        3040(R12), Y11, Y11
+
+gemvAVX2s8_group_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      1536(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     960(R12), Y3, Y3
+	VPMULUDQ     1056(R12), Y13, Y13
+	VPADDQ       1344(R12), Y3, Y3
+	VPADDQ       1440(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      1632(R12), Y3, Y3
+	VPSRLVD      1568(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     992(R12), Y4, Y4
+	VPMULUDQ     1088(R12), Y13, Y13
+	VPADDQ       1376(R12), Y4, Y4
+	VPADDQ       1472(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      1664(R12), Y4, Y4
+	VPSRLVD      1600(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     1024(R12), Y5, Y5
+	VPMULUDQ     1120(R12), Y13, Y13
+	VPADDQ       1408(R12), Y5, Y5
+	VPADDQ       1504(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      1696(R12), Y5, Y5
+	VPSRLVD      2400(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     1824(R12), Y6, Y6
+	VPMULUDQ     1920(R12), Y13, Y13
+	VPADDQ       2208(R12), Y6, Y6
+	VPADDQ       2304(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      2496(R12), Y6, Y6
+	VPSRLVD      2432(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     1856(R12), Y7, Y7
+	VPMULUDQ     1952(R12), Y13, Y13
+	VPADDQ       2240(R12), Y7, Y7
+	VPADDQ       2336(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      2528(R12), Y7, Y7
+	VPSRLVD      2464(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     1888(R12), Y8, Y8
+	VPMULUDQ     1984(R12), Y13, Y13
+	VPADDQ       2272(R12), Y8, Y8
+	VPADDQ       2368(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      2560(R12), Y8, Y8
+	VPSRLVD      3264(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     2688(R12), Y9, Y9
+	VPMULUDQ     2784(R12), Y13, Y13
+	VPADDQ       3072(R12), Y9, Y9
+	VPADDQ       3168(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      3360(R12), Y9, Y9
+	VPSRLVD      3296(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     2720(R12), Y10, Y10
+	VPMULUDQ     2816(R12), Y13, Y13
+	VPADDQ       3104(R12), Y10, Y10
+	VPADDQ       3200(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      3392(R12), Y10, Y10
+	VPSRLVD      3328(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     2752(R12), Y11, Y11
+	VPMULUDQ     2848(R12), Y13, Y13
+	VPADDQ       3136(R12), Y11, Y11
+	VPADDQ       3232(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      3424(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	VMOVDQU      X3, 24(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 40(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	VMOVDQU      X6, 48(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 64(R14)(R13*1)
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	VMOVDQU      X9, 72(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 88(R14)(R13*1)
+	ADDQ         $0x60, R13
+	ADDQ         $0x00000d80, R12
+	DECQ         DX
+	JNZ          gemvAVX2s8_group
+
+gemvAVX2s8_singles:
+	MOVQ 120(DI), DX
+	ANDQ $0x03, DX
+	JZ   gemvAVX2s8_last
+
+gemvAVX2s8_panel:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_full_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVSXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVSXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2s8_full_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	ADDQ         $0x18, R13
+	ADDQ         $0x00000360, R12
+	DECQ         DX
+	JNZ          gemvAVX2s8_panel
+
+gemvAVX2s8_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemvAVX2s8_last1
+	CMPQ AX, $0x02
+	JE   gemvAVX2s8_last2
+	CMPQ AX, $0x03
+	JE   gemvAVX2s8_last3
+	JMP  gemvAVX2s8_done
+
+gemvAVX2s8_last1:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_last1_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	ADDQ         $0x10, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+
+gemvAVX2s8_last1_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2s8_last1_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2s8_last1_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2s8_last1_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2s8_last1_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2s8_last1_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2s8_last1_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2s8_last1_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2s8_last1_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2s8_last1_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2s8_last1_store0_done:
+	JMP gemvAVX2s8_done
+
+gemvAVX2s8_last2:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_last2_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVSXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+
+gemvAVX2s8_last2_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2s8_last2_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2s8_last2_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2s8_last2_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2s8_last2_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2s8_last2_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2s8_last2_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2s8_last2_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2s8_last2_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2s8_last2_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2s8_last2_store0_done:
+	JMP gemvAVX2s8_done
+
+gemvAVX2s8_last3:
+	VMOVDQU (R12), Y0
+	VPSUBD  152(DI), Y0, Y0
+	VMOVDQU 32(R12), Y1
+	VPSUBD  152(DI), Y1, Y1
+	VMOVDQU 64(R12), Y2
+	VPSUBD  152(DI), Y2, Y2
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemvAVX2s8_last3_k:
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMOVSXBW    (SI), Y3
+	VPMADDWD     Y3, Y14, Y3
+	VPADDD       Y3, Y0, Y0
+	VPMOVSXBW    16(SI), Y4
+	VPMADDWD     Y4, Y14, Y4
+	VPADDD       Y4, Y1, Y1
+	VPMOVSXBW    32(SI), Y5
+	VPMADDWD     Y5, Y14, Y5
+	VPADDD       Y5, Y2, Y2
+	ADDQ         $0x30, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemvAVX2s8_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemvAVX2s8_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+
+gemvAVX2s8_last3_nolshift:
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemvAVX2s8_last3_store0_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemvAVX2s8_last3_store0_8:
+	CMPQ    R15, $0x08
+	JB      gemvAVX2s8_last3_store0_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemvAVX2s8_last3_store0_4:
+	CMPQ    R15, $0x04
+	JB      gemvAVX2s8_last3_store0_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemvAVX2s8_last3_store0_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemvAVX2s8_last3_store0_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemvAVX2s8_last3_store0_1:
+	TESTQ R15, R15
+	JZ    gemvAVX2s8_last3_store0_done
+	MOVB  AL, (R14)
+
+gemvAVX2s8_last3_store0_done:
+gemvAVX2s8_done:
 	VZEROUPPER
 	RET
 
@@ -3203,215 +4713,202 @@ gemmMaddubsAVX2u8_full_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2u8_full_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmMaddubsAVX2u8_full_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
-	ADDQ         $0x000002a0, R12
+	ADDQ         $0x00000360, R12
 	DECQ         DX
 	JNZ          gemmMaddubsAVX2u8_panel
 
@@ -3459,33 +4956,64 @@ gemmMaddubsAVX2u8_last1_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last1_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      288(R12), Y1, Y1
+	VPXOR        384(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 
 gemmMaddubsAVX2u8_last1_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      672(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store0_8
@@ -3525,26 +5053,14 @@ gemmMaddubsAVX2u8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last1_store0_done:
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      96(R12), Y1, Y1
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      576(R12), Y1, Y12
-	VPADDD       480(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      384(R12), Y1, Y1
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      184(DI), Y1, Y1
-	VPMINUB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y1, Y1
+	VPMINUB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store1_8
@@ -3584,26 +5100,14 @@ gemmMaddubsAVX2u8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last1_store1_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store2_8
@@ -3643,26 +5147,14 @@ gemmMaddubsAVX2u8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last1_store2_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last1_store3_8
@@ -3754,49 +5246,112 @@ gemmMaddubsAVX2u8_last2_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last2_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      320(R12), Y3, Y3
+	VPXOR        416(R12), Y3, Y3
 	VPSLLVD      288(R12), Y4, Y4
+	VPXOR        384(R12), Y4, Y4
 	VPSLLVD      320(R12), Y5, Y5
+	VPXOR        416(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 
 gemmMaddubsAVX2u8_last2_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      704(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSRLVD      672(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSRLVD      704(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store0_8
@@ -3836,38 +5391,14 @@ gemmMaddubsAVX2u8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last2_store0_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      128(R12), Y3, Y3
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      608(R12), Y3, Y12
-	VPADDD       512(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      416(R12), Y3, Y3
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store1_8
@@ -3907,38 +5438,14 @@ gemmMaddubsAVX2u8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last2_store1_done:
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      96(R12), Y4, Y4
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      576(R12), Y4, Y12
-	VPADDD       480(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      384(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      128(R12), Y5, Y5
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      608(R12), Y5, Y12
-	VPADDD       512(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      416(R12), Y5, Y5
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      184(DI), Y4, Y4
-	VPMINUB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y4, Y4
+	VPMINUB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store2_8
@@ -3978,38 +5485,14 @@ gemmMaddubsAVX2u8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last2_store2_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last2_store3_8
@@ -4117,67 +5600,162 @@ gemmMaddubsAVX2u8_last3_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last3_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmMaddubsAVX2u8_last3_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store0_8
@@ -4217,52 +5795,16 @@ gemmMaddubsAVX2u8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last3_store0_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store1_8
@@ -4302,52 +5844,16 @@ gemmMaddubsAVX2u8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last3_store1_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store2_8
@@ -4387,52 +5893,16 @@ gemmMaddubsAVX2u8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2u8_last3_store2_done:
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2u8_last3_store3_8
@@ -4618,215 +6088,202 @@ gemmMaddubsAVX2s8_full_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2s8_full_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmMaddubsAVX2s8_full_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
-	ADDQ         $0x000002a0, R12
+	ADDQ         $0x00000360, R12
 	DECQ         DX
 	JNZ          gemmMaddubsAVX2s8_panel
 
@@ -4879,33 +6336,64 @@ gemmMaddubsAVX2s8_last1_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last1_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      288(R12), Y1, Y1
+	VPXOR        384(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 
 gemmMaddubsAVX2s8_last1_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      672(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store0_8
@@ -4945,26 +6433,14 @@ gemmMaddubsAVX2s8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last1_store0_done:
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      96(R12), Y1, Y1
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      576(R12), Y1, Y12
-	VPADDD       480(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      384(R12), Y1, Y1
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      184(DI), Y1, Y1
-	VPMINSB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y1, Y1
+	VPMINSB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store1_8
@@ -5004,26 +6480,14 @@ gemmMaddubsAVX2s8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last1_store1_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store2_8
@@ -5063,26 +6527,14 @@ gemmMaddubsAVX2s8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last1_store2_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last1_store3_8
@@ -5179,49 +6631,112 @@ gemmMaddubsAVX2s8_last2_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last2_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
 	VPSLLVD      320(R12), Y3, Y3
+	VPXOR        416(R12), Y3, Y3
 	VPSLLVD      288(R12), Y4, Y4
+	VPXOR        384(R12), Y4, Y4
 	VPSLLVD      320(R12), Y5, Y5
+	VPXOR        416(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 
 gemmMaddubsAVX2s8_last2_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      704(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSRLVD      672(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSRLVD      704(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store0_8
@@ -5261,38 +6776,14 @@ gemmMaddubsAVX2s8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last2_store0_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      128(R12), Y3, Y3
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      608(R12), Y3, Y12
-	VPADDD       512(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      416(R12), Y3, Y3
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store1_8
@@ -5332,38 +6823,14 @@ gemmMaddubsAVX2s8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last2_store1_done:
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      96(R12), Y4, Y4
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      576(R12), Y4, Y12
-	VPADDD       480(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      384(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      128(R12), Y5, Y5
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      608(R12), Y5, Y12
-	VPADDD       512(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      416(R12), Y5, Y5
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      184(DI), Y4, Y4
-	VPMINSB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y4, Y4
+	VPMINSB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store2_8
@@ -5403,38 +6870,14 @@ gemmMaddubsAVX2s8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last2_store2_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last2_store3_8
@@ -5547,67 +6990,162 @@ gemmMaddubsAVX2s8_last3_k:
 	CMPQ         144(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last3_nolshift
 	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
 	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
 	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
 	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
 	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
 	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
 	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
 	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
 	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
 	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
 	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
 	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
 
 gemmMaddubsAVX2s8_last3_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store0_8
@@ -5647,52 +7185,16 @@ gemmMaddubsAVX2s8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last3_store0_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store1_8
@@ -5732,52 +7234,16 @@ gemmMaddubsAVX2s8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last3_store1_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store2_8
@@ -5817,52 +7283,16 @@ gemmMaddubsAVX2s8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmMaddubsAVX2s8_last3_store2_done:
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmMaddubsAVX2s8_last3_store3_8
@@ -6092,215 +7522,202 @@ gemmAVXVNNIu8_full_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
 	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
 	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
 	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
 	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
 	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
 	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
 	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
 	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVXVNNIu8_full_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
-	ADDQ         $0x000002a0, R12
+	ADDQ         $0x00000360, R12
 	DECQ         DX
 	JNZ          gemmAVXVNNIu8_panel
 
@@ -6363,33 +7780,64 @@ gemmAVXVNNIu8_last1_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
 	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
 	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 
 gemmAVXVNNIu8_last1_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      672(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store0_8
@@ -6429,26 +7877,14 @@ gemmAVXVNNIu8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last1_store0_done:
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      96(R12), Y1, Y1
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      576(R12), Y1, Y12
-	VPADDD       480(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      384(R12), Y1, Y1
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      184(DI), Y1, Y1
-	VPMINUB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y1, Y1
+	VPMINUB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store1_8
@@ -6488,26 +7924,14 @@ gemmAVXVNNIu8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last1_store1_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store2_8
@@ -6547,26 +7971,14 @@ gemmAVXVNNIu8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last1_store2_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last1_store3_8
@@ -6690,49 +8102,112 @@ gemmAVXVNNIu8_last2_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
 	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
 	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
 	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
 	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
 	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
 	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 
 gemmAVXVNNIu8_last2_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      704(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSRLVD      672(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSRLVD      704(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store0_8
@@ -6772,38 +8247,14 @@ gemmAVXVNNIu8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last2_store0_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      128(R12), Y3, Y3
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      608(R12), Y3, Y12
-	VPADDD       512(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      416(R12), Y3, Y3
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      184(DI), Y2, Y2
-	VPMINUB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y2, Y2
+	VPMINUB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store1_8
@@ -6843,38 +8294,14 @@ gemmAVXVNNIu8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last2_store1_done:
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      96(R12), Y4, Y4
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      576(R12), Y4, Y12
-	VPADDD       480(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      384(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      128(R12), Y5, Y5
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      608(R12), Y5, Y12
-	VPADDD       512(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      416(R12), Y5, Y5
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      184(DI), Y4, Y4
-	VPMINUB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y4, Y4
+	VPMINUB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store2_8
@@ -6914,38 +8341,14 @@ gemmAVXVNNIu8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last2_store2_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last2_store3_8
@@ -7102,67 +8505,162 @@ gemmAVXVNNIu8_last3_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
 	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
 	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
 	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
 	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
 	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
 	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
 	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
 	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVXVNNIu8_last3_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      184(DI), Y0, Y0
-	VPMINUB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y0, Y0
+	VPMINUB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store0_8
@@ -7202,52 +8700,16 @@ gemmAVXVNNIu8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last3_store0_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      184(DI), Y3, Y3
-	VPMINUB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y3, Y3
+	VPMINUB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store1_8
@@ -7287,52 +8749,16 @@ gemmAVXVNNIu8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last3_store1_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      184(DI), Y6, Y6
-	VPMINUB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y6, Y6
+	VPMINUB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store2_8
@@ -7372,52 +8798,16 @@ gemmAVXVNNIu8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIu8_last3_store2_done:
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      184(DI), Y9, Y9
-	VPMINUB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXUB      216(DI), Y9, Y9
+	VPMINUB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIu8_last3_store3_8
@@ -7651,215 +9041,202 @@ gemmAVXVNNIs8_full_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
 	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
 	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
 	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
 	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
 	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
 	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
 	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
 	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVXVNNIs8_full_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
-	ADDQ         $0x000002a0, R12
+	ADDQ         $0x00000360, R12
 	DECQ         DX
 	JNZ          gemmAVXVNNIs8_panel
 
@@ -7926,33 +9303,64 @@ gemmAVXVNNIs8_last1_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
 	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
 	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 
 gemmAVXVNNIs8_last1_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      672(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store0_8
@@ -7992,26 +9400,14 @@ gemmAVXVNNIs8_last1_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last1_store0_done:
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      96(R12), Y1, Y1
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      576(R12), Y1, Y12
-	VPADDD       480(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      384(R12), Y1, Y1
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      152(DI), Y1, Y1
+	VPADDSW      184(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      184(DI), Y1, Y1
-	VPMINSB      216(DI), Y1, Y1
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y1, Y1
+	VPMINSB      248(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store1_8
@@ -8051,26 +9447,14 @@ gemmAVXVNNIs8_last1_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last1_store1_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store2_8
@@ -8110,26 +9494,14 @@ gemmAVXVNNIs8_last1_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last1_store2_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last1_store3_8
@@ -8257,49 +9629,112 @@ gemmAVXVNNIs8_last2_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
 	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
 	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
 	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
 	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
 	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
 	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 
 gemmAVXVNNIs8_last2_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      672(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSRLVD      704(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSRLVD      672(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSRLVD      704(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store0_8
@@ -8339,38 +9774,14 @@ gemmAVXVNNIs8_last2_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last2_store0_done:
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      96(R12), Y2, Y2
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      576(R12), Y2, Y12
-	VPADDD       480(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      384(R12), Y2, Y2
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      128(R12), Y3, Y3
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      608(R12), Y3, Y12
-	VPADDD       512(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      416(R12), Y3, Y3
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
+	VPADDSW      184(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      184(DI), Y2, Y2
-	VPMINSB      216(DI), Y2, Y2
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y2, Y2
+	VPMINSB      248(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store1_8
@@ -8410,38 +9821,14 @@ gemmAVXVNNIs8_last2_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last2_store1_done:
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      96(R12), Y4, Y4
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      576(R12), Y4, Y12
-	VPADDD       480(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      384(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      128(R12), Y5, Y5
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      608(R12), Y5, Y12
-	VPADDD       512(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      416(R12), Y5, Y5
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      152(DI), Y4, Y4
+	VPADDSW      184(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      184(DI), Y4, Y4
-	VPMINSB      216(DI), Y4, Y4
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y4, Y4
+	VPMINSB      248(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store2_8
@@ -8481,38 +9868,14 @@ gemmAVXVNNIs8_last2_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last2_store2_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last2_store3_8
@@ -8673,67 +10036,162 @@ gemmAVXVNNIs8_last3_k:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
 	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
 	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
 	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
 	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
 	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
 	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
 	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
 	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
 	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVXVNNIs8_last3_nolshift:
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	VPSRLVD      672(R12), Y0, Y12
+	VPSHUFD      $0xf5, Y0, Y13
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      736(R12), Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSRLVD      672(R12), Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      736(R12), Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSRLVD      672(R12), Y6, Y12
+	VPSHUFD      $0xf5, Y6, Y13
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y13, Y6, Y6
+	VPADDD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSRLVD      736(R12), Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSRLVD      672(R12), Y9, Y12
+	VPSHUFD      $0xf5, Y9, Y13
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y13, Y13
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y9, Y9
+	VPBLENDD     $0xaa, Y13, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSRLVD      704(R12), Y10, Y12
+	VPSHUFD      $0xf5, Y10, Y13
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y13, Y13
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y10, Y10
+	VPBLENDD     $0xaa, Y13, Y10, Y10
+	VPADDD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSRLVD      736(R12), Y11, Y12
+	VPSHUFD      $0xf5, Y11, Y13
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y13, Y13
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y11, Y11
+	VPBLENDD     $0xaa, Y13, Y11, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
-	VPSRLQ       $0x20, Y0, Y12
-	VPMULDQ      96(R12), Y0, Y0
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y0, Y0
-	VPSRLVD      576(R12), Y0, Y12
-	VPADDD       480(R12), Y0, Y0
-	VPSUBD       Y12, Y0, Y0
-	VPSRAVD      384(R12), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y12
-	VPMULDQ      128(R12), Y1, Y1
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y1, Y1
-	VPSRLVD      608(R12), Y1, Y12
-	VPADDD       512(R12), Y1, Y1
-	VPSUBD       Y12, Y1, Y1
-	VPSRAVD      416(R12), Y1, Y1
-	VPSRLQ       $0x20, Y2, Y12
-	VPMULDQ      160(R12), Y2, Y2
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y2, Y2
-	VPSRLVD      640(R12), Y2, Y12
-	VPADDD       544(R12), Y2, Y2
-	VPSUBD       Y12, Y2, Y2
-	VPSRAVD      448(R12), Y2, Y2
+	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      152(DI), Y2, Y2
-	VPADDSW      152(DI), Y0, Y0
+	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      184(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      184(DI), Y0, Y0
-	VPMINSB      216(DI), Y0, Y0
-	MOVQ         48(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y0, Y0
+	VPMINSB      248(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store0_8
@@ -8773,52 +10231,16 @@ gemmAVXVNNIs8_last3_store0_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last3_store0_done:
-	VPSRLQ       $0x20, Y3, Y12
-	VPMULDQ      96(R12), Y3, Y3
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y3, Y3
-	VPSRLVD      576(R12), Y3, Y12
-	VPADDD       480(R12), Y3, Y3
-	VPSUBD       Y12, Y3, Y3
-	VPSRAVD      384(R12), Y3, Y3
-	VPSRLQ       $0x20, Y4, Y12
-	VPMULDQ      128(R12), Y4, Y4
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y4, Y4
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y4, Y4
-	VPSRLVD      608(R12), Y4, Y12
-	VPADDD       512(R12), Y4, Y4
-	VPSUBD       Y12, Y4, Y4
-	VPSRAVD      416(R12), Y4, Y4
-	VPSRLQ       $0x20, Y5, Y12
-	VPMULDQ      160(R12), Y5, Y5
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y5, Y5
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y5, Y5
-	VPSRLVD      640(R12), Y5, Y12
-	VPADDD       544(R12), Y5, Y5
-	VPSUBD       Y12, Y5, Y5
-	VPSRAVD      448(R12), Y5, Y5
+	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      152(DI), Y5, Y5
-	VPADDSW      152(DI), Y3, Y3
+	VPADDSW      184(DI), Y5, Y5
+	VPADDSW      184(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      184(DI), Y3, Y3
-	VPMINSB      216(DI), Y3, Y3
-	MOVQ         56(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y3, Y3
+	VPMINSB      248(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store1_8
@@ -8858,52 +10280,16 @@ gemmAVXVNNIs8_last3_store1_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last3_store1_done:
-	VPSRLQ       $0x20, Y6, Y12
-	VPMULDQ      96(R12), Y6, Y6
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y6, Y6
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y6, Y6
-	VPSRLVD      576(R12), Y6, Y12
-	VPADDD       480(R12), Y6, Y6
-	VPSUBD       Y12, Y6, Y6
-	VPSRAVD      384(R12), Y6, Y6
-	VPSRLQ       $0x20, Y7, Y12
-	VPMULDQ      128(R12), Y7, Y7
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y7, Y7
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y7, Y7
-	VPSRLVD      608(R12), Y7, Y12
-	VPADDD       512(R12), Y7, Y7
-	VPSUBD       Y12, Y7, Y7
-	VPSRAVD      416(R12), Y7, Y7
-	VPSRLQ       $0x20, Y8, Y12
-	VPMULDQ      160(R12), Y8, Y8
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y8, Y8
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y8, Y8
-	VPSRLVD      640(R12), Y8, Y12
-	VPADDD       544(R12), Y8, Y8
-	VPSUBD       Y12, Y8, Y8
-	VPSRAVD      448(R12), Y8, Y8
+	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      152(DI), Y8, Y8
-	VPADDSW      152(DI), Y6, Y6
+	VPADDSW      184(DI), Y8, Y8
+	VPADDSW      184(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      184(DI), Y6, Y6
-	VPMINSB      216(DI), Y6, Y6
-	MOVQ         64(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y6, Y6
+	VPMINSB      248(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store2_8
@@ -8943,52 +10329,16 @@ gemmAVXVNNIs8_last3_store2_1:
 	MOVB  AL, (R14)
 
 gemmAVXVNNIs8_last3_store2_done:
-	VPSRLQ       $0x20, Y9, Y12
-	VPMULDQ      96(R12), Y9, Y9
-	VPMULDQ      192(R12), Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y9, Y9
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y9, Y9
-	VPSRLVD      576(R12), Y9, Y12
-	VPADDD       480(R12), Y9, Y9
-	VPSUBD       Y12, Y9, Y9
-	VPSRAVD      384(R12), Y9, Y9
-	VPSRLQ       $0x20, Y10, Y12
-	VPMULDQ      128(R12), Y10, Y10
-	VPMULDQ      224(R12), Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y10, Y10
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y10, Y10
-	VPSRLVD      608(R12), Y10, Y12
-	VPADDD       512(R12), Y10, Y10
-	VPSUBD       Y12, Y10, Y10
-	VPSRAVD      416(R12), Y10, Y10
-	VPSRLQ       $0x20, Y11, Y12
-	VPMULDQ      160(R12), Y11, Y11
-	VPMULDQ      256(R12), Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y15, Y12, Y12
-	VPSRLQ       $0x1f, Y11, Y11
-	VPSLLQ       $0x01, Y12, Y12
-	VPBLENDD     $0xaa, Y12, Y11, Y11
-	VPSRLVD      640(R12), Y11, Y12
-	VPADDD       544(R12), Y11, Y11
-	VPSUBD       Y12, Y11, Y11
-	VPSRAVD      448(R12), Y11, Y11
+	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      152(DI), Y11, Y11
-	VPADDSW      152(DI), Y9, Y9
+	VPADDSW      184(DI), Y11, Y11
+	VPADDSW      184(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      184(DI), Y9, Y9
-	VPMINSB      216(DI), Y9, Y9
-	MOVQ         72(DI), R14
-	ADDQ         R13, R14
+	VPMAXSB      216(DI), Y9, Y9
+	VPMINSB      248(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
 	JB           gemmAVXVNNIs8_last3_store3_8
@@ -9040,11 +10390,10 @@ gemmAVXVNNIs8_next:
 // func dwconvAVX2u8(p *dwAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·dwconvAVX2u8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), DI
-	MOVQ         (DI), SI
-	MOVQ         8(DI), R15
-	MOVQ         64(DI), DX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	MOVQ p+0(FP), DI
+	MOVQ (DI), SI
+	MOVQ 8(DI), R15
+	MOVQ 64(DI), DX
 
 dwconvAVX2u8_pixel:
 	MOVQ 24(DI), R13
@@ -9084,33 +10433,31 @@ dwconvAVX2u8_pair:
 	CMPQ       128(DI), $0x00
 	JE         dwconvAVX2u8_q_nolshift
 	VPSLLVD    192(R13), Y0, Y0
+	VPXOR      256(R13), Y0, Y0
 	VPSLLVD    224(R13), Y1, Y1
+	VPXOR      288(R13), Y1, Y1
 
 dwconvAVX2u8_q_nolshift:
-	VPSRLQ       $0x20, Y0, Y2
-	VPMULDQ      64(R13), Y0, Y0
-	VPMULDQ      128(R13), Y2, Y2
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y0, Y0
-	VPSRLVD      384(R13), Y0, Y2
-	VPADDD       320(R13), Y0, Y0
-	VPSUBD       Y2, Y0, Y0
-	VPSRAVD      256(R13), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y2
-	VPMULDQ      96(R13), Y1, Y1
-	VPMULDQ      160(R13), Y2, Y2
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y1, Y1
-	VPSRLVD      416(R13), Y1, Y2
-	VPADDD       352(R13), Y1, Y1
-	VPSUBD       Y2, Y1, Y1
-	VPSRAVD      288(R13), Y1, Y1
+	VPSRLVD      448(R13), Y0, Y2
+	VPSHUFD      $0xf5, Y0, Y3
+	VPMULUDQ     64(R13), Y0, Y0
+	VPMULUDQ     128(R13), Y3, Y3
+	VPADDQ       320(R13), Y0, Y0
+	VPADDQ       384(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y3, Y0, Y0
+	VPADDD       Y2, Y0, Y0
+	VPSRAVD      512(R13), Y0, Y0
+	VPSRLVD      480(R13), Y1, Y2
+	VPSHUFD      $0xf5, Y1, Y3
+	VPMULUDQ     96(R13), Y1, Y1
+	VPMULUDQ     160(R13), Y3, Y3
+	VPADDQ       352(R13), Y1, Y1
+	VPADDQ       416(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y3, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VPSRAVD      544(R13), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
 	VPADDSW      136(DI), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
@@ -9120,7 +10467,7 @@ dwconvAVX2u8_q_nolshift:
 	VPMINUB      184(DI), X0, X0
 	VMOVDQU      X0, (R15)(R12*1)
 	ADDQ         $0x10, R12
-	ADDQ         $0x000001c0, R13
+	ADDQ         $0x00000240, R13
 	DECQ         R11
 	JNZ          dwconvAVX2u8_group
 	ADDQ         72(DI), SI
@@ -9133,11 +10480,10 @@ dwconvAVX2u8_q_nolshift:
 // func dwconvAVX2s8(p *dwAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·dwconvAVX2s8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), DI
-	MOVQ         (DI), SI
-	MOVQ         8(DI), R15
-	MOVQ         64(DI), DX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	MOVQ p+0(FP), DI
+	MOVQ (DI), SI
+	MOVQ 8(DI), R15
+	MOVQ 64(DI), DX
 
 dwconvAVX2s8_pixel:
 	MOVQ 24(DI), R13
@@ -9177,33 +10523,31 @@ dwconvAVX2s8_pair:
 	CMPQ       128(DI), $0x00
 	JE         dwconvAVX2s8_q_nolshift
 	VPSLLVD    192(R13), Y0, Y0
+	VPXOR      256(R13), Y0, Y0
 	VPSLLVD    224(R13), Y1, Y1
+	VPXOR      288(R13), Y1, Y1
 
 dwconvAVX2s8_q_nolshift:
-	VPSRLQ       $0x20, Y0, Y2
-	VPMULDQ      64(R13), Y0, Y0
-	VPMULDQ      128(R13), Y2, Y2
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y0, Y0
-	VPSRLVD      384(R13), Y0, Y2
-	VPADDD       320(R13), Y0, Y0
-	VPSUBD       Y2, Y0, Y0
-	VPSRAVD      256(R13), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y2
-	VPMULDQ      96(R13), Y1, Y1
-	VPMULDQ      160(R13), Y2, Y2
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y1, Y1
-	VPSRLVD      416(R13), Y1, Y2
-	VPADDD       352(R13), Y1, Y1
-	VPSUBD       Y2, Y1, Y1
-	VPSRAVD      288(R13), Y1, Y1
+	VPSRLVD      448(R13), Y0, Y2
+	VPSHUFD      $0xf5, Y0, Y3
+	VPMULUDQ     64(R13), Y0, Y0
+	VPMULUDQ     128(R13), Y3, Y3
+	VPADDQ       320(R13), Y0, Y0
+	VPADDQ       384(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y3, Y0, Y0
+	VPADDD       Y2, Y0, Y0
+	VPSRAVD      512(R13), Y0, Y0
+	VPSRLVD      480(R13), Y1, Y2
+	VPSHUFD      $0xf5, Y1, Y3
+	VPMULUDQ     96(R13), Y1, Y1
+	VPMULUDQ     160(R13), Y3, Y3
+	VPADDQ       352(R13), Y1, Y1
+	VPADDQ       416(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y3, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VPSRAVD      544(R13), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
 	VPADDSW      136(DI), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
@@ -9213,7 +10557,7 @@ dwconvAVX2s8_q_nolshift:
 	VPMINSB      184(DI), X0, X0
 	VMOVDQU      X0, (R15)(R12*1)
 	ADDQ         $0x10, R12
-	ADDQ         $0x000001c0, R13
+	ADDQ         $0x00000240, R13
 	DECQ         R11
 	JNZ          dwconvAVX2s8_group
 	ADDQ         72(DI), SI
@@ -9226,13 +10570,12 @@ dwconvAVX2s8_q_nolshift:
 // func dwconv3x3AVX2u8(p *dwAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·dwconv3x3AVX2u8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), DI
-	MOVQ         (DI), SI
-	MOVQ         8(DI), R15
-	MOVQ         64(DI), DX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
-	MOVQ         120(DI), CX
-	MOVQ         112(DI), R8
+	MOVQ p+0(FP), DI
+	MOVQ (DI), SI
+	MOVQ 8(DI), R15
+	MOVQ 64(DI), DX
+	MOVQ 120(DI), CX
+	MOVQ 112(DI), R8
 
 dwconv3x3AVX2u8_pixel:
 	MOVQ 24(DI), R13
@@ -9305,33 +10648,31 @@ dwconv3x3AVX2u8_mid:
 	CMPQ       128(DI), $0x00
 	JE         dwconv3x3AVX2u8_q_nolshift
 	VPSLLVD    192(R13), Y0, Y0
+	VPXOR      256(R13), Y0, Y0
 	VPSLLVD    224(R13), Y1, Y1
+	VPXOR      288(R13), Y1, Y1
 
 dwconv3x3AVX2u8_q_nolshift:
-	VPSRLQ       $0x20, Y0, Y2
-	VPMULDQ      64(R13), Y0, Y0
-	VPMULDQ      128(R13), Y2, Y2
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y0, Y0
-	VPSRLVD      384(R13), Y0, Y2
-	VPADDD       320(R13), Y0, Y0
-	VPSUBD       Y2, Y0, Y0
-	VPSRAVD      256(R13), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y2
-	VPMULDQ      96(R13), Y1, Y1
-	VPMULDQ      160(R13), Y2, Y2
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y1, Y1
-	VPSRLVD      416(R13), Y1, Y2
-	VPADDD       352(R13), Y1, Y1
-	VPSUBD       Y2, Y1, Y1
-	VPSRAVD      288(R13), Y1, Y1
+	VPSRLVD      448(R13), Y0, Y2
+	VPSHUFD      $0xf5, Y0, Y3
+	VPMULUDQ     64(R13), Y0, Y0
+	VPMULUDQ     128(R13), Y3, Y3
+	VPADDQ       320(R13), Y0, Y0
+	VPADDQ       384(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y3, Y0, Y0
+	VPADDD       Y2, Y0, Y0
+	VPSRAVD      512(R13), Y0, Y0
+	VPSRLVD      480(R13), Y1, Y2
+	VPSHUFD      $0xf5, Y1, Y3
+	VPMULUDQ     96(R13), Y1, Y1
+	VPMULUDQ     160(R13), Y3, Y3
+	VPADDQ       352(R13), Y1, Y1
+	VPADDQ       416(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y3, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VPSRAVD      544(R13), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
 	VPADDSW      136(DI), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
@@ -9341,7 +10682,7 @@ dwconv3x3AVX2u8_q_nolshift:
 	VPMINUB      184(DI), X0, X0
 	VMOVDQU      X0, (R15)(R12*1)
 	ADDQ         $0x10, R12
-	ADDQ         $0x000001c0, R13
+	ADDQ         $0x00000240, R13
 	DECQ         R11
 	JNZ          dwconv3x3AVX2u8_group
 	ADDQ         72(DI), SI
@@ -9354,13 +10695,12 @@ dwconv3x3AVX2u8_q_nolshift:
 // func dwconv3x3AVX2s8(p *dwAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·dwconv3x3AVX2s8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), DI
-	MOVQ         (DI), SI
-	MOVQ         8(DI), R15
-	MOVQ         64(DI), DX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
-	MOVQ         120(DI), CX
-	MOVQ         112(DI), R8
+	MOVQ p+0(FP), DI
+	MOVQ (DI), SI
+	MOVQ 8(DI), R15
+	MOVQ 64(DI), DX
+	MOVQ 120(DI), CX
+	MOVQ 112(DI), R8
 
 dwconv3x3AVX2s8_pixel:
 	MOVQ 24(DI), R13
@@ -9433,33 +10773,31 @@ dwconv3x3AVX2s8_mid:
 	CMPQ       128(DI), $0x00
 	JE         dwconv3x3AVX2s8_q_nolshift
 	VPSLLVD    192(R13), Y0, Y0
+	VPXOR      256(R13), Y0, Y0
 	VPSLLVD    224(R13), Y1, Y1
+	VPXOR      288(R13), Y1, Y1
 
 dwconv3x3AVX2s8_q_nolshift:
-	VPSRLQ       $0x20, Y0, Y2
-	VPMULDQ      64(R13), Y0, Y0
-	VPMULDQ      128(R13), Y2, Y2
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y0, Y0
-	VPSRLVD      384(R13), Y0, Y2
-	VPADDD       320(R13), Y0, Y0
-	VPSUBD       Y2, Y0, Y0
-	VPSRAVD      256(R13), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y2
-	VPMULDQ      96(R13), Y1, Y1
-	VPMULDQ      160(R13), Y2, Y2
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y1, Y1
-	VPSRLVD      416(R13), Y1, Y2
-	VPADDD       352(R13), Y1, Y1
-	VPSUBD       Y2, Y1, Y1
-	VPSRAVD      288(R13), Y1, Y1
+	VPSRLVD      448(R13), Y0, Y2
+	VPSHUFD      $0xf5, Y0, Y3
+	VPMULUDQ     64(R13), Y0, Y0
+	VPMULUDQ     128(R13), Y3, Y3
+	VPADDQ       320(R13), Y0, Y0
+	VPADDQ       384(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y3, Y0, Y0
+	VPADDD       Y2, Y0, Y0
+	VPSRAVD      512(R13), Y0, Y0
+	VPSRLVD      480(R13), Y1, Y2
+	VPSHUFD      $0xf5, Y1, Y3
+	VPMULUDQ     96(R13), Y1, Y1
+	VPMULUDQ     160(R13), Y3, Y3
+	VPADDQ       352(R13), Y1, Y1
+	VPADDQ       416(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y3, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VPSRAVD      544(R13), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
 	VPADDSW      136(DI), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
@@ -9469,7 +10807,7 @@ dwconv3x3AVX2s8_q_nolshift:
 	VPMINSB      184(DI), X0, X0
 	VMOVDQU      X0, (R15)(R12*1)
 	ADDQ         $0x10, R12
-	ADDQ         $0x000001c0, R13
+	ADDQ         $0x00000240, R13
 	DECQ         R11
 	JNZ          dwconv3x3AVX2s8_group
 	ADDQ         72(DI), SI
@@ -9482,18 +10820,17 @@ dwconv3x3AVX2s8_q_nolshift:
 // func dwconvNarrowAVX2u8(p *dwAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·dwconvNarrowAVX2u8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), DI
-	MOVQ         (DI), SI
-	MOVQ         8(DI), R15
-	MOVQ         64(DI), DX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
-	MOVQ         88(DI), AX
-	MOVQ         $0x00000020, R12
-	SUBQ         AX, R12
-	LEAQ         avx2ShiftTab<>+0(SB), R14
-	VMOVDQU      -16(R14)(R12*1), X14
-	MOVQ         96(DI), R11
-	ADDQ         104(DI), R11
+	MOVQ    p+0(FP), DI
+	MOVQ    (DI), SI
+	MOVQ    8(DI), R15
+	MOVQ    64(DI), DX
+	MOVQ    88(DI), AX
+	MOVQ    $0x00000020, R12
+	SUBQ    AX, R12
+	LEAQ    avx2ShiftTab<>+0(SB), R14
+	VMOVDQU -16(R14)(R12*1), X14
+	MOVQ    96(DI), R11
+	ADDQ    104(DI), R11
 
 dwconvNarrowAVX2u8_pixel:
 	MOVQ    24(DI), R13
@@ -9546,33 +10883,31 @@ dwconvNarrowAVX2u8_t1_done:
 	CMPQ       128(DI), $0x00
 	JE         dwconvNarrowAVX2u8_q_nolshift
 	VPSLLVD    192(R13), Y0, Y0
+	VPXOR      256(R13), Y0, Y0
 	VPSLLVD    224(R13), Y1, Y1
+	VPXOR      288(R13), Y1, Y1
 
 dwconvNarrowAVX2u8_q_nolshift:
-	VPSRLQ       $0x20, Y0, Y2
-	VPMULDQ      64(R13), Y0, Y0
-	VPMULDQ      128(R13), Y2, Y2
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y0, Y0
-	VPSRLVD      384(R13), Y0, Y2
-	VPADDD       320(R13), Y0, Y0
-	VPSUBD       Y2, Y0, Y0
-	VPSRAVD      256(R13), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y2
-	VPMULDQ      96(R13), Y1, Y1
-	VPMULDQ      160(R13), Y2, Y2
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y1, Y1
-	VPSRLVD      416(R13), Y1, Y2
-	VPADDD       352(R13), Y1, Y1
-	VPSUBD       Y2, Y1, Y1
-	VPSRAVD      288(R13), Y1, Y1
+	VPSRLVD      448(R13), Y0, Y2
+	VPSHUFD      $0xf5, Y0, Y3
+	VPMULUDQ     64(R13), Y0, Y0
+	VPMULUDQ     128(R13), Y3, Y3
+	VPADDQ       320(R13), Y0, Y0
+	VPADDQ       384(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y3, Y0, Y0
+	VPADDD       Y2, Y0, Y0
+	VPSRAVD      512(R13), Y0, Y0
+	VPSRLVD      480(R13), Y1, Y2
+	VPSHUFD      $0xf5, Y1, Y3
+	VPMULUDQ     96(R13), Y1, Y1
+	VPMULUDQ     160(R13), Y3, Y3
+	VPADDQ       352(R13), Y1, Y1
+	VPADDQ       416(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y3, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VPSRAVD      544(R13), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
 	VPADDSW      136(DI), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
@@ -9630,18 +10965,17 @@ dwconvNarrowAVX2u8_store_done:
 // func dwconvNarrowAVX2s8(p *dwAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·dwconvNarrowAVX2s8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), DI
-	MOVQ         (DI), SI
-	MOVQ         8(DI), R15
-	MOVQ         64(DI), DX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
-	MOVQ         88(DI), AX
-	MOVQ         $0x00000020, R12
-	SUBQ         AX, R12
-	LEAQ         avx2ShiftTab<>+0(SB), R14
-	VMOVDQU      -16(R14)(R12*1), X14
-	MOVQ         96(DI), R11
-	ADDQ         104(DI), R11
+	MOVQ    p+0(FP), DI
+	MOVQ    (DI), SI
+	MOVQ    8(DI), R15
+	MOVQ    64(DI), DX
+	MOVQ    88(DI), AX
+	MOVQ    $0x00000020, R12
+	SUBQ    AX, R12
+	LEAQ    avx2ShiftTab<>+0(SB), R14
+	VMOVDQU -16(R14)(R12*1), X14
+	MOVQ    96(DI), R11
+	ADDQ    104(DI), R11
 
 dwconvNarrowAVX2s8_pixel:
 	MOVQ    24(DI), R13
@@ -9694,33 +11028,31 @@ dwconvNarrowAVX2s8_t1_done:
 	CMPQ       128(DI), $0x00
 	JE         dwconvNarrowAVX2s8_q_nolshift
 	VPSLLVD    192(R13), Y0, Y0
+	VPXOR      256(R13), Y0, Y0
 	VPSLLVD    224(R13), Y1, Y1
+	VPXOR      288(R13), Y1, Y1
 
 dwconvNarrowAVX2s8_q_nolshift:
-	VPSRLQ       $0x20, Y0, Y2
-	VPMULDQ      64(R13), Y0, Y0
-	VPMULDQ      128(R13), Y2, Y2
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y0, Y0
-	VPSRLVD      384(R13), Y0, Y2
-	VPADDD       320(R13), Y0, Y0
-	VPSUBD       Y2, Y0, Y0
-	VPSRAVD      256(R13), Y0, Y0
-	VPSRLQ       $0x20, Y1, Y2
-	VPMULDQ      96(R13), Y1, Y1
-	VPMULDQ      160(R13), Y2, Y2
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y2, Y2
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y2, Y2
-	VPBLENDD     $0xaa, Y2, Y1, Y1
-	VPSRLVD      416(R13), Y1, Y2
-	VPADDD       352(R13), Y1, Y1
-	VPSUBD       Y2, Y1, Y1
-	VPSRAVD      288(R13), Y1, Y1
+	VPSRLVD      448(R13), Y0, Y2
+	VPSHUFD      $0xf5, Y0, Y3
+	VPMULUDQ     64(R13), Y0, Y0
+	VPMULUDQ     128(R13), Y3, Y3
+	VPADDQ       320(R13), Y0, Y0
+	VPADDQ       384(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y3, Y0, Y0
+	VPADDD       Y2, Y0, Y0
+	VPSRAVD      512(R13), Y0, Y0
+	VPSRLVD      480(R13), Y1, Y2
+	VPSHUFD      $0xf5, Y1, Y3
+	VPMULUDQ     96(R13), Y1, Y1
+	VPMULUDQ     160(R13), Y3, Y3
+	VPADDQ       352(R13), Y1, Y1
+	VPADDQ       416(R13), Y3, Y3
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y3, Y1, Y1
+	VPADDD       Y2, Y1, Y1
+	VPSRAVD      544(R13), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
 	VPADDSW      136(DI), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
@@ -9775,112 +11107,1573 @@ dwconvNarrowAVX2s8_store_done:
 	VZEROUPPER
 	RET
 
+// func dwconv3x3DirectAVX2s1u8(p *dwDirectAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3DirectAVX2s1u8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 88(DI), CX
+	MOVQ 40(DI), R13
+	MOVQ 32(DI), SI
+	MOVQ 48(DI), R11
+	XORQ R12, R12
+
+dwconv3x3DirectAVX2s1u8_group:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3DirectAVX2s1u8_mid
+	MOVQ 56(DI), R12
+
+dwconv3x3DirectAVX2s1u8_mid:
+	MOVQ       (DI), R8
+	ADDQ       R12, R8
+	MOVQ       8(DI), R9
+	ADDQ       R12, R9
+	MOVQ       16(DI), R10
+	ADDQ       R12, R10
+	MOVQ       24(DI), R15
+	ADDQ       R12, R15
+	MOVQ       64(DI), DX
+	MOVQ       80(DI), BX
+	MOVQ       BX, AX
+	IMULQ      CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s1u8_pad0
+	VMOVQ      (R8)(AX*1), X0
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X0, X0
+	VPMOVZXBW  X0, Y0
+	VPMOVZXBD  (R10)(AX*1), Y1
+	VMOVQ      8(R8)(AX*1), X2
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X2, X2
+	VPMOVZXBW  X2, Y2
+	VPMOVZXBD  8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s1u8_col0:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s1u8_pad1
+	VMOVQ      (R8)(AX*1), X4
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X4, X4
+	VPMOVZXBW  X4, Y4
+	VPMOVZXBD  (R10)(AX*1), Y5
+	VMOVQ      8(R8)(AX*1), X6
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X6, X6
+	VPMOVZXBW  X6, Y6
+	VPMOVZXBD  8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s1u8_col1:
+	INCQ BX
+	ADDQ CX, AX
+
+dwconv3x3DirectAVX2s1u8_pixel:
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s1u8_pad2
+	VMOVQ      (R8)(AX*1), X8
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X8, X8
+	VPMOVZXBW  X8, Y8
+	VPMOVZXBD  (R10)(AX*1), Y9
+	VMOVQ      8(R8)(AX*1), X10
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X10, X10
+	VPMOVZXBW  X10, Y10
+	VPMOVZXBD  8(R10)(AX*1), Y11
+
+dwconv3x3DirectAVX2s1u8_col2:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y0, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y2, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s1u8_q3_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s1u8_q3_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKUSWB    X13, X12, X12
+	VPMAXUB      168(DI), X12, X12
+	VPMINUB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s1u8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s1u8_pad3
+	VMOVQ        (R8)(AX*1), X0
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X0, X0
+	VPMOVZXBW    X0, Y0
+	VPMOVZXBD    (R10)(AX*1), Y1
+	VMOVQ        8(R8)(AX*1), X2
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X2, X2
+	VPMOVZXBW    X2, Y2
+	VPMOVZXBD    8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s1u8_col3:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y4, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y6, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s1u8_q4_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s1u8_q4_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKUSWB    X13, X12, X12
+	VPMAXUB      168(DI), X12, X12
+	VPMINUB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s1u8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s1u8_pad4
+	VMOVQ        (R8)(AX*1), X4
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X4, X4
+	VPMOVZXBW    X4, Y4
+	VPMOVZXBD    (R10)(AX*1), Y5
+	VMOVQ        8(R8)(AX*1), X6
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X6, X6
+	VPMOVZXBW    X6, Y6
+	VPMOVZXBD    8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s1u8_col4:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y8, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y10, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s1u8_q5_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s1u8_q5_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKUSWB    X13, X12, X12
+	VPMAXUB      168(DI), X12, X12
+	VPMINUB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s1u8_row_done
+	JMP          dwconv3x3DirectAVX2s1u8_pixel
+
+dwconv3x3DirectAVX2s1u8_row_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000240, R13
+	ADDQ $0x00000180, SI
+	DECQ R11
+	JNZ  dwconv3x3DirectAVX2s1u8_group
+	VZEROUPPER
+	RET
+
+dwconv3x3DirectAVX2s1u8_pad0:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s1u8_col0
+
+dwconv3x3DirectAVX2s1u8_pad1:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s1u8_col1
+
+dwconv3x3DirectAVX2s1u8_pad2:
+	VMOVDQU 104(DI), Y8
+	VMOVDQU 104(DI), Y9
+	VMOVDQU 104(DI), Y10
+	VMOVDQU 104(DI), Y11
+	JMP     dwconv3x3DirectAVX2s1u8_col2
+
+dwconv3x3DirectAVX2s1u8_pad3:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s1u8_col3
+
+dwconv3x3DirectAVX2s1u8_pad4:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s1u8_col4
+
+// func dwconv3x3DirectAVX2s1s8(p *dwDirectAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3DirectAVX2s1s8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 88(DI), CX
+	MOVQ 40(DI), R13
+	MOVQ 32(DI), SI
+	MOVQ 48(DI), R11
+	XORQ R12, R12
+
+dwconv3x3DirectAVX2s1s8_group:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3DirectAVX2s1s8_mid
+	MOVQ 56(DI), R12
+
+dwconv3x3DirectAVX2s1s8_mid:
+	MOVQ       (DI), R8
+	ADDQ       R12, R8
+	MOVQ       8(DI), R9
+	ADDQ       R12, R9
+	MOVQ       16(DI), R10
+	ADDQ       R12, R10
+	MOVQ       24(DI), R15
+	ADDQ       R12, R15
+	MOVQ       64(DI), DX
+	MOVQ       80(DI), BX
+	MOVQ       BX, AX
+	IMULQ      CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s1s8_pad0
+	VMOVQ      (R8)(AX*1), X0
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X0, X0
+	VPMOVSXBW  X0, Y0
+	VPMOVSXBD  (R10)(AX*1), Y1
+	VMOVQ      8(R8)(AX*1), X2
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X2, X2
+	VPMOVSXBW  X2, Y2
+	VPMOVSXBD  8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s1s8_col0:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s1s8_pad1
+	VMOVQ      (R8)(AX*1), X4
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X4, X4
+	VPMOVSXBW  X4, Y4
+	VPMOVSXBD  (R10)(AX*1), Y5
+	VMOVQ      8(R8)(AX*1), X6
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X6, X6
+	VPMOVSXBW  X6, Y6
+	VPMOVSXBD  8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s1s8_col1:
+	INCQ BX
+	ADDQ CX, AX
+
+dwconv3x3DirectAVX2s1s8_pixel:
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s1s8_pad2
+	VMOVQ      (R8)(AX*1), X8
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X8, X8
+	VPMOVSXBW  X8, Y8
+	VPMOVSXBD  (R10)(AX*1), Y9
+	VMOVQ      8(R8)(AX*1), X10
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X10, X10
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBD  8(R10)(AX*1), Y11
+
+dwconv3x3DirectAVX2s1s8_col2:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y0, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y2, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s1s8_q3_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s1s8_q3_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKSSWB    X13, X12, X12
+	VPMAXSB      168(DI), X12, X12
+	VPMINSB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s1s8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s1s8_pad3
+	VMOVQ        (R8)(AX*1), X0
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X0, X0
+	VPMOVSXBW    X0, Y0
+	VPMOVSXBD    (R10)(AX*1), Y1
+	VMOVQ        8(R8)(AX*1), X2
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X2, X2
+	VPMOVSXBW    X2, Y2
+	VPMOVSXBD    8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s1s8_col3:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y4, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y6, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s1s8_q4_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s1s8_q4_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKSSWB    X13, X12, X12
+	VPMAXSB      168(DI), X12, X12
+	VPMINSB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s1s8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s1s8_pad4
+	VMOVQ        (R8)(AX*1), X4
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X4, X4
+	VPMOVSXBW    X4, Y4
+	VPMOVSXBD    (R10)(AX*1), Y5
+	VMOVQ        8(R8)(AX*1), X6
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X6, X6
+	VPMOVSXBW    X6, Y6
+	VPMOVSXBD    8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s1s8_col4:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y8, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y10, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s1s8_q5_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s1s8_q5_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKSSWB    X13, X12, X12
+	VPMAXSB      168(DI), X12, X12
+	VPMINSB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s1s8_row_done
+	JMP          dwconv3x3DirectAVX2s1s8_pixel
+
+dwconv3x3DirectAVX2s1s8_row_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000240, R13
+	ADDQ $0x00000180, SI
+	DECQ R11
+	JNZ  dwconv3x3DirectAVX2s1s8_group
+	VZEROUPPER
+	RET
+
+dwconv3x3DirectAVX2s1s8_pad0:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s1s8_col0
+
+dwconv3x3DirectAVX2s1s8_pad1:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s1s8_col1
+
+dwconv3x3DirectAVX2s1s8_pad2:
+	VMOVDQU 104(DI), Y8
+	VMOVDQU 104(DI), Y9
+	VMOVDQU 104(DI), Y10
+	VMOVDQU 104(DI), Y11
+	JMP     dwconv3x3DirectAVX2s1s8_col2
+
+dwconv3x3DirectAVX2s1s8_pad3:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s1s8_col3
+
+dwconv3x3DirectAVX2s1s8_pad4:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s1s8_col4
+
+// func dwconv3x3DirectAVX2s2u8(p *dwDirectAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3DirectAVX2s2u8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 88(DI), CX
+	MOVQ 40(DI), R13
+	MOVQ 32(DI), SI
+	MOVQ 48(DI), R11
+	XORQ R12, R12
+
+dwconv3x3DirectAVX2s2u8_group:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3DirectAVX2s2u8_mid
+	MOVQ 56(DI), R12
+
+dwconv3x3DirectAVX2s2u8_mid:
+	MOVQ       (DI), R8
+	ADDQ       R12, R8
+	MOVQ       8(DI), R9
+	ADDQ       R12, R9
+	MOVQ       16(DI), R10
+	ADDQ       R12, R10
+	MOVQ       24(DI), R15
+	ADDQ       R12, R15
+	MOVQ       64(DI), DX
+	MOVQ       80(DI), BX
+	MOVQ       BX, AX
+	IMULQ      CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2u8_pad0
+	VMOVQ      (R8)(AX*1), X0
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X0, X0
+	VPMOVZXBW  X0, Y0
+	VPMOVZXBD  (R10)(AX*1), Y1
+	VMOVQ      8(R8)(AX*1), X2
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X2, X2
+	VPMOVZXBW  X2, Y2
+	VPMOVZXBD  8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s2u8_col0:
+	INCQ BX
+	ADDQ CX, AX
+
+dwconv3x3DirectAVX2s2u8_pixel:
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2u8_pad1
+	VMOVQ      (R8)(AX*1), X4
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X4, X4
+	VPMOVZXBW  X4, Y4
+	VPMOVZXBD  (R10)(AX*1), Y5
+	VMOVQ      8(R8)(AX*1), X6
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X6, X6
+	VPMOVZXBW  X6, Y6
+	VPMOVZXBD  8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s2u8_col1:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2u8_pad2
+	VMOVQ      (R8)(AX*1), X8
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X8, X8
+	VPMOVZXBW  X8, Y8
+	VPMOVZXBD  (R10)(AX*1), Y9
+	VMOVQ      8(R8)(AX*1), X10
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X10, X10
+	VPMOVZXBW  X10, Y10
+	VPMOVZXBD  8(R10)(AX*1), Y11
+
+dwconv3x3DirectAVX2s2u8_col2:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y0, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y2, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s2u8_q3_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s2u8_q3_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKUSWB    X13, X12, X12
+	VPMAXUB      168(DI), X12, X12
+	VPMINUB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s2u8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s2u8_pad3
+	VMOVQ        (R8)(AX*1), X0
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X0, X0
+	VPMOVZXBW    X0, Y0
+	VPMOVZXBD    (R10)(AX*1), Y1
+	VMOVQ        8(R8)(AX*1), X2
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X2, X2
+	VPMOVZXBW    X2, Y2
+	VPMOVZXBD    8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s2u8_col3:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2u8_pad4
+	VMOVQ      (R8)(AX*1), X4
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X4, X4
+	VPMOVZXBW  X4, Y4
+	VPMOVZXBD  (R10)(AX*1), Y5
+	VMOVQ      8(R8)(AX*1), X6
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X6, X6
+	VPMOVZXBW  X6, Y6
+	VPMOVZXBD  8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s2u8_col4:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y8, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y10, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s2u8_q5_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s2u8_q5_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKUSWB    X13, X12, X12
+	VPMAXUB      168(DI), X12, X12
+	VPMINUB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s2u8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s2u8_pad5
+	VMOVQ        (R8)(AX*1), X8
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X8, X8
+	VPMOVZXBW    X8, Y8
+	VPMOVZXBD    (R10)(AX*1), Y9
+	VMOVQ        8(R8)(AX*1), X10
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X10, X10
+	VPMOVZXBW    X10, Y10
+	VPMOVZXBD    8(R10)(AX*1), Y11
+
+dwconv3x3DirectAVX2s2u8_col5:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2u8_pad6
+	VMOVQ      (R8)(AX*1), X0
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X0, X0
+	VPMOVZXBW  X0, Y0
+	VPMOVZXBD  (R10)(AX*1), Y1
+	VMOVQ      8(R8)(AX*1), X2
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X2, X2
+	VPMOVZXBW  X2, Y2
+	VPMOVZXBD  8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s2u8_col6:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y4, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y6, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s2u8_q7_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s2u8_q7_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKUSWB    X13, X12, X12
+	VPMAXUB      168(DI), X12, X12
+	VPMINUB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s2u8_row_done
+	JMP          dwconv3x3DirectAVX2s2u8_pixel
+
+dwconv3x3DirectAVX2s2u8_row_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000240, R13
+	ADDQ $0x00000180, SI
+	DECQ R11
+	JNZ  dwconv3x3DirectAVX2s2u8_group
+	VZEROUPPER
+	RET
+
+dwconv3x3DirectAVX2s2u8_pad0:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s2u8_col0
+
+dwconv3x3DirectAVX2s2u8_pad1:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s2u8_col1
+
+dwconv3x3DirectAVX2s2u8_pad2:
+	VMOVDQU 104(DI), Y8
+	VMOVDQU 104(DI), Y9
+	VMOVDQU 104(DI), Y10
+	VMOVDQU 104(DI), Y11
+	JMP     dwconv3x3DirectAVX2s2u8_col2
+
+dwconv3x3DirectAVX2s2u8_pad3:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s2u8_col3
+
+dwconv3x3DirectAVX2s2u8_pad4:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s2u8_col4
+
+dwconv3x3DirectAVX2s2u8_pad5:
+	VMOVDQU 104(DI), Y8
+	VMOVDQU 104(DI), Y9
+	VMOVDQU 104(DI), Y10
+	VMOVDQU 104(DI), Y11
+	JMP     dwconv3x3DirectAVX2s2u8_col5
+
+dwconv3x3DirectAVX2s2u8_pad6:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s2u8_col6
+
+// func dwconv3x3DirectAVX2s2s8(p *dwDirectAVX2Args)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3DirectAVX2s2s8(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 88(DI), CX
+	MOVQ 40(DI), R13
+	MOVQ 32(DI), SI
+	MOVQ 48(DI), R11
+	XORQ R12, R12
+
+dwconv3x3DirectAVX2s2s8_group:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3DirectAVX2s2s8_mid
+	MOVQ 56(DI), R12
+
+dwconv3x3DirectAVX2s2s8_mid:
+	MOVQ       (DI), R8
+	ADDQ       R12, R8
+	MOVQ       8(DI), R9
+	ADDQ       R12, R9
+	MOVQ       16(DI), R10
+	ADDQ       R12, R10
+	MOVQ       24(DI), R15
+	ADDQ       R12, R15
+	MOVQ       64(DI), DX
+	MOVQ       80(DI), BX
+	MOVQ       BX, AX
+	IMULQ      CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2s8_pad0
+	VMOVQ      (R8)(AX*1), X0
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X0, X0
+	VPMOVSXBW  X0, Y0
+	VPMOVSXBD  (R10)(AX*1), Y1
+	VMOVQ      8(R8)(AX*1), X2
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X2, X2
+	VPMOVSXBW  X2, Y2
+	VPMOVSXBD  8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s2s8_col0:
+	INCQ BX
+	ADDQ CX, AX
+
+dwconv3x3DirectAVX2s2s8_pixel:
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2s8_pad1
+	VMOVQ      (R8)(AX*1), X4
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X4, X4
+	VPMOVSXBW  X4, Y4
+	VPMOVSXBD  (R10)(AX*1), Y5
+	VMOVQ      8(R8)(AX*1), X6
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X6, X6
+	VPMOVSXBW  X6, Y6
+	VPMOVSXBD  8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s2s8_col1:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2s8_pad2
+	VMOVQ      (R8)(AX*1), X8
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X8, X8
+	VPMOVSXBW  X8, Y8
+	VPMOVSXBD  (R10)(AX*1), Y9
+	VMOVQ      8(R8)(AX*1), X10
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X10, X10
+	VPMOVSXBW  X10, Y10
+	VPMOVSXBD  8(R10)(AX*1), Y11
+
+dwconv3x3DirectAVX2s2s8_col2:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y0, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y2, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s2s8_q3_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s2s8_q3_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKSSWB    X13, X12, X12
+	VPMAXSB      168(DI), X12, X12
+	VPMINSB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s2s8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s2s8_pad3
+	VMOVQ        (R8)(AX*1), X0
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X0, X0
+	VPMOVSXBW    X0, Y0
+	VPMOVSXBD    (R10)(AX*1), Y1
+	VMOVQ        8(R8)(AX*1), X2
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X2, X2
+	VPMOVSXBW    X2, Y2
+	VPMOVSXBD    8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s2s8_col3:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2s8_pad4
+	VMOVQ      (R8)(AX*1), X4
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X4, X4
+	VPMOVSXBW  X4, Y4
+	VPMOVSXBD  (R10)(AX*1), Y5
+	VMOVQ      8(R8)(AX*1), X6
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X6, X6
+	VPMOVSXBW  X6, Y6
+	VPMOVSXBD  8(R10)(AX*1), Y7
+
+dwconv3x3DirectAVX2s2s8_col4:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y8, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y10, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y4, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y6, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s2s8_q5_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s2s8_q5_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKSSWB    X13, X12, X12
+	VPMAXSB      168(DI), X12, X12
+	VPMINSB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s2s8_row_done
+	CMPQ         BX, 72(DI)
+	JAE          dwconv3x3DirectAVX2s2s8_pad5
+	VMOVQ        (R8)(AX*1), X8
+	VMOVQ        (R9)(AX*1), X14
+	VPUNPCKLBW   X14, X8, X8
+	VPMOVSXBW    X8, Y8
+	VPMOVSXBD    (R10)(AX*1), Y9
+	VMOVQ        8(R8)(AX*1), X10
+	VMOVQ        8(R9)(AX*1), X14
+	VPUNPCKLBW   X14, X10, X10
+	VPMOVSXBW    X10, Y10
+	VPMOVSXBD    8(R10)(AX*1), Y11
+
+dwconv3x3DirectAVX2s2s8_col5:
+	INCQ       BX
+	ADDQ       CX, AX
+	CMPQ       BX, 72(DI)
+	JAE        dwconv3x3DirectAVX2s2s8_pad6
+	VMOVQ      (R8)(AX*1), X0
+	VMOVQ      (R9)(AX*1), X14
+	VPUNPCKLBW X14, X0, X0
+	VPMOVSXBW  X0, Y0
+	VPMOVSXBD  (R10)(AX*1), Y1
+	VMOVQ      8(R8)(AX*1), X2
+	VMOVQ      8(R9)(AX*1), X14
+	VPUNPCKLBW X14, X2, X2
+	VPMOVSXBW  X2, Y2
+	VPMOVSXBD  8(R10)(AX*1), Y3
+
+dwconv3x3DirectAVX2s2s8_col6:
+	INCQ     BX
+	ADDQ     CX, AX
+	VPMADDWD (SI), Y4, Y14
+	VPADDD   (R13), Y14, Y12
+	VPMADDWD 192(SI), Y6, Y15
+	VPADDD   32(R13), Y15, Y13
+	VPMADDWD 32(SI), Y5, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 224(SI), Y7, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 64(SI), Y8, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 256(SI), Y10, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 96(SI), Y9, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 288(SI), Y11, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 128(SI), Y0, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 320(SI), Y2, Y15
+	VPADDD   Y15, Y13, Y13
+	VPMADDWD 160(SI), Y1, Y14
+	VPADDD   Y14, Y12, Y12
+	VPMADDWD 352(SI), Y3, Y15
+	VPADDD   Y15, Y13, Y13
+	CMPQ     96(DI), $0x00
+	JE       dwconv3x3DirectAVX2s2s8_q7_nolshift
+	VPSLLVD  192(R13), Y12, Y12
+	VPXOR    256(R13), Y12, Y12
+	VPSLLVD  224(R13), Y13, Y13
+	VPXOR    288(R13), Y13, Y13
+
+dwconv3x3DirectAVX2s2s8_q7_nolshift:
+	VPSRLVD      448(R13), Y12, Y14
+	VPSHUFD      $0xf5, Y12, Y15
+	VPMULUDQ     64(R13), Y12, Y12
+	VPMULUDQ     128(R13), Y15, Y15
+	VPADDQ       320(R13), Y12, Y12
+	VPADDQ       384(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y12, Y12
+	VPBLENDD     $0xaa, Y15, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPSRAVD      512(R13), Y12, Y12
+	VPSRLVD      480(R13), Y13, Y14
+	VPSHUFD      $0xf5, Y13, Y15
+	VPMULUDQ     96(R13), Y13, Y13
+	VPMULUDQ     160(R13), Y15, Y15
+	VPADDQ       352(R13), Y13, Y13
+	VPADDQ       416(R13), Y15, Y15
+	VPSHUFD      $0xf5, Y13, Y13
+	VPBLENDD     $0xaa, Y15, Y13, Y13
+	VPADDD       Y14, Y13, Y13
+	VPSRAVD      544(R13), Y13, Y13
+	VPACKSSDW    Y13, Y12, Y12
+	VPADDSW      136(DI), Y12, Y12
+	VPERMQ       $0xd8, Y12, Y12
+	VEXTRACTI128 $0x01, Y12, X13
+	VPACKSSWB    X13, X12, X12
+	VPMAXSB      168(DI), X12, X12
+	VPMINSB      184(DI), X12, X12
+	VMOVDQU      X12, (R15)
+	ADDQ         CX, R15
+	DECQ         DX
+	JZ           dwconv3x3DirectAVX2s2s8_row_done
+	JMP          dwconv3x3DirectAVX2s2s8_pixel
+
+dwconv3x3DirectAVX2s2s8_row_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000240, R13
+	ADDQ $0x00000180, SI
+	DECQ R11
+	JNZ  dwconv3x3DirectAVX2s2s8_group
+	VZEROUPPER
+	RET
+
+dwconv3x3DirectAVX2s2s8_pad0:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s2s8_col0
+
+dwconv3x3DirectAVX2s2s8_pad1:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s2s8_col1
+
+dwconv3x3DirectAVX2s2s8_pad2:
+	VMOVDQU 104(DI), Y8
+	VMOVDQU 104(DI), Y9
+	VMOVDQU 104(DI), Y10
+	VMOVDQU 104(DI), Y11
+	JMP     dwconv3x3DirectAVX2s2s8_col2
+
+dwconv3x3DirectAVX2s2s8_pad3:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s2s8_col3
+
+dwconv3x3DirectAVX2s2s8_pad4:
+	VMOVDQU 104(DI), Y4
+	VMOVDQU 104(DI), Y5
+	VMOVDQU 104(DI), Y6
+	VMOVDQU 104(DI), Y7
+	JMP     dwconv3x3DirectAVX2s2s8_col4
+
+dwconv3x3DirectAVX2s2s8_pad5:
+	VMOVDQU 104(DI), Y8
+	VMOVDQU 104(DI), Y9
+	VMOVDQU 104(DI), Y10
+	VMOVDQU 104(DI), Y11
+	JMP     dwconv3x3DirectAVX2s2s8_col5
+
+dwconv3x3DirectAVX2s2s8_pad6:
+	VMOVDQU 104(DI), Y0
+	VMOVDQU 104(DI), Y1
+	VMOVDQU 104(DI), Y2
+	VMOVDQU 104(DI), Y3
+	JMP     dwconv3x3DirectAVX2s2s8_col6
+
 // func addAVX2u8(p *addAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·addAVX2u8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), AX
-	MOVQ         (AX), SI
-	MOVQ         8(AX), R8
-	MOVQ         16(AX), R9
-	MOVQ         24(AX), CX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	MOVQ p+0(FP), AX
+	MOVQ (AX), SI
+	MOVQ 8(AX), R8
+	MOVQ 16(AX), R9
+	MOVQ 24(AX), CX
 
 addAVX2u8_loop:
 	VPMOVZXBD    (SI), Y0
 	VPMOVZXBD    8(SI), Y1
 	VPMOVZXBD    (R8), Y2
 	VPMOVZXBD    8(R8), Y3
-	VPSUBD       32(AX), Y0, Y0
-	VPSUBD       32(AX), Y1, Y1
-	VPSUBD       64(AX), Y2, Y2
-	VPSUBD       64(AX), Y3, Y3
-	VPSLLD       288(AX), Y0, Y0
-	VPSLLD       288(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      96(AX), Y0, Y0
-	VPMULDQ      96(AX), Y4, Y4
-	VPMULDQ      96(AX), Y1, Y1
-	VPMULDQ      96(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       384(AX), Y0, Y4
-	VPADDD       192(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       336(AX), Y0, Y0
-	VPSRLD       384(AX), Y1, Y5
-	VPADDD       192(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       336(AX), Y1, Y1
-	VPSLLD       304(AX), Y2, Y2
-	VPSLLD       304(AX), Y3, Y3
-	VPSRLQ       $0x20, Y2, Y6
-	VPSRLQ       $0x20, Y3, Y7
-	VPMULDQ      128(AX), Y2, Y2
-	VPMULDQ      128(AX), Y6, Y6
-	VPMULDQ      128(AX), Y3, Y3
-	VPMULDQ      128(AX), Y7, Y7
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y6, Y6
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y6, Y6
-	VPBLENDD     $0xaa, Y6, Y2, Y2
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y7, Y7
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y7, Y7
-	VPBLENDD     $0xaa, Y7, Y3, Y3
-	VPSRLD       400(AX), Y2, Y6
-	VPADDD       224(AX), Y2, Y2
-	VPSUBD       Y6, Y2, Y2
-	VPSRAD       352(AX), Y2, Y2
-	VPSRLD       400(AX), Y3, Y7
-	VPADDD       224(AX), Y3, Y3
-	VPSUBD       Y7, Y3, Y3
-	VPSRAD       352(AX), Y3, Y3
+	VPSLLD       320(AX), Y0, Y0
+	VPADDD       32(AX), Y0, Y0
+	VPSLLD       320(AX), Y1, Y1
+	VPADDD       32(AX), Y1, Y1
+	VPSLLD       336(AX), Y2, Y2
+	VPADDD       64(AX), Y2, Y2
+	VPSLLD       336(AX), Y3, Y3
+	VPADDD       64(AX), Y3, Y3
+	VPSRLD       416(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       416(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     128(AX), Y0, Y0
+	VPMULUDQ     128(AX), Y5, Y5
+	VPMULUDQ     128(AX), Y1, Y1
+	VPMULUDQ     128(AX), Y7, Y7
+	VPADDQ       224(AX), Y0, Y0
+	VPADDQ       224(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       368(AX), Y0, Y0
+	VPADDQ       224(AX), Y1, Y1
+	VPADDQ       224(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       368(AX), Y1, Y1
+	VPSRLD       432(AX), Y2, Y8
+	VPSHUFD      $0xf5, Y2, Y9
+	VPSRLD       432(AX), Y3, Y10
+	VPSHUFD      $0xf5, Y3, Y11
+	VPMULUDQ     160(AX), Y2, Y2
+	VPMULUDQ     160(AX), Y9, Y9
+	VPMULUDQ     160(AX), Y3, Y3
+	VPMULUDQ     160(AX), Y11, Y11
+	VPADDQ       256(AX), Y2, Y2
+	VPADDQ       256(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y9, Y2, Y2
+	VPADDD       Y8, Y2, Y2
+	VPSRAD       384(AX), Y2, Y2
+	VPADDQ       256(AX), Y3, Y3
+	VPADDQ       256(AX), Y11, Y11
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y11, Y3, Y3
+	VPADDD       Y10, Y3, Y3
+	VPSRAD       384(AX), Y3, Y3
 	VPADDD       Y2, Y0, Y0
 	VPADDD       Y3, Y1, Y1
-	VPSLLD       320(AX), Y0, Y0
-	VPSLLD       320(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      160(AX), Y0, Y0
-	VPMULDQ      160(AX), Y4, Y4
-	VPMULDQ      160(AX), Y1, Y1
-	VPMULDQ      160(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       416(AX), Y0, Y4
-	VPADDD       256(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       368(AX), Y0, Y0
-	VPSRLD       416(AX), Y1, Y5
-	VPADDD       256(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       368(AX), Y1, Y1
+	VPSLLD       352(AX), Y0, Y0
+	VPADDD       96(AX), Y0, Y0
+	VPSLLD       352(AX), Y1, Y1
+	VPADDD       96(AX), Y1, Y1
+	VPSRLD       448(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       448(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     192(AX), Y0, Y0
+	VPMULUDQ     192(AX), Y5, Y5
+	VPMULUDQ     192(AX), Y1, Y1
+	VPMULUDQ     192(AX), Y7, Y7
+	VPADDQ       288(AX), Y0, Y0
+	VPADDQ       288(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       400(AX), Y0, Y0
+	VPADDQ       288(AX), Y1, Y1
+	VPADDQ       288(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       400(AX), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      432(AX), Y0, Y0
+	VPADDSW      464(AX), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VEXTRACTI128 $0x01, Y0, X1
 	VPACKUSWB    X1, X0, X0
-	VPMAXUB      464(AX), X0, X0
-	VPMINUB      480(AX), X0, X0
+	VPMAXUB      496(AX), X0, X0
+	VPMINUB      512(AX), X0, X0
 	VMOVDQU      X0, (R9)
 	ADDQ         $0x10, SI
 	ADDQ         $0x10, R8
@@ -9893,109 +12686,98 @@ addAVX2u8_loop:
 // func addAVX2s8(p *addAVX2Args)
 // Requires: AVX, AVX2
 TEXT ·addAVX2s8(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), AX
-	MOVQ         (AX), SI
-	MOVQ         8(AX), R8
-	MOVQ         16(AX), R9
-	MOVQ         24(AX), CX
-	VPBROADCASTQ nudge30<>+0(SB), Y15
+	MOVQ p+0(FP), AX
+	MOVQ (AX), SI
+	MOVQ 8(AX), R8
+	MOVQ 16(AX), R9
+	MOVQ 24(AX), CX
 
 addAVX2s8_loop:
 	VPMOVSXBD    (SI), Y0
 	VPMOVSXBD    8(SI), Y1
 	VPMOVSXBD    (R8), Y2
 	VPMOVSXBD    8(R8), Y3
-	VPSUBD       32(AX), Y0, Y0
-	VPSUBD       32(AX), Y1, Y1
-	VPSUBD       64(AX), Y2, Y2
-	VPSUBD       64(AX), Y3, Y3
-	VPSLLD       288(AX), Y0, Y0
-	VPSLLD       288(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      96(AX), Y0, Y0
-	VPMULDQ      96(AX), Y4, Y4
-	VPMULDQ      96(AX), Y1, Y1
-	VPMULDQ      96(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       384(AX), Y0, Y4
-	VPADDD       192(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       336(AX), Y0, Y0
-	VPSRLD       384(AX), Y1, Y5
-	VPADDD       192(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       336(AX), Y1, Y1
-	VPSLLD       304(AX), Y2, Y2
-	VPSLLD       304(AX), Y3, Y3
-	VPSRLQ       $0x20, Y2, Y6
-	VPSRLQ       $0x20, Y3, Y7
-	VPMULDQ      128(AX), Y2, Y2
-	VPMULDQ      128(AX), Y6, Y6
-	VPMULDQ      128(AX), Y3, Y3
-	VPMULDQ      128(AX), Y7, Y7
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y15, Y6, Y6
-	VPSRLQ       $0x1f, Y2, Y2
-	VPSLLQ       $0x01, Y6, Y6
-	VPBLENDD     $0xaa, Y6, Y2, Y2
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y15, Y7, Y7
-	VPSRLQ       $0x1f, Y3, Y3
-	VPSLLQ       $0x01, Y7, Y7
-	VPBLENDD     $0xaa, Y7, Y3, Y3
-	VPSRLD       400(AX), Y2, Y6
-	VPADDD       224(AX), Y2, Y2
-	VPSUBD       Y6, Y2, Y2
-	VPSRAD       352(AX), Y2, Y2
-	VPSRLD       400(AX), Y3, Y7
-	VPADDD       224(AX), Y3, Y3
-	VPSUBD       Y7, Y3, Y3
-	VPSRAD       352(AX), Y3, Y3
+	VPSLLD       320(AX), Y0, Y0
+	VPADDD       32(AX), Y0, Y0
+	VPSLLD       320(AX), Y1, Y1
+	VPADDD       32(AX), Y1, Y1
+	VPSLLD       336(AX), Y2, Y2
+	VPADDD       64(AX), Y2, Y2
+	VPSLLD       336(AX), Y3, Y3
+	VPADDD       64(AX), Y3, Y3
+	VPSRLD       416(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       416(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     128(AX), Y0, Y0
+	VPMULUDQ     128(AX), Y5, Y5
+	VPMULUDQ     128(AX), Y1, Y1
+	VPMULUDQ     128(AX), Y7, Y7
+	VPADDQ       224(AX), Y0, Y0
+	VPADDQ       224(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       368(AX), Y0, Y0
+	VPADDQ       224(AX), Y1, Y1
+	VPADDQ       224(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       368(AX), Y1, Y1
+	VPSRLD       432(AX), Y2, Y8
+	VPSHUFD      $0xf5, Y2, Y9
+	VPSRLD       432(AX), Y3, Y10
+	VPSHUFD      $0xf5, Y3, Y11
+	VPMULUDQ     160(AX), Y2, Y2
+	VPMULUDQ     160(AX), Y9, Y9
+	VPMULUDQ     160(AX), Y3, Y3
+	VPMULUDQ     160(AX), Y11, Y11
+	VPADDQ       256(AX), Y2, Y2
+	VPADDQ       256(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y9, Y2, Y2
+	VPADDD       Y8, Y2, Y2
+	VPSRAD       384(AX), Y2, Y2
+	VPADDQ       256(AX), Y3, Y3
+	VPADDQ       256(AX), Y11, Y11
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y11, Y3, Y3
+	VPADDD       Y10, Y3, Y3
+	VPSRAD       384(AX), Y3, Y3
 	VPADDD       Y2, Y0, Y0
 	VPADDD       Y3, Y1, Y1
-	VPSLLD       320(AX), Y0, Y0
-	VPSLLD       320(AX), Y1, Y1
-	VPSRLQ       $0x20, Y0, Y4
-	VPSRLQ       $0x20, Y1, Y5
-	VPMULDQ      160(AX), Y0, Y0
-	VPMULDQ      160(AX), Y4, Y4
-	VPMULDQ      160(AX), Y1, Y1
-	VPMULDQ      160(AX), Y5, Y5
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y15, Y4, Y4
-	VPSRLQ       $0x1f, Y0, Y0
-	VPSLLQ       $0x01, Y4, Y4
-	VPBLENDD     $0xaa, Y4, Y0, Y0
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y15, Y5, Y5
-	VPSRLQ       $0x1f, Y1, Y1
-	VPSLLQ       $0x01, Y5, Y5
-	VPBLENDD     $0xaa, Y5, Y1, Y1
-	VPSRLD       416(AX), Y0, Y4
-	VPADDD       256(AX), Y0, Y0
-	VPSUBD       Y4, Y0, Y0
-	VPSRAD       368(AX), Y0, Y0
-	VPSRLD       416(AX), Y1, Y5
-	VPADDD       256(AX), Y1, Y1
-	VPSUBD       Y5, Y1, Y1
-	VPSRAD       368(AX), Y1, Y1
+	VPSLLD       352(AX), Y0, Y0
+	VPADDD       96(AX), Y0, Y0
+	VPSLLD       352(AX), Y1, Y1
+	VPADDD       96(AX), Y1, Y1
+	VPSRLD       448(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       448(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     192(AX), Y0, Y0
+	VPMULUDQ     192(AX), Y5, Y5
+	VPMULUDQ     192(AX), Y1, Y1
+	VPMULUDQ     192(AX), Y7, Y7
+	VPADDQ       288(AX), Y0, Y0
+	VPADDQ       288(AX), Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       400(AX), Y0, Y0
+	VPADDQ       288(AX), Y1, Y1
+	VPADDQ       288(AX), Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       400(AX), Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      432(AX), Y0, Y0
+	VPADDSW      464(AX), Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VEXTRACTI128 $0x01, Y0, X1
 	VPACKSSWB    X1, X0, X0
-	VPMAXSB      464(AX), X0, X0
-	VPMINSB      480(AX), X0, X0
+	VPMAXSB      496(AX), X0, X0
+	VPMINSB      512(AX), X0, X0
 	VMOVDQU      X0, (R9)
 	ADDQ         $0x10, SI
 	ADDQ         $0x10, R8

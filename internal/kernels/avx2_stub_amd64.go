@@ -14,6 +14,16 @@ func gemmAVX2u8(p *gemmAVX2Args)
 //go:noescape
 func gemmAVX2s8(p *gemmAVX2Args)
 
+// gemvAVX2u8 computes one row (m = 1) of a packed GEMM with AVX2, from weight bytes (see gemmAVX2Args).
+//
+//go:noescape
+func gemvAVX2u8(p *gemmAVX2Args)
+
+// gemvAVX2s8 computes one row (m = 1) of a packed GEMM with AVX2, from weight bytes (see gemmAVX2Args).
+//
+//go:noescape
+func gemvAVX2s8(p *gemmAVX2Args)
+
 // gemmMaddubsAVX2u8 computes rows [0, m) of a packed GEMM with AVX2 VPMADDUBSW (weights proven not to saturate) (see gemmAVX2Args).
 //
 //go:noescape
@@ -63,6 +73,26 @@ func dwconvNarrowAVX2u8(p *dwAVX2Args)
 //
 //go:noescape
 func dwconvNarrowAVX2s8(p *dwAVX2Args)
+
+// dwconv3x3DirectAVX2s1u8 computes a row of a 3×3 stride-1 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s1u8(p *dwDirectAVX2Args)
+
+// dwconv3x3DirectAVX2s1s8 computes a row of a 3×3 stride-1 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s1s8(p *dwDirectAVX2Args)
+
+// dwconv3x3DirectAVX2s2u8 computes a row of a 3×3 stride-2 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s2u8(p *dwDirectAVX2Args)
+
+// dwconv3x3DirectAVX2s2s8 computes a row of a 3×3 stride-2 depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).
+//
+//go:noescape
+func dwconv3x3DirectAVX2s2s8(p *dwDirectAVX2Args)
 
 // addAVX2u8 adds n quantized elements, a multiple of 16, with AVX2 (see addAVX2Args).
 //

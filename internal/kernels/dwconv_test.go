@@ -36,6 +36,9 @@ func TestDWConvAllBackends(t *testing.T) {
 			if r.IntN(2) == 0 {
 				p.ActMin = p.OutZP
 			}
+			if i%5 == 0 {
+				unusualMultipliers(r, p.Mult, p.Shift)
+			}
 			in := randBytes(r, p.Batch*inH*inW*c)
 			want := refDepthwise(p, in, filter, bias, signed)
 			d, err := NewDWConv(p, signed, filter, bias, b)

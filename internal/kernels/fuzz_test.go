@@ -22,6 +22,10 @@ func FuzzBackends(f *testing.F) {
 		if m%2 == 1 { // weights as trained layers have them (see narrowed)
 			c = c.narrowed(r, 1+int(seed%127))
 		}
+		if seed%3 == 0 {
+			unusualMultipliers(r, c.spec.Mult, c.spec.Shift)
+			c.reference()
+		}
 		for _, b := range Available() {
 			g, err := NewGEMM(c.spec, b)
 			if err != nil {
@@ -48,6 +52,9 @@ func FuzzBackends(f *testing.F) {
 		for i := range ch {
 			p.Mult[i], p.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
 			bias[i] = int32(r.IntN(4096) - 2048)
+		}
+		if seed%3 == 0 {
+			unusualMultipliers(r, p.Mult, p.Shift)
 		}
 		filter := randBytes(r, 9*ch)
 		randZeroPoints(r, p, filter, signed)

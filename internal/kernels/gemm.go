@@ -14,6 +14,9 @@ type GEMMSpec struct {
 	Signed bool
 	W      []byte  // N×K raw weight bytes
 	Bias   []int32 // may be nil
+	// Rows is how many rows each Run usually computes, if known (else 0).
+	// Backends may pack for it; any Run gives the same result.
+	Rows int
 	Requantization
 }
 

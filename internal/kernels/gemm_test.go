@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -46,6 +47,9 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 	} else {
 		s.ActMin, s.ActMax = lo, hi
 	}
+	// Some backends pack for the expected rows: sometimes as many as will
+	// run, sometimes fewer.
+	s.Rows = []int{0, m, 1 + r.IntN(3)}[r.IntN(3)]
 	lda := k + r.IntN(3)*5 // row strides larger than K too
 	ldc := n + r.IntN(3)*7
 	c := gemmCase{m: m, lda: lda, ldc: ldc, spec: s, a: make([]byte, m*lda+guard)}
@@ -88,6 +92,27 @@ func (c gemmCase) narrowed(r *rand.Rand, bound int) gemmCase {
 	return c
 }
 
+// unusualMultipliers gives about half the channels multipliers that
+// quantizeMultiplier does not produce for MobileNet's scales but may for
+// others: exactly 2^30 (a power-of-two scale), below 2^30, 0 (a scale too
+// small to represent) and the largest, with right or left shifts. Some
+// kernels take a slower path for them (see kernels.avx2Epilogue).
+func unusualMultipliers(r *rand.Rand, mult []int32, shift []int) {
+	for c := range mult {
+		s := r.IntN(16) - 12
+		switch r.IntN(8) {
+		case 0:
+			mult[c], shift[c] = 1<<30, s
+		case 1:
+			mult[c], shift[c] = int32(1+r.IntN(1<<30)), s
+		case 2:
+			mult[c], shift[c] = 0, 0
+		case 3:
+			mult[c], shift[c] = math.MaxInt32, s
+		}
+	}
+}
+
 // guard is how far past the end of its data a kernel may read.
 const guard = 64
 
@@ -103,6 +128,10 @@ func TestGEMMAllBackends(t *testing.T) {
 				c := randomGEMM(r, m, n, k, (m+n+k)%2 == 0)
 				if (m+n+k)%3 == 0 {
 					c = c.narrowed(r, 64)
+				}
+				if (m+n+k)%5 == 0 {
+					unusualMultipliers(r, c.spec.Mult, c.spec.Shift)
+					c.reference()
 				}
 				cases = append(cases, c)
 			}

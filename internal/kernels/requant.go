@@ -48,8 +48,13 @@ func newRequant(bias, mult []int32, shift []int, outZP, lo, hi int32, n, pad int
 // apply requantizes one accumulator (to which Bias has not been added) of
 // channel c, with the vector kernels' formula.
 func (q *requant) apply(acc int32, c int) int32 {
+	return clamp(q.rescale(acc, c)+q.OutZP, q.Min, q.Max)
+}
+
+// rescale is apply up to the output zero point: MultiplyByQuantizedMultiplier
+// of the biased accumulator, in wrapping int32 arithmetic.
+func (q *requant) rescale(acc int32, c int) int32 {
 	x := (acc + q.Bias[c]) << q.LShift[c]
 	p := int32((int64(x)*int64(q.Mult[c]) + 1<<30) >> 31)
-	p = (p + q.Round[c] + (p >> 31 & q.NegEn[c])) >> q.RShift[c]
-	return clamp(p+q.OutZP, q.Min, q.Max)
+	return (p + q.Round[c] + (p >> 31 & q.NegEn[c])) >> q.RShift[c]
 }

@@ -17,18 +17,24 @@ import (
 func avx2() {
 	avx2Data()
 	quadData()
-	gemmAVX2("gemmAVX2u8", false, g2Words)
-	gemmAVX2("gemmAVX2s8", true, g2Words)
-	gemmAVX2("gemmMaddubsAVX2u8", false, g2Maddubs)
-	gemmAVX2("gemmMaddubsAVX2s8", true, g2Maddubs)
-	gemmAVX2("gemmAVXVNNIu8", false, g2DPBUSD)
-	gemmAVX2("gemmAVXVNNIs8", true, g2DPBUSD)
+	gemmAVX2("gemmAVX2u8", false, g2Words, g2MR)
+	gemmAVX2("gemmAVX2s8", true, g2Words, g2MR)
+	gemvAVX2("gemvAVX2u8", false)
+	gemvAVX2("gemvAVX2s8", true)
+	gemmAVX2("gemmMaddubsAVX2u8", false, g2Maddubs, g2MR)
+	gemmAVX2("gemmMaddubsAVX2s8", true, g2Maddubs, g2MR)
+	gemmAVX2("gemmAVXVNNIu8", false, g2DPBUSD, g2MR)
+	gemmAVX2("gemmAVXVNNIs8", true, g2DPBUSD, g2MR)
 	dwconvAVX2("dwconvAVX2u8", false, dwTapLoop)
 	dwconvAVX2("dwconvAVX2s8", true, dwTapLoop)
 	dwconvAVX2("dwconv3x3AVX2u8", false, dw3x3)
 	dwconvAVX2("dwconv3x3AVX2s8", true, dw3x3)
 	dwconvAVX2("dwconvNarrowAVX2u8", false, dwNarrow)
 	dwconvAVX2("dwconvNarrowAVX2s8", true, dwNarrow)
+	for _, stride := range []int{1, 2} {
+		dwconv3x3DirectAVX2(fmt.Sprintf("dwconv3x3DirectAVX2s%du8", stride), false, stride)
+		dwconv3x3DirectAVX2(fmt.Sprintf("dwconv3x3DirectAVX2s%ds8", stride), true, stride)
+	}
 	addAVX2("addAVX2u8", false)
 	addAVX2("addAVX2s8", true)
 }
@@ -84,42 +90,51 @@ const (
 	aqMult
 	aqMultOdd
 	aqLShift
-	aqRShift
-	aqRound
+	aqLXor
+	aqNudge
+	aqNudgeOdd
 	aqSignShift
+	aqRShift
+	aqFields
 )
 
 // leftShifts shifts the accumulators left by their channels' LShift when
-// the kernel's lshift field is set (most layers have none).
+// the kernel's lshift field is set (most layers have none). An
+// accumulator holds a + 2^31; the shift moves that 2^31 out, so it is put
+// back where the shift is not 0.
 func leftShifts(l string, flag Mem, accs []VecPhysical, q func(acc, field int) Mem) {
 	CMPQ(flag, Imm(0))
 	JE(LabelRef(l + "_nolshift"))
 	for i, acc := range accs {
 		VPSLLVD(q(i, aqLShift), acc, acc)
+		VPXOR(q(i, aqLXor), acc, acc)
 	}
 	Label(l + "_nolshift")
 }
 
-// requantAVX2 turns the 8 accumulators in acc (which started from the bias
-// and were shifted left) into output values less the output zero point, as
-// kernels.requant.apply does; q(field) addresses the channels' constants,
-// nudge holds 1<<30 in each 64-bit lane, t is a temporary.
+// requantAVX2 turns the 8 accumulators in acc, which hold a + 2^31 (they
+// started from the bias plus 2^31 and were shifted left), into output
+// values less the output zero point, as kernels.requant.apply does;
+// q(field) addresses the channels' constants (kernels.avx2Requant), c and
+// o are temporaries.
 //
-// The doubling high multiply is (x·m + 1<<30) >> 31 in 64 bits: VPMULDQ
-// multiplies the even 32-bit lanes, so the odd lanes are shifted down
-// first. AVX2 has no 64-bit arithmetic shift, but bits 31..62 of the sum
-// are all that is kept, and a logical shift brings them to the low half
-// (even lanes) or, shifting left by one, to the high half (odd lanes).
-func requantAVX2(acc, t, nudge VecPhysical, q func(field int) Mem) {
-	VPSRLQ(Imm(32), acc, t)
-	VPMULDQ(q(aqMult), acc, acc)
-	VPMULDQ(q(aqMultOdd), t, t)
-	VPADDQ(nudge, acc, acc)
-	VPADDQ(nudge, t, t)
-	VPSRLQ(Imm(31), acc, acc)
-	VPSLLQ(Imm(1), t, t)
-	VPBLENDD(Imm(0xAA), t, acc, acc)
-	roundingShift(acc, t, q(aqSignShift), q(aqRound), q(aqRShift), false)
+// VPMULUDQ multiplies the even 32-bit lanes by 2M as unsigned numbers;
+// the odd lanes are moved to the even positions first. With the nudge
+// added, each 64-bit product's high half is x + round - [r > 0], x the
+// doubling high multiply's result; a shuffle and a blend gather them.
+// Adding [a ≥ 0] (a logical shift by 31, or by 32 where r = 0) leaves
+// RoundingDivideByPOT's x + round - [x < 0] to shift right.
+func requantAVX2(acc, c, o VecPhysical, q func(field int) Mem) {
+	VPSRLVD(q(aqSignShift), acc, c)
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), o, o)
+	VPADDQ(q(aqNudge), acc, acc)
+	VPADDQ(q(aqNudgeOdd), o, o)
+	VPSHUFD(Imm(0xF5), acc, acc)
+	VPBLENDD(Imm(0xAA), o, acc, acc)
+	VPADDD(c, acc, acc)
+	VPSRAVD(q(aqRShift), acc, acc)
 }
 
 // roundingShift is RoundingDivideByPOT: (x + round - (x < 0)) >> e, where

@@ -44,7 +44,6 @@ func dwconvAVX2(name string, signed bool, mode dwMode) {
 	Load(p.Field("in"), RSI)
 	Load(p.Field("out"), R15)
 	Load(p.Field("n"), RDX)
-	VPBROADCASTQ(nudge, Y15)
 	switch mode {
 	case dwNarrow:
 		Load(p.Field("c"), RAX)
@@ -87,7 +86,7 @@ func dwconvAVX2(name string, signed bool, mode dwMode) {
 	q := func(acc, field int) Mem { return Mem{Base: R13, Disp: field*4*16 + 32*acc} }
 	leftShifts(l("q"), f("lshift"), []VecPhysical{Y0, Y1}, q)
 	for j, acc := range []VecPhysical{Y0, Y1} {
-		requantAVX2(acc, Y2, Y15, func(field int) Mem { return q(j, field) })
+		requantAVX2(acc, Y2, Y3, func(field int) Mem { return q(j, field) })
 	}
 	pack16(Y0, Y1, signed, f("outZP"), f("lo"), f("hi"))
 	if mode == dwNarrow {
@@ -97,7 +96,7 @@ func dwconvAVX2(name string, signed bool, mode dwMode) {
 	} else {
 		VMOVDQU(X0, Mem{Base: R15, Index: R12, Scale: 1})
 		ADDQ(Imm(16), R12)
-		ADDQ(U32(7*4*16), R13)
+		ADDQ(U32(aqFields*4*16), R13)
 		DECQ(R11)
 		JNZ(LabelRef(l("group")))
 	}

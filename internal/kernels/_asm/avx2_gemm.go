@@ -16,7 +16,7 @@ const (
 	g2MR     = 4
 	g2NV     = 3
 	g2NR     = 8 * g2NV
-	g2QBlock = 7 * 4 * g2NR // bytes of one panel's requant block
+	g2QBlock = aqFields * 4 * g2NR // bytes of one panel's requant block
 )
 
 // Registers of the GEMM kernel. The parameter pointer takes one more GPR.
@@ -36,32 +36,34 @@ const (
 	g2Words   g2Step = iota // int16 pairs (rows widened in the scratch), VPMADDWD
 	g2Maddubs               // byte quads, VPMADDUBSW, VPMADDWD by ones, VPADDD
 	g2DPBUSD                // byte quads, VEX VPDPBUSD (AVX-VNNI)
+	g2Bytes                 // as g2Words, the weights bytes widened on loading
 )
 
 // gemmAVX2 generates the whole product over rows [0, m): for each block of
-// 4 rows (the last repeats its last row), the rows are widened to int16 in
-// the scratch (g2Words) or read in place, then every panel runs the 4×24
-// microkernel over K pairs or quads and requantizes; the last, narrower
-// panel stores byte by byte.
+// mr rows (the last repeats its last row), the rows are widened to int16 in
+// the scratch (g2Words, g2Bytes) or read in place, then every panel runs the
+// mr×24 microkernel over K pairs or quads and requantizes; the last,
+// narrower panel stores byte by byte.
 //
 // GPRs: RSI weights, R12 requant block, R13 output column, RDX panels
 // left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
-func gemmAVX2(name string, signed bool, step g2Step) {
-	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI"}[step]
+func gemmAVX2(name string, signed bool, step g2Step, mr int) {
+	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI", g2Bytes: "AVX2, one row at a time"}[step]
 	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 
-	if step == g2Words {
+	widened := step == g2Words || step == g2Bytes
+	if widened {
 		Load(p.Field("scratch"), g2Rows[0])
 		Load(p.Field("kp"), RAX)
 		SHLQ(Imm(2), RAX)
-		for r := 1; r < g2MR; r++ {
+		for r := 1; r < mr; r++ {
 			LEAQ(Mem{Base: g2Rows[r-1], Index: RAX, Scale: 1}, g2Rows[r])
 		}
 	}
 	MOVQ(U32(0), f("done"))
 
 	Label(name + "_block")
-	for r := range g2MR {
+	for r := range mr {
 		// row = min(done + r, m - 1)
 		Load(p.Field("done"), RAX)
 		ADDQ(Imm(uint64(r)), RAX)
@@ -75,7 +77,7 @@ func gemmAVX2(name string, signed bool, step g2Step) {
 		IMULQ(f("ldc"), RAX)
 		ADDQ(f("out"), RAX)
 		MOVQ(RAX, fieldMem(p.Field("outRows").Index(r)))
-		if step == g2Words {
+		if widened {
 			widenRow(fmt.Sprintf("%s_widen%d", name, r), signed, R15, g2Rows[r], p)
 		} else {
 			MOVQ(R15, g2Rows[r])
@@ -89,7 +91,7 @@ func gemmAVX2(name string, signed bool, step g2Step) {
 	TESTQ(RDX, RDX)
 	JZ(LabelRef(name + "_last"))
 	Label(name + "_panel")
-	gemmAVX2Panel(name+"_full", p, g2NV, false, signed, step)
+	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step)
 	ADDQ(Imm(g2NR), R13)
 	ADDQ(U32(g2QBlock), R12)
 	DECQ(RDX)
@@ -104,13 +106,13 @@ func gemmAVX2(name string, signed bool, step g2Step) {
 	JMP(LabelRef(name + "_next"))
 	for nv := 1; nv <= g2NV; nv++ {
 		Label(fmt.Sprintf("%s_last%d", name, nv))
-		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, true, signed, step)
+		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step)
 		JMP(LabelRef(name + "_next"))
 	}
 
 	Label(name + "_next")
 	Load(p.Field("done"), RAX)
-	ADDQ(Imm(g2MR), RAX)
+	ADDQ(Imm(uint64(mr)), RAX)
 	MOVQ(RAX, f("done"))
 	CMPQ(RAX, f("m"))
 	JL(LabelRef(name + "_block"))
@@ -140,9 +142,131 @@ func gemmAVX2Words(nv int, acc func(r, j int) VecPhysical) {
 	}
 }
 
+// gemvAVX2 generates the one-row product (kernels.gemmAVX2's wb): the row
+// widened into the scratch, then the full panels four at a time (four
+// streams of weights in flight, twelve accumulators) and the rest one at a
+// time, each weight vector's 16 bytes widened as they load; then the last,
+// partial panel.
+//
+// GPRs: R8 the widened row, RSI weights, R9 the bytes of a panel's
+// weights, R10 three times that, R12 requant block, R13 output column, RDX
+// panels left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
+func gemvAVX2(name string, signed bool) {
+	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes one row (m = 1) of a packed GEMM with AVX2, from weight bytes (see gemmAVX2Args).", name))
+	widen := VPMOVZXBW
+	if signed {
+		widen = VPMOVSXBW
+	}
+	Load(p.Field("scratch"), R8)
+	Load(p.Field("a"), R15)
+	widenRow(name+"_widen", signed, R15, R8, p)
+	Load(p.Field("out"), RAX)
+	MOVQ(RAX, fieldMem(p.Field("outRows").Index(0)))
+	Load(p.Field("w"), RSI)
+	Load(p.Field("q"), R12)
+	XORQ(R13, R13)
+	Load(p.Field("kp"), R9)
+	IMUL3Q(Imm(2*g2NR), R9, R9)
+	LEAQ(Mem{Base: R9, Index: R9, Scale: 2}, R10)
+
+	Load(p.Field("panels"), RDX)
+	SHRQ(Imm(2), RDX)
+	JZ(LabelRef(name + "_singles"))
+	Label(name + "_group")
+	const group = 4
+	acc := func(pp, j int) VecPhysical { return g2Acc[pp*g2NV+j] }
+	for pp := range group {
+		for j := range g2NV {
+			VMOVDQU(Mem{Base: R12, Disp: pp*g2QBlock + 32*j}, acc(pp, j))
+			VPSUBD(f("corr"), acc(pp, j), acc(pp, j))
+		}
+	}
+	XORQ(RBX, RBX)
+	Load(p.Field("kp"), RCX)
+	Label(name + "_k")
+	VPBROADCASTD(Mem{Base: R8, Index: RBX, Scale: 1}, Y14)
+	panel := []Mem{{Base: RSI}, {Base: RSI, Index: R9, Scale: 1}, {Base: RSI, Index: R9, Scale: 2}, {Base: RSI, Index: R10, Scale: 1}}
+	temps := []VecPhysical{Y12, Y13, Y15}
+	for pp := range group {
+		for j := range g2NV {
+			t := temps[(pp*g2NV+j)%len(temps)]
+			widen(panel[pp].Offset(16*j), t)
+			VPMADDWD(t, Y14, t)
+			VPADDD(t, acc(pp, j), acc(pp, j))
+		}
+	}
+	ADDQ(Imm(2*g2NR), RSI)
+	ADDQ(Imm(4), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "_k"))
+	ADDQ(R10, RSI) // past the group's other three panels
+
+	accs := g2Acc[:group*g2NV]
+	q := func(i, field int) Mem { return Mem{Base: R12, Disp: i/g2NV*g2QBlock + field*4*g2NR + 32*(i%g2NV)} }
+	leftShifts(name+"_group", f("lshift"), accs, q)
+	for i, a := range accs {
+		requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i, field) })
+	}
+	VMOVDQU(packPerm, Y14)
+	for pp := range group {
+		Load(p.Field("outRows").Index(0), R14)
+		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, g2NR*pp)
+	}
+	ADDQ(Imm(group*g2NR), R13)
+	ADDQ(U32(group*g2QBlock), R12)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_group"))
+
+	Label(name + "_singles")
+	Load(p.Field("panels"), RDX)
+	ANDQ(Imm(group-1), RDX)
+	JZ(LabelRef(name + "_last"))
+	Label(name + "_panel")
+	gemmAVX2Panel(name+"_full", p, g2NV, 1, false, signed, g2Bytes)
+	ADDQ(Imm(g2NR), R13)
+	ADDQ(U32(g2QBlock), R12)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_panel"))
+
+	Label(name + "_last")
+	Load(p.Field("nvLast"), RAX)
+	for nv := 1; nv <= g2NV; nv++ {
+		CMPQ(RAX, Imm(uint64(nv)))
+		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
+	}
+	JMP(LabelRef(name + "_done"))
+	for nv := 1; nv <= g2NV; nv++ {
+		Label(fmt.Sprintf("%s_last%d", name, nv))
+		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, 1, true, signed, g2Bytes)
+		JMP(LabelRef(name + "_done"))
+	}
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemmAVX2Bytes is one K pair of the one-row kernel: each weight vector's
+// 16 bytes (8 channels' pairs) widened to int16 as they are loaded, zero-
+// extended for uint8 layers, whose weights are stored raw (the weight zero
+// point's term is the row correction).
+func gemmAVX2Bytes(nv int, signed bool, acc func(r, j int) VecPhysical) {
+	widen := VPMOVZXBW
+	if signed {
+		widen = VPMOVSXBW
+	}
+	VPBROADCASTD(Mem{Base: g2Rows[0], Index: RBX, Scale: 1}, g2Bcast)
+	for j := range nv {
+		w := g2Acc[g2NV+j]
+		widen(Mem{Base: RSI, Disp: 16 * j}, w)
+		VPMADDWD(w, g2Bcast, w)
+		VPADDD(w, acc(0, j), acc(0, j))
+	}
+}
+
 // widenRow copies the K activations at src to dst as int16 (zero- or
-// sign-extended), 16, then 8, then 1 at a time: nothing past the row is
-// read. Clobbers src, RAX, RCX, R14, Y15.
+// sign-extended): 16 at a time, the last 16 overlapping the ones before;
+// rows shorter than 16 8 at a time likewise, shorter than 8 one at a
+// time. Nothing past the row is read. Clobbers src, RAX, RCX, R14, Y15.
 func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 	MOVQ(dst, RAX)
 	Load(p.Field("k"), RCX)
@@ -150,45 +274,53 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 	if signed {
 		widen, widen1 = VPMOVSXBW, MOVBLSX
 	}
-	// 16 at a time while that many remain, then 8 once.
 	for _, s := range []struct {
-		n          uint64
+		n          int
 		v          VecPhysical
 		here, next string
 	}{{16, Y15, "_16", "_8"}, {8, X15, "_8", "_1"}} {
 		Label(l + s.here)
-		CMPQ(RCX, Imm(s.n))
+		CMPQ(RCX, Imm(uint64(s.n)))
 		JB(LabelRef(l + s.next))
+		Label(l + s.here + "_loop")
 		widen(Mem{Base: src}, s.v)
 		VMOVDQU(s.v, Mem{Base: RAX})
-		ADDQ(Imm(s.n), src)
-		ADDQ(Imm(2*s.n), RAX)
-		SUBQ(Imm(s.n), RCX)
-		if s.n == 16 {
-			JMP(LabelRef(l + s.here))
-		}
+		ADDQ(Imm(uint64(s.n)), src)
+		ADDQ(Imm(uint64(2*s.n)), RAX)
+		SUBQ(Imm(uint64(s.n)), RCX)
+		JZ(LabelRef(l + "_done"))
+		CMPQ(RCX, Imm(uint64(s.n)))
+		JAE(LabelRef(l + s.here + "_loop"))
+		// The last n, moved back over ones already done.
+		LEAQ(Mem{Base: src, Index: RCX, Scale: 1, Disp: -s.n}, src)
+		LEAQ(Mem{Base: RAX, Index: RCX, Scale: 2, Disp: -2 * s.n}, RAX)
+		widen(Mem{Base: src}, s.v)
+		VMOVDQU(s.v, Mem{Base: RAX})
+		JMP(LabelRef(l + "_done"))
 	}
 	Label(l + "_1")
-	TESTQ(RCX, RCX)
-	JZ(LabelRef(l + "_done"))
 	widen1(Mem{Base: src}, R14L)
 	MOVW(R14W, Mem{Base: RAX})
 	INCQ(src)
 	ADDQ(Imm(2), RAX)
 	DECQ(RCX)
-	JMP(LabelRef(l + "_1"))
+	JNZ(LabelRef(l + "_1"))
 	Label(l + "_done")
 }
 
-// gemmAVX2Panel generates the microkernel for one panel of nv vectors:
-// accumulators from the bias, the K-pair loop, requantization and the
-// stores (whole vectors, or cLast bytes when partial).
-func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool, step g2Step) {
+// gemmAVX2Panel generates the microkernel for one panel of nv vectors and
+// mr rows: accumulators from the bias (less the row correction, one-row
+// kernel), the K-pair loop, requantization and the stores (whole vectors,
+// or cLast bytes when partial).
+func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
 	for j := range nv {
 		VMOVDQU(Mem{Base: R12, Disp: 32 * j}, acc(0, j))
-		for r := 1; r < g2MR; r++ {
+		if step == g2Bytes {
+			VPSUBD(f("corr"), acc(0, j), acc(0, j))
+		}
+		for r := 1; r < mr; r++ {
 			VMOVDQA(acc(0, j), acc(r, j))
 		}
 	}
@@ -198,82 +330,92 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv int, partial, signed bool, 
 		quadConstants(signed, step)
 	}
 	Label(l + "_k")
+	wstep := 32 * nv
 	switch step {
 	case g2Words:
 		gemmAVX2Words(nv, acc)
+	case g2Bytes:
+		gemmAVX2Bytes(nv, signed, acc)
+		wstep = 16 * nv
 	default:
 		gemmAVX2Quads(nv, acc, signed, step)
 	}
-	ADDQ(Imm(uint64(32*nv)), RSI)
+	ADDQ(Imm(uint64(wstep)), RSI)
 	ADDQ(Imm(4), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef(l + "_k"))
 
-	// Epilogue: Y12 temporary, Y14 pack permutation, Y15 nudge.
+	// Epilogue: Y12, Y13 temporaries, Y14 pack permutation.
 	var accs []VecPhysical
-	for r := range g2MR {
+	for r := range mr {
 		for j := range nv {
 			accs = append(accs, acc(r, j))
 		}
 	}
 	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
 	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
-	VPBROADCASTQ(nudge, Y15)
+	for i, a := range accs {
+		requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i%nv, field) })
+	}
 	VMOVDQU(packPerm, Y14)
-	for r := range g2MR {
-		for j := range nv {
-			requantAVX2(acc(r, j), Y12, Y15, func(field int) Mem { return q(j, field) })
-		}
-		// Pack to int16 (saturating), add the zero point there (saturating:
-		// exact, as |zp| < 256), pack to bytes. The packs work per 128-bit
-		// lane, leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors'
-		// low and high halves; VPERMD puts them in channel order.
-		a := acc(r, 0)
-		switch nv {
-		case 1:
-			VPACKSSDW(a, a, a)
-		case 2:
-			VPACKSSDW(acc(r, 1), a, a)
-		case 3:
-			VPACKSSDW(acc(r, 1), a, a)
-			VPACKSSDW(acc(r, 2), acc(r, 2), acc(r, 2))
-			VPADDSW(f("outZP"), acc(r, 2), acc(r, 2))
-		}
-		VPADDSW(f("outZP"), a, a)
-		b := a
-		if nv == 3 {
-			b = acc(r, 2)
-		}
-		if signed {
-			VPACKSSWB(b, a, a)
-		} else {
-			VPACKUSWB(b, a, a)
-		}
-		VPERMD(a, Y14, a)
-		if signed {
-			VPMAXSB(f("lo"), a, a)
-			VPMINSB(f("hi"), a, a)
-		} else {
-			VPMAXUB(f("lo"), a, a)
-			VPMINUB(f("hi"), a, a)
-		}
+	for r := range mr {
 		Load(p.Field("outRows").Index(r), R14)
-		if partial {
-			ADDQ(R13, R14)
-			Load(p.Field("cLast"), R15)
-			storeBytes(fmt.Sprintf("%s_store%d", l, r), a, R14, R15, RAX)
-			continue
-		}
-		dst := Mem{Base: R14, Index: R13, Scale: 1}
-		switch nv {
-		case 1:
-			VMOVQ(a.AsX(), dst)
-		case 2:
-			VMOVDQU(a.AsX(), dst)
-		case 3:
-			VMOVDQU(a.AsX(), dst)
-			VEXTRACTI128(Imm(1), a, X12)
-			VMOVQ(X12, dst.Offset(16))
-		}
+		packStore(fmt.Sprintf("%s_store%d", l, r), p, g2Acc[r*nv:(r+1)*nv], partial, signed, 0)
+	}
+}
+
+// packStore packs a row's requantized vectors a (1 to 3) to int16
+// (saturating), adds the zero point there (saturating: exact, as |zp| <
+// 256), packs to bytes and clamps them, and stores them at R14 + R13 +
+// disp (cLast bytes when partial). The packs work per 128-bit lane,
+// leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors' low and high
+// halves; VPERMD with Y14 (packPerm) puts them in channel order. Clobbers
+// a, R14, R15, RAX, Y12.
+func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed bool, disp int) {
+	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	switch len(a) {
+	case 1:
+		VPACKSSDW(a[0], a[0], a[0])
+	case 2:
+		VPACKSSDW(a[1], a[0], a[0])
+	case 3:
+		VPACKSSDW(a[1], a[0], a[0])
+		VPACKSSDW(a[2], a[2], a[2])
+		VPADDSW(f("outZP"), a[2], a[2])
+	}
+	VPADDSW(f("outZP"), a[0], a[0])
+	b := a[0]
+	if len(a) == 3 {
+		b = a[2]
+	}
+	if signed {
+		VPACKSSWB(b, a[0], a[0])
+	} else {
+		VPACKUSWB(b, a[0], a[0])
+	}
+	VPERMD(a[0], Y14, a[0])
+	if signed {
+		VPMAXSB(f("lo"), a[0], a[0])
+		VPMINSB(f("hi"), a[0], a[0])
+	} else {
+		VPMAXUB(f("lo"), a[0], a[0])
+		VPMINUB(f("hi"), a[0], a[0])
+	}
+	if partial {
+		LEAQ(Mem{Base: R14, Index: R13, Scale: 1, Disp: disp}, R14)
+		Load(p.Field("cLast"), R15)
+		storeBytes(l, a[0], R14, R15, RAX)
+		return
+	}
+	dst := Mem{Base: R14, Index: R13, Scale: 1, Disp: disp}
+	switch len(a) {
+	case 1:
+		VMOVQ(a[0].AsX(), dst)
+	case 2:
+		VMOVDQU(a[0].AsX(), dst)
+	case 3:
+		VMOVDQU(a[0].AsX(), dst)
+		VEXTRACTI128(Imm(1), a[0], X12)
+		VMOVQ(X12, dst.Offset(16))
 	}
 }
