@@ -108,34 +108,6 @@ func buildDepthwiseF32(c *opContext) error {
 	d := kernels.NewDWConvF32(p, w, bs, clamp, c.floatBackend())
 	inL, outL := c.loc(in), c.loc(out)
 	rows := p.Batch * p.OutH
-	// Small layers have many border pixels, which the vector kernel leaves
-	// to the generic loop: pad their input with zeros first, so that every
-	// tap is inside it.
-	padBottom := max((p.OutH-1)*p.StrideH+(p.KH-1)*p.DilationH+1-p.InH-p.PadH, 0)
-	padRight := max((p.OutW-1)*p.StrideW+(p.KW-1)*p.DilationW+1-p.InW-p.PadW, 0)
-	if d.Vector() && p.OutH*p.OutW <= 28*28 && p.PadH+p.PadW+padBottom+padRight > 0 {
-		q := *p
-		q.InH, q.InW, q.PadH, q.PadW = p.InH+p.PadH+padBottom, p.InW+p.PadW+padRight, 0, 0
-		padded := kernels.NewDWConvF32(&q, w, bs, clamp, c.floatBackend())
-		buf, err := c.b.temp(int64(q.Batch)*int64(q.InH)*int64(q.InW)*int64(q.InC)*4, c.index)
-		if err != nil {
-			return err
-		}
-		inShape, outShape, before := []int{p.Batch, p.InH, p.InW, p.InC}, []int{q.Batch, q.InH, q.InW, q.InC}, []int{0, p.PadH, p.PadW, 0}
-		pad := func(mem []byte) { kernels.PadF32(inShape, outShape, before, f32(inL, mem), f32(buf, mem)) }
-		c.emitPar(func(mem []byte) {
-			pad(mem)
-			padded.Run(f32(buf, mem), f32(outL, mem), 0, rows)
-		}, func(mem []byte, w, n int) {
-			if w == 0 {
-				pad(mem)
-			}
-		}, func(mem []byte, w, n int) {
-			lo, hi := share(rows, 1, w, n)
-			padded.Run(f32(buf, mem), f32(outL, mem), lo, hi)
-		})
-		return nil
-	}
 	c.emitPar(func(mem []byte) { d.Run(f32(inL, mem), f32(outL, mem), 0, rows) }, func(mem []byte, w, n int) {
 		lo, hi := share(rows, 1, w, n)
 		d.Run(f32(inL, mem), f32(outL, mem), lo, hi)

@@ -297,12 +297,12 @@ gemmF32AVX512_last:
 
 // func dwF32AVX2(p *dwF32Args)
 // Requires: AVX
-TEXT ·dwF32AVX2(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), CX
-	VBROADCASTSS 112(CX), Y10
-	VBROADCASTSS 116(CX), Y11
-	MOVQ         16(CX), AX
-	MOVQ         40(CX), R12
+TEXT ·dwF32AVX2(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	VBROADCASTSS 160(BP), Y10
+	VBROADCASTSS 164(BP), Y11
+	MOVQ         16(BP), AX
+	MOVQ         72(BP), R12
 	VMOVUPS      (AX), Y0
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Y1
@@ -321,18 +321,51 @@ TEXT ·dwF32AVX2(SB), NOSPLIT, $0-8
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Y8
 	ADDQ         R12, AX
-	MOVQ         (CX), SI
-	MOVQ         8(CX), R8
-	MOVQ         24(CX), R13
-	MOVQ         32(CX), R9
-	MOVQ         48(CX), R10
-	MOVQ         56(CX), R11
-	MOVQ         64(CX), BX
-	MOVQ         72(CX), R12
-	TESTQ        R9, R9
-	JZ           dwF32AVX2_done
+	MOVQ         (BP), R15
+	MOVQ         8(BP), DI
+	MOVQ         24(BP), R13
+	MOVQ         40(BP), R14
+	MOVQ         80(BP), R10
+	MOVQ         88(BP), R11
+	MOVQ         96(BP), BX
+	MOVQ         104(BP), R12
+	CMPQ         64(BP), $0x01
+	JE           dwF32AVX2_top_row
+	JA           dwF32AVX2_bottom_row
 
-dwF32AVX2_pixel:
+dwF32AVX2_full_row:
+	MOVQ    R15, SI
+	MOVQ    DI, R8
+	CMPQ    48(BP), $0x00
+	JE      dwF32AVX2_full_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (CX)(R11*1), DX
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y2, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX)(BX*2), Y8, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX2_full_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2_full_right
+
+dwF32AVX2_full_pixel:
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
 	LEAQ    (CX)(R11*1), DX
@@ -360,7 +393,183 @@ dwF32AVX2_pixel:
 	ADDQ    R10, SI
 	ADDQ    R12, R8
 	DECQ    R9
-	JNZ     dwF32AVX2_pixel
+	JNZ     dwF32AVX2_full_pixel
+
+dwF32AVX2_full_right:
+	CMPQ    56(BP), $0x00
+	JE      dwF32AVX2_full_next
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (CX)(R11*1), DX
+	VMULPS  (SI), Y0, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX), Y6, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+
+dwF32AVX2_full_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX2_full_row
+	JMP  dwF32AVX2_done
+
+dwF32AVX2_top_row:
+	MOVQ    R15, SI
+	MOVQ    DI, R8
+	CMPQ    48(BP), $0x00
+	JE      dwF32AVX2_top_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y8, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX2_top_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2_top_right
+
+dwF32AVX2_top_pixel:
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y6, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y8, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX2_top_pixel
+
+dwF32AVX2_top_right:
+	CMPQ    56(BP), $0x00
+	JE      dwF32AVX2_top_next
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y6, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+
+dwF32AVX2_top_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX2_top_row
+	JMP  dwF32AVX2_done
+
+dwF32AVX2_bottom_row:
+	MOVQ    R15, SI
+	MOVQ    DI, R8
+	CMPQ    48(BP), $0x00
+	JE      dwF32AVX2_bottom_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y2, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX2_bottom_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2_bottom_right
+
+dwF32AVX2_bottom_pixel:
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y0, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y2, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX2_bottom_pixel
+
+dwF32AVX2_bottom_right:
+	CMPQ    56(BP), $0x00
+	JE      dwF32AVX2_bottom_next
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y0, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+
+dwF32AVX2_bottom_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX2_bottom_row
 
 dwF32AVX2_done:
 	VZEROUPPER
@@ -368,13 +577,13 @@ dwF32AVX2_done:
 
 // func dwF32AVX2Masked(p *dwF32Args)
 // Requires: AVX
-TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), CX
-	VMOVDQU      80(CX), Y15
-	VBROADCASTSS 112(CX), Y10
-	VBROADCASTSS 116(CX), Y11
-	MOVQ         16(CX), AX
-	MOVQ         40(CX), R12
+TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	VMOVDQU      128(BP), Y15
+	VBROADCASTSS 160(BP), Y10
+	VBROADCASTSS 164(BP), Y11
+	MOVQ         16(BP), AX
+	MOVQ         72(BP), R12
 	VMASKMOVPS   (AX), Y15, Y0
 	ADDQ         R12, AX
 	VMASKMOVPS   (AX), Y15, Y1
@@ -393,18 +602,57 @@ TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $0-8
 	ADDQ         R12, AX
 	VMASKMOVPS   (AX), Y15, Y8
 	ADDQ         R12, AX
-	MOVQ         (CX), SI
-	MOVQ         8(CX), R8
-	MOVQ         24(CX), R13
-	MOVQ         32(CX), R9
-	MOVQ         48(CX), R10
-	MOVQ         56(CX), R11
-	MOVQ         64(CX), BX
-	MOVQ         72(CX), R12
-	TESTQ        R9, R9
-	JZ           dwF32AVX2Masked_done
+	MOVQ         (BP), R15
+	MOVQ         8(BP), DI
+	MOVQ         24(BP), R13
+	MOVQ         40(BP), R14
+	MOVQ         80(BP), R10
+	MOVQ         88(BP), R11
+	MOVQ         96(BP), BX
+	MOVQ         104(BP), R12
+	CMPQ         64(BP), $0x01
+	JE           dwF32AVX2Masked_top_row
+	JA           dwF32AVX2Masked_bottom_row
 
-dwF32AVX2Masked_pixel:
+dwF32AVX2Masked_full_row:
+	MOVQ       R15, SI
+	MOVQ       DI, R8
+	CMPQ       48(BP), $0x00
+	JE         dwF32AVX2Masked_full_interior
+	SUBQ       R10, SI
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	LEAQ       (CX)(R11*1), DX
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y2, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y8, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+
+dwF32AVX2Masked_full_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2Masked_full_right
+
+dwF32AVX2Masked_full_pixel:
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
 	LEAQ       (CX)(R11*1), DX
@@ -441,7 +689,217 @@ dwF32AVX2Masked_pixel:
 	ADDQ       R10, SI
 	ADDQ       R12, R8
 	DECQ       R9
-	JNZ        dwF32AVX2Masked_pixel
+	JNZ        dwF32AVX2Masked_full_pixel
+
+dwF32AVX2Masked_full_right:
+	CMPQ       56(BP), $0x00
+	JE         dwF32AVX2Masked_full_next
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	LEAQ       (CX)(R11*1), DX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y0, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX), Y15, Y14
+	VMULPS     Y14, Y6, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+
+dwF32AVX2Masked_full_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX2Masked_full_row
+	JMP  dwF32AVX2Masked_done
+
+dwF32AVX2Masked_top_row:
+	MOVQ       R15, SI
+	MOVQ       DI, R8
+	CMPQ       48(BP), $0x00
+	JE         dwF32AVX2Masked_top_interior
+	SUBQ       R10, SI
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y8, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+
+dwF32AVX2Masked_top_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2Masked_top_right
+
+dwF32AVX2Masked_top_pixel:
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y6, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y8, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+	DECQ       R9
+	JNZ        dwF32AVX2Masked_top_pixel
+
+dwF32AVX2Masked_top_right:
+	CMPQ       56(BP), $0x00
+	JE         dwF32AVX2Masked_top_next
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y6, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+
+dwF32AVX2Masked_top_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX2Masked_top_row
+	JMP  dwF32AVX2Masked_done
+
+dwF32AVX2Masked_bottom_row:
+	MOVQ       R15, SI
+	MOVQ       DI, R8
+	CMPQ       48(BP), $0x00
+	JE         dwF32AVX2Masked_bottom_interior
+	SUBQ       R10, SI
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y2, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+
+dwF32AVX2Masked_bottom_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2Masked_bottom_right
+
+dwF32AVX2Masked_bottom_pixel:
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y0, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y2, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+	DECQ       R9
+	JNZ        dwF32AVX2Masked_bottom_pixel
+
+dwF32AVX2Masked_bottom_right:
+	CMPQ       56(BP), $0x00
+	JE         dwF32AVX2Masked_bottom_next
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y0, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+
+dwF32AVX2Masked_bottom_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX2Masked_bottom_row
 
 dwF32AVX2Masked_done:
 	VZEROUPPER
@@ -449,12 +907,12 @@ dwF32AVX2Masked_done:
 
 // func dwF32AVX512(p *dwF32Args)
 // Requires: AVX, AVX512F
-TEXT ·dwF32AVX512(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), CX
-	VBROADCASTSS 112(CX), Z10
-	VBROADCASTSS 116(CX), Z11
-	MOVQ         16(CX), AX
-	MOVQ         40(CX), R12
+TEXT ·dwF32AVX512(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	VBROADCASTSS 160(BP), Z10
+	VBROADCASTSS 164(BP), Z11
+	MOVQ         16(BP), AX
+	MOVQ         72(BP), R12
 	VMOVUPS      (AX), Z0
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Z1
@@ -473,18 +931,51 @@ TEXT ·dwF32AVX512(SB), NOSPLIT, $0-8
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Z8
 	ADDQ         R12, AX
-	MOVQ         (CX), SI
-	MOVQ         8(CX), R8
-	MOVQ         24(CX), R13
-	MOVQ         32(CX), R9
-	MOVQ         48(CX), R10
-	MOVQ         56(CX), R11
-	MOVQ         64(CX), BX
-	MOVQ         72(CX), R12
-	TESTQ        R9, R9
-	JZ           dwF32AVX512_done
+	MOVQ         (BP), R15
+	MOVQ         8(BP), DI
+	MOVQ         24(BP), R13
+	MOVQ         40(BP), R14
+	MOVQ         80(BP), R10
+	MOVQ         88(BP), R11
+	MOVQ         96(BP), BX
+	MOVQ         104(BP), R12
+	CMPQ         64(BP), $0x01
+	JE           dwF32AVX512_top_row
+	JA           dwF32AVX512_bottom_row
 
-dwF32AVX512_pixel:
+dwF32AVX512_full_row:
+	MOVQ    R15, SI
+	MOVQ    DI, R8
+	CMPQ    48(BP), $0x00
+	JE      dwF32AVX512_full_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (CX)(R11*1), DX
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX512_full_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX512_full_right
+
+dwF32AVX512_full_pixel:
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
 	LEAQ    (CX)(R11*1), DX
@@ -512,7 +1003,183 @@ dwF32AVX512_pixel:
 	ADDQ    R10, SI
 	ADDQ    R12, R8
 	DECQ    R9
-	JNZ     dwF32AVX512_pixel
+	JNZ     dwF32AVX512_full_pixel
+
+dwF32AVX512_full_right:
+	CMPQ    56(BP), $0x00
+	JE      dwF32AVX512_full_next
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (CX)(R11*1), DX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+
+dwF32AVX512_full_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX512_full_row
+	JMP  dwF32AVX512_done
+
+dwF32AVX512_top_row:
+	MOVQ    R15, SI
+	MOVQ    DI, R8
+	CMPQ    48(BP), $0x00
+	JE      dwF32AVX512_top_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX512_top_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX512_top_right
+
+dwF32AVX512_top_pixel:
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX512_top_pixel
+
+dwF32AVX512_top_right:
+	CMPQ    56(BP), $0x00
+	JE      dwF32AVX512_top_next
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+
+dwF32AVX512_top_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX512_top_row
+	JMP  dwF32AVX512_done
+
+dwF32AVX512_bottom_row:
+	MOVQ    R15, SI
+	MOVQ    DI, R8
+	CMPQ    48(BP), $0x00
+	JE      dwF32AVX512_bottom_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX512_bottom_interior:
+	MOVQ  32(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX512_bottom_right
+
+dwF32AVX512_bottom_pixel:
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX512_bottom_pixel
+
+dwF32AVX512_bottom_right:
+	CMPQ    56(BP), $0x00
+	JE      dwF32AVX512_bottom_next
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+
+dwF32AVX512_bottom_next:
+	ADDQ 112(BP), R15
+	ADDQ 120(BP), DI
+	DECQ R14
+	JNZ  dwF32AVX512_bottom_row
 
 dwF32AVX512_done:
 	VZEROUPPER

@@ -136,20 +136,25 @@ func gemmF32(name string, z bool) {
 	RET()
 }
 
-// dwF32AVX2 generates a 3×3 float depthwise convolution over n output
-// pixels whose taps all lie inside the input, for one block of 8
-// channels (the mask selects the channels of a narrower last block): the
-// 9 weight vectors stay in registers; each pixel's accumulator starts from
-// the bias and adds the 9 products row by row of taps (row pointers RSI,
-// RCX, RDX; RBX the column step). Products and sums round separately, in
-// the generic loop's order, as TFLite's float depthwise kernel does: a
-// fused multiply-add changes dynamic-range models' run-time quantization
-// of the next layer's input enough to matter, so the backends agree
-// exactly here.
+// dwF32AVX2 generates a 3×3 float depthwise convolution of one block of 8
+// channels (the mask selects the channels of a narrower last block) over
+// a rectangle of output pixels: rows output rows, each of n pixels whose
+// taps all lie inside the input, optionally preceded by a pixel whose tap
+// column 0 lies left of the input (left) and followed by one whose column
+// 2 lies right of it (right); the rows use all three tap rows, or only
+// rows 1 and 2 (taps 1, the top border) or 0 and 1 (taps 2, the bottom
+// one). Missing taps are skipped, as the generic loop skips them. The 9
+// weight vectors stay in registers; each pixel's accumulator starts from
+// the bias and adds the products row by row of taps. Products and sums
+// round separately, in the generic loop's order, as TFLite's float
+// depthwise kernel does: a fused multiply-add changes dynamic-range
+// models' run-time quantization of the next layer's input enough to
+// matter, so the backends agree exactly here.
 //
-// GPRs: RSI first tap row, RCX/RDX the next two, RBX column step in bytes,
-// R8 output, R9 pixels left, R10 pixel step, R11 tap row step, R12 output
-// step, R13 bias, RAX temporary.
+// GPRs: RSI the pixel's first present tap row, RCX/RDX the next two, RBX
+// column step in bytes, R8 output, R9 pixels left, R10 pixel step, R11 tap
+// row step, R12 output step, R13 bias, R14 rows left, R15 the row's input,
+// RDI the row's output, RAX temporary.
 //
 // With z the same loop runs on ZMM registers: a block of 16 channels with
 // AVX-512 (no mask; a narrower rest takes the AVX2 kernels).
@@ -157,9 +162,9 @@ func dwF32AVX2(name string, masked, z bool) {
 	TEXT(name, NOSPLIT, "func(p *dwF32Args)")
 	Pragma("noescape")
 	if z {
-		Doc(name + " computes n output pixels of one 16-channel block of a 3×3 float depthwise convolution with AVX-512 (see dwF32Args).")
+		Doc(name + " computes a rectangle of output pixels of one 16-channel block of a 3×3 float depthwise convolution with AVX-512 (see dwF32Args).")
 	} else {
-		Doc(name + " computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).")
+		Doc(name + " computes a rectangle of output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).")
 	}
 	l := func(s string) string { return name + "_" + s }
 	load := func(m Mem, dst VecPhysical) {
@@ -187,46 +192,91 @@ func dwF32AVX2(name string, masked, z bool) {
 		load(Mem{Base: RAX}, wr)
 		ADDQ(R12, RAX)
 	}
-	Load(p.Field("in"), RSI)
-	Load(p.Field("out"), R8)
+	Load(p.Field("in"), R15)
+	Load(p.Field("out"), RDI)
 	Load(p.Field("bias"), R13)
-	Load(p.Field("n"), R9)
+	Load(p.Field("rows"), R14)
 	Load(p.Field("pixstep"), R10)
 	Load(p.Field("rowstep"), R11)
 	Load(p.Field("colstep"), RBX)
 	Load(p.Field("outstep"), R12)
-	TESTQ(R9, R9)
-	JZ(LabelRef(l("done")))
-	Label(l("pixel"))
-	load(Mem{Base: R13}, acc)
-	LEAQ(Mem{Base: RSI, Index: R11, Scale: 1}, RCX)
-	LEAQ(Mem{Base: RCX, Index: R11, Scale: 1}, RDX)
-	for ky, row := range []GPPhysical{RSI, RCX, RDX} {
-		for kx := range 3 {
-			m := Mem{Base: row}
-			if kx > 0 {
-				m = Mem{Base: row, Index: RBX, Scale: uint8(kx)}
+
+	// pixel computes one output pixel from tap rows kys (their weights'
+	// rows; RSI, RCX, RDX hold the first, second and third present row)
+	// and tap columns kxs, and stores it at R8.
+	pixel := func(kys, kxs []int) {
+		load(Mem{Base: R13}, acc)
+		LEAQ(Mem{Base: RSI, Index: R11, Scale: 1}, RCX)
+		if len(kys) == 3 {
+			LEAQ(Mem{Base: RCX, Index: R11, Scale: 1}, RDX)
+		}
+		for i, ky := range kys {
+			row := []GPPhysical{RSI, RCX, RDX}[i]
+			for _, kx := range kxs {
+				m := Mem{Base: row}
+				if kx > 0 {
+					m = Mem{Base: row, Index: RBX, Scale: uint8(kx)}
+				}
+				if masked {
+					VMASKMOVPS(m, mask, tmp)
+					VMULPS(tmp, w[3*ky+kx], tmp)
+				} else {
+					VMULPS(m, w[3*ky+kx], tmp)
+				}
+				VADDPS(tmp, acc, acc)
 			}
-			if masked {
-				VMASKMOVPS(m, mask, tmp)
-				VMULPS(tmp, w[3*ky+kx], tmp)
-			} else {
-				VMULPS(m, w[3*ky+kx], tmp)
-			}
-			VADDPS(tmp, acc, acc)
+		}
+		VMAXPS(lo, acc, acc)
+		VMINPS(hi, acc, acc)
+		if masked {
+			VMASKMOVPS(acc, mask, Mem{Base: R8})
+		} else {
+			VMOVUPS(acc, Mem{Base: R8})
 		}
 	}
-	VMAXPS(lo, acc, acc)
-	VMINPS(hi, acc, acc)
-	if masked {
-		VMASKMOVPS(acc, mask, Mem{Base: R8})
-	} else {
-		VMOVUPS(acc, Mem{Base: R8})
+
+	// One copy of the loop over rows per set of tap rows.
+	sets := []struct {
+		name string
+		kys  []int
+	}{{"full", []int{0, 1, 2}}, {"top", []int{1, 2}}, {"bottom", []int{0, 1}}}
+	CMPQ(fieldMem(p.Field("taps")), Imm(1))
+	JE(LabelRef(l("top_row")))
+	JA(LabelRef(l("bottom_row")))
+	for _, s := range sets {
+		ls := func(x string) string { return l(s.name + "_" + x) }
+		Label(ls("row"))
+		MOVQ(R15, RSI)
+		MOVQ(RDI, R8)
+		CMPQ(fieldMem(p.Field("left")), Imm(0))
+		JE(LabelRef(ls("interior")))
+		// The left border pixel's column 0 would be a pixel step before
+		// the first interior pixel's.
+		SUBQ(R10, RSI)
+		pixel(s.kys, []int{1, 2})
+		ADDQ(R10, RSI)
+		ADDQ(R12, R8)
+		Label(ls("interior"))
+		Load(p.Field("n"), R9)
+		TESTQ(R9, R9)
+		JZ(LabelRef(ls("right")))
+		Label(ls("pixel"))
+		pixel(s.kys, []int{0, 1, 2})
+		ADDQ(R10, RSI)
+		ADDQ(R12, R8)
+		DECQ(R9)
+		JNZ(LabelRef(ls("pixel")))
+		Label(ls("right"))
+		CMPQ(fieldMem(p.Field("right")), Imm(0))
+		JE(LabelRef(ls("next")))
+		pixel(s.kys, []int{0, 1})
+		Label(ls("next"))
+		ADDQ(fieldMem(p.Field("inrow")), R15)
+		ADDQ(fieldMem(p.Field("outrow")), RDI)
+		DECQ(R14)
+		JNZ(LabelRef(ls("row")))
+		JMP(LabelRef(l("done")))
 	}
-	ADDQ(R10, RSI)
-	ADDQ(R12, R8)
-	DECQ(R9)
-	JNZ(LabelRef(l("pixel")))
 	Label(l("done"))
 	VZEROUPPER()
 	RET()
