@@ -163,7 +163,7 @@ func buildFullyConnectedF32(c *opContext) error {
 // only its panels' weights), as for the logits' single row, whose 5 MB of
 // weights take the time.
 func (c *opContext) emitGemmF32(g *kernels.GemmF32, inL, outL *loc, m int) {
-	const mr = 6 // rows in a block of the vector kernels
+	mr := g.RowBlock()
 	k, ldc := g.K, g.N
 	blocks, panels := (m+mr-1)/mr, g.Panels()
 	c.emitPar(func(mem []byte) { g.Run(f32(inL, mem), k, 0, m, f32(outL, mem), ldc) },

@@ -34,6 +34,7 @@ func (c ClampF32) apply(v float32) float32 { return min(max(v, c.Lo), c.Hi) }
 type GemmF32 struct {
 	N, K   int
 	nr     int       // panel width: 16 channels (two AVX2 registers), 32 for AVX-512
+	mr     int       // rows the kernel computes at a time
 	packed []float32 // ceil(N/nr) panels of K rows of nr channels, zero-padded
 	bias   []float32 // padded to whole panels
 	clamp  ClampF32
@@ -51,9 +52,9 @@ type Rows struct {
 
 // NewGemmF32 packs w ([N][K], row-major) and bias (nil means zeros).
 func NewGemmF32(n, k int, w, bias []float32, clamp ClampF32, backend Backend) *GemmF32 {
-	impl, nr := gemmF32Impl(backend)
+	impl, nr, mr := gemmF32Impl(backend, n)
 	panels := (n + nr - 1) / nr
-	g := &GemmF32{N: n, K: k, nr: nr, packed: make([]float32, panels*k*nr), bias: make([]float32, panels*nr), clamp: clamp, impl: impl}
+	g := &GemmF32{N: n, K: k, nr: nr, mr: mr, packed: make([]float32, panels*k*nr), bias: make([]float32, panels*nr), clamp: clamp, impl: impl}
 	for j := 0; j < n; j++ {
 		p, c := j/nr, j%nr
 		panel := g.packed[p*k*nr:]
@@ -69,6 +70,10 @@ func NewGemmF32(n, k int, w, bias []float32, clamp ClampF32, backend Backend) *G
 func (g *GemmF32) Run(a []float32, lda, m0, m1 int, out []float32, ldc int) {
 	g.RunPanels(a, lda, m0, m1, out, ldc, 0, g.Panels())
 }
+
+// RowBlock is the number of rows the kernel computes at a time: row
+// ranges that start at its multiples split the work without waste.
+func (g *GemmF32) RowBlock() int { return g.mr }
 
 // Panels is the number of panels of output channels, the unit of
 // RunPanels.

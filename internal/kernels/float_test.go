@@ -20,16 +20,16 @@ func randF32(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-// TestGemmF32AllBackends checks GemmF32 on sizes around the 6-row block and
-// the 16-channel panel, row strides wider than K and N, every clamp, and
-// row ranges that start inside the matrix.
+// TestGemmF32AllBackends checks GemmF32 on sizes around the 6- and 7-row
+// blocks and the 16- and 32-channel panels, row strides wider than K and N,
+// every clamp, and row ranges that start inside the matrix.
 func TestGemmF32AllBackends(t *testing.T) {
 	r := testkit.SeededRand(t)
 	nan := float32(math.NaN())
 	for _, backend := range Available() {
 		for _, n := range []int{1, 7, 8, 15, 16, 17, 24, 32, 33, 48} {
 			for _, k := range []int{1, 3, 16, 27, 65} {
-				for _, m := range []int{1, 5, 6, 7, 12, 13} {
+				for _, m := range []int{1, 5, 6, 7, 8, 12, 13, 14, 15, 22} {
 					lda, ldc := k+r.IntN(3), n+r.IntN(3)
 					w, bias, a := randF32(r, n*k), randF32(r, n), randF32(r, m*lda)
 					clamp := []ClampF32{ActivationRangeF32(ActNone), ActivationRangeF32(ActRelu6), {-0.5, 0.5}}[r.IntN(3)]

@@ -1,70 +1,75 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The float32 kernel set (AVX2 with FMA3): kernels.GemmF32's microkernel.
-
-// The GEMM's block of rows and their registers.
-const f32MR = 6
-
-var f32Rows = []GPPhysical{R8, R9, R10, R11, R12, R13}
+// The float32 kernel set (AVX2 with FMA3, AVX-512): kernels.GemmF32's
+// microkernels and kernels.DWConvF32's 3×3 depthwise kernels.
 
 func f32() {
-	gemmF32("gemmF32AVX2", false)
-	gemmF32("gemmF32AVX512", true)
+	gemmF32("gemmF32AVX2", false, 6, 2)
+	gemmF32("gemmF32AVX512", true, 7, 2)
+	gemmF32("gemmF32AVX512Narrow", true, 7, 1)
 	dwF32AVX2("dwF32AVX2", false, false)
 	dwF32AVX2("dwF32AVX2Masked", true, false)
 	dwF32AVX2("dwF32AVX512", false, true)
 }
 
-// gemmF32 generates one block of 6 rows over every panel: the
-// accumulators start from the panel's bias, take K broadcast-and-FMA steps
-// over the packed weights (in segs segments of k values, each segskip
-// bytes after the end of the last in the rows), are clamped, and are
-// stored, the last panel
-// under its mask. AVX2 (z false): panels of 16 channels in 2 YMM vectors,
-// the mask a vector for VMASKMOVPS; AVX-512: panels of 32 in 2 ZMM
-// vectors, the mask bits in K1 and K2. 12 accumulators, 2 weight vectors
-// and a broadcast either way.
+// gemmF32 generates blocks of mr rows over every panel of nv vectors of
+// channels: the accumulators start from the panel's bias, take K
+// broadcast-and-FMA steps over the packed weights (in segs segments of k
+// values, each segskip bytes after the end of the last in the rows), are
+// clamped, and are stored, the last panel under its mask; then the rows
+// and outputs move on by one block (astep, ostep bytes) until blocks are
+// done. AVX2 (z false): panels of 16 channels in 2 YMM vectors, the mask a
+// vector for VMASKMOVPS; AVX-512: panels of 16·nv in nv ZMM vectors, the
+// mask bits in K1 (and K2). mr·nv accumulators, nv weight vectors and a
+// broadcast.
 //
-// GPRs: R8–R13 the rows, RSI weights, R15 bias, RBX byte offset in the
-// rows, RCX steps left, RDX byte offset in the outputs, R14 panels left,
-// RAX segments left, then temporary.
-func gemmF32(name string, z bool) {
+// GPRs: R8–R13 and RDI the rows, RSI weights, R15 bias, RBX byte offset in
+// the rows, RCX steps left, RDX byte offset in the outputs, R14 panels
+// left, RAX segments left, then temporary.
+func gemmF32(name string, z bool, mr, nv int) {
 	TEXT(name, NOSPLIT, "func(p *gemmF32Args)")
 	Pragma("noescape")
 	isa := "AVX2 and FMA"
 	v := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
 	if z {
 		isa = "AVX-512"
-		v = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+		v = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18}
 	}
-	Doc(name + " computes one block of rows of kernels.GemmF32 with " + isa + " (see gemmF32Args).")
-	acc, w0, w1, bcast := v[:12], v[12], v[13], v[14]
-	vb := int32(32) // bytes per vector
+	Doc(fmt.Sprintf("%s computes blocks of %d rows of kernels.GemmF32 over panels of %d channels with %s (see gemmF32Args).", name, mr, 8*nv*map[bool]int{false: 1, true: 2}[z], isa))
+	acc, w, bcast := v[:mr*nv], v[mr*nv:mr*nv+nv], v[mr*nv+nv]
+	rows := []GPPhysical{R8, R9, R10, R11, R12, R13, RDI}[:mr]
+	vb := 32 // bytes per vector
 	if z {
 		vb = 64
 	}
 	l := func(s string) string { return name + "_" + s }
 	p := Dereference(Param("p"))
-	for r, reg := range f32Rows {
+	for r, reg := range rows {
 		Load(p.Field("a").Index(r), reg)
 	}
+
+	Label(l("block"))
 	Load(p.Field("w"), RSI)
 	Load(p.Field("bias"), R15)
 	Load(p.Field("panels"), R14)
 	XORQ(RDX, RDX)
 
 	Label(l("panel"))
-	VMOVUPS(Mem{Base: R15}, w0)
-	VMOVUPS(Mem{Base: R15, Disp: int(vb)}, w1)
-	for r := range f32MR {
-		VMOVAPS(w0, acc[2*r])
-		VMOVAPS(w1, acc[2*r+1])
+	for j := range nv {
+		VMOVUPS(Mem{Base: R15, Disp: j * vb}, w[j])
+	}
+	for r := range mr {
+		for j := range nv {
+			VMOVAPS(w[j], acc[nv*r+j])
+		}
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("segs"), RAX)
@@ -75,14 +80,16 @@ func gemmF32(name string, z bool) {
 	JZ(LabelRef(l("clamp")))
 
 	Label(l("k"))
-	VMOVUPS(Mem{Base: RSI}, w0)
-	VMOVUPS(Mem{Base: RSI, Disp: int(vb)}, w1)
-	for r, row := range f32Rows {
-		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, bcast)
-		VFMADD231PS(w0, bcast, acc[2*r])
-		VFMADD231PS(w1, bcast, acc[2*r+1])
+	for j := range nv {
+		VMOVUPS(Mem{Base: RSI, Disp: j * vb}, w[j])
 	}
-	ADDQ(Imm(uint64(2*vb)), RSI)
+	for r, row := range rows {
+		VBROADCASTSS(Mem{Base: row, Index: RBX, Scale: 1}, bcast)
+		for j := range nv {
+			VFMADD231PS(w[j], bcast, acc[nv*r+j])
+		}
+	}
+	ADDQ(Imm(uint64(nv*vb)), RSI)
 	ADDQ(Imm(4), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef(l("k")))
@@ -92,46 +99,64 @@ func gemmF32(name string, z bool) {
 	JNZ(LabelRef(l("seg")))
 
 	Label(l("clamp"))
-	VBROADCASTSS(fieldMem(p.Field("lo")), w0)
-	VBROADCASTSS(fieldMem(p.Field("hi")), w1)
+	lo, hi := w[0], bcast
+	VBROADCASTSS(fieldMem(p.Field("lo")), lo)
+	VBROADCASTSS(fieldMem(p.Field("hi")), hi)
 	for _, a := range acc {
-		VMAXPS(w0, a, a)
-		VMINPS(w1, a, a)
+		VMAXPS(lo, a, a)
+		VMINPS(hi, a, a)
 	}
 
 	CMPQ(R14, Imm(1))
 	JE(LabelRef(l("last")))
-	for r := range f32MR {
+	for r := range mr {
 		Load(p.Field("out").Index(r), RAX)
-		VMOVUPS(acc[2*r], Mem{Base: RAX, Index: RDX, Scale: 1})
-		VMOVUPS(acc[2*r+1], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: int(vb)})
+		for j := range nv {
+			VMOVUPS(acc[nv*r+j], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: j * vb})
+		}
 	}
-	ADDQ(Imm(uint64(2*vb)), RDX)
-	ADDQ(Imm(uint64(2*vb)), R15)
+	ADDQ(Imm(uint64(nv*vb)), RDX)
+	ADDQ(Imm(uint64(nv*vb)), R15)
 	DECQ(R14)
 	JMP(LabelRef(l("panel")))
 
 	Label(l("last"))
+	masks := []VecPhysical{w[0], bcast}
 	if z {
 		MOVWLZX(fieldMem(p.Field("kmask").Index(0)), EAX)
 		KMOVW(EAX, K1)
 		MOVWLZX(fieldMem(p.Field("kmask").Index(1)), EAX)
 		KMOVW(EAX, K2)
 	} else {
-		VMOVDQU(fieldMem(p.Field("mask").Index(0)), w0)
-		VMOVDQU(fieldMem(p.Field("mask").Index(8)), w1)
+		VMOVDQU(fieldMem(p.Field("mask").Index(0)), masks[0])
+		VMOVDQU(fieldMem(p.Field("mask").Index(8)), masks[1])
 	}
-	for r := range f32MR {
+	for r := range mr {
 		Load(p.Field("out").Index(r), RAX)
-		lo, hi := Mem{Base: RAX, Index: RDX, Scale: 1}, Mem{Base: RAX, Index: RDX, Scale: 1, Disp: int(vb)}
-		if z {
-			VMOVUPS(acc[2*r], K1, lo)
-			VMOVUPS(acc[2*r+1], K2, hi)
-		} else {
-			VMASKMOVPS(acc[2*r], w0, lo)
-			VMASKMOVPS(acc[2*r+1], w1, hi)
+		for j := range nv {
+			m := Mem{Base: RAX, Index: RDX, Scale: 1, Disp: j * vb}
+			if z {
+				VMOVUPS(acc[nv*r+j], []Op{K1, K2}[j], m)
+			} else {
+				VMASKMOVPS(acc[nv*r+j], masks[j], m)
+			}
 		}
 	}
+
+	// The next block of rows.
+	DECQ(fieldMem(p.Field("blocks")))
+	JZ(LabelRef(l("done")))
+	Load(p.Field("astep"), RAX)
+	for _, row := range rows {
+		ADDQ(RAX, row)
+	}
+	Load(p.Field("ostep"), RAX)
+	for r := range mr {
+		ADDQ(RAX, fieldMem(p.Field("out").Index(r)))
+	}
+	JMP(LabelRef(l("block")))
+
+	Label(l("done"))
 	VZEROUPPER()
 	RET()
 }
