@@ -68,6 +68,7 @@ type builder struct {
 	inIdx   int
 	outIdx  int
 	backend kernels.Backend
+	fused   map[int]bool // operators that run in the epilogue of the one before (fuse_float.go)
 }
 
 func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kernels.Backend) (*builder, error) {

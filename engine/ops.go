@@ -140,7 +140,8 @@ func (b *builder) addOp(i int) error {
 		if v.isConst() {
 			return c.errorf("writes constant tensor %d", t)
 		}
-		if b.locs[t] != nil && b.first[t] <= i {
+		// A fused operator's output is written by the operator before it.
+		if b.locs[t] != nil && b.first[t] <= i && !b.fused[i] {
 			return c.errorf("writes tensor %d (%s), already written or read earlier", t, v.t.Name)
 		}
 		c.outs = append(c.outs, v)

@@ -78,7 +78,11 @@ func buildConvF32(c *opContext) error {
 	rows, m := p.Batch*p.OutH, p.Batch*p.OutH*p.OutW
 	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
 		// A 1×1 convolution is a GEMM over the NHWC input as it is.
-		c.emitGemmF32(g, inL, outL, m)
+		if res, sum, clamp2, ok := c.residualAdd(out); ok {
+			c.emitGemmF32(g, inL, c.loc(sum), m, c.loc(res), clamp2)
+			return nil
+		}
+		c.emitGemmF32(g, inL, outL, m, nil, kernels.ClampF32{})
 		return nil
 	}
 	cols, err := c.b.temp(int64(m)*int64(k)*4, c.index)
@@ -153,28 +157,36 @@ func buildFullyConnectedF32(c *opContext) error {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, o.AsymmetricQuantizeInputs, 0)
 	}
 	g := kernels.NewGemmF32(n, k, floats(filter), bs, clamp, c.floatBackend())
-	c.emitGemmF32(g, c.loc(in), c.loc(out), batch)
+	c.emitGemmF32(g, c.loc(in), c.loc(out), batch, nil, kernels.ClampF32{})
 	return nil
 }
 
 // emitGemmF32 plans g over m rows of input and output stored densely
-// (row strides K and N). Workers share the rows, or the panels of output
-// channels when that balances better (ties too: each worker then reads
-// only its panels' weights), as for the logits' single row, whose 5 MB of
-// weights take the time.
-func (c *opContext) emitGemmF32(g *kernels.GemmF32, inL, outL *loc, m int) {
+// (row strides K and N), with the ADD of res fused when it is not nil.
+// Workers share the rows, or the panels of output channels when that
+// balances better (ties too: each worker then reads only its panels'
+// weights), as for the logits' single row, whose 5 MB of weights take the
+// time.
+func (c *opContext) emitGemmF32(g *kernels.GemmF32, inL, outL *loc, m int, resL *loc, clamp2 kernels.ClampF32) {
 	mr := g.RowBlock()
 	k, ldc := g.K, g.N
 	blocks, panels := (m+mr-1)/mr, g.Panels()
-	c.emitPar(func(mem []byte) { g.Run(f32(inL, mem), k, 0, m, f32(outL, mem), ldc) },
+	run := func(mem []byte, m0, m1, p0, p1 int) {
+		var res kernels.Residual
+		if resL != nil {
+			res = kernels.Residual{R: f32(resL, mem), Clamp: clamp2}
+		}
+		g.RunAdd(f32(inL, mem), k, m0, m1, f32(outL, mem), ldc, p0, p1, res)
+	}
+	c.emitPar(func(mem []byte) { run(mem, 0, m, 0, panels) },
 		func(mem []byte, w, n int) {
 			if (panels+n-1)/n*blocks <= (blocks+n-1)/n*panels {
 				lo, hi := share(panels, 1, w, n)
-				g.RunPanels(f32(inL, mem), k, 0, m, f32(outL, mem), ldc, lo, hi)
+				run(mem, 0, m, lo, hi)
 				return
 			}
 			lo, hi := share(m, mr, w, n)
-			g.Run(f32(inL, mem), k, lo, hi, f32(outL, mem), ldc)
+			run(mem, lo, hi, 0, panels)
 		})
 }
 

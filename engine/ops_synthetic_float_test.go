@@ -9,6 +9,7 @@ package engine
 // derived from the run-time input quantization's half-step error.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -379,4 +380,104 @@ func TestSynthHybridSemantics(t *testing.T) {
 	acc = 127 * (-64 + 32 + 127)
 	want = float64(float32(acc) * (float32(2.0/127) * (1.0 / 127)))
 	checkFloats(t, "symmetric", runFloat(t, m, in), []float64{want}, []float64{1e-6})
+}
+
+// TestSynthFloatResidual checks a 1×1 convolution whose output only an ADD
+// reads (MobileNet V2's projection and residual), which runs the ADD in
+// its epilogue: the same bytes as unfused (the convolution's output kept
+// for Trace, which leaves it unfused) on every backend, near a float64
+// reference, with the ADD's operands either way round and every fused
+// activation; and a convolution whose output something else reads too,
+// which stays apart.
+func TestSynthFloatResidual(t *testing.T) {
+	r := testkit.SeededRand(t)
+	const h, w, c, c2 = 3, 5, 20, 37
+	in := randFloats(r, h*w*c, 2)
+	w1, w2 := randFloats(r, c2*c, 0.5), randFloats(r, c*c2, 0.5)
+	b1, b2 := randFloats(r, c2, 0.5), randFloats(r, c, 0.5)
+	conv := func(x []float64, wt, bias []float32, n, k int, act tflite.Activation) []float64 {
+		y := make([]float64, len(x)/k*n)
+		for p := range len(x) / k {
+			for o := range n {
+				s := float64(bias[o])
+				for i := range k {
+					s += x[p*k+i] * float64(wt[o*k+i])
+				}
+				y[p*n+o] = applyAct(s, act)
+			}
+		}
+		return y
+	}
+	x := make([]float64, len(in))
+	for i, v := range in {
+		x[i] = float64(v)
+	}
+	for _, act := range fusedActs {
+		for _, swap := range []bool{false, true} {
+			for _, shared := range []bool{false, true} {
+				name := fmt.Sprintf("%v/swap=%v/shared=%v", act, swap, shared)
+				m := tflitetest.Model{Inputs: []int32{0}, Outputs: []int32{5}, Tensors: []tflitetest.Tensor{
+					fTensor("in", []int{1, h, w, c}, nil),
+					fTensor("expand", []int{1, h, w, c2}, nil),
+					fTensor("project", []int{1, h, w, c}, nil),
+					fTensor("sum", []int{1, h, w, c}, nil),
+					fTensor("sum2", []int{1, h, w, c}, nil),
+					fTensor("out", []int{1, h, w, c}, nil),
+					fTensor("w1", []int{c2, 1, 1, c}, w1), fTensor("b1", []int{c2}, b1),
+					fTensor("w2", []int{c, 1, 1, c2}, w2), fTensor("b2", []int{c}, b2),
+				}}
+				addIn := []int32{0, 2}
+				if swap {
+					addIn = []int32{2, 0}
+				}
+				m.Ops = []tflitetest.Op{
+					{Code: tflite.OpConv2D, Inputs: []int32{0, 6, 7}, Outputs: []int32{1}, Options: &tflite.Conv2DOptions{StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1, Activation: tflite.ActRelu6}},
+					{Code: tflite.OpConv2D, Inputs: []int32{1, 8, 9}, Outputs: []int32{2}, Options: &tflite.Conv2DOptions{StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1}},
+					{Code: tflite.OpAdd, Inputs: addIn, Outputs: []int32{3}, Options: &tflite.AddOptions{Activation: act}},
+				}
+				// The output: the sum, plus (shared) the projection again.
+				second := int32(3)
+				if shared {
+					second = 2
+				}
+				m.Ops = append(m.Ops,
+					tflitetest.Op{Code: tflite.OpAdd, Inputs: []int32{3, second}, Outputs: []int32{4}, Options: &tflite.AddOptions{}},
+					tflitetest.Op{Code: tflite.OpRelu, Inputs: []int32{4}, Outputs: []int32{5}})
+				proj := conv(conv(x, w1, b1, c2, c, tflite.ActRelu6), w2, b2, c, c2, tflite.ActNone)
+				want := make([]float64, len(x))
+				for i := range want {
+					s := applyAct(x[i]+proj[i], act)
+					if shared {
+						want[i] = max(s+proj[i], 0)
+					} else {
+						want[i] = max(2*s, 0)
+					}
+				}
+				t.Run(name, func(t *testing.T) {
+					data := m.Bytes()
+					checkFloats(t, name, runFloat(t, m, in), want, relTol(want, 1e-5))
+					for _, backend := range Backends() {
+						var outs [2][]byte
+						for i, keep := range [][]int{nil, {2}} {
+							model, err := Load(data, Options{Backend: backend, Keep: keep, Threads: 2})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if fused := model.ops[2].fused; fused != (!shared && keep == nil) {
+								t.Errorf("%s, keep %v: ADD fused %v", backend, keep, fused)
+							}
+							outs[i] = make([]byte, model.Output().Bytes())
+							if err := model.Run(context.Background(), floatBytes(in), outs[i]); err != nil {
+								t.Fatal(err)
+							}
+							model.Close()
+						}
+						if !bytes.Equal(outs[0], outs[1]) {
+							t.Errorf("%s: fused and unfused outputs differ", backend)
+						}
+					}
+				})
+			}
+		}
+	}
 }

@@ -19,9 +19,9 @@ TEXT ·gemmF32AVX2(SB), NOSPLIT, $0-8
 	MOVQ 40(DI), R13
 
 gemmF32AVX2_block:
-	MOVQ 112(DI), SI
-	MOVQ 120(DI), R15
-	MOVQ 152(DI), R14
+	MOVQ 168(DI), SI
+	MOVQ 176(DI), R15
+	MOVQ 208(DI), R14
 	XORQ DX, DX
 
 gemmF32AVX2_panel:
@@ -40,10 +40,10 @@ gemmF32AVX2_panel:
 	VMOVAPS Y12, Y10
 	VMOVAPS Y13, Y11
 	XORQ    BX, BX
-	MOVQ    136(DI), AX
+	MOVQ    192(DI), AX
 
 gemmF32AVX2_seg:
-	MOVQ  128(DI), CX
+	MOVQ  184(DI), CX
 	TESTQ CX, CX
 	JZ    gemmF32AVX2_clamp
 
@@ -72,13 +72,13 @@ gemmF32AVX2_k:
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX2_k
-	ADDQ         144(DI), BX
+	ADDQ         200(DI), BX
 	DECQ         AX
 	JNZ          gemmF32AVX2_seg
 
 gemmF32AVX2_clamp:
-	VBROADCASTSS 248(DI), Y12
-	VBROADCASTSS 252(DI), Y14
+	VBROADCASTSS 304(DI), Y12
+	VBROADCASTSS 308(DI), Y14
 	VMAXPS       Y12, Y0, Y0
 	VMINPS       Y14, Y0, Y0
 	VMAXPS       Y12, Y1, Y1
@@ -105,6 +105,8 @@ gemmF32AVX2_clamp:
 	VMINPS       Y14, Y11, Y11
 	CMPQ         R14, $0x01
 	JE           gemmF32AVX2_last
+	CMPQ         320(DI), $0x00
+	JNE          gemmF32AVX2_fused
 	MOVQ         56(DI), AX
 	VMOVUPS      Y0, (AX)(DX*1)
 	VMOVUPS      Y1, 32(AX)(DX*1)
@@ -123,14 +125,81 @@ gemmF32AVX2_clamp:
 	MOVQ         96(DI), AX
 	VMOVUPS      Y10, (AX)(DX*1)
 	VMOVUPS      Y11, 32(AX)(DX*1)
-	ADDQ         $0x40, DX
-	ADDQ         $0x40, R15
-	DECQ         R14
-	JMP          gemmF32AVX2_panel
+	JMP          gemmF32AVX2_stored
+
+gemmF32AVX2_fused:
+	MOVQ    56(DI), AX
+	MOVQ    112(DI), BX
+	VADDPS  (BX)(DX*1), Y0, Y0
+	VMAXPS  328(DI), Y0, Y0
+	VMINPS  360(DI), Y0, Y0
+	VMOVUPS Y0, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y1, Y1
+	VMAXPS  328(DI), Y1, Y1
+	VMINPS  360(DI), Y1, Y1
+	VMOVUPS Y1, 32(AX)(DX*1)
+	MOVQ    64(DI), AX
+	MOVQ    120(DI), BX
+	VADDPS  (BX)(DX*1), Y2, Y2
+	VMAXPS  328(DI), Y2, Y2
+	VMINPS  360(DI), Y2, Y2
+	VMOVUPS Y2, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y3, Y3
+	VMAXPS  328(DI), Y3, Y3
+	VMINPS  360(DI), Y3, Y3
+	VMOVUPS Y3, 32(AX)(DX*1)
+	MOVQ    72(DI), AX
+	MOVQ    128(DI), BX
+	VADDPS  (BX)(DX*1), Y4, Y4
+	VMAXPS  328(DI), Y4, Y4
+	VMINPS  360(DI), Y4, Y4
+	VMOVUPS Y4, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y5, Y5
+	VMAXPS  328(DI), Y5, Y5
+	VMINPS  360(DI), Y5, Y5
+	VMOVUPS Y5, 32(AX)(DX*1)
+	MOVQ    80(DI), AX
+	MOVQ    136(DI), BX
+	VADDPS  (BX)(DX*1), Y6, Y6
+	VMAXPS  328(DI), Y6, Y6
+	VMINPS  360(DI), Y6, Y6
+	VMOVUPS Y6, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y7, Y7
+	VMAXPS  328(DI), Y7, Y7
+	VMINPS  360(DI), Y7, Y7
+	VMOVUPS Y7, 32(AX)(DX*1)
+	MOVQ    88(DI), AX
+	MOVQ    144(DI), BX
+	VADDPS  (BX)(DX*1), Y8, Y8
+	VMAXPS  328(DI), Y8, Y8
+	VMINPS  360(DI), Y8, Y8
+	VMOVUPS Y8, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y9, Y9
+	VMAXPS  328(DI), Y9, Y9
+	VMINPS  360(DI), Y9, Y9
+	VMOVUPS Y9, 32(AX)(DX*1)
+	MOVQ    96(DI), AX
+	MOVQ    152(DI), BX
+	VADDPS  (BX)(DX*1), Y10, Y10
+	VMAXPS  328(DI), Y10, Y10
+	VMINPS  360(DI), Y10, Y10
+	VMOVUPS Y10, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y11, Y11
+	VMAXPS  328(DI), Y11, Y11
+	VMINPS  360(DI), Y11, Y11
+	VMOVUPS Y11, 32(AX)(DX*1)
+
+gemmF32AVX2_stored:
+	ADDQ $0x40, DX
+	ADDQ $0x40, R15
+	DECQ R14
+	JMP  gemmF32AVX2_panel
 
 gemmF32AVX2_last:
-	VMOVDQU    184(DI), Y12
-	VMOVDQU    216(DI), Y14
+	CMPQ       320(DI), $0x00
+	JNE        gemmF32AVX2_lastfused
+	VMOVDQU    240(DI), Y12
+	VMOVDQU    272(DI), Y14
 	MOVQ       56(DI), AX
 	VMASKMOVPS Y0, Y12, (AX)(DX*1)
 	VMASKMOVPS Y1, Y14, 32(AX)(DX*1)
@@ -149,23 +218,108 @@ gemmF32AVX2_last:
 	MOVQ       96(DI), AX
 	VMASKMOVPS Y10, Y12, (AX)(DX*1)
 	VMASKMOVPS Y11, Y14, 32(AX)(DX*1)
-	DECQ       160(DI)
-	JZ         gemmF32AVX2_done
-	MOVQ       168(DI), AX
-	ADDQ       AX, R8
-	ADDQ       AX, R9
-	ADDQ       AX, R10
-	ADDQ       AX, R11
-	ADDQ       AX, R12
-	ADDQ       AX, R13
-	MOVQ       176(DI), AX
-	ADDQ       AX, 56(DI)
-	ADDQ       AX, 64(DI)
-	ADDQ       AX, 72(DI)
-	ADDQ       AX, 80(DI)
-	ADDQ       AX, 88(DI)
-	ADDQ       AX, 96(DI)
-	JMP        gemmF32AVX2_block
+	JMP        gemmF32AVX2_next
+
+gemmF32AVX2_lastfused:
+	VMOVDQU    240(DI), Y12
+	VMOVDQU    272(DI), Y14
+	MOVQ       56(DI), AX
+	MOVQ       112(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y0, Y0
+	VMAXPS     328(DI), Y0, Y0
+	VMINPS     360(DI), Y0, Y0
+	VMASKMOVPS Y0, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y1, Y1
+	VMAXPS     328(DI), Y1, Y1
+	VMINPS     360(DI), Y1, Y1
+	VMASKMOVPS Y1, Y14, 32(AX)(DX*1)
+	MOVQ       64(DI), AX
+	MOVQ       120(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y2, Y2
+	VMAXPS     328(DI), Y2, Y2
+	VMINPS     360(DI), Y2, Y2
+	VMASKMOVPS Y2, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y3, Y3
+	VMAXPS     328(DI), Y3, Y3
+	VMINPS     360(DI), Y3, Y3
+	VMASKMOVPS Y3, Y14, 32(AX)(DX*1)
+	MOVQ       72(DI), AX
+	MOVQ       128(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y4, Y4
+	VMAXPS     328(DI), Y4, Y4
+	VMINPS     360(DI), Y4, Y4
+	VMASKMOVPS Y4, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y5, Y5
+	VMAXPS     328(DI), Y5, Y5
+	VMINPS     360(DI), Y5, Y5
+	VMASKMOVPS Y5, Y14, 32(AX)(DX*1)
+	MOVQ       80(DI), AX
+	MOVQ       136(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y6, Y6
+	VMAXPS     328(DI), Y6, Y6
+	VMINPS     360(DI), Y6, Y6
+	VMASKMOVPS Y6, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y7, Y7
+	VMAXPS     328(DI), Y7, Y7
+	VMINPS     360(DI), Y7, Y7
+	VMASKMOVPS Y7, Y14, 32(AX)(DX*1)
+	MOVQ       88(DI), AX
+	MOVQ       144(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y8, Y8
+	VMAXPS     328(DI), Y8, Y8
+	VMINPS     360(DI), Y8, Y8
+	VMASKMOVPS Y8, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y9, Y9
+	VMAXPS     328(DI), Y9, Y9
+	VMINPS     360(DI), Y9, Y9
+	VMASKMOVPS Y9, Y14, 32(AX)(DX*1)
+	MOVQ       96(DI), AX
+	MOVQ       152(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y10, Y10
+	VMAXPS     328(DI), Y10, Y10
+	VMINPS     360(DI), Y10, Y10
+	VMASKMOVPS Y10, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y11, Y11
+	VMAXPS     328(DI), Y11, Y11
+	VMINPS     360(DI), Y11, Y11
+	VMASKMOVPS Y11, Y14, 32(AX)(DX*1)
+
+gemmF32AVX2_next:
+	DECQ 216(DI)
+	JZ   gemmF32AVX2_done
+	MOVQ 224(DI), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	MOVQ 232(DI), AX
+	ADDQ AX, 56(DI)
+	ADDQ AX, 112(DI)
+	ADDQ AX, 64(DI)
+	ADDQ AX, 120(DI)
+	ADDQ AX, 72(DI)
+	ADDQ AX, 128(DI)
+	ADDQ AX, 80(DI)
+	ADDQ AX, 136(DI)
+	ADDQ AX, 88(DI)
+	ADDQ AX, 144(DI)
+	ADDQ AX, 96(DI)
+	ADDQ AX, 152(DI)
+	JMP  gemmF32AVX2_block
 
 gemmF32AVX2_done:
 	VZEROUPPER
@@ -184,9 +338,9 @@ TEXT ·gemmF32AVX512(SB), NOSPLIT, $8-8
 	MOVQ 48(BP), DI
 
 gemmF32AVX512_block:
-	MOVQ 112(BP), SI
-	MOVQ 120(BP), R15
-	MOVQ 152(BP), R14
+	MOVQ 168(BP), SI
+	MOVQ 176(BP), R15
+	MOVQ 208(BP), R14
 	XORQ DX, DX
 
 gemmF32AVX512_panel:
@@ -207,10 +361,10 @@ gemmF32AVX512_panel:
 	VMOVAPS Z14, Z12
 	VMOVAPS Z15, Z13
 	XORQ    BX, BX
-	MOVQ    136(BP), AX
+	MOVQ    192(BP), AX
 
 gemmF32AVX512_seg:
-	MOVQ  128(BP), CX
+	MOVQ  184(BP), CX
 	TESTQ CX, CX
 	JZ    gemmF32AVX512_clamp
 
@@ -242,13 +396,13 @@ gemmF32AVX512_k:
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX512_k
-	ADDQ         144(BP), BX
+	ADDQ         200(BP), BX
 	DECQ         AX
 	JNZ          gemmF32AVX512_seg
 
 gemmF32AVX512_clamp:
-	VBROADCASTSS 248(BP), Z14
-	VBROADCASTSS 252(BP), Z16
+	VBROADCASTSS 304(BP), Z14
+	VBROADCASTSS 308(BP), Z16
 	VMAXPS       Z14, Z0, Z0
 	VMINPS       Z16, Z0, Z0
 	VMAXPS       Z14, Z1, Z1
@@ -279,6 +433,8 @@ gemmF32AVX512_clamp:
 	VMINPS       Z16, Z13, Z13
 	CMPQ         R14, $0x01
 	JE           gemmF32AVX512_last
+	CMPQ         320(BP), $0x00
+	JNE          gemmF32AVX512_fused
 	MOVQ         56(BP), AX
 	VMOVUPS      Z0, (AX)(DX*1)
 	VMOVUPS      Z1, 64(AX)(DX*1)
@@ -300,15 +456,94 @@ gemmF32AVX512_clamp:
 	MOVQ         104(BP), AX
 	VMOVUPS      Z12, (AX)(DX*1)
 	VMOVUPS      Z13, 64(AX)(DX*1)
-	ADDQ         $0x80, DX
-	ADDQ         $0x80, R15
-	DECQ         R14
-	JMP          gemmF32AVX512_panel
+	JMP          gemmF32AVX512_stored
+
+gemmF32AVX512_fused:
+	VBROADCASTSS 328(BP), Z18
+	VBROADCASTSS 360(BP), Z19
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, Z0
+	VMAXPS       Z18, Z0, Z0
+	VMINPS       Z19, Z0, Z0
+	VMOVUPS      Z0, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z1, Z1
+	VMAXPS       Z18, Z1, Z1
+	VMINPS       Z19, Z1, Z1
+	VMOVUPS      Z1, 64(AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z2, Z2
+	VMAXPS       Z18, Z2, Z2
+	VMINPS       Z19, Z2, Z2
+	VMOVUPS      Z2, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z3, Z3
+	VMAXPS       Z18, Z3, Z3
+	VMINPS       Z19, Z3, Z3
+	VMOVUPS      Z3, 64(AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z4, Z4
+	VMAXPS       Z18, Z4, Z4
+	VMINPS       Z19, Z4, Z4
+	VMOVUPS      Z4, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z5, Z5
+	VMAXPS       Z18, Z5, Z5
+	VMINPS       Z19, Z5, Z5
+	VMOVUPS      Z5, 64(AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z6, Z6
+	VMAXPS       Z18, Z6, Z6
+	VMINPS       Z19, Z6, Z6
+	VMOVUPS      Z6, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z7, Z7
+	VMAXPS       Z18, Z7, Z7
+	VMINPS       Z19, Z7, Z7
+	VMOVUPS      Z7, 64(AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z8, Z8
+	VMAXPS       Z18, Z8, Z8
+	VMINPS       Z19, Z8, Z8
+	VMOVUPS      Z8, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z9, Z9
+	VMAXPS       Z18, Z9, Z9
+	VMINPS       Z19, Z9, Z9
+	VMOVUPS      Z9, 64(AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z10, Z10
+	VMAXPS       Z18, Z10, Z10
+	VMINPS       Z19, Z10, Z10
+	VMOVUPS      Z10, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z11, Z11
+	VMAXPS       Z18, Z11, Z11
+	VMINPS       Z19, Z11, Z11
+	VMOVUPS      Z11, 64(AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z12, Z12
+	VMAXPS       Z18, Z12, Z12
+	VMINPS       Z19, Z12, Z12
+	VMOVUPS      Z12, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z13, Z13
+	VMAXPS       Z18, Z13, Z13
+	VMINPS       Z19, Z13, Z13
+	VMOVUPS      Z13, 64(AX)(DX*1)
+
+gemmF32AVX512_stored:
+	ADDQ $0x80, DX
+	ADDQ $0x80, R15
+	DECQ R14
+	JMP  gemmF32AVX512_panel
 
 gemmF32AVX512_last:
-	MOVWLZX 256(BP), AX
+	CMPQ    320(BP), $0x00
+	JNE     gemmF32AVX512_lastfused
+	MOVWLZX 312(BP), AX
 	KMOVW   AX, K1
-	MOVWLZX 258(BP), AX
+	MOVWLZX 314(BP), AX
 	KMOVW   AX, K2
 	MOVQ    56(BP), AX
 	VMOVUPS Z0, K1, (AX)(DX*1)
@@ -331,25 +566,113 @@ gemmF32AVX512_last:
 	MOVQ    104(BP), AX
 	VMOVUPS Z12, K1, (AX)(DX*1)
 	VMOVUPS Z13, K2, 64(AX)(DX*1)
-	DECQ    160(BP)
-	JZ      gemmF32AVX512_done
-	MOVQ    168(BP), AX
-	ADDQ    AX, R8
-	ADDQ    AX, R9
-	ADDQ    AX, R10
-	ADDQ    AX, R11
-	ADDQ    AX, R12
-	ADDQ    AX, R13
-	ADDQ    AX, DI
-	MOVQ    176(BP), AX
-	ADDQ    AX, 56(BP)
-	ADDQ    AX, 64(BP)
-	ADDQ    AX, 72(BP)
-	ADDQ    AX, 80(BP)
-	ADDQ    AX, 88(BP)
-	ADDQ    AX, 96(BP)
-	ADDQ    AX, 104(BP)
-	JMP     gemmF32AVX512_block
+	JMP     gemmF32AVX512_next
+
+gemmF32AVX512_lastfused:
+	MOVWLZX      312(BP), AX
+	KMOVW        AX, K1
+	MOVWLZX      314(BP), AX
+	KMOVW        AX, K2
+	VBROADCASTSS 328(BP), Z18
+	VBROADCASTSS 360(BP), Z19
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, K1, Z0
+	VMAXPS       Z18, Z0, Z0
+	VMINPS       Z19, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z1, K2, Z1
+	VMAXPS       Z18, Z1, Z1
+	VMINPS       Z19, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z2, K1, Z2
+	VMAXPS       Z18, Z2, Z2
+	VMINPS       Z19, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z3, K2, Z3
+	VMAXPS       Z18, Z3, Z3
+	VMINPS       Z19, Z3, Z3
+	VMOVUPS      Z3, K2, 64(AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z4, K1, Z4
+	VMAXPS       Z18, Z4, Z4
+	VMINPS       Z19, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z5, K2, Z5
+	VMAXPS       Z18, Z5, Z5
+	VMINPS       Z19, Z5, Z5
+	VMOVUPS      Z5, K2, 64(AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z6, K1, Z6
+	VMAXPS       Z18, Z6, Z6
+	VMINPS       Z19, Z6, Z6
+	VMOVUPS      Z6, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z7, K2, Z7
+	VMAXPS       Z18, Z7, Z7
+	VMINPS       Z19, Z7, Z7
+	VMOVUPS      Z7, K2, 64(AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z8, K1, Z8
+	VMAXPS       Z18, Z8, Z8
+	VMINPS       Z19, Z8, Z8
+	VMOVUPS      Z8, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z9, K2, Z9
+	VMAXPS       Z18, Z9, Z9
+	VMINPS       Z19, Z9, Z9
+	VMOVUPS      Z9, K2, 64(AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z10, K1, Z10
+	VMAXPS       Z18, Z10, Z10
+	VMINPS       Z19, Z10, Z10
+	VMOVUPS      Z10, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z11, K2, Z11
+	VMAXPS       Z18, Z11, Z11
+	VMINPS       Z19, Z11, Z11
+	VMOVUPS      Z11, K2, 64(AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z12, K1, Z12
+	VMAXPS       Z18, Z12, Z12
+	VMINPS       Z19, Z12, Z12
+	VMOVUPS      Z12, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z13, K2, Z13
+	VMAXPS       Z18, Z13, Z13
+	VMINPS       Z19, Z13, Z13
+	VMOVUPS      Z13, K2, 64(AX)(DX*1)
+
+gemmF32AVX512_next:
+	DECQ 216(BP)
+	JZ   gemmF32AVX512_done
+	MOVQ 224(BP), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	ADDQ AX, DI
+	MOVQ 232(BP), AX
+	ADDQ AX, 56(BP)
+	ADDQ AX, 112(BP)
+	ADDQ AX, 64(BP)
+	ADDQ AX, 120(BP)
+	ADDQ AX, 72(BP)
+	ADDQ AX, 128(BP)
+	ADDQ AX, 80(BP)
+	ADDQ AX, 136(BP)
+	ADDQ AX, 88(BP)
+	ADDQ AX, 144(BP)
+	ADDQ AX, 96(BP)
+	ADDQ AX, 152(BP)
+	ADDQ AX, 104(BP)
+	ADDQ AX, 160(BP)
+	JMP  gemmF32AVX512_block
 
 gemmF32AVX512_done:
 	VZEROUPPER
@@ -368,9 +691,9 @@ TEXT ·gemmF32AVX512Narrow(SB), NOSPLIT, $8-8
 	MOVQ 48(BP), DI
 
 gemmF32AVX512Narrow_block:
-	MOVQ 112(BP), SI
-	MOVQ 120(BP), R15
-	MOVQ 152(BP), R14
+	MOVQ 168(BP), SI
+	MOVQ 176(BP), R15
+	MOVQ 208(BP), R14
 	XORQ DX, DX
 
 gemmF32AVX512Narrow_panel:
@@ -383,10 +706,10 @@ gemmF32AVX512Narrow_panel:
 	VMOVAPS Z7, Z5
 	VMOVAPS Z7, Z6
 	XORQ    BX, BX
-	MOVQ    136(BP), AX
+	MOVQ    192(BP), AX
 
 gemmF32AVX512Narrow_seg:
-	MOVQ  128(BP), CX
+	MOVQ  184(BP), CX
 	TESTQ CX, CX
 	JZ    gemmF32AVX512Narrow_clamp
 
@@ -410,13 +733,13 @@ gemmF32AVX512Narrow_k:
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX512Narrow_k
-	ADDQ         144(BP), BX
+	ADDQ         200(BP), BX
 	DECQ         AX
 	JNZ          gemmF32AVX512Narrow_seg
 
 gemmF32AVX512Narrow_clamp:
-	VBROADCASTSS 248(BP), Z7
-	VBROADCASTSS 252(BP), Z8
+	VBROADCASTSS 304(BP), Z7
+	VBROADCASTSS 308(BP), Z8
 	VMAXPS       Z7, Z0, Z0
 	VMINPS       Z8, Z0, Z0
 	VMAXPS       Z7, Z1, Z1
@@ -433,6 +756,8 @@ gemmF32AVX512Narrow_clamp:
 	VMINPS       Z8, Z6, Z6
 	CMPQ         R14, $0x01
 	JE           gemmF32AVX512Narrow_last
+	CMPQ         320(BP), $0x00
+	JNE          gemmF32AVX512Narrow_fused
 	MOVQ         56(BP), AX
 	VMOVUPS      Z0, (AX)(DX*1)
 	MOVQ         64(BP), AX
@@ -447,15 +772,66 @@ gemmF32AVX512Narrow_clamp:
 	VMOVUPS      Z5, (AX)(DX*1)
 	MOVQ         104(BP), AX
 	VMOVUPS      Z6, (AX)(DX*1)
-	ADDQ         $0x40, DX
-	ADDQ         $0x40, R15
-	DECQ         R14
-	JMP          gemmF32AVX512Narrow_panel
+	JMP          gemmF32AVX512Narrow_stored
+
+gemmF32AVX512Narrow_fused:
+	VBROADCASTSS 328(BP), Z10
+	VBROADCASTSS 360(BP), Z11
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, Z0
+	VMAXPS       Z10, Z0, Z0
+	VMINPS       Z11, Z0, Z0
+	VMOVUPS      Z0, (AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z1, Z1
+	VMAXPS       Z10, Z1, Z1
+	VMINPS       Z11, Z1, Z1
+	VMOVUPS      Z1, (AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z2, Z2
+	VMAXPS       Z10, Z2, Z2
+	VMINPS       Z11, Z2, Z2
+	VMOVUPS      Z2, (AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z3, Z3
+	VMAXPS       Z10, Z3, Z3
+	VMINPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z4, Z4
+	VMAXPS       Z10, Z4, Z4
+	VMINPS       Z11, Z4, Z4
+	VMOVUPS      Z4, (AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z5, Z5
+	VMAXPS       Z10, Z5, Z5
+	VMINPS       Z11, Z5, Z5
+	VMOVUPS      Z5, (AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z6, Z6
+	VMAXPS       Z10, Z6, Z6
+	VMINPS       Z11, Z6, Z6
+	VMOVUPS      Z6, (AX)(DX*1)
+
+gemmF32AVX512Narrow_stored:
+	ADDQ $0x40, DX
+	ADDQ $0x40, R15
+	DECQ R14
+	JMP  gemmF32AVX512Narrow_panel
 
 gemmF32AVX512Narrow_last:
-	MOVWLZX 256(BP), AX
+	CMPQ    320(BP), $0x00
+	JNE     gemmF32AVX512Narrow_lastfused
+	MOVWLZX 312(BP), AX
 	KMOVW   AX, K1
-	MOVWLZX 258(BP), AX
+	MOVWLZX 314(BP), AX
 	KMOVW   AX, K2
 	MOVQ    56(BP), AX
 	VMOVUPS Z0, K1, (AX)(DX*1)
@@ -471,25 +847,85 @@ gemmF32AVX512Narrow_last:
 	VMOVUPS Z5, K1, (AX)(DX*1)
 	MOVQ    104(BP), AX
 	VMOVUPS Z6, K1, (AX)(DX*1)
-	DECQ    160(BP)
-	JZ      gemmF32AVX512Narrow_done
-	MOVQ    168(BP), AX
-	ADDQ    AX, R8
-	ADDQ    AX, R9
-	ADDQ    AX, R10
-	ADDQ    AX, R11
-	ADDQ    AX, R12
-	ADDQ    AX, R13
-	ADDQ    AX, DI
-	MOVQ    176(BP), AX
-	ADDQ    AX, 56(BP)
-	ADDQ    AX, 64(BP)
-	ADDQ    AX, 72(BP)
-	ADDQ    AX, 80(BP)
-	ADDQ    AX, 88(BP)
-	ADDQ    AX, 96(BP)
-	ADDQ    AX, 104(BP)
-	JMP     gemmF32AVX512Narrow_block
+	JMP     gemmF32AVX512Narrow_next
+
+gemmF32AVX512Narrow_lastfused:
+	MOVWLZX      312(BP), AX
+	KMOVW        AX, K1
+	MOVWLZX      314(BP), AX
+	KMOVW        AX, K2
+	VBROADCASTSS 328(BP), Z10
+	VBROADCASTSS 360(BP), Z11
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, K1, Z0
+	VMAXPS       Z10, Z0, Z0
+	VMINPS       Z11, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z1, K1, Z1
+	VMAXPS       Z10, Z1, Z1
+	VMINPS       Z11, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z2, K1, Z2
+	VMAXPS       Z10, Z2, Z2
+	VMINPS       Z11, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z3, K1, Z3
+	VMAXPS       Z10, Z3, Z3
+	VMINPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z4, K1, Z4
+	VMAXPS       Z10, Z4, Z4
+	VMINPS       Z11, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z5, K1, Z5
+	VMAXPS       Z10, Z5, Z5
+	VMINPS       Z11, Z5, Z5
+	VMOVUPS      Z5, K1, (AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z6, K1, Z6
+	VMAXPS       Z10, Z6, Z6
+	VMINPS       Z11, Z6, Z6
+	VMOVUPS      Z6, K1, (AX)(DX*1)
+
+gemmF32AVX512Narrow_next:
+	DECQ 216(BP)
+	JZ   gemmF32AVX512Narrow_done
+	MOVQ 224(BP), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	ADDQ AX, DI
+	MOVQ 232(BP), AX
+	ADDQ AX, 56(BP)
+	ADDQ AX, 112(BP)
+	ADDQ AX, 64(BP)
+	ADDQ AX, 120(BP)
+	ADDQ AX, 72(BP)
+	ADDQ AX, 128(BP)
+	ADDQ AX, 80(BP)
+	ADDQ AX, 136(BP)
+	ADDQ AX, 88(BP)
+	ADDQ AX, 144(BP)
+	ADDQ AX, 96(BP)
+	ADDQ AX, 152(BP)
+	ADDQ AX, 104(BP)
+	ADDQ AX, 160(BP)
+	JMP  gemmF32AVX512Narrow_block
 
 gemmF32AVX512Narrow_done:
 	VZEROUPPER

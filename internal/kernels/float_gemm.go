@@ -38,7 +38,16 @@ type GemmF32 struct {
 	packed []float32 // ceil(N/nr) panels of K rows of nr channels, zero-padded
 	bias   []float32 // padded to whole panels
 	clamp  ClampF32
-	impl   func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int)
+	impl   func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual)
+}
+
+// Residual is an ADD fused after a GEMM (a 1×1 convolution's output added
+// to the block input in MobileNet V2): each output value v becomes
+// Clamp(v + R's value at the same place, with the output's row stride), as
+// the ADD would compute it from the stored output. A nil R adds nothing.
+type Residual struct {
+	R     []float32
+	Clamp ClampF32
 }
 
 // Rows describes a GEMM's input rows: row m's K values start at A[m·Stride]
@@ -85,17 +94,24 @@ func (g *GemmF32) RunPanels(a []float32, lda, m0, m1 int, out []float32, ldc, p0
 	g.RunRows(Rows{A: a, Stride: lda, Segs: 1}, m0, m1, out, ldc, p0, p1)
 }
 
+// RunAdd is RunPanels followed by the ADD res, in the same pass.
+func (g *GemmF32) RunAdd(a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
+	if m1 > m0 && p1 > p0 {
+		g.impl(g, Rows{A: a, Stride: lda, Segs: 1}, m0, m1, out, ldc, p0, p1, res)
+	}
+}
+
 // RunRows computes the output channels of panels p0..p1 of rows m0..m1 of
 // a; a.Segs must divide K.
 func (g *GemmF32) RunRows(a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
 	if m1 > m0 && p1 > p0 {
-		g.impl(g, a, m0, m1, out, ldc, p0, p1)
+		g.impl(g, a, m0, m1, out, ldc, p0, p1, Residual{})
 	}
 }
 
 // gemmF32Generic is the portable loop: one row at a time, 16 channels of
 // accumulators at a time.
-func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
+func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
 	const w16 = 16
 	k, nr := g.K, g.nr
 	seg := k / a.Segs
@@ -117,7 +133,11 @@ func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 i
 				}
 			}
 			for c := range min(w16, n-c0) {
-				dst[c0+c] = g.clamp.apply(acc[c])
+				v := g.clamp.apply(acc[c])
+				if res.R != nil {
+					v = res.Clamp.apply(v + res.R[m*ldc+c0+c])
+				}
+				dst[c0+c] = v
 			}
 		}
 	}

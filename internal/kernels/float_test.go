@@ -114,6 +114,47 @@ func TestGemmF32Panels(t *testing.T) {
 	}
 }
 
+// TestGemmF32Add checks RunAdd, a GEMM with a fused ADD, against Run and
+// then the ADD, exactly (the sum of two float32 values rounds once either
+// way), on every backend, over panel and row ranges, with NaN where
+// nothing may be written.
+func TestGemmF32Add(t *testing.T) {
+	r := testkit.SeededRand(t)
+	nan := float32(math.NaN())
+	for _, backend := range Available() {
+		for range 60 {
+			n, k, m := 1+r.IntN(70), 1+r.IntN(40), 1+r.IntN(30)
+			g := NewGemmF32(n, k, randF32(r, n*k), randF32(r, n), ActivationRangeF32(ActNone), backend)
+			ldc := n + r.IntN(3)
+			a, res := randF32(r, m*k), randF32(r, m*ldc)
+			clamp := []ClampF32{ActivationRangeF32(ActNone), ActivationRangeF32(ActRelu6), {-0.5, 0.5}}[r.IntN(3)]
+			p0 := r.IntN(g.Panels())
+			p1 := p0 + 1 + r.IntN(g.Panels()-p0)
+			m0 := r.IntN(m)
+			want := make([]float32, m*ldc)
+			g.Run(a, k, 0, m, want, ldc)
+			got := make([]float32, m*ldc+8)
+			for i := range got {
+				got[i] = nan
+			}
+			g.RunAdd(a, k, m0, m, got, ldc, p0, p1, Residual{R: res, Clamp: clamp})
+			c0, c1 := p0*g.nr, min(p1*g.nr, n)
+			for i, v := range got {
+				row, c := i/ldc, i%ldc
+				if i >= m*ldc || row < m0 || c < c0 || c >= c1 {
+					if !math.IsNaN(float64(v)) {
+						t.Fatalf("%v n%d k%d m%d: wrote element %d outside rows %d.. panels %d..%d", backend, n, k, m, i, m0, p0, p1)
+					}
+					continue
+				}
+				if w := clamp.apply(want[i] + res[i]); math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("%v n%d k%d m%d: element %d = %v, want %v", backend, n, k, m, i, v, w)
+				}
+			}
+		}
+	}
+}
+
 // TestGemmF32Segments checks RunRows on rows in segments (a convolution's
 // interior pixels) against Run on the same values gathered into a matrix:
 // the sums run in the same order, so exactly.

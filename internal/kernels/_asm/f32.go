@@ -24,16 +24,17 @@ func f32() {
 // channels: the accumulators start from the panel's bias, take K
 // broadcast-and-FMA steps over the packed weights (in segs segments of k
 // values, each segskip bytes after the end of the last in the rows), are
-// clamped, and are stored, the last panel under its mask; then the rows
-// and outputs move on by one block (astep, ostep bytes) until blocks are
-// done. AVX2 (z false): panels of 16 channels in 2 YMM vectors, the mask a
+// clamped, and are stored, the last panel under its mask (with fuse, a
+// fused ADD: each output first adds its residual's value and is clamped
+// to lo2..hi2); then the rows, outputs and residuals move on by one block
+// (astep, ostep bytes) until blocks are done. AVX2 (z false): panels of 16 channels in 2 YMM vectors, the mask a
 // vector for VMASKMOVPS; AVX-512: panels of 16·nv in nv ZMM vectors, the
 // mask bits in K1 (and K2). mr·nv accumulators, nv weight vectors and a
 // broadcast.
 //
 // GPRs: R8–R13 and RDI the rows, RSI weights, R15 bias, RBX byte offset in
-// the rows, RCX steps left, RDX byte offset in the outputs, R14 panels
-// left, RAX segments left, then temporary.
+// the rows (then a residual row), RCX steps left, RDX byte offset in the
+// outputs, R14 panels left, RAX segments left (then an output row).
 func gemmF32(name string, z bool, mr, nv int) {
 	TEXT(name, NOSPLIT, "func(p *gemmF32Args)")
 	Pragma("noescape")
@@ -41,7 +42,7 @@ func gemmF32(name string, z bool, mr, nv int) {
 	v := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
 	if z {
 		isa = "AVX-512"
-		v = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18}
+		v = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20}
 	}
 	Doc(fmt.Sprintf("%s computes blocks of %d rows of kernels.GemmF32 over panels of %d channels with %s (see gemmF32Args).", name, mr, 8*nv*map[bool]int{false: 1, true: 2}[z], isa))
 	acc, w, bcast := v[:mr*nv], v[mr*nv:mr*nv+nv], v[mr*nv+nv]
@@ -107,42 +108,86 @@ func gemmF32(name string, z bool, mr, nv int) {
 		VMINPS(hi, a, a)
 	}
 
-	CMPQ(R14, Imm(1))
-	JE(LabelRef(l("last")))
-	for r := range mr {
-		Load(p.Field("out").Index(r), RAX)
-		for j := range nv {
-			VMOVUPS(acc[nv*r+j], Mem{Base: RAX, Index: RDX, Scale: 1, Disp: j * vb})
+	// Stores, the last panel's under its mask; with fuse each row first
+	// adds its residual and clamps again (an ADD after the layer).
+	store := func(last, fuse bool) {
+		masks := []VecPhysical{w[0], bcast}
+		if last {
+			if z {
+				MOVWLZX(fieldMem(p.Field("kmask").Index(0)), EAX)
+				KMOVW(EAX, K1)
+				MOVWLZX(fieldMem(p.Field("kmask").Index(1)), EAX)
+				KMOVW(EAX, K2)
+			} else {
+				VMOVDQU(fieldMem(p.Field("mask").Index(0)), masks[0])
+				VMOVDQU(fieldMem(p.Field("mask").Index(8)), masks[1])
+			}
+		}
+		// AVX2 clamps the sums from memory (lo2, hi2: 8 copies each);
+		// AVX-512 has registers to spare.
+		lo2, hi2 := Op(fieldMem(p.Field("lo2"))), Op(fieldMem(p.Field("hi2")))
+		tmp := v[mr*nv+nv+1]
+		if fuse && z {
+			lo2, hi2 = v[mr*nv+nv+2], v[mr*nv+nv+3]
+			VBROADCASTSS(fieldMem(p.Field("lo2")), lo2)
+			VBROADCASTSS(fieldMem(p.Field("hi2")), hi2)
+		}
+		for r := range mr {
+			Load(p.Field("out").Index(r), RAX)
+			if fuse {
+				Load(p.Field("res").Index(r), RBX)
+			}
+			for j := range nv {
+				a := acc[nv*r+j]
+				if fuse {
+					res := Mem{Base: RBX, Index: RDX, Scale: 1, Disp: j * vb}
+					switch {
+					case last && z:
+						VADDPS(res, a, []Op{K1, K2}[j], a)
+					case last:
+						VMASKMOVPS(res, masks[j], tmp)
+						VADDPS(tmp, a, a)
+					default:
+						VADDPS(res, a, a)
+					}
+					VMAXPS(lo2, a, a)
+					VMINPS(hi2, a, a)
+				}
+				m := Mem{Base: RAX, Index: RDX, Scale: 1, Disp: j * vb}
+				switch {
+				case last && z:
+					VMOVUPS(a, []Op{K1, K2}[j], m)
+				case last:
+					VMASKMOVPS(a, masks[j], m)
+				default:
+					VMOVUPS(a, m)
+				}
+			}
 		}
 	}
+	CMPQ(R14, Imm(1))
+	JE(LabelRef(l("last")))
+	CMPQ(fieldMem(p.Field("fuse")), Imm(0))
+	JNE(LabelRef(l("fused")))
+	store(false, false)
+	JMP(LabelRef(l("stored")))
+	Label(l("fused"))
+	store(false, true)
+	Label(l("stored"))
 	ADDQ(Imm(uint64(nv*vb)), RDX)
 	ADDQ(Imm(uint64(nv*vb)), R15)
 	DECQ(R14)
 	JMP(LabelRef(l("panel")))
 
 	Label(l("last"))
-	masks := []VecPhysical{w[0], bcast}
-	if z {
-		MOVWLZX(fieldMem(p.Field("kmask").Index(0)), EAX)
-		KMOVW(EAX, K1)
-		MOVWLZX(fieldMem(p.Field("kmask").Index(1)), EAX)
-		KMOVW(EAX, K2)
-	} else {
-		VMOVDQU(fieldMem(p.Field("mask").Index(0)), masks[0])
-		VMOVDQU(fieldMem(p.Field("mask").Index(8)), masks[1])
-	}
-	for r := range mr {
-		Load(p.Field("out").Index(r), RAX)
-		for j := range nv {
-			m := Mem{Base: RAX, Index: RDX, Scale: 1, Disp: j * vb}
-			if z {
-				VMOVUPS(acc[nv*r+j], []Op{K1, K2}[j], m)
-			} else {
-				VMASKMOVPS(acc[nv*r+j], masks[j], m)
-			}
-		}
-	}
+	CMPQ(fieldMem(p.Field("fuse")), Imm(0))
+	JNE(LabelRef(l("lastfused")))
+	store(true, false)
+	JMP(LabelRef(l("next")))
+	Label(l("lastfused"))
+	store(true, true)
 
+	Label(l("next"))
 	// The next block of rows.
 	DECQ(fieldMem(p.Field("blocks")))
 	JZ(LabelRef(l("done")))
@@ -153,6 +198,7 @@ func gemmF32(name string, z bool, mr, nv int) {
 	Load(p.Field("ostep"), RAX)
 	for r := range mr {
 		ADDQ(RAX, fieldMem(p.Field("out").Index(r)))
+		ADDQ(RAX, fieldMem(p.Field("res").Index(r)))
 	}
 	JMP(LabelRef(l("block")))
 
