@@ -74,21 +74,38 @@ func buildConvF32(c *opContext) error {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, false, 0)
 	}
 	g := kernels.NewGemmF32(p.OutC, k, floats(filter), bs, clamp, c.floatBackend())
-	inL, outL := c.loc(in), c.loc(out)
+	inL := c.loc(in)
 	rows, m := p.Batch*p.OutH, p.Batch*p.OutH*p.OutW
-	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
+	pointwise := p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0
+	if d, dwOut, ok := c.streamedDepthwise(out); ok {
+		if pointwise {
+			return c.emitStreamed(d, d.Params(), c.loc(dwOut), func(mem []byte, _, r int, dst []float32) {
+				g.RunAdd(f32(inL, mem)[r*p.InW*k:], k, 0, p.InW, dst, p.OutC, 0, g.Panels(), kernels.Residual{})
+			})
+		}
+		// Each worker im2cols its border pixels into its own row of cols.
+		cols, err := c.b.temp(int64(c.b.workers())*int64(p.OutW)*int64(k)*4, c.index)
+		if err != nil {
+			return err
+		}
+		return c.emitStreamed(d, d.Params(), c.loc(dwOut), func(mem []byte, w, r int, dst []float32) {
+			kernels.ConvRowF32(p, g, f32(inL, mem), f32(cols, mem)[w*p.OutW*k:], dst, r)
+		})
+	}
+	if pointwise {
 		// A 1×1 convolution is a GEMM over the NHWC input as it is.
 		if res, sum, clamp2, ok := c.residualAdd(out); ok {
 			c.emitGemmF32(g, inL, c.loc(sum), m, c.loc(res), clamp2)
 			return nil
 		}
-		c.emitGemmF32(g, inL, outL, m, nil, kernels.ClampF32{})
+		c.emitGemmF32(g, inL, c.loc(out), m, nil, kernels.ClampF32{})
 		return nil
 	}
 	cols, err := c.b.temp(int64(m)*int64(k)*4, c.index)
 	if err != nil {
 		return err
 	}
+	outL := c.loc(out)
 	run := func(mem []byte, r0, r1 int) {
 		kernels.ConvF32(p, g, f32(inL, mem), f32(cols, mem), f32(outL, mem), r0, r1)
 	}

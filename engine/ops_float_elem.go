@@ -15,10 +15,6 @@ func buildBinaryF32(c *opContext) error {
 	if err := c.allFloat(a, b, out); err != nil {
 		return err
 	}
-	if c.b.fused[c.index] {
-		c.planFused()
-		return nil
-	}
 	op, act := kernels.BinaryAdd, tflite.ActNone
 	switch o := c.op.Options.(type) {
 	case *tflite.AddOptions:

@@ -481,3 +481,80 @@ func TestSynthFloatResidual(t *testing.T) {
 		}
 	}
 }
+
+// TestSynthFloatStreamed checks a convolution (1×1, or 3×3 with stride 2)
+// whose output of over 1 MB only a 3×3 depthwise convolution reads, which
+// it computes row by row for it: the same bytes as unfused (the output
+// kept for Trace, which leaves it unfused) on every backend and thread
+// count, over strides, paddings, odd and even sizes and two images; the
+// best kernels near the generic ones.
+func TestSynthFloatStreamed(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, tc := range []struct {
+		first          bool // the producer is a 3×3 stride-2 convolution
+		h, w, stride   int
+		pad            tflite.Padding
+		inC, c, images int
+	}{
+		{false, 37, 41, 1, tflite.PaddingSame, 8, 96, 2},
+		{false, 38, 36, 2, tflite.PaddingSame, 5, 200, 1},
+		{false, 39, 35, 2, tflite.PaddingSame, 8, 112, 2},
+		{false, 36, 37, 1, tflite.PaddingValid, 3, 200, 1},
+		{true, 36, 40, 1, tflite.PaddingSame, 3, 96, 2},
+		{true, 35, 37, 2, tflite.PaddingSame, 4, 104, 2},
+	} {
+		name := fmt.Sprintf("first=%v/%dx%d/s%d/%v/c%d", tc.first, tc.h, tc.w, tc.stride, tc.pad, tc.c)
+		t.Run(name, func(t *testing.T) {
+			inH, inW, k := tc.h, tc.w, 1
+			if tc.first {
+				inH, inW, k = 2*tc.h, 2*tc.w, 3
+			}
+			outH, outW := (tc.h+tc.stride-1)/tc.stride, (tc.w+tc.stride-1)/tc.stride
+			if tc.pad == tflite.PaddingValid {
+				outH, outW = (tc.h-3)/tc.stride+1, (tc.w-3)/tc.stride+1
+			}
+			in := randFloats(r, tc.images*inH*inW*tc.inC, 2)
+			m := tflitetest.Model{Inputs: []int32{0}, Outputs: []int32{3}, Tensors: []tflitetest.Tensor{
+				fTensor("in", []int{tc.images, inH, inW, tc.inC}, nil),
+				fTensor("expanded", []int{tc.images, tc.h, tc.w, tc.c}, nil),
+				fTensor("depthwise", []int{tc.images, outH, outW, tc.c}, nil),
+				fTensor("out", []int{tc.images, outH, outW, tc.c}, nil),
+				fTensor("w1", []int{tc.c, k, k, tc.inC}, randFloats(r, tc.c*k*k*tc.inC, 0.5)),
+				fTensor("b1", []int{tc.c}, randFloats(r, tc.c, 0.5)),
+				fTensor("w2", []int{1, 3, 3, tc.c}, randFloats(r, 9*tc.c, 0.5)),
+				fTensor("b2", []int{tc.c}, randFloats(r, tc.c, 0.5)),
+			}, Ops: []tflitetest.Op{
+				{Code: tflite.OpConv2D, Inputs: []int32{0, 4, 5}, Outputs: []int32{1}, Options: &tflite.Conv2DOptions{
+					StrideW: int32(k/2 + 1), StrideH: int32(k/2 + 1), DilationW: 1, DilationH: 1, Activation: tflite.ActRelu6}},
+				{Code: tflite.OpDepthwiseConv, Inputs: []int32{1, 6, 7}, Outputs: []int32{2}, Options: &tflite.DepthwiseConv2DOptions{
+					Padding: tc.pad, StrideW: int32(tc.stride), StrideH: int32(tc.stride), DepthMultiplier: 1, DilationW: 1, DilationH: 1,
+					Activation: tflite.ActRelu6}},
+				{Code: tflite.OpRelu, Inputs: []int32{2}, Outputs: []int32{3}},
+			}}
+			runFloat(t, m, in)
+			data := m.Bytes()
+			for _, backend := range Backends() {
+				for _, threads := range []int{1, 2, 3} {
+					var outs [2][]byte
+					for i, keep := range [][]int{nil, {1}} {
+						model, err := Load(data, Options{Backend: backend, Keep: keep, Threads: threads})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if fused := model.ops[1].fused; keep == nil && backend != "generic" && !fused || keep != nil && fused {
+							t.Errorf("%s, keep %v: depthwise fused %v", backend, keep, fused)
+						}
+						outs[i] = make([]byte, model.Output().Bytes())
+						if err := model.Run(context.Background(), floatBytes(in), outs[i]); err != nil {
+							t.Fatal(err)
+						}
+						model.Close()
+					}
+					if !bytes.Equal(outs[0], outs[1]) {
+						t.Errorf("%s, %d threads: streamed and stored outputs differ", backend, threads)
+					}
+				}
+			}
+		})
+	}
+}

@@ -935,10 +935,10 @@ gemmF32AVX512Narrow_done:
 // Requires: AVX
 TEXT ·dwF32AVX2(SB), NOSPLIT, $8-8
 	MOVQ         p+0(FP), BP
-	VBROADCASTSS 160(BP), Y10
-	VBROADCASTSS 164(BP), Y11
-	MOVQ         16(BP), AX
-	MOVQ         72(BP), R12
+	VBROADCASTSS 168(BP), Y10
+	VBROADCASTSS 172(BP), Y11
+	MOVQ         32(BP), AX
+	MOVQ         88(BP), R12
 	VMOVUPS      (AX), Y0
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Y1
@@ -957,27 +957,29 @@ TEXT ·dwF32AVX2(SB), NOSPLIT, $8-8
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Y8
 	ADDQ         R12, AX
-	MOVQ         (BP), R15
-	MOVQ         8(BP), DI
-	MOVQ         24(BP), R13
-	MOVQ         40(BP), R14
-	MOVQ         80(BP), R10
-	MOVQ         88(BP), R11
-	MOVQ         96(BP), BX
-	MOVQ         104(BP), R12
-	CMPQ         64(BP), $0x01
+	MOVQ         24(BP), DI
+	MOVQ         40(BP), R13
+	MOVQ         56(BP), R14
+	MOVQ         96(BP), R10
+	MOVQ         104(BP), BX
+	MOVQ         112(BP), R12
+	CMPQ         80(BP), $0x01
 	JE           dwF32AVX2_top_row
 	JA           dwF32AVX2_bottom_row
 
 dwF32AVX2_full_row:
-	MOVQ    R15, SI
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
 	MOVQ    DI, R8
-	CMPQ    48(BP), $0x00
+	CMPQ    64(BP), $0x00
 	JE      dwF32AVX2_full_interior
 	SUBQ    R10, SI
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI)(BX*1), Y1, Y14
 	VADDPS  Y14, Y9, Y9
 	VMULPS  (SI)(BX*2), Y2, Y14
@@ -997,14 +999,14 @@ dwF32AVX2_full_row:
 	ADDQ    R12, R8
 
 dwF32AVX2_full_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX2_full_right
 
 dwF32AVX2_full_pixel:
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI), Y0, Y14
 	VADDPS  Y14, Y9, Y9
 	VMULPS  (SI)(BX*1), Y1, Y14
@@ -1032,11 +1034,11 @@ dwF32AVX2_full_pixel:
 	JNZ     dwF32AVX2_full_pixel
 
 dwF32AVX2_full_right:
-	CMPQ    56(BP), $0x00
+	CMPQ    72(BP), $0x00
 	JE      dwF32AVX2_full_next
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI), Y0, Y14
 	VADDPS  Y14, Y9, Y9
 	VMULPS  (SI)(BX*1), Y1, Y14
@@ -1054,16 +1056,23 @@ dwF32AVX2_full_right:
 	VMOVUPS Y9, (R8)
 
 dwF32AVX2_full_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX2_full_row
-	JMP  dwF32AVX2_done
+	JZ   dwF32AVX2_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2_full_row
 
 dwF32AVX2_top_row:
-	MOVQ    R15, SI
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
 	MOVQ    DI, R8
-	CMPQ    48(BP), $0x00
+	CMPQ    64(BP), $0x00
 	JE      dwF32AVX2_top_interior
 	SUBQ    R10, SI
 	VMOVUPS (R13), Y9
@@ -1083,7 +1092,7 @@ dwF32AVX2_top_row:
 	ADDQ    R12, R8
 
 dwF32AVX2_top_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX2_top_right
 
@@ -1111,7 +1120,7 @@ dwF32AVX2_top_pixel:
 	JNZ     dwF32AVX2_top_pixel
 
 dwF32AVX2_top_right:
-	CMPQ    56(BP), $0x00
+	CMPQ    72(BP), $0x00
 	JE      dwF32AVX2_top_next
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
@@ -1128,16 +1137,23 @@ dwF32AVX2_top_right:
 	VMOVUPS Y9, (R8)
 
 dwF32AVX2_top_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX2_top_row
-	JMP  dwF32AVX2_done
+	JZ   dwF32AVX2_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2_top_row
 
 dwF32AVX2_bottom_row:
-	MOVQ    R15, SI
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
 	MOVQ    DI, R8
-	CMPQ    48(BP), $0x00
+	CMPQ    64(BP), $0x00
 	JE      dwF32AVX2_bottom_interior
 	SUBQ    R10, SI
 	VMOVUPS (R13), Y9
@@ -1157,7 +1173,7 @@ dwF32AVX2_bottom_row:
 	ADDQ    R12, R8
 
 dwF32AVX2_bottom_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX2_bottom_right
 
@@ -1185,7 +1201,7 @@ dwF32AVX2_bottom_pixel:
 	JNZ     dwF32AVX2_bottom_pixel
 
 dwF32AVX2_bottom_right:
-	CMPQ    56(BP), $0x00
+	CMPQ    72(BP), $0x00
 	JE      dwF32AVX2_bottom_next
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
@@ -1202,10 +1218,14 @@ dwF32AVX2_bottom_right:
 	VMOVUPS Y9, (R8)
 
 dwF32AVX2_bottom_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX2_bottom_row
+	JZ   dwF32AVX2_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2_bottom_row
 
 dwF32AVX2_done:
 	VZEROUPPER
@@ -1215,11 +1235,11 @@ dwF32AVX2_done:
 // Requires: AVX
 TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $8-8
 	MOVQ         p+0(FP), BP
-	VMOVDQU      128(BP), Y15
-	VBROADCASTSS 160(BP), Y10
-	VBROADCASTSS 164(BP), Y11
-	MOVQ         16(BP), AX
-	MOVQ         72(BP), R12
+	VMOVDQU      136(BP), Y15
+	VBROADCASTSS 168(BP), Y10
+	VBROADCASTSS 172(BP), Y11
+	MOVQ         32(BP), AX
+	MOVQ         88(BP), R12
 	VMASKMOVPS   (AX), Y15, Y0
 	ADDQ         R12, AX
 	VMASKMOVPS   (AX), Y15, Y1
@@ -1238,27 +1258,29 @@ TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $8-8
 	ADDQ         R12, AX
 	VMASKMOVPS   (AX), Y15, Y8
 	ADDQ         R12, AX
-	MOVQ         (BP), R15
-	MOVQ         8(BP), DI
-	MOVQ         24(BP), R13
-	MOVQ         40(BP), R14
-	MOVQ         80(BP), R10
-	MOVQ         88(BP), R11
-	MOVQ         96(BP), BX
-	MOVQ         104(BP), R12
-	CMPQ         64(BP), $0x01
+	MOVQ         24(BP), DI
+	MOVQ         40(BP), R13
+	MOVQ         56(BP), R14
+	MOVQ         96(BP), R10
+	MOVQ         104(BP), BX
+	MOVQ         112(BP), R12
+	CMPQ         80(BP), $0x01
 	JE           dwF32AVX2Masked_top_row
 	JA           dwF32AVX2Masked_bottom_row
 
 dwF32AVX2Masked_full_row:
-	MOVQ       R15, SI
+	MOVQ       (BP), SI
+	MOVQ       8(BP), R11
+	SUBQ       SI, R11
+	MOVQ       16(BP), R15
+	SUBQ       SI, R15
 	MOVQ       DI, R8
-	CMPQ       48(BP), $0x00
+	CMPQ       64(BP), $0x00
 	JE         dwF32AVX2Masked_full_interior
 	SUBQ       R10, SI
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
-	LEAQ       (CX)(R11*1), DX
+	LEAQ       (SI)(R15*1), DX
 	VMASKMOVPS (SI)(BX*1), Y15, Y14
 	VMULPS     Y14, Y1, Y14
 	VADDPS     Y14, Y9, Y9
@@ -1284,14 +1306,14 @@ dwF32AVX2Masked_full_row:
 	ADDQ       R12, R8
 
 dwF32AVX2Masked_full_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX2Masked_full_right
 
 dwF32AVX2Masked_full_pixel:
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
-	LEAQ       (CX)(R11*1), DX
+	LEAQ       (SI)(R15*1), DX
 	VMASKMOVPS (SI), Y15, Y14
 	VMULPS     Y14, Y0, Y14
 	VADDPS     Y14, Y9, Y9
@@ -1328,11 +1350,11 @@ dwF32AVX2Masked_full_pixel:
 	JNZ        dwF32AVX2Masked_full_pixel
 
 dwF32AVX2Masked_full_right:
-	CMPQ       56(BP), $0x00
+	CMPQ       72(BP), $0x00
 	JE         dwF32AVX2Masked_full_next
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
-	LEAQ       (CX)(R11*1), DX
+	LEAQ       (SI)(R15*1), DX
 	VMASKMOVPS (SI), Y15, Y14
 	VMULPS     Y14, Y0, Y14
 	VADDPS     Y14, Y9, Y9
@@ -1356,16 +1378,23 @@ dwF32AVX2Masked_full_right:
 	VMASKMOVPS Y9, Y15, (R8)
 
 dwF32AVX2Masked_full_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX2Masked_full_row
-	JMP  dwF32AVX2Masked_done
+	JZ   dwF32AVX2Masked_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2Masked_full_row
 
 dwF32AVX2Masked_top_row:
-	MOVQ       R15, SI
+	MOVQ       (BP), SI
+	MOVQ       8(BP), R11
+	SUBQ       SI, R11
+	MOVQ       16(BP), R15
+	SUBQ       SI, R15
 	MOVQ       DI, R8
-	CMPQ       48(BP), $0x00
+	CMPQ       64(BP), $0x00
 	JE         dwF32AVX2Masked_top_interior
 	SUBQ       R10, SI
 	VMASKMOVPS (R13), Y15, Y9
@@ -1389,7 +1418,7 @@ dwF32AVX2Masked_top_row:
 	ADDQ       R12, R8
 
 dwF32AVX2Masked_top_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX2Masked_top_right
 
@@ -1423,7 +1452,7 @@ dwF32AVX2Masked_top_pixel:
 	JNZ        dwF32AVX2Masked_top_pixel
 
 dwF32AVX2Masked_top_right:
-	CMPQ       56(BP), $0x00
+	CMPQ       72(BP), $0x00
 	JE         dwF32AVX2Masked_top_next
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
@@ -1444,16 +1473,23 @@ dwF32AVX2Masked_top_right:
 	VMASKMOVPS Y9, Y15, (R8)
 
 dwF32AVX2Masked_top_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX2Masked_top_row
-	JMP  dwF32AVX2Masked_done
+	JZ   dwF32AVX2Masked_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2Masked_top_row
 
 dwF32AVX2Masked_bottom_row:
-	MOVQ       R15, SI
+	MOVQ       (BP), SI
+	MOVQ       8(BP), R11
+	SUBQ       SI, R11
+	MOVQ       16(BP), R15
+	SUBQ       SI, R15
 	MOVQ       DI, R8
-	CMPQ       48(BP), $0x00
+	CMPQ       64(BP), $0x00
 	JE         dwF32AVX2Masked_bottom_interior
 	SUBQ       R10, SI
 	VMASKMOVPS (R13), Y15, Y9
@@ -1477,7 +1513,7 @@ dwF32AVX2Masked_bottom_row:
 	ADDQ       R12, R8
 
 dwF32AVX2Masked_bottom_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX2Masked_bottom_right
 
@@ -1511,7 +1547,7 @@ dwF32AVX2Masked_bottom_pixel:
 	JNZ        dwF32AVX2Masked_bottom_pixel
 
 dwF32AVX2Masked_bottom_right:
-	CMPQ       56(BP), $0x00
+	CMPQ       72(BP), $0x00
 	JE         dwF32AVX2Masked_bottom_next
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
@@ -1532,10 +1568,14 @@ dwF32AVX2Masked_bottom_right:
 	VMASKMOVPS Y9, Y15, (R8)
 
 dwF32AVX2Masked_bottom_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX2Masked_bottom_row
+	JZ   dwF32AVX2Masked_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2Masked_bottom_row
 
 dwF32AVX2Masked_done:
 	VZEROUPPER
@@ -1545,10 +1585,10 @@ dwF32AVX2Masked_done:
 // Requires: AVX, AVX512F
 TEXT ·dwF32AVX512(SB), NOSPLIT, $8-8
 	MOVQ         p+0(FP), BP
-	VBROADCASTSS 160(BP), Z10
-	VBROADCASTSS 164(BP), Z11
-	MOVQ         16(BP), AX
-	MOVQ         72(BP), R12
+	VBROADCASTSS 168(BP), Z10
+	VBROADCASTSS 172(BP), Z11
+	MOVQ         32(BP), AX
+	MOVQ         88(BP), R12
 	VMOVUPS      (AX), Z0
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Z1
@@ -1567,27 +1607,29 @@ TEXT ·dwF32AVX512(SB), NOSPLIT, $8-8
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Z8
 	ADDQ         R12, AX
-	MOVQ         (BP), R15
-	MOVQ         8(BP), DI
-	MOVQ         24(BP), R13
-	MOVQ         40(BP), R14
-	MOVQ         80(BP), R10
-	MOVQ         88(BP), R11
-	MOVQ         96(BP), BX
-	MOVQ         104(BP), R12
-	CMPQ         64(BP), $0x01
+	MOVQ         24(BP), DI
+	MOVQ         40(BP), R13
+	MOVQ         56(BP), R14
+	MOVQ         96(BP), R10
+	MOVQ         104(BP), BX
+	MOVQ         112(BP), R12
+	CMPQ         80(BP), $0x01
 	JE           dwF32AVX512_top_row
 	JA           dwF32AVX512_bottom_row
 
 dwF32AVX512_full_row:
-	MOVQ    R15, SI
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
 	MOVQ    DI, R8
-	CMPQ    48(BP), $0x00
+	CMPQ    64(BP), $0x00
 	JE      dwF32AVX512_full_interior
 	SUBQ    R10, SI
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI)(BX*1), Z1, Z14
 	VADDPS  Z14, Z9, Z9
 	VMULPS  (SI)(BX*2), Z2, Z14
@@ -1607,14 +1649,14 @@ dwF32AVX512_full_row:
 	ADDQ    R12, R8
 
 dwF32AVX512_full_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX512_full_right
 
 dwF32AVX512_full_pixel:
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI), Z0, Z14
 	VADDPS  Z14, Z9, Z9
 	VMULPS  (SI)(BX*1), Z1, Z14
@@ -1642,11 +1684,11 @@ dwF32AVX512_full_pixel:
 	JNZ     dwF32AVX512_full_pixel
 
 dwF32AVX512_full_right:
-	CMPQ    56(BP), $0x00
+	CMPQ    72(BP), $0x00
 	JE      dwF32AVX512_full_next
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI), Z0, Z14
 	VADDPS  Z14, Z9, Z9
 	VMULPS  (SI)(BX*1), Z1, Z14
@@ -1664,16 +1706,23 @@ dwF32AVX512_full_right:
 	VMOVUPS Z9, (R8)
 
 dwF32AVX512_full_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX512_full_row
-	JMP  dwF32AVX512_done
+	JZ   dwF32AVX512_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX512_full_row
 
 dwF32AVX512_top_row:
-	MOVQ    R15, SI
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
 	MOVQ    DI, R8
-	CMPQ    48(BP), $0x00
+	CMPQ    64(BP), $0x00
 	JE      dwF32AVX512_top_interior
 	SUBQ    R10, SI
 	VMOVUPS (R13), Z9
@@ -1693,7 +1742,7 @@ dwF32AVX512_top_row:
 	ADDQ    R12, R8
 
 dwF32AVX512_top_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX512_top_right
 
@@ -1721,7 +1770,7 @@ dwF32AVX512_top_pixel:
 	JNZ     dwF32AVX512_top_pixel
 
 dwF32AVX512_top_right:
-	CMPQ    56(BP), $0x00
+	CMPQ    72(BP), $0x00
 	JE      dwF32AVX512_top_next
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
@@ -1738,16 +1787,23 @@ dwF32AVX512_top_right:
 	VMOVUPS Z9, (R8)
 
 dwF32AVX512_top_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX512_top_row
-	JMP  dwF32AVX512_done
+	JZ   dwF32AVX512_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX512_top_row
 
 dwF32AVX512_bottom_row:
-	MOVQ    R15, SI
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
 	MOVQ    DI, R8
-	CMPQ    48(BP), $0x00
+	CMPQ    64(BP), $0x00
 	JE      dwF32AVX512_bottom_interior
 	SUBQ    R10, SI
 	VMOVUPS (R13), Z9
@@ -1767,7 +1823,7 @@ dwF32AVX512_bottom_row:
 	ADDQ    R12, R8
 
 dwF32AVX512_bottom_interior:
-	MOVQ  32(BP), R9
+	MOVQ  48(BP), R9
 	TESTQ R9, R9
 	JZ    dwF32AVX512_bottom_right
 
@@ -1795,7 +1851,7 @@ dwF32AVX512_bottom_pixel:
 	JNZ     dwF32AVX512_bottom_pixel
 
 dwF32AVX512_bottom_right:
-	CMPQ    56(BP), $0x00
+	CMPQ    72(BP), $0x00
 	JE      dwF32AVX512_bottom_next
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
@@ -1812,10 +1868,14 @@ dwF32AVX512_bottom_right:
 	VMOVUPS Z9, (R8)
 
 dwF32AVX512_bottom_next:
-	ADDQ 112(BP), R15
-	ADDQ 120(BP), DI
 	DECQ R14
-	JNZ  dwF32AVX512_bottom_row
+	JZ   dwF32AVX512_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX512_bottom_row
 
 dwF32AVX512_done:
 	VZEROUPPER

@@ -23,6 +23,12 @@ func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32, backend Back
 	return d
 }
 
+// Params returns the layer's geometry.
+func (d *DWConvF32) Params() *ConvParams {
+	p := d.p
+	return &p
+}
+
 // Run computes output rows r0..r1 (batch × OutH) directly, as TFLite's
 // reference float depthwise convolution
 // (reference/depthwise_conv.h, float):

@@ -9,7 +9,8 @@ import "golang.org/x/sys/cpu"
 // the generator, _asm/f32.go). The generator reads its field names. Steps
 // are in bytes.
 type dwF32Args struct {
-	in          *float32 // the first row's first interior pixel's tap (first present row, column 0), at the block's first channel
+	in0         *float32 // the first row's first interior pixel's tap (first present row, column 0), at the block's first channel
+	in1, in2    *float32 // the same in the second and third present tap rows (in2 unused with two)
 	out         *float32 // the first row's first output pixel (the left border one with left)
 	w           *float32 // tap (0,0) of the block's weights
 	bias        *float32
@@ -19,7 +20,6 @@ type dwF32Args struct {
 	taps        int // tap rows present: 0 all, 1 rows 1 and 2 (top border), 2 rows 0 and 1 (bottom border)
 	wstep       int // between taps' weights: OutC·4
 	pixstep     int // between pixels' first taps: StrideW·InC·4
-	rowstep     int // between tap rows: DilationH·InW·InC·4
 	colstep     int // between tap columns: DilationW·InC·4
 	outstep     int // between output pixels: OutC·4
 	inrow       int // between output rows' first taps: StrideH·InW·InC·4
@@ -155,26 +155,69 @@ func (d *DWConvF32) rect(in, out []float32, b, oy, rows, taps int) {
 	_ = out[((b*p.OutH+oy+rows-1)*p.OutW+g.lo+g.n-1+g.right)*c+c-1]
 	y := oy*p.StrideH - p.PadH + ky0*p.DilationH
 	args := dwF32Args{n: g.n, rows: rows, left: g.left, right: g.right, taps: taps,
-		pixstep: 4 * p.StrideW * c, rowstep: 4 * p.DilationH * p.InW * c, colstep: 4 * p.DilationW * c,
+		pixstep: 4 * p.StrideW * c, colstep: 4 * p.DilationW * c,
 		inrow: 4 * p.StrideH * p.InW * c, outrow: 4 * p.OutW * c}
-	d.blocks(args, in[((b*p.InH+y)*p.InW+g.lo*p.StrideW-p.PadW)*c:], out[((b*p.OutH+oy)*p.OutW+g.lo-g.left)*c:])
+	x, tapRow := g.lo*p.StrideW-p.PadW, p.DilationH*p.InW*c
+	first := in[((b*p.InH+y)*p.InW+x)*c:]
+	d.blocks(args, first, first[tapRow:], first[min(2, ky1-ky0)*tapRow:], out[((b*p.OutH+oy)*p.OutW+g.lo-g.left)*c:])
 }
 
-// blocks runs the assembly over every block of channels: in and out as
-// args.in and args.out at channel 0; args holds the geometry (a copy, so
-// that the slices' pointers stored in it stay on the stack).
-func (d *DWConvF32) blocks(args dwF32Args, in, out []float32) {
+// Streams reports whether RunRow serves the layer: vector kernels that
+// take every pixel of every row, stride at most 2 and no dilation down the
+// rows, so that an output row's tap rows are the last three of its input
+// rows computed in order.
+func (d *DWConvF32) Streams() bool {
+	p, g := &d.p, &d.cols
+	if !d.vector || g.n == 0 || g.lo-g.left != 0 || g.lo+g.n+g.right != p.OutW || p.DilationH != 1 || p.StrideH > 2 {
+		return false
+	}
+	for oy := range p.OutH {
+		if d.rowTaps(oy) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// RunRow computes output row r (of batch × OutH) from its tap rows: rows[k]
+// holds input row oy·StrideH - PadH + k (InW·InC values), or is nil where
+// that row lies outside the input. Only when Streams.
+func (d *DWConvF32) RunRow(rows *[3][]float32, out []float32, r int) {
+	p, g := &d.p, &d.cols
+	c := p.InC
+	taps := d.rowTaps(r % p.OutH)
+	var present [3][]float32
+	n := 0
+	for k, row := range rows {
+		if dwF32Taps(r%p.OutH, p.StrideH, p.PadH, p.DilationH, p.InH)&(1<<k) != 0 {
+			present[n] = row[:p.InW*c] // the assembly reads within a row
+			n++
+		}
+	}
+	present[2] = present[n-1]
+	_ = out[((r+1)*p.OutW)*c-1]
+	args := dwF32Args{n: g.n, rows: 1, left: g.left, right: g.right, taps: taps,
+		pixstep: 4 * p.StrideW * c, colstep: 4 * p.DilationW * c}
+	x := (g.lo*p.StrideW - p.PadW) * c
+	d.blocks(args, present[0][x:], present[1][x:], present[2][x:], out[r*p.OutW*c:])
+}
+
+// blocks runs the assembly over every block of channels: in0, in1, in2 and
+// out as args.in0, in1, in2 and args.out at channel 0; args holds the
+// geometry (a copy, so that the slices' pointers stored in it stay on the
+// stack).
+func (d *DWConvF32) blocks(args dwF32Args, in0, in1, in2, out []float32) {
 	c := d.p.InC
 	args.wstep, args.outstep, args.lo, args.hi = 4*c, 4*c, d.clamp.Lo, d.clamp.Hi
 	ch := 0
 	if d.z {
 		for ; c-ch >= 16; ch += 16 {
-			args.in, args.out, args.w, args.bias = &in[ch], &out[ch], &d.w[ch], &d.bias[ch]
+			args.in0, args.in1, args.in2, args.out, args.w, args.bias = &in0[ch], &in1[ch], &in2[ch], &out[ch], &d.w[ch], &d.bias[ch]
 			dwF32AVX512(&args)
 		}
 	}
 	for ; ch < c; ch += 8 {
-		args.in, args.out, args.w, args.bias = &in[ch], &out[ch], &d.w[ch], &d.bias[ch]
+		args.in0, args.in1, args.in2, args.out, args.w, args.bias = &in0[ch], &in1[ch], &in2[ch], &out[ch], &d.w[ch], &d.bias[ch]
 		if c-ch >= 8 {
 			dwF32AVX2(&args)
 			continue
@@ -203,7 +246,7 @@ func (d *DWConvF32) runBorder(in, out []float32, r, ox0, ox1 int, window *dwF32W
 	}
 	win := window[:9*c]
 	b, oy := r/p.OutH, r%p.OutH
-	args := dwF32Args{n: 1, rows: 1, rowstep: 4 * 3 * c, colstep: 4 * c}
+	args := dwF32Args{n: 1, rows: 1, colstep: 4 * c}
 	for ox := ox0; ox < ox1; ox++ {
 		for ky := range 3 {
 			y := oy*p.StrideH - p.PadH + ky*p.DilationH
@@ -217,6 +260,6 @@ func (d *DWConvF32) runBorder(in, out []float32, r, ox0, ox1 int, window *dwF32W
 				copy(tap, in[((b*p.InH+y)*p.InW+x)*c:][:c])
 			}
 		}
-		d.blocks(args, win, out[((b*p.OutH+oy)*p.OutW+ox)*c:][:c])
+		d.blocks(args, win, win[3*c:], win[6*c:], out[((b*p.OutH+oy)*p.OutW+ox)*c:][:c])
 	}
 }

@@ -14,3 +14,10 @@ func (d *DWConvF32) runVector(in, out []float32, r0, r1 int) {
 		d.runPixels(in, out, r, 0, d.p.OutW)
 	}
 }
+
+// Streams reports whether RunRow serves the layer: never here.
+func (d *DWConvF32) Streams() bool { return false }
+
+func (d *DWConvF32) RunRow(rows *[3][]float32, out []float32, r int) {
+	panic("kernels: DWConvF32.RunRow without vector kernels")
+}

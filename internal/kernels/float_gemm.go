@@ -148,18 +148,20 @@ func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 i
 // input: the GEMM then computes the convolution with OHWI weights as they
 // are.
 func Im2colF32(p *ConvParams, in, cols []float32, r0, r1 int) {
+	k := p.KH * p.KW * p.InC
 	for r := r0; r < r1; r++ {
-		im2colPixelsF32(p, in, cols, r, 0, p.OutW)
+		im2colPixelsF32(p, in, cols[r*p.OutW*k:], r, 0, p.OutW)
 	}
 }
 
-// im2colPixelsF32 is Im2colF32 for pixels ox0..ox1 of output row r.
+// im2colPixelsF32 is Im2colF32 for pixels ox0..ox1 of output row r, into
+// the row's part of cols (pixel ox's values at ox·K).
 func im2colPixelsF32(p *ConvParams, in, cols []float32, r, ox0, ox1 int) {
 	k := p.KH * p.KW * p.InC
 	span := p.KW * p.InC // one tap row, contiguous in the input when DilationW is 1
 	b, oy := r/p.OutH, r%p.OutH
 	for ox := ox0; ox < ox1; ox++ {
-		dst := cols[(r*p.OutW+ox)*k:][:k]
+		dst := cols[ox*k:][:k]
 		x0 := ox*p.StrideW - p.PadW
 		inside := p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW
 		i := 0
@@ -193,11 +195,20 @@ func im2colPixelsF32(p *ConvParams, in, cols []float32, r, ox0, ox1 int) {
 }
 
 // ConvF32 computes output rows r0..r1 (batch × OutH) of a convolution
-// with g (OHWI weights, K = KH·KW·InC): pixels whose taps all lie inside
-// the input straight from it, each tap row a segment of the GEMM's row
-// (when DilationW is 1), the others through im2col into cols (room for
-// every output pixel's K values, at the pixel's place).
+// with g (OHWI weights, K = KH·KW·InC), each as ConvRowF32 does, with
+// cols room for every output pixel's K values.
 func ConvF32(p *ConvParams, g *GemmF32, in, cols, out []float32, r0, r1 int) {
+	k := p.KH * p.KW * p.InC
+	for r := r0; r < r1; r++ {
+		ConvRowF32(p, g, in, cols[r*p.OutW*k:], out[r*p.OutW*p.OutC:], r)
+	}
+}
+
+// ConvRowF32 computes output row r (of batch × OutH) into dst (OutW·OutC
+// values): the pixels whose taps all lie inside the input straight from
+// it, each tap row a segment of the GEMM's row (when DilationW is 1), the
+// others through im2col into cols (room for OutW·K values).
+func ConvRowF32(p *ConvParams, g *GemmF32, in, cols, dst []float32, r int) {
 	k := p.KH * p.KW * p.InC
 	// Interior columns: ox·StrideW - PadW ≥ 0 and + KW-1 < InW.
 	lo := (p.PadW + p.StrideW - 1) / p.StrideW
@@ -205,23 +216,20 @@ func ConvF32(p *ConvParams, g *GemmF32, in, cols, out []float32, r0, r1 int) {
 	if last := p.InW - p.KW + p.PadW; last >= 0 {
 		hi = min(last/p.StrideW, p.OutW-1)
 	}
-	for r := r0; r < r1; r++ {
-		b, oy := r/p.OutH, r%p.OutH
-		y0 := oy*p.StrideH - p.PadH
-		m := r * p.OutW
-		if p.DilationW != 1 || y0 < 0 || y0+(p.KH-1)*p.DilationH >= p.InH || lo > hi {
-			im2colPixelsF32(p, in, cols, r, 0, p.OutW)
-			g.Run(cols, k, m, m+p.OutW, out, p.OutC)
-			continue
-		}
-		im2colPixelsF32(p, in, cols, r, 0, lo)
-		g.Run(cols, k, m, m+lo, out, p.OutC)
-		im2colPixelsF32(p, in, cols, r, hi+1, p.OutW)
-		g.Run(cols, k, m+hi+1, m+p.OutW, out, p.OutC)
-		rows := Rows{A: in[((b*p.InH+y0)*p.InW+lo*p.StrideW-p.PadW)*p.InC:], Stride: p.StrideW * p.InC,
-			Segs: p.KH, SegStride: p.DilationH * p.InW * p.InC}
-		g.RunRows(rows, 0, hi-lo+1, out[(m+lo)*p.OutC:], p.OutC, 0, g.Panels())
+	b, oy := r/p.OutH, r%p.OutH
+	y0 := oy*p.StrideH - p.PadH
+	if p.DilationW != 1 || y0 < 0 || y0+(p.KH-1)*p.DilationH >= p.InH || lo > hi {
+		im2colPixelsF32(p, in, cols, r, 0, p.OutW)
+		g.Run(cols, k, 0, p.OutW, dst, p.OutC)
+		return
 	}
+	im2colPixelsF32(p, in, cols, r, 0, lo)
+	g.Run(cols, k, 0, lo, dst, p.OutC)
+	im2colPixelsF32(p, in, cols, r, hi+1, p.OutW)
+	g.Run(cols, k, hi+1, p.OutW, dst, p.OutC)
+	rows := Rows{A: in[((b*p.InH+y0)*p.InW+lo*p.StrideW-p.PadW)*p.InC:], Stride: p.StrideW * p.InC,
+		Segs: p.KH, SegStride: p.DilationH * p.InW * p.InC}
+	g.RunRows(rows, 0, hi-lo+1, dst[lo*p.OutC:], p.OutC, 0, g.Panels())
 }
 
 // copyShort is copy for short slices of equal length.

@@ -248,6 +248,12 @@ func TestDWConvF32Allocs(t *testing.T) {
 // output.
 func TestDWConvF32(t *testing.T) {
 	r := testkit.SeededRand(t)
+	streamed := 0
+	defer func() {
+		if streamed == 0 && dwF32Vector(&ConvParams{KH: 3, KW: 3, DepthMultiplier: 1}, Available()[len(Available())-1]) {
+			t.Error("no case ran RunRow")
+		}
+	}()
 	for i := range 600 {
 		backends := Available()
 		backend := backends[i%len(backends)]
@@ -280,6 +286,30 @@ func TestDWConvF32(t *testing.T) {
 			if math.Float32bits(v) != math.Float32bits(out[i]) {
 				t.Fatalf("%v %+v: output %d = %v, generic %v", backend, p, i, out[i], v)
 			}
+		}
+		// Row by row from a ring of three input rows, as when the layer
+		// before computes them just in time: the same bytes.
+		if d.Streams() {
+			rowLen := p.InW * p.InC
+			ring := make([]float32, 3*rowLen)
+			byRow := make([]float32, len(ref))
+			for r := range p.Batch * p.OutH {
+				b, oy := r/p.OutH, r%p.OutH
+				var rows [3][]float32
+				for k := range rows {
+					if y := oy*p.StrideH - p.PadH + k; y >= 0 && y < p.InH {
+						rows[k] = ring[y%3*rowLen:][:rowLen]
+						copy(rows[k], in[(b*p.InH+y)*rowLen:])
+					}
+				}
+				d.RunRow(&rows, byRow, r)
+			}
+			for i, v := range ref {
+				if math.Float32bits(v) != math.Float32bits(byRow[i]) {
+					t.Fatalf("%v %+v: RunRow output %d = %v, generic %v", backend, p, i, byRow[i], v)
+				}
+			}
+			streamed++
 		}
 		// im2col of the same geometry, with InC channels per tap.
 		cols := make([]float32, p.Batch*p.OutH*p.OutW*p.KH*p.KW*p.InC)

@@ -222,9 +222,14 @@ func gemmF32(name string, z bool, mr, nv int) {
 // models' run-time quantization of the next layer's input enough to
 // matter, so the backends agree exactly here.
 //
-// GPRs: RSI the pixel's first present tap row, RCX/RDX the next two, RBX
-// column step in bytes, R8 output, R9 pixels left, R10 pixel step, R11 tap
-// row step, R12 output step, R13 bias, R14 rows left, R15 the row's input,
+// The present tap rows of an output row are in0, in1, in2 (at the first
+// interior pixel's column 0), anywhere in memory: a tensor's rows, or a
+// ring of rows computed just before (DWConvF32.RunRow); each moves on by
+// inrow to the next output row's.
+//
+// GPRs: RSI the pixel's first present tap row, RCX/RDX the next two, R11
+// and R15 their offsets from RSI, RBX column step in bytes, R8 output, R9
+// pixels left, R10 pixel step, R12 output step, R13 bias, R14 rows left,
 // RDI the row's output, RAX temporary.
 //
 // With z the same loop runs on ZMM registers: a block of 16 channels with
@@ -263,12 +268,10 @@ func dwF32AVX2(name string, masked, z bool) {
 		load(Mem{Base: RAX}, wr)
 		ADDQ(R12, RAX)
 	}
-	Load(p.Field("in"), R15)
 	Load(p.Field("out"), RDI)
 	Load(p.Field("bias"), R13)
 	Load(p.Field("rows"), R14)
 	Load(p.Field("pixstep"), R10)
-	Load(p.Field("rowstep"), R11)
 	Load(p.Field("colstep"), RBX)
 	Load(p.Field("outstep"), R12)
 
@@ -279,7 +282,7 @@ func dwF32AVX2(name string, masked, z bool) {
 		load(Mem{Base: R13}, acc)
 		LEAQ(Mem{Base: RSI, Index: R11, Scale: 1}, RCX)
 		if len(kys) == 3 {
-			LEAQ(Mem{Base: RCX, Index: R11, Scale: 1}, RDX)
+			LEAQ(Mem{Base: RSI, Index: R15, Scale: 1}, RDX)
 		}
 		for i, ky := range kys {
 			row := []GPPhysical{RSI, RCX, RDX}[i]
@@ -317,7 +320,11 @@ func dwF32AVX2(name string, masked, z bool) {
 	for _, s := range sets {
 		ls := func(x string) string { return l(s.name + "_" + x) }
 		Label(ls("row"))
-		MOVQ(R15, RSI)
+		Load(p.Field("in0"), RSI)
+		Load(p.Field("in1"), R11)
+		SUBQ(RSI, R11)
+		Load(p.Field("in2"), R15)
+		SUBQ(RSI, R15)
 		MOVQ(RDI, R8)
 		CMPQ(fieldMem(p.Field("left")), Imm(0))
 		JE(LabelRef(ls("interior")))
@@ -342,11 +349,16 @@ func dwF32AVX2(name string, masked, z bool) {
 		JE(LabelRef(ls("next")))
 		pixel(s.kys, []int{0, 1})
 		Label(ls("next"))
-		ADDQ(fieldMem(p.Field("inrow")), R15)
-		ADDQ(fieldMem(p.Field("outrow")), RDI)
+		// The next row, if any: the pointers never pass the last row, so
+		// that the block holds only valid pointers for the collector.
 		DECQ(R14)
-		JNZ(LabelRef(ls("row")))
-		JMP(LabelRef(l("done")))
+		JZ(LabelRef(l("done")))
+		Load(p.Field("inrow"), RAX)
+		ADDQ(RAX, fieldMem(p.Field("in0")))
+		ADDQ(RAX, fieldMem(p.Field("in1")))
+		ADDQ(RAX, fieldMem(p.Field("in2")))
+		ADDQ(fieldMem(p.Field("outrow")), RDI)
+		JMP(LabelRef(ls("row")))
 	}
 	Label(l("done"))
 	VZEROUPPER()
