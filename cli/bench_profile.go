@@ -76,7 +76,8 @@ type layerProfile struct {
 	Integer     bool    `json:"integer"`
 	MACs        int64   `json:"macs"`
 	Bytes       int64   `json:"bytes"`
-	MS          float64 `json:"ms"` // median over the runs
+	Fused       bool    `json:"fused,omitempty"` // computed by the layer before, whose rates count it
+	MS          float64 `json:"ms"`              // median over the runs
 	MinMS       float64 `json:"min_ms"`
 	GMACPerS    float64 `json:"gmac_per_s"`
 	PeakPercent float64 `json:"peak_percent"` // of the backend's MACs per cycle × clock × threads
@@ -128,15 +129,23 @@ func (r *profileResult) profileLayers(layers []engine.Layer, times [][]time.Dura
 		ts := slices.Clone(times[i])
 		slices.Sort(ts)
 		lp := layerProfile{Index: l.Index, Op: l.Op, In: l.In, Out: l.Out, Kernel: l.Kernel, Stride: l.Stride, Depthwise: l.Depthwise,
-			Integer: l.Integer, MACs: l.MACs, Bytes: l.Bytes, MS: ms(ts[len(ts)/2]), MinMS: ms(ts[0])}
-		if sec := lp.MS / 1000; sec > 0 {
-			lp.GMACPerS = float64(l.MACs) / sec / 1e9
-			lp.GBPerS = float64(l.Bytes) / sec / 1e9
+			Integer: l.Integer, MACs: l.MACs, Bytes: l.Bytes, Fused: l.Fused, MS: ms(ts[len(ts)/2]), MinMS: ms(ts[0])}
+		// A layer's rates count the layers fused into it.
+		macs, bytes := l.MACs, l.Bytes
+		for _, f := range layers[i+1:] {
+			if !f.Fused {
+				break
+			}
+			macs, bytes = macs+f.MACs, bytes+f.Bytes
+		}
+		if sec := lp.MS / 1000; sec > 0 && !l.Fused {
+			lp.GMACPerS = float64(macs) / sec / 1e9
+			lp.GBPerS = float64(bytes) / sec / 1e9
 			perCycle := r.Peak.Float
 			if l.Integer {
 				perCycle = r.Peak.Int8
 			}
-			if ceiling := float64(perCycle) * r.ClockMHz * 1e6 * float64(r.Threads) / 1e9; ceiling > 0 && l.MACs > 0 {
+			if ceiling := float64(perCycle) * r.ClockMHz * 1e6 * float64(r.Threads) / 1e9; ceiling > 0 && macs > 0 {
 				lp.PeakPercent = 100 * lp.GMACPerS / ceiling
 			}
 		}
@@ -210,10 +219,13 @@ func (r *profileResult) print(w io.Writer) {
 				pct = fmt.Sprintf("%.0f%%", l.PeakPercent)
 			}
 		}
+		if l.Fused {
+			rate = "fused"
+		}
 		fmt.Fprintf(w, "%4d %-17s %-27s %-12s %8s %8.3f %8s %7s %8.2f %7.1f\n", l.Index, trimOp(l.Op), hwc(l.In)+" -> "+hwc(l.Out),
 			kernel, macs, l.MS, rate, pct, float64(l.Bytes)/1e6, l.GBPerS)
 	}
-	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads. Depthwise layers do few MACs per byte: compare their GB/s (activations, weights and biases, each read or written once) with the memory bandwidth instead.")
+	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads. Depthwise layers do few MACs per byte: compare their GB/s (activations, weights and biases, each read or written once) with the memory bandwidth instead. A fused layer runs within the layer above it, whose time and rates include it.")
 }
 
 // trimOp keeps long operator names in their column.

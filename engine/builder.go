@@ -69,6 +69,7 @@ type builder struct {
 	inIdx   int
 	outIdx  int
 	backend kernels.Backend
+	fused   map[int]bool // operators that run in the epilogue of the one before (fuse_float.go)
 }
 
 func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kernels.Backend) (*builder, error) {
@@ -187,15 +188,20 @@ func (b *builder) finish() (*Model, error) {
 	for k, l := range kept {
 		m.kept[k] = *l
 	}
-	threads := b.opts.Threads
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
-	}
-	if threads > 1 {
+	if threads := b.workers(); threads > 1 {
 		m.pool = newPool(threads)
 		runtime.AddCleanup(m, func(p *pool) { p.stop() }, m.pool)
 	}
 	return m, nil
+}
+
+// workers is the number of goroutines a run may use: the pool's size, or
+// 1 without one.
+func (b *builder) workers() int {
+	if b.opts.Threads > 0 {
+		return b.opts.Threads
+	}
+	return max(runtime.GOMAXPROCS(0), 1)
 }
 
 func info(v *tensorView) TensorInfo {

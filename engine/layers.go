@@ -26,6 +26,9 @@ type Layer struct {
 	// Bytes is the least memory traffic of the operator: every input read
 	// once (weights and biases included) and the output written once.
 	Bytes int64
+	// Fused is set when the operator before computes this one too: its
+	// time counts there.
+	Fused bool
 }
 
 // Layers describes the model's planned operators, one per OpTiming of
@@ -49,7 +52,7 @@ func (b *builder) describeLayers() []Layer {
 	layers := make([]Layer, len(b.ops))
 	seen := map[int]bool{}
 	for i, o := range b.ops {
-		layers[i] = Layer{Index: o.index, Op: o.name}
+		layers[i] = Layer{Index: o.index, Op: o.name, Fused: o.fused}
 		if seen[o.index] {
 			continue
 		}

@@ -95,6 +95,9 @@ type op struct {
 	// par, when set, is the same work split into phases that run on all
 	// workers (w of n), with a barrier after each.
 	par []func(mem []byte, w, n int)
+	// fused is set when the operator before computes this one too (run
+	// does nothing): see fuse_float.go.
+	fused bool
 }
 
 // LoadFile reads and loads a model file.

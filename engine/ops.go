@@ -108,6 +108,31 @@ func signed[T kernels.Q8]() bool {
 func at[T kernels.Q8](l *loc, mem []byte) []T { return kernels.View[T](l.bytes(mem)) }
 
 // addOp validates and plans operator i of the subgraph.
+// newOpContext returns operator i's context with its tensors' views.
+func (b *builder) newOpContext(i int, name string) (*opContext, error) {
+	op := &b.sg.Operators[i]
+	c := &opContext{b: b, op: op, name: name, index: i}
+	for _, t := range op.Inputs {
+		if t < 0 {
+			c.ins = append(c.ins, nil)
+			continue
+		}
+		v, err := b.view(int(t), fmt.Sprintf("operator %d (%s) input", i, name))
+		if err != nil {
+			return nil, err
+		}
+		c.ins = append(c.ins, v)
+	}
+	for _, t := range op.Outputs {
+		v, err := b.view(int(t), fmt.Sprintf("operator %d (%s) output", i, name))
+		if err != nil {
+			return nil, err
+		}
+		c.outs = append(c.outs, v)
+	}
+	return c, nil
+}
+
 func (b *builder) addOp(i int) error {
 	op := &b.sg.Operators[i]
 	code := b.file.OperatorCodes[op.OpcodeIndex]
@@ -120,33 +145,24 @@ func (b *builder) addOp(i int) error {
 	if (!ok && !isFloat) || code.Builtin == tflite.OpCustom {
 		return &UnsupportedError{Op: name, Index: i, What: "operator not implemented"}
 	}
-	c := &opContext{b: b, op: op, name: name, index: i}
-	for _, t := range op.Inputs {
-		if t < 0 {
-			c.ins = append(c.ins, nil)
-			continue
-		}
-		v, err := b.view(int(t), fmt.Sprintf("operator %d (%s) input", i, name))
-		if err != nil {
-			return err
-		}
-		c.ins = append(c.ins, v)
+	c, err := b.newOpContext(i, name)
+	if err != nil {
+		return err
 	}
-	for _, t := range op.Outputs {
-		v, err := b.view(int(t), fmt.Sprintf("operator %d (%s) output", i, name))
-		if err != nil {
-			return err
-		}
+	for _, v := range c.outs {
+		t := v.idx
 		if v.isConst() {
 			return c.errorf("writes constant tensor %d", t)
 		}
-		if b.locs[t] != nil && b.first[t] <= i {
+		// A fused operator's output is written by the operator before it.
+		if b.locs[t] != nil && b.first[t] <= i && !b.fused[i] {
 			return c.errorf("writes tensor %d (%s), already written or read earlier", t, v.t.Name)
 		}
-		c.outs = append(c.outs, v)
 	}
 	for _, v := range c.ins {
-		if v != nil && !v.isConst() && v.idx != b.inIdx && b.locs[v.idx] == nil {
+		// A fused operator's input may be computed within the operator
+		// before and never stored.
+		if v != nil && !v.isConst() && v.idx != b.inIdx && b.locs[v.idx] == nil && !b.fused[i] {
 			return c.errorf("reads tensor %d (%s) before any operator writes it", v.idx, v.t.Name)
 		}
 	}
@@ -156,6 +172,9 @@ func (b *builder) addOp(i int) error {
 	}
 	if isFloat {
 		build = float
+	}
+	if b.fused[i] {
+		build = (*opContext).planFused
 	}
 	if err := build(c); err != nil {
 		return err

@@ -74,17 +74,38 @@ func buildConvF32(c *opContext) error {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, false, 0)
 	}
 	g := kernels.NewGemmF32(p.OutC, k, floats(filter), bs, clamp, c.floatBackend())
-	inL, outL := c.loc(in), c.loc(out)
+	inL := c.loc(in)
 	rows, m := p.Batch*p.OutH, p.Batch*p.OutH*p.OutW
-	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
+	pointwise := p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0
+	if d, dwOut, ok := c.streamedDepthwise(out); ok {
+		if pointwise {
+			return c.emitStreamed(d, d.Params(), c.loc(dwOut), func(mem []byte, _, r int, dst []float32) {
+				g.RunAdd(f32(inL, mem)[r*p.InW*k:], k, 0, p.InW, dst, p.OutC, 0, g.Panels(), kernels.Residual{})
+			})
+		}
+		// Each worker im2cols its border pixels into its own row of cols.
+		cols, err := c.b.temp(int64(c.b.workers())*int64(p.OutW)*int64(k)*4, c.index)
+		if err != nil {
+			return err
+		}
+		return c.emitStreamed(d, d.Params(), c.loc(dwOut), func(mem []byte, w, r int, dst []float32) {
+			kernels.ConvRowF32(p, g, f32(inL, mem), f32(cols, mem)[w*p.OutW*k:], dst, r)
+		})
+	}
+	if pointwise {
 		// A 1×1 convolution is a GEMM over the NHWC input as it is.
-		c.emitGemmF32(g, inL, outL, m)
+		if res, sum, clamp2, ok := c.residualAdd(out); ok {
+			c.emitGemmF32(g, inL, c.loc(sum), m, c.loc(res), clamp2)
+			return nil
+		}
+		c.emitGemmF32(g, inL, c.loc(out), m, nil, kernels.ClampF32{})
 		return nil
 	}
 	cols, err := c.b.temp(int64(m)*int64(k)*4, c.index)
 	if err != nil {
 		return err
 	}
+	outL := c.loc(out)
 	run := func(mem []byte, r0, r1 int) {
 		kernels.ConvF32(p, g, f32(inL, mem), f32(cols, mem), f32(outL, mem), r0, r1)
 	}
@@ -108,34 +129,6 @@ func buildDepthwiseF32(c *opContext) error {
 	d := kernels.NewDWConvF32(p, w, bs, clamp, c.floatBackend())
 	inL, outL := c.loc(in), c.loc(out)
 	rows := p.Batch * p.OutH
-	// Small layers have many border pixels, which the vector kernel leaves
-	// to the generic loop: pad their input with zeros first, so that every
-	// tap is inside it.
-	padBottom := max((p.OutH-1)*p.StrideH+(p.KH-1)*p.DilationH+1-p.InH-p.PadH, 0)
-	padRight := max((p.OutW-1)*p.StrideW+(p.KW-1)*p.DilationW+1-p.InW-p.PadW, 0)
-	if d.Vector() && p.OutH*p.OutW <= 28*28 && p.PadH+p.PadW+padBottom+padRight > 0 {
-		q := *p
-		q.InH, q.InW, q.PadH, q.PadW = p.InH+p.PadH+padBottom, p.InW+p.PadW+padRight, 0, 0
-		padded := kernels.NewDWConvF32(&q, w, bs, clamp, c.floatBackend())
-		buf, err := c.b.temp(int64(q.Batch)*int64(q.InH)*int64(q.InW)*int64(q.InC)*4, c.index)
-		if err != nil {
-			return err
-		}
-		inShape, outShape, before := []int{p.Batch, p.InH, p.InW, p.InC}, []int{q.Batch, q.InH, q.InW, q.InC}, []int{0, p.PadH, p.PadW, 0}
-		pad := func(mem []byte) { kernels.PadF32(inShape, outShape, before, f32(inL, mem), f32(buf, mem)) }
-		c.emitPar(func(mem []byte) {
-			pad(mem)
-			padded.Run(f32(buf, mem), f32(outL, mem), 0, rows)
-		}, func(mem []byte, w, n int) {
-			if w == 0 {
-				pad(mem)
-			}
-		}, func(mem []byte, w, n int) {
-			lo, hi := share(rows, 1, w, n)
-			padded.Run(f32(buf, mem), f32(outL, mem), lo, hi)
-		})
-		return nil
-	}
 	c.emitPar(func(mem []byte) { d.Run(f32(inL, mem), f32(outL, mem), 0, rows) }, func(mem []byte, w, n int) {
 		lo, hi := share(rows, 1, w, n)
 		d.Run(f32(inL, mem), f32(outL, mem), lo, hi)
@@ -181,28 +174,36 @@ func buildFullyConnectedF32(c *opContext) error {
 		return c.emitHybrid(p, false, filter, bs, in, out, clamp, o.AsymmetricQuantizeInputs, 0)
 	}
 	g := kernels.NewGemmF32(n, k, floats(filter), bs, clamp, c.floatBackend())
-	c.emitGemmF32(g, c.loc(in), c.loc(out), batch)
+	c.emitGemmF32(g, c.loc(in), c.loc(out), batch, nil, kernels.ClampF32{})
 	return nil
 }
 
 // emitGemmF32 plans g over m rows of input and output stored densely
-// (row strides K and N). Workers share the rows, or the panels of output
-// channels when that balances better (ties too: each worker then reads
-// only its panels' weights), as for the logits' single row, whose 5 MB of
-// weights take the time.
-func (c *opContext) emitGemmF32(g *kernels.GemmF32, inL, outL *loc, m int) {
-	const mr = 6 // rows in a block of the vector kernels
+// (row strides K and N), with the ADD of res fused when it is not nil.
+// Workers share the rows, or the panels of output channels when that
+// balances better (ties too: each worker then reads only its panels'
+// weights), as for the logits' single row, whose 5 MB of weights take the
+// time.
+func (c *opContext) emitGemmF32(g *kernels.GemmF32, inL, outL *loc, m int, resL *loc, clamp2 kernels.ClampF32) {
+	mr := g.RowBlock()
 	k, ldc := g.K, g.N
 	blocks, panels := (m+mr-1)/mr, g.Panels()
-	c.emitPar(func(mem []byte) { g.Run(f32(inL, mem), k, 0, m, f32(outL, mem), ldc) },
+	run := func(mem []byte, m0, m1, p0, p1 int) {
+		var res kernels.Residual
+		if resL != nil {
+			res = kernels.Residual{R: f32(resL, mem), Clamp: clamp2}
+		}
+		g.RunAdd(f32(inL, mem), k, m0, m1, f32(outL, mem), ldc, p0, p1, res)
+	}
+	c.emitPar(func(mem []byte) { run(mem, 0, m, 0, panels) },
 		func(mem []byte, w, n int) {
 			if (panels+n-1)/n*blocks <= (blocks+n-1)/n*panels {
 				lo, hi := share(panels, 1, w, n)
-				g.RunPanels(f32(inL, mem), k, 0, m, f32(outL, mem), ldc, lo, hi)
+				run(mem, 0, m, lo, hi)
 				return
 			}
 			lo, hi := share(m, mr, w, n)
-			g.Run(f32(inL, mem), k, lo, hi, f32(outL, mem), ldc)
+			run(mem, lo, hi, 0, panels)
 		})
 }
 

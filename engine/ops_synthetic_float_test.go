@@ -9,6 +9,7 @@ package engine
 // derived from the run-time input quantization's half-step error.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -379,4 +380,181 @@ func TestSynthHybridSemantics(t *testing.T) {
 	acc = 127 * (-64 + 32 + 127)
 	want = float64(float32(acc) * (float32(2.0/127) * (1.0 / 127)))
 	checkFloats(t, "symmetric", runFloat(t, m, in), []float64{want}, []float64{1e-6})
+}
+
+// TestSynthFloatResidual checks a 1×1 convolution whose output only an ADD
+// reads (MobileNet V2's projection and residual), which runs the ADD in
+// its epilogue: the same bytes as unfused (the convolution's output kept
+// for Trace, which leaves it unfused) on every backend, near a float64
+// reference, with the ADD's operands either way round and every fused
+// activation; and a convolution whose output something else reads too,
+// which stays apart.
+func TestSynthFloatResidual(t *testing.T) {
+	r := testkit.SeededRand(t)
+	const h, w, c, c2 = 3, 5, 20, 37
+	in := randFloats(r, h*w*c, 2)
+	w1, w2 := randFloats(r, c2*c, 0.5), randFloats(r, c*c2, 0.5)
+	b1, b2 := randFloats(r, c2, 0.5), randFloats(r, c, 0.5)
+	conv := func(x []float64, wt, bias []float32, n, k int, act tflite.Activation) []float64 {
+		y := make([]float64, len(x)/k*n)
+		for p := range len(x) / k {
+			for o := range n {
+				s := float64(bias[o])
+				for i := range k {
+					s += x[p*k+i] * float64(wt[o*k+i])
+				}
+				y[p*n+o] = applyAct(s, act)
+			}
+		}
+		return y
+	}
+	x := make([]float64, len(in))
+	for i, v := range in {
+		x[i] = float64(v)
+	}
+	for _, act := range fusedActs {
+		for _, swap := range []bool{false, true} {
+			for _, shared := range []bool{false, true} {
+				name := fmt.Sprintf("%v/swap=%v/shared=%v", act, swap, shared)
+				m := tflitetest.Model{Inputs: []int32{0}, Outputs: []int32{5}, Tensors: []tflitetest.Tensor{
+					fTensor("in", []int{1, h, w, c}, nil),
+					fTensor("expand", []int{1, h, w, c2}, nil),
+					fTensor("project", []int{1, h, w, c}, nil),
+					fTensor("sum", []int{1, h, w, c}, nil),
+					fTensor("sum2", []int{1, h, w, c}, nil),
+					fTensor("out", []int{1, h, w, c}, nil),
+					fTensor("w1", []int{c2, 1, 1, c}, w1), fTensor("b1", []int{c2}, b1),
+					fTensor("w2", []int{c, 1, 1, c2}, w2), fTensor("b2", []int{c}, b2),
+				}}
+				addIn := []int32{0, 2}
+				if swap {
+					addIn = []int32{2, 0}
+				}
+				m.Ops = []tflitetest.Op{
+					{Code: tflite.OpConv2D, Inputs: []int32{0, 6, 7}, Outputs: []int32{1}, Options: &tflite.Conv2DOptions{StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1, Activation: tflite.ActRelu6}},
+					{Code: tflite.OpConv2D, Inputs: []int32{1, 8, 9}, Outputs: []int32{2}, Options: &tflite.Conv2DOptions{StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1}},
+					{Code: tflite.OpAdd, Inputs: addIn, Outputs: []int32{3}, Options: &tflite.AddOptions{Activation: act}},
+				}
+				// The output: the sum, plus (shared) the projection again.
+				second := int32(3)
+				if shared {
+					second = 2
+				}
+				m.Ops = append(m.Ops,
+					tflitetest.Op{Code: tflite.OpAdd, Inputs: []int32{3, second}, Outputs: []int32{4}, Options: &tflite.AddOptions{}},
+					tflitetest.Op{Code: tflite.OpRelu, Inputs: []int32{4}, Outputs: []int32{5}})
+				proj := conv(conv(x, w1, b1, c2, c, tflite.ActRelu6), w2, b2, c, c2, tflite.ActNone)
+				want := make([]float64, len(x))
+				for i := range want {
+					s := applyAct(x[i]+proj[i], act)
+					if shared {
+						want[i] = max(s+proj[i], 0)
+					} else {
+						want[i] = max(2*s, 0)
+					}
+				}
+				t.Run(name, func(t *testing.T) {
+					data := m.Bytes()
+					checkFloats(t, name, runFloat(t, m, in), want, relTol(want, 1e-5))
+					for _, backend := range Backends() {
+						var outs [2][]byte
+						for i, keep := range [][]int{nil, {2}} {
+							model, err := Load(data, Options{Backend: backend, Keep: keep, Threads: 2})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if fused := model.ops[2].fused; fused != (!shared && keep == nil) {
+								t.Errorf("%s, keep %v: ADD fused %v", backend, keep, fused)
+							}
+							outs[i] = make([]byte, model.Output().Bytes())
+							if err := model.Run(context.Background(), floatBytes(in), outs[i]); err != nil {
+								t.Fatal(err)
+							}
+							model.Close()
+						}
+						if !bytes.Equal(outs[0], outs[1]) {
+							t.Errorf("%s: fused and unfused outputs differ", backend)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestSynthFloatStreamed checks a convolution (1×1, or 3×3 with stride 2)
+// whose output of over 1 MB only a 3×3 depthwise convolution reads, which
+// it computes row by row for it: the same bytes as unfused (the output
+// kept for Trace, which leaves it unfused) on every backend and thread
+// count, over strides, paddings, odd and even sizes and two images; the
+// best kernels near the generic ones.
+func TestSynthFloatStreamed(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, tc := range []struct {
+		first          bool // the producer is a 3×3 stride-2 convolution
+		h, w, stride   int
+		pad            tflite.Padding
+		inC, c, images int
+	}{
+		{false, 37, 41, 1, tflite.PaddingSame, 8, 96, 2},
+		{false, 38, 36, 2, tflite.PaddingSame, 5, 200, 1},
+		{false, 39, 35, 2, tflite.PaddingSame, 8, 112, 2},
+		{false, 36, 37, 1, tflite.PaddingValid, 3, 200, 1},
+		{true, 36, 40, 1, tflite.PaddingSame, 3, 96, 2},
+		{true, 35, 37, 2, tflite.PaddingSame, 4, 104, 2},
+	} {
+		name := fmt.Sprintf("first=%v/%dx%d/s%d/%v/c%d", tc.first, tc.h, tc.w, tc.stride, tc.pad, tc.c)
+		t.Run(name, func(t *testing.T) {
+			inH, inW, k := tc.h, tc.w, 1
+			if tc.first {
+				inH, inW, k = 2*tc.h, 2*tc.w, 3
+			}
+			outH, outW := (tc.h+tc.stride-1)/tc.stride, (tc.w+tc.stride-1)/tc.stride
+			if tc.pad == tflite.PaddingValid {
+				outH, outW = (tc.h-3)/tc.stride+1, (tc.w-3)/tc.stride+1
+			}
+			in := randFloats(r, tc.images*inH*inW*tc.inC, 2)
+			m := tflitetest.Model{Inputs: []int32{0}, Outputs: []int32{3}, Tensors: []tflitetest.Tensor{
+				fTensor("in", []int{tc.images, inH, inW, tc.inC}, nil),
+				fTensor("expanded", []int{tc.images, tc.h, tc.w, tc.c}, nil),
+				fTensor("depthwise", []int{tc.images, outH, outW, tc.c}, nil),
+				fTensor("out", []int{tc.images, outH, outW, tc.c}, nil),
+				fTensor("w1", []int{tc.c, k, k, tc.inC}, randFloats(r, tc.c*k*k*tc.inC, 0.5)),
+				fTensor("b1", []int{tc.c}, randFloats(r, tc.c, 0.5)),
+				fTensor("w2", []int{1, 3, 3, tc.c}, randFloats(r, 9*tc.c, 0.5)),
+				fTensor("b2", []int{tc.c}, randFloats(r, tc.c, 0.5)),
+			}, Ops: []tflitetest.Op{
+				{Code: tflite.OpConv2D, Inputs: []int32{0, 4, 5}, Outputs: []int32{1}, Options: &tflite.Conv2DOptions{
+					StrideW: int32(k/2 + 1), StrideH: int32(k/2 + 1), DilationW: 1, DilationH: 1, Activation: tflite.ActRelu6}},
+				{Code: tflite.OpDepthwiseConv, Inputs: []int32{1, 6, 7}, Outputs: []int32{2}, Options: &tflite.DepthwiseConv2DOptions{
+					Padding: tc.pad, StrideW: int32(tc.stride), StrideH: int32(tc.stride), DepthMultiplier: 1, DilationW: 1, DilationH: 1,
+					Activation: tflite.ActRelu6}},
+				{Code: tflite.OpRelu, Inputs: []int32{2}, Outputs: []int32{3}},
+			}}
+			runFloat(t, m, in)
+			data := m.Bytes()
+			for _, backend := range Backends() {
+				for _, threads := range []int{1, 2, 3} {
+					var outs [2][]byte
+					for i, keep := range [][]int{nil, {1}} {
+						model, err := Load(data, Options{Backend: backend, Keep: keep, Threads: threads})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if fused := model.ops[1].fused; keep == nil && backend != "generic" && !fused || keep != nil && fused {
+							t.Errorf("%s, keep %v: depthwise fused %v", backend, keep, fused)
+						}
+						outs[i] = make([]byte, model.Output().Bytes())
+						if err := model.Run(context.Background(), floatBytes(in), outs[i]); err != nil {
+							t.Fatal(err)
+						}
+						model.Close()
+					}
+					if !bytes.Equal(outs[0], outs[1]) {
+						t.Errorf("%s, %d threads: streamed and stored outputs differ", backend, threads)
+					}
+				}
+			}
+		})
+	}
 }

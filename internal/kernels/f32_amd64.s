@@ -17,9 +17,11 @@ TEXT ·gemmF32AVX2(SB), NOSPLIT, $0-8
 	MOVQ 24(DI), R11
 	MOVQ 32(DI), R12
 	MOVQ 40(DI), R13
-	MOVQ 96(DI), SI
-	MOVQ 104(DI), R15
-	MOVQ 136(DI), R14
+
+gemmF32AVX2_block:
+	MOVQ 168(DI), SI
+	MOVQ 176(DI), R15
+	MOVQ 208(DI), R14
 	XORQ DX, DX
 
 gemmF32AVX2_panel:
@@ -38,10 +40,10 @@ gemmF32AVX2_panel:
 	VMOVAPS Y12, Y10
 	VMOVAPS Y13, Y11
 	XORQ    BX, BX
-	MOVQ    120(DI), AX
+	MOVQ    192(DI), AX
 
 gemmF32AVX2_seg:
-	MOVQ  112(DI), CX
+	MOVQ  184(DI), CX
 	TESTQ CX, CX
 	JZ    gemmF32AVX2_clamp
 
@@ -70,239 +72,873 @@ gemmF32AVX2_k:
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX2_k
-	ADDQ         128(DI), BX
+	ADDQ         200(DI), BX
 	DECQ         AX
 	JNZ          gemmF32AVX2_seg
 
 gemmF32AVX2_clamp:
-	VBROADCASTSS 208(DI), Y12
-	VBROADCASTSS 212(DI), Y13
+	VBROADCASTSS 304(DI), Y12
+	VBROADCASTSS 308(DI), Y14
 	VMAXPS       Y12, Y0, Y0
-	VMINPS       Y13, Y0, Y0
+	VMINPS       Y14, Y0, Y0
 	VMAXPS       Y12, Y1, Y1
-	VMINPS       Y13, Y1, Y1
+	VMINPS       Y14, Y1, Y1
 	VMAXPS       Y12, Y2, Y2
-	VMINPS       Y13, Y2, Y2
+	VMINPS       Y14, Y2, Y2
 	VMAXPS       Y12, Y3, Y3
-	VMINPS       Y13, Y3, Y3
+	VMINPS       Y14, Y3, Y3
 	VMAXPS       Y12, Y4, Y4
-	VMINPS       Y13, Y4, Y4
+	VMINPS       Y14, Y4, Y4
 	VMAXPS       Y12, Y5, Y5
-	VMINPS       Y13, Y5, Y5
+	VMINPS       Y14, Y5, Y5
 	VMAXPS       Y12, Y6, Y6
-	VMINPS       Y13, Y6, Y6
+	VMINPS       Y14, Y6, Y6
 	VMAXPS       Y12, Y7, Y7
-	VMINPS       Y13, Y7, Y7
+	VMINPS       Y14, Y7, Y7
 	VMAXPS       Y12, Y8, Y8
-	VMINPS       Y13, Y8, Y8
+	VMINPS       Y14, Y8, Y8
 	VMAXPS       Y12, Y9, Y9
-	VMINPS       Y13, Y9, Y9
+	VMINPS       Y14, Y9, Y9
 	VMAXPS       Y12, Y10, Y10
-	VMINPS       Y13, Y10, Y10
+	VMINPS       Y14, Y10, Y10
 	VMAXPS       Y12, Y11, Y11
-	VMINPS       Y13, Y11, Y11
+	VMINPS       Y14, Y11, Y11
 	CMPQ         R14, $0x01
 	JE           gemmF32AVX2_last
-	MOVQ         48(DI), AX
+	CMPQ         320(DI), $0x00
+	JNE          gemmF32AVX2_fused
+	MOVQ         56(DI), AX
 	VMOVUPS      Y0, (AX)(DX*1)
 	VMOVUPS      Y1, 32(AX)(DX*1)
-	MOVQ         56(DI), AX
+	MOVQ         64(DI), AX
 	VMOVUPS      Y2, (AX)(DX*1)
 	VMOVUPS      Y3, 32(AX)(DX*1)
-	MOVQ         64(DI), AX
+	MOVQ         72(DI), AX
 	VMOVUPS      Y4, (AX)(DX*1)
 	VMOVUPS      Y5, 32(AX)(DX*1)
-	MOVQ         72(DI), AX
+	MOVQ         80(DI), AX
 	VMOVUPS      Y6, (AX)(DX*1)
 	VMOVUPS      Y7, 32(AX)(DX*1)
-	MOVQ         80(DI), AX
+	MOVQ         88(DI), AX
 	VMOVUPS      Y8, (AX)(DX*1)
 	VMOVUPS      Y9, 32(AX)(DX*1)
-	MOVQ         88(DI), AX
+	MOVQ         96(DI), AX
 	VMOVUPS      Y10, (AX)(DX*1)
 	VMOVUPS      Y11, 32(AX)(DX*1)
-	ADDQ         $0x40, DX
-	ADDQ         $0x40, R15
-	DECQ         R14
-	JMP          gemmF32AVX2_panel
+	JMP          gemmF32AVX2_stored
+
+gemmF32AVX2_fused:
+	MOVQ    56(DI), AX
+	MOVQ    112(DI), BX
+	VADDPS  (BX)(DX*1), Y0, Y0
+	VMAXPS  328(DI), Y0, Y0
+	VMINPS  360(DI), Y0, Y0
+	VMOVUPS Y0, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y1, Y1
+	VMAXPS  328(DI), Y1, Y1
+	VMINPS  360(DI), Y1, Y1
+	VMOVUPS Y1, 32(AX)(DX*1)
+	MOVQ    64(DI), AX
+	MOVQ    120(DI), BX
+	VADDPS  (BX)(DX*1), Y2, Y2
+	VMAXPS  328(DI), Y2, Y2
+	VMINPS  360(DI), Y2, Y2
+	VMOVUPS Y2, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y3, Y3
+	VMAXPS  328(DI), Y3, Y3
+	VMINPS  360(DI), Y3, Y3
+	VMOVUPS Y3, 32(AX)(DX*1)
+	MOVQ    72(DI), AX
+	MOVQ    128(DI), BX
+	VADDPS  (BX)(DX*1), Y4, Y4
+	VMAXPS  328(DI), Y4, Y4
+	VMINPS  360(DI), Y4, Y4
+	VMOVUPS Y4, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y5, Y5
+	VMAXPS  328(DI), Y5, Y5
+	VMINPS  360(DI), Y5, Y5
+	VMOVUPS Y5, 32(AX)(DX*1)
+	MOVQ    80(DI), AX
+	MOVQ    136(DI), BX
+	VADDPS  (BX)(DX*1), Y6, Y6
+	VMAXPS  328(DI), Y6, Y6
+	VMINPS  360(DI), Y6, Y6
+	VMOVUPS Y6, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y7, Y7
+	VMAXPS  328(DI), Y7, Y7
+	VMINPS  360(DI), Y7, Y7
+	VMOVUPS Y7, 32(AX)(DX*1)
+	MOVQ    88(DI), AX
+	MOVQ    144(DI), BX
+	VADDPS  (BX)(DX*1), Y8, Y8
+	VMAXPS  328(DI), Y8, Y8
+	VMINPS  360(DI), Y8, Y8
+	VMOVUPS Y8, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y9, Y9
+	VMAXPS  328(DI), Y9, Y9
+	VMINPS  360(DI), Y9, Y9
+	VMOVUPS Y9, 32(AX)(DX*1)
+	MOVQ    96(DI), AX
+	MOVQ    152(DI), BX
+	VADDPS  (BX)(DX*1), Y10, Y10
+	VMAXPS  328(DI), Y10, Y10
+	VMINPS  360(DI), Y10, Y10
+	VMOVUPS Y10, (AX)(DX*1)
+	VADDPS  32(BX)(DX*1), Y11, Y11
+	VMAXPS  328(DI), Y11, Y11
+	VMINPS  360(DI), Y11, Y11
+	VMOVUPS Y11, 32(AX)(DX*1)
+
+gemmF32AVX2_stored:
+	ADDQ $0x40, DX
+	ADDQ $0x40, R15
+	DECQ R14
+	JMP  gemmF32AVX2_panel
 
 gemmF32AVX2_last:
-	VMOVDQU    144(DI), Y12
-	VMOVDQU    176(DI), Y13
-	MOVQ       48(DI), AX
-	VMASKMOVPS Y0, Y12, (AX)(DX*1)
-	VMASKMOVPS Y1, Y13, 32(AX)(DX*1)
+	CMPQ       320(DI), $0x00
+	JNE        gemmF32AVX2_lastfused
+	VMOVDQU    240(DI), Y12
+	VMOVDQU    272(DI), Y14
 	MOVQ       56(DI), AX
-	VMASKMOVPS Y2, Y12, (AX)(DX*1)
-	VMASKMOVPS Y3, Y13, 32(AX)(DX*1)
+	VMASKMOVPS Y0, Y12, (AX)(DX*1)
+	VMASKMOVPS Y1, Y14, 32(AX)(DX*1)
 	MOVQ       64(DI), AX
-	VMASKMOVPS Y4, Y12, (AX)(DX*1)
-	VMASKMOVPS Y5, Y13, 32(AX)(DX*1)
+	VMASKMOVPS Y2, Y12, (AX)(DX*1)
+	VMASKMOVPS Y3, Y14, 32(AX)(DX*1)
 	MOVQ       72(DI), AX
-	VMASKMOVPS Y6, Y12, (AX)(DX*1)
-	VMASKMOVPS Y7, Y13, 32(AX)(DX*1)
+	VMASKMOVPS Y4, Y12, (AX)(DX*1)
+	VMASKMOVPS Y5, Y14, 32(AX)(DX*1)
 	MOVQ       80(DI), AX
-	VMASKMOVPS Y8, Y12, (AX)(DX*1)
-	VMASKMOVPS Y9, Y13, 32(AX)(DX*1)
+	VMASKMOVPS Y6, Y12, (AX)(DX*1)
+	VMASKMOVPS Y7, Y14, 32(AX)(DX*1)
 	MOVQ       88(DI), AX
+	VMASKMOVPS Y8, Y12, (AX)(DX*1)
+	VMASKMOVPS Y9, Y14, 32(AX)(DX*1)
+	MOVQ       96(DI), AX
 	VMASKMOVPS Y10, Y12, (AX)(DX*1)
-	VMASKMOVPS Y11, Y13, 32(AX)(DX*1)
+	VMASKMOVPS Y11, Y14, 32(AX)(DX*1)
+	JMP        gemmF32AVX2_next
+
+gemmF32AVX2_lastfused:
+	VMOVDQU    240(DI), Y12
+	VMOVDQU    272(DI), Y14
+	MOVQ       56(DI), AX
+	MOVQ       112(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y0, Y0
+	VMAXPS     328(DI), Y0, Y0
+	VMINPS     360(DI), Y0, Y0
+	VMASKMOVPS Y0, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y1, Y1
+	VMAXPS     328(DI), Y1, Y1
+	VMINPS     360(DI), Y1, Y1
+	VMASKMOVPS Y1, Y14, 32(AX)(DX*1)
+	MOVQ       64(DI), AX
+	MOVQ       120(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y2, Y2
+	VMAXPS     328(DI), Y2, Y2
+	VMINPS     360(DI), Y2, Y2
+	VMASKMOVPS Y2, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y3, Y3
+	VMAXPS     328(DI), Y3, Y3
+	VMINPS     360(DI), Y3, Y3
+	VMASKMOVPS Y3, Y14, 32(AX)(DX*1)
+	MOVQ       72(DI), AX
+	MOVQ       128(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y4, Y4
+	VMAXPS     328(DI), Y4, Y4
+	VMINPS     360(DI), Y4, Y4
+	VMASKMOVPS Y4, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y5, Y5
+	VMAXPS     328(DI), Y5, Y5
+	VMINPS     360(DI), Y5, Y5
+	VMASKMOVPS Y5, Y14, 32(AX)(DX*1)
+	MOVQ       80(DI), AX
+	MOVQ       136(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y6, Y6
+	VMAXPS     328(DI), Y6, Y6
+	VMINPS     360(DI), Y6, Y6
+	VMASKMOVPS Y6, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y7, Y7
+	VMAXPS     328(DI), Y7, Y7
+	VMINPS     360(DI), Y7, Y7
+	VMASKMOVPS Y7, Y14, 32(AX)(DX*1)
+	MOVQ       88(DI), AX
+	MOVQ       144(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y8, Y8
+	VMAXPS     328(DI), Y8, Y8
+	VMINPS     360(DI), Y8, Y8
+	VMASKMOVPS Y8, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y9, Y9
+	VMAXPS     328(DI), Y9, Y9
+	VMINPS     360(DI), Y9, Y9
+	VMASKMOVPS Y9, Y14, 32(AX)(DX*1)
+	MOVQ       96(DI), AX
+	MOVQ       152(DI), BX
+	VMASKMOVPS (BX)(DX*1), Y12, Y15
+	VADDPS     Y15, Y10, Y10
+	VMAXPS     328(DI), Y10, Y10
+	VMINPS     360(DI), Y10, Y10
+	VMASKMOVPS Y10, Y12, (AX)(DX*1)
+	VMASKMOVPS 32(BX)(DX*1), Y14, Y15
+	VADDPS     Y15, Y11, Y11
+	VMAXPS     328(DI), Y11, Y11
+	VMINPS     360(DI), Y11, Y11
+	VMASKMOVPS Y11, Y14, 32(AX)(DX*1)
+
+gemmF32AVX2_next:
+	DECQ 216(DI)
+	JZ   gemmF32AVX2_done
+	MOVQ 224(DI), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	MOVQ 232(DI), AX
+	ADDQ AX, 56(DI)
+	ADDQ AX, 112(DI)
+	ADDQ AX, 64(DI)
+	ADDQ AX, 120(DI)
+	ADDQ AX, 72(DI)
+	ADDQ AX, 128(DI)
+	ADDQ AX, 80(DI)
+	ADDQ AX, 136(DI)
+	ADDQ AX, 88(DI)
+	ADDQ AX, 144(DI)
+	ADDQ AX, 96(DI)
+	ADDQ AX, 152(DI)
+	JMP  gemmF32AVX2_block
+
+gemmF32AVX2_done:
 	VZEROUPPER
 	RET
 
 // func gemmF32AVX512(p *gemmF32Args)
 // Requires: AVX, AVX512F
-TEXT ·gemmF32AVX512(SB), NOSPLIT, $0-8
-	MOVQ p+0(FP), DI
-	MOVQ (DI), R8
-	MOVQ 8(DI), R9
-	MOVQ 16(DI), R10
-	MOVQ 24(DI), R11
-	MOVQ 32(DI), R12
-	MOVQ 40(DI), R13
-	MOVQ 96(DI), SI
-	MOVQ 104(DI), R15
-	MOVQ 136(DI), R14
+TEXT ·gemmF32AVX512(SB), NOSPLIT, $8-8
+	MOVQ p+0(FP), BP
+	MOVQ (BP), R8
+	MOVQ 8(BP), R9
+	MOVQ 16(BP), R10
+	MOVQ 24(BP), R11
+	MOVQ 32(BP), R12
+	MOVQ 40(BP), R13
+	MOVQ 48(BP), DI
+
+gemmF32AVX512_block:
+	MOVQ 168(BP), SI
+	MOVQ 176(BP), R15
+	MOVQ 208(BP), R14
 	XORQ DX, DX
 
 gemmF32AVX512_panel:
-	VMOVUPS (R15), Z12
-	VMOVUPS 64(R15), Z13
-	VMOVAPS Z12, Z0
-	VMOVAPS Z13, Z1
-	VMOVAPS Z12, Z2
-	VMOVAPS Z13, Z3
-	VMOVAPS Z12, Z4
-	VMOVAPS Z13, Z5
-	VMOVAPS Z12, Z6
-	VMOVAPS Z13, Z7
-	VMOVAPS Z12, Z8
-	VMOVAPS Z13, Z9
-	VMOVAPS Z12, Z10
-	VMOVAPS Z13, Z11
+	VMOVUPS (R15), Z14
+	VMOVUPS 64(R15), Z15
+	VMOVAPS Z14, Z0
+	VMOVAPS Z15, Z1
+	VMOVAPS Z14, Z2
+	VMOVAPS Z15, Z3
+	VMOVAPS Z14, Z4
+	VMOVAPS Z15, Z5
+	VMOVAPS Z14, Z6
+	VMOVAPS Z15, Z7
+	VMOVAPS Z14, Z8
+	VMOVAPS Z15, Z9
+	VMOVAPS Z14, Z10
+	VMOVAPS Z15, Z11
+	VMOVAPS Z14, Z12
+	VMOVAPS Z15, Z13
 	XORQ    BX, BX
-	MOVQ    120(DI), AX
+	MOVQ    192(BP), AX
 
 gemmF32AVX512_seg:
-	MOVQ  112(DI), CX
+	MOVQ  184(BP), CX
 	TESTQ CX, CX
 	JZ    gemmF32AVX512_clamp
 
 gemmF32AVX512_k:
-	VMOVUPS      (SI), Z12
-	VMOVUPS      64(SI), Z13
-	VBROADCASTSS (R8)(BX*1), Z14
-	VFMADD231PS  Z12, Z14, Z0
-	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSS (R9)(BX*1), Z14
-	VFMADD231PS  Z12, Z14, Z2
-	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSS (R10)(BX*1), Z14
-	VFMADD231PS  Z12, Z14, Z4
-	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSS (R11)(BX*1), Z14
-	VFMADD231PS  Z12, Z14, Z6
-	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSS (R12)(BX*1), Z14
-	VFMADD231PS  Z12, Z14, Z8
-	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSS (R13)(BX*1), Z14
-	VFMADD231PS  Z12, Z14, Z10
-	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      (SI), Z14
+	VMOVUPS      64(SI), Z15
+	VBROADCASTSS (R8)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS (R9)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS (R10)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS (R11)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS (R12)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS (R13)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS (DI)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
 	ADDQ         $0x80, SI
 	ADDQ         $0x04, BX
 	DECQ         CX
 	JNZ          gemmF32AVX512_k
-	ADDQ         128(DI), BX
+	ADDQ         200(BP), BX
 	DECQ         AX
 	JNZ          gemmF32AVX512_seg
 
 gemmF32AVX512_clamp:
-	VBROADCASTSS 208(DI), Z12
-	VBROADCASTSS 212(DI), Z13
-	VMAXPS       Z12, Z0, Z0
-	VMINPS       Z13, Z0, Z0
-	VMAXPS       Z12, Z1, Z1
-	VMINPS       Z13, Z1, Z1
-	VMAXPS       Z12, Z2, Z2
-	VMINPS       Z13, Z2, Z2
-	VMAXPS       Z12, Z3, Z3
-	VMINPS       Z13, Z3, Z3
-	VMAXPS       Z12, Z4, Z4
-	VMINPS       Z13, Z4, Z4
-	VMAXPS       Z12, Z5, Z5
-	VMINPS       Z13, Z5, Z5
-	VMAXPS       Z12, Z6, Z6
-	VMINPS       Z13, Z6, Z6
-	VMAXPS       Z12, Z7, Z7
-	VMINPS       Z13, Z7, Z7
-	VMAXPS       Z12, Z8, Z8
-	VMINPS       Z13, Z8, Z8
-	VMAXPS       Z12, Z9, Z9
-	VMINPS       Z13, Z9, Z9
-	VMAXPS       Z12, Z10, Z10
-	VMINPS       Z13, Z10, Z10
-	VMAXPS       Z12, Z11, Z11
-	VMINPS       Z13, Z11, Z11
+	VBROADCASTSS 304(BP), Z14
+	VBROADCASTSS 308(BP), Z16
+	VMAXPS       Z14, Z0, Z0
+	VMINPS       Z16, Z0, Z0
+	VMAXPS       Z14, Z1, Z1
+	VMINPS       Z16, Z1, Z1
+	VMAXPS       Z14, Z2, Z2
+	VMINPS       Z16, Z2, Z2
+	VMAXPS       Z14, Z3, Z3
+	VMINPS       Z16, Z3, Z3
+	VMAXPS       Z14, Z4, Z4
+	VMINPS       Z16, Z4, Z4
+	VMAXPS       Z14, Z5, Z5
+	VMINPS       Z16, Z5, Z5
+	VMAXPS       Z14, Z6, Z6
+	VMINPS       Z16, Z6, Z6
+	VMAXPS       Z14, Z7, Z7
+	VMINPS       Z16, Z7, Z7
+	VMAXPS       Z14, Z8, Z8
+	VMINPS       Z16, Z8, Z8
+	VMAXPS       Z14, Z9, Z9
+	VMINPS       Z16, Z9, Z9
+	VMAXPS       Z14, Z10, Z10
+	VMINPS       Z16, Z10, Z10
+	VMAXPS       Z14, Z11, Z11
+	VMINPS       Z16, Z11, Z11
+	VMAXPS       Z14, Z12, Z12
+	VMINPS       Z16, Z12, Z12
+	VMAXPS       Z14, Z13, Z13
+	VMINPS       Z16, Z13, Z13
 	CMPQ         R14, $0x01
 	JE           gemmF32AVX512_last
-	MOVQ         48(DI), AX
+	CMPQ         320(BP), $0x00
+	JNE          gemmF32AVX512_fused
+	MOVQ         56(BP), AX
 	VMOVUPS      Z0, (AX)(DX*1)
 	VMOVUPS      Z1, 64(AX)(DX*1)
-	MOVQ         56(DI), AX
+	MOVQ         64(BP), AX
 	VMOVUPS      Z2, (AX)(DX*1)
 	VMOVUPS      Z3, 64(AX)(DX*1)
-	MOVQ         64(DI), AX
+	MOVQ         72(BP), AX
 	VMOVUPS      Z4, (AX)(DX*1)
 	VMOVUPS      Z5, 64(AX)(DX*1)
-	MOVQ         72(DI), AX
+	MOVQ         80(BP), AX
 	VMOVUPS      Z6, (AX)(DX*1)
 	VMOVUPS      Z7, 64(AX)(DX*1)
-	MOVQ         80(DI), AX
+	MOVQ         88(BP), AX
 	VMOVUPS      Z8, (AX)(DX*1)
 	VMOVUPS      Z9, 64(AX)(DX*1)
-	MOVQ         88(DI), AX
+	MOVQ         96(BP), AX
 	VMOVUPS      Z10, (AX)(DX*1)
 	VMOVUPS      Z11, 64(AX)(DX*1)
-	ADDQ         $0x80, DX
-	ADDQ         $0x80, R15
-	DECQ         R14
-	JMP          gemmF32AVX512_panel
+	MOVQ         104(BP), AX
+	VMOVUPS      Z12, (AX)(DX*1)
+	VMOVUPS      Z13, 64(AX)(DX*1)
+	JMP          gemmF32AVX512_stored
+
+gemmF32AVX512_fused:
+	VBROADCASTSS 328(BP), Z18
+	VBROADCASTSS 360(BP), Z19
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, Z0
+	VMAXPS       Z18, Z0, Z0
+	VMINPS       Z19, Z0, Z0
+	VMOVUPS      Z0, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z1, Z1
+	VMAXPS       Z18, Z1, Z1
+	VMINPS       Z19, Z1, Z1
+	VMOVUPS      Z1, 64(AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z2, Z2
+	VMAXPS       Z18, Z2, Z2
+	VMINPS       Z19, Z2, Z2
+	VMOVUPS      Z2, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z3, Z3
+	VMAXPS       Z18, Z3, Z3
+	VMINPS       Z19, Z3, Z3
+	VMOVUPS      Z3, 64(AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z4, Z4
+	VMAXPS       Z18, Z4, Z4
+	VMINPS       Z19, Z4, Z4
+	VMOVUPS      Z4, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z5, Z5
+	VMAXPS       Z18, Z5, Z5
+	VMINPS       Z19, Z5, Z5
+	VMOVUPS      Z5, 64(AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z6, Z6
+	VMAXPS       Z18, Z6, Z6
+	VMINPS       Z19, Z6, Z6
+	VMOVUPS      Z6, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z7, Z7
+	VMAXPS       Z18, Z7, Z7
+	VMINPS       Z19, Z7, Z7
+	VMOVUPS      Z7, 64(AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z8, Z8
+	VMAXPS       Z18, Z8, Z8
+	VMINPS       Z19, Z8, Z8
+	VMOVUPS      Z8, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z9, Z9
+	VMAXPS       Z18, Z9, Z9
+	VMINPS       Z19, Z9, Z9
+	VMOVUPS      Z9, 64(AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z10, Z10
+	VMAXPS       Z18, Z10, Z10
+	VMINPS       Z19, Z10, Z10
+	VMOVUPS      Z10, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z11, Z11
+	VMAXPS       Z18, Z11, Z11
+	VMINPS       Z19, Z11, Z11
+	VMOVUPS      Z11, 64(AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z12, Z12
+	VMAXPS       Z18, Z12, Z12
+	VMINPS       Z19, Z12, Z12
+	VMOVUPS      Z12, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z13, Z13
+	VMAXPS       Z18, Z13, Z13
+	VMINPS       Z19, Z13, Z13
+	VMOVUPS      Z13, 64(AX)(DX*1)
+
+gemmF32AVX512_stored:
+	ADDQ $0x80, DX
+	ADDQ $0x80, R15
+	DECQ R14
+	JMP  gemmF32AVX512_panel
 
 gemmF32AVX512_last:
-	MOVWLZX 216(DI), AX
+	CMPQ    320(BP), $0x00
+	JNE     gemmF32AVX512_lastfused
+	MOVWLZX 312(BP), AX
 	KMOVW   AX, K1
-	MOVWLZX 218(DI), AX
+	MOVWLZX 314(BP), AX
 	KMOVW   AX, K2
-	MOVQ    48(DI), AX
+	MOVQ    56(BP), AX
 	VMOVUPS Z0, K1, (AX)(DX*1)
 	VMOVUPS Z1, K2, 64(AX)(DX*1)
-	MOVQ    56(DI), AX
+	MOVQ    64(BP), AX
 	VMOVUPS Z2, K1, (AX)(DX*1)
 	VMOVUPS Z3, K2, 64(AX)(DX*1)
-	MOVQ    64(DI), AX
+	MOVQ    72(BP), AX
 	VMOVUPS Z4, K1, (AX)(DX*1)
 	VMOVUPS Z5, K2, 64(AX)(DX*1)
-	MOVQ    72(DI), AX
+	MOVQ    80(BP), AX
 	VMOVUPS Z6, K1, (AX)(DX*1)
 	VMOVUPS Z7, K2, 64(AX)(DX*1)
-	MOVQ    80(DI), AX
+	MOVQ    88(BP), AX
 	VMOVUPS Z8, K1, (AX)(DX*1)
 	VMOVUPS Z9, K2, 64(AX)(DX*1)
-	MOVQ    88(DI), AX
+	MOVQ    96(BP), AX
 	VMOVUPS Z10, K1, (AX)(DX*1)
 	VMOVUPS Z11, K2, 64(AX)(DX*1)
+	MOVQ    104(BP), AX
+	VMOVUPS Z12, K1, (AX)(DX*1)
+	VMOVUPS Z13, K2, 64(AX)(DX*1)
+	JMP     gemmF32AVX512_next
+
+gemmF32AVX512_lastfused:
+	MOVWLZX      312(BP), AX
+	KMOVW        AX, K1
+	MOVWLZX      314(BP), AX
+	KMOVW        AX, K2
+	VBROADCASTSS 328(BP), Z18
+	VBROADCASTSS 360(BP), Z19
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, K1, Z0
+	VMAXPS       Z18, Z0, Z0
+	VMINPS       Z19, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z1, K2, Z1
+	VMAXPS       Z18, Z1, Z1
+	VMINPS       Z19, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z2, K1, Z2
+	VMAXPS       Z18, Z2, Z2
+	VMINPS       Z19, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z3, K2, Z3
+	VMAXPS       Z18, Z3, Z3
+	VMINPS       Z19, Z3, Z3
+	VMOVUPS      Z3, K2, 64(AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z4, K1, Z4
+	VMAXPS       Z18, Z4, Z4
+	VMINPS       Z19, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z5, K2, Z5
+	VMAXPS       Z18, Z5, Z5
+	VMINPS       Z19, Z5, Z5
+	VMOVUPS      Z5, K2, 64(AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z6, K1, Z6
+	VMAXPS       Z18, Z6, Z6
+	VMINPS       Z19, Z6, Z6
+	VMOVUPS      Z6, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z7, K2, Z7
+	VMAXPS       Z18, Z7, Z7
+	VMINPS       Z19, Z7, Z7
+	VMOVUPS      Z7, K2, 64(AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z8, K1, Z8
+	VMAXPS       Z18, Z8, Z8
+	VMINPS       Z19, Z8, Z8
+	VMOVUPS      Z8, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z9, K2, Z9
+	VMAXPS       Z18, Z9, Z9
+	VMINPS       Z19, Z9, Z9
+	VMOVUPS      Z9, K2, 64(AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z10, K1, Z10
+	VMAXPS       Z18, Z10, Z10
+	VMINPS       Z19, Z10, Z10
+	VMOVUPS      Z10, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z11, K2, Z11
+	VMAXPS       Z18, Z11, Z11
+	VMINPS       Z19, Z11, Z11
+	VMOVUPS      Z11, K2, 64(AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z12, K1, Z12
+	VMAXPS       Z18, Z12, Z12
+	VMINPS       Z19, Z12, Z12
+	VMOVUPS      Z12, K1, (AX)(DX*1)
+	VADDPS       64(BX)(DX*1), Z13, K2, Z13
+	VMAXPS       Z18, Z13, Z13
+	VMINPS       Z19, Z13, Z13
+	VMOVUPS      Z13, K2, 64(AX)(DX*1)
+
+gemmF32AVX512_next:
+	DECQ 216(BP)
+	JZ   gemmF32AVX512_done
+	MOVQ 224(BP), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	ADDQ AX, DI
+	MOVQ 232(BP), AX
+	ADDQ AX, 56(BP)
+	ADDQ AX, 112(BP)
+	ADDQ AX, 64(BP)
+	ADDQ AX, 120(BP)
+	ADDQ AX, 72(BP)
+	ADDQ AX, 128(BP)
+	ADDQ AX, 80(BP)
+	ADDQ AX, 136(BP)
+	ADDQ AX, 88(BP)
+	ADDQ AX, 144(BP)
+	ADDQ AX, 96(BP)
+	ADDQ AX, 152(BP)
+	ADDQ AX, 104(BP)
+	ADDQ AX, 160(BP)
+	JMP  gemmF32AVX512_block
+
+gemmF32AVX512_done:
+	VZEROUPPER
+	RET
+
+// func gemmF32AVX512Narrow(p *gemmF32Args)
+// Requires: AVX, AVX512F
+TEXT ·gemmF32AVX512Narrow(SB), NOSPLIT, $8-8
+	MOVQ p+0(FP), BP
+	MOVQ (BP), R8
+	MOVQ 8(BP), R9
+	MOVQ 16(BP), R10
+	MOVQ 24(BP), R11
+	MOVQ 32(BP), R12
+	MOVQ 40(BP), R13
+	MOVQ 48(BP), DI
+
+gemmF32AVX512Narrow_block:
+	MOVQ 168(BP), SI
+	MOVQ 176(BP), R15
+	MOVQ 208(BP), R14
+	XORQ DX, DX
+
+gemmF32AVX512Narrow_panel:
+	VMOVUPS (R15), Z7
+	VMOVAPS Z7, Z0
+	VMOVAPS Z7, Z1
+	VMOVAPS Z7, Z2
+	VMOVAPS Z7, Z3
+	VMOVAPS Z7, Z4
+	VMOVAPS Z7, Z5
+	VMOVAPS Z7, Z6
+	XORQ    BX, BX
+	MOVQ    192(BP), AX
+
+gemmF32AVX512Narrow_seg:
+	MOVQ  184(BP), CX
+	TESTQ CX, CX
+	JZ    gemmF32AVX512Narrow_clamp
+
+gemmF32AVX512Narrow_k:
+	VMOVUPS      (SI), Z7
+	VBROADCASTSS (R8)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS (R9)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (R10)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS (R11)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (R12)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS (R13)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS (DI)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmF32AVX512Narrow_k
+	ADDQ         200(BP), BX
+	DECQ         AX
+	JNZ          gemmF32AVX512Narrow_seg
+
+gemmF32AVX512Narrow_clamp:
+	VBROADCASTSS 304(BP), Z7
+	VBROADCASTSS 308(BP), Z8
+	VMAXPS       Z7, Z0, Z0
+	VMINPS       Z8, Z0, Z0
+	VMAXPS       Z7, Z1, Z1
+	VMINPS       Z8, Z1, Z1
+	VMAXPS       Z7, Z2, Z2
+	VMINPS       Z8, Z2, Z2
+	VMAXPS       Z7, Z3, Z3
+	VMINPS       Z8, Z3, Z3
+	VMAXPS       Z7, Z4, Z4
+	VMINPS       Z8, Z4, Z4
+	VMAXPS       Z7, Z5, Z5
+	VMINPS       Z8, Z5, Z5
+	VMAXPS       Z7, Z6, Z6
+	VMINPS       Z8, Z6, Z6
+	CMPQ         R14, $0x01
+	JE           gemmF32AVX512Narrow_last
+	CMPQ         320(BP), $0x00
+	JNE          gemmF32AVX512Narrow_fused
+	MOVQ         56(BP), AX
+	VMOVUPS      Z0, (AX)(DX*1)
+	MOVQ         64(BP), AX
+	VMOVUPS      Z1, (AX)(DX*1)
+	MOVQ         72(BP), AX
+	VMOVUPS      Z2, (AX)(DX*1)
+	MOVQ         80(BP), AX
+	VMOVUPS      Z3, (AX)(DX*1)
+	MOVQ         88(BP), AX
+	VMOVUPS      Z4, (AX)(DX*1)
+	MOVQ         96(BP), AX
+	VMOVUPS      Z5, (AX)(DX*1)
+	MOVQ         104(BP), AX
+	VMOVUPS      Z6, (AX)(DX*1)
+	JMP          gemmF32AVX512Narrow_stored
+
+gemmF32AVX512Narrow_fused:
+	VBROADCASTSS 328(BP), Z10
+	VBROADCASTSS 360(BP), Z11
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, Z0
+	VMAXPS       Z10, Z0, Z0
+	VMINPS       Z11, Z0, Z0
+	VMOVUPS      Z0, (AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z1, Z1
+	VMAXPS       Z10, Z1, Z1
+	VMINPS       Z11, Z1, Z1
+	VMOVUPS      Z1, (AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z2, Z2
+	VMAXPS       Z10, Z2, Z2
+	VMINPS       Z11, Z2, Z2
+	VMOVUPS      Z2, (AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z3, Z3
+	VMAXPS       Z10, Z3, Z3
+	VMINPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z4, Z4
+	VMAXPS       Z10, Z4, Z4
+	VMINPS       Z11, Z4, Z4
+	VMOVUPS      Z4, (AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z5, Z5
+	VMAXPS       Z10, Z5, Z5
+	VMINPS       Z11, Z5, Z5
+	VMOVUPS      Z5, (AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z6, Z6
+	VMAXPS       Z10, Z6, Z6
+	VMINPS       Z11, Z6, Z6
+	VMOVUPS      Z6, (AX)(DX*1)
+
+gemmF32AVX512Narrow_stored:
+	ADDQ $0x40, DX
+	ADDQ $0x40, R15
+	DECQ R14
+	JMP  gemmF32AVX512Narrow_panel
+
+gemmF32AVX512Narrow_last:
+	CMPQ    320(BP), $0x00
+	JNE     gemmF32AVX512Narrow_lastfused
+	MOVWLZX 312(BP), AX
+	KMOVW   AX, K1
+	MOVWLZX 314(BP), AX
+	KMOVW   AX, K2
+	MOVQ    56(BP), AX
+	VMOVUPS Z0, K1, (AX)(DX*1)
+	MOVQ    64(BP), AX
+	VMOVUPS Z1, K1, (AX)(DX*1)
+	MOVQ    72(BP), AX
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	MOVQ    80(BP), AX
+	VMOVUPS Z3, K1, (AX)(DX*1)
+	MOVQ    88(BP), AX
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	MOVQ    96(BP), AX
+	VMOVUPS Z5, K1, (AX)(DX*1)
+	MOVQ    104(BP), AX
+	VMOVUPS Z6, K1, (AX)(DX*1)
+	JMP     gemmF32AVX512Narrow_next
+
+gemmF32AVX512Narrow_lastfused:
+	MOVWLZX      312(BP), AX
+	KMOVW        AX, K1
+	MOVWLZX      314(BP), AX
+	KMOVW        AX, K2
+	VBROADCASTSS 328(BP), Z10
+	VBROADCASTSS 360(BP), Z11
+	MOVQ         56(BP), AX
+	MOVQ         112(BP), BX
+	VADDPS       (BX)(DX*1), Z0, K1, Z0
+	VMAXPS       Z10, Z0, Z0
+	VMINPS       Z11, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	MOVQ         64(BP), AX
+	MOVQ         120(BP), BX
+	VADDPS       (BX)(DX*1), Z1, K1, Z1
+	VMAXPS       Z10, Z1, Z1
+	VMINPS       Z11, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)(DX*1)
+	MOVQ         72(BP), AX
+	MOVQ         128(BP), BX
+	VADDPS       (BX)(DX*1), Z2, K1, Z2
+	VMAXPS       Z10, Z2, Z2
+	VMINPS       Z11, Z2, Z2
+	VMOVUPS      Z2, K1, (AX)(DX*1)
+	MOVQ         80(BP), AX
+	MOVQ         136(BP), BX
+	VADDPS       (BX)(DX*1), Z3, K1, Z3
+	VMAXPS       Z10, Z3, Z3
+	VMINPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)(DX*1)
+	MOVQ         88(BP), AX
+	MOVQ         144(BP), BX
+	VADDPS       (BX)(DX*1), Z4, K1, Z4
+	VMAXPS       Z10, Z4, Z4
+	VMINPS       Z11, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)(DX*1)
+	MOVQ         96(BP), AX
+	MOVQ         152(BP), BX
+	VADDPS       (BX)(DX*1), Z5, K1, Z5
+	VMAXPS       Z10, Z5, Z5
+	VMINPS       Z11, Z5, Z5
+	VMOVUPS      Z5, K1, (AX)(DX*1)
+	MOVQ         104(BP), AX
+	MOVQ         160(BP), BX
+	VADDPS       (BX)(DX*1), Z6, K1, Z6
+	VMAXPS       Z10, Z6, Z6
+	VMINPS       Z11, Z6, Z6
+	VMOVUPS      Z6, K1, (AX)(DX*1)
+
+gemmF32AVX512Narrow_next:
+	DECQ 216(BP)
+	JZ   gemmF32AVX512Narrow_done
+	MOVQ 224(BP), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ AX, R12
+	ADDQ AX, R13
+	ADDQ AX, DI
+	MOVQ 232(BP), AX
+	ADDQ AX, 56(BP)
+	ADDQ AX, 112(BP)
+	ADDQ AX, 64(BP)
+	ADDQ AX, 120(BP)
+	ADDQ AX, 72(BP)
+	ADDQ AX, 128(BP)
+	ADDQ AX, 80(BP)
+	ADDQ AX, 136(BP)
+	ADDQ AX, 88(BP)
+	ADDQ AX, 144(BP)
+	ADDQ AX, 96(BP)
+	ADDQ AX, 152(BP)
+	ADDQ AX, 104(BP)
+	ADDQ AX, 160(BP)
+	JMP  gemmF32AVX512Narrow_block
+
+gemmF32AVX512Narrow_done:
 	VZEROUPPER
 	RET
 
 // func dwF32AVX2(p *dwF32Args)
 // Requires: AVX
-TEXT ·dwF32AVX2(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), CX
-	VBROADCASTSS 112(CX), Y10
-	VBROADCASTSS 116(CX), Y11
-	MOVQ         16(CX), AX
-	MOVQ         40(CX), R12
+TEXT ·dwF32AVX2(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	VBROADCASTSS 168(BP), Y10
+	VBROADCASTSS 172(BP), Y11
+	MOVQ         32(BP), AX
+	MOVQ         88(BP), R12
 	VMOVUPS      (AX), Y0
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Y1
@@ -321,21 +957,56 @@ TEXT ·dwF32AVX2(SB), NOSPLIT, $0-8
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Y8
 	ADDQ         R12, AX
-	MOVQ         (CX), SI
-	MOVQ         8(CX), R8
-	MOVQ         24(CX), R13
-	MOVQ         32(CX), R9
-	MOVQ         48(CX), R10
-	MOVQ         56(CX), R11
-	MOVQ         64(CX), BX
-	MOVQ         72(CX), R12
-	TESTQ        R9, R9
-	JZ           dwF32AVX2_done
+	MOVQ         24(BP), DI
+	MOVQ         40(BP), R13
+	MOVQ         56(BP), R14
+	MOVQ         96(BP), R10
+	MOVQ         104(BP), BX
+	MOVQ         112(BP), R12
+	CMPQ         80(BP), $0x01
+	JE           dwF32AVX2_top_row
+	JA           dwF32AVX2_bottom_row
 
-dwF32AVX2_pixel:
+dwF32AVX2_full_row:
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
+	MOVQ    DI, R8
+	CMPQ    64(BP), $0x00
+	JE      dwF32AVX2_full_interior
+	SUBQ    R10, SI
 	VMOVUPS (R13), Y9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y2, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX)(BX*2), Y8, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX2_full_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2_full_right
+
+dwF32AVX2_full_pixel:
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI), Y0, Y14
 	VADDPS  Y14, Y9, Y9
 	VMULPS  (SI)(BX*1), Y1, Y14
@@ -360,7 +1031,201 @@ dwF32AVX2_pixel:
 	ADDQ    R10, SI
 	ADDQ    R12, R8
 	DECQ    R9
-	JNZ     dwF32AVX2_pixel
+	JNZ     dwF32AVX2_full_pixel
+
+dwF32AVX2_full_right:
+	CMPQ    72(BP), $0x00
+	JE      dwF32AVX2_full_next
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (SI)(R15*1), DX
+	VMULPS  (SI), Y0, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX), Y6, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (DX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+
+dwF32AVX2_full_next:
+	DECQ R14
+	JZ   dwF32AVX2_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2_full_row
+
+dwF32AVX2_top_row:
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
+	MOVQ    DI, R8
+	CMPQ    64(BP), $0x00
+	JE      dwF32AVX2_top_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y8, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX2_top_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2_top_right
+
+dwF32AVX2_top_pixel:
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y6, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y8, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX2_top_pixel
+
+dwF32AVX2_top_right:
+	CMPQ    72(BP), $0x00
+	JE      dwF32AVX2_top_next
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y6, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y7, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+
+dwF32AVX2_top_next:
+	DECQ R14
+	JZ   dwF32AVX2_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2_top_row
+
+dwF32AVX2_bottom_row:
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
+	MOVQ    DI, R8
+	CMPQ    64(BP), $0x00
+	JE      dwF32AVX2_bottom_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y2, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX2_bottom_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2_bottom_right
+
+dwF32AVX2_bottom_pixel:
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y0, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*2), Y2, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*2), Y5, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX2_bottom_pixel
+
+dwF32AVX2_bottom_right:
+	CMPQ    72(BP), $0x00
+	JE      dwF32AVX2_bottom_next
+	VMOVUPS (R13), Y9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Y0, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (SI)(BX*1), Y1, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX), Y3, Y14
+	VADDPS  Y14, Y9, Y9
+	VMULPS  (CX)(BX*1), Y4, Y14
+	VADDPS  Y14, Y9, Y9
+	VMAXPS  Y10, Y9, Y9
+	VMINPS  Y11, Y9, Y9
+	VMOVUPS Y9, (R8)
+
+dwF32AVX2_bottom_next:
+	DECQ R14
+	JZ   dwF32AVX2_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2_bottom_row
 
 dwF32AVX2_done:
 	VZEROUPPER
@@ -368,13 +1233,13 @@ dwF32AVX2_done:
 
 // func dwF32AVX2Masked(p *dwF32Args)
 // Requires: AVX
-TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), CX
-	VMOVDQU      80(CX), Y15
-	VBROADCASTSS 112(CX), Y10
-	VBROADCASTSS 116(CX), Y11
-	MOVQ         16(CX), AX
-	MOVQ         40(CX), R12
+TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	VMOVDQU      136(BP), Y15
+	VBROADCASTSS 168(BP), Y10
+	VBROADCASTSS 172(BP), Y11
+	MOVQ         32(BP), AX
+	MOVQ         88(BP), R12
 	VMASKMOVPS   (AX), Y15, Y0
 	ADDQ         R12, AX
 	VMASKMOVPS   (AX), Y15, Y1
@@ -393,21 +1258,62 @@ TEXT ·dwF32AVX2Masked(SB), NOSPLIT, $0-8
 	ADDQ         R12, AX
 	VMASKMOVPS   (AX), Y15, Y8
 	ADDQ         R12, AX
-	MOVQ         (CX), SI
-	MOVQ         8(CX), R8
-	MOVQ         24(CX), R13
-	MOVQ         32(CX), R9
-	MOVQ         48(CX), R10
-	MOVQ         56(CX), R11
-	MOVQ         64(CX), BX
-	MOVQ         72(CX), R12
-	TESTQ        R9, R9
-	JZ           dwF32AVX2Masked_done
+	MOVQ         24(BP), DI
+	MOVQ         40(BP), R13
+	MOVQ         56(BP), R14
+	MOVQ         96(BP), R10
+	MOVQ         104(BP), BX
+	MOVQ         112(BP), R12
+	CMPQ         80(BP), $0x01
+	JE           dwF32AVX2Masked_top_row
+	JA           dwF32AVX2Masked_bottom_row
 
-dwF32AVX2Masked_pixel:
+dwF32AVX2Masked_full_row:
+	MOVQ       (BP), SI
+	MOVQ       8(BP), R11
+	SUBQ       SI, R11
+	MOVQ       16(BP), R15
+	SUBQ       SI, R15
+	MOVQ       DI, R8
+	CMPQ       64(BP), $0x00
+	JE         dwF32AVX2Masked_full_interior
+	SUBQ       R10, SI
 	VMASKMOVPS (R13), Y15, Y9
 	LEAQ       (SI)(R11*1), CX
-	LEAQ       (CX)(R11*1), DX
+	LEAQ       (SI)(R15*1), DX
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y2, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y8, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+
+dwF32AVX2Masked_full_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2Masked_full_right
+
+dwF32AVX2Masked_full_pixel:
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	LEAQ       (SI)(R15*1), DX
 	VMASKMOVPS (SI), Y15, Y14
 	VMULPS     Y14, Y0, Y14
 	VADDPS     Y14, Y9, Y9
@@ -441,7 +1347,235 @@ dwF32AVX2Masked_pixel:
 	ADDQ       R10, SI
 	ADDQ       R12, R8
 	DECQ       R9
-	JNZ        dwF32AVX2Masked_pixel
+	JNZ        dwF32AVX2Masked_full_pixel
+
+dwF32AVX2Masked_full_right:
+	CMPQ       72(BP), $0x00
+	JE         dwF32AVX2Masked_full_next
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	LEAQ       (SI)(R15*1), DX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y0, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX), Y15, Y14
+	VMULPS     Y14, Y6, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (DX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+
+dwF32AVX2Masked_full_next:
+	DECQ R14
+	JZ   dwF32AVX2Masked_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2Masked_full_row
+
+dwF32AVX2Masked_top_row:
+	MOVQ       (BP), SI
+	MOVQ       8(BP), R11
+	SUBQ       SI, R11
+	MOVQ       16(BP), R15
+	SUBQ       SI, R15
+	MOVQ       DI, R8
+	CMPQ       64(BP), $0x00
+	JE         dwF32AVX2Masked_top_interior
+	SUBQ       R10, SI
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y8, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+
+dwF32AVX2Masked_top_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2Masked_top_right
+
+dwF32AVX2Masked_top_pixel:
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y6, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y8, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+	DECQ       R9
+	JNZ        dwF32AVX2Masked_top_pixel
+
+dwF32AVX2Masked_top_right:
+	CMPQ       72(BP), $0x00
+	JE         dwF32AVX2Masked_top_next
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y6, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y7, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+
+dwF32AVX2Masked_top_next:
+	DECQ R14
+	JZ   dwF32AVX2Masked_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2Masked_top_row
+
+dwF32AVX2Masked_bottom_row:
+	MOVQ       (BP), SI
+	MOVQ       8(BP), R11
+	SUBQ       SI, R11
+	MOVQ       16(BP), R15
+	SUBQ       SI, R15
+	MOVQ       DI, R8
+	CMPQ       64(BP), $0x00
+	JE         dwF32AVX2Masked_bottom_interior
+	SUBQ       R10, SI
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y2, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+
+dwF32AVX2Masked_bottom_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX2Masked_bottom_right
+
+dwF32AVX2Masked_bottom_pixel:
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y0, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*2), Y15, Y14
+	VMULPS     Y14, Y2, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*2), Y15, Y14
+	VMULPS     Y14, Y5, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+	ADDQ       R10, SI
+	ADDQ       R12, R8
+	DECQ       R9
+	JNZ        dwF32AVX2Masked_bottom_pixel
+
+dwF32AVX2Masked_bottom_right:
+	CMPQ       72(BP), $0x00
+	JE         dwF32AVX2Masked_bottom_next
+	VMASKMOVPS (R13), Y15, Y9
+	LEAQ       (SI)(R11*1), CX
+	VMASKMOVPS (SI), Y15, Y14
+	VMULPS     Y14, Y0, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (SI)(BX*1), Y15, Y14
+	VMULPS     Y14, Y1, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX), Y15, Y14
+	VMULPS     Y14, Y3, Y14
+	VADDPS     Y14, Y9, Y9
+	VMASKMOVPS (CX)(BX*1), Y15, Y14
+	VMULPS     Y14, Y4, Y14
+	VADDPS     Y14, Y9, Y9
+	VMAXPS     Y10, Y9, Y9
+	VMINPS     Y11, Y9, Y9
+	VMASKMOVPS Y9, Y15, (R8)
+
+dwF32AVX2Masked_bottom_next:
+	DECQ R14
+	JZ   dwF32AVX2Masked_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX2Masked_bottom_row
 
 dwF32AVX2Masked_done:
 	VZEROUPPER
@@ -449,12 +1583,12 @@ dwF32AVX2Masked_done:
 
 // func dwF32AVX512(p *dwF32Args)
 // Requires: AVX, AVX512F
-TEXT ·dwF32AVX512(SB), NOSPLIT, $0-8
-	MOVQ         p+0(FP), CX
-	VBROADCASTSS 112(CX), Z10
-	VBROADCASTSS 116(CX), Z11
-	MOVQ         16(CX), AX
-	MOVQ         40(CX), R12
+TEXT ·dwF32AVX512(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	VBROADCASTSS 168(BP), Z10
+	VBROADCASTSS 172(BP), Z11
+	MOVQ         32(BP), AX
+	MOVQ         88(BP), R12
 	VMOVUPS      (AX), Z0
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Z1
@@ -473,21 +1607,56 @@ TEXT ·dwF32AVX512(SB), NOSPLIT, $0-8
 	ADDQ         R12, AX
 	VMOVUPS      (AX), Z8
 	ADDQ         R12, AX
-	MOVQ         (CX), SI
-	MOVQ         8(CX), R8
-	MOVQ         24(CX), R13
-	MOVQ         32(CX), R9
-	MOVQ         48(CX), R10
-	MOVQ         56(CX), R11
-	MOVQ         64(CX), BX
-	MOVQ         72(CX), R12
-	TESTQ        R9, R9
-	JZ           dwF32AVX512_done
+	MOVQ         24(BP), DI
+	MOVQ         40(BP), R13
+	MOVQ         56(BP), R14
+	MOVQ         96(BP), R10
+	MOVQ         104(BP), BX
+	MOVQ         112(BP), R12
+	CMPQ         80(BP), $0x01
+	JE           dwF32AVX512_top_row
+	JA           dwF32AVX512_bottom_row
 
-dwF32AVX512_pixel:
+dwF32AVX512_full_row:
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
+	MOVQ    DI, R8
+	CMPQ    64(BP), $0x00
+	JE      dwF32AVX512_full_interior
+	SUBQ    R10, SI
 	VMOVUPS (R13), Z9
 	LEAQ    (SI)(R11*1), CX
-	LEAQ    (CX)(R11*1), DX
+	LEAQ    (SI)(R15*1), DX
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX512_full_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX512_full_right
+
+dwF32AVX512_full_pixel:
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (SI)(R15*1), DX
 	VMULPS  (SI), Z0, Z14
 	VADDPS  Z14, Z9, Z9
 	VMULPS  (SI)(BX*1), Z1, Z14
@@ -512,7 +1681,201 @@ dwF32AVX512_pixel:
 	ADDQ    R10, SI
 	ADDQ    R12, R8
 	DECQ    R9
-	JNZ     dwF32AVX512_pixel
+	JNZ     dwF32AVX512_full_pixel
+
+dwF32AVX512_full_right:
+	CMPQ    72(BP), $0x00
+	JE      dwF32AVX512_full_next
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	LEAQ    (SI)(R15*1), DX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (DX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+
+dwF32AVX512_full_next:
+	DECQ R14
+	JZ   dwF32AVX512_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX512_full_row
+
+dwF32AVX512_top_row:
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
+	MOVQ    DI, R8
+	CMPQ    64(BP), $0x00
+	JE      dwF32AVX512_top_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX512_top_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX512_top_right
+
+dwF32AVX512_top_pixel:
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z8, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX512_top_pixel
+
+dwF32AVX512_top_right:
+	CMPQ    72(BP), $0x00
+	JE      dwF32AVX512_top_next
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z6, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z7, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+
+dwF32AVX512_top_next:
+	DECQ R14
+	JZ   dwF32AVX512_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX512_top_row
+
+dwF32AVX512_bottom_row:
+	MOVQ    (BP), SI
+	MOVQ    8(BP), R11
+	SUBQ    SI, R11
+	MOVQ    16(BP), R15
+	SUBQ    SI, R15
+	MOVQ    DI, R8
+	CMPQ    64(BP), $0x00
+	JE      dwF32AVX512_bottom_interior
+	SUBQ    R10, SI
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+
+dwF32AVX512_bottom_interior:
+	MOVQ  48(BP), R9
+	TESTQ R9, R9
+	JZ    dwF32AVX512_bottom_right
+
+dwF32AVX512_bottom_pixel:
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*2), Z2, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*2), Z5, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+	ADDQ    R10, SI
+	ADDQ    R12, R8
+	DECQ    R9
+	JNZ     dwF32AVX512_bottom_pixel
+
+dwF32AVX512_bottom_right:
+	CMPQ    72(BP), $0x00
+	JE      dwF32AVX512_bottom_next
+	VMOVUPS (R13), Z9
+	LEAQ    (SI)(R11*1), CX
+	VMULPS  (SI), Z0, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (SI)(BX*1), Z1, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX), Z3, Z14
+	VADDPS  Z14, Z9, Z9
+	VMULPS  (CX)(BX*1), Z4, Z14
+	VADDPS  Z14, Z9, Z9
+	VMAXPS  Z10, Z9, Z9
+	VMINPS  Z11, Z9, Z9
+	VMOVUPS Z9, (R8)
+
+dwF32AVX512_bottom_next:
+	DECQ R14
+	JZ   dwF32AVX512_done
+	MOVQ 120(BP), AX
+	ADDQ AX, (BP)
+	ADDQ AX, 8(BP)
+	ADDQ AX, 16(BP)
+	ADDQ 128(BP), DI
+	JMP  dwF32AVX512_bottom_row
 
 dwF32AVX512_done:
 	VZEROUPPER

@@ -4,27 +4,32 @@
 
 package kernels
 
-// gemmF32AVX2 computes one block of rows of kernels.GemmF32 with AVX2 and FMA (see gemmF32Args).
+// gemmF32AVX2 computes blocks of 6 rows of kernels.GemmF32 over panels of 16 channels with AVX2 and FMA (see gemmF32Args).
 //
 //go:noescape
 func gemmF32AVX2(p *gemmF32Args)
 
-// gemmF32AVX512 computes one block of rows of kernels.GemmF32 with AVX-512 (see gemmF32Args).
+// gemmF32AVX512 computes blocks of 7 rows of kernels.GemmF32 over panels of 32 channels with AVX-512 (see gemmF32Args).
 //
 //go:noescape
 func gemmF32AVX512(p *gemmF32Args)
 
-// dwF32AVX2 computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).
+// gemmF32AVX512Narrow computes blocks of 7 rows of kernels.GemmF32 over panels of 16 channels with AVX-512 (see gemmF32Args).
+//
+//go:noescape
+func gemmF32AVX512Narrow(p *gemmF32Args)
+
+// dwF32AVX2 computes a rectangle of output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).
 //
 //go:noescape
 func dwF32AVX2(p *dwF32Args)
 
-// dwF32AVX2Masked computes n output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).
+// dwF32AVX2Masked computes a rectangle of output pixels of one 8-channel block of a 3×3 float depthwise convolution with AVX2 and FMA (see dwF32Args).
 //
 //go:noescape
 func dwF32AVX2Masked(p *dwF32Args)
 
-// dwF32AVX512 computes n output pixels of one 16-channel block of a 3×3 float depthwise convolution with AVX-512 (see dwF32Args).
+// dwF32AVX512 computes a rectangle of output pixels of one 16-channel block of a 3×3 float depthwise convolution with AVX-512 (see dwF32Args).
 //
 //go:noescape
 func dwF32AVX512(p *dwF32Args)

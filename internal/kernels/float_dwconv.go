@@ -7,8 +7,9 @@ type DWConvF32 struct {
 	w      []float32
 	bias   []float32 // OutC entries, zeros when the model has none
 	clamp  ClampF32
-	vector bool // 3×3 layers on AVX2 with FMA
-	z      bool // and blocks of 16 channels on AVX-512
+	vector bool      // 3×3 layers on AVX2 with FMA
+	z      bool      // and blocks of 16 channels on AVX-512
+	cols   dwF32Cols // the vector kernels' column geometry
 }
 
 // NewDWConvF32 prepares a depthwise convolution for a backend; bias may be
@@ -16,13 +17,17 @@ type DWConvF32 struct {
 func NewDWConvF32(p *ConvParams, w, bias []float32, clamp ClampF32, backend Backend) *DWConvF32 {
 	d := &DWConvF32{p: *p, w: w, bias: make([]float32, p.OutC), clamp: clamp, vector: dwF32Vector(p, backend), z: backend == AVX512VNNI}
 	copy(d.bias, bias)
+	if d.vector {
+		d.cols = dwF32Geometry(p)
+	}
 	return d
 }
 
-// Vector reports whether the layer runs on vector kernels (whose pixels
-// with taps outside the input take the generic loop when the layer has
-// many channels).
-func (d *DWConvF32) Vector() bool { return d.vector }
+// Params returns the layer's geometry.
+func (d *DWConvF32) Params() *ConvParams {
+	p := d.p
+	return &p
+}
 
 // Run computes output rows r0..r1 (batch × OutH) directly, as TFLite's
 // reference float depthwise convolution
@@ -33,13 +38,12 @@ func (d *DWConvF32) Vector() bool { return d.vector }
 // with taps outside the input skipped. The channel loop is innermost, so
 // each tap is a multiply-add of two contiguous channel vectors.
 func (d *DWConvF32) Run(in, out []float32, r0, r1 int) {
-	var w dwF32Window
+	if d.vector {
+		d.runVector(in, out, r0, r1)
+		return
+	}
 	for r := r0; r < r1; r++ {
-		if d.vector {
-			d.runVector(in, out, r, &w)
-		} else {
-			d.runPixels(in, out, r, 0, d.p.OutW)
-		}
+		d.runPixels(in, out, r, 0, d.p.OutW)
 	}
 }
 

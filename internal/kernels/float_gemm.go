@@ -34,10 +34,20 @@ func (c ClampF32) apply(v float32) float32 { return min(max(v, c.Lo), c.Hi) }
 type GemmF32 struct {
 	N, K   int
 	nr     int       // panel width: 16 channels (two AVX2 registers), 32 for AVX-512
+	mr     int       // rows the kernel computes at a time
 	packed []float32 // ceil(N/nr) panels of K rows of nr channels, zero-padded
 	bias   []float32 // padded to whole panels
 	clamp  ClampF32
-	impl   func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int)
+	impl   func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual)
+}
+
+// Residual is an ADD fused after a GEMM (a 1×1 convolution's output added
+// to the block input in MobileNet V2): each output value v becomes
+// Clamp(v + R's value at the same place, with the output's row stride), as
+// the ADD would compute it from the stored output. A nil R adds nothing.
+type Residual struct {
+	R     []float32
+	Clamp ClampF32
 }
 
 // Rows describes a GEMM's input rows: row m's K values start at A[m·Stride]
@@ -51,9 +61,9 @@ type Rows struct {
 
 // NewGemmF32 packs w ([N][K], row-major) and bias (nil means zeros).
 func NewGemmF32(n, k int, w, bias []float32, clamp ClampF32, backend Backend) *GemmF32 {
-	impl, nr := gemmF32Impl(backend)
+	impl, nr, mr := gemmF32Impl(backend, n)
 	panels := (n + nr - 1) / nr
-	g := &GemmF32{N: n, K: k, nr: nr, packed: make([]float32, panels*k*nr), bias: make([]float32, panels*nr), clamp: clamp, impl: impl}
+	g := &GemmF32{N: n, K: k, nr: nr, mr: mr, packed: make([]float32, panels*k*nr), bias: make([]float32, panels*nr), clamp: clamp, impl: impl}
 	for j := 0; j < n; j++ {
 		p, c := j/nr, j%nr
 		panel := g.packed[p*k*nr:]
@@ -70,6 +80,10 @@ func (g *GemmF32) Run(a []float32, lda, m0, m1 int, out []float32, ldc int) {
 	g.RunPanels(a, lda, m0, m1, out, ldc, 0, g.Panels())
 }
 
+// RowBlock is the number of rows the kernel computes at a time: row
+// ranges that start at its multiples split the work without waste.
+func (g *GemmF32) RowBlock() int { return g.mr }
+
 // Panels is the number of panels of output channels, the unit of
 // RunPanels.
 func (g *GemmF32) Panels() int { return len(g.bias) / g.nr }
@@ -80,17 +94,24 @@ func (g *GemmF32) RunPanels(a []float32, lda, m0, m1 int, out []float32, ldc, p0
 	g.RunRows(Rows{A: a, Stride: lda, Segs: 1}, m0, m1, out, ldc, p0, p1)
 }
 
+// RunAdd is RunPanels followed by the ADD res, in the same pass.
+func (g *GemmF32) RunAdd(a []float32, lda, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
+	if m1 > m0 && p1 > p0 {
+		g.impl(g, Rows{A: a, Stride: lda, Segs: 1}, m0, m1, out, ldc, p0, p1, res)
+	}
+}
+
 // RunRows computes the output channels of panels p0..p1 of rows m0..m1 of
 // a; a.Segs must divide K.
 func (g *GemmF32) RunRows(a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
 	if m1 > m0 && p1 > p0 {
-		g.impl(g, a, m0, m1, out, ldc, p0, p1)
+		g.impl(g, a, m0, m1, out, ldc, p0, p1, Residual{})
 	}
 }
 
 // gemmF32Generic is the portable loop: one row at a time, 16 channels of
 // accumulators at a time.
-func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
+func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
 	const w16 = 16
 	k, nr := g.K, g.nr
 	seg := k / a.Segs
@@ -112,7 +133,11 @@ func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 i
 				}
 			}
 			for c := range min(w16, n-c0) {
-				dst[c0+c] = g.clamp.apply(acc[c])
+				v := g.clamp.apply(acc[c])
+				if res.R != nil {
+					v = res.Clamp.apply(v + res.R[m*ldc+c0+c])
+				}
+				dst[c0+c] = v
 			}
 		}
 	}
@@ -123,18 +148,20 @@ func gemmF32Generic(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 i
 // input: the GEMM then computes the convolution with OHWI weights as they
 // are.
 func Im2colF32(p *ConvParams, in, cols []float32, r0, r1 int) {
+	k := p.KH * p.KW * p.InC
 	for r := r0; r < r1; r++ {
-		im2colPixelsF32(p, in, cols, r, 0, p.OutW)
+		im2colPixelsF32(p, in, cols[r*p.OutW*k:], r, 0, p.OutW)
 	}
 }
 
-// im2colPixelsF32 is Im2colF32 for pixels ox0..ox1 of output row r.
+// im2colPixelsF32 is Im2colF32 for pixels ox0..ox1 of output row r, into
+// the row's part of cols (pixel ox's values at ox·K).
 func im2colPixelsF32(p *ConvParams, in, cols []float32, r, ox0, ox1 int) {
 	k := p.KH * p.KW * p.InC
 	span := p.KW * p.InC // one tap row, contiguous in the input when DilationW is 1
 	b, oy := r/p.OutH, r%p.OutH
 	for ox := ox0; ox < ox1; ox++ {
-		dst := cols[(r*p.OutW+ox)*k:][:k]
+		dst := cols[ox*k:][:k]
 		x0 := ox*p.StrideW - p.PadW
 		inside := p.DilationW == 1 && x0 >= 0 && x0+p.KW <= p.InW
 		i := 0
@@ -168,11 +195,20 @@ func im2colPixelsF32(p *ConvParams, in, cols []float32, r, ox0, ox1 int) {
 }
 
 // ConvF32 computes output rows r0..r1 (batch × OutH) of a convolution
-// with g (OHWI weights, K = KH·KW·InC): pixels whose taps all lie inside
-// the input straight from it, each tap row a segment of the GEMM's row
-// (when DilationW is 1), the others through im2col into cols (room for
-// every output pixel's K values, at the pixel's place).
+// with g (OHWI weights, K = KH·KW·InC), each as ConvRowF32 does, with
+// cols room for every output pixel's K values.
 func ConvF32(p *ConvParams, g *GemmF32, in, cols, out []float32, r0, r1 int) {
+	k := p.KH * p.KW * p.InC
+	for r := r0; r < r1; r++ {
+		ConvRowF32(p, g, in, cols[r*p.OutW*k:], out[r*p.OutW*p.OutC:], r)
+	}
+}
+
+// ConvRowF32 computes output row r (of batch × OutH) into dst (OutW·OutC
+// values): the pixels whose taps all lie inside the input straight from
+// it, each tap row a segment of the GEMM's row (when DilationW is 1), the
+// others through im2col into cols (room for OutW·K values).
+func ConvRowF32(p *ConvParams, g *GemmF32, in, cols, dst []float32, r int) {
 	k := p.KH * p.KW * p.InC
 	// Interior columns: ox·StrideW - PadW ≥ 0 and + KW-1 < InW.
 	lo := (p.PadW + p.StrideW - 1) / p.StrideW
@@ -180,23 +216,20 @@ func ConvF32(p *ConvParams, g *GemmF32, in, cols, out []float32, r0, r1 int) {
 	if last := p.InW - p.KW + p.PadW; last >= 0 {
 		hi = min(last/p.StrideW, p.OutW-1)
 	}
-	for r := r0; r < r1; r++ {
-		b, oy := r/p.OutH, r%p.OutH
-		y0 := oy*p.StrideH - p.PadH
-		m := r * p.OutW
-		if p.DilationW != 1 || y0 < 0 || y0+(p.KH-1)*p.DilationH >= p.InH || lo > hi {
-			im2colPixelsF32(p, in, cols, r, 0, p.OutW)
-			g.Run(cols, k, m, m+p.OutW, out, p.OutC)
-			continue
-		}
-		im2colPixelsF32(p, in, cols, r, 0, lo)
-		g.Run(cols, k, m, m+lo, out, p.OutC)
-		im2colPixelsF32(p, in, cols, r, hi+1, p.OutW)
-		g.Run(cols, k, m+hi+1, m+p.OutW, out, p.OutC)
-		rows := Rows{A: in[((b*p.InH+y0)*p.InW+lo*p.StrideW-p.PadW)*p.InC:], Stride: p.StrideW * p.InC,
-			Segs: p.KH, SegStride: p.DilationH * p.InW * p.InC}
-		g.RunRows(rows, 0, hi-lo+1, out[(m+lo)*p.OutC:], p.OutC, 0, g.Panels())
+	b, oy := r/p.OutH, r%p.OutH
+	y0 := oy*p.StrideH - p.PadH
+	if p.DilationW != 1 || y0 < 0 || y0+(p.KH-1)*p.DilationH >= p.InH || lo > hi {
+		im2colPixelsF32(p, in, cols, r, 0, p.OutW)
+		g.Run(cols, k, 0, p.OutW, dst, p.OutC)
+		return
 	}
+	im2colPixelsF32(p, in, cols, r, 0, lo)
+	g.Run(cols, k, 0, lo, dst, p.OutC)
+	im2colPixelsF32(p, in, cols, r, hi+1, p.OutW)
+	g.Run(cols, k, hi+1, p.OutW, dst, p.OutC)
+	rows := Rows{A: in[((b*p.InH+y0)*p.InW+lo*p.StrideW-p.PadW)*p.InC:], Stride: p.StrideW * p.InC,
+		Segs: p.KH, SegStride: p.DilationH * p.InW * p.InC}
+	g.RunRows(rows, 0, hi-lo+1, dst[lo*p.OutC:], p.OutC, 0, g.Panels())
 }
 
 // copyShort is copy for short slices of equal length.

@@ -4,51 +4,87 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// gemmF32Args is the parameter block of gemmF32AVX2; the generator (_asm)
-// reads its field names and offsets.
+// gemmF32Args is the parameter block of the GEMM kernels; the generator
+// (_asm) reads its field names and offsets.
 type gemmF32Args struct {
-	a       [6]*float32 // the block's rows; rows past the end repeat the last
-	out     [6]*float32
-	w       *float32   // first packed panel
-	bias    *float32   // first panel's bias
-	k       int        // values per segment
-	segs    int        // segments of a row's values, at least 1
-	segskip int        // bytes from a segment's end to the next one's start
-	panels  int        // at least 1
-	mask    [16]uint32 // AVX2: the last panel's store mask, all ones for a channel to store
+	a       [7]*float32 // the first block's rows; rows past the end repeat the last
+	out     [7]*float32 // their outputs, at the first panel's first channel; the kernels move them on
+	res     [7]*float32 // with fuse, their residuals (else the outputs again, unread), moved on alike
+	w       *float32    // first packed panel
+	bias    *float32    // first panel's bias
+	k       int         // values per segment
+	segs    int         // segments of a row's values, at least 1
+	segskip int         // bytes from a segment's end to the next one's start
+	panels  int         // at least 1
+	blocks  int         // blocks of rows, at least 1; the kernels count it down
+	astep   int         // bytes from a block's rows to the next block's
+	ostep   int         // bytes from a block's outputs to the next block's
+	mask    [16]uint32  // AVX2: the last panel's store mask, all ones for a channel to store
 	lo, hi  float32
-	kmask   [2]uint16 // AVX-512: the last panel's store masks, a bit per channel
+	kmask   [2]uint16  // AVX-512: the last panel's store masks, a bit per channel
+	fuse    int        // 1: add the residuals and clamp to lo2..hi2 (a fused ADD)
+	lo2     [8]float32 // 8 copies of the ADD's clamp bounds, for AVX2 to read as vectors
+	hi2     [8]float32
 }
 
-// gemmF32Impl picks the GEMM loop and its panel width: AVX-512 with
-// panels of 32 channels, AVX2 with FMA with panels of 16.
-func gemmF32Impl(b Backend) (func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int), int) {
+// gemmF32Impl picks the GEMM loop, its panel width and its block of rows:
+// AVX-512 with panels of 32 channels (16 for layers of at most 16
+// channels) and blocks of 7 rows, AVX2 with FMA with panels of 16 and
+// blocks of 6.
+func gemmF32Impl(b Backend, n int) (impl func(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual), nr, mr int) {
 	switch {
+	case b == AVX512VNNI && n <= 16:
+		return gemmF32AVX512NarrowGo, 16, 7
 	case b == AVX512VNNI:
-		return gemmF32AVX512Go, 32
+		return gemmF32AVX512Go, 32, 7
 	case (b == AVX2 || b == AVXVNNI) && cpu.X86.HasFMA:
-		return gemmF32AVX2Go, 16
+		return gemmF32AVX2Go, 16, 6
 	}
-	return gemmF32Generic, 16
+	return gemmF32Generic, 16, 1
 }
 
-// gemmF32AVX2Go and gemmF32AVX512Go drive the assembly.
-func gemmF32AVX2Go(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
-	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, false)
+// gemmF32AVX2Go, gemmF32AVX512Go and gemmF32AVX512NarrowGo drive the
+// assembly.
+func gemmF32AVX2Go(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
+	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, res, f32KernelAVX2)
 }
 
-func gemmF32AVX512Go(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int) {
-	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, true)
+func gemmF32AVX512Go(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
+	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, res, f32KernelAVX512)
+}
+
+func gemmF32AVX512NarrowGo(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual) {
+	gemmF32Vector(g, a, m0, m1, out, ldc, p0, p1, res, f32KernelAVX512Narrow)
+}
+
+// f32Kernel names a GEMM kernel. The kernels are called directly, not
+// through a function value, so that the parameter block stays on the
+// stack.
+type f32Kernel int
+
+const (
+	f32KernelAVX2 f32Kernel = iota
+	f32KernelAVX512
+	f32KernelAVX512Narrow
+)
+
+func (k f32Kernel) run(args *gemmF32Args) {
+	switch k {
+	case f32KernelAVX2:
+		gemmF32AVX2(args)
+	case f32KernelAVX512:
+		gemmF32AVX512(args)
+	default:
+		gemmF32AVX512Narrow(args)
+	}
 }
 
 // gemmF32Vector fills the parameter block (both masks: each kernel reads
-// its own) and runs the AVX2 or (z) the AVX-512 kernel on each block of
-// rows over panels p0..p1, the last block repeating its last row. The
-// kernels are called directly, not through a function value, so that the
-// block stays on the stack.
-func gemmF32Vector(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, z bool) {
+// its own) and runs kernel on the blocks of rows over panels p0..p1, the
+// last block repeating its last row.
+func gemmF32Vector(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 int, res Residual, kernel f32Kernel) {
 	if g.K == 0 || g.N == 0 {
-		gemmF32Generic(g, a, m0, m1, out, ldc, p0, p1)
+		gemmF32Generic(g, a, m0, m1, out, ldc, p0, p1, res)
 		return
 	}
 	nr := g.nr
@@ -57,20 +93,27 @@ func gemmF32Vector(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 in
 	// The assembly does not check bounds: check the last row once here.
 	_ = a.A[(m1-1)*a.Stride+(a.Segs-1)*a.SegStride+seg-1]
 	_ = out[(m1-1)*ldc+n-1]
+	if res.R != nil {
+		_ = res.R[(m1-1)*ldc+n-1]
+	}
 	args := gemmF32Args{w: &g.packed[p0*g.K*nr], bias: &g.bias[c0], k: seg, segs: a.Segs, segskip: 4 * (a.SegStride - seg),
-		panels: p1 - p0, lo: g.clamp.Lo, hi: g.clamp.Hi}
+		panels: p1 - p0, astep: 4 * g.mr * a.Stride, ostep: 4 * g.mr * ldc, lo: g.clamp.Lo, hi: g.clamp.Hi}
 	last := n - (p1-1)*nr // channels of the last panel
 	for c := range min(last, len(args.mask)) {
 		args.mask[c] = ^uint32(0)
 	}
 	args.kmask[0] = uint16(1<<min(last, 16) - 1)
 	args.kmask[1] = uint16(1<<max(last-16, 0) - 1)
+	if res.R != nil {
+		args.fuse = 1
+		for i := range args.lo2 {
+			args.lo2[i], args.hi2[i] = res.Clamp.Lo, res.Clamp.Hi
+		}
+	}
 	if m1-m0 >= n-c0 {
 		// More input than weights: each block of rows runs over every
 		// panel, its rows staying in the L1 cache.
-		for m := m0; m < m1; m += len(args.a) {
-			gemmF32Block(&args, a.A, a.Stride, m, m1, out, ldc, c0, z)
-		}
+		gemmF32Blocks(&args, g.mr, a, m0, m1, out, ldc, res.R, c0, kernel)
 		return
 	}
 	// More weights than input (7×7 layers, the logits): each panel runs
@@ -88,22 +131,34 @@ func gemmF32Vector(g *GemmF32, a Rows, m0, m1 int, out []float32, ldc, p0, p1 in
 		if p == p1-1 {
 			args.mask, args.kmask = lastMask, lastK
 		}
-		for m := m0; m < m1; m += len(args.a) {
-			gemmF32Block(&args, a.A, a.Stride, m, m1, out, ldc, p*nr, z)
-		}
+		gemmF32Blocks(&args, g.mr, a, m0, m1, out, ldc, res.R, p*nr, kernel)
 	}
 }
 
-// gemmF32Block runs the kernel on the block of rows from m (rows past m1
-// repeat the last), writing channels from c0.
-func gemmF32Block(args *gemmF32Args, a []float32, lda, m, m1 int, out []float32, ldc, c0 int, z bool) {
-	for r := range args.a {
+// gemmF32Blocks runs kernel on rows m0..m1 in blocks of mr, writing
+// channels from c0: the whole blocks in one call, then the rest in a
+// block that repeats its last row.
+func gemmF32Blocks(args *gemmF32Args, mr int, a Rows, m0, m1 int, out []float32, ldc int, res []float32, c0 int, kernel f32Kernel) {
+	m := m0
+	if whole := (m1 - m0) / mr; whole > 0 {
+		gemmF32Block(args, mr, a, m, m1, whole, out, ldc, res, c0, kernel)
+		m += whole * mr
+	}
+	if m < m1 {
+		gemmF32Block(args, mr, a, m, m1, 1, out, ldc, res, c0, kernel)
+	}
+}
+
+// gemmF32Block runs kernel on blocks blocks of rows from m (rows past m1
+// repeat the last).
+func gemmF32Block(args *gemmF32Args, mr int, a Rows, m, m1, blocks int, out []float32, ldc int, res []float32, c0 int, kernel f32Kernel) {
+	for r := range mr {
 		row := min(m+r, m1-1)
-		args.a[r], args.out[r] = &a[row*lda], &out[row*ldc+c0]
+		args.a[r], args.out[r], args.res[r] = &a.A[row*a.Stride], &out[row*ldc+c0], &out[row*ldc+c0]
+		if res != nil {
+			args.res[r] = &res[row*ldc+c0]
+		}
 	}
-	if z {
-		gemmF32AVX512(args)
-	} else {
-		gemmF32AVX2(args)
-	}
+	args.blocks = blocks
+	kernel.run(args)
 }

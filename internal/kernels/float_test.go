@@ -20,16 +20,16 @@ func randF32(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-// TestGemmF32AllBackends checks GemmF32 on sizes around the 6-row block and
-// the 16-channel panel, row strides wider than K and N, every clamp, and
-// row ranges that start inside the matrix.
+// TestGemmF32AllBackends checks GemmF32 on sizes around the 6- and 7-row
+// blocks and the 16- and 32-channel panels, row strides wider than K and N,
+// every clamp, and row ranges that start inside the matrix.
 func TestGemmF32AllBackends(t *testing.T) {
 	r := testkit.SeededRand(t)
 	nan := float32(math.NaN())
 	for _, backend := range Available() {
 		for _, n := range []int{1, 7, 8, 15, 16, 17, 24, 32, 33, 48} {
 			for _, k := range []int{1, 3, 16, 27, 65} {
-				for _, m := range []int{1, 5, 6, 7, 12, 13} {
+				for _, m := range []int{1, 5, 6, 7, 8, 12, 13, 14, 15, 22} {
 					lda, ldc := k+r.IntN(3), n+r.IntN(3)
 					w, bias, a := randF32(r, n*k), randF32(r, n), randF32(r, m*lda)
 					clamp := []ClampF32{ActivationRangeF32(ActNone), ActivationRangeF32(ActRelu6), {-0.5, 0.5}}[r.IntN(3)]
@@ -108,6 +108,47 @@ func TestGemmF32Panels(t *testing.T) {
 							t.Fatalf("%v n%d: panels %d..%d: element %d = %v, Run %v", backend, n, p0, p1, i, v, want[i])
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmF32Add checks RunAdd, a GEMM with a fused ADD, against Run and
+// then the ADD, exactly (the sum of two float32 values rounds once either
+// way), on every backend, over panel and row ranges, with NaN where
+// nothing may be written.
+func TestGemmF32Add(t *testing.T) {
+	r := testkit.SeededRand(t)
+	nan := float32(math.NaN())
+	for _, backend := range Available() {
+		for range 60 {
+			n, k, m := 1+r.IntN(70), 1+r.IntN(40), 1+r.IntN(30)
+			g := NewGemmF32(n, k, randF32(r, n*k), randF32(r, n), ActivationRangeF32(ActNone), backend)
+			ldc := n + r.IntN(3)
+			a, res := randF32(r, m*k), randF32(r, m*ldc)
+			clamp := []ClampF32{ActivationRangeF32(ActNone), ActivationRangeF32(ActRelu6), {-0.5, 0.5}}[r.IntN(3)]
+			p0 := r.IntN(g.Panels())
+			p1 := p0 + 1 + r.IntN(g.Panels()-p0)
+			m0 := r.IntN(m)
+			want := make([]float32, m*ldc)
+			g.Run(a, k, 0, m, want, ldc)
+			got := make([]float32, m*ldc+8)
+			for i := range got {
+				got[i] = nan
+			}
+			g.RunAdd(a, k, m0, m, got, ldc, p0, p1, Residual{R: res, Clamp: clamp})
+			c0, c1 := p0*g.nr, min(p1*g.nr, n)
+			for i, v := range got {
+				row, c := i/ldc, i%ldc
+				if i >= m*ldc || row < m0 || c < c0 || c >= c1 {
+					if !math.IsNaN(float64(v)) {
+						t.Fatalf("%v n%d k%d m%d: wrote element %d outside rows %d.. panels %d..%d", backend, n, k, m, i, m0, p0, p1)
+					}
+					continue
+				}
+				if w := clamp.apply(want[i] + res[i]); math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("%v n%d k%d m%d: element %d = %v, want %v", backend, n, k, m, i, v, w)
 				}
 			}
 		}
@@ -207,6 +248,12 @@ func TestDWConvF32Allocs(t *testing.T) {
 // output.
 func TestDWConvF32(t *testing.T) {
 	r := testkit.SeededRand(t)
+	streamed := 0
+	defer func() {
+		if streamed == 0 && dwF32Vector(&ConvParams{KH: 3, KW: 3, DepthMultiplier: 1}, Available()[len(Available())-1]) {
+			t.Error("no case ran RunRow")
+		}
+	}()
 	for i := range 600 {
 		backends := Available()
 		backend := backends[i%len(backends)]
@@ -239,6 +286,30 @@ func TestDWConvF32(t *testing.T) {
 			if math.Float32bits(v) != math.Float32bits(out[i]) {
 				t.Fatalf("%v %+v: output %d = %v, generic %v", backend, p, i, out[i], v)
 			}
+		}
+		// Row by row from a ring of three input rows, as when the layer
+		// before computes them just in time: the same bytes.
+		if d.Streams() {
+			rowLen := p.InW * p.InC
+			ring := make([]float32, 3*rowLen)
+			byRow := make([]float32, len(ref))
+			for r := range p.Batch * p.OutH {
+				b, oy := r/p.OutH, r%p.OutH
+				var rows [3][]float32
+				for k := range rows {
+					if y := oy*p.StrideH - p.PadH + k; y >= 0 && y < p.InH {
+						rows[k] = ring[y%3*rowLen:][:rowLen]
+						copy(rows[k], in[(b*p.InH+y)*rowLen:])
+					}
+				}
+				d.RunRow(&rows, byRow, r)
+			}
+			for i, v := range ref {
+				if math.Float32bits(v) != math.Float32bits(byRow[i]) {
+					t.Fatalf("%v %+v: RunRow output %d = %v, generic %v", backend, p, i, byRow[i], v)
+				}
+			}
+			streamed++
 		}
 		// im2col of the same geometry, with InC channels per tap.
 		cols := make([]float32, p.Batch*p.OutH*p.OutW*p.KH*p.KW*p.InC)
