@@ -39,6 +39,12 @@ func inOrder(ctx context.Context, n, depth int, work func(ctx context.Context, i
 			case <-ctx.Done():
 				return
 			}
+			// select picks at random among ready cases: while the consumer
+			// drains the queue after cancelling, a send can still win. Start
+			// nothing then.
+			if ctx.Err() != nil {
+				return
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
