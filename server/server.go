@@ -172,7 +172,7 @@ func (s *Server) LoadModels(ctx context.Context) error {
 		start := time.Now()
 		c, res, err := loader.LoadWith(ctx, s.opts.Resolver, m, loader.Options{Normalization: s.opts.Normalization, Engine: s.opts.Engine})
 		if err != nil {
-			err = fmt.Errorf("loading model %s: %w", m, err)
+			// The loader's errors name the model already.
 			s.local.Loaded(err)
 			return err
 		}
