@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -184,7 +185,7 @@ func parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 				return nil, ExitOK, false
 			}
 			fs.SetOutput(stderr)
-			return nil, usageError(fs, "%v", err), false
+			return nil, usageError(fs, "%s", doubleDash(err.Error())), false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -212,6 +213,16 @@ func parseNoArgs(fs *flag.FlagSet, args []string, hint string) (code int, ok boo
 		return usageError(fs, "takes no arguments (got %q)%s", rest[0], hint), false
 	}
 	return 0, true
+}
+
+// flagInMessage is a flag name as the flag package's errors write it:
+// "-name" after a space, as in "flag provided but not defined: -bogus".
+var flagInMessage = regexp.MustCompile(`(^| )-([A-Za-z][A-Za-z0-9-]*)`)
+
+// doubleDash respells the flag package's "-name" as "--name", the way the
+// README and the help spell flags (both forms are accepted).
+func doubleDash(msg string) string {
+	return flagInMessage.ReplaceAllString(msg, "$1--$2")
 }
 
 // usageError reports a usage error of fs's command — the reason, then where
