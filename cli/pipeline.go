@@ -41,8 +41,10 @@ func inOrder(ctx context.Context, n, depth int, work func(ctx context.Context, i
 			}
 			// select picks at random among ready cases: while the consumer
 			// drains the queue after cancelling, a send can still win. Start
-			// nothing then.
-			if ctx.Err() != nil {
+			// nothing then, but answer the queued call: when the caller's
+			// context ended, the consumer may still be waiting on it.
+			if err := ctx.Err(); err != nil {
+				ch <- outcome{err: err}
 				return
 			}
 			wg.Add(1)

@@ -65,3 +65,30 @@ func TestInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestInOrderParentCancel: when the caller's context ends while emit still
+// accepts, inOrder returns promptly: no queued call is left unanswered.
+func TestInOrderParentCancel(t *testing.T) {
+	for round := range 500 {
+		ctx, cancel := context.WithCancel(context.Background())
+		work := func(ctx context.Context, i int) (*classify.Result, error) {
+			return &classify.Result{}, ctx.Err()
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			inOrder(ctx, 50, 2, work, func(i int, _ *classify.Result, _ error) bool {
+				if i == 0 {
+					cancel()
+				}
+				return true
+			})
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: inOrder still waiting 5 s after its context was cancelled", round)
+		}
+		cancel()
+	}
+}
