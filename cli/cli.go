@@ -220,9 +220,14 @@ func parseNoArgs(fs *flag.FlagSet, args []string, hint string) (code int, ok boo
 var flagInMessage = regexp.MustCompile(`(^| )-([A-Za-z][A-Za-z0-9-]*)`)
 
 // doubleDash respells the flag package's "-name" as "--name", the way the
-// README and the help spell flags (both forms are accepted).
+// README and the help spell flags (both forms are accepted). Quoted text
+// is the user's value and stays as it was.
 func doubleDash(msg string) string {
-	return flagInMessage.ReplaceAllString(msg, "$1--$2")
+	parts := strings.Split(msg, `"`)
+	for i := 0; i < len(parts); i += 2 {
+		parts[i] = flagInMessage.ReplaceAllString(parts[i], "$1--$2")
+	}
+	return strings.Join(parts, `"`)
 }
 
 // usageError reports a usage error of fs's command — the reason, then where

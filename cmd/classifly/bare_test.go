@@ -219,6 +219,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"predict", "--crop", "diagonal", "x.jpg"}, "--crop"},
 		{[]string{"predict", "--bogus", "x.jpg"}, "flag provided but not defined: --bogus"},
 		{[]string{"predict", "--top", "-3x", "x.jpg"}, `invalid value "-3x" for flag --top`},
+		{[]string{"predict", "--top", "1 -x", "x.jpg"}, `invalid value "1 -x" for flag --top`},
 		{[]string{"predict", "x.jpg", "--model"}, "flag needs an argument: --model"},
 		{[]string{"run"}, "--model, --in, --out required"},
 		{[]string{"run", "--in", "x"}, "--model, --out required"},
