@@ -149,3 +149,52 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 	in = randBytes(r, inH*inW*c)
 	return p, in, filter, bias, refDepthwise(p, in, filter, bias, signed), signed
 }
+
+// TestShortSlicesPanic: a slice shorter than the rows asked for panics on
+// every backend instead of letting the assembly write or read past it.
+func TestShortSlicesPanic(t *testing.T) {
+	r := testkit.SeededRand(t)
+	panics := func(f func()) (p bool) {
+		defer func() { p = recover() != nil }()
+		f()
+		return false
+	}
+	for _, b := range Available() {
+		t.Run(b.String(), func(t *testing.T) {
+			for _, rows := range []int{0, 1} { // the block kernels and the one-row kernel
+				c := randomGEMM(r, 1, 40, 64, true)
+				c.spec.Rows = rows
+				g, err := NewGEMM(c.spec, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				buf := make([]byte, 41)
+				if !panics(func() { g.Run(c.a, c.lda, 0, 1, buf[:39:39], 40) }) {
+					t.Errorf("GEMM (Rows %d): ran into a 39-byte output for 40 channels", rows)
+				}
+				if !panics(func() { g.Run(c.a[:63:63], c.lda, 0, 1, buf, 40) }) {
+					t.Errorf("GEMM (Rows %d): ran on a 63-byte row for K 64", rows)
+				}
+			}
+			for range 50 {
+				p, in, filter, bias, want, signed := randomDWConv(r, 16*(1+r.IntN(3)))
+				d, err := NewDWConv(p, signed, filter, bias, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !d.Direct() {
+					continue
+				}
+				rows := p.Batch * p.OutH
+				in = append(in, make([]byte, MaxOverread)...)
+				short := make([]byte, len(want)-1)
+				if !panics(func() { d.RunDirect(in, short, 0, rows) }) {
+					t.Fatalf("DWConv.RunDirect: wrote %d bytes into a %d-byte slice", len(want), len(short))
+				}
+				if !panics(func() { d.RunDirect(in[:len(in)-MaxOverread-1], make([]byte, len(want)), 0, rows) }) {
+					t.Fatalf("DWConv.RunDirect: read a short input")
+				}
+			}
+		})
+	}
+}

@@ -95,6 +95,13 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 // row m of the output at out[m*ldc]. a's storage must extend MaxOverread
 // readable bytes past the last row.
 func (g *GEMM) Run(a []byte, lda, m0, m1 int, out []byte, ldc int) {
+	if m1 <= m0 {
+		return
+	}
+	// The assembly does not check bounds: the last row's ends do, so a
+	// planner's mistake panics here instead of writing past out.
+	_ = a[(m1-1)*lda+g.spec.K-1]
+	_ = out[(m1-1)*ldc+g.spec.N-1]
 	if g.backend != Generic && g.runVector(a, lda, m0, m1, out, ldc) {
 		return
 	}
