@@ -73,6 +73,11 @@ type builder struct {
 }
 
 func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kernels.Backend) (*builder, error) {
+	// Fixed once: per-worker buffers and the pool must agree on the count
+	// even if GOMAXPROCS changes while the model loads.
+	if opts.Threads <= 0 {
+		opts.Threads = max(runtime.GOMAXPROCS(0), 1)
+	}
 	n := len(sg.Tensors)
 	b := &builder{file: f, sg: sg, opts: opts, views: make([]*tensorView, n), locs: make([]*loc, n),
 		first: make([]int, n), last: make([]int, n), opMACs: make([]int64, len(sg.Operators)),
@@ -197,12 +202,7 @@ func (b *builder) finish() (*Model, error) {
 
 // workers is the number of goroutines a run may use: the pool's size, or
 // 1 without one.
-func (b *builder) workers() int {
-	if b.opts.Threads > 0 {
-		return b.opts.Threads
-	}
-	return max(runtime.GOMAXPROCS(0), 1)
-}
+func (b *builder) workers() int { return b.opts.Threads }
 
 func info(v *tensorView) TensorInfo {
 	return TensorInfo{Name: v.t.Name, Type: v.t.Type, Shape: append([]int(nil), v.shape...), Scale: v.scale(), ZeroPoint: v.zp()}

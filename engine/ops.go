@@ -107,7 +107,6 @@ func signed[T kernels.Q8]() bool {
 // at views a tensor's bytes in the arena as T values.
 func at[T kernels.Q8](l *loc, mem []byte) []T { return kernels.View[T](l.bytes(mem)) }
 
-// addOp validates and plans operator i of the subgraph.
 // newOpContext returns operator i's context with its tensors' views.
 func (b *builder) newOpContext(i int, name string) (*opContext, error) {
 	op := &b.sg.Operators[i]
@@ -133,6 +132,7 @@ func (b *builder) newOpContext(i int, name string) (*opContext, error) {
 	return c, nil
 }
 
+// addOp validates and plans operator i of the subgraph.
 func (b *builder) addOp(i int) error {
 	op := &b.sg.Operators[i]
 	code := b.file.OperatorCodes[op.OpcodeIndex]
