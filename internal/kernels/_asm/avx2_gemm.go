@@ -90,25 +90,7 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int) {
 	Load(p.Field("panels"), RDX)
 	TESTQ(RDX, RDX)
 	JZ(LabelRef(name + "_last"))
-	Label(name + "_panel")
-	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step)
-	ADDQ(Imm(g2NR), R13)
-	ADDQ(U32(g2QBlock), R12)
-	DECQ(RDX)
-	JNZ(LabelRef(name + "_panel"))
-
-	Label(name + "_last")
-	Load(p.Field("nvLast"), RAX)
-	for nv := 1; nv <= g2NV; nv++ {
-		CMPQ(RAX, Imm(uint64(nv)))
-		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
-	}
-	JMP(LabelRef(name + "_next"))
-	for nv := 1; nv <= g2NV; nv++ {
-		Label(fmt.Sprintf("%s_last%d", name, nv))
-		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step)
-		JMP(LabelRef(name + "_next"))
-	}
+	gemmAVX2Panels(name, p, mr, signed, step, name+"_next")
 
 	Label(name + "_next")
 	Load(p.Field("done"), RAX)
@@ -221,25 +203,7 @@ func gemvAVX2(name string, signed bool) {
 	Load(p.Field("panels"), RDX)
 	ANDQ(Imm(group-1), RDX)
 	JZ(LabelRef(name + "_last"))
-	Label(name + "_panel")
-	gemmAVX2Panel(name+"_full", p, g2NV, 1, false, signed, g2Bytes)
-	ADDQ(Imm(g2NR), R13)
-	ADDQ(U32(g2QBlock), R12)
-	DECQ(RDX)
-	JNZ(LabelRef(name + "_panel"))
-
-	Label(name + "_last")
-	Load(p.Field("nvLast"), RAX)
-	for nv := 1; nv <= g2NV; nv++ {
-		CMPQ(RAX, Imm(uint64(nv)))
-		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
-	}
-	JMP(LabelRef(name + "_done"))
-	for nv := 1; nv <= g2NV; nv++ {
-		Label(fmt.Sprintf("%s_last%d", name, nv))
-		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, 1, true, signed, g2Bytes)
-		JMP(LabelRef(name + "_done"))
-	}
+	gemmAVX2Panels(name, p, 1, signed, g2Bytes, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
@@ -312,6 +276,31 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 // mr rows: accumulators from the bias (less the row correction, one-row
 // kernel), the K-pair loop, requantization and the stores (whole vectors,
 // or cLast bytes when partial).
+// gemmAVX2Panels emits the loop over RDX whole panels (entered at
+// name_panel), then the last, partial one (name_last, its width from
+// nvLast), each of mr rows, and jumps to done.
+func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step g2Step, done string) {
+	Label(name + "_panel")
+	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step)
+	ADDQ(Imm(g2NR), R13)
+	ADDQ(U32(g2QBlock), R12)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_panel"))
+
+	Label(name + "_last")
+	Load(p.Field("nvLast"), RAX)
+	for nv := 1; nv <= g2NV; nv++ {
+		CMPQ(RAX, Imm(uint64(nv)))
+		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
+	}
+	JMP(LabelRef(done))
+	for nv := 1; nv <= g2NV; nv++ {
+		Label(fmt.Sprintf("%s_last%d", name, nv))
+		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step)
+		JMP(LabelRef(done))
+	}
+}
+
 func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }

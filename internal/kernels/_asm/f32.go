@@ -165,14 +165,19 @@ func gemmF32(name string, z bool, mr, nv int) {
 			}
 		}
 	}
+	// storeEither stores both ways, chosen at run time by fuse, and
+	// goes on at join.
+	storeEither := func(last bool, fused, join string) {
+		CMPQ(fieldMem(p.Field("fuse")), Imm(0))
+		JNE(LabelRef(fused))
+		store(last, false)
+		JMP(LabelRef(join))
+		Label(fused)
+		store(last, true)
+	}
 	CMPQ(R14, Imm(1))
 	JE(LabelRef(l("last")))
-	CMPQ(fieldMem(p.Field("fuse")), Imm(0))
-	JNE(LabelRef(l("fused")))
-	store(false, false)
-	JMP(LabelRef(l("stored")))
-	Label(l("fused"))
-	store(false, true)
+	storeEither(false, l("fused"), l("stored"))
 	Label(l("stored"))
 	ADDQ(Imm(uint64(nv*vb)), RDX)
 	ADDQ(Imm(uint64(nv*vb)), R15)
@@ -180,12 +185,7 @@ func gemmF32(name string, z bool, mr, nv int) {
 	JMP(LabelRef(l("panel")))
 
 	Label(l("last"))
-	CMPQ(fieldMem(p.Field("fuse")), Imm(0))
-	JNE(LabelRef(l("lastfused")))
-	store(true, false)
-	JMP(LabelRef(l("next")))
-	Label(l("lastfused"))
-	store(true, true)
+	storeEither(true, l("lastfused"), l("next"))
 
 	Label(l("next"))
 	// The next block of rows.
