@@ -70,6 +70,8 @@ type builder struct {
 	outIdx  int
 	backend kernels.Backend
 	fused   map[int]bool // operators that run in the epilogue of the one before (fuse_float.go)
+	folds   []bool       // per operator, a constant fold, built before the others (Load)
+	readers []int        // per tensor, how many operator inputs name it
 }
 
 func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kernels.Backend) (*builder, error) {
@@ -84,6 +86,16 @@ func newBuilder(f *tflite.Model, sg *tflite.Subgraph, opts Options, backend kern
 		inIdx: int(sg.Inputs[0]), outIdx: int(sg.Outputs[0]), backend: backend}
 	for i := range b.first {
 		b.first[i], b.last[i] = math.MaxInt, -1
+	}
+	b.folds, b.readers = make([]bool, len(sg.Operators)), make([]int, n)
+	for i := range sg.Operators {
+		op := &sg.Operators[i]
+		for _, t := range op.Inputs {
+			if t >= 0 && int(t) < n {
+				b.readers[t]++
+			}
+		}
+		b.folds[i] = b.isFold(op)
 	}
 	// The input is live from before the first operator, the output to after the last.
 	b.first[b.inIdx], b.last[b.inIdx] = -1, -1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/classifly/classifly/internal/shared"
@@ -34,12 +35,14 @@ func TestFloatThreadsAgree(t *testing.T) {
 	}
 }
 
-// TestFloatFusionsAgree runs the float32 twins as planned, with operators
-// fused (fuse_float.go), and with every operator's output kept, which
-// fuses none: the outputs are byte-identical, on every backend and on one
-// and two threads.
+// TestFloatFusionsAgree runs the float32 and float16 twins as planned,
+// with operators fused (fuse_float.go), and with every operator's output
+// kept, which fuses none: the outputs are byte-identical, on every backend
+// and on one and two threads. A float16 twin fuses as many operators as
+// its float32 twin: the DEQUANTIZE of its weights is folded first.
 func TestFloatFusionsAgree(t *testing.T) {
-	for _, name := range []string{"mobilenet_v2_1.0_224_float32", "tf2_mobilenet_v2_1.0_224_float32"} {
+	fusedIn := map[string]int{}
+	for _, name := range []string{"mobilenet_v2_1.0_224_float32", "tf2_mobilenet_v2_1.0_224_float32", "mobilenet_v2_1.0_224_float16", "tf2_mobilenet_v2_1.0_224_float16"} {
 		_, in := floatTwin(t, name)
 		data, err := os.ReadFile(shared.Model(t, name+".tflite"))
 		if err != nil {
@@ -68,6 +71,12 @@ func TestFloatFusionsAgree(t *testing.T) {
 					}
 					if keep != nil && fused > 0 || keep == nil && fused == 0 {
 						t.Errorf("%s on %s, keeping %d tensors: %d operators fused", name, backend, len(keep), fused)
+					}
+					if twin := strings.Replace(name, "float16", "float32", 1); keep == nil && twin != name && fused != fusedIn[twin+backend] {
+						t.Errorf("%s on %s: %d operators fused, %s fuses %d", name, backend, fused, twin, fusedIn[twin+backend])
+					}
+					if keep == nil {
+						fusedIn[name+backend] = fused
 					}
 					outs[i] = make([]byte, m.Output().Bytes())
 					if err := m.Run(context.Background(), in, outs[i]); err != nil {

@@ -22,23 +22,29 @@ import (
 //     the depthwise rows that need it: the expanded tensor, up to 4.8 MB,
 //     never goes through memory, only through the L2 cache.
 
-// fusedOutput reports whether the output of the operator being built can
-// be left to a fused next operator: only that one reads it, once, and it
-// is neither the model's output nor kept for Trace.
-func (c *opContext) fusedOutput(out *tensorView) bool {
-	b, j := c.b, c.index+1
-	if b.opts.Reference || j >= len(b.sg.Operators) || out.idx == b.outIdx || slices.Contains(b.opts.Keep, out.idx) {
-		return false
-	}
-	readers := 0
-	for k := range b.sg.Operators {
-		for _, t := range b.sg.Operators[k].Inputs {
-			if int(t) == out.idx {
-				readers++
-			}
+// next returns the operator that runs after the one being built: the
+// next in the subgraph that is not a constant fold (folds run first, see
+// Load, so a float16 model's DEQUANTIZE of the depthwise filter between an
+// expansion and its depthwise convolution does not stop their fusion), or
+// -1.
+func (c *opContext) next() int {
+	for j := c.index + 1; j < len(c.b.sg.Operators); j++ {
+		if !c.b.folds[j] {
+			return j
 		}
 	}
-	return readers == 1 && slices.Contains(b.sg.Operators[j].Inputs, int32(out.idx))
+	return -1
+}
+
+// fusedOutput reports whether the output of the operator being built can
+// be left to the fused operator j after it: only j reads it, once, and it
+// is neither the model's output nor kept for Trace.
+func (c *opContext) fusedOutput(out *tensorView, j int) bool {
+	b := c.b
+	if b.opts.Reference || j < 0 || out.idx == b.outIdx || slices.Contains(b.opts.Keep, out.idx) {
+		return false
+	}
+	return b.readers[out.idx] == 1 && slices.Contains(b.sg.Operators[j].Inputs, int32(out.idx))
 }
 
 // markFused records that operator j runs within the one before.
@@ -54,8 +60,8 @@ func (b *builder) markFused(j int) {
 // output and its clamp. The ADD's own builder then plans nothing
 // (builder.fused).
 func (c *opContext) residualAdd(out *tensorView) (res, sum *tensorView, clamp kernels.ClampF32, ok bool) {
-	b, j := c.b, c.index+1
-	if !c.fusedOutput(out) {
+	b, j := c.b, c.next()
+	if !c.fusedOutput(out, j) {
 		return nil, nil, clamp, false
 	}
 	next := &b.sg.Operators[j]
@@ -118,8 +124,8 @@ const streamMinBytes = 1 << 20
 // being built that can take its output row by row (see above), prepared,
 // and that convolution's output.
 func (c *opContext) streamedDepthwise(out *tensorView) (*kernels.DWConvF32, *tensorView, bool) {
-	b, j := c.b, c.index+1
-	if out.n*4 < streamMinBytes || !c.fusedOutput(out) {
+	b, j := c.b, c.next()
+	if out.n*4 < streamMinBytes || !c.fusedOutput(out, j) {
 		return nil, nil, false
 	}
 	code := b.file.OperatorCodes[b.sg.Operators[j].OpcodeIndex].Builtin
@@ -130,17 +136,14 @@ func (c *opContext) streamedDepthwise(out *tensorView) (*kernels.DWConvF32, *ten
 	if err != nil || len(next.outs) != 1 || next.outs[0].isConst() || b.locs[next.outs[0].idx] != nil {
 		return nil, nil, false
 	}
-	// The depthwise convolution's MACs count here; its own planning counts
-	// none.
-	macs := b.macs
-	co, clamp, bias, err := next.floatConv(true)
+	co, clamp, bias, err := next.floatConvOperands(true)
 	if err != nil || co.filter.t.Type != tflite.Float32 {
-		b.macs = macs
 		return nil, nil, false
 	}
 	d := kernels.NewDWConvF32(co.p, floats(co.filter), bias, clamp, next.floatBackend())
-	if !d.Streams() {
-		b.macs = macs
+	// The depthwise convolution's MACs count here; its own planning counts
+	// none. Past the limit, it is planned unfused and fails there.
+	if !d.Streams() || next.addConvMACs(co.p, true) != nil {
 		return nil, nil, false
 	}
 	b.markFused(j)
@@ -148,8 +151,8 @@ func (c *opContext) streamedDepthwise(out *tensorView) (*kernels.DWConvF32, *ten
 }
 
 // emitStreamed plans a convolution computing rows of the input of the
-// depthwise convolution d, produce(mem, r, dst) writing row r (of batch ×
-// InH of d) into dst, and d computing its output rows (dwOut) from them:
+// depthwise convolution d, produce(mem, w, r, dst) writing row r (of batch
+// × InH of d) into dst for worker w (whose scratch it may use), and d computing its output rows (dwOut) from them:
 // each worker keeps a ring of the last three input rows, computing each
 // just before the first output row that needs it.
 func (c *opContext) emitStreamed(d *kernels.DWConvF32, p *kernels.ConvParams, dwOut *loc, produce func(mem []byte, w, r int, dst []float32)) error {

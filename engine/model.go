@@ -144,9 +144,16 @@ func Load(data []byte, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range sg.Operators {
-		if err := b.addOp(i); err != nil {
-			return nil, err
+	// Constant folds first: a fusion may need the folded weights of an
+	// operator after the next (fuse_float.go).
+	for _, folds := range []bool{true, false} {
+		for i := range sg.Operators {
+			if b.folds[i] != folds {
+				continue
+			}
+			if err := b.addOp(i); err != nil {
+				return nil, err
+			}
 		}
 	}
 	m, err := b.finish()

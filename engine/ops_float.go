@@ -48,13 +48,21 @@ func (b *builder) floatBuilder(code tflite.BuiltinOperator, op *tflite.Operator)
 		return nil, false
 	}
 	if code == tflite.OpDequantize {
-		if len(op.Inputs) == 1 && op.Inputs[0] >= 0 && len(b.file.TensorData(&b.sg.Tensors[op.Inputs[0]])) > 0 {
+		if b.isFold(op) {
 			return foldDequantize, true
 		}
 		return nil, false
 	}
 	build, ok := floatBuilders[code]
 	return build, ok
+}
+
+// isFold reports whether op is a DEQUANTIZE of a constant to float32,
+// folded at load into a constant (foldDequantize).
+func (b *builder) isFold(op *tflite.Operator) bool {
+	return b.file.OperatorCodes[op.OpcodeIndex].Builtin == tflite.OpDequantize &&
+		len(op.Inputs) == 1 && op.Inputs[0] >= 0 && len(b.file.TensorData(&b.sg.Tensors[op.Inputs[0]])) > 0 &&
+		len(op.Outputs) == 1 && b.sg.Tensors[op.Outputs[0]].Type == tflite.Float32
 }
 
 // foldDequantize turns DEQUANTIZE of a constant into a float32 constant at

@@ -45,21 +45,26 @@ func (c *opContext) biasF32(bias *tensorView, n int) ([]float32, error) {
 	return floats(bias), nil
 }
 
-// floatConv fetches a float CONV_2D or DEPTHWISE_CONV_2D: its operands,
-// the clamp of its activation and its bias decoded, and counts its
-// multiply-adds.
+// floatConv fetches a float CONV_2D or DEPTHWISE_CONV_2D as
+// floatConvOperands does, and counts its multiply-adds.
 func (c *opContext) floatConv(depthwise bool) (co *convOp, clamp kernels.ClampF32, bias []float32, err error) {
+	if co, clamp, bias, err = c.floatConvOperands(depthwise); err != nil {
+		return
+	}
+	err = c.addConvMACs(co.p, depthwise)
+	return
+}
+
+// floatConvOperands fetches a float CONV_2D or DEPTHWISE_CONV_2D: its
+// operands, the clamp of its activation and its bias decoded.
+func (c *opContext) floatConvOperands(depthwise bool) (co *convOp, clamp kernels.ClampF32, bias []float32, err error) {
 	if co, err = c.convOperands(depthwise, c.floatWeighted); err != nil {
 		return
 	}
-	p := co.p
 	if clamp, err = c.clampF32(co.act); err != nil {
 		return
 	}
-	if bias, err = c.biasF32(co.bias, p.OutC); err != nil {
-		return
-	}
-	err = c.addConvMACs(p, depthwise)
+	bias, err = c.biasF32(co.bias, co.p.OutC)
 	return
 }
 
