@@ -152,9 +152,10 @@ func (c *opContext) streamedDepthwise(out *tensorView) (*kernels.DWConvF32, *ten
 
 // emitStreamed plans a convolution computing rows of the input of the
 // depthwise convolution d, produce(mem, w, r, dst) writing row r (of batch
-// × InH of d) into dst for worker w (whose scratch it may use), and d computing its output rows (dwOut) from them:
-// each worker keeps a ring of the last three input rows, computing each
-// just before the first output row that needs it.
+// × InH of d) into dst for worker w (whose scratch it may use), and d
+// computing its output rows (dwOut) from them: each worker keeps a ring of
+// the last three input rows, computing each just before the first output
+// row that needs it.
 func (c *opContext) emitStreamed(d *kernels.DWConvF32, p *kernels.ConvParams, dwOut *loc, produce func(mem []byte, w, r int, dst []float32)) error {
 	rowLen, workers := p.InW*p.InC, c.b.workers()
 	ring, err := c.b.temp(int64(workers)*int64(3*rowLen)*4, c.index)
