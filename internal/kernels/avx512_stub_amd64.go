@@ -94,6 +94,36 @@ func dwconv3x3VNNIs1(p *dwArgs)
 //go:noescape
 func dwconv3x3VNNIs2(p *dwArgs)
 
+// dwconv3x3VNNIs1x16 computes n output pixels of an int8 3×3 depthwise convolution over 16 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs1x16(p *dwArgs)
+
+// dwconv3x3VNNIs2x16 computes n output pixels of an int8 3×3 depthwise convolution over 16 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs2x16(p *dwArgs)
+
+// dwconv3x3VNNIs1x32 computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs1x32(p *dwArgs)
+
+// dwconv3x3VNNIs2x32 computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs2x32(p *dwArgs)
+
+// dwconv3x3VNNIs1x64 computes n output pixels of an int8 3×3 depthwise convolution over 64 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs1x64(p *dwArgs)
+
+// dwconv3x3VNNIs2x64 computes n output pixels of an int8 3×3 depthwise convolution over 64 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs2x64(p *dwArgs)
+
 // addAVX512u8 adds n quantized elements with AVX-512 (see addArgs).
 //
 //go:noescape

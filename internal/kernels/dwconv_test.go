@@ -16,10 +16,15 @@ func TestDWConvAllBackends(t *testing.T) {
 	for _, b := range Available() {
 		for i := range 300 {
 			signed := i%2 == 1
-			c := []int{1, 3, 15, 16, 17, 32, 33, 96}[r.IntN(8)]
+			// Around the 16-lane groups and the 16-, 32- and 64-channel
+			// blocks of the VNNI kernels.
+			c := []int{1, 3, 15, 16, 17, 32, 33, 48, 63, 64, 65, 96, 100, 144}[r.IntN(14)]
 			k := []int{1, 3, 3, 5}[r.IntN(4)]
 			stride, dil := 1+r.IntN(2), 1+r.IntN(2)
 			inH, inW := 1+r.IntN(9), 1+r.IntN(9)
+			if i%7 == 0 { // rows longer than the kernels' unrolled steps
+				inW = 10 + r.IntN(30)
+			}
 			eff := (k-1)*dil + 1
 			outH, outW := (inH+stride-1)/stride, (inW+stride-1)/stride
 			p := &ConvParams{Batch: 1 + r.IntN(2), InH: inH, InW: inW, InC: c, OutH: outH, OutW: outW, OutC: c, KH: k, KW: k,
@@ -62,7 +67,10 @@ func TestDWConvAllBackends(t *testing.T) {
 				continue
 			}
 			out = bytes.Repeat([]byte{sentinel}, len(want)+2*guard)
-			d.RunDirect(append(in, make([]byte, guard)...), out[guard:], 0, p.Batch*outH)
+			// In two calls, as threads split the rows.
+			rows, split := p.Batch*outH, r.IntN(p.Batch*outH+1)
+			d.RunDirect(append(in, make([]byte, guard)...), out[guard:], 0, split)
+			d.RunDirect(append(in, make([]byte, guard)...), out[guard:], split, rows)
 			for j := range guard {
 				if out[j] != sentinel || out[len(out)-1-j] != sentinel {
 					t.Fatalf("%s direct: wrote outside the output (%+v)", b, *p)

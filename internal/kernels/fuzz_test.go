@@ -40,8 +40,8 @@ func FuzzBackends(f *testing.F) {
 			}
 		}
 
-		// Depthwise: channels from n, spatial size and stride from m.
-		ch, hw, stride := 1+int(n)%40, 1+int(m)%9, 1+int(k)%2
+		// Depthwise: channels from n, spatial size from m, stride from k.
+		ch, hw, stride := 1+int(n)%160, 1+int(m)%9, 1+int(k)%2
 		p := &ConvParams{Batch: 1, InH: hw, InW: hw, InC: ch, OutC: ch, KH: 3, KW: 3, StrideH: stride, StrideW: stride,
 			DilationH: 1, DilationW: 1, DepthMultiplier: 1}
 		p.OutH, p.OutW = (hw+stride-1)/stride, (hw+stride-1)/stride

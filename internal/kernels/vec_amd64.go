@@ -89,7 +89,12 @@ func (d *DWConv) prepareAVX512() {
 		v.qvb = vecRequant(newRequant(bias, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, p.OutC, 16))
 		// The kernel pads by itself a column on either side at most.
 		if over := (p.OutW-1)*p.StrideW + 3 - p.PadW - p.InW; p.PadW <= 1 && over <= 1 {
-			d.direct = d.directVNNI(v, max(over, 0))
+			qb := newRequant(bias, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, p.OutC, 16)
+			if p.OutC >= 16 && anyLShift(qb) == 0 {
+				d.direct = d.directVNNIBlocks(dwVNNIBlocks(d, qb), max(over, 0))
+			} else {
+				d.direct = d.directVNNI(v, max(over, 0))
+			}
 		}
 	}
 	d.vec = v
@@ -130,6 +135,137 @@ func (d *DWConv) directVNNI(v *dwAVX512, padR int) func(in, out []byte, r0, r1 i
 				dwconv3x3VNNIs2(&args)
 			}
 		}
+	}
+}
+
+// The vectors of a block of dwconv3x3VNNIBlock, per group of its
+// channels (see _asm/dwconv.go): the bias, the multipliers of the even
+// lanes and, moved to the even positions, of the odd lanes, the 64-bit
+// rounding constants 2^30 + round·2^31 of the even and of the odd lanes,
+// the right shift's correction for negative values, the right shift, and
+// the weights of the three filter columns.
+const (
+	dwBlockBias = iota
+	dwBlockMult
+	dwBlockMultOdd
+	dwBlockNudge
+	dwBlockNudgeOdd
+	dwBlockNegEn
+	dwBlockRShift
+	dwBlockW
+	dwBlockFields = dwBlockW + 3
+)
+
+// dwVNNIBlock is one block of channels of dwconv3x3VNNIBlock.
+type dwVNNIBlock struct {
+	off, lanes int     // first channel; 128-bit lanes (16 channels each)
+	data       []int32 // [group][dwBlockFields][4·lanes]
+}
+
+// dwVNNIBlocks cuts the channels into blocks of 64, then 32 and 16, the
+// last block of 16 ending at the last channel (overlapping the one
+// before it, which needs at least 16 channels), and lays out each block's
+// constants from the requantization qb (for activations x+128, every left
+// shift 0) and the weights d.w.
+func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
+	c := d.p.OutC
+	var blocks []dwVNNIBlock
+	for off := 0; off < c; {
+		lanes := 4
+		for lanes > 1 && c-off < 16*lanes {
+			lanes /= 2
+		}
+		blocks = append(blocks, dwVNNIBlock{off: min(off, c-16), lanes: lanes})
+		off += 16 * lanes
+	}
+	for i := range blocks {
+		b := &blocks[i]
+		n := 4 * b.lanes // dwords in a vector
+		b.data = make([]int32, 4*dwBlockFields*n)
+		for j := range 4 {
+			vec := func(f int) []int32 { return b.data[(j*dwBlockFields+f)*n:][:n] }
+			// Dword k of group j is channel off + 16·(k/4) + 4j + k%4, the
+			// order of the kernel's unpacks.
+			ch := func(k int) int { return b.off + 16*(k/4) + 4*j + k%4 }
+			for k := range n {
+				c := ch(k)
+				vec(dwBlockBias)[k] = qb.Bias[c]
+				vec(dwBlockMult)[k] = qb.Mult[c]
+				vec(dwBlockNegEn)[k] = qb.NegEn[c]
+				vec(dwBlockRShift)[k] = qb.RShift[c]
+				for kx := range 3 {
+					var w uint32
+					for ky := range 3 {
+						w |= uint32(uint8(int8(d.w[(ky*3+kx)*d.cpad+c]))) << (8 * ky)
+					}
+					vec(dwBlockW + kx)[k] = int32(w)
+				}
+				if k%2 == 1 {
+					continue
+				}
+				odd := ch(k + 1)
+				vec(dwBlockMultOdd)[k] = qb.Mult[odd]
+				for f, c := range map[int]int{dwBlockNudge: c, dwBlockNudgeOdd: odd} {
+					nudge := uint64(1)<<30 + uint64(qb.Round[c])<<31
+					vec(f)[k], vec(f)[k+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
+				}
+			}
+		}
+	}
+	return blocks
+}
+
+// directVNNIBlocks returns DWConv.direct for dwconv3x3VNNIBlock's kernels,
+// one call per row and block, with padR as directVNNI's.
+func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out []byte, r0, r1 int) {
+	p := &d.p
+	c := p.OutC
+	zpRow := make([]byte, p.InW*c)
+	Fill(zpRow, byte(p.InZP))
+	zp := uint32(byte(p.InZP) ^ 0x80)
+	proto := dwArgs{
+		n: p.OutW, colStep: c, padL: p.PadW * c, padR: padR, zpCol: int32(zp * 0x01010101),
+		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
+	}
+	return func(in, out []byte, r0, r1 int) {
+		args := proto
+		for r := r0; r < r1; r++ {
+			b, oy := r/p.OutH, r%p.OutH
+			var rows [3][]byte
+			for ky := range rows {
+				rows[ky] = zpRow
+				if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
+					rows[ky] = in[(b*p.InH+y)*p.InW*c:]
+				}
+			}
+			orow := out[r*p.OutW*c:]
+			for i := range blocks {
+				bl := &blocks[i]
+				args.in, args.in1, args.in2 = &rows[0][bl.off], &rows[1][bl.off], &rows[2][bl.off]
+				args.out = &orow[bl.off]
+				args.w = &bl.data[0]
+				dwVNNIBlockCall(&args, p.StrideW, bl.lanes)
+			}
+		}
+	}
+}
+
+// dwVNNIBlockCall calls the kernel for the stride and block width
+// directly (see gemmAVX2Call).
+func dwVNNIBlockCall(args *dwArgs, stride, lanes int) {
+	switch {
+	case stride == 1 && lanes == 4:
+		dwconv3x3VNNIs1x64(args)
+	case stride == 1 && lanes == 2:
+		dwconv3x3VNNIs1x32(args)
+	case stride == 1:
+		dwconv3x3VNNIs1x16(args)
+	case lanes == 4:
+		dwconv3x3VNNIs2x64(args)
+	case lanes == 2:
+		dwconv3x3VNNIs2x32(args)
+	default:
+		dwconv3x3VNNIs2x16(args)
 	}
 }
 

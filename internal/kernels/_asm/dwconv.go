@@ -352,3 +352,202 @@ func dwShufData() {
 		DATA(4*d, U32(uint32(d)|uint32(d)<<8|uint32(d)<<16|0x80<<24))
 	}
 }
+
+// dwconv3x3VNNIBlock generates the int8 3×3 depthwise kernel for dilation 1
+// and the given stride over one block of 16·lanes channels (lanes 128-bit
+// lanes: 1, 2 or 4) across the output row, reading the unpadded rows as
+// dwconv3x3VNNI does (see dwArgs; w is the block's data, dwBlockField).
+//
+// It gathers a column with byte and word unpacks: the three rows' bytes,
+// their top bits flipped, interleaved in lane order, so that vector j of a
+// column holds in its dword 4L+i the bytes (x0, x1, x2, x2) of channel
+// 16L+4j+i (the fourth byte meets a zero weight). The weights and the
+// requantization constants are permuted at load to match. The saturating
+// packs that follow the requantization undo the permutation: the output
+// bytes come out in channel order, one store for the block.
+//
+// The requantization is requant.apply's with every left shift 0 (the caller
+// checks): the product's nudge and the rounding term of the right shift
+// added together as one 64-bit constant, the right shift's correction for
+// negative values taken from the accumulator's sign (it differs from the
+// product's only where the product is 0, which the shift maps to 0 either
+// way), the zero point added with 16-bit saturation after the first pack,
+// which equals adding it before.
+func dwconv3x3VNNIBlock(name string, stride, lanes int) {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes n output pixels of an int8 3×3 depthwise convolution over %d channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).", name, 16*lanes))
+	p := Dereference(Param("p"))
+	vb := 16 * lanes // bytes in a vector
+	v := func(i int) VecPhysical {
+		switch lanes {
+		case 1:
+			return xmm[i]
+		case 2:
+			return ymm[i]
+		}
+		return zmm[i]
+	}
+	// Registers: v(0..11) the three columns' four vectors, v(12) the flip,
+	// v(13) the padding column, v(14) the output zero point as words,
+	// v(15)/v(16) the clamp bounds as bytes, v(17..23) the gather's
+	// temporaries, v(24..27) the accumulators, v(28..30) the requantization's.
+	flip, zpCol, outZP, lo, hi := v(12), v(13), v(14), v(15), v(16)
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, flip)
+	Load(p.Field("zpCol"), EAX)
+	VPBROADCASTD(EAX, zpCol)
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTW(EAX, outZP)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTB(EAX, lo)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTB(EAX, hi)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1) // odd dwords
+
+	Load(p.Field("w"), RAX)
+	Load(p.Field("colStep"), R14) // bytes between input columns
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
+	colIdx := []GPPhysical{nil, R14, R15}
+	Load(p.Field("padL"), RBX)
+	rowsP := []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
+	Load(p.Field("out"), RBX)
+	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
+
+	col := func(k int) []VecPhysical { return []VecPhysical{v(4 * k), v(4*k + 1), v(4*k + 2), v(4*k + 3)} }
+	gather := func(kx int, dst []VecPhysical) {
+		t := []VecPhysical{v(17), v(18), v(19)}
+		for r, row := range rowsP {
+			m := Mem{Base: row}
+			if kx > 0 {
+				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
+			}
+			VPXORD(m, flip, t[r])
+		}
+		VPUNPCKLBW(t[1], t[0], v(20)) // (x0, x1) of bytes 0..7 of each lane
+		VPUNPCKHBW(t[1], t[0], v(21))
+		VPUNPCKLBW(t[2], t[2], v(22)) // (x2, x2)
+		VPUNPCKHBW(t[2], t[2], v(23))
+		VPUNPCKLWD(v(22), v(20), dst[0])
+		VPUNPCKHWD(v(22), v(20), dst[1])
+		VPUNPCKLWD(v(23), v(21), dst[2])
+		VPUNPCKHWD(v(23), v(21), dst[3])
+	}
+	pad := func(dst []VecPhysical) {
+		for _, d := range dst {
+			VMOVDQA64(zpCol, d)
+		}
+	}
+	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * vb} }
+	pixel := func(s int, last bool) {
+		for kx := 3 - stride; kx < 3; kx++ {
+			if last && kx == 2 {
+				pad(col((s*stride + kx) % 3))
+			} else {
+				gather(kx, col((s*stride+kx)%3))
+			}
+		}
+		for j := range 4 {
+			acc := v(24 + j)
+			VMOVDQU32(field(j, dwbBias), acc)
+			for kx := range 3 {
+				vpdpbusd(field(j, dwbW+kx), col((s*stride + kx) % 3)[j], acc)
+			}
+		}
+		for j := range 4 {
+			acc, odd, even := v(24+j), v(28), v(29)
+			VPSHUFD(Imm(0xF5), acc, odd) // odd lanes to the even positions
+			VPMULDQ(field(j, dwbMult), acc, even)
+			VPMULDQ(field(j, dwbMultOdd), odd, odd)
+			VPADDQ(field(j, dwbNudge), even, even)
+			VPADDQ(field(j, dwbNudgeOdd), odd, odd)
+			VPSRLQ(Imm(31), even, even) // bits 31..62 to the low half
+			VPADDQ(odd, odd, odd)       // and to the high half
+			VPMOVD2M(acc, K5)
+			VPBLENDMD(odd, even, K1, acc)
+			VPADDD(field(j, dwbNegEn), acc, K5, acc)
+			VPSRAVD(field(j, dwbRShift), acc, acc)
+		}
+		VPACKSSDW(v(25), v(24), v(24))
+		VPACKSSDW(v(27), v(26), v(26))
+		VPADDSW(outZP, v(24), v(24))
+		VPADDSW(outZP, v(26), v(26))
+		VPACKSSWB(v(26), v(24), v(24))
+		VPMAXSB(lo, v(24), v(24))
+		VPMINSB(hi, v(24), v(24))
+		VMOVDQU64(v(24), Mem{Base: RBX})
+	}
+	// Before the loop: the first pixel's columns that the steps do not
+	// gather, the first the padding if there is some.
+	for kx := range 3 - stride {
+		if kx == 0 {
+			Load(p.Field("padL"), RDX)
+			TESTQ(RDX, RDX)
+			JZ(LabelRef(name + "_gather0"))
+			pad(col(0))
+			JMP(LabelRef(name + "_first"))
+			Label(name + "_gather0")
+			gather(0, col(0))
+			Label(name + "_first")
+			continue
+		}
+		gather(kx, col(kx))
+	}
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "_last0"))
+	// Three steps per loop turn, so the columns rotate through the
+	// registers without moves.
+	Label(name + "_pixel")
+	for s := range 3 {
+		pixel(s, false)
+		for _, row := range rowsP {
+			ADDQ(colIdx[stride], row)
+		}
+		ADDQ(R14, RBX)
+		DECQ(RCX)
+		JZ(LabelRef(fmt.Sprintf("%s_exit%d", name, s)))
+	}
+	JMP(LabelRef(name + "_pixel"))
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_exit%d", name, s))
+		Load(p.Field("padR"), RDX)
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(name + "_done"))
+		JMP(LabelRef(fmt.Sprintf("%s_last%d", name, (s+1)%3)))
+	}
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_last%d", name, s))
+		pixel(s, true)
+		JMP(LabelRef(name + "_done"))
+	}
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// The vectors of a dwconv3x3VNNIBlock block, per group j of 4 (kernels'
+// dwBlock* constants mirror them).
+const (
+	dwbBias = iota
+	dwbMult
+	dwbMultOdd
+	dwbNudge
+	dwbNudgeOdd
+	dwbNegEn
+	dwbRShift
+	dwbW          // three vectors, one per filter column
+	dwBlockFields = dwbW + 3
+)
+
+var (
+	xmm = []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15, X16, X17, X18, X19, X20, X21, X22, X23, X24, X25, X26, X27, X28, X29, X30, X31}
+	ymm = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31}
+	zmm = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+)

@@ -29,6 +29,10 @@ var sets = map[string]func(){
 		dwShufData()
 		dwconv3x3VNNI("dwconv3x3VNNIs1", 1)
 		dwconv3x3VNNI("dwconv3x3VNNIs2", 2)
+		for _, lanes := range []int{1, 2, 4} {
+			dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs1x%d", 16*lanes), 1, lanes)
+			dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs2x%d", 16*lanes), 2, lanes)
+		}
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
 	},
