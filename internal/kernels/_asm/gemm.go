@@ -46,10 +46,19 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Doc(fmt.Sprintf("%s computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
 	p := Dereference(Param("p"))
 	rows := []GPPhysical{R8, R9, R10, R11}
-	MOVL(U32(0xAAAA), EAX)
-	KMOVW(EAX, K1) // odd 32-bit lanes
+	MOVL(U32(0x5555), EAX)
+	KMOVW(EAX, K1) // even 32-bit lanes
 	MOVL(U32(0x80808080), EAX)
 	VPBROADCASTD(EAX, Z21)
+	// The output constants stay in registers for the whole call: the
+	// epilogue of a shallow layer runs once per few steps of K.
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTW(EAX, gemmZP)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTB(EAX, gemmMin)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTB(EAX, gemmMax)
+	VMOVDQU64(packPerm512, gemmPerm)
 
 	// One pass per row block; between blocks the row pointers in p advance
 	// by 4 rows, which saves the caller a call per block.
@@ -60,11 +69,115 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Load(p.Field("w"), RSI)
 	Load(p.Field("panels"), RDX)
 	XORQ(R12, R12) // output channel offset
-	XORQ(R13, R13) // requant block offset (24 bytes per channel)
+	XORQ(R13, R13) // requant block offset
 
-	// Per-row correction (128 - wz)·Σx for uint8 layers, broadcast into
-	// Z24..Z27; zero when rowCorr is 0.
+	// Per-row correction (128 - wz)·Σx for uint8 layers, Σ(x+128)·-128
+	// for deep int8 ones, broadcast into Z24..Z27.
 	corr := []VecPhysical{Z24, Z25, Z26, Z27}
+	if !xor {
+		gemmRowSums(name, p, signed, rows, corr)
+	}
+
+	Label(name + "_panel")
+	// The accumulators start from the panel's folded bias (plus 2^31, see
+	// gemmRequant) and the row correction, loaded rather than copied: the
+	// load ports are idle, the vector ports are not.
+	Load(p.Field("q"), R14)
+	for j := range nv {
+		bias := Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*aqBias}
+		for r := range rows {
+			if xor {
+				VMOVDQU32(bias, zAcc[4*r+j])
+			} else {
+				VPADDD(bias, corr[r], zAcc[4*r+j])
+			}
+		}
+	}
+	XORQ(RBX, RBX)
+	Load(p.Field("k4"), RCX)
+	Label(name + "_k")
+	w := []VecPhysical{Z16, Z17, Z18, Z19}[:nv]
+	for j, z := range w {
+		VMOVDQU32(Mem{Base: RSI, Disp: 64 * j}, z)
+	}
+	for r, reg := range rows {
+		if signed && !xor {
+			for j := range w {
+				vpdpbusdBcst(Mem{Base: reg, Index: RBX, Scale: 1}, w[j], zAcc[4*r+j])
+			}
+			continue
+		}
+		VPBROADCASTD(Mem{Base: reg, Index: RBX, Scale: 1}, Z20)
+		if xor {
+			VPXORD(Z21, Z20, Z20)
+		}
+		for j := range w {
+			vpdpbusd(w[j], Z20, zAcc[4*r+j])
+		}
+	}
+	ADDQ(U32(256), RSI)
+	ADDQ(Imm(4), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef(name + "_k"))
+
+	// Epilogue: requantize and store the valid channels of the panel.
+	MOVQ(U32(64), RAX)
+	CMPQ(RDX, Imm(1))
+	JNE(LabelRef(name + "_full"))
+	Load(p.Field("nLast"), RAX)
+	Label(name + "_full")
+	// No layer of a typical model shifts left: a second epilogue without
+	// the shift, for layers where every channel's left shift is 0.
+	Load(p.Field("lshift"), ECX)
+	TESTL(ECX, ECX)
+	JZ(LabelRef(name + "_nolshift"))
+	gemmStorePacked(p, signed, nv, rows, true)
+	JMP(LabelRef(name + "_stored"))
+	Label(name + "_nolshift")
+	gemmStorePacked(p, signed, nv, rows, false)
+	Label(name + "_stored")
+	ADDQ(Imm(64), R12)
+	ADDQ(U32(4*gemmQBlock), R13)
+	DECQ(RDX)
+	JNZ(LabelRef(name + "_panel"))
+
+	Load(p.Field("blocks"), RCX)
+	DECQ(RCX)
+	JLE(LabelRef(name + "_done"))
+	Store(RCX, p.Field("blocks"))
+	Load(p.Field("aStep"), RAX)
+	Load(p.Field("outStep"), RBX)
+	for r := range rows {
+		Load(p.Field("a").Index(r), R14)
+		ADDQ(RAX, R14)
+		Store(R14, p.Field("a").Index(r))
+		Load(p.Field("out").Index(r), R14)
+		ADDQ(RBX, R14)
+		Store(R14, p.Field("out").Index(r))
+	}
+	JMP(LabelRef(name + "_block"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// The GEMM kernels' output constants, loaded once per call: the zero
+// point as words, the clamp bounds as bytes, the VPERMD order of the
+// packed bytes.
+var (
+	gemmZP   = Z22
+	gemmMin  = Z23
+	gemmMax  = Z30
+	gemmPerm = Z31
+)
+
+// gemmQBlock is the size in bytes of one 16-channel requant block of the
+// GEMM kernels: kernels.avx2Requant's layout, 16 channels wide.
+const gemmQBlock = 64 * aqFields
+
+// gemmRowSums broadcasts each row's correction rowCorr·Σx (Σ(x+128) for
+// int8 rows) into corr, or zeroes corr when rowCorr is 0.
+func gemmRowSums(name string, p gotypes.Component, signed bool, rows []GPPhysical, corr []VecPhysical) {
 	for _, z := range corr {
 		VPXORD(z, z, z)
 	}
@@ -114,120 +227,23 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 		VPBROADCASTD(ECX, corr[r])
 	}
 	Label(name + "_sums_done")
-
-	Label(name + "_panel")
-	// The accumulators start from the panel's folded bias.
-	Load(p.Field("q"), R14)
-	for j := range nv {
-		VMOVDQU32(Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*qBias}, zAcc[j])
-		for r := 1; r < len(rows); r++ {
-			VMOVDQA64(zAcc[j], zAcc[4*r+j])
-		}
-	}
-	XORQ(RBX, RBX)
-	Load(p.Field("k4"), RCX)
-	Label(name + "_k")
-	w := []VecPhysical{Z16, Z17, Z18, Z19}[:nv]
-	for j, z := range w {
-		VMOVDQU32(Mem{Base: RSI, Disp: 64 * j}, z)
-	}
-	for r, reg := range rows {
-		if signed && !xor {
-			for j := range w {
-				vpdpbusdBcst(Mem{Base: reg, Index: RBX, Scale: 1}, w[j], zAcc[4*r+j])
-			}
-			continue
-		}
-		VPBROADCASTD(Mem{Base: reg, Index: RBX, Scale: 1}, Z20)
-		if xor {
-			VPXORD(Z21, Z20, Z20)
-		}
-		for j := range w {
-			vpdpbusd(w[j], Z20, zAcc[4*r+j])
-		}
-	}
-	ADDQ(U32(256), RSI)
-	ADDQ(Imm(4), RBX)
-	DECQ(RCX)
-	JNZ(LabelRef(name + "_k"))
-
-	// Epilogue: requantize and store the valid channels of the panel.
-	MOVQ(U32(64), RAX)
-	CMPQ(RDX, Imm(1))
-	JNE(LabelRef(name + "_full"))
-	Load(p.Field("nLast"), RAX)
-	Label(name + "_full")
-	// No layer of a typical model shifts left: a second epilogue without
-	// the shift, for layers where every channel's left shift is 0.
-	Load(p.Field("lshift"), ECX)
-	TESTL(ECX, ECX)
-	JZ(LabelRef(name + "_nolshift"))
-	gemmStorePacked(p, signed, xor, nv, rows, corr, true)
-	JMP(LabelRef(name + "_stored"))
-	Label(name + "_nolshift")
-	gemmStorePacked(p, signed, xor, nv, rows, corr, false)
-	Label(name + "_stored")
-	ADDQ(Imm(64), R12)
-	ADDQ(U32(64*24), R13)
-	DECQ(RDX)
-	JNZ(LabelRef(name + "_panel"))
-
-	Load(p.Field("blocks"), RCX)
-	DECQ(RCX)
-	JLE(LabelRef(name + "_done"))
-	Store(RCX, p.Field("blocks"))
-	Load(p.Field("aStep"), RAX)
-	Load(p.Field("outStep"), RBX)
-	for r := range rows {
-		Load(p.Field("a").Index(r), R14)
-		ADDQ(RAX, R14)
-		Store(R14, p.Field("a").Index(r))
-		Load(p.Field("out").Index(r), R14)
-		ADDQ(RBX, R14)
-		Store(R14, p.Field("out").Index(r))
-	}
-	JMP(LabelRef(name + "_block"))
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
-}
-
-// gemmBlk addresses the requant constants of vector j of the panel
-// (R14 the requant blocks, R13 the panel's offset); the bias is already in
-// the accumulators.
-func gemmBlk(j int) func(int) Op {
-	return func(a int) Op {
-		if a == qBias {
-			return nil
-		}
-		return Mem{Base: R14, Index: R13, Scale: 1, Disp: 384*j + 64*a}
-	}
 }
 
 // gemmStorePacked is the epilogue of a panel (RAX valid channels): each
-// accumulator requantized in place, then each row's nv vectors packed to
-// bytes with saturation, offset by the zero point and clamped as bytes, and
-// stored at once. Saturating to 16 bits before adding the zero point, and
-// to 8 before clamping, changes no result: the clamp bounds lie inside the
-// 8-bit range and |zero point| < 256.
-func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhysical, corr []VecPhysical, lshift bool) {
-	broadcastOutput(p, R14L, VPBROADCASTW, VPBROADCASTB)
-	VMOVDQU64(packPerm512, Z19)
-	VPXORD(Z31, Z31, Z31)
+// accumulator requantized in place (gemmRequant), then each row's nv
+// vectors packed to bytes with saturation, offset by the zero point and
+// clamped as bytes, and stored at once. Saturating to 16 bits before
+// adding the zero point, and to 8 before clamping, changes no result: the
+// clamp bounds lie inside the 8-bit range and |zero point| < 256.
+func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical, lshift bool) {
 	MOVQ(I64(-1), R15)
 	BZHIQ(RAX, R15, R15)
 	KMOVQ(R15, K2)
 	Load(p.Field("q"), R14)
 	for j := range nv {
-		blk := gemmBlk(j)
-		VMOVDQU32(blk(qMult), Z22)
-		VPSRLQ(Imm(32), Z22, Z23)
+		q := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
 		for r := range rows {
-			var c VecPhysical
-			if !xor {
-				c = corr[r]
-			}
-			requantCore(zAcc[4*r+j], c, blk, zAcc[4*r+j], lshift)
+			gemmRequant(zAcc[4*r+j], q, lshift)
 		}
 	}
 	for r := range rows {
@@ -236,11 +252,11 @@ func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhy
 		// missing vector's place is filled with a copy, which no store
 		// reaches.
 		VPACKSSDW(a[min(1, nv-1)], a[0], a[0])
-		VPADDSW(Z16, a[0], a[0])
+		VPADDSW(gemmZP, a[0], a[0])
 		hi := a[0]
 		if nv > 2 {
 			VPACKSSDW(a[min(3, nv-1)], a[2], a[2])
-			VPADDSW(Z16, a[2], a[2])
+			VPADDSW(gemmZP, a[2], a[2])
 			hi = a[2]
 		}
 		if signed {
@@ -248,17 +264,41 @@ func gemmStorePacked(p gotypes.Component, signed, xor bool, nv int, rows []GPPhy
 		} else {
 			VPACKUSWB(hi, a[0], a[0])
 		}
-		VPERMD(a[0], Z19, a[0])
+		VPERMD(a[0], gemmPerm, a[0])
 		if signed {
-			VPMAXSB(Z17, a[0], a[0])
-			VPMINSB(Z18, a[0], a[0])
+			VPMAXSB(gemmMin, a[0], a[0])
+			VPMINSB(gemmMax, a[0], a[0])
 		} else {
-			VPMAXUB(Z17, a[0], a[0])
-			VPMINUB(Z18, a[0], a[0])
+			VPMAXUB(gemmMin, a[0], a[0])
+			VPMINUB(gemmMax, a[0], a[0])
 		}
 		Load(p.Field("out").Index(r), R15)
 		VMOVDQU8(a[0], K2, Mem{Base: R15, Index: R12, Scale: 1})
 	}
+}
+
+// gemmRequant requantizes the accumulator acc in place, in the AVX2
+// kernels' form (kernels.avx2Requant; docs/kernels.md, "The AVX2
+// epilogue"): acc holds a + 2^31, q addresses its channels' constants.
+// Nine instructions on the vector ports per 16 lanes (with a left shift,
+// two more) where requantCore takes twelve. K1 holds the even lanes; Z28
+// and Z29 are clobbered.
+func gemmRequant(acc VecPhysical, q func(field int) Mem, lshift bool) {
+	if lshift {
+		VPSLLVD(q(aqLShift), acc, acc)
+		VPXORD(q(aqLXor), acc, acc)
+	}
+	VPSRLVD(q(aqSignShift), acc, Z29) // [a ≥ 0] where r > 0
+	VPSHUFD(Imm(0xF5), acc, Z28)      // odd lanes to the even positions
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), Z28, Z28)
+	VPADDQ(q(aqNudge), acc, acc)
+	VPADDQ(q(aqNudgeOdd), Z28, Z28)
+	// The high halves: the odd lanes' are in place in Z28, the even
+	// lanes' move down into it.
+	VPSHUFD(Imm(0xF5), acc, K1, Z28)
+	VPADDD(Z29, Z28, Z28)
+	VPSRAVD(q(aqRShift), Z28, acc)
 }
 
 // packPerm512 puts the dwords of two rounds of in-lane packing back in
