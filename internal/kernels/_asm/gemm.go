@@ -74,23 +74,21 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	// Per-row correction (128 - wz)·Σx for uint8 layers, Σ(x+128)·-128
 	// for deep int8 ones, broadcast into Z24..Z27.
 	corr := []VecPhysical{Z24, Z25, Z26, Z27}
-	if !xor {
+	if xor {
+		corr = nil
+	} else {
 		gemmRowSums(name, p, signed, rows, corr)
 	}
 
 	Label(name + "_panel")
 	// The accumulators start from the panel's folded bias (plus 2^31, see
-	// gemmRequant) and the row correction, loaded rather than copied: the
-	// load ports are idle, the vector ports are not.
+	// gemmRequant), loaded rather than copied: the load ports are idle, the
+	// vector ports are not. The row correction comes in the epilogue, so
+	// that the products need not wait for the row sums.
 	Load(p.Field("q"), R14)
 	for j := range nv {
-		bias := Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*aqBias}
 		for r := range rows {
-			if xor {
-				VMOVDQU32(bias, zAcc[4*r+j])
-			} else {
-				VPADDD(bias, corr[r], zAcc[4*r+j])
-			}
+			VMOVDQU32(Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*aqBias}, zAcc[4*r+j])
 		}
 	}
 	XORQ(RBX, RBX)
@@ -131,10 +129,10 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Load(p.Field("lshift"), ECX)
 	TESTL(ECX, ECX)
 	JZ(LabelRef(name + "_nolshift"))
-	gemmStorePacked(p, signed, nv, rows, true)
+	gemmStorePacked(p, signed, nv, rows, corr, true)
 	JMP(LabelRef(name + "_stored"))
 	Label(name + "_nolshift")
-	gemmStorePacked(p, signed, nv, rows, false)
+	gemmStorePacked(p, signed, nv, rows, corr, false)
 	Label(name + "_stored")
 	ADDQ(Imm(64), R12)
 	ADDQ(U32(4*gemmQBlock), R13)
@@ -230,12 +228,13 @@ func gemmRowSums(name string, p gotypes.Component, signed bool, rows []GPPhysica
 }
 
 // gemmStorePacked is the epilogue of a panel (RAX valid channels): each
-// accumulator requantized in place (gemmRequant), then each row's nv
+// accumulator plus its row's correction (corr, nil for none) requantized
+// in place (gemmRequant), then each row's nv
 // vectors packed to bytes with saturation, offset by the zero point and
 // clamped as bytes, and stored at once. Saturating to 16 bits before
 // adding the zero point, and to 8 before clamping, changes no result: the
 // clamp bounds lie inside the 8-bit range and |zero point| < 256.
-func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical, lshift bool) {
+func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical, corr []VecPhysical, lshift bool) {
 	MOVQ(I64(-1), R15)
 	BZHIQ(RAX, R15, R15)
 	KMOVQ(R15, K2)
@@ -243,6 +242,9 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical
 	for j := range nv {
 		q := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
 		for r := range rows {
+			if corr != nil {
+				VPADDD(corr[r], zAcc[4*r+j], zAcc[4*r+j])
+			}
 			gemmRequant(zAcc[4*r+j], q, lshift)
 		}
 	}
