@@ -216,7 +216,20 @@ func buildConv[T kernels.Q8](c *opContext) error {
 	}
 	p, inL, outL, w, bs := q.p, q.in, q.out, q.w, q.bias
 	if !c.b.opts.Reference {
-		return c.emitConvGEMM(p, signed[T](), w, bs, inL, outL)
+		d, err := kernels.NewDirectConv(p, signed[T](), w, bs, c.b.backend)
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		if d == nil {
+			return c.emitConvGEMM(p, signed[T](), w, bs, inL, outL)
+		}
+		// The kernel reads the input itself: no im2col copy, no barrier.
+		rows := p.Batch * p.OutH
+		c.emitPar(func(mem []byte) { d.Run(inL.bytes(mem), outL.bytes(mem), 0, rows) }, func(mem []byte, w, n int) {
+			lo, hi := share(rows, 1, w, n)
+			d.Run(inL.bytes(mem), outL.bytes(mem), lo, hi)
+		})
+		return nil
 	}
 	wt := kernels.View[T](w)
 	c.emit(func(mem []byte) { kernels.Conv(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })

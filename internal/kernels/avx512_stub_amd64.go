@@ -133,3 +133,23 @@ func addAVX512u8(p *addArgs)
 //
 //go:noescape
 func addAVX512s8(p *addArgs)
+
+// directConvVNNIu8 computes p.n output pixels of a direct convolution with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIu8(p *directConvArgs)
+
+// directConvVNNIu8shl computes p.n output pixels of a direct convolution with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIu8shl(p *directConvArgs)
+
+// directConvVNNIs8 computes p.n output pixels of a direct convolution with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIs8(p *directConvArgs)
+
+// directConvVNNIs8shl computes p.n output pixels of a direct convolution with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIs8shl(p *directConvArgs)

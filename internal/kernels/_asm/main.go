@@ -35,6 +35,10 @@ var sets = map[string]func(){
 		}
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
+		directConvVNNI("directConvVNNIu8", false, false)
+		directConvVNNI("directConvVNNIu8shl", false, true)
+		directConvVNNI("directConvVNNIs8", true, false)
+		directConvVNNI("directConvVNNIs8shl", true, true)
 	},
 	"avx2": avx2,
 	"f32":  f32,

@@ -1,0 +1,171 @@
+//go:build !purego
+
+package kernels
+
+// directConvArgs is the parameter block of the direct convolution kernels
+// (_asm/directconv.go), which compute n output pixels of one row: pixel i's
+// window is the 3 rows in0, in1, in2, each read as 12 bytes from i·step.
+type directConvArgs struct {
+	in0, in1, in2 *byte
+	out           *byte
+	w             *int8  // [3 rows][3 quads][2 vectors][16 channels][4]int8
+	q             *int32 // [2 vectors][directQ fields][16]int32
+	n             int    // pixels, at least 1
+	step          int    // input bytes from one window to the next
+	outZP         int32
+	min           int32
+	max           int32
+}
+
+// The per-channel constants of a 16-channel vector, in the order the
+// kernels read them: the folded bias, the multiplier, the multiplier of the
+// odd lane at each even position (VPMULDQ multiplies even lanes only), and
+// requant's shifts and rounding terms.
+const (
+	directBias = iota
+	directMult
+	directMultOdd
+	directLShift
+	directRShift
+	directRound
+	directNegEn
+	directQ
+)
+
+// directConvKernel returns the AVX-512 VNNI direct kernel for p, or nil
+// when p does not fit it: 32 output channels (two vectors of 16, all
+// weights in registers), at most 3 filter rows, window rows of at most 12
+// bytes (3 quads; the bytes past KW·InC get zero weights) read
+// contiguously (DilationW 1), and for uint8 weights w - wz that fit a
+// signed byte. It uses the quad formulation of the other VNNI kernels
+// (docs/kernels.md): the activation is the unsigned operand, x for uint8,
+// x^0x80 = x+128 for int8, and
+//
+//	uint8: Σ(x-xz)(w-wz) = Σ x·(w-wz) - xz·Σ(w-wz)
+//	int8:  Σ(x-xz)·w     = Σ (x+128)·w - (128+xz)·Σw
+//
+// with the second term in the bias. Padding taps read the input zero
+// point, which adds nothing.
+func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Backend) func(in, out []byte, r0, r1 int) {
+	const outC, rows, quads = 32, 3, 3
+	seg := p.KW * p.InC
+	if b != AVX512VNNI || p.OutC != outC || p.KH > rows || seg > 4*quads || p.DilationW != 1 {
+		return nil
+	}
+	weight := func(raw byte) int32 {
+		if signed {
+			return int32(int8(raw))
+		}
+		return int32(raw) - p.FilterZP
+	}
+	zp := p.InZP
+	if signed {
+		zp += 128
+	}
+	folded := make([]int32, outC)
+	wp := make([]int8, rows*quads*2*16*4)
+	for oc := range outC {
+		if bias != nil {
+			folded[oc] = bias[oc]
+		}
+		for ky := range p.KH {
+			for s := range seg {
+				v := weight(w[(oc*p.KH+ky)*seg+s])
+				if v < -128 || v > 127 {
+					return nil
+				}
+				folded[oc] -= zp * v
+				wp[(((ky*quads+s/4)*2+oc/16)*16+oc%16)*4+s%4] = int8(v)
+			}
+		}
+	}
+	rq := newRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, outC, 16)
+	q := make([]int32, 2*directQ*16)
+	for oc := range outC {
+		blk := q[oc/16*directQ*16:]
+		c := oc % 16
+		for f, v := range [directQ]int32{rq.Bias[oc], rq.Mult[oc], rq.Mult[oc|1], rq.LShift[oc], rq.RShift[oc], rq.Round[oc], rq.NegEn[oc]} {
+			blk[f*16+c] = v
+		}
+	}
+	return directConvRows(p, wp, q, rq, directConvVariant{signed, anyLShift(rq) != 0})
+}
+
+// directConvVariant selects one of the generated kernels: int8 or uint8,
+// and with or without the left shift no channel of a typical model needs.
+type directConvVariant struct{ signed, lshift bool }
+
+// call runs the kernel. Direct calls: through a func value, args would
+// escape to the heap.
+func (v directConvVariant) call(args *directConvArgs) {
+	switch v {
+	case directConvVariant{true, false}:
+		directConvVNNIs8(args)
+	case directConvVariant{true, true}:
+		directConvVNNIs8shl(args)
+	case directConvVariant{false, false}:
+		directConvVNNIu8(args)
+	default:
+		directConvVNNIu8shl(args)
+	}
+}
+
+// directConvRows returns the row loop around kernel: windows wholly inside
+// the input's columns read it directly, rows above or below it a row of zero
+// points; windows that cross the left or right edge are first copied, one
+// at a time, to a small patch padded with the zero point.
+func directConvRows(p *ConvParams, wp []int8, q []int32, rq *requant, kernel directConvVariant) func(in, out []byte, r0, r1 int) {
+	c, seg := p.InC, p.KW*p.InC
+	rowLen := p.InW * c
+	// The kernel reads 12 bytes of each window row: up to 12-seg past the
+	// last window of a row, which the over-read contract covers.
+	zpRow := make([]byte, rowLen+MaxOverread)
+	Fill(zpRow, byte(p.InZP))
+	// Output columns [lo, hi) have windows inside the input's columns.
+	lo := min((p.PadW+p.StrideW-1)/p.StrideW, p.OutW)
+	hi := lo
+	if last := p.InW - p.KW + p.PadW; last >= 0 {
+		hi = min(max(last/p.StrideW+1, lo), p.OutW)
+	}
+	proto := directConvArgs{w: &wp[0], q: &q[0], step: p.StrideW * c, outZP: rq.OutZP, min: rq.Min, max: rq.Max}
+	return func(in, out []byte, r0, r1 int) {
+		args := proto
+		// Out here, or escape analysis moves it to the heap: args, which
+		// outlives an iteration, points to it.
+		var patch [3][16]byte
+		for r := r0; r < r1; r++ {
+			b, oy := r/p.OutH, r%p.OutH
+			var src [3][]byte
+			var inside [3]bool
+			for ky := range src {
+				src[ky] = zpRow
+				if y := oy*p.StrideH - p.PadH + ky*p.DilationH; ky < p.KH && y >= 0 && y < p.InH {
+					src[ky], inside[ky] = in[(b*p.InH+y)*rowLen:], true
+				}
+			}
+			outRow := out[r*p.OutW*p.OutC:]
+			if hi > lo {
+				x0 := (lo*p.StrideW - p.PadW) * c
+				args.in0, args.in1, args.in2 = &src[0][x0], &src[1][x0], &src[2][x0]
+				args.out, args.n = &outRow[lo*p.OutC], hi-lo
+				kernel.call(&args)
+			}
+			for _, cols := range [2][2]int{{0, lo}, {hi, p.OutW}} {
+				for ox := cols[0]; ox < cols[1]; ox++ {
+					x0 := ox*p.StrideW - p.PadW
+					for ky := range patch {
+						for s := range seg {
+							patch[ky][s] = byte(p.InZP)
+							if x := x0 + s/c; inside[ky] && x >= 0 && x < p.InW {
+								patch[ky][s] = src[ky][x*c+s%c]
+							}
+						}
+					}
+					args.in0, args.in1, args.in2 = &patch[0][0], &patch[1][0], &patch[2][0]
+					args.out, args.n = &outRow[ox*p.OutC], 1
+					kernel.call(&args)
+				}
+			}
+		}
+	}
+}

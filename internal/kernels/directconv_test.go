@@ -1,0 +1,160 @@
+package kernels
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
+)
+
+// directConvCase is a random convolution of the shapes DirectConv takes:
+// few input channels, filters up to 3×3, any stride, SAME or VALID.
+type directConvCase struct {
+	p      *ConvParams
+	signed bool
+	filter []byte
+	bias   []int32
+	in     []byte // followed by guard readable bytes
+	want   []byte
+}
+
+// randomDirectConv draws a case with c input channels, a kh×kw filter,
+// stride s, an input h×w, and SAME padding or VALID. Its uint8 weights lie
+// within a signed byte of their zero point, as the direct kernels need,
+// unless wide.
+func randomDirectConv(r *rand.Rand, c, kh, kw, s, h, w int, same, signed, wide bool) *directConvCase {
+	const outC = 32
+	p := &ConvParams{Batch: 1 + r.IntN(2), InH: h, InW: w, InC: c, OutC: outC, KH: kh, KW: kw,
+		StrideH: s, StrideW: s, DilationH: 1, DilationW: 1}
+	if same {
+		p.OutH, p.OutW = (h+s-1)/s, (w+s-1)/s
+		p.PadH, p.PadW = max((p.OutH-1)*s+kh-h, 0)/2, max((p.OutW-1)*s+kw-w, 0)/2
+	} else {
+		p.OutH, p.OutW = max((h-kh)/s+1, 1), max((w-kw)/s+1, 1)
+	}
+	filter := randBytes(r, outC*kh*kw*c)
+	bias := make([]int32, outC)
+	p.Mult, p.Shift = make([]int32, outC), make([]int, outC)
+	for ch := range outC {
+		bias[ch] = int32(r.IntN(1<<16) - 1<<15)
+		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 8192)
+	}
+	randZeroPoints(r, p, filter, signed)
+	if !signed && !wide {
+		for i := range filter {
+			filter[i] = byte(min(max(int(p.FilterZP)+r.IntN(256)-128, 0), 255))
+		}
+	}
+	if r.IntN(2) == 0 {
+		p.ActMin = p.OutZP
+	}
+	if r.IntN(4) == 0 {
+		unusualMultipliers(r, p.Mult, p.Shift)
+	}
+	in := randBytes(r, p.Batch*h*w*c+guard)
+	want := make([]byte, p.Batch*p.OutH*p.OutW*outC)
+	if signed {
+		Conv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
+	} else {
+		Conv(p, in, filter, bias, want)
+	}
+	return &directConvCase{p: p, signed: signed, filter: filter, bias: bias, in: in[:len(in)-guard], want: want}
+}
+
+func (dc *directConvCase) String() string {
+	p := dc.p
+	return fmt.Sprintf("signed=%v batch %d in %dx%dx%d filter %dx%d stride %d pad %d,%d out %dx%d",
+		dc.signed, p.Batch, p.InH, p.InW, p.InC, p.KH, p.KW, p.StrideH, p.PadH, p.PadW, p.OutH, p.OutW)
+}
+
+// check runs the case's DirectConv for backend b, if it has one, in the
+// row ranges split gives, and compares it with the reference, with guard
+// bytes around the output that must stay untouched.
+func (dc *directConvCase) check(t *testing.T, b Backend, split []int) {
+	t.Helper()
+	d, err := NewDirectConv(dc.p, dc.signed, dc.filter, dc.bias, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == nil {
+		return
+	}
+	const sentinel = 0x5A
+	out := bytes.Repeat([]byte{sentinel}, len(dc.want)+2*guard)
+	rows := dc.p.Batch * dc.p.OutH
+	lo := 0
+	for _, hi := range append(split, rows) {
+		d.Run(dc.in[:len(dc.in):len(dc.in)+guard], out[guard:], lo, min(hi, rows))
+		lo = min(hi, rows)
+	}
+	for j := range guard {
+		if out[j] != sentinel || out[len(out)-1-j] != sentinel {
+			t.Fatalf("%s %v: wrote outside the output", b, dc)
+		}
+	}
+	if got := out[guard : guard+len(dc.want)]; !bytes.Equal(got, dc.want) {
+		for i := range got {
+			if got[i] != dc.want[i] {
+				t.Fatalf("%s %v: output byte %d (pixel %d channel %d) is %d, want %d", b, dc, i, i/32, i%32, got[i], dc.want[i])
+			}
+		}
+	}
+}
+
+// TestDirectConvAllBackends proves every backend's direct convolution equal
+// to the reference Conv: 1 to 4 input channels, filters 1×1 to 3×3, strides
+// 1 to 3, SAME and VALID, widths 1 to 40 (odd and even pixel counts for the
+// kernels' pairs, windows on both borders), rows split as threads split
+// them.
+func TestDirectConvAllBackends(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, b := range Available() {
+		for i := range 400 {
+			c := 1 + r.IntN(4)
+			kh, kw := 1+r.IntN(3), 1+r.IntN(3)
+			for kw*c > 12 {
+				kw--
+			}
+			s := 1 + r.IntN(3)
+			h, w := 1+r.IntN(9), 1+r.IntN(40)
+			dc := randomDirectConv(r, c, kh, kw, s, h, w, r.IntN(2) == 0, i%2 == 0, i%7 == 0)
+			rows := dc.p.Batch * dc.p.OutH
+			dc.check(t, b, []int{r.IntN(rows + 1)})
+		}
+	}
+}
+
+// TestDirectConvMobileNet checks MobileNet's first layer, 224×224×3 to
+// 112×112×32 by a 3×3 stride-2 SAME filter, and its odd-sized twin whose
+// padding falls on both sides, on every backend that takes them directly.
+func TestDirectConvMobileNet(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, signed := range []bool{false, true} {
+		for _, hw := range []int{224, 225} {
+			dc := randomDirectConv(r, 3, 3, 3, 2, hw, hw, true, signed, false)
+			took := false
+			for _, b := range Available() {
+				d, err := NewDirectConv(dc.p, dc.signed, dc.filter, dc.bias, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				took = took || d != nil
+				dc.check(t, b, []int{dc.p.OutH / 2})
+			}
+			if !took && hasBackend(AVX512VNNI) {
+				t.Errorf("no backend took %v", dc)
+			}
+		}
+	}
+}
+
+func hasBackend(b Backend) bool {
+	for _, a := range Available() {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}
