@@ -158,3 +158,31 @@ func hasBackend(b Backend) bool {
 	}
 	return false
 }
+
+// BenchmarkDirectConv runs MobileNet's first layer (224×224×3 to
+// 112×112×32, 3×3 stride 2, SAME) on every backend with a direct kernel.
+func BenchmarkDirectConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, signed := range []bool{false, true} {
+		dc := randomDirectConv(r, 3, 3, 3, 2, 224, 224, true, signed, false)
+		dc.p.Batch = 1
+		out := make([]byte, dc.p.OutH*dc.p.OutW*dc.p.OutC)
+		in := make([]byte, 224*224*3+MaxOverread)[:224*224*3]
+		for _, be := range Available() {
+			d, err := NewDirectConv(dc.p, signed, dc.filter, dc.bias, be)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if d == nil {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/signed=%v", be, signed), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(out)))
+				for b.Loop() {
+					d.Run(in, out, 0, dc.p.OutH)
+				}
+			})
+		}
+	}
+}

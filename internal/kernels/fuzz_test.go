@@ -8,7 +8,7 @@ import (
 
 // FuzzBackends is a differential fuzz test: the fuzzer picks the shapes,
 // quantization and data (through a seed and a few size bytes), and every
-// backend's GEMM, depthwise convolution and ADD must give the reference
+// backend's GEMM, depthwise and direct convolution and ADD must give the reference
 // kernels' bytes.
 func FuzzBackends(f *testing.F) {
 	f.Add(uint64(1), uint8(4), uint8(16), uint8(27), false)
@@ -78,6 +78,18 @@ func FuzzBackends(f *testing.F) {
 					t.Fatalf("%s direct depthwise c=%d hw=%d stride=%d signed=%v:\n got %v\nwant %v", b, ch, hw, stride, signed, out[:len(want)], want)
 				}
 			}
+		}
+
+		// Direct convolution (first layers): input channels, filter,
+		// stride, size, padding and the row split from the size bytes.
+		inC := 1 + int(k)%4
+		kh, kw := 1+int(m)%3, 1+int(n)%3
+		for kw*inC > 12 {
+			kw--
+		}
+		dc := randomDirectConv(r, inC, kh, kw, 1+int(k/4)%3, 1+int(m)%11, 1+int(n)%50, seed%2 == 0, signed, m%5 == 0)
+		for _, b := range Available() {
+			dc.check(t, b, []int{int(k) % (dc.p.Batch*dc.p.OutH + 1)})
 		}
 
 		// ADD over n·m elements.
