@@ -1,0 +1,262 @@
+//go:build !purego
+
+package kernels
+
+import "math"
+
+// DWConv: groups of 16 channels; taps in pairs (an odd last tap pairs with
+// itself and a zero weight), [group][pair][channel][2]int16. When the
+// channels are not a multiple of 16, the last group is the 16 channels
+// ending at the last one, overlapping the group before it, so that loads
+// and stores stay inside each pixel; fewer than 16 channels take the
+// narrow kernel, which loads and stores byte-exactly.
+type dwAVX2 struct {
+	w       []int16
+	q       []int32 // one avx2Requant block of 16 channels per group
+	offs    []int64 // [pair][2] tap offsets
+	groups  int
+	lastOff int
+	lshift  int
+	// 3×3 filters with dilation 1, stride 1 or 2 and at least 16 channels
+	// also run from the unpadded input (DWConv.direct): per group, per
+	// half of 8 channels and filter column, the weight pairs of rows 0
+	// and 1, then of row 2 and zero, [group][half][column][2][8][2]int16.
+	w3    []int16
+	zpRow []byte // the rows above and below the input
+}
+
+// dwDirectAVX2Args is the parameter block of the direct 3×3 kernels.
+type dwDirectAVX2Args struct {
+	rows    [3]*byte // the window's input rows (zpRow outside the input)
+	out     *byte    // the output row
+	w       *int16
+	q       *int32
+	groups  int
+	lastOff int
+	n       int // output pixels
+	inW     int // input pixels in a row
+	x0      int // the first window's first column, -PadW
+	c       int // channels
+	lshift  int
+	zp      [16]int16 // the input zero point: a padding column's taps
+	outZP   [16]int16
+	lo, hi  [16]byte
+}
+
+// dwAVX2Args is the parameter block of the AVX2 depthwise kernels.
+type dwAVX2Args struct {
+	in      *byte // window origin of the first pixel
+	out     *byte
+	w       *int16
+	q       *int32
+	offs    *int64
+	pairs   int
+	groups  int
+	lastOff int // channel offset of the last group
+	n       int // output pixels
+	inStep  int
+	outStep int
+	c       int   // channels (narrow kernel)
+	inBase  *byte // the padded buffer (narrow kernel: load bounds)
+	inLen   int
+	rowStep int // bytes between the rows of a 3×3 window
+	colStep int // bytes between its columns
+	lshift  int
+	outZP   [16]int16
+	lo, hi  [16]byte
+}
+
+func (d *DWConv) prepareAVX2() {
+	c := d.p.OutC
+	taps := len(d.offs)
+	v := &dwAVX2{groups: (c + 15) / 16}
+	for t := 0; t < taps; t += 2 {
+		v.offs = append(v.offs, d.offs[t], d.offs[min(t+1, taps-1)])
+	}
+	for g := range v.groups {
+		c0 := 16 * g
+		if g == v.groups-1 && c > 16 {
+			c0 = c - 16
+			v.lastOff = c0
+		}
+		for t := 0; t < taps; t += 2 {
+			for ch := c0; ch < c0+16; ch++ {
+				var w0, w1 int16
+				if ch < c {
+					w0 = int16(d.w[t*d.cpad+ch])
+					if t+1 < taps {
+						w1 = int16(d.w[(t+1)*d.cpad+ch])
+					}
+				}
+				v.w = append(v.w, w0, w1)
+			}
+		}
+		v.q = avx2Requant(v.q, d.q, c0, 16)
+	}
+	v.lshift = anyLShift(d.q)
+	d.vec = v
+	p := &d.p
+	if p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 && c >= 16 {
+		for g := range v.groups {
+			c0 := min(16*g, c-16)
+			for h := range 2 {
+				for kx := range 3 {
+					for _, rows := range [][2]int{{0, 1}, {2, -1}} {
+						for ch := c0 + 8*h; ch < c0+8*h+8; ch++ {
+							w0, w1 := d.w[(rows[0]*3+kx)*d.cpad+ch], int32(0)
+							if rows[1] >= 0 {
+								w1 = d.w[(rows[1]*3+kx)*d.cpad+ch]
+							}
+							v.w3 = append(v.w3, int16(w0), int16(w1))
+						}
+					}
+				}
+			}
+		}
+		v.zpRow = make([]byte, p.InW*c)
+		Fill(v.zpRow, byte(p.InZP))
+		d.direct = d.directAVX2
+	}
+}
+
+// directAVX2 is DWConv.direct for dwconv3x3DirectAVX2.
+func (d *DWConv) directAVX2(in, out []byte, r0, r1 int) {
+	v := d.vec.(*dwAVX2)
+	p := &d.p
+	c := p.OutC
+	args := dwDirectAVX2Args{
+		w: &v.w3[0], q: &v.q[0], groups: v.groups, lastOff: v.lastOff,
+		n: p.OutW, inW: p.InW, x0: -p.PadW, c: c, lshift: v.lshift,
+	}
+	for i := range args.zp {
+		args.zp[i] = int16(p.InZP)
+	}
+	avx2Out(args.outZP[:], args.lo[:], args.hi[:], d.q)
+	for r := r0; r < r1; r++ {
+		b, oy := r/p.OutH, r%p.OutH
+		for ky := range args.rows {
+			args.rows[ky] = &v.zpRow[0]
+			if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
+				args.rows[ky] = &in[(b*p.InH+y)*p.InW*c]
+			}
+		}
+		args.out = &out[r*p.OutW*c]
+		switch {
+		case p.StrideW == 1 && d.signed:
+			dwconv3x3DirectAVX2s1s8(&args)
+		case p.StrideW == 1:
+			dwconv3x3DirectAVX2s1u8(&args)
+		case d.signed:
+			dwconv3x3DirectAVX2s2s8(&args)
+		default:
+			dwconv3x3DirectAVX2s2u8(&args)
+		}
+	}
+}
+
+func (d *DWConv) runAVX2(padded, out []byte, r0, r1 int) bool {
+	v, ok := d.vec.(*dwAVX2)
+	// The narrow kernel's backward loads need 32 bytes of buffer.
+	if !ok || (d.p.OutC < 16 && len(padded) < 32) {
+		return false
+	}
+	p := &d.p
+	c := p.OutC
+	args := dwAVX2Args{
+		w: &v.w[0], q: &v.q[0], offs: &v.offs[0], pairs: len(v.offs) / 2, groups: v.groups, lastOff: v.lastOff,
+		n: p.OutW, inStep: p.StrideW * c, outStep: c, c: c, inBase: &padded[0], inLen: len(padded),
+		rowStep: p.DilationH * d.wp * c, colStep: p.DilationW * c, lshift: v.lshift,
+	}
+	avx2Out(args.outZP[:], args.lo[:], args.hi[:], d.q)
+	kind := 0 // the tap loop
+	switch {
+	case c < 16:
+		kind = 1
+	case p.KH == 3 && p.KW == 3:
+		kind = 2
+	}
+	for r := r0; r < r1; r++ {
+		b, oy := r/p.OutH, r%p.OutH
+		args.in = &padded[(b*d.hp+oy*p.StrideH)*d.wp*c]
+		args.out = &out[r*p.OutW*c]
+		switch {
+		case kind == 1 && d.signed:
+			dwconvNarrowAVX2s8(&args)
+		case kind == 1:
+			dwconvNarrowAVX2u8(&args)
+		case kind == 2 && d.signed:
+			dwconv3x3AVX2s8(&args)
+		case kind == 2:
+			dwconv3x3AVX2u8(&args)
+		case d.signed:
+			dwconvAVX2s8(&args)
+		default:
+			dwconvAVX2u8(&args)
+		}
+	}
+	return true
+}
+
+// addAVX2Args is the parameter block of the AVX2 ADD kernels: per rescale
+// (0: input 1, 1: input 2, 2: output) the constants of the AVX2 epilogue
+// (see avx2QFields), uniform: the value added after the left shift (2^31
+// less the shifted zero point for the inputs, 2^31 for the sum), 2M, the
+// nudge, and the shift counts as VPSLLD/VPSRLD/VPSRAD count operands (the
+// inputs' left shift includes TFLite's 20 bits of headroom).
+type addAVX2Args struct {
+	a, b, out              *byte
+	n                      int // a positive multiple of 16
+	k0, k1, k2             [8]int32
+	m0, m1, m2             [8]int32
+	nudge0, nudge1, nudge2 [4]uint64
+	l0, l1, l2             [2]int64
+	r0, r1, r2             [2]int64
+	sign0, sign1, sign2    [2]int64
+	outZP                  [16]int16
+	lo, hi                 [16]byte
+}
+
+func (ad *Adder) runAVX2(a, b, out []byte) bool {
+	p := ad.p
+	var args addAVX2Args
+	scale := func(k, m *[8]int32, nudge *[4]uint64, l, r, sign *[2]int64, zp, mult int32, shift, extra int) {
+		lshift, rshift := int32(max(shift, 0)), int32(max(-shift, 0))
+		m2, n, s := avx2Scale(mult, rshift, int32(int64(1)<<rshift>>1))
+		l[0], r[0], sign[0] = int64(lshift)+int64(extra), int64(rshift), int64(s)
+		for i := range k {
+			k[i], m[i] = math.MinInt32-zp<<l[0], m2
+		}
+		for i := range nudge {
+			nudge[i] = n
+		}
+	}
+	scale(&args.k0, &args.m0, &args.nudge0, &args.l0, &args.r0, &args.sign0, p.In1ZP, p.In1Mult, p.In1Shift, p.LeftShift)
+	scale(&args.k1, &args.m1, &args.nudge1, &args.l1, &args.r1, &args.sign1, p.In2ZP, p.In2Mult, p.In2Shift, p.LeftShift)
+	scale(&args.k2, &args.m2, &args.nudge2, &args.l2, &args.r2, &args.sign2, 0, p.OutMult, p.OutShift, 0)
+	avx2Out(args.outZP[:], args.lo[:], args.hi[:], &requant{OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
+	n := len(out)
+	if body := n &^ 15; body > 0 {
+		args.a, args.b, args.out, args.n = &a[0], &b[0], &out[0], body
+		addAVX2Call(&args, ad.signed)
+	}
+	// The tail goes through a 16-byte tile: the inputs may be constants at
+	// the end of the model file, so nothing past them is read.
+	if tail := n & 15; tail > 0 {
+		var ta, tb, to [16]byte
+		copy(ta[:], a[n-tail:n])
+		copy(tb[:], b[n-tail:n])
+		args.a, args.b, args.out, args.n = &ta[0], &tb[0], &to[0], 16
+		addAVX2Call(&args, ad.signed)
+		copy(out[n-tail:], to[:tail])
+	}
+	return true
+}
+
+// addAVX2Call calls the kernel directly (see gemmAVX2Call).
+func addAVX2Call(args *addAVX2Args, signed bool) {
+	if signed {
+		addAVX2s8(args)
+	} else {
+		addAVX2u8(args)
+	}
+}
