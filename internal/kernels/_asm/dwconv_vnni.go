@@ -1,0 +1,351 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/gotypes"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// dwconv3x3VNNI generates the int8 3×3 depthwise kernel for dilation 1 and
+// the given stride. It runs one group of 16 channels across the whole output
+// row before the next group, so the group's weights and requantization
+// constants stay in registers. For each input column it gathers the three
+// rows' bytes of a channel into one 32-bit lane, (x0, x1, x2, 0) made
+// unsigned by flipping their top bits; one VPDPBUSD per filter column then
+// adds three taps. Neighbouring output pixels share columns (three with
+// stride 1, one with stride 2), so each column is gathered once.
+//
+// It reads the input itself, not a padded copy: rows above or below the
+// input come as a row of zero points (in, in1, in2 are the three rows), and
+// a column left of the first pixel (padL) or right of the last (padR) is
+// the constant column zpCol.
+func dwconv3x3VNNI(name string, stride int) {
+	p := dwText(name, "%s computes n output pixels of an int8 3×3 depthwise convolution with AVX-512 VNNI from unpadded rows (see dwArgs; w is [group][3 columns][16][4] bytes).")
+	// Z7: the byte shuffle that spreads a group's 16 bytes (broadcast to
+	// each 128-bit lane) to byte 0, 1 and 2 of their channel's lane; K3 and
+	// K4 select bytes 1 and 2. Z8 flips the top bits, Z14 is the padding
+	// column.
+	VMOVDQU64(dwShuf, Z7)
+	MOVQ(U64(0x2222222222222222), RAX)
+	KMOVQ(RAX, K3)
+	MOVQ(U64(0x4444444444444444), RAX)
+	KMOVQ(RAX, K4)
+	MOVL(U32(0x00808080), EAX)
+	VPBROADCASTD(EAX, Z8)
+	Load(p.Field("zpCol"), EAX)
+	VPBROADCASTD(EAX, Z14)
+	colIdx := []GPPhysical{nil, R14, R15}
+
+	XORQ(R12, R12) // channel offset
+	XORQ(R13, R13) // requant block offset
+	Load(p.Field("w"), RAX)
+	Load(p.Field("groups"), R11)
+	Label(name + "_group")
+	dwGroupMask(p, name)          // clobbers R14 and R15
+	Load(p.Field("colStep"), R14) // bytes between input columns
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
+	// The group's weights, one vector per filter column, and its
+	// requantization constants.
+	w := []VecPhysical{Z4, Z5, Z6}
+	for kx, z := range w {
+		VMOVDQU32(Mem{Base: RAX, Disp: 64 * kx}, z)
+	}
+	Load(p.Field("q"), RBX)
+	consts := map[int]VecPhysical{qBias: Z9, qLShift: Z10, qRShift: Z11, qRound: Z12, qNegEn: Z13}
+	for _, a := range []int{qBias, qLShift, qRShift, qRound, qNegEn} {
+		VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * a}, consts[a])
+	}
+	VMOVDQU32(Mem{Base: RBX, Index: R13, Scale: 1, Disp: 64 * qMult}, Z22)
+	VPSRLQ(Imm(32), Z22, Z23)
+	blk := func(a int) Op { return consts[a] }
+
+	// Row pointers at this group's channels of the first window (whose
+	// first column may be the padding left of the input), the output
+	// pointer and the pixels before the last one if that one needs the
+	// padding right of the input.
+	Load(p.Field("padL"), RBX)
+	rowsP := []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		ADDQ(R12, rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
+	LEAQ(Mem{Base: RDI, Index: R12, Scale: 1}, RBX)
+	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
+
+	cols := []VecPhysical{Z0, Z1, Z2}
+	gather := func(kx int, dst VecPhysical) {
+		for r, row := range rowsP {
+			m := Mem{Base: row}
+			if kx > 0 {
+				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
+			}
+			VBROADCASTI32X4(m, Z19)
+			switch r {
+			case 0:
+				VPSHUFB(Z7, Z19, dst)
+			case 1:
+				VPSHUFB(Z7, Z19, K3, dst)
+			default:
+				VPSHUFB(Z7, Z19, K4, dst)
+			}
+		}
+		VPXORD(Z8, dst, dst)
+	}
+	// pixel computes and stores the output pixel of step s, whose filter
+	// column kx is cols[(s·stride+kx) mod 3], gathering the columns it
+	// shares with none before it; last takes the padding for its last
+	// column.
+	pixel := func(s int, last bool) {
+		for kx := 3 - stride; kx < 3; kx++ {
+			if last && kx == 2 {
+				VMOVDQA64(Z14, cols[(s*stride+kx)%3])
+			} else {
+				gather(kx, cols[(s*stride+kx)%3])
+			}
+		}
+		VPXORD(Z3, Z3, Z3)
+		for kx := range 3 {
+			vpdpbusd(w[kx], cols[(s*stride+kx)%3], Z3)
+		}
+		requantize(Z3, nil, blk)
+		VPMOVDB(Z28, K2, Mem{Base: RBX})
+	}
+	dwPixels(p, name, stride, rowsP, colIdx[stride],
+		func(kx int) { gather(kx, cols[kx]) },
+		func() { VMOVDQA64(Z14, cols[0]) },
+		pixel, name+"_next")
+
+	Label(name + "_next")
+	ADDQ(Imm(16), R12)
+	ADDQ(U32(384), R13)
+	ADDQ(U32(192), RAX)
+	DECQ(R11)
+	JNZ(LabelRef(name + "_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// dwPixels emits the pixel loop of a 3×3 depthwise row shared by the
+// AVX-512 kernels. Before it, the first pixel's columns that the steps do not
+// gather (the first the padding if padL is set); then three steps per loop
+// turn, so the columns rotate through the registers without moves; leaving
+// after step s, the last pixel (if it needs the padding right) is step s+1's.
+// RCX holds the pixels before that last one, rowsP the window's row pointers
+// (advanced by colStride bytes a pixel), RBX the output (advanced by R14);
+// it ends by jumping to end.
+func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, colStride GPPhysical,
+	gather func(kx int), padFirst func(), pixel func(s int, last bool), end string) {
+	for kx := range 3 - stride {
+		if kx == 0 {
+			Load(p.Field("padL"), RDX)
+			TESTQ(RDX, RDX)
+			JZ(LabelRef(name + "_gather0"))
+			padFirst()
+			JMP(LabelRef(name + "_first"))
+			Label(name + "_gather0")
+			gather(0)
+			Label(name + "_first")
+			continue
+		}
+		gather(kx)
+	}
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "_last0"))
+	Label(name + "_pixel")
+	for s := range 3 {
+		pixel(s, false)
+		for _, row := range rowsP {
+			ADDQ(colStride, row)
+		}
+		ADDQ(R14, RBX)
+		DECQ(RCX)
+		JZ(LabelRef(fmt.Sprintf("%s_exit%d", name, s)))
+	}
+	JMP(LabelRef(name + "_pixel"))
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_exit%d", name, s))
+		Load(p.Field("padR"), RDX)
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(end))
+		JMP(LabelRef(fmt.Sprintf("%s_last%d", name, (s+1)%3)))
+	}
+	for s := range 3 {
+		Label(fmt.Sprintf("%s_last%d", name, s))
+		pixel(s, true)
+		JMP(LabelRef(end))
+	}
+}
+
+// dwShuf is the byte shuffle of dwconv3x3VNNI: in 128-bit lane L, the bytes
+// of lane i of it come from byte 4L+i (the lane's channel) at positions 0, 1
+// and 2, and are zero at position 3.
+var dwShuf Mem
+
+// dwShufData emits dwShuf's table.
+func dwShufData() {
+	dwShuf = GLOBL("dwshuf", RODATA|NOPTR)
+	for d := range 16 {
+		DATA(4*d, U32(uint32(d)|uint32(d)<<8|uint32(d)<<16|0x80<<24))
+	}
+}
+
+// dwconv3x3VNNIBlock generates the int8 3×3 depthwise kernel for dilation 1
+// and the given stride over one block of 16·lanes channels (lanes 128-bit
+// lanes: 1, 2 or 4) across the output row, reading the unpadded rows as
+// dwconv3x3VNNI does (see dwArgs; w is the block's data, dwBlockField).
+//
+// It gathers a column with byte and word unpacks: the three rows' bytes,
+// their top bits flipped, interleaved in lane order, so that vector j of a
+// column holds in its dword 4L+i the bytes (x0, x1, x2, x2) of channel
+// 16L+4j+i (the fourth byte meets a zero weight). The weights and the
+// requantization constants are permuted at load to match. The saturating
+// packs that follow the requantization undo the permutation: the output
+// bytes come out in channel order, one store for the block.
+//
+// The requantization is requant.apply's with every left shift 0 (the caller
+// checks): the product's nudge and the rounding term of the right shift
+// added together as one 64-bit constant, the right shift's correction for
+// negative values taken from the accumulator's sign (it differs from the
+// product's only where the product is 0, which the shift maps to 0 either
+// way), the zero point added with 16-bit saturation after the first pack,
+// which equals adding it before.
+func dwconv3x3VNNIBlock(name string, stride, lanes int) {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes n output pixels of an int8 3×3 depthwise convolution over %d channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).", name, 16*lanes))
+	p := Dereference(Param("p"))
+	vb := 16 * lanes // bytes in a vector
+	v := func(i int) VecPhysical {
+		switch lanes {
+		case 1:
+			return xmm[i]
+		case 2:
+			return ymm[i]
+		}
+		return zmm[i]
+	}
+	// Registers: v(0..11) the three columns' four vectors, v(12) the flip,
+	// v(13) the padding column, v(14) the output zero point as words,
+	// v(15)/v(16) the clamp bounds as bytes, v(17..23) the gather's
+	// temporaries, v(24..27) the accumulators, v(28..30) the requantization's.
+	flip, zpCol, outZP, lo, hi := v(12), v(13), v(14), v(15), v(16)
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, flip)
+	Load(p.Field("zpCol"), EAX)
+	VPBROADCASTD(EAX, zpCol)
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTW(EAX, outZP)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTB(EAX, lo)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTB(EAX, hi)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1) // odd dwords
+
+	Load(p.Field("w"), RAX)
+	Load(p.Field("colStep"), R14) // bytes between input columns
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
+	colIdx := []GPPhysical{nil, R14, R15}
+	Load(p.Field("padL"), RBX)
+	rowsP := []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
+	Load(p.Field("out"), RBX)
+	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
+
+	col := func(k int) []VecPhysical { return []VecPhysical{v(4 * k), v(4*k + 1), v(4*k + 2), v(4*k + 3)} }
+	gather := func(kx int, dst []VecPhysical) {
+		t := []VecPhysical{v(17), v(18), v(19)}
+		for r, row := range rowsP {
+			m := Mem{Base: row}
+			if kx > 0 {
+				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
+			}
+			VPXORD(m, flip, t[r])
+		}
+		VPUNPCKLBW(t[1], t[0], v(20)) // (x0, x1) of bytes 0..7 of each lane
+		VPUNPCKHBW(t[1], t[0], v(21))
+		VPUNPCKLBW(t[2], t[2], v(22)) // (x2, x2)
+		VPUNPCKHBW(t[2], t[2], v(23))
+		VPUNPCKLWD(v(22), v(20), dst[0])
+		VPUNPCKHWD(v(22), v(20), dst[1])
+		VPUNPCKLWD(v(23), v(21), dst[2])
+		VPUNPCKHWD(v(23), v(21), dst[3])
+	}
+	pad := func(dst []VecPhysical) {
+		for _, d := range dst {
+			VMOVDQA64(zpCol, d)
+		}
+	}
+	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * vb} }
+	pixel := func(s int, last bool) {
+		for kx := 3 - stride; kx < 3; kx++ {
+			if last && kx == 2 {
+				pad(col((s*stride + kx) % 3))
+			} else {
+				gather(kx, col((s*stride+kx)%3))
+			}
+		}
+		for j := range 4 {
+			acc := v(24 + j)
+			VMOVDQU32(field(j, dwbBias), acc)
+			for kx := range 3 {
+				vpdpbusd(field(j, dwbW+kx), col((s*stride + kx) % 3)[j], acc)
+			}
+		}
+		for j := range 4 {
+			acc, odd, even := v(24+j), v(28), v(29)
+			VPSHUFD(Imm(0xF5), acc, odd) // odd lanes to the even positions
+			VPMULDQ(field(j, dwbMult), acc, even)
+			VPMULDQ(field(j, dwbMultOdd), odd, odd)
+			VPADDQ(field(j, dwbNudge), even, even)
+			VPADDQ(field(j, dwbNudgeOdd), odd, odd)
+			VPSRLQ(Imm(31), even, even) // bits 31..62 to the low half
+			VPADDQ(odd, odd, odd)       // and to the high half
+			VPMOVD2M(acc, K5)
+			VPBLENDMD(odd, even, K1, acc)
+			VPADDD(field(j, dwbNegEn), acc, K5, acc)
+			VPSRAVD(field(j, dwbRShift), acc, acc)
+		}
+		VPACKSSDW(v(25), v(24), v(24))
+		VPACKSSDW(v(27), v(26), v(26))
+		VPADDSW(outZP, v(24), v(24))
+		VPADDSW(outZP, v(26), v(26))
+		VPACKSSWB(v(26), v(24), v(24))
+		VPMAXSB(lo, v(24), v(24))
+		VPMINSB(hi, v(24), v(24))
+		VMOVDQU64(v(24), Mem{Base: RBX})
+	}
+	dwPixels(p, name, stride, rowsP, colIdx[stride],
+		func(kx int) { gather(kx, col(kx)) },
+		func() { pad(col(0)) },
+		pixel, name+"_done")
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// The vectors of a dwconv3x3VNNIBlock block, per group j of 4 (kernels'
+// dwBlock* constants mirror them).
+const (
+	dwbBias = iota
+	dwbMult
+	dwbMultOdd
+	dwbNudge
+	dwbNudgeOdd
+	dwbNegEn
+	dwbRShift
+	dwbW          // three vectors, one per filter column
+	dwBlockFields = dwbW + 3
+)
