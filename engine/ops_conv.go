@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+
 	"github.com/classifly/classifly/internal/kernels"
 	"github.com/classifly/classifly/tflite"
 )
@@ -216,20 +218,24 @@ func buildConv[T kernels.Q8](c *opContext) error {
 	}
 	p, inL, outL, w, bs := q.p, q.in, q.out, q.w, q.bias
 	if !c.b.opts.Reference {
+		// NewDirectConv makes the GEMM's range check too, so a layer it
+		// leaves to the reference kernel never reaches emitConvGEMM.
 		d, err := kernels.NewDirectConv(p, signed[T](), w, bs, c.b.backend)
-		if err != nil {
+		switch {
+		case errors.Is(err, kernels.ErrSumRange): // the reference kernel below
+		case err != nil:
 			return c.errorf("%v", err)
-		}
-		if d == nil {
+		case d == nil:
 			return c.emitConvGEMM(p, signed[T](), w, bs, inL, outL)
+		default:
+			// The kernel reads the input itself: no im2col copy, no barrier.
+			rows := p.Batch * p.OutH
+			c.emitPar(func(mem []byte) { d.Run(inL.bytes(mem), outL.bytes(mem), 0, rows) }, func(mem []byte, w, n int) {
+				lo, hi := share(rows, 1, w, n)
+				d.Run(inL.bytes(mem), outL.bytes(mem), lo, hi)
+			})
+			return nil
 		}
-		// The kernel reads the input itself: no im2col copy, no barrier.
-		rows := p.Batch * p.OutH
-		c.emitPar(func(mem []byte) { d.Run(inL.bytes(mem), outL.bytes(mem), 0, rows) }, func(mem []byte, w, n int) {
-			lo, hi := share(rows, 1, w, n)
-			d.Run(inL.bytes(mem), outL.bytes(mem), lo, hi)
-		})
-		return nil
 	}
 	wt := kernels.View[T](w)
 	c.emit(func(mem []byte) { kernels.Conv(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })
@@ -244,36 +250,44 @@ func buildDepthwise[T kernels.Q8](c *opContext) error {
 	p, inL, outL, w, bs := q.p, q.in, q.out, q.w, q.bias
 	if !c.b.opts.Reference && p.DepthMultiplier == 1 {
 		d, err := kernels.NewDWConv(p, signed[T](), w, bs, c.b.backend)
-		if err != nil {
+		switch {
+		case errors.Is(err, kernels.ErrSumRange): // the reference kernel below
+		case err != nil:
 			return c.errorf("%v", err)
+		default:
+			return c.emitDWConv(d, p.Batch*p.OutH, inL, outL)
 		}
-		rows := p.Batch * p.OutH
-		if d.Direct() { // the kernel pads by itself: no copy, no barrier
-			c.emitPar(func(mem []byte) { d.RunDirect(inL.bytes(mem), outL.bytes(mem), 0, rows) }, func(mem []byte, w, n int) {
-				lo, hi := share(rows, 1, w, n)
-				d.RunDirect(inL.bytes(mem), outL.bytes(mem), lo, hi)
-			})
-			return nil
-		}
-		padded, err := c.b.temp(int64(d.PaddedSize()), c.index)
-		if err != nil {
-			return err
-		}
-		c.emitPar(func(mem []byte) {
-			buf := padded.bytes(mem)
-			d.Pad(inL.bytes(mem), buf, 0, d.PaddedRows())
-			d.Run(buf, outL.bytes(mem), 0, rows)
-		}, func(mem []byte, w, n int) {
-			lo, hi := share(d.PaddedRows(), 1, w, n)
-			d.Pad(inL.bytes(mem), padded.bytes(mem), lo, hi)
-		}, func(mem []byte, w, n int) {
-			lo, hi := share(rows, 1, w, n)
-			d.Run(padded.bytes(mem), outL.bytes(mem), lo, hi)
-		})
-		return nil
 	}
 	wt := kernels.View[T](w)
 	c.emit(func(mem []byte) { kernels.DepthwiseConv(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })
+	return nil
+}
+
+// emitDWConv plans a depthwise convolution of rows output rows on the fast
+// kernel d.
+func (c *opContext) emitDWConv(d *kernels.DWConv, rows int, inL, outL *loc) error {
+	if d.Direct() { // the kernel pads by itself: no copy, no barrier
+		c.emitPar(func(mem []byte) { d.RunDirect(inL.bytes(mem), outL.bytes(mem), 0, rows) }, func(mem []byte, w, n int) {
+			lo, hi := share(rows, 1, w, n)
+			d.RunDirect(inL.bytes(mem), outL.bytes(mem), lo, hi)
+		})
+		return nil
+	}
+	padded, err := c.b.temp(int64(d.PaddedSize()), c.index)
+	if err != nil {
+		return err
+	}
+	c.emitPar(func(mem []byte) {
+		buf := padded.bytes(mem)
+		d.Pad(inL.bytes(mem), buf, 0, d.PaddedRows())
+		d.Run(buf, outL.bytes(mem), 0, rows)
+	}, func(mem []byte, w, n int) {
+		lo, hi := share(d.PaddedRows(), 1, w, n)
+		d.Pad(inL.bytes(mem), padded.bytes(mem), lo, hi)
+	}, func(mem []byte, w, n int) {
+		lo, hi := share(rows, 1, w, n)
+		d.Run(padded.bytes(mem), outL.bytes(mem), lo, hi)
+	})
 	return nil
 }
 
@@ -306,11 +320,14 @@ func buildFullyConnected[T kernels.Q8](c *opContext) error {
 	inL, outL, w, bs := c.loc(in), c.loc(out), filter.konst, biasData(bias)
 	if !c.b.opts.Reference {
 		g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.N, K: p.K, Signed: signed[T](), W: w, Bias: bs, Rows: p.Batch, Requantization: p.Requantization}, c.b.backend)
-		if err != nil {
+		switch {
+		case errors.Is(err, kernels.ErrSumRange): // the reference kernel below
+		case err != nil:
 			return c.errorf("%v", err)
+		default:
+			c.emit(func(mem []byte) { g.Run(inL.bytes(mem), p.K, 0, p.Batch, outL.bytes(mem), p.N) })
+			return nil
 		}
-		c.emit(func(mem []byte) { g.Run(inL.bytes(mem), p.K, 0, p.Batch, outL.bytes(mem), p.N) })
-		return nil
 	}
 	wt := kernels.View[T](w)
 	c.emit(func(mem []byte) { kernels.FullyConnected(p, at[T](inL, mem), wt, bs, at[T](outL, mem)) })

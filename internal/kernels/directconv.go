@@ -23,6 +23,23 @@ func NewDirectConv(p *ConvParams, signed bool, w []byte, bias []int32, b Backend
 	if len(w) != p.OutC*p.KH*p.KW*p.InC || len(p.Mult) != p.OutC || len(p.Shift) != p.OutC || (bias != nil && len(bias) != p.OutC) {
 		return nil, fmt.Errorf("kernels: direct convolution of %d output channels with %d weights, %d multipliers", p.OutC, len(w), len(p.Mult))
 	}
+	// The check the GEMM makes, so a layer refused there is refused here
+	// too instead of running on the direct kernel.
+	per := len(w) / p.OutC
+	sumAbsW := make([]int64, p.OutC)
+	for oc := range p.OutC {
+		for _, v := range w[oc*per : (oc+1)*per] {
+			d := int32(v) - p.FilterZP
+			if signed {
+				d = int32(int8(v))
+			}
+			sumAbsW[oc] += abs64(int64(d))
+		}
+	}
+	q := newRequant(nil, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, p.OutC, 1)
+	if err := q.checkRange(bias, sumAbsW, p.InZP, signed); err != nil {
+		return nil, err
+	}
 	run := directConvKernel(p, signed, w, bias, b)
 	if run == nil {
 		return nil, nil

@@ -35,6 +35,7 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 	taps := p.KH * p.KW
 	d.w = make([]int32, taps*d.cpad)
 	folded := make([]int32, c)
+	sumAbsW := make([]int64, c)
 	for ch := range c {
 		if bias != nil {
 			folded[ch] = bias[ch]
@@ -51,9 +52,13 @@ func NewDWConv(p *ConvParams, signed bool, filter []byte, bias []int32, b Backen
 			w -= p.FilterZP
 			d.w[t*d.cpad+ch] = w
 			folded[ch] -= p.InZP * w
+			sumAbsW[ch] += abs64(int64(w))
 		}
 	}
 	d.q = newRequant(folded, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, c, 16)
+	if err := d.q.checkRange(bias, sumAbsW, p.InZP, signed); err != nil {
+		return nil, err
+	}
 	d.prepareVector()
 	return d, nil
 }

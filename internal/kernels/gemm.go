@@ -54,14 +54,16 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 	}
 	g := &GEMM{spec: s, backend: b, k4: (s.K + 3) / 4, panels: (s.N + gemmNR - 1) / gemmNR}
 	bias := make([]int32, s.N)
+	sumAbsW := make([]int64, s.N)
 	for n := range s.N {
 		var sumW int32 // Σ_k (w - wz) or Σ_k w
 		for _, w := range s.W[n*s.K : (n+1)*s.K] {
+			d := int32(w) - s.FilterZP
 			if s.Signed {
-				sumW += int32(int8(w))
-			} else {
-				sumW += int32(w) - s.FilterZP
+				d = int32(int8(w))
 			}
+			sumW += d
+			sumAbsW[n] += abs64(int64(d))
 		}
 		if s.Bias != nil {
 			bias[n] = s.Bias[n]
@@ -76,6 +78,9 @@ func NewGEMM(s GEMMSpec, b Backend) (*GEMM, error) {
 		g.rowCorr = 128 - s.FilterZP
 	}
 	g.q = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
+	if err := g.q.checkRange(s.Bias, sumAbsW, s.InZP, s.Signed); err != nil {
+		return nil, err
+	}
 	g.packed = make([]int8, g.panels*g.k4*gemmNR*4)
 	for n := range s.N {
 		p, c := n/gemmNR, n%gemmNR

@@ -1,5 +1,15 @@
 package kernels
 
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrSumRange marks a layer whose sums the fast kernels cannot requantize
+// exactly (see checkRange); the engine runs it with the reference kernels.
+var ErrSumRange = errors.New("kernels: sums too near the int32 limit for the fast kernels")
+
 // requant holds per-output-channel requantization constants in the form the
 // fast kernels use, padded with zeros to a whole number of vector blocks. It
 // computes exactly MultiplyByQuantizedMultiplier, through two identities
@@ -57,4 +67,43 @@ func (q *requant) rescale(acc int32, c int) int32 {
 	x := (acc + q.Bias[c]) << q.LShift[c]
 	p := int32((int64(x)*int64(q.Mult[c]) + 1<<30) >> 31)
 	return (p + q.Round[c] + (p >> 31 & q.NegEn[c])) >> q.RShift[c]
+}
+
+// accLimit is how far from zero a channel's biased accumulator may reach:
+// below it, the kernels' closed forms never leave int32 — the left shift,
+// the rounding term added before the right shift and the output zero point
+// added after it — so they equal TFLite's arithmetic exactly. TFLite itself
+// overflows (undefined behaviour in C++) once x << LShift leaves int32.
+func (q *requant) accLimit(c int) int64 {
+	return (math.MaxInt32 - int64(q.Round[c]) - 256) >> q.LShift[c]
+}
+
+// checkRange reports the first channel whose biased accumulator, bias[c] +
+// Σ (x - InZP)·(w - FilterZP), can pass accLimit given the weights' sums of
+// |w - FilterZP| (sumAbsW) and the widest |x - InZP| of the input type.
+// Such a layer is left to the reference kernels rather than computed
+// wrongly; the layers of real models stay well below (docs/kernels.md).
+func (q *requant) checkRange(bias []int32, sumAbsW []int64, inZP int32, signed bool) error {
+	lo, hi := int64(0), int64(255)
+	if signed {
+		lo, hi = -128, 127
+	}
+	maxX := max(int64(inZP)-lo, hi-int64(inZP))
+	for c, s := range sumAbsW {
+		b := maxX * s
+		if bias != nil {
+			b += abs64(int64(bias[c]))
+		}
+		if b > q.accLimit(c) {
+			return fmt.Errorf("%w: output channel %d's sum can reach ±%d (bias plus %d·Σ|w|), past ±%d", ErrSumRange, c, b, maxX, q.accLimit(c))
+		}
+	}
+	return nil
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
