@@ -68,12 +68,24 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 		}
 		return int32(raw) - p.FilterZP
 	}
+	// uint8 weights whose w - wz do not fit a signed byte take the pair
+	// form of directConvAVX2 instead: int16 pairs, exact for any weights.
+	kind, pairs := directVNNI512, 0
+	for _, raw := range w {
+		if v := weight(raw); v < -128 || v > 127 {
+			kind, pairs = directWords512x5, 5
+			if seg > 2*pairs {
+				kind, pairs = directWords512x6, 6
+			}
+		}
+	}
 	zp := p.InZP
 	if signed {
 		zp += 128
 	}
 	folded := make([]int32, outC)
 	wp := make([]int8, rows*quads*2*16*4)
+	wp16 := make([]int16, rows*max(pairs, 1)*2*16*2)
 	for oc := range outC {
 		if bias != nil {
 			folded[oc] = bias[oc]
@@ -81,11 +93,12 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 		for ky := range p.KH {
 			for s := range seg {
 				v := weight(w[(oc*p.KH+ky)*seg+s])
-				if v < -128 || v > 127 {
-					return nil
-				}
 				folded[oc] -= zp * v
-				wp[(((ky*quads+s/4)*2+oc/16)*16+oc%16)*4+s%4] = int8(v)
+				if pairs > 0 {
+					wp16[(((ky*pairs+s/2)*2+oc/16)*16+oc%16)*2+s%2] = int16(v)
+				} else {
+					wp[(((ky*quads+s/4)*2+oc/16)*16+oc%16)*4+s%4] = int8(v)
+				}
 			}
 		}
 	}
@@ -98,8 +111,8 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 			blk[f*16+c] = v
 		}
 	}
-	proto := directConvArgs{w: &wp[0], q: &q[0]}
-	return directConvRows(p, proto, rq, directConvVariant{signed: signed, lshift: anyLShift(rq) != 0})
+	proto := directConvArgs{w: &wp[0], w16: &wp16[0], q: &q[0]}
+	return directConvRows(p, proto, rq, directConvVariant{signed: signed, lshift: anyLShift(rq) != 0, kind: kind})
 }
 
 // directConvVariant selects one of the generated kernels: int8 or uint8,
@@ -115,22 +128,30 @@ type directConvVariant struct {
 type directKind int
 
 const (
-	directVNNI512  directKind = iota // AVX-512 VNNI, byte quads
-	directQuadsVEX                   // AVX-VNNI VPDPBUSD, byte quads
-	directWords5                     // AVX2 VPMADDWD, 5 int16 pairs per window row
-	directWords6                     // the same, 6 pairs
-	directWordsDP5                   // AVX-VNNI VPDPWSSD, 5 pairs
-	directWordsDP6                   // the same, 6 pairs
+	directVNNI512    directKind = iota // AVX-512 VNNI, byte quads
+	directQuadsVEX                     // AVX-VNNI VPDPBUSD, byte quads
+	directWords5                       // AVX2 VPMADDWD, 5 int16 pairs per window row
+	directWords6                       // the same, 6 pairs
+	directWordsDP5                     // AVX-VNNI VPDPWSSD, 5 pairs
+	directWordsDP6                     // the same, 6 pairs
+	directWords512x5                   // AVX-512 VNNI VPDPWSSD, 5 pairs (uint8 only)
+	directWords512x6                   // the same, 6 pairs
 )
 
 // call runs the kernel. Direct calls: through a func value, args would
 // escape to the heap.
 func (v directConvVariant) call(args *directConvArgs) {
-	if v.kind != directVNNI512 {
-		v.callAVX2(args)
-		return
-	}
 	switch {
+	case v.kind == directWords512x5 && !v.lshift:
+		directConvVNNIWordsu8p5(args)
+	case v.kind == directWords512x5:
+		directConvVNNIWordsu8p5shl(args)
+	case v.kind == directWords512x6 && !v.lshift:
+		directConvVNNIWordsu8p6(args)
+	case v.kind == directWords512x6:
+		directConvVNNIWordsu8p6shl(args)
+	case v.kind != directVNNI512:
+		v.callAVX2(args)
 	case v.signed && !v.lshift:
 		directConvVNNIs8(args)
 	case v.signed:

@@ -186,8 +186,8 @@ func directBackend(b Backend) bool {
 // TestDirectConvMobileNet checks MobileNet's first layer, 224×224×3 to
 // 112×112×32 by a 3×3 stride-2 SAME filter, and its odd-sized twin whose
 // padding falls on both sides, on every backend, with uint8 weights near
-// their zero point and anywhere (as in mobilenet_v2_1.0_224_quant). The
-// AVX2 family must take them all.
+// their zero point and anywhere (as in mobilenet_v2_1.0_224_quant). Every
+// amd64 backend must take them all.
 func TestDirectConvMobileNet(t *testing.T) {
 	r := testkit.SeededRand(t)
 	for _, mode := range []struct{ signed, wide bool }{{false, false}, {false, true}, {true, false}} {
@@ -198,7 +198,7 @@ func TestDirectConvMobileNet(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d == nil && directBackend(b) && (b != AVX512VNNI || !mode.wide) {
+				if d == nil && directBackend(b) {
 					t.Errorf("%s did not take %v", b, dc)
 				}
 				dc.check(t, b, []int{dc.p.OutH / 2})
@@ -208,11 +208,14 @@ func TestDirectConvMobileNet(t *testing.T) {
 }
 
 // BenchmarkDirectConv runs MobileNet's first layer (224×224×3 to
-// 112×112×32, 3×3 stride 2, SAME) on every backend with a direct kernel.
+// 112×112×32, 3×3 stride 2, SAME) on every backend with a direct kernel:
+// uint8 with weights near their zero point (quads) and anywhere (pairs, as
+// mobilenet_v2_1.0_224_quant), and int8.
 func BenchmarkDirectConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, signed := range []bool{false, true} {
-		dc := randomDirectConv(r, 3, 3, 3, 2, 224, 224, true, signed, false)
+	for _, mode := range []struct{ signed, wide bool }{{false, false}, {false, true}, {true, false}} {
+		signed := mode.signed
+		dc := randomDirectConv(r, 3, 3, 3, 2, 224, 224, true, signed, mode.wide)
 		dc.p.Batch = 1
 		out := make([]byte, dc.p.OutH*dc.p.OutW*dc.p.OutC)
 		in := make([]byte, 224*224*3+MaxOverread)[:224*224*3]
@@ -224,7 +227,7 @@ func BenchmarkDirectConv(b *testing.B) {
 			if d == nil {
 				continue
 			}
-			b.Run(fmt.Sprintf("%s/signed=%v", be, signed), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/signed=%v/wide=%v", be, signed, mode.wide), func(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(len(out)))
 				for b.Loop() {
