@@ -153,3 +153,23 @@ func directConvVNNIs8(p *directConvArgs)
 //
 //go:noescape
 func directConvVNNIs8shl(p *directConvArgs)
+
+// directConvVNNIWordsu8p5 computes p.n output pixels of a uint8 direct convolution on int16 pairs with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIWordsu8p5(p *directConvArgs)
+
+// directConvVNNIWordsu8p5shl computes p.n output pixels of a uint8 direct convolution on int16 pairs with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIWordsu8p5shl(p *directConvArgs)
+
+// directConvVNNIWordsu8p6 computes p.n output pixels of a uint8 direct convolution on int16 pairs with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIWordsu8p6(p *directConvArgs)
+
+// directConvVNNIWordsu8p6shl computes p.n output pixels of a uint8 direct convolution on int16 pairs with AVX-512 VNNI (see directConvArgs).
+//
+//go:noescape
+func directConvVNNIWordsu8p6shl(p *directConvArgs)

@@ -15,6 +15,13 @@ type directConvArgs struct {
 	outZP         int32
 	min           int32
 	max           int32
+	// The AVX2 family (directConvAVX2), which requantizes from an
+	// avx2Requant block in q and reads w16 (pairs) or w (quads).
+	w16           *int16 // [3 rows][pairs][4 vectors][8 channels][2]int16
+	lshift        int    // whether any channel shifts left
+	seg           int    // window row bytes: KW·InC
+	scratch       *int16 // 3 rows of scratchStride bytes, for the rows widened to int16
+	scratchStride int
 }
 
 // The per-channel constants of a 16-channel vector, in the order the
@@ -49,6 +56,9 @@ const (
 func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Backend) func(in, out []byte, r0, r1 int) {
 	const outC, rows, quads = 32, 3, 3
 	seg := p.KW * p.InC
+	if b == AVX2 || b == AVXVNNI {
+		return directConvAVX2(p, signed, w, bias, b)
+	}
 	if b != AVX512VNNI || p.OutC != outC || p.KH > rows || seg > 4*quads || p.DilationW != 1 {
 		return nil
 	}
@@ -58,12 +68,24 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 		}
 		return int32(raw) - p.FilterZP
 	}
+	// uint8 weights whose w - wz do not fit a signed byte take the pair
+	// form of directConvAVX2 instead: int16 pairs, exact for any weights.
+	kind, pairs := directVNNI512, 0
+	for _, raw := range w {
+		if v := weight(raw); v < -128 || v > 127 {
+			kind, pairs = directWords512x5, 5
+			if seg > 2*pairs {
+				kind, pairs = directWords512x6, 6
+			}
+		}
+	}
 	zp := p.InZP
 	if signed {
 		zp += 128
 	}
 	folded := make([]int32, outC)
 	wp := make([]int8, rows*quads*2*16*4)
+	wp16 := make([]int16, rows*max(pairs, 1)*2*16*2)
 	for oc := range outC {
 		if bias != nil {
 			folded[oc] = bias[oc]
@@ -71,11 +93,12 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 		for ky := range p.KH {
 			for s := range seg {
 				v := weight(w[(oc*p.KH+ky)*seg+s])
-				if v < -128 || v > 127 {
-					return nil
-				}
 				folded[oc] -= zp * v
-				wp[(((ky*quads+s/4)*2+oc/16)*16+oc%16)*4+s%4] = int8(v)
+				if pairs > 0 {
+					wp16[(((ky*pairs+s/2)*2+oc/16)*16+oc%16)*2+s%2] = int16(v)
+				} else {
+					wp[(((ky*quads+s/4)*2+oc/16)*16+oc%16)*4+s%4] = int8(v)
+				}
 			}
 		}
 	}
@@ -88,22 +111,52 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 			blk[f*16+c] = v
 		}
 	}
-	return directConvRows(p, wp, q, rq, directConvVariant{signed, anyLShift(rq) != 0})
+	proto := directConvArgs{w: &wp[0], w16: &wp16[0], q: &q[0]}
+	return directConvRows(p, proto, rq, directConvVariant{signed: signed, lshift: anyLShift(rq) != 0, kind: kind})
 }
 
 // directConvVariant selects one of the generated kernels: int8 or uint8,
-// and with or without the left shift no channel of a typical model needs.
-type directConvVariant struct{ signed, lshift bool }
+// and with or without the left shift no channel of a typical model needs
+// (AVX-512; the AVX2 family tests args.lshift), of one instruction set
+// (directConvAVX2's kinds).
+type directConvVariant struct {
+	signed, lshift bool
+	kind           directKind
+}
+
+// directKind is the instruction set and inner step of a direct kernel.
+type directKind int
+
+const (
+	directVNNI512    directKind = iota // AVX-512 VNNI, byte quads
+	directQuadsVEX                     // AVX-VNNI VPDPBUSD, byte quads
+	directWords5                       // AVX2 VPMADDWD, 5 int16 pairs per window row
+	directWords6                       // the same, 6 pairs
+	directWordsDP5                     // AVX-VNNI VPDPWSSD, 5 pairs
+	directWordsDP6                     // the same, 6 pairs
+	directWords512x5                   // AVX-512 VNNI VPDPWSSD, 5 pairs (uint8 only)
+	directWords512x6                   // the same, 6 pairs
+)
 
 // call runs the kernel. Direct calls: through a func value, args would
 // escape to the heap.
 func (v directConvVariant) call(args *directConvArgs) {
-	switch v {
-	case directConvVariant{true, false}:
+	switch {
+	case v.kind == directWords512x5 && !v.lshift:
+		directConvVNNIWordsu8p5(args)
+	case v.kind == directWords512x5:
+		directConvVNNIWordsu8p5shl(args)
+	case v.kind == directWords512x6 && !v.lshift:
+		directConvVNNIWordsu8p6(args)
+	case v.kind == directWords512x6:
+		directConvVNNIWordsu8p6shl(args)
+	case v.kind != directVNNI512:
+		v.callAVX2(args)
+	case v.signed && !v.lshift:
 		directConvVNNIs8(args)
-	case directConvVariant{true, true}:
+	case v.signed:
 		directConvVNNIs8shl(args)
-	case directConvVariant{false, false}:
+	case !v.lshift:
 		directConvVNNIu8(args)
 	default:
 		directConvVNNIu8shl(args)
@@ -114,7 +167,7 @@ func (v directConvVariant) call(args *directConvArgs) {
 // the input's columns read it directly, rows above or below it a row of zero
 // points; windows that cross the left or right edge are first copied, one
 // at a time, to a small patch padded with the zero point.
-func directConvRows(p *ConvParams, wp []int8, q []int32, rq *requant, kernel directConvVariant) func(in, out []byte, r0, r1 int) {
+func directConvRows(p *ConvParams, proto directConvArgs, rq *requant, kernel directConvVariant) func(in, out []byte, r0, r1 int) {
 	c, seg := p.InC, p.KW*p.InC
 	rowLen := p.InW * c
 	// The kernel reads 12 bytes of each window row: up to 12-seg past the
@@ -127,12 +180,23 @@ func directConvRows(p *ConvParams, wp []int8, q []int32, rq *requant, kernel dir
 	if last := p.InW - p.KW + p.PadW; last >= 0 {
 		hi = min(max(last/p.StrideW+1, lo), p.OutW)
 	}
-	proto := directConvArgs{w: &wp[0], q: &q[0], step: p.StrideW * c, outZP: rq.OutZP, min: rq.Min, max: rq.Max}
+	proto.step, proto.seg, proto.outZP, proto.min, proto.max = p.StrideW*c, seg, rq.OutZP, rq.Min, rq.Max
+	proto.lshift = anyLShift(rq)
+	// The pair kernels widen what a call reads into the scratch:
+	// (n-1)·step + seg bytes rounded up to 8, and read 12 words of the
+	// last window, so a call takes at most chunk pixels.
+	chunk := p.OutW
+	if kernel.kind >= directWords5 {
+		chunk = (directScratch-12-7)/proto.step + 1
+		proto.scratchStride = 2 * directScratch
+	}
 	return func(in, out []byte, r0, r1 int) {
 		args := proto
-		// Out here, or escape analysis moves it to the heap: args, which
-		// outlives an iteration, points to it.
+		// Out here, or escape analysis moves them to the heap: args, which
+		// outlives an iteration, points to them.
 		var patch [3][16]byte
+		var scratch [3 * directScratch]int16
+		args.scratch = &scratch[0]
 		for r := r0; r < r1; r++ {
 			b, oy := r/p.OutH, r%p.OutH
 			var src [3][]byte
@@ -144,10 +208,10 @@ func directConvRows(p *ConvParams, wp []int8, q []int32, rq *requant, kernel dir
 				}
 			}
 			outRow := out[r*p.OutW*p.OutC:]
-			if hi > lo {
-				x0 := (lo*p.StrideW - p.PadW) * c
+			for ox := lo; ox < hi; ox += chunk {
+				x0 := (ox*p.StrideW - p.PadW) * c
 				args.in0, args.in1, args.in2 = &src[0][x0], &src[1][x0], &src[2][x0]
-				args.out, args.n = &outRow[lo*p.OutC], hi-lo
+				args.out, args.n = &outRow[ox*p.OutC], min(chunk, hi-ox)
 				kernel.call(&args)
 			}
 			for _, cols := range [2][2]int{{0, lo}, {hi, p.OutW}} {

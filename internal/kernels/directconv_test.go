@@ -54,13 +54,57 @@ func randomDirectConv(r *rand.Rand, c, kh, kw, s, h, w int, same, signed, wide b
 		unusualMultipliers(r, p.Mult, p.Shift)
 	}
 	in := randBytes(r, p.Batch*h*w*c+guard)
-	want := make([]byte, p.Batch*p.OutH*p.OutW*outC)
-	if signed {
-		Conv(p, View[int8](in), View[int8](filter), bias, View[int8](want))
+	dc := &directConvCase{p: p, signed: signed, filter: filter, bias: bias, in: in[:len(in)-guard]}
+	dc.reference()
+	return dc
+}
+
+// reference computes the case's expected output with Conv.
+func (dc *directConvCase) reference() {
+	p := dc.p
+	dc.want = make([]byte, p.Batch*p.OutH*p.OutW*p.OutC)
+	if dc.signed {
+		Conv(p, View[int8](dc.in), View[int8](dc.filter), dc.bias, View[int8](dc.want))
 	} else {
-		Conv(p, in, filter, bias, want)
+		Conv(p, dc.in, dc.filter, dc.bias, dc.want)
 	}
-	return &directConvCase{p: p, signed: signed, filter: filter, bias: bias, in: in[:len(in)-guard], want: want}
+}
+
+// extreme moves the zero points, and some weights and inputs, to the ends
+// of their ranges (int8 weights to ±127, as TFLite's), where the sums and
+// the folded bias are largest.
+func (dc *directConvCase) extreme(r *rand.Rand) {
+	p := dc.p
+	lo, hi := byte(0), byte(255)
+	if dc.signed {
+		lo, hi = 0x80, 0x7F
+	} else {
+		p.FilterZP = int32(r.IntN(2)) * 255
+	}
+	p.InZP = int32(int8(lo))
+	if !dc.signed {
+		p.InZP = 0
+	}
+	if r.IntN(2) == 0 {
+		p.InZP = int32(int8(hi))
+		if !dc.signed {
+			p.InZP = 255
+		}
+	}
+	for i := range dc.filter {
+		if r.IntN(2) == 0 {
+			dc.filter[i] = [2]byte{lo, hi}[r.IntN(2)]
+			if dc.signed && dc.filter[i] == 0x80 {
+				dc.filter[i] = 0x81
+			}
+		}
+	}
+	for i := range dc.in {
+		if r.IntN(2) == 0 {
+			dc.in[i] = [2]byte{lo, hi}[r.IntN(2)]
+		}
+	}
+	dc.reference()
 }
 
 func (dc *directConvCase) String() string {
@@ -106,12 +150,14 @@ func (dc *directConvCase) check(t *testing.T, b Backend, split []int) {
 // TestDirectConvAllBackends proves every backend's direct convolution equal
 // to the reference Conv: 1 to 4 input channels, filters 1×1 to 3×3, strides
 // 1 to 3, SAME and VALID, widths 1 to 40 (odd and even pixel counts for the
-// kernels' pairs, windows on both borders), rows split as threads split
-// them.
+// kernels' pairs, windows on both borders) and some up to 1500 (rows in
+// several calls of the pair kernels), uint8 weights within a signed byte
+// of their zero point or not (the quad and the pair kernels), zero points
+// and data at the ends of their ranges, rows split as threads split them.
 func TestDirectConvAllBackends(t *testing.T) {
 	r := testkit.SeededRand(t)
 	for _, b := range Available() {
-		for i := range 400 {
+		for i := range 440 {
 			c := 1 + r.IntN(4)
 			kh, kw := 1+r.IntN(3), 1+r.IntN(3)
 			for kw*c > 12 {
@@ -119,52 +165,57 @@ func TestDirectConvAllBackends(t *testing.T) {
 			}
 			s := 1 + r.IntN(3)
 			h, w := 1+r.IntN(9), 1+r.IntN(40)
+			if i >= 400 {
+				h, w = 1+r.IntN(3), 300+r.IntN(1200)
+			}
 			dc := randomDirectConv(r, c, kh, kw, s, h, w, r.IntN(2) == 0, i%2 == 0, i%7 == 0)
+			if i%5 == 0 {
+				dc.extreme(r)
+			}
 			rows := dc.p.Batch * dc.p.OutH
 			dc.check(t, b, []int{r.IntN(rows + 1)})
 		}
 	}
 }
 
+// directBackend says whether backend b has a direct convolution kernel.
+func directBackend(b Backend) bool {
+	return b == AVX2 || b == AVXVNNI || b == AVX512VNNI
+}
+
 // TestDirectConvMobileNet checks MobileNet's first layer, 224×224×3 to
 // 112×112×32 by a 3×3 stride-2 SAME filter, and its odd-sized twin whose
-// padding falls on both sides, on every backend that takes them directly.
+// padding falls on both sides, on every backend, with uint8 weights near
+// their zero point and anywhere (as in mobilenet_v2_1.0_224_quant). Every
+// amd64 backend must take them all.
 func TestDirectConvMobileNet(t *testing.T) {
 	r := testkit.SeededRand(t)
-	for _, signed := range []bool{false, true} {
+	for _, mode := range []struct{ signed, wide bool }{{false, false}, {false, true}, {true, false}} {
 		for _, hw := range []int{224, 225} {
-			dc := randomDirectConv(r, 3, 3, 3, 2, hw, hw, true, signed, false)
-			took := false
+			dc := randomDirectConv(r, 3, 3, 3, 2, hw, hw, true, mode.signed, mode.wide)
 			for _, b := range Available() {
 				d, err := NewDirectConv(dc.p, dc.signed, dc.filter, dc.bias, b)
 				if err != nil {
 					t.Fatal(err)
 				}
-				took = took || d != nil
+				if d == nil && directBackend(b) {
+					t.Errorf("%s did not take %v", b, dc)
+				}
 				dc.check(t, b, []int{dc.p.OutH / 2})
 			}
-			if !took && hasBackend(AVX512VNNI) {
-				t.Errorf("no backend took %v", dc)
-			}
 		}
 	}
-}
-
-func hasBackend(b Backend) bool {
-	for _, a := range Available() {
-		if a == b {
-			return true
-		}
-	}
-	return false
 }
 
 // BenchmarkDirectConv runs MobileNet's first layer (224×224×3 to
-// 112×112×32, 3×3 stride 2, SAME) on every backend with a direct kernel.
+// 112×112×32, 3×3 stride 2, SAME) on every backend with a direct kernel:
+// uint8 with weights near their zero point (quads) and anywhere (pairs, as
+// mobilenet_v2_1.0_224_quant), and int8.
 func BenchmarkDirectConv(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, signed := range []bool{false, true} {
-		dc := randomDirectConv(r, 3, 3, 3, 2, 224, 224, true, signed, false)
+	for _, mode := range []struct{ signed, wide bool }{{false, false}, {false, true}, {true, false}} {
+		signed := mode.signed
+		dc := randomDirectConv(r, 3, 3, 3, 2, 224, 224, true, signed, mode.wide)
 		dc.p.Batch = 1
 		out := make([]byte, dc.p.OutH*dc.p.OutW*dc.p.OutC)
 		in := make([]byte, 224*224*3+MaxOverread)[:224*224*3]
@@ -176,7 +227,7 @@ func BenchmarkDirectConv(b *testing.B) {
 			if d == nil {
 				continue
 			}
-			b.Run(fmt.Sprintf("%s/signed=%v", be, signed), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/signed=%v/wide=%v", be, signed, mode.wide), func(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(len(out)))
 				for b.Loop() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -77,6 +78,13 @@ func directConvVNNI(name string, signed, lshift bool) {
 			}
 		}
 	}
+	directStorePair(name, acc, signed, lshift)
+}
+
+// directStorePair requantizes the pair's accumulators, stores its 64
+// output bytes (K2 masks the store) and steps to the next pair.
+func directStorePair(name string, acc []VecPhysical, signed, lshift bool) {
+	rows := []GPPhysical{R8, R9, R10}
 	for i, a := range acc {
 		directRequant(a, i%2, lshift)
 	}
@@ -108,6 +116,80 @@ func directConvVNNI(name string, signed, lshift bool) {
 	JG(LabelRef(name + "_pair"))
 	VZEROUPPER()
 	RET()
+}
+
+// directConvVNNIWords generates the direct convolution of uint8 layers
+// whose w - wz do not fit a signed byte (kernels.directConvKernel's pair
+// form): widenRows first widens the window rows to int16 in the scratch,
+// then, as directConvVNNI, pixels go in pairs, but each window row is
+// pairs int16 pairs, VPDPWSSD with the pixel's pair broadcast from the
+// scratch row (EVEX embedded broadcast) against 2 weight vectors of 16
+// channels; 20 of the 30 or 36 weight vectors stay in registers, the rest
+// are loaded into Z27 as they are used.
+func directConvVNNIWords(name string, pairs int, lshift bool) {
+	TEXT(name, NOSPLIT, "func(p *directConvArgs)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes p.n output pixels of a uint8 direct convolution on int16 pairs with AVX-512 VNNI (see directConvArgs).", name))
+	p := Dereference(Param("p"))
+	l := func(s string) LabelRef { return LabelRef(name + "_" + s) }
+	rows := []GPPhysical{R8, R9, R10}
+	for i, r := range rows {
+		Load(p.Field(fmt.Sprintf("in%d", i)), r)
+	}
+	Load(p.Field("out"), RDI)
+	Load(p.Field("q"), RSI)
+	Load(p.Field("n"), RDX)
+	Load(p.Field("step"), R11)
+	widenRows(l, p, false, rows)
+	SHLQ(Imm(1), R11)                               // int16: second pixel of a pair
+	LEAQ(Mem{Base: R11, Index: R11, Scale: 1}, R12) // one pair to the next
+	// Weights around the output constants in Z16..Z18.
+	regs := []VecPhysical{Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26}
+	Load(p.Field("w16"), RBX)
+	for i, z := range regs {
+		VMOVDQU64(Mem{Base: RBX, Disp: 64 * i}, z)
+	}
+	broadcastOutput(p, R14L, VPBROADCASTW, VPBROADCASTB)
+	MOVL(U32(0xAAAA), EAX)
+	KMOVW(EAX, K1) // odd 32-bit lanes, for directRequant's blend
+	VMOVDQU64(packPerm512, Z30)
+	VPXORD(Z31, Z31, Z31)
+	KXNORQ(K2, K2, K2) // store mask: the pair's 64 bytes
+
+	Label(name + "_pair")
+	CMPQ(RDX, Imm(1))
+	JNE(LabelRef(name + "_body"))
+	XORQ(R11, R11) // the odd last pixel, as directConvVNNI's
+	MOVL(U32(0xFFFFFFFF), EAX)
+	KMOVQ(RAX, K2)
+	Label(name + "_body")
+	acc := []VecPhysical{Z0, Z1, Z2, Z3}
+	for j := range 2 {
+		VMOVDQU32(directQ(j, 0), acc[j])
+		VMOVDQA64(acc[j], acc[2+j])
+	}
+	for ky, row := range rows {
+		for u := range pairs {
+			for j := range 2 {
+				i := (ky*pairs+u)*2 + j
+				w := Z27
+				if i < len(regs) {
+					w = regs[i]
+				} else {
+					VMOVDQU64(Mem{Base: RBX, Disp: 64 * i}, w)
+				}
+				vpdpwssdBcst(Mem{Base: row, Disp: 4 * u}, w, acc[j])
+				vpdpwssdBcst(Mem{Base: row, Index: R11, Scale: 1, Disp: 4 * u}, w, acc[2+j])
+			}
+		}
+	}
+	directStorePair(name, acc, false, lshift)
+}
+
+// vpdpwssdBcst: acc += s16(w)·s16(m32) for both halves of each lane, the
+// word pair broadcast from memory to every lane (EVEX embedded broadcast).
+func vpdpwssdBcst(m Mem, w, acc Op) {
+	Instruction(&ir.Instruction{Opcode: "VPDPWSSD", Suffixes: []string{"BCST"}, Operands: []Op{m, w, acc}, Inputs: []Op{m, w, acc}, Outputs: []Op{acc}})
 }
 
 // directQ addresses field f (kernels.directBias, …) of vector j's

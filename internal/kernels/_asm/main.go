@@ -39,9 +39,15 @@ var sets = map[string]func(){
 		directConvVNNI("directConvVNNIu8shl", false, true)
 		directConvVNNI("directConvVNNIs8", true, false)
 		directConvVNNI("directConvVNNIs8shl", true, true)
+		for _, pairs := range []int{5, 6} {
+			directConvVNNIWords(fmt.Sprintf("directConvVNNIWordsu8p%d", pairs), pairs, false)
+			directConvVNNIWords(fmt.Sprintf("directConvVNNIWordsu8p%dshl", pairs), pairs, true)
+		}
 	},
 	"avx2": avx2,
 	"f32":  f32,
+
+	"avx2direct": avx2Direct,
 }
 
 func main() {
