@@ -42,6 +42,8 @@ var sets = map[string]func(){
 	},
 	"avx2": avx2,
 	"f32":  f32,
+
+	"avxvnni_dw": avxvnniDW,
 }
 
 func main() {
