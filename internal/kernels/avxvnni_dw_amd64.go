@@ -36,43 +36,38 @@ func (d *DWConv) prepareAVXVNNI() {
 
 // avxvnniDWBlocks lays out the constants of dwconv3x3AVXVNNI for each
 // block of 16 channels, the last block ending at the last channel
-// (overlapping the one before it): per half j, the vectors of
-// dwVNNIBlock's fields with 8 dwords each, dword k of half j for channel
-// off + 8·(k/4) + 4j + k%4 (the order of the kernel's unpacks), except
-// that dwBlockNegEn holds the count of the logical shift that gives the
-// correction for negative values: 31 where the right shift is not 0, else
-// 32.
+// (overlapping the one before it): per half j, the avx2Requant block of
+// its 8 channels, then the weights (w0, w1, w2, 0) of the three filter
+// columns, dword k of half j for channel off + 8·(k/4) + 4j + k%4 (the
+// order of the kernel's unpacks).
 func avxvnniDWBlocks(d *DWConv, qb *requant) [][]int32 {
 	c := d.p.OutC
 	var blocks [][]int32
 	for off := 0; off < c; off += 16 {
 		off := min(off, c-16)
-		data := make([]int32, 2*dwBlockFields*8)
+		var data []int32
 		for j := range 2 {
-			vec := func(f int) []int32 { return data[(j*dwBlockFields+f)*8:][:8] }
-			ch := func(k int) int { return off + 8*(k/4) + 4*j + k%4 }
+			h := &requant{}
+			var w [3][8]int32
 			for k := range 8 {
-				c := ch(k)
-				vec(dwBlockBias)[k] = qb.Bias[c]
-				vec(dwBlockMult)[k] = qb.Mult[c]
-				vec(dwBlockNegEn)[k] = 32 + qb.NegEn[c]
-				vec(dwBlockRShift)[k] = qb.RShift[c]
-				for kx := range 3 {
-					var w uint32
+				c := off + 8*(k/4) + 4*j + k%4
+				h.Bias = append(h.Bias, qb.Bias[c])
+				h.Mult = append(h.Mult, qb.Mult[c])
+				h.LShift = append(h.LShift, qb.LShift[c])
+				h.RShift = append(h.RShift, qb.RShift[c])
+				h.Round = append(h.Round, qb.Round[c])
+				h.NegEn = append(h.NegEn, qb.NegEn[c])
+				for kx := range w {
+					var q uint32
 					for ky := range 3 {
-						w |= uint32(uint8(int8(d.w[(ky*3+kx)*d.cpad+c]))) << (8 * ky)
+						q |= uint32(uint8(int8(d.w[(ky*3+kx)*d.cpad+c]))) << (8 * ky)
 					}
-					vec(dwBlockW + kx)[k] = int32(w)
+					w[kx][k] = int32(q)
 				}
-				if k%2 == 1 {
-					continue
-				}
-				odd := ch(k + 1)
-				vec(dwBlockMultOdd)[k] = qb.Mult[odd]
-				for f, c := range map[int]int{dwBlockNudge: c, dwBlockNudgeOdd: odd} {
-					nudge := uint64(1)<<30 + uint64(qb.Round[c])<<31
-					vec(f)[k], vec(f)[k+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
-				}
+			}
+			data = avx2Requant(data, h, 0, 8)
+			for kx := range w {
+				data = append(data, w[kx][:]...)
 			}
 		}
 		blocks = append(blocks, data)

@@ -83,94 +83,92 @@ dwconv3x3AVXVNNIs1_pixel:
 	VPXOR      Y11, Y5, Y5
 	VMOVDQU    (AX), Y6
 
-	// VPDPBUSD 224(AX), Y0, Y6
+	// VPDPBUSD 288(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y2, Y6
+	// VPDPBUSD 320(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y4, Y6
+	// VPDPBUSD 352(AX), Y4, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x5d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y1, Y7
+	// VPDPBUSD 672(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y3, Y7
+	// VPDPBUSD 704(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y5, Y7
+	// VPDPBUSD 736(AX), Y5, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x55
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -195,94 +193,92 @@ dwconv3x3AVXVNNIs1_pixel:
 	VPXOR        Y11, Y1, Y1
 	VMOVDQU      (AX), Y6
 
-	// VPDPBUSD 224(AX), Y2, Y6
+	// VPDPBUSD 288(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y4, Y6
+	// VPDPBUSD 320(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y0, Y6
+	// VPDPBUSD 352(AX), Y0, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x7d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y3, Y7
+	// VPDPBUSD 672(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y5, Y7
+	// VPDPBUSD 704(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y1, Y7
+	// VPDPBUSD 736(AX), Y1, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x75
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -307,94 +303,92 @@ dwconv3x3AVXVNNIs1_pixel:
 	VPXOR        Y11, Y3, Y3
 	VMOVDQU      (AX), Y6
 
-	// VPDPBUSD 224(AX), Y4, Y6
+	// VPDPBUSD 288(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y0, Y6
+	// VPDPBUSD 320(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y2, Y6
+	// VPDPBUSD 352(AX), Y2, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x6d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y5, Y7
+	// VPDPBUSD 672(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y1, Y7
+	// VPDPBUSD 704(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y3, Y7
+	// VPDPBUSD 736(AX), Y3, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x65
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -432,94 +426,92 @@ dwconv3x3AVXVNNIs1_last0:
 	VMOVDQA Y12, Y5
 	VMOVDQU (AX), Y6
 
-	// VPDPBUSD 224(AX), Y0, Y6
+	// VPDPBUSD 288(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y2, Y6
+	// VPDPBUSD 320(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y4, Y6
+	// VPDPBUSD 352(AX), Y4, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x5d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y1, Y7
+	// VPDPBUSD 672(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y3, Y7
+	// VPDPBUSD 704(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y5, Y7
+	// VPDPBUSD 736(AX), Y5, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x55
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -534,94 +526,92 @@ dwconv3x3AVXVNNIs1_last1:
 	VMOVDQA Y12, Y1
 	VMOVDQU (AX), Y6
 
-	// VPDPBUSD 224(AX), Y2, Y6
+	// VPDPBUSD 288(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y4, Y6
+	// VPDPBUSD 320(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y0, Y6
+	// VPDPBUSD 352(AX), Y0, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x7d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y3, Y7
+	// VPDPBUSD 672(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y5, Y7
+	// VPDPBUSD 704(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y1, Y7
+	// VPDPBUSD 736(AX), Y1, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x75
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -636,94 +626,92 @@ dwconv3x3AVXVNNIs1_last2:
 	VMOVDQA Y12, Y3
 	VMOVDQU (AX), Y6
 
-	// VPDPBUSD 224(AX), Y4, Y6
+	// VPDPBUSD 288(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y0, Y6
+	// VPDPBUSD 320(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y2, Y6
+	// VPDPBUSD 352(AX), Y2, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x6d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y5, Y7
+	// VPDPBUSD 672(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y1, Y7
+	// VPDPBUSD 704(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y3, Y7
+	// VPDPBUSD 736(AX), Y3, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x65
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -812,94 +800,92 @@ dwconv3x3AVXVNNIs2_pixel:
 	VPXOR      Y11, Y5, Y5
 	VMOVDQU    (AX), Y6
 
-	// VPDPBUSD 224(AX), Y0, Y6
+	// VPDPBUSD 288(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y2, Y6
+	// VPDPBUSD 320(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y4, Y6
+	// VPDPBUSD 352(AX), Y4, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x5d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y1, Y7
+	// VPDPBUSD 672(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y3, Y7
+	// VPDPBUSD 704(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y5, Y7
+	// VPDPBUSD 736(AX), Y5, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x55
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -933,94 +919,92 @@ dwconv3x3AVXVNNIs2_pixel:
 	VPXOR        Y11, Y3, Y3
 	VMOVDQU      (AX), Y6
 
-	// VPDPBUSD 224(AX), Y4, Y6
+	// VPDPBUSD 288(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y0, Y6
+	// VPDPBUSD 320(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y2, Y6
+	// VPDPBUSD 352(AX), Y2, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x6d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y5, Y7
+	// VPDPBUSD 672(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y1, Y7
+	// VPDPBUSD 704(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y3, Y7
+	// VPDPBUSD 736(AX), Y3, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x65
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -1054,94 +1038,92 @@ dwconv3x3AVXVNNIs2_pixel:
 	VPXOR        Y11, Y1, Y1
 	VMOVDQU      (AX), Y6
 
-	// VPDPBUSD 224(AX), Y2, Y6
+	// VPDPBUSD 288(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y4, Y6
+	// VPDPBUSD 320(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y0, Y6
+	// VPDPBUSD 352(AX), Y0, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x7d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y3, Y7
+	// VPDPBUSD 672(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y5, Y7
+	// VPDPBUSD 704(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y1, Y7
+	// VPDPBUSD 736(AX), Y1, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x75
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -1188,94 +1170,92 @@ dwconv3x3AVXVNNIs2_last0:
 	VMOVDQA    Y12, Y5
 	VMOVDQU    (AX), Y6
 
-	// VPDPBUSD 224(AX), Y0, Y6
+	// VPDPBUSD 288(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y2, Y6
+	// VPDPBUSD 320(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y4, Y6
+	// VPDPBUSD 352(AX), Y4, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x5d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y1, Y7
+	// VPDPBUSD 672(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y3, Y7
+	// VPDPBUSD 704(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y5, Y7
+	// VPDPBUSD 736(AX), Y5, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x55
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -1299,94 +1279,92 @@ dwconv3x3AVXVNNIs2_last1:
 	VMOVDQA    Y12, Y3
 	VMOVDQU    (AX), Y6
 
-	// VPDPBUSD 224(AX), Y4, Y6
+	// VPDPBUSD 288(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y0, Y6
+	// VPDPBUSD 320(AX), Y0, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x7d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y2, Y6
+	// VPDPBUSD 352(AX), Y2, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x6d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y5, Y7
+	// VPDPBUSD 672(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y1, Y7
+	// VPDPBUSD 704(AX), Y1, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x75
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y3, Y7
+	// VPDPBUSD 736(AX), Y3, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x65
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8
@@ -1410,94 +1388,92 @@ dwconv3x3AVXVNNIs2_last2:
 	VMOVDQA    Y12, Y1
 	VMOVDQU    (AX), Y6
 
-	// VPDPBUSD 224(AX), Y2, Y6
+	// VPDPBUSD 288(AX), Y2, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x6d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0xe0
-	BYTE $0x00
+	BYTE $0x20
+	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 256(AX), Y4, Y6
+	// VPDPBUSD 320(AX), Y4, Y6
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x5d
 	BYTE $0x50
 	BYTE $0xb0
-	BYTE $0x00
+	BYTE $0x40
 	BYTE $0x01
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 288(AX), Y0, Y6
+	// VPDPBUSD 352(AX), Y0, Y6
 	BYTE    $0xc4
 	BYTE    $0xe2
 	BYTE    $0x7d
 	BYTE    $0x50
 	BYTE    $0xb0
-	BYTE    $0x20
+	BYTE    $0x60
 	BYTE    $0x01
 	BYTE    $0x00
 	BYTE    $0x00
-	VMOVDQU 320(AX), Y7
+	VMOVDQU 384(AX), Y7
 
-	// VPDPBUSD 544(AX), Y3, Y7
+	// VPDPBUSD 672(AX), Y3, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x65
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x20
+	BYTE $0xa0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 576(AX), Y5, Y7
+	// VPDPBUSD 704(AX), Y5, Y7
 	BYTE $0xc4
 	BYTE $0xe2
 	BYTE $0x55
 	BYTE $0x50
 	BYTE $0xb8
-	BYTE $0x40
+	BYTE $0xc0
 	BYTE $0x02
 	BYTE $0x00
 	BYTE $0x00
 
-	// VPDPBUSD 608(AX), Y1, Y7
+	// VPDPBUSD 736(AX), Y1, Y7
 	BYTE         $0xc4
 	BYTE         $0xe2
 	BYTE         $0x75
 	BYTE         $0x50
 	BYTE         $0xb8
-	BYTE         $0x60
+	BYTE         $0xe0
 	BYTE         $0x02
 	BYTE         $0x00
 	BYTE         $0x00
-	VPSRLVD      160(AX), Y6, Y8
+	VPSRLVD      224(AX), Y6, Y8
 	VPSHUFD      $0xf5, Y6, Y9
-	VPMULDQ      32(AX), Y6, Y10
-	VPMULDQ      64(AX), Y9, Y9
-	VPADDQ       96(AX), Y10, Y10
-	VPADDQ       128(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y6
-	VPSUBD       Y8, Y6, Y6
-	VPSRAVD      192(AX), Y6, Y6
-	VPSRLVD      480(AX), Y7, Y8
+	VPMULUDQ     32(AX), Y6, Y6
+	VPMULUDQ     64(AX), Y9, Y9
+	VPADDQ       160(AX), Y6, Y6
+	VPADDQ       192(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y6, Y6
+	VPBLENDD     $0xaa, Y9, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPSRAVD      256(AX), Y6, Y6
+	VPSRLVD      608(AX), Y7, Y8
 	VPSHUFD      $0xf5, Y7, Y9
-	VPMULDQ      352(AX), Y7, Y10
-	VPMULDQ      384(AX), Y9, Y9
-	VPADDQ       416(AX), Y10, Y10
-	VPADDQ       448(AX), Y9, Y9
-	VPSRLQ       $0x1f, Y10, Y10
-	VPADDQ       Y9, Y9, Y9
-	VPBLENDD     $0xaa, Y9, Y10, Y7
-	VPSUBD       Y8, Y7, Y7
-	VPSRAVD      512(AX), Y7, Y7
+	VPMULUDQ     416(AX), Y7, Y7
+	VPMULUDQ     448(AX), Y9, Y9
+	VPADDQ       544(AX), Y7, Y7
+	VPADDQ       576(AX), Y9, Y9
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y9, Y7, Y7
+	VPADDD       Y8, Y7, Y7
+	VPSRAVD      640(AX), Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      Y13, Y6, Y6
 	VEXTRACTI128 $0x01, Y6, X8

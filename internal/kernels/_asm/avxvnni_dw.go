@@ -21,7 +21,8 @@ func avxvnniDW() {
 // dwconv3x3AVXVNNI generates the int8 3×3 depthwise kernel for dilation 1
 // and the given stride over one block of 16 channels across the output
 // row, from unpadded rows as dwconv3x3VNNIBlock (see dwArgs; w is the
-// block's data, dwBlockFields vectors of 8 dwords per half).
+// block's data: per half, the avx2Requant block of its 8 channels, then
+// the weights of the three filter columns, 8 dwords each).
 //
 // It gathers a column with zero extensions and word unpacks: the rows'
 // 16 bytes widened to words, row 1 shifted into the high bytes of row 0,
@@ -30,11 +31,8 @@ func avxvnniDW() {
 // flipped by one XOR (the unsigned operand of VPDPBUSD is x+128; the bias
 // holds -128·Σw). The weights and constants are laid out in that order.
 //
-// The requantization is dwconv3x3VNNIBlock's (every left shift 0: the
-// caller checks), with two AVX2 substitutes: a blend by immediate, and the
-// correction for negative values as a logical shift of the accumulator by
-// 31, or by 32 where the right shift is 0 (the dwbNegEn vector holds those
-// counts), subtracted. The pack of the two halves puts the words in
+// The requantization is the AVX2 kernels' (requantAVX2; every left shift
+// is 0, the caller checks): the accumulator starts from the bias plus 2^31. The pack of the two halves puts the words in
 // channel order; one extract and pack make the 16 bytes.
 func dwconv3x3AVXVNNI(name string, stride int) {
 	TEXT(name, NOSPLIT, "func(p *dwArgs)")
@@ -99,7 +97,7 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 			VMOVDQA(zpCol, d)
 		}
 	}
-	disp := func(j, f int) int32 { return int32((j*dwBlockFields + f) * 32) }
+	disp := func(j, f int) int32 { return int32((j*(avxvnniDWW+3) + f) * 32) }
 	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: int(disp(j, f))} }
 	acc := []VecPhysical{Y6, Y7}
 	pixel := func(s int, last bool) {
@@ -111,24 +109,13 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 			}
 		}
 		for j, a := range acc {
-			VMOVDQU(field(j, dwbBias), a)
+			VMOVDQU(field(j, aqBias), a)
 			for kx := range 3 {
-				vpdpbusdVEXMem(RAX, disp(j, dwbW+kx), col((s*stride + kx) % 3)[j], a)
+				vpdpbusdVEXMem(RAX, disp(j, avxvnniDWW+kx), col((s*stride + kx) % 3)[j], a)
 			}
 		}
 		for j, a := range acc {
-			t, odd, even := Y8, Y9, Y10
-			VPSRLVD(field(j, dwbNegEn), a, t) // 1 where a < 0 and the shift is not 0
-			VPSHUFD(Imm(0xF5), a, odd)        // odd lanes to the even positions
-			VPMULDQ(field(j, dwbMult), a, even)
-			VPMULDQ(field(j, dwbMultOdd), odd, odd)
-			VPADDQ(field(j, dwbNudge), even, even)
-			VPADDQ(field(j, dwbNudgeOdd), odd, odd)
-			VPSRLQ(Imm(31), even, even) // bits 31..62 to the low half
-			VPADDQ(odd, odd, odd)       // and to the high half
-			VPBLENDD(Imm(0xAA), odd, even, a)
-			VPSUBD(t, a, a)
-			VPSRAVD(field(j, dwbRShift), a, a)
+			requantAVX2(a, Y8, Y9, func(f int) Mem { return field(j, f) })
 		}
 		VPACKSSDW(Y7, Y6, Y6) // words in channel order
 		VPADDSW(outZP, Y6, Y6)
@@ -185,6 +172,10 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 	VZEROUPPER()
 	RET()
 }
+
+// avxvnniDWW is the first weight vector of a half's data in
+// dwconv3x3AVXVNNI, after the requantization's.
+const avxvnniDWW = aqFields
 
 // vpdpbusdVEXMem emits VPDPBUSD acc, u, [base+disp] (acc += Σ4 u8(u)·s8(m)
 // per 32-bit lane) in its VEX encoding as bytes, as vpdpbusdVEX does, with
