@@ -34,8 +34,10 @@ type dwArgs struct {
 
 func (d *DWConv) prepareVector() {
 	switch d.backend {
-	case AVX2, AVXVNNI:
+	case AVX2:
 		d.prepareAVX2()
+	case AVXVNNI:
+		d.prepareAVXVNNI()
 	case AVX512VNNI:
 		d.prepareAVX512()
 	}

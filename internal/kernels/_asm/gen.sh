@@ -5,7 +5,7 @@
 # it succeeded.
 set -e
 cd "$(dirname "$0")"
-for set in avx512 avx2 f32 avx2direct; do
+for set in avx512 avx2 f32 avx2direct avxvnni_dw; do
 	go run . -set "$set" -pkg kernels -out "../${set}_amd64.s.new" -stubs "../${set}_stub_amd64.go.new"
 	mv "../${set}_amd64.s.new" "../${set}_amd64.s"
 	mv "../${set}_stub_amd64.go.new" "../${set}_stub_amd64.go"

@@ -48,6 +48,7 @@ var sets = map[string]func(){
 	"f32":  f32,
 
 	"avx2direct": avx2Direct,
+	"avxvnni_dw": avxvnniDW,
 }
 
 func main() {
