@@ -91,32 +91,50 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 			VMOVDQU32(Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*aqBias}, zAcc[4*r+j])
 		}
 	}
+	// Narrow panels (nv ≤ 2) have few accumulators, each a chain of K/4
+	// dependent VPDPBUSD: they split it, odd steps of K into a second
+	// set of accumulators (the free zAcc[4r+j+2]), added in the epilogue.
+	split := nv <= 2
+	acc := func(r, j, set int) VecPhysical { return zAcc[4*r+j+2*set] }
+	if split {
+		for r := range rows {
+			for j := range nv {
+				VPXORD(acc(r, j, 1), acc(r, j, 1), acc(r, j, 1))
+			}
+		}
+	}
 	XORQ(RBX, RBX)
 	Load(p.Field("k4"), RCX)
+	if split {
+		SHRQ(Imm(1), RCX) // pairs of steps
+		JZ(LabelRef(name + "_kodd"))
+	}
 	Label(name + "_k")
-	w := []VecPhysical{Z16, Z17, Z18, Z19}[:nv]
-	for j, z := range w {
-		VMOVDQU32(Mem{Base: RSI, Disp: 64 * j}, z)
+	gemmStep(signed, xor, nv, rows, 0, func(r, j int) VecPhysical { return acc(r, j, 0) })
+	if split {
+		gemmStep(signed, xor, nv, rows, 1, func(r, j int) VecPhysical { return acc(r, j, 1) })
+		ADDQ(U32(512), RSI)
+		ADDQ(Imm(8), RBX)
+	} else {
+		ADDQ(U32(256), RSI)
+		ADDQ(Imm(4), RBX)
 	}
-	for r, reg := range rows {
-		if signed && !xor {
-			for j := range w {
-				vpdpbusdBcst(Mem{Base: reg, Index: RBX, Scale: 1}, w[j], zAcc[4*r+j])
-			}
-			continue
-		}
-		VPBROADCASTD(Mem{Base: reg, Index: RBX, Scale: 1}, Z20)
-		if xor {
-			VPXORD(Z21, Z20, Z20)
-		}
-		for j := range w {
-			vpdpbusd(w[j], Z20, zAcc[4*r+j])
-		}
-	}
-	ADDQ(U32(256), RSI)
-	ADDQ(Imm(4), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef(name + "_k"))
+	if split {
+		Label(name + "_kodd")
+		Load(p.Field("k4"), RCX)
+		TESTQ(U32(1), RCX)
+		JZ(LabelRef(name + "_keven"))
+		gemmStep(signed, xor, nv, rows, 0, func(r, j int) VecPhysical { return acc(r, j, 0) })
+		ADDQ(U32(256), RSI)
+		Label(name + "_keven")
+		for r := range rows {
+			for j := range nv {
+				VPADDD(acc(r, j, 1), acc(r, j, 0), acc(r, j, 0))
+			}
+		}
+	}
 
 	// Epilogue: requantize and store the valid channels of the panel.
 	MOVQ(U32(64), RAX)
@@ -157,6 +175,31 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// gemmStep emits one step of K (4 bytes of each row at RBX, plus 4·off)
+// into the accumulators acc(r, j): the panel's weights at RSI + 256·off.
+func gemmStep(signed, xor bool, nv int, rows []GPPhysical, off int, acc func(r, j int) VecPhysical) {
+	w := []VecPhysical{Z16, Z17, Z18, Z19}[:nv]
+	for j, z := range w {
+		VMOVDQU32(Mem{Base: RSI, Disp: 256*off + 64*j}, z)
+	}
+	for r, reg := range rows {
+		x := Mem{Base: reg, Index: RBX, Scale: 1, Disp: 4 * off}
+		if signed && !xor {
+			for j := range w {
+				vpdpbusdBcst(x, w[j], acc(r, j))
+			}
+			continue
+		}
+		VPBROADCASTD(x, Z20)
+		if xor {
+			VPXORD(Z21, Z20, Z20)
+		}
+		for j := range w {
+			vpdpbusd(w[j], Z20, acc(r, j))
+		}
+	}
 }
 
 // The GEMM kernels' output constants, loaded once per call: the zero
