@@ -100,6 +100,9 @@ func (c gemmCase) narrowed(r *rand.Rand, bound int) gemmCase {
 func unusualMultipliers(r *rand.Rand, mult []int32, shift []int) {
 	for c := range mult {
 		s := r.IntN(16) - 12
+		if r.IntN(4) == 0 { // the deepest right shifts, down to quantizeMultiplier's -31
+			s = -31 + r.IntN(4)
+		}
 		switch r.IntN(8) {
 		case 0:
 			mult[c], shift[c] = 1<<30, s

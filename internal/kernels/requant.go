@@ -48,7 +48,9 @@ func newRequant(bias, mult []int32, shift []int, outZP, lo, hi int32, n, pad int
 			q.LShift[c] = int32(s)
 		} else if s < 0 {
 			q.RShift[c] = int32(-s)
-			q.Round[c] = (1 << -s) >> 1
+			// In int64: at -31 (quantizeMultiplier's least shift) 1 << 31
+			// does not fit an int32.
+			q.Round[c] = int32(int64(1) << -s >> 1)
 			q.NegEn[c] = -1
 		}
 	}
