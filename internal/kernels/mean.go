@@ -1,5 +1,10 @@
 package kernels
 
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
 // MeanHWParams describes TFLite's specialised MEAN over the height and width
 // of an NHWC tensor (keep_dims, axes {1, 2}).
 type MeanHWParams struct {
@@ -94,25 +99,76 @@ func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScal
 // memory order (acc has one entry per channel and is overwritten). Integer
 // sums do not depend on the order, so this gives the same totals as the
 // channel-by-channel loops above, with contiguous reads.
+//
+// Eight channels at a time it adds words rather than bytes: each 8-byte
+// load is split into its even and odd bytes, four 16-bit lanes apiece, four
+// pixels are added in registers, and the lanes are emptied into acc every
+// 256 pixels, before a sum of 255s could carry out of them. int8 values have their top bit
+// flipped (x + 128) to be summed unsigned, and 128 per pixel is taken back
+// at the end.
 func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 	acc = acc[:c]
 	for i := range acc {
 		acc[i] = 0
 	}
-	// Four pixels per pass: a quarter of the read-modify-writes of acc.
-	px := 0
-	for ; px+4 <= pixels; px += 4 {
-		r0 := in[px*c : (px+1)*c]
-		r1, r2, r3 := in[(px+1)*c:][:c], in[(px+2)*c:][:c], in[(px+3)*c:][:c]
-		for i := range acc {
-			acc[i] += int32(r0[i]) + int32(r1[i]) + int32(r2[i]) + int32(r3[i])
+	if pixels == 0 || c == 0 {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), pixels*c)
+	var flip uint64
+	if lo, _ := Range[T](); lo < 0 {
+		flip = 0x8080808080808080
+	}
+	const lanes, block = 0x00FF00FF00FF00FF, 256 // 256·255 < 2^16
+	groups := c / 8
+	var words [2 * 256]uint64 // even and odd lanes of up to 256 groups
+	for g0 := 0; g0 < groups; g0 += 256 {
+		ng := min(groups-g0, 256)
+		for p0 := 0; p0 < pixels; p0 += block {
+			w := words[:2*ng]
+			clear(w)
+			p1 := min(p0+block, pixels)
+			px := p0
+			for ; px+4 <= p1; px += 4 {
+				r0 := b[px*c+8*g0:][:8*ng]
+				r1, r2, r3 := b[(px+1)*c+8*g0:][:8*ng], b[(px+2)*c+8*g0:][:8*ng], b[(px+3)*c+8*g0:][:8*ng]
+				for g := range ng {
+					x0 := binary.LittleEndian.Uint64(r0[8*g:]) ^ flip
+					x1 := binary.LittleEndian.Uint64(r1[8*g:]) ^ flip
+					x2 := binary.LittleEndian.Uint64(r2[8*g:]) ^ flip
+					x3 := binary.LittleEndian.Uint64(r3[8*g:]) ^ flip
+					w[2*g] += x0&lanes + x1&lanes + x2&lanes + x3&lanes
+					w[2*g+1] += x0>>8&lanes + x1>>8&lanes + x2>>8&lanes + x3>>8&lanes
+				}
+			}
+			for ; px < p1; px++ {
+				r := b[px*c+8*g0:][:8*ng]
+				for g := range ng {
+					x := binary.LittleEndian.Uint64(r[8*g:]) ^ flip
+					w[2*g] += x & lanes
+					w[2*g+1] += x >> 8 & lanes
+				}
+			}
+			for g := range ng {
+				a := acc[8*(g0+g):][:8]
+				for i := range 4 {
+					a[2*i] += int32(uint16(w[2*g] >> (16 * i)))
+					a[2*i+1] += int32(uint16(w[2*g+1] >> (16 * i)))
+				}
+			}
 		}
 	}
-	for ; px < pixels; px++ {
-		row := in[px*c : (px+1)*c]
-		for i, v := range row {
-			acc[i] += int32(v)
+	if flip != 0 {
+		for i := range acc[:8*groups] {
+			acc[i] -= int32(128 * pixels)
 		}
+	}
+	for ch := 8 * groups; ch < c; ch++ {
+		var sum int32
+		for px := range pixels {
+			sum += int32(in[px*c+ch])
+		}
+		acc[ch] = sum
 	}
 }
 
