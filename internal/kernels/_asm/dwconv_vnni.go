@@ -133,13 +133,14 @@ func dwconv3x3VNNI(name string, stride int) {
 }
 
 // dwPixels emits the pixel loop of a 3×3 depthwise row shared by the
-// AVX-512 kernels. Before it, the first pixel's columns that the steps do not
-// gather (the first the padding if padL is set); then three steps per loop
-// turn, so the columns rotate through the registers without moves; leaving
-// after step s, the last pixel (if it needs the padding right) is step s+1's.
-// RCX holds the pixels before that last one, rowsP the window's row pointers
-// (advanced by colStride bytes a pixel), RBX the output (advanced by R14);
-// it ends by jumping to end.
+// kernels that read unpadded rows. Before it, the first pixel's columns
+// that the steps do not gather (the first the padding if padL is set);
+// then three steps per loop turn, so the columns rotate through the
+// registers without moves; leaving after step s, the last pixel (if it
+// needs the padding right) is step s+1's. RCX holds the pixels before
+// that last one, rowsP the window's row pointers (advanced by colStride
+// bytes a pixel), RBX the output (advanced by R14); it ends by jumping to
+// end.
 func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, colStride GPPhysical,
 	gather func(kx int), padFirst func(), pixel func(s int, last bool), end string) {
 	for kx := range 3 - stride {
@@ -181,6 +182,32 @@ func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, 
 		pixel(s, true)
 		JMP(LabelRef(end))
 	}
+}
+
+// dwBlockRows loads the pointers of a kernel over one block of channels
+// that reads unpadded rows (dwArgs): RAX the block's data, R14 and R15
+// the bytes of one and two columns, rowsP (R8, R9, R10) the first
+// window's rows (whose first column may be the padding left of the
+// input), RBX the output, and RCX the pixels before the last one if that
+// one needs the padding right of the input, as dwPixels takes them. It
+// returns rowsP and, by filter column, the offsets of the columns from
+// the window's (nil for the first).
+func dwBlockRows(p gotypes.Component) (rowsP, colIdx []GPPhysical) {
+	Load(p.Field("w"), RAX)
+	Load(p.Field("colStep"), R14) // bytes between input columns
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
+	colIdx = []GPPhysical{nil, R14, R15}
+	Load(p.Field("padL"), RBX)
+	rowsP = []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
+	Load(p.Field("out"), RBX)
+	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
+	return rowsP, colIdx
 }
 
 // dwShuf is the byte shuffle of dwconv3x3VNNI: in 128-bit lane L, the bytes
@@ -249,20 +276,7 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1) // odd dwords
 
-	Load(p.Field("w"), RAX)
-	Load(p.Field("colStep"), R14) // bytes between input columns
-	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
-	colIdx := []GPPhysical{nil, R14, R15}
-	Load(p.Field("padL"), RBX)
-	rowsP := []GPPhysical{R8, R9, R10}
-	for r, f := range []string{"in", "in1", "in2"} {
-		Load(p.Field(f), rowsP[r])
-		SUBQ(RBX, rowsP[r])
-	}
-	Load(p.Field("out"), RBX)
-	Load(p.Field("n"), RCX)
-	Load(p.Field("padR"), RDX)
-	SUBQ(RDX, RCX)
+	rowsP, colIdx := dwBlockRows(p)
 
 	col := func(k int) []VecPhysical { return []VecPhysical{v(4 * k), v(4*k + 1), v(4*k + 2), v(4*k + 3)} }
 	gather := func(kx int, dst []VecPhysical) {
