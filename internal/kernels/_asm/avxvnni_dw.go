@@ -87,14 +87,7 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 	disp := func(j, f int) int32 { return int32((j*(avxvnniDWW+3) + f) * 32) }
 	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: int(disp(j, f))} }
 	acc := []VecPhysical{Y6, Y7}
-	pixel := func(s int, last bool) {
-		for kx := 3 - stride; kx < 3; kx++ {
-			if last && kx == 2 {
-				pad(col((s*stride + kx) % 3))
-			} else {
-				gather(kx, col((s*stride+kx)%3))
-			}
-		}
+	pixel := func(s int) {
 		for j, a := range acc {
 			VMOVDQU(field(j, aqBias), a)
 			for kx := range 3 {
@@ -113,8 +106,8 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 		VMOVDQU(X6, Mem{Base: RBX})
 	}
 	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx int) { gather(kx, col(kx)) },
-		func() { pad(col(0)) },
+		func(kx, k int) { gather(kx, col(k)) },
+		func(k int) { pad(col(k)) },
 		pixel, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()

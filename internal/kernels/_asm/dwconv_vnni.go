@@ -99,17 +99,8 @@ func dwconv3x3VNNI(name string, stride int) {
 		VPXORD(Z8, dst, dst)
 	}
 	// pixel computes and stores the output pixel of step s, whose filter
-	// column kx is cols[(s·stride+kx) mod 3], gathering the columns it
-	// shares with none before it; last takes the padding for its last
-	// column.
-	pixel := func(s int, last bool) {
-		for kx := 3 - stride; kx < 3; kx++ {
-			if last && kx == 2 {
-				VMOVDQA64(Z14, cols[(s*stride+kx)%3])
-			} else {
-				gather(kx, cols[(s*stride+kx)%3])
-			}
-		}
+	// column kx is cols[(s·stride+kx) mod 3].
+	pixel := func(s int) {
 		VPXORD(Z3, Z3, Z3)
 		for kx := range 3 {
 			vpdpbusd(w[kx], cols[(s*stride+kx)%3], Z3)
@@ -118,8 +109,8 @@ func dwconv3x3VNNI(name string, stride int) {
 		VPMOVDB(Z28, K2, Mem{Base: RBX})
 	}
 	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx int) { gather(kx, cols[kx]) },
-		func() { VMOVDQA64(Z14, cols[0]) },
+		func(kx, k int) { gather(kx, cols[k]) },
+		func(k int) { VMOVDQA64(Z14, cols[k]) },
 		pixel, name+"_next")
 
 	Label(name + "_next")
@@ -133,35 +124,50 @@ func dwconv3x3VNNI(name string, stride int) {
 }
 
 // dwPixels emits the pixel loop of a 3×3 depthwise row shared by the
-// kernels that read unpadded rows. Before it, the first pixel's columns
-// that the steps do not gather (the first the padding if padL is set);
-// then three steps per loop turn, so the columns rotate through the
-// registers without moves; leaving after step s, the last pixel (if it
-// needs the padding right) is step s+1's. RCX holds the pixels before
-// that last one, rowsP the window's row pointers (advanced by colStride
-// bytes a pixel), RBX the output (advanced by R14); it ends by jumping to
-// end.
+// kernels that read unpadded rows. The three sets of column registers
+// rotate: filter column kx of step s is in set (s·stride+kx) mod 3, so
+// neighbouring pixels share columns without moves. gather(kx, k) loads
+// set k from filter column kx of the window, pad(k) from the padding
+// column, and pixel(s) computes and stores step s's pixel from them.
+//
+// Before the loop come the first pixel's columns that the steps do not
+// load (the first the padding if padL is set); then three steps per loop
+// turn, each loading the columns it shares with none before it; leaving
+// after step s, the last pixel (if it needs the padding right, for its
+// last column) is step s+1's. RCX holds the pixels before that last one,
+// rowsP the window's row pointers (advanced by colStride bytes a pixel),
+// RBX the output (advanced by R14); it ends by jumping to end.
 func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, colStride GPPhysical,
-	gather func(kx int), padFirst func(), pixel func(s int, last bool), end string) {
+	gather func(kx, k int), pad func(k int), pixel func(s int), end string) {
+	step := func(s int, last bool) {
+		for kx := 3 - stride; kx < 3; kx++ {
+			if last && kx == 2 {
+				pad((s*stride + kx) % 3)
+			} else {
+				gather(kx, (s*stride+kx)%3)
+			}
+		}
+		pixel(s)
+	}
 	for kx := range 3 - stride {
 		if kx == 0 {
 			Load(p.Field("padL"), RDX)
 			TESTQ(RDX, RDX)
 			JZ(LabelRef(name + "_gather0"))
-			padFirst()
+			pad(0)
 			JMP(LabelRef(name + "_first"))
 			Label(name + "_gather0")
-			gather(0)
+			gather(0, 0)
 			Label(name + "_first")
 			continue
 		}
-		gather(kx)
+		gather(kx, kx)
 	}
 	TESTQ(RCX, RCX)
 	JZ(LabelRef(name + "_last0"))
 	Label(name + "_pixel")
 	for s := range 3 {
-		pixel(s, false)
+		step(s, false)
 		for _, row := range rowsP {
 			ADDQ(colStride, row)
 		}
@@ -179,7 +185,7 @@ func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, 
 	}
 	for s := range 3 {
 		Label(fmt.Sprintf("%s_last%d", name, s))
-		pixel(s, true)
+		step(s, true)
 		JMP(LabelRef(end))
 	}
 }
@@ -303,14 +309,7 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		}
 	}
 	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * vb} }
-	pixel := func(s int, last bool) {
-		for kx := 3 - stride; kx < 3; kx++ {
-			if last && kx == 2 {
-				pad(col((s*stride + kx) % 3))
-			} else {
-				gather(kx, col((s*stride+kx)%3))
-			}
-		}
+	pixel := func(s int) {
 		for j := range 4 {
 			acc := v(24 + j)
 			VMOVDQU32(field(j, dwbBias), acc)
@@ -342,8 +341,8 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		VMOVDQU64(v(24), Mem{Base: RBX})
 	}
 	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx int) { gather(kx, col(kx)) },
-		func() { pad(col(0)) },
+		func(kx, k int) { gather(kx, col(k)) },
+		func(k int) { pad(col(k)) },
 		pixel, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
