@@ -62,7 +62,10 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 	rowsP, colIdx := dwBlockRows(p)
 
 	col := func(k int) []VecPhysical { return []VecPhysical{ymm[2*k], ymm[2*k+1]} }
-	gather := func(kx int, dst []VecPhysical) {
+	// gather loads column set k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		dst := col(k)
 		m := func(r int) Mem {
 			if kx == 0 {
 				return Mem{Base: rowsP[r]}
@@ -79,8 +82,8 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 		VPXOR(flip, dst[0], dst[0])
 		VPXOR(flip, dst[1], dst[1])
 	}
-	pad := func(dst []VecPhysical) {
-		for _, d := range dst {
+	pad := func(k int) {
+		for _, d := range col(k) {
 			VMOVDQA(zpCol, d)
 		}
 	}
@@ -105,10 +108,7 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 		VPMINSB(hi, X6, X6)
 		VMOVDQU(X6, Mem{Base: RBX})
 	}
-	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx, k int) { gather(kx, col(k)) },
-		func(k int) { pad(col(k)) },
-		pixel, name+"_done")
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()

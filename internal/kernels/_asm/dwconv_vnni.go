@@ -80,7 +80,10 @@ func dwconv3x3VNNI(name string, stride int) {
 	SUBQ(RDX, RCX)
 
 	cols := []VecPhysical{Z0, Z1, Z2}
-	gather := func(kx int, dst VecPhysical) {
+	// gather loads column register k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		dst := cols[k]
 		for r, row := range rowsP {
 			m := Mem{Base: row}
 			if kx > 0 {
@@ -108,10 +111,8 @@ func dwconv3x3VNNI(name string, stride int) {
 		requantize(Z3, nil, blk)
 		VPMOVDB(Z28, K2, Mem{Base: RBX})
 	}
-	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx, k int) { gather(kx, cols[k]) },
-		func(k int) { VMOVDQA64(Z14, cols[k]) },
-		pixel, name+"_next")
+	pad := func(k int) { VMOVDQA64(Z14, cols[k]) }
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_next")
 
 	Label(name + "_next")
 	ADDQ(Imm(16), R12)
@@ -285,7 +286,10 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 	rowsP, colIdx := dwBlockRows(p)
 
 	col := func(k int) []VecPhysical { return []VecPhysical{v(4 * k), v(4*k + 1), v(4*k + 2), v(4*k + 3)} }
-	gather := func(kx int, dst []VecPhysical) {
+	// gather loads column set k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		dst := col(k)
 		t := []VecPhysical{v(17), v(18), v(19)}
 		for r, row := range rowsP {
 			m := Mem{Base: row}
@@ -303,8 +307,8 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		VPUNPCKLWD(v(23), v(21), dst[2])
 		VPUNPCKHWD(v(23), v(21), dst[3])
 	}
-	pad := func(dst []VecPhysical) {
-		for _, d := range dst {
+	pad := func(k int) {
+		for _, d := range col(k) {
 			VMOVDQA64(zpCol, d)
 		}
 	}
@@ -340,10 +344,7 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		VPMINSB(hi, v(24), v(24))
 		VMOVDQU64(v(24), Mem{Base: RBX})
 	}
-	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx, k int) { gather(kx, col(k)) },
-		func(k int) { pad(col(k)) },
-		pixel, name+"_done")
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
