@@ -81,24 +81,12 @@ func avxvnniDWBlocks(d *DWConv, qb *requant) [][]int32 {
 func (d *DWConv) directAVXVNNI(blocks [][]int32, padR int) func(in, out []byte, r0, r1 int) {
 	p := &d.p
 	c := p.OutC
-	zpRow := make([]byte, p.InW*c)
-	Fill(zpRow, byte(p.InZP))
-	zp := uint32(byte(p.InZP) ^ 0x80)
-	proto := dwArgs{
-		n: p.OutW, colStep: c, padL: p.PadW * c, padR: padR, zpCol: int32(zp * 0x010101),
-		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
-	}
+	// zpCol as the gather lays out a column: dwords (x0, x1, x2, 0).
+	proto, zpRow := d.unpaddedArgs(padR, 0x010101)
 	return func(in, out []byte, r0, r1 int) {
 		args := proto
 		for r := r0; r < r1; r++ {
-			b, oy := r/p.OutH, r%p.OutH
-			var rows [3][]byte
-			for ky := range rows {
-				rows[ky] = zpRow
-				if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
-					rows[ky] = in[(b*p.InH+y)*p.InW*c:]
-				}
-			}
+			rows := d.unpaddedRows(in, zpRow, r)
 			orow := out[r*p.OutW*c:]
 			for i, data := range blocks {
 				off := min(16*i, c-16)

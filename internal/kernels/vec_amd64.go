@@ -121,15 +121,8 @@ func (d *DWConv) directVNNI(v *dwAVX512, padR int) func(in, out []byte, r0, r1 i
 	return func(in, out []byte, r0, r1 int) {
 		args := proto
 		for r := r0; r < r1; r++ {
-			b, oy := r/p.OutH, r%p.OutH
-			var rows [3]*byte
-			for ky := range rows {
-				rows[ky] = &zpRow[0]
-				if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
-					rows[ky] = &in[(b*p.InH+y)*p.InW*c]
-				}
-			}
-			args.in, args.in1, args.in2 = rows[0], rows[1], rows[2]
+			rows := d.unpaddedRows(in, zpRow, r)
+			args.in, args.in1, args.in2 = &rows[0][0], &rows[1][0], &rows[2][0]
 			args.out = &out[r*p.OutW*c]
 			if p.StrideW == 1 {
 				dwconv3x3VNNIs1(&args)
@@ -138,6 +131,40 @@ func (d *DWConv) directVNNI(v *dwAVX512, padR int) func(in, out []byte, r0, r1 i
 			}
 		}
 	}
+}
+
+// unpaddedArgs returns the dwArgs fields that the kernels over one block
+// of channels from unpadded rows (dwconv3x3VNNIBlock, dwconv3x3AVXVNNI)
+// take for every row and block, with padR as directVNNI's, and the row of
+// input zero points that stands for the rows above and below the input.
+// The padding column zpCol is the input zero point, its top bit flipped
+// as the kernels flip the input's, in the bytes of a dword that rep
+// selects: those the kernel's gather fills.
+func (d *DWConv) unpaddedArgs(padR int, rep uint32) (dwArgs, []byte) {
+	p := &d.p
+	c := p.OutC
+	zpRow := make([]byte, p.InW*c)
+	Fill(zpRow, byte(p.InZP))
+	zp := uint32(byte(p.InZP) ^ 0x80)
+	return dwArgs{
+		n: p.OutW, colStep: c, padL: p.PadW * c, padR: padR, zpCol: int32(zp * rep),
+		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
+	}, zpRow
+}
+
+// unpaddedRows returns the three input rows of the windows of output row
+// r (counting the rows of every image), zpRow for those above or below
+// the input.
+func (d *DWConv) unpaddedRows(in, zpRow []byte, r int) (rows [3][]byte) {
+	p := &d.p
+	b, oy := r/p.OutH, r%p.OutH
+	for ky := range rows {
+		rows[ky] = zpRow
+		if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
+			rows[ky] = in[(b*p.InH+y)*p.InW*p.OutC:]
+		}
+	}
+	return rows
 }
 
 // The vectors of a block of dwconv3x3VNNIBlock, per group of its
@@ -221,26 +248,13 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 // one call per row and block, with padR as directVNNI's.
 func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out []byte, r0, r1 int) {
 	p := &d.p
-	c := p.OutC
-	zpRow := make([]byte, p.InW*c)
-	Fill(zpRow, byte(p.InZP))
-	zp := uint32(byte(p.InZP) ^ 0x80)
-	proto := dwArgs{
-		n: p.OutW, colStep: c, padL: p.PadW * c, padR: padR, zpCol: int32(zp * 0x01010101),
-		outZP: d.q.OutZP, min: d.q.Min, max: d.q.Max,
-	}
+	// zpCol as the gather lays out a column: dwords (x0, x1, x2, x2).
+	proto, zpRow := d.unpaddedArgs(padR, 0x01010101)
 	return func(in, out []byte, r0, r1 int) {
 		args := proto
 		for r := r0; r < r1; r++ {
-			b, oy := r/p.OutH, r%p.OutH
-			var rows [3][]byte
-			for ky := range rows {
-				rows[ky] = zpRow
-				if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
-					rows[ky] = in[(b*p.InH+y)*p.InW*c:]
-				}
-			}
-			orow := out[r*p.OutW*c:]
+			rows := d.unpaddedRows(in, zpRow, r)
+			orow := out[r*p.OutW*p.OutC:]
 			for i := range blocks {
 				bl := &blocks[i]
 				args.in, args.in1, args.in2 = &rows[0][bl.off], &rows[1][bl.off], &rows[2][bl.off]

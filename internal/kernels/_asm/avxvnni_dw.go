@@ -59,23 +59,13 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 	VMOVD(EAX, hi)
 	VPBROADCASTB(hi, hi)
 
-	Load(p.Field("w"), RAX)
-	Load(p.Field("colStep"), R14) // bytes between input columns
-	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
-	colIdx := []GPPhysical{nil, R14, R15}
-	Load(p.Field("padL"), RBX)
-	rowsP := []GPPhysical{R8, R9, R10}
-	for r, f := range []string{"in", "in1", "in2"} {
-		Load(p.Field(f), rowsP[r])
-		SUBQ(RBX, rowsP[r])
-	}
-	Load(p.Field("out"), RBX)
-	Load(p.Field("n"), RCX)
-	Load(p.Field("padR"), RDX)
-	SUBQ(RDX, RCX)
+	rowsP, colIdx := dwBlockRows(p)
 
 	col := func(k int) []VecPhysical { return []VecPhysical{ymm[2*k], ymm[2*k+1]} }
-	gather := func(kx int, dst []VecPhysical) {
+	// gather loads column set k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		dst := col(k)
 		m := func(r int) Mem {
 			if kx == 0 {
 				return Mem{Base: rowsP[r]}
@@ -92,22 +82,15 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 		VPXOR(flip, dst[0], dst[0])
 		VPXOR(flip, dst[1], dst[1])
 	}
-	pad := func(dst []VecPhysical) {
-		for _, d := range dst {
+	pad := func(k int) {
+		for _, d := range col(k) {
 			VMOVDQA(zpCol, d)
 		}
 	}
 	disp := func(j, f int) int32 { return int32((j*(avxvnniDWW+3) + f) * 32) }
 	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: int(disp(j, f))} }
 	acc := []VecPhysical{Y6, Y7}
-	pixel := func(s int, last bool) {
-		for kx := 3 - stride; kx < 3; kx++ {
-			if last && kx == 2 {
-				pad(col((s*stride + kx) % 3))
-			} else {
-				gather(kx, col((s*stride+kx)%3))
-			}
-		}
+	pixel := func(s int) {
 		for j, a := range acc {
 			VMOVDQU(field(j, aqBias), a)
 			for kx := range 3 {
@@ -125,49 +108,7 @@ func dwconv3x3AVXVNNI(name string, stride int) {
 		VPMINSB(hi, X6, X6)
 		VMOVDQU(X6, Mem{Base: RBX})
 	}
-	// Before the loop: the first pixel's columns that the steps do not
-	// gather, the first the padding if there is some.
-	for kx := range 3 - stride {
-		if kx == 0 {
-			Load(p.Field("padL"), RDX)
-			TESTQ(RDX, RDX)
-			JZ(LabelRef(name + "_gather0"))
-			pad(col(0))
-			JMP(LabelRef(name + "_first"))
-			Label(name + "_gather0")
-			gather(0, col(0))
-			Label(name + "_first")
-			continue
-		}
-		gather(kx, col(kx))
-	}
-	TESTQ(RCX, RCX)
-	JZ(LabelRef(name + "_last0"))
-	// Three steps per loop turn, so the columns rotate through the
-	// registers without moves.
-	Label(name + "_pixel")
-	for s := range 3 {
-		pixel(s, false)
-		for _, row := range rowsP {
-			ADDQ(colIdx[stride], row)
-		}
-		ADDQ(R14, RBX)
-		DECQ(RCX)
-		JZ(LabelRef(fmt.Sprintf("%s_exit%d", name, s)))
-	}
-	JMP(LabelRef(name + "_pixel"))
-	for s := range 3 {
-		Label(fmt.Sprintf("%s_exit%d", name, s))
-		Load(p.Field("padR"), RDX)
-		TESTQ(RDX, RDX)
-		JZ(LabelRef(name + "_done"))
-		JMP(LabelRef(fmt.Sprintf("%s_last%d", name, (s+1)%3)))
-	}
-	for s := range 3 {
-		Label(fmt.Sprintf("%s_last%d", name, s))
-		pixel(s, true)
-		JMP(LabelRef(name + "_done"))
-	}
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()

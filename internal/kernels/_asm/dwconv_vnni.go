@@ -80,7 +80,10 @@ func dwconv3x3VNNI(name string, stride int) {
 	SUBQ(RDX, RCX)
 
 	cols := []VecPhysical{Z0, Z1, Z2}
-	gather := func(kx int, dst VecPhysical) {
+	// gather loads column register k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		dst := cols[k]
 		for r, row := range rowsP {
 			m := Mem{Base: row}
 			if kx > 0 {
@@ -99,17 +102,8 @@ func dwconv3x3VNNI(name string, stride int) {
 		VPXORD(Z8, dst, dst)
 	}
 	// pixel computes and stores the output pixel of step s, whose filter
-	// column kx is cols[(s·stride+kx) mod 3], gathering the columns it
-	// shares with none before it; last takes the padding for its last
-	// column.
-	pixel := func(s int, last bool) {
-		for kx := 3 - stride; kx < 3; kx++ {
-			if last && kx == 2 {
-				VMOVDQA64(Z14, cols[(s*stride+kx)%3])
-			} else {
-				gather(kx, cols[(s*stride+kx)%3])
-			}
-		}
+	// column kx is cols[(s·stride+kx) mod 3].
+	pixel := func(s int) {
 		VPXORD(Z3, Z3, Z3)
 		for kx := range 3 {
 			vpdpbusd(w[kx], cols[(s*stride+kx)%3], Z3)
@@ -117,10 +111,8 @@ func dwconv3x3VNNI(name string, stride int) {
 		requantize(Z3, nil, blk)
 		VPMOVDB(Z28, K2, Mem{Base: RBX})
 	}
-	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx int) { gather(kx, cols[kx]) },
-		func() { VMOVDQA64(Z14, cols[0]) },
-		pixel, name+"_next")
+	pad := func(k int) { VMOVDQA64(Z14, cols[k]) }
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_next")
 
 	Label(name + "_next")
 	ADDQ(Imm(16), R12)
@@ -133,34 +125,50 @@ func dwconv3x3VNNI(name string, stride int) {
 }
 
 // dwPixels emits the pixel loop of a 3×3 depthwise row shared by the
-// AVX-512 kernels. Before it, the first pixel's columns that the steps do not
-// gather (the first the padding if padL is set); then three steps per loop
-// turn, so the columns rotate through the registers without moves; leaving
-// after step s, the last pixel (if it needs the padding right) is step s+1's.
-// RCX holds the pixels before that last one, rowsP the window's row pointers
-// (advanced by colStride bytes a pixel), RBX the output (advanced by R14);
-// it ends by jumping to end.
+// kernels that read unpadded rows. The three sets of column registers
+// rotate: filter column kx of step s is in set (s·stride+kx) mod 3, so
+// neighbouring pixels share columns without moves. gather(kx, k) loads
+// set k from filter column kx of the window, pad(k) from the padding
+// column, and pixel(s) computes and stores step s's pixel from them.
+//
+// Before the loop come the first pixel's columns that the steps do not
+// load (the first the padding if padL is set); then three steps per loop
+// turn, each loading the columns it shares with none before it; leaving
+// after step s, the last pixel (if it needs the padding right, for its
+// last column) is step s+1's. RCX holds the pixels before that last one,
+// rowsP the window's row pointers (advanced by colStride bytes a pixel),
+// RBX the output (advanced by R14); it ends by jumping to end.
 func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, colStride GPPhysical,
-	gather func(kx int), padFirst func(), pixel func(s int, last bool), end string) {
+	gather func(kx, k int), pad func(k int), pixel func(s int), end string) {
+	step := func(s int, last bool) {
+		for kx := 3 - stride; kx < 3; kx++ {
+			if last && kx == 2 {
+				pad((s*stride + kx) % 3)
+			} else {
+				gather(kx, (s*stride+kx)%3)
+			}
+		}
+		pixel(s)
+	}
 	for kx := range 3 - stride {
 		if kx == 0 {
 			Load(p.Field("padL"), RDX)
 			TESTQ(RDX, RDX)
 			JZ(LabelRef(name + "_gather0"))
-			padFirst()
+			pad(0)
 			JMP(LabelRef(name + "_first"))
 			Label(name + "_gather0")
-			gather(0)
+			gather(0, 0)
 			Label(name + "_first")
 			continue
 		}
-		gather(kx)
+		gather(kx, kx)
 	}
 	TESTQ(RCX, RCX)
 	JZ(LabelRef(name + "_last0"))
 	Label(name + "_pixel")
 	for s := range 3 {
-		pixel(s, false)
+		step(s, false)
 		for _, row := range rowsP {
 			ADDQ(colStride, row)
 		}
@@ -178,9 +186,35 @@ func dwPixels(p gotypes.Component, name string, stride int, rowsP []GPPhysical, 
 	}
 	for s := range 3 {
 		Label(fmt.Sprintf("%s_last%d", name, s))
-		pixel(s, true)
+		step(s, true)
 		JMP(LabelRef(end))
 	}
+}
+
+// dwBlockRows loads the pointers of a kernel over one block of channels
+// that reads unpadded rows (dwArgs): RAX the block's data, R14 and R15
+// the bytes of one and two columns, rowsP (R8, R9, R10) the first
+// window's rows (whose first column may be the padding left of the
+// input), RBX the output, and RCX the pixels before the last one if that
+// one needs the padding right of the input, as dwPixels takes them. It
+// returns rowsP and, by filter column, the offsets of the columns from
+// the window's (nil for the first).
+func dwBlockRows(p gotypes.Component) (rowsP, colIdx []GPPhysical) {
+	Load(p.Field("w"), RAX)
+	Load(p.Field("colStep"), R14) // bytes between input columns
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
+	colIdx = []GPPhysical{nil, R14, R15}
+	Load(p.Field("padL"), RBX)
+	rowsP = []GPPhysical{R8, R9, R10}
+	for r, f := range []string{"in", "in1", "in2"} {
+		Load(p.Field(f), rowsP[r])
+		SUBQ(RBX, rowsP[r])
+	}
+	Load(p.Field("out"), RBX)
+	Load(p.Field("n"), RCX)
+	Load(p.Field("padR"), RDX)
+	SUBQ(RDX, RCX)
+	return rowsP, colIdx
 }
 
 // dwShuf is the byte shuffle of dwconv3x3VNNI: in 128-bit lane L, the bytes
@@ -249,23 +283,13 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1) // odd dwords
 
-	Load(p.Field("w"), RAX)
-	Load(p.Field("colStep"), R14) // bytes between input columns
-	LEAQ(Mem{Base: R14, Index: R14, Scale: 1}, R15)
-	colIdx := []GPPhysical{nil, R14, R15}
-	Load(p.Field("padL"), RBX)
-	rowsP := []GPPhysical{R8, R9, R10}
-	for r, f := range []string{"in", "in1", "in2"} {
-		Load(p.Field(f), rowsP[r])
-		SUBQ(RBX, rowsP[r])
-	}
-	Load(p.Field("out"), RBX)
-	Load(p.Field("n"), RCX)
-	Load(p.Field("padR"), RDX)
-	SUBQ(RDX, RCX)
+	rowsP, colIdx := dwBlockRows(p)
 
 	col := func(k int) []VecPhysical { return []VecPhysical{v(4 * k), v(4*k + 1), v(4*k + 2), v(4*k + 3)} }
-	gather := func(kx int, dst []VecPhysical) {
+	// gather loads column set k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		dst := col(k)
 		t := []VecPhysical{v(17), v(18), v(19)}
 		for r, row := range rowsP {
 			m := Mem{Base: row}
@@ -283,20 +307,13 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		VPUNPCKLWD(v(23), v(21), dst[2])
 		VPUNPCKHWD(v(23), v(21), dst[3])
 	}
-	pad := func(dst []VecPhysical) {
-		for _, d := range dst {
+	pad := func(k int) {
+		for _, d := range col(k) {
 			VMOVDQA64(zpCol, d)
 		}
 	}
 	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * vb} }
-	pixel := func(s int, last bool) {
-		for kx := 3 - stride; kx < 3; kx++ {
-			if last && kx == 2 {
-				pad(col((s*stride + kx) % 3))
-			} else {
-				gather(kx, col((s*stride+kx)%3))
-			}
-		}
+	pixel := func(s int) {
 		for j := range 4 {
 			acc := v(24 + j)
 			VMOVDQU32(field(j, dwbBias), acc)
@@ -327,10 +344,7 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		VPMINSB(hi, v(24), v(24))
 		VMOVDQU64(v(24), Mem{Base: RBX})
 	}
-	dwPixels(p, name, stride, rowsP, colIdx[stride],
-		func(kx int) { gather(kx, col(kx)) },
-		func() { pad(col(0)) },
-		pixel, name+"_done")
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
