@@ -74,3 +74,78 @@ func broadcastStrides(s [4]int) [4]int {
 	}
 	return st
 }
+
+// addSplit is one input's rescale of an ADD in the form of the vector
+// kernels, with 32-bit products only: MultiplyByQuantizedMultiplier((a -
+// zp) << 20, M, shift) for shift ≤ 0 and |a - zp| ≤ 255. With v = a - zp,
+// x = v·2^20 and e = -shift:
+//
+//	SaturatingRoundingDoublingHighMul(x, M) = (v·2^20·M + 2^30) >> 31
+//	                                        = (v·M + 2^10) >> 11          (2^20 divides both terms)
+//	                                        = v·Mh + ((v·Ml + 2^10) >> 11)  (M = Mh·2^11 + Ml, 0 ≤ Ml < 2^11)
+//
+// (floor shifts throughout), where |v·Mh| < 255·2^20 < 2^28 and |v·Ml| < 2^19
+// fit int32. The result p then takes RoundingDivideByPOT(p, e) = (p +
+// Round - [p < 0]) >> e, with [v < 0] in place of [p < 0]: p < 0 implies
+// v < 0, and where v < 0 but p = 0 both give 0 for e ≥ 1, (Round - 1) >> e
+// = Round >> e = 0. For e = 0 the correction is shifted out (a logical
+// shift by 32). |p| < 2^28 and Round ≤ 2^30, so the sum stays in int32.
+// TestAddSplit compares it with multiplyByQuantizedMultiplier.
+type addSplit struct {
+	ZP, Hi, Lo int32 // zero point, Mh, Ml
+	Round      int32 // (1 << e) >> 1
+	SignShift  int32 // 31, or 32 where e = 0
+	RShift     int32 // e
+}
+
+// newAddSplit gives the split form of an input's rescale, or false where it
+// does not apply: a left shift (multipliers above 1/2; NewAddParams's are
+// at most 1/2), a negative multiplier or a shift past -31. A multiplier of
+// 0 (quantizeMultiplier's flush below 2^-32) gives 0, as TFLite's does.
+func newAddSplit(zp, mult int32, shift int) (addSplit, bool) {
+	if mult < 0 || shift > 0 || shift < -31 {
+		return addSplit{}, false
+	}
+	e := int32(-shift)
+	s := addSplit{ZP: zp, Hi: mult >> 11, Lo: mult & (1<<11 - 1), Round: int32(int64(1) << e >> 1), SignShift: 32, RShift: e}
+	if e > 0 {
+		s.SignShift = 31
+	}
+	return s, true
+}
+
+// apply rescales one input value a, for |a - ZP| ≤ 255.
+func (s addSplit) apply(a int32) int32 {
+	v := a - s.ZP
+	p := v*s.Hi + (v*s.Lo+1<<10)>>11
+	return (p + s.Round - int32(uint32(v)>>s.SignShift)) >> s.RShift
+}
+
+// addHalf is the rescale NewAddParams gives the input of the larger scale:
+// the multiplier 1/2, (2^30, 0), for which the split form is v·2^19 exactly.
+const addHalf = 1 << 30
+
+// addSplitParams reports whether p's inputs take the split form: the
+// left shift is TFLite's 20, the zero points lie in the type's range (so
+// |a - zp| ≤ 255), one input's multiplier is exactly 1/2 and the other's
+// shift is not positive. NewAddParams always gives that: each input's
+// multiplier is its scale over twice the larger, so the larger's is 1/2
+// (exact in float64) and the other's at most 1/2. swap is true when the
+// input of multiplier 1/2 is the second; small is the other's form.
+func addSplitParams(p *AddParams, signed bool) (small addSplit, swap, ok bool) {
+	lo, hi := int32(0), int32(255)
+	if signed {
+		lo, hi = -128, 127
+	}
+	if p.LeftShift != 20 || p.In1ZP < lo || p.In1ZP > hi || p.In2ZP < lo || p.In2ZP > hi {
+		return addSplit{}, false, false
+	}
+	switch {
+	case p.In1Mult == addHalf && p.In1Shift == 0:
+		small, ok = newAddSplit(p.In2ZP, p.In2Mult, p.In2Shift)
+	case p.In2Mult == addHalf && p.In2Shift == 0:
+		small, ok = newAddSplit(p.In1ZP, p.In1Mult, p.In1Shift)
+		swap = true
+	}
+	return small, swap, ok
+}
