@@ -317,6 +317,7 @@ type addArgs struct {
 	a, b, out                                    *byte
 	n                                            int
 	aZP, bZP, outZP, min, max                    int32
+	headroom                                     int32 // AddParams.LeftShift
 	s0Mult, s0LShift, s0Round, s0NegEn, s0RShift int32
 	s1Mult, s1LShift, s1Round, s1NegEn, s1RShift int32
 	s2Mult, s2LShift, s2Round, s2NegEn, s2RShift int32
@@ -347,7 +348,7 @@ func (ad *Adder) prepareVector() {
 		return
 	}
 	p := ad.p
-	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
+	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax, headroom: int32(p.LeftShift)}
 	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
 	args.s1Mult, args.s1LShift, args.s1Round, args.s1NegEn, args.s1RShift = vecShift(p.In2Mult, p.In2Shift)
 	args.s2Mult, args.s2LShift, args.s2Round, args.s2NegEn, args.s2RShift = vecShift(p.OutMult, p.OutShift)

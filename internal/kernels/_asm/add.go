@@ -10,7 +10,7 @@ import (
 )
 
 // addAVX512 generates TFLite's quantized ADD over n elements, 16 at a time:
-// offset, shift left by 20, rescale each input, sum, rescale to the output,
+// offset, shift left (by 20 but for a hand-built AddParams), rescale each input, sum, rescale to the output,
 // clamp — each rescale the exact MultiplyByQuantizedMultiplier.
 func addAVX512(name string, signed bool) {
 	p := addText(name, "addArgs", "%s adds n quantized elements with AVX-512 (see addArgs).", RSI, RDI, R8, RCX)
@@ -42,8 +42,7 @@ func addAVX512(name string, signed bool) {
 		bcast(f+"NegEn", s.negen)
 		bcast(f+"RShift", s.rshift)
 	}
-	MOVL(U32(20), EAX)
-	VPBROADCASTD(EAX, Z25)
+	bcast("headroom", Z25)
 
 	Label(name + "_loop")
 	MOVL(U32(0xFFFF), R15L)
