@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // AddParams is TFLite's quantized ADD recipe (kernels/add.cc Prepare and
 // reference/add.h): both inputs are offset by their zero points, shifted left
 // by 20 bits for headroom, each rescaled to a common scale (twice the larger
@@ -86,16 +88,21 @@ func broadcastStrides(s [4]int) [4]int {
 //
 // (floor shifts throughout), where |v·Mh| < 255·2^20 < 2^28 and |v·Ml| < 2^19
 // fit int32. The result p then takes RoundingDivideByPOT(p, e) = (p +
-// Round - [p < 0]) >> e, with [v < 0] in place of [p < 0]: p < 0 implies
-// v < 0, and where v < 0 but p = 0 both give 0 for e ≥ 1, (Round - 1) >> e
-// = Round >> e = 0. For e = 0 the correction is shifted out (a logical
-// shift by 32). |p| < 2^28 and Round ≤ 2^30, so the sum stays in int32.
+// round - [p < 0]) >> e, with [v < 0] in place of [p < 0]: p < 0 implies
+// v < 0, and where v < 0 but p = 0 both give 0 for e ≥ 1, (round - 1) >> e
+// = round >> e = 0. |p| < 2^28 and round ≤ 2^30, so the sum stays in
+// int32. The zero point goes into the constants, v·Ml + 2^10 = a·Ml +
+// (2^10 - zp·Ml) and v·Mh + round = a·Mh + (round - zp·Mh), wrapping
+// partial sums being harmless as the totals lie in int32; [v < 0] is the
+// comparison zp > a, never true where e = 0 (SignZP is then MinInt32).
 // TestAddSplit compares it with multiplyByQuantizedMultiplier.
 type addSplit struct {
-	ZP, Hi, Lo int32 // zero point, Mh, Ml
-	Round      int32 // (1 << e) >> 1
-	SignShift  int32 // 31, or 32 where e = 0
-	RShift     int32 // e
+	ZP     int32 // the input's zero point
+	SignZP int32 // ZP, or MinInt32 where e = 0: [a < SignZP] is the correction
+	Hi, Lo int32 // Mh, Ml
+	Half   int32 // 2^10 - ZP·Ml
+	Round  int32 // (1 << e) >> 1 - ZP·Mh
+	RShift int32 // e
 }
 
 // newAddSplit gives the split form of an input's rescale, or false where it
@@ -107,18 +114,21 @@ func newAddSplit(zp, mult int32, shift int) (addSplit, bool) {
 		return addSplit{}, false
 	}
 	e := int32(-shift)
-	s := addSplit{ZP: zp, Hi: mult >> 11, Lo: mult & (1<<11 - 1), Round: int32(int64(1) << e >> 1), SignShift: 32, RShift: e}
-	if e > 0 {
-		s.SignShift = 31
+	hi, lo := mult>>11, mult&(1<<11-1)
+	s := addSplit{ZP: zp, SignZP: zp, Hi: hi, Lo: lo, Half: 1<<10 - zp*lo, Round: int32(int64(1)<<e>>1) - zp*hi, RShift: e}
+	if e == 0 {
+		s.SignZP = math.MinInt32
 	}
 	return s, true
 }
 
-// apply rescales one input value a, for |a - ZP| ≤ 255.
+// apply rescales one input value a, for |a - ZP| ≤ 255, as the kernels do.
 func (s addSplit) apply(a int32) int32 {
-	v := a - s.ZP
-	p := v*s.Hi + (v*s.Lo+1<<10)>>11
-	return (p + s.Round - int32(uint32(v)>>s.SignShift)) >> s.RShift
+	p := a*s.Hi + s.Round + (a*s.Lo+s.Half)>>11
+	if a < s.SignZP {
+		p--
+	}
+	return p >> s.RShift
 }
 
 // addHalf is the rescale NewAddParams gives the input of the larger scale:

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"bytes"
 	"math"
 	"testing"
 
@@ -77,11 +78,11 @@ func TestAddSplitParams(t *testing.T) {
 		if !ok {
 			t.Fatalf("scales %g, %g: %+v not in split form", s1, s2, p)
 		}
-		wantM, wantS := p.In2Mult, p.In2Shift
+		wantM, wantS, zpA := p.In2Mult, p.In2Shift, p.In1ZP
 		if swap {
-			wantM, wantS = p.In1Mult, p.In1Shift
+			wantM, wantS, zpA = p.In1Mult, p.In1Shift, p.In2ZP
 		}
-		if small.Hi<<11+small.Lo != wantM || -int(small.RShift) != wantS {
+		if small.Hi<<11+small.Lo != wantM || -int(small.RShift) != wantS || small.ZP != p.In1ZP+p.In2ZP-zpA {
 			t.Fatalf("scales %g, %g: small input %+v from (%d, %d)", s1, s2, small, wantM, wantS)
 		}
 	}
@@ -97,6 +98,60 @@ func TestAddSplitParams(t *testing.T) {
 		bad(&q)
 		if _, _, ok := addSplitParams(&q, false); ok {
 			t.Errorf("%+v accepted", q)
+		}
+	}
+}
+
+// TestAdderSplitLowBits makes the output of every backend's ADD show the
+// low bits of the second input's rescale: scales 2^10 to 2^30 apart, the
+// first input mostly at its zero point and an output scale near the
+// rescaled second input's unit, so that an error of one in any rounding
+// of the split form changes output bytes.
+func TestAdderSplitLowBits(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, b := range Available() {
+		for i := range 300 {
+			signed := i%2 == 1
+			lo := int32(0)
+			if signed {
+				lo = -128
+			}
+			s1 := float32(0.5 + r.Float64())
+			e := 9 + r.IntN(8) // where a unit of the rescale is seen most often
+			if i%3 == 0 {
+				e = 10 + r.IntN(21)
+			}
+			s2 := s1 * float32(math.Ldexp(0.5+r.Float64()/2, -e))
+			if i%5 == 0 {
+				// A power of two: the rescale v·2^(19-e) is a tie for odd
+				// v, which the correction for v < 0 decides.
+				s2 = s1 * float32(math.Ldexp(1, -e))
+			}
+			// The second input's unit after its rescale is s2·2^20/(2·s1) in
+			// the sum; an output step of 1 to 8 of those.
+			so := float32(float64(2*s1) / (1 << 20) * math.Ldexp(0.7+r.Float64(), r.IntN(4)))
+			zp1, zp2 := lo+int32(r.IntN(256)), lo+int32(r.IntN(256))
+			if i%4 == 3 {
+				s1, s2, zp1, zp2 = s2, s1, zp2, zp1
+			}
+			p := NewAddParams(s1, zp1, s2, zp2, so, lo+int32(r.IntN(256)), lo, lo+255)
+			n := 1 + r.IntN(500)
+			x, y := randBytes(r, n), randBytes(r, n)
+			for j := range x {
+				if r.IntN(8) != 0 {
+					if i%4 == 3 {
+						y[j] = byte(zp2)
+					} else {
+						x[j] = byte(zp1)
+					}
+				}
+			}
+			want := refAdd(p, x, y, signed)
+			got := make([]byte, n)
+			NewAdder(p, signed, b).Run(x, y, got)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s signed=%v %+v:\n got %v\nwant %v", b, signed, p, got, want)
+			}
 		}
 	}
 }
