@@ -5,7 +5,8 @@ type Adder struct {
 	p       *AddParams
 	signed  bool
 	backend Backend
-	vec     any // backend-specific constants (see prepareVector)
+	vec     any  // backend-specific constants (see prepareVector)
+	swap    bool // the vector kernel takes the inputs the other way round
 }
 
 // NewAdder prepares p for backend b.

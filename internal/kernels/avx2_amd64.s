@@ -12786,3 +12786,167 @@ addAVX2s8_loop:
 	JNZ          addAVX2s8_loop
 	VZEROUPPER
 	RET
+
+// func addSplitAVX2u8(p *addSplitArgs)
+// Requires: AVX, AVX2
+TEXT ·addSplitAVX2u8(SB), NOSPLIT, $0-8
+	MOVQ    p+0(FP), AX
+	MOVQ    (AX), SI
+	MOVQ    8(AX), R8
+	MOVQ    16(AX), R9
+	MOVQ    24(AX), CX
+	VMOVDQU 64(AX), Y8
+	VMOVDQU 128(AX), Y9
+	VMOVDQU 96(AX), Y10
+	VMOVDQU 160(AX), Y11
+	VMOVDQU 32(AX), Y12
+	VMOVDQU 192(AX), Y13
+	VMOVDQU 240(AX), Y14
+	VMOVDQU 272(AX), Y15
+
+addSplitAVX2u8_loop:
+	VPMOVZXBD    (SI), Y0
+	VPMOVZXBD    8(SI), Y1
+	VPMOVZXBD    (R8), Y2
+	VPMOVZXBD    8(R8), Y3
+	VPCMPGTD     Y2, Y8, Y6
+	VPMULLD      Y9, Y2, Y4
+	VPCMPGTD     Y3, Y8, Y7
+	VPMULLD      Y9, Y3, Y5
+	VPMULLD      Y10, Y2, Y2
+	VPADDD       Y11, Y4, Y4
+	VPMULLD      Y10, Y3, Y3
+	VPADDD       Y11, Y5, Y5
+	VPSLLD       $0x13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSLLD       $0x13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPADDD       Y13, Y2, Y2
+	VPSRAD       $0x0b, Y4, Y4
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y4, Y2, Y2
+	VPSRAD       224(AX), Y2, Y2
+	VPADDD       Y13, Y3, Y3
+	VPSRAD       $0x0b, Y5, Y5
+	VPADDD       Y7, Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VPSRAD       224(AX), Y3, Y3
+	VPADDD       Y2, Y0, Y0
+	VPADDD       Y3, Y1, Y1
+	VPSRLD       304(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       304(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y14, Y7, Y7
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       320(AX), Y0, Y0
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       320(AX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      336(AX), Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSWB    X1, X0, X0
+	VPMAXUB      368(AX), X0, X0
+	VPMINUB      384(AX), X0, X0
+	VMOVDQU      X0, (R9)
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x10, CX
+	JNZ          addSplitAVX2u8_loop
+	VZEROUPPER
+	RET
+
+// func addSplitAVX2s8(p *addSplitArgs)
+// Requires: AVX, AVX2
+TEXT ·addSplitAVX2s8(SB), NOSPLIT, $0-8
+	MOVQ    p+0(FP), AX
+	MOVQ    (AX), SI
+	MOVQ    8(AX), R8
+	MOVQ    16(AX), R9
+	MOVQ    24(AX), CX
+	VMOVDQU 64(AX), Y8
+	VMOVDQU 128(AX), Y9
+	VMOVDQU 96(AX), Y10
+	VMOVDQU 160(AX), Y11
+	VMOVDQU 32(AX), Y12
+	VMOVDQU 192(AX), Y13
+	VMOVDQU 240(AX), Y14
+	VMOVDQU 272(AX), Y15
+
+addSplitAVX2s8_loop:
+	VPMOVSXBD    (SI), Y0
+	VPMOVSXBD    8(SI), Y1
+	VPMOVSXBD    (R8), Y2
+	VPMOVSXBD    8(R8), Y3
+	VPCMPGTD     Y2, Y8, Y6
+	VPMULLD      Y9, Y2, Y4
+	VPCMPGTD     Y3, Y8, Y7
+	VPMULLD      Y9, Y3, Y5
+	VPMULLD      Y10, Y2, Y2
+	VPADDD       Y11, Y4, Y4
+	VPMULLD      Y10, Y3, Y3
+	VPADDD       Y11, Y5, Y5
+	VPSLLD       $0x13, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPSLLD       $0x13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPADDD       Y13, Y2, Y2
+	VPSRAD       $0x0b, Y4, Y4
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y4, Y2, Y2
+	VPSRAD       224(AX), Y2, Y2
+	VPADDD       Y13, Y3, Y3
+	VPSRAD       $0x0b, Y5, Y5
+	VPADDD       Y7, Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VPSRAD       224(AX), Y3, Y3
+	VPADDD       Y2, Y0, Y0
+	VPADDD       Y3, Y1, Y1
+	VPSRLD       304(AX), Y0, Y4
+	VPSHUFD      $0xf5, Y0, Y5
+	VPSRLD       304(AX), Y1, Y6
+	VPSHUFD      $0xf5, Y1, Y7
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y14, Y7, Y7
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y15, Y5, Y5
+	VPSHUFD      $0xf5, Y0, Y0
+	VPBLENDD     $0xaa, Y5, Y0, Y0
+	VPADDD       Y4, Y0, Y0
+	VPSRAD       320(AX), Y0, Y0
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y15, Y7, Y7
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y7, Y1, Y1
+	VPADDD       Y6, Y1, Y1
+	VPSRAD       320(AX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      336(AX), Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSWB    X1, X0, X0
+	VPMAXSB      368(AX), X0, X0
+	VPMINSB      384(AX), X0, X0
+	VMOVDQU      X0, (R9)
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x10, CX
+	JNZ          addSplitAVX2s8_loop
+	VZEROUPPER
+	RET

@@ -252,6 +252,35 @@ func (ad *Adder) runAVX2(a, b, out []byte) bool {
 	return true
 }
 
+// runSplitAVX2 runs the split-form AVX2 kernel on whole blocks of 16
+// and the tail through a 16-byte tile, as runAVX2 does.
+func (ad *Adder) runSplitAVX2(sp *addSplitArgs, a, b, out []byte) bool {
+	args := *sp
+	n := len(out)
+	if body := n &^ 15; body > 0 {
+		args.a, args.b, args.out, args.n = &a[0], &b[0], &out[0], body
+		addSplitAVX2Call(&args, ad.signed)
+	}
+	if tail := n & 15; tail > 0 {
+		var ta, tb, to [16]byte
+		copy(ta[:], a[n-tail:n])
+		copy(tb[:], b[n-tail:n])
+		args.a, args.b, args.out, args.n = &ta[0], &tb[0], &to[0], 16
+		addSplitAVX2Call(&args, ad.signed)
+		copy(out[n-tail:], to[:tail])
+	}
+	return true
+}
+
+// addSplitAVX2Call calls the split-form kernel directly.
+func addSplitAVX2Call(args *addSplitArgs, signed bool) {
+	if signed {
+		addSplitAVX2s8(args)
+	} else {
+		addSplitAVX2u8(args)
+	}
+}
+
 // addAVX2Call calls the kernel directly (see gemmAVX2Call).
 func addAVX2Call(args *addAVX2Args, signed bool) {
 	if signed {

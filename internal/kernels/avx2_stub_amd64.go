@@ -103,3 +103,13 @@ func addAVX2u8(p *addAVX2Args)
 //
 //go:noescape
 func addAVX2s8(p *addAVX2Args)
+
+// addSplitAVX2u8 adds n quantized elements in split form, a multiple of 16, with AVX2 (see addSplitArgs).
+//
+//go:noescape
+func addSplitAVX2u8(p *addSplitArgs)
+
+// addSplitAVX2s8 adds n quantized elements in split form, a multiple of 16, with AVX2 (see addSplitArgs).
+//
+//go:noescape
+func addSplitAVX2s8(p *addSplitArgs)

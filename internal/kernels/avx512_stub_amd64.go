@@ -134,6 +134,16 @@ func addAVX512u8(p *addArgs)
 //go:noescape
 func addAVX512s8(p *addArgs)
 
+// addSplitAVX512u8 adds n quantized elements in split form with AVX-512 (see addSplitArgs).
+//
+//go:noescape
+func addSplitAVX512u8(p *addSplitArgs)
+
+// addSplitAVX512s8 adds n quantized elements in split form with AVX-512 (see addSplitArgs).
+//
+//go:noescape
+func addSplitAVX512s8(p *addSplitArgs)
+
 // directConvVNNIu8 computes p.n output pixels of a direct convolution with AVX-512 VNNI (see directConvArgs).
 //
 //go:noescape

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -104,6 +105,12 @@ func TestAdderAllBackends(t *testing.T) {
 			if r.IntN(2) == 0 {
 				p.ActMin = p.OutZP
 			}
+			if i%8 == 4 { // parameters NewAddParams never gives: the general kernels
+				unusualAddParams(r, p)
+			}
+			if i%8 == 6 && p.In1Mult == addHalf && p.In1Shift == 0 { // split form, multiplier in [1/2, 1)
+				p.In2Mult, p.In2Shift = quantizeMultiplier(0.5 + r.Float64()/2)
+			}
 			x, y := randBytes(r, n), randBytes(r, n)
 			want := refAdd(p, x, y, signed)
 			out := make([]byte, n+guard)
@@ -117,6 +124,27 @@ func TestAdderAllBackends(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// unusualAddParams changes p to parameters outside the
+// split form (addSplitParams) that TFLite's recipe never gives: an input
+// multiplier above 1/2 (a left shift), neither input at 1/2, an output
+// rescale that shifts left, or another headroom than 20 bits.
+func unusualAddParams(r *rand.Rand, p *AddParams) {
+	switch r.IntN(4) {
+	case 0:
+		p.In1Mult, p.In1Shift = quantizeMultiplier(1 + r.Float64())
+	case 1:
+		p.In2Mult, p.In2Shift = quantizeMultiplier(0.1 + r.Float64()/3)
+		p.In1Mult, p.In1Shift = quantizeMultiplier(0.1 + r.Float64()/3)
+	case 2:
+		p.OutMult, p.OutShift = quantizeMultiplier(1 + 3*r.Float64())
+	case 3:
+		p.LeftShift = []int{18, 19, 21}[r.IntN(3)]
+	}
+	if _, _, ok := addSplitParams(p, false); ok && p.OutShift <= 0 {
+		panic(fmt.Sprintf("%+v still in split form", p))
 	}
 }
 

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // dwArgs is the parameter block of the depthwise assembly kernels.
 type dwArgs struct {
@@ -331,12 +334,81 @@ type addArgs struct {
 	a, b, out                                    *byte
 	n                                            int
 	aZP, bZP, outZP, min, max                    int32
+	headroom                                     int32 // AddParams.LeftShift
 	s0Mult, s0LShift, s0Round, s0NegEn, s0RShift int32
 	s1Mult, s1LShift, s1Round, s1NegEn, s1RShift int32
 	s2Mult, s2LShift, s2Round, s2NegEn, s2RShift int32
 }
 
+// addSplitArgs is the parameter block of the split-form ADD kernels
+// (addSplit; addSplitParams tells where it applies): input a is the one of
+// multiplier 1/2, b the other. The AVX2 kernels read the vectors as they
+// are; the AVX-512 ones broadcast their first element.
+type addSplitArgs struct {
+	a, b, out *byte
+	n         int
+	k         [8]int32 // 2^31 - a's zero point·2^19: a's offset and the sum's bias
+	// b's rescale (addSplit's fields).
+	signZP, hi, lo, half, round [8]int32
+	r                           [2]int64 // the right shift (a VPSRAD count)
+	// The output rescale in the AVX2 epilogue's form (avx2Scale).
+	m2                [8]int32
+	nudge2            [4]uint64
+	sign2, r2         [2]int64
+	outZP             [16]int16
+	lo8, hi8          [16]byte
+	outZP32, min, max int32
+}
+
+// newAddSplitArgs gives the split-form constants of p, or false where the
+// split form does not apply (then the general kernels run) or the output
+// rescale shifts left (output scales 2^19 times below the inputs'). swap
+// is true when the input of multiplier 1/2 is p's second.
+func newAddSplitArgs(p *AddParams, signed bool) (args *addSplitArgs, swap, ok bool) {
+	small, swap, ok := addSplitParams(p, signed)
+	if !ok || p.OutShift > 0 {
+		return nil, false, false
+	}
+	zpA := p.In1ZP
+	if swap {
+		zpA = p.In2ZP
+	}
+	args = &addSplitArgs{outZP32: p.OutZP, min: p.ActMin, max: p.ActMax}
+	for i := range 8 {
+		args.k[i] = math.MinInt32 - zpA<<19
+		args.signZP[i], args.hi[i], args.lo[i], args.half[i], args.round[i] = small.SignZP, small.Hi, small.Lo, small.Half, small.Round
+	}
+	args.r[0] = int64(small.RShift)
+	rshift := int32(-p.OutShift)
+	m2, nudge, sign := avx2Scale(p.OutMult, rshift, int32(int64(1)<<rshift>>1))
+	for i := range args.m2 {
+		args.m2[i] = m2
+	}
+	for i := range args.nudge2 {
+		args.nudge2[i] = nudge
+	}
+	args.sign2[0], args.r2[0] = int64(sign), int64(rshift)
+	avx2Out(args.outZP[:], args.lo8[:], args.hi8[:], &requant{OutZP: p.OutZP, Min: p.ActMin, Max: p.ActMax})
+	return args, swap, true
+}
+
 func (ad *Adder) runVector(a, b, out []byte) bool {
+	if sp, ok := ad.vec.(*addSplitArgs); ok {
+		if ad.swap {
+			a, b = b, a
+		}
+		if ad.backend == AVX512VNNI {
+			args := *sp
+			args.a, args.b, args.out, args.n = &a[0], &b[0], &out[0], len(out)
+			if ad.signed {
+				addSplitAVX512s8(&args)
+			} else {
+				addSplitAVX512u8(&args)
+			}
+			return true
+		}
+		return ad.runSplitAVX2(sp, a, b, out)
+	}
 	switch ad.backend {
 	case AVX2, AVXVNNI:
 		return ad.runAVX2(a, b, out)
@@ -354,14 +426,23 @@ func (ad *Adder) runVector(a, b, out []byte) bool {
 	return true
 }
 
-// prepareVector computes the AVX-512 ADD kernels' constants once (the
-// AVX2 ones are built per call, on the stack).
+// prepareVector computes the ADD kernels' constants once: the split
+// form's for every vector backend where it applies, else the general
+// AVX-512 kernel's (the general AVX2 kernel builds its own per call, on
+// the stack).
 func (ad *Adder) prepareVector() {
+	switch ad.backend {
+	case AVX2, AVXVNNI, AVX512VNNI:
+		if args, swap, ok := newAddSplitArgs(ad.p, ad.signed); ok {
+			ad.vec, ad.swap = args, swap
+			return
+		}
+	}
 	if ad.backend != AVX512VNNI {
 		return
 	}
 	p := ad.p
-	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax}
+	args := addArgs{aZP: p.In1ZP, bZP: p.In2ZP, outZP: p.OutZP, min: p.ActMin, max: p.ActMax, headroom: int32(p.LeftShift)}
 	args.s0Mult, args.s0LShift, args.s0Round, args.s0NegEn, args.s0RShift = vecShift(p.In1Mult, p.In1Shift)
 	args.s1Mult, args.s1LShift, args.s1Round, args.s1NegEn, args.s1RShift = vecShift(p.In2Mult, p.In2Shift)
 	args.s2Mult, args.s2LShift, args.s2Round, args.s2NegEn, args.s2RShift = vecShift(p.OutMult, p.OutShift)

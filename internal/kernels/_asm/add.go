@@ -10,7 +10,7 @@ import (
 )
 
 // addAVX512 generates TFLite's quantized ADD over n elements, 16 at a time:
-// offset, shift left by 20, rescale each input, sum, rescale to the output,
+// offset, shift left (by 20 but for a hand-built AddParams), rescale each input, sum, rescale to the output,
 // clamp — each rescale the exact MultiplyByQuantizedMultiplier.
 func addAVX512(name string, signed bool) {
 	p := addText(name, "addArgs", "%s adds n quantized elements with AVX-512 (see addArgs).", RSI, RDI, R8, RCX)
@@ -42,8 +42,7 @@ func addAVX512(name string, signed bool) {
 		bcast(f+"NegEn", s.negen)
 		bcast(f+"RShift", s.rshift)
 	}
-	MOVL(U32(20), EAX)
-	VPBROADCASTD(EAX, Z25)
+	bcast("headroom", Z25)
 
 	Label(name + "_loop")
 	MOVL(U32(0xFFFF), R15L)
@@ -119,4 +118,75 @@ func addNext(name string, jump func(Op), a, b, out Register) {
 	jump(LabelRef(name + "_loop"))
 	VZEROUPPER()
 	RET()
+}
+
+// addSplitAVX512 generates the ADD of inputs in split form
+// (kernels.addSplit, addSplitArgs): input a has the multiplier 1/2, so
+// its rescale is (a - zp)·2^19 exactly; input b is rescaled with 32-bit
+// products, v·Mh + ((v·Ml + 2^10) >> 11) with v = b - zp (folded into
+// the constants), then divided by 2^e with rounding; the sum, biased by
+// 2^31 through a's offset k, takes the GEMM's output rescale
+// (gemmRequant's form, docs/kernels.md "The AVX2 epilogue"), with no left
+// shift. 27 operations on the vector ports per 16 elements where
+// addAVX512 takes 53. b's rescale in the epilogue's form would take 11
+// instead of 9 and measures 15% slower (Zen 5, BenchmarkAdd).
+func addSplitAVX512(name string, signed bool) {
+	p := addText(name, "addSplitArgs", "%s adds n quantized elements in split form with AVX-512 (see addSplitArgs).", RSI, RDI, R8, RCX)
+	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	MOVL(U32(0x5555), EAX)
+	KMOVW(EAX, K1) // even 32-bit lanes
+	for _, c := range []struct {
+		field string
+		z     VecPhysical
+	}{
+		{"k", Z2}, {"signZP", Z3}, {"hi", Z4}, {"lo", Z5}, {"half", Z6}, {"round", Z7},
+		{"r", Z9}, {"m2", Z10}, {"sign2", Z12}, {"r2", Z13},
+		{"outZP32", Z14}, {"min", Z15}, {"max", Z16},
+	} {
+		VPBROADCASTD(f(c.field), c.z)
+	}
+	VPBROADCASTQ(f("nudge2"), Z11)
+	MOVL(U32(1), EAX)
+	VPBROADCASTD(EAX, Z8)
+
+	Label(name + "_loop")
+	MOVL(U32(0xFFFF), R15L)
+	CMPQ(RCX, Imm(16))
+	JAE(LabelRef(name + "_mask"))
+	BZHIL(ECX, R15L, R15L)
+	Label(name + "_mask")
+	KMOVW(R15L, K2)
+	// Masked loads: the inputs may be constants at the end of the model file.
+	widenZ := VPMOVZXBD_Z
+	if signed {
+		widenZ = VPMOVSXBD_Z
+	}
+	widenZ(Mem{Base: RSI}, K2, Z0)
+	widenZ(Mem{Base: RDI}, K2, Z1)
+	VPSLLD(Imm(19), Z0, Z0)
+	VPADDD(Z2, Z0, Z0)        // (a - zp)·2^19 + 2^31
+	VPCMPGTD(Z1, Z3, K3)      // [b < zp] where e > 0
+	VPMULLD(Z5, Z1, Z17)      // b·Ml
+	VPMULLD(Z4, Z1, Z1)       // b·Mh
+	VPADDD(Z6, Z17, Z17)      // v·Ml + 2^10
+	VPADDD(Z7, Z1, Z1)        // v·Mh + round
+	VPSRAD(Imm(11), Z17, Z17) // (v·Ml + 2^10) >> 11
+	VPSUBD(Z8, Z1, K3, Z1)    // - [v < 0]
+	VPADDD(Z17, Z1, Z1)
+	VPSRAVD(Z9, Z1, Z1)
+	VPADDD(Z1, Z0, Z0) // the sum plus 2^31
+	VPSRLVD(Z12, Z0, Z18)
+	VPSHUFD(Imm(0xF5), Z0, Z17) // odd lanes to the even positions
+	VPMULUDQ(Z10, Z0, Z0)
+	VPMULUDQ(Z10, Z17, Z17)
+	VPADDQ(Z11, Z0, Z0)
+	VPADDQ(Z11, Z17, Z17)
+	VPSHUFD(Imm(0xF5), Z0, K1, Z17) // the even lanes' high halves down
+	VPADDD(Z18, Z17, Z17)
+	VPSRAVD(Z13, Z17, Z0)
+	VPADDD(Z14, Z0, Z0)
+	VPMAXSD(Z15, Z0, Z0)
+	VPMINSD(Z16, Z0, Z0)
+	VPMOVDB(Z0, K2, Mem{Base: R8})
+	addNext(name, JA, RSI, RDI, R8)
 }

@@ -37,6 +37,8 @@ func avx2() {
 	}
 	addAVX2("addAVX2u8", false)
 	addAVX2("addAVX2s8", true)
+	addSplitAVX2("addSplitAVX2u8", false)
+	addSplitAVX2("addSplitAVX2s8", true)
 }
 
 // Read-only vectors of the set.

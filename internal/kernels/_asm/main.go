@@ -35,6 +35,8 @@ var sets = map[string]func(){
 		}
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
+		addSplitAVX512("addSplitAVX512u8", false)
+		addSplitAVX512("addSplitAVX512s8", true)
 		directConvVNNI("directConvVNNIu8", false, false)
 		directConvVNNI("directConvVNNIu8shl", false, true)
 		directConvVNNI("directConvVNNIs8", true, false)
