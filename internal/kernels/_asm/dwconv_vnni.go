@@ -255,8 +255,54 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes n output pixels of an int8 3×3 depthwise convolution over %d channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).", name, 16*lanes))
 	p := Dereference(Param("p"))
-	vb := 16 * lanes // bytes in a vector
-	v := func(i int) VecPhysical {
+	b := newDWBlock(p, lanes)
+	rowsP, colIdx := dwBlockRows(p)
+
+	// gather loads column set k from filter column kx, pad from the
+	// padding column (see dwPixels).
+	gather := func(kx, k int) {
+		t := []VecPhysical{b.v(17), b.v(18), b.v(19)}
+		for r, row := range rowsP {
+			m := Mem{Base: row}
+			if kx > 0 {
+				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
+			}
+			VPXORD(m, b.flip, t[r])
+		}
+		b.unpack(t, b.col(k))
+	}
+	pad := func(k int) {
+		for _, d := range b.col(k) {
+			VMOVDQA64(b.zpCol, d)
+		}
+	}
+	pixel := func(s int) {
+		out := b.pixel([3][]VecPhysical{b.col(s * stride % 3), b.col((s*stride + 1) % 3), b.col((s*stride + 2) % 3)})
+		VMOVDQU64(out, Mem{Base: RBX})
+	}
+	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_done")
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dwBlock holds the registers of a dwconv3x3VNNIBlock kernel: v(0..11) the
+// three column sets' four vectors, v(12) the flip, v(13) the padding
+// column, v(14) the output zero point as words, v(15)/v(16) the clamp
+// bounds as bytes, v(17..23) the gather's temporaries, v(24..27) the
+// accumulators, v(28..30) the requantization's.
+type dwBlock struct {
+	v                          func(i int) VecPhysical
+	vb                         int // bytes in a vector
+	flip, zpCol, outZP, lo, hi VecPhysical
+}
+
+// newDWBlock picks the registers of a block of 16·lanes channels (lanes
+// 128-bit lanes: 1, 2 or 4) and loads the constants that are not the
+// block's data, K1 the odd dwords.
+func newDWBlock(p gotypes.Component, lanes int) *dwBlock {
+	b := &dwBlock{vb: 16 * lanes}
+	b.v = func(i int) VecPhysical {
 		switch lanes {
 		case 1:
 			return xmm[i]
@@ -265,89 +311,77 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 		}
 		return zmm[i]
 	}
-	// Registers: v(0..11) the three columns' four vectors, v(12) the flip,
-	// v(13) the padding column, v(14) the output zero point as words,
-	// v(15)/v(16) the clamp bounds as bytes, v(17..23) the gather's
-	// temporaries, v(24..27) the accumulators, v(28..30) the requantization's.
-	flip, zpCol, outZP, lo, hi := v(12), v(13), v(14), v(15), v(16)
+	b.flip, b.zpCol, b.outZP, b.lo, b.hi = b.v(12), b.v(13), b.v(14), b.v(15), b.v(16)
 	MOVL(U32(0x80808080), EAX)
-	VPBROADCASTD(EAX, flip)
+	VPBROADCASTD(EAX, b.flip)
 	Load(p.Field("zpCol"), EAX)
-	VPBROADCASTD(EAX, zpCol)
+	VPBROADCASTD(EAX, b.zpCol)
 	Load(p.Field("outZP"), EAX)
-	VPBROADCASTW(EAX, outZP)
+	VPBROADCASTW(EAX, b.outZP)
 	Load(p.Field("min"), EAX)
-	VPBROADCASTB(EAX, lo)
+	VPBROADCASTB(EAX, b.lo)
 	Load(p.Field("max"), EAX)
-	VPBROADCASTB(EAX, hi)
+	VPBROADCASTB(EAX, b.hi)
 	MOVL(U32(0xAAAA), EAX)
 	KMOVW(EAX, K1) // odd dwords
+	return b
+}
 
-	rowsP, colIdx := dwBlockRows(p)
+// col returns column set k.
+func (b *dwBlock) col(k int) []VecPhysical {
+	return []VecPhysical{b.v(4 * k), b.v(4*k + 1), b.v(4*k + 2), b.v(4*k + 3)}
+}
 
-	col := func(k int) []VecPhysical { return []VecPhysical{v(4 * k), v(4*k + 1), v(4*k + 2), v(4*k + 3)} }
-	// gather loads column set k from filter column kx, pad from the
-	// padding column (see dwPixels).
-	gather := func(kx, k int) {
-		dst := col(k)
-		t := []VecPhysical{v(17), v(18), v(19)}
-		for r, row := range rowsP {
-			m := Mem{Base: row}
-			if kx > 0 {
-				m = Mem{Base: row, Index: colIdx[kx], Scale: 1}
-			}
-			VPXORD(m, flip, t[r])
+// unpack interleaves the three rows t of a column, their top bits
+// flipped, into dst: vector j holds in dword 4L+i the bytes
+// (x0, x1, x2, x2) of the lane's channel 4j+i.
+func (b *dwBlock) unpack(t, dst []VecPhysical) {
+	v := b.v
+	VPUNPCKLBW(t[1], t[0], v(20)) // (x0, x1) of bytes 0..7 of each lane
+	VPUNPCKHBW(t[1], t[0], v(21))
+	VPUNPCKLBW(t[2], t[2], v(22)) // (x2, x2)
+	VPUNPCKHBW(t[2], t[2], v(23))
+	VPUNPCKLWD(v(22), v(20), dst[0])
+	VPUNPCKHWD(v(22), v(20), dst[1])
+	VPUNPCKLWD(v(23), v(21), dst[2])
+	VPUNPCKHWD(v(23), v(21), dst[3])
+}
+
+// pixel computes an output pixel's bytes, in channel order, from the sets
+// of its three filter columns (RAX the block's data) and returns their
+// register.
+func (b *dwBlock) pixel(cols [3][]VecPhysical) VecPhysical {
+	v := b.v
+	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * b.vb} }
+	for j := range 4 {
+		acc := v(24 + j)
+		VMOVDQU32(field(j, dwbBias), acc)
+		for kx := range 3 {
+			vpdpbusd(field(j, dwbW+kx), cols[kx][j], acc)
 		}
-		VPUNPCKLBW(t[1], t[0], v(20)) // (x0, x1) of bytes 0..7 of each lane
-		VPUNPCKHBW(t[1], t[0], v(21))
-		VPUNPCKLBW(t[2], t[2], v(22)) // (x2, x2)
-		VPUNPCKHBW(t[2], t[2], v(23))
-		VPUNPCKLWD(v(22), v(20), dst[0])
-		VPUNPCKHWD(v(22), v(20), dst[1])
-		VPUNPCKLWD(v(23), v(21), dst[2])
-		VPUNPCKHWD(v(23), v(21), dst[3])
 	}
-	pad := func(k int) {
-		for _, d := range col(k) {
-			VMOVDQA64(zpCol, d)
-		}
+	for j := range 4 {
+		acc, odd, even := v(24+j), v(28), v(29)
+		VPSHUFD(Imm(0xF5), acc, odd) // odd lanes to the even positions
+		VPMULDQ(field(j, dwbMult), acc, even)
+		VPMULDQ(field(j, dwbMultOdd), odd, odd)
+		VPADDQ(field(j, dwbNudge), even, even)
+		VPADDQ(field(j, dwbNudgeOdd), odd, odd)
+		VPSRLQ(Imm(31), even, even) // bits 31..62 to the low half
+		VPADDQ(odd, odd, odd)       // and to the high half
+		VPMOVD2M(acc, K5)
+		VPBLENDMD(odd, even, K1, acc)
+		VPADDD(field(j, dwbNegEn), acc, K5, acc)
+		VPSRAVD(field(j, dwbRShift), acc, acc)
 	}
-	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * vb} }
-	pixel := func(s int) {
-		for j := range 4 {
-			acc := v(24 + j)
-			VMOVDQU32(field(j, dwbBias), acc)
-			for kx := range 3 {
-				vpdpbusd(field(j, dwbW+kx), col((s*stride + kx) % 3)[j], acc)
-			}
-		}
-		for j := range 4 {
-			acc, odd, even := v(24+j), v(28), v(29)
-			VPSHUFD(Imm(0xF5), acc, odd) // odd lanes to the even positions
-			VPMULDQ(field(j, dwbMult), acc, even)
-			VPMULDQ(field(j, dwbMultOdd), odd, odd)
-			VPADDQ(field(j, dwbNudge), even, even)
-			VPADDQ(field(j, dwbNudgeOdd), odd, odd)
-			VPSRLQ(Imm(31), even, even) // bits 31..62 to the low half
-			VPADDQ(odd, odd, odd)       // and to the high half
-			VPMOVD2M(acc, K5)
-			VPBLENDMD(odd, even, K1, acc)
-			VPADDD(field(j, dwbNegEn), acc, K5, acc)
-			VPSRAVD(field(j, dwbRShift), acc, acc)
-		}
-		VPACKSSDW(v(25), v(24), v(24))
-		VPACKSSDW(v(27), v(26), v(26))
-		VPADDSW(outZP, v(24), v(24))
-		VPADDSW(outZP, v(26), v(26))
-		VPACKSSWB(v(26), v(24), v(24))
-		VPMAXSB(lo, v(24), v(24))
-		VPMINSB(hi, v(24), v(24))
-		VMOVDQU64(v(24), Mem{Base: RBX})
-	}
-	dwPixels(p, name, stride, rowsP, colIdx[stride], gather, pad, pixel, name+"_done")
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
+	VPACKSSDW(v(25), v(24), v(24))
+	VPACKSSDW(v(27), v(26), v(26))
+	VPADDSW(b.outZP, v(24), v(24))
+	VPADDSW(b.outZP, v(26), v(26))
+	VPACKSSWB(v(26), v(24), v(24))
+	VPMAXSB(b.lo, v(24), v(24))
+	VPMINSB(b.hi, v(24), v(24))
+	return v(24)
 }
 
 // The vectors of a dwconv3x3VNNIBlock block, per group j of 4 (kernels'
