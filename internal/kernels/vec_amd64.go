@@ -185,10 +185,12 @@ const (
 	dwBlockFields = dwBlockW + 3
 )
 
-// dwVNNIBlock is one block of channels of dwconv3x3VNNIBlock.
+// dwVNNIBlock is one block of channels of dwconv3x3VNNIBlock, or with
+// pairs the 32 channels of dwconv3x3VNNIPairs, two pixels a vector.
 type dwVNNIBlock struct {
 	off, lanes int     // first channel; 128-bit lanes (16 channels each)
-	data       []int32 // [group][dwBlockFields][4·lanes]
+	pairs      bool    // the data repeated for a second pixel
+	data       []int32 // [group][dwBlockFields][4·lanes] (8·lanes with pairs)
 }
 
 // dwVNNIBlocks cuts the channels into blocks of 64, then 32 and 16, the
@@ -207,15 +209,21 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 		blocks = append(blocks, dwVNNIBlock{off: min(off, c-16), lanes: lanes})
 		off += 16 * lanes
 	}
+	if c == 32 && d.p.StrideW == 1 {
+		blocks[0].pairs = true
+	}
 	for i := range blocks {
 		b := &blocks[i]
 		n := 4 * b.lanes // dwords in a vector
+		if b.pairs {
+			n *= 2
+		}
 		b.data = make([]int32, 4*dwBlockFields*n)
 		for j := range 4 {
 			vec := func(f int) []int32 { return b.data[(j*dwBlockFields+f)*n:][:n] }
 			// Dword k of group j is channel off + 16·(k/4) + 4j + k%4, the
 			// order of the kernel's unpacks.
-			ch := func(k int) int { return b.off + 16*(k/4) + 4*j + k%4 }
+			ch := func(k int) int { return b.off + 16*(k/4%b.lanes) + 4*j + k%4 }
 			for k := range n {
 				c := ch(k)
 				vec(dwBlockBias)[k] = qb.Bias[c]
@@ -260,6 +268,10 @@ func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out [
 				args.in, args.in1, args.in2 = &rows[0][bl.off], &rows[1][bl.off], &rows[2][bl.off]
 				args.out = &orow[bl.off]
 				args.w = &bl.data[0]
+				if bl.pairs {
+					dwconv3x3VNNIs1x32p(&args)
+					continue
+				}
 				dwVNNIBlockCall(&args, p.StrideW, bl.lanes)
 			}
 		}

@@ -286,6 +286,125 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 	RET()
 }
 
+// dwconv3x3VNNIPairs generates the int8 3×3 depthwise kernel for dilation
+// 1 and stride 1 over a layer of exactly 32 channels, two output pixels a
+// step, one per 256-bit half of each vector: dwconv3x3VNNIBlock over 32
+// channels runs every operation on half vectors, which cost as much as
+// whole ones. The block's data is that of 32 channels repeated in both
+// halves.
+//
+// With 32 channels two neighbouring input columns are one 64-byte load,
+// so column pair E_s, columns (2s, 2s+1) of the window row, gathers as
+// one column of 64 channels does. Pixels 2s and 2s+1 take E_s, E_{s+1}
+// and, for their middle filter column, the pair between them, (2s+1,
+// 2s+2), assembled from the halves of the two by one lane shuffle per
+// vector: per step one column pair's gather, four shuffles, and one
+// pixel's products, requantization and store of 64 channels.
+func dwconv3x3VNNIPairs(name string) {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(name + " computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 1 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs).")
+	p := Dereference(Param("p"))
+	b := newDWBlock(p, 4)
+	rowsP, _ := dwBlockRows(p)
+	t := []VecPhysical{Z17, Z18, Z19}
+
+	// gather loads column pair set k from the window row's bytes at disp.
+	gather := func(k, disp int) {
+		for r, row := range rowsP {
+			VPXORD(Mem{Base: row, Disp: disp}, b.flip, t[r])
+		}
+		b.unpack(t, b.col(k))
+	}
+	// gatherHalf loads column pair set k from the column at disp and the
+	// padding column: the last pixel's column next to the padding right,
+	// or the column after the last one when it is alone (its pair's
+	// second pixel is not stored); reading no further.
+	gatherHalf := func(k, disp int) {
+		for r, row := range rowsP {
+			VPXORD(Mem{Base: row, Disp: disp}, b.flip.AsY(), t[r].AsY())
+			VINSERTI32X8(Imm(1), b.zpCol.AsY(), t[r], t[r])
+		}
+		b.unpack(t, b.col(k))
+	}
+	// pixels computes pixels 2s and 2s+1 from E_s in set k and E_{s+1} in
+	// set 1-k, and stores both or, if !both, the first.
+	pixels := func(k int, both bool) {
+		mid := b.col(2)
+		for j := range 4 {
+			VALIGNQ(Imm(4), b.col(k)[j], b.col(1 - k)[j], mid[j]) // the high half of E_s, the low of E_{s+1}
+		}
+		out := b.pixel([3][]VecPhysical{b.col(k), mid, b.col(1 - k)})
+		if both {
+			VMOVDQU64(out, Mem{Base: RBX})
+		} else {
+			VMOVDQU64(out.AsY(), Mem{Base: RBX})
+		}
+	}
+
+	// E_0, its first column the padding if padL is set.
+	Load(p.Field("padL"), RDX)
+	TESTQ(RDX, RDX)
+	JZ(LabelRef(name + "_gather0"))
+	for r, row := range rowsP {
+		VPXORD(Mem{Base: row, Disp: 32}, b.flip.AsY(), t[r].AsY())
+		VINSERTI32X8(Imm(1), t[r].AsY(), b.zpCol, t[r])
+	}
+	b.unpack(t, b.col(0))
+	JMP(LabelRef(name + "_first"))
+	Label(name + "_gather0")
+	gather(0, 0)
+	Label(name + "_first")
+
+	// RCX holds the pixels before the last one if that one needs the
+	// padding right (dwBlockRows); R11 the steps whose E_{s+1} lies in
+	// the row. Two steps per loop turn, E_s alternating between sets 0
+	// and 1.
+	MOVQ(RCX, R11)
+	SHRQ(Imm(1), R11)
+	JZ(LabelRef(name + "_tail0"))
+	Label(name + "_step")
+	for s := range 2 {
+		gather(1-s, 64)
+		pixels(s, true)
+		for _, row := range rowsP {
+			ADDQ(R15, row) // two columns
+		}
+		ADDQ(R15, RBX)
+		DECQ(R11)
+		JZ(LabelRef(fmt.Sprintf("%s_tail%d", name, 1-s)))
+	}
+	JMP(LabelRef(name + "_step"))
+
+	// What is left with E_s in set k: if RCX is odd, one pixel, or two
+	// with padR, whose E_{s+1} is a column and the padding (or what
+	// follows, not stored); if RCX is even, nothing, or with padR one
+	// pixel whose E_{s+1} is all padding.
+	for k := range 2 {
+		Label(fmt.Sprintf("%s_tail%d", name, k))
+		Load(p.Field("padR"), RDX)
+		TESTB(Imm(1), CL)
+		JZ(LabelRef(fmt.Sprintf("%s_even%d", name, k)))
+		gatherHalf(1-k, 64)
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(fmt.Sprintf("%s_one%d", name, k)))
+		pixels(k, true)
+		JMP(LabelRef(name + "_done"))
+		Label(fmt.Sprintf("%s_even%d", name, k))
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(name + "_done"))
+		for _, d := range b.col(1 - k) {
+			VMOVDQA64(b.zpCol, d)
+		}
+		Label(fmt.Sprintf("%s_one%d", name, k))
+		pixels(k, false)
+		JMP(LabelRef(name + "_done"))
+	}
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 // dwBlock holds the registers of a dwconv3x3VNNIBlock kernel: v(0..11) the
 // three column sets' four vectors, v(12) the flip, v(13) the padding
 // column, v(14) the output zero point as words, v(15)/v(16) the clamp
