@@ -470,15 +470,32 @@ func (b *dwBlock) unpack(t, dst []VecPhysical) {
 // of its three filter columns (RAX the block's data) and returns their
 // register.
 func (b *dwBlock) pixel(cols [3][]VecPhysical) VecPhysical {
-	v := b.v
-	field := func(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * b.vb} }
+	b.products(cols, 0, 3)
+	return b.requant()
+}
+
+// field is vector f of group j of the block's data.
+func (b *dwBlock) field(j, f int) Mem { return Mem{Base: RAX, Disp: (j*dwBlockFields + f) * b.vb} }
+
+// products adds to the accumulators the products of filter columns
+// kx0..kx1-1 with their sets in cols, starting them from the bias if kx0
+// is 0.
+func (b *dwBlock) products(cols [3][]VecPhysical, kx0, kx1 int) {
 	for j := range 4 {
-		acc := v(24 + j)
-		VMOVDQU32(field(j, dwbBias), acc)
-		for kx := range 3 {
-			vpdpbusd(field(j, dwbW+kx), cols[kx][j], acc)
+		acc := b.v(24 + j)
+		if kx0 == 0 {
+			VMOVDQU32(b.field(j, dwbBias), acc)
+		}
+		for kx := kx0; kx < kx1; kx++ {
+			vpdpbusd(b.field(j, dwbW+kx), cols[kx][j], acc)
 		}
 	}
+}
+
+// requant requantizes the accumulators to bytes in channel order and
+// returns their register.
+func (b *dwBlock) requant() VecPhysical {
+	v, field := b.v, b.field
 	for j := range 4 {
 		acc, odd, even := v(24+j), v(28), v(29)
 		VPSHUFD(Imm(0xF5), acc, odd) // odd lanes to the even positions
