@@ -209,8 +209,10 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 		blocks = append(blocks, dwVNNIBlock{off: min(off, c-16), lanes: lanes})
 		off += 16 * lanes
 	}
-	if c == 32 && d.p.StrideW == 1 {
-		blocks[0].pairs = true
+	for i := range blocks {
+		// Two pixels a vector: at stride 1 from one 64-byte load per
+		// column pair, so for a layer of 32 channels only.
+		blocks[i].pairs = blocks[i].lanes == 2 && (c == 32 || d.p.StrideW == 2)
 	}
 	for i := range blocks {
 		b := &blocks[i]
@@ -268,8 +270,12 @@ func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out [
 				args.in, args.in1, args.in2 = &rows[0][bl.off], &rows[1][bl.off], &rows[2][bl.off]
 				args.out = &orow[bl.off]
 				args.w = &bl.data[0]
-				if bl.pairs {
+				switch {
+				case bl.pairs && p.StrideW == 1:
 					dwconv3x3VNNIs1x32p(&args)
+					continue
+				case bl.pairs:
+					dwconv3x3VNNIs2x32p(&args)
 					continue
 				}
 				dwVNNIBlockCall(&args, p.StrideW, bl.lanes)

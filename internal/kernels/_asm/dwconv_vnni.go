@@ -405,6 +405,164 @@ func dwconv3x3VNNIPairs(name string) {
 	RET()
 }
 
+// dwconv3x3VNNIPairs2 generates the int8 3×3 depthwise kernel for
+// dilation 1 and stride 2 over a block of 32 channels of a layer of any
+// width (colStep bytes a pixel), two output pixels a step as
+// dwconv3x3VNNIPairs computes them. Pixels 2s and 2s+1 have their
+// windows at columns 4s and 4s+2: filter column 0 is the pair A_s =
+// columns (4s, 4s+2), column 1 the pair (4s+1, 4s+3), and column 2 the
+// high half of A_s and the low half of A_{s+1}, one VALIGNQ per vector. A
+// pair of columns is two 32-byte loads, one into the high half. Per step
+// two pairs gathered and one pixel's products, requantization and stores
+// of 64 channels, against two 32-channel pixels of two columns each.
+func dwconv3x3VNNIPairs2(name string) {
+	TEXT(name, NOSPLIT, "func(p *dwArgs)")
+	Pragma("noescape")
+	Doc(name + " computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 2 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs2).")
+	p := Dereference(Param("p"))
+	b := newDWBlock(p, 4)
+	rowsP, _ := dwBlockRows(p)
+	LEAQ(Mem{Base: R14, Index: R14, Scale: 2}, R12) // three columns
+	LEAQ(Mem{Base: R15, Index: R15, Scale: 1}, R13) // four
+	t := []VecPhysical{Z17, Z18, Z19}
+	// col is column m of the window row from the step's first window.
+	col := func(row GPPhysical, m int) Mem {
+		switch m {
+		case 0:
+			return Mem{Base: row}
+		case 1, 2, 4:
+			return Mem{Base: row, Index: R14, Scale: uint8(m)}
+		}
+		return Mem{Base: row, Index: R12, Scale: uint8(m / 3)}
+	}
+	mid := b.col(2)
+	// gather loads set k from columns lo and hi, one per half.
+	gather := func(k, lo, hi int) {
+		for r, row := range rowsP {
+			VMOVDQU64(col(row, lo), t[r].AsY())
+			VINSERTI32X8(Imm(1), col(row, hi), t[r], t[r])
+			VPXORD(b.flip, t[r], t[r])
+		}
+		b.unpack(t, b.col(k))
+	}
+	// gatherHalf loads set k from column lo and the padding column.
+	gatherHalf := func(k, lo int) {
+		for r, row := range rowsP {
+			VPXORD(col(row, lo), b.flip.AsY(), t[r].AsY())
+			VINSERTI32X8(Imm(1), b.zpCol.AsY(), t[r], t[r])
+		}
+		b.unpack(t, b.col(k))
+	}
+	pad := func(k int) {
+		for _, d := range b.col(k) {
+			VMOVDQA64(b.zpCol, d)
+		}
+	}
+	// step computes pixels 2s and 2s+1 from A_s in set k: their filter
+	// column 1 as a pair (both) or, for a last pixel alone, one column;
+	// next loads A_{s+1} into set 1-k (for a pixel alone, only its low
+	// half counts, if any).
+	step := func(k int, both bool, next func()) {
+		if both {
+			gather(2, 1, 3)
+		} else {
+			gatherHalf(2, 1)
+		}
+		cols := [3][]VecPhysical{b.col(k), mid, mid}
+		b.products(cols, 0, 2)
+		next()
+		for j := range 4 {
+			VALIGNQ(Imm(4), b.col(k)[j], b.col(1 - k)[j], mid[j]) // the high half of A_s, the low of A_{s+1}
+		}
+		b.products(cols, 2, 3)
+		out := b.requant()
+		VMOVDQU64(out.AsY(), Mem{Base: RBX})
+		if both {
+			VEXTRACTI32X8(Imm(1), out, Mem{Base: RBX, Index: R14, Scale: 1})
+		}
+	}
+	advance := func() {
+		for _, row := range rowsP {
+			ADDQ(R13, row) // four columns
+		}
+		ADDQ(R15, RBX) // two pixels
+	}
+
+	// A_0: its first column the padding if padL is set, its second the
+	// padding if the only pixel needs the padding right (RCX 0).
+	Load(p.Field("padL"), RDX)
+	TESTQ(RDX, RDX)
+	JNZ(LabelRef(name + "_padL"))
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "_half0"))
+	gather(0, 0, 2)
+	JMP(LabelRef(name + "_first"))
+	Label(name + "_half0")
+	gatherHalf(0, 0)
+	JMP(LabelRef(name + "_first"))
+	Label(name + "_padL")
+	TESTQ(RCX, RCX)
+	JZ(LabelRef(name + "_pad0"))
+	for r, row := range rowsP {
+		VPXORD(col(row, 2), b.flip.AsY(), t[r].AsY())
+		VINSERTI32X8(Imm(1), t[r].AsY(), b.zpCol, t[r])
+	}
+	b.unpack(t, b.col(0))
+	JMP(LabelRef(name + "_first"))
+	Label(name + "_pad0")
+	pad(0)
+	Label(name + "_first")
+
+	// RCX holds the pixels before the last one if that one needs the
+	// padding right (dwBlockRows), R11 the steps whose A_{s+1} lies in
+	// the row: (RCX-1)/2. Two steps per loop turn, A_s alternating
+	// between sets 0 and 1.
+	MOVQ(RCX, R11)
+	SUBQ(Imm(1), R11)
+	JLE(LabelRef(name + "_tail0"))
+	SHRQ(Imm(1), R11)
+	JZ(LabelRef(name + "_tail0"))
+	Label(name + "_step")
+	for k := range 2 {
+		step(k, true, func() { gather(1-k, 4, 6) })
+		advance()
+		DECQ(R11)
+		JZ(LabelRef(fmt.Sprintf("%s_tail%d", name, 1-k)))
+	}
+	JMP(LabelRef(name + "_step"))
+
+	// What is left with A_s in set k, by RCX's parity and padR: RCX odd,
+	// one pixel or, with padR, two whose A_{s+1} is the padding; RCX
+	// even, two pixels whose A_{s+1} is a column and what follows (the
+	// padding with padR, which leaves a third pixel, alone), or with RCX
+	// 0 that third pixel only.
+	for k := range 2 {
+		tail := func(l string) string { return fmt.Sprintf("%s_%s%d", name, l, k) }
+		Label(tail("tail"))
+		Load(p.Field("padR"), RDX)
+		TESTB(Imm(1), CL)
+		JNZ(LabelRef(tail("odd")))
+		TESTQ(RCX, RCX)
+		JZ(LabelRef(tail("one")))
+		step(k, true, func() { gatherHalf(1-k, 4) })
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(name + "_done"))
+		advance()
+		JMP(LabelRef(fmt.Sprintf("%s_one%d", name, 1-k)))
+		Label(tail("odd"))
+		TESTQ(RDX, RDX)
+		JZ(LabelRef(tail("one")))
+		step(k, true, func() { pad(1 - k) })
+		JMP(LabelRef(name + "_done"))
+		Label(tail("one"))
+		step(k, false, func() {})
+		JMP(LabelRef(name + "_done"))
+	}
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 // dwBlock holds the registers of a dwconv3x3VNNIBlock kernel: v(0..11) the
 // three column sets' four vectors, v(12) the flip, v(13) the padding
 // column, v(14) the output zero point as words, v(15)/v(16) the clamp
