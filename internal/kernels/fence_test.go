@@ -246,6 +246,12 @@ func rowEdgesCase(t *testing.T, r *rand.Rand, b Backend, signed bool, c, stride,
 		// Scales below 1: a left shift would take the 16-channel kernel.
 		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(10)) / 1024)
 	}
+	if r.IntN(3) == 0 {
+		unusualMultipliers(r, p.Mult, p.Shift)
+		for ch := range c {
+			p.Shift[ch] = min(p.Shift[ch], 0)
+		}
+	}
 	randZeroPoints(r, p, filter, signed)
 	in := randBytes(r, p.Batch*inH*inW*c)
 	want := refDepthwise(p, in, filter, bias, signed)

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // dwArgs is the parameter block of the depthwise assembly kernels.
 type dwArgs struct {
@@ -168,18 +171,18 @@ func (d *DWConv) unpaddedRows(in, zpRow []byte, r int) (rows [3][]byte) {
 }
 
 // The vectors of a block of dwconv3x3VNNIBlock, per group of its
-// channels (see _asm/dwconv.go): the bias, the multipliers of the even
-// lanes and, moved to the even positions, of the odd lanes, the 64-bit
-// rounding constants 2^30 + round·2^31 of the even and of the odd lanes,
-// the right shift's correction for negative values, the right shift, and
-// the weights of the three filter columns.
+// channels (see _asm/dwconv_vnni.go), the requantization in the AVX2
+// kernels' form (see avx2QFields): the bias plus 2^31, the multipliers 2M
+// of the even lanes and, moved to the even positions, of the odd lanes,
+// the 64-bit nudges of the even and of the odd lanes, the sign shift
+// count, the right shift, and the weights of the three filter columns.
 const (
 	dwBlockBias = iota
 	dwBlockMult
 	dwBlockMultOdd
 	dwBlockNudge
 	dwBlockNudgeOdd
-	dwBlockNegEn
+	dwBlockSignShift
 	dwBlockRShift
 	dwBlockW
 	dwBlockFields = dwBlockW + 3
@@ -228,9 +231,10 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 			ch := func(k int) int { return b.off + 16*(k/4%b.lanes) + 4*j + k%4 }
 			for k := range n {
 				c := ch(k)
-				vec(dwBlockBias)[k] = qb.Bias[c]
-				vec(dwBlockMult)[k] = qb.Mult[c]
-				vec(dwBlockNegEn)[k] = qb.NegEn[c]
+				m2, _, sign := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
+				vec(dwBlockBias)[k] = qb.Bias[c] + math.MinInt32
+				vec(dwBlockMult)[k] = m2
+				vec(dwBlockSignShift)[k] = sign
 				vec(dwBlockRShift)[k] = qb.RShift[c]
 				for kx := range 3 {
 					var w uint32
@@ -243,9 +247,11 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 					continue
 				}
 				odd := ch(k + 1)
-				vec(dwBlockMultOdd)[k] = qb.Mult[odd]
 				for f, c := range map[int]int{dwBlockNudge: c, dwBlockNudgeOdd: odd} {
-					nudge := uint64(1)<<30 + uint64(qb.Round[c])<<31
+					m2, nudge, _ := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
+					if f == dwBlockNudgeOdd {
+						vec(dwBlockMultOdd)[k] = m2
+					}
 					vec(f)[k], vec(f)[k+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
 				}
 			}

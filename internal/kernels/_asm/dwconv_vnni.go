@@ -576,7 +576,7 @@ type dwBlock struct {
 
 // newDWBlock picks the registers of a block of 16·lanes channels (lanes
 // 128-bit lanes: 1, 2 or 4) and loads the constants that are not the
-// block's data, K1 the odd dwords.
+// block's data, K1 the even dwords.
 func newDWBlock(p gotypes.Component, lanes int) *dwBlock {
 	b := &dwBlock{vb: 16 * lanes}
 	b.v = func(i int) VecPhysical {
@@ -599,8 +599,8 @@ func newDWBlock(p gotypes.Component, lanes int) *dwBlock {
 	VPBROADCASTB(EAX, b.lo)
 	Load(p.Field("max"), EAX)
 	VPBROADCASTB(EAX, b.hi)
-	MOVL(U32(0xAAAA), EAX)
-	KMOVW(EAX, K1) // odd dwords
+	MOVL(U32(0x5555), EAX)
+	KMOVW(EAX, K1) // even dwords
 	return b
 }
 
@@ -655,18 +655,18 @@ func (b *dwBlock) products(cols [3][]VecPhysical, kx0, kx1 int) {
 func (b *dwBlock) requant() VecPhysical {
 	v, field := b.v, b.field
 	for j := range 4 {
-		acc, odd, even := v(24+j), v(28), v(29)
-		VPSHUFD(Imm(0xF5), acc, odd) // odd lanes to the even positions
-		VPMULDQ(field(j, dwbMult), acc, even)
-		VPMULDQ(field(j, dwbMultOdd), odd, odd)
-		VPADDQ(field(j, dwbNudge), even, even)
+		acc, odd, sign := v(24+j), v(28), v(29)
+		VPSRLVD(field(j, dwbSignShift), acc, sign) // [a ≥ 0] where r > 0
+		VPSHUFD(Imm(0xF5), acc, odd)               // odd lanes to the even positions
+		VPMULUDQ(field(j, dwbMult), acc, acc)
+		VPMULUDQ(field(j, dwbMultOdd), odd, odd)
+		VPADDQ(field(j, dwbNudge), acc, acc)
 		VPADDQ(field(j, dwbNudgeOdd), odd, odd)
-		VPSRLQ(Imm(31), even, even) // bits 31..62 to the low half
-		VPADDQ(odd, odd, odd)       // and to the high half
-		VPMOVD2M(acc, K5)
-		VPBLENDMD(odd, even, K1, acc)
-		VPADDD(field(j, dwbNegEn), acc, K5, acc)
-		VPSRAVD(field(j, dwbRShift), acc, acc)
+		// The high halves: the odd lanes' are in place, the even lanes'
+		// move down among them.
+		VPSHUFD(Imm(0xF5), acc, K1, odd)
+		VPADDD(sign, odd, odd)
+		VPSRAVD(field(j, dwbRShift), odd, acc)
 	}
 	VPACKSSDW(v(25), v(24), v(24))
 	VPACKSSDW(v(27), v(26), v(26))
@@ -686,7 +686,7 @@ const (
 	dwbMultOdd
 	dwbNudge
 	dwbNudgeOdd
-	dwbNegEn
+	dwbSignShift
 	dwbRShift
 	dwbW          // three vectors, one per filter column
 	dwBlockFields = dwbW + 3
