@@ -124,6 +124,16 @@ func dwconv3x3VNNIs1x64(p *dwArgs)
 //go:noescape
 func dwconv3x3VNNIs2x64(p *dwArgs)
 
+// dwconv3x3VNNIs1x32p computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 1 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs).
+//
+//go:noescape
+func dwconv3x3VNNIs1x32p(p *dwArgs)
+
+// dwconv3x3VNNIs2x32p computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 2 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs2).
+//
+//go:noescape
+func dwconv3x3VNNIs2x32p(p *dwArgs)
+
 // addAVX512u8 adds n quantized elements with AVX-512 (see addArgs).
 //
 //go:noescape

@@ -198,3 +198,91 @@ func TestShortSlicesPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestDWConvRowEdges runs every backend's 3×3 depthwise convolution over
+// 32 channels, and over wider layers whose last block is one of 32, which
+// the AVX-512 VNNI backend computes two pixels a vector
+// (dwconv3x3VNNIs1x32p, dwconv3x3VNNIs2x32p), on every row width to 20
+// with each padding left and right that the direct kernels take, and rows
+// one column longer than the windows use: even and odd widths, the last
+// pixel alone, with and without the padding column. The input and the
+// output end at an inaccessible page (the input after the depthwise
+// kernels' over-read), and the rows are split between two calls as
+// threads split them.
+func TestDWConvRowEdges(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, b := range Available() {
+		for _, c := range []int{32, 33, 96} {
+			for stride := 1; stride <= 2; stride++ {
+				for inW := 1; inW <= 20; inW++ {
+					for padW := range 2 {
+						// The last window's right edge one column short of
+						// the input's (over -1), at it, or on the padding.
+						for over := -1; over <= 1; over++ {
+							if (inW+padW+over-3)%stride != 0 || inW+padW+over < 3 {
+								continue
+							}
+							for _, signed := range []bool{true, false} {
+								rowEdgesCase(t, r, b, signed, c, stride, inW, padW, (inW+padW+over-3)/stride+1)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// rowEdgesCase is one case of TestDWConvRowEdges.
+func rowEdgesCase(t *testing.T, r *rand.Rand, b Backend, signed bool, c, stride, inW, padW, outW int) {
+	inH := 1 + r.IntN(4)
+	p := &ConvParams{Batch: 1 + r.IntN(2), InH: inH, InW: inW, InC: c, OutH: (inH-1)/stride + 1, OutW: outW, OutC: c, KH: 3, KW: 3,
+		StrideH: stride, StrideW: stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1, PadH: 1, PadW: padW}
+	filter := randBytes(r, 9*c)
+	bias := make([]int32, c)
+	p.Mult, p.Shift = make([]int32, c), make([]int, c)
+	for ch := range c {
+		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
+		// Scales below 1: a left shift would take the 16-channel kernel.
+		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(10)) / 1024)
+	}
+	if r.IntN(3) == 0 {
+		unusualMultipliers(r, p.Mult, p.Shift)
+		for ch := range c {
+			p.Shift[ch] = min(p.Shift[ch], 0)
+		}
+	}
+	randZeroPoints(r, p, filter, signed)
+	in := randBytes(r, p.Batch*inH*inW*c)
+	want := refDepthwise(p, in, filter, bias, signed)
+	d, err := NewDWConv(p, signed, filter, bias, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	what := func() string { return fmt.Sprintf("%s DWConv signed=%v %+v", b, signed, *p) }
+	padded := fenced(t, d.PaddedSize(), dwconvSlack[b])
+	d.Pad(in, padded, 0, d.PaddedRows())
+	out := fenced(t, len(want), 0)
+	noFault(t, what, func() { d.Run(padded, out, 0, p.Batch*p.OutH) })
+	if !bytes.Equal(out, want) {
+		t.Fatalf("%s:\n got %v\nwant %v", what(), out, want)
+	}
+	if !d.Direct() {
+		return
+	}
+	// With a left shift the 16-channel kernel reads past the input; the
+	// pair kernels read whole columns, 32 bytes or more, so any read past
+	// faults.
+	fin := fenced(t, len(in), dwconvSlack[b])
+	copy(fin, in)
+	out = fenced(t, len(want), 0)
+	rows := p.Batch * p.OutH
+	split := r.IntN(rows + 1)
+	noFault(t, what, func() {
+		d.RunDirect(fin, out, 0, split)
+		d.RunDirect(fin, out, split, rows)
+	})
+	if !bytes.Equal(out, want) {
+		t.Fatalf("%s direct:\n got %v\nwant %v", what(), out, want)
+	}
+}

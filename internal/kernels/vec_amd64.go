@@ -171,27 +171,29 @@ func (d *DWConv) unpaddedRows(in, zpRow []byte, r int) (rows [3][]byte) {
 }
 
 // The vectors of a block of dwconv3x3VNNIBlock, per group of its
-// channels (see _asm/dwconv.go): the bias, the multipliers of the even
-// lanes and, moved to the even positions, of the odd lanes, the 64-bit
-// rounding constants 2^30 + round·2^31 of the even and of the odd lanes,
-// the right shift's correction for negative values, the right shift, and
-// the weights of the three filter columns.
+// channels (see _asm/dwconv_vnni.go), the requantization in the AVX2
+// kernels' form (see avx2QFields): the bias plus 2^31, the multipliers 2M
+// of the even lanes and, moved to the even positions, of the odd lanes,
+// the 64-bit nudges of the even and of the odd lanes, the sign shift
+// count, the right shift, and the weights of the three filter columns.
 const (
 	dwBlockBias = iota
 	dwBlockMult
 	dwBlockMultOdd
 	dwBlockNudge
 	dwBlockNudgeOdd
-	dwBlockNegEn
+	dwBlockSignShift
 	dwBlockRShift
 	dwBlockW
 	dwBlockFields = dwBlockW + 3
 )
 
-// dwVNNIBlock is one block of channels of dwconv3x3VNNIBlock.
+// dwVNNIBlock is one block of channels of dwconv3x3VNNIBlock, or with
+// pairs the 32 channels of dwconv3x3VNNIPairs, two pixels a vector.
 type dwVNNIBlock struct {
 	off, lanes int     // first channel; 128-bit lanes (16 channels each)
-	data       []int32 // [group][dwBlockFields][4·lanes]
+	pairs      bool    // the data repeated for a second pixel
+	data       []int32 // [group][dwBlockFields][4·lanes] (8·lanes with pairs)
 }
 
 // dwVNNIBlocks cuts the channels into blocks of 64, then 32 and 16, the
@@ -211,19 +213,28 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 		off += 16 * lanes
 	}
 	for i := range blocks {
+		// Two pixels a vector: at stride 1 from one 64-byte load per
+		// column pair, so for a layer of 32 channels only.
+		blocks[i].pairs = blocks[i].lanes == 2 && (c == 32 || d.p.StrideW == 2)
+	}
+	for i := range blocks {
 		b := &blocks[i]
 		n := 4 * b.lanes // dwords in a vector
+		if b.pairs {
+			n *= 2
+		}
 		b.data = make([]int32, 4*dwBlockFields*n)
 		for j := range 4 {
 			vec := func(f int) []int32 { return b.data[(j*dwBlockFields+f)*n:][:n] }
 			// Dword k of group j is channel off + 16·(k/4) + 4j + k%4, the
 			// order of the kernel's unpacks.
-			ch := func(k int) int { return b.off + 16*(k/4) + 4*j + k%4 }
+			ch := func(k int) int { return b.off + 16*(k/4%b.lanes) + 4*j + k%4 }
 			for k := range n {
 				c := ch(k)
-				vec(dwBlockBias)[k] = qb.Bias[c]
-				vec(dwBlockMult)[k] = qb.Mult[c]
-				vec(dwBlockNegEn)[k] = qb.NegEn[c]
+				m2, _, sign := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
+				vec(dwBlockBias)[k] = qb.Bias[c] + math.MinInt32
+				vec(dwBlockMult)[k] = m2
+				vec(dwBlockSignShift)[k] = sign
 				vec(dwBlockRShift)[k] = qb.RShift[c]
 				for kx := range 3 {
 					var w uint32
@@ -236,9 +247,11 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 					continue
 				}
 				odd := ch(k + 1)
-				vec(dwBlockMultOdd)[k] = qb.Mult[odd]
 				for f, c := range map[int]int{dwBlockNudge: c, dwBlockNudgeOdd: odd} {
-					nudge := uint64(1)<<30 + uint64(qb.Round[c])<<31
+					m2, nudge, _ := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
+					if f == dwBlockNudgeOdd {
+						vec(dwBlockMultOdd)[k] = m2
+					}
 					vec(f)[k], vec(f)[k+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
 				}
 			}
@@ -263,6 +276,14 @@ func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out [
 				args.in, args.in1, args.in2 = &rows[0][bl.off], &rows[1][bl.off], &rows[2][bl.off]
 				args.out = &orow[bl.off]
 				args.w = &bl.data[0]
+				switch {
+				case bl.pairs && p.StrideW == 1:
+					dwconv3x3VNNIs1x32p(&args)
+					continue
+				case bl.pairs:
+					dwconv3x3VNNIs2x32p(&args)
+					continue
+				}
 				dwVNNIBlockCall(&args, p.StrideW, bl.lanes)
 			}
 		}

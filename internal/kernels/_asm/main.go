@@ -33,6 +33,8 @@ var sets = map[string]func(){
 			dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs1x%d", 16*lanes), 1, lanes)
 			dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs2x%d", 16*lanes), 2, lanes)
 		}
+		dwconv3x3VNNIPairs("dwconv3x3VNNIs1x32p")
+		dwconv3x3VNNIPairs2("dwconv3x3VNNIs2x32p")
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
 		addSplitAVX512("addSplitAVX512u8", false)
