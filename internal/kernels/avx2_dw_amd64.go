@@ -19,9 +19,11 @@ type dwAVX2 struct {
 	lshift  int
 	// 3×3 filters with dilation 1, stride 1 or 2 and at least 16 channels
 	// also run from the unpadded input (DWConv.direct): per group, per
-	// half of 8 channels and filter column, the weight pairs of rows 0
-	// and 1, then of row 2 and zero, [group][half][column][2][8][2]int16.
+	// half of 8 channels, the weight pairs of dwDirectPairs,
+	// [group][half][5][8][2]int16, and the requantization constants, in
+	// the order of the kernel's unpacks (see prepareAVX2).
 	w3    []int16
+	q3    []int32
 	zpRow []byte // the rows above and below the input
 }
 
@@ -99,15 +101,29 @@ func (d *DWConv) prepareAVX2() {
 	if p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 && c >= 16 {
 		for g := range v.groups {
 			c0 := min(16*g, c-16)
-			for h := range 2 {
-				for kx := range 3 {
-					for _, rows := range [][2]int{{0, 1}, {2, -1}} {
-						for ch := c0 + 8*h; ch < c0+8*h+8; ch++ {
-							w0, w1 := d.w[(rows[0]*3+kx)*d.cpad+ch], int32(0)
-							if rows[1] >= 0 {
-								w1 = d.w[(rows[1]*3+kx)*d.cpad+ch]
+			// Half j holds in dword k channel c0 + 8·(k/4) + 4j + k%4
+			// (the kernel's word unpacks work in 128-bit lanes).
+			ch := func(j, k int) int { return c0 + 8*(k/4) + 4*j + k%4 }
+			h := &requant{}
+			for i := range 16 {
+				c := ch(i/8, i%8)
+				h.Bias = append(h.Bias, d.q.Bias[c])
+				h.Mult = append(h.Mult, d.q.Mult[c])
+				h.LShift = append(h.LShift, d.q.LShift[c])
+				h.RShift = append(h.RShift, d.q.RShift[c])
+				h.Round = append(h.Round, d.q.Round[c])
+				h.NegEn = append(h.NegEn, d.q.NegEn[c])
+			}
+			v.q3 = avx2Requant(v.q3, h, 0, 16)
+			for j := range 2 {
+				for _, pair := range dwDirectPairs(p.StrideW) {
+					for k := range 8 {
+						for _, t := range pair {
+							var w int16
+							if t >= 0 {
+								w = int16(d.w[t*d.cpad+ch(j, k)])
 							}
-							v.w3 = append(v.w3, int16(w0), int16(w1))
+							v.w3 = append(v.w3, w)
 						}
 					}
 				}
@@ -119,13 +135,24 @@ func (d *DWConv) prepareAVX2() {
 	}
 }
 
+// dwDirectPairs gives the taps (ky·3+kx, -1 for a zero weight) of the five
+// int16 pairs per pixel of dwconv3x3DirectAVX2: rows 0 and 1 of each filter
+// column, then row 2 paired across columns, at stride 1 as (x2 of columns
+// 0 and 1), (-, column 2), at stride 2 as (-, column 0), (columns 1 and 2).
+func dwDirectPairs(stride int) [5][2]int {
+	if stride == 1 {
+		return [5][2]int{{0, 3}, {1, 4}, {2, 5}, {6, 7}, {-1, 8}}
+	}
+	return [5][2]int{{0, 3}, {1, 4}, {2, 5}, {-1, 6}, {7, 8}}
+}
+
 // directAVX2 is DWConv.direct for dwconv3x3DirectAVX2.
 func (d *DWConv) directAVX2(in, out []byte, r0, r1 int) {
 	v := d.vec.(*dwAVX2)
 	p := &d.p
 	c := p.OutC
 	args := dwDirectAVX2Args{
-		w: &v.w3[0], q: &v.q[0], groups: v.groups, lastOff: v.lastOff,
+		w: &v.w3[0], q: &v.q3[0], groups: v.groups, lastOff: v.lastOff,
 		n: p.OutW, inW: p.InW, x0: -p.PadW, c: c, lshift: v.lshift,
 	}
 	for i := range args.zp {

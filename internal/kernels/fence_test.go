@@ -212,7 +212,7 @@ func TestShortSlicesPanic(t *testing.T) {
 func TestDWConvRowEdges(t *testing.T) {
 	r := testkit.SeededRand(t)
 	for _, b := range Available() {
-		for _, c := range []int{32, 33, 96} {
+		for _, c := range []int{16, 32, 33, 96} {
 			for stride := 1; stride <= 2; stride++ {
 				for inW := 1; inW <= 20; inW++ {
 					for padW := range 2 {

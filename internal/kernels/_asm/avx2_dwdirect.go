@@ -13,87 +13,106 @@ import (
 // (kernels.dwAVX2's direct form): per group of 16 channels, as two halves
 // of 8, the output pixels left to right.
 //
-// Each input column x of the window's three rows gives, per half, two
-// vectors: rows 0 and 1 interleaved and widened to int16 pairs, and row 2
-// widened to 32 bits (its pair's upper half meets a zero weight). An output
-// pixel is 6 VPMADDWD per half over its three columns, and consecutive
-// pixels share columns (two of three at stride 1, one at stride 2), which
-// stay in registers: a column is loaded and widened once per row instead of
-// once per tap. Columns outside the input are the zero point (the zp
-// field); rows outside it are a row of zero points (kernels.dwAVX2.zpRow).
-// Every load is 8 bytes inside a pixel: nothing is read past the input.
+// Each input column x of the window's three rows is widened to words
+// once (16-byte loads): rows 0 and 1 interleaved by word unpacks into the
+// pairs A_x = (x0, x1), and row 2 kept as words to pair with the next
+// column's, Z_x = (x2 of column x-1, x2 of column x). The unpacks work in
+// 128-bit lanes, so half j holds in dword 4L+i channel 8L+4j+i; the
+// weights and requantization constants are laid out in that order, and
+// the pack of the two halves puts the words back in channel order. An
+// output pixel over columns a, a+1, a+2 is 5 VPMADDWD per half: A_a,
+// A_{a+1}, A_{a+2} and, for row 2, at stride 1 Z_{a+1}·(w20, w21) and
+// Z_{a+2}·(0, w22) (each Z serves two pixels), at stride 2 Z_a·(0, w20)
+// and Z_{a+2}·(w21, w22) (Z only at even columns, each serving two
+// pixels). Columns are loaded and widened once per row. Columns outside
+// the input are the zero point (the zp field); rows outside it are a row
+// of zero points (kernels.dwAVX2.zpRow). Every load is the group's 16
+// bytes of a pixel: nothing is read past the input.
 //
-// Registers: three column sets of four vectors (Y0..Y11: A rows 0-1, A
-// row 2, B rows 0-1, B row 2, A and B the halves), the accumulators Y12
-// and Y13, temporaries Y14 and Y15. GPRs: R8, R9, R10 the rows at the
-// group's channels, RAX the column's byte offset, RBX the column, RCX the
-// pixel size, R15 the output pixel, RDX pixels left, R11 groups left, R12
-// the group's channel offset, R13 its requant block, RSI its weights, R14
-// temporary.
+// Registers: three column sets of A (Y0..Y5, two halves each), two of Z
+// (Y6..Y9), the widened row 2 of the last two columns (Y10, Y15), the
+// accumulators Y11 and Y12, temporaries Y13 and Y14. GPRs: R8, R9, R10
+// the rows at the group's channels, RAX the column's byte offset, RBX the
+// column, RCX the pixel size, R15 the output pixel, RDX pixels left, R11
+// groups left, R12 the group's channel offset, R13 its requant block, RSI
+// its weights.
 func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	p, f := avx2Text(name, "dwDirectAVX2Args", fmt.Sprintf("%s computes a row of a 3×3 stride-%d depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).", name, stride))
 	l := func(s string) string { return name + "_" + s }
-	widen2, widen4 := VPMOVZXBW, VPMOVZXBD
+	widen := VPMOVZXBW
 	if signed {
-		widen2, widen4 = VPMOVSXBW, VPMOVSXBD
+		widen = VPMOVSXBW
 	}
-	sets := [3][4]VecPhysical{{Y0, Y1, Y2, Y3}, {Y4, Y5, Y6, Y7}, {Y8, Y9, Y10, Y11}}
-	acc := []VecPhysical{Y12, Y13}
+	as := [3][2]VecPhysical{{Y0, Y1}, {Y2, Y3}, {Y4, Y5}}
+	zs := [2][2]VecPhysical{{Y6, Y7}, {Y8, Y9}}
+	r2 := [2]VecPhysical{Y10, Y15}
+	acc := []VecPhysical{Y11, Y12}
 	// Padding columns load out of line, after the kernel's RET.
 	var padded []func()
 
-	// column loads column RBX into set s and steps to the next one.
-	column := func(s [4]VecPhysical) {
+	// column loads column RBX: its pairs A into a, its row 2 as words
+	// into w; then steps to the next column.
+	column := func(a [2]VecPhysical, w VecPhysical) {
 		pad, back := l(fmt.Sprintf("pad%d", len(padded))), l(fmt.Sprintf("col%d", len(padded)))
 		CMPQ(RBX, f("inW")) // unsigned: columns left of the input are negative
 		JAE(LabelRef(pad))
-		for h := range 2 {
-			off := 8 * h
-			x := s[2*h].AsX()
-			VMOVQ(Mem{Base: R8, Index: RAX, Scale: 1, Disp: off}, x)
-			VMOVQ(Mem{Base: R9, Index: RAX, Scale: 1, Disp: off}, X14)
-			VPUNPCKLBW(X14, x, x)
-			widen2(x, s[2*h])
-			widen4(Mem{Base: R10, Index: RAX, Scale: 1, Disp: off}, s[2*h+1])
-		}
+		widen(Mem{Base: R8, Index: RAX, Scale: 1}, a[0])
+		widen(Mem{Base: R9, Index: RAX, Scale: 1}, Y13)
+		VPUNPCKHWD(Y13, a[0], a[1]) // channels 4..7 | 12..15
+		VPUNPCKLWD(Y13, a[0], a[0]) // channels 0..3 | 8..11
+		widen(Mem{Base: R10, Index: RAX, Scale: 1}, w)
 		Label(back)
 		INCQ(RBX)
 		ADDQ(RCX, RAX)
 		padded = append(padded, func() {
 			Label(pad)
-			for _, v := range s {
+			for _, v := range []VecPhysical{a[0], a[1], w} {
 				VMOVDQU(f("zp"), v)
 			}
 			JMP(LabelRef(back))
 		})
 	}
+	// pairZ makes Z from row 2 of the previous column (prev) and of this
+	// one (cur), in the halves' order.
+	pairZ := func(z [2]VecPhysical, prev, cur VecPhysical) {
+		VPUNPCKLWD(cur, prev, z[0])
+		VPUNPCKHWD(cur, prev, z[1])
+	}
 
-	// pixel computes the output pixel whose window's columns are in sets
-	// c0, c1, c2 and stores it.
-	pixel := func(c0, c1, c2 [4]VecPhysical) {
-		cols := [3][4]VecPhysical{c0, c1, c2}
-		temps := []VecPhysical{Y14, Y15}
-		for kx := range 3 {
-			for part := range 2 { // rows 0-1, row 2
-				for h := range 2 {
-					w := Mem{Base: RSI, Disp: 32 * (h*6 + kx*2 + part)}
-					t := temps[h]
-					VPMADDWD(w, cols[kx][2*h+part], t)
-					if kx == 0 && part == 0 {
-						VPADDD(Mem{Base: R13, Disp: 4*16*aqBias + 32*h}, t, acc[h])
-					} else {
-						VPADDD(t, acc[h], acc[h])
-					}
+	// pixel computes the output pixel from the five pair vectors of each
+	// half, in the order of the weights, and stores it.
+	pixel := func(a0, a1, a2, z0, z1 [2]VecPhysical) {
+		srcs := [5][2]VecPhysical{a0, a1, a2, z0, z1}
+		temps := []VecPhysical{Y13, Y14}
+		for t, src := range srcs {
+			for h := range 2 {
+				w := Mem{Base: RSI, Disp: 32 * (h*5 + t)}
+				VPMADDWD(w, src[h], temps[h])
+				if t == 0 {
+					VPADDD(Mem{Base: R13, Disp: 4*16*aqBias + 32*h}, temps[h], acc[h])
+				} else {
+					VPADDD(temps[h], acc[h], acc[h])
 				}
 			}
 		}
 		q := func(h, field int) Mem { return Mem{Base: R13, Disp: field*4*16 + 32*h} }
 		leftShifts(l(fmt.Sprintf("q%d", len(padded))), f("lshift"), acc, q)
 		for h, a := range acc {
-			requantAVX2(a, Y14, Y15, func(field int) Mem { return q(h, field) })
+			requantAVX2(a, Y13, Y14, func(field int) Mem { return q(h, field) })
 		}
-		pack16(Y12, Y13, signed, f("outZP"), f("lo"), f("hi"))
-		VMOVDQU(X12, Mem{Base: R15})
+		VPACKSSDW(Y12, Y11, Y11) // words in channel order
+		VPADDSW(f("outZP"), Y11, Y11)
+		VEXTRACTI128(Imm(1), Y11, X13)
+		if signed {
+			VPACKSSWB(X13, X11, X11)
+			VPMAXSB(f("lo"), X11, X11)
+			VPMINSB(f("hi"), X11, X11)
+		} else {
+			VPACKUSWB(X13, X11, X11)
+			VPMAXUB(f("lo"), X11, X11)
+			VPMINUB(f("hi"), X11, X11)
+		}
+		VMOVDQU(X11, Mem{Base: R15})
 		ADDQ(RCX, R15)
 	}
 
@@ -120,35 +139,46 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	MOVQ(RBX, RAX)
 	IMULQ(RCX, RAX)
 
-	// The first column(s), then per pixel the new ones; the three sets
-	// take turns, so the loop is unrolled three times.
-	column(sets[0])
+	// The first column(s), then per pixel the new ones. A takes turns in
+	// three sets, Z and the row-2 words in two, so the loop is unrolled
+	// six times.
 	if stride == 1 {
-		column(sets[1])
-	}
-	Label(l("pixel"))
-	first := 0
-	for u := range 3 {
-		var c [3]int
-		if stride == 1 {
-			c = [3]int{u % 3, (u + 1) % 3, (u + 2) % 3}
-			column(sets[c[2]])
-		} else {
-			c = [3]int{first, (first + 1) % 3, (first + 2) % 3}
-			column(sets[c[1]])
-			column(sets[c[2]])
-			first = c[2]
+		// Column x: A in set x%3, row 2 in r2[x%2], Z_x in zs[x%2].
+		column(as[0], r2[0])
+		column(as[1], r2[1])
+		pairZ(zs[1], r2[0], r2[1])
+		Label(l("pixel"))
+		for u := range 6 {
+			x := u + 2
+			column(as[x%3], r2[x%2])
+			pairZ(zs[x%2], r2[(x+1)%2], r2[x%2])
+			pixel(as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2])
+			DECQ(RDX)
+			JZ(LabelRef(l("row_done")))
 		}
-		pixel(sets[c[0]], sets[c[1]], sets[c[2]])
-		DECQ(RDX)
-		JZ(LabelRef(l("row_done")))
+	} else {
+		// Pixel u: its first column in A set (2u)%3, Z of it in
+		// zs[u%2]. The first column's Z meets a zero weight in its low
+		// words.
+		column(as[0], r2[0])
+		pairZ(zs[0], r2[0], r2[0])
+		Label(l("pixel"))
+		for u := range 6 {
+			a := 2 * u
+			column(as[(a+1)%3], r2[0])
+			column(as[(a+2)%3], r2[1])
+			pairZ(zs[(u+1)%2], r2[0], r2[1])
+			pixel(as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2])
+			DECQ(RDX)
+			JZ(LabelRef(l("row_done")))
+		}
 	}
 	JMP(LabelRef(l("pixel")))
 
 	Label(l("row_done"))
 	ADDQ(Imm(16), R12)
 	ADDQ(U32(aqFields*4*16), R13)
-	ADDQ(U32(2*6*32), RSI)
+	ADDQ(U32(2*5*32), RSI)
 	DECQ(R11)
 	JNZ(LabelRef(l("group")))
 	VZEROUPPER()
