@@ -42,7 +42,7 @@ type dwDirectAVX2Args struct {
 	lshift  int
 	zp      [16]int16 // the input zero point: a padding column's taps
 	outZP   [16]int16
-	lo, hi  [16]byte
+	lo, hi  [32]byte // two pixels' clamp
 }
 
 // dwAVX2Args is the parameter block of the AVX2 depthwise kernels.

@@ -29,23 +29,34 @@ import (
 // of zero points (kernels.dwAVX2.zpRow). Every load is the group's 16
 // bytes of a pixel: nothing is read past the input.
 //
+// Pixels go in pairs: the first one's words wait in Y15 while the second
+// is computed, then both take one byte pack, one clamp and two 16-byte
+// stores (an odd last pixel is stored alone).
+//
 // Registers: three column sets of A (Y0..Y5, two halves each), two of Z
-// (Y6..Y9), the widened row 2 of the last two columns (Y10, Y15), the
-// accumulators Y11 and Y12, temporaries Y13 and Y14. GPRs: R8, R9, R10
-// the rows at the group's channels, RAX the column's byte offset, RBX the
-// column, RCX the pixel size, R15 the output pixel, RDX pixels left, R11
-// groups left, R12 the group's channel offset, R13 its requant block, RSI
-// its weights.
+// (Y6..Y9), the last column's row 2 as words (Y10), the accumulators Y11
+// and Y12, temporaries Y13 and Y14, the first pixel's words Y15. GPRs:
+// R8, R9, R10 the rows at the group's channels, RAX the column's byte
+// offset, RBX the column, RCX the pixel size, R15 the output pixel, RDX
+// pixels left, R11 groups left, R12 the group's channel offset, R13 its
+// requant block, RSI its weights.
 func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	p, f := avx2Text(name, "dwDirectAVX2Args", fmt.Sprintf("%s computes a row of a 3×3 stride-%d depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).", name, stride))
 	l := func(s string) string { return name + "_" + s }
-	widen := VPMOVZXBW
+	widen, packBytes := VPMOVZXBW, VPACKUSWB
+	clampBytes := func(y VecPhysical) {
+		VPMAXUB(f("lo"), y, y)
+		VPMINUB(f("hi"), y, y)
+	}
 	if signed {
-		widen = VPMOVSXBW
+		widen, packBytes = VPMOVSXBW, VPACKSSWB
+		clampBytes = func(y VecPhysical) {
+			VPMAXSB(f("lo"), y, y)
+			VPMINSB(f("hi"), y, y)
+		}
 	}
 	as := [3][2]VecPhysical{{Y0, Y1}, {Y2, Y3}, {Y4, Y5}}
 	zs := [2][2]VecPhysical{{Y6, Y7}, {Y8, Y9}}
-	r2 := [2]VecPhysical{Y10, Y15}
 	acc := []VecPhysical{Y11, Y12}
 	// Padding columns load out of line, after the kernel's RET.
 	var padded []func()
@@ -80,8 +91,10 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	}
 
 	// pixel computes the output pixel from the five pair vectors of each
-	// half, in the order of the weights, and stores it.
-	pixel := func(a0, a1, a2, z0, z1 [2]VecPhysical) {
+	// half, in the order of the weights. Pixels go in pairs: the first
+	// (second false) keeps its words in Y15, the second packs both and
+	// stores them.
+	pixel := func(a0, a1, a2, z0, z1 [2]VecPhysical, second bool) {
 		srcs := [5][2]VecPhysical{a0, a1, a2, z0, z1}
 		temps := []VecPhysical{Y13, Y14}
 		for t, src := range srcs {
@@ -100,20 +113,19 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 		for h, a := range acc {
 			requantAVX2(a, Y13, Y14, func(field int) Mem { return q(h, field) })
 		}
-		VPACKSSDW(Y12, Y11, Y11) // words in channel order
-		VPADDSW(f("outZP"), Y11, Y11)
-		VEXTRACTI128(Imm(1), Y11, X13)
-		if signed {
-			VPACKSSWB(X13, X11, X11)
-			VPMAXSB(f("lo"), X11, X11)
-			VPMINSB(f("hi"), X11, X11)
-		} else {
-			VPACKUSWB(X13, X11, X11)
-			VPMAXUB(f("lo"), X11, X11)
-			VPMINUB(f("hi"), X11, X11)
+		if !second {
+			VPACKSSDW(Y12, Y11, Y15) // words in channel order
+			VPADDSW(f("outZP"), Y15, Y15)
+			return
 		}
+		VPACKSSDW(Y12, Y11, Y11)
+		VPADDSW(f("outZP"), Y11, Y11)
+		packBytes(Y11, Y15, Y11)    // lanes: first 0..7, second 0..7 | first 8..15, second 8..15
+		VPERMQ(Imm(0xD8), Y11, Y11) // the first pixel | the second
+		clampBytes(Y11)
 		VMOVDQU(X11, Mem{Base: R15})
-		ADDQ(RCX, R15)
+		VEXTRACTI128(Imm(1), Y11, Mem{Base: R15, Index: RCX, Scale: 1})
+		LEAQ(Mem{Base: R15, Index: RCX, Scale: 2}, R15)
 	}
 
 	Load(p.Field("c"), RCX)
@@ -140,40 +152,56 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	IMULQ(RCX, RAX)
 
 	// The first column(s), then per pixel the new ones. A takes turns in
-	// three sets, Z and the row-2 words in two, so the loop is unrolled
-	// six times.
+	// three sets, Z in two, and pixels go in pairs, so the loop is
+	// unrolled six times.
+	exit := func(u int) {
+		DECQ(RDX)
+		if u%2 == 0 {
+			JZ(LabelRef(l("odd")))
+		} else {
+			JZ(LabelRef(l("row_done")))
+		}
+	}
 	if stride == 1 {
-		// Column x: A in set x%3, row 2 in r2[x%2], Z_x in zs[x%2].
-		column(as[0], r2[0])
-		column(as[1], r2[1])
-		pairZ(zs[1], r2[0], r2[1])
+		// Column x: A in set x%3, Z_x in zs[x%2]; the last column's row
+		// 2 in Y10.
+		column(as[0], Y10)
+		column(as[1], Y14)
+		pairZ(zs[1], Y10, Y14)
+		VMOVDQA(Y14, Y10)
 		Label(l("pixel"))
 		for u := range 6 {
 			x := u + 2
-			column(as[x%3], r2[x%2])
-			pairZ(zs[x%2], r2[(x+1)%2], r2[x%2])
-			pixel(as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2])
-			DECQ(RDX)
-			JZ(LabelRef(l("row_done")))
+			column(as[x%3], Y14)
+			pairZ(zs[x%2], Y10, Y14)
+			VMOVDQA(Y14, Y10)
+			pixel(as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2], u%2 == 1)
+			exit(u)
 		}
 	} else {
 		// Pixel u: its first column in A set (2u)%3, Z of it in
 		// zs[u%2]. The first column's Z meets a zero weight in its low
 		// words.
-		column(as[0], r2[0])
-		pairZ(zs[0], r2[0], r2[0])
+		column(as[0], Y10)
+		pairZ(zs[0], Y10, Y10)
 		Label(l("pixel"))
 		for u := range 6 {
 			a := 2 * u
-			column(as[(a+1)%3], r2[0])
-			column(as[(a+2)%3], r2[1])
-			pairZ(zs[(u+1)%2], r2[0], r2[1])
-			pixel(as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2])
-			DECQ(RDX)
-			JZ(LabelRef(l("row_done")))
+			column(as[(a+1)%3], Y14)
+			column(as[(a+2)%3], Y10)
+			pairZ(zs[(u+1)%2], Y14, Y10)
+			pixel(as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2], u%2 == 1)
+			exit(u)
 		}
 	}
 	JMP(LabelRef(l("pixel")))
+
+	// An odd last pixel is stored alone.
+	Label(l("odd"))
+	VEXTRACTI128(Imm(1), Y15, X13)
+	packBytes(X13, X15, X15)
+	clampBytes(X15)
+	VMOVDQU(X15, Mem{Base: R15})
 
 	Label(l("row_done"))
 	ADDQ(Imm(16), R12)
