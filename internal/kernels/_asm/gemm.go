@@ -280,8 +280,37 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical
 	BZHIQ(RAX, R15, R15)
 	KMOVQ(R15, K2)
 	Load(p.Field("q"), R14)
+	// Each vector's constants are loaded once into the registers free in
+	// the epilogue and serve all its rows; those left over stay memory
+	// operands. Most wanted first: the multiplies' and the adds'.
+	free := []VecPhysical{Z16, Z17, Z18, Z19, Z20}
+	if corr == nil {
+		free = append(free, Z24, Z25, Z26, Z27)
+	}
+	for r := range rows {
+		for j := range 4 {
+			if j >= nv || (nv <= 2 && j >= 2) {
+				free = append(free, zAcc[4*r+j])
+			}
+		}
+	}
+	fields := []int{aqMult, aqMultOdd, aqNudge, aqNudgeOdd, aqSignShift, aqRShift}
+	if lshift {
+		fields = append(fields, aqLShift, aqLXor)
+	}
 	for j := range nv {
-		q := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
+		mem := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
+		held := map[int]VecPhysical{}
+		for i, f := range fields[:min(len(fields), len(free))] {
+			VMOVDQU32(mem(f), free[i])
+			held[f] = free[i]
+		}
+		q := func(f int) Op {
+			if z, ok := held[f]; ok {
+				return z
+			}
+			return mem(f)
+		}
 		for r := range rows {
 			if corr != nil {
 				VPADDD(corr[r], zAcc[4*r+j], zAcc[4*r+j])
@@ -326,7 +355,7 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical
 // Nine instructions on the vector ports per 16 lanes (with a left shift,
 // two more) where requantCore takes twelve. K1 holds the even lanes; Z28
 // and Z29 are clobbered.
-func gemmRequant(acc VecPhysical, q func(field int) Mem, lshift bool) {
+func gemmRequant(acc VecPhysical, q func(field int) Op, lshift bool) {
 	if lshift {
 		VPSLLVD(q(aqLShift), acc, acc)
 		VPXORD(q(aqLXor), acc, acc)
