@@ -289,9 +289,10 @@ func gemmRowSums(name string, p gotypes.Component, signed bool, rows []GPPhysica
 	Label(name + "_sums_done")
 }
 
-// gemmStorePacked is the epilogue of a panel (RAX valid channels): each
-// accumulator plus its row's correction (corr, nil for none) requantized
-// in place (gemmRequant), then the nv vectors of each row (of 4/nv rows
+// gemmStorePacked is the epilogue of a panel (RAX valid channels) over
+// rows rows: each accumulator acc(r, j) plus its row's correction (corr,
+// nil for none) requantized in place (gemmRequant), with the constants in
+// the registers free, then the nv vectors of each row (of 4/nv rows
 // for nv ≤ 2) packed to bytes with saturation, offset by the zero point
 // and clamped as bytes, and stored at once. Saturating to 16 bits before
 // adding the zero point, and to 8 before clamping, changes no result: the
