@@ -41,19 +41,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Doc(fmt.Sprintf("%s computes p.blocks blocks of up to 4 rows of a packed GEMM with AVX-512 VNNI (see gemmArgs).", name))
 	p := Dereference(Param("p"))
 	rows := []GPPhysical{R8, R9, R10, R11}
-	MOVL(U32(0x5555), EAX)
-	KMOVW(EAX, K1) // even 32-bit lanes
-	MOVL(U32(0x80808080), EAX)
-	VPBROADCASTD(EAX, Z21)
-	// The output constants stay in registers for the whole call: the
-	// epilogue of a shallow layer runs once per few steps of K.
-	Load(p.Field("outZP"), EAX)
-	VPBROADCASTW(EAX, gemmZP)
-	Load(p.Field("min"), EAX)
-	VPBROADCASTB(EAX, gemmMin)
-	Load(p.Field("max"), EAX)
-	VPBROADCASTB(EAX, gemmMax)
-	VMOVDQU64(packPerm512, gemmPerm)
+	gemmConsts(p)
 
 	// One pass per row block; between blocks the row pointers in p advance
 	// by 4 rows, which saves the caller a call per block.
@@ -142,10 +130,25 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Load(p.Field("lshift"), ECX)
 	TESTL(ECX, ECX)
 	JZ(LabelRef(name + "_nolshift"))
-	gemmStorePacked(p, signed, nv, rows, corr, true)
+	// After the K loop the weights', the broadcast's and (without row
+	// sums) the corrections' registers are free, and so are the narrow
+	// panels' second accumulators.
+	free := []VecPhysical{Z16, Z17, Z18, Z19, Z20}
+	if corr == nil {
+		free = append(free, Z24, Z25, Z26, Z27)
+	}
+	for r := range rows {
+		for j := range 4 {
+			if j >= nv || (split && j >= 2) {
+				free = append(free, zAcc[4*r+j])
+			}
+		}
+	}
+	accOf := func(r, j int) VecPhysical { return zAcc[4*r+j] }
+	gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, true)
 	JMP(LabelRef(name + "_stored"))
 	Label(name + "_nolshift")
-	gemmStorePacked(p, signed, nv, rows, corr, false)
+	gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, false)
 	Label(name + "_stored")
 	ADDQ(Imm(64), R12)
 	ADDQ(U32(4*gemmQBlock), R13)
@@ -170,6 +173,24 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// gemmConsts sets up the GEMM kernels' constant registers: K1 the even
+// 32-bit lanes, Z21 the top bits of the bytes, and the output constants,
+// which stay in registers for the whole call: the epilogue of a shallow
+// layer runs once per few steps of K.
+func gemmConsts(p gotypes.Component) {
+	MOVL(U32(0x5555), EAX)
+	KMOVW(EAX, K1)
+	MOVL(U32(0x80808080), EAX)
+	VPBROADCASTD(EAX, Z21)
+	Load(p.Field("outZP"), EAX)
+	VPBROADCASTW(EAX, gemmZP)
+	Load(p.Field("min"), EAX)
+	VPBROADCASTB(EAX, gemmMin)
+	Load(p.Field("max"), EAX)
+	VPBROADCASTB(EAX, gemmMax)
+	VMOVDQU64(packPerm512, gemmPerm)
 }
 
 // gemmStep emits one step of K (4 bytes of each row at RBX, plus 4·off)
@@ -268,37 +289,75 @@ func gemmRowSums(name string, p gotypes.Component, signed bool, rows []GPPhysica
 	Label(name + "_sums_done")
 }
 
-// gemmStorePacked is the epilogue of a panel (RAX valid channels): each
-// accumulator plus its row's correction (corr, nil for none) requantized
-// in place (gemmRequant), then each row's nv
-// vectors packed to bytes with saturation, offset by the zero point and
-// clamped as bytes, and stored at once. Saturating to 16 bits before
+// gemmStorePacked is the epilogue of a panel (RAX valid channels) over
+// rows rows: each accumulator acc(r, j) plus its row's correction (corr,
+// nil for none) requantized in place (gemmRequant), with the constants in
+// the registers free, then the nv vectors of each row (of 4/nv rows
+// for nv ≤ 2) packed to bytes with saturation, offset by the zero point
+// and clamped as bytes, and stored at once. Saturating to 16 bits before
 // adding the zero point, and to 8 before clamping, changes no result: the
 // clamp bounds lie inside the 8-bit range and |zero point| < 256.
-func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical, corr []VecPhysical, lshift bool) {
+func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r, j int) VecPhysical, free, corr []VecPhysical, lshift bool) {
 	MOVQ(I64(-1), R15)
 	BZHIQ(RAX, R15, R15)
 	KMOVQ(R15, K2)
-	Load(p.Field("q"), R14)
-	for j := range nv {
-		q := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
-		for r := range rows {
-			if corr != nil {
-				VPADDD(corr[r], zAcc[4*r+j], zAcc[4*r+j])
-			}
-			gemmRequant(zAcc[4*r+j], q, lshift)
+	if nv <= 2 {
+		for _, k := range gemmStoreMask[1 : 4/nv] {
+			SHLQ(U8(16*nv), R15)
+			KMOVQ(R15, k)
 		}
 	}
-	for r := range rows {
-		a := zAcc[4*r : 4*r+4]
+	Load(p.Field("q"), R14)
+	// Each vector's constants are loaded once into free registers and
+	// serve all its rows; those left over stay memory operands. Most
+	// wanted first: the multiplies' and the adds'.
+	fields := []int{aqMult, aqMultOdd, aqNudge, aqNudgeOdd, aqSignShift, aqRShift}
+	if lshift {
+		fields = append(fields, aqLShift, aqLXor)
+	}
+	for j := range nv {
+		mem := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
+		held := map[int]VecPhysical{}
+		for i, f := range fields[:min(len(fields), len(free))] {
+			VMOVDQU32(mem(f), free[i])
+			held[f] = free[i]
+		}
+		q := func(f int) Op {
+			if z, ok := held[f]; ok {
+				return z
+			}
+			return mem(f)
+		}
+		for r := range rows {
+			if corr != nil {
+				VPADDD(corr[r], acc(r, j), acc(r, j))
+			}
+			gemmRequant(acc(r, j), q, lshift)
+		}
+	}
+	// The rows go in groups whose vectors fill one output register: one
+	// row of 3 or 4 vectors, two of 2, four of 1. Packing a group's
+	// vectors together takes 8 instructions for 4 vectors where packing
+	// each row of 1 or 2 alone took 6.
+	per := max(1, 4/nv) // rows per group
+	if nv == 3 {
+		per = 1
+	}
+	for g0 := 0; g0 < rows; g0 += per {
+		var a []VecPhysical
+		for r := g0; r < g0+per; r++ {
+			for j := range nv {
+				a = append(a, acc(r, j))
+			}
+		}
 		// Words: a[0] and a[1] into a[0], a[2] and a[3] into a[2]; a
 		// missing vector's place is filled with a copy, which no store
 		// reaches.
-		VPACKSSDW(a[min(1, nv-1)], a[0], a[0])
+		VPACKSSDW(a[min(1, len(a)-1)], a[0], a[0])
 		VPADDSW(gemmZP, a[0], a[0])
 		hi := a[0]
-		if nv > 2 {
-			VPACKSSDW(a[min(3, nv-1)], a[2], a[2])
+		if len(a) > 2 {
+			VPACKSSDW(a[min(3, len(a)-1)], a[2], a[2])
 			VPADDSW(gemmZP, a[2], a[2])
 			hi = a[2]
 		}
@@ -315,10 +374,19 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical
 			VPMAXUB(gemmMin, a[0], a[0])
 			VPMINUB(gemmMax, a[0], a[0])
 		}
-		Load(p.Field("out").Index(r), R15)
-		VMOVDQU8(a[0], K2, Mem{Base: R15, Index: R12, Scale: 1})
+		// Row i of the group holds bytes 16·nv·i on: it is stored from
+		// 16·nv·i bytes before its output, with the mask moved up as far,
+		// so that only its own channels are written.
+		for i := range per {
+			Load(p.Field("out").Index(g0+i), R15)
+			VMOVDQU8(a[0], gemmStoreMask[i], Mem{Base: R15, Index: R12, Scale: 1, Disp: -16 * nv * i})
+		}
 	}
 }
+
+// gemmStoreMask holds the store masks of the rows of a group (see
+// gemmStorePacked): the valid channels, moved up by 16·nv bytes a row.
+var gemmStoreMask = []OpmaskPhysical{K2, K4, K5, K6}
 
 // gemmRequant requantizes the accumulator acc in place, in the AVX2
 // kernels' form (kernels.avx2Requant; docs/kernels.md, "The AVX2
@@ -326,7 +394,7 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv int, rows []GPPhysical
 // Nine instructions on the vector ports per 16 lanes (with a left shift,
 // two more) where requantCore takes twelve. K1 holds the even lanes; Z28
 // and Z29 are clobbered.
-func gemmRequant(acc VecPhysical, q func(field int) Mem, lshift bool) {
+func gemmRequant(acc VecPhysical, q func(field int) Op, lshift bool) {
 	if lshift {
 		VPSLLVD(q(aqLShift), acc, acc)
 		VPXORD(q(aqLXor), acc, acc)
