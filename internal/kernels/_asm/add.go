@@ -44,20 +44,7 @@ func addAVX512(name string, signed bool) {
 	}
 	bcast("headroom", Z25)
 
-	Label(name + "_loop")
-	MOVL(U32(0xFFFF), R15L)
-	CMPQ(RCX, Imm(16))
-	JAE(LabelRef(name + "_mask"))
-	BZHIL(ECX, R15L, R15L)
-	Label(name + "_mask")
-	KMOVW(R15L, K2)
-	// Masked loads: the inputs may be constants at the end of the model file.
-	widenZ := VPMOVZXBD_Z
-	if signed {
-		widenZ = VPMOVSXBD_Z
-	}
-	widenZ(Mem{Base: RSI}, K2, Z0)
-	widenZ(Mem{Base: RDI}, K2, Z1)
+	addLoad16(name, signed)
 	VPSUBD(Z2, Z0, Z0)
 	VPSUBD(Z3, Z1, Z1)
 	VPSLLVD(Z25, Z0, Z0)
@@ -72,6 +59,26 @@ func addAVX512(name string, signed bool) {
 	VPMOVDB(Z0, K2, Mem{Base: R8})
 	// n is not a multiple of 16: JA ends the loop when n-16 borrows, too.
 	addNext(name, JA, RSI, RDI, R8)
+}
+
+// addLoad16 starts an AVX-512 ADD kernel's step (label name_loop): up to 16
+// elements of a (RSI) and b (RDI), widened to dwords in Z0 and Z1, under
+// the mask K2 of the elements left (RCX).
+func addLoad16(name string, signed bool) {
+	Label(name + "_loop")
+	MOVL(U32(0xFFFF), R15L)
+	CMPQ(RCX, Imm(16))
+	JAE(LabelRef(name + "_mask"))
+	BZHIL(ECX, R15L, R15L)
+	Label(name + "_mask")
+	KMOVW(R15L, K2)
+	// Masked loads: the inputs may be constants at the end of the model file.
+	widenZ := VPMOVZXBD_Z
+	if signed {
+		widenZ = VPMOVSXBD_Z
+	}
+	widenZ(Mem{Base: RSI}, K2, Z0)
+	widenZ(Mem{Base: RDI}, K2, Z1)
 }
 
 // mbqm applies MultiplyByQuantizedMultiplier to x in place with vector
@@ -149,20 +156,7 @@ func addSplitAVX512(name string, signed bool) {
 	MOVL(U32(1), EAX)
 	VPBROADCASTD(EAX, Z8)
 
-	Label(name + "_loop")
-	MOVL(U32(0xFFFF), R15L)
-	CMPQ(RCX, Imm(16))
-	JAE(LabelRef(name + "_mask"))
-	BZHIL(ECX, R15L, R15L)
-	Label(name + "_mask")
-	KMOVW(R15L, K2)
-	// Masked loads: the inputs may be constants at the end of the model file.
-	widenZ := VPMOVZXBD_Z
-	if signed {
-		widenZ = VPMOVSXBD_Z
-	}
-	widenZ(Mem{Base: RSI}, K2, Z0)
-	widenZ(Mem{Base: RDI}, K2, Z1)
+	addLoad16(name, signed)
 	VPSLLD(Imm(19), Z0, Z0)
 	VPADDD(Z2, Z0, Z0)        // (a - zp)·2^19 + 2^31
 	VPCMPGTD(Z1, Z3, K3)      // [b < zp] where e > 0
