@@ -209,13 +209,11 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 		for lanes > 1 && c-off < 16*lanes {
 			lanes /= 2
 		}
-		blocks = append(blocks, dwVNNIBlock{off: min(off, c-16), lanes: lanes})
-		off += 16 * lanes
-	}
-	for i := range blocks {
 		// Two pixels a vector: at stride 1 from one 64-byte load per
 		// column pair, so for a layer of 32 channels only.
-		blocks[i].pairs = blocks[i].lanes == 2 && (c == 32 || d.p.StrideW == 2)
+		pairs := lanes == 2 && (c == 32 || d.p.StrideW == 2)
+		blocks = append(blocks, dwVNNIBlock{off: min(off, c-16), lanes: lanes, pairs: pairs})
+		off += 16 * lanes
 	}
 	for i := range blocks {
 		b := &blocks[i]
@@ -231,7 +229,7 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 			ch := func(k int) int { return b.off + 16*(k/4%b.lanes) + 4*j + k%4 }
 			for k := range n {
 				c := ch(k)
-				m2, _, sign := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
+				m2, nudge, sign := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
 				vec(dwBlockBias)[k] = qb.Bias[c] + math.MinInt32
 				vec(dwBlockMult)[k] = m2
 				vec(dwBlockSignShift)[k] = sign
@@ -246,14 +244,14 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 				if k%2 == 1 {
 					continue
 				}
+				// The 64-bit lanes: this dword's nudge, and the odd
+				// neighbour's multiplier and nudge, which VPMULUDQ takes
+				// from the even positions.
 				odd := ch(k + 1)
-				for f, c := range map[int]int{dwBlockNudge: c, dwBlockNudgeOdd: odd} {
-					m2, nudge, _ := avx2Scale(qb.Mult[c], qb.RShift[c], qb.Round[c])
-					if f == dwBlockNudgeOdd {
-						vec(dwBlockMultOdd)[k] = m2
-					}
-					vec(f)[k], vec(f)[k+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
-				}
+				m2Odd, nudgeOdd, _ := avx2Scale(qb.Mult[odd], qb.RShift[odd], qb.Round[odd])
+				vec(dwBlockMultOdd)[k] = m2Odd
+				vec(dwBlockNudge)[k], vec(dwBlockNudge)[k+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
+				vec(dwBlockNudgeOdd)[k], vec(dwBlockNudgeOdd)[k+1] = int32(uint32(nudgeOdd)), int32(uint32(nudgeOdd>>32))
 			}
 		}
 	}
