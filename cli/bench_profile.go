@@ -32,7 +32,7 @@ func peakOf(backend string) peak {
 	case "avxvnni":
 		return peak{64, 16, "int8: VPDPBUSD ymm = 32 u8×s8 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"}
 	case "avx512vnni":
-		return peak{128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores); float: VFMADD zmm = 16, 2 per cycle"}
+		return peak{128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores and on Zen 4, which splits a zmm op in two); float: VFMADD zmm = 16, 2 per cycle"}
 	case "neon":
 		return peak{32, 8, "int8: SDOT q = 16 MACs, 2 per cycle; float: FMLA q = 4, 2 per cycle"}
 	}
