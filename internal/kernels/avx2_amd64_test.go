@@ -51,7 +51,7 @@ func TestAVX2RequantForm(t *testing.T) {
 			bias[c] = randInt32(r) >> r.IntN(32)
 		}
 		if round%2 == 0 {
-			unusualMultipliers(r, mult, shift)
+			unusualMultipliers(r, mult, shift, true)
 		}
 		q := newRequant(bias, mult, shift, 0, math.MinInt32, math.MaxInt32, width, width)
 		block := avx2Requant(nil, q, 0, width)

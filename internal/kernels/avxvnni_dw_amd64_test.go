@@ -65,12 +65,7 @@ func TestDWConvAVXVNNI(t *testing.T) {
 		}
 		lshift := i%10 == 5 // falls back to the AVX2 kernel
 		if i%5 == 0 {
-			unusualMultipliers(r, p.Mult, p.Shift)
-			for ch := range c {
-				if !lshift {
-					p.Shift[ch] = min(p.Shift[ch], 0)
-				}
-			}
+			unusualMultipliers(r, p.Mult, p.Shift, lshift)
 		}
 		if i%7 == 0 { // the largest products
 			for j := range filter {

@@ -51,7 +51,7 @@ func randomDirectConv(r *rand.Rand, c, kh, kw, s, h, w int, same, signed, wide b
 		p.ActMin = p.OutZP
 	}
 	if r.IntN(4) == 0 {
-		unusualMultipliers(r, p.Mult, p.Shift)
+		unusualMultipliers(r, p.Mult, p.Shift, r.IntN(2) == 0)
 	}
 	in := randBytes(r, p.Batch*h*w*c+guard)
 	dc := &directConvCase{p: p, signed: signed, filter: filter, bias: bias, in: in[:len(in)-guard]}

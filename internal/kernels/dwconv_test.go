@@ -16,13 +16,15 @@ import (
 func TestDWConvAllBackends(t *testing.T) {
 	r := testkit.SeededRand(t)
 	for _, b := range Available() {
-		for i := range 300 {
+		for i := range 600 {
 			signed := i%2 == 1
 			// Around the 16-lane groups and the 16-, 32- and 64-channel
-			// blocks of the VNNI kernels.
-			c := []int{1, 3, 15, 16, 17, 32, 33, 48, 63, 64, 65, 96, 100, 144}[r.IntN(14)]
+			// blocks of the VNNI kernels; 32 twice, for the AVX-512 kernel
+			// of 32-channel layers at stride 1, which takes only int8 3×3
+			// layers without dilation or left shifts.
+			c := []int{1, 3, 15, 16, 17, 32, 32, 33, 48, 63, 64, 65, 96, 100, 144}[r.IntN(15)]
 			k := []int{1, 3, 3, 5}[r.IntN(4)]
-			stride, dil := 1+r.IntN(2), 1+r.IntN(2)
+			stride, dil := 1+r.IntN(2), 1+r.IntN(3)/2
 			inH, inW := 1+r.IntN(9), 1+r.IntN(9)
 			if i%7 == 0 { // rows longer than the kernels' unrolled steps
 				inW = 10 + r.IntN(30)
@@ -35,16 +37,19 @@ func TestDWConvAllBackends(t *testing.T) {
 			filter := randBytes(r, k*k*c)
 			bias := make([]int32, c)
 			p.Mult, p.Shift = make([]int32, c), make([]int, c)
+			// A quarter of the cases with left shifts, which take other
+			// kernels (see randomMultipliers).
+			lshift := r.IntN(4) == 0
+			randomMultipliers(r, p.Mult, p.Shift, lshift)
 			for ch := range c {
 				bias[ch] = int32(r.IntN(1<<14) - 1<<13)
-				p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 			}
 			randZeroPoints(r, p, filter, signed)
 			if r.IntN(2) == 0 {
 				p.ActMin = p.OutZP
 			}
 			if i%5 == 0 {
-				unusualMultipliers(r, p.Mult, p.Shift)
+				unusualMultipliers(r, p.Mult, p.Shift, lshift)
 			}
 			in := randBytes(r, p.Batch*inH*inW*c)
 			want := refDepthwise(p, in, filter, bias, signed)

@@ -141,9 +141,11 @@ func randomDWConv(r *rand.Rand, c int) (p *ConvParams, in, filter []byte, bias [
 	filter = randBytes(r, k*k*c)
 	bias = make([]int32, c)
 	p.Mult, p.Shift = make([]int32, c), make([]int, c)
+	// A quarter with left shifts, which take other kernels (the AVX-512
+	// 16-channel one, with its over-read).
+	randomMultipliers(r, p.Mult, p.Shift, r.IntN(4) == 0)
 	for ch := range c {
 		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
-		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(12)) / 1024)
 	}
 	randZeroPoints(r, p, filter, signed)
 	in = randBytes(r, inH*inW*c)
@@ -243,14 +245,11 @@ func rowEdgesCase(t *testing.T, r *rand.Rand, b Backend, signed bool, c, stride,
 	p.Mult, p.Shift = make([]int32, c), make([]int, c)
 	for ch := range c {
 		bias[ch] = int32(r.IntN(1<<14) - 1<<13)
-		// Scales below 1: a left shift would take the 16-channel kernel.
-		p.Mult[ch], p.Shift[ch] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(10)) / 1024)
 	}
+	// Right shifts only: a left shift would take the 16-channel kernel.
+	randomMultipliers(r, p.Mult, p.Shift, false)
 	if r.IntN(3) == 0 {
-		unusualMultipliers(r, p.Mult, p.Shift)
-		for ch := range c {
-			p.Shift[ch] = min(p.Shift[ch], 0)
-		}
+		unusualMultipliers(r, p.Mult, p.Shift, false)
 	}
 	randZeroPoints(r, p, filter, signed)
 	in := randBytes(r, p.Batch*inH*inW*c)

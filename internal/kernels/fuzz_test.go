@@ -23,7 +23,7 @@ func FuzzBackends(f *testing.F) {
 			c = c.narrowed(r, 1+int(seed%127))
 		}
 		if seed%3 == 0 {
-			unusualMultipliers(r, c.spec.Mult, c.spec.Shift)
+			unusualMultipliers(r, c.spec.Mult, c.spec.Shift, seed%2 == 0)
 			c.reference()
 		}
 		for _, b := range Available() {
@@ -49,12 +49,13 @@ func FuzzBackends(f *testing.F) {
 		p.PadW = p.PadH
 		p.Mult, p.Shift = make([]int32, ch), make([]int, ch)
 		bias := make([]int32, ch)
+		lshift := seed%4 == 1
+		randomMultipliers(r, p.Mult, p.Shift, lshift)
 		for i := range ch {
-			p.Mult[i], p.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) / float64(uint(1)<<r.IntN(10)))
 			bias[i] = int32(r.IntN(4096) - 2048)
 		}
 		if seed%3 == 0 {
-			unusualMultipliers(r, p.Mult, p.Shift)
+			unusualMultipliers(r, p.Mult, p.Shift, lshift)
 		}
 		filter := randBytes(r, 9*ch)
 		randZeroPoints(r, p, filter, signed)

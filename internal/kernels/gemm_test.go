@@ -32,9 +32,8 @@ func randomGEMM(r *rand.Rand, m, n, k int, signed bool) gemmCase {
 	} else {
 		s.InZP, s.FilterZP = int32(r.IntN(256)), int32(r.IntN(256))
 	}
+	randomMultipliers(r, s.Mult, s.Shift, r.IntN(4) == 0)
 	for i := range n {
-		// Real multipliers as in MobileNet: 2^-12 .. 2^2, some odd.
-		s.Mult[i], s.Shift[i] = quantizeMultiplier(float64(r.Float32()+0.01) * float64(uint(1)<<r.IntN(14)) / 4096)
 		s.Bias[i] = int32(r.IntN(1<<16) - 1<<15)
 	}
 	lo, hi := int32(0), int32(255)
@@ -92,14 +91,36 @@ func (c gemmCase) narrowed(r *rand.Rand, bound int) gemmCase {
 	return c
 }
 
+// randomMultipliers gives each channel the multiplier and shift that
+// quantizeMultiplier makes of a random scale. Without leftShifts the scales
+// are below 1/2, right shifts only, as in every real model: a layer with
+// any left shift takes other code in several kernels (the AVX-512
+// depthwise blocks take none, the GEMMs and the AVX2 kernels have a second
+// epilogue), so a test whose scales reach 1 in a channel out of twenty
+// would rarely run the code that models run. With leftShifts about a
+// quarter of the channels' scales are in [1, 4): left shifts of 1 or 2.
+func randomMultipliers(r *rand.Rand, mult []int32, shift []int, leftShifts bool) {
+	for c := range mult {
+		scale := float64(r.Float32()+0.01) / float64(uint(2)<<r.IntN(12)) // 2^-13 .. 0.505
+		if leftShifts && r.IntN(4) == 0 {
+			scale = 1 + 3*r.Float64()
+		}
+		mult[c], shift[c] = quantizeMultiplier(scale)
+	}
+}
+
 // unusualMultipliers gives about half the channels multipliers that
 // quantizeMultiplier does not produce for MobileNet's scales but may for
 // others: exactly 2^30 (a power-of-two scale), below 2^30, 0 (a scale too
-// small to represent) and the largest, with right or left shifts. Some
-// kernels take a slower path for them (see kernels.avx2Epilogue).
-func unusualMultipliers(r *rand.Rand, mult []int32, shift []int) {
+// small to represent) and the largest, with right shifts and, with
+// leftShifts, left shifts. Some kernels take a slower path for them (see
+// kernels.avx2Epilogue).
+func unusualMultipliers(r *rand.Rand, mult []int32, shift []int, leftShifts bool) {
 	for c := range mult {
 		s := r.IntN(16) - 12
+		if !leftShifts {
+			s = min(s, 0)
+		}
 		if r.IntN(4) == 0 { // the deepest right shifts, down to quantizeMultiplier's -31
 			s = -31 + r.IntN(4)
 		}
@@ -133,7 +154,7 @@ func TestGEMMAllBackends(t *testing.T) {
 					c = c.narrowed(r, 64)
 				}
 				if (m+n+k)%5 == 0 {
-					unusualMultipliers(r, c.spec.Mult, c.spec.Shift)
+					unusualMultipliers(r, c.spec.Mult, c.spec.Shift, r.IntN(3) == 0)
 					c.reference()
 				}
 				cases = append(cases, c)

@@ -215,6 +215,9 @@ func widenRows(l func(string) LabelRef, p gotypes.Component, signed bool, rows [
 // VL. As quad.go's vpdpbusdVEX, for any opcode of the family (0x52:
 // VPDPWSSD, acc += s16·s16 for both halves of each lane).
 func vexVNNI(op byte, mnemonic string, w, u, acc VecPhysical) {
+	if evexVNNI(mnemonic, w, u, acc) {
+		return
+	}
 	a, v, m := byte(acc.PhysicalIndex()), byte(u.PhysicalIndex()), byte(w.PhysicalIndex())
 	b1 := byte(0x02) | 0x40 // map 0F38; X̄ set (no index register)
 	if a < 8 {

@@ -124,6 +124,9 @@ const avxvnniDWW = aqFields
 // (32-bit), rm the base register, which may not be RSP or R12 (they would
 // need a SIB byte).
 func vpdpbusdVEXMem(base GPPhysical, disp int32, u, acc VecPhysical) {
+	if evexVNNI("VPDPBUSD", Mem{Base: base, Disp: int(disp)}, u, acc) {
+		return
+	}
 	a, v, r := byte(acc.PhysicalIndex()), byte(u.PhysicalIndex()), byte(base.PhysicalIndex())
 	if r&7 == 4 {
 		panic("vpdpbusdVEXMem: base needs a SIB byte")

@@ -55,16 +55,41 @@ var sets = map[string]func(){
 	"avxvnni_dw": avxvnniDW,
 }
 
+// avxvnniEVEX (-evex) has the AVX-VNNI kernels use the EVEX encoding of
+// VPDPBUSD and VPDPWSSD (AVX-512 VNNI and VL: the same operation on
+// YMM0..15) instead of their VEX bytes, so that CI can run them on AVX-512
+// machines (.ci/run, with package kernels' build tag avxvnnievex). Files
+// generated so are never committed.
+var avxvnniEVEX bool
+
+// evexUsed records that the set has a kernel in that form.
+var evexUsed bool
+
+// evexVNNI emits the AVX-VNNI instruction mnemonic (Go operand order w,
+// u, acc) in its EVEX encoding and reports true under -evex, else does
+// nothing and reports false.
+func evexVNNI(mnemonic string, w, u, acc Op) bool {
+	if !avxvnniEVEX {
+		return false
+	}
+	raw(mnemonic, []Op{w, u, acc}, acc, w, u, acc)
+	evexUsed = true
+	return true
+}
+
 func main() {
 	set := flag.String("set", "avx512", "kernel set to generate")
-	gen, ok := sets[*set]
-	// avo's Generate parses the command line; peek at -set first.
+	flag.BoolVar(&avxvnniEVEX, "evex", false, "AVX-VNNI kernels in the EVEX encoding, for CI on AVX-512 machines (never committed)")
+	name := *set
+	// avo's Generate parses the command line; peek at -set and -evex first.
 	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
 	for i, a := range os.Args {
 		if a == "-set" && i+1 < len(os.Args) {
-			gen, ok = sets[os.Args[i+1]]
+			name = os.Args[i+1]
 		}
+		avxvnniEVEX = avxvnniEVEX || a == "-evex"
 	}
+	gen, ok := sets[name]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "_asm: unknown -set")
 		os.Exit(2)
@@ -74,5 +99,12 @@ func main() {
 	nudge = GLOBL("nudge30", RODATA|NOPTR)
 	DATA(0, U64(1<<30))
 	gen()
+	if evexUsed {
+		// Package kernels' avxvnnievex build refers to it, so it does not
+		// compile against the VEX kernels, which this CPU may lack.
+		TEXT("avxvnniEVEX_"+name, NOSPLIT, "func()")
+		Doc("avxvnniEVEX_" + name + " marks the set generated with -evex.")
+		RET()
+	}
 	Generate()
 }

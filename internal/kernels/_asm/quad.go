@@ -77,6 +77,9 @@ func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2S
 // 50 /r, as bytes: the Go assembler knows only the EVEX form, which needs
 // AVX-512 VL, and AVX-VNNI CPUs such as Alder Lake have no AVX-512.
 func vpdpbusdVEX(w, u, acc VecPhysical) {
+	if evexVNNI("VPDPBUSD", w, u, acc) {
+		return
+	}
 	a, v, m := byte(acc.PhysicalIndex()), byte(u.PhysicalIndex()), byte(w.PhysicalIndex())
 	b1 := byte(0x02) | 0x40 // map 0F38; X̄ set (no index register)
 	if a < 8 {
