@@ -517,58 +517,105 @@ gemmAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	ADDQ         $0x18, R13
-	ADDQ         $0x00000360, R12
-	DECQ         DX
-	JNZ          gemmAVX2u8_panel
+	JMP          gemmAVX2u8_full_stored
+
+gemmAVX2u8_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+
+gemmAVX2u8_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2u8_panel
 
 gemmAVX2u8_last:
 	MOVQ 128(DI), AX
@@ -659,194 +706,380 @@ gemmAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store0_8
+	JB           gemmAVX2u8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store0_8:
+gemmAVX2u8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store0_4
+	JB      gemmAVX2u8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store0_4:
+gemmAVX2u8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store0_2
+	JB      gemmAVX2u8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store0_2:
+gemmAVX2u8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store0_1
+	JB    gemmAVX2u8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store0_1:
+gemmAVX2u8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store0_done
+	JZ    gemmAVX2u8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store0_done:
+gemmAVX2u8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      216(DI), Y1, Y1
-	VPMINUB      248(DI), Y1, Y1
+	VPMAXUB      224(DI), Y1, Y1
+	VPMINUB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store1_8
+	JB           gemmAVX2u8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store1_8:
+gemmAVX2u8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store1_4
+	JB      gemmAVX2u8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store1_4:
+gemmAVX2u8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store1_2
+	JB      gemmAVX2u8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store1_2:
+gemmAVX2u8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store1_1
+	JB    gemmAVX2u8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store1_1:
+gemmAVX2u8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store1_done
+	JZ    gemmAVX2u8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store1_done:
+gemmAVX2u8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store2_8
+	JB           gemmAVX2u8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store2_8:
+gemmAVX2u8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store2_4
+	JB      gemmAVX2u8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store2_4:
+gemmAVX2u8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store2_2
+	JB      gemmAVX2u8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store2_2:
+gemmAVX2u8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store2_1
+	JB    gemmAVX2u8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store2_1:
+gemmAVX2u8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store2_done
+	JZ    gemmAVX2u8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store2_done:
+gemmAVX2u8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store3_8
+	JB           gemmAVX2u8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store3_8:
+gemmAVX2u8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store3_4
+	JB      gemmAVX2u8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store3_4:
+gemmAVX2u8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store3_2
+	JB      gemmAVX2u8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store3_2:
+gemmAVX2u8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store3_1
+	JB    gemmAVX2u8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store3_1:
+gemmAVX2u8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store3_done
+	JZ    gemmAVX2u8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store3_done:
+gemmAVX2u8_last1_store3true_done:
+	JMP gemmAVX2u8_last1_stored
+
+gemmAVX2u8_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store3false_done:
+gemmAVX2u8_last1_stored:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last2:
@@ -989,194 +1222,380 @@ gemmAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store0_8
+	JB           gemmAVX2u8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store0_8:
+gemmAVX2u8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store0_4
+	JB      gemmAVX2u8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store0_4:
+gemmAVX2u8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store0_2
+	JB      gemmAVX2u8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store0_2:
+gemmAVX2u8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store0_1
+	JB    gemmAVX2u8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store0_1:
+gemmAVX2u8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store0_done
+	JZ    gemmAVX2u8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store0_done:
+gemmAVX2u8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store1_8
+	JB           gemmAVX2u8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store1_8:
+gemmAVX2u8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store1_4
+	JB      gemmAVX2u8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store1_4:
+gemmAVX2u8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store1_2
+	JB      gemmAVX2u8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store1_2:
+gemmAVX2u8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store1_1
+	JB    gemmAVX2u8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store1_1:
+gemmAVX2u8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store1_done
+	JZ    gemmAVX2u8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store1_done:
+gemmAVX2u8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      216(DI), Y4, Y4
-	VPMINUB      248(DI), Y4, Y4
+	VPMAXUB      224(DI), Y4, Y4
+	VPMINUB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store2_8
+	JB           gemmAVX2u8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store2_8:
+gemmAVX2u8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store2_4
+	JB      gemmAVX2u8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store2_4:
+gemmAVX2u8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store2_2
+	JB      gemmAVX2u8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store2_2:
+gemmAVX2u8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store2_1
+	JB    gemmAVX2u8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store2_1:
+gemmAVX2u8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store2_done
+	JZ    gemmAVX2u8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store2_done:
+gemmAVX2u8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store3_8
+	JB           gemmAVX2u8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store3_8:
+gemmAVX2u8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store3_4
+	JB      gemmAVX2u8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store3_4:
+gemmAVX2u8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store3_2
+	JB      gemmAVX2u8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store3_2:
+gemmAVX2u8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store3_1
+	JB    gemmAVX2u8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store3_1:
+gemmAVX2u8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store3_done
+	JZ    gemmAVX2u8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store3_done:
+gemmAVX2u8_last2_store3true_done:
+	JMP gemmAVX2u8_last2_stored
+
+gemmAVX2u8_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store3false_done:
+gemmAVX2u8_last2_stored:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last3:
@@ -1379,202 +1798,396 @@ gemmAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store0_8
+	JB           gemmAVX2u8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store0_8:
+gemmAVX2u8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store0_4
+	JB      gemmAVX2u8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store0_4:
+gemmAVX2u8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store0_2
+	JB      gemmAVX2u8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store0_2:
+gemmAVX2u8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store0_1
+	JB    gemmAVX2u8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store0_1:
+gemmAVX2u8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store0_done
+	JZ    gemmAVX2u8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store0_done:
+gemmAVX2u8_last3_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store1_8
+	JB           gemmAVX2u8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store1_8:
+gemmAVX2u8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store1_4
+	JB      gemmAVX2u8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store1_4:
+gemmAVX2u8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store1_2
+	JB      gemmAVX2u8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store1_2:
+gemmAVX2u8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store1_1
+	JB    gemmAVX2u8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store1_1:
+gemmAVX2u8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store1_done
+	JZ    gemmAVX2u8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store1_done:
+gemmAVX2u8_last3_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store2_8
+	JB           gemmAVX2u8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store2_8:
+gemmAVX2u8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store2_4
+	JB      gemmAVX2u8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store2_4:
+gemmAVX2u8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store2_2
+	JB      gemmAVX2u8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store2_2:
+gemmAVX2u8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store2_1
+	JB    gemmAVX2u8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store2_1:
+gemmAVX2u8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store2_done
+	JZ    gemmAVX2u8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store2_done:
+gemmAVX2u8_last3_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store3_8
+	JB           gemmAVX2u8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store3_8:
+gemmAVX2u8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store3_4
+	JB      gemmAVX2u8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store3_4:
+gemmAVX2u8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store3_2
+	JB      gemmAVX2u8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store3_2:
+gemmAVX2u8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store3_1
+	JB    gemmAVX2u8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store3_1:
+gemmAVX2u8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store3_done
+	JZ    gemmAVX2u8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store3_done:
+gemmAVX2u8_last3_store3true_done:
+	JMP gemmAVX2u8_last3_stored
+
+gemmAVX2u8_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store3false_done:
+gemmAVX2u8_last3_stored:
 gemmAVX2u8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -2044,58 +2657,105 @@ gemmAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
-	ADDQ         $0x18, R13
-	ADDQ         $0x00000360, R12
-	DECQ         DX
-	JNZ          gemmAVX2s8_panel
+	JMP          gemmAVX2s8_full_stored
+
+gemmAVX2s8_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+
+gemmAVX2s8_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2s8_panel
 
 gemmAVX2s8_last:
 	MOVQ 128(DI), AX
@@ -2186,194 +2846,380 @@ gemmAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store0_8
+	JB           gemmAVX2s8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store0_8:
+gemmAVX2s8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store0_4
+	JB      gemmAVX2s8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store0_4:
+gemmAVX2s8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store0_2
+	JB      gemmAVX2s8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store0_2:
+gemmAVX2s8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store0_1
+	JB    gemmAVX2s8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store0_1:
+gemmAVX2s8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store0_done
+	JZ    gemmAVX2s8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store0_done:
+gemmAVX2s8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      216(DI), Y1, Y1
-	VPMINSB      248(DI), Y1, Y1
+	VPMAXSB      224(DI), Y1, Y1
+	VPMINSB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store1_8
+	JB           gemmAVX2s8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store1_8:
+gemmAVX2s8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store1_4
+	JB      gemmAVX2s8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store1_4:
+gemmAVX2s8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store1_2
+	JB      gemmAVX2s8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store1_2:
+gemmAVX2s8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store1_1
+	JB    gemmAVX2s8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store1_1:
+gemmAVX2s8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store1_done
+	JZ    gemmAVX2s8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store1_done:
+gemmAVX2s8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store2_8
+	JB           gemmAVX2s8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store2_8:
+gemmAVX2s8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store2_4
+	JB      gemmAVX2s8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store2_4:
+gemmAVX2s8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store2_2
+	JB      gemmAVX2s8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store2_2:
+gemmAVX2s8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store2_1
+	JB    gemmAVX2s8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store2_1:
+gemmAVX2s8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store2_done
+	JZ    gemmAVX2s8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store2_done:
+gemmAVX2s8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store3_8
+	JB           gemmAVX2s8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store3_8:
+gemmAVX2s8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store3_4
+	JB      gemmAVX2s8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store3_4:
+gemmAVX2s8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store3_2
+	JB      gemmAVX2s8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store3_2:
+gemmAVX2s8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store3_1
+	JB    gemmAVX2s8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store3_1:
+gemmAVX2s8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store3_done
+	JZ    gemmAVX2s8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store3_done:
+gemmAVX2s8_last1_store3true_done:
+	JMP gemmAVX2s8_last1_stored
+
+gemmAVX2s8_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store3false_done:
+gemmAVX2s8_last1_stored:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last2:
@@ -2516,194 +3362,380 @@ gemmAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      800(R12), Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store0_8
+	JB           gemmAVX2s8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store0_8:
+gemmAVX2s8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store0_4
+	JB      gemmAVX2s8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store0_4:
+gemmAVX2s8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store0_2
+	JB      gemmAVX2s8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store0_2:
+gemmAVX2s8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store0_1
+	JB    gemmAVX2s8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store0_1:
+gemmAVX2s8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store0_done
+	JZ    gemmAVX2s8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store0_done:
+gemmAVX2s8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store1_8
+	JB           gemmAVX2s8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store1_8:
+gemmAVX2s8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store1_4
+	JB      gemmAVX2s8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store1_4:
+gemmAVX2s8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store1_2
+	JB      gemmAVX2s8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store1_2:
+gemmAVX2s8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store1_1
+	JB    gemmAVX2s8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store1_1:
+gemmAVX2s8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store1_done
+	JZ    gemmAVX2s8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store1_done:
+gemmAVX2s8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      216(DI), Y4, Y4
-	VPMINSB      248(DI), Y4, Y4
+	VPMAXSB      224(DI), Y4, Y4
+	VPMINSB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store2_8
+	JB           gemmAVX2s8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store2_8:
+gemmAVX2s8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store2_4
+	JB      gemmAVX2s8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store2_4:
+gemmAVX2s8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store2_2
+	JB      gemmAVX2s8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store2_2:
+gemmAVX2s8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store2_1
+	JB    gemmAVX2s8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store2_1:
+gemmAVX2s8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store2_done
+	JZ    gemmAVX2s8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store2_done:
+gemmAVX2s8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store3_8
+	JB           gemmAVX2s8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store3_8:
+gemmAVX2s8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store3_4
+	JB      gemmAVX2s8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store3_4:
+gemmAVX2s8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store3_2
+	JB      gemmAVX2s8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store3_2:
+gemmAVX2s8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store3_1
+	JB    gemmAVX2s8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store3_1:
+gemmAVX2s8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store3_done
+	JZ    gemmAVX2s8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store3_done:
+gemmAVX2s8_last2_store3true_done:
+	JMP gemmAVX2s8_last2_stored
+
+gemmAVX2s8_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store3false_done:
+gemmAVX2s8_last2_stored:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last3:
@@ -2906,208 +3938,4466 @@ gemmAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      832(R12), Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store0_8
+	JB           gemmAVX2s8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store0_8:
+gemmAVX2s8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store0_4
+	JB      gemmAVX2s8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store0_4:
+gemmAVX2s8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store0_2
+	JB      gemmAVX2s8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store0_2:
+gemmAVX2s8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store0_1
+	JB    gemmAVX2s8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store0_1:
+gemmAVX2s8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store0_done
+	JZ    gemmAVX2s8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store0_done:
+gemmAVX2s8_last3_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store1_8
+	JB           gemmAVX2s8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store1_8:
+gemmAVX2s8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store1_4
+	JB      gemmAVX2s8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store1_4:
+gemmAVX2s8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store1_2
+	JB      gemmAVX2s8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store1_2:
+gemmAVX2s8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store1_1
+	JB    gemmAVX2s8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store1_1:
+gemmAVX2s8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store1_done
+	JZ    gemmAVX2s8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store1_done:
+gemmAVX2s8_last3_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store2_8
+	JB           gemmAVX2s8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store2_8:
+gemmAVX2s8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store2_4
+	JB      gemmAVX2s8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store2_4:
+gemmAVX2s8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store2_2
+	JB      gemmAVX2s8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store2_2:
+gemmAVX2s8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store2_1
+	JB    gemmAVX2s8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store2_1:
+gemmAVX2s8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store2_done
+	JZ    gemmAVX2s8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store2_done:
+gemmAVX2s8_last3_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store3_8
+	JB           gemmAVX2s8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store3_8:
+gemmAVX2s8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store3_4
+	JB      gemmAVX2s8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store3_4:
+gemmAVX2s8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store3_2
+	JB      gemmAVX2s8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store3_2:
+gemmAVX2s8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store3_1
+	JB    gemmAVX2s8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store3_1:
+gemmAVX2s8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store3_done
+	JZ    gemmAVX2s8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store3_done:
+gemmAVX2s8_last3_store3true_done:
+	JMP gemmAVX2s8_last3_stored
+
+gemmAVX2s8_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store3false_done:
+gemmAVX2s8_last3_stored:
 gemmAVX2s8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
 	MOVQ AX, 40(DI)
 	CMPQ AX, 32(DI)
 	JL   gemmAVX2s8_block
+	VZEROUPPER
+	RET
+
+// func gemmAVX2u8relu(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmAVX2u8relu(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	MOVQ $0x00000000, 40(DI)
+
+gemmAVX2u8relu_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R8, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen0_8
+
+gemmAVX2u8relu_widen0_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen0_done
+
+gemmAVX2u8relu_widen0_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen0_1
+
+gemmAVX2u8relu_widen0_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen0_done
+
+gemmAVX2u8relu_widen0_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen0_1
+
+gemmAVX2u8relu_widen0_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R9, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen1_8
+
+gemmAVX2u8relu_widen1_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen1_done
+
+gemmAVX2u8relu_widen1_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen1_1
+
+gemmAVX2u8relu_widen1_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen1_done
+
+gemmAVX2u8relu_widen1_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen1_1
+
+gemmAVX2u8relu_widen1_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R10, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen2_8
+
+gemmAVX2u8relu_widen2_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen2_done
+
+gemmAVX2u8relu_widen2_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen2_1
+
+gemmAVX2u8relu_widen2_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen2_done
+
+gemmAVX2u8relu_widen2_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen2_1
+
+gemmAVX2u8relu_widen2_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R11, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen3_8
+
+gemmAVX2u8relu_widen3_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen3_done
+
+gemmAVX2u8relu_widen3_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen3_1
+
+gemmAVX2u8relu_widen3_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen3_done
+
+gemmAVX2u8relu_widen3_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen3_1
+
+gemmAVX2u8relu_widen3_done:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmAVX2u8relu_last
+
+gemmAVX2u8relu_panel:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2u8relu_full_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2u8relu_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2u8relu_full_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_full_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	JMP          gemmAVX2u8relu_full_stored
+
+gemmAVX2u8relu_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+
+gemmAVX2u8relu_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2u8relu_panel
+
+gemmAVX2u8relu_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemmAVX2u8relu_last1
+	CMPQ AX, $0x02
+	JE   gemmAVX2u8relu_last2
+	CMPQ AX, $0x03
+	JE   gemmAVX2u8relu_last3
+	JMP  gemmAVX2u8relu_next
+
+gemmAVX2u8relu_last1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2u8relu_last1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2u8relu_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      288(R12), Y1, Y1
+	VPXOR        384(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
+
+gemmAVX2u8relu_last1_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last1_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	VPMAXUB      224(DI), Y1, Y1
+	VPMINUB      256(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store3true_done:
+	JMP gemmAVX2u8relu_last1_stored
+
+gemmAVX2u8relu_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store3false_done:
+gemmAVX2u8relu_last1_stored:
+	JMP gemmAVX2u8relu_next
+
+gemmAVX2u8relu_last2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2u8relu_last2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2u8relu_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
+	VPSLLVD      320(R12), Y3, Y3
+	VPXOR        416(R12), Y3, Y3
+	VPSLLVD      288(R12), Y4, Y4
+	VPXOR        384(R12), Y4, Y4
+	VPSLLVD      320(R12), Y5, Y5
+	VPXOR        416(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
+
+gemmAVX2u8relu_last2_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last2_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	VPMAXUB      224(DI), Y4, Y4
+	VPMINUB      256(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store3true_done:
+	JMP gemmAVX2u8relu_last2_stored
+
+gemmAVX2u8relu_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store3false_done:
+gemmAVX2u8relu_last2_stored:
+	JMP gemmAVX2u8relu_next
+
+gemmAVX2u8relu_last3:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2u8relu_last3_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2u8relu_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2u8relu_last3_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last3_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store3true_done:
+	JMP gemmAVX2u8relu_last3_stored
+
+gemmAVX2u8relu_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store3false_done:
+gemmAVX2u8relu_last3_stored:
+gemmAVX2u8relu_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmAVX2u8relu_block
+	VZEROUPPER
+	RET
+
+// func gemmAVX2s8relu(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmAVX2s8relu(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	MOVQ $0x00000000, 40(DI)
+
+gemmAVX2s8relu_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R8, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen0_8
+
+gemmAVX2s8relu_widen0_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen0_done
+
+gemmAVX2s8relu_widen0_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen0_1
+
+gemmAVX2s8relu_widen0_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen0_done
+
+gemmAVX2s8relu_widen0_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen0_1
+
+gemmAVX2s8relu_widen0_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R9, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen1_8
+
+gemmAVX2s8relu_widen1_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen1_done
+
+gemmAVX2s8relu_widen1_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen1_1
+
+gemmAVX2s8relu_widen1_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen1_done
+
+gemmAVX2s8relu_widen1_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen1_1
+
+gemmAVX2s8relu_widen1_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R10, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen2_8
+
+gemmAVX2s8relu_widen2_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen2_done
+
+gemmAVX2s8relu_widen2_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen2_1
+
+gemmAVX2s8relu_widen2_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen2_done
+
+gemmAVX2s8relu_widen2_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen2_1
+
+gemmAVX2s8relu_widen2_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R11, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen3_8
+
+gemmAVX2s8relu_widen3_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen3_done
+
+gemmAVX2s8relu_widen3_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen3_1
+
+gemmAVX2s8relu_widen3_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen3_done
+
+gemmAVX2s8relu_widen3_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen3_1
+
+gemmAVX2s8relu_widen3_done:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmAVX2s8relu_last
+
+gemmAVX2s8relu_panel:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2s8relu_full_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_full_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2s8relu_full_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2s8relu_full_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_full_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	JMP          gemmAVX2s8relu_full_stored
+
+gemmAVX2s8relu_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X12
+	VMOVQ        X12, 16(R14)(R13*1)
+
+gemmAVX2s8relu_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2s8relu_panel
+
+gemmAVX2s8relu_last:
+	MOVQ 128(DI), AX
+	CMPQ AX, $0x01
+	JE   gemmAVX2s8relu_last1
+	CMPQ AX, $0x02
+	JE   gemmAVX2s8relu_last2
+	CMPQ AX, $0x03
+	JE   gemmAVX2s8relu_last3
+	JMP  gemmAVX2s8relu_next
+
+gemmAVX2s8relu_last1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2s8relu_last1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_last1_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2s8relu_last1_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      288(R12), Y1, Y1
+	VPXOR        384(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
+
+gemmAVX2s8relu_last1_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     96(R12), Y1, Y1
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y1, Y1
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      768(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last1_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	VPMAXSB      224(DI), Y1, Y1
+	VPMINSB      256(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store3true_done:
+	JMP gemmAVX2s8relu_last1_stored
+
+gemmAVX2s8relu_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y14, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store3false_done:
+gemmAVX2s8relu_last1_stored:
+	JMP gemmAVX2s8relu_next
+
+gemmAVX2s8relu_last2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2s8relu_last2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_last2_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2s8relu_last2_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      288(R12), Y2, Y2
+	VPXOR        384(R12), Y2, Y2
+	VPSLLVD      320(R12), Y3, Y3
+	VPXOR        416(R12), Y3, Y3
+	VPSLLVD      288(R12), Y4, Y4
+	VPXOR        384(R12), Y4, Y4
+	VPSLLVD      320(R12), Y5, Y5
+	VPXOR        416(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
+
+gemmAVX2s8relu_last2_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     96(R12), Y2, Y2
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y2, Y2
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      768(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     128(R12), Y3, Y3
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y3, Y3
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      800(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     96(R12), Y4, Y4
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y4, Y4
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      768(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     128(R12), Y5, Y5
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y5, Y5
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      800(R12), Y5, Y5
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last2_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	VPMAXSB      224(DI), Y4, Y4
+	VPMINSB      256(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store3true_done:
+	JMP gemmAVX2s8relu_last2_stored
+
+gemmAVX2s8relu_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y14, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y14, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store3false_done:
+gemmAVX2s8relu_last2_stored:
+	JMP gemmAVX2s8relu_next
+
+gemmAVX2s8relu_last3:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+
+gemmAVX2s8relu_last3_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_last3_k
+	CMPQ         144(DI), $0x00
+	JE           gemmAVX2s8relu_last3_nolshift
+	VPSLLVD      288(R12), Y0, Y0
+	VPXOR        384(R12), Y0, Y0
+	VPSLLVD      320(R12), Y1, Y1
+	VPXOR        416(R12), Y1, Y1
+	VPSLLVD      352(R12), Y2, Y2
+	VPXOR        448(R12), Y2, Y2
+	VPSLLVD      288(R12), Y3, Y3
+	VPXOR        384(R12), Y3, Y3
+	VPSLLVD      320(R12), Y4, Y4
+	VPXOR        416(R12), Y4, Y4
+	VPSLLVD      352(R12), Y5, Y5
+	VPXOR        448(R12), Y5, Y5
+	VPSLLVD      288(R12), Y6, Y6
+	VPXOR        384(R12), Y6, Y6
+	VPSLLVD      320(R12), Y7, Y7
+	VPXOR        416(R12), Y7, Y7
+	VPSLLVD      352(R12), Y8, Y8
+	VPXOR        448(R12), Y8, Y8
+	VPSLLVD      288(R12), Y9, Y9
+	VPXOR        384(R12), Y9, Y9
+	VPSLLVD      320(R12), Y10, Y10
+	VPXOR        416(R12), Y10, Y10
+	VPSLLVD      352(R12), Y11, Y11
+	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2s8relu_last3_nolshift:
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     96(R12), Y0, Y0
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     128(R12), Y1, Y1
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     160(R12), Y2, Y2
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y2, Y2
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      832(R12), Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     96(R12), Y3, Y3
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     128(R12), Y4, Y4
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     160(R12), Y5, Y5
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y5, Y5
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      832(R12), Y5, Y5
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     96(R12), Y6, Y6
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     128(R12), Y7, Y7
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     160(R12), Y8, Y8
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y8, Y8
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      832(R12), Y8, Y8
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     96(R12), Y9, Y9
+	VPMULUDQ     192(R12), Y12, Y12
+	VPADDQ       480(R12), Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     128(R12), Y10, Y10
+	VPMULUDQ     224(R12), Y12, Y12
+	VPADDQ       512(R12), Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     160(R12), Y11, Y11
+	VPMULUDQ     256(R12), Y12, Y12
+	VPADDQ       544(R12), Y11, Y11
+	VPADDQ       640(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      832(R12), Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last3_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store3true_done:
+	JMP gemmAVX2s8relu_last3_stored
+
+gemmAVX2s8relu_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y14, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y14, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y14, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y10, Y9, Y9
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y14, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store3false_done:
+gemmAVX2s8relu_last3_stored:
+gemmAVX2s8relu_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmAVX2s8relu_block
 	VZEROUPPER
 	RET
 
@@ -3179,29 +8469,29 @@ gemvAVX2u8_widen_done:
 
 gemvAVX2u8_group:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  160(DI), Y2, Y2
 	VMOVDQU 864(R12), Y3
-	VPSUBD  152(DI), Y3, Y3
+	VPSUBD  160(DI), Y3, Y3
 	VMOVDQU 896(R12), Y4
-	VPSUBD  152(DI), Y4, Y4
+	VPSUBD  160(DI), Y4, Y4
 	VMOVDQU 928(R12), Y5
-	VPSUBD  152(DI), Y5, Y5
+	VPSUBD  160(DI), Y5, Y5
 	VMOVDQU 1728(R12), Y6
-	VPSUBD  152(DI), Y6, Y6
+	VPSUBD  160(DI), Y6, Y6
 	VMOVDQU 1760(R12), Y7
-	VPSUBD  152(DI), Y7, Y7
+	VPSUBD  160(DI), Y7, Y7
 	VMOVDQU 1792(R12), Y8
-	VPSUBD  152(DI), Y8, Y8
+	VPSUBD  160(DI), Y8, Y8
 	VMOVDQU 2592(R12), Y9
-	VPSUBD  152(DI), Y9, Y9
+	VPSUBD  160(DI), Y9, Y9
 	VMOVDQU 2624(R12), Y10
-	VPSUBD  152(DI), Y10, Y10
+	VPSUBD  160(DI), Y10, Y10
 	VMOVDQU 2656(R12), Y11
-	VPSUBD  152(DI), Y11, Y11
+	VPSUBD  160(DI), Y11, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3400,48 +8690,48 @@ gemvAVX2u8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 88(R14)(R13*1)
@@ -3457,11 +8747,11 @@ gemvAVX2u8_singles:
 
 gemvAVX2u8_panel:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  160(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3524,12 +8814,12 @@ gemvAVX2u8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -3550,7 +8840,7 @@ gemvAVX2u8_last:
 
 gemvAVX2u8_last1:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3582,58 +8872,58 @@ gemvAVX2u8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2u8_last1_store0_8
+	JB           gemvAVX2u8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2u8_last1_store0_8:
+gemvAVX2u8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2u8_last1_store0_4
+	JB      gemvAVX2u8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2u8_last1_store0_4:
+gemvAVX2u8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2u8_last1_store0_2
+	JB      gemvAVX2u8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2u8_last1_store0_2:
+gemvAVX2u8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2u8_last1_store0_1
+	JB    gemvAVX2u8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2u8_last1_store0_1:
+gemvAVX2u8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2u8_last1_store0_done
+	JZ    gemvAVX2u8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemvAVX2u8_last1_store0_done:
+gemvAVX2u8_last1_store0true_done:
 	JMP gemvAVX2u8_done
 
 gemvAVX2u8_last2:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3680,60 +8970,60 @@ gemvAVX2u8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2u8_last2_store0_8
+	JB           gemvAVX2u8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2u8_last2_store0_8:
+gemvAVX2u8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2u8_last2_store0_4
+	JB      gemvAVX2u8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2u8_last2_store0_4:
+gemvAVX2u8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2u8_last2_store0_2
+	JB      gemvAVX2u8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2u8_last2_store0_2:
+gemvAVX2u8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2u8_last2_store0_1
+	JB    gemvAVX2u8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2u8_last2_store0_1:
+gemvAVX2u8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2u8_last2_store0_done
+	JZ    gemvAVX2u8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemvAVX2u8_last2_store0_done:
+gemvAVX2u8_last2_store0true_done:
 	JMP gemvAVX2u8_done
 
 gemvAVX2u8_last3:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  160(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3796,52 +9086,52 @@ gemvAVX2u8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2u8_last3_store0_8
+	JB           gemvAVX2u8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2u8_last3_store0_8:
+gemvAVX2u8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2u8_last3_store0_4
+	JB      gemvAVX2u8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2u8_last3_store0_4:
+gemvAVX2u8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2u8_last3_store0_2
+	JB      gemvAVX2u8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2u8_last3_store0_2:
+gemvAVX2u8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2u8_last3_store0_1
+	JB    gemvAVX2u8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2u8_last3_store0_1:
+gemvAVX2u8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2u8_last3_store0_done
+	JZ    gemvAVX2u8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemvAVX2u8_last3_store0_done:
+gemvAVX2u8_last3_store0true_done:
 gemvAVX2u8_done:
 	VZEROUPPER
 	RET
@@ -3914,29 +9204,29 @@ gemvAVX2s8_widen_done:
 
 gemvAVX2s8_group:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  160(DI), Y2, Y2
 	VMOVDQU 864(R12), Y3
-	VPSUBD  152(DI), Y3, Y3
+	VPSUBD  160(DI), Y3, Y3
 	VMOVDQU 896(R12), Y4
-	VPSUBD  152(DI), Y4, Y4
+	VPSUBD  160(DI), Y4, Y4
 	VMOVDQU 928(R12), Y5
-	VPSUBD  152(DI), Y5, Y5
+	VPSUBD  160(DI), Y5, Y5
 	VMOVDQU 1728(R12), Y6
-	VPSUBD  152(DI), Y6, Y6
+	VPSUBD  160(DI), Y6, Y6
 	VMOVDQU 1760(R12), Y7
-	VPSUBD  152(DI), Y7, Y7
+	VPSUBD  160(DI), Y7, Y7
 	VMOVDQU 1792(R12), Y8
-	VPSUBD  152(DI), Y8, Y8
+	VPSUBD  160(DI), Y8, Y8
 	VMOVDQU 2592(R12), Y9
-	VPSUBD  152(DI), Y9, Y9
+	VPSUBD  160(DI), Y9, Y9
 	VMOVDQU 2624(R12), Y10
-	VPSUBD  152(DI), Y10, Y10
+	VPSUBD  160(DI), Y10, Y10
 	VMOVDQU 2656(R12), Y11
-	VPSUBD  152(DI), Y11, Y11
+	VPSUBD  160(DI), Y11, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4135,48 +9425,48 @@ gemvAVX2s8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 88(R14)(R13*1)
@@ -4192,11 +9482,11 @@ gemvAVX2s8_singles:
 
 gemvAVX2s8_panel:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  160(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4259,12 +9549,12 @@ gemvAVX2s8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -4285,7 +9575,7 @@ gemvAVX2s8_last:
 
 gemvAVX2s8_last1:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4317,58 +9607,58 @@ gemvAVX2s8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2s8_last1_store0_8
+	JB           gemvAVX2s8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2s8_last1_store0_8:
+gemvAVX2s8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2s8_last1_store0_4
+	JB      gemvAVX2s8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2s8_last1_store0_4:
+gemvAVX2s8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2s8_last1_store0_2
+	JB      gemvAVX2s8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2s8_last1_store0_2:
+gemvAVX2s8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2s8_last1_store0_1
+	JB    gemvAVX2s8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2s8_last1_store0_1:
+gemvAVX2s8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2s8_last1_store0_done
+	JZ    gemvAVX2s8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemvAVX2s8_last1_store0_done:
+gemvAVX2s8_last1_store0true_done:
 	JMP gemvAVX2s8_done
 
 gemvAVX2s8_last2:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4415,60 +9705,60 @@ gemvAVX2s8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2s8_last2_store0_8
+	JB           gemvAVX2s8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2s8_last2_store0_8:
+gemvAVX2s8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2s8_last2_store0_4
+	JB      gemvAVX2s8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2s8_last2_store0_4:
+gemvAVX2s8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2s8_last2_store0_2
+	JB      gemvAVX2s8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2s8_last2_store0_2:
+gemvAVX2s8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2s8_last2_store0_1
+	JB    gemvAVX2s8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2s8_last2_store0_1:
+gemvAVX2s8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2s8_last2_store0_done
+	JZ    gemvAVX2s8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemvAVX2s8_last2_store0_done:
+gemvAVX2s8_last2_store0true_done:
 	JMP gemvAVX2s8_done
 
 gemvAVX2s8_last3:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  160(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  160(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  160(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4531,52 +9821,52 @@ gemvAVX2s8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2s8_last3_store0_8
+	JB           gemvAVX2s8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2s8_last3_store0_8:
+gemvAVX2s8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2s8_last3_store0_4
+	JB      gemvAVX2s8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2s8_last3_store0_4:
+gemvAVX2s8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2s8_last3_store0_2
+	JB      gemvAVX2s8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2s8_last3_store0_2:
+gemvAVX2s8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2s8_last3_store0_1
+	JB    gemvAVX2s8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2s8_last3_store0_1:
+gemvAVX2s8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2s8_last3_store0_done
+	JZ    gemvAVX2s8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemvAVX2s8_last3_store0_done:
+gemvAVX2s8_last3_store0true_done:
 gemvAVX2s8_done:
 	VZEROUPPER
 	RET
@@ -4862,48 +10152,48 @@ gemmMaddubsAVX2u8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -5008,192 +10298,192 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store0_8
+	JB           gemmMaddubsAVX2u8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store0_8:
+gemmMaddubsAVX2u8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store0_4
+	JB      gemmMaddubsAVX2u8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store0_4:
+gemmMaddubsAVX2u8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store0_2
+	JB      gemmMaddubsAVX2u8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store0_2:
+gemmMaddubsAVX2u8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store0_1
+	JB    gemmMaddubsAVX2u8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store0_1:
+gemmMaddubsAVX2u8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store0_done
+	JZ    gemmMaddubsAVX2u8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store0_done:
+gemmMaddubsAVX2u8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      216(DI), Y1, Y1
-	VPMINUB      248(DI), Y1, Y1
+	VPMAXUB      224(DI), Y1, Y1
+	VPMINUB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store1_8
+	JB           gemmMaddubsAVX2u8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store1_8:
+gemmMaddubsAVX2u8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store1_4
+	JB      gemmMaddubsAVX2u8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store1_4:
+gemmMaddubsAVX2u8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store1_2
+	JB      gemmMaddubsAVX2u8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store1_2:
+gemmMaddubsAVX2u8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store1_1
+	JB    gemmMaddubsAVX2u8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store1_1:
+gemmMaddubsAVX2u8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store1_done
+	JZ    gemmMaddubsAVX2u8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store1_done:
+gemmMaddubsAVX2u8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store2_8
+	JB           gemmMaddubsAVX2u8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store2_8:
+gemmMaddubsAVX2u8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store2_4
+	JB      gemmMaddubsAVX2u8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store2_4:
+gemmMaddubsAVX2u8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store2_2
+	JB      gemmMaddubsAVX2u8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store2_2:
+gemmMaddubsAVX2u8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store2_1
+	JB    gemmMaddubsAVX2u8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store2_1:
+gemmMaddubsAVX2u8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store2_done
+	JZ    gemmMaddubsAVX2u8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store2_done:
+gemmMaddubsAVX2u8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store3_8
+	JB           gemmMaddubsAVX2u8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store3_8:
+gemmMaddubsAVX2u8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store3_4
+	JB      gemmMaddubsAVX2u8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store3_4:
+gemmMaddubsAVX2u8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store3_2
+	JB      gemmMaddubsAVX2u8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store3_2:
+gemmMaddubsAVX2u8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store3_1
+	JB    gemmMaddubsAVX2u8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store3_1:
+gemmMaddubsAVX2u8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store3_done
+	JZ    gemmMaddubsAVX2u8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store3_done:
+gemmMaddubsAVX2u8_last1_store3true_done:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last2:
@@ -5346,192 +10636,192 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store0_8
+	JB           gemmMaddubsAVX2u8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store0_8:
+gemmMaddubsAVX2u8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store0_4
+	JB      gemmMaddubsAVX2u8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store0_4:
+gemmMaddubsAVX2u8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store0_2
+	JB      gemmMaddubsAVX2u8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store0_2:
+gemmMaddubsAVX2u8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store0_1
+	JB    gemmMaddubsAVX2u8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store0_1:
+gemmMaddubsAVX2u8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store0_done
+	JZ    gemmMaddubsAVX2u8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store0_done:
+gemmMaddubsAVX2u8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store1_8
+	JB           gemmMaddubsAVX2u8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store1_8:
+gemmMaddubsAVX2u8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store1_4
+	JB      gemmMaddubsAVX2u8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store1_4:
+gemmMaddubsAVX2u8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store1_2
+	JB      gemmMaddubsAVX2u8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store1_2:
+gemmMaddubsAVX2u8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store1_1
+	JB    gemmMaddubsAVX2u8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store1_1:
+gemmMaddubsAVX2u8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store1_done
+	JZ    gemmMaddubsAVX2u8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store1_done:
+gemmMaddubsAVX2u8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      216(DI), Y4, Y4
-	VPMINUB      248(DI), Y4, Y4
+	VPMAXUB      224(DI), Y4, Y4
+	VPMINUB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store2_8
+	JB           gemmMaddubsAVX2u8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store2_8:
+gemmMaddubsAVX2u8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store2_4
+	JB      gemmMaddubsAVX2u8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store2_4:
+gemmMaddubsAVX2u8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store2_2
+	JB      gemmMaddubsAVX2u8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store2_2:
+gemmMaddubsAVX2u8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store2_1
+	JB    gemmMaddubsAVX2u8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store2_1:
+gemmMaddubsAVX2u8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store2_done
+	JZ    gemmMaddubsAVX2u8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store2_done:
+gemmMaddubsAVX2u8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store3_8
+	JB           gemmMaddubsAVX2u8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store3_8:
+gemmMaddubsAVX2u8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store3_4
+	JB      gemmMaddubsAVX2u8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store3_4:
+gemmMaddubsAVX2u8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store3_2
+	JB      gemmMaddubsAVX2u8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store3_2:
+gemmMaddubsAVX2u8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store3_1
+	JB    gemmMaddubsAVX2u8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store3_1:
+gemmMaddubsAVX2u8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store3_done
+	JZ    gemmMaddubsAVX2u8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store3_done:
+gemmMaddubsAVX2u8_last2_store3true_done:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last3:
@@ -5749,199 +11039,199 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store0_8
+	JB           gemmMaddubsAVX2u8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store0_8:
+gemmMaddubsAVX2u8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store0_4
+	JB      gemmMaddubsAVX2u8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store0_4:
+gemmMaddubsAVX2u8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store0_2
+	JB      gemmMaddubsAVX2u8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store0_2:
+gemmMaddubsAVX2u8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store0_1
+	JB    gemmMaddubsAVX2u8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store0_1:
+gemmMaddubsAVX2u8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store0_done
+	JZ    gemmMaddubsAVX2u8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store0_done:
+gemmMaddubsAVX2u8_last3_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store1_8
+	JB           gemmMaddubsAVX2u8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store1_8:
+gemmMaddubsAVX2u8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store1_4
+	JB      gemmMaddubsAVX2u8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store1_4:
+gemmMaddubsAVX2u8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store1_2
+	JB      gemmMaddubsAVX2u8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store1_2:
+gemmMaddubsAVX2u8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store1_1
+	JB    gemmMaddubsAVX2u8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store1_1:
+gemmMaddubsAVX2u8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store1_done
+	JZ    gemmMaddubsAVX2u8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store1_done:
+gemmMaddubsAVX2u8_last3_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store2_8
+	JB           gemmMaddubsAVX2u8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store2_8:
+gemmMaddubsAVX2u8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store2_4
+	JB      gemmMaddubsAVX2u8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store2_4:
+gemmMaddubsAVX2u8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store2_2
+	JB      gemmMaddubsAVX2u8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store2_2:
+gemmMaddubsAVX2u8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store2_1
+	JB    gemmMaddubsAVX2u8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store2_1:
+gemmMaddubsAVX2u8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store2_done
+	JZ    gemmMaddubsAVX2u8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store2_done:
+gemmMaddubsAVX2u8_last3_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store3_8
+	JB           gemmMaddubsAVX2u8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store3_8:
+gemmMaddubsAVX2u8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store3_4
+	JB      gemmMaddubsAVX2u8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store3_4:
+gemmMaddubsAVX2u8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store3_2
+	JB      gemmMaddubsAVX2u8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store3_2:
+gemmMaddubsAVX2u8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store3_1
+	JB    gemmMaddubsAVX2u8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store3_1:
+gemmMaddubsAVX2u8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store3_done
+	JZ    gemmMaddubsAVX2u8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store3_done:
+gemmMaddubsAVX2u8_last3_store3true_done:
 gemmMaddubsAVX2u8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -6237,48 +11527,48 @@ gemmMaddubsAVX2s8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -6388,192 +11678,192 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store0_8
+	JB           gemmMaddubsAVX2s8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store0_8:
+gemmMaddubsAVX2s8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store0_4
+	JB      gemmMaddubsAVX2s8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store0_4:
+gemmMaddubsAVX2s8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store0_2
+	JB      gemmMaddubsAVX2s8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store0_2:
+gemmMaddubsAVX2s8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store0_1
+	JB    gemmMaddubsAVX2s8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store0_1:
+gemmMaddubsAVX2s8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store0_done
+	JZ    gemmMaddubsAVX2s8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store0_done:
+gemmMaddubsAVX2s8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      216(DI), Y1, Y1
-	VPMINSB      248(DI), Y1, Y1
+	VPMAXSB      224(DI), Y1, Y1
+	VPMINSB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store1_8
+	JB           gemmMaddubsAVX2s8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store1_8:
+gemmMaddubsAVX2s8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store1_4
+	JB      gemmMaddubsAVX2s8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store1_4:
+gemmMaddubsAVX2s8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store1_2
+	JB      gemmMaddubsAVX2s8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store1_2:
+gemmMaddubsAVX2s8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store1_1
+	JB    gemmMaddubsAVX2s8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store1_1:
+gemmMaddubsAVX2s8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store1_done
+	JZ    gemmMaddubsAVX2s8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store1_done:
+gemmMaddubsAVX2s8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store2_8
+	JB           gemmMaddubsAVX2s8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store2_8:
+gemmMaddubsAVX2s8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store2_4
+	JB      gemmMaddubsAVX2s8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store2_4:
+gemmMaddubsAVX2s8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store2_2
+	JB      gemmMaddubsAVX2s8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store2_2:
+gemmMaddubsAVX2s8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store2_1
+	JB    gemmMaddubsAVX2s8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store2_1:
+gemmMaddubsAVX2s8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store2_done
+	JZ    gemmMaddubsAVX2s8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store2_done:
+gemmMaddubsAVX2s8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store3_8
+	JB           gemmMaddubsAVX2s8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store3_8:
+gemmMaddubsAVX2s8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store3_4
+	JB      gemmMaddubsAVX2s8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store3_4:
+gemmMaddubsAVX2s8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store3_2
+	JB      gemmMaddubsAVX2s8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store3_2:
+gemmMaddubsAVX2s8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store3_1
+	JB    gemmMaddubsAVX2s8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store3_1:
+gemmMaddubsAVX2s8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store3_done
+	JZ    gemmMaddubsAVX2s8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store3_done:
+gemmMaddubsAVX2s8_last1_store3true_done:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last2:
@@ -6731,192 +12021,192 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store0_8
+	JB           gemmMaddubsAVX2s8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store0_8:
+gemmMaddubsAVX2s8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store0_4
+	JB      gemmMaddubsAVX2s8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store0_4:
+gemmMaddubsAVX2s8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store0_2
+	JB      gemmMaddubsAVX2s8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store0_2:
+gemmMaddubsAVX2s8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store0_1
+	JB    gemmMaddubsAVX2s8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store0_1:
+gemmMaddubsAVX2s8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store0_done
+	JZ    gemmMaddubsAVX2s8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store0_done:
+gemmMaddubsAVX2s8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store1_8
+	JB           gemmMaddubsAVX2s8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store1_8:
+gemmMaddubsAVX2s8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store1_4
+	JB      gemmMaddubsAVX2s8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store1_4:
+gemmMaddubsAVX2s8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store1_2
+	JB      gemmMaddubsAVX2s8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store1_2:
+gemmMaddubsAVX2s8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store1_1
+	JB    gemmMaddubsAVX2s8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store1_1:
+gemmMaddubsAVX2s8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store1_done
+	JZ    gemmMaddubsAVX2s8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store1_done:
+gemmMaddubsAVX2s8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      216(DI), Y4, Y4
-	VPMINSB      248(DI), Y4, Y4
+	VPMAXSB      224(DI), Y4, Y4
+	VPMINSB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store2_8
+	JB           gemmMaddubsAVX2s8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store2_8:
+gemmMaddubsAVX2s8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store2_4
+	JB      gemmMaddubsAVX2s8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store2_4:
+gemmMaddubsAVX2s8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store2_2
+	JB      gemmMaddubsAVX2s8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store2_2:
+gemmMaddubsAVX2s8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store2_1
+	JB    gemmMaddubsAVX2s8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store2_1:
+gemmMaddubsAVX2s8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store2_done
+	JZ    gemmMaddubsAVX2s8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store2_done:
+gemmMaddubsAVX2s8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store3_8
+	JB           gemmMaddubsAVX2s8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store3_8:
+gemmMaddubsAVX2s8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store3_4
+	JB      gemmMaddubsAVX2s8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store3_4:
+gemmMaddubsAVX2s8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store3_2
+	JB      gemmMaddubsAVX2s8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store3_2:
+gemmMaddubsAVX2s8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store3_1
+	JB    gemmMaddubsAVX2s8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store3_1:
+gemmMaddubsAVX2s8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store3_done
+	JZ    gemmMaddubsAVX2s8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store3_done:
+gemmMaddubsAVX2s8_last2_store3true_done:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last3:
@@ -7139,199 +12429,199 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store0_8
+	JB           gemmMaddubsAVX2s8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store0_8:
+gemmMaddubsAVX2s8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store0_4
+	JB      gemmMaddubsAVX2s8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store0_4:
+gemmMaddubsAVX2s8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store0_2
+	JB      gemmMaddubsAVX2s8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store0_2:
+gemmMaddubsAVX2s8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store0_1
+	JB    gemmMaddubsAVX2s8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store0_1:
+gemmMaddubsAVX2s8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store0_done
+	JZ    gemmMaddubsAVX2s8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store0_done:
+gemmMaddubsAVX2s8_last3_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store1_8
+	JB           gemmMaddubsAVX2s8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store1_8:
+gemmMaddubsAVX2s8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store1_4
+	JB      gemmMaddubsAVX2s8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store1_4:
+gemmMaddubsAVX2s8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store1_2
+	JB      gemmMaddubsAVX2s8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store1_2:
+gemmMaddubsAVX2s8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store1_1
+	JB    gemmMaddubsAVX2s8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store1_1:
+gemmMaddubsAVX2s8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store1_done
+	JZ    gemmMaddubsAVX2s8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store1_done:
+gemmMaddubsAVX2s8_last3_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store2_8
+	JB           gemmMaddubsAVX2s8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store2_8:
+gemmMaddubsAVX2s8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store2_4
+	JB      gemmMaddubsAVX2s8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store2_4:
+gemmMaddubsAVX2s8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store2_2
+	JB      gemmMaddubsAVX2s8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store2_2:
+gemmMaddubsAVX2s8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store2_1
+	JB    gemmMaddubsAVX2s8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store2_1:
+gemmMaddubsAVX2s8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store2_done
+	JZ    gemmMaddubsAVX2s8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store2_done:
+gemmMaddubsAVX2s8_last3_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store3_8
+	JB           gemmMaddubsAVX2s8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store3_8:
+gemmMaddubsAVX2s8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store3_4
+	JB      gemmMaddubsAVX2s8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store3_4:
+gemmMaddubsAVX2s8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store3_2
+	JB      gemmMaddubsAVX2s8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store3_2:
+gemmMaddubsAVX2s8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store3_1
+	JB    gemmMaddubsAVX2s8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store3_1:
+gemmMaddubsAVX2s8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store3_done
+	JZ    gemmMaddubsAVX2s8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store3_done:
+gemmMaddubsAVX2s8_last3_store3true_done:
 gemmMaddubsAVX2s8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -7671,48 +12961,48 @@ gemmAVXVNNIu8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -7832,192 +13122,192 @@ gemmAVXVNNIu8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store0_8
+	JB           gemmAVXVNNIu8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store0_8:
+gemmAVXVNNIu8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store0_4
+	JB      gemmAVXVNNIu8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store0_4:
+gemmAVXVNNIu8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store0_2
+	JB      gemmAVXVNNIu8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store0_2:
+gemmAVXVNNIu8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store0_1
+	JB    gemmAVXVNNIu8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store0_1:
+gemmAVXVNNIu8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store0_done
+	JZ    gemmAVXVNNIu8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store0_done:
+gemmAVXVNNIu8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      216(DI), Y1, Y1
-	VPMINUB      248(DI), Y1, Y1
+	VPMAXUB      224(DI), Y1, Y1
+	VPMINUB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store1_8
+	JB           gemmAVXVNNIu8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store1_8:
+gemmAVXVNNIu8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store1_4
+	JB      gemmAVXVNNIu8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store1_4:
+gemmAVXVNNIu8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store1_2
+	JB      gemmAVXVNNIu8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store1_2:
+gemmAVXVNNIu8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store1_1
+	JB    gemmAVXVNNIu8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store1_1:
+gemmAVXVNNIu8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store1_done
+	JZ    gemmAVXVNNIu8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store1_done:
+gemmAVXVNNIu8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store2_8
+	JB           gemmAVXVNNIu8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store2_8:
+gemmAVXVNNIu8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store2_4
+	JB      gemmAVXVNNIu8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store2_4:
+gemmAVXVNNIu8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store2_2
+	JB      gemmAVXVNNIu8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store2_2:
+gemmAVXVNNIu8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store2_1
+	JB    gemmAVXVNNIu8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store2_1:
+gemmAVXVNNIu8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store2_done
+	JZ    gemmAVXVNNIu8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store2_done:
+gemmAVXVNNIu8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store3_8
+	JB           gemmAVXVNNIu8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store3_8:
+gemmAVXVNNIu8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store3_4
+	JB      gemmAVXVNNIu8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store3_4:
+gemmAVXVNNIu8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store3_2
+	JB      gemmAVXVNNIu8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store3_2:
+gemmAVXVNNIu8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store3_1
+	JB    gemmAVXVNNIu8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store3_1:
+gemmAVXVNNIu8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store3_done
+	JZ    gemmAVXVNNIu8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store3_done:
+gemmAVXVNNIu8_last1_store3true_done:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last2:
@@ -8202,192 +13492,192 @@ gemmAVXVNNIu8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store0_8
+	JB           gemmAVXVNNIu8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store0_8:
+gemmAVXVNNIu8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store0_4
+	JB      gemmAVXVNNIu8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store0_4:
+gemmAVXVNNIu8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store0_2
+	JB      gemmAVXVNNIu8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store0_2:
+gemmAVXVNNIu8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store0_1
+	JB    gemmAVXVNNIu8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store0_1:
+gemmAVXVNNIu8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store0_done
+	JZ    gemmAVXVNNIu8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store0_done:
+gemmAVXVNNIu8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      224(DI), Y2, Y2
+	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store1_8
+	JB           gemmAVXVNNIu8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store1_8:
+gemmAVXVNNIu8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store1_4
+	JB      gemmAVXVNNIu8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store1_4:
+gemmAVXVNNIu8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store1_2
+	JB      gemmAVXVNNIu8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store1_2:
+gemmAVXVNNIu8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store1_1
+	JB    gemmAVXVNNIu8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store1_1:
+gemmAVXVNNIu8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store1_done
+	JZ    gemmAVXVNNIu8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store1_done:
+gemmAVXVNNIu8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      216(DI), Y4, Y4
-	VPMINUB      248(DI), Y4, Y4
+	VPMAXUB      224(DI), Y4, Y4
+	VPMINUB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store2_8
+	JB           gemmAVXVNNIu8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store2_8:
+gemmAVXVNNIu8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store2_4
+	JB      gemmAVXVNNIu8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store2_4:
+gemmAVXVNNIu8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store2_2
+	JB      gemmAVXVNNIu8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store2_2:
+gemmAVXVNNIu8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store2_1
+	JB    gemmAVXVNNIu8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store2_1:
+gemmAVXVNNIu8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store2_done
+	JZ    gemmAVXVNNIu8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store2_done:
+gemmAVXVNNIu8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store3_8
+	JB           gemmAVXVNNIu8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store3_8:
+gemmAVXVNNIu8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store3_4
+	JB      gemmAVXVNNIu8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store3_4:
+gemmAVXVNNIu8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store3_2
+	JB      gemmAVXVNNIu8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store3_2:
+gemmAVXVNNIu8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store3_1
+	JB    gemmAVXVNNIu8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store3_1:
+gemmAVXVNNIu8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store3_done
+	JZ    gemmAVXVNNIu8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store3_done:
+gemmAVXVNNIu8_last2_store3true_done:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last3:
@@ -8654,199 +13944,199 @@ gemmAVXVNNIu8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      224(DI), Y0, Y0
+	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store0_8
+	JB           gemmAVXVNNIu8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store0_8:
+gemmAVXVNNIu8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store0_4
+	JB      gemmAVXVNNIu8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store0_4:
+gemmAVXVNNIu8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store0_2
+	JB      gemmAVXVNNIu8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store0_2:
+gemmAVXVNNIu8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store0_1
+	JB    gemmAVXVNNIu8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store0_1:
+gemmAVXVNNIu8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store0_done
+	JZ    gemmAVXVNNIu8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store0_done:
+gemmAVXVNNIu8_last3_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      224(DI), Y3, Y3
+	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store1_8
+	JB           gemmAVXVNNIu8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store1_8:
+gemmAVXVNNIu8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store1_4
+	JB      gemmAVXVNNIu8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store1_4:
+gemmAVXVNNIu8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store1_2
+	JB      gemmAVXVNNIu8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store1_2:
+gemmAVXVNNIu8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store1_1
+	JB    gemmAVXVNNIu8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store1_1:
+gemmAVXVNNIu8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store1_done
+	JZ    gemmAVXVNNIu8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store1_done:
+gemmAVXVNNIu8_last3_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      224(DI), Y6, Y6
+	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store2_8
+	JB           gemmAVXVNNIu8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store2_8:
+gemmAVXVNNIu8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store2_4
+	JB      gemmAVXVNNIu8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store2_4:
+gemmAVXVNNIu8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store2_2
+	JB      gemmAVXVNNIu8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store2_2:
+gemmAVXVNNIu8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store2_1
+	JB    gemmAVXVNNIu8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store2_1:
+gemmAVXVNNIu8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store2_done
+	JZ    gemmAVXVNNIu8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store2_done:
+gemmAVXVNNIu8_last3_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      224(DI), Y9, Y9
+	VPMINUB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store3_8
+	JB           gemmAVXVNNIu8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store3_8:
+gemmAVXVNNIu8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store3_4
+	JB      gemmAVXVNNIu8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store3_4:
+gemmAVXVNNIu8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store3_2
+	JB      gemmAVXVNNIu8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store3_2:
+gemmAVXVNNIu8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store3_1
+	JB    gemmAVXVNNIu8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store3_1:
+gemmAVXVNNIu8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store3_done
+	JZ    gemmAVXVNNIu8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store3_done:
+gemmAVXVNNIu8_last3_store3true_done:
 gemmAVXVNNIu8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -9190,48 +14480,48 @@ gemmAVXVNNIs8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X12
 	VMOVQ        X12, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X12
 	VMOVQ        X12, 16(R14)(R13*1)
@@ -9355,192 +14645,192 @@ gemmAVXVNNIs8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store0_8
+	JB           gemmAVXVNNIs8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store0_8:
+gemmAVXVNNIs8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store0_4
+	JB      gemmAVXVNNIs8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store0_4:
+gemmAVXVNNIs8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store0_2
+	JB      gemmAVXVNNIs8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store0_2:
+gemmAVXVNNIs8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store0_1
+	JB    gemmAVXVNNIs8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store0_1:
+gemmAVXVNNIs8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store0_done
+	JZ    gemmAVXVNNIs8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store0_done:
+gemmAVXVNNIs8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      192(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      216(DI), Y1, Y1
-	VPMINSB      248(DI), Y1, Y1
+	VPMAXSB      224(DI), Y1, Y1
+	VPMINSB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store1_8
+	JB           gemmAVXVNNIs8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store1_8:
+gemmAVXVNNIs8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store1_4
+	JB      gemmAVXVNNIs8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store1_4:
+gemmAVXVNNIs8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store1_2
+	JB      gemmAVXVNNIs8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store1_2:
+gemmAVXVNNIs8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store1_1
+	JB    gemmAVXVNNIs8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store1_1:
+gemmAVXVNNIs8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store1_done
+	JZ    gemmAVXVNNIs8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store1_done:
+gemmAVXVNNIs8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store2_8
+	JB           gemmAVXVNNIs8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store2_8:
+gemmAVXVNNIs8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store2_4
+	JB      gemmAVXVNNIs8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store2_4:
+gemmAVXVNNIs8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store2_2
+	JB      gemmAVXVNNIs8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store2_2:
+gemmAVXVNNIs8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store2_1
+	JB    gemmAVXVNNIs8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store2_1:
+gemmAVXVNNIs8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store2_done
+	JZ    gemmAVXVNNIs8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store2_done:
+gemmAVXVNNIs8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store3_8
+	JB           gemmAVXVNNIs8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store3_8:
+gemmAVXVNNIs8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store3_4
+	JB      gemmAVXVNNIs8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store3_4:
+gemmAVXVNNIs8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store3_2
+	JB      gemmAVXVNNIs8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store3_2:
+gemmAVXVNNIs8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store3_1
+	JB    gemmAVXVNNIs8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store3_1:
+gemmAVXVNNIs8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store3_done
+	JZ    gemmAVXVNNIs8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store3_done:
+gemmAVXVNNIs8_last1_store3true_done:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last2:
@@ -9729,192 +15019,192 @@ gemmAVXVNNIs8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store0_8
+	JB           gemmAVXVNNIs8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store0_8:
+gemmAVXVNNIs8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store0_4
+	JB      gemmAVXVNNIs8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store0_4:
+gemmAVXVNNIs8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store0_2
+	JB      gemmAVXVNNIs8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store0_2:
+gemmAVXVNNIs8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store0_1
+	JB    gemmAVXVNNIs8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store0_1:
+gemmAVXVNNIs8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store0_done
+	JZ    gemmAVXVNNIs8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store0_done:
+gemmAVXVNNIs8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      192(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      224(DI), Y2, Y2
+	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store1_8
+	JB           gemmAVXVNNIs8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store1_8:
+gemmAVXVNNIs8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store1_4
+	JB      gemmAVXVNNIs8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store1_4:
+gemmAVXVNNIs8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store1_2
+	JB      gemmAVXVNNIs8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store1_2:
+gemmAVXVNNIs8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store1_1
+	JB    gemmAVXVNNIs8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store1_1:
+gemmAVXVNNIs8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store1_done
+	JZ    gemmAVXVNNIs8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store1_done:
+gemmAVXVNNIs8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      192(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      216(DI), Y4, Y4
-	VPMINSB      248(DI), Y4, Y4
+	VPMAXSB      224(DI), Y4, Y4
+	VPMINSB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store2_8
+	JB           gemmAVXVNNIs8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store2_8:
+gemmAVXVNNIs8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store2_4
+	JB      gemmAVXVNNIs8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store2_4:
+gemmAVXVNNIs8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store2_2
+	JB      gemmAVXVNNIs8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store2_2:
+gemmAVXVNNIs8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store2_1
+	JB    gemmAVXVNNIs8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store2_1:
+gemmAVXVNNIs8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store2_done
+	JZ    gemmAVXVNNIs8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store2_done:
+gemmAVXVNNIs8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store3_8
+	JB           gemmAVXVNNIs8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store3_8:
+gemmAVXVNNIs8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store3_4
+	JB      gemmAVXVNNIs8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store3_4:
+gemmAVXVNNIs8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store3_2
+	JB      gemmAVXVNNIs8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store3_2:
+gemmAVXVNNIs8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store3_1
+	JB    gemmAVXVNNIs8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store3_1:
+gemmAVXVNNIs8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store3_done
+	JZ    gemmAVXVNNIs8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store3_done:
+gemmAVXVNNIs8_last2_store3true_done:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last3:
@@ -10185,199 +15475,199 @@ gemmAVXVNNIs8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      192(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      224(DI), Y0, Y0
+	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store0_8
+	JB           gemmAVXVNNIs8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store0_8:
+gemmAVXVNNIs8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store0_4
+	JB      gemmAVXVNNIs8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store0_4:
+gemmAVXVNNIs8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store0_2
+	JB      gemmAVXVNNIs8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store0_2:
+gemmAVXVNNIs8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store0_1
+	JB    gemmAVXVNNIs8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store0_1:
+gemmAVXVNNIs8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store0_done
+	JZ    gemmAVXVNNIs8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store0_done:
+gemmAVXVNNIs8_last3_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      192(DI), Y5, Y5
+	VPADDSW      192(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      224(DI), Y3, Y3
+	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store1_8
+	JB           gemmAVXVNNIs8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store1_8:
+gemmAVXVNNIs8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store1_4
+	JB      gemmAVXVNNIs8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store1_4:
+gemmAVXVNNIs8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store1_2
+	JB      gemmAVXVNNIs8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store1_2:
+gemmAVXVNNIs8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store1_1
+	JB    gemmAVXVNNIs8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store1_1:
+gemmAVXVNNIs8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store1_done
+	JZ    gemmAVXVNNIs8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store1_done:
+gemmAVXVNNIs8_last3_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      192(DI), Y8, Y8
+	VPADDSW      192(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      224(DI), Y6, Y6
+	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store2_8
+	JB           gemmAVXVNNIs8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store2_8:
+gemmAVXVNNIs8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store2_4
+	JB      gemmAVXVNNIs8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store2_4:
+gemmAVXVNNIs8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store2_2
+	JB      gemmAVXVNNIs8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store2_2:
+gemmAVXVNNIs8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store2_1
+	JB    gemmAVXVNNIs8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store2_1:
+gemmAVXVNNIs8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store2_done
+	JZ    gemmAVXVNNIs8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store2_done:
+gemmAVXVNNIs8_last3_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      192(DI), Y11, Y11
+	VPADDSW      192(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      224(DI), Y9, Y9
+	VPMINSB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store3_8
+	JB           gemmAVXVNNIs8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store3_8:
+gemmAVXVNNIs8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store3_4
+	JB      gemmAVXVNNIs8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store3_4:
+gemmAVXVNNIs8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store3_2
+	JB      gemmAVXVNNIs8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store3_2:
+gemmAVXVNNIs8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store3_1
+	JB    gemmAVXVNNIs8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store3_1:
+gemmAVXVNNIs8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store3_done
+	JZ    gemmAVXVNNIs8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store3_done:
+gemmAVXVNNIs8_last3_store3true_done:
 gemmAVXVNNIs8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX

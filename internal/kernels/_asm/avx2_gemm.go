@@ -47,7 +47,7 @@ const (
 //
 // GPRs: RSI weights, R12 requant block, R13 output column, RDX panels
 // left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
-func gemmAVX2(name string, signed bool, step g2Step, mr int) {
+func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
 	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI", g2Bytes: "AVX2, one row at a time"}[step]
 	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 
@@ -90,7 +90,7 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int) {
 	Load(p.Field("panels"), RDX)
 	TESTQ(RDX, RDX)
 	JZ(LabelRef(name + "_last"))
-	gemmAVX2Panels(name, p, mr, signed, step, name+"_next")
+	gemmAVX2Panels(name, p, mr, signed, step, relu, name+"_next")
 
 	Label(name + "_next")
 	Load(p.Field("done"), RAX)
@@ -192,7 +192,7 @@ func gemvAVX2(name string, signed bool) {
 	VMOVDQU(packPerm, Y14)
 	for pp := range group {
 		Load(p.Field("outRows").Index(0), R14)
-		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, g2NR*pp)
+		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, true, g2NR*pp)
 	}
 	ADDQ(Imm(group*g2NR), R13)
 	ADDQ(U32(group*g2QBlock), R12)
@@ -203,7 +203,7 @@ func gemvAVX2(name string, signed bool) {
 	Load(p.Field("panels"), RDX)
 	ANDQ(Imm(group-1), RDX)
 	JZ(LabelRef(name + "_last"))
-	gemmAVX2Panels(name, p, 1, signed, g2Bytes, name+"_done")
+	gemmAVX2Panels(name, p, 1, signed, g2Bytes, false, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
@@ -279,9 +279,9 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 // gemmAVX2Panels emits the loop over RDX whole panels (entered at
 // name_panel), then the last, partial one (name_last, its width from
 // nvLast), each of mr rows, and jumps to done.
-func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step g2Step, done string) {
+func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step g2Step, relu bool, done string) {
 	Label(name + "_panel")
-	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step)
+	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step, relu)
 	ADDQ(Imm(g2NR), R13)
 	ADDQ(U32(g2QBlock), R12)
 	DECQ(RDX)
@@ -296,12 +296,12 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 	JMP(LabelRef(done))
 	for nv := 1; nv <= g2NV; nv++ {
 		Label(fmt.Sprintf("%s_last%d", name, nv))
-		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step)
+		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step, relu)
 		JMP(LabelRef(done))
 	}
 }
 
-func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step) {
+func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step, relu bool) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
 	for j := range nv {
@@ -344,13 +344,53 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
 	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
 	for i, a := range accs {
-		requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i%nv, field) })
+		if relu {
+			requantAVX2Relu(a, Y12, func(field int) Mem { return q(i%nv, field) })
+		} else {
+			requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i%nv, field) })
+		}
 	}
 	VMOVDQU(packPerm, Y14)
-	for r := range mr {
-		Load(p.Field("outRows").Index(r), R14)
-		packStore(fmt.Sprintf("%s_store%d", l, r), p, g2Acc[r*nv:(r+1)*nv], partial, signed, 0)
+	store := func(clamp bool) {
+		for r := range mr {
+			Load(p.Field("outRows").Index(r), R14)
+			packStore(fmt.Sprintf("%s_store%d%v", l, r, clamp), p, g2Acc[r*nv:(r+1)*nv], partial, signed, clamp, 0)
+		}
 	}
+	if step != g2Words {
+		store(true)
+		return
+	}
+	// Most layers clamp to the whole range of the type, which the packs'
+	// saturation already gives.
+	CMPQ(f("clamp"), Imm(0))
+	JE(LabelRef(l + "_noclamp"))
+	store(true)
+	JMP(LabelRef(l + "_stored"))
+	Label(l + "_noclamp")
+	store(false)
+	Label(l + "_stored")
+}
+
+// requantAVX2Relu is requantAVX2 for layers whose clamp starts at or above
+// the output zero point (a fused ReLU or ReLU6). There RoundingDivideByPOT's
+// -[x < 0] can be left out: it changes a result only for x < 0, where
+// both (x + round) >> r and the exact value are at most 0, so the output,
+// at most the zero point, clamps to the lower bound either way. The nudge
+// lacks its -[r > 0] term accordingly. The high halves of the products
+// are gathered by one VSHUFPS instead of a shuffle and a blend, which
+// leaves them in lane order [0 2 1 3 | 4 6 5 7] of the accumulator: the
+// relu kernels' weights and constants are packed in that order
+// (kernels.gemmReluLane), so the result is in channel order. o is a
+// temporary. 7 instructions per 8 lanes where requantAVX2 takes 10.
+func requantAVX2Relu(acc, o VecPhysical, q func(field int) Mem) {
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), o, o)
+	VPADDQ(q(aqNudge), acc, acc)
+	VPADDQ(q(aqNudgeOdd), o, o)
+	VSHUFPS(Imm(0xDD), o, acc, acc) // [acc1 acc3 o1 o3] per 128 bits
+	VPSRAVD(q(aqRShift), acc, acc)
 }
 
 // packStore packs a row's requantized vectors a (1 to 3) to int16
@@ -360,7 +400,7 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 // leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors' low and high
 // halves; VPERMD with Y14 (packPerm) puts them in channel order. Clobbers
 // a, R14, R15, RAX, Y12.
-func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed bool, disp int) {
+func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, clamp bool, disp int) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	switch len(a) {
 	case 1:
@@ -383,10 +423,12 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed b
 		VPACKUSWB(b, a[0], a[0])
 	}
 	VPERMD(a[0], Y14, a[0])
-	if signed {
+	switch {
+	case !clamp:
+	case signed:
 		VPMAXSB(f("lo"), a[0], a[0])
 		VPMINSB(f("hi"), a[0], a[0])
-	} else {
+	default:
 		VPMAXUB(f("lo"), a[0], a[0])
 		VPMINUB(f("hi"), a[0], a[0])
 	}
