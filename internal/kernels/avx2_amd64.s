@@ -396,220 +396,227 @@ gemmAVX2u8_full_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2u8_full_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	JMP          gemmAVX2u8_full_stored
 
 gemmAVX2u8_full_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2u8_full_stored:
 	ADDQ $0x18, R13
@@ -665,54 +672,61 @@ gemmAVX2u8_last1_k:
 	VPXOR        384(R12), Y3, Y3
 
 gemmAVX2u8_last1_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y4
+	VMOVDQU      576(R12), Y5
+	VMOVDQU      768(R12), Y6
+	VMOVDQU      672(R12), Y7
+	VPSRLVD      Y7, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y0, Y0
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      672(R12), Y1, Y12
+	VPSRAVD      Y6, Y0, Y0
+	VPSRLVD      Y7, Y1, Y12
 	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     96(R12), Y1, Y1
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y1, Y1
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y1, Y1
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y1, Y1
 	VPBLENDD     $0xaa, Y13, Y1, Y1
 	VPADDD       Y12, Y1, Y1
-	VPSRAVD      768(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y6, Y1, Y1
+	VPSRLVD      Y7, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y2, Y2
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      672(R12), Y3, Y12
+	VPSRAVD      Y6, Y2, Y2
+	VPSRLVD      Y7, Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y3, Y3
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y6, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -757,9 +771,9 @@ gemmAVX2u8_last1_store0true_1:
 gemmAVX2u8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	VPMAXUB      224(DI), Y1, Y1
 	VPMINUB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
@@ -804,9 +818,9 @@ gemmAVX2u8_last1_store1true_1:
 gemmAVX2u8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXUB      224(DI), Y2, Y2
 	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -851,9 +865,9 @@ gemmAVX2u8_last1_store2true_1:
 gemmAVX2u8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -901,9 +915,9 @@ gemmAVX2u8_last1_store3true_done:
 gemmAVX2u8_last1_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -946,9 +960,9 @@ gemmAVX2u8_last1_store0false_1:
 gemmAVX2u8_last1_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -991,9 +1005,9 @@ gemmAVX2u8_last1_store1false_1:
 gemmAVX2u8_last1_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1036,9 +1050,9 @@ gemmAVX2u8_last1_store2false_1:
 gemmAVX2u8_last1_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1141,94 +1155,107 @@ gemmAVX2u8_last2_k:
 	VPXOR        416(R12), Y7, Y7
 
 gemmAVX2u8_last2_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y8
+	VMOVDQU      576(R12), Y9
+	VMOVDQU      768(R12), Y10
+	VMOVDQU      672(R12), Y11
+	VPSRLVD      Y11, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y0, Y0
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y10, Y0, Y0
+	VPSRLVD      Y11, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y2, Y2
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      704(R12), Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     128(R12), Y3, Y3
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y3, Y3
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      800(R12), Y3, Y3
-	VPSRLVD      672(R12), Y4, Y12
+	VPSRAVD      Y10, Y2, Y2
+	VPSRLVD      Y11, Y4, Y12
 	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     96(R12), Y4, Y4
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y4, Y4
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y4, Y4
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y4, Y4
 	VPBLENDD     $0xaa, Y13, Y4, Y4
 	VPADDD       Y12, Y4, Y4
-	VPSRAVD      768(R12), Y4, Y4
-	VPSRLVD      704(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     128(R12), Y5, Y5
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y5, Y5
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      800(R12), Y5, Y5
-	VPSRLVD      672(R12), Y6, Y12
+	VPSRAVD      Y10, Y4, Y4
+	VPSRLVD      Y11, Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y6, Y6
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
+	VPSRAVD      Y10, Y6, Y6
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VMOVDQU      512(R12), Y8
+	VMOVDQU      608(R12), Y9
+	VMOVDQU      800(R12), Y10
+	VMOVDQU      704(R12), Y11
+	VPSRLVD      Y11, Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y1, Y1
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      Y10, Y1, Y1
+	VPSRLVD      Y11, Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y3, Y3
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      Y10, Y3, Y3
+	VPSRLVD      Y11, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y5, Y5
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y10, Y5, Y5
+	VPSRLVD      Y11, Y7, Y12
 	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y7, Y7
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y7, Y7
 	VPBLENDD     $0xaa, Y13, Y7, Y7
 	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y10, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -1273,9 +1300,9 @@ gemmAVX2u8_last2_store0true_1:
 gemmAVX2u8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXUB      224(DI), Y2, Y2
 	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -1320,9 +1347,9 @@ gemmAVX2u8_last2_store1true_1:
 gemmAVX2u8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	VPMAXUB      224(DI), Y4, Y4
 	VPMINUB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
@@ -1367,9 +1394,9 @@ gemmAVX2u8_last2_store2true_1:
 gemmAVX2u8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -1417,9 +1444,9 @@ gemmAVX2u8_last2_store3true_done:
 gemmAVX2u8_last2_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1462,9 +1489,9 @@ gemmAVX2u8_last2_store0false_1:
 gemmAVX2u8_last2_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1507,9 +1534,9 @@ gemmAVX2u8_last2_store1false_1:
 gemmAVX2u8_last2_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1552,9 +1579,9 @@ gemmAVX2u8_last2_store2false_1:
 gemmAVX2u8_last2_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1677,136 +1704,150 @@ gemmAVX2u8_last3_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2u8_last3_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -1850,12 +1891,11 @@ gemmAVX2u8_last3_store0true_1:
 
 gemmAVX2u8_last3_store0true_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -1899,12 +1939,11 @@ gemmAVX2u8_last3_store1true_1:
 
 gemmAVX2u8_last3_store1true_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -1948,12 +1987,11 @@ gemmAVX2u8_last3_store2true_1:
 
 gemmAVX2u8_last3_store2true_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
@@ -2000,12 +2038,11 @@ gemmAVX2u8_last3_store3true_done:
 
 gemmAVX2u8_last3_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2047,12 +2084,11 @@ gemmAVX2u8_last3_store0false_1:
 
 gemmAVX2u8_last3_store0false_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2094,12 +2130,11 @@ gemmAVX2u8_last3_store1false_1:
 
 gemmAVX2u8_last3_store1false_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2141,12 +2176,11 @@ gemmAVX2u8_last3_store2false_1:
 
 gemmAVX2u8_last3_store2false_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2536,220 +2570,227 @@ gemmAVX2s8_full_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2s8_full_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	JMP          gemmAVX2s8_full_stored
 
 gemmAVX2s8_full_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2s8_full_stored:
 	ADDQ $0x18, R13
@@ -2805,54 +2846,61 @@ gemmAVX2s8_last1_k:
 	VPXOR        384(R12), Y3, Y3
 
 gemmAVX2s8_last1_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y4
+	VMOVDQU      576(R12), Y5
+	VMOVDQU      768(R12), Y6
+	VMOVDQU      672(R12), Y7
+	VPSRLVD      Y7, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y0, Y0
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      672(R12), Y1, Y12
+	VPSRAVD      Y6, Y0, Y0
+	VPSRLVD      Y7, Y1, Y12
 	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     96(R12), Y1, Y1
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y1, Y1
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y1, Y1
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y1, Y1
 	VPBLENDD     $0xaa, Y13, Y1, Y1
 	VPADDD       Y12, Y1, Y1
-	VPSRAVD      768(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y6, Y1, Y1
+	VPSRLVD      Y7, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y2, Y2
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      672(R12), Y3, Y12
+	VPSRAVD      Y6, Y2, Y2
+	VPSRLVD      Y7, Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y3, Y3
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y6, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -2897,9 +2945,9 @@ gemmAVX2s8_last1_store0true_1:
 gemmAVX2s8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	VPMAXSB      224(DI), Y1, Y1
 	VPMINSB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
@@ -2944,9 +2992,9 @@ gemmAVX2s8_last1_store1true_1:
 gemmAVX2s8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXSB      224(DI), Y2, Y2
 	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -2991,9 +3039,9 @@ gemmAVX2s8_last1_store2true_1:
 gemmAVX2s8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -3041,9 +3089,9 @@ gemmAVX2s8_last1_store3true_done:
 gemmAVX2s8_last1_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3086,9 +3134,9 @@ gemmAVX2s8_last1_store0false_1:
 gemmAVX2s8_last1_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3131,9 +3179,9 @@ gemmAVX2s8_last1_store1false_1:
 gemmAVX2s8_last1_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3176,9 +3224,9 @@ gemmAVX2s8_last1_store2false_1:
 gemmAVX2s8_last1_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3281,94 +3329,107 @@ gemmAVX2s8_last2_k:
 	VPXOR        416(R12), Y7, Y7
 
 gemmAVX2s8_last2_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y8
+	VMOVDQU      576(R12), Y9
+	VMOVDQU      768(R12), Y10
+	VMOVDQU      672(R12), Y11
+	VPSRLVD      Y11, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y0, Y0
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y10, Y0, Y0
+	VPSRLVD      Y11, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y2, Y2
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      704(R12), Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     128(R12), Y3, Y3
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y3, Y3
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      800(R12), Y3, Y3
-	VPSRLVD      672(R12), Y4, Y12
+	VPSRAVD      Y10, Y2, Y2
+	VPSRLVD      Y11, Y4, Y12
 	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     96(R12), Y4, Y4
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y4, Y4
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y4, Y4
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y4, Y4
 	VPBLENDD     $0xaa, Y13, Y4, Y4
 	VPADDD       Y12, Y4, Y4
-	VPSRAVD      768(R12), Y4, Y4
-	VPSRLVD      704(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     128(R12), Y5, Y5
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y5, Y5
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      800(R12), Y5, Y5
-	VPSRLVD      672(R12), Y6, Y12
+	VPSRAVD      Y10, Y4, Y4
+	VPSRLVD      Y11, Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y6, Y6
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
+	VPSRAVD      Y10, Y6, Y6
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VMOVDQU      512(R12), Y8
+	VMOVDQU      608(R12), Y9
+	VMOVDQU      800(R12), Y10
+	VMOVDQU      704(R12), Y11
+	VPSRLVD      Y11, Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y1, Y1
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      Y10, Y1, Y1
+	VPSRLVD      Y11, Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y3, Y3
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      Y10, Y3, Y3
+	VPSRLVD      Y11, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y5, Y5
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y10, Y5, Y5
+	VPSRLVD      Y11, Y7, Y12
 	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y7, Y7
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y7, Y7
 	VPBLENDD     $0xaa, Y13, Y7, Y7
 	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y10, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -3413,9 +3474,9 @@ gemmAVX2s8_last2_store0true_1:
 gemmAVX2s8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXSB      224(DI), Y2, Y2
 	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -3460,9 +3521,9 @@ gemmAVX2s8_last2_store1true_1:
 gemmAVX2s8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	VPMAXSB      224(DI), Y4, Y4
 	VPMINSB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
@@ -3507,9 +3568,9 @@ gemmAVX2s8_last2_store2true_1:
 gemmAVX2s8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -3557,9 +3618,9 @@ gemmAVX2s8_last2_store3true_done:
 gemmAVX2s8_last2_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3602,9 +3663,9 @@ gemmAVX2s8_last2_store0false_1:
 gemmAVX2s8_last2_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3647,9 +3708,9 @@ gemmAVX2s8_last2_store1false_1:
 gemmAVX2s8_last2_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3692,9 +3753,9 @@ gemmAVX2s8_last2_store2false_1:
 gemmAVX2s8_last2_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3817,136 +3878,150 @@ gemmAVX2s8_last3_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2s8_last3_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -3990,12 +4065,11 @@ gemmAVX2s8_last3_store0true_1:
 
 gemmAVX2s8_last3_store0true_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -4039,12 +4113,11 @@ gemmAVX2s8_last3_store1true_1:
 
 gemmAVX2s8_last3_store1true_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -4088,12 +4161,11 @@ gemmAVX2s8_last3_store2true_1:
 
 gemmAVX2s8_last3_store2true_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
@@ -4140,12 +4212,11 @@ gemmAVX2s8_last3_store3true_done:
 
 gemmAVX2s8_last3_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4187,12 +4258,11 @@ gemmAVX2s8_last3_store0false_1:
 
 gemmAVX2s8_last3_store0false_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4234,12 +4304,11 @@ gemmAVX2s8_last3_store1false_1:
 
 gemmAVX2s8_last3_store1false_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4281,12 +4350,11 @@ gemmAVX2s8_last3_store2false_1:
 
 gemmAVX2s8_last3_store2false_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4676,184 +4744,192 @@ gemmAVX2u8relu_full_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2u8relu_full_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y3, Y3
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y6, Y6
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSHUFD      $0xf5, Y8, Y12
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSHUFD      $0xf5, Y9, Y12
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y9, Y9
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSHUFD      $0xf5, Y10, Y12
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y10, Y10
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
 	VPADDQ       608(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
 	VPSHUFD      $0xf5, Y11, Y12
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y12, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_full_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	JMP          gemmAVX2u8relu_full_stored
 
 gemmAVX2u8relu_full_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2u8relu_full_stored:
 	ADDQ $0x18, R13
@@ -4909,42 +4985,48 @@ gemmAVX2u8relu_last1_k:
 	VPXOR        384(R12), Y3, Y3
 
 gemmAVX2u8relu_last1_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y4
+	VMOVDQU      768(R12), Y5
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
+	VPSRAVD      Y5, Y0, Y0
 	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     96(R12), Y1, Y1
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y1, Y1
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      768(R12), Y1, Y1
+	VPSRAVD      Y5, Y1, Y1
 	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
+	VPSRAVD      Y5, Y2, Y2
 	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y5, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -4989,9 +5071,9 @@ gemmAVX2u8relu_last1_store0true_1:
 gemmAVX2u8relu_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	VPMAXUB      224(DI), Y1, Y1
 	VPMINUB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
@@ -5036,9 +5118,9 @@ gemmAVX2u8relu_last1_store1true_1:
 gemmAVX2u8relu_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXUB      224(DI), Y2, Y2
 	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -5083,9 +5165,9 @@ gemmAVX2u8relu_last1_store2true_1:
 gemmAVX2u8relu_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -5133,9 +5215,9 @@ gemmAVX2u8relu_last1_store3true_done:
 gemmAVX2u8relu_last1_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5178,9 +5260,9 @@ gemmAVX2u8relu_last1_store0false_1:
 gemmAVX2u8relu_last1_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5223,9 +5305,9 @@ gemmAVX2u8relu_last1_store1false_1:
 gemmAVX2u8relu_last1_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5268,9 +5350,9 @@ gemmAVX2u8relu_last1_store2false_1:
 gemmAVX2u8relu_last1_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5373,70 +5455,81 @@ gemmAVX2u8relu_last2_k:
 	VPXOR        416(R12), Y7, Y7
 
 gemmAVX2u8relu_last2_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y8
+	VMOVDQU      768(R12), Y9
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
+	VPSRAVD      Y9, Y0, Y0
 	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     128(R12), Y3, Y3
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y3, Y3
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      800(R12), Y3, Y3
+	VPSRAVD      Y9, Y2, Y2
 	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     96(R12), Y4, Y4
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y4, Y4
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      768(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     128(R12), Y5, Y5
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y5, Y5
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      800(R12), Y5, Y5
+	VPSRAVD      Y9, Y4, Y4
 	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
+	VPSRAVD      Y9, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      608(R12), Y8
+	VMOVDQU      800(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      Y9, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      Y9, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y9, Y5, Y5
 	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y9, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -5481,9 +5574,9 @@ gemmAVX2u8relu_last2_store0true_1:
 gemmAVX2u8relu_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXUB      224(DI), Y2, Y2
 	VPMINUB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -5528,9 +5621,9 @@ gemmAVX2u8relu_last2_store1true_1:
 gemmAVX2u8relu_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	VPMAXUB      224(DI), Y4, Y4
 	VPMINUB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
@@ -5575,9 +5668,9 @@ gemmAVX2u8relu_last2_store2true_1:
 gemmAVX2u8relu_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -5625,9 +5718,9 @@ gemmAVX2u8relu_last2_store3true_done:
 gemmAVX2u8relu_last2_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5670,9 +5763,9 @@ gemmAVX2u8relu_last2_store0false_1:
 gemmAVX2u8relu_last2_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5715,9 +5808,9 @@ gemmAVX2u8relu_last2_store1false_1:
 gemmAVX2u8relu_last2_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5760,9 +5853,9 @@ gemmAVX2u8relu_last2_store2false_1:
 gemmAVX2u8relu_last2_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5885,100 +5978,115 @@ gemmAVX2u8relu_last3_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2u8relu_last3_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y3, Y3
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y6, Y6
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSHUFD      $0xf5, Y8, Y12
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSHUFD      $0xf5, Y9, Y12
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y9, Y9
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSHUFD      $0xf5, Y10, Y12
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y10, Y10
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
 	VPADDQ       608(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
 	VPSHUFD      $0xf5, Y11, Y12
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y12, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last3_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -6022,12 +6130,11 @@ gemmAVX2u8relu_last3_store0true_1:
 
 gemmAVX2u8relu_last3_store0true_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -6071,12 +6178,11 @@ gemmAVX2u8relu_last3_store1true_1:
 
 gemmAVX2u8relu_last3_store1true_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -6120,12 +6226,11 @@ gemmAVX2u8relu_last3_store2true_1:
 
 gemmAVX2u8relu_last3_store2true_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
@@ -6172,12 +6277,11 @@ gemmAVX2u8relu_last3_store3true_done:
 
 gemmAVX2u8relu_last3_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6219,12 +6323,11 @@ gemmAVX2u8relu_last3_store0false_1:
 
 gemmAVX2u8relu_last3_store0false_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6266,12 +6369,11 @@ gemmAVX2u8relu_last3_store1false_1:
 
 gemmAVX2u8relu_last3_store1false_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6313,12 +6415,11 @@ gemmAVX2u8relu_last3_store2false_1:
 
 gemmAVX2u8relu_last3_store2false_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6708,184 +6809,192 @@ gemmAVX2s8relu_full_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2s8relu_full_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y3, Y3
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y6, Y6
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSHUFD      $0xf5, Y8, Y12
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSHUFD      $0xf5, Y9, Y12
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y9, Y9
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSHUFD      $0xf5, Y10, Y12
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y10, Y10
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
 	VPADDQ       608(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
 	VPSHUFD      $0xf5, Y11, Y12
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y12, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_full_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	JMP          gemmAVX2s8relu_full_stored
 
 gemmAVX2s8relu_full_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2s8relu_full_stored:
 	ADDQ $0x18, R13
@@ -6941,42 +7050,48 @@ gemmAVX2s8relu_last1_k:
 	VPXOR        384(R12), Y3, Y3
 
 gemmAVX2s8relu_last1_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y4
+	VMOVDQU      768(R12), Y5
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
+	VPSRAVD      Y5, Y0, Y0
 	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     96(R12), Y1, Y1
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y1, Y1
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      768(R12), Y1, Y1
+	VPSRAVD      Y5, Y1, Y1
 	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
+	VPSRAVD      Y5, Y2, Y2
 	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y4, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y5, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -7021,9 +7136,9 @@ gemmAVX2s8relu_last1_store0true_1:
 gemmAVX2s8relu_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	VPMAXSB      224(DI), Y1, Y1
 	VPMINSB      256(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
@@ -7068,9 +7183,9 @@ gemmAVX2s8relu_last1_store1true_1:
 gemmAVX2s8relu_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXSB      224(DI), Y2, Y2
 	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -7115,9 +7230,9 @@ gemmAVX2s8relu_last1_store2true_1:
 gemmAVX2s8relu_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -7165,9 +7280,9 @@ gemmAVX2s8relu_last1_store3true_done:
 gemmAVX2s8relu_last1_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7210,9 +7325,9 @@ gemmAVX2s8relu_last1_store0false_1:
 gemmAVX2s8relu_last1_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      192(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
+	VPERMD       Y1, Y12, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7255,9 +7370,9 @@ gemmAVX2s8relu_last1_store1false_1:
 gemmAVX2s8relu_last1_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7300,9 +7415,9 @@ gemmAVX2s8relu_last1_store2false_1:
 gemmAVX2s8relu_last1_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7405,70 +7520,81 @@ gemmAVX2s8relu_last2_k:
 	VPXOR        416(R12), Y7, Y7
 
 gemmAVX2s8relu_last2_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y8
+	VMOVDQU      768(R12), Y9
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
+	VPSRAVD      Y9, Y0, Y0
 	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     128(R12), Y3, Y3
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y3, Y3
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      800(R12), Y3, Y3
+	VPSRAVD      Y9, Y2, Y2
 	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     96(R12), Y4, Y4
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y4, Y4
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      768(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     128(R12), Y5, Y5
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y5, Y5
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      800(R12), Y5, Y5
+	VPSRAVD      Y9, Y4, Y4
 	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y12, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
+	VPSRAVD      Y9, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      608(R12), Y8
+	VMOVDQU      800(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      Y9, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      Y9, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y9, Y5, Y5
 	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y8, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y9, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -7513,9 +7639,9 @@ gemmAVX2s8relu_last2_store0true_1:
 gemmAVX2s8relu_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	VPMAXSB      224(DI), Y2, Y2
 	VPMINSB      256(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
@@ -7560,9 +7686,9 @@ gemmAVX2s8relu_last2_store1true_1:
 gemmAVX2s8relu_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	VPMAXSB      224(DI), Y4, Y4
 	VPMINSB      256(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
@@ -7607,9 +7733,9 @@ gemmAVX2s8relu_last2_store2true_1:
 gemmAVX2s8relu_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -7657,9 +7783,9 @@ gemmAVX2s8relu_last2_store3true_done:
 gemmAVX2s8relu_last2_noclamp:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7702,9 +7828,9 @@ gemmAVX2s8relu_last2_store0false_1:
 gemmAVX2s8relu_last2_store0false_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
+	VPERMD       Y2, Y12, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7747,9 +7873,9 @@ gemmAVX2s8relu_last2_store1false_1:
 gemmAVX2s8relu_last2_store1false_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      192(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
+	VPERMD       Y4, Y12, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7792,9 +7918,9 @@ gemmAVX2s8relu_last2_store2false_1:
 gemmAVX2s8relu_last2_store2false_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7917,100 +8043,115 @@ gemmAVX2s8relu_last3_k:
 	VPXOR        448(R12), Y11, Y11
 
 gemmAVX2s8relu_last3_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
 	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y0, Y0
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y3, Y3
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y6, Y6
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSHUFD      $0xf5, Y8, Y12
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSHUFD      $0xf5, Y9, Y12
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y12, Y12
-	VPADDQ       480(R12), Y9, Y9
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
 	VPADDQ       576(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSHUFD      $0xf5, Y10, Y12
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y12, Y12
-	VPADDQ       512(R12), Y10, Y10
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
 	VPADDQ       608(R12), Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
 	VPSHUFD      $0xf5, Y11, Y12
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y12, Y12
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y12, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
 	VSHUFPS      $0xdd, Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      192(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last3_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
@@ -8054,12 +8195,11 @@ gemmAVX2s8relu_last3_store0true_1:
 
 gemmAVX2s8relu_last3_store0true_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
@@ -8103,12 +8243,11 @@ gemmAVX2s8relu_last3_store1true_1:
 
 gemmAVX2s8relu_last3_store1true_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
@@ -8152,12 +8291,11 @@ gemmAVX2s8relu_last3_store2true_1:
 
 gemmAVX2s8relu_last3_store2true_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
@@ -8204,12 +8342,11 @@ gemmAVX2s8relu_last3_store3true_done:
 
 gemmAVX2s8relu_last3_noclamp:
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      192(DI), Y2, Y2
-	VPADDSW      192(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
+	VPERMD       Y0, Y12, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8251,12 +8388,11 @@ gemmAVX2s8relu_last3_store0false_1:
 
 gemmAVX2s8relu_last3_store0false_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      192(DI), Y5, Y5
-	VPADDSW      192(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
+	VPERMD       Y3, Y12, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8298,12 +8434,11 @@ gemmAVX2s8relu_last3_store1false_1:
 
 gemmAVX2s8relu_last3_store1false_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      192(DI), Y8, Y8
-	VPADDSW      192(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
+	VPERMD       Y6, Y12, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8345,12 +8480,11 @@ gemmAVX2s8relu_last3_store2false_1:
 
 gemmAVX2s8relu_last3_store2false_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      192(DI), Y11, Y11
-	VPADDSW      192(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
+	VPERMD       Y9, Y12, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8697,8 +8831,8 @@ gemvAVX2u8_group_nolshift:
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -8709,8 +8843,8 @@ gemvAVX2u8_group_nolshift:
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 40(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -8721,8 +8855,8 @@ gemvAVX2u8_group_nolshift:
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 64(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -8733,8 +8867,8 @@ gemvAVX2u8_group_nolshift:
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 88(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 88(R14)(R13*1)
 	ADDQ         $0x60, R13
 	ADDQ         $0x00000d80, R12
 	DECQ         DX
@@ -8821,8 +8955,8 @@ gemvAVX2u8_full_nolshift:
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -8880,43 +9014,43 @@ gemvAVX2u8_last1_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2u8_last1_store0true_8
+	JB           gemvAVX2u8_last1_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2u8_last1_store0true_8:
+gemvAVX2u8_last1_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2u8_last1_store0true_4
+	JB      gemvAVX2u8_last1_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2u8_last1_store0true_4:
+gemvAVX2u8_last1_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2u8_last1_store0true_2
+	JB      gemvAVX2u8_last1_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2u8_last1_store0true_2:
+gemvAVX2u8_last1_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2u8_last1_store0true_1
+	JB    gemvAVX2u8_last1_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2u8_last1_store0true_1:
+gemvAVX2u8_last1_store0_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2u8_last1_store0true_done
+	JZ    gemvAVX2u8_last1_store0_done
 	MOVB  AL, (R14)
 
-gemvAVX2u8_last1_store0true_done:
+gemvAVX2u8_last1_store0_done:
 	JMP gemvAVX2u8_done
 
 gemvAVX2u8_last2:
@@ -8978,43 +9112,43 @@ gemvAVX2u8_last2_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2u8_last2_store0true_8
+	JB           gemvAVX2u8_last2_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2u8_last2_store0true_8:
+gemvAVX2u8_last2_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2u8_last2_store0true_4
+	JB      gemvAVX2u8_last2_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2u8_last2_store0true_4:
+gemvAVX2u8_last2_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2u8_last2_store0true_2
+	JB      gemvAVX2u8_last2_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2u8_last2_store0true_2:
+gemvAVX2u8_last2_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2u8_last2_store0true_1
+	JB    gemvAVX2u8_last2_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2u8_last2_store0true_1:
+gemvAVX2u8_last2_store0_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2u8_last2_store0true_done
+	JZ    gemvAVX2u8_last2_store0_done
 	MOVB  AL, (R14)
 
-gemvAVX2u8_last2_store0true_done:
+gemvAVX2u8_last2_store0_done:
 	JMP gemvAVX2u8_done
 
 gemvAVX2u8_last3:
@@ -9095,43 +9229,43 @@ gemvAVX2u8_last3_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2u8_last3_store0true_8
+	JB           gemvAVX2u8_last3_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2u8_last3_store0true_8:
+gemvAVX2u8_last3_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2u8_last3_store0true_4
+	JB      gemvAVX2u8_last3_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2u8_last3_store0true_4:
+gemvAVX2u8_last3_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2u8_last3_store0true_2
+	JB      gemvAVX2u8_last3_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2u8_last3_store0true_2:
+gemvAVX2u8_last3_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2u8_last3_store0true_1
+	JB    gemvAVX2u8_last3_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2u8_last3_store0true_1:
+gemvAVX2u8_last3_store0_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2u8_last3_store0true_done
+	JZ    gemvAVX2u8_last3_store0_done
 	MOVB  AL, (R14)
 
-gemvAVX2u8_last3_store0true_done:
+gemvAVX2u8_last3_store0_done:
 gemvAVX2u8_done:
 	VZEROUPPER
 	RET
@@ -9432,8 +9566,8 @@ gemvAVX2s8_group_nolshift:
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -9444,8 +9578,8 @@ gemvAVX2s8_group_nolshift:
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 40(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -9456,8 +9590,8 @@ gemvAVX2s8_group_nolshift:
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 64(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -9468,8 +9602,8 @@ gemvAVX2s8_group_nolshift:
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 88(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 88(R14)(R13*1)
 	ADDQ         $0x60, R13
 	ADDQ         $0x00000d80, R12
 	DECQ         DX
@@ -9556,8 +9690,8 @@ gemvAVX2s8_full_nolshift:
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -9615,43 +9749,43 @@ gemvAVX2s8_last1_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2s8_last1_store0true_8
+	JB           gemvAVX2s8_last1_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2s8_last1_store0true_8:
+gemvAVX2s8_last1_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2s8_last1_store0true_4
+	JB      gemvAVX2s8_last1_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2s8_last1_store0true_4:
+gemvAVX2s8_last1_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2s8_last1_store0true_2
+	JB      gemvAVX2s8_last1_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2s8_last1_store0true_2:
+gemvAVX2s8_last1_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2s8_last1_store0true_1
+	JB    gemvAVX2s8_last1_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2s8_last1_store0true_1:
+gemvAVX2s8_last1_store0_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2s8_last1_store0true_done
+	JZ    gemvAVX2s8_last1_store0_done
 	MOVB  AL, (R14)
 
-gemvAVX2s8_last1_store0true_done:
+gemvAVX2s8_last1_store0_done:
 	JMP gemvAVX2s8_done
 
 gemvAVX2s8_last2:
@@ -9713,43 +9847,43 @@ gemvAVX2s8_last2_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2s8_last2_store0true_8
+	JB           gemvAVX2s8_last2_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2s8_last2_store0true_8:
+gemvAVX2s8_last2_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2s8_last2_store0true_4
+	JB      gemvAVX2s8_last2_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2s8_last2_store0true_4:
+gemvAVX2s8_last2_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2s8_last2_store0true_2
+	JB      gemvAVX2s8_last2_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2s8_last2_store0true_2:
+gemvAVX2s8_last2_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2s8_last2_store0true_1
+	JB    gemvAVX2s8_last2_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2s8_last2_store0true_1:
+gemvAVX2s8_last2_store0_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2s8_last2_store0true_done
+	JZ    gemvAVX2s8_last2_store0_done
 	MOVB  AL, (R14)
 
-gemvAVX2s8_last2_store0true_done:
+gemvAVX2s8_last2_store0_done:
 	JMP gemvAVX2s8_done
 
 gemvAVX2s8_last3:
@@ -9830,43 +9964,43 @@ gemvAVX2s8_last3_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemvAVX2s8_last3_store0true_8
+	JB           gemvAVX2s8_last3_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemvAVX2s8_last3_store0true_8:
+gemvAVX2s8_last3_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemvAVX2s8_last3_store0true_4
+	JB      gemvAVX2s8_last3_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemvAVX2s8_last3_store0true_4:
+gemvAVX2s8_last3_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemvAVX2s8_last3_store0true_2
+	JB      gemvAVX2s8_last3_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemvAVX2s8_last3_store0true_2:
+gemvAVX2s8_last3_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemvAVX2s8_last3_store0true_1
+	JB    gemvAVX2s8_last3_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemvAVX2s8_last3_store0true_1:
+gemvAVX2s8_last3_store0_1:
 	TESTQ R15, R15
-	JZ    gemvAVX2s8_last3_store0true_done
+	JZ    gemvAVX2s8_last3_store0_done
 	MOVB  AL, (R14)
 
-gemvAVX2s8_last3_store0true_done:
+gemvAVX2s8_last3_store0_done:
 gemvAVX2s8_done:
 	VZEROUPPER
 	RET
@@ -10159,8 +10293,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -10171,8 +10305,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -10183,8 +10317,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -10195,8 +10329,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -10306,43 +10440,43 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store0true_8
+	JB           gemmMaddubsAVX2u8_last1_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store0true_8:
+gemmMaddubsAVX2u8_last1_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store0true_4
+	JB      gemmMaddubsAVX2u8_last1_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store0true_4:
+gemmMaddubsAVX2u8_last1_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store0true_2
+	JB      gemmMaddubsAVX2u8_last1_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store0true_2:
+gemmMaddubsAVX2u8_last1_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store0true_1
+	JB    gemmMaddubsAVX2u8_last1_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store0true_1:
+gemmMaddubsAVX2u8_last1_store0_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store0true_done
+	JZ    gemmMaddubsAVX2u8_last1_store0_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store0true_done:
+gemmMaddubsAVX2u8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
 	VPADDSW      192(DI), Y1, Y1
@@ -10353,43 +10487,43 @@ gemmMaddubsAVX2u8_last1_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store1true_8
+	JB           gemmMaddubsAVX2u8_last1_store1_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store1true_8:
+gemmMaddubsAVX2u8_last1_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store1true_4
+	JB      gemmMaddubsAVX2u8_last1_store1_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store1true_4:
+gemmMaddubsAVX2u8_last1_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store1true_2
+	JB      gemmMaddubsAVX2u8_last1_store1_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store1true_2:
+gemmMaddubsAVX2u8_last1_store1_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store1true_1
+	JB    gemmMaddubsAVX2u8_last1_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store1true_1:
+gemmMaddubsAVX2u8_last1_store1_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store1true_done
+	JZ    gemmMaddubsAVX2u8_last1_store1_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store1true_done:
+gemmMaddubsAVX2u8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -10400,43 +10534,43 @@ gemmMaddubsAVX2u8_last1_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store2true_8
+	JB           gemmMaddubsAVX2u8_last1_store2_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store2true_8:
+gemmMaddubsAVX2u8_last1_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store2true_4
+	JB      gemmMaddubsAVX2u8_last1_store2_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store2true_4:
+gemmMaddubsAVX2u8_last1_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store2true_2
+	JB      gemmMaddubsAVX2u8_last1_store2_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store2true_2:
+gemmMaddubsAVX2u8_last1_store2_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store2true_1
+	JB    gemmMaddubsAVX2u8_last1_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store2true_1:
+gemmMaddubsAVX2u8_last1_store2_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store2true_done
+	JZ    gemmMaddubsAVX2u8_last1_store2_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store2true_done:
+gemmMaddubsAVX2u8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
 	VPADDSW      192(DI), Y3, Y3
@@ -10447,43 +10581,43 @@ gemmMaddubsAVX2u8_last1_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last1_store3true_8
+	JB           gemmMaddubsAVX2u8_last1_store3_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last1_store3true_8:
+gemmMaddubsAVX2u8_last1_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last1_store3true_4
+	JB      gemmMaddubsAVX2u8_last1_store3_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last1_store3true_4:
+gemmMaddubsAVX2u8_last1_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last1_store3true_2
+	JB      gemmMaddubsAVX2u8_last1_store3_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last1_store3true_2:
+gemmMaddubsAVX2u8_last1_store3_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last1_store3true_1
+	JB    gemmMaddubsAVX2u8_last1_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last1_store3true_1:
+gemmMaddubsAVX2u8_last1_store3_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last1_store3true_done
+	JZ    gemmMaddubsAVX2u8_last1_store3_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last1_store3true_done:
+gemmMaddubsAVX2u8_last1_store3_done:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last2:
@@ -10644,43 +10778,43 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store0true_8
+	JB           gemmMaddubsAVX2u8_last2_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store0true_8:
+gemmMaddubsAVX2u8_last2_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store0true_4
+	JB      gemmMaddubsAVX2u8_last2_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store0true_4:
+gemmMaddubsAVX2u8_last2_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store0true_2
+	JB      gemmMaddubsAVX2u8_last2_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store0true_2:
+gemmMaddubsAVX2u8_last2_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store0true_1
+	JB    gemmMaddubsAVX2u8_last2_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store0true_1:
+gemmMaddubsAVX2u8_last2_store0_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store0true_done
+	JZ    gemmMaddubsAVX2u8_last2_store0_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store0true_done:
+gemmMaddubsAVX2u8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -10691,43 +10825,43 @@ gemmMaddubsAVX2u8_last2_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store1true_8
+	JB           gemmMaddubsAVX2u8_last2_store1_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store1true_8:
+gemmMaddubsAVX2u8_last2_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store1true_4
+	JB      gemmMaddubsAVX2u8_last2_store1_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store1true_4:
+gemmMaddubsAVX2u8_last2_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store1true_2
+	JB      gemmMaddubsAVX2u8_last2_store1_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store1true_2:
+gemmMaddubsAVX2u8_last2_store1_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store1true_1
+	JB    gemmMaddubsAVX2u8_last2_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store1true_1:
+gemmMaddubsAVX2u8_last2_store1_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store1true_done
+	JZ    gemmMaddubsAVX2u8_last2_store1_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store1true_done:
+gemmMaddubsAVX2u8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
 	VPADDSW      192(DI), Y4, Y4
@@ -10738,43 +10872,43 @@ gemmMaddubsAVX2u8_last2_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store2true_8
+	JB           gemmMaddubsAVX2u8_last2_store2_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store2true_8:
+gemmMaddubsAVX2u8_last2_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store2true_4
+	JB      gemmMaddubsAVX2u8_last2_store2_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store2true_4:
+gemmMaddubsAVX2u8_last2_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store2true_2
+	JB      gemmMaddubsAVX2u8_last2_store2_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store2true_2:
+gemmMaddubsAVX2u8_last2_store2_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store2true_1
+	JB    gemmMaddubsAVX2u8_last2_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store2true_1:
+gemmMaddubsAVX2u8_last2_store2_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store2true_done
+	JZ    gemmMaddubsAVX2u8_last2_store2_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store2true_done:
+gemmMaddubsAVX2u8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      192(DI), Y6, Y6
@@ -10785,43 +10919,43 @@ gemmMaddubsAVX2u8_last2_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last2_store3true_8
+	JB           gemmMaddubsAVX2u8_last2_store3_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last2_store3true_8:
+gemmMaddubsAVX2u8_last2_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last2_store3true_4
+	JB      gemmMaddubsAVX2u8_last2_store3_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last2_store3true_4:
+gemmMaddubsAVX2u8_last2_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last2_store3true_2
+	JB      gemmMaddubsAVX2u8_last2_store3_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last2_store3true_2:
+gemmMaddubsAVX2u8_last2_store3_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last2_store3true_1
+	JB    gemmMaddubsAVX2u8_last2_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last2_store3true_1:
+gemmMaddubsAVX2u8_last2_store3_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last2_store3true_done
+	JZ    gemmMaddubsAVX2u8_last2_store3_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last2_store3true_done:
+gemmMaddubsAVX2u8_last2_store3_done:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last3:
@@ -11048,43 +11182,43 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store0true_8
+	JB           gemmMaddubsAVX2u8_last3_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store0true_8:
+gemmMaddubsAVX2u8_last3_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store0true_4
+	JB      gemmMaddubsAVX2u8_last3_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store0true_4:
+gemmMaddubsAVX2u8_last3_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store0true_2
+	JB      gemmMaddubsAVX2u8_last3_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store0true_2:
+gemmMaddubsAVX2u8_last3_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store0true_1
+	JB    gemmMaddubsAVX2u8_last3_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store0true_1:
+gemmMaddubsAVX2u8_last3_store0_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store0true_done
+	JZ    gemmMaddubsAVX2u8_last3_store0_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store0true_done:
+gemmMaddubsAVX2u8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -11097,43 +11231,43 @@ gemmMaddubsAVX2u8_last3_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store1true_8
+	JB           gemmMaddubsAVX2u8_last3_store1_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store1true_8:
+gemmMaddubsAVX2u8_last3_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store1true_4
+	JB      gemmMaddubsAVX2u8_last3_store1_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store1true_4:
+gemmMaddubsAVX2u8_last3_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store1true_2
+	JB      gemmMaddubsAVX2u8_last3_store1_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store1true_2:
+gemmMaddubsAVX2u8_last3_store1_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store1true_1
+	JB    gemmMaddubsAVX2u8_last3_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store1true_1:
+gemmMaddubsAVX2u8_last3_store1_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store1true_done
+	JZ    gemmMaddubsAVX2u8_last3_store1_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store1true_done:
+gemmMaddubsAVX2u8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -11146,43 +11280,43 @@ gemmMaddubsAVX2u8_last3_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store2true_8
+	JB           gemmMaddubsAVX2u8_last3_store2_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store2true_8:
+gemmMaddubsAVX2u8_last3_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store2true_4
+	JB      gemmMaddubsAVX2u8_last3_store2_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store2true_4:
+gemmMaddubsAVX2u8_last3_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store2true_2
+	JB      gemmMaddubsAVX2u8_last3_store2_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store2true_2:
+gemmMaddubsAVX2u8_last3_store2_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store2true_1
+	JB    gemmMaddubsAVX2u8_last3_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store2true_1:
+gemmMaddubsAVX2u8_last3_store2_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store2true_done
+	JZ    gemmMaddubsAVX2u8_last3_store2_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store2true_done:
+gemmMaddubsAVX2u8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -11195,43 +11329,43 @@ gemmMaddubsAVX2u8_last3_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2u8_last3_store3true_8
+	JB           gemmMaddubsAVX2u8_last3_store3_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2u8_last3_store3true_8:
+gemmMaddubsAVX2u8_last3_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2u8_last3_store3true_4
+	JB      gemmMaddubsAVX2u8_last3_store3_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2u8_last3_store3true_4:
+gemmMaddubsAVX2u8_last3_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2u8_last3_store3true_2
+	JB      gemmMaddubsAVX2u8_last3_store3_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2u8_last3_store3true_2:
+gemmMaddubsAVX2u8_last3_store3_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2u8_last3_store3true_1
+	JB    gemmMaddubsAVX2u8_last3_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2u8_last3_store3true_1:
+gemmMaddubsAVX2u8_last3_store3_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2u8_last3_store3true_done
+	JZ    gemmMaddubsAVX2u8_last3_store3_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2u8_last3_store3true_done:
+gemmMaddubsAVX2u8_last3_store3_done:
 gemmMaddubsAVX2u8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -11534,8 +11668,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -11546,8 +11680,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -11558,8 +11692,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -11570,8 +11704,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -11686,43 +11820,43 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store0true_8
+	JB           gemmMaddubsAVX2s8_last1_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store0true_8:
+gemmMaddubsAVX2s8_last1_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store0true_4
+	JB      gemmMaddubsAVX2s8_last1_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store0true_4:
+gemmMaddubsAVX2s8_last1_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store0true_2
+	JB      gemmMaddubsAVX2s8_last1_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store0true_2:
+gemmMaddubsAVX2s8_last1_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store0true_1
+	JB    gemmMaddubsAVX2s8_last1_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store0true_1:
+gemmMaddubsAVX2s8_last1_store0_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store0true_done
+	JZ    gemmMaddubsAVX2s8_last1_store0_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store0true_done:
+gemmMaddubsAVX2s8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
 	VPADDSW      192(DI), Y1, Y1
@@ -11733,43 +11867,43 @@ gemmMaddubsAVX2s8_last1_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store1true_8
+	JB           gemmMaddubsAVX2s8_last1_store1_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store1true_8:
+gemmMaddubsAVX2s8_last1_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store1true_4
+	JB      gemmMaddubsAVX2s8_last1_store1_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store1true_4:
+gemmMaddubsAVX2s8_last1_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store1true_2
+	JB      gemmMaddubsAVX2s8_last1_store1_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store1true_2:
+gemmMaddubsAVX2s8_last1_store1_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store1true_1
+	JB    gemmMaddubsAVX2s8_last1_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store1true_1:
+gemmMaddubsAVX2s8_last1_store1_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store1true_done
+	JZ    gemmMaddubsAVX2s8_last1_store1_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store1true_done:
+gemmMaddubsAVX2s8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -11780,43 +11914,43 @@ gemmMaddubsAVX2s8_last1_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store2true_8
+	JB           gemmMaddubsAVX2s8_last1_store2_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store2true_8:
+gemmMaddubsAVX2s8_last1_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store2true_4
+	JB      gemmMaddubsAVX2s8_last1_store2_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store2true_4:
+gemmMaddubsAVX2s8_last1_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store2true_2
+	JB      gemmMaddubsAVX2s8_last1_store2_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store2true_2:
+gemmMaddubsAVX2s8_last1_store2_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store2true_1
+	JB    gemmMaddubsAVX2s8_last1_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store2true_1:
+gemmMaddubsAVX2s8_last1_store2_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store2true_done
+	JZ    gemmMaddubsAVX2s8_last1_store2_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store2true_done:
+gemmMaddubsAVX2s8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
 	VPADDSW      192(DI), Y3, Y3
@@ -11827,43 +11961,43 @@ gemmMaddubsAVX2s8_last1_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last1_store3true_8
+	JB           gemmMaddubsAVX2s8_last1_store3_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last1_store3true_8:
+gemmMaddubsAVX2s8_last1_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last1_store3true_4
+	JB      gemmMaddubsAVX2s8_last1_store3_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last1_store3true_4:
+gemmMaddubsAVX2s8_last1_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last1_store3true_2
+	JB      gemmMaddubsAVX2s8_last1_store3_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last1_store3true_2:
+gemmMaddubsAVX2s8_last1_store3_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last1_store3true_1
+	JB    gemmMaddubsAVX2s8_last1_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last1_store3true_1:
+gemmMaddubsAVX2s8_last1_store3_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last1_store3true_done
+	JZ    gemmMaddubsAVX2s8_last1_store3_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last1_store3true_done:
+gemmMaddubsAVX2s8_last1_store3_done:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last2:
@@ -12029,43 +12163,43 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store0true_8
+	JB           gemmMaddubsAVX2s8_last2_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store0true_8:
+gemmMaddubsAVX2s8_last2_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store0true_4
+	JB      gemmMaddubsAVX2s8_last2_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store0true_4:
+gemmMaddubsAVX2s8_last2_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store0true_2
+	JB      gemmMaddubsAVX2s8_last2_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store0true_2:
+gemmMaddubsAVX2s8_last2_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store0true_1
+	JB    gemmMaddubsAVX2s8_last2_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store0true_1:
+gemmMaddubsAVX2s8_last2_store0_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store0true_done
+	JZ    gemmMaddubsAVX2s8_last2_store0_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store0true_done:
+gemmMaddubsAVX2s8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -12076,43 +12210,43 @@ gemmMaddubsAVX2s8_last2_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store1true_8
+	JB           gemmMaddubsAVX2s8_last2_store1_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store1true_8:
+gemmMaddubsAVX2s8_last2_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store1true_4
+	JB      gemmMaddubsAVX2s8_last2_store1_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store1true_4:
+gemmMaddubsAVX2s8_last2_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store1true_2
+	JB      gemmMaddubsAVX2s8_last2_store1_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store1true_2:
+gemmMaddubsAVX2s8_last2_store1_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store1true_1
+	JB    gemmMaddubsAVX2s8_last2_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store1true_1:
+gemmMaddubsAVX2s8_last2_store1_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store1true_done
+	JZ    gemmMaddubsAVX2s8_last2_store1_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store1true_done:
+gemmMaddubsAVX2s8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
 	VPADDSW      192(DI), Y4, Y4
@@ -12123,43 +12257,43 @@ gemmMaddubsAVX2s8_last2_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store2true_8
+	JB           gemmMaddubsAVX2s8_last2_store2_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store2true_8:
+gemmMaddubsAVX2s8_last2_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store2true_4
+	JB      gemmMaddubsAVX2s8_last2_store2_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store2true_4:
+gemmMaddubsAVX2s8_last2_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store2true_2
+	JB      gemmMaddubsAVX2s8_last2_store2_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store2true_2:
+gemmMaddubsAVX2s8_last2_store2_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store2true_1
+	JB    gemmMaddubsAVX2s8_last2_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store2true_1:
+gemmMaddubsAVX2s8_last2_store2_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store2true_done
+	JZ    gemmMaddubsAVX2s8_last2_store2_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store2true_done:
+gemmMaddubsAVX2s8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      192(DI), Y6, Y6
@@ -12170,43 +12304,43 @@ gemmMaddubsAVX2s8_last2_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last2_store3true_8
+	JB           gemmMaddubsAVX2s8_last2_store3_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last2_store3true_8:
+gemmMaddubsAVX2s8_last2_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last2_store3true_4
+	JB      gemmMaddubsAVX2s8_last2_store3_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last2_store3true_4:
+gemmMaddubsAVX2s8_last2_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last2_store3true_2
+	JB      gemmMaddubsAVX2s8_last2_store3_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last2_store3true_2:
+gemmMaddubsAVX2s8_last2_store3_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last2_store3true_1
+	JB    gemmMaddubsAVX2s8_last2_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last2_store3true_1:
+gemmMaddubsAVX2s8_last2_store3_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last2_store3true_done
+	JZ    gemmMaddubsAVX2s8_last2_store3_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last2_store3true_done:
+gemmMaddubsAVX2s8_last2_store3_done:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last3:
@@ -12438,43 +12572,43 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store0true_8
+	JB           gemmMaddubsAVX2s8_last3_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store0true_8:
+gemmMaddubsAVX2s8_last3_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store0true_4
+	JB      gemmMaddubsAVX2s8_last3_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store0true_4:
+gemmMaddubsAVX2s8_last3_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store0true_2
+	JB      gemmMaddubsAVX2s8_last3_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store0true_2:
+gemmMaddubsAVX2s8_last3_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store0true_1
+	JB    gemmMaddubsAVX2s8_last3_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store0true_1:
+gemmMaddubsAVX2s8_last3_store0_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store0true_done
+	JZ    gemmMaddubsAVX2s8_last3_store0_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store0true_done:
+gemmMaddubsAVX2s8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -12487,43 +12621,43 @@ gemmMaddubsAVX2s8_last3_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store1true_8
+	JB           gemmMaddubsAVX2s8_last3_store1_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store1true_8:
+gemmMaddubsAVX2s8_last3_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store1true_4
+	JB      gemmMaddubsAVX2s8_last3_store1_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store1true_4:
+gemmMaddubsAVX2s8_last3_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store1true_2
+	JB      gemmMaddubsAVX2s8_last3_store1_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store1true_2:
+gemmMaddubsAVX2s8_last3_store1_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store1true_1
+	JB    gemmMaddubsAVX2s8_last3_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store1true_1:
+gemmMaddubsAVX2s8_last3_store1_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store1true_done
+	JZ    gemmMaddubsAVX2s8_last3_store1_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store1true_done:
+gemmMaddubsAVX2s8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -12536,43 +12670,43 @@ gemmMaddubsAVX2s8_last3_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store2true_8
+	JB           gemmMaddubsAVX2s8_last3_store2_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store2true_8:
+gemmMaddubsAVX2s8_last3_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store2true_4
+	JB      gemmMaddubsAVX2s8_last3_store2_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store2true_4:
+gemmMaddubsAVX2s8_last3_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store2true_2
+	JB      gemmMaddubsAVX2s8_last3_store2_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store2true_2:
+gemmMaddubsAVX2s8_last3_store2_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store2true_1
+	JB    gemmMaddubsAVX2s8_last3_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store2true_1:
+gemmMaddubsAVX2s8_last3_store2_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store2true_done
+	JZ    gemmMaddubsAVX2s8_last3_store2_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store2true_done:
+gemmMaddubsAVX2s8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -12585,43 +12719,43 @@ gemmMaddubsAVX2s8_last3_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmMaddubsAVX2s8_last3_store3true_8
+	JB           gemmMaddubsAVX2s8_last3_store3_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmMaddubsAVX2s8_last3_store3true_8:
+gemmMaddubsAVX2s8_last3_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmMaddubsAVX2s8_last3_store3true_4
+	JB      gemmMaddubsAVX2s8_last3_store3_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmMaddubsAVX2s8_last3_store3true_4:
+gemmMaddubsAVX2s8_last3_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmMaddubsAVX2s8_last3_store3true_2
+	JB      gemmMaddubsAVX2s8_last3_store3_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmMaddubsAVX2s8_last3_store3true_2:
+gemmMaddubsAVX2s8_last3_store3_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmMaddubsAVX2s8_last3_store3true_1
+	JB    gemmMaddubsAVX2s8_last3_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmMaddubsAVX2s8_last3_store3true_1:
+gemmMaddubsAVX2s8_last3_store3_1:
 	TESTQ R15, R15
-	JZ    gemmMaddubsAVX2s8_last3_store3true_done
+	JZ    gemmMaddubsAVX2s8_last3_store3_done
 	MOVB  AL, (R14)
 
-gemmMaddubsAVX2s8_last3_store3true_done:
+gemmMaddubsAVX2s8_last3_store3_done:
 gemmMaddubsAVX2s8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -12968,8 +13102,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPMAXUB      224(DI), Y0, Y0
 	VPMINUB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -12980,8 +13114,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPMAXUB      224(DI), Y3, Y3
 	VPMINUB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -12992,8 +13126,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPMAXUB      224(DI), Y6, Y6
 	VPMINUB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -13004,8 +13138,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPMAXUB      224(DI), Y9, Y9
 	VPMINUB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -13130,43 +13264,43 @@ gemmAVXVNNIu8_last1_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store0true_8
+	JB           gemmAVXVNNIu8_last1_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store0true_8:
+gemmAVXVNNIu8_last1_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store0true_4
+	JB      gemmAVXVNNIu8_last1_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store0true_4:
+gemmAVXVNNIu8_last1_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store0true_2
+	JB      gemmAVXVNNIu8_last1_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store0true_2:
+gemmAVXVNNIu8_last1_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store0true_1
+	JB    gemmAVXVNNIu8_last1_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store0true_1:
+gemmAVXVNNIu8_last1_store0_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store0true_done
+	JZ    gemmAVXVNNIu8_last1_store0_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store0true_done:
+gemmAVXVNNIu8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
 	VPADDSW      192(DI), Y1, Y1
@@ -13177,43 +13311,43 @@ gemmAVXVNNIu8_last1_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store1true_8
+	JB           gemmAVXVNNIu8_last1_store1_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store1true_8:
+gemmAVXVNNIu8_last1_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store1true_4
+	JB      gemmAVXVNNIu8_last1_store1_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store1true_4:
+gemmAVXVNNIu8_last1_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store1true_2
+	JB      gemmAVXVNNIu8_last1_store1_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store1true_2:
+gemmAVXVNNIu8_last1_store1_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store1true_1
+	JB    gemmAVXVNNIu8_last1_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store1true_1:
+gemmAVXVNNIu8_last1_store1_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store1true_done
+	JZ    gemmAVXVNNIu8_last1_store1_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store1true_done:
+gemmAVXVNNIu8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -13224,43 +13358,43 @@ gemmAVXVNNIu8_last1_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store2true_8
+	JB           gemmAVXVNNIu8_last1_store2_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store2true_8:
+gemmAVXVNNIu8_last1_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store2true_4
+	JB      gemmAVXVNNIu8_last1_store2_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store2true_4:
+gemmAVXVNNIu8_last1_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store2true_2
+	JB      gemmAVXVNNIu8_last1_store2_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store2true_2:
+gemmAVXVNNIu8_last1_store2_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store2true_1
+	JB    gemmAVXVNNIu8_last1_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store2true_1:
+gemmAVXVNNIu8_last1_store2_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store2true_done
+	JZ    gemmAVXVNNIu8_last1_store2_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store2true_done:
+gemmAVXVNNIu8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
 	VPADDSW      192(DI), Y3, Y3
@@ -13271,43 +13405,43 @@ gemmAVXVNNIu8_last1_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last1_store3true_8
+	JB           gemmAVXVNNIu8_last1_store3_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last1_store3true_8:
+gemmAVXVNNIu8_last1_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last1_store3true_4
+	JB      gemmAVXVNNIu8_last1_store3_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last1_store3true_4:
+gemmAVXVNNIu8_last1_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last1_store3true_2
+	JB      gemmAVXVNNIu8_last1_store3_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last1_store3true_2:
+gemmAVXVNNIu8_last1_store3_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last1_store3true_1
+	JB    gemmAVXVNNIu8_last1_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last1_store3true_1:
+gemmAVXVNNIu8_last1_store3_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last1_store3true_done
+	JZ    gemmAVXVNNIu8_last1_store3_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last1_store3true_done:
+gemmAVXVNNIu8_last1_store3_done:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last2:
@@ -13500,43 +13634,43 @@ gemmAVXVNNIu8_last2_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store0true_8
+	JB           gemmAVXVNNIu8_last2_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store0true_8:
+gemmAVXVNNIu8_last2_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store0true_4
+	JB      gemmAVXVNNIu8_last2_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store0true_4:
+gemmAVXVNNIu8_last2_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store0true_2
+	JB      gemmAVXVNNIu8_last2_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store0true_2:
+gemmAVXVNNIu8_last2_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store0true_1
+	JB    gemmAVXVNNIu8_last2_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store0true_1:
+gemmAVXVNNIu8_last2_store0_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store0true_done
+	JZ    gemmAVXVNNIu8_last2_store0_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store0true_done:
+gemmAVXVNNIu8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -13547,43 +13681,43 @@ gemmAVXVNNIu8_last2_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store1true_8
+	JB           gemmAVXVNNIu8_last2_store1_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store1true_8:
+gemmAVXVNNIu8_last2_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store1true_4
+	JB      gemmAVXVNNIu8_last2_store1_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store1true_4:
+gemmAVXVNNIu8_last2_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store1true_2
+	JB      gemmAVXVNNIu8_last2_store1_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store1true_2:
+gemmAVXVNNIu8_last2_store1_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store1true_1
+	JB    gemmAVXVNNIu8_last2_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store1true_1:
+gemmAVXVNNIu8_last2_store1_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store1true_done
+	JZ    gemmAVXVNNIu8_last2_store1_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store1true_done:
+gemmAVXVNNIu8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
 	VPADDSW      192(DI), Y4, Y4
@@ -13594,43 +13728,43 @@ gemmAVXVNNIu8_last2_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store2true_8
+	JB           gemmAVXVNNIu8_last2_store2_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store2true_8:
+gemmAVXVNNIu8_last2_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store2true_4
+	JB      gemmAVXVNNIu8_last2_store2_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store2true_4:
+gemmAVXVNNIu8_last2_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store2true_2
+	JB      gemmAVXVNNIu8_last2_store2_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store2true_2:
+gemmAVXVNNIu8_last2_store2_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store2true_1
+	JB    gemmAVXVNNIu8_last2_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store2true_1:
+gemmAVXVNNIu8_last2_store2_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store2true_done
+	JZ    gemmAVXVNNIu8_last2_store2_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store2true_done:
+gemmAVXVNNIu8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      192(DI), Y6, Y6
@@ -13641,43 +13775,43 @@ gemmAVXVNNIu8_last2_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last2_store3true_8
+	JB           gemmAVXVNNIu8_last2_store3_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last2_store3true_8:
+gemmAVXVNNIu8_last2_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last2_store3true_4
+	JB      gemmAVXVNNIu8_last2_store3_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last2_store3true_4:
+gemmAVXVNNIu8_last2_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last2_store3true_2
+	JB      gemmAVXVNNIu8_last2_store3_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last2_store3true_2:
+gemmAVXVNNIu8_last2_store3_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last2_store3true_1
+	JB    gemmAVXVNNIu8_last2_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last2_store3true_1:
+gemmAVXVNNIu8_last2_store3_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last2_store3true_done
+	JZ    gemmAVXVNNIu8_last2_store3_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last2_store3true_done:
+gemmAVXVNNIu8_last2_store3_done:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last3:
@@ -13953,43 +14087,43 @@ gemmAVXVNNIu8_last3_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store0true_8
+	JB           gemmAVXVNNIu8_last3_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store0true_8:
+gemmAVXVNNIu8_last3_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store0true_4
+	JB      gemmAVXVNNIu8_last3_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store0true_4:
+gemmAVXVNNIu8_last3_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store0true_2
+	JB      gemmAVXVNNIu8_last3_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store0true_2:
+gemmAVXVNNIu8_last3_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store0true_1
+	JB    gemmAVXVNNIu8_last3_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store0true_1:
+gemmAVXVNNIu8_last3_store0_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store0true_done
+	JZ    gemmAVXVNNIu8_last3_store0_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store0true_done:
+gemmAVXVNNIu8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -14002,43 +14136,43 @@ gemmAVXVNNIu8_last3_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store1true_8
+	JB           gemmAVXVNNIu8_last3_store1_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store1true_8:
+gemmAVXVNNIu8_last3_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store1true_4
+	JB      gemmAVXVNNIu8_last3_store1_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store1true_4:
+gemmAVXVNNIu8_last3_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store1true_2
+	JB      gemmAVXVNNIu8_last3_store1_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store1true_2:
+gemmAVXVNNIu8_last3_store1_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store1true_1
+	JB    gemmAVXVNNIu8_last3_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store1true_1:
+gemmAVXVNNIu8_last3_store1_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store1true_done
+	JZ    gemmAVXVNNIu8_last3_store1_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store1true_done:
+gemmAVXVNNIu8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -14051,43 +14185,43 @@ gemmAVXVNNIu8_last3_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store2true_8
+	JB           gemmAVXVNNIu8_last3_store2_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store2true_8:
+gemmAVXVNNIu8_last3_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store2true_4
+	JB      gemmAVXVNNIu8_last3_store2_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store2true_4:
+gemmAVXVNNIu8_last3_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store2true_2
+	JB      gemmAVXVNNIu8_last3_store2_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store2true_2:
+gemmAVXVNNIu8_last3_store2_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store2true_1
+	JB    gemmAVXVNNIu8_last3_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store2true_1:
+gemmAVXVNNIu8_last3_store2_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store2true_done
+	JZ    gemmAVXVNNIu8_last3_store2_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store2true_done:
+gemmAVXVNNIu8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -14100,43 +14234,43 @@ gemmAVXVNNIu8_last3_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIu8_last3_store3true_8
+	JB           gemmAVXVNNIu8_last3_store3_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIu8_last3_store3true_8:
+gemmAVXVNNIu8_last3_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIu8_last3_store3true_4
+	JB      gemmAVXVNNIu8_last3_store3_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIu8_last3_store3true_4:
+gemmAVXVNNIu8_last3_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIu8_last3_store3true_2
+	JB      gemmAVXVNNIu8_last3_store3_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIu8_last3_store3true_2:
+gemmAVXVNNIu8_last3_store3_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIu8_last3_store3true_1
+	JB    gemmAVXVNNIu8_last3_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIu8_last3_store3true_1:
+gemmAVXVNNIu8_last3_store3_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIu8_last3_store3true_done
+	JZ    gemmAVXVNNIu8_last3_store3_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIu8_last3_store3true_done:
+gemmAVXVNNIu8_last3_store3_done:
 gemmAVXVNNIu8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -14487,8 +14621,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPMAXSB      224(DI), Y0, Y0
 	VPMINSB      256(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -14499,8 +14633,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPMAXSB      224(DI), Y3, Y3
 	VPMINSB      256(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -14511,8 +14645,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPMAXSB      224(DI), Y6, Y6
 	VPMINSB      256(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -14523,8 +14657,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPMAXSB      224(DI), Y9, Y9
 	VPMINSB      256(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -14653,43 +14787,43 @@ gemmAVXVNNIs8_last1_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store0true_8
+	JB           gemmAVXVNNIs8_last1_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store0true_8:
+gemmAVXVNNIs8_last1_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store0true_4
+	JB      gemmAVXVNNIs8_last1_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store0true_4:
+gemmAVXVNNIs8_last1_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store0true_2
+	JB      gemmAVXVNNIs8_last1_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store0true_2:
+gemmAVXVNNIs8_last1_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store0true_1
+	JB    gemmAVXVNNIs8_last1_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store0true_1:
+gemmAVXVNNIs8_last1_store0_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store0true_done
+	JZ    gemmAVXVNNIs8_last1_store0_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store0true_done:
+gemmAVXVNNIs8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
 	VPADDSW      192(DI), Y1, Y1
@@ -14700,43 +14834,43 @@ gemmAVXVNNIs8_last1_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store1true_8
+	JB           gemmAVXVNNIs8_last1_store1_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store1true_8:
+gemmAVXVNNIs8_last1_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store1true_4
+	JB      gemmAVXVNNIs8_last1_store1_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store1true_4:
+gemmAVXVNNIs8_last1_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store1true_2
+	JB      gemmAVXVNNIs8_last1_store1_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store1true_2:
+gemmAVXVNNIs8_last1_store1_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store1true_1
+	JB    gemmAVXVNNIs8_last1_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store1true_1:
+gemmAVXVNNIs8_last1_store1_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store1true_done
+	JZ    gemmAVXVNNIs8_last1_store1_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store1true_done:
+gemmAVXVNNIs8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -14747,43 +14881,43 @@ gemmAVXVNNIs8_last1_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store2true_8
+	JB           gemmAVXVNNIs8_last1_store2_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store2true_8:
+gemmAVXVNNIs8_last1_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store2true_4
+	JB      gemmAVXVNNIs8_last1_store2_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store2true_4:
+gemmAVXVNNIs8_last1_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store2true_2
+	JB      gemmAVXVNNIs8_last1_store2_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store2true_2:
+gemmAVXVNNIs8_last1_store2_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store2true_1
+	JB    gemmAVXVNNIs8_last1_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store2true_1:
+gemmAVXVNNIs8_last1_store2_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store2true_done
+	JZ    gemmAVXVNNIs8_last1_store2_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store2true_done:
+gemmAVXVNNIs8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
 	VPADDSW      192(DI), Y3, Y3
@@ -14794,43 +14928,43 @@ gemmAVXVNNIs8_last1_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last1_store3true_8
+	JB           gemmAVXVNNIs8_last1_store3_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last1_store3true_8:
+gemmAVXVNNIs8_last1_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last1_store3true_4
+	JB      gemmAVXVNNIs8_last1_store3_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last1_store3true_4:
+gemmAVXVNNIs8_last1_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last1_store3true_2
+	JB      gemmAVXVNNIs8_last1_store3_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last1_store3true_2:
+gemmAVXVNNIs8_last1_store3_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last1_store3true_1
+	JB    gemmAVXVNNIs8_last1_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last1_store3true_1:
+gemmAVXVNNIs8_last1_store3_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last1_store3true_done
+	JZ    gemmAVXVNNIs8_last1_store3_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last1_store3true_done:
+gemmAVXVNNIs8_last1_store3_done:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last2:
@@ -15027,43 +15161,43 @@ gemmAVXVNNIs8_last2_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store0true_8
+	JB           gemmAVXVNNIs8_last2_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store0true_8:
+gemmAVXVNNIs8_last2_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store0true_4
+	JB      gemmAVXVNNIs8_last2_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store0true_4:
+gemmAVXVNNIs8_last2_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store0true_2
+	JB      gemmAVXVNNIs8_last2_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store0true_2:
+gemmAVXVNNIs8_last2_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store0true_1
+	JB    gemmAVXVNNIs8_last2_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store0true_1:
+gemmAVXVNNIs8_last2_store0_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store0true_done
+	JZ    gemmAVXVNNIs8_last2_store0_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store0true_done:
+gemmAVXVNNIs8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
 	VPADDSW      192(DI), Y2, Y2
@@ -15074,43 +15208,43 @@ gemmAVXVNNIs8_last2_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store1true_8
+	JB           gemmAVXVNNIs8_last2_store1_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store1true_8:
+gemmAVXVNNIs8_last2_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store1true_4
+	JB      gemmAVXVNNIs8_last2_store1_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store1true_4:
+gemmAVXVNNIs8_last2_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store1true_2
+	JB      gemmAVXVNNIs8_last2_store1_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store1true_2:
+gemmAVXVNNIs8_last2_store1_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store1true_1
+	JB    gemmAVXVNNIs8_last2_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store1true_1:
+gemmAVXVNNIs8_last2_store1_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store1true_done
+	JZ    gemmAVXVNNIs8_last2_store1_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store1true_done:
+gemmAVXVNNIs8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
 	VPADDSW      192(DI), Y4, Y4
@@ -15121,43 +15255,43 @@ gemmAVXVNNIs8_last2_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store2true_8
+	JB           gemmAVXVNNIs8_last2_store2_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store2true_8:
+gemmAVXVNNIs8_last2_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store2true_4
+	JB      gemmAVXVNNIs8_last2_store2_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store2true_4:
+gemmAVXVNNIs8_last2_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store2true_2
+	JB      gemmAVXVNNIs8_last2_store2_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store2true_2:
+gemmAVXVNNIs8_last2_store2_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store2true_1
+	JB    gemmAVXVNNIs8_last2_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store2true_1:
+gemmAVXVNNIs8_last2_store2_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store2true_done
+	JZ    gemmAVXVNNIs8_last2_store2_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store2true_done:
+gemmAVXVNNIs8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPADDSW      192(DI), Y6, Y6
@@ -15168,43 +15302,43 @@ gemmAVXVNNIs8_last2_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last2_store3true_8
+	JB           gemmAVXVNNIs8_last2_store3_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last2_store3true_8:
+gemmAVXVNNIs8_last2_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last2_store3true_4
+	JB      gemmAVXVNNIs8_last2_store3_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last2_store3true_4:
+gemmAVXVNNIs8_last2_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last2_store3true_2
+	JB      gemmAVXVNNIs8_last2_store3_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last2_store3true_2:
+gemmAVXVNNIs8_last2_store3_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last2_store3true_1
+	JB    gemmAVXVNNIs8_last2_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last2_store3true_1:
+gemmAVXVNNIs8_last2_store3_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last2_store3true_done
+	JZ    gemmAVXVNNIs8_last2_store3_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last2_store3true_done:
+gemmAVXVNNIs8_last2_store3_done:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last3:
@@ -15484,43 +15618,43 @@ gemmAVXVNNIs8_last3_nolshift:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store0true_8
+	JB           gemmAVXVNNIs8_last3_store0_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store0true_8:
+gemmAVXVNNIs8_last3_store0_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store0true_4
+	JB      gemmAVXVNNIs8_last3_store0_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store0true_4:
+gemmAVXVNNIs8_last3_store0_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store0true_2
+	JB      gemmAVXVNNIs8_last3_store0_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store0true_2:
+gemmAVXVNNIs8_last3_store0_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store0true_1
+	JB    gemmAVXVNNIs8_last3_store0_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store0true_1:
+gemmAVXVNNIs8_last3_store0_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store0true_done
+	JZ    gemmAVXVNNIs8_last3_store0_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store0true_done:
+gemmAVXVNNIs8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
@@ -15533,43 +15667,43 @@ gemmAVXVNNIs8_last3_store0true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store1true_8
+	JB           gemmAVXVNNIs8_last3_store1_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store1true_8:
+gemmAVXVNNIs8_last3_store1_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store1true_4
+	JB      gemmAVXVNNIs8_last3_store1_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store1true_4:
+gemmAVXVNNIs8_last3_store1_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store1true_2
+	JB      gemmAVXVNNIs8_last3_store1_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store1true_2:
+gemmAVXVNNIs8_last3_store1_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store1true_1
+	JB    gemmAVXVNNIs8_last3_store1_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store1true_1:
+gemmAVXVNNIs8_last3_store1_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store1true_done
+	JZ    gemmAVXVNNIs8_last3_store1_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store1true_done:
+gemmAVXVNNIs8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
@@ -15582,43 +15716,43 @@ gemmAVXVNNIs8_last3_store1true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store2true_8
+	JB           gemmAVXVNNIs8_last3_store2_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store2true_8:
+gemmAVXVNNIs8_last3_store2_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store2true_4
+	JB      gemmAVXVNNIs8_last3_store2_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store2true_4:
+gemmAVXVNNIs8_last3_store2_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store2true_2
+	JB      gemmAVXVNNIs8_last3_store2_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store2true_2:
+gemmAVXVNNIs8_last3_store2_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store2true_1
+	JB    gemmAVXVNNIs8_last3_store2_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store2true_1:
+gemmAVXVNNIs8_last3_store2_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store2true_done
+	JZ    gemmAVXVNNIs8_last3_store2_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store2true_done:
+gemmAVXVNNIs8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
@@ -15631,43 +15765,43 @@ gemmAVXVNNIs8_last3_store2true_done:
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVXVNNIs8_last3_store3true_8
+	JB           gemmAVXVNNIs8_last3_store3_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVXVNNIs8_last3_store3true_8:
+gemmAVXVNNIs8_last3_store3_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVXVNNIs8_last3_store3true_4
+	JB      gemmAVXVNNIs8_last3_store3_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVXVNNIs8_last3_store3true_4:
+gemmAVXVNNIs8_last3_store3_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVXVNNIs8_last3_store3true_2
+	JB      gemmAVXVNNIs8_last3_store3_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVXVNNIs8_last3_store3true_2:
+gemmAVXVNNIs8_last3_store3_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVXVNNIs8_last3_store3true_1
+	JB    gemmAVXVNNIs8_last3_store3_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVXVNNIs8_last3_store3true_1:
+gemmAVXVNNIs8_last3_store3_1:
 	TESTQ R15, R15
-	JZ    gemmAVXVNNIs8_last3_store3true_done
+	JZ    gemmAVXVNNIs8_last3_store3_done
 	MOVB  AL, (R14)
 
-gemmAVXVNNIs8_last3_store3true_done:
+gemmAVXVNNIs8_last3_store3_done:
 gemmAVXVNNIs8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX

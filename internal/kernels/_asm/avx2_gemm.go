@@ -192,7 +192,7 @@ func gemvAVX2(name string, signed bool) {
 	VMOVDQU(packPerm, Y14)
 	for pp := range group {
 		Load(p.Field("outRows").Index(0), R14)
-		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, true, g2NR*pp)
+		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, true, g2NR*pp, Y14, f("outZP"), false)
 	}
 	ADDQ(Imm(group*g2NR), R13)
 	ADDQ(U32(group*g2QBlock), R12)
@@ -334,6 +334,10 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	DECQ(RCX)
 	JNZ(LabelRef(l + "_k"))
 
+	if step == g2Words {
+		gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
+		return
+	}
 	// Epilogue: Y12, Y13 temporaries, Y14 pack permutation.
 	var accs []VecPhysical
 	for r := range mr {
@@ -344,22 +348,75 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
 	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
 	for i, a := range accs {
-		if relu {
-			requantAVX2Relu(a, Y12, func(field int) Mem { return q(i%nv, field) })
-		} else {
-			requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i%nv, field) })
-		}
+		requantAVX2(a, Y12, Y13, func(field int) Mem { return q(i%nv, field) })
 	}
 	VMOVDQU(packPerm, Y14)
+	for r := range mr {
+		Load(p.Field("outRows").Index(r), R14)
+		packStore(fmt.Sprintf("%s_store%d", l, r), p, g2Acc[r*nv:(r+1)*nv], partial, signed, true, 0, Y14, f("outZP"), false)
+	}
+}
+
+// gemmAVX2Epilogue requantizes and stores a panel of the int16 kernels
+// (g2Words), vector by vector: each vector's constants are loaded once
+// into registers free after the K loop and serve its mr rows (memory
+// operands where the registers run out). With 3 vectors the first two
+// are packed to int16 before the third, whose constants then all fit in
+// the registers this frees. The epilogue is load-bound otherwise: 5 or 6
+// constants per vector and row.
+func gemmAVX2Epilogue(l string, p gotypes.Component, nv, mr int, partial, signed, relu bool) {
+	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
+	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
+	var accs []VecPhysical
+	for r := range mr {
+		for j := range nv {
+			accs = append(accs, acc(r, j))
+		}
+	}
+	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
+	free := append([]VecPhysical{Y12, Y13, Y14, Y15}, g2Acc[mr*nv:]...)
+	temps := 2
+	fields := []int{aqMult, aqMultOdd, aqNudge, aqNudgeOdd, aqRShift, aqSignShift}
+	if relu {
+		temps, fields = 1, fields[:5]
+	}
+	for j := range nv {
+		if j == 2 {
+			for r := range mr {
+				VPACKSSDW(acc(r, 1), acc(r, 0), acc(r, 0))
+				free = append(free, acc(r, 1))
+			}
+		}
+		regs := map[int]VecPhysical{}
+		for i, field := range fields {
+			if temps+i < len(free) {
+				regs[field] = free[temps+i]
+				VMOVDQU(q(j, field), regs[field])
+			}
+		}
+		op := func(field int) Op {
+			if r, ok := regs[field]; ok {
+				return r
+			}
+			return q(j, field)
+		}
+		for r := range mr {
+			if relu {
+				requantAVX2Relu(acc(r, j), free[0], op)
+			} else {
+				requantAVX2Op(acc(r, j), free[0], free[1], op)
+			}
+		}
+	}
+	perm, zp := free[0], free[1]
+	VMOVDQU(packPerm, perm)
+	VMOVDQU(f("outZP"), zp)
 	store := func(clamp bool) {
 		for r := range mr {
 			Load(p.Field("outRows").Index(r), R14)
-			packStore(fmt.Sprintf("%s_store%d%v", l, r, clamp), p, g2Acc[r*nv:(r+1)*nv], partial, signed, clamp, 0)
+			packStore(fmt.Sprintf("%s_store%d%v", l, r, clamp), p, g2Acc[r*nv:(r+1)*nv], partial, signed, clamp, 0, perm, zp, nv == 3)
 		}
-	}
-	if step != g2Words {
-		store(true)
-		return
 	}
 	// Most layers clamp to the whole range of the type, which the packs'
 	// saturation already gives.
@@ -370,6 +427,21 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	Label(l + "_noclamp")
 	store(false)
 	Label(l + "_stored")
+}
+
+// requantAVX2Op is requantAVX2 with each constant a register or a memory
+// operand.
+func requantAVX2Op(acc, c, o VecPhysical, q func(field int) Op) {
+	VPSRLVD(q(aqSignShift), acc, c)
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), o, o)
+	VPADDQ(q(aqNudge), acc, acc)
+	VPADDQ(q(aqNudgeOdd), o, o)
+	VPSHUFD(Imm(0xF5), acc, acc)
+	VPBLENDD(Imm(0xAA), o, acc, acc)
+	VPADDD(c, acc, acc)
+	VPSRAVD(q(aqRShift), acc, acc)
 }
 
 // requantAVX2Relu is requantAVX2 for layers whose clamp starts at or above
@@ -383,7 +455,7 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 // relu kernels' weights and constants are packed in that order
 // (kernels.gemmReluLane), so the result is in channel order. o is a
 // temporary. 7 instructions per 8 lanes where requantAVX2 takes 10.
-func requantAVX2Relu(acc, o VecPhysical, q func(field int) Mem) {
+func requantAVX2Relu(acc, o VecPhysical, q func(field int) Op) {
 	VPSHUFD(Imm(0xF5), acc, o)
 	VPMULUDQ(q(aqMult), acc, acc)
 	VPMULUDQ(q(aqMultOdd), o, o)
@@ -394,13 +466,14 @@ func requantAVX2Relu(acc, o VecPhysical, q func(field int) Mem) {
 }
 
 // packStore packs a row's requantized vectors a (1 to 3) to int16
-// (saturating), adds the zero point there (saturating: exact, as |zp| <
-// 256), packs to bytes and clamps them, and stores them at R14 + R13 +
-// disp (cLast bytes when partial). The packs work per 128-bit lane,
-// leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors' low and high
-// halves; VPERMD with Y14 (packPerm) puts them in channel order. Clobbers
-// a, R14, R15, RAX, Y12.
-func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, clamp bool, disp int) {
+// (saturating), adds the zero point zp there (saturating: exact, as |zp| <
+// 256), packs to bytes, clamps them if clamp, and stores them at R14 +
+// R13 + disp (cLast bytes when partial). With packed01 the first two of
+// 3 vectors are already packed to int16 in a[0]. The packs work per
+// 128-bit lane, leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors'
+// low and high halves; VPERMD with perm (packPerm) puts them in channel
+// order. Clobbers a, R14, R15, RAX.
+func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, clamp bool, disp int, perm VecPhysical, zp Op, packed01 bool) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	switch len(a) {
 	case 1:
@@ -408,11 +481,13 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, 
 	case 2:
 		VPACKSSDW(a[1], a[0], a[0])
 	case 3:
-		VPACKSSDW(a[1], a[0], a[0])
+		if !packed01 {
+			VPACKSSDW(a[1], a[0], a[0])
+		}
 		VPACKSSDW(a[2], a[2], a[2])
-		VPADDSW(f("outZP"), a[2], a[2])
+		VPADDSW(zp, a[2], a[2])
 	}
-	VPADDSW(f("outZP"), a[0], a[0])
+	VPADDSW(zp, a[0], a[0])
 	b := a[0]
 	if len(a) == 3 {
 		b = a[2]
@@ -422,7 +497,7 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, 
 	} else {
 		VPACKUSWB(b, a[0], a[0])
 	}
-	VPERMD(a[0], Y14, a[0])
+	VPERMD(a[0], perm, a[0])
 	switch {
 	case !clamp:
 	case signed:
@@ -446,7 +521,7 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, 
 		VMOVDQU(a[0].AsX(), dst)
 	case 3:
 		VMOVDQU(a[0].AsX(), dst)
-		VEXTRACTI128(Imm(1), a[0], X12)
-		VMOVQ(X12, dst.Offset(16))
+		VEXTRACTI128(Imm(1), a[0], a[2].AsX())
+		VMOVQ(a[2].AsX(), dst.Offset(16))
 	}
 }
