@@ -104,20 +104,21 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
 
 // gemmAVX2Words is one K pair of the int16 kernel: 2 weight vectors in
 // registers, the third (if any) from memory.
-func gemmAVX2Words(nv int, acc func(r, j int) VecPhysical) {
+// The step's weights are at RSI + wd, the rows' pairs at row + RBX + rd.
+func gemmAVX2Words(nv int, acc func(r, j int) VecPhysical, wd, rd int) {
 	inReg := min(nv, len(g2W))
 	for j := range inReg {
-		VMOVDQU(Mem{Base: RSI, Disp: 32 * j}, g2W[j])
+		VMOVDQU(Mem{Base: RSI, Disp: wd + 32*j}, g2W[j])
 	}
 	for r := range g2MR {
-		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1}, g2Bcast)
+		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1, Disp: rd}, g2Bcast)
 		for j := range nv {
 			switch {
 			case j < inReg:
 				VPMADDWD(g2W[j], g2Bcast, g2Prod)
 				VPADDD(g2Prod, acc(r, j), acc(r, j))
 			default: // the broadcast's last use
-				VPMADDWD(Mem{Base: RSI, Disp: 32 * j}, g2Bcast, g2Bcast)
+				VPMADDWD(Mem{Base: RSI, Disp: wd + 32*j}, g2Bcast, g2Bcast)
 				VPADDD(g2Bcast, acc(r, j), acc(r, j))
 			}
 		}
@@ -315,14 +316,32 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("kp"), RCX)
-	if step != g2Words {
-		quadConstants(signed, step)
-	}
-	Label(l + "_k")
 	wstep := 32 * nv
+	if step == g2Words {
+		// Two steps an iteration: the loop's own instructions take
+		// dispatch slots the K loop, at 2 VPMADDWD a cycle, nearly fills.
+		SHRQ(Imm(1), RCX)
+		JZ(LabelRef(l + "_k1"))
+		Label(l + "_k")
+		gemmAVX2Words(nv, acc, 0, 0)
+		gemmAVX2Words(nv, acc, wstep, 4)
+		ADDQ(Imm(uint64(2*wstep)), RSI)
+		ADDQ(Imm(8), RBX)
+		DECQ(RCX)
+		JNZ(LabelRef(l + "_k"))
+		Label(l + "_k1")
+		Load(p.Field("kp"), RAX)
+		ANDQ(Imm(1), RAX)
+		JZ(LabelRef(l + "_kdone"))
+		gemmAVX2Words(nv, acc, 0, 0)
+		ADDQ(Imm(uint64(wstep)), RSI)
+		Label(l + "_kdone")
+		gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
+		return
+	}
+	quadConstants(signed, step)
+	Label(l + "_k")
 	switch step {
-	case g2Words:
-		gemmAVX2Words(nv, acc)
 	case g2Bytes:
 		gemmAVX2Bytes(nv, signed, acc)
 		wstep = 16 * nv
@@ -334,10 +353,6 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	DECQ(RCX)
 	JNZ(LabelRef(l + "_k"))
 
-	if step == g2Words {
-		gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
-		return
-	}
 	// Epilogue: Y12, Y13 temporaries, Y14 pack permutation.
 	var accs []VecPhysical
 	for r := range mr {
