@@ -187,11 +187,13 @@ type gemmAVX2Args struct {
 	panels  int
 	nvLast  int
 	cLast   int
-	lshift  int      // 1 if some channel shifts left
-	clamp   int      // 1 unless [lo, hi] is the type's whole range (gemm kernels)
-	corr    [8]int32 // one-row kernel: the row's correction wz·Σx
-	outZP   [16]int16
-	lo, hi  [32]byte
+	lshift  int // 1 if some channel shifts left
+	clamp   int // 1 unless [lo, hi] is the type's whole range (gemm kernels)
+	// gemm kernels: 1 if the last panel's channels fill its vectors
+	lastWhole int
+	corr      [8]int32 // one-row kernel: the row's correction wz·Σx
+	outZP     [16]int16
+	lo, hi    [32]byte
 }
 
 func (g *GEMM) prepareAVX2() {
@@ -327,6 +329,9 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	args := gemmAVX2Args{
 		a: &a[m0*lda], lda: lda, out: &out[m0*ldc], ldc: ldc, m: m1 - m0,
 		q: &v.q[0], k: g.spec.K, kp: v.kp, panels: v.panels, nvLast: v.nvLast, cLast: v.cLast, lshift: v.lshift, clamp: v.clamp,
+	}
+	if v.cLast == 8*v.nvLast {
+		args.lastWhole = 1
 	}
 	avx2Out(args.outZP[:], args.lo[:], args.hi[:], v.q0)
 	if v.wb != nil {

@@ -290,11 +290,29 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 
 	Label(name + "_last")
 	Load(p.Field("nvLast"), RAX)
+	if step == g2Words {
+		// A last panel of whole vectors (N = 16, 32, 64, …) stores them
+		// as a full one does.
+		CMPQ(fieldMem(p.Field("lastWhole")), Imm(0))
+		JE(LabelRef(name + "_lastpart"))
+		for nv := 1; nv < g2NV; nv++ {
+			CMPQ(RAX, Imm(uint64(nv)))
+			JE(LabelRef(fmt.Sprintf("%s_lastw%d", name, nv)))
+		}
+		Label(name + "_lastpart")
+	}
 	for nv := 1; nv <= g2NV; nv++ {
 		CMPQ(RAX, Imm(uint64(nv)))
 		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
 	}
 	JMP(LabelRef(done))
+	if step == g2Words {
+		for nv := 1; nv < g2NV; nv++ {
+			Label(fmt.Sprintf("%s_lastw%d", name, nv))
+			gemmAVX2Panel(fmt.Sprintf("%s_lastw%d", name, nv), p, nv, mr, false, signed, step, relu)
+			JMP(LabelRef(done))
+		}
+	}
 	for nv := 1; nv <= g2NV; nv++ {
 		Label(fmt.Sprintf("%s_last%d", name, nv))
 		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step, relu)
