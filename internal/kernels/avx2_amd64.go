@@ -50,14 +50,37 @@ const (
 // as one block [field][width]int32, appended to dst; channels past the end
 // of q are zero.
 func avx2Requant(dst []int32, q *requant, c0, width int) []int32 {
+	return avx2RequantLanes(dst, q, c0, width, false)
+}
+
+// gemmReluLane is the channel, within its 8, that lane i of an accumulator
+// of the relu GEMM kernels holds: their epilogue gathers the lanes'
+// products in the order [0 2 1 3 | 4 6 5 7] (see _asm's requantAVX2Relu),
+// which this order, its own inverse, undoes.
+var gemmReluLane = [8]int{0, 2, 1, 3, 4, 6, 5, 7}
+
+// avx2RequantLanes is avx2Requant, or with relu the block of the relu GEMM
+// kernels: the fields read before the products are gathered in
+// gemmReluLane's order (the right shift stays in channel order), and
+// nudges without the -[r > 0] term, as that epilogue adds no [a ≥ 0].
+func avx2RequantLanes(dst []int32, q *requant, c0, width int, relu bool) []int32 {
 	block := make([]int32, avx2QFields*width)
 	row := func(f int) []int32 { return block[f*width : (f+1)*width] }
 	for i := range width {
 		c := c0 + i
+		if relu {
+			c = c0 + i/8*8 + gemmReluLane[i%8]
+		}
+		if c0+i < len(q.Bias) {
+			row(avx2QRShift)[i] = q.RShift[c0+i]
+		}
 		if c >= len(q.Bias) {
-			break
+			continue
 		}
 		m2, nudge, sign := avx2Scale(q.Mult[c], q.RShift[c], q.Round[c])
+		if relu {
+			nudge = avx2ReluNudge(q.Mult[c], q.Round[c])
+		}
 		row(avx2QBias)[i] = q.Bias[c] + math.MinInt32
 		row(avx2QMult)[i] = m2
 		if i%2 == 1 {
@@ -74,9 +97,14 @@ func avx2Requant(dst []int32, q *requant, c0, width int) []int32 {
 		j := i/8*8 + i%8/2*2 // the lane's 64 bits, as two int32
 		row(f)[j], row(f)[j+1] = int32(uint32(nudge)), int32(uint32(nudge>>32))
 		row(avx2QSignShift)[i] = sign
-		row(avx2QRShift)[i] = q.RShift[c]
 	}
 	return append(dst, block...)
+}
+
+// avx2ReluNudge is the nudge of the relu GEMM kernels: avx2Scale's without
+// its -[r > 0] term.
+func avx2ReluNudge(mult, round int32) uint64 {
+	return uint64(1<<31) + uint64(int64(round)-int64(mult))<<32
 }
 
 // avx2Scale gives one channel's multiplier 2M, nudge and sign shift count
@@ -134,6 +162,11 @@ type gemmAVX2 struct {
 	// subtracted row by row (else 0).
 	wb      []int8
 	rowCorr int32
+	// relu: the layer's clamp starts at or above the output zero point,
+	// so the relu kernels (requantAVX2Relu) compute it, from weights and
+	// constants in gemmReluLane's order.
+	relu  bool
+	clamp int // 1 unless the clamp is the type's whole range (then the packs saturate alike)
 }
 
 // gemmAVX2Args is the parameter block of the AVX2 GEMM kernels (read by
@@ -154,10 +187,13 @@ type gemmAVX2Args struct {
 	panels  int
 	nvLast  int
 	cLast   int
-	lshift  int      // 1 if some channel shifts left
-	corr    [8]int32 // one-row kernel: the row's correction wz·Σx
-	outZP   [16]int16
-	lo, hi  [32]byte
+	lshift  int // 1 if some channel shifts left
+	clamp   int // 1 unless [lo, hi] is the type's whole range (gemm kernels)
+	// gemm kernels: 1 if the last panel's channels fill its vectors
+	lastWhole int
+	corr      [8]int32 // one-row kernel: the row's correction wz·Σx
+	outZP     [16]int16
+	lo, hi    [32]byte
 }
 
 func (g *GEMM) prepareAVX2() {
@@ -176,6 +212,13 @@ func (g *GEMM) prepareAVX2() {
 		weights[i] = g.avx2Weight(w)
 	}
 	v.q, v.q0 = foldAVX2(s, weights, s.InZP)
+	lo, hi := int32(0), int32(255)
+	if s.Signed {
+		lo, hi = -128, 127
+	}
+	if v.q0.Min != lo || v.q0.Max != hi {
+		v.clamp = 1
+	}
 	if s.Rows > 0 && s.Rows < gemmMR {
 		// One row at a time, the weights widened as they load: half the
 		// bytes to stream, and no rows repeated to fill a block. uint8
@@ -189,7 +232,16 @@ func (g *GEMM) prepareAVX2() {
 			v.rowCorr = s.FilterZP
 		}
 	} else {
-		v.w = panelsAVX2[int16](s, weights, 2)
+		v.relu = v.q0.Min >= v.q0.OutZP
+		var lanes []int
+		if v.relu {
+			lanes = gemmReluLane[:]
+			v.q = nil
+			for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
+				v.q = avx2RequantLanes(v.q, v.q0, n0, gemmAVX2NR, true)
+			}
+		}
+		v.w = panelsAVX2Lanes[int16](s, weights, 2, lanes)
 	}
 	v.lshift = anyLShift(v.q0)
 	g.vec = v
@@ -226,14 +278,27 @@ func foldAVX2(s *GEMMSpec, v []int32, zp int32) (q []int32, q0 *requant) {
 // gemmAVX2NR channels (the last only as wide as its 8-channel vectors),
 // each channel's K values in groups of g ([K group][channel][g]).
 func panelsAVX2[E int8 | int16](s *GEMMSpec, v []int32, g int) (w []E) {
+	return panelsAVX2Lanes[E](s, v, g, nil)
+}
+
+// panelsAVX2Lanes is panelsAVX2 with the channels of each vector of 8 in
+// the lanes given by lanes (lane i holds channel lanes[i]; nil: in order).
+func panelsAVX2Lanes[E int8 | int16](s *GEMMSpec, v []int32, g int, lanes []int) (w []E) {
 	groups := (s.K + g - 1) / g
 	for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
 		width := min(gemmAVX2NR, 8*((s.N-n0+7)/8))
 		panel := make([]E, g*groups*width)
-		for c := range min(width, s.N-n0) {
+		for i := range width {
+			c := i
+			if lanes != nil {
+				c = i/8*8 + lanes[i%8]
+			}
 			n := n0 + c
+			if c >= s.N-n0 {
+				continue
+			}
 			for k, x := range v[n*s.K : (n+1)*s.K] {
-				panel[((k/g)*width+c)*g+k%g] = E(x)
+				panel[((k/g)*width+i)*g+k%g] = E(x)
 			}
 		}
 		w = append(w, panel...)
@@ -263,7 +328,10 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	}
 	args := gemmAVX2Args{
 		a: &a[m0*lda], lda: lda, out: &out[m0*ldc], ldc: ldc, m: m1 - m0,
-		q: &v.q[0], k: g.spec.K, kp: v.kp, panels: v.panels, nvLast: v.nvLast, cLast: v.cLast, lshift: v.lshift,
+		q: &v.q[0], k: g.spec.K, kp: v.kp, panels: v.panels, nvLast: v.nvLast, cLast: v.cLast, lshift: v.lshift, clamp: v.clamp,
+	}
+	if v.cLast == 8*v.nvLast {
+		args.lastWhole = 1
 	}
 	avx2Out(args.outZP[:], args.lo[:], args.hi[:], v.q0)
 	if v.wb != nil {
@@ -280,12 +348,12 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 				}
 			}
 			args.a, args.out, args.m = &row[0], &out[m*ldc], 1
-			withScratch(args, 2*v.kp, true, g.spec.Signed)
+			withScratch(args, 2*v.kp, true, g.spec.Signed, false)
 		}
 		return true
 	}
 	args.w = &v.w[0]
-	withScratch(args, gemmMR*2*v.kp, false, g.spec.Signed)
+	withScratch(args, gemmMR*2*v.kp, false, g.spec.Signed, v.relu)
 	return true
 }
 
@@ -294,31 +362,35 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 // (zeroing a small array is cheaper than a pool), on the heap beyond.
 // args is a copy: storing the scratch's address through a pointer would
 // move the scratch to the heap.
-func withScratch(args gemmAVX2Args, n int, gemv, signed bool) {
+func withScratch(args gemmAVX2Args, n int, gemv, signed, relu bool) {
 	switch {
 	case n <= 1024:
 		var s [1024]int16
 		args.scratch = &s[0]
-		gemmAVX2Call(&args, gemv, signed)
+		gemmAVX2Call(&args, gemv, signed, relu)
 	case n <= 8192:
 		var s [8192]int16
 		args.scratch = &s[0]
-		gemmAVX2Call(&args, gemv, signed)
+		gemmAVX2Call(&args, gemv, signed, relu)
 	default:
 		s := make([]int16, n)
 		args.scratch = &s[0]
-		gemmAVX2Call(&args, gemv, signed)
+		gemmAVX2Call(&args, gemv, signed, relu)
 	}
 }
 
 // gemmAVX2Call calls the kernel directly: a call through a func value
 // would lose the kernels' noescape and move args to the heap.
-func gemmAVX2Call(args *gemmAVX2Args, gemv, signed bool) {
+func gemmAVX2Call(args *gemmAVX2Args, gemv, signed, relu bool) {
 	switch {
 	case gemv && signed:
 		gemvAVX2s8(args)
 	case gemv:
 		gemvAVX2u8(args)
+	case relu && signed:
+		gemmAVX2s8relu(args)
+	case relu:
+		gemmAVX2u8relu(args)
 	case signed:
 		gemmAVX2s8(args)
 	default:

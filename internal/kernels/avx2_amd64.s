@@ -332,6 +332,8 @@ gemmAVX2u8_panel:
 	VMOVDQA Y2, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8_full_k1
 
 gemmAVX2u8_full_k:
 	VMOVDQU      (SI), Y12
@@ -364,214 +366,344 @@ gemmAVX2u8_full_k:
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     64(SI), Y14, Y14
 	VPADDD       Y14, Y11, Y11
-	ADDQ         $0x60, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2u8_full_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2u8_full_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      320(R12), Y1, Y1
-	VPXOR        416(R12), Y1, Y1
-	VPSLLVD      352(R12), Y2, Y2
-	VPXOR        448(R12), Y2, Y2
-	VPSLLVD      288(R12), Y3, Y3
-	VPXOR        384(R12), Y3, Y3
-	VPSLLVD      320(R12), Y4, Y4
-	VPXOR        416(R12), Y4, Y4
-	VPSLLVD      352(R12), Y5, Y5
-	VPXOR        448(R12), Y5, Y5
-	VPSLLVD      288(R12), Y6, Y6
-	VPXOR        384(R12), Y6, Y6
-	VPSLLVD      320(R12), Y7, Y7
-	VPXOR        416(R12), Y7, Y7
-	VPSLLVD      352(R12), Y8, Y8
-	VPXOR        448(R12), Y8, Y8
-	VPSLLVD      288(R12), Y9, Y9
-	VPXOR        384(R12), Y9, Y9
-	VPSLLVD      320(R12), Y10, Y10
-	VPXOR        416(R12), Y10, Y10
-	VPSLLVD      352(R12), Y11, Y11
-	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2u8_full_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8_full_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2u8_full_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8_full_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVX2u8_full_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
-	ADDQ         $0x18, R13
-	ADDQ         $0x00000360, R12
-	DECQ         DX
-	JNZ          gemmAVX2u8_panel
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2u8_full_stored
+
+gemmAVX2u8_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2u8_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2u8_panel
 
 gemmAVX2u8_last:
 	MOVQ 128(DI), AX
+	CMPQ 160(DI), $0x00
+	JE   gemmAVX2u8_lastpart
+	CMPQ AX, $0x01
+	JE   gemmAVX2u8_lastw1
+	CMPQ AX, $0x02
+	JE   gemmAVX2u8_lastw2
+
+gemmAVX2u8_lastpart:
 	CMPQ AX, $0x01
 	JE   gemmAVX2u8_last1
 	CMPQ AX, $0x02
@@ -580,6 +712,465 @@ gemmAVX2u8_last:
 	JE   gemmAVX2u8_last3
 	JMP  gemmAVX2u8_next
 
+gemmAVX2u8_lastw1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8_lastw1_k1
+
+gemmAVX2u8_lastw1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8_lastw1_k
+
+gemmAVX2u8_lastw1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8_lastw1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2u8_lastw1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8_lastw1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+
+gemmAVX2u8_lastw1_nolshift:
+	VMOVDQU   96(R12), Y14
+	VMOVDQU   192(R12), Y15
+	VMOVDQU   480(R12), Y4
+	VMOVDQU   576(R12), Y5
+	VMOVDQU   768(R12), Y6
+	VMOVDQU   672(R12), Y7
+	VPSRLVD   Y7, Y0, Y12
+	VPSHUFD   $0xf5, Y0, Y13
+	VPMULUDQ  Y14, Y0, Y0
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y0, Y0
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y0, Y0
+	VPBLENDD  $0xaa, Y13, Y0, Y0
+	VPADDD    Y12, Y0, Y0
+	VPSRAVD   Y6, Y0, Y0
+	VPSRLVD   Y7, Y1, Y12
+	VPSHUFD   $0xf5, Y1, Y13
+	VPMULUDQ  Y14, Y1, Y1
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y1, Y1
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y1, Y1
+	VPBLENDD  $0xaa, Y13, Y1, Y1
+	VPADDD    Y12, Y1, Y1
+	VPSRAVD   Y6, Y1, Y1
+	VPSRLVD   Y7, Y2, Y12
+	VPSHUFD   $0xf5, Y2, Y13
+	VPMULUDQ  Y14, Y2, Y2
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y2, Y2
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y2, Y2
+	VPBLENDD  $0xaa, Y13, Y2, Y2
+	VPADDD    Y12, Y2, Y2
+	VPSRAVD   Y6, Y2, Y2
+	VPSRLVD   Y7, Y3, Y12
+	VPSHUFD   $0xf5, Y3, Y13
+	VPMULUDQ  Y14, Y3, Y3
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y3, Y3
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y3, Y3
+	VPBLENDD  $0xaa, Y13, Y3, Y3
+	VPADDD    Y12, Y3, Y3
+	VPSRAVD   Y6, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8_lastw1_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2u8_lastw1_stored
+
+gemmAVX2u8_lastw1_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2u8_lastw1_stored:
+	JMP gemmAVX2u8_next
+
+gemmAVX2u8_lastw2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8_lastw2_k1
+
+gemmAVX2u8_lastw2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8_lastw2_k
+
+gemmAVX2u8_lastw2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8_lastw2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2u8_lastw2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8_lastw2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+
+gemmAVX2u8_lastw2_nolshift:
+	VMOVDQU   96(R12), Y14
+	VMOVDQU   192(R12), Y15
+	VMOVDQU   480(R12), Y8
+	VMOVDQU   576(R12), Y9
+	VMOVDQU   768(R12), Y10
+	VMOVDQU   672(R12), Y11
+	VPSRLVD   Y11, Y0, Y12
+	VPSHUFD   $0xf5, Y0, Y13
+	VPMULUDQ  Y14, Y0, Y0
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y0, Y0
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y0, Y0
+	VPBLENDD  $0xaa, Y13, Y0, Y0
+	VPADDD    Y12, Y0, Y0
+	VPSRAVD   Y10, Y0, Y0
+	VPSRLVD   Y11, Y2, Y12
+	VPSHUFD   $0xf5, Y2, Y13
+	VPMULUDQ  Y14, Y2, Y2
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y2, Y2
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y2, Y2
+	VPBLENDD  $0xaa, Y13, Y2, Y2
+	VPADDD    Y12, Y2, Y2
+	VPSRAVD   Y10, Y2, Y2
+	VPSRLVD   Y11, Y4, Y12
+	VPSHUFD   $0xf5, Y4, Y13
+	VPMULUDQ  Y14, Y4, Y4
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y4, Y4
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y4, Y4
+	VPBLENDD  $0xaa, Y13, Y4, Y4
+	VPADDD    Y12, Y4, Y4
+	VPSRAVD   Y10, Y4, Y4
+	VPSRLVD   Y11, Y6, Y12
+	VPSHUFD   $0xf5, Y6, Y13
+	VPMULUDQ  Y14, Y6, Y6
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y6, Y6
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y6, Y6
+	VPBLENDD  $0xaa, Y13, Y6, Y6
+	VPADDD    Y12, Y6, Y6
+	VPSRAVD   Y10, Y6, Y6
+	VMOVDQU   128(R12), Y14
+	VMOVDQU   224(R12), Y15
+	VMOVDQU   512(R12), Y8
+	VMOVDQU   608(R12), Y9
+	VMOVDQU   800(R12), Y10
+	VMOVDQU   704(R12), Y11
+	VPSRLVD   Y11, Y1, Y12
+	VPSHUFD   $0xf5, Y1, Y13
+	VPMULUDQ  Y14, Y1, Y1
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y1, Y1
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y1, Y1
+	VPBLENDD  $0xaa, Y13, Y1, Y1
+	VPADDD    Y12, Y1, Y1
+	VPSRAVD   Y10, Y1, Y1
+	VPSRLVD   Y11, Y3, Y12
+	VPSHUFD   $0xf5, Y3, Y13
+	VPMULUDQ  Y14, Y3, Y3
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y3, Y3
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y3, Y3
+	VPBLENDD  $0xaa, Y13, Y3, Y3
+	VPADDD    Y12, Y3, Y3
+	VPSRAVD   Y10, Y3, Y3
+	VPSRLVD   Y11, Y5, Y12
+	VPSHUFD   $0xf5, Y5, Y13
+	VPMULUDQ  Y14, Y5, Y5
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y5, Y5
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y5, Y5
+	VPBLENDD  $0xaa, Y13, Y5, Y5
+	VPADDD    Y12, Y5, Y5
+	VPSRAVD   Y10, Y5, Y5
+	VPSRLVD   Y11, Y7, Y12
+	VPSHUFD   $0xf5, Y7, Y13
+	VPMULUDQ  Y14, Y7, Y7
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y7, Y7
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y7, Y7
+	VPBLENDD  $0xaa, Y13, Y7, Y7
+	VPADDD    Y12, Y7, Y7
+	VPSRAVD   Y10, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8_lastw2_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2u8_lastw2_stored
+
+gemmAVX2u8_lastw2_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2u8_lastw2_stored:
+	JMP gemmAVX2u8_next
+
 gemmAVX2u8_last1:
 	VMOVDQU (R12), Y0
 	VMOVDQA Y0, Y1
@@ -587,6 +1178,8 @@ gemmAVX2u8_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8_last1_k1
 
 gemmAVX2u8_last1_k:
 	VMOVDQU      (SI), Y12
@@ -602,251 +1195,478 @@ gemmAVX2u8_last1_k:
 	VPBROADCASTD (R11)(BX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x20, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2u8_last1_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2u8_last1_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      288(R12), Y1, Y1
-	VPXOR        384(R12), Y1, Y1
-	VPSLLVD      288(R12), Y2, Y2
-	VPXOR        384(R12), Y2, Y2
-	VPSLLVD      288(R12), Y3, Y3
-	VPXOR        384(R12), Y3, Y3
+
+gemmAVX2u8_last1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8_last1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2u8_last1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8_last1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 
 gemmAVX2u8_last1_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y4
+	VMOVDQU      576(R12), Y5
+	VMOVDQU      768(R12), Y6
+	VMOVDQU      672(R12), Y7
+	VPSRLVD      Y7, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y0, Y0
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      672(R12), Y1, Y12
+	VPSRAVD      Y6, Y0, Y0
+	VPSRLVD      Y7, Y1, Y12
 	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     96(R12), Y1, Y1
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y1, Y1
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y1, Y1
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y1, Y1
 	VPBLENDD     $0xaa, Y13, Y1, Y1
 	VPADDD       Y12, Y1, Y1
-	VPSRAVD      768(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y6, Y1, Y1
+	VPSRLVD      Y7, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y2, Y2
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      672(R12), Y3, Y12
+	VPSRAVD      Y6, Y2, Y2
+	VPSRLVD      Y7, Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y3, Y3
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y6, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store0_8
+	JB           gemmAVX2u8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store0_8:
+gemmAVX2u8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store0_4
+	JB      gemmAVX2u8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store0_4:
+gemmAVX2u8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store0_2
+	JB      gemmAVX2u8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store0_2:
+gemmAVX2u8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store0_1
+	JB    gemmAVX2u8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store0_1:
+gemmAVX2u8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store0_done
+	JZ    gemmAVX2u8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store0_done:
+gemmAVX2u8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
-	VPMAXUB      216(DI), Y1, Y1
-	VPMINUB      248(DI), Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store1_8
+	JB           gemmAVX2u8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store1_8:
+gemmAVX2u8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store1_4
+	JB      gemmAVX2u8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store1_4:
+gemmAVX2u8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store1_2
+	JB      gemmAVX2u8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store1_2:
+gemmAVX2u8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store1_1
+	JB    gemmAVX2u8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store1_1:
+gemmAVX2u8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store1_done
+	JZ    gemmAVX2u8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store1_done:
+gemmAVX2u8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store2_8
+	JB           gemmAVX2u8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store2_8:
+gemmAVX2u8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store2_4
+	JB      gemmAVX2u8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store2_4:
+gemmAVX2u8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store2_2
+	JB      gemmAVX2u8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store2_2:
+gemmAVX2u8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store2_1
+	JB    gemmAVX2u8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store2_1:
+gemmAVX2u8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store2_done
+	JZ    gemmAVX2u8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store2_done:
+gemmAVX2u8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last1_store3_8
+	JB           gemmAVX2u8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last1_store3_8:
+gemmAVX2u8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last1_store3_4
+	JB      gemmAVX2u8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last1_store3_4:
+gemmAVX2u8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last1_store3_2
+	JB      gemmAVX2u8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last1_store3_2:
+gemmAVX2u8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last1_store3_1
+	JB    gemmAVX2u8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last1_store3_1:
+gemmAVX2u8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last1_store3_done
+	JZ    gemmAVX2u8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last1_store3_done:
+gemmAVX2u8_last1_store3true_done:
+	JMP gemmAVX2u8_last1_stored
+
+gemmAVX2u8_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      Y13, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_store3false_done:
+gemmAVX2u8_last1_stored:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last2:
@@ -860,6 +1680,8 @@ gemmAVX2u8_last2:
 	VMOVDQA Y1, Y7
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8_last2_k1
 
 gemmAVX2u8_last2_k:
 	VMOVDQU      (SI), Y12
@@ -884,299 +1706,550 @@ gemmAVX2u8_last2_k:
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2u8_last2_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2u8_last2_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      320(R12), Y1, Y1
-	VPXOR        416(R12), Y1, Y1
-	VPSLLVD      288(R12), Y2, Y2
-	VPXOR        384(R12), Y2, Y2
-	VPSLLVD      320(R12), Y3, Y3
-	VPXOR        416(R12), Y3, Y3
-	VPSLLVD      288(R12), Y4, Y4
-	VPXOR        384(R12), Y4, Y4
-	VPSLLVD      320(R12), Y5, Y5
-	VPXOR        416(R12), Y5, Y5
-	VPSLLVD      288(R12), Y6, Y6
-	VPXOR        384(R12), Y6, Y6
-	VPSLLVD      320(R12), Y7, Y7
-	VPXOR        416(R12), Y7, Y7
+
+gemmAVX2u8_last2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8_last2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2u8_last2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8_last2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 
 gemmAVX2u8_last2_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y8
+	VMOVDQU      576(R12), Y9
+	VMOVDQU      768(R12), Y10
+	VMOVDQU      672(R12), Y11
+	VPSRLVD      Y11, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y0, Y0
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y10, Y0, Y0
+	VPSRLVD      Y11, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y2, Y2
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      704(R12), Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     128(R12), Y3, Y3
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y3, Y3
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      800(R12), Y3, Y3
-	VPSRLVD      672(R12), Y4, Y12
+	VPSRAVD      Y10, Y2, Y2
+	VPSRLVD      Y11, Y4, Y12
 	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     96(R12), Y4, Y4
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y4, Y4
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y4, Y4
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y4, Y4
 	VPBLENDD     $0xaa, Y13, Y4, Y4
 	VPADDD       Y12, Y4, Y4
-	VPSRAVD      768(R12), Y4, Y4
-	VPSRLVD      704(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     128(R12), Y5, Y5
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y5, Y5
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      800(R12), Y5, Y5
-	VPSRLVD      672(R12), Y6, Y12
+	VPSRAVD      Y10, Y4, Y4
+	VPSRLVD      Y11, Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y6, Y6
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
+	VPSRAVD      Y10, Y6, Y6
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VMOVDQU      512(R12), Y8
+	VMOVDQU      608(R12), Y9
+	VMOVDQU      800(R12), Y10
+	VMOVDQU      704(R12), Y11
+	VPSRLVD      Y11, Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y1, Y1
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      Y10, Y1, Y1
+	VPSRLVD      Y11, Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y3, Y3
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      Y10, Y3, Y3
+	VPSRLVD      Y11, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y5, Y5
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y10, Y5, Y5
+	VPSRLVD      Y11, Y7, Y12
 	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y7, Y7
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y7, Y7
 	VPBLENDD     $0xaa, Y13, Y7, Y7
 	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y10, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store0_8
+	JB           gemmAVX2u8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store0_8:
+gemmAVX2u8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store0_4
+	JB      gemmAVX2u8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store0_4:
+gemmAVX2u8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store0_2
+	JB      gemmAVX2u8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store0_2:
+gemmAVX2u8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store0_1
+	JB    gemmAVX2u8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store0_1:
+gemmAVX2u8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store0_done
+	JZ    gemmAVX2u8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store0_done:
+gemmAVX2u8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store1_8
+	JB           gemmAVX2u8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store1_8:
+gemmAVX2u8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store1_4
+	JB      gemmAVX2u8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store1_4:
+gemmAVX2u8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store1_2
+	JB      gemmAVX2u8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store1_2:
+gemmAVX2u8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store1_1
+	JB    gemmAVX2u8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store1_1:
+gemmAVX2u8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store1_done
+	JZ    gemmAVX2u8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store1_done:
+gemmAVX2u8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
-	VPMAXUB      216(DI), Y4, Y4
-	VPMINUB      248(DI), Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store2_8
+	JB           gemmAVX2u8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store2_8:
+gemmAVX2u8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store2_4
+	JB      gemmAVX2u8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store2_4:
+gemmAVX2u8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store2_2
+	JB      gemmAVX2u8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store2_2:
+gemmAVX2u8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store2_1
+	JB    gemmAVX2u8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store2_1:
+gemmAVX2u8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store2_done
+	JZ    gemmAVX2u8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store2_done:
+gemmAVX2u8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last2_store3_8
+	JB           gemmAVX2u8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last2_store3_8:
+gemmAVX2u8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last2_store3_4
+	JB      gemmAVX2u8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last2_store3_4:
+gemmAVX2u8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last2_store3_2
+	JB      gemmAVX2u8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last2_store3_2:
+gemmAVX2u8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last2_store3_1
+	JB    gemmAVX2u8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last2_store3_1:
+gemmAVX2u8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last2_store3_done
+	JZ    gemmAVX2u8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last2_store3_done:
+gemmAVX2u8_last2_store3true_done:
+	JMP gemmAVX2u8_last2_stored
+
+gemmAVX2u8_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      Y13, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_store3false_done:
+gemmAVX2u8_last2_stored:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last3:
@@ -1194,6 +2267,8 @@ gemmAVX2u8_last3:
 	VMOVDQA Y2, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8_last3_k1
 
 gemmAVX2u8_last3_k:
 	VMOVDQU      (SI), Y12
@@ -1226,355 +2301,624 @@ gemmAVX2u8_last3_k:
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     64(SI), Y14, Y14
 	VPADDD       Y14, Y11, Y11
-	ADDQ         $0x60, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2u8_last3_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2u8_last3_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      320(R12), Y1, Y1
-	VPXOR        416(R12), Y1, Y1
-	VPSLLVD      352(R12), Y2, Y2
-	VPXOR        448(R12), Y2, Y2
-	VPSLLVD      288(R12), Y3, Y3
-	VPXOR        384(R12), Y3, Y3
-	VPSLLVD      320(R12), Y4, Y4
-	VPXOR        416(R12), Y4, Y4
-	VPSLLVD      352(R12), Y5, Y5
-	VPXOR        448(R12), Y5, Y5
-	VPSLLVD      288(R12), Y6, Y6
-	VPXOR        384(R12), Y6, Y6
-	VPSLLVD      320(R12), Y7, Y7
-	VPXOR        416(R12), Y7, Y7
-	VPSLLVD      352(R12), Y8, Y8
-	VPXOR        448(R12), Y8, Y8
-	VPSLLVD      288(R12), Y9, Y9
-	VPXOR        384(R12), Y9, Y9
-	VPSLLVD      320(R12), Y10, Y10
-	VPXOR        416(R12), Y10, Y10
-	VPSLLVD      352(R12), Y11, Y11
-	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2u8_last3_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8_last3_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2u8_last3_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8_last3_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVX2u8_last3_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store0_8
+	JB           gemmAVX2u8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store0_8:
+gemmAVX2u8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store0_4
+	JB      gemmAVX2u8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store0_4:
+gemmAVX2u8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store0_2
+	JB      gemmAVX2u8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store0_2:
+gemmAVX2u8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store0_1
+	JB    gemmAVX2u8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store0_1:
+gemmAVX2u8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store0_done
+	JZ    gemmAVX2u8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store0_done:
+gemmAVX2u8_last3_store0true_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store1_8
+	JB           gemmAVX2u8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store1_8:
+gemmAVX2u8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store1_4
+	JB      gemmAVX2u8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store1_4:
+gemmAVX2u8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store1_2
+	JB      gemmAVX2u8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store1_2:
+gemmAVX2u8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store1_1
+	JB    gemmAVX2u8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store1_1:
+gemmAVX2u8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store1_done
+	JZ    gemmAVX2u8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store1_done:
+gemmAVX2u8_last3_store1true_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store2_8
+	JB           gemmAVX2u8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store2_8:
+gemmAVX2u8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store2_4
+	JB      gemmAVX2u8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store2_4:
+gemmAVX2u8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store2_2
+	JB      gemmAVX2u8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store2_2:
+gemmAVX2u8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store2_1
+	JB    gemmAVX2u8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store2_1:
+gemmAVX2u8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store2_done
+	JZ    gemmAVX2u8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store2_done:
+gemmAVX2u8_last3_store2true_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2u8_last3_store3_8
+	JB           gemmAVX2u8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2u8_last3_store3_8:
+gemmAVX2u8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2u8_last3_store3_4
+	JB      gemmAVX2u8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2u8_last3_store3_4:
+gemmAVX2u8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2u8_last3_store3_2
+	JB      gemmAVX2u8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2u8_last3_store3_2:
+gemmAVX2u8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2u8_last3_store3_1
+	JB    gemmAVX2u8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2u8_last3_store3_1:
+gemmAVX2u8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2u8_last3_store3_done
+	JZ    gemmAVX2u8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2u8_last3_store3_done:
+gemmAVX2u8_last3_store3true_done:
+	JMP gemmAVX2u8_last3_stored
+
+gemmAVX2u8_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_store3false_done:
+gemmAVX2u8_last3_stored:
 gemmAVX2u8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -1859,6 +3203,8 @@ gemmAVX2s8_panel:
 	VMOVDQA Y2, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8_full_k1
 
 gemmAVX2s8_full_k:
 	VMOVDQU      (SI), Y12
@@ -1891,214 +3237,344 @@ gemmAVX2s8_full_k:
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     64(SI), Y14, Y14
 	VPADDD       Y14, Y11, Y11
-	ADDQ         $0x60, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2s8_full_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2s8_full_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      320(R12), Y1, Y1
-	VPXOR        416(R12), Y1, Y1
-	VPSLLVD      352(R12), Y2, Y2
-	VPXOR        448(R12), Y2, Y2
-	VPSLLVD      288(R12), Y3, Y3
-	VPXOR        384(R12), Y3, Y3
-	VPSLLVD      320(R12), Y4, Y4
-	VPXOR        416(R12), Y4, Y4
-	VPSLLVD      352(R12), Y5, Y5
-	VPXOR        448(R12), Y5, Y5
-	VPSLLVD      288(R12), Y6, Y6
-	VPXOR        384(R12), Y6, Y6
-	VPSLLVD      320(R12), Y7, Y7
-	VPXOR        416(R12), Y7, Y7
-	VPSLLVD      352(R12), Y8, Y8
-	VPXOR        448(R12), Y8, Y8
-	VPSLLVD      288(R12), Y9, Y9
-	VPXOR        384(R12), Y9, Y9
-	VPSLLVD      320(R12), Y10, Y10
-	VPXOR        416(R12), Y10, Y10
-	VPSLLVD      352(R12), Y11, Y11
-	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2s8_full_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8_full_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2s8_full_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8_full_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVX2s8_full_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
-	ADDQ         $0x18, R13
-	ADDQ         $0x00000360, R12
-	DECQ         DX
-	JNZ          gemmAVX2s8_panel
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2s8_full_stored
+
+gemmAVX2s8_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2s8_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2s8_panel
 
 gemmAVX2s8_last:
 	MOVQ 128(DI), AX
+	CMPQ 160(DI), $0x00
+	JE   gemmAVX2s8_lastpart
+	CMPQ AX, $0x01
+	JE   gemmAVX2s8_lastw1
+	CMPQ AX, $0x02
+	JE   gemmAVX2s8_lastw2
+
+gemmAVX2s8_lastpart:
 	CMPQ AX, $0x01
 	JE   gemmAVX2s8_last1
 	CMPQ AX, $0x02
@@ -2107,6 +3583,465 @@ gemmAVX2s8_last:
 	JE   gemmAVX2s8_last3
 	JMP  gemmAVX2s8_next
 
+gemmAVX2s8_lastw1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8_lastw1_k1
+
+gemmAVX2s8_lastw1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8_lastw1_k
+
+gemmAVX2s8_lastw1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8_lastw1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2s8_lastw1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8_lastw1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+
+gemmAVX2s8_lastw1_nolshift:
+	VMOVDQU   96(R12), Y14
+	VMOVDQU   192(R12), Y15
+	VMOVDQU   480(R12), Y4
+	VMOVDQU   576(R12), Y5
+	VMOVDQU   768(R12), Y6
+	VMOVDQU   672(R12), Y7
+	VPSRLVD   Y7, Y0, Y12
+	VPSHUFD   $0xf5, Y0, Y13
+	VPMULUDQ  Y14, Y0, Y0
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y0, Y0
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y0, Y0
+	VPBLENDD  $0xaa, Y13, Y0, Y0
+	VPADDD    Y12, Y0, Y0
+	VPSRAVD   Y6, Y0, Y0
+	VPSRLVD   Y7, Y1, Y12
+	VPSHUFD   $0xf5, Y1, Y13
+	VPMULUDQ  Y14, Y1, Y1
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y1, Y1
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y1, Y1
+	VPBLENDD  $0xaa, Y13, Y1, Y1
+	VPADDD    Y12, Y1, Y1
+	VPSRAVD   Y6, Y1, Y1
+	VPSRLVD   Y7, Y2, Y12
+	VPSHUFD   $0xf5, Y2, Y13
+	VPMULUDQ  Y14, Y2, Y2
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y2, Y2
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y2, Y2
+	VPBLENDD  $0xaa, Y13, Y2, Y2
+	VPADDD    Y12, Y2, Y2
+	VPSRAVD   Y6, Y2, Y2
+	VPSRLVD   Y7, Y3, Y12
+	VPSHUFD   $0xf5, Y3, Y13
+	VPMULUDQ  Y14, Y3, Y3
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y4, Y3, Y3
+	VPADDQ    Y5, Y13, Y13
+	VPSHUFD   $0xf5, Y3, Y3
+	VPBLENDD  $0xaa, Y13, Y3, Y3
+	VPADDD    Y12, Y3, Y3
+	VPSRAVD   Y6, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8_lastw1_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2s8_lastw1_stored
+
+gemmAVX2s8_lastw1_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2s8_lastw1_stored:
+	JMP gemmAVX2s8_next
+
+gemmAVX2s8_lastw2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8_lastw2_k1
+
+gemmAVX2s8_lastw2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8_lastw2_k
+
+gemmAVX2s8_lastw2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8_lastw2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2s8_lastw2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8_lastw2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+
+gemmAVX2s8_lastw2_nolshift:
+	VMOVDQU   96(R12), Y14
+	VMOVDQU   192(R12), Y15
+	VMOVDQU   480(R12), Y8
+	VMOVDQU   576(R12), Y9
+	VMOVDQU   768(R12), Y10
+	VMOVDQU   672(R12), Y11
+	VPSRLVD   Y11, Y0, Y12
+	VPSHUFD   $0xf5, Y0, Y13
+	VPMULUDQ  Y14, Y0, Y0
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y0, Y0
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y0, Y0
+	VPBLENDD  $0xaa, Y13, Y0, Y0
+	VPADDD    Y12, Y0, Y0
+	VPSRAVD   Y10, Y0, Y0
+	VPSRLVD   Y11, Y2, Y12
+	VPSHUFD   $0xf5, Y2, Y13
+	VPMULUDQ  Y14, Y2, Y2
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y2, Y2
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y2, Y2
+	VPBLENDD  $0xaa, Y13, Y2, Y2
+	VPADDD    Y12, Y2, Y2
+	VPSRAVD   Y10, Y2, Y2
+	VPSRLVD   Y11, Y4, Y12
+	VPSHUFD   $0xf5, Y4, Y13
+	VPMULUDQ  Y14, Y4, Y4
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y4, Y4
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y4, Y4
+	VPBLENDD  $0xaa, Y13, Y4, Y4
+	VPADDD    Y12, Y4, Y4
+	VPSRAVD   Y10, Y4, Y4
+	VPSRLVD   Y11, Y6, Y12
+	VPSHUFD   $0xf5, Y6, Y13
+	VPMULUDQ  Y14, Y6, Y6
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y6, Y6
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y6, Y6
+	VPBLENDD  $0xaa, Y13, Y6, Y6
+	VPADDD    Y12, Y6, Y6
+	VPSRAVD   Y10, Y6, Y6
+	VMOVDQU   128(R12), Y14
+	VMOVDQU   224(R12), Y15
+	VMOVDQU   512(R12), Y8
+	VMOVDQU   608(R12), Y9
+	VMOVDQU   800(R12), Y10
+	VMOVDQU   704(R12), Y11
+	VPSRLVD   Y11, Y1, Y12
+	VPSHUFD   $0xf5, Y1, Y13
+	VPMULUDQ  Y14, Y1, Y1
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y1, Y1
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y1, Y1
+	VPBLENDD  $0xaa, Y13, Y1, Y1
+	VPADDD    Y12, Y1, Y1
+	VPSRAVD   Y10, Y1, Y1
+	VPSRLVD   Y11, Y3, Y12
+	VPSHUFD   $0xf5, Y3, Y13
+	VPMULUDQ  Y14, Y3, Y3
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y3, Y3
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y3, Y3
+	VPBLENDD  $0xaa, Y13, Y3, Y3
+	VPADDD    Y12, Y3, Y3
+	VPSRAVD   Y10, Y3, Y3
+	VPSRLVD   Y11, Y5, Y12
+	VPSHUFD   $0xf5, Y5, Y13
+	VPMULUDQ  Y14, Y5, Y5
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y5, Y5
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y5, Y5
+	VPBLENDD  $0xaa, Y13, Y5, Y5
+	VPADDD    Y12, Y5, Y5
+	VPSRAVD   Y10, Y5, Y5
+	VPSRLVD   Y11, Y7, Y12
+	VPSHUFD   $0xf5, Y7, Y13
+	VPMULUDQ  Y14, Y7, Y7
+	VPMULUDQ  Y15, Y13, Y13
+	VPADDQ    Y8, Y7, Y7
+	VPADDQ    Y9, Y13, Y13
+	VPSHUFD   $0xf5, Y7, Y7
+	VPBLENDD  $0xaa, Y13, Y7, Y7
+	VPADDD    Y12, Y7, Y7
+	VPSRAVD   Y10, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8_lastw2_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2s8_lastw2_stored
+
+gemmAVX2s8_lastw2_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2s8_lastw2_stored:
+	JMP gemmAVX2s8_next
+
 gemmAVX2s8_last1:
 	VMOVDQU (R12), Y0
 	VMOVDQA Y0, Y1
@@ -2114,6 +4049,8 @@ gemmAVX2s8_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8_last1_k1
 
 gemmAVX2s8_last1_k:
 	VMOVDQU      (SI), Y12
@@ -2129,251 +4066,478 @@ gemmAVX2s8_last1_k:
 	VPBROADCASTD (R11)(BX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x20, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2s8_last1_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2s8_last1_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      288(R12), Y1, Y1
-	VPXOR        384(R12), Y1, Y1
-	VPSLLVD      288(R12), Y2, Y2
-	VPXOR        384(R12), Y2, Y2
-	VPSLLVD      288(R12), Y3, Y3
-	VPXOR        384(R12), Y3, Y3
+
+gemmAVX2s8_last1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8_last1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2s8_last1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8_last1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
 
 gemmAVX2s8_last1_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y4
+	VMOVDQU      576(R12), Y5
+	VMOVDQU      768(R12), Y6
+	VMOVDQU      672(R12), Y7
+	VPSRLVD      Y7, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y0, Y0
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      672(R12), Y1, Y12
+	VPSRAVD      Y6, Y0, Y0
+	VPSRLVD      Y7, Y1, Y12
 	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     96(R12), Y1, Y1
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y1, Y1
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y1, Y1
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y1, Y1
 	VPBLENDD     $0xaa, Y13, Y1, Y1
 	VPADDD       Y12, Y1, Y1
-	VPSRAVD      768(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y6, Y1, Y1
+	VPSRLVD      Y7, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y2, Y2
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      672(R12), Y3, Y12
+	VPSRAVD      Y6, Y2, Y2
+	VPSRLVD      Y7, Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y4, Y3, Y3
+	VPADDQ       Y5, Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y6, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store0_8
+	JB           gemmAVX2s8_last1_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store0_8:
+gemmAVX2s8_last1_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store0_4
+	JB      gemmAVX2s8_last1_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store0_4:
+gemmAVX2s8_last1_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store0_2
+	JB      gemmAVX2s8_last1_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store0_2:
+gemmAVX2s8_last1_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store0_1
+	JB    gemmAVX2s8_last1_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store0_1:
+gemmAVX2s8_last1_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store0_done
+	JZ    gemmAVX2s8_last1_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store0_done:
+gemmAVX2s8_last1_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y14, Y1
-	VPMAXSB      216(DI), Y1, Y1
-	VPMINSB      248(DI), Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store1_8
+	JB           gemmAVX2s8_last1_store1true_8
 	VMOVDQU      X1, (R14)
 	VEXTRACTI128 $0x01, Y1, X1
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store1_8:
+gemmAVX2s8_last1_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store1_4
+	JB      gemmAVX2s8_last1_store1true_4
 	VMOVQ   X1, (R14)
 	VPSRLDQ $0x08, X1, X1
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store1_4:
+gemmAVX2s8_last1_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store1_2
+	JB      gemmAVX2s8_last1_store1true_2
 	VMOVD   X1, (R14)
 	VPSRLDQ $0x04, X1, X1
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store1_2:
+gemmAVX2s8_last1_store1true_2:
 	VMOVD X1, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store1_1
+	JB    gemmAVX2s8_last1_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store1_1:
+gemmAVX2s8_last1_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store1_done
+	JZ    gemmAVX2s8_last1_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store1_done:
+gemmAVX2s8_last1_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store2_8
+	JB           gemmAVX2s8_last1_store2true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store2_8:
+gemmAVX2s8_last1_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store2_4
+	JB      gemmAVX2s8_last1_store2true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store2_4:
+gemmAVX2s8_last1_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store2_2
+	JB      gemmAVX2s8_last1_store2true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store2_2:
+gemmAVX2s8_last1_store2true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store2_1
+	JB    gemmAVX2s8_last1_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store2_1:
+gemmAVX2s8_last1_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store2_done
+	JZ    gemmAVX2s8_last1_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store2_done:
+gemmAVX2s8_last1_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last1_store3_8
+	JB           gemmAVX2s8_last1_store3true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last1_store3_8:
+gemmAVX2s8_last1_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last1_store3_4
+	JB      gemmAVX2s8_last1_store3true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last1_store3_4:
+gemmAVX2s8_last1_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last1_store3_2
+	JB      gemmAVX2s8_last1_store3true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last1_store3_2:
+gemmAVX2s8_last1_store3true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last1_store3_1
+	JB    gemmAVX2s8_last1_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last1_store3_1:
+gemmAVX2s8_last1_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last1_store3_done
+	JZ    gemmAVX2s8_last1_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last1_store3_done:
+gemmAVX2s8_last1_store3true_done:
+	JMP gemmAVX2s8_last1_stored
+
+gemmAVX2s8_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      Y13, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_store3false_done:
+gemmAVX2s8_last1_stored:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last2:
@@ -2387,6 +4551,8 @@ gemmAVX2s8_last2:
 	VMOVDQA Y1, Y7
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8_last2_k1
 
 gemmAVX2s8_last2_k:
 	VMOVDQU      (SI), Y12
@@ -2411,299 +4577,550 @@ gemmAVX2s8_last2_k:
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2s8_last2_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2s8_last2_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      320(R12), Y1, Y1
-	VPXOR        416(R12), Y1, Y1
-	VPSLLVD      288(R12), Y2, Y2
-	VPXOR        384(R12), Y2, Y2
-	VPSLLVD      320(R12), Y3, Y3
-	VPXOR        416(R12), Y3, Y3
-	VPSLLVD      288(R12), Y4, Y4
-	VPXOR        384(R12), Y4, Y4
-	VPSLLVD      320(R12), Y5, Y5
-	VPXOR        416(R12), Y5, Y5
-	VPSLLVD      288(R12), Y6, Y6
-	VPXOR        384(R12), Y6, Y6
-	VPSLLVD      320(R12), Y7, Y7
-	VPXOR        416(R12), Y7, Y7
+
+gemmAVX2s8_last2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8_last2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2s8_last2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8_last2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
 
 gemmAVX2s8_last2_nolshift:
-	VPSRLVD      672(R12), Y0, Y12
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
+	VMOVDQU      480(R12), Y8
+	VMOVDQU      576(R12), Y9
+	VMOVDQU      768(R12), Y10
+	VMOVDQU      672(R12), Y11
+	VPSRLVD      Y11, Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y0, Y0
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      672(R12), Y2, Y12
+	VPSRAVD      Y10, Y0, Y0
+	VPSRLVD      Y11, Y2, Y12
 	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     96(R12), Y2, Y2
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y2, Y2
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y2, Y2
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y2, Y2
 	VPBLENDD     $0xaa, Y13, Y2, Y2
 	VPADDD       Y12, Y2, Y2
-	VPSRAVD      768(R12), Y2, Y2
-	VPSRLVD      704(R12), Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     128(R12), Y3, Y3
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y3, Y3
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      800(R12), Y3, Y3
-	VPSRLVD      672(R12), Y4, Y12
+	VPSRAVD      Y10, Y2, Y2
+	VPSRLVD      Y11, Y4, Y12
 	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     96(R12), Y4, Y4
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y4, Y4
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y4, Y4
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y4, Y4
 	VPBLENDD     $0xaa, Y13, Y4, Y4
 	VPADDD       Y12, Y4, Y4
-	VPSRAVD      768(R12), Y4, Y4
-	VPSRLVD      704(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     128(R12), Y5, Y5
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y5, Y5
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      800(R12), Y5, Y5
-	VPSRLVD      672(R12), Y6, Y12
+	VPSRAVD      Y10, Y4, Y4
+	VPSRLVD      Y11, Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y6, Y6
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
+	VPSRAVD      Y10, Y6, Y6
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VMOVDQU      512(R12), Y8
+	VMOVDQU      608(R12), Y9
+	VMOVDQU      800(R12), Y10
+	VMOVDQU      704(R12), Y11
+	VPSRLVD      Y11, Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y1, Y1
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      Y10, Y1, Y1
+	VPSRLVD      Y11, Y3, Y12
+	VPSHUFD      $0xf5, Y3, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y3, Y3
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y3, Y3
+	VPBLENDD     $0xaa, Y13, Y3, Y3
+	VPADDD       Y12, Y3, Y3
+	VPSRAVD      Y10, Y3, Y3
+	VPSRLVD      Y11, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y5, Y5
+	VPADDQ       Y9, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y10, Y5, Y5
+	VPSRLVD      Y11, Y7, Y12
 	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y8, Y7, Y7
+	VPADDQ       Y9, Y13, Y13
 	VPSHUFD      $0xf5, Y7, Y7
 	VPBLENDD     $0xaa, Y13, Y7, Y7
 	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y10, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store0_8
+	JB           gemmAVX2s8_last2_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store0_8:
+gemmAVX2s8_last2_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store0_4
+	JB      gemmAVX2s8_last2_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store0_4:
+gemmAVX2s8_last2_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store0_2
+	JB      gemmAVX2s8_last2_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store0_2:
+gemmAVX2s8_last2_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store0_1
+	JB    gemmAVX2s8_last2_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store0_1:
+gemmAVX2s8_last2_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store0_done
+	JZ    gemmAVX2s8_last2_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store0_done:
+gemmAVX2s8_last2_store0true_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store1_8
+	JB           gemmAVX2s8_last2_store1true_8
 	VMOVDQU      X2, (R14)
 	VEXTRACTI128 $0x01, Y2, X2
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store1_8:
+gemmAVX2s8_last2_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store1_4
+	JB      gemmAVX2s8_last2_store1true_4
 	VMOVQ   X2, (R14)
 	VPSRLDQ $0x08, X2, X2
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store1_4:
+gemmAVX2s8_last2_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store1_2
+	JB      gemmAVX2s8_last2_store1true_2
 	VMOVD   X2, (R14)
 	VPSRLDQ $0x04, X2, X2
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store1_2:
+gemmAVX2s8_last2_store1true_2:
 	VMOVD X2, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store1_1
+	JB    gemmAVX2s8_last2_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store1_1:
+gemmAVX2s8_last2_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store1_done
+	JZ    gemmAVX2s8_last2_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store1_done:
+gemmAVX2s8_last2_store1true_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y14, Y4
-	VPMAXSB      216(DI), Y4, Y4
-	VPMINSB      248(DI), Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store2_8
+	JB           gemmAVX2s8_last2_store2true_8
 	VMOVDQU      X4, (R14)
 	VEXTRACTI128 $0x01, Y4, X4
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store2_8:
+gemmAVX2s8_last2_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store2_4
+	JB      gemmAVX2s8_last2_store2true_4
 	VMOVQ   X4, (R14)
 	VPSRLDQ $0x08, X4, X4
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store2_4:
+gemmAVX2s8_last2_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store2_2
+	JB      gemmAVX2s8_last2_store2true_2
 	VMOVD   X4, (R14)
 	VPSRLDQ $0x04, X4, X4
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store2_2:
+gemmAVX2s8_last2_store2true_2:
 	VMOVD X4, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store2_1
+	JB    gemmAVX2s8_last2_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store2_1:
+gemmAVX2s8_last2_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store2_done
+	JZ    gemmAVX2s8_last2_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store2_done:
+gemmAVX2s8_last2_store2true_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last2_store3_8
+	JB           gemmAVX2s8_last2_store3true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last2_store3_8:
+gemmAVX2s8_last2_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last2_store3_4
+	JB      gemmAVX2s8_last2_store3true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last2_store3_4:
+gemmAVX2s8_last2_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last2_store3_2
+	JB      gemmAVX2s8_last2_store3true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last2_store3_2:
+gemmAVX2s8_last2_store3true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last2_store3_1
+	JB    gemmAVX2s8_last2_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last2_store3_1:
+gemmAVX2s8_last2_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last2_store3_done
+	JZ    gemmAVX2s8_last2_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last2_store3_done:
+gemmAVX2s8_last2_store3true_done:
+	JMP gemmAVX2s8_last2_stored
+
+gemmAVX2s8_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      Y13, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_store3false_done:
+gemmAVX2s8_last2_stored:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last3:
@@ -2721,6 +5138,8 @@ gemmAVX2s8_last3:
 	VMOVDQA Y2, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8_last3_k1
 
 gemmAVX2s8_last3_k:
 	VMOVDQU      (SI), Y12
@@ -2753,361 +5172,6076 @@ gemmAVX2s8_last3_k:
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     64(SI), Y14, Y14
 	VPADDD       Y14, Y11, Y11
-	ADDQ         $0x60, SI
-	ADDQ         $0x04, BX
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
 	DECQ         CX
 	JNZ          gemmAVX2s8_last3_k
-	CMPQ         144(DI), $0x00
-	JE           gemmAVX2s8_last3_nolshift
-	VPSLLVD      288(R12), Y0, Y0
-	VPXOR        384(R12), Y0, Y0
-	VPSLLVD      320(R12), Y1, Y1
-	VPXOR        416(R12), Y1, Y1
-	VPSLLVD      352(R12), Y2, Y2
-	VPXOR        448(R12), Y2, Y2
-	VPSLLVD      288(R12), Y3, Y3
-	VPXOR        384(R12), Y3, Y3
-	VPSLLVD      320(R12), Y4, Y4
-	VPXOR        416(R12), Y4, Y4
-	VPSLLVD      352(R12), Y5, Y5
-	VPXOR        448(R12), Y5, Y5
-	VPSLLVD      288(R12), Y6, Y6
-	VPXOR        384(R12), Y6, Y6
-	VPSLLVD      320(R12), Y7, Y7
-	VPXOR        416(R12), Y7, Y7
-	VPSLLVD      352(R12), Y8, Y8
-	VPXOR        448(R12), Y8, Y8
-	VPSLLVD      288(R12), Y9, Y9
-	VPXOR        384(R12), Y9, Y9
-	VPSLLVD      320(R12), Y10, Y10
-	VPXOR        416(R12), Y10, Y10
-	VPSLLVD      352(R12), Y11, Y11
-	VPXOR        448(R12), Y11, Y11
+
+gemmAVX2s8_last3_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8_last3_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2s8_last3_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8_last3_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
 
 gemmAVX2s8_last3_nolshift:
+	VMOVDQU      96(R12), Y14
+	VMOVDQU      192(R12), Y15
 	VPSRLVD      672(R12), Y0, Y12
 	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     96(R12), Y0, Y0
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y0, Y0
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y0, Y0
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y0, Y0
 	VPBLENDD     $0xaa, Y13, Y0, Y0
 	VPADDD       Y12, Y0, Y0
 	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     128(R12), Y1, Y1
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      736(R12), Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     160(R12), Y2, Y2
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y2, Y2
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      832(R12), Y2, Y2
 	VPSRLVD      672(R12), Y3, Y12
 	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     96(R12), Y3, Y3
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y3, Y3
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y3, Y3
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y3, Y3
 	VPBLENDD     $0xaa, Y13, Y3, Y3
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     128(R12), Y4, Y4
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      736(R12), Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     160(R12), Y5, Y5
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y5, Y5
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      832(R12), Y5, Y5
 	VPSRLVD      672(R12), Y6, Y12
 	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     96(R12), Y6, Y6
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y6, Y6
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y6, Y6
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y6, Y6
 	VPBLENDD     $0xaa, Y13, Y6, Y6
 	VPADDD       Y12, Y6, Y6
 	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     128(R12), Y7, Y7
-	VPMULUDQ     224(R12), Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      736(R12), Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     160(R12), Y8, Y8
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y8, Y8
-	VPADDQ       640(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      832(R12), Y8, Y8
 	VPSRLVD      672(R12), Y9, Y12
 	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     96(R12), Y9, Y9
-	VPMULUDQ     192(R12), Y13, Y13
+	VPMULUDQ     Y14, Y9, Y9
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       480(R12), Y9, Y9
 	VPADDQ       576(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y9, Y9
 	VPBLENDD     $0xaa, Y13, Y9, Y9
 	VPADDD       Y12, Y9, Y9
 	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y14
+	VMOVDQU      224(R12), Y15
+	VPSRLVD      704(R12), Y1, Y12
+	VPSHUFD      $0xf5, Y1, Y13
+	VPMULUDQ     Y14, Y1, Y1
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y1, Y1
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y1, Y1
+	VPBLENDD     $0xaa, Y13, Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSRLVD      704(R12), Y4, Y12
+	VPSHUFD      $0xf5, Y4, Y13
+	VPMULUDQ     Y14, Y4, Y4
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y4, Y4
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y4, Y4
+	VPBLENDD     $0xaa, Y13, Y4, Y4
+	VPADDD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSRLVD      704(R12), Y7, Y12
+	VPSHUFD      $0xf5, Y7, Y13
+	VPMULUDQ     Y14, Y7, Y7
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       512(R12), Y7, Y7
+	VPADDQ       608(R12), Y13, Y13
+	VPSHUFD      $0xf5, Y7, Y7
+	VPBLENDD     $0xaa, Y13, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
 	VPSRLVD      704(R12), Y10, Y12
 	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     128(R12), Y10, Y10
-	VPMULUDQ     224(R12), Y13, Y13
+	VPMULUDQ     Y14, Y10, Y10
+	VPMULUDQ     Y15, Y13, Y13
 	VPADDQ       512(R12), Y10, Y10
 	VPADDQ       608(R12), Y13, Y13
 	VPSHUFD      $0xf5, Y10, Y10
 	VPBLENDD     $0xaa, Y13, Y10, Y10
 	VPADDD       Y12, Y10, Y10
 	VPSRAVD      800(R12), Y10, Y10
-	VPSRLVD      736(R12), Y11, Y12
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y14
+	VMOVDQU      256(R12), Y15
+	VMOVDQU      544(R12), Y1
+	VMOVDQU      640(R12), Y4
+	VMOVDQU      832(R12), Y7
+	VMOVDQU      736(R12), Y10
+	VPSRLVD      Y10, Y2, Y12
+	VPSHUFD      $0xf5, Y2, Y13
+	VPMULUDQ     Y14, Y2, Y2
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y2, Y2
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y2, Y2
+	VPBLENDD     $0xaa, Y13, Y2, Y2
+	VPADDD       Y12, Y2, Y2
+	VPSRAVD      Y7, Y2, Y2
+	VPSRLVD      Y10, Y5, Y12
+	VPSHUFD      $0xf5, Y5, Y13
+	VPMULUDQ     Y14, Y5, Y5
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y5, Y5
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y5, Y5
+	VPBLENDD     $0xaa, Y13, Y5, Y5
+	VPADDD       Y12, Y5, Y5
+	VPSRAVD      Y7, Y5, Y5
+	VPSRLVD      Y10, Y8, Y12
+	VPSHUFD      $0xf5, Y8, Y13
+	VPMULUDQ     Y14, Y8, Y8
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y8, Y8
+	VPADDQ       Y4, Y13, Y13
+	VPSHUFD      $0xf5, Y8, Y8
+	VPBLENDD     $0xaa, Y13, Y8, Y8
+	VPADDD       Y12, Y8, Y8
+	VPSRAVD      Y7, Y8, Y8
+	VPSRLVD      Y10, Y11, Y12
 	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     160(R12), Y11, Y11
-	VPMULUDQ     256(R12), Y13, Y13
-	VPADDQ       544(R12), Y11, Y11
-	VPADDQ       640(R12), Y13, Y13
+	VPMULUDQ     Y14, Y11, Y11
+	VPMULUDQ     Y15, Y13, Y13
+	VPADDQ       Y1, Y11, Y11
+	VPADDQ       Y4, Y13, Y13
 	VPSHUFD      $0xf5, Y11, Y11
 	VPBLENDD     $0xaa, Y13, Y11, Y11
 	VPADDD       Y12, Y11, Y11
-	VPSRAVD      832(R12), Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y14
+	VPSRAVD      Y7, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store0_8
+	JB           gemmAVX2s8_last3_store0true_8
 	VMOVDQU      X0, (R14)
 	VEXTRACTI128 $0x01, Y0, X0
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store0_8:
+gemmAVX2s8_last3_store0true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store0_4
+	JB      gemmAVX2s8_last3_store0true_4
 	VMOVQ   X0, (R14)
 	VPSRLDQ $0x08, X0, X0
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store0_4:
+gemmAVX2s8_last3_store0true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store0_2
+	JB      gemmAVX2s8_last3_store0true_2
 	VMOVD   X0, (R14)
 	VPSRLDQ $0x04, X0, X0
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store0_2:
+gemmAVX2s8_last3_store0true_2:
 	VMOVD X0, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store0_1
+	JB    gemmAVX2s8_last3_store0true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store0_1:
+gemmAVX2s8_last3_store0true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store0_done
+	JZ    gemmAVX2s8_last3_store0true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store0_done:
+gemmAVX2s8_last3_store0true_done:
 	MOVQ         56(DI), R14
-	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store1_8
+	JB           gemmAVX2s8_last3_store1true_8
 	VMOVDQU      X3, (R14)
 	VEXTRACTI128 $0x01, Y3, X3
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store1_8:
+gemmAVX2s8_last3_store1true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store1_4
+	JB      gemmAVX2s8_last3_store1true_4
 	VMOVQ   X3, (R14)
 	VPSRLDQ $0x08, X3, X3
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store1_4:
+gemmAVX2s8_last3_store1true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store1_2
+	JB      gemmAVX2s8_last3_store1true_2
 	VMOVD   X3, (R14)
 	VPSRLDQ $0x04, X3, X3
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store1_2:
+gemmAVX2s8_last3_store1true_2:
 	VMOVD X3, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store1_1
+	JB    gemmAVX2s8_last3_store1true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store1_1:
+gemmAVX2s8_last3_store1true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store1_done
+	JZ    gemmAVX2s8_last3_store1true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store1_done:
+gemmAVX2s8_last3_store1true_done:
 	MOVQ         64(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store2_8
+	JB           gemmAVX2s8_last3_store2true_8
 	VMOVDQU      X6, (R14)
 	VEXTRACTI128 $0x01, Y6, X6
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store2_8:
+gemmAVX2s8_last3_store2true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store2_4
+	JB      gemmAVX2s8_last3_store2true_4
 	VMOVQ   X6, (R14)
 	VPSRLDQ $0x08, X6, X6
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store2_4:
+gemmAVX2s8_last3_store2true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store2_2
+	JB      gemmAVX2s8_last3_store2true_2
 	VMOVD   X6, (R14)
 	VPSRLDQ $0x04, X6, X6
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store2_2:
+gemmAVX2s8_last3_store2true_2:
 	VMOVD X6, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store2_1
+	JB    gemmAVX2s8_last3_store2true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store2_1:
+gemmAVX2s8_last3_store2true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store2_done
+	JZ    gemmAVX2s8_last3_store2true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store2_done:
+gemmAVX2s8_last3_store2true_done:
 	MOVQ         72(DI), R14
-	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
-	JB           gemmAVX2s8_last3_store3_8
+	JB           gemmAVX2s8_last3_store3true_8
 	VMOVDQU      X9, (R14)
 	VEXTRACTI128 $0x01, Y9, X9
 	ADDQ         $0x10, R14
 	SUBQ         $0x10, R15
 
-gemmAVX2s8_last3_store3_8:
+gemmAVX2s8_last3_store3true_8:
 	CMPQ    R15, $0x08
-	JB      gemmAVX2s8_last3_store3_4
+	JB      gemmAVX2s8_last3_store3true_4
 	VMOVQ   X9, (R14)
 	VPSRLDQ $0x08, X9, X9
 	ADDQ    $0x08, R14
 	SUBQ    $0x08, R15
 
-gemmAVX2s8_last3_store3_4:
+gemmAVX2s8_last3_store3true_4:
 	CMPQ    R15, $0x04
-	JB      gemmAVX2s8_last3_store3_2
+	JB      gemmAVX2s8_last3_store3true_2
 	VMOVD   X9, (R14)
 	VPSRLDQ $0x04, X9, X9
 	ADDQ    $0x04, R14
 	SUBQ    $0x04, R15
 
-gemmAVX2s8_last3_store3_2:
+gemmAVX2s8_last3_store3true_2:
 	VMOVD X9, AX
 	CMPQ  R15, $0x02
-	JB    gemmAVX2s8_last3_store3_1
+	JB    gemmAVX2s8_last3_store3true_1
 	MOVW  AX, (R14)
 	SHRL  $0x10, AX
 	ADDQ  $0x02, R14
 	SUBQ  $0x02, R15
 
-gemmAVX2s8_last3_store3_1:
+gemmAVX2s8_last3_store3true_1:
 	TESTQ R15, R15
-	JZ    gemmAVX2s8_last3_store3_done
+	JZ    gemmAVX2s8_last3_store3true_done
 	MOVB  AL, (R14)
 
-gemmAVX2s8_last3_store3_done:
+gemmAVX2s8_last3_store3true_done:
+	JMP gemmAVX2s8_last3_stored
+
+gemmAVX2s8_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_store3false_done:
+gemmAVX2s8_last3_stored:
 gemmAVX2s8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
 	MOVQ AX, 40(DI)
 	CMPQ AX, 32(DI)
 	JL   gemmAVX2s8_block
+	VZEROUPPER
+	RET
+
+// func gemmAVX2u8relu(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmAVX2u8relu(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	MOVQ $0x00000000, 40(DI)
+
+gemmAVX2u8relu_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R8, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen0_8
+
+gemmAVX2u8relu_widen0_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen0_done
+
+gemmAVX2u8relu_widen0_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen0_1
+
+gemmAVX2u8relu_widen0_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen0_done
+
+gemmAVX2u8relu_widen0_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen0_1
+
+gemmAVX2u8relu_widen0_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R9, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen1_8
+
+gemmAVX2u8relu_widen1_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen1_done
+
+gemmAVX2u8relu_widen1_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen1_1
+
+gemmAVX2u8relu_widen1_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen1_done
+
+gemmAVX2u8relu_widen1_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen1_1
+
+gemmAVX2u8relu_widen1_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R10, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen2_8
+
+gemmAVX2u8relu_widen2_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen2_done
+
+gemmAVX2u8relu_widen2_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen2_1
+
+gemmAVX2u8relu_widen2_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen2_done
+
+gemmAVX2u8relu_widen2_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen2_1
+
+gemmAVX2u8relu_widen2_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R11, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2u8relu_widen3_8
+
+gemmAVX2u8relu_widen3_16_loop:
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2u8relu_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2u8relu_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVZXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2u8relu_widen3_done
+
+gemmAVX2u8relu_widen3_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2u8relu_widen3_1
+
+gemmAVX2u8relu_widen3_8_loop:
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2u8relu_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2u8relu_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVZXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2u8relu_widen3_done
+
+gemmAVX2u8relu_widen3_1:
+	MOVBLZX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2u8relu_widen3_1
+
+gemmAVX2u8relu_widen3_done:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmAVX2u8relu_last
+
+gemmAVX2u8relu_panel:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8relu_full_k1
+
+gemmAVX2u8relu_full_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_full_k
+
+gemmAVX2u8relu_full_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8relu_full_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2u8relu_full_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8relu_full_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
+
+gemmAVX2u8relu_full_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_full_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2u8relu_full_stored
+
+gemmAVX2u8relu_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2u8relu_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2u8relu_panel
+
+gemmAVX2u8relu_last:
+	MOVQ 128(DI), AX
+	CMPQ 160(DI), $0x00
+	JE   gemmAVX2u8relu_lastpart
+	CMPQ AX, $0x01
+	JE   gemmAVX2u8relu_lastw1
+	CMPQ AX, $0x02
+	JE   gemmAVX2u8relu_lastw2
+
+gemmAVX2u8relu_lastpart:
+	CMPQ AX, $0x01
+	JE   gemmAVX2u8relu_last1
+	CMPQ AX, $0x02
+	JE   gemmAVX2u8relu_last2
+	CMPQ AX, $0x03
+	JE   gemmAVX2u8relu_last3
+	JMP  gemmAVX2u8relu_next
+
+gemmAVX2u8relu_lastw1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8relu_lastw1_k1
+
+gemmAVX2u8relu_lastw1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_lastw1_k
+
+gemmAVX2u8relu_lastw1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8relu_lastw1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2u8relu_lastw1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8relu_lastw1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+
+gemmAVX2u8relu_lastw1_nolshift:
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   576(R12), Y4
+	VMOVDQU   768(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y0, Y0
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPSRAVD   Y5, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y1, Y1
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPSRAVD   Y5, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y2, Y2
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPSRAVD   Y5, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y3, Y3
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPSRAVD   Y5, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8relu_lastw1_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2u8relu_lastw1_stored
+
+gemmAVX2u8relu_lastw1_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2u8relu_lastw1_stored:
+	JMP gemmAVX2u8relu_next
+
+gemmAVX2u8relu_lastw2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8relu_lastw2_k1
+
+gemmAVX2u8relu_lastw2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_lastw2_k
+
+gemmAVX2u8relu_lastw2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8relu_lastw2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2u8relu_lastw2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8relu_lastw2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+
+gemmAVX2u8relu_lastw2_nolshift:
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   576(R12), Y8
+	VMOVDQU   768(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y0, Y0
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPSRAVD   Y9, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y2, Y2
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPSRAVD   Y9, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y4, Y4
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPSRAVD   Y9, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y6, Y6
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPSRAVD   Y9, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   608(R12), Y8
+	VMOVDQU   800(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y1, Y1
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPSRAVD   Y9, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y3, Y3
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPSRAVD   Y9, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y5, Y5
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPSRAVD   Y9, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y7, Y7
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPSRAVD   Y9, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8relu_lastw2_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2u8relu_lastw2_stored
+
+gemmAVX2u8relu_lastw2_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2u8relu_lastw2_stored:
+	JMP gemmAVX2u8relu_next
+
+gemmAVX2u8relu_last1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8relu_last1_k1
+
+gemmAVX2u8relu_last1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_last1_k
+
+gemmAVX2u8relu_last1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8relu_last1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2u8relu_last1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8relu_last1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+
+gemmAVX2u8relu_last1_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y4
+	VMOVDQU      768(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      Y5, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      Y5, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y5, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      Y5, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last1_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      Y13, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store3true_done:
+	JMP gemmAVX2u8relu_last1_stored
+
+gemmAVX2u8relu_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      Y13, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_store3false_done:
+gemmAVX2u8relu_last1_stored:
+	JMP gemmAVX2u8relu_next
+
+gemmAVX2u8relu_last2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8relu_last2_k1
+
+gemmAVX2u8relu_last2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_last2_k
+
+gemmAVX2u8relu_last2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8relu_last2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2u8relu_last2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8relu_last2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+
+gemmAVX2u8relu_last2_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y8
+	VMOVDQU      768(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      Y9, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y9, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      Y9, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      Y9, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      608(R12), Y8
+	VMOVDQU      800(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      Y9, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      Y9, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y9, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      Y9, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last2_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      Y13, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store3true_done:
+	JMP gemmAVX2u8relu_last2_stored
+
+gemmAVX2u8relu_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      Y13, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_store3false_done:
+gemmAVX2u8relu_last2_stored:
+	JMP gemmAVX2u8relu_next
+
+gemmAVX2u8relu_last3:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2u8relu_last3_k1
+
+gemmAVX2u8relu_last3_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2u8relu_last3_k
+
+gemmAVX2u8relu_last3_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2u8relu_last3_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2u8relu_last3_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2u8relu_last3_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
+
+gemmAVX2u8relu_last3_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last3_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store3true_done:
+	JMP gemmAVX2u8relu_last3_stored
+
+gemmAVX2u8relu_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_store3false_done:
+gemmAVX2u8relu_last3_stored:
+gemmAVX2u8relu_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmAVX2u8relu_block
+	VZEROUPPER
+	RET
+
+// func gemmAVX2s8relu(p *gemmAVX2Args)
+// Requires: AVX, AVX2, CMOV
+TEXT ·gemmAVX2s8relu(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	MOVQ $0x00000000, 40(DI)
+
+gemmAVX2s8relu_block:
+	MOVQ    40(DI), AX
+	ADDQ    $0x00, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 48(DI)
+	MOVQ    R8, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen0_8
+
+gemmAVX2s8relu_widen0_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen0_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen0_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen0_done
+
+gemmAVX2s8relu_widen0_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen0_1
+
+gemmAVX2s8relu_widen0_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen0_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen0_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen0_done
+
+gemmAVX2s8relu_widen0_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen0_1
+
+gemmAVX2s8relu_widen0_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x01, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 56(DI)
+	MOVQ    R9, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen1_8
+
+gemmAVX2s8relu_widen1_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen1_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen1_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen1_done
+
+gemmAVX2s8relu_widen1_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen1_1
+
+gemmAVX2s8relu_widen1_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen1_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen1_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen1_done
+
+gemmAVX2s8relu_widen1_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen1_1
+
+gemmAVX2s8relu_widen1_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x02, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 64(DI)
+	MOVQ    R10, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen2_8
+
+gemmAVX2s8relu_widen2_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen2_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen2_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen2_done
+
+gemmAVX2s8relu_widen2_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen2_1
+
+gemmAVX2s8relu_widen2_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen2_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen2_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen2_done
+
+gemmAVX2s8relu_widen2_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen2_1
+
+gemmAVX2s8relu_widen2_done:
+	MOVQ    40(DI), AX
+	ADDQ    $0x03, AX
+	MOVQ    32(DI), CX
+	DECQ    CX
+	CMPQ    AX, CX
+	CMOVQGT CX, AX
+	MOVQ    AX, R15
+	IMULQ   8(DI), R15
+	ADDQ    (DI), R15
+	IMULQ   24(DI), AX
+	ADDQ    16(DI), AX
+	MOVQ    AX, 72(DI)
+	MOVQ    R11, AX
+	MOVQ    104(DI), CX
+	CMPQ    CX, $0x10
+	JB      gemmAVX2s8relu_widen3_8
+
+gemmAVX2s8relu_widen3_16_loop:
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	ADDQ      $0x10, R15
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, CX
+	JZ        gemmAVX2s8relu_widen3_done
+	CMPQ      CX, $0x10
+	JAE       gemmAVX2s8relu_widen3_16_loop
+	LEAQ      -16(R15)(CX*1), R15
+	LEAQ      -32(AX)(CX*2), AX
+	VPMOVSXBW (R15), Y15
+	VMOVDQU   Y15, (AX)
+	JMP       gemmAVX2s8relu_widen3_done
+
+gemmAVX2s8relu_widen3_8:
+	CMPQ CX, $0x08
+	JB   gemmAVX2s8relu_widen3_1
+
+gemmAVX2s8relu_widen3_8_loop:
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	ADDQ      $0x08, R15
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, CX
+	JZ        gemmAVX2s8relu_widen3_done
+	CMPQ      CX, $0x08
+	JAE       gemmAVX2s8relu_widen3_8_loop
+	LEAQ      -8(R15)(CX*1), R15
+	LEAQ      -16(AX)(CX*2), AX
+	VPMOVSXBW (R15), X15
+	VMOVDQU   X15, (AX)
+	JMP       gemmAVX2s8relu_widen3_done
+
+gemmAVX2s8relu_widen3_1:
+	MOVBLSX (R15), R14
+	MOVW    R14, (AX)
+	INCQ    R15
+	ADDQ    $0x02, AX
+	DECQ    CX
+	JNZ     gemmAVX2s8relu_widen3_1
+
+gemmAVX2s8relu_widen3_done:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmAVX2s8relu_last
+
+gemmAVX2s8relu_panel:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8relu_full_k1
+
+gemmAVX2s8relu_full_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_full_k
+
+gemmAVX2s8relu_full_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8relu_full_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2s8relu_full_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8relu_full_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
+
+gemmAVX2s8relu_full_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_full_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2s8relu_full_stored
+
+gemmAVX2s8relu_full_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2s8relu_full_stored:
+	ADDQ $0x18, R13
+	ADDQ $0x00000360, R12
+	DECQ DX
+	JNZ  gemmAVX2s8relu_panel
+
+gemmAVX2s8relu_last:
+	MOVQ 128(DI), AX
+	CMPQ 160(DI), $0x00
+	JE   gemmAVX2s8relu_lastpart
+	CMPQ AX, $0x01
+	JE   gemmAVX2s8relu_lastw1
+	CMPQ AX, $0x02
+	JE   gemmAVX2s8relu_lastw2
+
+gemmAVX2s8relu_lastpart:
+	CMPQ AX, $0x01
+	JE   gemmAVX2s8relu_last1
+	CMPQ AX, $0x02
+	JE   gemmAVX2s8relu_last2
+	CMPQ AX, $0x03
+	JE   gemmAVX2s8relu_last3
+	JMP  gemmAVX2s8relu_next
+
+gemmAVX2s8relu_lastw1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8relu_lastw1_k1
+
+gemmAVX2s8relu_lastw1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_lastw1_k
+
+gemmAVX2s8relu_lastw1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8relu_lastw1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2s8relu_lastw1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8relu_lastw1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+
+gemmAVX2s8relu_lastw1_nolshift:
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   576(R12), Y4
+	VMOVDQU   768(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y0, Y0
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPSRAVD   Y5, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y1, Y1
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPSRAVD   Y5, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y2, Y2
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPSRAVD   Y5, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y3, Y3
+	VPADDQ    Y4, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPSRAVD   Y5, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8relu_lastw1_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2s8relu_lastw1_stored
+
+gemmAVX2s8relu_lastw1_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPADDSW   Y13, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPADDSW   Y13, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2s8relu_lastw1_stored:
+	JMP gemmAVX2s8relu_next
+
+gemmAVX2s8relu_lastw2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8relu_lastw2_k1
+
+gemmAVX2s8relu_lastw2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_lastw2_k
+
+gemmAVX2s8relu_lastw2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8relu_lastw2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2s8relu_lastw2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8relu_lastw2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+
+gemmAVX2s8relu_lastw2_nolshift:
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   576(R12), Y8
+	VMOVDQU   768(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y0, Y0
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPSRAVD   Y9, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y2, Y2
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPSRAVD   Y9, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y4, Y4
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPSRAVD   Y9, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y6, Y6
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPSRAVD   Y9, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   608(R12), Y8
+	VMOVDQU   800(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y1, Y1
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPSRAVD   Y9, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y3, Y3
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPSRAVD   Y9, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y5, Y5
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPSRAVD   Y9, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VPADDQ    Y15, Y7, Y7
+	VPADDQ    Y8, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPSRAVD   Y9, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	VMOVDQU   200(DI), Y13
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8relu_lastw2_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2s8relu_lastw2_stored
+
+gemmAVX2s8relu_lastw2_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   Y13, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPADDSW   Y13, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPADDSW   Y13, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPADDSW   Y13, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2s8relu_lastw2_stored:
+	JMP gemmAVX2s8relu_next
+
+gemmAVX2s8relu_last1:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y3
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8relu_last1_k1
+
+gemmAVX2s8relu_last1_k:
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VMOVDQU      32(SI), Y12
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_last1_k
+
+gemmAVX2s8relu_last1_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8relu_last1_kdone
+	VMOVDQU      (SI), Y12
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x20, SI
+
+gemmAVX2s8relu_last1_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8relu_last1_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 288(R12), Y1, Y1
+	VPXOR   384(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+
+gemmAVX2s8relu_last1_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y4
+	VMOVDQU      768(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      Y5, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      Y5, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y5, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y4, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      Y5, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last1_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      Y13, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store3true_done:
+	JMP gemmAVX2s8relu_last1_stored
+
+gemmAVX2s8relu_last1_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPADDSW      Y13, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_store3false_done:
+gemmAVX2s8relu_last1_stored:
+	JMP gemmAVX2s8relu_next
+
+gemmAVX2s8relu_last2:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y2
+	VMOVDQA Y0, Y4
+	VMOVDQA Y0, Y6
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y3
+	VMOVDQA Y1, Y5
+	VMOVDQA Y1, Y7
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8relu_last2_k1
+
+gemmAVX2s8relu_last2_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VMOVDQU      64(SI), Y12
+	VMOVDQU      96(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x80, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_last2_k
+
+gemmAVX2s8relu_last2_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8relu_last2_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, SI
+
+gemmAVX2s8relu_last2_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8relu_last2_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 288(R12), Y2, Y2
+	VPXOR   384(R12), Y2, Y2
+	VPSLLVD 320(R12), Y3, Y3
+	VPXOR   416(R12), Y3, Y3
+	VPSLLVD 288(R12), Y4, Y4
+	VPXOR   384(R12), Y4, Y4
+	VPSLLVD 320(R12), Y5, Y5
+	VPXOR   416(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+
+gemmAVX2s8relu_last2_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      576(R12), Y8
+	VMOVDQU      768(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      Y9, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y9, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      Y9, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      Y9, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      608(R12), Y8
+	VMOVDQU      800(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      Y9, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      Y9, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y9, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       Y8, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      Y9, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last2_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      Y13, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store3true_done:
+	JMP gemmAVX2s8relu_last2_stored
+
+gemmAVX2s8relu_last2_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      Y13, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_store3false_done:
+gemmAVX2s8relu_last2_stored:
+	JMP gemmAVX2s8relu_next
+
+gemmAVX2s8relu_last3:
+	VMOVDQU (R12), Y0
+	VMOVDQA Y0, Y3
+	VMOVDQA Y0, Y6
+	VMOVDQA Y0, Y9
+	VMOVDQU 32(R12), Y1
+	VMOVDQA Y1, Y4
+	VMOVDQA Y1, Y7
+	VMOVDQA Y1, Y10
+	VMOVDQU 64(R12), Y2
+	VMOVDQA Y2, Y5
+	VMOVDQA Y2, Y8
+	VMOVDQA Y2, Y11
+	XORQ    BX, BX
+	MOVQ    112(DI), CX
+	SHRQ    $0x01, CX
+	JZ      gemmAVX2s8relu_last3_k1
+
+gemmAVX2s8relu_last3_k:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	VMOVDQU      96(SI), Y12
+	VMOVDQU      128(SI), Y13
+	VPBROADCASTD 4(R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD 4(R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD 4(R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD 4(R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     160(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0xc0, SI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          gemmAVX2s8relu_last3_k
+
+gemmAVX2s8relu_last3_k1:
+	MOVQ         112(DI), AX
+	ANDQ         $0x01, AX
+	JZ           gemmAVX2s8relu_last3_kdone
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (R8)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y2, Y2
+	VPBROADCASTD (R9)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y5, Y5
+	VPBROADCASTD (R10)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y6, Y6
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y7, Y7
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y8, Y8
+	VPBROADCASTD (R11)(BX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y9, Y9
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y10, Y10
+	VPMADDWD     64(SI), Y14, Y14
+	VPADDD       Y14, Y11, Y11
+	ADDQ         $0x60, SI
+
+gemmAVX2s8relu_last3_kdone:
+	CMPQ    144(DI), $0x00
+	JE      gemmAVX2s8relu_last3_nolshift
+	VPSLLVD 288(R12), Y0, Y0
+	VPXOR   384(R12), Y0, Y0
+	VPSLLVD 320(R12), Y1, Y1
+	VPXOR   416(R12), Y1, Y1
+	VPSLLVD 352(R12), Y2, Y2
+	VPXOR   448(R12), Y2, Y2
+	VPSLLVD 288(R12), Y3, Y3
+	VPXOR   384(R12), Y3, Y3
+	VPSLLVD 320(R12), Y4, Y4
+	VPXOR   416(R12), Y4, Y4
+	VPSLLVD 352(R12), Y5, Y5
+	VPXOR   448(R12), Y5, Y5
+	VPSLLVD 288(R12), Y6, Y6
+	VPXOR   384(R12), Y6, Y6
+	VPSLLVD 320(R12), Y7, Y7
+	VPXOR   416(R12), Y7, Y7
+	VPSLLVD 352(R12), Y8, Y8
+	VPXOR   448(R12), Y8, Y8
+	VPSLLVD 288(R12), Y9, Y9
+	VPXOR   384(R12), Y9, Y9
+	VPSLLVD 320(R12), Y10, Y10
+	VPXOR   416(R12), Y10, Y10
+	VPSLLVD 352(R12), Y11, Y11
+	VPXOR   448(R12), Y11, Y11
+
+gemmAVX2s8relu_last3_nolshift:
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y0, Y0
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y3, Y3
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y6, Y6
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y9, Y9
+	VPADDQ       576(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y1, Y1
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y4, Y4
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y7, Y7
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y10, Y10
+	VPADDQ       608(R12), Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      640(R12), Y1
+	VMOVDQU      832(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y2, Y2
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y5, Y5
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPSRAVD      Y4, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y8, Y8
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPSRAVD      Y4, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VPADDQ       Y15, Y11, Y11
+	VPADDQ       Y1, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPSRAVD      Y4, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	VMOVDQU      200(DI), Y13
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last3_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store3true_done:
+	JMP gemmAVX2s8relu_last3_stored
+
+gemmAVX2s8relu_last3_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPADDSW      Y13, Y2, Y2
+	VPADDSW      Y13, Y0, Y0
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPADDSW      Y13, Y5, Y5
+	VPADDSW      Y13, Y3, Y3
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPADDSW      Y13, Y8, Y8
+	VPADDSW      Y13, Y6, Y6
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPADDSW      Y13, Y11, Y11
+	VPADDSW      Y13, Y9, Y9
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_store3false_done:
+gemmAVX2s8relu_last3_stored:
+gemmAVX2s8relu_next:
+	MOVQ 40(DI), AX
+	ADDQ $0x04, AX
+	MOVQ AX, 40(DI)
+	CMPQ AX, 32(DI)
+	JL   gemmAVX2s8relu_block
 	VZEROUPPER
 	RET
 
@@ -3179,29 +11313,29 @@ gemvAVX2u8_widen_done:
 
 gemvAVX2u8_group:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  168(DI), Y2, Y2
 	VMOVDQU 864(R12), Y3
-	VPSUBD  152(DI), Y3, Y3
+	VPSUBD  168(DI), Y3, Y3
 	VMOVDQU 896(R12), Y4
-	VPSUBD  152(DI), Y4, Y4
+	VPSUBD  168(DI), Y4, Y4
 	VMOVDQU 928(R12), Y5
-	VPSUBD  152(DI), Y5, Y5
+	VPSUBD  168(DI), Y5, Y5
 	VMOVDQU 1728(R12), Y6
-	VPSUBD  152(DI), Y6, Y6
+	VPSUBD  168(DI), Y6, Y6
 	VMOVDQU 1760(R12), Y7
-	VPSUBD  152(DI), Y7, Y7
+	VPSUBD  168(DI), Y7, Y7
 	VMOVDQU 1792(R12), Y8
-	VPSUBD  152(DI), Y8, Y8
+	VPSUBD  168(DI), Y8, Y8
 	VMOVDQU 2592(R12), Y9
-	VPSUBD  152(DI), Y9, Y9
+	VPSUBD  168(DI), Y9, Y9
 	VMOVDQU 2624(R12), Y10
-	VPSUBD  152(DI), Y10, Y10
+	VPSUBD  168(DI), Y10, Y10
 	VMOVDQU 2656(R12), Y11
-	VPSUBD  152(DI), Y11, Y11
+	VPSUBD  168(DI), Y11, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3400,51 +11534,51 @@ gemvAVX2u8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 40(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 64(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 88(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 88(R14)(R13*1)
 	ADDQ         $0x60, R13
 	ADDQ         $0x00000d80, R12
 	DECQ         DX
@@ -3457,11 +11591,11 @@ gemvAVX2u8_singles:
 
 gemvAVX2u8_panel:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  168(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3524,15 +11658,15 @@ gemvAVX2u8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -3550,7 +11684,7 @@ gemvAVX2u8_last:
 
 gemvAVX2u8_last1:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3582,11 +11716,11 @@ gemvAVX2u8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3631,9 +11765,9 @@ gemvAVX2u8_last1_store0_done:
 
 gemvAVX2u8_last2:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3680,11 +11814,11 @@ gemvAVX2u8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3729,11 +11863,11 @@ gemvAVX2u8_last2_store0_done:
 
 gemvAVX2u8_last3:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  168(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -3796,12 +11930,12 @@ gemvAVX2u8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3914,29 +12048,29 @@ gemvAVX2s8_widen_done:
 
 gemvAVX2s8_group:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  168(DI), Y2, Y2
 	VMOVDQU 864(R12), Y3
-	VPSUBD  152(DI), Y3, Y3
+	VPSUBD  168(DI), Y3, Y3
 	VMOVDQU 896(R12), Y4
-	VPSUBD  152(DI), Y4, Y4
+	VPSUBD  168(DI), Y4, Y4
 	VMOVDQU 928(R12), Y5
-	VPSUBD  152(DI), Y5, Y5
+	VPSUBD  168(DI), Y5, Y5
 	VMOVDQU 1728(R12), Y6
-	VPSUBD  152(DI), Y6, Y6
+	VPSUBD  168(DI), Y6, Y6
 	VMOVDQU 1760(R12), Y7
-	VPSUBD  152(DI), Y7, Y7
+	VPSUBD  168(DI), Y7, Y7
 	VMOVDQU 1792(R12), Y8
-	VPSUBD  152(DI), Y8, Y8
+	VPSUBD  168(DI), Y8, Y8
 	VMOVDQU 2592(R12), Y9
-	VPSUBD  152(DI), Y9, Y9
+	VPSUBD  168(DI), Y9, Y9
 	VMOVDQU 2624(R12), Y10
-	VPSUBD  152(DI), Y10, Y10
+	VPSUBD  168(DI), Y10, Y10
 	VMOVDQU 2656(R12), Y11
-	VPSUBD  152(DI), Y11, Y11
+	VPSUBD  168(DI), Y11, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4135,51 +12269,51 @@ gemvAVX2s8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 40(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 64(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 88(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 88(R14)(R13*1)
 	ADDQ         $0x60, R13
 	ADDQ         $0x00000d80, R12
 	DECQ         DX
@@ -4192,11 +12326,11 @@ gemvAVX2s8_singles:
 
 gemvAVX2s8_panel:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  168(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4259,15 +12393,15 @@ gemvAVX2s8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -4285,7 +12419,7 @@ gemvAVX2s8_last:
 
 gemvAVX2s8_last1:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4317,11 +12451,11 @@ gemvAVX2s8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4366,9 +12500,9 @@ gemvAVX2s8_last1_store0_done:
 
 gemvAVX2s8_last2:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4415,11 +12549,11 @@ gemvAVX2s8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4464,11 +12598,11 @@ gemvAVX2s8_last2_store0_done:
 
 gemvAVX2s8_last3:
 	VMOVDQU (R12), Y0
-	VPSUBD  152(DI), Y0, Y0
+	VPSUBD  168(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  152(DI), Y1, Y1
+	VPSUBD  168(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  152(DI), Y2, Y2
+	VPSUBD  168(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -4531,12 +12665,12 @@ gemvAVX2s8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4862,51 +12996,51 @@ gemmMaddubsAVX2u8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -5008,11 +13142,11 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5055,11 +13189,11 @@ gemmMaddubsAVX2u8_last1_store0_1:
 gemmMaddubsAVX2u8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      200(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      216(DI), Y1, Y1
-	VPMINUB      248(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5102,11 +13236,11 @@ gemmMaddubsAVX2u8_last1_store1_1:
 gemmMaddubsAVX2u8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5149,11 +13283,11 @@ gemmMaddubsAVX2u8_last1_store2_1:
 gemmMaddubsAVX2u8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5346,11 +13480,11 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5393,11 +13527,11 @@ gemmMaddubsAVX2u8_last2_store0_1:
 gemmMaddubsAVX2u8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5440,11 +13574,11 @@ gemmMaddubsAVX2u8_last2_store1_1:
 gemmMaddubsAVX2u8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      200(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      216(DI), Y4, Y4
-	VPMINUB      248(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5487,11 +13621,11 @@ gemmMaddubsAVX2u8_last2_store2_1:
 gemmMaddubsAVX2u8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5749,12 +13883,12 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5798,12 +13932,12 @@ gemmMaddubsAVX2u8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5847,12 +13981,12 @@ gemmMaddubsAVX2u8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5896,12 +14030,12 @@ gemmMaddubsAVX2u8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6237,51 +14371,51 @@ gemmMaddubsAVX2s8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -6388,11 +14522,11 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6435,11 +14569,11 @@ gemmMaddubsAVX2s8_last1_store0_1:
 gemmMaddubsAVX2s8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      200(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      216(DI), Y1, Y1
-	VPMINSB      248(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6482,11 +14616,11 @@ gemmMaddubsAVX2s8_last1_store1_1:
 gemmMaddubsAVX2s8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6529,11 +14663,11 @@ gemmMaddubsAVX2s8_last1_store2_1:
 gemmMaddubsAVX2s8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6731,11 +14865,11 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6778,11 +14912,11 @@ gemmMaddubsAVX2s8_last2_store0_1:
 gemmMaddubsAVX2s8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6825,11 +14959,11 @@ gemmMaddubsAVX2s8_last2_store1_1:
 gemmMaddubsAVX2s8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      200(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      216(DI), Y4, Y4
-	VPMINSB      248(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6872,11 +15006,11 @@ gemmMaddubsAVX2s8_last2_store2_1:
 gemmMaddubsAVX2s8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7139,12 +15273,12 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7188,12 +15322,12 @@ gemmMaddubsAVX2s8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7237,12 +15371,12 @@ gemmMaddubsAVX2s8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7286,12 +15420,12 @@ gemmMaddubsAVX2s8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7671,51 +15805,51 @@ gemmAVXVNNIu8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -7832,11 +15966,11 @@ gemmAVXVNNIu8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7879,11 +16013,11 @@ gemmAVXVNNIu8_last1_store0_1:
 gemmAVXVNNIu8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      200(DI), Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXUB      216(DI), Y1, Y1
-	VPMINUB      248(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7926,11 +16060,11 @@ gemmAVXVNNIu8_last1_store1_1:
 gemmAVXVNNIu8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7973,11 +16107,11 @@ gemmAVXVNNIu8_last1_store2_1:
 gemmAVXVNNIu8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8202,11 +16336,11 @@ gemmAVXVNNIu8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8249,11 +16383,11 @@ gemmAVXVNNIu8_last2_store0_1:
 gemmAVXVNNIu8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXUB      216(DI), Y2, Y2
-	VPMINUB      248(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8296,11 +16430,11 @@ gemmAVXVNNIu8_last2_store1_1:
 gemmAVXVNNIu8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      200(DI), Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXUB      216(DI), Y4, Y4
-	VPMINUB      248(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8343,11 +16477,11 @@ gemmAVXVNNIu8_last2_store2_1:
 gemmAVXVNNIu8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8654,12 +16788,12 @@ gemmAVXVNNIu8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      216(DI), Y0, Y0
-	VPMINUB      248(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8703,12 +16837,12 @@ gemmAVXVNNIu8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      216(DI), Y3, Y3
-	VPMINUB      248(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8752,12 +16886,12 @@ gemmAVXVNNIu8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      216(DI), Y6, Y6
-	VPMINUB      248(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8801,12 +16935,12 @@ gemmAVXVNNIu8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      216(DI), Y9, Y9
-	VPMINUB      248(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9190,51 +17324,51 @@ gemmAVXVNNIs8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X12
-	VMOVQ        X12, 16(R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
 	ADDQ         $0x18, R13
 	ADDQ         $0x00000360, R12
 	DECQ         DX
@@ -9355,11 +17489,11 @@ gemmAVXVNNIs8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9402,11 +17536,11 @@ gemmAVXVNNIs8_last1_store0_1:
 gemmAVXVNNIs8_last1_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      184(DI), Y1, Y1
+	VPADDSW      200(DI), Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y14, Y1
-	VPMAXSB      216(DI), Y1, Y1
-	VPMINSB      248(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9449,11 +17583,11 @@ gemmAVXVNNIs8_last1_store1_1:
 gemmAVXVNNIs8_last1_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9496,11 +17630,11 @@ gemmAVXVNNIs8_last1_store2_1:
 gemmAVXVNNIs8_last1_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9729,11 +17863,11 @@ gemmAVXVNNIs8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9776,11 +17910,11 @@ gemmAVXVNNIs8_last2_store0_1:
 gemmAVXVNNIs8_last2_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
+	VPADDSW      200(DI), Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y14, Y2
-	VPMAXSB      216(DI), Y2, Y2
-	VPMINSB      248(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9823,11 +17957,11 @@ gemmAVXVNNIs8_last2_store1_1:
 gemmAVXVNNIs8_last2_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      184(DI), Y4, Y4
+	VPADDSW      200(DI), Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y14, Y4
-	VPMAXSB      216(DI), Y4, Y4
-	VPMINSB      248(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9870,11 +18004,11 @@ gemmAVXVNNIs8_last2_store2_1:
 gemmAVXVNNIs8_last2_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10185,12 +18319,12 @@ gemmAVXVNNIs8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      184(DI), Y2, Y2
-	VPADDSW      184(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      216(DI), Y0, Y0
-	VPMINSB      248(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10234,12 +18368,12 @@ gemmAVXVNNIs8_last3_store0_done:
 	MOVQ         56(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      184(DI), Y5, Y5
-	VPADDSW      184(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      216(DI), Y3, Y3
-	VPMINSB      248(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10283,12 +18417,12 @@ gemmAVXVNNIs8_last3_store1_done:
 	MOVQ         64(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      184(DI), Y8, Y8
-	VPADDSW      184(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      216(DI), Y6, Y6
-	VPMINSB      248(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10332,12 +18466,12 @@ gemmAVXVNNIs8_last3_store2_done:
 	MOVQ         72(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      184(DI), Y11, Y11
-	VPADDSW      184(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      216(DI), Y9, Y9
-	VPMINSB      248(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10

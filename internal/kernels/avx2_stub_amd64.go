@@ -14,6 +14,16 @@ func gemmAVX2u8(p *gemmAVX2Args)
 //go:noescape
 func gemmAVX2s8(p *gemmAVX2Args)
 
+// gemmAVX2u8relu computes rows [0, m) of a packed GEMM with AVX2 (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVX2u8relu(p *gemmAVX2Args)
+
+// gemmAVX2s8relu computes rows [0, m) of a packed GEMM with AVX2 (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVX2s8relu(p *gemmAVX2Args)
+
 // gemvAVX2u8 computes one row (m = 1) of a packed GEMM with AVX2, from weight bytes (see gemmAVX2Args).
 //
 //go:noescape

@@ -47,7 +47,7 @@ const (
 //
 // GPRs: RSI weights, R12 requant block, R13 output column, RDX panels
 // left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
-func gemmAVX2(name string, signed bool, step g2Step, mr int) {
+func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
 	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI", g2Bytes: "AVX2, one row at a time"}[step]
 	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 
@@ -90,7 +90,7 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int) {
 	Load(p.Field("panels"), RDX)
 	TESTQ(RDX, RDX)
 	JZ(LabelRef(name + "_last"))
-	gemmAVX2Panels(name, p, mr, signed, step, name+"_next")
+	gemmAVX2Panels(name, p, mr, signed, step, relu, name+"_next")
 
 	Label(name + "_next")
 	Load(p.Field("done"), RAX)
@@ -104,20 +104,21 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int) {
 
 // gemmAVX2Words is one K pair of the int16 kernel: 2 weight vectors in
 // registers, the third (if any) from memory.
-func gemmAVX2Words(nv int, acc func(r, j int) VecPhysical) {
+// The step's weights are at RSI + wd, the rows' pairs at row + RBX + rd.
+func gemmAVX2Words(nv int, acc func(r, j int) VecPhysical, wd, rd int) {
 	inReg := min(nv, len(g2W))
 	for j := range inReg {
-		VMOVDQU(Mem{Base: RSI, Disp: 32 * j}, g2W[j])
+		VMOVDQU(Mem{Base: RSI, Disp: wd + 32*j}, g2W[j])
 	}
 	for r := range g2MR {
-		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1}, g2Bcast)
+		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1, Disp: rd}, g2Bcast)
 		for j := range nv {
 			switch {
 			case j < inReg:
 				VPMADDWD(g2W[j], g2Bcast, g2Prod)
 				VPADDD(g2Prod, acc(r, j), acc(r, j))
 			default: // the broadcast's last use
-				VPMADDWD(Mem{Base: RSI, Disp: 32 * j}, g2Bcast, g2Bcast)
+				VPMADDWD(Mem{Base: RSI, Disp: wd + 32*j}, g2Bcast, g2Bcast)
 				VPADDD(g2Bcast, acc(r, j), acc(r, j))
 			}
 		}
@@ -192,7 +193,7 @@ func gemvAVX2(name string, signed bool) {
 	VMOVDQU(packPerm, Y14)
 	for pp := range group {
 		Load(p.Field("outRows").Index(0), R14)
-		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, g2NR*pp)
+		packStore(fmt.Sprintf("%s_store%d", name, pp), p, accs[pp*g2NV:(pp+1)*g2NV], false, signed, true, g2NR*pp, Y14, f("outZP"), false)
 	}
 	ADDQ(Imm(group*g2NR), R13)
 	ADDQ(U32(group*g2QBlock), R12)
@@ -203,7 +204,7 @@ func gemvAVX2(name string, signed bool) {
 	Load(p.Field("panels"), RDX)
 	ANDQ(Imm(group-1), RDX)
 	JZ(LabelRef(name + "_last"))
-	gemmAVX2Panels(name, p, 1, signed, g2Bytes, name+"_done")
+	gemmAVX2Panels(name, p, 1, signed, g2Bytes, false, name+"_done")
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
@@ -279,9 +280,9 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 // gemmAVX2Panels emits the loop over RDX whole panels (entered at
 // name_panel), then the last, partial one (name_last, its width from
 // nvLast), each of mr rows, and jumps to done.
-func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step g2Step, done string) {
+func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step g2Step, relu bool, done string) {
 	Label(name + "_panel")
-	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step)
+	gemmAVX2Panel(name+"_full", p, g2NV, mr, false, signed, step, relu)
 	ADDQ(Imm(g2NR), R13)
 	ADDQ(U32(g2QBlock), R12)
 	DECQ(RDX)
@@ -289,19 +290,37 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 
 	Label(name + "_last")
 	Load(p.Field("nvLast"), RAX)
+	if step == g2Words {
+		// A last panel of whole vectors (N = 16, 32, 64, …) stores them
+		// as a full one does.
+		CMPQ(fieldMem(p.Field("lastWhole")), Imm(0))
+		JE(LabelRef(name + "_lastpart"))
+		for nv := 1; nv < g2NV; nv++ {
+			CMPQ(RAX, Imm(uint64(nv)))
+			JE(LabelRef(fmt.Sprintf("%s_lastw%d", name, nv)))
+		}
+		Label(name + "_lastpart")
+	}
 	for nv := 1; nv <= g2NV; nv++ {
 		CMPQ(RAX, Imm(uint64(nv)))
 		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
 	}
 	JMP(LabelRef(done))
+	if step == g2Words {
+		for nv := 1; nv < g2NV; nv++ {
+			Label(fmt.Sprintf("%s_lastw%d", name, nv))
+			gemmAVX2Panel(fmt.Sprintf("%s_lastw%d", name, nv), p, nv, mr, false, signed, step, relu)
+			JMP(LabelRef(done))
+		}
+	}
 	for nv := 1; nv <= g2NV; nv++ {
 		Label(fmt.Sprintf("%s_last%d", name, nv))
-		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step)
+		gemmAVX2Panel(fmt.Sprintf("%s_last%d", name, nv), p, nv, mr, true, signed, step, relu)
 		JMP(LabelRef(done))
 	}
 }
 
-func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step) {
+func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step, relu bool) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
 	for j := range nv {
@@ -315,14 +334,32 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("kp"), RCX)
-	if step != g2Words {
-		quadConstants(signed, step)
-	}
-	Label(l + "_k")
 	wstep := 32 * nv
+	if step == g2Words {
+		// Two steps an iteration: the loop's own instructions take
+		// dispatch slots the K loop, at 2 VPMADDWD a cycle, nearly fills.
+		SHRQ(Imm(1), RCX)
+		JZ(LabelRef(l + "_k1"))
+		Label(l + "_k")
+		gemmAVX2Words(nv, acc, 0, 0)
+		gemmAVX2Words(nv, acc, wstep, 4)
+		ADDQ(Imm(uint64(2*wstep)), RSI)
+		ADDQ(Imm(8), RBX)
+		DECQ(RCX)
+		JNZ(LabelRef(l + "_k"))
+		Label(l + "_k1")
+		Load(p.Field("kp"), RAX)
+		ANDQ(Imm(1), RAX)
+		JZ(LabelRef(l + "_kdone"))
+		gemmAVX2Words(nv, acc, 0, 0)
+		ADDQ(Imm(uint64(wstep)), RSI)
+		Label(l + "_kdone")
+		gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
+		return
+	}
+	quadConstants(signed, step)
+	Label(l + "_k")
 	switch step {
-	case g2Words:
-		gemmAVX2Words(nv, acc)
 	case g2Bytes:
 		gemmAVX2Bytes(nv, signed, acc)
 		wstep = 16 * nv
@@ -349,18 +386,127 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	VMOVDQU(packPerm, Y14)
 	for r := range mr {
 		Load(p.Field("outRows").Index(r), R14)
-		packStore(fmt.Sprintf("%s_store%d", l, r), p, g2Acc[r*nv:(r+1)*nv], partial, signed, 0)
+		packStore(fmt.Sprintf("%s_store%d", l, r), p, g2Acc[r*nv:(r+1)*nv], partial, signed, true, 0, Y14, f("outZP"), false)
 	}
 }
 
+// gemmAVX2Epilogue requantizes and stores a panel of the int16 kernels
+// (g2Words), vector by vector: each vector's constants are loaded once
+// into registers free after the K loop and serve its mr rows (memory
+// operands where the registers run out). With 3 vectors the first two
+// are packed to int16 before the third, whose constants then all fit in
+// the registers this frees. The epilogue is load-bound otherwise: 5 or 6
+// constants per vector and row.
+func gemmAVX2Epilogue(l string, p gotypes.Component, nv, mr int, partial, signed, relu bool) {
+	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
+	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
+	var accs []VecPhysical
+	for r := range mr {
+		for j := range nv {
+			accs = append(accs, acc(r, j))
+		}
+	}
+	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
+	free := append([]VecPhysical{Y12, Y13, Y14, Y15}, g2Acc[mr*nv:]...)
+	temps := 2
+	fields := []int{aqMult, aqMultOdd, aqNudge, aqNudgeOdd, aqRShift, aqSignShift}
+	if relu {
+		temps, fields = 1, fields[:5]
+	}
+	for j := range nv {
+		if j == 2 {
+			for r := range mr {
+				VPACKSSDW(acc(r, 1), acc(r, 0), acc(r, 0))
+				free = append(free, acc(r, 1))
+			}
+		}
+		regs := map[int]VecPhysical{}
+		for i, field := range fields {
+			if temps+i < len(free) {
+				regs[field] = free[temps+i]
+				VMOVDQU(q(j, field), regs[field])
+			}
+		}
+		op := func(field int) Op {
+			if r, ok := regs[field]; ok {
+				return r
+			}
+			return q(j, field)
+		}
+		for r := range mr {
+			if relu {
+				requantAVX2Relu(acc(r, j), free[0], op)
+			} else {
+				requantAVX2Op(acc(r, j), free[0], free[1], op)
+			}
+		}
+	}
+	perm, zp := free[0], free[1]
+	VMOVDQU(packPerm, perm)
+	VMOVDQU(f("outZP"), zp)
+	store := func(clamp bool) {
+		for r := range mr {
+			Load(p.Field("outRows").Index(r), R14)
+			packStore(fmt.Sprintf("%s_store%d%v", l, r, clamp), p, g2Acc[r*nv:(r+1)*nv], partial, signed, clamp, 0, perm, zp, nv == 3)
+		}
+	}
+	// Most layers clamp to the whole range of the type, which the packs'
+	// saturation already gives.
+	CMPQ(f("clamp"), Imm(0))
+	JE(LabelRef(l + "_noclamp"))
+	store(true)
+	JMP(LabelRef(l + "_stored"))
+	Label(l + "_noclamp")
+	store(false)
+	Label(l + "_stored")
+}
+
+// requantAVX2Op is requantAVX2 with each constant a register or a memory
+// operand.
+func requantAVX2Op(acc, c, o VecPhysical, q func(field int) Op) {
+	VPSRLVD(q(aqSignShift), acc, c)
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), o, o)
+	VPADDQ(q(aqNudge), acc, acc)
+	VPADDQ(q(aqNudgeOdd), o, o)
+	VPSHUFD(Imm(0xF5), acc, acc)
+	VPBLENDD(Imm(0xAA), o, acc, acc)
+	VPADDD(c, acc, acc)
+	VPSRAVD(q(aqRShift), acc, acc)
+}
+
+// requantAVX2Relu is requantAVX2 for layers whose clamp starts at or above
+// the output zero point (a fused ReLU or ReLU6). There RoundingDivideByPOT's
+// -[x < 0] can be left out: it changes a result only for x < 0, where
+// both (x + round) >> r and the exact value are at most 0, so the output,
+// at most the zero point, clamps to the lower bound either way. The nudge
+// lacks its -[r > 0] term accordingly. The high halves of the products
+// are gathered by one VSHUFPS instead of a shuffle and a blend, which
+// leaves them in lane order [0 2 1 3 | 4 6 5 7] of the accumulator: the
+// relu kernels' weights and constants are packed in that order
+// (kernels.gemmReluLane), so the result is in channel order. o is a
+// temporary. 7 instructions per 8 lanes where requantAVX2 takes 10.
+func requantAVX2Relu(acc, o VecPhysical, q func(field int) Op) {
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), o, o)
+	VPADDQ(q(aqNudge), acc, acc)
+	VPADDQ(q(aqNudgeOdd), o, o)
+	VSHUFPS(Imm(0xDD), o, acc, acc) // [acc1 acc3 o1 o3] per 128 bits
+	VPSRAVD(q(aqRShift), acc, acc)
+}
+
 // packStore packs a row's requantized vectors a (1 to 3) to int16
-// (saturating), adds the zero point there (saturating: exact, as |zp| <
-// 256), packs to bytes and clamps them, and stores them at R14 + R13 +
-// disp (cLast bytes when partial). The packs work per 128-bit lane,
-// leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors' low and high
-// halves; VPERMD with Y14 (packPerm) puts them in channel order. Clobbers
-// a, R14, R15, RAX, Y12.
-func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed bool, disp int) {
+// (saturating), adds the zero point zp there (saturating: exact, as |zp| <
+// 256), packs to bytes, clamps them if clamp, and stores them at R14 +
+// R13 + disp (cLast bytes when partial). With packed01 the first two of
+// 3 vectors are already packed to int16 in a[0]. The packs work per
+// 128-bit lane, leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors'
+// low and high halves; VPERMD with perm (packPerm) puts them in channel
+// order. Clobbers a, R14, R15, RAX.
+func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, clamp bool, disp int, perm VecPhysical, zp Op, packed01 bool) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	switch len(a) {
 	case 1:
@@ -368,11 +514,13 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed b
 	case 2:
 		VPACKSSDW(a[1], a[0], a[0])
 	case 3:
-		VPACKSSDW(a[1], a[0], a[0])
+		if !packed01 {
+			VPACKSSDW(a[1], a[0], a[0])
+		}
 		VPACKSSDW(a[2], a[2], a[2])
-		VPADDSW(f("outZP"), a[2], a[2])
+		VPADDSW(zp, a[2], a[2])
 	}
-	VPADDSW(f("outZP"), a[0], a[0])
+	VPADDSW(zp, a[0], a[0])
 	b := a[0]
 	if len(a) == 3 {
 		b = a[2]
@@ -382,11 +530,13 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed b
 	} else {
 		VPACKUSWB(b, a[0], a[0])
 	}
-	VPERMD(a[0], Y14, a[0])
-	if signed {
+	VPERMD(a[0], perm, a[0])
+	switch {
+	case !clamp:
+	case signed:
 		VPMAXSB(f("lo"), a[0], a[0])
 		VPMINSB(f("hi"), a[0], a[0])
-	} else {
+	default:
 		VPMAXUB(f("lo"), a[0], a[0])
 		VPMINUB(f("hi"), a[0], a[0])
 	}
@@ -404,7 +554,7 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed b
 		VMOVDQU(a[0].AsX(), dst)
 	case 3:
 		VMOVDQU(a[0].AsX(), dst)
-		VEXTRACTI128(Imm(1), a[0], X12)
-		VMOVQ(X12, dst.Offset(16))
+		VEXTRACTI128(Imm(1), a[0], a[2].AsX())
+		VMOVQ(a[2].AsX(), dst.Offset(16))
 	}
 }
