@@ -68,7 +68,6 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	}
 	as := [3][2]VecPhysical{{Y0, Y1}, {Y2, Y3}, {Y4, Y5}}
 	zs := [2][2]VecPhysical{{Y6, Y7}, {Y8, Y9}}
-	acc := []VecPhysical{Y11, Y12}
 	// Padding columns load out of line, after the kernel's RET.
 	var padded []func()
 	labels := 0
@@ -84,9 +83,9 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 		CMPQ(RBX, f("inW")) // unsigned: columns left of the input are negative
 		JAE(LabelRef(pad))
 		widen(Mem{Base: R8, Index: RAX, Scale: 1}, a[0])
-		widen(Mem{Base: R9, Index: RAX, Scale: 1}, Y13)
-		VPUNPCKHWD(Y13, a[0], a[1]) // channels 4..7 | 12..15
-		VPUNPCKLWD(Y13, a[0], a[0]) // channels 0..3 | 8..11
+		widen(Mem{Base: R9, Index: RAX, Scale: 1}, w)
+		VPUNPCKHWD(w, a[0], a[1]) // channels 4..7 | 12..15
+		VPUNPCKLWD(w, a[0], a[0]) // channels 0..3 | 8..11
 		widen(Mem{Base: R10, Index: RAX, Scale: 1}, w)
 		Label(back)
 		INCQ(RBX)
@@ -106,39 +105,53 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 		VPUNPCKHWD(cur, prev, z[1])
 	}
 
-	// pixel computes the output pixel from the five pair vectors of each
-	// half, in the order of the weights, and stores it.
-	pixel := func(a0, a1, a2, z0, z1 [2]VecPhysical) {
+	// products sums the output pixel's five pair vectors of each half,
+	// in the order of the weights, into acc (t a temporary).
+	products := func(acc [2]VecPhysical, t VecPhysical, a0, a1, a2, z0, z1 [2]VecPhysical) {
 		srcs := [5][2]VecPhysical{a0, a1, a2, z0, z1}
-		temps := []VecPhysical{Y13, Y14}
-		for t, src := range srcs {
+		for i, src := range srcs {
 			for h := range 2 {
-				w := Mem{Base: RSI, Disp: 32 * (h*5 + t)}
-				if t == 0 {
+				w := Mem{Base: RSI, Disp: 32 * (h*5 + i)}
+				if i == 0 {
 					VPMADDWD(w, src[h], acc[h])
 					continue
 				}
-				VPMADDWD(w, src[h], temps[h])
-				VPADDD(temps[h], acc[h], acc[h])
+				VPMADDWD(w, src[h], t)
+				VPADDD(t, acc[h], acc[h])
 			}
 		}
+	}
+	// finish requantizes the pixel in acc (c and o temporaries) and
+	// stores it.
+	finish := func(acc [2]VecPhysical, c, o VecPhysical) {
 		for h, a := range acc {
-			requantDirect(a, Y13, Y14, func(field int) Mem { return Mem{Base: R13, Disp: 64*field + 32*h} })
+			requantDirect(a, c, o, func(field int) Mem { return Mem{Base: R13, Disp: 64*field + 32*h} })
 		}
-		VPACKSSDW(Y12, Y11, Y11) // words in channel order: 0..7 | 8..15
-		VEXTRACTI128(Imm(1), Y11, X12)
-		packBytes(X12, X11, X11)
+		VPACKSSDW(acc[1], acc[0], acc[0]) // words in channel order: 0..7 | 8..15
+		lo, hi := acc[0].AsX().(VecPhysical), acc[1].AsX().(VecPhysical)
+		VEXTRACTI128(Imm(1), acc[0], hi)
+		packBytes(hi, lo, lo)
 		// Most layers clamp to the whole range of their type, which the
 		// saturating packs have done.
 		noClamp := label("noclamp")
 		CMPQ(f("clamp"), Imm(0))
 		JE(LabelRef(noClamp))
-		clampBytes(X11)
+		clampBytes(lo)
 		Label(noClamp)
-		VMOVDQU(X11, Mem{Base: R15})
+		VMOVDQU(lo, Mem{Base: R15})
 		ADDQ(RCX, R15)
+	}
+	// last ends the row after the products of its last pixel, in acc
+	// (c and o temporaries): out of line, it finishes the pixel.
+	last := func(acc [2]VecPhysical, c, o VecPhysical) {
+		end := label("last")
 		DECQ(RDX)
-		JZ(LabelRef(l("row_done")))
+		JZ(LabelRef(end))
+		padded = append(padded, func() {
+			Label(end)
+			finish(acc, c, o)
+			JMP(LabelRef(l("row_done")))
+		})
 	}
 
 	Load(p.Field("c"), RCX)
@@ -164,36 +177,60 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	MOVQ(RBX, RAX)
 	IMULQ(RCX, RAX)
 
-	// The first column(s), then per pixel the new ones. A takes turns in
-	// three sets, Z in two, so the loop is unrolled six times.
+	// Two pixels are in flight: per step u, pixel u's products, pixel u-1's
+	// requantization and store, then the columns pixel u+1 adds, into the
+	// registers pixel u no longer needs (A_u's serve the requantization
+	// as temporaries first). A takes turns in three sets, Z and the sums
+	// in two, so the loop is unrolled six times.
+	accs := [2][2]VecPhysical{{Y11, Y12}, {Y13, Y14}}
 	if stride == 1 {
 		// Column x: A in set x%3, Z_x in zs[x%2]; the last column's row
 		// 2 in Y10.
-		column(as[0], Y10)
-		column(as[1], Y14)
-		pairZ(zs[1], Y10, Y14)
-		VMOVDQA(Y14, Y10)
-		Label(l("pixel"))
-		for u := range 6 {
+		step := func(u int) {
 			x := u + 2
-			column(as[x%3], Y14)
-			pairZ(zs[x%2], Y10, Y14)
-			VMOVDQA(Y14, Y10)
-			pixel(as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2])
+			products(accs[u%2], Y15, as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2])
+			if u > 0 {
+				finish(accs[(u+1)%2], as[u%3][0], as[u%3][1])
+			}
+			last(accs[u%2], as[u%3][0], as[u%3][1])
+			column(as[(x+1)%3], Y15)
+			pairZ(zs[(x+1)%2], Y10, Y15)
+			VMOVDQA(Y15, Y10)
+		}
+		column(as[0], Y10)
+		column(as[1], Y15)
+		pairZ(zs[1], Y10, Y15)
+		column(as[2], Y10)
+		pairZ(zs[0], Y15, Y10)
+		step(0)
+		Label(l("pixel"))
+		for u := 1; u <= 6; u++ {
+			step(u)
 		}
 	} else {
 		// Pixel u: its first column in A set (2u)%3, Z of it in
 		// zs[u%2]. The first column's Z meets a zero weight in its low
 		// words.
+		step := func(u int) {
+			a := 2 * u
+			products(accs[u%2], Y15, as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2])
+			if u > 0 {
+				finish(accs[(u+1)%2], as[a%3][0], as[a%3][1])
+			}
+			last(accs[u%2], as[a%3][0], as[a%3][1])
+			column(as[(a+3)%3], Y15)
+			column(as[(a+4)%3], Y10)
+			pairZ(zs[u%2], Y15, Y10)
+		}
 		column(as[0], Y10)
 		pairZ(zs[0], Y10, Y10)
+		column(as[1], Y15)
+		column(as[2], Y10)
+		pairZ(zs[1], Y15, Y10)
+		step(0)
 		Label(l("pixel"))
-		for u := range 6 {
-			a := 2 * u
-			column(as[(a+1)%3], Y14)
-			column(as[(a+2)%3], Y10)
-			pairZ(zs[(u+1)%2], Y14, Y10)
-			pixel(as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2])
+		for u := 1; u <= 6; u++ {
+			step(u)
 		}
 	}
 	JMP(LabelRef(l("pixel")))
