@@ -214,13 +214,13 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 		step := func(u int) {
 			a := 2 * u
 			products(accs[u%2], Y15, as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2])
-			if u > 0 {
-				finish(accs[(u+1)%2], as[a%3][0], as[a%3][1])
-			}
-			last(accs[u%2], as[a%3][0], as[a%3][1])
 			column(as[(a+3)%3], Y15)
 			column(as[(a+4)%3], Y10)
 			pairZ(zs[u%2], Y15, Y10)
+			if u > 0 {
+				finish(accs[(u+1)%2], Y10, Y15)
+			}
+			last(accs[u%2], Y10, Y15)
 		}
 		column(as[0], Y10)
 		pairZ(zs[0], Y10, Y10)
