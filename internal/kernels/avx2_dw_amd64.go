@@ -186,7 +186,7 @@ func (d *DWConv) prepareDirectAVX2(v *dwAVX2) {
 	}
 	v.zpRow = make([]byte, p.InW*c)
 	Fill(v.zpRow, byte(p.InZP))
-	d.direct = d.directAVX2
+	d.direct = d.directAVX2(v)
 }
 
 // directAVX2Fits reports whether every channel's arithmetic stays in range
@@ -230,9 +230,13 @@ func dwDirectPairs(stride int) [5][2]int {
 	return [5][2]int{{0, 3}, {1, 4}, {2, 5}, {-1, 6}, {7, 8}}
 }
 
-// directAVX2 is DWConv.direct for dwconv3x3DirectAVX2.
-func (d *DWConv) directAVX2(in, out []byte, r0, r1 int) {
-	v := d.vec.(*dwAVX2)
+// directAVX2 returns DWConv.direct for dwconv3x3DirectAVX2 with v's
+// constants.
+func (d *DWConv) directAVX2(v *dwAVX2) func(in, out []byte, r0, r1 int) {
+	return func(in, out []byte, r0, r1 int) { d.runDirectAVX2(v, in, out, r0, r1) }
+}
+
+func (d *DWConv) runDirectAVX2(v *dwAVX2, in, out []byte, r0, r1 int) {
 	p := &d.p
 	c := p.OutC
 	args := dwDirectAVX2Args{
