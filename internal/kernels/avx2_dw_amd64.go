@@ -147,24 +147,14 @@ func (d *DWConv) prepareDirectAVX2(v *dwAVX2) {
 		for j := range 2 {
 			row := func(f int) []int32 { return block[16*f+8*j : 16*f+8*j+8] }
 			for k := range 8 {
-				c := ch(j, k)
-				scale := int64(2) << q.LShift[c]
-				m, r := int64(q.Mult[c]), q.RShift[c]
-				bias := scale * int64(q.Bias[c])
-				sign := int32(math.MaxInt32)
-				var pos int64 // [r > 0]
-				if r > 0 {
-					sign = int32(min(max(-bias-1, math.MinInt32), math.MaxInt32))
-					pos = 1
-				}
-				nudge := bias*m + 1<<31 + (int64(q.Round[c])-pos+int64(q.OutZP)<<r)<<32
+				sign, m, nudge, r := dwDirectScale(q, ch(j, k))
 				row(dwqSign)[k] = sign
 				f, lane := dwqNudge, k/2*2
 				if k%2 == 1 {
 					f = dwqNudgeOdd
-					row(dwqMultOdd)[k-1] = int32(m)
+					row(dwqMultOdd)[k-1] = m
 				} else {
-					row(dwqMult)[k] = int32(m)
+					row(dwqMult)[k] = m
 				}
 				row(f)[lane], row(f)[lane+1] = int32(uint32(nudge)), int32(uint64(nudge)>>32)
 				row(dwqRShift)[k] = r
@@ -189,6 +179,30 @@ func (d *DWConv) prepareDirectAVX2(v *dwAVX2) {
 	d.direct = d.directAVX2(v)
 }
 
+// dwDirectScale gives channel c's dwDirectQ constants: the sign
+// threshold, M, the nudge and the right shift.
+func dwDirectScale(q *requant, c int) (sign, m int32, nudge int64, r int32) {
+	bias := int64(2) << q.LShift[c] * int64(q.Bias[c])
+	m, r = q.Mult[c], q.RShift[c]
+	sign = math.MaxInt32
+	var pos int64 // [r > 0]
+	if r > 0 {
+		sign = int32(min(max(-bias-1, math.MinInt32), math.MaxInt32))
+		pos = 1
+	}
+	return sign, m, bias*int64(m) + 1<<31 + (int64(q.Round[c])-pos+int64(q.OutZP)<<r)<<32, r
+}
+
+// dwDirectLane is one lane of _asm's requantDirect, for tests: the
+// output value plus the zero point for the kernel's sum s.
+func dwDirectLane(s, sign, m int32, nudge int64, r int32) int32 {
+	var mask int32
+	if s > sign {
+		mask = -1
+	}
+	return (int32((int64(s)*int64(m)+nudge)>>32) - mask) >> r
+}
+
 // directAVX2Fits reports whether every channel's arithmetic stays in range
 // in dwconv3x3DirectAVX2: the weights times 2^(l+1) in int16, the sums s
 // in int32, and x + round + zp·2^r, x the doubling high multiply, which is
@@ -200,23 +214,28 @@ func (d *DWConv) directAVX2Fits() bool {
 	if d.signed {
 		xmax = 128
 	}
-	q := d.q
 	for c := range d.p.OutC {
 		var sum, most int64
 		for t := range d.p.KH * d.p.KW {
 			w := abs64(int64(d.w[t*d.cpad+c]))
 			sum, most = sum+w, max(most, w)
 		}
-		l := q.LShift[c]
-		if most<<(l+1) > math.MaxInt16 || xmax*sum<<(l+1) > math.MaxInt32 {
-			return false
-		}
-		x := (abs64(int64(q.Bias[c])) + xmax*sum) << l
-		if x+int64(q.Round[c])+abs64(int64(q.OutZP))<<q.RShift[c] >= math.MaxInt32 {
+		if !dwDirectFits(d.q, c, most, xmax*sum) {
 			return false
 		}
 	}
 	return true
+}
+
+// dwDirectFits is directAVX2Fits for channel c, given its largest |w| and
+// the bound of its |Σ x·w|.
+func dwDirectFits(q *requant, c int, most, bound int64) bool {
+	l := q.LShift[c]
+	if most<<(l+1) > math.MaxInt16 || bound<<(l+1) > math.MaxInt32 {
+		return false
+	}
+	x := (abs64(int64(q.Bias[c])) + bound) << l
+	return x+int64(q.Round[c])+abs64(int64(q.OutZP))<<q.RShift[c] < math.MaxInt32
 }
 
 // dwDirectPairs gives the taps (ky·3+kx, -1 for a zero weight) of the five
