@@ -20,8 +20,9 @@ type dwAVX2 struct {
 	// 3×3 filters with dilation 1, stride 1 or 2 and at least 16 channels
 	// also run from the unpadded input (DWConv.direct): per group, per
 	// half of 8 channels, the weight pairs of dwDirectPairs,
-	// [group][half][5][8][2]int16, and the requantization constants, in
-	// the order of the kernel's unpacks (see prepareAVX2).
+	// [group][half][5][8][2]int16, each weight times 2^(LShift+1), and a
+	// dwDirectQ block, in the order of the kernel's unpacks (see
+	// prepareDirectAVX2).
 	w3    []int16
 	q3    []int32
 	zpRow []byte // the rows above and below the input
@@ -35,14 +36,13 @@ type dwDirectAVX2Args struct {
 	q       *int32
 	groups  int
 	lastOff int
-	n       int // output pixels
-	inW     int // input pixels in a row
-	x0      int // the first window's first column, -PadW
-	c       int // channels
-	lshift  int
+	n       int       // output pixels
+	inW     int       // input pixels in a row
+	x0      int       // the first window's first column, -PadW
+	c       int       // channels
+	clamp   int       // 1 where the clamp is narrower than the output type
 	zp      [16]int16 // the input zero point: a padding column's taps
-	outZP   [16]int16
-	lo, hi  [32]byte // two pixels' clamp
+	lo, hi  [16]byte
 }
 
 // dwAVX2Args is the parameter block of the AVX2 depthwise kernels.
@@ -97,42 +97,145 @@ func (d *DWConv) prepareAVX2() {
 	}
 	v.lshift = anyLShift(d.q)
 	d.vec = v
+	d.prepareDirectAVX2(v)
+}
+
+// dwDirectQ fields: the requantization constants of the direct kernel
+// (_asm's requantDirect), per group of 16 channels [field][2 halves][8],
+// each half's lanes in the order of the kernel's unpacks. With s =
+// 2^(l+1)·Σ x·w the kernel's sum (l the left shift, carried by the
+// weights) and a = bias + Σ x·w the biased sum:
+//
+//   - the threshold -2^(l+1)·bias - 1, so that s > it exactly where a ≥ 0
+//     (clamped to int32, which leaves the compare's results unchanged as
+//     |s| < 2^31; MaxInt32, never exceeded, where r = 0);
+//   - M for the even lanes and, moved to the even positions, the odd ones;
+//   - the nudges, 64-bit lanes of the even then the odd channels:
+//     2^(l+1)·bias·M + 2^31 + (round - [r > 0] + zp·2^r)·2^32, so that the
+//     high half of s·M plus it is x + round - [r > 0] + zp·2^r, x the
+//     doubling high multiply's result;
+//   - the right shift.
+//
+// Adding zp·2^r before the shift adds zp after it exactly, as long as the
+// sum stays in int32 (directAVX2Fits).
+const (
+	dwqSign = iota
+	dwqMult
+	dwqMultOdd
+	dwqNudge
+	dwqNudgeOdd
+	dwqRShift
+	dwqFields
+)
+
+// prepareDirectAVX2 sets up dwconv3x3DirectAVX2 where the layer is a 3×3
+// with dilation 1, stride 1 or 2, at least 16 channels, and fits its
+// arithmetic (directAVX2Fits).
+func (d *DWConv) prepareDirectAVX2(v *dwAVX2) {
 	p := &d.p
-	if p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 && c >= 16 {
-		for g := range v.groups {
-			c0 := min(16*g, c-16)
-			// Half j holds in dword k channel c0 + 8·(k/4) + 4j + k%4
-			// (the kernel's word unpacks work in 128-bit lanes).
-			ch := func(j, k int) int { return c0 + 8*(k/4) + 4*j + k%4 }
-			h := &requant{}
-			for i := range 16 {
-				c := ch(i/8, i%8)
-				h.Bias = append(h.Bias, d.q.Bias[c])
-				h.Mult = append(h.Mult, d.q.Mult[c])
-				h.LShift = append(h.LShift, d.q.LShift[c])
-				h.RShift = append(h.RShift, d.q.RShift[c])
-				h.Round = append(h.Round, d.q.Round[c])
-				h.NegEn = append(h.NegEn, d.q.NegEn[c])
+	c := p.OutC
+	if p.KH != 3 || p.KW != 3 || p.DilationH != 1 || p.DilationW != 1 || p.StrideW > 2 || c < 16 || !d.directAVX2Fits() {
+		return
+	}
+	q := d.q
+	for g := range v.groups {
+		c0 := min(16*g, c-16)
+		// Half j holds in dword k channel c0 + 8·(k/4) + 4j + k%4 (the
+		// kernel's word unpacks work in 128-bit lanes).
+		ch := func(j, k int) int { return c0 + 8*(k/4) + 4*j + k%4 }
+		block := make([]int32, dwqFields*16)
+		for j := range 2 {
+			row := func(f int) []int32 { return block[16*f+8*j : 16*f+8*j+8] }
+			for k := range 8 {
+				sign, m, nudge, r := dwDirectScale(q, ch(j, k))
+				row(dwqSign)[k] = sign
+				f, lane := dwqNudge, k/2*2
+				if k%2 == 1 {
+					f = dwqNudgeOdd
+					row(dwqMultOdd)[k-1] = m
+				} else {
+					row(dwqMult)[k] = m
+				}
+				row(f)[lane], row(f)[lane+1] = int32(uint32(nudge)), int32(uint64(nudge)>>32)
+				row(dwqRShift)[k] = r
 			}
-			v.q3 = avx2Requant(v.q3, h, 0, 16)
-			for j := range 2 {
-				for _, pair := range dwDirectPairs(p.StrideW) {
-					for k := range 8 {
-						for _, t := range pair {
-							var w int16
-							if t >= 0 {
-								w = int16(d.w[t*d.cpad+ch(j, k)])
-							}
-							v.w3 = append(v.w3, w)
+			for _, pair := range dwDirectPairs(p.StrideW) {
+				for k := range 8 {
+					c := ch(j, k)
+					for _, t := range pair {
+						var w int32
+						if t >= 0 {
+							w = d.w[t*d.cpad+c] << (q.LShift[c] + 1)
 						}
+						v.w3 = append(v.w3, int16(w))
 					}
 				}
 			}
 		}
-		v.zpRow = make([]byte, p.InW*c)
-		Fill(v.zpRow, byte(p.InZP))
-		d.direct = d.directAVX2
+		v.q3 = append(v.q3, block...)
 	}
+	v.zpRow = make([]byte, p.InW*c)
+	Fill(v.zpRow, byte(p.InZP))
+	d.direct = d.directAVX2(v)
+}
+
+// dwDirectScale gives channel c's dwDirectQ constants: the sign
+// threshold, M, the nudge and the right shift.
+func dwDirectScale(q *requant, c int) (sign, m int32, nudge int64, r int32) {
+	bias := int64(2) << q.LShift[c] * int64(q.Bias[c])
+	m, r = q.Mult[c], q.RShift[c]
+	sign = math.MaxInt32
+	var pos int64 // [r > 0]
+	if r > 0 {
+		sign = int32(min(max(-bias-1, math.MinInt32), math.MaxInt32))
+		pos = 1
+	}
+	return sign, m, bias*int64(m) + 1<<31 + (int64(q.Round[c])-pos+int64(q.OutZP)<<r)<<32, r
+}
+
+// dwDirectLane is one lane of _asm's requantDirect, for tests: the
+// output value plus the zero point for the kernel's sum s.
+func dwDirectLane(s, sign, m int32, nudge int64, r int32) int32 {
+	var mask int32
+	if s > sign {
+		mask = -1
+	}
+	return (int32((int64(s)*int64(m)+nudge)>>32) - mask) >> r
+}
+
+// directAVX2Fits reports whether every channel's arithmetic stays in range
+// in dwconv3x3DirectAVX2: the weights times 2^(l+1) in int16, the sums s
+// in int32, and x + round + zp·2^r, x the doubling high multiply, which is
+// at most the magnitude of the shifted biased sum (M < 2^31), itself at
+// most |bias| plus the widest input byte times Σ|w|, shifted. Real layers
+// stay far below; the others take the padded kernel.
+func (d *DWConv) directAVX2Fits() bool {
+	xmax := int64(255)
+	if d.signed {
+		xmax = 128
+	}
+	for c := range d.p.OutC {
+		var sum, most int64
+		for t := range d.p.KH * d.p.KW {
+			w := abs64(int64(d.w[t*d.cpad+c]))
+			sum, most = sum+w, max(most, w)
+		}
+		if !dwDirectFits(d.q, c, most, xmax*sum) {
+			return false
+		}
+	}
+	return true
+}
+
+// dwDirectFits is directAVX2Fits for channel c, given its largest |w| and
+// the bound of its |Σ x·w|.
+func dwDirectFits(q *requant, c int, most, bound int64) bool {
+	l := q.LShift[c]
+	if most<<(l+1) > math.MaxInt16 || bound<<(l+1) > math.MaxInt32 {
+		return false
+	}
+	x := (abs64(int64(q.Bias[c])) + bound) << l
+	return x+int64(q.Round[c])+abs64(int64(q.OutZP))<<q.RShift[c] < math.MaxInt32
 }
 
 // dwDirectPairs gives the taps (ky·3+kx, -1 for a zero weight) of the five
@@ -146,19 +249,31 @@ func dwDirectPairs(stride int) [5][2]int {
 	return [5][2]int{{0, 3}, {1, 4}, {2, 5}, {-1, 6}, {7, 8}}
 }
 
-// directAVX2 is DWConv.direct for dwconv3x3DirectAVX2.
-func (d *DWConv) directAVX2(in, out []byte, r0, r1 int) {
-	v := d.vec.(*dwAVX2)
+// directAVX2 returns DWConv.direct for dwconv3x3DirectAVX2 with v's
+// constants.
+func (d *DWConv) directAVX2(v *dwAVX2) func(in, out []byte, r0, r1 int) {
+	return func(in, out []byte, r0, r1 int) { d.runDirectAVX2(v, in, out, r0, r1) }
+}
+
+func (d *DWConv) runDirectAVX2(v *dwAVX2, in, out []byte, r0, r1 int) {
 	p := &d.p
 	c := p.OutC
 	args := dwDirectAVX2Args{
 		w: &v.w3[0], q: &v.q3[0], groups: v.groups, lastOff: v.lastOff,
-		n: p.OutW, inW: p.InW, x0: -p.PadW, c: c, lshift: v.lshift,
+		n: p.OutW, inW: p.InW, x0: -p.PadW, c: c,
 	}
 	for i := range args.zp {
 		args.zp[i] = int16(p.InZP)
 	}
-	avx2Out(args.outZP[:], args.lo[:], args.hi[:], d.q)
+	var outZP [16]int16 // in the requantization's constants (dwDirectQ)
+	avx2Out(outZP[:], args.lo[:], args.hi[:], d.q)
+	lo, hi := int32(0), int32(255)
+	if d.signed {
+		lo, hi = -128, 127
+	}
+	if d.q.Min > lo || d.q.Max < hi {
+		args.clamp = 1
+	}
 	for r := r0; r < r1; r++ {
 		b, oy := r/p.OutH, r%p.OutH
 		for ky := range args.rows {

@@ -90,6 +90,63 @@ func TestDWConvAllBackends(t *testing.T) {
 	}
 }
 
+// TestDWConvLeftShifts runs 3×3 layers whose channels all shift left by
+// 0 to 9 bits, with weights at the ends of their range: the AVX2 direct
+// kernel carries the shift in its int16 weights, and must leave the
+// layers where they would not fit to the padded kernel.
+func TestDWConvLeftShifts(t *testing.T) {
+	r := testkit.SeededRand(t)
+	for _, b := range Available() {
+		for l := range 10 {
+			for _, signed := range []bool{false, true} {
+				c, stride := 16+r.IntN(24), 1+r.IntN(2)
+				inH, inW := 1+r.IntN(6), 1+r.IntN(12)
+				outH, outW := (inH+stride-1)/stride, (inW+stride-1)/stride
+				p := &ConvParams{Batch: 1, InH: inH, InW: inW, InC: c, OutH: outH, OutW: outW, OutC: c, KH: 3, KW: 3,
+					StrideH: stride, StrideW: stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1,
+					PadH: max((outH-1)*stride+3-inH, 0) / 2, PadW: max((outW-1)*stride+3-inW, 0) / 2}
+				filter := randBytes(r, 9*c)
+				for j := range filter {
+					if r.IntN(2) == 0 {
+						filter[j] = []byte{0, 0x81, 0x7F, 0xFF}[r.IntN(4)]
+					}
+				}
+				bias := make([]int32, c)
+				p.Mult, p.Shift = make([]int32, c), make([]int, c)
+				for ch := range c {
+					bias[ch] = int32(r.IntN(1<<10) - 1<<9)
+					p.Mult[ch], p.Shift[ch] = int32(1<<30+r.IntN(1<<30)), l
+				}
+				randZeroPoints(r, p, filter, signed)
+				if !signed {
+					p.FilterZP = 0 // weights up to 255
+				}
+				in := randBytes(r, inH*inW*c)
+				want := refDepthwise(p, in, filter, bias, signed)
+				d, err := NewDWConv(p, signed, filter, bias, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				padded := make([]byte, d.PaddedSize()+guard)
+				d.Pad(in, padded, 0, d.PaddedRows())
+				out := make([]byte, len(want))
+				d.Run(padded, out, 0, outH)
+				if !bytes.Equal(out, want) {
+					t.Fatalf("%s signed=%v left shift %d:\n got %v\nwant %v", b, signed, l, out, want)
+				}
+				if !d.Direct() {
+					continue
+				}
+				clear(out)
+				d.RunDirect(append(in, make([]byte, guard)...), out, 0, outH)
+				if !bytes.Equal(out, want) {
+					t.Fatalf("%s direct signed=%v left shift %d:\n got %v\nwant %v", b, signed, l, out, want)
+				}
+			}
+		}
+	}
+}
+
 // TestAdderAllBackends proves every backend's ADD equal to the reference on
 // lengths around the 16-lane vectors, with random scales.
 func TestAdderAllBackends(t *testing.T) {

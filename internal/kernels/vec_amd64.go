@@ -78,6 +78,12 @@ func (d *DWConv) prepareAVX512() {
 		}
 	}
 	p := &d.p
+	if !d.signed && p.OutC >= 16 {
+		// uint8 layers have no VPDPBUSD kernel here (w - wz does not fit
+		// a signed byte); the AVX2 direct kernel beats the VPDPWSSD tap
+		// pairs, padding included.
+		d.prepareDirectAVX2(&dwAVX2{groups: (p.OutC + 15) / 16, lastOff: p.OutC - 16})
+	}
 	if d.signed && p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && p.StrideW <= 2 {
 		// Σ(x-xz)·w = Σ(x+128)·w - (128+xz)·Σw: the bias already holds
 		// -xz·Σw; take 128·Σw too.

@@ -8,6 +8,18 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
+// Offsets of the fields of a kernels.dwDirectQ block, in rows of 16
+// channels (two halves of 8).
+const (
+	dqSign = iota
+	dqMult
+	dqMultOdd
+	dqNudge
+	dqNudgeOdd
+	dqRShift
+	dqFields
+)
+
 // dwconv3x3DirectAVX2 generates one output row of a 3×3 depthwise
 // convolution (dilation 1, stride 1 or 2) read from the unpadded input
 // (kernels.dwAVX2's direct form): per group of 16 channels, as two halves
@@ -29,48 +41,51 @@ import (
 // of zero points (kernels.dwAVX2.zpRow). Every load is the group's 16
 // bytes of a pixel: nothing is read past the input.
 //
-// Pixels go in pairs: the first one's words wait in Y15 while the second
-// is computed, then both take one byte pack, one clamp and two 16-byte
-// stores (an odd last pixel is stored alone).
+// The sums start from the products alone: the bias, the doubling of the
+// high multiply and the output zero point are in the requantization's
+// constants (requantDirect).
 //
 // Registers: three column sets of A (Y0..Y5, two halves each), two of Z
 // (Y6..Y9), the last column's row 2 as words (Y10), the accumulators Y11
-// and Y12, temporaries Y13 and Y14, the first pixel's words Y15. GPRs:
-// R8, R9, R10 the rows at the group's channels, RAX the column's byte
-// offset, RBX the column, RCX the pixel size, R15 the output pixel, RDX
-// pixels left, R11 groups left, R12 the group's channel offset, R13 its
-// requant block, RSI its weights.
+// and Y12, temporaries Y13 and Y14. GPRs: R8, R9, R10 the rows at the
+// group's channels, RAX the column's byte offset, RBX the column, RCX the
+// pixel size, R15 the output pixel, RDX pixels left, R11 groups left, R12
+// the group's channel offset, R13 its requant block, RSI its weights.
 func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	p, f := avx2Text(name, "dwDirectAVX2Args", fmt.Sprintf("%s computes a row of a 3×3 stride-%d depthwise convolution with at least 16 channels from unpadded input rows with AVX2 (see dwDirectAVX2Args).", name, stride))
 	l := func(s string) string { return name + "_" + s }
 	widen, packBytes := VPMOVZXBW, VPACKUSWB
-	clampBytes := func(y VecPhysical) {
-		VPMAXUB(f("lo"), y, y)
-		VPMINUB(f("hi"), y, y)
+	clampBytes := func(x VecPhysical) {
+		VPMAXUB(f("lo"), x, x)
+		VPMINUB(f("hi"), x, x)
 	}
 	if signed {
 		widen, packBytes = VPMOVSXBW, VPACKSSWB
-		clampBytes = func(y VecPhysical) {
-			VPMAXSB(f("lo"), y, y)
-			VPMINSB(f("hi"), y, y)
+		clampBytes = func(x VecPhysical) {
+			VPMAXSB(f("lo"), x, x)
+			VPMINSB(f("hi"), x, x)
 		}
 	}
 	as := [3][2]VecPhysical{{Y0, Y1}, {Y2, Y3}, {Y4, Y5}}
 	zs := [2][2]VecPhysical{{Y6, Y7}, {Y8, Y9}}
-	acc := []VecPhysical{Y11, Y12}
 	// Padding columns load out of line, after the kernel's RET.
 	var padded []func()
+	labels := 0
+	label := func(s string) string {
+		labels++
+		return l(fmt.Sprintf("%s%d", s, labels))
+	}
 
 	// column loads column RBX: its pairs A into a, its row 2 as words
 	// into w; then steps to the next column.
 	column := func(a [2]VecPhysical, w VecPhysical) {
-		pad, back := l(fmt.Sprintf("pad%d", len(padded))), l(fmt.Sprintf("col%d", len(padded)))
+		pad, back := label("pad"), label("col")
 		CMPQ(RBX, f("inW")) // unsigned: columns left of the input are negative
 		JAE(LabelRef(pad))
 		widen(Mem{Base: R8, Index: RAX, Scale: 1}, a[0])
-		widen(Mem{Base: R9, Index: RAX, Scale: 1}, Y13)
-		VPUNPCKHWD(Y13, a[0], a[1]) // channels 4..7 | 12..15
-		VPUNPCKLWD(Y13, a[0], a[0]) // channels 0..3 | 8..11
+		widen(Mem{Base: R9, Index: RAX, Scale: 1}, w)
+		VPUNPCKHWD(w, a[0], a[1]) // channels 4..7 | 12..15
+		VPUNPCKLWD(w, a[0], a[0]) // channels 0..3 | 8..11
 		widen(Mem{Base: R10, Index: RAX, Scale: 1}, w)
 		Label(back)
 		INCQ(RBX)
@@ -90,42 +105,53 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 		VPUNPCKHWD(cur, prev, z[1])
 	}
 
-	// pixel computes the output pixel from the five pair vectors of each
-	// half, in the order of the weights. Pixels go in pairs: the first
-	// (second false) keeps its words in Y15, the second packs both and
-	// stores them.
-	pixel := func(a0, a1, a2, z0, z1 [2]VecPhysical, second bool) {
+	// products sums the output pixel's five pair vectors of each half,
+	// in the order of the weights, into acc (t a temporary).
+	products := func(acc [2]VecPhysical, t VecPhysical, a0, a1, a2, z0, z1 [2]VecPhysical) {
 		srcs := [5][2]VecPhysical{a0, a1, a2, z0, z1}
-		temps := []VecPhysical{Y13, Y14}
-		for t, src := range srcs {
+		for i, src := range srcs {
 			for h := range 2 {
-				w := Mem{Base: RSI, Disp: 32 * (h*5 + t)}
-				VPMADDWD(w, src[h], temps[h])
-				if t == 0 {
-					VPADDD(Mem{Base: R13, Disp: 4*16*aqBias + 32*h}, temps[h], acc[h])
-				} else {
-					VPADDD(temps[h], acc[h], acc[h])
+				w := Mem{Base: RSI, Disp: 32 * (h*5 + i)}
+				if i == 0 {
+					VPMADDWD(w, src[h], acc[h])
+					continue
 				}
+				VPMADDWD(w, src[h], t)
+				VPADDD(t, acc[h], acc[h])
 			}
 		}
-		q := func(h, field int) Mem { return Mem{Base: R13, Disp: field*4*16 + 32*h} }
-		leftShifts(l(fmt.Sprintf("q%d", len(padded))), f("lshift"), acc, q)
+	}
+	// finish requantizes the pixel in acc (c and o temporaries) and
+	// stores it.
+	finish := func(acc [2]VecPhysical, c, o VecPhysical) {
 		for h, a := range acc {
-			requantAVX2(a, Y13, Y14, func(field int) Mem { return q(h, field) })
+			requantDirect(a, c, o, func(field int) Mem { return Mem{Base: R13, Disp: 64*field + 32*h} })
 		}
-		if !second {
-			VPACKSSDW(Y12, Y11, Y15) // words in channel order
-			VPADDSW(f("outZP"), Y15, Y15)
-			return
-		}
-		VPACKSSDW(Y12, Y11, Y11)
-		VPADDSW(f("outZP"), Y11, Y11)
-		packBytes(Y11, Y15, Y11)    // lanes: first 0..7, second 0..7 | first 8..15, second 8..15
-		VPERMQ(Imm(0xD8), Y11, Y11) // the first pixel | the second
-		clampBytes(Y11)
-		VMOVDQU(X11, Mem{Base: R15})
-		VEXTRACTI128(Imm(1), Y11, Mem{Base: R15, Index: RCX, Scale: 1})
-		LEAQ(Mem{Base: R15, Index: RCX, Scale: 2}, R15)
+		VPACKSSDW(acc[1], acc[0], acc[0]) // words in channel order: 0..7 | 8..15
+		lo, hi := acc[0].AsX().(VecPhysical), acc[1].AsX().(VecPhysical)
+		VEXTRACTI128(Imm(1), acc[0], hi)
+		packBytes(hi, lo, lo)
+		// Most layers clamp to the whole range of their type, which the
+		// saturating packs have done.
+		noClamp := label("noclamp")
+		CMPQ(f("clamp"), Imm(0))
+		JE(LabelRef(noClamp))
+		clampBytes(lo)
+		Label(noClamp)
+		VMOVDQU(lo, Mem{Base: R15})
+		ADDQ(RCX, R15)
+	}
+	// last ends the row after the products of its last pixel, in acc
+	// (c and o temporaries): out of line, it finishes the pixel.
+	last := func(acc [2]VecPhysical, c, o VecPhysical) {
+		end := label("last")
+		DECQ(RDX)
+		JZ(LabelRef(end))
+		padded = append(padded, func() {
+			Label(end)
+			finish(acc, c, o)
+			JMP(LabelRef(l("row_done")))
+		})
 	}
 
 	Load(p.Field("c"), RCX)
@@ -151,61 +177,67 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	MOVQ(RBX, RAX)
 	IMULQ(RCX, RAX)
 
-	// The first column(s), then per pixel the new ones. A takes turns in
-	// three sets, Z in two, and pixels go in pairs, so the loop is
-	// unrolled six times.
-	exit := func(u int) {
-		DECQ(RDX)
-		if u%2 == 0 {
-			JZ(LabelRef(l("odd")))
-		} else {
-			JZ(LabelRef(l("row_done")))
-		}
-	}
+	// Two pixels are in flight: per step u, pixel u's products, pixel u-1's
+	// requantization and store, then the columns pixel u+1 adds, into the
+	// registers pixel u no longer needs (A_u's serve the requantization
+	// as temporaries first). A takes turns in three sets, Z and the sums
+	// in two, so the loop is unrolled six times.
+	accs := [2][2]VecPhysical{{Y11, Y12}, {Y13, Y14}}
 	if stride == 1 {
 		// Column x: A in set x%3, Z_x in zs[x%2]; the last column's row
 		// 2 in Y10.
-		column(as[0], Y10)
-		column(as[1], Y14)
-		pairZ(zs[1], Y10, Y14)
-		VMOVDQA(Y14, Y10)
-		Label(l("pixel"))
-		for u := range 6 {
+		step := func(u int) {
 			x := u + 2
-			column(as[x%3], Y14)
-			pairZ(zs[x%2], Y10, Y14)
-			VMOVDQA(Y14, Y10)
-			pixel(as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2], u%2 == 1)
-			exit(u)
+			products(accs[u%2], Y15, as[u%3], as[(u+1)%3], as[x%3], zs[(u+1)%2], zs[x%2])
+			if u > 0 {
+				finish(accs[(u+1)%2], as[u%3][0], as[u%3][1])
+			}
+			last(accs[u%2], as[u%3][0], as[u%3][1])
+			column(as[(x+1)%3], Y15)
+			pairZ(zs[(x+1)%2], Y10, Y15)
+			VMOVDQA(Y15, Y10)
+		}
+		column(as[0], Y10)
+		column(as[1], Y15)
+		pairZ(zs[1], Y10, Y15)
+		column(as[2], Y10)
+		pairZ(zs[0], Y15, Y10)
+		step(0)
+		Label(l("pixel"))
+		for u := 1; u <= 6; u++ {
+			step(u)
 		}
 	} else {
 		// Pixel u: its first column in A set (2u)%3, Z of it in
 		// zs[u%2]. The first column's Z meets a zero weight in its low
 		// words.
+		step := func(u int) {
+			a := 2 * u
+			products(accs[u%2], Y15, as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2])
+			column(as[(a+3)%3], Y15)
+			column(as[(a+4)%3], Y10)
+			pairZ(zs[u%2], Y15, Y10)
+			if u > 0 {
+				finish(accs[(u+1)%2], Y10, Y15)
+			}
+			last(accs[u%2], Y10, Y15)
+		}
 		column(as[0], Y10)
 		pairZ(zs[0], Y10, Y10)
+		column(as[1], Y15)
+		column(as[2], Y10)
+		pairZ(zs[1], Y15, Y10)
+		step(0)
 		Label(l("pixel"))
-		for u := range 6 {
-			a := 2 * u
-			column(as[(a+1)%3], Y14)
-			column(as[(a+2)%3], Y10)
-			pairZ(zs[(u+1)%2], Y14, Y10)
-			pixel(as[a%3], as[(a+1)%3], as[(a+2)%3], zs[u%2], zs[(u+1)%2], u%2 == 1)
-			exit(u)
+		for u := 1; u <= 6; u++ {
+			step(u)
 		}
 	}
 	JMP(LabelRef(l("pixel")))
 
-	// An odd last pixel is stored alone.
-	Label(l("odd"))
-	VEXTRACTI128(Imm(1), Y15, X13)
-	packBytes(X13, X15, X15)
-	clampBytes(X15)
-	VMOVDQU(X15, Mem{Base: R15})
-
 	Label(l("row_done"))
 	ADDQ(Imm(16), R12)
-	ADDQ(U32(aqFields*4*16), R13)
+	ADDQ(U32(dqFields*64), R13)
 	ADDQ(U32(2*5*32), RSI)
 	DECQ(R11)
 	JNZ(LabelRef(l("group")))
@@ -214,4 +246,31 @@ func dwconv3x3DirectAVX2(name string, signed bool, stride int) {
 	for _, code := range padded {
 		code()
 	}
+}
+
+// requantDirect turns the 8 sums in acc, s = 2^(l+1)·Σ x·w (the weights
+// carry the doubling and the left shift l), into output values plus the
+// output zero point, as kernels.requant.apply does before its clamp; q
+// addresses the channels' constants (kernels.dwDirectQ), c and o are
+// temporaries.
+//
+// VPMULDQ multiplies the even lanes by M, signed; the odd lanes are moved
+// to the even positions first. The nudge adds 2^(l+1)·bias·M (so the
+// product is 2·(a << l)·M, a the biased sum), 2^31 and (round - [r > 0] +
+// zp·2^r)·2^32: each 64-bit product's high half is then x + round - [r >
+// 0] + zp·2^r, x the doubling high multiply's result, and a shuffle and a
+// blend gather them. A compare of s with the threshold -2^(l+1)·bias - 1
+// gives -[a ≥ 0] (never where r = 0), which subtracted leaves
+// RoundingDivideByPOT's x + round - [a < 0], plus zp·2^r, to shift right.
+func requantDirect(acc, c, o VecPhysical, q func(field int) Mem) {
+	VPCMPGTD(q(dqSign), acc, c)
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULDQ(q(dqMult), acc, acc)
+	VPMULDQ(q(dqMultOdd), o, o)
+	VPADDQ(q(dqNudge), acc, acc)
+	VPADDQ(q(dqNudgeOdd), o, o)
+	VPSHUFD(Imm(0xF5), acc, acc)
+	VPBLENDD(Imm(0xAA), o, acc, acc)
+	VPSUBD(c, acc, acc)
+	VPSRAVD(q(dqRShift), acc, acc)
 }
