@@ -4,20 +4,30 @@
 
 package kernels
 
-// directConvAVX2u8p5 computes p.n output pixels of a direct convolution with AVX2 (see directConvArgs).
+// directConvAVX2u8k9 computes p.n output pixels of a direct convolution with AVX2, window rows of up to 9 bytes (see directConvArgs).
 //
 //go:noescape
-func directConvAVX2u8p5(p *directConvArgs)
+func directConvAVX2u8k9(p *directConvArgs)
+
+// directConvAVX2u8k9gen computes p.n output pixels of a direct convolution with AVX2, window rows of up to 9 bytes (see directConvArgs).
+//
+//go:noescape
+func directConvAVX2u8k9gen(p *directConvArgs)
+
+// directConvAVX2u8k12 computes p.n output pixels of a direct convolution with AVX2, window rows of up to 12 bytes (see directConvArgs).
+//
+//go:noescape
+func directConvAVX2u8k12(p *directConvArgs)
+
+// directConvAVX2u8k12gen computes p.n output pixels of a direct convolution with AVX2, window rows of up to 12 bytes (see directConvArgs).
+//
+//go:noescape
+func directConvAVX2u8k12gen(p *directConvArgs)
 
 // directConvAVXVNNIWu8p5 computes p.n output pixels of a direct convolution with AVX-VNNI VPDPWSSD (see directConvArgs).
 //
 //go:noescape
 func directConvAVXVNNIWu8p5(p *directConvArgs)
-
-// directConvAVX2u8p6 computes p.n output pixels of a direct convolution with AVX2 (see directConvArgs).
-//
-//go:noescape
-func directConvAVX2u8p6(p *directConvArgs)
 
 // directConvAVXVNNIWu8p6 computes p.n output pixels of a direct convolution with AVX-VNNI VPDPWSSD (see directConvArgs).
 //
@@ -29,20 +39,30 @@ func directConvAVXVNNIWu8p6(p *directConvArgs)
 //go:noescape
 func directConvAVXVNNIu8(p *directConvArgs)
 
-// directConvAVX2s8p5 computes p.n output pixels of a direct convolution with AVX2 (see directConvArgs).
+// directConvAVX2s8k9 computes p.n output pixels of a direct convolution with AVX2, window rows of up to 9 bytes (see directConvArgs).
 //
 //go:noescape
-func directConvAVX2s8p5(p *directConvArgs)
+func directConvAVX2s8k9(p *directConvArgs)
+
+// directConvAVX2s8k9gen computes p.n output pixels of a direct convolution with AVX2, window rows of up to 9 bytes (see directConvArgs).
+//
+//go:noescape
+func directConvAVX2s8k9gen(p *directConvArgs)
+
+// directConvAVX2s8k12 computes p.n output pixels of a direct convolution with AVX2, window rows of up to 12 bytes (see directConvArgs).
+//
+//go:noescape
+func directConvAVX2s8k12(p *directConvArgs)
+
+// directConvAVX2s8k12gen computes p.n output pixels of a direct convolution with AVX2, window rows of up to 12 bytes (see directConvArgs).
+//
+//go:noescape
+func directConvAVX2s8k12gen(p *directConvArgs)
 
 // directConvAVXVNNIWs8p5 computes p.n output pixels of a direct convolution with AVX-VNNI VPDPWSSD (see directConvArgs).
 //
 //go:noescape
 func directConvAVXVNNIWs8p5(p *directConvArgs)
-
-// directConvAVX2s8p6 computes p.n output pixels of a direct convolution with AVX2 (see directConvArgs).
-//
-//go:noescape
-func directConvAVX2s8p6(p *directConvArgs)
 
 // directConvAVXVNNIWs8p6 computes p.n output pixels of a direct convolution with AVX-VNNI VPDPWSSD (see directConvArgs).
 //

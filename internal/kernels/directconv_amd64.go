@@ -117,11 +117,12 @@ func directConvKernel(p *ConvParams, signed bool, w []byte, bias []int32, b Back
 
 // directConvVariant selects one of the generated kernels: int8 or uint8,
 // and with or without the left shift no channel of a typical model needs
-// (AVX-512; the AVX2 family tests args.lshift), of one instruction set
-// (directConvAVX2's kinds).
+// (AVX-512; the AVX-VNNI kernels test args.lshift; the AVX2 kernels have a
+// general form for left shifts and channels that shift neither way), of
+// one instruction set (directConvAVX2's kinds).
 type directConvVariant struct {
-	signed, lshift bool
-	kind           directKind
+	signed, lshift, general bool
+	kind                    directKind
 }
 
 // directKind is the instruction set and inner step of a direct kernel.
@@ -130,8 +131,8 @@ type directKind int
 const (
 	directVNNI512    directKind = iota // AVX-512 VNNI, byte quads
 	directQuadsVEX                     // AVX-VNNI VPDPBUSD, byte quads
-	directWords5                       // AVX2 VPMADDWD, 5 int16 pairs per window row
-	directWords6                       // the same, 6 pairs
+	directWords9                       // AVX2 VPMADDWD, window rows of up to 9 bytes (rows 0 and 1 paired)
+	directWords12                      // the same, up to 12 bytes
 	directWordsDP5                     // AVX-VNNI VPDPWSSD, 5 pairs
 	directWordsDP6                     // the same, 6 pairs
 	directWords512x5                   // AVX-512 VNNI VPDPWSSD, 5 pairs (uint8 only)
@@ -186,7 +187,7 @@ func directConvRows(p *ConvParams, proto directConvArgs, rq *requant, kernel dir
 	// (n-1)·step + seg bytes rounded up to 8, and read 12 words of the
 	// last window, so a call takes at most chunk pixels.
 	chunk := p.OutW
-	if kernel.kind >= directWords5 {
+	if kernel.kind >= directWords9 {
 		chunk = (directScratch-12-7)/proto.step + 1
 		proto.scratchStride = 2 * directScratch
 	}
