@@ -26,7 +26,7 @@ func TestDWDirectRequantForm(t *testing.T) {
 			bias[c] = randInt32(r) >> (8 + r.IntN(24))
 		}
 		if round%2 == 0 {
-			unusualMultipliers(r, mult, shift)
+			unusualMultipliers(r, mult, shift, true)
 		}
 		zp := int32(r.IntN(384) - 128)
 		q := newRequant(bias, mult, shift, zp, math.MinInt32, math.MaxInt32, width, width)
