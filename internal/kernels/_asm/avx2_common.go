@@ -129,16 +129,7 @@ func leftShifts(l string, flag Mem, accs []VecPhysical, q func(acc, field int) M
 // Adding [a ≥ 0] (a logical shift by 31, or by 32 where r = 0) leaves
 // RoundingDivideByPOT's x + round - [x < 0] to shift right.
 func requantAVX2(acc, c, o VecPhysical, q func(field int) Mem) {
-	VPSRLVD(q(aqSignShift), acc, c)
-	VPSHUFD(Imm(0xF5), acc, o)
-	VPMULUDQ(q(aqMult), acc, acc)
-	VPMULUDQ(q(aqMultOdd), o, o)
-	VPADDQ(q(aqNudge), acc, acc)
-	VPADDQ(q(aqNudgeOdd), o, o)
-	VPSHUFD(Imm(0xF5), acc, acc)
-	VPBLENDD(Imm(0xAA), o, acc, acc)
-	VPADDD(c, acc, acc)
-	VPSRAVD(q(aqRShift), acc, acc)
+	requantAVX2Op(acc, c, o, func(field int) Op { return q(field) })
 }
 
 // roundingShift is RoundingDivideByPOT: (x + round - (x < 0)) >> e, where

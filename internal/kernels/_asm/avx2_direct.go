@@ -173,16 +173,10 @@ func directConvAVX2(name string, signed bool, step dcStep, units int) {
 	RET()
 }
 
-// widenRows widens the bytes of the three window rows that the n pixels
-// read, (n-1)·step + seg of each rounded up to 8, to int16 in the scratch
-// rows, and points the rows there. Words past seg in a window are left as
-// they are: their weights are zero. Reads at most 7 bytes past the last
-// window. Uses RAX, RCX, R12, R14, R15 and X0..X2.
-func widenRows(l func(string) LabelRef, p gotypes.Component, signed bool, rows []GPPhysical) {
-	widen := VPMOVZXBW
-	if signed {
-		widen = VPMOVSXBW
-	}
+// widenStart begins widenRows and widenPairs: RCX the count of 8-byte
+// chunks of a window row the n pixels read ((n-1)·step + seg, rounded up),
+// R14 the scratch, R15 its stride; it returns the widening instruction.
+func widenStart(p gotypes.Component, signed bool) func(...Op) {
 	MOVQ(RDX, RCX)
 	DECQ(RCX)
 	IMULQ(R11, RCX)
@@ -191,6 +185,19 @@ func widenRows(l func(string) LabelRef, p gotypes.Component, signed bool, rows [
 	SHRQ(Imm(3), RCX) // 8-byte chunks, at least 1
 	Load(p.Field("scratch"), R14)
 	Load(p.Field("scratchStride"), R15)
+	if signed {
+		return VPMOVSXBW
+	}
+	return VPMOVZXBW
+}
+
+// widenRows widens the bytes of the three window rows that the n pixels
+// read, (n-1)·step + seg of each rounded up to 8, to int16 in the scratch
+// rows, and points the rows there. Words past seg in a window are left as
+// they are: their weights are zero. Reads at most 7 bytes past the last
+// window. Uses RAX, RCX, R12, R14, R15 and X0..X2.
+func widenRows(l func(string) LabelRef, p gotypes.Component, signed bool, rows []GPPhysical) {
+	widen := widenStart(p, signed)
 	LEAQ(Mem{Base: R14, Index: R15, Scale: 1}, R12)
 	LEAQ(Mem{Base: R14, Index: R15, Scale: 2}, R15)
 	dst := []GPPhysical{R14, R12, R15}
@@ -426,18 +433,7 @@ func directEpilogue(signed, general bool, spill Mem, i int, out Mem) []func() {
 // 2·scratchStride bytes on; then points R8 and R9 there. Reads at most 7
 // bytes past the last window. Uses RAX, RCX, R14, R15 and X0..X2.
 func widenPairs(l func(string) LabelRef, p gotypes.Component, signed bool, in []GPPhysical) {
-	widen := VPMOVZXBW
-	if signed {
-		widen = VPMOVSXBW
-	}
-	MOVQ(RDX, RCX)
-	DECQ(RCX)
-	IMULQ(R11, RCX)
-	Load(p.Field("seg"), RAX)
-	LEAQ(Mem{Base: RCX, Index: RAX, Scale: 1, Disp: 7}, RCX)
-	SHRQ(Imm(3), RCX) // 8-byte chunks, at least 1
-	Load(p.Field("scratch"), R14)
-	Load(p.Field("scratchStride"), R15)
+	widen := widenStart(p, signed)
 	LEAQ(Mem{Base: R14, Index: R15, Scale: 2}, R15)
 	XORQ(RAX, RAX)
 	Label(string(l("widen")))
