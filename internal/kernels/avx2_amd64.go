@@ -211,7 +211,7 @@ func (g *GEMM) prepareAVX2() {
 	for i, w := range s.W {
 		weights[i] = g.avx2Weight(w)
 	}
-	v.q, v.q0 = foldAVX2(s, weights, s.InZP)
+	v.q0 = foldBiasAVX2(s, weights, s.InZP)
 	lo, hi := int32(0), int32(255)
 	if s.Signed {
 		lo, hi = -128, 127
@@ -236,13 +236,10 @@ func (g *GEMM) prepareAVX2() {
 		var lanes []int
 		if v.relu {
 			lanes = gemmReluLane[:]
-			v.q = nil
-			for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
-				v.q = avx2RequantLanes(v.q, v.q0, n0, gemmAVX2NR, true)
-			}
 		}
 		v.w = panelsAVX2Lanes[int16](s, weights, 2, lanes)
 	}
+	v.q = requantBlocksAVX2(v.q0, s.N, v.relu)
 	v.lshift = anyLShift(v.q0)
 	g.vec = v
 }
@@ -258,6 +255,12 @@ func packAVX2[E int8 | int16](s *GEMMSpec, v []int32, zp int32, g int) (w []E, q
 // weights v ([N][K], minus their zero point); q holds one avx2Requant
 // block per panel of gemmAVX2NR channels.
 func foldAVX2(s *GEMMSpec, v []int32, zp int32) (q []int32, q0 *requant) {
+	q0 = foldBiasAVX2(s, v, zp)
+	return requantBlocksAVX2(q0, s.N, false), q0
+}
+
+// foldBiasAVX2 is foldAVX2's q0.
+func foldBiasAVX2(s *GEMMSpec, v []int32, zp int32) *requant {
 	bias := make([]int32, s.N)
 	for n := range s.N {
 		if s.Bias != nil {
@@ -267,11 +270,15 @@ func foldAVX2(s *GEMMSpec, v []int32, zp int32) (q []int32, q0 *requant) {
 			bias[n] -= zp * x
 		}
 	}
-	q0 = newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
-	for n0 := 0; n0 < s.N; n0 += gemmAVX2NR {
-		q = avx2Requant(q, q0, n0, gemmAVX2NR)
+	return newRequant(bias, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, 1)
+}
+
+// requantBlocksAVX2 is one avx2RequantLanes block per panel of n channels.
+func requantBlocksAVX2(q0 *requant, n int, relu bool) (q []int32) {
+	for n0 := 0; n0 < n; n0 += gemmAVX2NR {
+		q = avx2RequantLanes(q, q0, n0, gemmAVX2NR, relu)
 	}
-	return q, q0
+	return q
 }
 
 // panelsAVX2 interleaves the weight values v ([N][K]) into panels of
