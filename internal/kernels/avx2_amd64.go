@@ -192,8 +192,12 @@ type gemmAVX2Args struct {
 	// gemm kernels: 1 if the last panel's channels fill its vectors
 	lastWhole int
 	corr      [8]int32 // one-row kernel: the row's correction wz·Σx
-	outZP     [16]int16
-	lo, hi    [32]byte
+	// quad kernels with row sums: the correction's factor, and the
+	// block's rows' corrections rowCorr·Σu, 8 lanes each (kernel state)
+	rowCorr int32
+	sums    [gemmMR * 8]int32
+	outZP   [16]int16
+	lo, hi  [32]byte
 }
 
 func (g *GEMM) prepareAVX2() {
@@ -212,13 +216,8 @@ func (g *GEMM) prepareAVX2() {
 		weights[i] = g.avx2Weight(w)
 	}
 	v.q0 = foldBiasAVX2(s, weights, s.InZP)
-	lo, hi := int32(0), int32(255)
-	if s.Signed {
-		lo, hi = -128, 127
-	}
-	if v.q0.Min != lo || v.q0.Max != hi {
-		v.clamp = 1
-	}
+	var relu bool
+	relu, v.clamp = avx2Clamp(s, v.q0)
 	if s.Rows > 0 && s.Rows < gemmMR {
 		// One row at a time, the weights widened as they load: half the
 		// bytes to stream, and no rows repeated to fill a block. uint8
@@ -232,34 +231,39 @@ func (g *GEMM) prepareAVX2() {
 			v.rowCorr = s.FilterZP
 		}
 	} else {
-		v.relu = v.q0.Min >= v.q0.OutZP
-		var lanes []int
-		if v.relu {
-			lanes = gemmReluLane[:]
-		}
-		v.w = panelsAVX2Lanes[int16](s, weights, 2, lanes)
+		v.relu = relu
+		v.w = panelsAVX2Lanes[int16](s, weights, 2, reluLanes(relu))
 	}
 	v.q = requantBlocksAVX2(v.q0, s.N, v.relu)
 	v.lshift = anyLShift(v.q0)
 	g.vec = v
 }
 
-// packAVX2 is foldAVX2 and panelsAVX2: the requantization blocks and the
-// weights v ([N][K], already minus their zero point) in panels.
-func packAVX2[E int8 | int16](s *GEMMSpec, v []int32, zp int32, g int) (w []E, q []int32, q0 *requant) {
-	q, q0 = foldAVX2(s, v, zp)
-	return panelsAVX2[E](s, v, g), q, q0
+// avx2Clamp gives the epilogue's form for requantization q: relu when
+// the clamp starts at or above the output zero point (the relu kernels),
+// and clamp 1 unless the clamp is the type's whole range.
+func avx2Clamp(s *GEMMSpec, q *requant) (relu bool, clamp int) {
+	lo, hi := int32(0), int32(255)
+	if s.Signed {
+		lo, hi = -128, 127
+	}
+	if q.Min != lo || q.Max != hi {
+		clamp = 1
+	}
+	return q.Min >= q.OutZP, clamp
 }
 
-// foldAVX2 folds zp·Σv into the bias of the requantization q0, for
-// weights v ([N][K], minus their zero point); q holds one avx2Requant
-// block per panel of gemmAVX2NR channels.
-func foldAVX2(s *GEMMSpec, v []int32, zp int32) (q []int32, q0 *requant) {
-	q0 = foldBiasAVX2(s, v, zp)
-	return requantBlocksAVX2(q0, s.N, false), q0
+// reluLanes is the lane order of the weights of the relu kernels, or of
+// the others (nil: channel order).
+func reluLanes(relu bool) []int {
+	if relu {
+		return gemmReluLane[:]
+	}
+	return nil
 }
 
-// foldBiasAVX2 is foldAVX2's q0.
+// foldBiasAVX2 folds zp·Σv into the bias of the requantization, for
+// weights v ([N][K], minus their zero point).
 func foldBiasAVX2(s *GEMMSpec, v []int32, zp int32) *requant {
 	bias := make([]int32, s.N)
 	for n := range s.N {

@@ -44,6 +44,16 @@ func gemmMaddubsAVX2u8(p *gemmAVX2Args)
 //go:noescape
 func gemmMaddubsAVX2s8(p *gemmAVX2Args)
 
+// gemmMaddubsAVX2u8relu computes rows [0, m) of a packed GEMM with AVX2 VPMADDUBSW (weights proven not to saturate) (see gemmAVX2Args).
+//
+//go:noescape
+func gemmMaddubsAVX2u8relu(p *gemmAVX2Args)
+
+// gemmMaddubsAVX2s8relu computes rows [0, m) of a packed GEMM with AVX2 VPMADDUBSW (weights proven not to saturate) (see gemmAVX2Args).
+//
+//go:noescape
+func gemmMaddubsAVX2s8relu(p *gemmAVX2Args)
+
 // gemmAVXVNNIu8 computes rows [0, m) of a packed GEMM with AVX-VNNI (see gemmAVX2Args).
 //
 //go:noescape
@@ -53,6 +63,36 @@ func gemmAVXVNNIu8(p *gemmAVX2Args)
 //
 //go:noescape
 func gemmAVXVNNIs8(p *gemmAVX2Args)
+
+// gemmAVXVNNIu8relu computes rows [0, m) of a packed GEMM with AVX-VNNI (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNIu8relu(p *gemmAVX2Args)
+
+// gemmAVXVNNIs8relu computes rows [0, m) of a packed GEMM with AVX-VNNI (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNIs8relu(p *gemmAVX2Args)
+
+// gemmAVXVNNISumu8 computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNISumu8(p *gemmAVX2Args)
+
+// gemmAVXVNNISums8 computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNISums8(p *gemmAVX2Args)
+
+// gemmAVXVNNISumu8relu computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNISumu8relu(p *gemmAVX2Args)
+
+// gemmAVXVNNISums8relu computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
+//
+//go:noescape
+func gemmAVXVNNISums8relu(p *gemmAVX2Args)
 
 // dwconvAVX2u8 computes n output pixels of a depthwise convolution with at least 16 channels with AVX2 (see dwAVX2Args).
 //

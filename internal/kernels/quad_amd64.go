@@ -16,23 +16,43 @@ import "unsafe"
 // it cannot saturate (quadSafe).
 //
 // Weights: int8 layers their own bytes; uint8 layers w - wz, when every
-// one fits a signed byte (otherwise the layer takes the int16 kernel).
-// With u the unsigned operand and v the weight:
+// one fits a signed byte. With u the unsigned operand and v the weight:
 //
 //	uint8: Σ(x-xz)(w-wz) = Σ x·v - xz·Σv
 //	int8:  Σ(x-xz)·w     = Σ (x+128)·v - (128+xz)·Σv
 //
-// so the zero points fold into the bias and no row sums are needed.
+// so the zero points fold into the bias and no row sums are needed. The
+// AVX-VNNI kernel has two more forms, with a correction per row from its
+// sum (sums; the kernel computes it once per block of rows, VPSADBW):
+//
+//	uint8, any wz: Σ(x-xz)(w-wz) = Σ x·(w-128) + (128-wz)·Σx - xz·Σ(w-wz)
+//	int8, deep:    Σ(x-xz)·w     = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
+//
+// The int8 one broadcasts x as the signed operand against unsigned weights
+// w+128, which saves the flip of every broadcast x+128 (one instruction
+// per 3 VPDPBUSD) for the row sums' few.
 type gemmQuad struct {
-	w      []int8
-	q      []int32 // one avx2Requant block per panel, as gemmAVX2.q
-	q0     *requant
-	k4     int
-	lshift int
-	panels int
-	nvLast int
-	cLast  int
-	vnni   bool // VPDPBUSD, else VPMADDUBSW
+	w       []int8
+	q       []int32 // one avx2Requant block per panel, as gemmAVX2.q
+	q0      *requant
+	k4      int
+	lshift  int
+	panels  int
+	nvLast  int
+	cLast   int
+	vnni    bool // VPDPBUSD, else VPMADDUBSW
+	sums    bool // row sums, the correction rowCorr·Σu
+	rowCorr int32
+	relu    bool // as gemmAVX2.relu
+	clamp   int  // as gemmAVX2.clamp
+}
+
+// quadSumsPay reports whether int8 layers of K, N take the row-sum form
+// on AVX-VNNI: a row's flips, one per quad and panel, against its sum's
+// one instruction per 8 bytes and about 24 to reduce and store it.
+func quadSumsPay(k, n int) bool {
+	panels := (n + gemmAVX2NR - 1) / gemmAVX2NR
+	return 2*k*panels > k+192
 }
 
 // quadUMax is the largest unsigned operand the kernels see: activations
@@ -72,30 +92,59 @@ func quadSafe(v []int32, n, k int, umax int32) bool {
 // the AVX2 VPMADDUBSW one, or returns nil when the weights do not allow it.
 func (g *GEMM) prepareQuad(vnni bool) *gemmQuad {
 	s := &g.spec
-	v := make([]int32, s.N*s.K)
-	for i, w := range s.W {
-		var ok bool
-		if v[i], ok = g.quadWeight(w); !ok {
-			return nil
-		}
-	}
-	if !vnni && !quadSafe(v, s.N, s.K, quadUMax) {
-		return nil
-	}
-	return g.packQuad(v, vnni)
+	return g.quadForm(vnni, vnni && s.Signed && quadSumsPay(s.K, s.N))
 }
 
-// packQuad packs the signed-byte weights v for the quad kernels, unchecked.
-func (g *GEMM) packQuad(v []int32, vnni bool) *gemmQuad {
+// quadForm is prepareQuad with int8 layers in the row-sum form or not
+// (sumsS; AVX-VNNI only). uint8 layers take it where w - wz does not fit.
+func (g *GEMM) quadForm(vnni, sumsS bool) *gemmQuad {
 	s := &g.spec
-	qd := &gemmQuad{k4: (s.K + 3) / 4, panels: s.N / gemmAVX2NR, vnni: vnni}
-	rest := s.N - qd.panels*gemmAVX2NR
-	qd.nvLast, qd.cLast = (rest+7)/8, rest
+	v := make([]int32, s.N*s.K)
+	fits := true
+	for i, w := range s.W {
+		var ok bool
+		v[i], ok = g.quadWeight(w)
+		fits = fits && ok
+	}
 	zp := s.InZP
+	switch {
+	case vnni && s.Signed && sumsS:
+		w := make([]int32, len(v))
+		for i, x := range v {
+			w[i] = x + 128
+		}
+		return g.packQuad(v, w, zp, 128*128*int32(s.K), -128, vnni)
+	case vnni && !fits && !s.Signed:
+		w := make([]int32, len(v))
+		for i, x := range s.W {
+			w[i] = int32(x) - 128
+		}
+		return g.packQuad(v, w, zp, 0, 128-s.FilterZP, vnni)
+	case !fits || !vnni && !quadSafe(v, s.N, s.K, quadUMax):
+		return nil
+	}
 	if s.Signed {
 		zp += 128
 	}
-	qd.w, qd.q, qd.q0 = packAVX2[int8](s, v, zp, 4)
+	return g.packQuad(v, v, zp, 0, 0, vnni)
+}
+
+// packQuad packs the weights w ([N][K], signed bytes, or unsigned ones
+// with row sums) for the quad kernels, unchecked, and folds zp·Σv (v the
+// weights less their zero point) and plus into the bias; rowCorr is the
+// row sums' factor, 0 for none.
+func (g *GEMM) packQuad(v, w []int32, zp, plus, rowCorr int32, vnni bool) *gemmQuad {
+	s := &g.spec
+	qd := &gemmQuad{k4: (s.K + 3) / 4, panels: s.N / gemmAVX2NR, vnni: vnni, sums: rowCorr != 0, rowCorr: rowCorr}
+	rest := s.N - qd.panels*gemmAVX2NR
+	qd.nvLast, qd.cLast = (rest+7)/8, rest
+	qd.q0 = foldBiasAVX2(s, v, zp)
+	for n := range s.N {
+		qd.q0.Bias[n] += plus
+	}
+	qd.relu, qd.clamp = avx2Clamp(s, qd.q0)
+	qd.w = panelsAVX2Lanes[int8](s, w, 4, reluLanes(qd.relu))
+	qd.q = requantBlocksAVX2(qd.q0, s.N, qd.relu)
 	qd.lshift = anyLShift(qd.q0)
 	return qd
 }
@@ -107,17 +156,42 @@ func (g *GEMM) runQuad(qd *gemmQuad, a []byte, lda, m0, m1 int, out []byte, ldc 
 	args := gemmAVX2Args{
 		a: &a[m0*lda], lda: lda, out: &out[m0*ldc], ldc: ldc, m: m1 - m0,
 		w: (*int16)(unsafe.Pointer(&qd.w[0])), q: &qd.q[0], k: g.spec.K, kp: qd.k4, panels: qd.panels, nvLast: qd.nvLast, cLast: qd.cLast, lshift: qd.lshift,
+		clamp: qd.clamp, rowCorr: qd.rowCorr,
+	}
+	if qd.cLast == 8*qd.nvLast {
+		args.lastWhole = 1
 	}
 	avx2Out(args.outZP[:], args.lo[:], args.hi[:], qd.q0)
-	// Direct calls: through a func value, args would escape to the heap.
+	quadCall(&args, qd.vnni, qd.sums, g.spec.Signed, qd.relu)
+}
+
+// quadCall calls the kernel directly: through a func value, args would
+// escape to the heap.
+func quadCall(args *gemmAVX2Args, vnni, sums, signed, relu bool) {
 	switch {
-	case qd.vnni && g.spec.Signed:
-		gemmAVXVNNIs8(&args)
-	case qd.vnni:
-		gemmAVXVNNIu8(&args)
-	case g.spec.Signed:
-		gemmMaddubsAVX2s8(&args)
+	case sums && signed && relu:
+		gemmAVXVNNISums8relu(args)
+	case sums && signed:
+		gemmAVXVNNISums8(args)
+	case sums && relu:
+		gemmAVXVNNISumu8relu(args)
+	case sums:
+		gemmAVXVNNISumu8(args)
+	case vnni && signed && relu:
+		gemmAVXVNNIs8relu(args)
+	case vnni && signed:
+		gemmAVXVNNIs8(args)
+	case vnni && relu:
+		gemmAVXVNNIu8relu(args)
+	case vnni:
+		gemmAVXVNNIu8(args)
+	case signed && relu:
+		gemmMaddubsAVX2s8relu(args)
+	case signed:
+		gemmMaddubsAVX2s8(args)
+	case relu:
+		gemmMaddubsAVX2u8relu(args)
 	default:
-		gemmMaddubsAVX2u8(&args)
+		gemmMaddubsAVX2u8(args)
 	}
 }

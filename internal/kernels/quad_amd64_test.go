@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/classifly/classifly/internal/testkit"
 )
 
 // TestQuadPathChoice checks which GEMM kernel the AVX2 and AVX-VNNI
@@ -94,7 +96,11 @@ func TestQuadPathChoice(t *testing.T) {
 			for i, w := range sat.spec.W {
 				v[i], _ = g.quadWeight(w)
 			}
-			g.vec = g.packQuad(v, false)
+			zp := sat.spec.InZP
+			if signed {
+				zp += 128
+			}
+			g.vec = g.packQuad(v, v, zp, 0, 0, false)
 			if got := runGEMMCase(g, sat); bytes.Equal(got, sat.want) {
 				t.Errorf("signed=%v: the saturating layer forced through VPMADDUBSW gave the right bytes; the test proves nothing", signed)
 			}
@@ -133,4 +139,83 @@ func runGEMMCase(g *GEMM, c gemmCase) []byte {
 		copy(out[row*c.ldc+c.spec.N:(row+1)*c.ldc], c.want[row*c.ldc+c.spec.N:(row+1)*c.ldc])
 	}
 	return out
+}
+
+// TestQuadForms checks every form of the quad kernels against the
+// reference: the AVX-VNNI kernel's uint8 layers with w - wz in a signed
+// byte and without (row sums), its int8 layers with the flip and with row
+// sums, and the AVX2 VPMADDUBSW kernel; each with the relu epilogue and
+// the other, left shifts and unusual multipliers, last panels of whole
+// vectors and partial ones, and every tail of the row sums (K mod 32).
+func TestQuadForms(t *testing.T) {
+	r := testkit.SeededRand(t)
+	type form struct {
+		name   string
+		b      Backend
+		signed bool
+		bound  int // weights within bound of wz; 0: any
+		sumsS  bool
+		sums   bool // the form has row sums
+	}
+	forms := []form{
+		{"vnni u8 w-wz", AVXVNNI, false, 127, false, false},
+		{"vnni u8 sums", AVXVNNI, false, 0, false, true},
+		{"vnni s8 flip", AVXVNNI, true, 0, false, false},
+		{"vnni s8 sums", AVXVNNI, true, 0, true, true},
+		{"maddubs u8", AVX2, false, 64, false, false},
+		{"maddubs s8", AVX2, true, 64, false, false},
+	}
+	for _, f := range forms {
+		if !slices.Contains(Available(), f.b) {
+			t.Logf("%s: %s not available here", f.name, f.b)
+			continue
+		}
+		for _, n := range []int{8, 16, 20, 24, 40, 48, 52, 72} {
+			for _, k := range []int{1, 2, 3, 4, 7, 12, 16, 19, 24, 31, 32, 35, 45, 64, 97} {
+				for _, relu := range []bool{false, true} {
+					c := randomGEMM(r, 1+r.IntN(9), n, k, f.signed)
+					c.spec.Rows = 0
+					if f.bound > 0 {
+						c = c.narrowed(r, f.bound)
+					}
+					if f.sums && !f.signed { // a weight w - wz outside a signed byte
+						c.spec.FilterZP = int32(r.IntN(255))
+						if c.spec.FilterZP == 128 {
+							c.spec.FilterZP = 0
+						}
+						c.spec.W[r.IntN(n*k)] = map[bool]byte{true: 255, false: 0}[c.spec.FilterZP < 128]
+					}
+					switch r.IntN(3) {
+					case 0:
+						randomMultipliers(r, c.spec.Mult, c.spec.Shift, true)
+					case 1:
+						unusualMultipliers(r, c.spec.Mult, c.spec.Shift, true)
+					}
+					lo, hi := int32(0), int32(255)
+					if f.signed {
+						lo, hi = -128, 127
+					}
+					c.spec.ActMin, c.spec.ActMax = lo, hi
+					if relu {
+						c.spec.ActMin = c.spec.OutZP
+					} else if c.spec.OutZP == lo {
+						c.spec.OutZP++ // a clamp below the zero point
+					}
+					c.reference()
+					g, err := NewGEMM(c.spec, f.b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					qd := g.quadForm(f.b == AVXVNNI, f.sumsS)
+					if qd == nil || qd.sums != f.sums || qd.relu != relu {
+						t.Fatalf("%s n=%d k=%d: form %+v, want sums %v relu %v", f.name, n, k, qd, f.sums, relu)
+					}
+					g.vec = qd
+					if got := runGEMMCase(g, c); !bytes.Equal(got, c.want) {
+						t.Fatalf("%s n=%d k=%d relu=%v m=%d: wrong bytes\n got %v\nwant %v", f.name, n, k, relu, c.m, got, c.want)
+					}
+				}
+			}
+		}
+	}
 }

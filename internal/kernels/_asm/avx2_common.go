@@ -17,16 +17,23 @@ import (
 func avx2() {
 	avx2Data()
 	quadData()
+	quadSumData()
 	gemmAVX2("gemmAVX2u8", false, g2Words, g2MR, false)
 	gemmAVX2("gemmAVX2s8", true, g2Words, g2MR, false)
 	gemmAVX2("gemmAVX2u8relu", false, g2Words, g2MR, true)
 	gemmAVX2("gemmAVX2s8relu", true, g2Words, g2MR, true)
 	gemvAVX2("gemvAVX2u8", false)
 	gemvAVX2("gemvAVX2s8", true)
-	gemmAVX2("gemmMaddubsAVX2u8", false, g2Maddubs, g2MR, false)
-	gemmAVX2("gemmMaddubsAVX2s8", true, g2Maddubs, g2MR, false)
-	gemmAVX2("gemmAVXVNNIu8", false, g2DPBUSD, g2MR, false)
-	gemmAVX2("gemmAVXVNNIs8", true, g2DPBUSD, g2MR, false)
+	for _, k := range []struct {
+		name string
+		step g2Step
+	}{{"gemmMaddubsAVX2", g2Maddubs}, {"gemmAVXVNNI", g2DPBUSD}, {"gemmAVXVNNISum", g2DPBUSDSum}} {
+		for _, relu := range []bool{false, true} {
+			suffix := map[bool]string{true: "relu"}[relu]
+			gemmAVX2(k.name+"u8"+suffix, false, k.step, g2MR, relu)
+			gemmAVX2(k.name+"s8"+suffix, true, k.step, g2MR, relu)
+		}
+	}
 	dwconvAVX2("dwconvAVX2u8", false, dwTapLoop)
 	dwconvAVX2("dwconvAVX2s8", true, dwTapLoop)
 	dwconvAVX2("dwconv3x3AVX2u8", false, dw3x3)

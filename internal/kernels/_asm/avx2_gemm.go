@@ -33,10 +33,11 @@ var (
 type g2Step int
 
 const (
-	g2Words   g2Step = iota // int16 pairs (rows widened in the scratch), VPMADDWD
-	g2Maddubs               // byte quads, VPMADDUBSW, VPMADDWD by ones, VPADDD
-	g2DPBUSD                // byte quads, VEX VPDPBUSD (AVX-VNNI)
-	g2Bytes                 // as g2Words, the weights bytes widened on loading
+	g2Words     g2Step = iota // int16 pairs (rows widened in the scratch), VPMADDWD
+	g2Maddubs                 // byte quads, VPMADDUBSW, VPMADDWD by ones, VPADDD
+	g2DPBUSD                  // byte quads, VEX VPDPBUSD (AVX-VNNI)
+	g2DPBUSDSum               // as g2DPBUSD, plus a correction per row from its sum (quad.go)
+	g2Bytes                   // as g2Words, the weights bytes widened on loading
 )
 
 // gemmAVX2 generates the whole product over rows [0, m): for each block of
@@ -48,7 +49,7 @@ const (
 // GPRs: RSI weights, R12 requant block, R13 output column, RDX panels
 // left, RBX pair offset, RCX count, RAX/R14/R15 temporaries.
 func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
-	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI", g2Bytes: "AVX2, one row at a time"}[step]
+	isa := map[g2Step]string{g2Words: "AVX2", g2Maddubs: "AVX2 VPMADDUBSW (weights proven not to saturate)", g2DPBUSD: "AVX-VNNI", g2DPBUSDSum: "AVX-VNNI and row sums", g2Bytes: "AVX2, one row at a time"}[step]
 	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 
 	widened := step == g2Words || step == g2Bytes
@@ -82,6 +83,9 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
 		} else {
 			MOVQ(R15, g2Rows[r])
 		}
+	}
+	if step == g2DPBUSDSum {
+		quadRowSums(name, p, signed, mr)
 	}
 
 	Load(p.Field("w"), RSI)
@@ -273,10 +277,6 @@ func widenRow(l string, signed bool, src, dst GPPhysical, p gotypes.Component) {
 	Label(l + "_done")
 }
 
-// gemmAVX2Panel generates the microkernel for one panel of nv vectors and
-// mr rows: accumulators from the bias (less the row correction, one-row
-// kernel), the K-pair loop, requantization and the stores (whole vectors,
-// or cLast bytes when partial).
 // gemmAVX2Panels emits the loop over RDX whole panels (entered at
 // name_panel), then the last, partial one (name_last, its width from
 // nvLast), each of mr rows, and jumps to done.
@@ -290,7 +290,7 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 
 	Label(name + "_last")
 	Load(p.Field("nvLast"), RAX)
-	if step == g2Words {
+	if step != g2Bytes {
 		// A last panel of whole vectors (N = 16, 32, 64, …) stores them
 		// as a full one does.
 		CMPQ(fieldMem(p.Field("lastWhole")), Imm(0))
@@ -306,7 +306,7 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 		JE(LabelRef(fmt.Sprintf("%s_last%d", name, nv)))
 	}
 	JMP(LabelRef(done))
-	if step == g2Words {
+	if step != g2Bytes {
 		for nv := 1; nv < g2NV; nv++ {
 			Label(fmt.Sprintf("%s_lastw%d", name, nv))
 			gemmAVX2Panel(fmt.Sprintf("%s_lastw%d", name, nv), p, nv, mr, false, signed, step, relu)
@@ -320,6 +320,11 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 	}
 }
 
+// gemmAVX2Panel generates the microkernel for one panel of nv vectors and
+// mr rows: accumulators from the bias (less the one-row kernel's row
+// correction, plus the row sums' of g2DPBUSDSum), the K loop,
+// requantization and the stores (whole vectors, or cLast bytes when
+// partial).
 func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step, relu bool) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
@@ -328,50 +333,65 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 		if step == g2Bytes {
 			VPSUBD(f("corr"), acc(0, j), acc(0, j))
 		}
-		for r := 1; r < mr; r++ {
-			VMOVDQA(acc(0, j), acc(r, j))
+		// Each row starts from the bias plus its correction (row 0
+		// last: its accumulator holds the bias until then).
+		for r := mr - 1; r >= 0; r-- {
+			switch {
+			case step == g2DPBUSDSum:
+				VPADDD(f("sums").Offset(32*r), acc(0, j), acc(r, j))
+			case r > 0:
+				VMOVDQA(acc(0, j), acc(r, j))
+			}
 		}
 	}
 	XORQ(RBX, RBX)
 	Load(p.Field("kp"), RCX)
-	wstep := 32 * nv
-	if step == g2Words {
-		// Two steps an iteration: the loop's own instructions take
-		// dispatch slots the K loop, at 2 VPMADDWD a cycle, nearly fills.
-		SHRQ(Imm(1), RCX)
-		JZ(LabelRef(l + "_k1"))
+	if step == g2Bytes {
 		Label(l + "_k")
-		gemmAVX2Words(nv, acc, 0, 0)
-		gemmAVX2Words(nv, acc, wstep, 4)
-		ADDQ(Imm(uint64(2*wstep)), RSI)
-		ADDQ(Imm(8), RBX)
+		gemmAVX2Bytes(nv, signed, acc)
+		ADDQ(Imm(uint64(16*nv)), RSI)
+		ADDQ(Imm(4), RBX)
 		DECQ(RCX)
 		JNZ(LabelRef(l + "_k"))
-		Label(l + "_k1")
-		Load(p.Field("kp"), RAX)
-		ANDQ(Imm(1), RAX)
-		JZ(LabelRef(l + "_kdone"))
-		gemmAVX2Words(nv, acc, 0, 0)
-		ADDQ(Imm(uint64(wstep)), RSI)
-		Label(l + "_kdone")
-		gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
+		gemmAVX2OldEpilogue(l, p, nv, mr, partial, signed)
 		return
 	}
-	quadConstants(signed, step)
-	Label(l + "_k")
-	switch step {
-	case g2Bytes:
-		gemmAVX2Bytes(nv, signed, acc)
-		wstep = 16 * nv
-	default:
-		gemmAVX2Quads(nv, acc, signed, step)
+	// Two steps an iteration: the loop's own instructions take dispatch
+	// slots the K loop, at 2 VPMADDWD or VPDPBUSD a cycle, nearly fills.
+	kstep := func(wd, rd int) {
+		if step == g2Words {
+			gemmAVX2Words(nv, acc, wd, rd)
+		} else {
+			gemmAVX2Quads(nv, acc, signed, step, wd, rd)
+		}
 	}
-	ADDQ(Imm(uint64(wstep)), RSI)
-	ADDQ(Imm(4), RBX)
+	wstep := 32 * nv
+	quadConstants(signed, step)
+	SHRQ(Imm(1), RCX)
+	JZ(LabelRef(l + "_k1"))
+	Label(l + "_k")
+	kstep(0, 0)
+	kstep(wstep, 4)
+	ADDQ(Imm(uint64(2*wstep)), RSI)
+	ADDQ(Imm(8), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef(l + "_k"))
+	Label(l + "_k1")
+	Load(p.Field("kp"), RAX)
+	ANDQ(Imm(1), RAX)
+	JZ(LabelRef(l + "_kdone"))
+	kstep(0, 0)
+	ADDQ(Imm(uint64(wstep)), RSI)
+	Label(l + "_kdone")
+	gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
+}
 
-	// Epilogue: Y12, Y13 temporaries, Y14 pack permutation.
+// gemmAVX2OldEpilogue is the one-row kernel's epilogue: every constant
+// from memory, for each accumulator. Y12, Y13 temporaries, Y14 pack
+// permutation.
+func gemmAVX2OldEpilogue(l string, p gotypes.Component, nv, mr int, partial, signed bool) {
+	f := func(s string) Mem { return fieldMem(p.Field(s)) }
+	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
 	var accs []VecPhysical
 	for r := range mr {
 		for j := range nv {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
 	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -23,12 +26,26 @@ var (
 )
 
 // bytes80 is 32 bytes of 0x80: int8 activations xor it become x+128.
-var bytes80 Mem
+// byteMask is 32 bytes of 0xFF, then 32 of 0: 16 bytes loaded at
+// byteMask + 32 - n keep the first n bytes of a vector they mask.
+var bytes80, byteMask Mem
 
 func quadData() {
 	bytes80 = GLOBL("quadBytes80", RODATA|NOPTR)
 	for i := range 4 {
 		DATA(8*i, U64(0x8080808080808080))
+	}
+}
+
+// quadSumData is the row sums' data, besides bytes80.
+func quadSumData() {
+	byteMask = GLOBL("quadByteMask", RODATA|NOPTR)
+	for i := range 8 {
+		v := uint64(0)
+		if i < 4 {
+			v = ^v
+		}
+		DATA(8*i, U64(v))
 	}
 }
 
@@ -46,29 +63,119 @@ func quadConstants(signed bool, step g2Step) {
 }
 
 // gemmAVX2Quads is one K quad: per row a broadcast of its 4 bytes (top bit
-// flipped for int8 rows) against each weight vector.
-func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2Step) {
-	if step == g2DPBUSD {
+// flipped for int8 rows, except with row sums) against each weight vector.
+// The step's weights are at RSI + wd, the rows' quads at row + RBX + rd.
+//
+// With row sums (g2DPBUSDSum), int8 rows are VPDPBUSD's signed operand as
+// they are, against weights w+128 as the unsigned one: no flip per
+// broadcast, the row sums' correction instead (kernels.gemmQuad).
+func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2Step, wd, rd int) {
+	vnni := step == g2DPBUSD || step == g2DPBUSDSum
+	if vnni {
 		for j := range nv {
-			VMOVDQU(Mem{Base: RSI, Disp: 32 * j}, quadW[j])
+			VMOVDQU(Mem{Base: RSI, Disp: wd + 32*j}, quadW[j])
 		}
 	}
 	for r := range g2MR {
-		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1}, g2Bcast)
-		if signed && step == g2DPBUSD {
+		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1, Disp: rd}, g2Bcast)
+		switch {
+		case signed && step == g2DPBUSD:
 			VPXOR(bytes80, g2Bcast, g2Bcast)
-		} else if signed {
+		case signed && step == g2Maddubs:
 			VPXOR(quadTop, g2Bcast, g2Bcast)
 		}
 		for j := range nv {
-			if step == g2DPBUSD {
+			switch {
+			case signed && step == g2DPBUSDSum:
+				vpdpbusdVEX(g2Bcast, quadW[j], acc(r, j))
+			case vnni:
 				vpdpbusdVEX(quadW[j], g2Bcast, acc(r, j))
-				continue
+			default:
+				VPMADDUBSW(Mem{Base: RSI, Disp: wd + 32*j}, g2Bcast, quadProd)
+				VPMADDWD(quadOnes, quadProd, quadProd)
+				VPADDD(quadProd, acc(r, j), acc(r, j))
 			}
-			VPMADDUBSW(Mem{Base: RSI, Disp: 32 * j}, g2Bcast, quadProd)
-			VPMADDWD(quadOnes, quadProd, quadProd)
-			VPADDD(quadProd, acc(r, j), acc(r, j))
 		}
+	}
+}
+
+// quadRowSums stores each of the block's mr rows' correction rowCorr·Σu
+// (u the unsigned operand of the byte sums: x, or x+128 for int8 rows),
+// broadcast, in sums: VPSADBW over 32 bytes at a time, then 16, 8 and 4,
+// then the last 1 to 3 bytes masked (a load of 4 reads at most 3 bytes
+// past the row, as the K loop does). Runs before the panels, so Y12-Y15
+// are free; clobbers RAX, RCX, R14, R15.
+func quadRowSums(name string, p gotypes.Component, signed bool, mr int) {
+	zero, sum, t := Y12, Y13, Y15
+	VPXOR(zero, zero, zero)
+	for r := range mr {
+		l := fmt.Sprintf("%s_sum%d", name, r)
+		VPXOR(sum, sum, sum)
+		MOVQ(g2Rows[r], R14)
+		Load(p.Field("k"), RCX)
+		Label(l + "_32")
+		CMPQ(RCX, Imm(32))
+		JB(LabelRef(l + "_16"))
+		VMOVDQU(Mem{Base: R14}, t)
+		if signed {
+			VPXOR(bytes80, t, t)
+		}
+		VPSADBW(zero, t, t)
+		VPADDQ(t, sum, sum)
+		ADDQ(Imm(32), R14)
+		SUBQ(Imm(32), RCX)
+		JMP(LabelRef(l + "_32"))
+		// The rest, under 32 bytes: a piece of each size its bits have.
+		piece := func(n int, load func()) {
+			load()
+			if signed {
+				VPXOR(bytes80, t.AsX(), t.AsX())
+				if n < 16 { // the flip set the bytes past the piece
+					VPAND(byteMask.Offset(32-n), t.AsX(), t.AsX())
+				}
+			}
+			VPSADBW(zero.AsX(), t.AsX(), t.AsX())
+			VPADDQ(t, sum, sum)
+		}
+		for _, n := range []int{16, 8, 4} {
+			Label(fmt.Sprintf("%s_%d", l, n))
+			TESTQ(U32(n), RCX)
+			JZ(LabelRef(fmt.Sprintf("%s_%d", l, n/2)))
+			piece(n, func() {
+				switch n {
+				case 16:
+					VMOVDQU(Mem{Base: R14}, t.AsX())
+				case 8:
+					VMOVQ(Mem{Base: R14}, t.AsX())
+				case 4:
+					VMOVD(Mem{Base: R14}, t.AsX())
+				}
+			})
+			ADDQ(Imm(uint64(n)), R14)
+		}
+		Label(l + "_2")
+		ANDQ(Imm(3), RCX)
+		JZ(LabelRef(l + "_done"))
+		VMOVD(Mem{Base: R14}, t.AsX())
+		if signed {
+			VPXOR(bytes80, t.AsX(), t.AsX())
+		}
+		LEAQ(byteMask.Offset(32), R15)
+		NEGQ(RCX)
+		VPAND(Mem{Base: R15, Index: RCX, Scale: 1}, t.AsX(), t.AsX())
+		VPSADBW(zero.AsX(), t.AsX(), t.AsX())
+		VPADDQ(t, sum, sum)
+		Label(l + "_done")
+		VEXTRACTI128(Imm(1), sum, t.AsX())
+		VPADDQ(t.AsX(), sum.AsX(), sum.AsX())
+		VPSHUFD(Imm(0x4E), sum.AsX(), t.AsX())
+		VPADDQ(t.AsX(), sum.AsX(), sum.AsX())
+		VMOVD(sum.AsX(), ECX)
+		Load(p.Field("rowCorr"), EAX)
+		IMULL(EAX, ECX)
+		VMOVD(ECX, t.AsX())
+		VPBROADCASTD(t.AsX(), t)
+		VMOVDQU(t, fieldMem(p.Field("sums")).Offset(32*r))
 	}
 }
 
