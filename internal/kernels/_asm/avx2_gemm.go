@@ -322,7 +322,7 @@ func gemmAVX2Panels(name string, p gotypes.Component, mr int, signed bool, step 
 
 // gemmAVX2Panel generates the microkernel for one panel of nv vectors and
 // mr rows: accumulators from the bias (less the one-row kernel's row
-// correction, plus the row sums' of g2DPBUSDSum), the K loop,
+// correction), the K loop, the row corrections of g2DPBUSDSum,
 // requantization and the stores (whole vectors, or cLast bytes when
 // partial).
 func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bool, step g2Step, relu bool) {
@@ -333,15 +333,8 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 		if step == g2Bytes {
 			VPSUBD(f("corr"), acc(0, j), acc(0, j))
 		}
-		// Each row starts from the bias plus its correction (row 0
-		// last: its accumulator holds the bias until then).
-		for r := mr - 1; r >= 0; r-- {
-			switch {
-			case step == g2DPBUSDSum:
-				VPADDD(f("sums").Offset(32*r), acc(0, j), acc(r, j))
-			case r > 0:
-				VMOVDQA(acc(0, j), acc(r, j))
-			}
+		for r := 1; r < mr; r++ {
+			VMOVDQA(acc(0, j), acc(r, j))
 		}
 	}
 	XORQ(RBX, RBX)
@@ -383,6 +376,15 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	kstep(0, 0)
 	ADDQ(Imm(uint64(wstep)), RSI)
 	Label(l + "_kdone")
+	if step == g2DPBUSDSum {
+		// The row corrections are added last: the K loop need not wait
+		// for the block's row sums.
+		for r := range mr {
+			for j := range nv {
+				VPADDD(f("sums").Offset(32*r), acc(r, j), acc(r, j))
+			}
+		}
+	}
 	gemmAVX2Epilogue(l, p, nv, mr, partial, signed, relu)
 }
 

@@ -99,83 +99,100 @@ func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2S
 	}
 }
 
-// quadRowSums stores each of the block's mr rows' correction rowCorr·Σu
-// (u the unsigned operand of the byte sums: x, or x+128 for int8 rows),
-// broadcast, in sums: VPSADBW over 32 bytes at a time, then 16, 8 and 4,
-// then the last 1 to 3 bytes masked (a load of 4 reads at most 3 bytes
-// past the row, as the K loop does). Runs before the panels, so Y12-Y15
-// are free; clobbers RAX, RCX, R14, R15.
+// quadRowSums stores the correction rowCorr·Σu of each of the block's 4
+// rows (u the unsigned operand of the byte sums: x, or x+128 for int8
+// rows), broadcast, in sums. The rows go together: VPSADBW over 32 bytes
+// at a time, then 16, 8 and 4, then the last 1 to 3 bytes masked (a load
+// of 4 reads at most 3 bytes past the row, as the K loop does); then one
+// reduction for the 4. Runs before the panels, when every vector register
+// is free; clobbers RAX, RBX, RCX, R15.
 func quadRowSums(name string, p gotypes.Component, signed bool, mr int) {
-	zero, sum, t := Y12, Y13, Y15
+	if mr != 4 {
+		panic("quadRowSums: blocks of 4 rows")
+	}
+	l := name + "_sums"
+	zero, t := Y15, []VecPhysical{Y4, Y5, Y6, Y7}
+	sum := g2Acc[:mr]
 	VPXOR(zero, zero, zero)
-	for r := range mr {
-		l := fmt.Sprintf("%s_sum%d", name, r)
-		VPXOR(sum, sum, sum)
-		MOVQ(g2Rows[r], R14)
-		Load(p.Field("k"), RCX)
-		Label(l + "_32")
-		CMPQ(RCX, Imm(32))
-		JB(LabelRef(l + "_16"))
-		VMOVDQU(Mem{Base: R14}, t)
-		if signed {
-			VPXOR(bytes80, t, t)
+	for _, s := range sum {
+		VPXOR(s, s, s)
+	}
+	XORQ(RBX, RBX)
+	Load(p.Field("k"), RCX)
+	row := func(r int) Mem { return Mem{Base: g2Rows[r], Index: RBX, Scale: 1} }
+	// piece sums n bytes of each row at RBX, loaded by load.
+	piece := func(n int, load func(src Mem, dst Op)) {
+		x := func(v VecPhysical) Op {
+			if n < 32 {
+				return v.AsX()
+			}
+			return v
 		}
-		VPSADBW(zero, t, t)
-		VPADDQ(t, sum, sum)
-		ADDQ(Imm(32), R14)
-		SUBQ(Imm(32), RCX)
-		JMP(LabelRef(l + "_32"))
-		// The rest, under 32 bytes: a piece of each size its bits have.
-		piece := func(n int, load func()) {
-			load()
+		for r := range mr {
+			load(row(r), x(t[r]))
 			if signed {
-				VPXOR(bytes80, t.AsX(), t.AsX())
+				VPXOR(bytes80, x(t[r]), x(t[r]))
 				if n < 16 { // the flip set the bytes past the piece
-					VPAND(byteMask.Offset(32-n), t.AsX(), t.AsX())
+					VPAND(byteMask.Offset(32-n), x(t[r]), x(t[r]))
 				}
 			}
-			VPSADBW(zero.AsX(), t.AsX(), t.AsX())
-			VPADDQ(t, sum, sum)
+			VPSADBW(x(zero), x(t[r]), x(t[r]))
+			VPADDQ(t[r], sum[r], sum[r])
 		}
-		for _, n := range []int{16, 8, 4} {
-			Label(fmt.Sprintf("%s_%d", l, n))
-			TESTQ(U32(n), RCX)
-			JZ(LabelRef(fmt.Sprintf("%s_%d", l, n/2)))
-			piece(n, func() {
-				switch n {
-				case 16:
-					VMOVDQU(Mem{Base: R14}, t.AsX())
-				case 8:
-					VMOVQ(Mem{Base: R14}, t.AsX())
-				case 4:
-					VMOVD(Mem{Base: R14}, t.AsX())
-				}
-			})
-			ADDQ(Imm(uint64(n)), R14)
-		}
-		Label(l + "_2")
-		ANDQ(Imm(3), RCX)
-		JZ(LabelRef(l + "_done"))
-		VMOVD(Mem{Base: R14}, t.AsX())
+	}
+	Label(l + "_32")
+	CMPQ(RCX, Imm(32))
+	JB(LabelRef(l + "_16"))
+	piece(32, func(m Mem, v Op) { VMOVDQU(m, v) })
+	ADDQ(Imm(32), RBX)
+	SUBQ(Imm(32), RCX)
+	JMP(LabelRef(l + "_32"))
+	// The rest, under 32 bytes: a piece of each size its bits have.
+	for _, n := range []int{16, 8, 4} {
+		Label(fmt.Sprintf("%s_%d", l, n))
+		TESTQ(U32(n), RCX)
+		JZ(LabelRef(fmt.Sprintf("%s_%d", l, n/2)))
+		piece(n, map[int]func(Mem, Op){
+			16: func(m Mem, v Op) { VMOVDQU(m, v) },
+			8:  func(m Mem, v Op) { VMOVQ(m, v) },
+			4:  func(m Mem, v Op) { VMOVD(m, v) },
+		}[n])
+		ADDQ(Imm(uint64(n)), RBX)
+	}
+	Label(l + "_2")
+	ANDQ(Imm(3), RCX)
+	JZ(LabelRef(l + "_done"))
+	LEAQ(byteMask.Offset(32), R15)
+	NEGQ(RCX)
+	mask := Mem{Base: R15, Index: RCX, Scale: 1}
+	VMOVDQU(mask, Y14.AsX())
+	for r := range mr {
+		VMOVD(row(r), t[r].AsX())
 		if signed {
-			VPXOR(bytes80, t.AsX(), t.AsX())
+			VPXOR(bytes80, t[r].AsX(), t[r].AsX())
 		}
-		LEAQ(byteMask.Offset(32), R15)
-		NEGQ(RCX)
-		VPAND(Mem{Base: R15, Index: RCX, Scale: 1}, t.AsX(), t.AsX())
-		VPSADBW(zero.AsX(), t.AsX(), t.AsX())
-		VPADDQ(t, sum, sum)
-		Label(l + "_done")
-		VEXTRACTI128(Imm(1), sum, t.AsX())
-		VPADDQ(t.AsX(), sum.AsX(), sum.AsX())
-		VPSHUFD(Imm(0x4E), sum.AsX(), t.AsX())
-		VPADDQ(t.AsX(), sum.AsX(), sum.AsX())
-		VMOVD(sum.AsX(), ECX)
-		Load(p.Field("rowCorr"), EAX)
-		IMULL(EAX, ECX)
-		VMOVD(ECX, t.AsX())
-		VPBROADCASTD(t.AsX(), t)
-		VMOVDQU(t, fieldMem(p.Field("sums")).Offset(32*r))
+		VPAND(Y14.AsX(), t[r].AsX(), t[r].AsX())
+		VPSADBW(zero.AsX(), t[r].AsX(), t[r].AsX())
+		VPADDQ(t[r], sum[r], sum[r])
+	}
+	Label(l + "_done")
+	// Each sum is 4 qwords below 2^32: the rows' dwords interleaved, then
+	// the qwords added across lanes, leave [Σ0 Σ1 Σ2 Σ3].
+	VPSLLQ(Imm(32), sum[1], sum[1])
+	VPBLENDD(Imm(0xAA), sum[1], sum[0], sum[0])
+	VPSLLQ(Imm(32), sum[3], sum[3])
+	VPBLENDD(Imm(0xAA), sum[3], sum[2], sum[2])
+	VPUNPCKLQDQ(sum[2], sum[0], sum[1])
+	VPUNPCKHQDQ(sum[2], sum[0], sum[3])
+	VPADDD(sum[3], sum[1], sum[1])
+	VEXTRACTI128(Imm(1), sum[1], sum[0].AsX())
+	VPADDD(sum[0].AsX(), sum[1].AsX(), sum[1].AsX())
+	VPBROADCASTD(fieldMem(p.Field("rowCorr")), sum[0].AsX())
+	VPMULLD(sum[0].AsX(), sum[1].AsX(), sum[1].AsX())
+	for r := range mr {
+		VPSHUFD(Imm(uint64(0x55*r)), sum[1].AsX(), sum[0].AsX())
+		VINSERTI128(Imm(1), sum[0].AsX(), sum[0], sum[0])
+		VMOVDQU(sum[0], fieldMem(p.Field("sums")).Offset(32*r))
 	}
 }
 
