@@ -24448,6 +24448,10 @@ gemmAVXVNNIu8_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIu8_lastw1_k1
 
@@ -24488,36 +24492,36 @@ gemmAVXVNNIu8_lastw1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -24563,6 +24567,10 @@ gemmAVXVNNIu8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -25087,6 +25095,10 @@ gemmAVXVNNIu8_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIu8_last1_k1
 
@@ -25127,36 +25139,36 @@ gemmAVXVNNIu8_last1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -25202,6 +25214,10 @@ gemmAVXVNNIu8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -27863,6 +27879,10 @@ gemmAVXVNNIs8_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIs8_lastw1_k1
 
@@ -27908,39 +27928,39 @@ gemmAVXVNNIs8_lastw1_k:
 	VPBROADCASTD 4(R8)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -27990,6 +28010,10 @@ gemmAVXVNNIs8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -28526,6 +28550,10 @@ gemmAVXVNNIs8_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIs8_last1_k1
 
@@ -28571,39 +28599,39 @@ gemmAVXVNNIs8_last1_k:
 	VPBROADCASTD 4(R8)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -28653,6 +28681,10 @@ gemmAVXVNNIs8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -31291,6 +31323,10 @@ gemmAVXVNNIu8relu_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIu8relu_lastw1_k1
 
@@ -31331,36 +31367,36 @@ gemmAVXVNNIu8relu_lastw1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -31406,6 +31442,10 @@ gemmAVXVNNIu8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8relu_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -31891,6 +31931,10 @@ gemmAVXVNNIu8relu_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIu8relu_last1_k1
 
@@ -31931,36 +31975,36 @@ gemmAVXVNNIu8relu_last1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -32006,6 +32050,10 @@ gemmAVXVNNIu8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8relu_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -34558,6 +34606,10 @@ gemmAVXVNNIs8relu_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIs8relu_lastw1_k1
 
@@ -34603,39 +34655,39 @@ gemmAVXVNNIs8relu_lastw1_k:
 	VPBROADCASTD 4(R8)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -34685,6 +34737,10 @@ gemmAVXVNNIs8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8relu_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -35182,6 +35238,10 @@ gemmAVXVNNIs8relu_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNIs8relu_last1_k1
 
@@ -35227,39 +35287,39 @@ gemmAVXVNNIs8relu_last1_k:
 	VPBROADCASTD 4(R8)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -35309,6 +35369,10 @@ gemmAVXVNNIs8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8relu_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -38045,6 +38109,10 @@ gemmAVXVNNISumu8_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISumu8_lastw1_k1
 
@@ -38085,36 +38153,36 @@ gemmAVXVNNISumu8_lastw1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -38160,6 +38228,10 @@ gemmAVXVNNISumu8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -38696,6 +38768,10 @@ gemmAVXVNNISumu8_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISumu8_last1_k1
 
@@ -38736,36 +38812,36 @@ gemmAVXVNNISumu8_last1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -38811,6 +38887,10 @@ gemmAVXVNNISumu8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -41649,6 +41729,10 @@ gemmAVXVNNISums8_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISums8_lastw1_k1
 
@@ -41689,36 +41773,36 @@ gemmAVXVNNISums8_lastw1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y0
+	// VPDPBUSD Y14, Y12, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xc6
+	BYTE         $0xe6
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y1
+	// VPDPBUSD Y14, Y12, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xce
+	BYTE         $0xee
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y2
+	// VPDPBUSD Y14, Y12, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xd6
+	BYTE         $0xf6
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y3
+	// VPDPBUSD Y14, Y12, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x1d
 	BYTE $0x50
-	BYTE $0xde
+	BYTE $0xfe
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -41764,6 +41848,10 @@ gemmAVXVNNISums8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISums8_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -42300,6 +42388,10 @@ gemmAVXVNNISums8_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISums8_last1_k1
 
@@ -42340,36 +42432,36 @@ gemmAVXVNNISums8_last1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y0
+	// VPDPBUSD Y14, Y12, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xc6
+	BYTE         $0xe6
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y1
+	// VPDPBUSD Y14, Y12, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xce
+	BYTE         $0xee
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y2
+	// VPDPBUSD Y14, Y12, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xd6
+	BYTE         $0xf6
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y3
+	// VPDPBUSD Y14, Y12, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x1d
 	BYTE $0x50
-	BYTE $0xde
+	BYTE $0xfe
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -42415,6 +42507,10 @@ gemmAVXVNNISums8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISums8_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -45190,6 +45286,10 @@ gemmAVXVNNISumu8relu_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISumu8relu_lastw1_k1
 
@@ -45230,36 +45330,36 @@ gemmAVXVNNISumu8relu_lastw1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -45305,6 +45405,10 @@ gemmAVXVNNISumu8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8relu_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -45802,6 +45906,10 @@ gemmAVXVNNISumu8relu_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISumu8relu_last1_k1
 
@@ -45842,36 +45950,36 @@ gemmAVXVNNISumu8relu_last1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y0
+	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xc4
+	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y1
+	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xcc
+	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y2
+	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x0d
 	BYTE         $0x50
-	BYTE         $0xd4
+	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y12, Y14, Y3
+	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x0d
 	BYTE $0x50
-	BYTE $0xdc
+	BYTE $0xfc
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -45917,6 +46025,10 @@ gemmAVXVNNISumu8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8relu_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -48646,6 +48758,10 @@ gemmAVXVNNISums8relu_lastw1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISums8relu_lastw1_k1
 
@@ -48686,36 +48802,36 @@ gemmAVXVNNISums8relu_lastw1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y0
+	// VPDPBUSD Y14, Y12, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xc6
+	BYTE         $0xe6
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y1
+	// VPDPBUSD Y14, Y12, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xce
+	BYTE         $0xee
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y2
+	// VPDPBUSD Y14, Y12, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xd6
+	BYTE         $0xf6
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y3
+	// VPDPBUSD Y14, Y12, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x1d
 	BYTE $0x50
-	BYTE $0xde
+	BYTE $0xfe
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -48761,6 +48877,10 @@ gemmAVXVNNISums8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISums8relu_lastw1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2
@@ -49258,6 +49378,10 @@ gemmAVXVNNISums8relu_last1:
 	VMOVDQA Y0, Y3
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
 	SHRQ    $0x01, CX
 	JZ      gemmAVXVNNISums8relu_last1_k1
 
@@ -49298,36 +49422,36 @@ gemmAVXVNNISums8relu_last1_k:
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y0
+	// VPDPBUSD Y14, Y12, Y4
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xc6
+	BYTE         $0xe6
 	VPBROADCASTD 4(R9)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y1
+	// VPDPBUSD Y14, Y12, Y5
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xce
+	BYTE         $0xee
 	VPBROADCASTD 4(R10)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y2
+	// VPDPBUSD Y14, Y12, Y6
 	BYTE         $0xc4
 	BYTE         $0xc2
 	BYTE         $0x1d
 	BYTE         $0x50
-	BYTE         $0xd6
+	BYTE         $0xf6
 	VPBROADCASTD 4(R11)(BX*1), Y14
 
-	// VPDPBUSD Y14, Y12, Y3
+	// VPDPBUSD Y14, Y12, Y7
 	BYTE $0xc4
 	BYTE $0xc2
 	BYTE $0x1d
 	BYTE $0x50
-	BYTE $0xde
+	BYTE $0xfe
 	ADDQ $0x40, SI
 	ADDQ $0x08, BX
 	DECQ CX
@@ -49373,6 +49497,10 @@ gemmAVXVNNISums8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISums8relu_last1_kdone:
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
 	VPADDD  204(DI), Y0, Y0
 	VPADDD  236(DI), Y1, Y1
 	VPADDD  268(DI), Y2, Y2

@@ -351,11 +351,22 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	}
 	// Two steps an iteration: the loop's own instructions take dispatch
 	// slots the K loop, at 2 VPMADDWD or VPDPBUSD a cycle, nearly fills.
-	kstep := func(wd, rd int) {
+	kstep := func(acc func(r, j int) VecPhysical, wd, rd int) {
 		if step == g2Words {
 			gemmAVX2Words(nv, acc, wd, rd)
 		} else {
 			gemmAVX2Quads(nv, acc, signed, step, wd, rd)
+		}
+	}
+	// VPDPBUSD accumulates in place, 5 cycles a step: one vector's mr
+	// chains would run at under half its rate, so there the loop's
+	// second step has accumulators of its own, added at the end.
+	acc2 := acc
+	dual := (step == g2DPBUSD || step == g2DPBUSDSum) && nv == 1
+	if dual {
+		acc2 = func(r, j int) VecPhysical { return g2Acc[mr+r] }
+		for r := range mr {
+			VPXOR(acc2(r, 0), acc2(r, 0), acc2(r, 0))
 		}
 	}
 	wstep := 32 * nv
@@ -363,8 +374,8 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	SHRQ(Imm(1), RCX)
 	JZ(LabelRef(l + "_k1"))
 	Label(l + "_k")
-	kstep(0, 0)
-	kstep(wstep, 4)
+	kstep(acc, 0, 0)
+	kstep(acc2, wstep, 4)
 	ADDQ(Imm(uint64(2*wstep)), RSI)
 	ADDQ(Imm(8), RBX)
 	DECQ(RCX)
@@ -373,9 +384,14 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 	Load(p.Field("kp"), RAX)
 	ANDQ(Imm(1), RAX)
 	JZ(LabelRef(l + "_kdone"))
-	kstep(0, 0)
+	kstep(acc, 0, 0)
 	ADDQ(Imm(uint64(wstep)), RSI)
 	Label(l + "_kdone")
+	if dual {
+		for r := range mr {
+			VPADDD(acc2(r, 0), acc(r, 0), acc(r, 0))
+		}
+	}
 	if step == g2DPBUSDSum {
 		// The row corrections are added last: the K loop need not wait
 		// for the block's row sums.
