@@ -611,7 +611,7 @@ gemmAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
@@ -620,8 +620,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -631,8 +631,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -642,8 +642,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -653,8 +653,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -843,7 +843,7 @@ gemmAVX2u8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -851,32 +851,32 @@ gemmAVX2u8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2u8_lastw1_stored
 
@@ -1115,7 +1115,7 @@ gemmAVX2u8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -1123,32 +1123,32 @@ gemmAVX2u8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2u8_lastw2_stored
 
@@ -1302,7 +1302,7 @@ gemmAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -1310,8 +1310,8 @@ gemmAVX2u8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1357,8 +1357,8 @@ gemmAVX2u8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1404,8 +1404,8 @@ gemmAVX2u8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1451,8 +1451,8 @@ gemmAVX2u8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1885,7 +1885,7 @@ gemmAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -1893,8 +1893,8 @@ gemmAVX2u8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1940,8 +1940,8 @@ gemmAVX2u8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1987,8 +1987,8 @@ gemmAVX2u8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2034,8 +2034,8 @@ gemmAVX2u8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2546,7 +2546,7 @@ gemmAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -2555,8 +2555,8 @@ gemmAVX2u8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2603,8 +2603,8 @@ gemmAVX2u8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2651,8 +2651,8 @@ gemmAVX2u8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2699,8 +2699,8 @@ gemmAVX2u8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -3482,7 +3482,7 @@ gemmAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
@@ -3491,8 +3491,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -3502,8 +3502,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -3513,8 +3513,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -3524,8 +3524,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -3714,7 +3714,7 @@ gemmAVX2s8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -3722,32 +3722,32 @@ gemmAVX2s8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2s8_lastw1_stored
 
@@ -3986,7 +3986,7 @@ gemmAVX2s8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -3994,32 +3994,32 @@ gemmAVX2s8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2s8_lastw2_stored
 
@@ -4173,7 +4173,7 @@ gemmAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -4181,8 +4181,8 @@ gemmAVX2s8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4228,8 +4228,8 @@ gemmAVX2s8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4275,8 +4275,8 @@ gemmAVX2s8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4322,8 +4322,8 @@ gemmAVX2s8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4756,7 +4756,7 @@ gemmAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -4764,8 +4764,8 @@ gemmAVX2s8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4811,8 +4811,8 @@ gemmAVX2s8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4858,8 +4858,8 @@ gemmAVX2s8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4905,8 +4905,8 @@ gemmAVX2s8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5417,7 +5417,7 @@ gemmAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -5426,8 +5426,8 @@ gemmAVX2s8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5474,8 +5474,8 @@ gemmAVX2s8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5522,8 +5522,8 @@ gemmAVX2s8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5570,8 +5570,8 @@ gemmAVX2s8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -6318,7 +6318,7 @@ gemmAVX2u8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -6327,8 +6327,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -6338,8 +6338,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -6349,8 +6349,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -6360,8 +6360,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -6537,7 +6537,7 @@ gemmAVX2u8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -6545,32 +6545,32 @@ gemmAVX2u8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2u8relu_lastw1_stored
 
@@ -6783,7 +6783,7 @@ gemmAVX2u8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -6791,32 +6791,32 @@ gemmAVX2u8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2u8relu_lastw2_stored
 
@@ -6957,7 +6957,7 @@ gemmAVX2u8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -6965,8 +6965,8 @@ gemmAVX2u8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7012,8 +7012,8 @@ gemmAVX2u8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7059,8 +7059,8 @@ gemmAVX2u8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7106,8 +7106,8 @@ gemmAVX2u8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7514,7 +7514,7 @@ gemmAVX2u8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -7522,8 +7522,8 @@ gemmAVX2u8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7569,8 +7569,8 @@ gemmAVX2u8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7616,8 +7616,8 @@ gemmAVX2u8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7663,8 +7663,8 @@ gemmAVX2u8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8140,7 +8140,7 @@ gemmAVX2u8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -8149,8 +8149,8 @@ gemmAVX2u8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8197,8 +8197,8 @@ gemmAVX2u8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8245,8 +8245,8 @@ gemmAVX2u8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8293,8 +8293,8 @@ gemmAVX2u8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9041,7 +9041,7 @@ gemmAVX2s8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -9050,8 +9050,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -9061,8 +9061,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -9072,8 +9072,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -9083,8 +9083,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -9260,7 +9260,7 @@ gemmAVX2s8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -9268,32 +9268,32 @@ gemmAVX2s8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2s8relu_lastw1_stored
 
@@ -9506,7 +9506,7 @@ gemmAVX2s8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -9514,32 +9514,32 @@ gemmAVX2s8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2s8relu_lastw2_stored
 
@@ -9680,7 +9680,7 @@ gemmAVX2s8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -9688,8 +9688,8 @@ gemmAVX2s8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9735,8 +9735,8 @@ gemmAVX2s8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9782,8 +9782,8 @@ gemmAVX2s8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9829,8 +9829,8 @@ gemmAVX2s8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10237,7 +10237,7 @@ gemmAVX2s8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -10245,8 +10245,8 @@ gemmAVX2s8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10292,8 +10292,8 @@ gemmAVX2s8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10339,8 +10339,8 @@ gemmAVX2s8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10386,8 +10386,8 @@ gemmAVX2s8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10863,7 +10863,7 @@ gemmAVX2s8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -10872,8 +10872,8 @@ gemmAVX2s8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10920,8 +10920,8 @@ gemmAVX2s8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10968,8 +10968,8 @@ gemmAVX2s8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11016,8 +11016,8 @@ gemmAVX2s8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11544,48 +11544,48 @@ gemvAVX2u8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      332(DI), Y2, Y2
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      332(DI), Y5, Y5
-	VPADDSW      332(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      332(DI), Y8, Y8
-	VPADDSW      332(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      332(DI), Y11, Y11
-	VPADDSW      332(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 88(R14)(R13*1)
@@ -11668,12 +11668,12 @@ gemvAVX2u8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      332(DI), Y2, Y2
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -11726,11 +11726,11 @@ gemvAVX2u8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11824,11 +11824,11 @@ gemvAVX2u8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11940,12 +11940,12 @@ gemvAVX2u8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      332(DI), Y2, Y2
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12279,48 +12279,48 @@ gemvAVX2s8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      332(DI), Y2, Y2
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      332(DI), Y5, Y5
-	VPADDSW      332(DI), Y3, Y3
+	VPADDSW      200(DI), Y5, Y5
+	VPADDSW      200(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      332(DI), Y8, Y8
-	VPADDSW      332(DI), Y6, Y6
+	VPADDSW      200(DI), Y8, Y8
+	VPADDSW      200(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      332(DI), Y11, Y11
-	VPADDSW      332(DI), Y9, Y9
+	VPADDSW      200(DI), Y11, Y11
+	VPADDSW      200(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 88(R14)(R13*1)
@@ -12403,12 +12403,12 @@ gemvAVX2s8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      332(DI), Y2, Y2
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -12461,11 +12461,11 @@ gemvAVX2s8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12559,11 +12559,11 @@ gemvAVX2s8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12675,12 +12675,12 @@ gemvAVX2s8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      332(DI), Y2, Y2
-	VPADDSW      332(DI), Y0, Y0
+	VPADDSW      200(DI), Y2, Y2
+	VPADDSW      200(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13107,7 +13107,7 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
@@ -13116,8 +13116,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -13127,8 +13127,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -13138,8 +13138,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -13149,8 +13149,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -13350,7 +13350,7 @@ gemmMaddubsAVX2u8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -13358,32 +13358,32 @@ gemmMaddubsAVX2u8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8_lastw1_stored
 
@@ -13642,7 +13642,7 @@ gemmMaddubsAVX2u8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -13650,32 +13650,32 @@ gemmMaddubsAVX2u8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8_lastw2_stored
 
@@ -13840,7 +13840,7 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -13848,8 +13848,8 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13895,8 +13895,8 @@ gemmMaddubsAVX2u8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13942,8 +13942,8 @@ gemmMaddubsAVX2u8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13989,8 +13989,8 @@ gemmMaddubsAVX2u8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14443,7 +14443,7 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -14451,8 +14451,8 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14498,8 +14498,8 @@ gemmMaddubsAVX2u8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14545,8 +14545,8 @@ gemmMaddubsAVX2u8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14592,8 +14592,8 @@ gemmMaddubsAVX2u8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15136,7 +15136,7 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -15145,8 +15145,8 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15193,8 +15193,8 @@ gemmMaddubsAVX2u8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15241,8 +15241,8 @@ gemmMaddubsAVX2u8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15289,8 +15289,8 @@ gemmMaddubsAVX2u8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15923,7 +15923,7 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
@@ -15932,8 +15932,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -15943,8 +15943,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -15954,8 +15954,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -15965,8 +15965,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -16179,7 +16179,7 @@ gemmMaddubsAVX2s8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -16187,32 +16187,32 @@ gemmMaddubsAVX2s8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8_lastw1_stored
 
@@ -16484,7 +16484,7 @@ gemmMaddubsAVX2s8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -16492,32 +16492,32 @@ gemmMaddubsAVX2s8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8_lastw2_stored
 
@@ -16695,7 +16695,7 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -16703,8 +16703,8 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -16750,8 +16750,8 @@ gemmMaddubsAVX2s8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -16797,8 +16797,8 @@ gemmMaddubsAVX2s8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -16844,8 +16844,8 @@ gemmMaddubsAVX2s8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17311,7 +17311,7 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -17319,8 +17319,8 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17366,8 +17366,8 @@ gemmMaddubsAVX2s8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17413,8 +17413,8 @@ gemmMaddubsAVX2s8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17460,8 +17460,8 @@ gemmMaddubsAVX2s8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18017,7 +18017,7 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -18026,8 +18026,8 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18074,8 +18074,8 @@ gemmMaddubsAVX2s8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18122,8 +18122,8 @@ gemmMaddubsAVX2s8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18170,8 +18170,8 @@ gemmMaddubsAVX2s8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18756,7 +18756,7 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -18765,8 +18765,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -18776,8 +18776,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -18787,8 +18787,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -18798,8 +18798,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -18986,7 +18986,7 @@ gemmMaddubsAVX2u8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -18994,32 +18994,32 @@ gemmMaddubsAVX2u8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8relu_lastw1_stored
 
@@ -19252,7 +19252,7 @@ gemmMaddubsAVX2u8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -19260,32 +19260,32 @@ gemmMaddubsAVX2u8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8relu_lastw2_stored
 
@@ -19437,7 +19437,7 @@ gemmMaddubsAVX2u8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -19445,8 +19445,8 @@ gemmMaddubsAVX2u8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19492,8 +19492,8 @@ gemmMaddubsAVX2u8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19539,8 +19539,8 @@ gemmMaddubsAVX2u8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19586,8 +19586,8 @@ gemmMaddubsAVX2u8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20014,7 +20014,7 @@ gemmMaddubsAVX2u8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -20022,8 +20022,8 @@ gemmMaddubsAVX2u8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20069,8 +20069,8 @@ gemmMaddubsAVX2u8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20116,8 +20116,8 @@ gemmMaddubsAVX2u8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20163,8 +20163,8 @@ gemmMaddubsAVX2u8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20672,7 +20672,7 @@ gemmMaddubsAVX2u8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -20681,8 +20681,8 @@ gemmMaddubsAVX2u8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20729,8 +20729,8 @@ gemmMaddubsAVX2u8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20777,8 +20777,8 @@ gemmMaddubsAVX2u8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20825,8 +20825,8 @@ gemmMaddubsAVX2u8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -21424,7 +21424,7 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -21433,8 +21433,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -21444,8 +21444,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -21455,8 +21455,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -21466,8 +21466,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -21667,7 +21667,7 @@ gemmMaddubsAVX2s8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -21675,32 +21675,32 @@ gemmMaddubsAVX2s8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8relu_lastw1_stored
 
@@ -21946,7 +21946,7 @@ gemmMaddubsAVX2s8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -21954,32 +21954,32 @@ gemmMaddubsAVX2s8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8relu_lastw2_stored
 
@@ -22144,7 +22144,7 @@ gemmMaddubsAVX2s8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -22152,8 +22152,8 @@ gemmMaddubsAVX2s8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22199,8 +22199,8 @@ gemmMaddubsAVX2s8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22246,8 +22246,8 @@ gemmMaddubsAVX2s8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22293,8 +22293,8 @@ gemmMaddubsAVX2s8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22734,7 +22734,7 @@ gemmMaddubsAVX2s8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -22742,8 +22742,8 @@ gemmMaddubsAVX2s8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22789,8 +22789,8 @@ gemmMaddubsAVX2s8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22836,8 +22836,8 @@ gemmMaddubsAVX2s8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22883,8 +22883,8 @@ gemmMaddubsAVX2s8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23405,7 +23405,7 @@ gemmMaddubsAVX2s8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -23414,8 +23414,8 @@ gemmMaddubsAVX2s8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23462,8 +23462,8 @@ gemmMaddubsAVX2s8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23510,8 +23510,8 @@ gemmMaddubsAVX2s8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23558,8 +23558,8 @@ gemmMaddubsAVX2s8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -24330,7 +24330,7 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_full_noclamp
 	MOVQ         48(DI), R14
@@ -24339,8 +24339,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -24350,8 +24350,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -24361,8 +24361,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -24372,8 +24372,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -24630,7 +24630,7 @@ gemmAVXVNNIu8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -24638,32 +24638,32 @@ gemmAVXVNNIu8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8_lastw1_stored
 
@@ -25022,7 +25022,7 @@ gemmAVXVNNIu8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -25030,32 +25030,32 @@ gemmAVXVNNIu8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8_lastw2_stored
 
@@ -25277,7 +25277,7 @@ gemmAVXVNNIu8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -25285,8 +25285,8 @@ gemmAVXVNNIu8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25332,8 +25332,8 @@ gemmAVXVNNIu8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25379,8 +25379,8 @@ gemmAVXVNNIu8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25426,8 +25426,8 @@ gemmAVXVNNIu8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25980,7 +25980,7 @@ gemmAVXVNNIu8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -25988,8 +25988,8 @@ gemmAVXVNNIu8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26035,8 +26035,8 @@ gemmAVXVNNIu8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26082,8 +26082,8 @@ gemmAVXVNNIu8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26129,8 +26129,8 @@ gemmAVXVNNIu8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26824,7 +26824,7 @@ gemmAVXVNNIu8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -26833,8 +26833,8 @@ gemmAVXVNNIu8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26881,8 +26881,8 @@ gemmAVXVNNIu8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26929,8 +26929,8 @@ gemmAVXVNNIu8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26977,8 +26977,8 @@ gemmAVXVNNIu8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -27761,7 +27761,7 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_full_noclamp
 	MOVQ         48(DI), R14
@@ -27770,8 +27770,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -27781,8 +27781,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -27792,8 +27792,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -27803,8 +27803,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -28073,7 +28073,7 @@ gemmAVXVNNIs8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -28081,32 +28081,32 @@ gemmAVXVNNIs8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8_lastw1_stored
 
@@ -28477,7 +28477,7 @@ gemmAVXVNNIs8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -28485,32 +28485,32 @@ gemmAVXVNNIs8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8_lastw2_stored
 
@@ -28744,7 +28744,7 @@ gemmAVXVNNIs8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -28752,8 +28752,8 @@ gemmAVXVNNIs8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -28799,8 +28799,8 @@ gemmAVXVNNIs8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -28846,8 +28846,8 @@ gemmAVXVNNIs8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -28893,8 +28893,8 @@ gemmAVXVNNIs8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29459,7 +29459,7 @@ gemmAVXVNNIs8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -29467,8 +29467,8 @@ gemmAVXVNNIs8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29514,8 +29514,8 @@ gemmAVXVNNIs8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29561,8 +29561,8 @@ gemmAVXVNNIs8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29608,8 +29608,8 @@ gemmAVXVNNIs8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30315,7 +30315,7 @@ gemmAVXVNNIs8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -30324,8 +30324,8 @@ gemmAVXVNNIs8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30372,8 +30372,8 @@ gemmAVXVNNIs8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30420,8 +30420,8 @@ gemmAVXVNNIs8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30468,8 +30468,8 @@ gemmAVXVNNIs8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -31205,7 +31205,7 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -31214,8 +31214,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -31225,8 +31225,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -31236,8 +31236,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -31247,8 +31247,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -31492,7 +31492,7 @@ gemmAVXVNNIu8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -31500,32 +31500,32 @@ gemmAVXVNNIu8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8relu_lastw1_stored
 
@@ -31858,7 +31858,7 @@ gemmAVXVNNIu8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -31866,32 +31866,32 @@ gemmAVXVNNIu8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8relu_lastw2_stored
 
@@ -32100,7 +32100,7 @@ gemmAVXVNNIu8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -32108,8 +32108,8 @@ gemmAVXVNNIu8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32155,8 +32155,8 @@ gemmAVXVNNIu8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32202,8 +32202,8 @@ gemmAVXVNNIu8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32249,8 +32249,8 @@ gemmAVXVNNIu8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32777,7 +32777,7 @@ gemmAVXVNNIu8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -32785,8 +32785,8 @@ gemmAVXVNNIu8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32832,8 +32832,8 @@ gemmAVXVNNIu8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32879,8 +32879,8 @@ gemmAVXVNNIu8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32926,8 +32926,8 @@ gemmAVXVNNIu8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33586,7 +33586,7 @@ gemmAVXVNNIu8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -33595,8 +33595,8 @@ gemmAVXVNNIu8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33643,8 +33643,8 @@ gemmAVXVNNIu8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33691,8 +33691,8 @@ gemmAVXVNNIu8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33739,8 +33739,8 @@ gemmAVXVNNIu8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -34488,7 +34488,7 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -34497,8 +34497,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -34508,8 +34508,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -34519,8 +34519,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -34530,8 +34530,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -34787,7 +34787,7 @@ gemmAVXVNNIs8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -34795,32 +34795,32 @@ gemmAVXVNNIs8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8relu_lastw1_stored
 
@@ -35165,7 +35165,7 @@ gemmAVXVNNIs8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -35173,32 +35173,32 @@ gemmAVXVNNIs8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8relu_lastw2_stored
 
@@ -35419,7 +35419,7 @@ gemmAVXVNNIs8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -35427,8 +35427,8 @@ gemmAVXVNNIs8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -35474,8 +35474,8 @@ gemmAVXVNNIs8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -35521,8 +35521,8 @@ gemmAVXVNNIs8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -35568,8 +35568,8 @@ gemmAVXVNNIs8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36108,7 +36108,7 @@ gemmAVXVNNIs8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -36116,8 +36116,8 @@ gemmAVXVNNIs8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36163,8 +36163,8 @@ gemmAVXVNNIs8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36210,8 +36210,8 @@ gemmAVXVNNIs8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36257,8 +36257,8 @@ gemmAVXVNNIs8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36929,7 +36929,7 @@ gemmAVXVNNIs8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -36938,8 +36938,8 @@ gemmAVXVNNIs8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36986,8 +36986,8 @@ gemmAVXVNNIs8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37034,8 +37034,8 @@ gemmAVXVNNIs8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37082,8 +37082,8 @@ gemmAVXVNNIs8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37491,20 +37491,20 @@ gemmAVXVNNISumu8_sums_done:
 	VPADDD       Y3, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDD       X0, X1, X1
-	VPBROADCASTD 200(DI), X0
+	VPBROADCASTD 296(DI), X0
 	VPMULLD      X0, X1, X1
 	VPSHUFD      $0x00, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 204(DI)
+	VMOVDQU      Y0, 300(DI)
 	VPSHUFD      $0x55, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 236(DI)
+	VMOVDQU      Y0, 332(DI)
 	VPSHUFD      $0xaa, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 268(DI)
+	VMOVDQU      Y0, 364(DI)
 	VPSHUFD      $0xff, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
+	VMOVDQU      Y0, 396(DI)
 	MOVQ         88(DI), SI
 	MOVQ         96(DI), R12
 	XORQ         R13, R13
@@ -37816,18 +37816,18 @@ gemmAVXVNNISumu8_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8_full_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -37991,7 +37991,7 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_full_noclamp
 	MOVQ         48(DI), R14
@@ -38000,8 +38000,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -38011,8 +38011,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -38022,8 +38022,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -38033,8 +38033,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -38232,10 +38232,10 @@ gemmAVXVNNISumu8_lastw1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -38295,7 +38295,7 @@ gemmAVXVNNISumu8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -38303,32 +38303,32 @@ gemmAVXVNNISumu8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8_lastw1_stored
 
@@ -38574,14 +38574,14 @@ gemmAVXVNNISumu8_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8_lastw2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -38695,7 +38695,7 @@ gemmAVXVNNISumu8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -38703,32 +38703,32 @@ gemmAVXVNNISumu8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8_lastw2_stored
 
@@ -38891,10 +38891,10 @@ gemmAVXVNNISumu8_last1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -38954,7 +38954,7 @@ gemmAVXVNNISumu8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -38962,8 +38962,8 @@ gemmAVXVNNISumu8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39009,8 +39009,8 @@ gemmAVXVNNISumu8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39056,8 +39056,8 @@ gemmAVXVNNISumu8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39103,8 +39103,8 @@ gemmAVXVNNISumu8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39544,14 +39544,14 @@ gemmAVXVNNISumu8_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8_last2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -39665,7 +39665,7 @@ gemmAVXVNNISumu8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -39673,8 +39673,8 @@ gemmAVXVNNISumu8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39720,8 +39720,8 @@ gemmAVXVNNISumu8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39767,8 +39767,8 @@ gemmAVXVNNISumu8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39814,8 +39814,8 @@ gemmAVXVNNISumu8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40346,18 +40346,18 @@ gemmAVXVNNISumu8_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8_last3_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -40521,7 +40521,7 @@ gemmAVXVNNISumu8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -40530,8 +40530,8 @@ gemmAVXVNNISumu8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40578,8 +40578,8 @@ gemmAVXVNNISumu8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40626,8 +40626,8 @@ gemmAVXVNNISumu8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40674,8 +40674,8 @@ gemmAVXVNNISumu8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -41111,20 +41111,20 @@ gemmAVXVNNISums8_sums_done:
 	VPADDD       Y3, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDD       X0, X1, X1
-	VPBROADCASTD 200(DI), X0
+	VPBROADCASTD 296(DI), X0
 	VPMULLD      X0, X1, X1
 	VPSHUFD      $0x00, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 204(DI)
+	VMOVDQU      Y0, 300(DI)
 	VPSHUFD      $0x55, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 236(DI)
+	VMOVDQU      Y0, 332(DI)
 	VPSHUFD      $0xaa, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 268(DI)
+	VMOVDQU      Y0, 364(DI)
 	VPSHUFD      $0xff, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
+	VMOVDQU      Y0, 396(DI)
 	MOVQ         88(DI), SI
 	MOVQ         96(DI), R12
 	XORQ         R13, R13
@@ -41436,18 +41436,18 @@ gemmAVXVNNISums8_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISums8_full_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -41611,7 +41611,7 @@ gemmAVXVNNISums8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8_full_noclamp
 	MOVQ         48(DI), R14
@@ -41620,8 +41620,8 @@ gemmAVXVNNISums8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -41631,8 +41631,8 @@ gemmAVXVNNISums8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -41642,8 +41642,8 @@ gemmAVXVNNISums8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -41653,8 +41653,8 @@ gemmAVXVNNISums8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -41852,10 +41852,10 @@ gemmAVXVNNISums8_lastw1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -41915,7 +41915,7 @@ gemmAVXVNNISums8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISums8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -41923,32 +41923,32 @@ gemmAVXVNNISums8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNISums8_lastw1_stored
 
@@ -42194,14 +42194,14 @@ gemmAVXVNNISums8_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISums8_lastw2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -42315,7 +42315,7 @@ gemmAVXVNNISums8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISums8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -42323,32 +42323,32 @@ gemmAVXVNNISums8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNISums8_lastw2_stored
 
@@ -42511,10 +42511,10 @@ gemmAVXVNNISums8_last1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -42574,7 +42574,7 @@ gemmAVXVNNISums8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -42582,8 +42582,8 @@ gemmAVXVNNISums8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -42629,8 +42629,8 @@ gemmAVXVNNISums8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -42676,8 +42676,8 @@ gemmAVXVNNISums8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -42723,8 +42723,8 @@ gemmAVXVNNISums8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43164,14 +43164,14 @@ gemmAVXVNNISums8_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISums8_last2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -43285,7 +43285,7 @@ gemmAVXVNNISums8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -43293,8 +43293,8 @@ gemmAVXVNNISums8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43340,8 +43340,8 @@ gemmAVXVNNISums8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43387,8 +43387,8 @@ gemmAVXVNNISums8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43434,8 +43434,8 @@ gemmAVXVNNISums8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43966,18 +43966,18 @@ gemmAVXVNNISums8_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISums8_last3_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -44141,7 +44141,7 @@ gemmAVXVNNISums8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -44150,8 +44150,8 @@ gemmAVXVNNISums8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44198,8 +44198,8 @@ gemmAVXVNNISums8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44246,8 +44246,8 @@ gemmAVXVNNISums8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44294,8 +44294,8 @@ gemmAVXVNNISums8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44703,20 +44703,20 @@ gemmAVXVNNISumu8relu_sums_done:
 	VPADDD       Y3, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDD       X0, X1, X1
-	VPBROADCASTD 200(DI), X0
+	VPBROADCASTD 296(DI), X0
 	VPMULLD      X0, X1, X1
 	VPSHUFD      $0x00, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 204(DI)
+	VMOVDQU      Y0, 300(DI)
 	VPSHUFD      $0x55, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 236(DI)
+	VMOVDQU      Y0, 332(DI)
 	VPSHUFD      $0xaa, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 268(DI)
+	VMOVDQU      Y0, 364(DI)
 	VPSHUFD      $0xff, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
+	VMOVDQU      Y0, 396(DI)
 	MOVQ         88(DI), SI
 	MOVQ         96(DI), R12
 	XORQ         R13, R13
@@ -45028,18 +45028,18 @@ gemmAVXVNNISumu8relu_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8relu_full_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -45168,7 +45168,7 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -45177,8 +45177,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -45188,8 +45188,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -45199,8 +45199,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -45210,8 +45210,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -45409,10 +45409,10 @@ gemmAVXVNNISumu8relu_lastw1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -45459,7 +45459,7 @@ gemmAVXVNNISumu8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -45467,32 +45467,32 @@ gemmAVXVNNISumu8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   364(DI), Y1, Y1
-	VPMINUB   396(DI), Y1, Y1
+	VPMAXUB   232(DI), Y1, Y1
+	VPMINUB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   364(DI), Y3, Y3
-	VPMINUB   396(DI), Y3, Y3
+	VPMAXUB   232(DI), Y3, Y3
+	VPMINUB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8relu_lastw1_stored
 
@@ -45738,14 +45738,14 @@ gemmAVXVNNISumu8relu_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8relu_lastw2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -45833,7 +45833,7 @@ gemmAVXVNNISumu8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -45841,32 +45841,32 @@ gemmAVXVNNISumu8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   364(DI), Y0, Y0
-	VPMINUB   396(DI), Y0, Y0
+	VPMAXUB   232(DI), Y0, Y0
+	VPMINUB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   364(DI), Y2, Y2
-	VPMINUB   396(DI), Y2, Y2
+	VPMAXUB   232(DI), Y2, Y2
+	VPMINUB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   364(DI), Y4, Y4
-	VPMINUB   396(DI), Y4, Y4
+	VPMAXUB   232(DI), Y4, Y4
+	VPMINUB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   364(DI), Y6, Y6
-	VPMINUB   396(DI), Y6, Y6
+	VPMAXUB   232(DI), Y6, Y6
+	VPMINUB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8relu_lastw2_stored
 
@@ -46029,10 +46029,10 @@ gemmAVXVNNISumu8relu_last1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -46079,7 +46079,7 @@ gemmAVXVNNISumu8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -46087,8 +46087,8 @@ gemmAVXVNNISumu8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46134,8 +46134,8 @@ gemmAVXVNNISumu8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      364(DI), Y1, Y1
-	VPMINUB      396(DI), Y1, Y1
+	VPMAXUB      232(DI), Y1, Y1
+	VPMINUB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46181,8 +46181,8 @@ gemmAVXVNNISumu8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46228,8 +46228,8 @@ gemmAVXVNNISumu8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46669,14 +46669,14 @@ gemmAVXVNNISumu8relu_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8relu_last2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -46764,7 +46764,7 @@ gemmAVXVNNISumu8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -46772,8 +46772,8 @@ gemmAVXVNNISumu8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46819,8 +46819,8 @@ gemmAVXVNNISumu8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      364(DI), Y2, Y2
-	VPMINUB      396(DI), Y2, Y2
+	VPMAXUB      232(DI), Y2, Y2
+	VPMINUB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46866,8 +46866,8 @@ gemmAVXVNNISumu8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      364(DI), Y4, Y4
-	VPMINUB      396(DI), Y4, Y4
+	VPMAXUB      232(DI), Y4, Y4
+	VPMINUB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -46913,8 +46913,8 @@ gemmAVXVNNISumu8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -47445,18 +47445,18 @@ gemmAVXVNNISumu8relu_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8relu_last3_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -47585,7 +47585,7 @@ gemmAVXVNNISumu8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -47594,8 +47594,8 @@ gemmAVXVNNISumu8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      364(DI), Y0, Y0
-	VPMINUB      396(DI), Y0, Y0
+	VPMAXUB      232(DI), Y0, Y0
+	VPMINUB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -47642,8 +47642,8 @@ gemmAVXVNNISumu8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      364(DI), Y3, Y3
-	VPMINUB      396(DI), Y3, Y3
+	VPMAXUB      232(DI), Y3, Y3
+	VPMINUB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -47690,8 +47690,8 @@ gemmAVXVNNISumu8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      364(DI), Y6, Y6
-	VPMINUB      396(DI), Y6, Y6
+	VPMAXUB      232(DI), Y6, Y6
+	VPMINUB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -47738,8 +47738,8 @@ gemmAVXVNNISumu8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      364(DI), Y9, Y9
-	VPMINUB      396(DI), Y9, Y9
+	VPMAXUB      232(DI), Y9, Y9
+	VPMINUB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -48175,20 +48175,20 @@ gemmAVXVNNISums8relu_sums_done:
 	VPADDD       Y3, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDD       X0, X1, X1
-	VPBROADCASTD 200(DI), X0
+	VPBROADCASTD 296(DI), X0
 	VPMULLD      X0, X1, X1
 	VPSHUFD      $0x00, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 204(DI)
+	VMOVDQU      Y0, 300(DI)
 	VPSHUFD      $0x55, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 236(DI)
+	VMOVDQU      Y0, 332(DI)
 	VPSHUFD      $0xaa, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 268(DI)
+	VMOVDQU      Y0, 364(DI)
 	VPSHUFD      $0xff, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
+	VMOVDQU      Y0, 396(DI)
 	MOVQ         88(DI), SI
 	MOVQ         96(DI), R12
 	XORQ         R13, R13
@@ -48500,18 +48500,18 @@ gemmAVXVNNISums8relu_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISums8relu_full_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -48640,7 +48640,7 @@ gemmAVXVNNISums8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -48649,8 +48649,8 @@ gemmAVXVNNISums8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -48660,8 +48660,8 @@ gemmAVXVNNISums8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -48671,8 +48671,8 @@ gemmAVXVNNISums8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -48682,8 +48682,8 @@ gemmAVXVNNISums8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -48881,10 +48881,10 @@ gemmAVXVNNISums8relu_lastw1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -48931,7 +48931,7 @@ gemmAVXVNNISums8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISums8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -48939,32 +48939,32 @@ gemmAVXVNNISums8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   364(DI), Y1, Y1
-	VPMINSB   396(DI), Y1, Y1
+	VPMAXSB   232(DI), Y1, Y1
+	VPMINSB   264(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   364(DI), Y3, Y3
-	VPMINSB   396(DI), Y3, Y3
+	VPMAXSB   232(DI), Y3, Y3
+	VPMINSB   264(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNISums8relu_lastw1_stored
 
@@ -49210,14 +49210,14 @@ gemmAVXVNNISums8relu_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISums8relu_lastw2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -49305,7 +49305,7 @@ gemmAVXVNNISums8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   332(DI), Y13
+	VMOVDQU   200(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISums8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -49313,32 +49313,32 @@ gemmAVXVNNISums8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   364(DI), Y0, Y0
-	VPMINSB   396(DI), Y0, Y0
+	VPMAXSB   232(DI), Y0, Y0
+	VPMINSB   264(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   364(DI), Y2, Y2
-	VPMINSB   396(DI), Y2, Y2
+	VPMAXSB   232(DI), Y2, Y2
+	VPMINSB   264(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   364(DI), Y4, Y4
-	VPMINSB   396(DI), Y4, Y4
+	VPMAXSB   232(DI), Y4, Y4
+	VPMINSB   264(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   364(DI), Y6, Y6
-	VPMINSB   396(DI), Y6, Y6
+	VPMAXSB   232(DI), Y6, Y6
+	VPMINSB   264(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNISums8relu_lastw2_stored
 
@@ -49501,10 +49501,10 @@ gemmAVXVNNISums8relu_last1_kdone:
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
 	VPADDD  Y7, Y3, Y3
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  236(DI), Y1, Y1
-	VPADDD  268(DI), Y2, Y2
-	VPADDD  300(DI), Y3, Y3
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  332(DI), Y1, Y1
+	VPADDD  364(DI), Y2, Y2
+	VPADDD  396(DI), Y3, Y3
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -49551,7 +49551,7 @@ gemmAVXVNNISums8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -49559,8 +49559,8 @@ gemmAVXVNNISums8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -49606,8 +49606,8 @@ gemmAVXVNNISums8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      364(DI), Y1, Y1
-	VPMINSB      396(DI), Y1, Y1
+	VPMAXSB      232(DI), Y1, Y1
+	VPMINSB      264(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -49653,8 +49653,8 @@ gemmAVXVNNISums8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -49700,8 +49700,8 @@ gemmAVXVNNISums8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -50141,14 +50141,14 @@ gemmAVXVNNISums8relu_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISums8relu_last2_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  236(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  268(DI), Y4, Y4
-	VPADDD  268(DI), Y5, Y5
-	VPADDD  300(DI), Y6, Y6
-	VPADDD  300(DI), Y7, Y7
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  332(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  364(DI), Y4, Y4
+	VPADDD  364(DI), Y5, Y5
+	VPADDD  396(DI), Y6, Y6
+	VPADDD  396(DI), Y7, Y7
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -50236,7 +50236,7 @@ gemmAVXVNNISums8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -50244,8 +50244,8 @@ gemmAVXVNNISums8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -50291,8 +50291,8 @@ gemmAVXVNNISums8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      364(DI), Y2, Y2
-	VPMINSB      396(DI), Y2, Y2
+	VPMAXSB      232(DI), Y2, Y2
+	VPMINSB      264(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -50338,8 +50338,8 @@ gemmAVXVNNISums8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      364(DI), Y4, Y4
-	VPMINSB      396(DI), Y4, Y4
+	VPMAXSB      232(DI), Y4, Y4
+	VPMINSB      264(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -50385,8 +50385,8 @@ gemmAVXVNNISums8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -50917,18 +50917,18 @@ gemmAVXVNNISums8relu_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISums8relu_last3_kdone:
-	VPADDD  204(DI), Y0, Y0
-	VPADDD  204(DI), Y1, Y1
-	VPADDD  204(DI), Y2, Y2
-	VPADDD  236(DI), Y3, Y3
-	VPADDD  236(DI), Y4, Y4
-	VPADDD  236(DI), Y5, Y5
-	VPADDD  268(DI), Y6, Y6
-	VPADDD  268(DI), Y7, Y7
-	VPADDD  268(DI), Y8, Y8
-	VPADDD  300(DI), Y9, Y9
-	VPADDD  300(DI), Y10, Y10
-	VPADDD  300(DI), Y11, Y11
+	VPADDD  300(DI), Y0, Y0
+	VPADDD  300(DI), Y1, Y1
+	VPADDD  300(DI), Y2, Y2
+	VPADDD  332(DI), Y3, Y3
+	VPADDD  332(DI), Y4, Y4
+	VPADDD  332(DI), Y5, Y5
+	VPADDD  364(DI), Y6, Y6
+	VPADDD  364(DI), Y7, Y7
+	VPADDD  364(DI), Y8, Y8
+	VPADDD  396(DI), Y9, Y9
+	VPADDD  396(DI), Y10, Y10
+	VPADDD  396(DI), Y11, Y11
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISums8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -51057,7 +51057,7 @@ gemmAVXVNNISums8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      332(DI), Y13
+	VMOVDQU      200(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISums8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -51066,8 +51066,8 @@ gemmAVXVNNISums8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      364(DI), Y0, Y0
-	VPMINSB      396(DI), Y0, Y0
+	VPMAXSB      232(DI), Y0, Y0
+	VPMINSB      264(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -51114,8 +51114,8 @@ gemmAVXVNNISums8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      364(DI), Y3, Y3
-	VPMINSB      396(DI), Y3, Y3
+	VPMAXSB      232(DI), Y3, Y3
+	VPMINSB      264(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -51162,8 +51162,8 @@ gemmAVXVNNISums8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      364(DI), Y6, Y6
-	VPMINSB      396(DI), Y6, Y6
+	VPMAXSB      232(DI), Y6, Y6
+	VPMINSB      264(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -51210,8 +51210,8 @@ gemmAVXVNNISums8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      364(DI), Y9, Y9
-	VPMINSB      396(DI), Y9, Y9
+	VPMAXSB      232(DI), Y9, Y9
+	VPMINSB      264(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
