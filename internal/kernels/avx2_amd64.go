@@ -359,12 +359,12 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 				}
 			}
 			args.a, args.out, args.m = &row[0], &out[m*ldc], 1
-			withScratch(args, 2*v.kp, true, g.spec.Signed, false)
+			withScratch(args, 2*v.kp, avx2Kernel{gemv: true, signed: g.spec.Signed})
 		}
 		return true
 	}
 	args.w = &v.w[0]
-	withScratch(args, gemmMR*2*v.kp, false, g.spec.Signed, v.relu)
+	withScratch(args, gemmMR*2*v.kp, avx2Kernel{signed: g.spec.Signed, relu: v.relu})
 	return true
 }
 
@@ -375,20 +375,20 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 // move the scratch to the heap. The scratch starts on a cache line
 // (scratchAlign): where it did not, as the frame's layout fell, its
 // rows' 32-byte stores straddled lines and shallow layers ran 10% slower.
-func withScratch(args gemmAVX2Args, n int, gemv, signed, relu bool) {
+func withScratch(args gemmAVX2Args, n int, k avx2Kernel) {
 	switch {
 	case n <= 1024-scratchAlign:
 		var s [1024]int16
 		args.scratch = alignScratch(s[:])
-		gemmAVX2Call(&args, gemv, signed, relu)
+		gemmAVX2Call(&args, k)
 	case n <= 8192-scratchAlign:
 		var s [8192]int16
 		args.scratch = alignScratch(s[:])
-		gemmAVX2Call(&args, gemv, signed, relu)
+		gemmAVX2Call(&args, k)
 	default:
 		s := make([]int16, n+scratchAlign)
 		args.scratch = alignScratch(s)
-		gemmAVX2Call(&args, gemv, signed, relu)
+		gemmAVX2Call(&args, k)
 	}
 }
 
@@ -402,19 +402,27 @@ func alignScratch(s []int16) *int16 {
 	return &s[off]
 }
 
+// avx2Kernel selects a kernel of the GEMM family: the int16 ones, the
+// one-row one (gemv) or the quad ones (quad; vnni and sums as gemmQuad's).
+type avx2Kernel struct {
+	quad, vnni, sums, gemv, signed, relu bool
+}
+
 // gemmAVX2Call calls the kernel directly: a call through a func value
 // would lose the kernels' noescape and move args to the heap.
-func gemmAVX2Call(args *gemmAVX2Args, gemv, signed, relu bool) {
+func gemmAVX2Call(args *gemmAVX2Args, k avx2Kernel) {
 	switch {
-	case gemv && signed:
+	case k.quad:
+		quadCall(args, k.vnni, k.sums, k.signed, k.relu)
+	case k.gemv && k.signed:
 		gemvAVX2s8(args)
-	case gemv:
+	case k.gemv:
 		gemvAVX2u8(args)
-	case relu && signed:
+	case k.relu && k.signed:
 		gemmAVX2s8relu(args)
-	case relu:
+	case k.relu:
 		gemmAVX2u8relu(args)
-	case signed:
+	case k.signed:
 		gemmAVX2s8(args)
 	default:
 		gemmAVX2u8(args)

@@ -15532,6 +15532,12 @@ gemmMaddubsAVX2u8_next:
 // Requires: AVX, AVX2, CMOV
 TEXT ·gemmMaddubsAVX2s8(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
 	MOVQ $0x00000000, 40(DI)
 
 gemmMaddubsAVX2s8_block:
@@ -15547,7 +15553,49 @@ gemmMaddubsAVX2s8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 48(DI)
-	MOVQ    R15, R8
+	MOVQ    R8, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8_flip0_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8_flip0_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8_flip0_32
+
+gemmMaddubsAVX2s8_flip0_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8_flip0_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8_flip0_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8_flip0_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8_flip0_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8_flip0_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8_flip0_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x01, AX
 	MOVQ    32(DI), CX
@@ -15560,7 +15608,49 @@ gemmMaddubsAVX2s8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 56(DI)
-	MOVQ    R15, R9
+	MOVQ    R9, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8_flip1_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8_flip1_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8_flip1_32
+
+gemmMaddubsAVX2s8_flip1_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8_flip1_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8_flip1_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8_flip1_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8_flip1_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8_flip1_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8_flip1_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x02, AX
 	MOVQ    32(DI), CX
@@ -15573,7 +15663,49 @@ gemmMaddubsAVX2s8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 64(DI)
-	MOVQ    R15, R10
+	MOVQ    R10, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8_flip2_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8_flip2_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8_flip2_32
+
+gemmMaddubsAVX2s8_flip2_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8_flip2_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8_flip2_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8_flip2_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8_flip2_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8_flip2_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8_flip2_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x03, AX
 	MOVQ    32(DI), CX
@@ -15586,13 +15718,55 @@ gemmMaddubsAVX2s8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 72(DI)
-	MOVQ    R15, R11
-	MOVQ    88(DI), SI
-	MOVQ    96(DI), R12
-	XORQ    R13, R13
-	MOVQ    120(DI), DX
-	TESTQ   DX, DX
-	JZ      gemmMaddubsAVX2s8_last
+	MOVQ    R11, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8_flip3_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8_flip3_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8_flip3_32
+
+gemmMaddubsAVX2s8_flip3_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8_flip3_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8_flip3_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8_flip3_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8_flip3_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8_flip3_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8_flip3_2:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmMaddubsAVX2s8_last
 
 gemmMaddubsAVX2s8_panel:
 	VMOVDQU  (R12), Y0
@@ -15611,13 +15785,11 @@ gemmMaddubsAVX2s8_panel:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8_full_k1
 
 gemmMaddubsAVX2s8_full_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -15628,7 +15800,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -15639,7 +15810,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -15650,7 +15820,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -15661,7 +15830,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y11, Y11
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -15672,7 +15840,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -15683,7 +15850,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -15694,7 +15860,6 @@ gemmMaddubsAVX2s8_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -15714,7 +15879,6 @@ gemmMaddubsAVX2s8_full_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8_full_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -15725,7 +15889,6 @@ gemmMaddubsAVX2s8_full_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -15736,7 +15899,6 @@ gemmMaddubsAVX2s8_full_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -15747,7 +15909,6 @@ gemmMaddubsAVX2s8_full_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -16043,48 +16204,39 @@ gemmMaddubsAVX2s8_lastw1:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8_lastw1_k1
 
 gemmMaddubsAVX2s8_lastw1_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -16098,22 +16250,18 @@ gemmMaddubsAVX2s8_lastw1_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8_lastw1_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -16258,13 +16406,11 @@ gemmMaddubsAVX2s8_lastw2:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8_lastw2_k1
 
 gemmMaddubsAVX2s8_lastw2_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -16272,7 +16418,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -16280,7 +16425,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -16288,7 +16432,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -16296,7 +16439,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y7, Y7
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -16304,7 +16446,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -16312,7 +16453,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -16320,7 +16460,6 @@ gemmMaddubsAVX2s8_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -16337,7 +16476,6 @@ gemmMaddubsAVX2s8_lastw2_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8_lastw2_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -16345,7 +16483,6 @@ gemmMaddubsAVX2s8_lastw2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -16353,7 +16490,6 @@ gemmMaddubsAVX2s8_lastw2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -16361,7 +16497,6 @@ gemmMaddubsAVX2s8_lastw2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -16559,48 +16694,39 @@ gemmMaddubsAVX2s8_last1:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8_last1_k1
 
 gemmMaddubsAVX2s8_last1_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -16614,22 +16740,18 @@ gemmMaddubsAVX2s8_last1_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8_last1_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -17085,13 +17207,11 @@ gemmMaddubsAVX2s8_last2:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8_last2_k1
 
 gemmMaddubsAVX2s8_last2_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -17099,7 +17219,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -17107,7 +17226,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -17115,7 +17233,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -17123,7 +17240,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y7, Y7
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -17131,7 +17247,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -17139,7 +17254,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -17147,7 +17261,6 @@ gemmMaddubsAVX2s8_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -17164,7 +17277,6 @@ gemmMaddubsAVX2s8_last2_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8_last2_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -17172,7 +17284,6 @@ gemmMaddubsAVX2s8_last2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -17180,7 +17291,6 @@ gemmMaddubsAVX2s8_last2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -17188,7 +17298,6 @@ gemmMaddubsAVX2s8_last2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -17705,13 +17814,11 @@ gemmMaddubsAVX2s8_last3:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8_last3_k1
 
 gemmMaddubsAVX2s8_last3_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -17722,7 +17829,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -17733,7 +17839,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -17744,7 +17849,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -17755,7 +17859,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y11, Y11
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -17766,7 +17869,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -17777,7 +17879,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -17788,7 +17889,6 @@ gemmMaddubsAVX2s8_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -17808,7 +17908,6 @@ gemmMaddubsAVX2s8_last3_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8_last3_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -17819,7 +17918,6 @@ gemmMaddubsAVX2s8_last3_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -17830,7 +17928,6 @@ gemmMaddubsAVX2s8_last3_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -17841,7 +17938,6 @@ gemmMaddubsAVX2s8_last3_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -21068,6 +21164,12 @@ gemmMaddubsAVX2u8relu_next:
 // Requires: AVX, AVX2, CMOV
 TEXT ·gemmMaddubsAVX2s8relu(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
 	MOVQ $0x00000000, 40(DI)
 
 gemmMaddubsAVX2s8relu_block:
@@ -21083,7 +21185,49 @@ gemmMaddubsAVX2s8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 48(DI)
-	MOVQ    R15, R8
+	MOVQ    R8, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8relu_flip0_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8relu_flip0_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8relu_flip0_32
+
+gemmMaddubsAVX2s8relu_flip0_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8relu_flip0_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8relu_flip0_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8relu_flip0_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8relu_flip0_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8relu_flip0_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8relu_flip0_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x01, AX
 	MOVQ    32(DI), CX
@@ -21096,7 +21240,49 @@ gemmMaddubsAVX2s8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 56(DI)
-	MOVQ    R15, R9
+	MOVQ    R9, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8relu_flip1_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8relu_flip1_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8relu_flip1_32
+
+gemmMaddubsAVX2s8relu_flip1_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8relu_flip1_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8relu_flip1_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8relu_flip1_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8relu_flip1_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8relu_flip1_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8relu_flip1_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x02, AX
 	MOVQ    32(DI), CX
@@ -21109,7 +21295,49 @@ gemmMaddubsAVX2s8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 64(DI)
-	MOVQ    R15, R10
+	MOVQ    R10, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8relu_flip2_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8relu_flip2_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8relu_flip2_32
+
+gemmMaddubsAVX2s8relu_flip2_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8relu_flip2_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8relu_flip2_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8relu_flip2_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8relu_flip2_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8relu_flip2_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8relu_flip2_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x03, AX
 	MOVQ    32(DI), CX
@@ -21122,13 +21350,55 @@ gemmMaddubsAVX2s8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 72(DI)
-	MOVQ    R15, R11
-	MOVQ    88(DI), SI
-	MOVQ    96(DI), R12
-	XORQ    R13, R13
-	MOVQ    120(DI), DX
-	TESTQ   DX, DX
-	JZ      gemmMaddubsAVX2s8relu_last
+	MOVQ    R11, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmMaddubsAVX2s8relu_flip3_32:
+	CMPQ    CX, $0x20
+	JB      gemmMaddubsAVX2s8relu_flip3_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmMaddubsAVX2s8relu_flip3_32
+
+gemmMaddubsAVX2s8relu_flip3_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmMaddubsAVX2s8relu_flip3_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmMaddubsAVX2s8relu_flip3_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmMaddubsAVX2s8relu_flip3_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmMaddubsAVX2s8relu_flip3_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmMaddubsAVX2s8relu_flip3_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmMaddubsAVX2s8relu_flip3_2:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmMaddubsAVX2s8relu_last
 
 gemmMaddubsAVX2s8relu_panel:
 	VMOVDQU  (R12), Y0
@@ -21147,13 +21417,11 @@ gemmMaddubsAVX2s8relu_panel:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8relu_full_k1
 
 gemmMaddubsAVX2s8relu_full_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -21164,7 +21432,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -21175,7 +21442,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -21186,7 +21452,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -21197,7 +21462,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y11, Y11
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -21208,7 +21472,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -21219,7 +21482,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -21230,7 +21492,6 @@ gemmMaddubsAVX2s8relu_full_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -21250,7 +21511,6 @@ gemmMaddubsAVX2s8relu_full_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8relu_full_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -21261,7 +21521,6 @@ gemmMaddubsAVX2s8relu_full_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -21272,7 +21531,6 @@ gemmMaddubsAVX2s8relu_full_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -21283,7 +21541,6 @@ gemmMaddubsAVX2s8relu_full_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -21544,48 +21801,39 @@ gemmMaddubsAVX2s8relu_lastw1:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8relu_lastw1_k1
 
 gemmMaddubsAVX2s8relu_lastw1_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -21599,22 +21847,18 @@ gemmMaddubsAVX2s8relu_lastw1_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8relu_lastw1_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -21746,13 +21990,11 @@ gemmMaddubsAVX2s8relu_lastw2:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8relu_lastw2_k1
 
 gemmMaddubsAVX2s8relu_lastw2_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -21760,7 +22002,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -21768,7 +22009,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -21776,7 +22016,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -21784,7 +22023,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y7, Y7
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -21792,7 +22030,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -21800,7 +22037,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -21808,7 +22044,6 @@ gemmMaddubsAVX2s8relu_lastw2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -21825,7 +22060,6 @@ gemmMaddubsAVX2s8relu_lastw2_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8relu_lastw2_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -21833,7 +22067,6 @@ gemmMaddubsAVX2s8relu_lastw2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -21841,7 +22074,6 @@ gemmMaddubsAVX2s8relu_lastw2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -21849,7 +22081,6 @@ gemmMaddubsAVX2s8relu_lastw2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -22021,48 +22252,39 @@ gemmMaddubsAVX2s8relu_last1:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8relu_last1_k1
 
 gemmMaddubsAVX2s8relu_last1_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   32(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -22076,22 +22298,18 @@ gemmMaddubsAVX2s8relu_last1_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8relu_last1_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -22534,13 +22752,11 @@ gemmMaddubsAVX2s8relu_last2:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8relu_last2_k1
 
 gemmMaddubsAVX2s8relu_last2_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -22548,7 +22764,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -22556,7 +22771,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -22564,7 +22778,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -22572,7 +22785,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y7, Y7
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -22580,7 +22792,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -22588,7 +22799,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -22596,7 +22806,6 @@ gemmMaddubsAVX2s8relu_last2_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   64(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -22613,7 +22822,6 @@ gemmMaddubsAVX2s8relu_last2_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8relu_last2_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -22621,7 +22829,6 @@ gemmMaddubsAVX2s8relu_last2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y1, Y1
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
@@ -22629,7 +22836,6 @@ gemmMaddubsAVX2s8relu_last2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y4, Y4
@@ -22637,7 +22843,6 @@ gemmMaddubsAVX2s8relu_last2_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -23128,13 +23333,11 @@ gemmMaddubsAVX2s8relu_last3:
 	MOVQ     112(DI), CX
 	VPCMPEQW Y13, Y13, Y13
 	VPSRLW   $0x0f, Y13, Y13
-	VMOVDQU  quadBytes80<>+0(SB), Y15
 	SHRQ     $0x01, CX
 	JZ       gemmMaddubsAVX2s8relu_last3_k1
 
 gemmMaddubsAVX2s8relu_last3_k:
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -23145,7 +23348,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -23156,7 +23358,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -23167,7 +23368,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -23178,7 +23378,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y11, Y11
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -23189,7 +23388,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -23200,7 +23398,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -23211,7 +23408,6 @@ gemmMaddubsAVX2s8relu_last3_k:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   96(SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -23231,7 +23427,6 @@ gemmMaddubsAVX2s8relu_last3_k1:
 	ANDQ         $0x01, AX
 	JZ           gemmMaddubsAVX2s8relu_last3_kdone
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y0, Y0
@@ -23242,7 +23437,6 @@ gemmMaddubsAVX2s8relu_last3_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y2, Y2
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y3, Y3
@@ -23253,7 +23447,6 @@ gemmMaddubsAVX2s8relu_last3_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y5, Y5
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y6, Y6
@@ -23264,7 +23457,6 @@ gemmMaddubsAVX2s8relu_last3_k1:
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y8, Y8
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        Y15, Y14, Y14
 	VPMADDUBSW   (SI), Y14, Y12
 	VPMADDWD     Y13, Y12, Y12
 	VPADDD       Y12, Y9, Y9
@@ -27220,6 +27412,12 @@ gemmAVXVNNIu8_next:
 // Requires: AVX, AVX2, CMOV
 TEXT ·gemmAVXVNNIs8(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
 	MOVQ $0x00000000, 40(DI)
 
 gemmAVXVNNIs8_block:
@@ -27235,7 +27433,49 @@ gemmAVXVNNIs8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 48(DI)
-	MOVQ    R15, R8
+	MOVQ    R8, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8_flip0_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8_flip0_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8_flip0_32
+
+gemmAVXVNNIs8_flip0_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8_flip0_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8_flip0_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8_flip0_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8_flip0_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8_flip0_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8_flip0_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x01, AX
 	MOVQ    32(DI), CX
@@ -27248,7 +27488,49 @@ gemmAVXVNNIs8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 56(DI)
-	MOVQ    R15, R9
+	MOVQ    R9, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8_flip1_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8_flip1_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8_flip1_32
+
+gemmAVXVNNIs8_flip1_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8_flip1_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8_flip1_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8_flip1_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8_flip1_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8_flip1_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8_flip1_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x02, AX
 	MOVQ    32(DI), CX
@@ -27261,7 +27543,49 @@ gemmAVXVNNIs8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 64(DI)
-	MOVQ    R15, R10
+	MOVQ    R10, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8_flip2_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8_flip2_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8_flip2_32
+
+gemmAVXVNNIs8_flip2_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8_flip2_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8_flip2_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8_flip2_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8_flip2_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8_flip2_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8_flip2_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x03, AX
 	MOVQ    32(DI), CX
@@ -27274,13 +27598,55 @@ gemmAVXVNNIs8_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 72(DI)
-	MOVQ    R15, R11
-	MOVQ    88(DI), SI
-	MOVQ    96(DI), R12
-	XORQ    R13, R13
-	MOVQ    120(DI), DX
-	TESTQ   DX, DX
-	JZ      gemmAVXVNNIs8_last
+	MOVQ    R11, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8_flip3_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8_flip3_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8_flip3_32
+
+gemmAVXVNNIs8_flip3_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8_flip3_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8_flip3_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8_flip3_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8_flip3_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8_flip3_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8_flip3_2:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmAVXVNNIs8_last
 
 gemmAVXVNNIs8_panel:
 	VMOVDQU (R12), Y0
@@ -27305,7 +27671,6 @@ gemmAVXVNNIs8_full_k:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -27328,7 +27693,6 @@ gemmAVXVNNIs8_full_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -27351,7 +27715,6 @@ gemmAVXVNNIs8_full_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -27374,7 +27737,6 @@ gemmAVXVNNIs8_full_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -27400,7 +27762,6 @@ gemmAVXVNNIs8_full_k:
 	VMOVDQU      128(SI), Y13
 	VMOVDQU      160(SI), Y15
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -27423,7 +27784,6 @@ gemmAVXVNNIs8_full_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -27446,7 +27806,6 @@ gemmAVXVNNIs8_full_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -27469,7 +27828,6 @@ gemmAVXVNNIs8_full_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -27504,7 +27862,6 @@ gemmAVXVNNIs8_full_k1:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -27527,7 +27884,6 @@ gemmAVXVNNIs8_full_k1:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -27550,7 +27906,6 @@ gemmAVXVNNIs8_full_k1:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -27573,7 +27928,6 @@ gemmAVXVNNIs8_full_k1:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -27889,7 +28243,6 @@ gemmAVXVNNIs8_lastw1:
 gemmAVXVNNIs8_lastw1_k:
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -27898,7 +28251,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -27907,7 +28259,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -27916,7 +28267,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE         $0xc4
@@ -27926,7 +28276,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0xdc
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
@@ -27935,7 +28284,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
@@ -27944,7 +28292,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
@@ -27953,7 +28300,6 @@ gemmAVXVNNIs8_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
@@ -27972,7 +28318,6 @@ gemmAVXVNNIs8_lastw1_k1:
 	JZ           gemmAVXVNNIs8_lastw1_kdone
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -27981,7 +28326,6 @@ gemmAVXVNNIs8_lastw1_k1:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -27990,7 +28334,6 @@ gemmAVXVNNIs8_lastw1_k1:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -27999,7 +28342,6 @@ gemmAVXVNNIs8_lastw1_k1:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -28157,7 +28499,6 @@ gemmAVXVNNIs8_lastw2_k:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -28173,7 +28514,6 @@ gemmAVXVNNIs8_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -28189,7 +28529,6 @@ gemmAVXVNNIs8_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -28205,7 +28544,6 @@ gemmAVXVNNIs8_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -28223,7 +28561,6 @@ gemmAVXVNNIs8_lastw2_k:
 	VMOVDQU      64(SI), Y12
 	VMOVDQU      96(SI), Y13
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -28239,7 +28576,6 @@ gemmAVXVNNIs8_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -28255,7 +28591,6 @@ gemmAVXVNNIs8_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -28271,7 +28606,6 @@ gemmAVXVNNIs8_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -28298,7 +28632,6 @@ gemmAVXVNNIs8_lastw2_k1:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -28314,7 +28647,6 @@ gemmAVXVNNIs8_lastw2_k1:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -28330,7 +28662,6 @@ gemmAVXVNNIs8_lastw2_k1:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -28346,7 +28677,6 @@ gemmAVXVNNIs8_lastw2_k1:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -28560,7 +28890,6 @@ gemmAVXVNNIs8_last1:
 gemmAVXVNNIs8_last1_k:
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -28569,7 +28898,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -28578,7 +28906,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -28587,7 +28914,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE         $0xc4
@@ -28597,7 +28923,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0xdc
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
@@ -28606,7 +28931,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0x50
 	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
@@ -28615,7 +28939,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0x50
 	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
@@ -28624,7 +28947,6 @@ gemmAVXVNNIs8_last1_k:
 	BYTE         $0x50
 	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
@@ -28643,7 +28965,6 @@ gemmAVXVNNIs8_last1_k1:
 	JZ           gemmAVXVNNIs8_last1_kdone
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -28652,7 +28973,6 @@ gemmAVXVNNIs8_last1_k1:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -28661,7 +28981,6 @@ gemmAVXVNNIs8_last1_k1:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -28670,7 +28989,6 @@ gemmAVXVNNIs8_last1_k1:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -29139,7 +29457,6 @@ gemmAVXVNNIs8_last2_k:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -29155,7 +29472,6 @@ gemmAVXVNNIs8_last2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -29171,7 +29487,6 @@ gemmAVXVNNIs8_last2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -29187,7 +29502,6 @@ gemmAVXVNNIs8_last2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -29205,7 +29519,6 @@ gemmAVXVNNIs8_last2_k:
 	VMOVDQU      64(SI), Y12
 	VMOVDQU      96(SI), Y13
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -29221,7 +29534,6 @@ gemmAVXVNNIs8_last2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -29237,7 +29549,6 @@ gemmAVXVNNIs8_last2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -29253,7 +29564,6 @@ gemmAVXVNNIs8_last2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -29280,7 +29590,6 @@ gemmAVXVNNIs8_last2_k1:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -29296,7 +29605,6 @@ gemmAVXVNNIs8_last2_k1:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -29312,7 +29620,6 @@ gemmAVXVNNIs8_last2_k1:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -29328,7 +29635,6 @@ gemmAVXVNNIs8_last2_k1:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -29859,7 +30165,6 @@ gemmAVXVNNIs8_last3_k:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -29882,7 +30187,6 @@ gemmAVXVNNIs8_last3_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -29905,7 +30209,6 @@ gemmAVXVNNIs8_last3_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -29928,7 +30231,6 @@ gemmAVXVNNIs8_last3_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -29954,7 +30256,6 @@ gemmAVXVNNIs8_last3_k:
 	VMOVDQU      128(SI), Y13
 	VMOVDQU      160(SI), Y15
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -29977,7 +30278,6 @@ gemmAVXVNNIs8_last3_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -30000,7 +30300,6 @@ gemmAVXVNNIs8_last3_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -30023,7 +30322,6 @@ gemmAVXVNNIs8_last3_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -30058,7 +30356,6 @@ gemmAVXVNNIs8_last3_k1:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -30081,7 +30378,6 @@ gemmAVXVNNIs8_last3_k1:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -30104,7 +30400,6 @@ gemmAVXVNNIs8_last3_k1:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -30127,7 +30422,6 @@ gemmAVXVNNIs8_last3_k1:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -33982,6 +34276,12 @@ gemmAVXVNNIu8relu_next:
 // Requires: AVX, AVX2, CMOV
 TEXT ·gemmAVXVNNIs8relu(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), DI
+	MOVQ 80(DI), R8
+	MOVQ 112(DI), AX
+	SHLQ $0x02, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
 	MOVQ $0x00000000, 40(DI)
 
 gemmAVXVNNIs8relu_block:
@@ -33997,7 +34297,49 @@ gemmAVXVNNIs8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 48(DI)
-	MOVQ    R15, R8
+	MOVQ    R8, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8relu_flip0_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8relu_flip0_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8relu_flip0_32
+
+gemmAVXVNNIs8relu_flip0_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8relu_flip0_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8relu_flip0_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8relu_flip0_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8relu_flip0_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8relu_flip0_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8relu_flip0_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x01, AX
 	MOVQ    32(DI), CX
@@ -34010,7 +34352,49 @@ gemmAVXVNNIs8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 56(DI)
-	MOVQ    R15, R9
+	MOVQ    R9, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8relu_flip1_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8relu_flip1_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8relu_flip1_32
+
+gemmAVXVNNIs8relu_flip1_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8relu_flip1_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8relu_flip1_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8relu_flip1_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8relu_flip1_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8relu_flip1_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8relu_flip1_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x02, AX
 	MOVQ    32(DI), CX
@@ -34023,7 +34407,49 @@ gemmAVXVNNIs8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 64(DI)
-	MOVQ    R15, R10
+	MOVQ    R10, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8relu_flip2_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8relu_flip2_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8relu_flip2_32
+
+gemmAVXVNNIs8relu_flip2_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8relu_flip2_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8relu_flip2_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8relu_flip2_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8relu_flip2_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8relu_flip2_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8relu_flip2_2:
 	MOVQ    40(DI), AX
 	ADDQ    $0x03, AX
 	MOVQ    32(DI), CX
@@ -34036,13 +34462,55 @@ gemmAVXVNNIs8relu_block:
 	IMULQ   24(DI), AX
 	ADDQ    16(DI), AX
 	MOVQ    AX, 72(DI)
-	MOVQ    R15, R11
-	MOVQ    88(DI), SI
-	MOVQ    96(DI), R12
-	XORQ    R13, R13
-	MOVQ    120(DI), DX
-	TESTQ   DX, DX
-	JZ      gemmAVXVNNIs8relu_last
+	MOVQ    R11, AX
+	MOVQ    112(DI), CX
+	SHLQ    $0x02, CX
+
+gemmAVXVNNIs8relu_flip3_32:
+	CMPQ    CX, $0x20
+	JB      gemmAVXVNNIs8relu_flip3_16
+	VMOVDQU (R15), Y15
+	VPXOR   quadBytes80<>+0(SB), Y15, Y15
+	VMOVDQU Y15, (AX)
+	ADDQ    $0x20, R15
+	ADDQ    $0x20, AX
+	SUBQ    $0x20, CX
+	JMP     gemmAVXVNNIs8relu_flip3_32
+
+gemmAVXVNNIs8relu_flip3_16:
+	TESTQ   $0x00000010, CX
+	JZ      gemmAVXVNNIs8relu_flip3_8
+	VMOVDQU (R15), X15
+	VPXOR   quadBytes80<>+0(SB), X15, X15
+	VMOVDQU X15, (AX)
+	ADDQ    $0x10, R15
+	ADDQ    $0x10, AX
+
+gemmAVXVNNIs8relu_flip3_8:
+	TESTQ $0x00000008, CX
+	JZ    gemmAVXVNNIs8relu_flip3_4
+	VMOVQ (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVQ X15, (AX)
+	ADDQ  $0x08, R15
+	ADDQ  $0x08, AX
+
+gemmAVXVNNIs8relu_flip3_4:
+	TESTQ $0x00000004, CX
+	JZ    gemmAVXVNNIs8relu_flip3_2
+	VMOVD (R15), X15
+	VPXOR quadBytes80<>+0(SB), X15, X15
+	VMOVD X15, (AX)
+	ADDQ  $0x04, R15
+	ADDQ  $0x04, AX
+
+gemmAVXVNNIs8relu_flip3_2:
+	MOVQ  88(DI), SI
+	MOVQ  96(DI), R12
+	XORQ  R13, R13
+	MOVQ  120(DI), DX
+	TESTQ DX, DX
+	JZ    gemmAVXVNNIs8relu_last
 
 gemmAVXVNNIs8relu_panel:
 	VMOVDQU (R12), Y0
@@ -34067,7 +34535,6 @@ gemmAVXVNNIs8relu_full_k:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -34090,7 +34557,6 @@ gemmAVXVNNIs8relu_full_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -34113,7 +34579,6 @@ gemmAVXVNNIs8relu_full_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -34136,7 +34601,6 @@ gemmAVXVNNIs8relu_full_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -34162,7 +34626,6 @@ gemmAVXVNNIs8relu_full_k:
 	VMOVDQU      128(SI), Y13
 	VMOVDQU      160(SI), Y15
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -34185,7 +34648,6 @@ gemmAVXVNNIs8relu_full_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -34208,7 +34670,6 @@ gemmAVXVNNIs8relu_full_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -34231,7 +34692,6 @@ gemmAVXVNNIs8relu_full_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -34266,7 +34726,6 @@ gemmAVXVNNIs8relu_full_k1:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -34289,7 +34748,6 @@ gemmAVXVNNIs8relu_full_k1:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -34312,7 +34770,6 @@ gemmAVXVNNIs8relu_full_k1:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -34335,7 +34792,6 @@ gemmAVXVNNIs8relu_full_k1:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -34616,7 +35072,6 @@ gemmAVXVNNIs8relu_lastw1:
 gemmAVXVNNIs8relu_lastw1_k:
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -34625,7 +35080,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -34634,7 +35088,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -34643,7 +35096,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE         $0xc4
@@ -34653,7 +35105,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0xdc
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
@@ -34662,7 +35113,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
@@ -34671,7 +35121,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
@@ -34680,7 +35129,6 @@ gemmAVXVNNIs8relu_lastw1_k:
 	BYTE         $0x50
 	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
@@ -34699,7 +35147,6 @@ gemmAVXVNNIs8relu_lastw1_k1:
 	JZ           gemmAVXVNNIs8relu_lastw1_kdone
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -34708,7 +35155,6 @@ gemmAVXVNNIs8relu_lastw1_k1:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -34717,7 +35163,6 @@ gemmAVXVNNIs8relu_lastw1_k1:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -34726,7 +35171,6 @@ gemmAVXVNNIs8relu_lastw1_k1:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -34871,7 +35315,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -34887,7 +35330,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -34903,7 +35345,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -34919,7 +35360,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -34937,7 +35377,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	VMOVDQU      64(SI), Y12
 	VMOVDQU      96(SI), Y13
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -34953,7 +35392,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -34969,7 +35407,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -34985,7 +35422,6 @@ gemmAVXVNNIs8relu_lastw2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -35012,7 +35448,6 @@ gemmAVXVNNIs8relu_lastw2_k1:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -35028,7 +35463,6 @@ gemmAVXVNNIs8relu_lastw2_k1:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -35044,7 +35478,6 @@ gemmAVXVNNIs8relu_lastw2_k1:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -35060,7 +35493,6 @@ gemmAVXVNNIs8relu_lastw2_k1:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -35248,7 +35680,6 @@ gemmAVXVNNIs8relu_last1:
 gemmAVXVNNIs8relu_last1_k:
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -35257,7 +35688,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -35266,7 +35696,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -35275,7 +35704,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE         $0xc4
@@ -35285,7 +35713,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0xdc
 	VMOVDQU      32(SI), Y12
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE         $0xc4
@@ -35294,7 +35721,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0x50
 	BYTE         $0xe4
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y5
 	BYTE         $0xc4
@@ -35303,7 +35729,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0x50
 	BYTE         $0xec
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE         $0xc4
@@ -35312,7 +35737,6 @@ gemmAVXVNNIs8relu_last1_k:
 	BYTE         $0x50
 	BYTE         $0xf4
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y7
 	BYTE $0xc4
@@ -35331,7 +35755,6 @@ gemmAVXVNNIs8relu_last1_k1:
 	JZ           gemmAVXVNNIs8relu_last1_kdone
 	VMOVDQU      (SI), Y12
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE         $0xc4
@@ -35340,7 +35763,6 @@ gemmAVXVNNIs8relu_last1_k1:
 	BYTE         $0x50
 	BYTE         $0xc4
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y1
 	BYTE         $0xc4
@@ -35349,7 +35771,6 @@ gemmAVXVNNIs8relu_last1_k1:
 	BYTE         $0x50
 	BYTE         $0xcc
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE         $0xc4
@@ -35358,7 +35779,6 @@ gemmAVXVNNIs8relu_last1_k1:
 	BYTE         $0x50
 	BYTE         $0xd4
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -35814,7 +36234,6 @@ gemmAVXVNNIs8relu_last2_k:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -35830,7 +36249,6 @@ gemmAVXVNNIs8relu_last2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -35846,7 +36264,6 @@ gemmAVXVNNIs8relu_last2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -35862,7 +36279,6 @@ gemmAVXVNNIs8relu_last2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -35880,7 +36296,6 @@ gemmAVXVNNIs8relu_last2_k:
 	VMOVDQU      64(SI), Y12
 	VMOVDQU      96(SI), Y13
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -35896,7 +36311,6 @@ gemmAVXVNNIs8relu_last2_k:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -35912,7 +36326,6 @@ gemmAVXVNNIs8relu_last2_k:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -35928,7 +36341,6 @@ gemmAVXVNNIs8relu_last2_k:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -35955,7 +36367,6 @@ gemmAVXVNNIs8relu_last2_k1:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -35971,7 +36382,6 @@ gemmAVXVNNIs8relu_last2_k1:
 	BYTE         $0x50
 	BYTE         $0xcd
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y2
 	BYTE $0xc4
@@ -35987,7 +36397,6 @@ gemmAVXVNNIs8relu_last2_k1:
 	BYTE         $0x50
 	BYTE         $0xdd
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y4
 	BYTE $0xc4
@@ -36003,7 +36412,6 @@ gemmAVXVNNIs8relu_last2_k1:
 	BYTE         $0x50
 	BYTE         $0xed
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -36508,7 +36916,6 @@ gemmAVXVNNIs8relu_last3_k:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -36531,7 +36938,6 @@ gemmAVXVNNIs8relu_last3_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -36554,7 +36960,6 @@ gemmAVXVNNIs8relu_last3_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -36577,7 +36982,6 @@ gemmAVXVNNIs8relu_last3_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -36603,7 +37007,6 @@ gemmAVXVNNIs8relu_last3_k:
 	VMOVDQU      128(SI), Y13
 	VMOVDQU      160(SI), Y15
 	VPBROADCASTD 4(R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -36626,7 +37029,6 @@ gemmAVXVNNIs8relu_last3_k:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD 4(R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -36649,7 +37051,6 @@ gemmAVXVNNIs8relu_last3_k:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD 4(R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -36672,7 +37073,6 @@ gemmAVXVNNIs8relu_last3_k:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD 4(R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -36707,7 +37107,6 @@ gemmAVXVNNIs8relu_last3_k1:
 	VMOVDQU      32(SI), Y13
 	VMOVDQU      64(SI), Y15
 	VPBROADCASTD (R8)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y0
 	BYTE $0xc4
@@ -36730,7 +37129,6 @@ gemmAVXVNNIs8relu_last3_k1:
 	BYTE         $0x50
 	BYTE         $0xd7
 	VPBROADCASTD (R9)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y3
 	BYTE $0xc4
@@ -36753,7 +37151,6 @@ gemmAVXVNNIs8relu_last3_k1:
 	BYTE         $0x50
 	BYTE         $0xef
 	VPBROADCASTD (R10)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y6
 	BYTE $0xc4
@@ -36776,7 +37173,6 @@ gemmAVXVNNIs8relu_last3_k1:
 	BYTE         $0x50
 	BYTE         $0xc7
 	VPBROADCASTD (R11)(BX*1), Y14
-	VPXOR        quadBytes80<>+0(SB), Y14, Y14
 
 	// VPDPBUSD Y12, Y14, Y9
 	BYTE $0xc4
@@ -40913,3626 +41309,6 @@ gemmAVXVNNISumu8_next:
 	VZEROUPPER
 	RET
 
-// func gemmAVXVNNISums8(p *gemmAVX2Args)
-// Requires: AVX, AVX2, CMOV
-TEXT ·gemmAVXVNNISums8(SB), NOSPLIT, $0-8
-	MOVQ p+0(FP), DI
-	MOVQ $0x00000000, 40(DI)
-
-gemmAVXVNNISums8_block:
-	MOVQ    40(DI), AX
-	ADDQ    $0x00, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 48(DI)
-	MOVQ    R15, R8
-	MOVQ    40(DI), AX
-	ADDQ    $0x01, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 56(DI)
-	MOVQ    R15, R9
-	MOVQ    40(DI), AX
-	ADDQ    $0x02, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 64(DI)
-	MOVQ    R15, R10
-	MOVQ    40(DI), AX
-	ADDQ    $0x03, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 72(DI)
-	MOVQ    R15, R11
-	VPXOR   Y15, Y15, Y15
-	VPXOR   Y0, Y0, Y0
-	VPXOR   Y1, Y1, Y1
-	VPXOR   Y2, Y2, Y2
-	VPXOR   Y3, Y3, Y3
-	XORQ    BX, BX
-	MOVQ    104(DI), CX
-
-gemmAVXVNNISums8_sums_32:
-	CMPQ    CX, $0x20
-	JB      gemmAVXVNNISums8_sums_16
-	VMOVDQU (R8)(BX*1), Y4
-	VPXOR   quadBytes80<>+0(SB), Y4, Y4
-	VPSADBW Y15, Y4, Y4
-	VPADDQ  Y4, Y0, Y0
-	VMOVDQU (R9)(BX*1), Y5
-	VPXOR   quadBytes80<>+0(SB), Y5, Y5
-	VPSADBW Y15, Y5, Y5
-	VPADDQ  Y5, Y1, Y1
-	VMOVDQU (R10)(BX*1), Y6
-	VPXOR   quadBytes80<>+0(SB), Y6, Y6
-	VPSADBW Y15, Y6, Y6
-	VPADDQ  Y6, Y2, Y2
-	VMOVDQU (R11)(BX*1), Y7
-	VPXOR   quadBytes80<>+0(SB), Y7, Y7
-	VPSADBW Y15, Y7, Y7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x20, BX
-	SUBQ    $0x20, CX
-	JMP     gemmAVXVNNISums8_sums_32
-
-gemmAVXVNNISums8_sums_16:
-	TESTQ   $0x00000010, CX
-	JZ      gemmAVXVNNISums8_sums_8
-	VMOVDQU (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVDQU (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVDQU (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVDQU (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x10, BX
-
-gemmAVXVNNISums8_sums_8:
-	TESTQ   $0x00000008, CX
-	JZ      gemmAVXVNNISums8_sums_4
-	VMOVQ   (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPAND   quadByteMask<>+24(SB), X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVQ   (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPAND   quadByteMask<>+24(SB), X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVQ   (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPAND   quadByteMask<>+24(SB), X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVQ   (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPAND   quadByteMask<>+24(SB), X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x08, BX
-
-gemmAVXVNNISums8_sums_4:
-	TESTQ   $0x00000004, CX
-	JZ      gemmAVXVNNISums8_sums_2
-	VMOVD   (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPAND   quadByteMask<>+28(SB), X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVD   (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPAND   quadByteMask<>+28(SB), X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVD   (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPAND   quadByteMask<>+28(SB), X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVD   (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPAND   quadByteMask<>+28(SB), X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x04, BX
-
-gemmAVXVNNISums8_sums_2:
-	ANDQ    $0x03, CX
-	JZ      gemmAVXVNNISums8_sums_done
-	LEAQ    quadByteMask<>+32(SB), R15
-	NEGQ    CX
-	VMOVDQU (R15)(CX*1), X14
-	VMOVD   (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPAND   X14, X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVD   (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPAND   X14, X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVD   (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPAND   X14, X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVD   (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPAND   X14, X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-
-gemmAVXVNNISums8_sums_done:
-	VPSLLQ       $0x20, Y1, Y1
-	VPBLENDD     $0xaa, Y1, Y0, Y0
-	VPSLLQ       $0x20, Y3, Y3
-	VPBLENDD     $0xaa, Y3, Y2, Y2
-	VPUNPCKLQDQ  Y2, Y0, Y1
-	VPUNPCKHQDQ  Y2, Y0, Y3
-	VPADDD       Y3, Y1, Y1
-	VEXTRACTI128 $0x01, Y1, X0
-	VPADDD       X0, X1, X1
-	VPBROADCASTD 296(DI), X0
-	VPMULLD      X0, X1, X1
-	VPSHUFD      $0x00, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
-	VPSHUFD      $0x55, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 332(DI)
-	VPSHUFD      $0xaa, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 364(DI)
-	VPSHUFD      $0xff, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 396(DI)
-	MOVQ         88(DI), SI
-	MOVQ         96(DI), R12
-	XORQ         R13, R13
-	MOVQ         120(DI), DX
-	TESTQ        DX, DX
-	JZ           gemmAVXVNNISums8_last
-
-gemmAVXVNNISums8_panel:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y3
-	VMOVDQA Y0, Y6
-	VMOVDQA Y0, Y9
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y4
-	VMOVDQA Y1, Y7
-	VMOVDQA Y1, Y10
-	VMOVDQU 64(R12), Y2
-	VMOVDQA Y2, Y5
-	VMOVDQA Y2, Y8
-	VMOVDQA Y2, Y11
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8_full_k1
-
-gemmAVXVNNISums8_full_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      96(SI), Y12
-	VMOVDQU      128(SI), Y13
-	VMOVDQU      160(SI), Y15
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0xc0, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8_full_k
-
-gemmAVXVNNISums8_full_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8_full_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x60, SI
-
-gemmAVXVNNISums8_full_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8_full_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 352(R12), Y2, Y2
-	VPXOR   448(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-	VPSLLVD 320(R12), Y4, Y4
-	VPXOR   416(R12), Y4, Y4
-	VPSLLVD 352(R12), Y5, Y5
-	VPXOR   448(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-	VPSLLVD 352(R12), Y8, Y8
-	VPXOR   448(R12), Y8, Y8
-	VPSLLVD 288(R12), Y9, Y9
-	VPXOR   384(R12), Y9, Y9
-	VPSLLVD 320(R12), Y10, Y10
-	VPXOR   416(R12), Y10, Y10
-	VPSLLVD 352(R12), Y11, Y11
-	VPXOR   448(R12), Y11, Y11
-
-gemmAVXVNNISums8_full_nolshift:
-	VMOVDQU      96(R12), Y14
-	VMOVDQU      192(R12), Y15
-	VPSRLVD      672(R12), Y0, Y12
-	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     Y14, Y0, Y0
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y0, Y0
-	VPBLENDD     $0xaa, Y13, Y0, Y0
-	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      672(R12), Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     Y14, Y3, Y3
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      672(R12), Y6, Y12
-	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     Y14, Y6, Y6
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y6, Y6
-	VPBLENDD     $0xaa, Y13, Y6, Y6
-	VPADDD       Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      672(R12), Y9, Y12
-	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     Y14, Y9, Y9
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y9, Y9
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y9, Y9
-	VPBLENDD     $0xaa, Y13, Y9, Y9
-	VPADDD       Y12, Y9, Y9
-	VPSRAVD      768(R12), Y9, Y9
-	VMOVDQU      128(R12), Y14
-	VMOVDQU      224(R12), Y15
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     Y14, Y1, Y1
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     Y14, Y4, Y4
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     Y14, Y7, Y7
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      704(R12), Y10, Y12
-	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     Y14, Y10, Y10
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y10, Y10
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y10, Y10
-	VPBLENDD     $0xaa, Y13, Y10, Y10
-	VPADDD       Y12, Y10, Y10
-	VPSRAVD      800(R12), Y10, Y10
-	VPACKSSDW    Y1, Y0, Y0
-	VPACKSSDW    Y4, Y3, Y3
-	VPACKSSDW    Y7, Y6, Y6
-	VPACKSSDW    Y10, Y9, Y9
-	VMOVDQU      160(R12), Y14
-	VMOVDQU      256(R12), Y15
-	VMOVDQU      544(R12), Y1
-	VMOVDQU      640(R12), Y4
-	VMOVDQU      832(R12), Y7
-	VMOVDQU      736(R12), Y10
-	VPSRLVD      Y10, Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     Y14, Y2, Y2
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y2, Y2
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      Y7, Y2, Y2
-	VPSRLVD      Y10, Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     Y14, Y5, Y5
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y5, Y5
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      Y7, Y5, Y5
-	VPSRLVD      Y10, Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     Y14, Y8, Y8
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y8, Y8
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      Y7, Y8, Y8
-	VPSRLVD      Y10, Y11, Y12
-	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     Y14, Y11, Y11
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y11, Y11
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y11, Y11
-	VPBLENDD     $0xaa, Y13, Y11, Y11
-	VPADDD       Y12, Y11, Y11
-	VPSRAVD      Y7, Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8_full_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, 16(R14)(R13*1)
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
-	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X5
-	VMOVQ        X5, 16(R14)(R13*1)
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
-	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X8
-	VMOVQ        X8, 16(R14)(R13*1)
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
-	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X11
-	VMOVQ        X11, 16(R14)(R13*1)
-	JMP          gemmAVXVNNISums8_full_stored
-
-gemmAVXVNNISums8_full_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, 16(R14)(R13*1)
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X5
-	VMOVQ        X5, 16(R14)(R13*1)
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X8
-	VMOVQ        X8, 16(R14)(R13*1)
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X11
-	VMOVQ        X11, 16(R14)(R13*1)
-
-gemmAVXVNNISums8_full_stored:
-	ADDQ $0x18, R13
-	ADDQ $0x00000360, R12
-	DECQ DX
-	JNZ  gemmAVXVNNISums8_panel
-
-gemmAVXVNNISums8_last:
-	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
-	JE   gemmAVXVNNISums8_lastpart
-	CMPQ AX, $0x01
-	JE   gemmAVXVNNISums8_lastw1
-	CMPQ AX, $0x02
-	JE   gemmAVXVNNISums8_lastw2
-
-gemmAVXVNNISums8_lastpart:
-	CMPQ AX, $0x01
-	JE   gemmAVXVNNISums8_last1
-	CMPQ AX, $0x02
-	JE   gemmAVXVNNISums8_last2
-	CMPQ AX, $0x03
-	JE   gemmAVXVNNISums8_last3
-	JMP  gemmAVXVNNISums8_next
-
-gemmAVXVNNISums8_lastw1:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y1
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y3
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	VPXOR   Y4, Y4, Y4
-	VPXOR   Y5, Y5, Y5
-	VPXOR   Y6, Y6, Y6
-	VPXOR   Y7, Y7, Y7
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8_lastw1_k1
-
-gemmAVXVNNISums8_lastw1_k:
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      32(SI), Y12
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xe6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xf6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8_lastw1_k
-
-gemmAVXVNNISums8_lastw1_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8_lastw1_kdone
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x20, SI
-
-gemmAVXVNNISums8_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8_lastw1_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 288(R12), Y1, Y1
-	VPXOR   384(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-
-gemmAVXVNNISums8_lastw1_nolshift:
-	VMOVDQU   96(R12), Y14
-	VMOVDQU   192(R12), Y15
-	VMOVDQU   480(R12), Y4
-	VMOVDQU   576(R12), Y5
-	VMOVDQU   768(R12), Y6
-	VMOVDQU   672(R12), Y7
-	VPSRLVD   Y7, Y0, Y12
-	VPSHUFD   $0xf5, Y0, Y13
-	VPMULUDQ  Y14, Y0, Y0
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y4, Y0, Y0
-	VPADDQ    Y5, Y13, Y13
-	VPSHUFD   $0xf5, Y0, Y0
-	VPBLENDD  $0xaa, Y13, Y0, Y0
-	VPADDD    Y12, Y0, Y0
-	VPSRAVD   Y6, Y0, Y0
-	VPSRLVD   Y7, Y1, Y12
-	VPSHUFD   $0xf5, Y1, Y13
-	VPMULUDQ  Y14, Y1, Y1
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y4, Y1, Y1
-	VPADDQ    Y5, Y13, Y13
-	VPSHUFD   $0xf5, Y1, Y1
-	VPBLENDD  $0xaa, Y13, Y1, Y1
-	VPADDD    Y12, Y1, Y1
-	VPSRAVD   Y6, Y1, Y1
-	VPSRLVD   Y7, Y2, Y12
-	VPSHUFD   $0xf5, Y2, Y13
-	VPMULUDQ  Y14, Y2, Y2
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y4, Y2, Y2
-	VPADDQ    Y5, Y13, Y13
-	VPSHUFD   $0xf5, Y2, Y2
-	VPBLENDD  $0xaa, Y13, Y2, Y2
-	VPADDD    Y12, Y2, Y2
-	VPSRAVD   Y6, Y2, Y2
-	VPSRLVD   Y7, Y3, Y12
-	VPSHUFD   $0xf5, Y3, Y13
-	VPMULUDQ  Y14, Y3, Y3
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y4, Y3, Y3
-	VPADDQ    Y5, Y13, Y13
-	VPSHUFD   $0xf5, Y3, Y3
-	VPBLENDD  $0xaa, Y13, Y3, Y3
-	VPADDD    Y12, Y3, Y3
-	VPSRAVD   Y6, Y3, Y3
-	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
-	CMPQ      152(DI), $0x00
-	JE        gemmAVXVNNISums8_lastw1_noclamp
-	MOVQ      48(DI), R14
-	VPACKSSDW Y0, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
-	VMOVQ     X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y1, Y1, Y1
-	VPADDSW   Y13, Y1, Y1
-	VPACKSSWB Y1, Y1, Y1
-	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
-	VMOVQ     X1, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y2, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
-	VMOVQ     X2, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y3, Y3, Y3
-	VPADDSW   Y13, Y3, Y3
-	VPACKSSWB Y3, Y3, Y3
-	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
-	VMOVQ     X3, (R14)(R13*1)
-	JMP       gemmAVXVNNISums8_lastw1_stored
-
-gemmAVXVNNISums8_lastw1_noclamp:
-	MOVQ      48(DI), R14
-	VPACKSSDW Y0, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VMOVQ     X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y1, Y1, Y1
-	VPADDSW   Y13, Y1, Y1
-	VPACKSSWB Y1, Y1, Y1
-	VPERMD    Y1, Y12, Y1
-	VMOVQ     X1, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y2, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VMOVQ     X2, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y3, Y3, Y3
-	VPADDSW   Y13, Y3, Y3
-	VPACKSSWB Y3, Y3, Y3
-	VPERMD    Y3, Y12, Y3
-	VMOVQ     X3, (R14)(R13*1)
-
-gemmAVXVNNISums8_lastw1_stored:
-	JMP gemmAVXVNNISums8_next
-
-gemmAVXVNNISums8_lastw2:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y4
-	VMOVDQA Y0, Y6
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y3
-	VMOVDQA Y1, Y5
-	VMOVDQA Y1, Y7
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8_lastw2_k1
-
-gemmAVXVNNISums8_lastw2_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xfe
-	VMOVDQU      64(SI), Y12
-	VMOVDQU      96(SI), Y13
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x80, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8_lastw2_k
-
-gemmAVXVNNISums8_lastw2_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8_lastw2_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-
-gemmAVXVNNISums8_lastw2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8_lastw2_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 320(R12), Y3, Y3
-	VPXOR   416(R12), Y3, Y3
-	VPSLLVD 288(R12), Y4, Y4
-	VPXOR   384(R12), Y4, Y4
-	VPSLLVD 320(R12), Y5, Y5
-	VPXOR   416(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-
-gemmAVXVNNISums8_lastw2_nolshift:
-	VMOVDQU   96(R12), Y14
-	VMOVDQU   192(R12), Y15
-	VMOVDQU   480(R12), Y8
-	VMOVDQU   576(R12), Y9
-	VMOVDQU   768(R12), Y10
-	VMOVDQU   672(R12), Y11
-	VPSRLVD   Y11, Y0, Y12
-	VPSHUFD   $0xf5, Y0, Y13
-	VPMULUDQ  Y14, Y0, Y0
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y0, Y0
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y0, Y0
-	VPBLENDD  $0xaa, Y13, Y0, Y0
-	VPADDD    Y12, Y0, Y0
-	VPSRAVD   Y10, Y0, Y0
-	VPSRLVD   Y11, Y2, Y12
-	VPSHUFD   $0xf5, Y2, Y13
-	VPMULUDQ  Y14, Y2, Y2
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y2, Y2
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y2, Y2
-	VPBLENDD  $0xaa, Y13, Y2, Y2
-	VPADDD    Y12, Y2, Y2
-	VPSRAVD   Y10, Y2, Y2
-	VPSRLVD   Y11, Y4, Y12
-	VPSHUFD   $0xf5, Y4, Y13
-	VPMULUDQ  Y14, Y4, Y4
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y4, Y4
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y4, Y4
-	VPBLENDD  $0xaa, Y13, Y4, Y4
-	VPADDD    Y12, Y4, Y4
-	VPSRAVD   Y10, Y4, Y4
-	VPSRLVD   Y11, Y6, Y12
-	VPSHUFD   $0xf5, Y6, Y13
-	VPMULUDQ  Y14, Y6, Y6
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y6, Y6
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y6, Y6
-	VPBLENDD  $0xaa, Y13, Y6, Y6
-	VPADDD    Y12, Y6, Y6
-	VPSRAVD   Y10, Y6, Y6
-	VMOVDQU   128(R12), Y14
-	VMOVDQU   224(R12), Y15
-	VMOVDQU   512(R12), Y8
-	VMOVDQU   608(R12), Y9
-	VMOVDQU   800(R12), Y10
-	VMOVDQU   704(R12), Y11
-	VPSRLVD   Y11, Y1, Y12
-	VPSHUFD   $0xf5, Y1, Y13
-	VPMULUDQ  Y14, Y1, Y1
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y1, Y1
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y1, Y1
-	VPBLENDD  $0xaa, Y13, Y1, Y1
-	VPADDD    Y12, Y1, Y1
-	VPSRAVD   Y10, Y1, Y1
-	VPSRLVD   Y11, Y3, Y12
-	VPSHUFD   $0xf5, Y3, Y13
-	VPMULUDQ  Y14, Y3, Y3
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y3, Y3
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y3, Y3
-	VPBLENDD  $0xaa, Y13, Y3, Y3
-	VPADDD    Y12, Y3, Y3
-	VPSRAVD   Y10, Y3, Y3
-	VPSRLVD   Y11, Y5, Y12
-	VPSHUFD   $0xf5, Y5, Y13
-	VPMULUDQ  Y14, Y5, Y5
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y5, Y5
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y5, Y5
-	VPBLENDD  $0xaa, Y13, Y5, Y5
-	VPADDD    Y12, Y5, Y5
-	VPSRAVD   Y10, Y5, Y5
-	VPSRLVD   Y11, Y7, Y12
-	VPSHUFD   $0xf5, Y7, Y13
-	VPMULUDQ  Y14, Y7, Y7
-	VPMULUDQ  Y15, Y13, Y13
-	VPADDQ    Y8, Y7, Y7
-	VPADDQ    Y9, Y13, Y13
-	VPSHUFD   $0xf5, Y7, Y7
-	VPBLENDD  $0xaa, Y13, Y7, Y7
-	VPADDD    Y12, Y7, Y7
-	VPSRAVD   Y10, Y7, Y7
-	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
-	CMPQ      152(DI), $0x00
-	JE        gemmAVXVNNISums8_lastw2_noclamp
-	MOVQ      48(DI), R14
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
-	VMOVDQU   X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y3, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
-	VMOVDQU   X2, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y5, Y4, Y4
-	VPADDSW   Y13, Y4, Y4
-	VPACKSSWB Y4, Y4, Y4
-	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
-	VMOVDQU   X4, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y7, Y6, Y6
-	VPADDSW   Y13, Y6, Y6
-	VPACKSSWB Y6, Y6, Y6
-	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
-	VMOVDQU   X6, (R14)(R13*1)
-	JMP       gemmAVXVNNISums8_lastw2_stored
-
-gemmAVXVNNISums8_lastw2_noclamp:
-	MOVQ      48(DI), R14
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VMOVDQU   X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y3, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VMOVDQU   X2, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y5, Y4, Y4
-	VPADDSW   Y13, Y4, Y4
-	VPACKSSWB Y4, Y4, Y4
-	VPERMD    Y4, Y12, Y4
-	VMOVDQU   X4, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y7, Y6, Y6
-	VPADDSW   Y13, Y6, Y6
-	VPACKSSWB Y6, Y6, Y6
-	VPERMD    Y6, Y12, Y6
-	VMOVDQU   X6, (R14)(R13*1)
-
-gemmAVXVNNISums8_lastw2_stored:
-	JMP gemmAVXVNNISums8_next
-
-gemmAVXVNNISums8_last1:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y1
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y3
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	VPXOR   Y4, Y4, Y4
-	VPXOR   Y5, Y5, Y5
-	VPXOR   Y6, Y6, Y6
-	VPXOR   Y7, Y7, Y7
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8_last1_k1
-
-gemmAVXVNNISums8_last1_k:
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      32(SI), Y12
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xe6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xf6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8_last1_k
-
-gemmAVXVNNISums8_last1_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8_last1_kdone
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x20, SI
-
-gemmAVXVNNISums8_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8_last1_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 288(R12), Y1, Y1
-	VPXOR   384(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-
-gemmAVXVNNISums8_last1_nolshift:
-	VMOVDQU      96(R12), Y14
-	VMOVDQU      192(R12), Y15
-	VMOVDQU      480(R12), Y4
-	VMOVDQU      576(R12), Y5
-	VMOVDQU      768(R12), Y6
-	VMOVDQU      672(R12), Y7
-	VPSRLVD      Y7, Y0, Y12
-	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     Y14, Y0, Y0
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y4, Y0, Y0
-	VPADDQ       Y5, Y13, Y13
-	VPSHUFD      $0xf5, Y0, Y0
-	VPBLENDD     $0xaa, Y13, Y0, Y0
-	VPADDD       Y12, Y0, Y0
-	VPSRAVD      Y6, Y0, Y0
-	VPSRLVD      Y7, Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     Y14, Y1, Y1
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y4, Y1, Y1
-	VPADDQ       Y5, Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      Y6, Y1, Y1
-	VPSRLVD      Y7, Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     Y14, Y2, Y2
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y4, Y2, Y2
-	VPADDQ       Y5, Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      Y6, Y2, Y2
-	VPSRLVD      Y7, Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     Y14, Y3, Y3
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y4, Y3, Y3
-	VPADDQ       Y5, Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      Y6, Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8_last1_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store0true_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store0true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store0true_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store0true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store0true_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store0true_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store0true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store0true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store0true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store0true_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      Y13, Y1, Y1
-	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store1true_8
-	VMOVDQU      X1, (R14)
-	VEXTRACTI128 $0x01, Y1, X1
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store1true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store1true_4
-	VMOVQ   X1, (R14)
-	VPSRLDQ $0x08, X1, X1
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store1true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store1true_2
-	VMOVD   X1, (R14)
-	VPSRLDQ $0x04, X1, X1
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store1true_2:
-	VMOVD X1, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store1true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store1true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store1true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store1true_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store2true_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store2true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store2true_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store2true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store2true_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store2true_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store2true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store2true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store2true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store2true_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store3true_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store3true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store3true_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store3true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store3true_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store3true_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store3true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store3true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store3true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store3true_done:
-	JMP gemmAVXVNNISums8_last1_stored
-
-gemmAVXVNNISums8_last1_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store0false_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store0false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store0false_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store0false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store0false_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store0false_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store0false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store0false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store0false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store0false_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      Y13, Y1, Y1
-	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y12, Y1
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store1false_8
-	VMOVDQU      X1, (R14)
-	VEXTRACTI128 $0x01, Y1, X1
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store1false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store1false_4
-	VMOVQ   X1, (R14)
-	VPSRLDQ $0x08, X1, X1
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store1false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store1false_2
-	VMOVD   X1, (R14)
-	VPSRLDQ $0x04, X1, X1
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store1false_2:
-	VMOVD X1, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store1false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store1false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store1false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store1false_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store2false_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store2false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store2false_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store2false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store2false_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store2false_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store2false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store2false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store2false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store2false_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last1_store3false_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last1_store3false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last1_store3false_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last1_store3false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last1_store3false_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last1_store3false_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last1_store3false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last1_store3false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last1_store3false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last1_store3false_done:
-gemmAVXVNNISums8_last1_stored:
-	JMP gemmAVXVNNISums8_next
-
-gemmAVXVNNISums8_last2:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y4
-	VMOVDQA Y0, Y6
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y3
-	VMOVDQA Y1, Y5
-	VMOVDQA Y1, Y7
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8_last2_k1
-
-gemmAVXVNNISums8_last2_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xfe
-	VMOVDQU      64(SI), Y12
-	VMOVDQU      96(SI), Y13
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x80, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8_last2_k
-
-gemmAVXVNNISums8_last2_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8_last2_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-
-gemmAVXVNNISums8_last2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8_last2_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 320(R12), Y3, Y3
-	VPXOR   416(R12), Y3, Y3
-	VPSLLVD 288(R12), Y4, Y4
-	VPXOR   384(R12), Y4, Y4
-	VPSLLVD 320(R12), Y5, Y5
-	VPXOR   416(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-
-gemmAVXVNNISums8_last2_nolshift:
-	VMOVDQU      96(R12), Y14
-	VMOVDQU      192(R12), Y15
-	VMOVDQU      480(R12), Y8
-	VMOVDQU      576(R12), Y9
-	VMOVDQU      768(R12), Y10
-	VMOVDQU      672(R12), Y11
-	VPSRLVD      Y11, Y0, Y12
-	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     Y14, Y0, Y0
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y0, Y0
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y0, Y0
-	VPBLENDD     $0xaa, Y13, Y0, Y0
-	VPADDD       Y12, Y0, Y0
-	VPSRAVD      Y10, Y0, Y0
-	VPSRLVD      Y11, Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     Y14, Y2, Y2
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y2, Y2
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      Y10, Y2, Y2
-	VPSRLVD      Y11, Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     Y14, Y4, Y4
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y4, Y4
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      Y10, Y4, Y4
-	VPSRLVD      Y11, Y6, Y12
-	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     Y14, Y6, Y6
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y6, Y6
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y6, Y6
-	VPBLENDD     $0xaa, Y13, Y6, Y6
-	VPADDD       Y12, Y6, Y6
-	VPSRAVD      Y10, Y6, Y6
-	VMOVDQU      128(R12), Y14
-	VMOVDQU      224(R12), Y15
-	VMOVDQU      512(R12), Y8
-	VMOVDQU      608(R12), Y9
-	VMOVDQU      800(R12), Y10
-	VMOVDQU      704(R12), Y11
-	VPSRLVD      Y11, Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     Y14, Y1, Y1
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y1, Y1
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      Y10, Y1, Y1
-	VPSRLVD      Y11, Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     Y14, Y3, Y3
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y3, Y3
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      Y10, Y3, Y3
-	VPSRLVD      Y11, Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     Y14, Y5, Y5
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y5, Y5
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      Y10, Y5, Y5
-	VPSRLVD      Y11, Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     Y14, Y7, Y7
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y8, Y7, Y7
-	VPADDQ       Y9, Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      Y10, Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8_last2_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store0true_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store0true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store0true_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store0true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store0true_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store0true_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store0true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store0true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store0true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store0true_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store1true_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store1true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store1true_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store1true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store1true_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store1true_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store1true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store1true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store1true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store1true_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      Y13, Y4, Y4
-	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store2true_8
-	VMOVDQU      X4, (R14)
-	VEXTRACTI128 $0x01, Y4, X4
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store2true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store2true_4
-	VMOVQ   X4, (R14)
-	VPSRLDQ $0x08, X4, X4
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store2true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store2true_2
-	VMOVD   X4, (R14)
-	VPSRLDQ $0x04, X4, X4
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store2true_2:
-	VMOVD X4, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store2true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store2true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store2true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store2true_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store3true_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store3true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store3true_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store3true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store3true_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store3true_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store3true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store3true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store3true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store3true_done:
-	JMP gemmAVXVNNISums8_last2_stored
-
-gemmAVXVNNISums8_last2_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store0false_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store0false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store0false_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store0false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store0false_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store0false_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store0false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store0false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store0false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store0false_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store1false_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store1false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store1false_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store1false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store1false_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store1false_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store1false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store1false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store1false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store1false_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      Y13, Y4, Y4
-	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y12, Y4
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store2false_8
-	VMOVDQU      X4, (R14)
-	VEXTRACTI128 $0x01, Y4, X4
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store2false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store2false_4
-	VMOVQ   X4, (R14)
-	VPSRLDQ $0x08, X4, X4
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store2false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store2false_2
-	VMOVD   X4, (R14)
-	VPSRLDQ $0x04, X4, X4
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store2false_2:
-	VMOVD X4, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store2false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store2false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store2false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store2false_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last2_store3false_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last2_store3false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last2_store3false_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last2_store3false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last2_store3false_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last2_store3false_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last2_store3false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last2_store3false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last2_store3false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last2_store3false_done:
-gemmAVXVNNISums8_last2_stored:
-	JMP gemmAVXVNNISums8_next
-
-gemmAVXVNNISums8_last3:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y3
-	VMOVDQA Y0, Y6
-	VMOVDQA Y0, Y9
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y4
-	VMOVDQA Y1, Y7
-	VMOVDQA Y1, Y10
-	VMOVDQU 64(R12), Y2
-	VMOVDQA Y2, Y5
-	VMOVDQA Y2, Y8
-	VMOVDQA Y2, Y11
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8_last3_k1
-
-gemmAVXVNNISums8_last3_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      96(SI), Y12
-	VMOVDQU      128(SI), Y13
-	VMOVDQU      160(SI), Y15
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0xc0, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8_last3_k
-
-gemmAVXVNNISums8_last3_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8_last3_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x60, SI
-
-gemmAVXVNNISums8_last3_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8_last3_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 352(R12), Y2, Y2
-	VPXOR   448(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-	VPSLLVD 320(R12), Y4, Y4
-	VPXOR   416(R12), Y4, Y4
-	VPSLLVD 352(R12), Y5, Y5
-	VPXOR   448(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-	VPSLLVD 352(R12), Y8, Y8
-	VPXOR   448(R12), Y8, Y8
-	VPSLLVD 288(R12), Y9, Y9
-	VPXOR   384(R12), Y9, Y9
-	VPSLLVD 320(R12), Y10, Y10
-	VPXOR   416(R12), Y10, Y10
-	VPSLLVD 352(R12), Y11, Y11
-	VPXOR   448(R12), Y11, Y11
-
-gemmAVXVNNISums8_last3_nolshift:
-	VMOVDQU      96(R12), Y14
-	VMOVDQU      192(R12), Y15
-	VPSRLVD      672(R12), Y0, Y12
-	VPSHUFD      $0xf5, Y0, Y13
-	VPMULUDQ     Y14, Y0, Y0
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y0, Y0
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y0, Y0
-	VPBLENDD     $0xaa, Y13, Y0, Y0
-	VPADDD       Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSRLVD      672(R12), Y3, Y12
-	VPSHUFD      $0xf5, Y3, Y13
-	VPMULUDQ     Y14, Y3, Y3
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y3, Y3
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y3, Y3
-	VPBLENDD     $0xaa, Y13, Y3, Y3
-	VPADDD       Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VPSRLVD      672(R12), Y6, Y12
-	VPSHUFD      $0xf5, Y6, Y13
-	VPMULUDQ     Y14, Y6, Y6
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y6, Y6
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y6, Y6
-	VPBLENDD     $0xaa, Y13, Y6, Y6
-	VPADDD       Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSRLVD      672(R12), Y9, Y12
-	VPSHUFD      $0xf5, Y9, Y13
-	VPMULUDQ     Y14, Y9, Y9
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       480(R12), Y9, Y9
-	VPADDQ       576(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y9, Y9
-	VPBLENDD     $0xaa, Y13, Y9, Y9
-	VPADDD       Y12, Y9, Y9
-	VPSRAVD      768(R12), Y9, Y9
-	VMOVDQU      128(R12), Y14
-	VMOVDQU      224(R12), Y15
-	VPSRLVD      704(R12), Y1, Y12
-	VPSHUFD      $0xf5, Y1, Y13
-	VPMULUDQ     Y14, Y1, Y1
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y1, Y1
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y1, Y1
-	VPBLENDD     $0xaa, Y13, Y1, Y1
-	VPADDD       Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSRLVD      704(R12), Y4, Y12
-	VPSHUFD      $0xf5, Y4, Y13
-	VPMULUDQ     Y14, Y4, Y4
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y4, Y4
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y4, Y4
-	VPBLENDD     $0xaa, Y13, Y4, Y4
-	VPADDD       Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSRLVD      704(R12), Y7, Y12
-	VPSHUFD      $0xf5, Y7, Y13
-	VPMULUDQ     Y14, Y7, Y7
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y7, Y7
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y7, Y7
-	VPBLENDD     $0xaa, Y13, Y7, Y7
-	VPADDD       Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSRLVD      704(R12), Y10, Y12
-	VPSHUFD      $0xf5, Y10, Y13
-	VPMULUDQ     Y14, Y10, Y10
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       512(R12), Y10, Y10
-	VPADDQ       608(R12), Y13, Y13
-	VPSHUFD      $0xf5, Y10, Y10
-	VPBLENDD     $0xaa, Y13, Y10, Y10
-	VPADDD       Y12, Y10, Y10
-	VPSRAVD      800(R12), Y10, Y10
-	VPACKSSDW    Y1, Y0, Y0
-	VPACKSSDW    Y4, Y3, Y3
-	VPACKSSDW    Y7, Y6, Y6
-	VPACKSSDW    Y10, Y9, Y9
-	VMOVDQU      160(R12), Y14
-	VMOVDQU      256(R12), Y15
-	VMOVDQU      544(R12), Y1
-	VMOVDQU      640(R12), Y4
-	VMOVDQU      832(R12), Y7
-	VMOVDQU      736(R12), Y10
-	VPSRLVD      Y10, Y2, Y12
-	VPSHUFD      $0xf5, Y2, Y13
-	VPMULUDQ     Y14, Y2, Y2
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y2, Y2
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y2, Y2
-	VPBLENDD     $0xaa, Y13, Y2, Y2
-	VPADDD       Y12, Y2, Y2
-	VPSRAVD      Y7, Y2, Y2
-	VPSRLVD      Y10, Y5, Y12
-	VPSHUFD      $0xf5, Y5, Y13
-	VPMULUDQ     Y14, Y5, Y5
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y5, Y5
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y5, Y5
-	VPBLENDD     $0xaa, Y13, Y5, Y5
-	VPADDD       Y12, Y5, Y5
-	VPSRAVD      Y7, Y5, Y5
-	VPSRLVD      Y10, Y8, Y12
-	VPSHUFD      $0xf5, Y8, Y13
-	VPMULUDQ     Y14, Y8, Y8
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y8, Y8
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y8, Y8
-	VPBLENDD     $0xaa, Y13, Y8, Y8
-	VPADDD       Y12, Y8, Y8
-	VPSRAVD      Y7, Y8, Y8
-	VPSRLVD      Y10, Y11, Y12
-	VPSHUFD      $0xf5, Y11, Y13
-	VPMULUDQ     Y14, Y11, Y11
-	VPMULUDQ     Y15, Y13, Y13
-	VPADDQ       Y1, Y11, Y11
-	VPADDQ       Y4, Y13, Y13
-	VPSHUFD      $0xf5, Y11, Y11
-	VPBLENDD     $0xaa, Y13, Y11, Y11
-	VPADDD       Y12, Y11, Y11
-	VPSRAVD      Y7, Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8_last3_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store0true_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store0true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store0true_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store0true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store0true_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store0true_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store0true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store0true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store0true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store0true_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store1true_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store1true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store1true_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store1true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store1true_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store1true_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store1true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store1true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store1true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store1true_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store2true_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store2true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store2true_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store2true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store2true_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store2true_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store2true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store2true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store2true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store2true_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store3true_8
-	VMOVDQU      X9, (R14)
-	VEXTRACTI128 $0x01, Y9, X9
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store3true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store3true_4
-	VMOVQ   X9, (R14)
-	VPSRLDQ $0x08, X9, X9
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store3true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store3true_2
-	VMOVD   X9, (R14)
-	VPSRLDQ $0x04, X9, X9
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store3true_2:
-	VMOVD X9, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store3true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store3true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store3true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store3true_done:
-	JMP gemmAVXVNNISums8_last3_stored
-
-gemmAVXVNNISums8_last3_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store0false_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store0false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store0false_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store0false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store0false_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store0false_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store0false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store0false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store0false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store0false_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store1false_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store1false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store1false_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store1false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store1false_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store1false_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store1false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store1false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store1false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store1false_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store2false_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store2false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store2false_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store2false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store2false_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store2false_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store2false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store2false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store2false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store2false_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8_last3_store3false_8
-	VMOVDQU      X9, (R14)
-	VEXTRACTI128 $0x01, Y9, X9
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8_last3_store3false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8_last3_store3false_4
-	VMOVQ   X9, (R14)
-	VPSRLDQ $0x08, X9, X9
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8_last3_store3false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8_last3_store3false_2
-	VMOVD   X9, (R14)
-	VPSRLDQ $0x04, X9, X9
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8_last3_store3false_2:
-	VMOVD X9, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8_last3_store3false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8_last3_store3false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8_last3_store3false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8_last3_store3false_done:
-gemmAVXVNNISums8_last3_stored:
-gemmAVXVNNISums8_next:
-	MOVQ 40(DI), AX
-	ADDQ $0x04, AX
-	MOVQ AX, 40(DI)
-	CMPQ AX, 32(DI)
-	JL   gemmAVXVNNISums8_block
-	VZEROUPPER
-	RET
-
 // func gemmAVXVNNISumu8relu(p *gemmAVX2Args)
 // Requires: AVX, AVX2, CMOV
 TEXT ·gemmAVXVNNISumu8relu(SB), NOSPLIT, $0-8
@@ -47974,3478 +44750,6 @@ gemmAVXVNNISumu8relu_next:
 	MOVQ AX, 40(DI)
 	CMPQ AX, 32(DI)
 	JL   gemmAVXVNNISumu8relu_block
-	VZEROUPPER
-	RET
-
-// func gemmAVXVNNISums8relu(p *gemmAVX2Args)
-// Requires: AVX, AVX2, CMOV
-TEXT ·gemmAVXVNNISums8relu(SB), NOSPLIT, $0-8
-	MOVQ p+0(FP), DI
-	MOVQ $0x00000000, 40(DI)
-
-gemmAVXVNNISums8relu_block:
-	MOVQ    40(DI), AX
-	ADDQ    $0x00, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 48(DI)
-	MOVQ    R15, R8
-	MOVQ    40(DI), AX
-	ADDQ    $0x01, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 56(DI)
-	MOVQ    R15, R9
-	MOVQ    40(DI), AX
-	ADDQ    $0x02, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 64(DI)
-	MOVQ    R15, R10
-	MOVQ    40(DI), AX
-	ADDQ    $0x03, AX
-	MOVQ    32(DI), CX
-	DECQ    CX
-	CMPQ    AX, CX
-	CMOVQGT CX, AX
-	MOVQ    AX, R15
-	IMULQ   8(DI), R15
-	ADDQ    (DI), R15
-	IMULQ   24(DI), AX
-	ADDQ    16(DI), AX
-	MOVQ    AX, 72(DI)
-	MOVQ    R15, R11
-	VPXOR   Y15, Y15, Y15
-	VPXOR   Y0, Y0, Y0
-	VPXOR   Y1, Y1, Y1
-	VPXOR   Y2, Y2, Y2
-	VPXOR   Y3, Y3, Y3
-	XORQ    BX, BX
-	MOVQ    104(DI), CX
-
-gemmAVXVNNISums8relu_sums_32:
-	CMPQ    CX, $0x20
-	JB      gemmAVXVNNISums8relu_sums_16
-	VMOVDQU (R8)(BX*1), Y4
-	VPXOR   quadBytes80<>+0(SB), Y4, Y4
-	VPSADBW Y15, Y4, Y4
-	VPADDQ  Y4, Y0, Y0
-	VMOVDQU (R9)(BX*1), Y5
-	VPXOR   quadBytes80<>+0(SB), Y5, Y5
-	VPSADBW Y15, Y5, Y5
-	VPADDQ  Y5, Y1, Y1
-	VMOVDQU (R10)(BX*1), Y6
-	VPXOR   quadBytes80<>+0(SB), Y6, Y6
-	VPSADBW Y15, Y6, Y6
-	VPADDQ  Y6, Y2, Y2
-	VMOVDQU (R11)(BX*1), Y7
-	VPXOR   quadBytes80<>+0(SB), Y7, Y7
-	VPSADBW Y15, Y7, Y7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x20, BX
-	SUBQ    $0x20, CX
-	JMP     gemmAVXVNNISums8relu_sums_32
-
-gemmAVXVNNISums8relu_sums_16:
-	TESTQ   $0x00000010, CX
-	JZ      gemmAVXVNNISums8relu_sums_8
-	VMOVDQU (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVDQU (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVDQU (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVDQU (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x10, BX
-
-gemmAVXVNNISums8relu_sums_8:
-	TESTQ   $0x00000008, CX
-	JZ      gemmAVXVNNISums8relu_sums_4
-	VMOVQ   (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPAND   quadByteMask<>+24(SB), X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVQ   (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPAND   quadByteMask<>+24(SB), X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVQ   (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPAND   quadByteMask<>+24(SB), X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVQ   (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPAND   quadByteMask<>+24(SB), X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x08, BX
-
-gemmAVXVNNISums8relu_sums_4:
-	TESTQ   $0x00000004, CX
-	JZ      gemmAVXVNNISums8relu_sums_2
-	VMOVD   (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPAND   quadByteMask<>+28(SB), X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVD   (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPAND   quadByteMask<>+28(SB), X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVD   (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPAND   quadByteMask<>+28(SB), X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVD   (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPAND   quadByteMask<>+28(SB), X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-	ADDQ    $0x04, BX
-
-gemmAVXVNNISums8relu_sums_2:
-	ANDQ    $0x03, CX
-	JZ      gemmAVXVNNISums8relu_sums_done
-	LEAQ    quadByteMask<>+32(SB), R15
-	NEGQ    CX
-	VMOVDQU (R15)(CX*1), X14
-	VMOVD   (R8)(BX*1), X4
-	VPXOR   quadBytes80<>+0(SB), X4, X4
-	VPAND   X14, X4, X4
-	VPSADBW X15, X4, X4
-	VPADDQ  Y4, Y0, Y0
-	VMOVD   (R9)(BX*1), X5
-	VPXOR   quadBytes80<>+0(SB), X5, X5
-	VPAND   X14, X5, X5
-	VPSADBW X15, X5, X5
-	VPADDQ  Y5, Y1, Y1
-	VMOVD   (R10)(BX*1), X6
-	VPXOR   quadBytes80<>+0(SB), X6, X6
-	VPAND   X14, X6, X6
-	VPSADBW X15, X6, X6
-	VPADDQ  Y6, Y2, Y2
-	VMOVD   (R11)(BX*1), X7
-	VPXOR   quadBytes80<>+0(SB), X7, X7
-	VPAND   X14, X7, X7
-	VPSADBW X15, X7, X7
-	VPADDQ  Y7, Y3, Y3
-
-gemmAVXVNNISums8relu_sums_done:
-	VPSLLQ       $0x20, Y1, Y1
-	VPBLENDD     $0xaa, Y1, Y0, Y0
-	VPSLLQ       $0x20, Y3, Y3
-	VPBLENDD     $0xaa, Y3, Y2, Y2
-	VPUNPCKLQDQ  Y2, Y0, Y1
-	VPUNPCKHQDQ  Y2, Y0, Y3
-	VPADDD       Y3, Y1, Y1
-	VEXTRACTI128 $0x01, Y1, X0
-	VPADDD       X0, X1, X1
-	VPBROADCASTD 296(DI), X0
-	VPMULLD      X0, X1, X1
-	VPSHUFD      $0x00, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
-	VPSHUFD      $0x55, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 332(DI)
-	VPSHUFD      $0xaa, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 364(DI)
-	VPSHUFD      $0xff, X1, X0
-	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 396(DI)
-	MOVQ         88(DI), SI
-	MOVQ         96(DI), R12
-	XORQ         R13, R13
-	MOVQ         120(DI), DX
-	TESTQ        DX, DX
-	JZ           gemmAVXVNNISums8relu_last
-
-gemmAVXVNNISums8relu_panel:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y3
-	VMOVDQA Y0, Y6
-	VMOVDQA Y0, Y9
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y4
-	VMOVDQA Y1, Y7
-	VMOVDQA Y1, Y10
-	VMOVDQU 64(R12), Y2
-	VMOVDQA Y2, Y5
-	VMOVDQA Y2, Y8
-	VMOVDQA Y2, Y11
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8relu_full_k1
-
-gemmAVXVNNISums8relu_full_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      96(SI), Y12
-	VMOVDQU      128(SI), Y13
-	VMOVDQU      160(SI), Y15
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0xc0, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8relu_full_k
-
-gemmAVXVNNISums8relu_full_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8relu_full_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x60, SI
-
-gemmAVXVNNISums8relu_full_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8relu_full_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 352(R12), Y2, Y2
-	VPXOR   448(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-	VPSLLVD 320(R12), Y4, Y4
-	VPXOR   416(R12), Y4, Y4
-	VPSLLVD 352(R12), Y5, Y5
-	VPXOR   448(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-	VPSLLVD 352(R12), Y8, Y8
-	VPXOR   448(R12), Y8, Y8
-	VPSLLVD 288(R12), Y9, Y9
-	VPXOR   384(R12), Y9, Y9
-	VPSLLVD 320(R12), Y10, Y10
-	VPXOR   416(R12), Y10, Y10
-	VPSLLVD 352(R12), Y11, Y11
-	VPXOR   448(R12), Y11, Y11
-
-gemmAVXVNNISums8relu_full_nolshift:
-	VMOVDQU      96(R12), Y13
-	VMOVDQU      192(R12), Y14
-	VMOVDQU      480(R12), Y15
-	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     Y13, Y0, Y0
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     Y13, Y3, Y3
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     Y13, Y6, Y6
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSHUFD      $0xf5, Y9, Y12
-	VPMULUDQ     Y13, Y9, Y9
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y9, Y9
-	VPSRAVD      768(R12), Y9, Y9
-	VMOVDQU      128(R12), Y13
-	VMOVDQU      224(R12), Y14
-	VMOVDQU      512(R12), Y15
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     Y13, Y1, Y1
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     Y13, Y4, Y4
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     Y13, Y7, Y7
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSHUFD      $0xf5, Y10, Y12
-	VPMULUDQ     Y13, Y10, Y10
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y10, Y10
-	VPSRAVD      800(R12), Y10, Y10
-	VPACKSSDW    Y1, Y0, Y0
-	VPACKSSDW    Y4, Y3, Y3
-	VPACKSSDW    Y7, Y6, Y6
-	VPACKSSDW    Y10, Y9, Y9
-	VMOVDQU      160(R12), Y13
-	VMOVDQU      256(R12), Y14
-	VMOVDQU      544(R12), Y15
-	VMOVDQU      640(R12), Y1
-	VMOVDQU      832(R12), Y4
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     Y13, Y2, Y2
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      Y4, Y2, Y2
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     Y13, Y5, Y5
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      Y4, Y5, Y5
-	VPSHUFD      $0xf5, Y8, Y12
-	VPMULUDQ     Y13, Y8, Y8
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y8, Y8
-	VPSRAVD      Y4, Y8, Y8
-	VPSHUFD      $0xf5, Y11, Y12
-	VPMULUDQ     Y13, Y11, Y11
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y11, Y11
-	VPSRAVD      Y4, Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8relu_full_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, 16(R14)(R13*1)
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
-	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X5
-	VMOVQ        X5, 16(R14)(R13*1)
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
-	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X8
-	VMOVQ        X8, 16(R14)(R13*1)
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
-	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X11
-	VMOVQ        X11, 16(R14)(R13*1)
-	JMP          gemmAVXVNNISums8relu_full_stored
-
-gemmAVXVNNISums8relu_full_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VMOVDQU      X0, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, 16(R14)(R13*1)
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VMOVDQU      X3, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y3, X5
-	VMOVQ        X5, 16(R14)(R13*1)
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VMOVDQU      X6, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y6, X8
-	VMOVQ        X8, 16(R14)(R13*1)
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	VMOVDQU      X9, (R14)(R13*1)
-	VEXTRACTI128 $0x01, Y9, X11
-	VMOVQ        X11, 16(R14)(R13*1)
-
-gemmAVXVNNISums8relu_full_stored:
-	ADDQ $0x18, R13
-	ADDQ $0x00000360, R12
-	DECQ DX
-	JNZ  gemmAVXVNNISums8relu_panel
-
-gemmAVXVNNISums8relu_last:
-	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
-	JE   gemmAVXVNNISums8relu_lastpart
-	CMPQ AX, $0x01
-	JE   gemmAVXVNNISums8relu_lastw1
-	CMPQ AX, $0x02
-	JE   gemmAVXVNNISums8relu_lastw2
-
-gemmAVXVNNISums8relu_lastpart:
-	CMPQ AX, $0x01
-	JE   gemmAVXVNNISums8relu_last1
-	CMPQ AX, $0x02
-	JE   gemmAVXVNNISums8relu_last2
-	CMPQ AX, $0x03
-	JE   gemmAVXVNNISums8relu_last3
-	JMP  gemmAVXVNNISums8relu_next
-
-gemmAVXVNNISums8relu_lastw1:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y1
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y3
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	VPXOR   Y4, Y4, Y4
-	VPXOR   Y5, Y5, Y5
-	VPXOR   Y6, Y6, Y6
-	VPXOR   Y7, Y7, Y7
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8relu_lastw1_k1
-
-gemmAVXVNNISums8relu_lastw1_k:
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      32(SI), Y12
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xe6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xf6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8relu_lastw1_k
-
-gemmAVXVNNISums8relu_lastw1_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8relu_lastw1_kdone
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x20, SI
-
-gemmAVXVNNISums8relu_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8relu_lastw1_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 288(R12), Y1, Y1
-	VPXOR   384(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-
-gemmAVXVNNISums8relu_lastw1_nolshift:
-	VMOVDQU   96(R12), Y13
-	VMOVDQU   192(R12), Y14
-	VMOVDQU   480(R12), Y15
-	VMOVDQU   576(R12), Y4
-	VMOVDQU   768(R12), Y5
-	VPSHUFD   $0xf5, Y0, Y12
-	VPMULUDQ  Y13, Y0, Y0
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y0, Y0
-	VPADDQ    Y4, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y0, Y0
-	VPSRAVD   Y5, Y0, Y0
-	VPSHUFD   $0xf5, Y1, Y12
-	VPMULUDQ  Y13, Y1, Y1
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y1, Y1
-	VPADDQ    Y4, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y1, Y1
-	VPSRAVD   Y5, Y1, Y1
-	VPSHUFD   $0xf5, Y2, Y12
-	VPMULUDQ  Y13, Y2, Y2
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y2, Y2
-	VPADDQ    Y4, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y2, Y2
-	VPSRAVD   Y5, Y2, Y2
-	VPSHUFD   $0xf5, Y3, Y12
-	VPMULUDQ  Y13, Y3, Y3
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y3, Y3
-	VPADDQ    Y4, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y3, Y3
-	VPSRAVD   Y5, Y3, Y3
-	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
-	CMPQ      152(DI), $0x00
-	JE        gemmAVXVNNISums8relu_lastw1_noclamp
-	MOVQ      48(DI), R14
-	VPACKSSDW Y0, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
-	VMOVQ     X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y1, Y1, Y1
-	VPADDSW   Y13, Y1, Y1
-	VPACKSSWB Y1, Y1, Y1
-	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
-	VMOVQ     X1, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y2, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
-	VMOVQ     X2, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y3, Y3, Y3
-	VPADDSW   Y13, Y3, Y3
-	VPACKSSWB Y3, Y3, Y3
-	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
-	VMOVQ     X3, (R14)(R13*1)
-	JMP       gemmAVXVNNISums8relu_lastw1_stored
-
-gemmAVXVNNISums8relu_lastw1_noclamp:
-	MOVQ      48(DI), R14
-	VPACKSSDW Y0, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VMOVQ     X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y1, Y1, Y1
-	VPADDSW   Y13, Y1, Y1
-	VPACKSSWB Y1, Y1, Y1
-	VPERMD    Y1, Y12, Y1
-	VMOVQ     X1, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y2, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VMOVQ     X2, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y3, Y3, Y3
-	VPADDSW   Y13, Y3, Y3
-	VPACKSSWB Y3, Y3, Y3
-	VPERMD    Y3, Y12, Y3
-	VMOVQ     X3, (R14)(R13*1)
-
-gemmAVXVNNISums8relu_lastw1_stored:
-	JMP gemmAVXVNNISums8relu_next
-
-gemmAVXVNNISums8relu_lastw2:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y4
-	VMOVDQA Y0, Y6
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y3
-	VMOVDQA Y1, Y5
-	VMOVDQA Y1, Y7
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8relu_lastw2_k1
-
-gemmAVXVNNISums8relu_lastw2_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xfe
-	VMOVDQU      64(SI), Y12
-	VMOVDQU      96(SI), Y13
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x80, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8relu_lastw2_k
-
-gemmAVXVNNISums8relu_lastw2_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8relu_lastw2_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-
-gemmAVXVNNISums8relu_lastw2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8relu_lastw2_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 320(R12), Y3, Y3
-	VPXOR   416(R12), Y3, Y3
-	VPSLLVD 288(R12), Y4, Y4
-	VPXOR   384(R12), Y4, Y4
-	VPSLLVD 320(R12), Y5, Y5
-	VPXOR   416(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-
-gemmAVXVNNISums8relu_lastw2_nolshift:
-	VMOVDQU   96(R12), Y13
-	VMOVDQU   192(R12), Y14
-	VMOVDQU   480(R12), Y15
-	VMOVDQU   576(R12), Y8
-	VMOVDQU   768(R12), Y9
-	VPSHUFD   $0xf5, Y0, Y12
-	VPMULUDQ  Y13, Y0, Y0
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y0, Y0
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y0, Y0
-	VPSRAVD   Y9, Y0, Y0
-	VPSHUFD   $0xf5, Y2, Y12
-	VPMULUDQ  Y13, Y2, Y2
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y2, Y2
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y2, Y2
-	VPSRAVD   Y9, Y2, Y2
-	VPSHUFD   $0xf5, Y4, Y12
-	VPMULUDQ  Y13, Y4, Y4
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y4, Y4
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y4, Y4
-	VPSRAVD   Y9, Y4, Y4
-	VPSHUFD   $0xf5, Y6, Y12
-	VPMULUDQ  Y13, Y6, Y6
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y6, Y6
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y6, Y6
-	VPSRAVD   Y9, Y6, Y6
-	VMOVDQU   128(R12), Y13
-	VMOVDQU   224(R12), Y14
-	VMOVDQU   512(R12), Y15
-	VMOVDQU   608(R12), Y8
-	VMOVDQU   800(R12), Y9
-	VPSHUFD   $0xf5, Y1, Y12
-	VPMULUDQ  Y13, Y1, Y1
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y1, Y1
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y1, Y1
-	VPSRAVD   Y9, Y1, Y1
-	VPSHUFD   $0xf5, Y3, Y12
-	VPMULUDQ  Y13, Y3, Y3
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y3, Y3
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y3, Y3
-	VPSRAVD   Y9, Y3, Y3
-	VPSHUFD   $0xf5, Y5, Y12
-	VPMULUDQ  Y13, Y5, Y5
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y5, Y5
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y5, Y5
-	VPSRAVD   Y9, Y5, Y5
-	VPSHUFD   $0xf5, Y7, Y12
-	VPMULUDQ  Y13, Y7, Y7
-	VPMULUDQ  Y14, Y12, Y12
-	VPADDQ    Y15, Y7, Y7
-	VPADDQ    Y8, Y12, Y12
-	VSHUFPS   $0xdd, Y12, Y7, Y7
-	VPSRAVD   Y9, Y7, Y7
-	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
-	CMPQ      152(DI), $0x00
-	JE        gemmAVXVNNISums8relu_lastw2_noclamp
-	MOVQ      48(DI), R14
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
-	VMOVDQU   X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y3, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
-	VMOVDQU   X2, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y5, Y4, Y4
-	VPADDSW   Y13, Y4, Y4
-	VPACKSSWB Y4, Y4, Y4
-	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
-	VMOVDQU   X4, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y7, Y6, Y6
-	VPADDSW   Y13, Y6, Y6
-	VPACKSSWB Y6, Y6, Y6
-	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
-	VMOVDQU   X6, (R14)(R13*1)
-	JMP       gemmAVXVNNISums8relu_lastw2_stored
-
-gemmAVXVNNISums8relu_lastw2_noclamp:
-	MOVQ      48(DI), R14
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   Y13, Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VPERMD    Y0, Y12, Y0
-	VMOVDQU   X0, (R14)(R13*1)
-	MOVQ      56(DI), R14
-	VPACKSSDW Y3, Y2, Y2
-	VPADDSW   Y13, Y2, Y2
-	VPACKSSWB Y2, Y2, Y2
-	VPERMD    Y2, Y12, Y2
-	VMOVDQU   X2, (R14)(R13*1)
-	MOVQ      64(DI), R14
-	VPACKSSDW Y5, Y4, Y4
-	VPADDSW   Y13, Y4, Y4
-	VPACKSSWB Y4, Y4, Y4
-	VPERMD    Y4, Y12, Y4
-	VMOVDQU   X4, (R14)(R13*1)
-	MOVQ      72(DI), R14
-	VPACKSSDW Y7, Y6, Y6
-	VPADDSW   Y13, Y6, Y6
-	VPACKSSWB Y6, Y6, Y6
-	VPERMD    Y6, Y12, Y6
-	VMOVDQU   X6, (R14)(R13*1)
-
-gemmAVXVNNISums8relu_lastw2_stored:
-	JMP gemmAVXVNNISums8relu_next
-
-gemmAVXVNNISums8relu_last1:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y1
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y3
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	VPXOR   Y4, Y4, Y4
-	VPXOR   Y5, Y5, Y5
-	VPXOR   Y6, Y6, Y6
-	VPXOR   Y7, Y7, Y7
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8relu_last1_k1
-
-gemmAVXVNNISums8relu_last1_k:
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      32(SI), Y12
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xe6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xf6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8relu_last1_k
-
-gemmAVXVNNISums8relu_last1_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8relu_last1_kdone
-	VMOVDQU      (SI), Y12
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x1d
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x20, SI
-
-gemmAVXVNNISums8relu_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8relu_last1_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 288(R12), Y1, Y1
-	VPXOR   384(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-
-gemmAVXVNNISums8relu_last1_nolshift:
-	VMOVDQU      96(R12), Y13
-	VMOVDQU      192(R12), Y14
-	VMOVDQU      480(R12), Y15
-	VMOVDQU      576(R12), Y4
-	VMOVDQU      768(R12), Y5
-	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     Y13, Y0, Y0
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y4, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      Y5, Y0, Y0
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     Y13, Y1, Y1
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y4, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      Y5, Y1, Y1
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     Y13, Y2, Y2
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y4, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      Y5, Y2, Y2
-	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     Y13, Y3, Y3
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y4, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      Y5, Y3, Y3
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8relu_last1_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store0true_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store0true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store0true_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store0true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store0true_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store0true_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store0true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store0true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store0true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store0true_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      Y13, Y1, Y1
-	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store1true_8
-	VMOVDQU      X1, (R14)
-	VEXTRACTI128 $0x01, Y1, X1
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store1true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store1true_4
-	VMOVQ   X1, (R14)
-	VPSRLDQ $0x08, X1, X1
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store1true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store1true_2
-	VMOVD   X1, (R14)
-	VPSRLDQ $0x04, X1, X1
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store1true_2:
-	VMOVD X1, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store1true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store1true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store1true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store1true_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store2true_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store2true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store2true_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store2true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store2true_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store2true_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store2true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store2true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store2true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store2true_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store3true_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store3true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store3true_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store3true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store3true_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store3true_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store3true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store3true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store3true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store3true_done:
-	JMP gemmAVXVNNISums8relu_last1_stored
-
-gemmAVXVNNISums8relu_last1_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store0false_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store0false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store0false_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store0false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store0false_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store0false_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store0false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store0false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store0false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store0false_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y1, Y1, Y1
-	VPADDSW      Y13, Y1, Y1
-	VPACKSSWB    Y1, Y1, Y1
-	VPERMD       Y1, Y12, Y1
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store1false_8
-	VMOVDQU      X1, (R14)
-	VEXTRACTI128 $0x01, Y1, X1
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store1false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store1false_4
-	VMOVQ   X1, (R14)
-	VPSRLDQ $0x08, X1, X1
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store1false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store1false_2
-	VMOVD   X1, (R14)
-	VPSRLDQ $0x04, X1, X1
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store1false_2:
-	VMOVD X1, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store1false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store1false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store1false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store1false_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store2false_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store2false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store2false_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store2false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store2false_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store2false_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store2false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store2false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store2false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store2false_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y3, Y3, Y3
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y3, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last1_store3false_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last1_store3false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last1_store3false_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last1_store3false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last1_store3false_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last1_store3false_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last1_store3false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last1_store3false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last1_store3false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last1_store3false_done:
-gemmAVXVNNISums8relu_last1_stored:
-	JMP gemmAVXVNNISums8relu_next
-
-gemmAVXVNNISums8relu_last2:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y2
-	VMOVDQA Y0, Y4
-	VMOVDQA Y0, Y6
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y3
-	VMOVDQA Y1, Y5
-	VMOVDQA Y1, Y7
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8relu_last2_k1
-
-gemmAVXVNNISums8relu_last2_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xfe
-	VMOVDQU      64(SI), Y12
-	VMOVDQU      96(SI), Y13
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x80, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8relu_last2_k
-
-gemmAVXVNNISums8relu_last2_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8relu_last2_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xce
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y2
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y13, Y3
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xde
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y13, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x15
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-	ADDQ $0x40, SI
-
-gemmAVXVNNISums8relu_last2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8relu_last2_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 288(R12), Y2, Y2
-	VPXOR   384(R12), Y2, Y2
-	VPSLLVD 320(R12), Y3, Y3
-	VPXOR   416(R12), Y3, Y3
-	VPSLLVD 288(R12), Y4, Y4
-	VPXOR   384(R12), Y4, Y4
-	VPSLLVD 320(R12), Y5, Y5
-	VPXOR   416(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-
-gemmAVXVNNISums8relu_last2_nolshift:
-	VMOVDQU      96(R12), Y13
-	VMOVDQU      192(R12), Y14
-	VMOVDQU      480(R12), Y15
-	VMOVDQU      576(R12), Y8
-	VMOVDQU      768(R12), Y9
-	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     Y13, Y0, Y0
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      Y9, Y0, Y0
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     Y13, Y2, Y2
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      Y9, Y2, Y2
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     Y13, Y4, Y4
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      Y9, Y4, Y4
-	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     Y13, Y6, Y6
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y6, Y6
-	VPSRAVD      Y9, Y6, Y6
-	VMOVDQU      128(R12), Y13
-	VMOVDQU      224(R12), Y14
-	VMOVDQU      512(R12), Y15
-	VMOVDQU      608(R12), Y8
-	VMOVDQU      800(R12), Y9
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     Y13, Y1, Y1
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      Y9, Y1, Y1
-	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     Y13, Y3, Y3
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      Y9, Y3, Y3
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     Y13, Y5, Y5
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      Y9, Y5, Y5
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     Y13, Y7, Y7
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       Y8, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      Y9, Y7, Y7
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8relu_last2_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store0true_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store0true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store0true_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store0true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store0true_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store0true_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store0true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store0true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store0true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store0true_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store1true_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store1true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store1true_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store1true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store1true_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store1true_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store1true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store1true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store1true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store1true_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      Y13, Y4, Y4
-	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store2true_8
-	VMOVDQU      X4, (R14)
-	VEXTRACTI128 $0x01, Y4, X4
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store2true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store2true_4
-	VMOVQ   X4, (R14)
-	VPSRLDQ $0x08, X4, X4
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store2true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store2true_2
-	VMOVD   X4, (R14)
-	VPSRLDQ $0x04, X4, X4
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store2true_2:
-	VMOVD X4, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store2true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store2true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store2true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store2true_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store3true_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store3true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store3true_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store3true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store3true_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store3true_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store3true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store3true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store3true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store3true_done:
-	JMP gemmAVXVNNISums8relu_last2_stored
-
-gemmAVXVNNISums8relu_last2_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store0false_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store0false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store0false_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store0false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store0false_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store0false_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store0false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store0false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store0false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store0false_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y3, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPACKSSWB    Y2, Y2, Y2
-	VPERMD       Y2, Y12, Y2
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store1false_8
-	VMOVDQU      X2, (R14)
-	VEXTRACTI128 $0x01, Y2, X2
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store1false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store1false_4
-	VMOVQ   X2, (R14)
-	VPSRLDQ $0x08, X2, X2
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store1false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store1false_2
-	VMOVD   X2, (R14)
-	VPSRLDQ $0x04, X2, X2
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store1false_2:
-	VMOVD X2, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store1false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store1false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store1false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store1false_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      Y13, Y4, Y4
-	VPACKSSWB    Y4, Y4, Y4
-	VPERMD       Y4, Y12, Y4
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store2false_8
-	VMOVDQU      X4, (R14)
-	VEXTRACTI128 $0x01, Y4, X4
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store2false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store2false_4
-	VMOVQ   X4, (R14)
-	VPSRLDQ $0x08, X4, X4
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store2false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store2false_2
-	VMOVD   X4, (R14)
-	VPSRLDQ $0x04, X4, X4
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store2false_2:
-	VMOVD X4, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store2false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store2false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store2false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store2false_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y7, Y6, Y6
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y6, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last2_store3false_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last2_store3false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last2_store3false_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last2_store3false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last2_store3false_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last2_store3false_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last2_store3false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last2_store3false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last2_store3false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last2_store3false_done:
-gemmAVXVNNISums8relu_last2_stored:
-	JMP gemmAVXVNNISums8relu_next
-
-gemmAVXVNNISums8relu_last3:
-	VMOVDQU (R12), Y0
-	VMOVDQA Y0, Y3
-	VMOVDQA Y0, Y6
-	VMOVDQA Y0, Y9
-	VMOVDQU 32(R12), Y1
-	VMOVDQA Y1, Y4
-	VMOVDQA Y1, Y7
-	VMOVDQA Y1, Y10
-	VMOVDQU 64(R12), Y2
-	VMOVDQA Y2, Y5
-	VMOVDQA Y2, Y8
-	VMOVDQA Y2, Y11
-	XORQ    BX, BX
-	MOVQ    112(DI), CX
-	SHRQ    $0x01, CX
-	JZ      gemmAVXVNNISums8relu_last3_k1
-
-gemmAVXVNNISums8relu_last3_k:
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xde
-	VMOVDQU      96(SI), Y12
-	VMOVDQU      128(SI), Y13
-	VMOVDQU      160(SI), Y15
-	VPBROADCASTD 4(R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD 4(R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD 4(R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD 4(R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0xc0, SI
-	ADDQ $0x08, BX
-	DECQ CX
-	JNZ  gemmAVXVNNISums8relu_last3_k
-
-gemmAVXVNNISums8relu_last3_k1:
-	MOVQ         112(DI), AX
-	ANDQ         $0x01, AX
-	JZ           gemmAVXVNNISums8relu_last3_kdone
-	VMOVDQU      (SI), Y12
-	VMOVDQU      32(SI), Y13
-	VMOVDQU      64(SI), Y15
-	VPBROADCASTD (R8)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y0
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xc6
-
-	// VPDPBUSD Y14, Y13, Y1
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y15, Y2
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xd6
-	VPBROADCASTD (R9)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y3
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xde
-
-	// VPDPBUSD Y14, Y13, Y4
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xe6
-
-	// VPDPBUSD Y14, Y15, Y5
-	BYTE         $0xc4
-	BYTE         $0xc2
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xee
-	VPBROADCASTD (R10)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y6
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xf6
-
-	// VPDPBUSD Y14, Y13, Y7
-	BYTE $0xc4
-	BYTE $0xc2
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xfe
-
-	// VPDPBUSD Y14, Y15, Y8
-	BYTE         $0xc4
-	BYTE         $0x42
-	BYTE         $0x05
-	BYTE         $0x50
-	BYTE         $0xc6
-	VPBROADCASTD (R11)(BX*1), Y14
-
-	// VPDPBUSD Y14, Y12, Y9
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x1d
-	BYTE $0x50
-	BYTE $0xce
-
-	// VPDPBUSD Y14, Y13, Y10
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x15
-	BYTE $0x50
-	BYTE $0xd6
-
-	// VPDPBUSD Y14, Y15, Y11
-	BYTE $0xc4
-	BYTE $0x42
-	BYTE $0x05
-	BYTE $0x50
-	BYTE $0xde
-	ADDQ $0x60, SI
-
-gemmAVXVNNISums8relu_last3_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
-	CMPQ    144(DI), $0x00
-	JE      gemmAVXVNNISums8relu_last3_nolshift
-	VPSLLVD 288(R12), Y0, Y0
-	VPXOR   384(R12), Y0, Y0
-	VPSLLVD 320(R12), Y1, Y1
-	VPXOR   416(R12), Y1, Y1
-	VPSLLVD 352(R12), Y2, Y2
-	VPXOR   448(R12), Y2, Y2
-	VPSLLVD 288(R12), Y3, Y3
-	VPXOR   384(R12), Y3, Y3
-	VPSLLVD 320(R12), Y4, Y4
-	VPXOR   416(R12), Y4, Y4
-	VPSLLVD 352(R12), Y5, Y5
-	VPXOR   448(R12), Y5, Y5
-	VPSLLVD 288(R12), Y6, Y6
-	VPXOR   384(R12), Y6, Y6
-	VPSLLVD 320(R12), Y7, Y7
-	VPXOR   416(R12), Y7, Y7
-	VPSLLVD 352(R12), Y8, Y8
-	VPXOR   448(R12), Y8, Y8
-	VPSLLVD 288(R12), Y9, Y9
-	VPXOR   384(R12), Y9, Y9
-	VPSLLVD 320(R12), Y10, Y10
-	VPXOR   416(R12), Y10, Y10
-	VPSLLVD 352(R12), Y11, Y11
-	VPXOR   448(R12), Y11, Y11
-
-gemmAVXVNNISums8relu_last3_nolshift:
-	VMOVDQU      96(R12), Y13
-	VMOVDQU      192(R12), Y14
-	VMOVDQU      480(R12), Y15
-	VPSHUFD      $0xf5, Y0, Y12
-	VPMULUDQ     Y13, Y0, Y0
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y0, Y0
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y0, Y0
-	VPSRAVD      768(R12), Y0, Y0
-	VPSHUFD      $0xf5, Y3, Y12
-	VPMULUDQ     Y13, Y3, Y3
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y3, Y3
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y3, Y3
-	VPSRAVD      768(R12), Y3, Y3
-	VPSHUFD      $0xf5, Y6, Y12
-	VPMULUDQ     Y13, Y6, Y6
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y6, Y6
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y6, Y6
-	VPSRAVD      768(R12), Y6, Y6
-	VPSHUFD      $0xf5, Y9, Y12
-	VPMULUDQ     Y13, Y9, Y9
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y9, Y9
-	VPADDQ       576(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y9, Y9
-	VPSRAVD      768(R12), Y9, Y9
-	VMOVDQU      128(R12), Y13
-	VMOVDQU      224(R12), Y14
-	VMOVDQU      512(R12), Y15
-	VPSHUFD      $0xf5, Y1, Y12
-	VPMULUDQ     Y13, Y1, Y1
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y1, Y1
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y1, Y1
-	VPSRAVD      800(R12), Y1, Y1
-	VPSHUFD      $0xf5, Y4, Y12
-	VPMULUDQ     Y13, Y4, Y4
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y4, Y4
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y4, Y4
-	VPSRAVD      800(R12), Y4, Y4
-	VPSHUFD      $0xf5, Y7, Y12
-	VPMULUDQ     Y13, Y7, Y7
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y7, Y7
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y7, Y7
-	VPSRAVD      800(R12), Y7, Y7
-	VPSHUFD      $0xf5, Y10, Y12
-	VPMULUDQ     Y13, Y10, Y10
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y10, Y10
-	VPADDQ       608(R12), Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y10, Y10
-	VPSRAVD      800(R12), Y10, Y10
-	VPACKSSDW    Y1, Y0, Y0
-	VPACKSSDW    Y4, Y3, Y3
-	VPACKSSDW    Y7, Y6, Y6
-	VPACKSSDW    Y10, Y9, Y9
-	VMOVDQU      160(R12), Y13
-	VMOVDQU      256(R12), Y14
-	VMOVDQU      544(R12), Y15
-	VMOVDQU      640(R12), Y1
-	VMOVDQU      832(R12), Y4
-	VPSHUFD      $0xf5, Y2, Y12
-	VPMULUDQ     Y13, Y2, Y2
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y2, Y2
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y2, Y2
-	VPSRAVD      Y4, Y2, Y2
-	VPSHUFD      $0xf5, Y5, Y12
-	VPMULUDQ     Y13, Y5, Y5
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y5, Y5
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y5, Y5
-	VPSRAVD      Y4, Y5, Y5
-	VPSHUFD      $0xf5, Y8, Y12
-	VPMULUDQ     Y13, Y8, Y8
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y8, Y8
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y8, Y8
-	VPSRAVD      Y4, Y8, Y8
-	VPSHUFD      $0xf5, Y11, Y12
-	VPMULUDQ     Y13, Y11, Y11
-	VPMULUDQ     Y14, Y12, Y12
-	VPADDQ       Y15, Y11, Y11
-	VPADDQ       Y1, Y12, Y12
-	VSHUFPS      $0xdd, Y12, Y11, Y11
-	VPSRAVD      Y4, Y11, Y11
-	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
-	CMPQ         152(DI), $0x00
-	JE           gemmAVXVNNISums8relu_last3_noclamp
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store0true_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store0true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store0true_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store0true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store0true_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store0true_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store0true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store0true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store0true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store0true_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store1true_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store1true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store1true_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store1true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store1true_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store1true_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store1true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store1true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store1true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store1true_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store2true_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store2true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store2true_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store2true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store2true_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store2true_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store2true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store2true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store2true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store2true_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store3true_8
-	VMOVDQU      X9, (R14)
-	VEXTRACTI128 $0x01, Y9, X9
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store3true_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store3true_4
-	VMOVQ   X9, (R14)
-	VPSRLDQ $0x08, X9, X9
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store3true_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store3true_2
-	VMOVD   X9, (R14)
-	VPSRLDQ $0x04, X9, X9
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store3true_2:
-	VMOVD X9, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store3true_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store3true_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store3true_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store3true_done:
-	JMP gemmAVXVNNISums8relu_last3_stored
-
-gemmAVXVNNISums8relu_last3_noclamp:
-	MOVQ         48(DI), R14
-	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      Y13, Y2, Y2
-	VPADDSW      Y13, Y0, Y0
-	VPACKSSWB    Y2, Y0, Y0
-	VPERMD       Y0, Y12, Y0
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store0false_8
-	VMOVDQU      X0, (R14)
-	VEXTRACTI128 $0x01, Y0, X0
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store0false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store0false_4
-	VMOVQ   X0, (R14)
-	VPSRLDQ $0x08, X0, X0
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store0false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store0false_2
-	VMOVD   X0, (R14)
-	VPSRLDQ $0x04, X0, X0
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store0false_2:
-	VMOVD X0, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store0false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store0false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store0false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store0false_done:
-	MOVQ         56(DI), R14
-	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      Y13, Y5, Y5
-	VPADDSW      Y13, Y3, Y3
-	VPACKSSWB    Y5, Y3, Y3
-	VPERMD       Y3, Y12, Y3
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store1false_8
-	VMOVDQU      X3, (R14)
-	VEXTRACTI128 $0x01, Y3, X3
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store1false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store1false_4
-	VMOVQ   X3, (R14)
-	VPSRLDQ $0x08, X3, X3
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store1false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store1false_2
-	VMOVD   X3, (R14)
-	VPSRLDQ $0x04, X3, X3
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store1false_2:
-	VMOVD X3, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store1false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store1false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store1false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store1false_done:
-	MOVQ         64(DI), R14
-	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      Y13, Y8, Y8
-	VPADDSW      Y13, Y6, Y6
-	VPACKSSWB    Y8, Y6, Y6
-	VPERMD       Y6, Y12, Y6
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store2false_8
-	VMOVDQU      X6, (R14)
-	VEXTRACTI128 $0x01, Y6, X6
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store2false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store2false_4
-	VMOVQ   X6, (R14)
-	VPSRLDQ $0x08, X6, X6
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store2false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store2false_2
-	VMOVD   X6, (R14)
-	VPSRLDQ $0x04, X6, X6
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store2false_2:
-	VMOVD X6, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store2false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store2false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store2false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store2false_done:
-	MOVQ         72(DI), R14
-	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      Y13, Y11, Y11
-	VPADDSW      Y13, Y9, Y9
-	VPACKSSWB    Y11, Y9, Y9
-	VPERMD       Y9, Y12, Y9
-	LEAQ         (R14)(R13*1), R14
-	MOVQ         136(DI), R15
-	CMPQ         R15, $0x10
-	JB           gemmAVXVNNISums8relu_last3_store3false_8
-	VMOVDQU      X9, (R14)
-	VEXTRACTI128 $0x01, Y9, X9
-	ADDQ         $0x10, R14
-	SUBQ         $0x10, R15
-
-gemmAVXVNNISums8relu_last3_store3false_8:
-	CMPQ    R15, $0x08
-	JB      gemmAVXVNNISums8relu_last3_store3false_4
-	VMOVQ   X9, (R14)
-	VPSRLDQ $0x08, X9, X9
-	ADDQ    $0x08, R14
-	SUBQ    $0x08, R15
-
-gemmAVXVNNISums8relu_last3_store3false_4:
-	CMPQ    R15, $0x04
-	JB      gemmAVXVNNISums8relu_last3_store3false_2
-	VMOVD   X9, (R14)
-	VPSRLDQ $0x04, X9, X9
-	ADDQ    $0x04, R14
-	SUBQ    $0x04, R15
-
-gemmAVXVNNISums8relu_last3_store3false_2:
-	VMOVD X9, AX
-	CMPQ  R15, $0x02
-	JB    gemmAVXVNNISums8relu_last3_store3false_1
-	MOVW  AX, (R14)
-	SHRL  $0x10, AX
-	ADDQ  $0x02, R14
-	SUBQ  $0x02, R15
-
-gemmAVXVNNISums8relu_last3_store3false_1:
-	TESTQ R15, R15
-	JZ    gemmAVXVNNISums8relu_last3_store3false_done
-	MOVB  AL, (R14)
-
-gemmAVXVNNISums8relu_last3_store3false_done:
-gemmAVXVNNISums8relu_last3_stored:
-gemmAVXVNNISums8relu_next:
-	MOVQ 40(DI), AX
-	ADDQ $0x04, AX
-	MOVQ AX, 40(DI)
-	CMPQ AX, 32(DI)
-	JL   gemmAVXVNNISums8relu_block
 	VZEROUPPER
 	RET
 

@@ -79,20 +79,10 @@ func gemmAVXVNNIs8relu(p *gemmAVX2Args)
 //go:noescape
 func gemmAVXVNNISumu8(p *gemmAVX2Args)
 
-// gemmAVXVNNISums8 computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
-//
-//go:noescape
-func gemmAVXVNNISums8(p *gemmAVX2Args)
-
 // gemmAVXVNNISumu8relu computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
 //
 //go:noescape
 func gemmAVXVNNISumu8relu(p *gemmAVX2Args)
-
-// gemmAVXVNNISums8relu computes rows [0, m) of a packed GEMM with AVX-VNNI and row sums (see gemmAVX2Args).
-//
-//go:noescape
-func gemmAVXVNNISums8relu(p *gemmAVX2Args)
 
 // dwconvAVX2u8 computes n output pixels of a depthwise convolution with at least 16 channels with AVX2 (see dwAVX2Args).
 //

@@ -22,15 +22,12 @@ import "unsafe"
 //	int8:  Σ(x-xz)·w     = Σ (x+128)·v - (128+xz)·Σv
 //
 // so the zero points fold into the bias and no row sums are needed. The
-// AVX-VNNI kernel has two more forms, with a correction per row from its
-// sum (sums; the kernel computes it once per block of rows, VPSADBW):
+// kernels copy each block's int8 rows to a scratch flipped (x+128) once,
+// for all panels. uint8 layers whose w - wz do not all fit take a form
+// with a correction per row from its sum (sums; AVX-VNNI only: the kernel
+// computes the sums once per block of rows, VPSADBW):
 //
-//	uint8, any wz: Σ(x-xz)(w-wz) = Σ x·(w-128) + (128-wz)·Σx - xz·Σ(w-wz)
-//	int8, deep:    Σ(x-xz)·w     = Σ x·(w+128) - 128·Σ(x+128) + 128·128·K - xz·Σw
-//
-// The int8 one broadcasts x as the signed operand against unsigned weights
-// w+128, which saves the flip of every broadcast x+128 (one instruction
-// per 3 VPDPBUSD) for the row sums' few.
+//	Σ(x-xz)(w-wz) = Σ x·(w-128) + (128-wz)·Σx - xz·Σ(w-wz)
 type gemmQuad struct {
 	w       []int8
 	q       []int32 // one avx2Requant block per panel, as gemmAVX2.q
@@ -41,18 +38,10 @@ type gemmQuad struct {
 	nvLast  int
 	cLast   int
 	vnni    bool // VPDPBUSD, else VPMADDUBSW
-	sums    bool // row sums, the correction rowCorr·Σu
+	sums    bool // row sums, the correction rowCorr·Σx
 	rowCorr int32
 	relu    bool // as gemmAVX2.relu
 	clamp   int  // as gemmAVX2.clamp
-}
-
-// quadSumsPay reports whether int8 layers of K, N take the row-sum form
-// on AVX-VNNI: a row's flips, one per quad and panel, against its sum's
-// one instruction per 8 bytes and about 24 to reduce and store it.
-func quadSumsPay(k, n int) bool {
-	panels := (n + gemmAVX2NR - 1) / gemmAVX2NR
-	return 2*k*panels > k+192
 }
 
 // quadUMax is the largest unsigned operand the kernels see: activations
@@ -92,13 +81,6 @@ func quadSafe(v []int32, n, k int, umax int32) bool {
 // the AVX2 VPMADDUBSW one, or returns nil when the weights do not allow it.
 func (g *GEMM) prepareQuad(vnni bool) *gemmQuad {
 	s := &g.spec
-	return g.quadForm(vnni, vnni && s.Signed && quadSumsPay(s.K, s.N))
-}
-
-// quadForm is prepareQuad with int8 layers in the row-sum form or not
-// (sumsS; AVX-VNNI only). uint8 layers take it where w - wz does not fit.
-func (g *GEMM) quadForm(vnni, sumsS bool) *gemmQuad {
-	s := &g.spec
 	v := make([]int32, s.N*s.K)
 	fits := true
 	for i, w := range s.W {
@@ -108,40 +90,30 @@ func (g *GEMM) quadForm(vnni, sumsS bool) *gemmQuad {
 	}
 	zp := s.InZP
 	switch {
-	case vnni && s.Signed && sumsS:
-		w := make([]int32, len(v))
-		for i, x := range v {
-			w[i] = x + 128
-		}
-		return g.packQuad(v, w, zp, 128*128*int32(s.K), -128, vnni)
 	case vnni && !fits && !s.Signed:
 		w := make([]int32, len(v))
 		for i, x := range s.W {
 			w[i] = int32(x) - 128
 		}
-		return g.packQuad(v, w, zp, 0, 128-s.FilterZP, vnni)
+		return g.packQuad(v, w, zp, 128-s.FilterZP, vnni)
 	case !fits || !vnni && !quadSafe(v, s.N, s.K, quadUMax):
 		return nil
 	}
 	if s.Signed {
 		zp += 128
 	}
-	return g.packQuad(v, v, zp, 0, 0, vnni)
+	return g.packQuad(v, v, zp, 0, vnni)
 }
 
-// packQuad packs the weights w ([N][K], signed bytes, or unsigned ones
-// with row sums) for the quad kernels, unchecked, and folds zp·Σv (v the
-// weights less their zero point) and plus into the bias; rowCorr is the
-// row sums' factor, 0 for none.
-func (g *GEMM) packQuad(v, w []int32, zp, plus, rowCorr int32, vnni bool) *gemmQuad {
+// packQuad packs the signed-byte weights w ([N][K]) for the quad kernels,
+// unchecked, and folds zp·Σv (v the weights less their zero point) into
+// the bias; rowCorr is the row sums' factor, 0 for none.
+func (g *GEMM) packQuad(v, w []int32, zp, rowCorr int32, vnni bool) *gemmQuad {
 	s := &g.spec
 	qd := &gemmQuad{k4: (s.K + 3) / 4, panels: s.N / gemmAVX2NR, vnni: vnni, sums: rowCorr != 0, rowCorr: rowCorr}
 	rest := s.N - qd.panels*gemmAVX2NR
 	qd.nvLast, qd.cLast = (rest+7)/8, rest
 	qd.q0 = foldBiasAVX2(s, v, zp)
-	for n := range s.N {
-		qd.q0.Bias[n] += plus
-	}
 	qd.relu, qd.clamp = avx2Clamp(s, qd.q0)
 	qd.w = panelsAVX2Lanes[int8](s, w, 4, reluLanes(qd.relu))
 	qd.q = requantBlocksAVX2(qd.q0, s.N, qd.relu)
@@ -162,17 +134,20 @@ func (g *GEMM) runQuad(qd *gemmQuad, a []byte, lda, m0, m1 int, out []byte, ldc 
 		args.lastWhole = 1
 	}
 	avx2Out(args.outZP[:], args.lo[:], args.hi[:], qd.q0)
-	quadCall(&args, qd.vnni, qd.sums, g.spec.Signed, qd.relu)
+	k := avx2Kernel{quad: true, vnni: qd.vnni, sums: qd.sums, signed: g.spec.Signed, relu: qd.relu}
+	if g.spec.Signed {
+		// The block's rows flipped (x+128), gemmMR rows of k4 quads.
+		withScratch(args, gemmMR*2*qd.k4, k)
+		return
+	}
+	gemmAVX2Call(&args, k)
 }
 
 // quadCall calls the kernel directly: through a func value, args would
 // escape to the heap.
 func quadCall(args *gemmAVX2Args, vnni, sums, signed, relu bool) {
+	// sums: uint8 layers only.
 	switch {
-	case sums && signed && relu:
-		gemmAVXVNNISums8relu(args)
-	case sums && signed:
-		gemmAVXVNNISums8(args)
 	case sums && relu:
 		gemmAVXVNNISumu8relu(args)
 	case sums:

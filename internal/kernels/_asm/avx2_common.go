@@ -31,7 +31,9 @@ func avx2() {
 		for _, relu := range []bool{false, true} {
 			suffix := map[bool]string{true: "relu"}[relu]
 			gemmAVX2(k.name+"u8"+suffix, false, k.step, g2MR, relu)
-			gemmAVX2(k.name+"s8"+suffix, true, k.step, g2MR, relu)
+			if k.step != g2DPBUSDSum { // uint8 layers only
+				gemmAVX2(k.name+"s8"+suffix, true, k.step, g2MR, relu)
+			}
 		}
 	}
 	dwconvAVX2("dwconvAVX2u8", false, dwTapLoop)

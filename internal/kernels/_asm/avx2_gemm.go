@@ -53,7 +53,11 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
 	p, f := avx2Text(name, "gemmAVX2Args", fmt.Sprintf("%s computes rows [0, m) of a packed GEMM with %s (see gemmAVX2Args).", name, isa))
 
 	widened := step == g2Words || step == g2Bytes
-	if widened {
+	// int8 rows of the quad kernels without row sums are copied to the
+	// scratch with their top bit flipped (x+128), once per block, rather
+	// than flipped at every broadcast, once per panel.
+	flipped := signed && (step == g2Maddubs || step == g2DPBUSD)
+	if widened || flipped {
 		Load(p.Field("scratch"), g2Rows[0])
 		Load(p.Field("kp"), RAX)
 		SHLQ(Imm(2), RAX)
@@ -78,14 +82,17 @@ func gemmAVX2(name string, signed bool, step g2Step, mr int, relu bool) {
 		IMULQ(f("ldc"), RAX)
 		ADDQ(f("out"), RAX)
 		MOVQ(RAX, fieldMem(p.Field("outRows").Index(r)))
-		if widened {
+		switch {
+		case widened:
 			widenRow(fmt.Sprintf("%s_widen%d", name, r), signed, R15, g2Rows[r], p)
-		} else {
+		case flipped:
+			flipRow(fmt.Sprintf("%s_flip%d", name, r), R15, g2Rows[r], p)
+		default:
 			MOVQ(R15, g2Rows[r])
 		}
 	}
 	if step == g2DPBUSDSum {
-		quadRowSums(name, p, signed, mr)
+		quadRowSums(name, p, mr)
 	}
 
 	Load(p.Field("w"), RSI)
@@ -355,7 +362,7 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 		if step == g2Words {
 			gemmAVX2Words(nv, acc, wd, rd)
 		} else {
-			gemmAVX2Quads(nv, acc, signed, step, wd, rd)
+			gemmAVX2Quads(nv, acc, step, wd, rd)
 		}
 	}
 	// VPDPBUSD accumulates in place, 5 cycles a step: one vector's mr
@@ -370,7 +377,7 @@ func gemmAVX2Panel(l string, p gotypes.Component, nv, mr int, partial, signed bo
 		}
 	}
 	wstep := 32 * nv
-	quadConstants(signed, step)
+	quadConstants(step)
 	SHRQ(Imm(1), RCX)
 	JZ(LabelRef(l + "_k1"))
 	Label(l + "_k")

@@ -16,13 +16,11 @@ import (
 
 // Registers of the quad steps besides the accumulators and the broadcast:
 // VPDPBUSD keeps all three weight vectors in registers; VPMADDUBSW reads
-// the weights from memory and needs a product, int16 ones and (int8 rows)
-// the top-bit mask.
+// the weights from memory and needs a product and int16 ones.
 var (
 	quadW    = []VecPhysical{Y12, Y13, Y15}
 	quadProd = Y12
 	quadOnes = Y13
-	quadTop  = Y15
 )
 
 // bytes80 is 32 bytes of 0x80: int8 activations xor it become x+128.
@@ -51,25 +49,60 @@ func quadSumData() {
 
 // quadConstants loads the registers the step keeps across K (the
 // epilogue clobbers them, so once per panel).
-func quadConstants(signed bool, step g2Step) {
+func quadConstants(step g2Step) {
 	if step != g2Maddubs {
 		return
 	}
 	VPCMPEQW(quadOnes, quadOnes, quadOnes)
 	VPSRLW(Imm(15), quadOnes, quadOnes)
-	if signed {
-		VMOVDQU(bytes80, quadTop)
-	}
 }
 
-// gemmAVX2Quads is one K quad: per row a broadcast of its 4 bytes (top bit
-// flipped for int8 rows, except with row sums) against each weight vector.
-// The step's weights are at RSI + wd, the rows' quads at row + RBX + rd.
-//
-// With row sums (g2DPBUSDSum), int8 rows are VPDPBUSD's signed operand as
-// they are, against weights w+128 as the unsigned one: no flip per
-// broadcast, the row sums' correction instead (kernels.gemmQuad).
-func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2Step, wd, rd int) {
+// flipRow copies the row at src to dst with every byte's top bit flipped
+// (x+128 for int8 x), in whole quads (k4 of them: the last reads at most 3
+// bytes past the row, as the K loop does): 32 bytes at a time, then 16, 8
+// and 4. Clobbers src, RAX, RCX, Y15.
+func flipRow(l string, src, dst GPPhysical, p gotypes.Component) {
+	MOVQ(dst, RAX)
+	Load(p.Field("kp"), RCX)
+	SHLQ(Imm(2), RCX)
+	Label(l + "_32")
+	CMPQ(RCX, Imm(32))
+	JB(LabelRef(l + "_16"))
+	VMOVDQU(Mem{Base: src}, Y15)
+	VPXOR(bytes80, Y15, Y15)
+	VMOVDQU(Y15, Mem{Base: RAX})
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), RAX)
+	SUBQ(Imm(32), RCX)
+	JMP(LabelRef(l + "_32"))
+	for _, n := range []int{16, 8, 4} {
+		Label(fmt.Sprintf("%s_%d", l, n))
+		TESTQ(U32(n), RCX)
+		JZ(LabelRef(fmt.Sprintf("%s_%d", l, n/2)))
+		switch n {
+		case 16:
+			VMOVDQU(Mem{Base: src}, X15)
+			VPXOR(bytes80, X15, X15)
+			VMOVDQU(X15, Mem{Base: RAX})
+		case 8:
+			VMOVQ(Mem{Base: src}, X15)
+			VPXOR(bytes80, X15, X15)
+			VMOVQ(X15, Mem{Base: RAX})
+		case 4:
+			VMOVD(Mem{Base: src}, X15)
+			VPXOR(bytes80, X15, X15)
+			VMOVD(X15, Mem{Base: RAX})
+		}
+		ADDQ(Imm(uint64(n)), src)
+		ADDQ(Imm(uint64(n)), RAX)
+	}
+	Label(l + "_2")
+}
+
+// gemmAVX2Quads is one K quad: per row a broadcast of its 4 bytes (int8
+// rows flipped in the scratch) against each weight vector. The step's
+// weights are at RSI + wd, the rows' quads at row + RBX + rd.
+func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, step g2Step, wd, rd int) {
 	vnni := step == g2DPBUSD || step == g2DPBUSDSum
 	if vnni {
 		for j := range nv {
@@ -78,16 +111,8 @@ func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2S
 	}
 	for r := range g2MR {
 		VPBROADCASTD(Mem{Base: g2Rows[r], Index: RBX, Scale: 1, Disp: rd}, g2Bcast)
-		switch {
-		case signed && step == g2DPBUSD:
-			VPXOR(bytes80, g2Bcast, g2Bcast)
-		case signed && step == g2Maddubs:
-			VPXOR(quadTop, g2Bcast, g2Bcast)
-		}
 		for j := range nv {
 			switch {
-			case signed && step == g2DPBUSDSum:
-				vpdpbusdVEX(g2Bcast, quadW[j], acc(r, j))
 			case vnni:
 				vpdpbusdVEX(quadW[j], g2Bcast, acc(r, j))
 			default:
@@ -99,14 +124,13 @@ func gemmAVX2Quads(nv int, acc func(r, j int) VecPhysical, signed bool, step g2S
 	}
 }
 
-// quadRowSums stores the correction rowCorr·Σu of each of the block's 4
-// rows (u the unsigned operand of the byte sums: x, or x+128 for int8
-// rows), broadcast, in sums. The rows go together: VPSADBW over 32 bytes
+// quadRowSums stores the correction rowCorr·Σx of each of the block's 4
+// uint8 rows, broadcast, in sums. The rows go together: VPSADBW over 32 bytes
 // at a time, then 16, 8 and 4, then the last 1 to 3 bytes masked (a load
 // of 4 reads at most 3 bytes past the row, as the K loop does); then one
 // reduction for the 4. Runs before the panels, when every vector register
 // is free; clobbers RAX, RBX, RCX, R15.
-func quadRowSums(name string, p gotypes.Component, signed bool, mr int) {
+func quadRowSums(name string, p gotypes.Component, mr int) {
 	if mr != 4 {
 		panic("quadRowSums: blocks of 4 rows")
 	}
@@ -130,12 +154,6 @@ func quadRowSums(name string, p gotypes.Component, signed bool, mr int) {
 		}
 		for r := range mr {
 			load(row(r), x(t[r]))
-			if signed {
-				VPXOR(bytes80, x(t[r]), x(t[r]))
-				if n < 16 { // the flip set the bytes past the piece
-					VPAND(byteMask.Offset(32-n), x(t[r]), x(t[r]))
-				}
-			}
 			VPSADBW(x(zero), x(t[r]), x(t[r]))
 			VPADDQ(t[r], sum[r], sum[r])
 		}
@@ -168,9 +186,6 @@ func quadRowSums(name string, p gotypes.Component, signed bool, mr int) {
 	VMOVDQU(mask, Y14.AsX())
 	for r := range mr {
 		VMOVD(row(r), t[r].AsX())
-		if signed {
-			VPXOR(bytes80, t[r].AsX(), t[r].AsX())
-		}
 		VPAND(Y14.AsX(), t[r].AsX(), t[r].AsX())
 		VPSADBW(zero.AsX(), t[r].AsX(), t[r].AsX())
 		VPADDQ(t[r], sum[r], sum[r])
