@@ -724,6 +724,1340 @@ dwconv3x3AVXVNNIs1_done:
 	VZEROUPPER
 	RET
 
+// func dwconv3x3AVXVNNIPairs1s8(p *dwPairArgs)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3AVXVNNIPairs1s8(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	MOVL         $0x80808080, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         80(BP), CX
+	LEAQ         (CX)(CX*1), AX
+	LEAQ         (AX)(CX*1), BX
+	LEAQ         (AX)(AX*1), R13
+	MOVQ         32(BP), SI
+	MOVQ         40(BP), R11
+	XORQ         R12, R12
+
+dwconv3x3AVXVNNIPairs1s8_block:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3AVXVNNIPairs1s8_mid
+	MOVQ 48(BP), R12
+
+dwconv3x3AVXVNNIPairs1s8_mid:
+	MOVQ    64(BP), R14
+	MOVQ    R14, DI
+	IMULQ   CX, DI
+	ADDQ    R12, DI
+	MOVQ    (BP), R8
+	ADDQ    DI, R8
+	MOVQ    8(BP), R9
+	ADDQ    DI, R9
+	MOVQ    16(BP), R10
+	ADDQ    DI, R10
+	MOVQ    24(BP), R15
+	ADDQ    R12, R15
+	MOVQ    56(BP), DX
+	LEAQ    (R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs1s8_pad1
+	VMOVDQU (R8), X0
+	VMOVDQU (R9), X1
+	VMOVDQU (R10), X2
+
+dwconv3x3AVXVNNIPairs1s8_col1:
+	LEAQ        1(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs1s8_pad2
+	VINSERTI128 $0x01, (R8)(CX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(CX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(CX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs1s8_col2:
+	VPXOR      Y15, Y0, Y0
+	VPXOR      Y15, Y1, Y1
+	VPXOR      Y15, Y2, Y2
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+
+dwconv3x3AVXVNNIPairs1s8_pair:
+	LEAQ    2(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs1s8_pad3
+	VMOVDQU (R8)(AX*1), X4
+	VMOVDQU (R9)(AX*1), X5
+	VMOVDQU (R10)(AX*1), X6
+
+dwconv3x3AVXVNNIPairs1s8_col3:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs1s8_pad4
+	VINSERTI128 $0x01, (R8)(BX*1), Y4, Y4
+	VINSERTI128 $0x01, (R9)(BX*1), Y5, Y5
+	VINSERTI128 $0x01, (R10)(BX*1), Y6, Y6
+
+dwconv3x3AVXVNNIPairs1s8_col4:
+	VPXOR      Y15, Y4, Y4
+	VPXOR      Y15, Y5, Y5
+	VPXOR      Y15, Y6, Y6
+	VPUNPCKHBW Y5, Y4, Y12
+	VPUNPCKHBW Y6, Y6, Y7
+	VPUNPCKLBW Y6, Y6, Y6
+	VPUNPCKLBW Y5, Y4, Y5
+	VPUNPCKLWD Y6, Y5, Y4
+	VPUNPCKHWD Y6, Y5, Y5
+	VPUNPCKLWD Y7, Y12, Y6
+	VPUNPCKHWD Y7, Y12, Y7
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y0, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x7d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0xc0
+	BYTE       $0x00
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y4, Y0, Y0
+
+	// VPDPBUSD 224(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xe0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 256(SI), Y4, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x5d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0x00
+	BYTE    $0x01
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 288(SI), Y9
+
+	// VPDPBUSD 480(SI), Y1, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x75
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0xe0
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y5, Y1, Y1
+
+	// VPDPBUSD 512(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x00
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 544(SI), Y5, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x55
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0x20
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 576(SI), Y10
+
+	// VPDPBUSD 768(SI), Y2, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x6d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x00
+	BYTE       $0x03
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y6, Y2, Y2
+
+	// VPDPBUSD 800(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x20
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 832(SI), Y6, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x4d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x40
+	BYTE    $0x03
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 864(SI), Y11
+
+	// VPDPBUSD 1056(SI), Y3, Y11
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x65
+	BYTE       $0x50
+	BYTE       $0x9e
+	BYTE       $0x20
+	BYTE       $0x04
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y7, Y3, Y3
+
+	// VPDPBUSD 1088(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x40
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1120(SI), Y7, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x45
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0x60
+	BYTE      $0x04
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  320(SI), Y9, Y9
+	VPMULUDQ  352(SI), Y12, Y12
+	VPADDQ    384(SI), Y9, Y9
+	VPADDQ    416(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   448(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  608(SI), Y10, Y10
+	VPMULUDQ  640(SI), Y12, Y12
+	VPADDQ    672(SI), Y10, Y10
+	VPADDQ    704(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   736(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  896(SI), Y11, Y11
+	VPMULUDQ  928(SI), Y12, Y12
+	VPADDQ    960(SI), Y11, Y11
+	VPADDQ    992(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1024(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKSSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs1s8_noclamp1
+	VPMAXSB   176(BP), Y8, Y8
+	VPMINSB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs1s8_noclamp1:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         AX, R8
+	ADDQ         AX, R9
+	ADDQ         AX, R10
+	ADDQ         $0x02, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs1s8_block_done
+	LEAQ         2(R14), DI
+	CMPQ         DI, 72(BP)
+	JAE          dwconv3x3AVXVNNIPairs1s8_pad5
+	VMOVDQU      (R8)(AX*1), X0
+	VMOVDQU      (R9)(AX*1), X1
+	VMOVDQU      (R10)(AX*1), X2
+
+dwconv3x3AVXVNNIPairs1s8_col5:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs1s8_pad6
+	VINSERTI128 $0x01, (R8)(BX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(BX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(BX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs1s8_col6:
+	VPXOR      Y15, Y0, Y0
+	VPXOR      Y15, Y1, Y1
+	VPXOR      Y15, Y2, Y2
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y4, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x5d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0xc0
+	BYTE       $0x00
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y0, Y4, Y4
+
+	// VPDPBUSD 224(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xe0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 256(SI), Y0, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x7d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0x00
+	BYTE    $0x01
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 288(SI), Y9
+
+	// VPDPBUSD 480(SI), Y5, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x55
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0xe0
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y1, Y5, Y5
+
+	// VPDPBUSD 512(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x00
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 544(SI), Y1, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x75
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0x20
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 576(SI), Y10
+
+	// VPDPBUSD 768(SI), Y6, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x4d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x00
+	BYTE       $0x03
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y2, Y6, Y6
+
+	// VPDPBUSD 800(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x20
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 832(SI), Y2, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x6d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x40
+	BYTE    $0x03
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 864(SI), Y11
+
+	// VPDPBUSD 1056(SI), Y7, Y11
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x45
+	BYTE       $0x50
+	BYTE       $0x9e
+	BYTE       $0x20
+	BYTE       $0x04
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y3, Y7, Y7
+
+	// VPDPBUSD 1088(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x40
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1120(SI), Y3, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x65
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0x60
+	BYTE      $0x04
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  320(SI), Y9, Y9
+	VPMULUDQ  352(SI), Y12, Y12
+	VPADDQ    384(SI), Y9, Y9
+	VPADDQ    416(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   448(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  608(SI), Y10, Y10
+	VPMULUDQ  640(SI), Y12, Y12
+	VPADDQ    672(SI), Y10, Y10
+	VPADDQ    704(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   736(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  896(SI), Y11, Y11
+	VPMULUDQ  928(SI), Y12, Y12
+	VPADDQ    960(SI), Y11, Y11
+	VPADDQ    992(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1024(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKSSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs1s8_noclamp2
+	VPMAXSB   176(BP), Y8, Y8
+	VPMINSB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs1s8_noclamp2:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         AX, R8
+	ADDQ         AX, R9
+	ADDQ         AX, R10
+	ADDQ         $0x02, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs1s8_block_done
+	JMP          dwconv3x3AVXVNNIPairs1s8_pair
+
+dwconv3x3AVXVNNIPairs1s8_block_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000480, SI
+	DECQ R11
+	JNZ  dwconv3x3AVXVNNIPairs1s8_block
+	VZEROUPPER
+	RET
+
+dwconv3x3AVXVNNIPairs1s8_pad1:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs1s8_col1
+
+dwconv3x3AVXVNNIPairs1s8_pad2:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs1s8_col2
+
+dwconv3x3AVXVNNIPairs1s8_pad3:
+	VMOVDQU 128(BP), X4
+	VMOVDQU 128(BP), X5
+	VMOVDQU 128(BP), X6
+	JMP     dwconv3x3AVXVNNIPairs1s8_col3
+
+dwconv3x3AVXVNNIPairs1s8_pad4:
+	VINSERTI128 $0x01, 128(BP), Y4, Y4
+	VINSERTI128 $0x01, 128(BP), Y5, Y5
+	VINSERTI128 $0x01, 128(BP), Y6, Y6
+	JMP         dwconv3x3AVXVNNIPairs1s8_col4
+
+dwconv3x3AVXVNNIPairs1s8_pad5:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs1s8_col5
+
+dwconv3x3AVXVNNIPairs1s8_pad6:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs1s8_col6
+
+// func dwconv3x3AVXVNNIPairs1u8(p *dwPairArgs)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3AVXVNNIPairs1u8(SB), NOSPLIT, $8-8
+	MOVQ p+0(FP), BP
+	MOVQ 80(BP), CX
+	LEAQ (CX)(CX*1), AX
+	LEAQ (AX)(CX*1), BX
+	LEAQ (AX)(AX*1), R13
+	MOVQ 32(BP), SI
+	MOVQ 40(BP), R11
+	XORQ R12, R12
+
+dwconv3x3AVXVNNIPairs1u8_block:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3AVXVNNIPairs1u8_mid
+	MOVQ 48(BP), R12
+
+dwconv3x3AVXVNNIPairs1u8_mid:
+	MOVQ    64(BP), R14
+	MOVQ    R14, DI
+	IMULQ   CX, DI
+	ADDQ    R12, DI
+	MOVQ    (BP), R8
+	ADDQ    DI, R8
+	MOVQ    8(BP), R9
+	ADDQ    DI, R9
+	MOVQ    16(BP), R10
+	ADDQ    DI, R10
+	MOVQ    24(BP), R15
+	ADDQ    R12, R15
+	MOVQ    56(BP), DX
+	LEAQ    (R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs1u8_pad1
+	VMOVDQU (R8), X0
+	VMOVDQU (R9), X1
+	VMOVDQU (R10), X2
+
+dwconv3x3AVXVNNIPairs1u8_col1:
+	LEAQ        1(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs1u8_pad2
+	VINSERTI128 $0x01, (R8)(CX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(CX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(CX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs1u8_col2:
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+
+dwconv3x3AVXVNNIPairs1u8_pair:
+	LEAQ    2(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs1u8_pad3
+	VMOVDQU (R8)(AX*1), X4
+	VMOVDQU (R9)(AX*1), X5
+	VMOVDQU (R10)(AX*1), X6
+
+dwconv3x3AVXVNNIPairs1u8_col3:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs1u8_pad4
+	VINSERTI128 $0x01, (R8)(BX*1), Y4, Y4
+	VINSERTI128 $0x01, (R9)(BX*1), Y5, Y5
+	VINSERTI128 $0x01, (R10)(BX*1), Y6, Y6
+
+dwconv3x3AVXVNNIPairs1u8_col4:
+	VPUNPCKHBW Y5, Y4, Y12
+	VPUNPCKHBW Y6, Y6, Y7
+	VPUNPCKLBW Y6, Y6, Y6
+	VPUNPCKLBW Y5, Y4, Y5
+	VPUNPCKLWD Y6, Y5, Y4
+	VPUNPCKHWD Y6, Y5, Y5
+	VPUNPCKLWD Y7, Y12, Y6
+	VPUNPCKHWD Y7, Y12, Y7
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xc0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 288(SI), Y0, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x7d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0x20
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y4, Y0, Y0
+
+	// VPDPBUSD 224(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xe0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 320(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x40
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 256(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x00
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 352(SI), Y4, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x5d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0x60
+	BYTE    $0x01
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 384(SI), Y9
+
+	// VPDPBUSD 576(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x40
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 672(SI), Y1, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x75
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0xa0
+	BYTE       $0x02
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y5, Y1, Y1
+
+	// VPDPBUSD 608(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x60
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 704(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0xc0
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 640(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x80
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 736(SI), Y5, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x55
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0xe0
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 768(SI), Y10
+
+	// VPDPBUSD 960(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xc0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1056(SI), Y2, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x6d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x20
+	BYTE       $0x04
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y6, Y2, Y2
+
+	// VPDPBUSD 992(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xe0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1088(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x40
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1024(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x00
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1120(SI), Y6, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x4d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x60
+	BYTE    $0x04
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 1152(SI), Y11
+
+	// VPDPBUSD 1344(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x40
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1440(SI), Y3, Y11
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x65
+	BYTE       $0x50
+	BYTE       $0x9e
+	BYTE       $0xa0
+	BYTE       $0x05
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y7, Y3, Y3
+
+	// VPDPBUSD 1376(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x60
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1472(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0xc0
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1408(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x80
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1504(SI), Y7, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x45
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0xe0
+	BYTE      $0x05
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  416(SI), Y9, Y9
+	VPMULUDQ  448(SI), Y12, Y12
+	VPADDQ    480(SI), Y9, Y9
+	VPADDQ    512(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   544(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  800(SI), Y10, Y10
+	VPMULUDQ  832(SI), Y12, Y12
+	VPADDQ    864(SI), Y10, Y10
+	VPADDQ    896(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   928(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  1184(SI), Y11, Y11
+	VPMULUDQ  1216(SI), Y12, Y12
+	VPADDQ    1248(SI), Y11, Y11
+	VPADDQ    1280(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1312(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKUSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs1u8_noclamp1
+	VPMAXUB   176(BP), Y8, Y8
+	VPMINUB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs1u8_noclamp1:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         AX, R8
+	ADDQ         AX, R9
+	ADDQ         AX, R10
+	ADDQ         $0x02, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs1u8_block_done
+	LEAQ         2(R14), DI
+	CMPQ         DI, 72(BP)
+	JAE          dwconv3x3AVXVNNIPairs1u8_pad5
+	VMOVDQU      (R8)(AX*1), X0
+	VMOVDQU      (R9)(AX*1), X1
+	VMOVDQU      (R10)(AX*1), X2
+
+dwconv3x3AVXVNNIPairs1u8_col5:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs1u8_pad6
+	VINSERTI128 $0x01, (R8)(BX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(BX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(BX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs1u8_col6:
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xc0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 288(SI), Y4, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x5d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0x20
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y0, Y4, Y4
+
+	// VPDPBUSD 224(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xe0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 320(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x40
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 256(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x00
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 352(SI), Y0, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x7d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0x60
+	BYTE    $0x01
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 384(SI), Y9
+
+	// VPDPBUSD 576(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x40
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 672(SI), Y5, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x55
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0xa0
+	BYTE       $0x02
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y1, Y5, Y5
+
+	// VPDPBUSD 608(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x60
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 704(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0xc0
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 640(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x80
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 736(SI), Y1, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x75
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0xe0
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 768(SI), Y10
+
+	// VPDPBUSD 960(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xc0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1056(SI), Y6, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x4d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x20
+	BYTE       $0x04
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y2, Y6, Y6
+
+	// VPDPBUSD 992(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xe0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1088(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x40
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1024(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x00
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1120(SI), Y2, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x6d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x60
+	BYTE    $0x04
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 1152(SI), Y11
+
+	// VPDPBUSD 1344(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x40
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1440(SI), Y7, Y11
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x45
+	BYTE       $0x50
+	BYTE       $0x9e
+	BYTE       $0xa0
+	BYTE       $0x05
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y3, Y7, Y7
+
+	// VPDPBUSD 1376(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x60
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1472(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0xc0
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1408(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x80
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1504(SI), Y3, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x65
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0xe0
+	BYTE      $0x05
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  416(SI), Y9, Y9
+	VPMULUDQ  448(SI), Y12, Y12
+	VPADDQ    480(SI), Y9, Y9
+	VPADDQ    512(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   544(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  800(SI), Y10, Y10
+	VPMULUDQ  832(SI), Y12, Y12
+	VPADDQ    864(SI), Y10, Y10
+	VPADDQ    896(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   928(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  1184(SI), Y11, Y11
+	VPMULUDQ  1216(SI), Y12, Y12
+	VPADDQ    1248(SI), Y11, Y11
+	VPADDQ    1280(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1312(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKUSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs1u8_noclamp2
+	VPMAXUB   176(BP), Y8, Y8
+	VPMINUB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs1u8_noclamp2:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         AX, R8
+	ADDQ         AX, R9
+	ADDQ         AX, R10
+	ADDQ         $0x02, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs1u8_block_done
+	JMP          dwconv3x3AVXVNNIPairs1u8_pair
+
+dwconv3x3AVXVNNIPairs1u8_block_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000600, SI
+	DECQ R11
+	JNZ  dwconv3x3AVXVNNIPairs1u8_block
+	VZEROUPPER
+	RET
+
+dwconv3x3AVXVNNIPairs1u8_pad1:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs1u8_col1
+
+dwconv3x3AVXVNNIPairs1u8_pad2:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs1u8_col2
+
+dwconv3x3AVXVNNIPairs1u8_pad3:
+	VMOVDQU 128(BP), X4
+	VMOVDQU 128(BP), X5
+	VMOVDQU 128(BP), X6
+	JMP     dwconv3x3AVXVNNIPairs1u8_col3
+
+dwconv3x3AVXVNNIPairs1u8_pad4:
+	VINSERTI128 $0x01, 128(BP), Y4, Y4
+	VINSERTI128 $0x01, 128(BP), Y5, Y5
+	VINSERTI128 $0x01, 128(BP), Y6, Y6
+	JMP         dwconv3x3AVXVNNIPairs1u8_col4
+
+dwconv3x3AVXVNNIPairs1u8_pad5:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs1u8_col5
+
+dwconv3x3AVXVNNIPairs1u8_pad6:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs1u8_col6
+
 // func dwconv3x3AVXVNNIs2(p *dwArgs)
 // Requires: AVX, AVX2
 TEXT ·dwconv3x3AVXVNNIs2(SB), NOSPLIT, $0-8
@@ -1485,3 +2819,1487 @@ dwconv3x3AVXVNNIs2_last2:
 dwconv3x3AVXVNNIs2_done:
 	VZEROUPPER
 	RET
+
+// func dwconv3x3AVXVNNIPairs2s8(p *dwPairArgs)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3AVXVNNIPairs2s8(SB), NOSPLIT, $8-8
+	MOVQ         p+0(FP), BP
+	MOVL         $0x80808080, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ         80(BP), CX
+	LEAQ         (CX)(CX*1), AX
+	LEAQ         (AX)(CX*1), BX
+	LEAQ         (AX)(AX*1), R13
+	MOVQ         32(BP), SI
+	MOVQ         40(BP), R11
+	XORQ         R12, R12
+
+dwconv3x3AVXVNNIPairs2s8_block:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3AVXVNNIPairs2s8_mid
+	MOVQ 48(BP), R12
+
+dwconv3x3AVXVNNIPairs2s8_mid:
+	MOVQ    64(BP), R14
+	MOVQ    R14, DI
+	IMULQ   CX, DI
+	ADDQ    R12, DI
+	MOVQ    (BP), R8
+	ADDQ    DI, R8
+	MOVQ    8(BP), R9
+	ADDQ    DI, R9
+	MOVQ    16(BP), R10
+	ADDQ    DI, R10
+	MOVQ    24(BP), R15
+	ADDQ    R12, R15
+	MOVQ    56(BP), DX
+	LEAQ    (R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2s8_pad1
+	VMOVDQU (R8), X0
+	VMOVDQU (R9), X1
+	VMOVDQU (R10), X2
+
+dwconv3x3AVXVNNIPairs2s8_col1:
+	LEAQ        2(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2s8_pad2
+	VINSERTI128 $0x01, (R8)(AX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(AX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(AX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs2s8_col2:
+	VPXOR      Y15, Y0, Y0
+	VPXOR      Y15, Y1, Y1
+	VPXOR      Y15, Y2, Y2
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+
+dwconv3x3AVXVNNIPairs2s8_pair:
+	LEAQ    1(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2s8_pad3
+	VMOVDQU (R8)(CX*1), X4
+	VMOVDQU (R9)(CX*1), X5
+	VMOVDQU (R10)(CX*1), X6
+
+dwconv3x3AVXVNNIPairs2s8_col3:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2s8_pad4
+	VINSERTI128 $0x01, (R8)(BX*1), Y4, Y4
+	VINSERTI128 $0x01, (R9)(BX*1), Y5, Y5
+	VINSERTI128 $0x01, (R10)(BX*1), Y6, Y6
+
+dwconv3x3AVXVNNIPairs2s8_col4:
+	VPXOR      Y15, Y4, Y4
+	VPXOR      Y15, Y5, Y5
+	VPXOR      Y15, Y6, Y6
+	VPUNPCKHBW Y5, Y4, Y12
+	VPUNPCKHBW Y6, Y6, Y7
+	VPUNPCKLBW Y6, Y6, Y6
+	VPUNPCKLBW Y5, Y4, Y5
+	VPUNPCKLWD Y6, Y5, Y4
+	VPUNPCKHWD Y6, Y5, Y5
+	VPUNPCKLWD Y7, Y12, Y6
+	VPUNPCKHWD Y7, Y12, Y7
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xc0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 224(SI), Y4, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x5d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0xe0
+	BYTE    $0x00
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 288(SI), Y9
+
+	// VPDPBUSD 480(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0xe0
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 512(SI), Y5, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x55
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0x00
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 576(SI), Y10
+
+	// VPDPBUSD 768(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x00
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 800(SI), Y6, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x4d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x20
+	BYTE    $0x03
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 864(SI), Y11
+
+	// VPDPBUSD 1056(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x20
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1088(SI), Y7, Y11
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x45
+	BYTE    $0x50
+	BYTE    $0x9e
+	BYTE    $0x40
+	BYTE    $0x04
+	BYTE    $0x00
+	BYTE    $0x00
+	LEAQ    4(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2s8_pad5
+	VMOVDQU (R8)(R13*1), X4
+	VMOVDQU (R9)(R13*1), X5
+	VMOVDQU (R10)(R13*1), X6
+
+dwconv3x3AVXVNNIPairs2s8_col5:
+	LEAQ        6(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2s8_pad6
+	VINSERTI128 $0x01, (R8)(BX*2), Y4, Y4
+	VINSERTI128 $0x01, (R9)(BX*2), Y5, Y5
+	VINSERTI128 $0x01, (R10)(BX*2), Y6, Y6
+
+dwconv3x3AVXVNNIPairs2s8_col6:
+	VPXOR      Y15, Y4, Y4
+	VPXOR      Y15, Y5, Y5
+	VPXOR      Y15, Y6, Y6
+	VPUNPCKHBW Y5, Y4, Y12
+	VPUNPCKHBW Y6, Y6, Y7
+	VPUNPCKLBW Y6, Y6, Y6
+	VPUNPCKLBW Y5, Y4, Y5
+	VPUNPCKLWD Y6, Y5, Y4
+	VPUNPCKHWD Y6, Y5, Y5
+	VPUNPCKLWD Y7, Y12, Y6
+	VPUNPCKHWD Y7, Y12, Y7
+	VPERM2I128 $0x21, Y4, Y0, Y0
+
+	// VPDPBUSD 256(SI), Y0, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x7d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0x00
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y5, Y1, Y1
+
+	// VPDPBUSD 544(SI), Y1, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x75
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0x20
+	BYTE       $0x02
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y6, Y2, Y2
+
+	// VPDPBUSD 832(SI), Y2, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x6d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x40
+	BYTE       $0x03
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y7, Y3, Y3
+
+	// VPDPBUSD 1120(SI), Y3, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x65
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0x60
+	BYTE      $0x04
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  320(SI), Y9, Y9
+	VPMULUDQ  352(SI), Y12, Y12
+	VPADDQ    384(SI), Y9, Y9
+	VPADDQ    416(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   448(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  608(SI), Y10, Y10
+	VPMULUDQ  640(SI), Y12, Y12
+	VPADDQ    672(SI), Y10, Y10
+	VPADDQ    704(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   736(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  896(SI), Y11, Y11
+	VPMULUDQ  928(SI), Y12, Y12
+	VPADDQ    960(SI), Y11, Y11
+	VPADDQ    992(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1024(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKSSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs2s8_noclamp1
+	VPMAXSB   176(BP), Y8, Y8
+	VPMINSB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs2s8_noclamp1:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         R13, R8
+	ADDQ         R13, R9
+	ADDQ         R13, R10
+	ADDQ         $0x04, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs2s8_block_done
+	LEAQ         1(R14), DI
+	CMPQ         DI, 72(BP)
+	JAE          dwconv3x3AVXVNNIPairs2s8_pad7
+	VMOVDQU      (R8)(CX*1), X0
+	VMOVDQU      (R9)(CX*1), X1
+	VMOVDQU      (R10)(CX*1), X2
+
+dwconv3x3AVXVNNIPairs2s8_col7:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2s8_pad8
+	VINSERTI128 $0x01, (R8)(BX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(BX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(BX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs2s8_col8:
+	VPXOR      Y15, Y0, Y0
+	VPXOR      Y15, Y1, Y1
+	VPXOR      Y15, Y2, Y2
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xc0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 224(SI), Y0, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x7d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0xe0
+	BYTE    $0x00
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 288(SI), Y9
+
+	// VPDPBUSD 480(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0xe0
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 512(SI), Y1, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x75
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0x00
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 576(SI), Y10
+
+	// VPDPBUSD 768(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x00
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 800(SI), Y2, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x6d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x20
+	BYTE    $0x03
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 864(SI), Y11
+
+	// VPDPBUSD 1056(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x20
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1088(SI), Y3, Y11
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x65
+	BYTE    $0x50
+	BYTE    $0x9e
+	BYTE    $0x40
+	BYTE    $0x04
+	BYTE    $0x00
+	BYTE    $0x00
+	LEAQ    4(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2s8_pad9
+	VMOVDQU (R8)(R13*1), X0
+	VMOVDQU (R9)(R13*1), X1
+	VMOVDQU (R10)(R13*1), X2
+
+dwconv3x3AVXVNNIPairs2s8_col9:
+	LEAQ        6(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2s8_pad10
+	VINSERTI128 $0x01, (R8)(BX*2), Y0, Y0
+	VINSERTI128 $0x01, (R9)(BX*2), Y1, Y1
+	VINSERTI128 $0x01, (R10)(BX*2), Y2, Y2
+
+dwconv3x3AVXVNNIPairs2s8_col10:
+	VPXOR      Y15, Y0, Y0
+	VPXOR      Y15, Y1, Y1
+	VPXOR      Y15, Y2, Y2
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+	VPERM2I128 $0x21, Y0, Y4, Y4
+
+	// VPDPBUSD 256(SI), Y4, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x5d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0x00
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y1, Y5, Y5
+
+	// VPDPBUSD 544(SI), Y5, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x55
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0x20
+	BYTE       $0x02
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y2, Y6, Y6
+
+	// VPDPBUSD 832(SI), Y6, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x4d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x40
+	BYTE       $0x03
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y3, Y7, Y7
+
+	// VPDPBUSD 1120(SI), Y7, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x45
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0x60
+	BYTE      $0x04
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  320(SI), Y9, Y9
+	VPMULUDQ  352(SI), Y12, Y12
+	VPADDQ    384(SI), Y9, Y9
+	VPADDQ    416(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   448(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  608(SI), Y10, Y10
+	VPMULUDQ  640(SI), Y12, Y12
+	VPADDQ    672(SI), Y10, Y10
+	VPADDQ    704(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   736(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  896(SI), Y11, Y11
+	VPMULUDQ  928(SI), Y12, Y12
+	VPADDQ    960(SI), Y11, Y11
+	VPADDQ    992(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1024(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKSSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs2s8_noclamp2
+	VPMAXSB   176(BP), Y8, Y8
+	VPMINSB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs2s8_noclamp2:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         R13, R8
+	ADDQ         R13, R9
+	ADDQ         R13, R10
+	ADDQ         $0x04, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs2s8_block_done
+	JMP          dwconv3x3AVXVNNIPairs2s8_pair
+
+dwconv3x3AVXVNNIPairs2s8_block_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000480, SI
+	DECQ R11
+	JNZ  dwconv3x3AVXVNNIPairs2s8_block
+	VZEROUPPER
+	RET
+
+dwconv3x3AVXVNNIPairs2s8_pad1:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs2s8_col1
+
+dwconv3x3AVXVNNIPairs2s8_pad2:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs2s8_col2
+
+dwconv3x3AVXVNNIPairs2s8_pad3:
+	VMOVDQU 128(BP), X4
+	VMOVDQU 128(BP), X5
+	VMOVDQU 128(BP), X6
+	JMP     dwconv3x3AVXVNNIPairs2s8_col3
+
+dwconv3x3AVXVNNIPairs2s8_pad4:
+	VINSERTI128 $0x01, 128(BP), Y4, Y4
+	VINSERTI128 $0x01, 128(BP), Y5, Y5
+	VINSERTI128 $0x01, 128(BP), Y6, Y6
+	JMP         dwconv3x3AVXVNNIPairs2s8_col4
+
+dwconv3x3AVXVNNIPairs2s8_pad5:
+	VMOVDQU 128(BP), X4
+	VMOVDQU 128(BP), X5
+	VMOVDQU 128(BP), X6
+	JMP     dwconv3x3AVXVNNIPairs2s8_col5
+
+dwconv3x3AVXVNNIPairs2s8_pad6:
+	VINSERTI128 $0x01, 128(BP), Y4, Y4
+	VINSERTI128 $0x01, 128(BP), Y5, Y5
+	VINSERTI128 $0x01, 128(BP), Y6, Y6
+	JMP         dwconv3x3AVXVNNIPairs2s8_col6
+
+dwconv3x3AVXVNNIPairs2s8_pad7:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs2s8_col7
+
+dwconv3x3AVXVNNIPairs2s8_pad8:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs2s8_col8
+
+dwconv3x3AVXVNNIPairs2s8_pad9:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs2s8_col9
+
+dwconv3x3AVXVNNIPairs2s8_pad10:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs2s8_col10
+
+// func dwconv3x3AVXVNNIPairs2u8(p *dwPairArgs)
+// Requires: AVX, AVX2
+TEXT ·dwconv3x3AVXVNNIPairs2u8(SB), NOSPLIT, $8-8
+	MOVQ p+0(FP), BP
+	MOVQ 80(BP), CX
+	LEAQ (CX)(CX*1), AX
+	LEAQ (AX)(CX*1), BX
+	LEAQ (AX)(AX*1), R13
+	MOVQ 32(BP), SI
+	MOVQ 40(BP), R11
+	XORQ R12, R12
+
+dwconv3x3AVXVNNIPairs2u8_block:
+	CMPQ R11, $0x01
+	JNE  dwconv3x3AVXVNNIPairs2u8_mid
+	MOVQ 48(BP), R12
+
+dwconv3x3AVXVNNIPairs2u8_mid:
+	MOVQ    64(BP), R14
+	MOVQ    R14, DI
+	IMULQ   CX, DI
+	ADDQ    R12, DI
+	MOVQ    (BP), R8
+	ADDQ    DI, R8
+	MOVQ    8(BP), R9
+	ADDQ    DI, R9
+	MOVQ    16(BP), R10
+	ADDQ    DI, R10
+	MOVQ    24(BP), R15
+	ADDQ    R12, R15
+	MOVQ    56(BP), DX
+	LEAQ    (R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2u8_pad1
+	VMOVDQU (R8), X0
+	VMOVDQU (R9), X1
+	VMOVDQU (R10), X2
+
+dwconv3x3AVXVNNIPairs2u8_col1:
+	LEAQ        2(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2u8_pad2
+	VINSERTI128 $0x01, (R8)(AX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(AX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(AX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs2u8_col2:
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+
+dwconv3x3AVXVNNIPairs2u8_pair:
+	LEAQ    1(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2u8_pad3
+	VMOVDQU (R8)(CX*1), X4
+	VMOVDQU (R9)(CX*1), X5
+	VMOVDQU (R10)(CX*1), X6
+
+dwconv3x3AVXVNNIPairs2u8_col3:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2u8_pad4
+	VINSERTI128 $0x01, (R8)(BX*1), Y4, Y4
+	VINSERTI128 $0x01, (R9)(BX*1), Y5, Y5
+	VINSERTI128 $0x01, (R10)(BX*1), Y6, Y6
+
+dwconv3x3AVXVNNIPairs2u8_col4:
+	VPUNPCKHBW Y5, Y4, Y12
+	VPUNPCKHBW Y6, Y6, Y7
+	VPUNPCKLBW Y6, Y6, Y6
+	VPUNPCKLBW Y5, Y4, Y5
+	VPUNPCKLWD Y6, Y5, Y4
+	VPUNPCKHWD Y6, Y5, Y5
+	VPUNPCKLWD Y7, Y12, Y6
+	VPUNPCKHWD Y7, Y12, Y7
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xc0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 288(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x20
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 224(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xe0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 320(SI), Y4, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x5d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0x40
+	BYTE    $0x01
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 384(SI), Y9
+
+	// VPDPBUSD 576(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x40
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 672(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0xa0
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 608(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x60
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 704(SI), Y5, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x55
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0xc0
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 768(SI), Y10
+
+	// VPDPBUSD 960(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xc0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1056(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x20
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 992(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xe0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1088(SI), Y6, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x4d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x40
+	BYTE    $0x04
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 1152(SI), Y11
+
+	// VPDPBUSD 1344(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x40
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1440(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0xa0
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1376(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x60
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1472(SI), Y7, Y11
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x45
+	BYTE    $0x50
+	BYTE    $0x9e
+	BYTE    $0xc0
+	BYTE    $0x05
+	BYTE    $0x00
+	BYTE    $0x00
+	LEAQ    4(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2u8_pad5
+	VMOVDQU (R8)(R13*1), X4
+	VMOVDQU (R9)(R13*1), X5
+	VMOVDQU (R10)(R13*1), X6
+
+dwconv3x3AVXVNNIPairs2u8_col5:
+	LEAQ        6(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2u8_pad6
+	VINSERTI128 $0x01, (R8)(BX*2), Y4, Y4
+	VINSERTI128 $0x01, (R9)(BX*2), Y5, Y5
+	VINSERTI128 $0x01, (R10)(BX*2), Y6, Y6
+
+dwconv3x3AVXVNNIPairs2u8_col6:
+	VPUNPCKHBW Y5, Y4, Y12
+	VPUNPCKHBW Y6, Y6, Y7
+	VPUNPCKLBW Y6, Y6, Y6
+	VPUNPCKLBW Y5, Y4, Y5
+	VPUNPCKLWD Y6, Y5, Y4
+	VPUNPCKHWD Y6, Y5, Y5
+	VPUNPCKLWD Y7, Y12, Y6
+	VPUNPCKHWD Y7, Y12, Y7
+	VPERM2I128 $0x21, Y4, Y0, Y0
+
+	// VPDPBUSD 256(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x00
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 352(SI), Y0, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x7d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0x60
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y5, Y1, Y1
+
+	// VPDPBUSD 640(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x80
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 736(SI), Y1, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x75
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0xe0
+	BYTE       $0x02
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y6, Y2, Y2
+
+	// VPDPBUSD 1024(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x00
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1120(SI), Y2, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x6d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x60
+	BYTE       $0x04
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y7, Y3, Y3
+
+	// VPDPBUSD 1408(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x80
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1504(SI), Y3, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x65
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0xe0
+	BYTE      $0x05
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  416(SI), Y9, Y9
+	VPMULUDQ  448(SI), Y12, Y12
+	VPADDQ    480(SI), Y9, Y9
+	VPADDQ    512(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   544(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  800(SI), Y10, Y10
+	VPMULUDQ  832(SI), Y12, Y12
+	VPADDQ    864(SI), Y10, Y10
+	VPADDQ    896(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   928(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  1184(SI), Y11, Y11
+	VPMULUDQ  1216(SI), Y12, Y12
+	VPADDQ    1248(SI), Y11, Y11
+	VPADDQ    1280(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1312(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKUSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs2u8_noclamp1
+	VPMAXUB   176(BP), Y8, Y8
+	VPMINUB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs2u8_noclamp1:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         R13, R8
+	ADDQ         R13, R9
+	ADDQ         R13, R10
+	ADDQ         $0x04, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs2u8_block_done
+	LEAQ         1(R14), DI
+	CMPQ         DI, 72(BP)
+	JAE          dwconv3x3AVXVNNIPairs2u8_pad7
+	VMOVDQU      (R8)(CX*1), X0
+	VMOVDQU      (R9)(CX*1), X1
+	VMOVDQU      (R10)(CX*1), X2
+
+dwconv3x3AVXVNNIPairs2u8_col7:
+	LEAQ        3(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2u8_pad8
+	VINSERTI128 $0x01, (R8)(BX*1), Y0, Y0
+	VINSERTI128 $0x01, (R9)(BX*1), Y1, Y1
+	VINSERTI128 $0x01, (R10)(BX*1), Y2, Y2
+
+dwconv3x3AVXVNNIPairs2u8_col8:
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+	VMOVDQU    (SI), Y8
+
+	// VPDPBUSD 192(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xc0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 288(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x20
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 224(SI), Y0, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x7d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0xe0
+	BYTE $0x00
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 320(SI), Y0, Y8
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x7d
+	BYTE    $0x50
+	BYTE    $0x86
+	BYTE    $0x40
+	BYTE    $0x01
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 384(SI), Y9
+
+	// VPDPBUSD 576(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x40
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 672(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0xa0
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 608(SI), Y1, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x75
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x60
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 704(SI), Y1, Y9
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x75
+	BYTE    $0x50
+	BYTE    $0x8e
+	BYTE    $0xc0
+	BYTE    $0x02
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 768(SI), Y10
+
+	// VPDPBUSD 960(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xc0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1056(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x20
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 992(SI), Y2, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x6d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0xe0
+	BYTE $0x03
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1088(SI), Y2, Y10
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x6d
+	BYTE    $0x50
+	BYTE    $0x96
+	BYTE    $0x40
+	BYTE    $0x04
+	BYTE    $0x00
+	BYTE    $0x00
+	VMOVDQU 1152(SI), Y11
+
+	// VPDPBUSD 1344(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x40
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1440(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0xa0
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1376(SI), Y3, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x65
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x60
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1472(SI), Y3, Y11
+	BYTE    $0xc4
+	BYTE    $0x62
+	BYTE    $0x65
+	BYTE    $0x50
+	BYTE    $0x9e
+	BYTE    $0xc0
+	BYTE    $0x05
+	BYTE    $0x00
+	BYTE    $0x00
+	LEAQ    4(R14), DI
+	CMPQ    DI, 72(BP)
+	JAE     dwconv3x3AVXVNNIPairs2u8_pad9
+	VMOVDQU (R8)(R13*1), X0
+	VMOVDQU (R9)(R13*1), X1
+	VMOVDQU (R10)(R13*1), X2
+
+dwconv3x3AVXVNNIPairs2u8_col9:
+	LEAQ        6(R14), DI
+	CMPQ        DI, 72(BP)
+	JAE         dwconv3x3AVXVNNIPairs2u8_pad10
+	VINSERTI128 $0x01, (R8)(BX*2), Y0, Y0
+	VINSERTI128 $0x01, (R9)(BX*2), Y1, Y1
+	VINSERTI128 $0x01, (R10)(BX*2), Y2, Y2
+
+dwconv3x3AVXVNNIPairs2u8_col10:
+	VPUNPCKHBW Y1, Y0, Y12
+	VPUNPCKHBW Y2, Y2, Y3
+	VPUNPCKLBW Y2, Y2, Y2
+	VPUNPCKLBW Y1, Y0, Y1
+	VPUNPCKLWD Y2, Y1, Y0
+	VPUNPCKHWD Y2, Y1, Y1
+	VPUNPCKLWD Y3, Y12, Y2
+	VPUNPCKHWD Y3, Y12, Y3
+	VPERM2I128 $0x21, Y0, Y4, Y4
+
+	// VPDPBUSD 256(SI), Y4, Y8
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x5d
+	BYTE $0x50
+	BYTE $0x86
+	BYTE $0x00
+	BYTE $0x01
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 352(SI), Y4, Y8
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x5d
+	BYTE       $0x50
+	BYTE       $0x86
+	BYTE       $0x60
+	BYTE       $0x01
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y1, Y5, Y5
+
+	// VPDPBUSD 640(SI), Y5, Y9
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x55
+	BYTE $0x50
+	BYTE $0x8e
+	BYTE $0x80
+	BYTE $0x02
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 736(SI), Y5, Y9
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x55
+	BYTE       $0x50
+	BYTE       $0x8e
+	BYTE       $0xe0
+	BYTE       $0x02
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y2, Y6, Y6
+
+	// VPDPBUSD 1024(SI), Y6, Y10
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x4d
+	BYTE $0x50
+	BYTE $0x96
+	BYTE $0x00
+	BYTE $0x04
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1120(SI), Y6, Y10
+	BYTE       $0xc4
+	BYTE       $0x62
+	BYTE       $0x4d
+	BYTE       $0x50
+	BYTE       $0x96
+	BYTE       $0x60
+	BYTE       $0x04
+	BYTE       $0x00
+	BYTE       $0x00
+	VPERM2I128 $0x21, Y3, Y7, Y7
+
+	// VPDPBUSD 1408(SI), Y7, Y11
+	BYTE $0xc4
+	BYTE $0x62
+	BYTE $0x45
+	BYTE $0x50
+	BYTE $0x9e
+	BYTE $0x80
+	BYTE $0x05
+	BYTE $0x00
+	BYTE $0x00
+
+	// VPDPBUSD 1504(SI), Y7, Y11
+	BYTE      $0xc4
+	BYTE      $0x62
+	BYTE      $0x45
+	BYTE      $0x50
+	BYTE      $0x9e
+	BYTE      $0xe0
+	BYTE      $0x05
+	BYTE      $0x00
+	BYTE      $0x00
+	VPSHUFD   $0xf5, Y8, Y12
+	VPMULUDQ  32(SI), Y8, Y8
+	VPMULUDQ  64(SI), Y12, Y12
+	VPADDQ    96(SI), Y8, Y8
+	VPADDQ    128(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y8, Y8
+	VPSRAVD   160(SI), Y8, Y8
+	VPSHUFD   $0xf5, Y9, Y12
+	VPMULUDQ  416(SI), Y9, Y9
+	VPMULUDQ  448(SI), Y12, Y12
+	VPADDQ    480(SI), Y9, Y9
+	VPADDQ    512(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y9, Y9
+	VPSRAVD   544(SI), Y9, Y9
+	VPSHUFD   $0xf5, Y10, Y12
+	VPMULUDQ  800(SI), Y10, Y10
+	VPMULUDQ  832(SI), Y12, Y12
+	VPADDQ    864(SI), Y10, Y10
+	VPADDQ    896(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y10, Y10
+	VPSRAVD   928(SI), Y10, Y10
+	VPSHUFD   $0xf5, Y11, Y12
+	VPMULUDQ  1184(SI), Y11, Y11
+	VPMULUDQ  1216(SI), Y12, Y12
+	VPADDQ    1248(SI), Y11, Y11
+	VPADDQ    1280(SI), Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPSRAVD   1312(SI), Y11, Y11
+	VPACKSSDW Y9, Y8, Y8
+	VPACKSSDW Y11, Y10, Y10
+	VPADDSW   96(BP), Y8, Y8
+	VPADDSW   96(BP), Y10, Y10
+	VPACKUSWB Y10, Y8, Y8
+	VPSHUFB   144(BP), Y8, Y8
+	CMPQ      88(BP), $0x00
+	JE        dwconv3x3AVXVNNIPairs2u8_noclamp2
+	VPMAXUB   176(BP), Y8, Y8
+	VPMINUB   208(BP), Y8, Y8
+
+dwconv3x3AVXVNNIPairs2u8_noclamp2:
+	VMOVDQU      X8, (R15)
+	VEXTRACTI128 $0x01, Y8, (R15)(CX*1)
+	ADDQ         AX, R15
+	ADDQ         R13, R8
+	ADDQ         R13, R9
+	ADDQ         R13, R10
+	ADDQ         $0x04, R14
+	DECQ         DX
+	JZ           dwconv3x3AVXVNNIPairs2u8_block_done
+	JMP          dwconv3x3AVXVNNIPairs2u8_pair
+
+dwconv3x3AVXVNNIPairs2u8_block_done:
+	ADDQ $0x10, R12
+	ADDQ $0x00000600, SI
+	DECQ R11
+	JNZ  dwconv3x3AVXVNNIPairs2u8_block
+	VZEROUPPER
+	RET
+
+dwconv3x3AVXVNNIPairs2u8_pad1:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs2u8_col1
+
+dwconv3x3AVXVNNIPairs2u8_pad2:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs2u8_col2
+
+dwconv3x3AVXVNNIPairs2u8_pad3:
+	VMOVDQU 128(BP), X4
+	VMOVDQU 128(BP), X5
+	VMOVDQU 128(BP), X6
+	JMP     dwconv3x3AVXVNNIPairs2u8_col3
+
+dwconv3x3AVXVNNIPairs2u8_pad4:
+	VINSERTI128 $0x01, 128(BP), Y4, Y4
+	VINSERTI128 $0x01, 128(BP), Y5, Y5
+	VINSERTI128 $0x01, 128(BP), Y6, Y6
+	JMP         dwconv3x3AVXVNNIPairs2u8_col4
+
+dwconv3x3AVXVNNIPairs2u8_pad5:
+	VMOVDQU 128(BP), X4
+	VMOVDQU 128(BP), X5
+	VMOVDQU 128(BP), X6
+	JMP     dwconv3x3AVXVNNIPairs2u8_col5
+
+dwconv3x3AVXVNNIPairs2u8_pad6:
+	VINSERTI128 $0x01, 128(BP), Y4, Y4
+	VINSERTI128 $0x01, 128(BP), Y5, Y5
+	VINSERTI128 $0x01, 128(BP), Y6, Y6
+	JMP         dwconv3x3AVXVNNIPairs2u8_col6
+
+dwconv3x3AVXVNNIPairs2u8_pad7:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs2u8_col7
+
+dwconv3x3AVXVNNIPairs2u8_pad8:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs2u8_col8
+
+dwconv3x3AVXVNNIPairs2u8_pad9:
+	VMOVDQU 128(BP), X0
+	VMOVDQU 128(BP), X1
+	VMOVDQU 128(BP), X2
+	JMP     dwconv3x3AVXVNNIPairs2u8_col9
+
+dwconv3x3AVXVNNIPairs2u8_pad10:
+	VINSERTI128 $0x01, 128(BP), Y0, Y0
+	VINSERTI128 $0x01, 128(BP), Y1, Y1
+	VINSERTI128 $0x01, 128(BP), Y2, Y2
+	JMP         dwconv3x3AVXVNNIPairs2u8_col10
