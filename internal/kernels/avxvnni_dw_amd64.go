@@ -218,7 +218,7 @@ func avxvnniPairBlocks(d *DWConv) ([]int32, bool) {
 	if d.signed {
 		sets = 1
 	}
-	fields := apW + 3*sets
+	fields := apW + 3*sets + sets - 1
 	var data []int32
 	for off := 0; off < c; off += 16 {
 		off := min(off, c-16)
@@ -267,6 +267,15 @@ func avxvnniPairBlocks(d *DWConv) ([]int32, bool) {
 							u |= uint32(uint8(b)) << (8 * k)
 						}
 						row(apW + 3*set + kx)[i] = int32(u)
+					}
+				}
+			}
+			if sets == 2 {
+				for kx := range 3 {
+					for _, w := range row(apW + 3 + kx) {
+						if w != 0 {
+							row(apW + 6)[kx] = 1
+						}
 					}
 				}
 			}

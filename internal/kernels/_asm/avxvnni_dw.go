@@ -209,7 +209,7 @@ func dwconv3x3AVXVNNIPair(name string, stride int, signed bool, wsets int) {
 		VMOVD(EAX, flip.AsX())
 		VPBROADCASTD(flip.AsX(), flip)
 	}
-	fields := apW + 3*wsets
+	fields := apW + 3*wsets + wsets - 1 // and with two sets, apW+6's flags
 	blockBytes := 4 * fields * 32
 	disp := func(j, field int) int32 { return int32((j*fields + field) * 32) }
 	field := func(j, field int) Mem { return Mem{Base: RSI, Disp: int(disp(j, field))} }
@@ -291,9 +291,22 @@ func dwconv3x3AVXVNNIPair(name string, stride int, signed bool, wsets int) {
 	}
 	// products adds filter column kx's taps of quarter j from cols into
 	// acc.
+	// The second set's vectors are mostly zero (the weights of real
+	// layers cluster near the zero point): a flag per vector (the same for
+	// every pair of the block: predicted) skips those.
+	skips := 0
 	products := func(j, kx int, cols, acc VecPhysical) {
 		for w := range wsets {
+			skip := l(fmt.Sprintf("skip%d", skips))
+			if w == 1 {
+				skips++
+				CMPL(Mem{Base: RSI, Disp: int(disp(j, apW+6)) + 4*kx}, Imm(0))
+				JE(LabelRef(skip))
+			}
 			vpdpbusdVEXMem(RSI, disp(j, apW+3*w+kx), cols, acc)
+			if w == 1 {
+				Label(skip)
+			}
 		}
 	}
 	acc := [4]VecPhysical{Y8, Y9, Y10, Y11}
