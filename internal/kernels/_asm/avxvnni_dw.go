@@ -169,7 +169,9 @@ const (
 )
 
 // apOf is the ap field of each aq field that requantAVX2Relu reads.
-var apOf = map[int]int{aqMult: apMult, aqMultOdd: apMultOdd, aqNudge: apNudge, aqNudgeOdd: apNudgeOdd, aqRShift: apRShift}
+func apOf(aq int) int {
+	return map[int]int{aqMult: apMult, aqMultOdd: apMultOdd, aqNudge: apNudge, aqNudgeOdd: apNudgeOdd, aqRShift: apRShift}[aq]
+}
 
 // dwconv3x3AVXVNNIPair generates the 3×3 depthwise kernel for dilation 1
 // and the given stride over windows inside the input (the caller runs the
@@ -315,7 +317,7 @@ func dwconv3x3AVXVNNIPair(name string, stride int, signed bool, wsets int) {
 	// finish requantizes, packs and stores the pair in acc.
 	finish := func() {
 		for j, a := range acc {
-			requantAVX2Relu(a, o, func(fl int) Op { return field(j, apOf[fl]) })
+			requantAVX2Relu(a, o, func(fl int) Op { return field(j, apOf(fl)) })
 		}
 		VPACKSSDW(acc[1], acc[0], acc[0])
 		VPACKSSDW(acc[3], acc[2], acc[2])
