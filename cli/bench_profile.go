@@ -22,8 +22,10 @@ type peak struct {
 	Because string `json:"assumes"`
 }
 
-// peakOf is the assumed peak of a backend; zero for one it does not know.
-func peakOf(backend string) peak {
+// peakOf is the assumed peak of a backend on a CPU of the given vendor and
+// family (/proc/cpuinfo's vendor_id and cpu family); zero for a backend it
+// does not know.
+func peakOf(backend, vendor, family string) peak {
 	switch backend {
 	case "generic":
 		return peak{1, 1, "portable Go: about 1 scalar multiply-add per cycle"}
@@ -32,7 +34,12 @@ func peakOf(backend string) peak {
 	case "avxvnni":
 		return peak{64, 16, "int8: VPDPBUSD ymm = 32 u8×s8 MACs, 2 per cycle; float: VFMADD ymm = 8, 2 FMA ports"}
 	case "avx512vnni":
-		return peak{128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores and on Zen 4, which splits a zmm op in two); float: VFMADD zmm = 16, 2 per cycle"}
+		// AMD family 25 with AVX-512 is Zen 4 (Zen 3 has none): its 256-bit
+		// units take each zmm operation in two halves.
+		if vendor == "AuthenticAMD" && family == "25" {
+			return peak{64, 16, "Zen 4: int8: VPDPBUSD zmm = 64 u8×s8 MACs, 1 per cycle (each zmm op runs as two 256-bit halves); float: VFMADD zmm = 16, 1 per cycle"}
+		}
+		return peak{128, 32, "int8: VPDPBUSD zmm = 64 u8×s8 MACs, 2 per cycle (2 FMA units, Xeon; half on 1-unit cores); float: VFMADD zmm = 16, 2 per cycle"}
 	case "neon":
 		return peak{32, 8, "int8: SDOT q = 16 MACs, 2 per cycle; float: FMLA q = 4, 2 per cycle"}
 	}
@@ -108,7 +115,7 @@ func benchProfile(ctx context.Context, env *Env, m *engine.Model, name string, i
 	}
 	r := profileResult{
 		Model: name, Format: m.Format(), Backend: m.Backend(), Threads: m.Threads(), Warmup: warmup, Runs: runs,
-		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peakOf(m.Backend()),
+		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peakOf(m.Backend(), cpuinfo("vendor_id"), cpuinfo("cpu family")),
 	}
 	r.profileLayers(m.Layers(), times)
 	if asJSON {

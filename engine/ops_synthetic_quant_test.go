@@ -314,3 +314,25 @@ func TestSynthMeanInt8SpatialNoKeepDims(t *testing.T) {
 		in: qparam{0.5, 0}, out: qparam{1, 0}, input: spatialMeanInput}
 	checkClose(t, "int8 spatial, keep_dims false", c.run(t), []int32{0, -1}, 0)
 }
+
+// flipTopBits flips every byte, whatever the length's remainder modulo its
+// 32-byte step, and writes nothing past the input's length.
+func TestFlipTopBits(t *testing.T) {
+	for n := range 100 {
+		in := make([]byte, n)
+		for i := range in {
+			in[i] = byte(i*37 + n)
+		}
+		out := make([]byte, n+1)
+		out[n] = 0x5a
+		flipTopBits(in, out[:n])
+		for i, v := range in {
+			if out[i] != v^0x80 {
+				t.Fatalf("n=%d: byte %d = %#x, want %#x", n, i, out[i], v^0x80)
+			}
+		}
+		if out[n] != 0x5a {
+			t.Fatalf("n=%d: wrote past the end", n)
+		}
+	}
+}

@@ -1,9 +1,10 @@
 /*
  * cpuidmask: an LD_PRELOAD library that makes a process see an x86 CPU
- * without AVX-512 and AVX-VNNI, so that a program which picks its kernels from
- * CPUID (ONNX Runtime's MLAS) runs the AVX2 ones it would run on an AVX2-only
- * CPU. scripts/bench-vs-ort uses it to compare our AVX2 backend with ONNX
- * Runtime's AVX2 kernels on the same core.
+ * without AVX-512 and AVX-VNNI, so that a program which picks its kernels
+ * from CPUID (ONNX Runtime's MLAS) runs the AVX2 ones it would run on an
+ * AVX2-only CPU. scripts/bench-vs-ort uses it to compare our AVX2 backend
+ * with ONNX Runtime's AVX2 kernels on the same core (and, with
+ * CPUIDMASK_KEEP below, our AVX-VNNI backend with its AVX-VNNI ones).
  *
  * It turns on Linux's CPUID faulting (arch_prctl ARCH_SET_CPUID, needs the
  * cpuid_fault CPU flag), so each CPUID raises SIGSEGV; the handler runs the
@@ -12,6 +13,11 @@
  * inherit and execve resets, which is why this must be preloaded. Other
  * SIGSEGVs go to whatever handler the program installs (V8 installs one),
  * which sigaction below records instead of installing.
+ *
+ * CPUIDMASK_KEEP=avxvnni keeps AVX-VNNI (and AVX-IFMA, AVX-VNNI-INT8/16,
+ * AVX-NE-CONVERT) visible and hides only AVX-512 and AMX: the CPU an Intel
+ * Alder Lake or later client core is, where ONNX Runtime runs its AVX-VNNI
+ * kernels.
  *
  * CPUIDMASK_LOG=FILE appends one line per leaf-7 query, with the register
  * (EBX of subleaf 0, EAX of subleaf 1) as the CPU gave it and as the program
@@ -46,6 +52,10 @@ static const unsigned leaf7_ecx = BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14);
 static const unsigned leaf7_edx = BIT(2) | BIT(3) | BIT(8) | BIT(22) | BIT(23) | BIT(24) | BIT(25);
 static const unsigned leaf7s1_eax = BIT(4) | BIT(5) | BIT(23);
 static const unsigned leaf7s1_edx = BIT(4) | BIT(5) | BIT(10) | BIT(19);
+/* With CPUIDMASK_KEEP=avxvnni, subleaf 1 loses only AVX512_BF16 and AVX10. */
+static const unsigned keep_s1_eax = BIT(5);
+static const unsigned keep_s1_edx = BIT(19);
+static unsigned s1_eax = leaf7s1_eax, s1_edx = leaf7s1_edx;
 
 static long set_cpuid(int on) { return syscall(SYS_arch_prctl, ARCH_SET_CPUID, on); }
 
@@ -96,8 +106,8 @@ static void on_segv(int sig, siginfo_t *si, void *ctx) {
 		note(0, before, b);
 	} else if (leaf == 7 && sub == 1) {
 		unsigned before = a;
-		a &= ~leaf7s1_eax;
-		d &= ~leaf7s1_edx;
+		a &= ~s1_eax;
+		d &= ~s1_edx;
 		note(1, before, a);
 	}
 	g[REG_RAX] = a;
@@ -120,7 +130,15 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
 __attribute__((constructor)) static void init(void) {
 	struct sigaction sa;
 	real_sigaction = (sigaction_fn *)dlsym(RTLD_NEXT, "sigaction");
+	const char *keep = getenv("CPUIDMASK_KEEP");
 	log_path = getenv("CPUIDMASK_LOG");
+	if (keep && strcmp(keep, "avxvnni") == 0) {
+		s1_eax = keep_s1_eax;
+		s1_edx = keep_s1_edx;
+	} else if (keep && *keep) {
+		fprintf(stderr, "cpuidmask: CPUIDMASK_KEEP=%s: only avxvnni is known\n", keep);
+		_exit(64);
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

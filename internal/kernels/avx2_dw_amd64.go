@@ -256,11 +256,19 @@ func (d *DWConv) directAVX2(v *dwAVX2) func(in, out []byte, r0, r1 int) {
 }
 
 func (d *DWConv) runDirectAVX2(v *dwAVX2, in, out []byte, r0, r1 int) {
+	args := d.directAVX2Args(v)
+	for r := r0; r < r1; r++ {
+		d.runDirectAVX2Row(v, &args, in, out, r, 0, d.p.OutW)
+	}
+}
+
+// directAVX2Args returns the parameter block of dwconv3x3DirectAVX2 for
+// the layer, without its rows and pixels.
+func (d *DWConv) directAVX2Args(v *dwAVX2) dwDirectAVX2Args {
 	p := &d.p
-	c := p.OutC
 	args := dwDirectAVX2Args{
 		w: &v.w3[0], q: &v.q3[0], groups: v.groups, lastOff: v.lastOff,
-		n: p.OutW, inW: p.InW, x0: -p.PadW, c: c,
+		inW: p.InW, c: p.OutC,
 	}
 	for i := range args.zp {
 		args.zp[i] = int16(p.InZP)
@@ -274,25 +282,33 @@ func (d *DWConv) runDirectAVX2(v *dwAVX2, in, out []byte, r0, r1 int) {
 	if d.q.Min > lo || d.q.Max < hi {
 		args.clamp = 1
 	}
-	for r := r0; r < r1; r++ {
-		b, oy := r/p.OutH, r%p.OutH
-		for ky := range args.rows {
-			args.rows[ky] = &v.zpRow[0]
-			if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
-				args.rows[ky] = &in[(b*p.InH+y)*p.InW*c]
-			}
+	return args
+}
+
+// runDirectAVX2Row runs dwconv3x3DirectAVX2 on output pixels [x0, x1) of
+// output row r (counting the rows of every image).
+func (d *DWConv) runDirectAVX2Row(v *dwAVX2, args *dwDirectAVX2Args, in, out []byte, r, x0, x1 int) {
+	p := &d.p
+	c := p.OutC
+	b, oy := r/p.OutH, r%p.OutH
+	for ky := range args.rows {
+		args.rows[ky] = &v.zpRow[0]
+		if y := oy*p.StrideH - p.PadH + ky; y >= 0 && y < p.InH {
+			args.rows[ky] = &in[(b*p.InH+y)*p.InW*c]
 		}
-		args.out = &out[r*p.OutW*c]
-		switch {
-		case p.StrideW == 1 && d.signed:
-			dwconv3x3DirectAVX2s1s8(&args)
-		case p.StrideW == 1:
-			dwconv3x3DirectAVX2s1u8(&args)
-		case d.signed:
-			dwconv3x3DirectAVX2s2s8(&args)
-		default:
-			dwconv3x3DirectAVX2s2u8(&args)
-		}
+	}
+	args.out = &out[(r*p.OutW+x0)*c]
+	args.n = x1 - x0
+	args.x0 = x0*p.StrideW - p.PadW
+	switch {
+	case p.StrideW == 1 && d.signed:
+		dwconv3x3DirectAVX2s1s8(args)
+	case p.StrideW == 1:
+		dwconv3x3DirectAVX2s1u8(args)
+	case d.signed:
+		dwconv3x3DirectAVX2s2s8(args)
+	default:
+		dwconv3x3DirectAVX2s2u8(args)
 	}
 }
 

@@ -9,7 +9,27 @@ package kernels
 //go:noescape
 func dwconv3x3AVXVNNIs1(p *dwArgs)
 
+// dwconv3x3AVXVNNIPairs1s8 computes pixel pairs of a 3×3 stride-1 depthwise convolution inside the input with AVX-VNNI (see dwPairArgs and dwconv3x3AVXVNNIPair).
+//
+//go:noescape
+func dwconv3x3AVXVNNIPairs1s8(p *dwPairArgs)
+
+// dwconv3x3AVXVNNIPairs1u8 computes pixel pairs of a 3×3 stride-1 depthwise convolution inside the input with AVX-VNNI (see dwPairArgs and dwconv3x3AVXVNNIPair).
+//
+//go:noescape
+func dwconv3x3AVXVNNIPairs1u8(p *dwPairArgs)
+
 // dwconv3x3AVXVNNIs2 computes n output pixels of an int8 3×3 depthwise convolution over 16 channels with AVX-VNNI from unpadded rows (see dwArgs and dwconv3x3AVXVNNI).
 //
 //go:noescape
 func dwconv3x3AVXVNNIs2(p *dwArgs)
+
+// dwconv3x3AVXVNNIPairs2s8 computes pixel pairs of a 3×3 stride-2 depthwise convolution inside the input with AVX-VNNI (see dwPairArgs and dwconv3x3AVXVNNIPair).
+//
+//go:noescape
+func dwconv3x3AVXVNNIPairs2s8(p *dwPairArgs)
+
+// dwconv3x3AVXVNNIPairs2u8 computes pixel pairs of a 3×3 stride-2 depthwise convolution inside the input with AVX-VNNI (see dwPairArgs and dwconv3x3AVXVNNIPair).
+//
+//go:noescape
+func dwconv3x3AVXVNNIPairs2u8(p *dwPairArgs)
