@@ -65,38 +65,54 @@ func flipRow(l string, src, dst GPPhysical, p gotypes.Component) {
 	MOVQ(dst, RAX)
 	Load(p.Field("kp"), RCX)
 	SHLQ(Imm(2), RCX)
+	byteSteps(l, func(n int) {
+		v := sizedVec(Y15, n)
+		moveBytes(n, Mem{Base: src}, v)
+		VPXOR(bytes80, v, v)
+		moveBytes(n, v, Mem{Base: RAX})
+		ADDQ(Imm(uint64(n)), src)
+		ADDQ(Imm(uint64(n)), RAX)
+	})
+}
+
+// byteSteps emits the walk over RCX bytes that flipRow and quadRowSums
+// share: step(32) while 32 or more remain, then step(n) for n = 16, 8, 4
+// where RCX has that bit, ending at label l_2 with RCX's low 2 bits left.
+// step handles n bytes and advances its pointers; byteSteps counts RCX.
+func byteSteps(l string, step func(n int)) {
 	Label(l + "_32")
 	CMPQ(RCX, Imm(32))
 	JB(LabelRef(l + "_16"))
-	VMOVDQU(Mem{Base: src}, Y15)
-	VPXOR(bytes80, Y15, Y15)
-	VMOVDQU(Y15, Mem{Base: RAX})
-	ADDQ(Imm(32), src)
-	ADDQ(Imm(32), RAX)
+	step(32)
 	SUBQ(Imm(32), RCX)
 	JMP(LabelRef(l + "_32"))
 	for _, n := range []int{16, 8, 4} {
 		Label(fmt.Sprintf("%s_%d", l, n))
 		TESTQ(U32(n), RCX)
 		JZ(LabelRef(fmt.Sprintf("%s_%d", l, n/2)))
-		switch n {
-		case 16:
-			VMOVDQU(Mem{Base: src}, X15)
-			VPXOR(bytes80, X15, X15)
-			VMOVDQU(X15, Mem{Base: RAX})
-		case 8:
-			VMOVQ(Mem{Base: src}, X15)
-			VPXOR(bytes80, X15, X15)
-			VMOVQ(X15, Mem{Base: RAX})
-		case 4:
-			VMOVD(Mem{Base: src}, X15)
-			VPXOR(bytes80, X15, X15)
-			VMOVD(X15, Mem{Base: RAX})
-		}
-		ADDQ(Imm(uint64(n)), src)
-		ADDQ(Imm(uint64(n)), RAX)
+		step(n)
 	}
 	Label(l + "_2")
+}
+
+// sizedVec is v as wide as n bytes need: Y for 32, X below.
+func sizedVec(v VecPhysical, n int) Op {
+	if n < 32 {
+		return v.AsX()
+	}
+	return v
+}
+
+// moveBytes moves n bytes (32, 16, 8 or 4) from src to dst, one a vector.
+func moveBytes(n int, src, dst Op) {
+	switch n {
+	case 32, 16:
+		VMOVDQU(src, dst)
+	case 8:
+		VMOVQ(src, dst)
+	case 4:
+		VMOVD(src, dst)
+	}
 }
 
 // gemmAVX2Quads is one K quad: per row a broadcast of its 4 bytes (int8
@@ -144,40 +160,15 @@ func quadRowSums(name string, p gotypes.Component, mr int) {
 	XORQ(RBX, RBX)
 	Load(p.Field("k"), RCX)
 	row := func(r int) Mem { return Mem{Base: g2Rows[r], Index: RBX, Scale: 1} }
-	// piece sums n bytes of each row at RBX, loaded by load.
-	piece := func(n int, load func(src Mem, dst Op)) {
-		x := func(v VecPhysical) Op {
-			if n < 32 {
-				return v.AsX()
-			}
-			return v
-		}
+	// Each step sums n bytes of every row at RBX.
+	byteSteps(l, func(n int) {
 		for r := range mr {
-			load(row(r), x(t[r]))
-			VPSADBW(x(zero), x(t[r]), x(t[r]))
+			moveBytes(n, row(r), sizedVec(t[r], n))
+			VPSADBW(sizedVec(zero, n), sizedVec(t[r], n), sizedVec(t[r], n))
 			VPADDQ(t[r], sum[r], sum[r])
 		}
-	}
-	Label(l + "_32")
-	CMPQ(RCX, Imm(32))
-	JB(LabelRef(l + "_16"))
-	piece(32, func(m Mem, v Op) { VMOVDQU(m, v) })
-	ADDQ(Imm(32), RBX)
-	SUBQ(Imm(32), RCX)
-	JMP(LabelRef(l + "_32"))
-	// The rest, under 32 bytes: a piece of each size its bits have.
-	for _, n := range []int{16, 8, 4} {
-		Label(fmt.Sprintf("%s_%d", l, n))
-		TESTQ(U32(n), RCX)
-		JZ(LabelRef(fmt.Sprintf("%s_%d", l, n/2)))
-		piece(n, map[int]func(Mem, Op){
-			16: func(m Mem, v Op) { VMOVDQU(m, v) },
-			8:  func(m Mem, v Op) { VMOVQ(m, v) },
-			4:  func(m Mem, v Op) { VMOVD(m, v) },
-		}[n])
 		ADDQ(Imm(uint64(n)), RBX)
-	}
-	Label(l + "_2")
+	})
 	ANDQ(Imm(3), RCX)
 	JZ(LabelRef(l + "_done"))
 	LEAQ(byteMask.Offset(32), R15)
