@@ -174,3 +174,67 @@ func TestGEMMVNNIOffsetEpilogues(t *testing.T) {
 		}
 	}
 }
+
+// TestDWConvVNNIOffset runs int8 3×3 ReLU layers through the AVX-512
+// depthwise blocks' offset forms (every block width, the pair kernels,
+// both strides, rows of every length to 20), with multipliers of real
+// layers and unusual ones, and checks that they took it.
+func TestDWConvVNNIOffset(t *testing.T) {
+	if !slices.Contains(Available(), AVX512VNNI) {
+		t.Skip("no AVX-512 VNNI")
+	}
+	r := testkit.SeededRand(t)
+	taken := 0
+	for i := range 300 {
+		c := []int{16, 32, 48, 64, 96, 144, 40}[i%7]
+		stride := 1 + i/7%2
+		inH, inW := 1+r.IntN(5), 1+r.IntN(20)
+		outH, outW := (inH+stride-1)/stride, (inW+stride-1)/stride
+		p := &ConvParams{Batch: 1, InH: inH, InW: inW, InC: c, OutH: outH, OutW: outW, OutC: c, KH: 3, KW: 3,
+			StrideH: stride, StrideW: stride, DilationH: 1, DilationW: 1, DepthMultiplier: 1,
+			PadH: max((outH-1)*stride+3-inH, 0) / 2, PadW: max((outW-1)*stride+3-inW, 0) / 2}
+		filter := randBytes(r, 9*c)
+		bias := make([]int32, c)
+		p.Mult, p.Shift = make([]int32, c), make([]int, c)
+		randomMultipliers(r, p.Mult, p.Shift, false)
+		for ch := range c {
+			bias[ch] = int32(r.IntN(1<<14) - 1<<13)
+		}
+		randZeroPoints(r, p, filter, true)
+		p.ActMin, p.ActMax = p.OutZP, 127
+		if i%3 == 0 { // MobileNet's ReLU6: the clamp spans the type
+			p.OutZP, p.ActMin = -128, -128
+		}
+		if i%4 == 1 {
+			p.OutZP, p.ActMin = 0, 0 // lets the deepest shifts fold the zero point
+			unusualMultipliers(r, p.Mult, p.Shift, false)
+		}
+		in := randBytes(r, inH*inW*c)
+		want := refDepthwise(p, in, filter, bias, true)
+		d, err := NewDWConv(p, true, filter, bias, AVX512VNNI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Direct() {
+			t.Fatalf("case %d: no direct kernel", i)
+		}
+		if d.vec.(*dwAVX512).offset {
+			taken++
+		} else if i%4 != 1 {
+			t.Fatalf("case %d: the offset form not taken", i)
+		}
+		out := bytes.Repeat([]byte{0x5A}, len(want)+2*guard)
+		d.RunDirect(append(in, make([]byte, guard)...), out[guard:], 0, outH)
+		for j := range guard {
+			if out[j] != 0x5A || out[len(out)-1-j] != 0x5A {
+				t.Fatalf("case %d: wrote outside the output", i)
+			}
+		}
+		if got := out[guard : guard+len(want)]; !bytes.Equal(got, want) {
+			t.Fatalf("case %d c=%d stride=%d in %dx%d:\n got %v\nwant %v", i, c, stride, inH, inW, got, want)
+		}
+	}
+	if taken < 250 {
+		t.Fatalf("the offset form ran in %d cases of 300", taken)
+	}
+}
