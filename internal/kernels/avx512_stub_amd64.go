@@ -134,6 +134,46 @@ func dwconv3x3VNNIs1x32p(p *dwArgs)
 //go:noescape
 func dwconv3x3VNNIs2x32p(p *dwArgs)
 
+// dwconv3x3VNNIs1x16r computes n output pixels of an int8 3×3 depthwise convolution over 16 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs1x16r(p *dwArgs)
+
+// dwconv3x3VNNIs2x16r computes n output pixels of an int8 3×3 depthwise convolution over 16 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs2x16r(p *dwArgs)
+
+// dwconv3x3VNNIs1x32r computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs1x32r(p *dwArgs)
+
+// dwconv3x3VNNIs2x32r computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs2x32r(p *dwArgs)
+
+// dwconv3x3VNNIs1x64r computes n output pixels of an int8 3×3 depthwise convolution over 64 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs1x64r(p *dwArgs)
+
+// dwconv3x3VNNIs2x64r computes n output pixels of an int8 3×3 depthwise convolution over 64 channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).
+//
+//go:noescape
+func dwconv3x3VNNIs2x64r(p *dwArgs)
+
+// dwconv3x3VNNIs1x32pr computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 1 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs).
+//
+//go:noescape
+func dwconv3x3VNNIs1x32pr(p *dwArgs)
+
+// dwconv3x3VNNIs2x32pr computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 2 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs2).
+//
+//go:noescape
+func dwconv3x3VNNIs2x32pr(p *dwArgs)
+
 // addAVX512u8 adds n quantized elements with AVX-512 (see addArgs).
 //
 //go:noescape

@@ -2,7 +2,12 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+	"math/bits"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate sh _asm/gen.sh
 
@@ -40,6 +45,7 @@ type gemmArgs struct {
 	min     int32
 	max     int32
 	lshift  int32 // nonzero if some channel shifts left (AVX-512 kernels)
+	mode    int32 // the AVX-512 kernels' epilogue: gemmEpi*
 	blocks  int   // row blocks for the AVX-512 kernels to compute; 0 counts as 1
 	aStep   int   // bytes from one row block of a to the next
 	outStep int   // the same for out
@@ -71,16 +77,34 @@ type gemmVNNI struct {
 	qvS      []int32 // vector requant with that bias
 	rowCorrS int32   // -128
 	lshift   int32   // 1 if some channel's requantization shifts left
+	mode     int32   // gemmEpi*: the epilogue qv and qvS are laid out for
 }
+
+// The AVX-512 GEMM kernels' epilogues (gemmArgs.mode). gemmEpiPlain is
+// vnniRequant's form (with a left shift where p.lshift says so); the
+// others are vnniRequantOffset's, which layers take when every channel
+// fits it (offsetFits): without the sign term where the clamp starts at or
+// above the output zero point (Relu), without the byte clamp where it
+// spans the type (the packs saturate alike).
+const (
+	gemmEpiPlain int32 = iota
+	gemmEpiRelu
+	gemmEpiReluClamp
+	gemmEpiSign
+	gemmEpiSignClamp
+)
 
 func (g *GEMM) prepareVNNI() {
 	s := &g.spec
-	v := &gemmVNNI{qv: vnniRequant(g.q)}
+	v := &gemmVNNI{lshift: int32(anyLShift(g.q))}
 	g.vec = v
-	for _, l := range g.q.LShift {
-		if l != 0 {
-			v.lshift = 1
-		}
+	bound := gemmSumBounds(s)
+	offset := v.lshift == 0 && offsetFits(g.q, bound)
+	if offset {
+		v.mode = offsetMode(g.q, s.Signed)
+		v.qv = vnniRequantOffset(g.q, bound)
+	} else {
+		v.qv = vnniRequant(g.q)
 	}
 	if !s.Signed || s.K < gemmXorMaxK {
 		return
@@ -96,7 +120,13 @@ func (g *GEMM) prepareVNNI() {
 		}
 		biasS[n] += 128*128*int32(s.K) - s.InZP*sumW
 	}
-	v.qvS = vnniRequant(newRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR))
+	// The sums' bound is the true sum's, which only the split of the bias differs.
+	qS := newRequant(biasS, s.Mult, s.Shift, s.OutZP, s.ActMin, s.ActMax, s.N, gemmNR)
+	if offset {
+		v.qvS = vnniRequantOffset(qS, bound)
+	} else {
+		v.qvS = vnniRequant(qS)
+	}
 	v.rowCorrS = -128
 	v.packedS = make([]int8, g.panels*g.k4*gemmNR*4)
 	for n := range s.N {
@@ -115,6 +145,127 @@ func vnniRequant(q *requant) []int32 {
 	out := make([]int32, 0, avx2QFields*len(q.Bias))
 	for c0 := 0; c0 < len(q.Bias); c0 += 16 {
 		out = avx2Requant(out, q, c0, 16)
+	}
+	return out
+}
+
+// gemmSumBounds bounds each channel's biased sum |bias + Σ(x-xz)·(w-wz)|
+// by its weights, as requant.checkRange does.
+func gemmSumBounds(s *GEMMSpec) []int64 {
+	lo, hi := int64(0), int64(255)
+	if s.Signed {
+		lo, hi = -128, 127
+	}
+	maxX := max(int64(s.InZP)-lo, hi-int64(s.InZP))
+	b := make([]int64, s.N)
+	for n := range s.N {
+		var sum int64
+		for _, w := range s.W[n*s.K : (n+1)*s.K] {
+			d := int64(w) - int64(s.FilterZP)
+			if s.Signed {
+				d = int64(int8(w))
+			}
+			sum += abs64(d)
+		}
+		b[n] = maxX * sum
+		if s.Bias != nil {
+			b[n] += abs64(int64(s.Bias[n]))
+		}
+	}
+	return b
+}
+
+// offsetMode is the epilogue of a layer that fits vnniRequantOffset.
+func offsetMode(q *requant, signed bool) int32 {
+	lo, hi := int32(0), int32(255)
+	if signed {
+		lo, hi = -128, 127
+	}
+	mode := gemmEpiSign
+	if q.Min >= q.OutZP {
+		mode = gemmEpiRelu
+	}
+	if q.Min > lo || q.Max < hi {
+		mode++ // the Clamp form follows each
+	}
+	return mode
+}
+
+// The offset form of the requantization (vnniRequantOffset) for one
+// channel with multiplier m > 0: the accumulator starts from bias + β +
+// 2^31 instead of bias + 2^31, with β·2M ≡ 2^31 (mod 2^32). Then
+// (a+β+2^31)·2M = a·2M + 2^31 + (k + M)·2^32 with k = (β·2M - 2^31)/2^32,
+// so the product's high half is x + k + M, x the doubling high multiply's
+// result with its rounding nudge already in: no 64-bit nudge adds, one
+// 32-bit add of round - k - M (and of the zero point, as zp·2^r) after the
+// high halves are gathered. Exact while a + β stays in int32 and x + round
+// + zp·2^r does (offsetFits). β exists for every M > 0: with 2M = 2^t·u, u
+// odd (t ≤ 31), β = 2^(31-t)·u⁻¹ modulo 2^(32-t), taken in (-2^(31-t),
+// 2^(31-t)], so |β| ≤ 2^30.
+func offsetBeta(m int32) (beta, k int64) {
+	if m == 0 { // the product is 0: x = 0, k = M = 0
+		return 0, 0
+	}
+	g := uint64(2 * int64(m))
+	t := bits.TrailingZeros64(g)
+	u := uint32(g >> t)
+	inv := u // Newton's iteration doubles the bits correct each step
+	for range 5 {
+		inv *= 2 - u*inv
+	}
+	mod := uint64(1) << (32 - t)
+	b := (uint64(1) << (31 - t)) * uint64(inv) % mod
+	beta = int64(b)
+	if beta > int64(mod/2) {
+		beta -= int64(mod)
+	}
+	return beta, (beta*int64(g) - 1<<31) >> 32
+}
+
+// offsetFits reports whether every channel of q fits the offset form,
+// given bounds on its biased sums: no left shift (the caller checks), a+β
+// in int32, and x + round - 1 + zp·2^r in int32 (|x| ≤ |a| + 1).
+func offsetFits(q *requant, bound []int64) bool {
+	for c, b := range bound {
+		beta, _ := offsetBeta(q.Mult[c])
+		if b+abs64(beta) > math.MaxInt32 {
+			return false
+		}
+		zp := abs64(int64(q.OutZP)) << q.RShift[c]
+		if b+2+int64(q.Round[c])+zp > math.MaxInt32 {
+			return false
+		}
+	}
+	return true
+}
+
+// vnniRequantOffset lays out q for the offset epilogues, in vnniRequant's
+// blocks of 16 channels and field rows: the bias row holds bias + β +
+// 2^31, the nudge row round - k - M + zp·2^r (32 bits, channel order),
+// the sign shift row the unsigned threshold below which a' = a+β+2^31
+// means a < 0 (β + 2^31 where r > 0; 0, never, where r = 0); the
+// multipliers and right shifts as there.
+func vnniRequantOffset(q *requant, bound []int64) []int32 {
+	n := len(q.Bias)
+	out := make([]int32, avx2QFields*n)
+	for c := range n {
+		row := func(f int) *int32 { return &out[(c/16*avx2QFields+f)*16+c%16] }
+		if c >= len(bound) { // padding: requantizes 0 to 0, never stored
+			continue
+		}
+		m := int64(q.Mult[c])
+		beta, k := offsetBeta(q.Mult[c])
+		r := q.RShift[c]
+		*row(avx2QBias) = int32(uint32(int64(q.Bias[c]) + beta + 1<<31))
+		*row(avx2QMult) = int32(uint32(2 * m))
+		if c%2 == 1 { // the odd lanes' multipliers at the even positions
+			out[(c/16*avx2QFields+avx2QMultOdd)*16+c%16-1] = int32(uint32(2 * m))
+		}
+		*row(avx2QNudge) = int32(uint32(int64(q.Round[c]) - k - m + int64(q.OutZP)<<r))
+		if r > 0 {
+			*row(avx2QSignShift) = int32(uint32(beta + 1<<31))
+		}
+		*row(avx2QRShift) = r
 	}
 	return out
 }
@@ -140,7 +291,7 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	rem := g.spec.N - full*gemmNR
 	args := gemmArgs{
 		w: &packed[0], q: &qv[0], k: g.spec.K, k4: g.k4, panels: full, nLast: gemmNR, rowCorr: corr,
-		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max, lshift: v.lshift,
+		outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max, lshift: v.lshift, mode: v.mode,
 	}
 	tail := args
 	if rem > 0 {

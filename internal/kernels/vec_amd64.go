@@ -60,6 +60,9 @@ type dwAVX512 struct {
 	// and the requantization with the bias for activations x+128.
 	wb  []int8
 	qvb []int32
+	// offset: the 3×3 blocks requantize in the offset form (a ReLU layer
+	// whose sums fit it).
+	offset bool
 }
 
 func (d *DWConv) prepareAVX512() {
@@ -102,7 +105,8 @@ func (d *DWConv) prepareAVX512() {
 		if over := (p.OutW-1)*p.StrideW + 3 - p.PadW - p.InW; p.PadW <= 1 && over <= 1 {
 			qb := newRequant(bias, p.Mult, p.Shift, p.OutZP, p.ActMin, p.ActMax, p.OutC, 16)
 			if p.OutC >= 16 && anyLShift(qb) == 0 {
-				d.direct = d.directVNNIBlocks(dwVNNIBlocks(d, qb), max(over, 0))
+				v.offset = qb.Min >= qb.OutZP && offsetFits(qb, dwSumBounds(d, qb))
+				d.direct = d.directVNNIBlocks(dwVNNIBlocks(d, qb, v.offset), max(over, 0), v.offset)
 			} else {
 				d.direct = d.directVNNI(v, max(over, 0))
 			}
@@ -207,7 +211,11 @@ type dwVNNIBlock struct {
 // before it, which needs at least 16 channels), and lays out each block's
 // constants from the requantization qb (for activations x+128, every left
 // shift 0) and the weights d.w.
-func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
+//
+// With offset the requantization takes the GEMM's offset form for ReLU
+// layers (see offsetBeta, gemmRequantOffset): the bias row holds bias + β
+// + 2^31, the nudge row in every dword round - k - M + zp·2^r.
+func dwVNNIBlocks(d *DWConv, qb *requant, offset bool) []dwVNNIBlock {
 	c := d.p.OutC
 	var blocks []dwVNNIBlock
 	for off := 0; off < c; {
@@ -247,6 +255,15 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 					}
 					vec(dwBlockW + kx)[k] = int32(w)
 				}
+				if offset {
+					beta, kk := offsetBeta(qb.Mult[c])
+					vec(dwBlockBias)[k] = int32(uint32(int64(qb.Bias[c]) + beta + 1<<31))
+					vec(dwBlockNudge)[k] = int32(uint32(int64(qb.Round[c]) - kk - int64(qb.Mult[c]) + int64(qb.OutZP)<<qb.RShift[c]))
+					if k%2 == 1 {
+						vec(dwBlockMultOdd)[k-1] = m2
+					}
+					continue
+				}
 				if k%2 == 1 {
 					continue
 				}
@@ -264,9 +281,26 @@ func dwVNNIBlocks(d *DWConv, qb *requant) []dwVNNIBlock {
 	return blocks
 }
 
-// directVNNIBlocks returns DWConv.direct for dwconv3x3VNNIBlock's kernels,
-// one call per row and block, with padR as directVNNI's.
-func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out []byte, r0, r1 int) {
+// dwSumBounds bounds each channel's biased sum for the int8 3×3 blocks:
+// |a| = |bias + Σ x·w| (qb's bias for activations x+128 less 128·Σw)
+// ≤ |bias - InZP·Σw| + 128·Σ|w|.
+func dwSumBounds(d *DWConv, qb *requant) []int64 {
+	b := make([]int64, d.p.OutC)
+	for c := range b {
+		var sumW, sumAbs int64
+		for t := range 9 {
+			w := int64(d.w[t*d.cpad+c])
+			sumW += w
+			sumAbs += abs64(w)
+		}
+		b[c] = abs64(int64(qb.Bias[c])+128*sumW) + 128*sumAbs
+	}
+	return b
+}
+
+// directVNNIBlocks returns DWConv.direct for dwconv3x3VNNIBlock's kernels
+// (with offset, their offset forms), one call per row and block.
+func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int, offset bool) func(in, out []byte, r0, r1 int) {
 	p := &d.p
 	// zpCol as the gather lays out a column: dwords (x0, x1, x2, x2).
 	proto, zpRow := d.unpaddedArgs(padR, 0x01010101)
@@ -281,14 +315,19 @@ func (d *DWConv) directVNNIBlocks(blocks []dwVNNIBlock, padR int) func(in, out [
 				args.out = &orow[bl.off]
 				args.w = &bl.data[0]
 				switch {
+				case bl.pairs && p.StrideW == 1 && offset:
+					dwconv3x3VNNIs1x32pr(&args)
 				case bl.pairs && p.StrideW == 1:
 					dwconv3x3VNNIs1x32p(&args)
-					continue
+				case bl.pairs && offset:
+					dwconv3x3VNNIs2x32pr(&args)
 				case bl.pairs:
 					dwconv3x3VNNIs2x32p(&args)
-					continue
+				case offset:
+					dwVNNIBlockCallOffset(&args, p.StrideW, bl.lanes)
+				default:
+					dwVNNIBlockCall(&args, p.StrideW, bl.lanes)
 				}
-				dwVNNIBlockCall(&args, p.StrideW, bl.lanes)
 			}
 		}
 	}
@@ -310,6 +349,24 @@ func dwVNNIBlockCall(args *dwArgs, stride, lanes int) {
 		dwconv3x3VNNIs2x32(args)
 	default:
 		dwconv3x3VNNIs2x16(args)
+	}
+}
+
+// dwVNNIBlockCallOffset is dwVNNIBlockCall for the offset forms.
+func dwVNNIBlockCallOffset(args *dwArgs, stride, lanes int) {
+	switch {
+	case stride == 1 && lanes == 4:
+		dwconv3x3VNNIs1x64r(args)
+	case stride == 1 && lanes == 2:
+		dwconv3x3VNNIs1x32r(args)
+	case stride == 1:
+		dwconv3x3VNNIs1x16r(args)
+	case lanes == 4:
+		dwconv3x3VNNIs2x64r(args)
+	case lanes == 2:
+		dwconv3x3VNNIs2x32r(args)
+	default:
+		dwconv3x3VNNIs2x16r(args)
 	}
 }
 

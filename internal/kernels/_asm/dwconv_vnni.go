@@ -250,12 +250,16 @@ func dwShufData() {
 // product's only where the product is 0, which the shift maps to 0 either
 // way), the zero point added with 16-bit saturation after the first pack,
 // which equals adding it before.
-func dwconv3x3VNNIBlock(name string, stride, lanes int) {
+//
+// With offset the block's data is kernels.dwVNNIBlocks's offset form (a
+// ReLU layer's, see gemmRequantOffset): six instructions per vector
+// instead of nine, and the zero point in the add before the shift.
+func dwconv3x3VNNIBlock(name string, stride, lanes int, offset bool) {
 	TEXT(name, NOSPLIT, "func(p *dwArgs)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes n output pixels of an int8 3×3 depthwise convolution over %d channels with AVX-512 VNNI from unpadded rows (see dwArgs and dwconv3x3VNNIBlock).", name, 16*lanes))
 	p := Dereference(Param("p"))
-	b := newDWBlock(p, lanes)
+	b := newDWBlock(p, lanes, offset)
 	rowsP, colIdx := dwBlockRows(p)
 
 	// gather loads column set k from filter column kx, pad from the
@@ -300,12 +304,12 @@ func dwconv3x3VNNIBlock(name string, stride, lanes int) {
 // 2s+2), assembled from the halves of the two by one lane shuffle per
 // vector: per step one column pair's gather, four shuffles, and one
 // pixel's products, requantization and store of 64 channels.
-func dwconv3x3VNNIPairs(name string) {
+func dwconv3x3VNNIPairs(name string, offset bool) {
 	TEXT(name, NOSPLIT, "func(p *dwArgs)")
 	Pragma("noescape")
 	Doc(name + " computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 1 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs).")
 	p := Dereference(Param("p"))
-	b := newDWBlock(p, 4)
+	b := newDWBlock(p, 4, offset)
 	rowsP, _ := dwBlockRows(p)
 	t := []VecPhysical{Z17, Z18, Z19}
 
@@ -415,12 +419,12 @@ func dwconv3x3VNNIPairs(name string) {
 // pair of columns is two 32-byte loads, one into the high half. Per step
 // two pairs gathered and one pixel's products, requantization and stores
 // of 64 channels, against two 32-channel pixels of two columns each.
-func dwconv3x3VNNIPairs2(name string) {
+func dwconv3x3VNNIPairs2(name string, offset bool) {
 	TEXT(name, NOSPLIT, "func(p *dwArgs)")
 	Pragma("noescape")
 	Doc(name + " computes n output pixels of an int8 3×3 depthwise convolution over 32 channels with stride 2 with AVX-512 VNNI from unpadded rows, two pixels a step (see dwArgs and dwconv3x3VNNIPairs2).")
 	p := Dereference(Param("p"))
-	b := newDWBlock(p, 4)
+	b := newDWBlock(p, 4, offset)
 	rowsP, _ := dwBlockRows(p)
 	LEAQ(Mem{Base: R14, Index: R14, Scale: 2}, R12) // three columns
 	LEAQ(Mem{Base: R15, Index: R15, Scale: 1}, R13) // four
@@ -572,13 +576,14 @@ type dwBlock struct {
 	v                          func(i int) VecPhysical
 	vb                         int // bytes in a vector
 	flip, zpCol, outZP, lo, hi VecPhysical
+	offset                     bool // the offset requantization (see dwconv3x3VNNIBlock)
 }
 
 // newDWBlock picks the registers of a block of 16·lanes channels (lanes
 // 128-bit lanes: 1, 2 or 4) and loads the constants that are not the
 // block's data, K1 the even dwords.
-func newDWBlock(p gotypes.Component, lanes int) *dwBlock {
-	b := &dwBlock{vb: 16 * lanes}
+func newDWBlock(p gotypes.Component, lanes int, offset bool) *dwBlock {
+	b := &dwBlock{vb: 16 * lanes, offset: offset}
 	b.v = func(i int) VecPhysical {
 		switch lanes {
 		case 1:
@@ -656,6 +661,17 @@ func (b *dwBlock) requant() VecPhysical {
 	v, field := b.v, b.field
 	for j := range 4 {
 		acc, odd, sign := v(24+j), v(28), v(29)
+		if b.offset {
+			// acc holds a + β + 2^31: the high halves are x + k + M, the
+			// nudge field's dword round - k - M + zp·2^r.
+			VPSHUFD(Imm(0xF5), acc, odd)
+			VPMULUDQ(field(j, dwbMult), acc, acc)
+			VPMULUDQ(field(j, dwbMultOdd), odd, odd)
+			VPSHUFD(Imm(0xF5), acc, K1, odd)
+			VPADDD(field(j, dwbNudge), odd, odd)
+			VPSRAVD(field(j, dwbRShift), odd, acc)
+			continue
+		}
 		VPSRLVD(field(j, dwbSignShift), acc, sign) // [a ≥ 0] where r > 0
 		VPSHUFD(Imm(0xF5), acc, odd)               // odd lanes to the even positions
 		VPMULUDQ(field(j, dwbMult), acc, acc)
@@ -670,8 +686,10 @@ func (b *dwBlock) requant() VecPhysical {
 	}
 	VPACKSSDW(v(25), v(24), v(24))
 	VPACKSSDW(v(27), v(26), v(26))
-	VPADDSW(b.outZP, v(24), v(24))
-	VPADDSW(b.outZP, v(26), v(26))
+	if !b.offset {
+		VPADDSW(b.outZP, v(24), v(24))
+		VPADDSW(b.outZP, v(26), v(26))
+	}
 	VPACKSSWB(v(26), v(24), v(24))
 	VPMAXSB(b.lo, v(24), v(24))
 	VPMINSB(b.hi, v(24), v(24))

@@ -125,8 +125,20 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	JNE(LabelRef(name + "_full"))
 	Load(p.Field("nLast"), RAX)
 	Label(name + "_full")
-	// No layer of a typical model shifts left: a second epilogue without
-	// the shift, for layers where every channel's left shift is 0.
+	// The offset epilogues (kernels.gemmEpi*), most layers', then the
+	// plain one, with a left shift or, for layers where every channel's
+	// left shift is 0, without.
+	epis := []epilogue{
+		{offset: true, clamp: false},
+		{offset: true, clamp: true},
+		{offset: true, sign: true, clamp: false},
+		{offset: true, sign: true, clamp: true},
+	}
+	Load(p.Field("mode"), ECX)
+	for i := range epis {
+		CMPL(ECX, U8(i+1))
+		JE(LabelRef(fmt.Sprintf("%s_epi%d", name, i+1)))
+	}
 	Load(p.Field("lshift"), ECX)
 	TESTL(ECX, ECX)
 	JZ(LabelRef(name + "_nolshift"))
@@ -145,10 +157,15 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 		}
 	}
 	accOf := func(r, j int) VecPhysical { return zAcc[4*r+j] }
-	gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, true)
+	gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, epilogue{lshift: true, sign: true, zp: true, clamp: true})
 	JMP(LabelRef(name + "_stored"))
 	Label(name + "_nolshift")
-	gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, false)
+	gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, epilogue{sign: true, zp: true, clamp: true})
+	for i, e := range epis {
+		JMP(LabelRef(name + "_stored"))
+		Label(fmt.Sprintf("%s_epi%d", name, i+1))
+		gemmStorePacked(p, signed, nv, len(rows), accOf, free, corr, e)
+	}
 	Label(name + "_stored")
 	ADDQ(Imm(64), R12)
 	ADDQ(U32(4*gemmQBlock), R13)
@@ -297,7 +314,16 @@ func gemmRowSums(name string, p gotypes.Component, signed bool, rows []GPPhysica
 // and clamped as bytes, and stored at once. Saturating to 16 bits before
 // adding the zero point, and to 8 before clamping, changes no result: the
 // clamp bounds lie inside the 8-bit range and |zero point| < 256.
-func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r, j int) VecPhysical, free, corr []VecPhysical, lshift bool) {
+// epilogue selects a form of gemmStorePacked.
+type epilogue struct {
+	offset bool // gemmRequantOffset, else gemmRequant
+	lshift bool // gemmRequant's left shift
+	sign   bool // RoundingDivideByPOT's -[x < 0] (a ReLU's clamp makes it moot)
+	zp     bool // add the output zero point (the offset form has it in its add)
+	clamp  bool // clamp the bytes (else the packs' saturation is the clamp)
+}
+
+func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r, j int) VecPhysical, free, corr []VecPhysical, e epilogue) {
 	MOVQ(I64(-1), R15)
 	BZHIQ(RAX, R15, R15)
 	KMOVQ(R15, K2)
@@ -312,8 +338,18 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r,
 	// serve all its rows; those left over stay memory operands. Most
 	// wanted first: the multiplies' and the adds'.
 	fields := []int{aqMult, aqMultOdd, aqNudge, aqNudgeOdd, aqSignShift, aqRShift}
-	if lshift {
+	if e.lshift {
 		fields = append(fields, aqLShift, aqLXor)
+	}
+	if e.offset {
+		fields = []int{aqMult, aqMultOdd, aqNudge, aqRShift}
+		if e.sign {
+			fields = append(fields, aqSignShift)
+			// Z22, the zero point's register, holds -1 for the sign's
+			// masked add: the offset form adds the zero point before the
+			// shift.
+			VPTERNLOGD(U8(0xFF), gemmZP, gemmZP, gemmZP)
+		}
 	}
 	for j := range nv {
 		mem := func(f int) Mem { return Mem{Base: R14, Index: R13, Scale: 1, Disp: gemmQBlock*j + 64*f} }
@@ -332,7 +368,11 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r,
 			if corr != nil {
 				VPADDD(corr[r], acc(r, j), acc(r, j))
 			}
-			gemmRequant(acc(r, j), q, lshift)
+			if e.offset {
+				gemmRequantOffset(acc(r, j), q, e.sign)
+			} else {
+				gemmRequant(acc(r, j), q, e.lshift)
+			}
 		}
 	}
 	// The rows go in groups whose vectors fill one output register: one
@@ -354,11 +394,15 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r,
 		// missing vector's place is filled with a copy, which no store
 		// reaches.
 		VPACKSSDW(a[min(1, len(a)-1)], a[0], a[0])
-		VPADDSW(gemmZP, a[0], a[0])
+		if e.zp {
+			VPADDSW(gemmZP, a[0], a[0])
+		}
 		hi := a[0]
 		if len(a) > 2 {
 			VPACKSSDW(a[min(3, len(a)-1)], a[2], a[2])
-			VPADDSW(gemmZP, a[2], a[2])
+			if e.zp {
+				VPADDSW(gemmZP, a[2], a[2])
+			}
 			hi = a[2]
 		}
 		if signed {
@@ -367,10 +411,12 @@ func gemmStorePacked(p gotypes.Component, signed bool, nv, rows int, acc func(r,
 			VPACKUSWB(hi, a[0], a[0])
 		}
 		VPERMD(a[0], gemmPerm, a[0])
-		if signed {
+		switch {
+		case !e.clamp:
+		case signed:
 			VPMAXSB(gemmMin, a[0], a[0])
 			VPMINSB(gemmMax, a[0], a[0])
-		} else {
+		default:
 			VPMAXUB(gemmMin, a[0], a[0])
 			VPMINUB(gemmMax, a[0], a[0])
 		}
@@ -409,6 +455,27 @@ func gemmRequant(acc VecPhysical, q func(field int) Op, lshift bool) {
 	// lanes' move down into it.
 	VPSHUFD(Imm(0xF5), acc, K1, Z28)
 	VPADDD(Z29, Z28, Z28)
+	VPSRAVD(q(aqRShift), Z28, acc)
+}
+
+// gemmRequantOffset requantizes the accumulator acc in place, in the
+// offset form (kernels.vnniRequantOffset): acc holds a + β + 2^31, whose
+// product by 2M has x + k + M in its high half; one add of round - k - M +
+// zp·2^r and the right shift finish it. Six instructions per 16 lanes,
+// eight with the sign term: [a < 0] is a' below the threshold (never where
+// r = 0), added as -1 (Z22) under the mask K7. Z28 is clobbered.
+func gemmRequantOffset(acc VecPhysical, q func(field int) Op, sign bool) {
+	if sign {
+		VPCMPUD(U8(1), q(aqSignShift), acc, K7) // a' < threshold: a < 0
+	}
+	VPSHUFD(Imm(0xF5), acc, Z28) // odd lanes to the even positions
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), Z28, Z28)
+	VPSHUFD(Imm(0xF5), acc, K1, Z28) // the even lanes' high halves
+	VPADDD(q(aqNudge), Z28, Z28)
+	if sign {
+		VPADDD(gemmZP, Z28, K7, Z28)
+	}
 	VPSRAVD(q(aqRShift), Z28, acc)
 }
 

@@ -29,12 +29,15 @@ var sets = map[string]func(){
 		dwShufData()
 		dwconv3x3VNNI("dwconv3x3VNNIs1", 1)
 		dwconv3x3VNNI("dwconv3x3VNNIs2", 2)
-		for _, lanes := range []int{1, 2, 4} {
-			dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs1x%d", 16*lanes), 1, lanes)
-			dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs2x%d", 16*lanes), 2, lanes)
+		for _, offset := range []bool{false, true} {
+			sfx := map[bool]string{false: "", true: "r"}[offset]
+			for _, lanes := range []int{1, 2, 4} {
+				dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs1x%d%s", 16*lanes, sfx), 1, lanes, offset)
+				dwconv3x3VNNIBlock(fmt.Sprintf("dwconv3x3VNNIs2x%d%s", 16*lanes, sfx), 2, lanes, offset)
+			}
+			dwconv3x3VNNIPairs("dwconv3x3VNNIs1x32p"+sfx, offset)
+			dwconv3x3VNNIPairs2("dwconv3x3VNNIs2x32p"+sfx, offset)
 		}
-		dwconv3x3VNNIPairs("dwconv3x3VNNIs1x32p")
-		dwconv3x3VNNIPairs2("dwconv3x3VNNIs2x32p")
 		addAVX512("addAVX512u8", false)
 		addAVX512("addAVX512s8", true)
 		addSplitAVX512("addSplitAVX512u8", false)
