@@ -54,9 +54,10 @@ func avx2Requant(dst []int32, q *requant, c0, width int) []int32 {
 }
 
 // gemmReluLane is the channel, within its 8, that lane i of an accumulator
-// of the relu GEMM kernels holds: their epilogue gathers the lanes'
-// products in the order [0 2 1 3 | 4 6 5 7] (see _asm's requantAVX2Relu),
-// which this order, its own inverse, undoes.
+// of the relu GEMM kernels, and of every layer in the offset form, holds:
+// their epilogues gather the lanes' products in the order [0 2 1 3 | 4 6
+// 5 7] (see _asm's requantAVX2Relu, requantAVX2Offset), which this order,
+// its own inverse, undoes.
 var gemmReluLane = [8]int{0, 2, 1, 3, 4, 6, 5, 7}
 
 // avx2RequantLanes is avx2Requant, or with relu the block of the relu GEMM
