@@ -92,17 +92,17 @@ func TestAVX2RequantOffsetForm(t *testing.T) {
 	}
 }
 
-// TestAVX2OffsetBeta checks β·2M ≡ 2^31 (mod 2^32), |β| ≤ 2^30 and k.
-func TestAVX2OffsetBeta(t *testing.T) {
+// TestOffsetBeta checks β·2M ≡ 2^31 (mod 2^32), |β| ≤ 2^30 and k.
+func TestOffsetBeta(t *testing.T) {
 	r := testkit.SeededRand(t)
 	ms := []int32{1, 2, 3, 1 << 30, math.MaxInt32, 1<<30 + 1, 6 << 20}
 	for range 1000 {
 		ms = append(ms, int32(r.IntN(math.MaxInt32))+1)
 	}
 	for _, m := range ms {
-		beta, k := avx2OffsetBeta(m)
+		beta, k := offsetBeta(m)
 		p := beta * 2 * int64(m)
-		if uint32(p) != 1<<31 || beta > 1<<30 || beta < 1 || k != (p-1<<31)>>32 || (p-1<<31)%(1<<32) != 0 {
+		if uint32(p) != 1<<31 || abs64(beta) > 1<<30 || k<<32 != p-1<<31 {
 			t.Fatalf("M=%d: β=%d k=%d", m, beta, k)
 		}
 	}
