@@ -54,9 +54,10 @@ func avx2Requant(dst []int32, q *requant, c0, width int) []int32 {
 }
 
 // gemmReluLane is the channel, within its 8, that lane i of an accumulator
-// of the relu GEMM kernels holds: their epilogue gathers the lanes'
-// products in the order [0 2 1 3 | 4 6 5 7] (see _asm's requantAVX2Relu),
-// which this order, its own inverse, undoes.
+// of the relu GEMM kernels, and of every layer in the offset form, holds:
+// their epilogues gather the lanes' products in the order [0 2 1 3 | 4 6
+// 5 7] (see _asm's requantAVX2Relu, requantAVX2Offset), which this order,
+// its own inverse, undoes.
 var gemmReluLane = [8]int{0, 2, 1, 3, 4, 6, 5, 7}
 
 // avx2RequantLanes is avx2Requant, or with relu the block of the relu GEMM
@@ -165,8 +166,9 @@ type gemmAVX2 struct {
 	// relu: the layer's clamp starts at or above the output zero point,
 	// so the relu kernels (requantAVX2Relu) compute it, from weights and
 	// constants in gemmReluLane's order.
-	relu  bool
-	clamp int // 1 unless the clamp is the type's whole range (then the packs saturate alike)
+	relu   bool
+	clamp  int // 1 unless the clamp is the type's whole range (then the packs saturate alike)
+	offset int // 1: q is for the offset epilogue (avx2RequantOffset)
 }
 
 // gemmAVX2Args is the parameter block of the AVX2 GEMM kernels (read by
@@ -189,6 +191,7 @@ type gemmAVX2Args struct {
 	cLast   int
 	lshift  int // 1 if some channel shifts left
 	clamp   int // 1 unless [lo, hi] is the type's whole range (gemm kernels)
+	offset  int // gemm kernels: 1 for the offset epilogue (avx2RequantOffset)
 	// gemm kernels: 1 if the last panel's channels fill its vectors
 	lastWhole int
 	corr      [8]int32 // one-row kernel: the row's correction wz·Σx
@@ -230,11 +233,13 @@ func (g *GEMM) prepareAVX2() {
 		if !s.Signed {
 			v.rowCorr = s.FilterZP
 		}
+		v.q = requantBlocksAVX2(v.q0, s.N, false)
 	} else {
 		v.relu = relu
-		v.w = panelsAVX2Lanes[int16](s, weights, 2, reluLanes(relu))
+		var lanes []int
+		v.q, v.offset, lanes = avx2OffsetForm(s, v.q0, relu)
+		v.w = panelsAVX2Lanes[int16](s, weights, 2, lanes)
 	}
-	v.q = requantBlocksAVX2(v.q0, s.N, v.relu)
 	v.lshift = anyLShift(v.q0)
 	g.vec = v
 }
@@ -340,6 +345,7 @@ func (g *GEMM) runAVX2(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	args := gemmAVX2Args{
 		a: &a[m0*lda], lda: lda, out: &out[m0*ldc], ldc: ldc, m: m1 - m0,
 		q: &v.q[0], k: g.spec.K, kp: v.kp, panels: v.panels, nvLast: v.nvLast, cLast: v.cLast, lshift: v.lshift, clamp: v.clamp,
+		offset: v.offset,
 	}
 	if v.cLast == 8*v.nvLast {
 		args.lastWhole = 1

@@ -448,6 +448,194 @@ gemmAVX2u8_full_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2u8_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2u8_full_off_stored
+
+gemmAVX2u8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2u8_full_off_stored:
+	JMP gemmAVX2u8_full_epidone
+
+gemmAVX2u8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -611,7 +799,7 @@ gemmAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
@@ -620,8 +808,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -631,8 +819,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -642,8 +830,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -653,8 +841,8 @@ gemmAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -699,6 +887,7 @@ gemmAVX2u8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2u8_full_stored:
+gemmAVX2u8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -706,7 +895,7 @@ gemmAVX2u8_full_stored:
 
 gemmAVX2u8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVX2u8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVX2u8_lastw1
@@ -784,6 +973,104 @@ gemmAVX2u8_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2u8_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2u8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2u8_lastw1_off_stored
+
+gemmAVX2u8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2u8_lastw1_off_stored:
+	JMP gemmAVX2u8_lastw1_epidone
+
+gemmAVX2u8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -843,7 +1130,7 @@ gemmAVX2u8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -851,32 +1138,32 @@ gemmAVX2u8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2u8_lastw1_stored
 
@@ -907,6 +1194,7 @@ gemmAVX2u8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVX2u8_lastw1_stored:
+gemmAVX2u8_lastw1_epidone:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_lastw2:
@@ -1002,6 +1290,141 @@ gemmAVX2u8_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2u8_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2u8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2u8_lastw2_off_stored
+
+gemmAVX2u8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2u8_lastw2_off_stored:
+	JMP gemmAVX2u8_lastw2_epidone
+
+gemmAVX2u8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -1115,7 +1538,7 @@ gemmAVX2u8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -1123,32 +1546,32 @@ gemmAVX2u8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2u8_lastw2_stored
 
@@ -1179,6 +1602,7 @@ gemmAVX2u8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVX2u8_lastw2_stored:
+gemmAVX2u8_lastw2_epidone:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last1:
@@ -1243,6 +1667,415 @@ gemmAVX2u8_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2u8_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store3true_done:
+	JMP gemmAVX2u8_last1_off_stored
+
+gemmAVX2u8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last1_off_store3false_done:
+gemmAVX2u8_last1_off_stored:
+	JMP gemmAVX2u8_last1_epidone
+
+gemmAVX2u8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -1302,7 +2135,7 @@ gemmAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -1310,8 +2143,8 @@ gemmAVX2u8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1357,8 +2190,8 @@ gemmAVX2u8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1404,8 +2237,8 @@ gemmAVX2u8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1451,8 +2284,8 @@ gemmAVX2u8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1677,6 +2510,7 @@ gemmAVX2u8_last1_store3false_1:
 
 gemmAVX2u8_last1_store3false_done:
 gemmAVX2u8_last1_stored:
+gemmAVX2u8_last1_epidone:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last2:
@@ -1772,6 +2606,452 @@ gemmAVX2u8_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2u8_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store3true_done:
+	JMP gemmAVX2u8_last2_off_stored
+
+gemmAVX2u8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last2_off_store3false_done:
+gemmAVX2u8_last2_off_stored:
+	JMP gemmAVX2u8_last2_epidone
+
+gemmAVX2u8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -1885,7 +3165,7 @@ gemmAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -1893,8 +3173,8 @@ gemmAVX2u8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1940,8 +3220,8 @@ gemmAVX2u8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -1987,8 +3267,8 @@ gemmAVX2u8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2034,8 +3314,8 @@ gemmAVX2u8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2260,6 +3540,7 @@ gemmAVX2u8_last2_store3false_1:
 
 gemmAVX2u8_last2_store3false_done:
 gemmAVX2u8_last2_stored:
+gemmAVX2u8_last2_epidone:
 	JMP gemmAVX2u8_next
 
 gemmAVX2u8_last3:
@@ -2383,6 +3664,489 @@ gemmAVX2u8_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2u8_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store3true_done:
+	JMP gemmAVX2u8_last3_off_stored
+
+gemmAVX2u8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8_last3_off_store3false_done:
+gemmAVX2u8_last3_off_stored:
+	JMP gemmAVX2u8_last3_epidone
+
+gemmAVX2u8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -2546,7 +4310,7 @@ gemmAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -2555,8 +4319,8 @@ gemmAVX2u8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2603,8 +4367,8 @@ gemmAVX2u8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2651,8 +4415,8 @@ gemmAVX2u8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2699,8 +4463,8 @@ gemmAVX2u8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -2929,6 +4693,7 @@ gemmAVX2u8_last3_store3false_1:
 
 gemmAVX2u8_last3_store3false_done:
 gemmAVX2u8_last3_stored:
+gemmAVX2u8_last3_epidone:
 gemmAVX2u8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -3319,6 +5084,194 @@ gemmAVX2s8_full_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2s8_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2s8_full_off_stored
+
+gemmAVX2s8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2s8_full_off_stored:
+	JMP gemmAVX2s8_full_epidone
+
+gemmAVX2s8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -3482,7 +5435,7 @@ gemmAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
@@ -3491,8 +5444,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -3502,8 +5455,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -3513,8 +5466,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -3524,8 +5477,8 @@ gemmAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -3570,6 +5523,7 @@ gemmAVX2s8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2s8_full_stored:
+gemmAVX2s8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -3577,7 +5531,7 @@ gemmAVX2s8_full_stored:
 
 gemmAVX2s8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVX2s8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVX2s8_lastw1
@@ -3655,6 +5609,104 @@ gemmAVX2s8_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2s8_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2s8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2s8_lastw1_off_stored
+
+gemmAVX2s8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2s8_lastw1_off_stored:
+	JMP gemmAVX2s8_lastw1_epidone
+
+gemmAVX2s8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -3714,7 +5766,7 @@ gemmAVX2s8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -3722,32 +5774,32 @@ gemmAVX2s8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2s8_lastw1_stored
 
@@ -3778,6 +5830,7 @@ gemmAVX2s8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVX2s8_lastw1_stored:
+gemmAVX2s8_lastw1_epidone:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_lastw2:
@@ -3873,6 +5926,141 @@ gemmAVX2s8_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2s8_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2s8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2s8_lastw2_off_stored
+
+gemmAVX2s8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2s8_lastw2_off_stored:
+	JMP gemmAVX2s8_lastw2_epidone
+
+gemmAVX2s8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -3986,7 +6174,7 @@ gemmAVX2s8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -3994,32 +6182,32 @@ gemmAVX2s8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2s8_lastw2_stored
 
@@ -4050,6 +6238,7 @@ gemmAVX2s8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVX2s8_lastw2_stored:
+gemmAVX2s8_lastw2_epidone:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last1:
@@ -4114,6 +6303,415 @@ gemmAVX2s8_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2s8_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store3true_done:
+	JMP gemmAVX2s8_last1_off_stored
+
+gemmAVX2s8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last1_off_store3false_done:
+gemmAVX2s8_last1_off_stored:
+	JMP gemmAVX2s8_last1_epidone
+
+gemmAVX2s8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -4173,7 +6771,7 @@ gemmAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -4181,8 +6779,8 @@ gemmAVX2s8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4228,8 +6826,8 @@ gemmAVX2s8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4275,8 +6873,8 @@ gemmAVX2s8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4322,8 +6920,8 @@ gemmAVX2s8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4548,6 +7146,7 @@ gemmAVX2s8_last1_store3false_1:
 
 gemmAVX2s8_last1_store3false_done:
 gemmAVX2s8_last1_stored:
+gemmAVX2s8_last1_epidone:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last2:
@@ -4643,6 +7242,452 @@ gemmAVX2s8_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2s8_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store3true_done:
+	JMP gemmAVX2s8_last2_off_stored
+
+gemmAVX2s8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last2_off_store3false_done:
+gemmAVX2s8_last2_off_stored:
+	JMP gemmAVX2s8_last2_epidone
+
+gemmAVX2s8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -4756,7 +7801,7 @@ gemmAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -4764,8 +7809,8 @@ gemmAVX2s8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4811,8 +7856,8 @@ gemmAVX2s8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4858,8 +7903,8 @@ gemmAVX2s8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -4905,8 +7950,8 @@ gemmAVX2s8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5131,6 +8176,7 @@ gemmAVX2s8_last2_store3false_1:
 
 gemmAVX2s8_last2_store3false_done:
 gemmAVX2s8_last2_stored:
+gemmAVX2s8_last2_epidone:
 	JMP gemmAVX2s8_next
 
 gemmAVX2s8_last3:
@@ -5254,6 +8300,489 @@ gemmAVX2s8_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2s8_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store3true_done:
+	JMP gemmAVX2s8_last3_off_stored
+
+gemmAVX2s8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8_last3_off_store3false_done:
+gemmAVX2s8_last3_off_stored:
+	JMP gemmAVX2s8_last3_epidone
+
+gemmAVX2s8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -5417,7 +8946,7 @@ gemmAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -5426,8 +8955,8 @@ gemmAVX2s8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5474,8 +9003,8 @@ gemmAVX2s8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5522,8 +9051,8 @@ gemmAVX2s8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5570,8 +9099,8 @@ gemmAVX2s8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -5800,6 +9329,7 @@ gemmAVX2s8_last3_store3false_1:
 
 gemmAVX2s8_last3_store3false_done:
 gemmAVX2s8_last3_stored:
+gemmAVX2s8_last3_epidone:
 gemmAVX2s8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -6190,6 +9720,169 @@ gemmAVX2u8relu_full_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2u8relu_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2u8relu_full_off_stored
+
+gemmAVX2u8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2u8relu_full_off_stored:
+	JMP gemmAVX2u8relu_full_epidone
+
+gemmAVX2u8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -6318,7 +10011,7 @@ gemmAVX2u8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -6327,8 +10020,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -6338,8 +10031,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -6349,8 +10042,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -6360,8 +10053,8 @@ gemmAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -6406,6 +10099,7 @@ gemmAVX2u8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2u8relu_full_stored:
+gemmAVX2u8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -6413,7 +10107,7 @@ gemmAVX2u8relu_full_stored:
 
 gemmAVX2u8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVX2u8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVX2u8relu_lastw1
@@ -6491,6 +10185,95 @@ gemmAVX2u8relu_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2u8relu_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2u8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2u8relu_lastw1_off_stored
+
+gemmAVX2u8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2u8relu_lastw1_off_stored:
+	JMP gemmAVX2u8relu_lastw1_epidone
+
+gemmAVX2u8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -6537,7 +10320,7 @@ gemmAVX2u8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -6545,32 +10328,32 @@ gemmAVX2u8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2u8relu_lastw1_stored
 
@@ -6601,6 +10384,7 @@ gemmAVX2u8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVX2u8relu_lastw1_stored:
+gemmAVX2u8relu_lastw1_epidone:
 	JMP gemmAVX2u8relu_next
 
 gemmAVX2u8relu_lastw2:
@@ -6696,6 +10480,123 @@ gemmAVX2u8relu_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2u8relu_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2u8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2u8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2u8relu_lastw2_off_stored
+
+gemmAVX2u8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2u8relu_lastw2_off_stored:
+	JMP gemmAVX2u8relu_lastw2_epidone
+
+gemmAVX2u8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -6783,7 +10684,7 @@ gemmAVX2u8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2u8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -6791,32 +10692,32 @@ gemmAVX2u8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2u8relu_lastw2_stored
 
@@ -6847,6 +10748,7 @@ gemmAVX2u8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVX2u8relu_lastw2_stored:
+gemmAVX2u8relu_lastw2_epidone:
 	JMP gemmAVX2u8relu_next
 
 gemmAVX2u8relu_last1:
@@ -6911,6 +10813,406 @@ gemmAVX2u8relu_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2u8relu_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store3true_done:
+	JMP gemmAVX2u8relu_last1_off_stored
+
+gemmAVX2u8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last1_off_store3false_done:
+gemmAVX2u8relu_last1_off_stored:
+	JMP gemmAVX2u8relu_last1_epidone
+
+gemmAVX2u8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -6957,7 +11259,7 @@ gemmAVX2u8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -6965,8 +11267,8 @@ gemmAVX2u8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7012,8 +11314,8 @@ gemmAVX2u8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7059,8 +11361,8 @@ gemmAVX2u8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7106,8 +11408,8 @@ gemmAVX2u8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7332,6 +11634,7 @@ gemmAVX2u8relu_last1_store3false_1:
 
 gemmAVX2u8relu_last1_store3false_done:
 gemmAVX2u8relu_last1_stored:
+gemmAVX2u8relu_last1_epidone:
 	JMP gemmAVX2u8relu_next
 
 gemmAVX2u8relu_last2:
@@ -7427,6 +11730,434 @@ gemmAVX2u8relu_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2u8relu_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store3true_done:
+	JMP gemmAVX2u8relu_last2_off_stored
+
+gemmAVX2u8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last2_off_store3false_done:
+gemmAVX2u8relu_last2_off_stored:
+	JMP gemmAVX2u8relu_last2_epidone
+
+gemmAVX2u8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -7514,7 +12245,7 @@ gemmAVX2u8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -7522,8 +12253,8 @@ gemmAVX2u8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7569,8 +12300,8 @@ gemmAVX2u8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7616,8 +12347,8 @@ gemmAVX2u8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7663,8 +12394,8 @@ gemmAVX2u8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -7889,6 +12620,7 @@ gemmAVX2u8relu_last2_store3false_1:
 
 gemmAVX2u8relu_last2_store3false_done:
 gemmAVX2u8relu_last2_stored:
+gemmAVX2u8relu_last2_epidone:
 	JMP gemmAVX2u8relu_next
 
 gemmAVX2u8relu_last3:
@@ -8012,6 +12744,464 @@ gemmAVX2u8relu_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2u8relu_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2u8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2u8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store3true_done:
+	JMP gemmAVX2u8relu_last3_off_stored
+
+gemmAVX2u8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2u8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2u8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2u8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2u8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2u8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2u8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2u8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2u8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2u8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2u8relu_last3_off_store3false_done:
+gemmAVX2u8relu_last3_off_stored:
+	JMP gemmAVX2u8relu_last3_epidone
+
+gemmAVX2u8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2u8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -8140,7 +13330,7 @@ gemmAVX2u8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2u8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -8149,8 +13339,8 @@ gemmAVX2u8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8197,8 +13387,8 @@ gemmAVX2u8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8245,8 +13435,8 @@ gemmAVX2u8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8293,8 +13483,8 @@ gemmAVX2u8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -8523,6 +13713,7 @@ gemmAVX2u8relu_last3_store3false_1:
 
 gemmAVX2u8relu_last3_store3false_done:
 gemmAVX2u8relu_last3_stored:
+gemmAVX2u8relu_last3_epidone:
 gemmAVX2u8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -8913,6 +14104,169 @@ gemmAVX2s8relu_full_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2s8relu_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVX2s8relu_full_off_stored
+
+gemmAVX2s8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVX2s8relu_full_off_stored:
+	JMP gemmAVX2s8relu_full_epidone
+
+gemmAVX2s8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -9041,7 +14395,7 @@ gemmAVX2s8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -9050,8 +14404,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -9061,8 +14415,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -9072,8 +14426,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -9083,8 +14437,8 @@ gemmAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -9129,6 +14483,7 @@ gemmAVX2s8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVX2s8relu_full_stored:
+gemmAVX2s8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -9136,7 +14491,7 @@ gemmAVX2s8relu_full_stored:
 
 gemmAVX2s8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVX2s8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVX2s8relu_lastw1
@@ -9214,6 +14569,95 @@ gemmAVX2s8relu_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2s8relu_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2s8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVX2s8relu_lastw1_off_stored
+
+gemmAVX2s8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVX2s8relu_lastw1_off_stored:
+	JMP gemmAVX2s8relu_lastw1_epidone
+
+gemmAVX2s8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -9260,7 +14704,7 @@ gemmAVX2s8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -9268,32 +14712,32 @@ gemmAVX2s8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVX2s8relu_lastw1_stored
 
@@ -9324,6 +14768,7 @@ gemmAVX2s8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVX2s8relu_lastw1_stored:
+gemmAVX2s8relu_lastw1_epidone:
 	JMP gemmAVX2s8relu_next
 
 gemmAVX2s8relu_lastw2:
@@ -9419,6 +14864,123 @@ gemmAVX2s8relu_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2s8relu_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVX2s8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVX2s8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVX2s8relu_lastw2_off_stored
+
+gemmAVX2s8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVX2s8relu_lastw2_off_stored:
+	JMP gemmAVX2s8relu_lastw2_epidone
+
+gemmAVX2s8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -9506,7 +15068,7 @@ gemmAVX2s8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVX2s8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -9514,32 +15076,32 @@ gemmAVX2s8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVX2s8relu_lastw2_stored
 
@@ -9570,6 +15132,7 @@ gemmAVX2s8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVX2s8relu_lastw2_stored:
+gemmAVX2s8relu_lastw2_epidone:
 	JMP gemmAVX2s8relu_next
 
 gemmAVX2s8relu_last1:
@@ -9634,6 +15197,406 @@ gemmAVX2s8relu_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmAVX2s8relu_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store3true_done:
+	JMP gemmAVX2s8relu_last1_off_stored
+
+gemmAVX2s8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last1_off_store3false_done:
+gemmAVX2s8relu_last1_off_stored:
+	JMP gemmAVX2s8relu_last1_epidone
+
+gemmAVX2s8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -9680,7 +15643,7 @@ gemmAVX2s8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -9688,8 +15651,8 @@ gemmAVX2s8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9735,8 +15698,8 @@ gemmAVX2s8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9782,8 +15745,8 @@ gemmAVX2s8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -9829,8 +15792,8 @@ gemmAVX2s8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10055,6 +16018,7 @@ gemmAVX2s8relu_last1_store3false_1:
 
 gemmAVX2s8relu_last1_store3false_done:
 gemmAVX2s8relu_last1_stored:
+gemmAVX2s8relu_last1_epidone:
 	JMP gemmAVX2s8relu_next
 
 gemmAVX2s8relu_last2:
@@ -10150,6 +16114,434 @@ gemmAVX2s8relu_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmAVX2s8relu_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store3true_done:
+	JMP gemmAVX2s8relu_last2_off_stored
+
+gemmAVX2s8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last2_off_store3false_done:
+gemmAVX2s8relu_last2_off_stored:
+	JMP gemmAVX2s8relu_last2_epidone
+
+gemmAVX2s8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -10237,7 +16629,7 @@ gemmAVX2s8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -10245,8 +16637,8 @@ gemmAVX2s8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10292,8 +16684,8 @@ gemmAVX2s8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10339,8 +16731,8 @@ gemmAVX2s8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10386,8 +16778,8 @@ gemmAVX2s8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10612,6 +17004,7 @@ gemmAVX2s8relu_last2_store3false_1:
 
 gemmAVX2s8relu_last2_store3false_done:
 gemmAVX2s8relu_last2_stored:
+gemmAVX2s8relu_last2_epidone:
 	JMP gemmAVX2s8relu_next
 
 gemmAVX2s8relu_last3:
@@ -10735,6 +17128,464 @@ gemmAVX2s8relu_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmAVX2s8relu_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVX2s8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVX2s8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store3true_done:
+	JMP gemmAVX2s8relu_last3_off_stored
+
+gemmAVX2s8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVX2s8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVX2s8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVX2s8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVX2s8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVX2s8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVX2s8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVX2s8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVX2s8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVX2s8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVX2s8relu_last3_off_store3false_done:
+gemmAVX2s8relu_last3_off_stored:
+	JMP gemmAVX2s8relu_last3_epidone
+
+gemmAVX2s8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVX2s8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -10863,7 +17714,7 @@ gemmAVX2s8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVX2s8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -10872,8 +17723,8 @@ gemmAVX2s8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10920,8 +17771,8 @@ gemmAVX2s8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -10968,8 +17819,8 @@ gemmAVX2s8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11016,8 +17867,8 @@ gemmAVX2s8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11246,6 +18097,7 @@ gemmAVX2s8relu_last3_store3false_1:
 
 gemmAVX2s8relu_last3_store3false_done:
 gemmAVX2s8relu_last3_stored:
+gemmAVX2s8relu_last3_epidone:
 gemmAVX2s8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -11323,29 +18175,29 @@ gemvAVX2u8_widen_done:
 
 gemvAVX2u8_group:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  168(DI), Y2, Y2
+	VPSUBD  176(DI), Y2, Y2
 	VMOVDQU 864(R12), Y3
-	VPSUBD  168(DI), Y3, Y3
+	VPSUBD  176(DI), Y3, Y3
 	VMOVDQU 896(R12), Y4
-	VPSUBD  168(DI), Y4, Y4
+	VPSUBD  176(DI), Y4, Y4
 	VMOVDQU 928(R12), Y5
-	VPSUBD  168(DI), Y5, Y5
+	VPSUBD  176(DI), Y5, Y5
 	VMOVDQU 1728(R12), Y6
-	VPSUBD  168(DI), Y6, Y6
+	VPSUBD  176(DI), Y6, Y6
 	VMOVDQU 1760(R12), Y7
-	VPSUBD  168(DI), Y7, Y7
+	VPSUBD  176(DI), Y7, Y7
 	VMOVDQU 1792(R12), Y8
-	VPSUBD  168(DI), Y8, Y8
+	VPSUBD  176(DI), Y8, Y8
 	VMOVDQU 2592(R12), Y9
-	VPSUBD  168(DI), Y9, Y9
+	VPSUBD  176(DI), Y9, Y9
 	VMOVDQU 2624(R12), Y10
-	VPSUBD  168(DI), Y10, Y10
+	VPSUBD  176(DI), Y10, Y10
 	VMOVDQU 2656(R12), Y11
-	VPSUBD  168(DI), Y11, Y11
+	VPSUBD  176(DI), Y11, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -11544,48 +18396,48 @@ gemvAVX2u8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      200(DI), Y2, Y2
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y2, Y2
+	VPADDSW      208(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      200(DI), Y5, Y5
-	VPADDSW      200(DI), Y3, Y3
+	VPADDSW      208(DI), Y5, Y5
+	VPADDSW      208(DI), Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      200(DI), Y8, Y8
-	VPADDSW      200(DI), Y6, Y6
+	VPADDSW      208(DI), Y8, Y8
+	VPADDSW      208(DI), Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      200(DI), Y11, Y11
-	VPADDSW      200(DI), Y9, Y9
+	VPADDSW      208(DI), Y11, Y11
+	VPADDSW      208(DI), Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 88(R14)(R13*1)
@@ -11601,11 +18453,11 @@ gemvAVX2u8_singles:
 
 gemvAVX2u8_panel:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  168(DI), Y2, Y2
+	VPSUBD  176(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -11668,12 +18520,12 @@ gemvAVX2u8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      200(DI), Y2, Y2
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y2, Y2
+	VPADDSW      208(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -11694,7 +18546,7 @@ gemvAVX2u8_last:
 
 gemvAVX2u8_last1:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -11726,11 +18578,11 @@ gemvAVX2u8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11775,9 +18627,9 @@ gemvAVX2u8_last1_store0_done:
 
 gemvAVX2u8_last2:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -11824,11 +18676,11 @@ gemvAVX2u8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -11873,11 +18725,11 @@ gemvAVX2u8_last2_store0_done:
 
 gemvAVX2u8_last3:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  168(DI), Y2, Y2
+	VPSUBD  176(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -11940,12 +18792,12 @@ gemvAVX2u8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      200(DI), Y2, Y2
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y2, Y2
+	VPADDSW      208(DI), Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12058,29 +18910,29 @@ gemvAVX2s8_widen_done:
 
 gemvAVX2s8_group:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  168(DI), Y2, Y2
+	VPSUBD  176(DI), Y2, Y2
 	VMOVDQU 864(R12), Y3
-	VPSUBD  168(DI), Y3, Y3
+	VPSUBD  176(DI), Y3, Y3
 	VMOVDQU 896(R12), Y4
-	VPSUBD  168(DI), Y4, Y4
+	VPSUBD  176(DI), Y4, Y4
 	VMOVDQU 928(R12), Y5
-	VPSUBD  168(DI), Y5, Y5
+	VPSUBD  176(DI), Y5, Y5
 	VMOVDQU 1728(R12), Y6
-	VPSUBD  168(DI), Y6, Y6
+	VPSUBD  176(DI), Y6, Y6
 	VMOVDQU 1760(R12), Y7
-	VPSUBD  168(DI), Y7, Y7
+	VPSUBD  176(DI), Y7, Y7
 	VMOVDQU 1792(R12), Y8
-	VPSUBD  168(DI), Y8, Y8
+	VPSUBD  176(DI), Y8, Y8
 	VMOVDQU 2592(R12), Y9
-	VPSUBD  168(DI), Y9, Y9
+	VPSUBD  176(DI), Y9, Y9
 	VMOVDQU 2624(R12), Y10
-	VPSUBD  168(DI), Y10, Y10
+	VPSUBD  176(DI), Y10, Y10
 	VMOVDQU 2656(R12), Y11
-	VPSUBD  168(DI), Y11, Y11
+	VPSUBD  176(DI), Y11, Y11
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -12279,48 +19131,48 @@ gemvAVX2s8_group_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      200(DI), Y2, Y2
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y2, Y2
+	VPADDSW      208(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y4, Y3, Y3
 	VPACKSSDW    Y5, Y5, Y5
-	VPADDSW      200(DI), Y5, Y5
-	VPADDSW      200(DI), Y3, Y3
+	VPADDSW      208(DI), Y5, Y5
+	VPADDSW      208(DI), Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y14, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, 24(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 40(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y7, Y6, Y6
 	VPACKSSDW    Y8, Y8, Y8
-	VPADDSW      200(DI), Y8, Y8
-	VPADDSW      200(DI), Y6, Y6
+	VPADDSW      208(DI), Y8, Y8
+	VPADDSW      208(DI), Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y14, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, 48(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 64(R14)(R13*1)
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y10, Y9, Y9
 	VPACKSSDW    Y11, Y11, Y11
-	VPADDSW      200(DI), Y11, Y11
-	VPADDSW      200(DI), Y9, Y9
+	VPADDSW      208(DI), Y11, Y11
+	VPADDSW      208(DI), Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y14, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, 72(R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 88(R14)(R13*1)
@@ -12336,11 +19188,11 @@ gemvAVX2s8_singles:
 
 gemvAVX2s8_panel:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  168(DI), Y2, Y2
+	VPSUBD  176(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -12403,12 +19255,12 @@ gemvAVX2s8_full_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      200(DI), Y2, Y2
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y2, Y2
+	VPADDSW      208(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -12429,7 +19281,7 @@ gemvAVX2s8_last:
 
 gemvAVX2s8_last1:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -12461,11 +19313,11 @@ gemvAVX2s8_last1_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y0, Y0, Y0
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12510,9 +19362,9 @@ gemvAVX2s8_last1_store0_done:
 
 gemvAVX2s8_last2:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -12559,11 +19411,11 @@ gemvAVX2s8_last2_nolshift:
 	VMOVDQU      avx2PackPerm<>+0(SB), Y14
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12608,11 +19460,11 @@ gemvAVX2s8_last2_store0_done:
 
 gemvAVX2s8_last3:
 	VMOVDQU (R12), Y0
-	VPSUBD  168(DI), Y0, Y0
+	VPSUBD  176(DI), Y0, Y0
 	VMOVDQU 32(R12), Y1
-	VPSUBD  168(DI), Y1, Y1
+	VPSUBD  176(DI), Y1, Y1
 	VMOVDQU 64(R12), Y2
-	VPSUBD  168(DI), Y2, Y2
+	VPSUBD  176(DI), Y2, Y2
 	XORQ    BX, BX
 	MOVQ    112(DI), CX
 
@@ -12675,12 +19527,12 @@ gemvAVX2s8_last3_nolshift:
 	MOVQ         48(DI), R14
 	VPACKSSDW    Y1, Y0, Y0
 	VPACKSSDW    Y2, Y2, Y2
-	VPADDSW      200(DI), Y2, Y2
-	VPADDSW      200(DI), Y0, Y0
+	VPADDSW      208(DI), Y2, Y2
+	VPADDSW      208(DI), Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y14, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -12944,6 +19796,194 @@ gemmMaddubsAVX2u8_full_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2u8_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmMaddubsAVX2u8_full_off_stored
+
+gemmMaddubsAVX2u8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmMaddubsAVX2u8_full_off_stored:
+	JMP gemmMaddubsAVX2u8_full_epidone
+
+gemmMaddubsAVX2u8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -13107,7 +20147,7 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_full_noclamp
 	MOVQ         48(DI), R14
@@ -13116,8 +20156,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -13127,8 +20167,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -13138,8 +20178,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -13149,8 +20189,8 @@ gemmMaddubsAVX2u8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -13195,6 +20235,7 @@ gemmMaddubsAVX2u8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmMaddubsAVX2u8_full_stored:
+gemmMaddubsAVX2u8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -13202,7 +20243,7 @@ gemmMaddubsAVX2u8_full_stored:
 
 gemmMaddubsAVX2u8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmMaddubsAVX2u8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmMaddubsAVX2u8_lastw1
@@ -13291,6 +20332,104 @@ gemmMaddubsAVX2u8_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2u8_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2u8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2u8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2u8_lastw1_off_stored
+
+gemmMaddubsAVX2u8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmMaddubsAVX2u8_lastw1_off_stored:
+	JMP gemmMaddubsAVX2u8_lastw1_epidone
+
+gemmMaddubsAVX2u8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -13350,7 +20489,7 @@ gemmMaddubsAVX2u8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -13358,32 +20497,32 @@ gemmMaddubsAVX2u8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8_lastw1_stored
 
@@ -13414,6 +20553,7 @@ gemmMaddubsAVX2u8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmMaddubsAVX2u8_lastw1_stored:
+gemmMaddubsAVX2u8_lastw1_epidone:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_lastw2:
@@ -13529,6 +20669,141 @@ gemmMaddubsAVX2u8_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2u8_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2u8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2u8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2u8_lastw2_off_stored
+
+gemmMaddubsAVX2u8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmMaddubsAVX2u8_lastw2_off_stored:
+	JMP gemmMaddubsAVX2u8_lastw2_epidone
+
+gemmMaddubsAVX2u8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -13642,7 +20917,7 @@ gemmMaddubsAVX2u8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -13650,32 +20925,32 @@ gemmMaddubsAVX2u8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8_lastw2_stored
 
@@ -13706,6 +20981,7 @@ gemmMaddubsAVX2u8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmMaddubsAVX2u8_lastw2_stored:
+gemmMaddubsAVX2u8_lastw2_epidone:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last1:
@@ -13781,6 +21057,415 @@ gemmMaddubsAVX2u8_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2u8_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store3true_done:
+	JMP gemmMaddubsAVX2u8_last1_off_stored
+
+gemmMaddubsAVX2u8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last1_off_store3false_done:
+gemmMaddubsAVX2u8_last1_off_stored:
+	JMP gemmMaddubsAVX2u8_last1_epidone
+
+gemmMaddubsAVX2u8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -13840,7 +21525,7 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -13848,8 +21533,8 @@ gemmMaddubsAVX2u8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13895,8 +21580,8 @@ gemmMaddubsAVX2u8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13942,8 +21627,8 @@ gemmMaddubsAVX2u8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -13989,8 +21674,8 @@ gemmMaddubsAVX2u8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14215,6 +21900,7 @@ gemmMaddubsAVX2u8_last1_store3false_1:
 
 gemmMaddubsAVX2u8_last1_store3false_done:
 gemmMaddubsAVX2u8_last1_stored:
+gemmMaddubsAVX2u8_last1_epidone:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last2:
@@ -14330,6 +22016,452 @@ gemmMaddubsAVX2u8_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2u8_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store3true_done:
+	JMP gemmMaddubsAVX2u8_last2_off_stored
+
+gemmMaddubsAVX2u8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last2_off_store3false_done:
+gemmMaddubsAVX2u8_last2_off_stored:
+	JMP gemmMaddubsAVX2u8_last2_epidone
+
+gemmMaddubsAVX2u8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -14443,7 +22575,7 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -14451,8 +22583,8 @@ gemmMaddubsAVX2u8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14498,8 +22630,8 @@ gemmMaddubsAVX2u8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14545,8 +22677,8 @@ gemmMaddubsAVX2u8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14592,8 +22724,8 @@ gemmMaddubsAVX2u8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -14818,6 +22950,7 @@ gemmMaddubsAVX2u8_last2_store3false_1:
 
 gemmMaddubsAVX2u8_last2_store3false_done:
 gemmMaddubsAVX2u8_last2_stored:
+gemmMaddubsAVX2u8_last2_epidone:
 	JMP gemmMaddubsAVX2u8_next
 
 gemmMaddubsAVX2u8_last3:
@@ -14973,6 +23106,489 @@ gemmMaddubsAVX2u8_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2u8_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store3true_done:
+	JMP gemmMaddubsAVX2u8_last3_off_stored
+
+gemmMaddubsAVX2u8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8_last3_off_store3false_done:
+gemmMaddubsAVX2u8_last3_off_stored:
+	JMP gemmMaddubsAVX2u8_last3_epidone
+
+gemmMaddubsAVX2u8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -15136,7 +23752,7 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -15145,8 +23761,8 @@ gemmMaddubsAVX2u8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15193,8 +23809,8 @@ gemmMaddubsAVX2u8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15241,8 +23857,8 @@ gemmMaddubsAVX2u8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15289,8 +23905,8 @@ gemmMaddubsAVX2u8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -15519,6 +24135,7 @@ gemmMaddubsAVX2u8_last3_store3false_1:
 
 gemmMaddubsAVX2u8_last3_store3false_done:
 gemmMaddubsAVX2u8_last3_stored:
+gemmMaddubsAVX2u8_last3_epidone:
 gemmMaddubsAVX2u8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -15921,6 +24538,194 @@ gemmMaddubsAVX2s8_full_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2s8_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmMaddubsAVX2s8_full_off_stored
+
+gemmMaddubsAVX2s8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmMaddubsAVX2s8_full_off_stored:
+	JMP gemmMaddubsAVX2s8_full_epidone
+
+gemmMaddubsAVX2s8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -16084,7 +24889,7 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_full_noclamp
 	MOVQ         48(DI), R14
@@ -16093,8 +24898,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -16104,8 +24909,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -16115,8 +24920,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -16126,8 +24931,8 @@ gemmMaddubsAVX2s8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -16172,6 +24977,7 @@ gemmMaddubsAVX2s8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmMaddubsAVX2s8_full_stored:
+gemmMaddubsAVX2s8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -16179,7 +24985,7 @@ gemmMaddubsAVX2s8_full_stored:
 
 gemmMaddubsAVX2s8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmMaddubsAVX2s8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmMaddubsAVX2s8_lastw1
@@ -16268,6 +25074,104 @@ gemmMaddubsAVX2s8_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2s8_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2s8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2s8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2s8_lastw1_off_stored
+
+gemmMaddubsAVX2s8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmMaddubsAVX2s8_lastw1_off_stored:
+	JMP gemmMaddubsAVX2s8_lastw1_epidone
+
+gemmMaddubsAVX2s8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -16327,7 +25231,7 @@ gemmMaddubsAVX2s8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -16335,32 +25239,32 @@ gemmMaddubsAVX2s8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8_lastw1_stored
 
@@ -16391,6 +25295,7 @@ gemmMaddubsAVX2s8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmMaddubsAVX2s8_lastw1_stored:
+gemmMaddubsAVX2s8_lastw1_epidone:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_lastw2:
@@ -16506,6 +25411,141 @@ gemmMaddubsAVX2s8_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2s8_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2s8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2s8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2s8_lastw2_off_stored
+
+gemmMaddubsAVX2s8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmMaddubsAVX2s8_lastw2_off_stored:
+	JMP gemmMaddubsAVX2s8_lastw2_epidone
+
+gemmMaddubsAVX2s8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -16619,7 +25659,7 @@ gemmMaddubsAVX2s8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -16627,32 +25667,32 @@ gemmMaddubsAVX2s8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8_lastw2_stored
 
@@ -16683,6 +25723,7 @@ gemmMaddubsAVX2s8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmMaddubsAVX2s8_lastw2_stored:
+gemmMaddubsAVX2s8_lastw2_epidone:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last1:
@@ -16758,6 +25799,415 @@ gemmMaddubsAVX2s8_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2s8_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store3true_done:
+	JMP gemmMaddubsAVX2s8_last1_off_stored
+
+gemmMaddubsAVX2s8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last1_off_store3false_done:
+gemmMaddubsAVX2s8_last1_off_stored:
+	JMP gemmMaddubsAVX2s8_last1_epidone
+
+gemmMaddubsAVX2s8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -16817,7 +26267,7 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -16825,8 +26275,8 @@ gemmMaddubsAVX2s8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -16872,8 +26322,8 @@ gemmMaddubsAVX2s8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -16919,8 +26369,8 @@ gemmMaddubsAVX2s8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -16966,8 +26416,8 @@ gemmMaddubsAVX2s8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17192,6 +26642,7 @@ gemmMaddubsAVX2s8_last1_store3false_1:
 
 gemmMaddubsAVX2s8_last1_store3false_done:
 gemmMaddubsAVX2s8_last1_stored:
+gemmMaddubsAVX2s8_last1_epidone:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last2:
@@ -17307,6 +26758,452 @@ gemmMaddubsAVX2s8_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2s8_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store3true_done:
+	JMP gemmMaddubsAVX2s8_last2_off_stored
+
+gemmMaddubsAVX2s8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last2_off_store3false_done:
+gemmMaddubsAVX2s8_last2_off_stored:
+	JMP gemmMaddubsAVX2s8_last2_epidone
+
+gemmMaddubsAVX2s8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -17420,7 +27317,7 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -17428,8 +27325,8 @@ gemmMaddubsAVX2s8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17475,8 +27372,8 @@ gemmMaddubsAVX2s8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17522,8 +27419,8 @@ gemmMaddubsAVX2s8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17569,8 +27466,8 @@ gemmMaddubsAVX2s8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -17795,6 +27692,7 @@ gemmMaddubsAVX2s8_last2_store3false_1:
 
 gemmMaddubsAVX2s8_last2_store3false_done:
 gemmMaddubsAVX2s8_last2_stored:
+gemmMaddubsAVX2s8_last2_epidone:
 	JMP gemmMaddubsAVX2s8_next
 
 gemmMaddubsAVX2s8_last3:
@@ -17950,6 +27848,489 @@ gemmMaddubsAVX2s8_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2s8_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store3true_done:
+	JMP gemmMaddubsAVX2s8_last3_off_stored
+
+gemmMaddubsAVX2s8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8_last3_off_store3false_done:
+gemmMaddubsAVX2s8_last3_off_stored:
+	JMP gemmMaddubsAVX2s8_last3_epidone
+
+gemmMaddubsAVX2s8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -18113,7 +28494,7 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -18122,8 +28503,8 @@ gemmMaddubsAVX2s8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18170,8 +28551,8 @@ gemmMaddubsAVX2s8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18218,8 +28599,8 @@ gemmMaddubsAVX2s8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18266,8 +28647,8 @@ gemmMaddubsAVX2s8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -18496,6 +28877,7 @@ gemmMaddubsAVX2s8_last3_store3false_1:
 
 gemmMaddubsAVX2s8_last3_store3false_done:
 gemmMaddubsAVX2s8_last3_stored:
+gemmMaddubsAVX2s8_last3_epidone:
 gemmMaddubsAVX2s8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -18724,6 +29106,169 @@ gemmMaddubsAVX2u8relu_full_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2u8relu_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmMaddubsAVX2u8relu_full_off_stored
+
+gemmMaddubsAVX2u8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmMaddubsAVX2u8relu_full_off_stored:
+	JMP gemmMaddubsAVX2u8relu_full_epidone
+
+gemmMaddubsAVX2u8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -18852,7 +29397,7 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -18861,8 +29406,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -18872,8 +29417,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -18883,8 +29428,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -18894,8 +29439,8 @@ gemmMaddubsAVX2u8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -18940,6 +29485,7 @@ gemmMaddubsAVX2u8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmMaddubsAVX2u8relu_full_stored:
+gemmMaddubsAVX2u8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -18947,7 +29493,7 @@ gemmMaddubsAVX2u8relu_full_stored:
 
 gemmMaddubsAVX2u8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmMaddubsAVX2u8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmMaddubsAVX2u8relu_lastw1
@@ -19036,6 +29582,95 @@ gemmMaddubsAVX2u8relu_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2u8relu_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2u8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2u8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2u8relu_lastw1_off_stored
+
+gemmMaddubsAVX2u8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmMaddubsAVX2u8relu_lastw1_off_stored:
+	JMP gemmMaddubsAVX2u8relu_lastw1_epidone
+
+gemmMaddubsAVX2u8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -19082,7 +29717,7 @@ gemmMaddubsAVX2u8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -19090,32 +29725,32 @@ gemmMaddubsAVX2u8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8relu_lastw1_stored
 
@@ -19146,6 +29781,7 @@ gemmMaddubsAVX2u8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmMaddubsAVX2u8relu_lastw1_stored:
+gemmMaddubsAVX2u8relu_lastw1_epidone:
 	JMP gemmMaddubsAVX2u8relu_next
 
 gemmMaddubsAVX2u8relu_lastw2:
@@ -19261,6 +29897,123 @@ gemmMaddubsAVX2u8relu_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2u8relu_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2u8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2u8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2u8relu_lastw2_off_stored
+
+gemmMaddubsAVX2u8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmMaddubsAVX2u8relu_lastw2_off_stored:
+	JMP gemmMaddubsAVX2u8relu_lastw2_epidone
+
+gemmMaddubsAVX2u8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -19348,7 +30101,7 @@ gemmMaddubsAVX2u8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2u8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -19356,32 +30109,32 @@ gemmMaddubsAVX2u8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2u8relu_lastw2_stored
 
@@ -19412,6 +30165,7 @@ gemmMaddubsAVX2u8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmMaddubsAVX2u8relu_lastw2_stored:
+gemmMaddubsAVX2u8relu_lastw2_epidone:
 	JMP gemmMaddubsAVX2u8relu_next
 
 gemmMaddubsAVX2u8relu_last1:
@@ -19487,6 +30241,406 @@ gemmMaddubsAVX2u8relu_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2u8relu_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store3true_done:
+	JMP gemmMaddubsAVX2u8relu_last1_off_stored
+
+gemmMaddubsAVX2u8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last1_off_store3false_done:
+gemmMaddubsAVX2u8relu_last1_off_stored:
+	JMP gemmMaddubsAVX2u8relu_last1_epidone
+
+gemmMaddubsAVX2u8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -19533,7 +30687,7 @@ gemmMaddubsAVX2u8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -19541,8 +30695,8 @@ gemmMaddubsAVX2u8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19588,8 +30742,8 @@ gemmMaddubsAVX2u8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19635,8 +30789,8 @@ gemmMaddubsAVX2u8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19682,8 +30836,8 @@ gemmMaddubsAVX2u8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -19908,6 +31062,7 @@ gemmMaddubsAVX2u8relu_last1_store3false_1:
 
 gemmMaddubsAVX2u8relu_last1_store3false_done:
 gemmMaddubsAVX2u8relu_last1_stored:
+gemmMaddubsAVX2u8relu_last1_epidone:
 	JMP gemmMaddubsAVX2u8relu_next
 
 gemmMaddubsAVX2u8relu_last2:
@@ -20023,6 +31178,434 @@ gemmMaddubsAVX2u8relu_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2u8relu_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store3true_done:
+	JMP gemmMaddubsAVX2u8relu_last2_off_stored
+
+gemmMaddubsAVX2u8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last2_off_store3false_done:
+gemmMaddubsAVX2u8relu_last2_off_stored:
+	JMP gemmMaddubsAVX2u8relu_last2_epidone
+
+gemmMaddubsAVX2u8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -20110,7 +31693,7 @@ gemmMaddubsAVX2u8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -20118,8 +31701,8 @@ gemmMaddubsAVX2u8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20165,8 +31748,8 @@ gemmMaddubsAVX2u8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20212,8 +31795,8 @@ gemmMaddubsAVX2u8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20259,8 +31842,8 @@ gemmMaddubsAVX2u8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20485,6 +32068,7 @@ gemmMaddubsAVX2u8relu_last2_store3false_1:
 
 gemmMaddubsAVX2u8relu_last2_store3false_done:
 gemmMaddubsAVX2u8relu_last2_stored:
+gemmMaddubsAVX2u8relu_last2_epidone:
 	JMP gemmMaddubsAVX2u8relu_next
 
 gemmMaddubsAVX2u8relu_last3:
@@ -20640,6 +32224,464 @@ gemmMaddubsAVX2u8relu_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2u8relu_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2u8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store3true_done:
+	JMP gemmMaddubsAVX2u8relu_last3_off_stored
+
+gemmMaddubsAVX2u8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2u8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2u8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2u8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2u8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2u8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2u8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2u8relu_last3_off_store3false_done:
+gemmMaddubsAVX2u8relu_last3_off_stored:
+	JMP gemmMaddubsAVX2u8relu_last3_epidone
+
+gemmMaddubsAVX2u8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2u8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -20768,7 +32810,7 @@ gemmMaddubsAVX2u8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2u8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -20777,8 +32819,8 @@ gemmMaddubsAVX2u8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20825,8 +32867,8 @@ gemmMaddubsAVX2u8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20873,8 +32915,8 @@ gemmMaddubsAVX2u8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -20921,8 +32963,8 @@ gemmMaddubsAVX2u8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -21151,6 +33193,7 @@ gemmMaddubsAVX2u8relu_last3_store3false_1:
 
 gemmMaddubsAVX2u8relu_last3_store3false_done:
 gemmMaddubsAVX2u8relu_last3_stored:
+gemmMaddubsAVX2u8relu_last3_epidone:
 gemmMaddubsAVX2u8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -21553,6 +33596,169 @@ gemmMaddubsAVX2s8relu_full_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2s8relu_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmMaddubsAVX2s8relu_full_off_stored
+
+gemmMaddubsAVX2s8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmMaddubsAVX2s8relu_full_off_stored:
+	JMP gemmMaddubsAVX2s8relu_full_epidone
+
+gemmMaddubsAVX2s8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -21681,7 +33887,7 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -21690,8 +33896,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -21701,8 +33907,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -21712,8 +33918,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -21723,8 +33929,8 @@ gemmMaddubsAVX2s8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -21769,6 +33975,7 @@ gemmMaddubsAVX2s8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmMaddubsAVX2s8relu_full_stored:
+gemmMaddubsAVX2s8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -21776,7 +33983,7 @@ gemmMaddubsAVX2s8relu_full_stored:
 
 gemmMaddubsAVX2s8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmMaddubsAVX2s8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmMaddubsAVX2s8relu_lastw1
@@ -21865,6 +34072,95 @@ gemmMaddubsAVX2s8relu_lastw1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2s8relu_lastw1_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2s8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2s8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2s8relu_lastw1_off_stored
+
+gemmMaddubsAVX2s8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmMaddubsAVX2s8relu_lastw1_off_stored:
+	JMP gemmMaddubsAVX2s8relu_lastw1_epidone
+
+gemmMaddubsAVX2s8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -21911,7 +34207,7 @@ gemmMaddubsAVX2s8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -21919,32 +34215,32 @@ gemmMaddubsAVX2s8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8relu_lastw1_stored
 
@@ -21975,6 +34271,7 @@ gemmMaddubsAVX2s8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmMaddubsAVX2s8relu_lastw1_stored:
+gemmMaddubsAVX2s8relu_lastw1_epidone:
 	JMP gemmMaddubsAVX2s8relu_next
 
 gemmMaddubsAVX2s8relu_lastw2:
@@ -22090,6 +34387,123 @@ gemmMaddubsAVX2s8relu_lastw2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2s8relu_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmMaddubsAVX2s8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmMaddubsAVX2s8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmMaddubsAVX2s8relu_lastw2_off_stored
+
+gemmMaddubsAVX2s8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmMaddubsAVX2s8relu_lastw2_off_stored:
+	JMP gemmMaddubsAVX2s8relu_lastw2_epidone
+
+gemmMaddubsAVX2s8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -22177,7 +34591,7 @@ gemmMaddubsAVX2s8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmMaddubsAVX2s8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -22185,32 +34599,32 @@ gemmMaddubsAVX2s8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmMaddubsAVX2s8relu_lastw2_stored
 
@@ -22241,6 +34655,7 @@ gemmMaddubsAVX2s8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmMaddubsAVX2s8relu_lastw2_stored:
+gemmMaddubsAVX2s8relu_lastw2_epidone:
 	JMP gemmMaddubsAVX2s8relu_next
 
 gemmMaddubsAVX2s8relu_last1:
@@ -22316,6 +34731,406 @@ gemmMaddubsAVX2s8relu_last1_k1:
 	ADDQ         $0x20, SI
 
 gemmMaddubsAVX2s8relu_last1_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store3true_done:
+	JMP gemmMaddubsAVX2s8relu_last1_off_stored
+
+gemmMaddubsAVX2s8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last1_off_store3false_done:
+gemmMaddubsAVX2s8relu_last1_off_stored:
+	JMP gemmMaddubsAVX2s8relu_last1_epidone
+
+gemmMaddubsAVX2s8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -22362,7 +35177,7 @@ gemmMaddubsAVX2s8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -22370,8 +35185,8 @@ gemmMaddubsAVX2s8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22417,8 +35232,8 @@ gemmMaddubsAVX2s8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22464,8 +35279,8 @@ gemmMaddubsAVX2s8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22511,8 +35326,8 @@ gemmMaddubsAVX2s8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22737,6 +35552,7 @@ gemmMaddubsAVX2s8relu_last1_store3false_1:
 
 gemmMaddubsAVX2s8relu_last1_store3false_done:
 gemmMaddubsAVX2s8relu_last1_stored:
+gemmMaddubsAVX2s8relu_last1_epidone:
 	JMP gemmMaddubsAVX2s8relu_next
 
 gemmMaddubsAVX2s8relu_last2:
@@ -22852,6 +35668,434 @@ gemmMaddubsAVX2s8relu_last2_k1:
 	ADDQ         $0x40, SI
 
 gemmMaddubsAVX2s8relu_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store3true_done:
+	JMP gemmMaddubsAVX2s8relu_last2_off_stored
+
+gemmMaddubsAVX2s8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last2_off_store3false_done:
+gemmMaddubsAVX2s8relu_last2_off_stored:
+	JMP gemmMaddubsAVX2s8relu_last2_epidone
+
+gemmMaddubsAVX2s8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -22939,7 +36183,7 @@ gemmMaddubsAVX2s8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -22947,8 +36191,8 @@ gemmMaddubsAVX2s8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -22994,8 +36238,8 @@ gemmMaddubsAVX2s8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23041,8 +36285,8 @@ gemmMaddubsAVX2s8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23088,8 +36332,8 @@ gemmMaddubsAVX2s8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23314,6 +36558,7 @@ gemmMaddubsAVX2s8relu_last2_store3false_1:
 
 gemmMaddubsAVX2s8relu_last2_store3false_done:
 gemmMaddubsAVX2s8relu_last2_stored:
+gemmMaddubsAVX2s8relu_last2_epidone:
 	JMP gemmMaddubsAVX2s8relu_next
 
 gemmMaddubsAVX2s8relu_last3:
@@ -23469,6 +36714,464 @@ gemmMaddubsAVX2s8relu_last3_k1:
 	ADDQ         $0x60, SI
 
 gemmMaddubsAVX2s8relu_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmMaddubsAVX2s8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store3true_done:
+	JMP gemmMaddubsAVX2s8relu_last3_off_stored
+
+gemmMaddubsAVX2s8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmMaddubsAVX2s8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmMaddubsAVX2s8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmMaddubsAVX2s8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmMaddubsAVX2s8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmMaddubsAVX2s8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmMaddubsAVX2s8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmMaddubsAVX2s8relu_last3_off_store3false_done:
+gemmMaddubsAVX2s8relu_last3_off_stored:
+	JMP gemmMaddubsAVX2s8relu_last3_epidone
+
+gemmMaddubsAVX2s8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmMaddubsAVX2s8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -23597,7 +37300,7 @@ gemmMaddubsAVX2s8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmMaddubsAVX2s8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -23606,8 +37309,8 @@ gemmMaddubsAVX2s8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23654,8 +37357,8 @@ gemmMaddubsAVX2s8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23702,8 +37405,8 @@ gemmMaddubsAVX2s8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23750,8 +37453,8 @@ gemmMaddubsAVX2s8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -23980,6 +37683,7 @@ gemmMaddubsAVX2s8relu_last3_store3false_1:
 
 gemmMaddubsAVX2s8relu_last3_store3false_done:
 gemmMaddubsAVX2s8relu_last3_stored:
+gemmMaddubsAVX2s8relu_last3_epidone:
 gemmMaddubsAVX2s8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -24359,6 +38063,194 @@ gemmAVXVNNIu8_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIu8_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVXVNNIu8_full_off_stored
+
+gemmAVXVNNIu8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVXVNNIu8_full_off_stored:
+	JMP gemmAVXVNNIu8_full_epidone
+
+gemmAVXVNNIu8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -24522,7 +38414,7 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_full_noclamp
 	MOVQ         48(DI), R14
@@ -24531,8 +38423,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -24542,8 +38434,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -24553,8 +38445,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -24564,8 +38456,8 @@ gemmAVXVNNIu8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -24610,6 +38502,7 @@ gemmAVXVNNIu8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVXVNNIu8_full_stored:
+gemmAVXVNNIu8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -24617,7 +38510,7 @@ gemmAVXVNNIu8_full_stored:
 
 gemmAVXVNNIu8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVXVNNIu8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVXVNNIu8_lastw1
@@ -24759,10 +38652,108 @@ gemmAVXVNNIu8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIu8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIu8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVXVNNIu8_lastw1_off_stored
+
+gemmAVXVNNIu8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVXVNNIu8_lastw1_off_stored:
+	JMP gemmAVXVNNIu8_lastw1_epidone
+
+gemmAVXVNNIu8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -24822,7 +38813,7 @@ gemmAVXVNNIu8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -24830,32 +38821,32 @@ gemmAVXVNNIu8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8_lastw1_stored
 
@@ -24886,6 +38877,7 @@ gemmAVXVNNIu8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVXVNNIu8_lastw1_stored:
+gemmAVXVNNIu8_lastw1_epidone:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_lastw2:
@@ -25101,6 +39093,141 @@ gemmAVXVNNIu8_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIu8_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIu8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIu8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVXVNNIu8_lastw2_off_stored
+
+gemmAVXVNNIu8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVXVNNIu8_lastw2_off_stored:
+	JMP gemmAVXVNNIu8_lastw2_epidone
+
+gemmAVXVNNIu8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -25214,7 +39341,7 @@ gemmAVXVNNIu8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -25222,32 +39349,32 @@ gemmAVXVNNIu8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8_lastw2_stored
 
@@ -25278,6 +39405,7 @@ gemmAVXVNNIu8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVXVNNIu8_lastw2_stored:
+gemmAVXVNNIu8_lastw2_epidone:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last1:
@@ -25406,10 +39534,419 @@ gemmAVXVNNIu8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store3true_done:
+	JMP gemmAVXVNNIu8_last1_off_stored
+
+gemmAVXVNNIu8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last1_off_store3false_done:
+gemmAVXVNNIu8_last1_off_stored:
+	JMP gemmAVXVNNIu8_last1_epidone
+
+gemmAVXVNNIu8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -25469,7 +40006,7 @@ gemmAVXVNNIu8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -25477,8 +40014,8 @@ gemmAVXVNNIu8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25524,8 +40061,8 @@ gemmAVXVNNIu8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25571,8 +40108,8 @@ gemmAVXVNNIu8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25618,8 +40155,8 @@ gemmAVXVNNIu8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -25844,6 +40381,7 @@ gemmAVXVNNIu8_last1_store3false_1:
 
 gemmAVXVNNIu8_last1_store3false_done:
 gemmAVXVNNIu8_last1_stored:
+gemmAVXVNNIu8_last1_epidone:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last2:
@@ -26059,6 +40597,452 @@ gemmAVXVNNIu8_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIu8_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store3true_done:
+	JMP gemmAVXVNNIu8_last2_off_stored
+
+gemmAVXVNNIu8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last2_off_store3false_done:
+gemmAVXVNNIu8_last2_off_stored:
+	JMP gemmAVXVNNIu8_last2_epidone
+
+gemmAVXVNNIu8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -26172,7 +41156,7 @@ gemmAVXVNNIu8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -26180,8 +41164,8 @@ gemmAVXVNNIu8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26227,8 +41211,8 @@ gemmAVXVNNIu8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26274,8 +41258,8 @@ gemmAVXVNNIu8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26321,8 +41305,8 @@ gemmAVXVNNIu8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -26547,6 +41531,7 @@ gemmAVXVNNIu8_last2_store3false_1:
 
 gemmAVXVNNIu8_last2_store3false_done:
 gemmAVXVNNIu8_last2_stored:
+gemmAVXVNNIu8_last2_epidone:
 	JMP gemmAVXVNNIu8_next
 
 gemmAVXVNNIu8_last3:
@@ -26853,6 +41838,489 @@ gemmAVXVNNIu8_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIu8_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store3true_done:
+	JMP gemmAVXVNNIu8_last3_off_stored
+
+gemmAVXVNNIu8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8_last3_off_store3false_done:
+gemmAVXVNNIu8_last3_off_stored:
+	JMP gemmAVXVNNIu8_last3_epidone
+
+gemmAVXVNNIu8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -27016,7 +42484,7 @@ gemmAVXVNNIu8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -27025,8 +42493,8 @@ gemmAVXVNNIu8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -27073,8 +42541,8 @@ gemmAVXVNNIu8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -27121,8 +42589,8 @@ gemmAVXVNNIu8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -27169,8 +42637,8 @@ gemmAVXVNNIu8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -27399,6 +42867,7 @@ gemmAVXVNNIu8_last3_store3false_1:
 
 gemmAVXVNNIu8_last3_store3false_done:
 gemmAVXVNNIu8_last3_stored:
+gemmAVXVNNIu8_last3_epidone:
 gemmAVXVNNIu8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -27952,6 +43421,194 @@ gemmAVXVNNIs8_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIs8_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVXVNNIs8_full_off_stored
+
+gemmAVXVNNIs8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVXVNNIs8_full_off_stored:
+	JMP gemmAVXVNNIs8_full_epidone
+
+gemmAVXVNNIs8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -28115,7 +43772,7 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_full_noclamp
 	MOVQ         48(DI), R14
@@ -28124,8 +43781,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -28135,8 +43792,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -28146,8 +43803,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -28157,8 +43814,8 @@ gemmAVXVNNIs8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -28203,6 +43860,7 @@ gemmAVXVNNIs8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVXVNNIs8_full_stored:
+gemmAVXVNNIs8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -28210,7 +43868,7 @@ gemmAVXVNNIs8_full_stored:
 
 gemmAVXVNNIs8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVXVNNIs8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVXVNNIs8_lastw1
@@ -28352,10 +44010,108 @@ gemmAVXVNNIs8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIs8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIs8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVXVNNIs8_lastw1_off_stored
+
+gemmAVXVNNIs8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVXVNNIs8_lastw1_off_stored:
+	JMP gemmAVXVNNIs8_lastw1_epidone
+
+gemmAVXVNNIs8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -28415,7 +44171,7 @@ gemmAVXVNNIs8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -28423,32 +44179,32 @@ gemmAVXVNNIs8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8_lastw1_stored
 
@@ -28479,6 +44235,7 @@ gemmAVXVNNIs8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVXVNNIs8_lastw1_stored:
+gemmAVXVNNIs8_lastw1_epidone:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_lastw2:
@@ -28694,6 +44451,141 @@ gemmAVXVNNIs8_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIs8_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIs8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIs8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVXVNNIs8_lastw2_off_stored
+
+gemmAVXVNNIs8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVXVNNIs8_lastw2_off_stored:
+	JMP gemmAVXVNNIs8_lastw2_epidone
+
+gemmAVXVNNIs8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -28807,7 +44699,7 @@ gemmAVXVNNIs8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -28815,32 +44707,32 @@ gemmAVXVNNIs8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8_lastw2_stored
 
@@ -28871,6 +44763,7 @@ gemmAVXVNNIs8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVXVNNIs8_lastw2_stored:
+gemmAVXVNNIs8_lastw2_epidone:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last1:
@@ -28999,10 +44892,419 @@ gemmAVXVNNIs8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store3true_done:
+	JMP gemmAVXVNNIs8_last1_off_stored
+
+gemmAVXVNNIs8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last1_off_store3false_done:
+gemmAVXVNNIs8_last1_off_stored:
+	JMP gemmAVXVNNIs8_last1_epidone
+
+gemmAVXVNNIs8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -29062,7 +45364,7 @@ gemmAVXVNNIs8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -29070,8 +45372,8 @@ gemmAVXVNNIs8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29117,8 +45419,8 @@ gemmAVXVNNIs8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29164,8 +45466,8 @@ gemmAVXVNNIs8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29211,8 +45513,8 @@ gemmAVXVNNIs8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29437,6 +45739,7 @@ gemmAVXVNNIs8_last1_store3false_1:
 
 gemmAVXVNNIs8_last1_store3false_done:
 gemmAVXVNNIs8_last1_stored:
+gemmAVXVNNIs8_last1_epidone:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last2:
@@ -29652,6 +45955,452 @@ gemmAVXVNNIs8_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIs8_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store3true_done:
+	JMP gemmAVXVNNIs8_last2_off_stored
+
+gemmAVXVNNIs8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last2_off_store3false_done:
+gemmAVXVNNIs8_last2_off_stored:
+	JMP gemmAVXVNNIs8_last2_epidone
+
+gemmAVXVNNIs8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -29765,7 +46514,7 @@ gemmAVXVNNIs8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -29773,8 +46522,8 @@ gemmAVXVNNIs8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29820,8 +46569,8 @@ gemmAVXVNNIs8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29867,8 +46616,8 @@ gemmAVXVNNIs8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -29914,8 +46663,8 @@ gemmAVXVNNIs8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30140,6 +46889,7 @@ gemmAVXVNNIs8_last2_store3false_1:
 
 gemmAVXVNNIs8_last2_store3false_done:
 gemmAVXVNNIs8_last2_stored:
+gemmAVXVNNIs8_last2_epidone:
 	JMP gemmAVXVNNIs8_next
 
 gemmAVXVNNIs8_last3:
@@ -30446,6 +47196,489 @@ gemmAVXVNNIs8_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIs8_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store3true_done:
+	JMP gemmAVXVNNIs8_last3_off_stored
+
+gemmAVXVNNIs8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8_last3_off_store3false_done:
+gemmAVXVNNIs8_last3_off_stored:
+	JMP gemmAVXVNNIs8_last3_epidone
+
+gemmAVXVNNIs8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -30609,7 +47842,7 @@ gemmAVXVNNIs8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -30618,8 +47851,8 @@ gemmAVXVNNIs8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30666,8 +47899,8 @@ gemmAVXVNNIs8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30714,8 +47947,8 @@ gemmAVXVNNIs8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30762,8 +47995,8 @@ gemmAVXVNNIs8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -30992,6 +48225,7 @@ gemmAVXVNNIs8_last3_store3false_1:
 
 gemmAVXVNNIs8_last3_store3false_done:
 gemmAVXVNNIs8_last3_stored:
+gemmAVXVNNIs8_last3_epidone:
 gemmAVXVNNIs8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -31371,6 +48605,169 @@ gemmAVXVNNIu8relu_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIu8relu_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVXVNNIu8relu_full_off_stored
+
+gemmAVXVNNIu8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVXVNNIu8relu_full_off_stored:
+	JMP gemmAVXVNNIu8relu_full_epidone
+
+gemmAVXVNNIu8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -31499,7 +48896,7 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -31508,8 +48905,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -31519,8 +48916,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -31530,8 +48927,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -31541,8 +48938,8 @@ gemmAVXVNNIu8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -31587,6 +48984,7 @@ gemmAVXVNNIu8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVXVNNIu8relu_full_stored:
+gemmAVXVNNIu8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -31594,7 +48992,7 @@ gemmAVXVNNIu8relu_full_stored:
 
 gemmAVXVNNIu8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVXVNNIu8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVXVNNIu8relu_lastw1
@@ -31736,10 +49134,99 @@ gemmAVXVNNIu8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8relu_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIu8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIu8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVXVNNIu8relu_lastw1_off_stored
+
+gemmAVXVNNIu8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVXVNNIu8relu_lastw1_off_stored:
+	JMP gemmAVXVNNIu8relu_lastw1_epidone
+
+gemmAVXVNNIu8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -31786,7 +49273,7 @@ gemmAVXVNNIu8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -31794,32 +49281,32 @@ gemmAVXVNNIu8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8relu_lastw1_stored
 
@@ -31850,6 +49337,7 @@ gemmAVXVNNIu8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVXVNNIu8relu_lastw1_stored:
+gemmAVXVNNIu8relu_lastw1_epidone:
 	JMP gemmAVXVNNIu8relu_next
 
 gemmAVXVNNIu8relu_lastw2:
@@ -32065,6 +49553,123 @@ gemmAVXVNNIu8relu_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIu8relu_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIu8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIu8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVXVNNIu8relu_lastw2_off_stored
+
+gemmAVXVNNIu8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVXVNNIu8relu_lastw2_off_stored:
+	JMP gemmAVXVNNIu8relu_lastw2_epidone
+
+gemmAVXVNNIu8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -32152,7 +49757,7 @@ gemmAVXVNNIu8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIu8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -32160,32 +49765,32 @@ gemmAVXVNNIu8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIu8relu_lastw2_stored
 
@@ -32216,6 +49821,7 @@ gemmAVXVNNIu8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVXVNNIu8relu_lastw2_stored:
+gemmAVXVNNIu8relu_lastw2_epidone:
 	JMP gemmAVXVNNIu8relu_next
 
 gemmAVXVNNIu8relu_last1:
@@ -32344,10 +49950,410 @@ gemmAVXVNNIu8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIu8relu_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store3true_done:
+	JMP gemmAVXVNNIu8relu_last1_off_stored
+
+gemmAVXVNNIu8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last1_off_store3false_done:
+gemmAVXVNNIu8relu_last1_off_stored:
+	JMP gemmAVXVNNIu8relu_last1_epidone
+
+gemmAVXVNNIu8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -32394,7 +50400,7 @@ gemmAVXVNNIu8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -32402,8 +50408,8 @@ gemmAVXVNNIu8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32449,8 +50455,8 @@ gemmAVXVNNIu8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32496,8 +50502,8 @@ gemmAVXVNNIu8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32543,8 +50549,8 @@ gemmAVXVNNIu8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -32769,6 +50775,7 @@ gemmAVXVNNIu8relu_last1_store3false_1:
 
 gemmAVXVNNIu8relu_last1_store3false_done:
 gemmAVXVNNIu8relu_last1_stored:
+gemmAVXVNNIu8relu_last1_epidone:
 	JMP gemmAVXVNNIu8relu_next
 
 gemmAVXVNNIu8relu_last2:
@@ -32984,6 +50991,434 @@ gemmAVXVNNIu8relu_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIu8relu_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store3true_done:
+	JMP gemmAVXVNNIu8relu_last2_off_stored
+
+gemmAVXVNNIu8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last2_off_store3false_done:
+gemmAVXVNNIu8relu_last2_off_stored:
+	JMP gemmAVXVNNIu8relu_last2_epidone
+
+gemmAVXVNNIu8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -33071,7 +51506,7 @@ gemmAVXVNNIu8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -33079,8 +51514,8 @@ gemmAVXVNNIu8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33126,8 +51561,8 @@ gemmAVXVNNIu8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33173,8 +51608,8 @@ gemmAVXVNNIu8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33220,8 +51655,8 @@ gemmAVXVNNIu8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33446,6 +51881,7 @@ gemmAVXVNNIu8relu_last2_store3false_1:
 
 gemmAVXVNNIu8relu_last2_store3false_done:
 gemmAVXVNNIu8relu_last2_stored:
+gemmAVXVNNIu8relu_last2_epidone:
 	JMP gemmAVXVNNIu8relu_next
 
 gemmAVXVNNIu8relu_last3:
@@ -33752,6 +52188,464 @@ gemmAVXVNNIu8relu_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIu8relu_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIu8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIu8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store3true_done:
+	JMP gemmAVXVNNIu8relu_last3_off_stored
+
+gemmAVXVNNIu8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIu8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIu8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIu8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIu8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIu8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIu8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIu8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIu8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIu8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIu8relu_last3_off_store3false_done:
+gemmAVXVNNIu8relu_last3_off_stored:
+	JMP gemmAVXVNNIu8relu_last3_epidone
+
+gemmAVXVNNIu8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIu8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -33880,7 +52774,7 @@ gemmAVXVNNIu8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIu8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -33889,8 +52783,8 @@ gemmAVXVNNIu8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33937,8 +52831,8 @@ gemmAVXVNNIu8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -33985,8 +52879,8 @@ gemmAVXVNNIu8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -34033,8 +52927,8 @@ gemmAVXVNNIu8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -34263,6 +53157,7 @@ gemmAVXVNNIu8relu_last3_store3false_1:
 
 gemmAVXVNNIu8relu_last3_store3false_done:
 gemmAVXVNNIu8relu_last3_stored:
+gemmAVXVNNIu8relu_last3_epidone:
 gemmAVXVNNIu8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -34816,6 +53711,169 @@ gemmAVXVNNIs8relu_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIs8relu_full_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVXVNNIs8relu_full_off_stored
+
+gemmAVXVNNIs8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVXVNNIs8relu_full_off_stored:
+	JMP gemmAVXVNNIs8relu_full_epidone
+
+gemmAVXVNNIs8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -34944,7 +54002,7 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -34953,8 +54011,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -34964,8 +54022,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -34975,8 +54033,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -34986,8 +54044,8 @@ gemmAVXVNNIs8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -35032,6 +54090,7 @@ gemmAVXVNNIs8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVXVNNIs8relu_full_stored:
+gemmAVXVNNIs8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -35039,7 +54098,7 @@ gemmAVXVNNIs8relu_full_stored:
 
 gemmAVXVNNIs8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVXVNNIs8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVXVNNIs8relu_lastw1
@@ -35181,10 +54240,99 @@ gemmAVXVNNIs8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8relu_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIs8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIs8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVXVNNIs8relu_lastw1_off_stored
+
+gemmAVXVNNIs8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKSSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKSSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVXVNNIs8relu_lastw1_off_stored:
+	JMP gemmAVXVNNIs8relu_lastw1_epidone
+
+gemmAVXVNNIs8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -35231,7 +54379,7 @@ gemmAVXVNNIs8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -35239,32 +54387,32 @@ gemmAVXVNNIs8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKSSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXSB   232(DI), Y1, Y1
-	VPMINSB   264(DI), Y1, Y1
+	VPMAXSB   240(DI), Y1, Y1
+	VPMINSB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKSSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXSB   232(DI), Y3, Y3
-	VPMINSB   264(DI), Y3, Y3
+	VPMAXSB   240(DI), Y3, Y3
+	VPMINSB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8relu_lastw1_stored
 
@@ -35295,6 +54443,7 @@ gemmAVXVNNIs8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVXVNNIs8relu_lastw1_stored:
+gemmAVXVNNIs8relu_lastw1_epidone:
 	JMP gemmAVXVNNIs8relu_next
 
 gemmAVXVNNIs8relu_lastw2:
@@ -35510,6 +54659,123 @@ gemmAVXVNNIs8relu_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIs8relu_lastw2_kdone:
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNIs8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNIs8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVXVNNIs8relu_lastw2_off_stored
+
+gemmAVXVNNIs8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVXVNNIs8relu_lastw2_off_stored:
+	JMP gemmAVXVNNIs8relu_lastw2_epidone
+
+gemmAVXVNNIs8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -35597,7 +54863,7 @@ gemmAVXVNNIs8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNIs8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -35605,32 +54871,32 @@ gemmAVXVNNIs8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKSSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXSB   232(DI), Y0, Y0
-	VPMINSB   264(DI), Y0, Y0
+	VPMAXSB   240(DI), Y0, Y0
+	VPMINSB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKSSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXSB   232(DI), Y2, Y2
-	VPMINSB   264(DI), Y2, Y2
+	VPMAXSB   240(DI), Y2, Y2
+	VPMINSB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKSSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXSB   232(DI), Y4, Y4
-	VPMINSB   264(DI), Y4, Y4
+	VPMAXSB   240(DI), Y4, Y4
+	VPMINSB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKSSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXSB   232(DI), Y6, Y6
-	VPMINSB   264(DI), Y6, Y6
+	VPMAXSB   240(DI), Y6, Y6
+	VPMINSB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNIs8relu_lastw2_stored
 
@@ -35661,6 +54927,7 @@ gemmAVXVNNIs8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVXVNNIs8relu_lastw2_stored:
+gemmAVXVNNIs8relu_lastw2_epidone:
 	JMP gemmAVXVNNIs8relu_next
 
 gemmAVXVNNIs8relu_last1:
@@ -35789,10 +55056,410 @@ gemmAVXVNNIs8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNIs8relu_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store3true_done:
+	JMP gemmAVXVNNIs8relu_last1_off_stored
+
+gemmAVXVNNIs8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKSSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKSSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last1_off_store3false_done:
+gemmAVXVNNIs8relu_last1_off_stored:
+	JMP gemmAVXVNNIs8relu_last1_epidone
+
+gemmAVXVNNIs8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -35839,7 +55506,7 @@ gemmAVXVNNIs8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -35847,8 +55514,8 @@ gemmAVXVNNIs8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -35894,8 +55561,8 @@ gemmAVXVNNIs8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKSSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXSB      232(DI), Y1, Y1
-	VPMINSB      264(DI), Y1, Y1
+	VPMAXSB      240(DI), Y1, Y1
+	VPMINSB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -35941,8 +55608,8 @@ gemmAVXVNNIs8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -35988,8 +55655,8 @@ gemmAVXVNNIs8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36214,6 +55881,7 @@ gemmAVXVNNIs8relu_last1_store3false_1:
 
 gemmAVXVNNIs8relu_last1_store3false_done:
 gemmAVXVNNIs8relu_last1_stored:
+gemmAVXVNNIs8relu_last1_epidone:
 	JMP gemmAVXVNNIs8relu_next
 
 gemmAVXVNNIs8relu_last2:
@@ -36429,6 +56097,434 @@ gemmAVXVNNIs8relu_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNIs8relu_last2_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store3true_done:
+	JMP gemmAVXVNNIs8relu_last2_off_stored
+
+gemmAVXVNNIs8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last2_off_store3false_done:
+gemmAVXVNNIs8relu_last2_off_stored:
+	JMP gemmAVXVNNIs8relu_last2_epidone
+
+gemmAVXVNNIs8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -36516,7 +56612,7 @@ gemmAVXVNNIs8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -36524,8 +56620,8 @@ gemmAVXVNNIs8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36571,8 +56667,8 @@ gemmAVXVNNIs8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKSSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXSB      232(DI), Y2, Y2
-	VPMINSB      264(DI), Y2, Y2
+	VPMAXSB      240(DI), Y2, Y2
+	VPMINSB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36618,8 +56714,8 @@ gemmAVXVNNIs8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKSSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXSB      232(DI), Y4, Y4
-	VPMINSB      264(DI), Y4, Y4
+	VPMAXSB      240(DI), Y4, Y4
+	VPMINSB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36665,8 +56761,8 @@ gemmAVXVNNIs8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -36891,6 +56987,7 @@ gemmAVXVNNIs8relu_last2_store3false_1:
 
 gemmAVXVNNIs8relu_last2_store3false_done:
 gemmAVXVNNIs8relu_last2_stored:
+gemmAVXVNNIs8relu_last2_epidone:
 	JMP gemmAVXVNNIs8relu_next
 
 gemmAVXVNNIs8relu_last3:
@@ -37197,6 +57294,464 @@ gemmAVXVNNIs8relu_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNIs8relu_last3_kdone:
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNIs8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNIs8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store3true_done:
+	JMP gemmAVXVNNIs8relu_last3_off_stored
+
+gemmAVXVNNIs8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKSSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKSSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKSSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNIs8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNIs8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNIs8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNIs8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNIs8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNIs8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNIs8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNIs8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNIs8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNIs8relu_last3_off_store3false_done:
+gemmAVXVNNIs8relu_last3_off_stored:
+	JMP gemmAVXVNNIs8relu_last3_epidone
+
+gemmAVXVNNIs8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNIs8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -37325,7 +57880,7 @@ gemmAVXVNNIs8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNIs8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -37334,8 +57889,8 @@ gemmAVXVNNIs8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKSSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXSB      232(DI), Y0, Y0
-	VPMINSB      264(DI), Y0, Y0
+	VPMAXSB      240(DI), Y0, Y0
+	VPMINSB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37382,8 +57937,8 @@ gemmAVXVNNIs8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKSSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXSB      232(DI), Y3, Y3
-	VPMINSB      264(DI), Y3, Y3
+	VPMAXSB      240(DI), Y3, Y3
+	VPMINSB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37430,8 +57985,8 @@ gemmAVXVNNIs8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKSSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXSB      232(DI), Y6, Y6
-	VPMINSB      264(DI), Y6, Y6
+	VPMAXSB      240(DI), Y6, Y6
+	VPMINSB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37478,8 +58033,8 @@ gemmAVXVNNIs8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKSSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXSB      232(DI), Y9, Y9
-	VPMINSB      264(DI), Y9, Y9
+	VPMAXSB      240(DI), Y9, Y9
+	VPMINSB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -37708,6 +58263,7 @@ gemmAVXVNNIs8relu_last3_store3false_1:
 
 gemmAVXVNNIs8relu_last3_store3false_done:
 gemmAVXVNNIs8relu_last3_stored:
+gemmAVXVNNIs8relu_last3_epidone:
 gemmAVXVNNIs8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -37887,20 +58443,20 @@ gemmAVXVNNISumu8_sums_done:
 	VPADDD       Y3, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDD       X0, X1, X1
-	VPBROADCASTD 296(DI), X0
+	VPBROADCASTD 304(DI), X0
 	VPMULLD      X0, X1, X1
 	VPSHUFD      $0x00, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
+	VMOVDQU      Y0, 308(DI)
 	VPSHUFD      $0x55, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 332(DI)
+	VMOVDQU      Y0, 340(DI)
 	VPSHUFD      $0xaa, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 364(DI)
+	VMOVDQU      Y0, 372(DI)
 	VPSHUFD      $0xff, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 396(DI)
+	VMOVDQU      Y0, 404(DI)
 	MOVQ         88(DI), SI
 	MOVQ         96(DI), R12
 	XORQ         R13, R13
@@ -38212,18 +58768,206 @@ gemmAVXVNNISumu8_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8_full_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       308(DI), Y1, Y1
+	VPADDD       308(DI), Y2, Y2
+	VPADDD       340(DI), Y3, Y3
+	VPADDD       340(DI), Y4, Y4
+	VPADDD       340(DI), Y5, Y5
+	VPADDD       372(DI), Y6, Y6
+	VPADDD       372(DI), Y7, Y7
+	VPADDD       372(DI), Y8, Y8
+	VPADDD       404(DI), Y9, Y9
+	VPADDD       404(DI), Y10, Y10
+	VPADDD       404(DI), Y11, Y11
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVXVNNISumu8_full_off_stored
+
+gemmAVXVNNISumu8_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVXVNNISumu8_full_off_stored:
+	JMP gemmAVXVNNISumu8_full_epidone
+
+gemmAVXVNNISumu8_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -38387,7 +59131,7 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_full_noclamp
 	MOVQ         48(DI), R14
@@ -38396,8 +59140,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -38407,8 +59151,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -38418,8 +59162,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -38429,8 +59173,8 @@ gemmAVXVNNISumu8_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -38475,6 +59219,7 @@ gemmAVXVNNISumu8_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVXVNNISumu8_full_stored:
+gemmAVXVNNISumu8_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -38482,7 +59227,7 @@ gemmAVXVNNISumu8_full_stored:
 
 gemmAVXVNNISumu8_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVXVNNISumu8_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVXVNNISumu8_lastw1
@@ -38624,14 +59369,112 @@ gemmAVXVNNISumu8_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	VPADDD    308(DI), Y0, Y0
+	VPADDD    340(DI), Y1, Y1
+	VPADDD    372(DI), Y2, Y2
+	VPADDD    404(DI), Y3, Y3
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNISumu8_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VMOVDQU   672(R12), Y5
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y5, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y5, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y5, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y5, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNISumu8_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVXVNNISumu8_lastw1_off_stored
+
+gemmAVXVNNISumu8_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVXVNNISumu8_lastw1_off_stored:
+	JMP gemmAVXVNNISumu8_lastw1_epidone
+
+gemmAVXVNNISumu8_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -38691,7 +59534,7 @@ gemmAVXVNNISumu8_lastw1_nolshift:
 	VPADDD    Y12, Y3, Y3
 	VPSRAVD   Y6, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -38699,32 +59542,32 @@ gemmAVXVNNISumu8_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8_lastw1_stored
 
@@ -38755,6 +59598,7 @@ gemmAVXVNNISumu8_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVXVNNISumu8_lastw1_stored:
+gemmAVXVNNISumu8_lastw1_epidone:
 	JMP gemmAVXVNNISumu8_next
 
 gemmAVXVNNISumu8_lastw2:
@@ -38970,14 +59814,149 @@ gemmAVXVNNISumu8_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8_lastw2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
+	VPADDD    308(DI), Y0, Y0
+	VPADDD    308(DI), Y1, Y1
+	VPADDD    340(DI), Y2, Y2
+	VPADDD    340(DI), Y3, Y3
+	VPADDD    372(DI), Y4, Y4
+	VPADDD    372(DI), Y5, Y5
+	VPADDD    404(DI), Y6, Y6
+	VPADDD    404(DI), Y7, Y7
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNISumu8_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VMOVDQU   672(R12), Y9
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPCMPGTD  Y9, Y0, Y12
+	VPSUBD    Y12, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPCMPGTD  Y9, Y2, Y12
+	VPSUBD    Y12, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPCMPGTD  Y9, Y4, Y12
+	VPSUBD    Y12, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPCMPGTD  Y9, Y6, Y12
+	VPSUBD    Y12, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VMOVDQU   704(R12), Y9
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPCMPGTD  Y9, Y1, Y12
+	VPSUBD    Y12, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPCMPGTD  Y9, Y3, Y12
+	VPSUBD    Y12, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPCMPGTD  Y9, Y5, Y12
+	VPSUBD    Y12, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPCMPGTD  Y9, Y7, Y12
+	VPSUBD    Y12, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNISumu8_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVXVNNISumu8_lastw2_off_stored
+
+gemmAVXVNNISumu8_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVXVNNISumu8_lastw2_off_stored:
+	JMP gemmAVXVNNISumu8_lastw2_epidone
+
+gemmAVXVNNISumu8_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -39091,7 +60070,7 @@ gemmAVXVNNISumu8_lastw2_nolshift:
 	VPADDD    Y12, Y7, Y7
 	VPSRAVD   Y10, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -39099,32 +60078,32 @@ gemmAVXVNNISumu8_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8_lastw2_stored
 
@@ -39155,6 +60134,7 @@ gemmAVXVNNISumu8_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVXVNNISumu8_lastw2_stored:
+gemmAVXVNNISumu8_lastw2_epidone:
 	JMP gemmAVXVNNISumu8_next
 
 gemmAVXVNNISumu8_last1:
@@ -39283,14 +60263,423 @@ gemmAVXVNNISumu8_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       340(DI), Y1, Y1
+	VPADDD       372(DI), Y2, Y2
+	VPADDD       404(DI), Y3, Y3
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VMOVDQU      672(R12), Y5
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y5, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y5, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y5, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y5, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store3true_done:
+	JMP gemmAVXVNNISumu8_last1_off_stored
+
+gemmAVXVNNISumu8_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last1_off_store3false_done:
+gemmAVXVNNISumu8_last1_off_stored:
+	JMP gemmAVXVNNISumu8_last1_epidone
+
+gemmAVXVNNISumu8_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -39350,7 +60739,7 @@ gemmAVXVNNISumu8_last1_nolshift:
 	VPADDD       Y12, Y3, Y3
 	VPSRAVD      Y6, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_last1_noclamp
 	MOVQ         48(DI), R14
@@ -39358,8 +60747,8 @@ gemmAVXVNNISumu8_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39405,8 +60794,8 @@ gemmAVXVNNISumu8_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39452,8 +60841,8 @@ gemmAVXVNNISumu8_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39499,8 +60888,8 @@ gemmAVXVNNISumu8_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -39725,6 +61114,7 @@ gemmAVXVNNISumu8_last1_store3false_1:
 
 gemmAVXVNNISumu8_last1_store3false_done:
 gemmAVXVNNISumu8_last1_stored:
+gemmAVXVNNISumu8_last1_epidone:
 	JMP gemmAVXVNNISumu8_next
 
 gemmAVXVNNISumu8_last2:
@@ -39940,14 +61330,460 @@ gemmAVXVNNISumu8_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8_last2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       308(DI), Y1, Y1
+	VPADDD       340(DI), Y2, Y2
+	VPADDD       340(DI), Y3, Y3
+	VPADDD       372(DI), Y4, Y4
+	VPADDD       372(DI), Y5, Y5
+	VPADDD       404(DI), Y6, Y6
+	VPADDD       404(DI), Y7, Y7
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VMOVDQU      672(R12), Y9
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     Y9, Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y9, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     Y9, Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     Y9, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VMOVDQU      704(R12), Y9
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     Y9, Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     Y9, Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y9, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     Y9, Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store3true_done:
+	JMP gemmAVXVNNISumu8_last2_off_stored
+
+gemmAVXVNNISumu8_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last2_off_store3false_done:
+gemmAVXVNNISumu8_last2_off_stored:
+	JMP gemmAVXVNNISumu8_last2_epidone
+
+gemmAVXVNNISumu8_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -40061,7 +61897,7 @@ gemmAVXVNNISumu8_last2_nolshift:
 	VPADDD       Y12, Y7, Y7
 	VPSRAVD      Y10, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_last2_noclamp
 	MOVQ         48(DI), R14
@@ -40069,8 +61905,8 @@ gemmAVXVNNISumu8_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40116,8 +61952,8 @@ gemmAVXVNNISumu8_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40163,8 +61999,8 @@ gemmAVXVNNISumu8_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40210,8 +62046,8 @@ gemmAVXVNNISumu8_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40436,6 +62272,7 @@ gemmAVXVNNISumu8_last2_store3false_1:
 
 gemmAVXVNNISumu8_last2_store3false_done:
 gemmAVXVNNISumu8_last2_stored:
+gemmAVXVNNISumu8_last2_epidone:
 	JMP gemmAVXVNNISumu8_next
 
 gemmAVXVNNISumu8_last3:
@@ -40742,18 +62579,501 @@ gemmAVXVNNISumu8_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8_last3_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       308(DI), Y1, Y1
+	VPADDD       308(DI), Y2, Y2
+	VPADDD       340(DI), Y3, Y3
+	VPADDD       340(DI), Y4, Y4
+	VPADDD       340(DI), Y5, Y5
+	VPADDD       372(DI), Y6, Y6
+	VPADDD       372(DI), Y7, Y7
+	VPADDD       372(DI), Y8, Y8
+	VPADDD       404(DI), Y9, Y9
+	VPADDD       404(DI), Y10, Y10
+	VPADDD       404(DI), Y11, Y11
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPCMPGTD     672(R12), Y0, Y12
+	VPSUBD       Y12, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPCMPGTD     672(R12), Y3, Y12
+	VPSUBD       Y12, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPCMPGTD     672(R12), Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPCMPGTD     672(R12), Y9, Y12
+	VPSUBD       Y12, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPCMPGTD     704(R12), Y1, Y12
+	VPSUBD       Y12, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPCMPGTD     704(R12), Y4, Y12
+	VPSUBD       Y12, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPCMPGTD     704(R12), Y7, Y12
+	VPSUBD       Y12, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPCMPGTD     704(R12), Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VMOVDQU      736(R12), Y4
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPCMPGTD     Y4, Y2, Y12
+	VPSUBD       Y12, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPCMPGTD     Y4, Y5, Y12
+	VPSUBD       Y12, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPCMPGTD     Y4, Y8, Y12
+	VPSUBD       Y12, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPCMPGTD     Y4, Y11, Y12
+	VPSUBD       Y12, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store3true_done:
+	JMP gemmAVXVNNISumu8_last3_off_stored
+
+gemmAVXVNNISumu8_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8_last3_off_store3false_done:
+gemmAVXVNNISumu8_last3_off_stored:
+	JMP gemmAVXVNNISumu8_last3_epidone
+
+gemmAVXVNNISumu8_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -40917,7 +63237,7 @@ gemmAVXVNNISumu8_last3_nolshift:
 	VPADDD       Y12, Y11, Y11
 	VPSRAVD      Y7, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8_last3_noclamp
 	MOVQ         48(DI), R14
@@ -40926,8 +63246,8 @@ gemmAVXVNNISumu8_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -40974,8 +63294,8 @@ gemmAVXVNNISumu8_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -41022,8 +63342,8 @@ gemmAVXVNNISumu8_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -41070,8 +63390,8 @@ gemmAVXVNNISumu8_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -41300,6 +63620,7 @@ gemmAVXVNNISumu8_last3_store3false_1:
 
 gemmAVXVNNISumu8_last3_store3false_done:
 gemmAVXVNNISumu8_last3_stored:
+gemmAVXVNNISumu8_last3_epidone:
 gemmAVXVNNISumu8_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX
@@ -41479,20 +63800,20 @@ gemmAVXVNNISumu8relu_sums_done:
 	VPADDD       Y3, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDD       X0, X1, X1
-	VPBROADCASTD 296(DI), X0
+	VPBROADCASTD 304(DI), X0
 	VPMULLD      X0, X1, X1
 	VPSHUFD      $0x00, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 300(DI)
+	VMOVDQU      Y0, 308(DI)
 	VPSHUFD      $0x55, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 332(DI)
+	VMOVDQU      Y0, 340(DI)
 	VPSHUFD      $0xaa, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 364(DI)
+	VMOVDQU      Y0, 372(DI)
 	VPSHUFD      $0xff, X1, X0
 	VINSERTI128  $0x01, X0, Y0, Y0
-	VMOVDQU      Y0, 396(DI)
+	VMOVDQU      Y0, 404(DI)
 	MOVQ         88(DI), SI
 	MOVQ         96(DI), R12
 	XORQ         R13, R13
@@ -41804,18 +64125,181 @@ gemmAVXVNNISumu8relu_full_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8relu_full_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       308(DI), Y1, Y1
+	VPADDD       308(DI), Y2, Y2
+	VPADDD       340(DI), Y3, Y3
+	VPADDD       340(DI), Y4, Y4
+	VPADDD       340(DI), Y5, Y5
+	VPADDD       372(DI), Y6, Y6
+	VPADDD       372(DI), Y7, Y7
+	VPADDD       372(DI), Y8, Y8
+	VPADDD       404(DI), Y9, Y9
+	VPADDD       404(DI), Y10, Y10
+	VPADDD       404(DI), Y11, Y11
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_full_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_full_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+	JMP          gemmAVXVNNISumu8relu_full_off_stored
+
+gemmAVXVNNISumu8relu_full_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VMOVDQU      X0, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, 16(R14)(R13*1)
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VMOVDQU      X3, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y3, X5
+	VMOVQ        X5, 16(R14)(R13*1)
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VMOVDQU      X6, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y6, X8
+	VMOVQ        X8, 16(R14)(R13*1)
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VMOVDQU      X9, (R14)(R13*1)
+	VEXTRACTI128 $0x01, Y9, X11
+	VMOVQ        X11, 16(R14)(R13*1)
+
+gemmAVXVNNISumu8relu_full_off_stored:
+	JMP gemmAVXVNNISumu8relu_full_epidone
+
+gemmAVXVNNISumu8relu_full_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_full_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -41944,7 +64428,7 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_full_noclamp
 	MOVQ         48(DI), R14
@@ -41953,8 +64437,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	VMOVDQU      X0, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVQ        X2, 16(R14)(R13*1)
@@ -41964,8 +64448,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	VMOVDQU      X3, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y3, X5
 	VMOVQ        X5, 16(R14)(R13*1)
@@ -41975,8 +64459,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	VMOVDQU      X6, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y6, X8
 	VMOVQ        X8, 16(R14)(R13*1)
@@ -41986,8 +64470,8 @@ gemmAVXVNNISumu8relu_full_nolshift:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	VMOVDQU      X9, (R14)(R13*1)
 	VEXTRACTI128 $0x01, Y9, X11
 	VMOVQ        X11, 16(R14)(R13*1)
@@ -42032,6 +64516,7 @@ gemmAVXVNNISumu8relu_full_noclamp:
 	VMOVQ        X11, 16(R14)(R13*1)
 
 gemmAVXVNNISumu8relu_full_stored:
+gemmAVXVNNISumu8relu_full_epidone:
 	ADDQ $0x18, R13
 	ADDQ $0x00000360, R12
 	DECQ DX
@@ -42039,7 +64524,7 @@ gemmAVXVNNISumu8relu_full_stored:
 
 gemmAVXVNNISumu8relu_last:
 	MOVQ 128(DI), AX
-	CMPQ 160(DI), $0x00
+	CMPQ 168(DI), $0x00
 	JE   gemmAVXVNNISumu8relu_lastpart
 	CMPQ AX, $0x01
 	JE   gemmAVXVNNISumu8relu_lastw1
@@ -42181,14 +64666,103 @@ gemmAVXVNNISumu8relu_lastw1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8relu_lastw1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
+	VPADDD    Y4, Y0, Y0
+	VPADDD    Y5, Y1, Y1
+	VPADDD    Y6, Y2, Y2
+	VPADDD    Y7, Y3, Y3
+	VPADDD    308(DI), Y0, Y0
+	VPADDD    340(DI), Y1, Y1
+	VPADDD    372(DI), Y2, Y2
+	VPADDD    404(DI), Y3, Y3
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNISumu8relu_lastw1_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y4
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y4, Y0, Y0
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y4, Y1, Y1
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y4, Y2, Y2
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y4, Y3, Y3
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNISumu8relu_lastw1_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
+	VMOVQ     X3, (R14)(R13*1)
+	JMP       gemmAVXVNNISumu8relu_lastw1_off_stored
+
+gemmAVXVNNISumu8relu_lastw1_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y0, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVQ     X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y1, Y1, Y1
+	VPACKUSWB Y1, Y1, Y1
+	VPERMD    Y1, Y12, Y1
+	VMOVQ     X1, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y2, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVQ     X2, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y3, Y3, Y3
+	VPACKUSWB Y3, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVQ     X3, (R14)(R13*1)
+
+gemmAVXVNNISumu8relu_lastw1_off_stored:
+	JMP gemmAVXVNNISumu8relu_lastw1_epidone
+
+gemmAVXVNNISumu8relu_lastw1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_lastw1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -42235,7 +64809,7 @@ gemmAVXVNNISumu8relu_lastw1_nolshift:
 	VSHUFPS   $0xdd, Y12, Y3, Y3
 	VPSRAVD   Y5, Y3, Y3
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8relu_lastw1_noclamp
 	MOVQ      48(DI), R14
@@ -42243,32 +64817,32 @@ gemmAVXVNNISumu8relu_lastw1_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVQ     X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y1, Y1, Y1
 	VPADDSW   Y13, Y1, Y1
 	VPACKUSWB Y1, Y1, Y1
 	VPERMD    Y1, Y12, Y1
-	VPMAXUB   232(DI), Y1, Y1
-	VPMINUB   264(DI), Y1, Y1
+	VPMAXUB   240(DI), Y1, Y1
+	VPMINUB   272(DI), Y1, Y1
 	VMOVQ     X1, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y2, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVQ     X2, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y3, Y3, Y3
 	VPADDSW   Y13, Y3, Y3
 	VPACKUSWB Y3, Y3, Y3
 	VPERMD    Y3, Y12, Y3
-	VPMAXUB   232(DI), Y3, Y3
-	VPMINUB   264(DI), Y3, Y3
+	VPMAXUB   240(DI), Y3, Y3
+	VPMINUB   272(DI), Y3, Y3
 	VMOVQ     X3, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8relu_lastw1_stored
 
@@ -42299,6 +64873,7 @@ gemmAVXVNNISumu8relu_lastw1_noclamp:
 	VMOVQ     X3, (R14)(R13*1)
 
 gemmAVXVNNISumu8relu_lastw1_stored:
+gemmAVXVNNISumu8relu_lastw1_epidone:
 	JMP gemmAVXVNNISumu8relu_next
 
 gemmAVXVNNISumu8relu_lastw2:
@@ -42514,14 +65089,131 @@ gemmAVXVNNISumu8relu_lastw2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8relu_lastw2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
+	VPADDD    308(DI), Y0, Y0
+	VPADDD    308(DI), Y1, Y1
+	VPADDD    340(DI), Y2, Y2
+	VPADDD    340(DI), Y3, Y3
+	VPADDD    372(DI), Y4, Y4
+	VPADDD    372(DI), Y5, Y5
+	VPADDD    404(DI), Y6, Y6
+	VPADDD    404(DI), Y7, Y7
+	CMPQ      160(DI), $0x00
+	JE        gemmAVXVNNISumu8relu_lastw2_plain
+	VMOVDQU   96(R12), Y13
+	VMOVDQU   192(R12), Y14
+	VMOVDQU   480(R12), Y15
+	VMOVDQU   768(R12), Y8
+	VPSHUFD   $0xf5, Y0, Y12
+	VPMULUDQ  Y13, Y0, Y0
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y0, Y0
+	VPADDD    Y15, Y0, Y0
+	VPSRAVD   Y8, Y0, Y0
+	VPSHUFD   $0xf5, Y2, Y12
+	VPMULUDQ  Y13, Y2, Y2
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y2, Y2
+	VPADDD    Y15, Y2, Y2
+	VPSRAVD   Y8, Y2, Y2
+	VPSHUFD   $0xf5, Y4, Y12
+	VPMULUDQ  Y13, Y4, Y4
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y4, Y4
+	VPADDD    Y15, Y4, Y4
+	VPSRAVD   Y8, Y4, Y4
+	VPSHUFD   $0xf5, Y6, Y12
+	VPMULUDQ  Y13, Y6, Y6
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y6, Y6
+	VPADDD    Y15, Y6, Y6
+	VPSRAVD   Y8, Y6, Y6
+	VMOVDQU   128(R12), Y13
+	VMOVDQU   224(R12), Y14
+	VMOVDQU   512(R12), Y15
+	VMOVDQU   800(R12), Y8
+	VPSHUFD   $0xf5, Y1, Y12
+	VPMULUDQ  Y13, Y1, Y1
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y1, Y1
+	VPADDD    Y15, Y1, Y1
+	VPSRAVD   Y8, Y1, Y1
+	VPSHUFD   $0xf5, Y3, Y12
+	VPMULUDQ  Y13, Y3, Y3
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y3, Y3
+	VPADDD    Y15, Y3, Y3
+	VPSRAVD   Y8, Y3, Y3
+	VPSHUFD   $0xf5, Y5, Y12
+	VPMULUDQ  Y13, Y5, Y5
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y5, Y5
+	VPADDD    Y15, Y5, Y5
+	VPSRAVD   Y8, Y5, Y5
+	VPSHUFD   $0xf5, Y7, Y12
+	VPMULUDQ  Y13, Y7, Y7
+	VPMULUDQ  Y14, Y12, Y12
+	VSHUFPS   $0xdd, Y12, Y7, Y7
+	VPADDD    Y15, Y7, Y7
+	VPSRAVD   Y8, Y7, Y7
+	VMOVDQU   avx2PackPerm<>+0(SB), Y12
+	CMPQ      152(DI), $0x00
+	JE        gemmAVXVNNISumu8relu_lastw2_off_noclamp
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+	JMP       gemmAVXVNNISumu8relu_lastw2_off_stored
+
+gemmAVXVNNISumu8relu_lastw2_off_noclamp:
+	MOVQ      48(DI), R14
+	VPACKSSDW Y1, Y0, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMD    Y0, Y12, Y0
+	VMOVDQU   X0, (R14)(R13*1)
+	MOVQ      56(DI), R14
+	VPACKSSDW Y3, Y2, Y2
+	VPACKUSWB Y2, Y2, Y2
+	VPERMD    Y2, Y12, Y2
+	VMOVDQU   X2, (R14)(R13*1)
+	MOVQ      64(DI), R14
+	VPACKSSDW Y5, Y4, Y4
+	VPACKUSWB Y4, Y4, Y4
+	VPERMD    Y4, Y12, Y4
+	VMOVDQU   X4, (R14)(R13*1)
+	MOVQ      72(DI), R14
+	VPACKSSDW Y7, Y6, Y6
+	VPACKUSWB Y6, Y6, Y6
+	VPERMD    Y6, Y12, Y6
+	VMOVDQU   X6, (R14)(R13*1)
+
+gemmAVXVNNISumu8relu_lastw2_off_stored:
+	JMP gemmAVXVNNISumu8relu_lastw2_epidone
+
+gemmAVXVNNISumu8relu_lastw2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_lastw2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -42609,7 +65301,7 @@ gemmAVXVNNISumu8relu_lastw2_nolshift:
 	VSHUFPS   $0xdd, Y12, Y7, Y7
 	VPSRAVD   Y9, Y7, Y7
 	VMOVDQU   avx2PackPerm<>+0(SB), Y12
-	VMOVDQU   200(DI), Y13
+	VMOVDQU   208(DI), Y13
 	CMPQ      152(DI), $0x00
 	JE        gemmAVXVNNISumu8relu_lastw2_noclamp
 	MOVQ      48(DI), R14
@@ -42617,32 +65309,32 @@ gemmAVXVNNISumu8relu_lastw2_nolshift:
 	VPADDSW   Y13, Y0, Y0
 	VPACKUSWB Y0, Y0, Y0
 	VPERMD    Y0, Y12, Y0
-	VPMAXUB   232(DI), Y0, Y0
-	VPMINUB   264(DI), Y0, Y0
+	VPMAXUB   240(DI), Y0, Y0
+	VPMINUB   272(DI), Y0, Y0
 	VMOVDQU   X0, (R14)(R13*1)
 	MOVQ      56(DI), R14
 	VPACKSSDW Y3, Y2, Y2
 	VPADDSW   Y13, Y2, Y2
 	VPACKUSWB Y2, Y2, Y2
 	VPERMD    Y2, Y12, Y2
-	VPMAXUB   232(DI), Y2, Y2
-	VPMINUB   264(DI), Y2, Y2
+	VPMAXUB   240(DI), Y2, Y2
+	VPMINUB   272(DI), Y2, Y2
 	VMOVDQU   X2, (R14)(R13*1)
 	MOVQ      64(DI), R14
 	VPACKSSDW Y5, Y4, Y4
 	VPADDSW   Y13, Y4, Y4
 	VPACKUSWB Y4, Y4, Y4
 	VPERMD    Y4, Y12, Y4
-	VPMAXUB   232(DI), Y4, Y4
-	VPMINUB   264(DI), Y4, Y4
+	VPMAXUB   240(DI), Y4, Y4
+	VPMINUB   272(DI), Y4, Y4
 	VMOVDQU   X4, (R14)(R13*1)
 	MOVQ      72(DI), R14
 	VPACKSSDW Y7, Y6, Y6
 	VPADDSW   Y13, Y6, Y6
 	VPACKUSWB Y6, Y6, Y6
 	VPERMD    Y6, Y12, Y6
-	VPMAXUB   232(DI), Y6, Y6
-	VPMINUB   264(DI), Y6, Y6
+	VPMAXUB   240(DI), Y6, Y6
+	VPMINUB   272(DI), Y6, Y6
 	VMOVDQU   X6, (R14)(R13*1)
 	JMP       gemmAVXVNNISumu8relu_lastw2_stored
 
@@ -42673,6 +65365,7 @@ gemmAVXVNNISumu8relu_lastw2_noclamp:
 	VMOVDQU   X6, (R14)(R13*1)
 
 gemmAVXVNNISumu8relu_lastw2_stored:
+gemmAVXVNNISumu8relu_lastw2_epidone:
 	JMP gemmAVXVNNISumu8relu_next
 
 gemmAVXVNNISumu8relu_last1:
@@ -42801,14 +65494,414 @@ gemmAVXVNNISumu8relu_last1_k1:
 	ADDQ $0x20, SI
 
 gemmAVXVNNISumu8relu_last1_kdone:
-	VPADDD  Y4, Y0, Y0
-	VPADDD  Y5, Y1, Y1
-	VPADDD  Y6, Y2, Y2
-	VPADDD  Y7, Y3, Y3
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  332(DI), Y1, Y1
-	VPADDD  364(DI), Y2, Y2
-	VPADDD  396(DI), Y3, Y3
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       340(DI), Y1, Y1
+	VPADDD       372(DI), Y2, Y2
+	VPADDD       404(DI), Y3, Y3
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_last1_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y4
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y4, Y0, Y0
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y4, Y1, Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y4, Y2, Y2
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y4, Y3, Y3
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_last1_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store1true_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store1true_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store1true_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1true_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store2true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store2true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store2true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store3true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store3true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store3true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store3true_done:
+	JMP gemmAVXVNNISumu8relu_last1_off_stored
+
+gemmAVXVNNISumu8relu_last1_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y0, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y1, Y1, Y1
+	VPACKUSWB    Y1, Y1, Y1
+	VPERMD       Y1, Y12, Y1
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store1false_8
+	VMOVDQU      X1, (R14)
+	VEXTRACTI128 $0x01, Y1, X1
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store1false_4
+	VMOVQ   X1, (R14)
+	VPSRLDQ $0x08, X1, X1
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store1false_2
+	VMOVD   X1, (R14)
+	VPSRLDQ $0x04, X1, X1
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1false_2:
+	VMOVD X1, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store2false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store2false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store2false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y3, Y3, Y3
+	VPACKUSWB    Y3, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last1_off_store3false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last1_off_store3false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last1_off_store3false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last1_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last1_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last1_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last1_off_store3false_done:
+gemmAVXVNNISumu8relu_last1_off_stored:
+	JMP gemmAVXVNNISumu8relu_last1_epidone
+
+gemmAVXVNNISumu8relu_last1_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_last1_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -42855,7 +65948,7 @@ gemmAVXVNNISumu8relu_last1_nolshift:
 	VSHUFPS      $0xdd, Y12, Y3, Y3
 	VPSRAVD      Y5, Y3, Y3
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_last1_noclamp
 	MOVQ         48(DI), R14
@@ -42863,8 +65956,8 @@ gemmAVXVNNISumu8relu_last1_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -42910,8 +66003,8 @@ gemmAVXVNNISumu8relu_last1_store0true_done:
 	VPADDSW      Y13, Y1, Y1
 	VPACKUSWB    Y1, Y1, Y1
 	VPERMD       Y1, Y12, Y1
-	VPMAXUB      232(DI), Y1, Y1
-	VPMINUB      264(DI), Y1, Y1
+	VPMAXUB      240(DI), Y1, Y1
+	VPMINUB      272(DI), Y1, Y1
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -42957,8 +66050,8 @@ gemmAVXVNNISumu8relu_last1_store1true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43004,8 +66097,8 @@ gemmAVXVNNISumu8relu_last1_store2true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y3, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43230,6 +66323,7 @@ gemmAVXVNNISumu8relu_last1_store3false_1:
 
 gemmAVXVNNISumu8relu_last1_store3false_done:
 gemmAVXVNNISumu8relu_last1_stored:
+gemmAVXVNNISumu8relu_last1_epidone:
 	JMP gemmAVXVNNISumu8relu_next
 
 gemmAVXVNNISumu8relu_last2:
@@ -43445,14 +66539,442 @@ gemmAVXVNNISumu8relu_last2_k1:
 	ADDQ $0x40, SI
 
 gemmAVXVNNISumu8relu_last2_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  332(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  364(DI), Y4, Y4
-	VPADDD  364(DI), Y5, Y5
-	VPADDD  396(DI), Y6, Y6
-	VPADDD  396(DI), Y7, Y7
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       308(DI), Y1, Y1
+	VPADDD       340(DI), Y2, Y2
+	VPADDD       340(DI), Y3, Y3
+	VPADDD       372(DI), Y4, Y4
+	VPADDD       372(DI), Y5, Y5
+	VPADDD       404(DI), Y6, Y6
+	VPADDD       404(DI), Y7, Y7
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_last2_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VMOVDQU      768(R12), Y8
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      Y8, Y0, Y0
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y8, Y2, Y2
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      Y8, Y4, Y4
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      Y8, Y6, Y6
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VMOVDQU      800(R12), Y8
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      Y8, Y1, Y1
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      Y8, Y3, Y3
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y8, Y5, Y5
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      Y8, Y7, Y7
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_last2_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store1true_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store1true_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store1true_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1true_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store2true_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store2true_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store2true_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2true_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store3true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store3true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store3true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store3true_done:
+	JMP gemmAVXVNNISumu8relu_last2_off_stored
+
+gemmAVXVNNISumu8relu_last2_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKUSWB    Y0, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKUSWB    Y2, Y2, Y2
+	VPERMD       Y2, Y12, Y2
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store1false_8
+	VMOVDQU      X2, (R14)
+	VEXTRACTI128 $0x01, Y2, X2
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store1false_4
+	VMOVQ   X2, (R14)
+	VPSRLDQ $0x08, X2, X2
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store1false_2
+	VMOVD   X2, (R14)
+	VPSRLDQ $0x04, X2, X2
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1false_2:
+	VMOVD X2, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKUSWB    Y4, Y4, Y4
+	VPERMD       Y4, Y12, Y4
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store2false_8
+	VMOVDQU      X4, (R14)
+	VEXTRACTI128 $0x01, Y4, X4
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store2false_4
+	VMOVQ   X4, (R14)
+	VPSRLDQ $0x08, X4, X4
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store2false_2
+	VMOVD   X4, (R14)
+	VPSRLDQ $0x04, X4, X4
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2false_2:
+	VMOVD X4, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKUSWB    Y6, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last2_off_store3false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last2_off_store3false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last2_off_store3false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last2_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last2_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last2_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last2_off_store3false_done:
+gemmAVXVNNISumu8relu_last2_off_stored:
+	JMP gemmAVXVNNISumu8relu_last2_epidone
+
+gemmAVXVNNISumu8relu_last2_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_last2_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -43540,7 +67062,7 @@ gemmAVXVNNISumu8relu_last2_nolshift:
 	VSHUFPS      $0xdd, Y12, Y7, Y7
 	VPSRAVD      Y9, Y7, Y7
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_last2_noclamp
 	MOVQ         48(DI), R14
@@ -43548,8 +67070,8 @@ gemmAVXVNNISumu8relu_last2_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y0, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43595,8 +67117,8 @@ gemmAVXVNNISumu8relu_last2_store0true_done:
 	VPADDSW      Y13, Y2, Y2
 	VPACKUSWB    Y2, Y2, Y2
 	VPERMD       Y2, Y12, Y2
-	VPMAXUB      232(DI), Y2, Y2
-	VPMINUB      264(DI), Y2, Y2
+	VPMAXUB      240(DI), Y2, Y2
+	VPMINUB      272(DI), Y2, Y2
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43642,8 +67164,8 @@ gemmAVXVNNISumu8relu_last2_store1true_done:
 	VPADDSW      Y13, Y4, Y4
 	VPACKUSWB    Y4, Y4, Y4
 	VPERMD       Y4, Y12, Y4
-	VPMAXUB      232(DI), Y4, Y4
-	VPMINUB      264(DI), Y4, Y4
+	VPMAXUB      240(DI), Y4, Y4
+	VPMINUB      272(DI), Y4, Y4
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43689,8 +67211,8 @@ gemmAVXVNNISumu8relu_last2_store2true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y6, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -43915,6 +67437,7 @@ gemmAVXVNNISumu8relu_last2_store3false_1:
 
 gemmAVXVNNISumu8relu_last2_store3false_done:
 gemmAVXVNNISumu8relu_last2_stored:
+gemmAVXVNNISumu8relu_last2_epidone:
 	JMP gemmAVXVNNISumu8relu_next
 
 gemmAVXVNNISumu8relu_last3:
@@ -44221,18 +67744,476 @@ gemmAVXVNNISumu8relu_last3_k1:
 	ADDQ $0x60, SI
 
 gemmAVXVNNISumu8relu_last3_kdone:
-	VPADDD  300(DI), Y0, Y0
-	VPADDD  300(DI), Y1, Y1
-	VPADDD  300(DI), Y2, Y2
-	VPADDD  332(DI), Y3, Y3
-	VPADDD  332(DI), Y4, Y4
-	VPADDD  332(DI), Y5, Y5
-	VPADDD  364(DI), Y6, Y6
-	VPADDD  364(DI), Y7, Y7
-	VPADDD  364(DI), Y8, Y8
-	VPADDD  396(DI), Y9, Y9
-	VPADDD  396(DI), Y10, Y10
-	VPADDD  396(DI), Y11, Y11
+	VPADDD       308(DI), Y0, Y0
+	VPADDD       308(DI), Y1, Y1
+	VPADDD       308(DI), Y2, Y2
+	VPADDD       340(DI), Y3, Y3
+	VPADDD       340(DI), Y4, Y4
+	VPADDD       340(DI), Y5, Y5
+	VPADDD       372(DI), Y6, Y6
+	VPADDD       372(DI), Y7, Y7
+	VPADDD       372(DI), Y8, Y8
+	VPADDD       404(DI), Y9, Y9
+	VPADDD       404(DI), Y10, Y10
+	VPADDD       404(DI), Y11, Y11
+	CMPQ         160(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_last3_plain
+	VMOVDQU      96(R12), Y13
+	VMOVDQU      192(R12), Y14
+	VMOVDQU      480(R12), Y15
+	VPSHUFD      $0xf5, Y0, Y12
+	VPMULUDQ     Y13, Y0, Y0
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y0, Y0
+	VPADDD       Y15, Y0, Y0
+	VPSRAVD      768(R12), Y0, Y0
+	VPSHUFD      $0xf5, Y3, Y12
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y3, Y3
+	VPADDD       Y15, Y3, Y3
+	VPSRAVD      768(R12), Y3, Y3
+	VPSHUFD      $0xf5, Y6, Y12
+	VPMULUDQ     Y13, Y6, Y6
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y6, Y6
+	VPADDD       Y15, Y6, Y6
+	VPSRAVD      768(R12), Y6, Y6
+	VPSHUFD      $0xf5, Y9, Y12
+	VPMULUDQ     Y13, Y9, Y9
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y9, Y9
+	VPADDD       Y15, Y9, Y9
+	VPSRAVD      768(R12), Y9, Y9
+	VMOVDQU      128(R12), Y13
+	VMOVDQU      224(R12), Y14
+	VMOVDQU      512(R12), Y15
+	VPSHUFD      $0xf5, Y1, Y12
+	VPMULUDQ     Y13, Y1, Y1
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y1, Y1
+	VPADDD       Y15, Y1, Y1
+	VPSRAVD      800(R12), Y1, Y1
+	VPSHUFD      $0xf5, Y4, Y12
+	VPMULUDQ     Y13, Y4, Y4
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y4, Y4
+	VPADDD       Y15, Y4, Y4
+	VPSRAVD      800(R12), Y4, Y4
+	VPSHUFD      $0xf5, Y7, Y12
+	VPMULUDQ     Y13, Y7, Y7
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y7, Y7
+	VPADDD       Y15, Y7, Y7
+	VPSRAVD      800(R12), Y7, Y7
+	VPSHUFD      $0xf5, Y10, Y12
+	VPMULUDQ     Y13, Y10, Y10
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y10, Y10
+	VPADDD       Y15, Y10, Y10
+	VPSRAVD      800(R12), Y10, Y10
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y4, Y3, Y3
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSDW    Y10, Y9, Y9
+	VMOVDQU      160(R12), Y13
+	VMOVDQU      256(R12), Y14
+	VMOVDQU      544(R12), Y15
+	VMOVDQU      832(R12), Y1
+	VPSHUFD      $0xf5, Y2, Y12
+	VPMULUDQ     Y13, Y2, Y2
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAVD      Y1, Y2, Y2
+	VPSHUFD      $0xf5, Y5, Y12
+	VPMULUDQ     Y13, Y5, Y5
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y5, Y5
+	VPADDD       Y15, Y5, Y5
+	VPSRAVD      Y1, Y5, Y5
+	VPSHUFD      $0xf5, Y8, Y12
+	VPMULUDQ     Y13, Y8, Y8
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y8, Y8
+	VPADDD       Y15, Y8, Y8
+	VPSRAVD      Y1, Y8, Y8
+	VPSHUFD      $0xf5, Y11, Y12
+	VPMULUDQ     Y13, Y11, Y11
+	VPMULUDQ     Y14, Y12, Y12
+	VSHUFPS      $0xdd, Y12, Y11, Y11
+	VPADDD       Y15, Y11, Y11
+	VPSRAVD      Y1, Y11, Y11
+	VMOVDQU      avx2PackPerm<>+0(SB), Y12
+	CMPQ         152(DI), $0x00
+	JE           gemmAVXVNNISumu8relu_last3_off_noclamp
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store0true_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store0true_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store0true_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0true_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store0true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store0true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store0true_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store1true_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store1true_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store1true_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1true_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store1true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store1true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store1true_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store2true_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store2true_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store2true_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2true_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store2true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store2true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store2true_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store3true_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3true_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store3true_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3true_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store3true_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3true_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store3true_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3true_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store3true_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store3true_done:
+	JMP gemmAVXVNNISumu8relu_last3_off_stored
+
+gemmAVXVNNISumu8relu_last3_off_noclamp:
+	MOVQ         48(DI), R14
+	VPACKSSDW    Y2, Y2, Y2
+	VPACKUSWB    Y2, Y0, Y0
+	VPERMD       Y0, Y12, Y0
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store0false_8
+	VMOVDQU      X0, (R14)
+	VEXTRACTI128 $0x01, Y0, X0
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store0false_4
+	VMOVQ   X0, (R14)
+	VPSRLDQ $0x08, X0, X0
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store0false_2
+	VMOVD   X0, (R14)
+	VPSRLDQ $0x04, X0, X0
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0false_2:
+	VMOVD X0, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store0false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store0false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store0false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store0false_done:
+	MOVQ         56(DI), R14
+	VPACKSSDW    Y5, Y5, Y5
+	VPACKUSWB    Y5, Y3, Y3
+	VPERMD       Y3, Y12, Y3
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store1false_8
+	VMOVDQU      X3, (R14)
+	VEXTRACTI128 $0x01, Y3, X3
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store1false_4
+	VMOVQ   X3, (R14)
+	VPSRLDQ $0x08, X3, X3
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store1false_2
+	VMOVD   X3, (R14)
+	VPSRLDQ $0x04, X3, X3
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1false_2:
+	VMOVD X3, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store1false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store1false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store1false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store1false_done:
+	MOVQ         64(DI), R14
+	VPACKSSDW    Y8, Y8, Y8
+	VPACKUSWB    Y8, Y6, Y6
+	VPERMD       Y6, Y12, Y6
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store2false_8
+	VMOVDQU      X6, (R14)
+	VEXTRACTI128 $0x01, Y6, X6
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store2false_4
+	VMOVQ   X6, (R14)
+	VPSRLDQ $0x08, X6, X6
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store2false_2
+	VMOVD   X6, (R14)
+	VPSRLDQ $0x04, X6, X6
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2false_2:
+	VMOVD X6, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store2false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store2false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store2false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store2false_done:
+	MOVQ         72(DI), R14
+	VPACKSSDW    Y11, Y11, Y11
+	VPACKUSWB    Y11, Y9, Y9
+	VPERMD       Y9, Y12, Y9
+	LEAQ         (R14)(R13*1), R14
+	MOVQ         136(DI), R15
+	CMPQ         R15, $0x10
+	JB           gemmAVXVNNISumu8relu_last3_off_store3false_8
+	VMOVDQU      X9, (R14)
+	VEXTRACTI128 $0x01, Y9, X9
+	ADDQ         $0x10, R14
+	SUBQ         $0x10, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3false_8:
+	CMPQ    R15, $0x08
+	JB      gemmAVXVNNISumu8relu_last3_off_store3false_4
+	VMOVQ   X9, (R14)
+	VPSRLDQ $0x08, X9, X9
+	ADDQ    $0x08, R14
+	SUBQ    $0x08, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3false_4:
+	CMPQ    R15, $0x04
+	JB      gemmAVXVNNISumu8relu_last3_off_store3false_2
+	VMOVD   X9, (R14)
+	VPSRLDQ $0x04, X9, X9
+	ADDQ    $0x04, R14
+	SUBQ    $0x04, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3false_2:
+	VMOVD X9, AX
+	CMPQ  R15, $0x02
+	JB    gemmAVXVNNISumu8relu_last3_off_store3false_1
+	MOVW  AX, (R14)
+	SHRL  $0x10, AX
+	ADDQ  $0x02, R14
+	SUBQ  $0x02, R15
+
+gemmAVXVNNISumu8relu_last3_off_store3false_1:
+	TESTQ R15, R15
+	JZ    gemmAVXVNNISumu8relu_last3_off_store3false_done
+	MOVB  AL, (R14)
+
+gemmAVXVNNISumu8relu_last3_off_store3false_done:
+gemmAVXVNNISumu8relu_last3_off_stored:
+	JMP gemmAVXVNNISumu8relu_last3_epidone
+
+gemmAVXVNNISumu8relu_last3_plain:
 	CMPQ    144(DI), $0x00
 	JE      gemmAVXVNNISumu8relu_last3_nolshift
 	VPSLLVD 288(R12), Y0, Y0
@@ -44361,7 +68342,7 @@ gemmAVXVNNISumu8relu_last3_nolshift:
 	VSHUFPS      $0xdd, Y12, Y11, Y11
 	VPSRAVD      Y4, Y11, Y11
 	VMOVDQU      avx2PackPerm<>+0(SB), Y12
-	VMOVDQU      200(DI), Y13
+	VMOVDQU      208(DI), Y13
 	CMPQ         152(DI), $0x00
 	JE           gemmAVXVNNISumu8relu_last3_noclamp
 	MOVQ         48(DI), R14
@@ -44370,8 +68351,8 @@ gemmAVXVNNISumu8relu_last3_nolshift:
 	VPADDSW      Y13, Y0, Y0
 	VPACKUSWB    Y2, Y0, Y0
 	VPERMD       Y0, Y12, Y0
-	VPMAXUB      232(DI), Y0, Y0
-	VPMINUB      264(DI), Y0, Y0
+	VPMAXUB      240(DI), Y0, Y0
+	VPMINUB      272(DI), Y0, Y0
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44418,8 +68399,8 @@ gemmAVXVNNISumu8relu_last3_store0true_done:
 	VPADDSW      Y13, Y3, Y3
 	VPACKUSWB    Y5, Y3, Y3
 	VPERMD       Y3, Y12, Y3
-	VPMAXUB      232(DI), Y3, Y3
-	VPMINUB      264(DI), Y3, Y3
+	VPMAXUB      240(DI), Y3, Y3
+	VPMINUB      272(DI), Y3, Y3
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44466,8 +68447,8 @@ gemmAVXVNNISumu8relu_last3_store1true_done:
 	VPADDSW      Y13, Y6, Y6
 	VPACKUSWB    Y8, Y6, Y6
 	VPERMD       Y6, Y12, Y6
-	VPMAXUB      232(DI), Y6, Y6
-	VPMINUB      264(DI), Y6, Y6
+	VPMAXUB      240(DI), Y6, Y6
+	VPMINUB      272(DI), Y6, Y6
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44514,8 +68495,8 @@ gemmAVXVNNISumu8relu_last3_store2true_done:
 	VPADDSW      Y13, Y9, Y9
 	VPACKUSWB    Y11, Y9, Y9
 	VPERMD       Y9, Y12, Y9
-	VPMAXUB      232(DI), Y9, Y9
-	VPMINUB      264(DI), Y9, Y9
+	VPMAXUB      240(DI), Y9, Y9
+	VPMINUB      272(DI), Y9, Y9
 	LEAQ         (R14)(R13*1), R14
 	MOVQ         136(DI), R15
 	CMPQ         R15, $0x10
@@ -44744,6 +68725,7 @@ gemmAVXVNNISumu8relu_last3_store3false_1:
 
 gemmAVXVNNISumu8relu_last3_store3false_done:
 gemmAVXVNNISumu8relu_last3_stored:
+gemmAVXVNNISumu8relu_last3_epidone:
 gemmAVXVNNISumu8relu_next:
 	MOVQ 40(DI), AX
 	ADDQ $0x04, AX

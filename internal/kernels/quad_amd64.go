@@ -42,6 +42,7 @@ type gemmQuad struct {
 	rowCorr int32
 	relu    bool // as gemmAVX2.relu
 	clamp   int  // as gemmAVX2.clamp
+	offset  int  // as gemmAVX2.offset
 }
 
 // quadUMax is the largest unsigned operand the kernels see: activations
@@ -115,8 +116,9 @@ func (g *GEMM) packQuad(v, w []int32, zp, rowCorr int32, vnni bool) *gemmQuad {
 	qd.nvLast, qd.cLast = (rest+7)/8, rest
 	qd.q0 = foldBiasAVX2(s, v, zp)
 	qd.relu, qd.clamp = avx2Clamp(s, qd.q0)
-	qd.w = panelsAVX2Lanes[int8](s, w, 4, reluLanes(qd.relu))
-	qd.q = requantBlocksAVX2(qd.q0, s.N, qd.relu)
+	var lanes []int
+	qd.q, qd.offset, lanes = avx2OffsetForm(s, qd.q0, qd.relu)
+	qd.w = panelsAVX2Lanes[int8](s, w, 4, lanes)
 	qd.lshift = anyLShift(qd.q0)
 	return qd
 }
@@ -128,7 +130,7 @@ func (g *GEMM) runQuad(qd *gemmQuad, a []byte, lda, m0, m1 int, out []byte, ldc 
 	args := gemmAVX2Args{
 		a: &a[m0*lda], lda: lda, out: &out[m0*ldc], ldc: ldc, m: m1 - m0,
 		w: (*int16)(unsafe.Pointer(&qd.w[0])), q: &qd.q[0], k: g.spec.K, kp: qd.k4, panels: qd.panels, nvLast: qd.nvLast, cLast: qd.cLast, lshift: qd.lshift,
-		clamp: qd.clamp, rowCorr: qd.rowCorr,
+		clamp: qd.clamp, offset: qd.offset, rowCorr: qd.rowCorr,
 	}
 	if qd.cLast == 8*qd.nvLast {
 		args.lastWhole = 1

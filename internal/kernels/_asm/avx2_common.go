@@ -111,6 +111,10 @@ const (
 	aqFields
 )
 
+// aqOffSign is the row of a kernels.avx2RequantOffset block that replaces
+// the sign shift: the threshold of requantAVX2Offset's compare.
+const aqOffSign = aqSignShift
+
 // leftShifts shifts the accumulators left by their channels' LShift when
 // the kernel's lshift field is set (most layers have none). An
 // accumulator holds a + 2^31; the shift moves that 2^31 out, so it is put

@@ -435,14 +435,27 @@ func gemmAVX2OldEpilogue(l string, p gotypes.Component, nv, mr int, partial, sig
 	}
 }
 
-// gemmAVX2Epilogue requantizes and stores a panel of the int16 kernels
-// (g2Words), vector by vector: each vector's constants are loaded once
-// into registers free after the K loop and serve its mr rows (memory
-// operands where the registers run out). With 3 vectors the first two
-// are packed to int16 before the third, whose constants then all fit in
-// the registers this frees. The epilogue is load-bound otherwise: 5 or 6
-// constants per vector and row.
+// gemmAVX2Epilogue requantizes and stores a panel of the int16 and quad
+// kernels in the form the layer's offset field selects: the offset form
+// (requantAVX2Offset, kernels.avx2RequantOffset), which most layers fit,
+// or the plain one.
 func gemmAVX2Epilogue(l string, p gotypes.Component, nv, mr int, partial, signed, relu bool) {
+	CMPQ(fieldMem(p.Field("offset")), Imm(0))
+	JE(LabelRef(l + "_plain"))
+	gemmAVX2EpilogueForm(l+"_off", p, nv, mr, partial, signed, relu, true)
+	JMP(LabelRef(l + "_epidone"))
+	Label(l + "_plain")
+	gemmAVX2EpilogueForm(l, p, nv, mr, partial, signed, relu, false)
+	Label(l + "_epidone")
+}
+
+// gemmAVX2EpilogueForm is one form of gemmAVX2Epilogue, vector by vector:
+// each vector's constants are loaded once into registers free after the K
+// loop and serve its mr rows (memory operands where the registers run
+// out). With 3 vectors the first two are packed to int16 before the
+// third, whose constants then all fit in the registers this frees. The
+// epilogue is load-bound otherwise: 4 to 6 constants per vector and row.
+func gemmAVX2EpilogueForm(l string, p gotypes.Component, nv, mr int, partial, signed, relu, offset bool) {
 	f := func(s string) Mem { return fieldMem(p.Field(s)) }
 	acc := func(r, j int) VecPhysical { return g2Acc[r*nv+j] }
 	q := func(j, field int) Mem { return Mem{Base: R12, Disp: field*4*g2NR + 32*j} }
@@ -452,12 +465,19 @@ func gemmAVX2Epilogue(l string, p gotypes.Component, nv, mr int, partial, signed
 			accs = append(accs, acc(r, j))
 		}
 	}
-	leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
 	free := append([]VecPhysical{Y12, Y13, Y14, Y15}, g2Acc[mr*nv:]...)
 	temps := 2
 	fields := []int{aqMult, aqMultOdd, aqNudge, aqNudgeOdd, aqRShift, aqSignShift}
-	if relu {
+	switch {
+	case offset && relu:
+		temps, fields = 1, []int{aqMult, aqMultOdd, aqNudge, aqRShift}
+	case offset:
+		temps, fields = 1, []int{aqMult, aqMultOdd, aqNudge, aqRShift, aqOffSign}
+	case relu:
 		temps, fields = 1, fields[:5]
+	}
+	if !offset { // offset layers have no left shift
+		leftShifts(l, f("lshift"), accs, func(i, field int) Mem { return q(i%nv, field) })
 	}
 	for j := range nv {
 		if j == 2 {
@@ -480,16 +500,23 @@ func gemmAVX2Epilogue(l string, p gotypes.Component, nv, mr int, partial, signed
 			return q(j, field)
 		}
 		for r := range mr {
-			if relu {
+			switch {
+			case offset:
+				requantAVX2Offset(acc(r, j), free[0], op, !relu)
+			case relu:
 				requantAVX2Relu(acc(r, j), free[0], op)
-			} else {
+			default:
 				requantAVX2Op(acc(r, j), free[0], free[1], op)
 			}
 		}
 	}
-	perm, zp := free[0], free[1]
+	perm := free[0]
 	VMOVDQU(packPerm, perm)
-	VMOVDQU(f("outZP"), zp)
+	var zp Op // the offset form added the zero point before the shift
+	if !offset {
+		zp = free[1]
+		VMOVDQU(f("outZP"), zp)
+	}
 	store := func(clamp bool) {
 		for r := range mr {
 			Load(p.Field("outRows").Index(r), R14)
@@ -505,6 +532,31 @@ func gemmAVX2Epilogue(l string, p gotypes.Component, nv, mr int, partial, signed
 	Label(l + "_noclamp")
 	store(false)
 	Label(l + "_stored")
+}
+
+// requantAVX2Offset requantizes the accumulator acc in place, in the
+// offset form (kernels.avx2RequantOffset): acc holds a' = a + β + 2^31,
+// β·2M ≡ 2^31 (mod 2^32), so the high half of a'·2M is x + k + M, x the
+// doubling high multiply's result with its rounding nudge already in. One
+// VSHUFPS gathers the high halves (the lanes in kernels.gemmReluLane's
+// order, as requantAVX2Relu), one add of round - k - M + zp·2^r leaves z
+// = x + round + zp·2^r, and the right shift gives the output with its
+// zero point. With sign, RoundingDivideByPOT's -[x < 0] where r > 0: the
+// nudge there is one less, and a compare with round + zp·2^r - 2 (never
+// true where r = 0) adds [x ≥ 0] back. 6 instructions per 8 lanes (8
+// with sign) where requantAVX2Relu takes 7 (requantAVX2 10), and no zero
+// point to add after the pack. o is a temporary.
+func requantAVX2Offset(acc, o VecPhysical, q func(field int) Op, sign bool) {
+	VPSHUFD(Imm(0xF5), acc, o)
+	VPMULUDQ(q(aqMult), acc, acc)
+	VPMULUDQ(q(aqMultOdd), o, o)
+	VSHUFPS(Imm(0xDD), o, acc, acc) // [acc1 acc3 o1 o3] per 128 bits
+	VPADDD(q(aqNudge), acc, acc)
+	if sign {
+		VPCMPGTD(q(aqOffSign), acc, o) // x ≥ 0
+		VPSUBD(o, acc, acc)
+	}
+	VPSRAVD(q(aqRShift), acc, acc)
 }
 
 // requantAVX2Op is requantAVX2 with each constant a register or a memory
@@ -545,7 +597,7 @@ func requantAVX2Relu(acc, o VecPhysical, q func(field int) Op) {
 
 // packStore packs a row's requantized vectors a (1 to 3) to int16
 // (saturating), adds the zero point zp there (saturating: exact, as |zp| <
-// 256), packs to bytes, clamps them if clamp, and stores them at R14 +
+// 256; nil: none, it is in already), packs to bytes, clamps them if clamp, and stores them at R14 +
 // R13 + disp (cLast bytes when partial). With packed01 the first two of
 // 3 vectors are already packed to int16 in a[0]. The packs work per
 // 128-bit lane, leaving dwords [0l 1l 2l · | 0h 1h 2h ·] of the vectors'
@@ -563,9 +615,13 @@ func packStore(l string, p gotypes.Component, a []VecPhysical, partial, signed, 
 			VPACKSSDW(a[1], a[0], a[0])
 		}
 		VPACKSSDW(a[2], a[2], a[2])
-		VPADDSW(zp, a[2], a[2])
+		if zp != nil {
+			VPADDSW(zp, a[2], a[2])
+		}
 	}
-	VPADDSW(zp, a[0], a[0])
+	if zp != nil {
+		VPADDSW(zp, a[0], a[0])
+	}
 	b := a[0]
 	if len(a) == 3 {
 		b = a[2]
