@@ -199,27 +199,16 @@ func offsetMode(q *requant, signed bool) int32 {
 // result with its rounding nudge already in: no 64-bit nudge adds, one
 // 32-bit add of round - k - M (and of the zero point, as zp·2^r) after the
 // high halves are gathered. Exact while a + β stays in int32 and x + round
-// + zp·2^r does (offsetFits). β exists for every M > 0: with 2M = 2^t·u, u
-// odd (t ≤ 31), β = 2^(31-t)·u⁻¹ modulo 2^(32-t), taken in (-2^(31-t),
-// 2^(31-t)], so |β| ≤ 2^30.
+// + zp·2^r does (offsetFits). With 2M = 2^t·u, u odd (1 ≤ t ≤ 31), β =
+// 2^(31-t) will do: β·2M = 2^31·u, and u odd leaves 2^31 modulo 2^32. So
+// 0 < β ≤ 2^30, and k = (u-1)/2.
 func offsetBeta(m int32) (beta, k int64) {
 	if m == 0 { // the product is 0: x = 0, k = M = 0
 		return 0, 0
 	}
-	g := uint64(2 * int64(m))
-	t := bits.TrailingZeros64(g)
-	u := uint32(g >> t)
-	inv := u // Newton's iteration doubles the bits correct each step
-	for range 5 {
-		inv *= 2 - u*inv
-	}
-	mod := uint64(1) << (32 - t)
-	b := (uint64(1) << (31 - t)) * uint64(inv) % mod
-	beta = int64(b)
-	if beta > int64(mod/2) {
-		beta -= int64(mod)
-	}
-	return beta, (beta*int64(g) - 1<<31) >> 32
+	g := 2 * int64(m)
+	beta = 1 << (31 - bits.TrailingZeros64(uint64(g)))
+	return beta, (beta*g - 1<<31) >> 32
 }
 
 // offsetFits reports whether every channel of q fits the offset form,
