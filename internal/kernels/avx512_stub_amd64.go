@@ -64,6 +64,21 @@ func gemmVNNIs8x4(p *gemmArgs)
 //go:noescape
 func gemmVNNIs8xorx4(p *gemmArgs)
 
+// gemvVNNIu8 computes one row of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemvVNNIu8(p *gemmArgs)
+
+// gemvVNNIs8 computes one row of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemvVNNIs8(p *gemmArgs)
+
+// gemvVNNIs8xor computes one row of a packed GEMM with AVX-512 VNNI (see gemmArgs).
+//
+//go:noescape
+func gemvVNNIs8xor(p *gemmArgs)
+
 // dwconvAVX512u8 computes n output pixels of a depthwise convolution with AVX-512 (see dwArgs).
 //
 //go:noescape

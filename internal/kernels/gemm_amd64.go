@@ -78,6 +78,10 @@ type gemmVNNI struct {
 	rowCorrS int32   // -128
 	lshift   int32   // 1 if some channel's requantization shifts left
 	mode     int32   // gemmEpi*: the epilogue qv and qvS are laid out for
+	// gemv: products of fewer rows than a block (a classifier's last
+	// layer) go a row at a time to the one-row kernels (gemvVNNI*), which
+	// do not repeat the row to fill a block.
+	gemv bool
 }
 
 // The AVX-512 GEMM kernels' epilogues (gemmArgs.mode). gemmEpiPlain is
@@ -96,7 +100,7 @@ const (
 
 func (g *GEMM) prepareVNNI() {
 	s := &g.spec
-	v := &gemmVNNI{lshift: int32(anyLShift(g.q))}
+	v := &gemmVNNI{lshift: int32(anyLShift(g.q)), gemv: s.Rows > 0 && s.Rows < gemmMR}
 	g.vec = v
 	bound := gemmSumBounds(s)
 	offset := v.lshift == 0 && offsetFits(g.q, bound)
@@ -273,6 +277,24 @@ func (g *GEMM) runVector(a []byte, lda, m0, m1 int, out []byte, ldc int) bool {
 	packed, qv, corr := g.packed, v.qv, g.rowCorr
 	if g.spec.Signed && !xor {
 		packed, qv, corr = v.packedS, v.qvS, v.rowCorrS
+	}
+	if v.gemv && m1-m0 < gemmMR {
+		args := gemmArgs{
+			w: &packed[0], q: &qv[0], k: g.spec.K, k4: g.k4, panels: g.panels, nLast: g.spec.N - (g.panels-1)*gemmNR,
+			rowCorr: corr, outZP: g.q.OutZP, min: g.q.Min, max: g.q.Max, lshift: v.lshift, mode: v.mode,
+		}
+		for m := m0; m < m1; m++ {
+			args.a[0], args.out[0] = &a[m*lda], &out[m*ldc]
+			switch {
+			case xor:
+				gemvVNNIs8xor(&args)
+			case g.spec.Signed:
+				gemvVNNIs8(&args)
+			default:
+				gemvVNNIu8(&args)
+			}
+		}
+		return true
 	}
 	// Full 64-channel panels in one call per row block, then the last
 	// narrower panel with a kernel that computes only its 16-lane vectors.

@@ -238,3 +238,83 @@ func TestDWConvVNNIOffset(t *testing.T) {
 		t.Fatalf("the offset form ran in %d cases of 300", taken)
 	}
 }
+
+// TestGEMMVNNIOneRow runs products of 1 to 3 rows, which take the one-row
+// kernels (gemvVNNI*), against the generic kernel and the reference: int8
+// (xor and row sums) and uint8, channels past whole groups of panels and
+// vectors, K not a multiple of 4, left and right shifts and unusual
+// multipliers, every epilogue.
+func TestGEMMVNNIOneRow(t *testing.T) {
+	if !slices.Contains(Available(), AVX512VNNI) {
+		t.Skip("no AVX-512 VNNI")
+	}
+	r := testkit.SeededRand(t)
+	seen := map[int32]int{}
+	var xors, sums int
+	for i := range 400 {
+		m := 1 + i%3
+		n := []int{1, 15, 17, 64, 100, 257, 300, 321, 1001}[i/3%9]
+		k := []int{1, 3, 6, 159, 161, 322, 1281}[i%7]
+		signed := i%2 == 0
+		c := randomGEMM(r, m, n, k, signed)
+		c.spec.Rows = 1 + r.IntN(3)
+		switch i % 4 {
+		case 0:
+			unusualMultipliers(r, c.spec.Mult, c.spec.Shift, true)
+		case 1:
+			randomMultipliers(r, c.spec.Mult, c.spec.Shift, true)
+		case 2:
+			unusualMultipliers(r, c.spec.Mult, c.spec.Shift, false)
+		}
+		lo, hi := int32(0), int32(255)
+		if signed {
+			lo, hi = -128, 127
+		}
+		switch i / 4 % 4 { // besides randomGEMM's clamps, each epilogue's
+		case 0:
+			c.spec.ActMin, c.spec.ActMax = lo, hi
+		case 1:
+			c.spec.OutZP, c.spec.ActMin, c.spec.ActMax = lo, lo, hi
+		case 2:
+			c.spec.OutZP = lo + 2 + int32(r.IntN(200))
+			c.spec.ActMin, c.spec.ActMax = lo+1, hi-1
+		}
+		c.reference()
+		g, err := NewGEMM(c.spec, AVX512VNNI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := g.vec.(*gemmVNNI)
+		if !v.gemv {
+			t.Fatalf("case %d (m=%d, Rows %d): not the one-row path", i, m, c.spec.Rows)
+		}
+		seen[v.mode]++
+		if signed && k < gemmXorMaxK {
+			xors++
+		} else if signed {
+			sums++
+		}
+		gen, err := NewGEMM(c.spec, Generic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]byte, len(c.want))
+		gen.Run(c.a, c.lda, 0, c.m, want, c.ldc)
+		out := bytes.Repeat([]byte{0xA5}, len(c.want)+2*guard)
+		g.Run(c.a, c.lda, 0, c.m, out[guard:], c.ldc)
+		for j := range guard {
+			if out[j] != 0xA5 || out[len(out)-1-j] != 0xA5 {
+				t.Fatalf("case %d: wrote outside the output", i)
+			}
+		}
+		for row := range c.m {
+			got := out[guard+row*c.ldc:][:n]
+			if w := want[row*c.ldc:][:n]; !bytes.Equal(got, w) || !bytes.Equal(w, c.want[row*c.ldc:][:n]) {
+				t.Fatalf("case %d (m=%d n=%d k=%d signed=%v epilogue %d lshift %d) row %d:\n got %v\nwant %v", i, m, n, k, signed, v.mode, v.lshift, row, got, w)
+			}
+		}
+	}
+	if xors == 0 || sums == 0 || len(seen) != int(gemmEpiSignClamp)+1 {
+		t.Errorf("formulations and epilogues run: xor %d, row sums %d, epilogues %v", xors, sums, seen)
+	}
+}

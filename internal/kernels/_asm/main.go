@@ -22,6 +22,9 @@ var sets = map[string]func(){
 			gemmVNNI(fmt.Sprintf("gemmVNNIs8x%d", nv), true, false, nv)
 			gemmVNNI(fmt.Sprintf("gemmVNNIs8xorx%d", nv), true, true, nv)
 		}
+		gemvVNNI("gemvVNNIu8", false, false)
+		gemvVNNI("gemvVNNIs8", true, false)
+		gemvVNNI("gemvVNNIs8xor", true, true)
 		dwconvAVX512("dwconvAVX512u8", false)
 		dwconvAVX512("dwconvAVX512s8", true)
 		dwconv3x3AVX512("dwconv3x3AVX512u8", false)
