@@ -23,6 +23,13 @@ func BenchmarkGEMMLeftShift(b *testing.B) {
 	benchGEMM(b, []gemmShape{{112 * 112, 16, 96}, {56 * 56, 96, 24}}, true)
 }
 
+// BenchmarkGEMMOneRow runs MobileNet V2's classifier (one row, K 1280, N
+// 1001), which the vector backends take a row at a time. Its weights stay
+// in cache here; in a model they come from L3.
+func BenchmarkGEMMOneRow(b *testing.B) {
+	benchGEMM(b, []gemmShape{{1, 1280, 1001}}, false)
+}
+
 // gemmShape is a 1×1 convolution's: M pixels, K input and N output channels.
 type gemmShape struct{ m, k, n int }
 
