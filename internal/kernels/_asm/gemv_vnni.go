@@ -178,4 +178,3 @@ func gemvVNNI(name string, signed, xor bool) {
 	VZEROUPPER()
 	RET()
 }
-
