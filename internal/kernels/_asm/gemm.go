@@ -128,17 +128,7 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 	// The offset epilogues (kernels.gemmEpi*), most layers', then the
 	// plain one, with a left shift or, for layers where every channel's
 	// left shift is 0, without.
-	epis := []epilogue{
-		{offset: true, clamp: false},
-		{offset: true, clamp: true},
-		{offset: true, sign: true, clamp: false},
-		{offset: true, sign: true, clamp: true},
-	}
-	Load(p.Field("mode"), ECX)
-	for i := range epis {
-		CMPL(ECX, U8(i+1))
-		JE(LabelRef(fmt.Sprintf("%s_epi%d", name, i+1)))
-	}
+	epis := offsetEpilogues(p, name)
 	Load(p.Field("lshift"), ECX)
 	TESTL(ECX, ECX)
 	JZ(LabelRef(name + "_nolshift"))
@@ -570,3 +560,21 @@ func requantCore(acc, corr VecPhysical, blk func(int) Op, dst VecPhysical, lshif
 }
 
 var nudge Mem
+
+// offsetEpilogues lists the offset epilogues in kernels.gemmEpi* order
+// (modes 1 to 4) and jumps on the mode field to label l_epiN for mode N;
+// mode 0, the plain epilogue, falls through.
+func offsetEpilogues(p gotypes.Component, l string) []epilogue {
+	epis := []epilogue{
+		{offset: true, clamp: false},
+		{offset: true, clamp: true},
+		{offset: true, sign: true, clamp: false},
+		{offset: true, sign: true, clamp: true},
+	}
+	Load(p.Field("mode"), ECX)
+	for i := range epis {
+		CMPL(ECX, U8(i+1))
+		JE(LabelRef(fmt.Sprintf("%s_epi%d", l, i+1)))
+	}
+	return epis
+}

@@ -84,17 +84,7 @@ func gemvVNNI(name string, signed, xor bool) {
 			}
 			JMP(LabelRef(done))
 		}
-		epis := []epilogue{
-			{offset: true, clamp: false},
-			{offset: true, clamp: true},
-			{offset: true, sign: true, clamp: false},
-			{offset: true, sign: true, clamp: true},
-		}
-		Load(p.Field("mode"), ECX)
-		for i := range epis {
-			CMPL(ECX, U8(i+1))
-			JE(LabelRef(fmt.Sprintf("%s_epi%d", l, i+1)))
-		}
+		epis := offsetEpilogues(p, l)
 		Load(p.Field("lshift"), ECX)
 		TESTL(ECX, ECX)
 		JZ(LabelRef(l + "_nolshift"))
