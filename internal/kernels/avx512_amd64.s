@@ -14318,9 +14318,9 @@ gemvVNNIu8_single:
 	XORQ      BX, BX
 	MOVQ      88(DX), CX
 	SHRQ      $0x01, CX
-	JZ        gemvVNNIu8_sodd
+	JZ        gemvVNNIu8_s_kodd
 
-gemvVNNIu8_sk:
+gemvVNNIu8_s_k:
 	VPBROADCASTD (R8)(BX*1), Z20
 	VPDPBUSD     (SI), Z20, Z0
 	VPDPBUSD     64(SI), Z20, Z1
@@ -14334,12 +14334,12 @@ gemvVNNIu8_sk:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x08, BX
 	DECQ         CX
-	JNZ          gemvVNNIu8_sk
+	JNZ          gemvVNNIu8_s_k
 
-gemvVNNIu8_sodd:
+gemvVNNIu8_s_kodd:
 	MOVQ         88(DX), CX
 	TESTQ        $0x00000001, CX
-	JZ           gemvVNNIu8_seven
+	JZ           gemvVNNIu8_s_keven
 	VPBROADCASTD (R8)(BX*1), Z20
 	VPDPBUSD     (SI), Z20, Z0
 	VPDPBUSD     64(SI), Z20, Z1
@@ -14347,7 +14347,7 @@ gemvVNNIu8_sodd:
 	VPDPBUSD     192(SI), Z20, Z3
 	ADDQ         $0x00000100, SI
 
-gemvVNNIu8_seven:
+gemvVNNIu8_s_keven:
 	VPADDD Z4, Z0, Z0
 	VPADDD Z5, Z1, Z1
 	VPADDD Z6, Z2, Z2
@@ -16714,9 +16714,9 @@ gemvVNNIs8_single:
 	XORQ      BX, BX
 	MOVQ      88(DX), CX
 	SHRQ      $0x01, CX
-	JZ        gemvVNNIs8_sodd
+	JZ        gemvVNNIs8_s_kodd
 
-gemvVNNIs8_sk:
+gemvVNNIs8_s_k:
 	VPBROADCASTD (R8)(BX*1), Z20
 	VMOVDQU32    (SI), Z16
 	VPDPBUSD     Z20, Z16, Z0
@@ -16738,12 +16738,12 @@ gemvVNNIs8_sk:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x08, BX
 	DECQ         CX
-	JNZ          gemvVNNIs8_sk
+	JNZ          gemvVNNIs8_s_k
 
-gemvVNNIs8_sodd:
+gemvVNNIs8_s_kodd:
 	MOVQ         88(DX), CX
 	TESTQ        $0x00000001, CX
-	JZ           gemvVNNIs8_seven
+	JZ           gemvVNNIs8_s_keven
 	VPBROADCASTD (R8)(BX*1), Z20
 	VMOVDQU32    (SI), Z16
 	VPDPBUSD     Z20, Z16, Z0
@@ -16755,7 +16755,7 @@ gemvVNNIs8_sodd:
 	VPDPBUSD     Z20, Z19, Z3
 	ADDQ         $0x00000100, SI
 
-gemvVNNIs8_seven:
+gemvVNNIs8_s_keven:
 	VPADDD Z4, Z0, Z0
 	VPADDD Z5, Z1, Z1
 	VPADDD Z6, Z2, Z2
@@ -18972,9 +18972,9 @@ gemvVNNIs8xor_single:
 	XORQ      BX, BX
 	MOVQ      88(DX), CX
 	SHRQ      $0x01, CX
-	JZ        gemvVNNIs8xor_sodd
+	JZ        gemvVNNIs8xor_s_kodd
 
-gemvVNNIs8xor_sk:
+gemvVNNIs8xor_s_k:
 	VPBROADCASTD (R8)(BX*1), Z20
 	VPXORD       Z21, Z20, Z20
 	VPDPBUSD     (SI), Z20, Z0
@@ -18990,12 +18990,12 @@ gemvVNNIs8xor_sk:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x08, BX
 	DECQ         CX
-	JNZ          gemvVNNIs8xor_sk
+	JNZ          gemvVNNIs8xor_s_k
 
-gemvVNNIs8xor_sodd:
+gemvVNNIs8xor_s_kodd:
 	MOVQ         88(DX), CX
 	TESTQ        $0x00000001, CX
-	JZ           gemvVNNIs8xor_seven
+	JZ           gemvVNNIs8xor_s_keven
 	VPBROADCASTD (R8)(BX*1), Z20
 	VPXORD       Z21, Z20, Z20
 	VPDPBUSD     (SI), Z20, Z0
@@ -19004,7 +19004,7 @@ gemvVNNIs8xor_sodd:
 	VPDPBUSD     192(SI), Z20, Z3
 	ADDQ         $0x00000100, SI
 
-gemvVNNIs8xor_seven:
+gemvVNNIs8xor_s_keven:
 	VPADDD Z4, Z0, Z0
 	VPADDD Z5, Z1, Z1
 	VPADDD Z6, Z2, Z2

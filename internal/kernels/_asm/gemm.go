@@ -87,36 +87,24 @@ func gemmVNNI(name string, signed, xor bool, nv int) {
 		}
 	}
 	XORQ(RBX, RBX)
-	Load(p.Field("k4"), RCX)
-	if split {
-		SHRQ(Imm(1), RCX) // pairs of steps
-		JZ(LabelRef(name + "_kodd"))
+	set := func(k int) {
+		gemmStep(signed, xor, nv, rows, k, func(r, j int) VecPhysical { return acc(r, j, k) })
 	}
-	Label(name + "_k")
-	gemmStep(signed, xor, nv, rows, 0, func(r, j int) VecPhysical { return acc(r, j, 0) })
 	if split {
-		gemmStep(signed, xor, nv, rows, 1, func(r, j int) VecPhysical { return acc(r, j, 1) })
-		ADDQ(U32(512), RSI)
-		ADDQ(Imm(8), RBX)
-	} else {
-		ADDQ(U32(256), RSI)
-		ADDQ(Imm(4), RBX)
-	}
-	DECQ(RCX)
-	JNZ(LabelRef(name + "_k"))
-	if split {
-		Label(name + "_kodd")
-		Load(p.Field("k4"), RCX)
-		TESTQ(U32(1), RCX)
-		JZ(LabelRef(name + "_keven"))
-		gemmStep(signed, xor, nv, rows, 0, func(r, j int) VecPhysical { return acc(r, j, 0) })
-		ADDQ(U32(256), RSI)
-		Label(name + "_keven")
+		splitKLoop(name, p, set)
 		for r := range rows {
 			for j := range nv {
 				VPADDD(acc(r, j, 1), acc(r, j, 0), acc(r, j, 0))
 			}
 		}
+	} else {
+		Load(p.Field("k4"), RCX)
+		Label(name + "_k")
+		set(0)
+		ADDQ(U32(256), RSI)
+		ADDQ(Imm(4), RBX)
+		DECQ(RCX)
+		JNZ(LabelRef(name + "_k"))
 	}
 
 	// Epilogue: requantize and store the valid channels of the panel.
@@ -577,4 +565,29 @@ func offsetEpilogues(p gotypes.Component, l string) []epilogue {
 		JE(LabelRef(fmt.Sprintf("%s_epi%d", l, i+1)))
 	}
 	return epis
+}
+
+// splitKLoop emits a K loop of the AVX-512 kernels over k4 steps with two
+// sets of accumulators, so that each VPDPBUSD chain waits half as long:
+// step(0) and step(1) an iteration, then step(0) once more where k4 is
+// odd. A step reads 256 bytes of weights at RSI and each row's 4 bytes at
+// RBX; the loop advances both.
+func splitKLoop(l string, p gotypes.Component, step func(set int)) {
+	Load(p.Field("k4"), RCX)
+	SHRQ(Imm(1), RCX) // pairs of steps
+	JZ(LabelRef(l + "_kodd"))
+	Label(l + "_k")
+	step(0)
+	step(1)
+	ADDQ(U32(512), RSI)
+	ADDQ(Imm(8), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef(l + "_k"))
+	Label(l + "_kodd")
+	Load(p.Field("k4"), RCX)
+	TESTQ(U32(1), RCX)
+	JZ(LabelRef(l + "_keven"))
+	step(0)
+	ADDQ(U32(256), RSI)
+	Label(l + "_keven")
 }

@@ -135,24 +135,10 @@ func gemvVNNI(name string, signed, xor bool) {
 		VPXORD(sacc(1, j), sacc(1, j), sacc(1, j))
 	}
 	XORQ(RBX, RBX)
-	Load(p.Field("k4"), RCX)
-	SHRQ(Imm(1), RCX)
-	JZ(LabelRef(name + "_sodd"))
-	Label(name + "_sk")
 	one := func(int) Mem { return Mem{Base: RSI} }
-	step(1, one, 0, func(_, j int) VecPhysical { return sacc(0, j) })
-	step(1, one, 1, func(_, j int) VecPhysical { return sacc(1, j) })
-	ADDQ(U32(512), RSI)
-	ADDQ(Imm(8), RBX)
-	DECQ(RCX)
-	JNZ(LabelRef(name + "_sk"))
-	Label(name + "_sodd")
-	Load(p.Field("k4"), RCX)
-	TESTQ(U32(1), RCX)
-	JZ(LabelRef(name + "_seven"))
-	step(1, one, 0, func(_, j int) VecPhysical { return sacc(0, j) })
-	ADDQ(U32(256), RSI)
-	Label(name + "_seven")
+	splitKLoop(name+"_s", p, func(set int) {
+		step(1, one, set, func(_, j int) VecPhysical { return sacc(set, j) })
+	})
 	for j := range 4 {
 		VPADDD(sacc(1, j), sacc(0, j), sacc(0, j))
 	}
