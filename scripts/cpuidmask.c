@@ -14,6 +14,12 @@
  * SIGSEGVs go to whatever handler the program installs (V8 installs one),
  * which sigaction below records instead of installing.
  *
+ * Where there is no CPUID faulting (most VMs on AMD hosts), CPUIDMASK_TRAP=1
+ * answers instead the CPUIDs that scripts/cpuidpatch rewrote, in a copy of
+ * the program's library, as INT3; NOP: each raises SIGTRAP just past its
+ * INT3, and the handler answers as above and steps over the NOP. Only the
+ * patched library is masked; the rest of the process sees the real CPU.
+ *
  * CPUIDMASK_KEEP=avxvnni keeps AVX-VNNI (and AVX-IFMA, AVX-VNNI-INT8/16,
  * AVX-NE-CONVERT) visible and hides only AVX-512 and AMX: the CPU an Intel
  * Alder Lake or later client core is, where ONNX Runtime runs its AVX-VNNI
@@ -39,7 +45,8 @@
 typedef int sigaction_fn(int, const struct sigaction *, struct sigaction *);
 
 static sigaction_fn *real_sigaction;
-static struct sigaction app; /* the program's own SIGSEGV disposition */
+static int owned;             /* the signal CPUID arrives by: SIGSEGV or SIGTRAP */
+static struct sigaction app;  /* the program's own disposition of it */
 static const char *log_path;
 
 /* Leaf 7 subleaf 0: AVX-512 F, DQ, IFMA, PF, ER, CD, BW, VL in EBX; VBMI,
@@ -74,30 +81,29 @@ static void note(unsigned sub, unsigned before, unsigned after) {
 	close(fd);
 }
 
-static void on_segv(int sig, siginfo_t *si, void *ctx) {
-	ucontext_t *uc = ctx;
-	greg_t *g = uc->uc_mcontext.gregs;
-	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
-	unsigned leaf, sub, a, b, c, d;
-
-	/* A faulting CPUID arrives as a general-protection fault (SI_KERNEL). */
-	if (si->si_code != SI_KERNEL || ip[0] != 0x0f || ip[1] != 0xa2) {
-		if (app.sa_flags & SA_SIGINFO) {
-			app.sa_sigaction(sig, si, ctx);
-		} else if (app.sa_handler != SIG_DFL && app.sa_handler != SIG_IGN) {
-			app.sa_handler(sig);
-		} else {
-			/* Let the fault recur with the default action: a crash, as without us. */
-			struct sigaction dfl = {.sa_handler = SIG_DFL};
-			real_sigaction(SIGSEGV, &dfl, NULL);
-		}
-		return;
+/* forward passes a signal that is not a CPUID of ours to the program's handler. */
+static void forward(int sig, siginfo_t *si, void *ctx) {
+	if (app.sa_flags & SA_SIGINFO) {
+		app.sa_sigaction(sig, si, ctx);
+	} else if (app.sa_handler != SIG_DFL && app.sa_handler != SIG_IGN) {
+		app.sa_handler(sig);
+	} else {
+		/* Let the signal recur with the default action: a crash, as without us. */
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		real_sigaction(sig, &dfl, NULL);
 	}
-	leaf = (unsigned)g[REG_RAX];
-	sub = (unsigned)g[REG_RCX];
-	set_cpuid(1);
+}
+
+/* answer sets the registers to what CPUID leaf RAX, subleaf RCX returns with
+ * the feature bits cleared. */
+static void answer(greg_t *g) {
+	unsigned leaf = (unsigned)g[REG_RAX], sub = (unsigned)g[REG_RCX], a, b, c, d;
+
+	if (owned == SIGSEGV)
+		set_cpuid(1);
 	__cpuid_count(leaf, sub, a, b, c, d);
-	set_cpuid(0);
+	if (owned == SIGSEGV)
+		set_cpuid(0);
 	if (leaf == 7 && sub == 0) {
 		unsigned before = b;
 		b &= ~leaf7_ebx;
@@ -114,11 +120,37 @@ static void on_segv(int sig, siginfo_t *si, void *ctx) {
 	g[REG_RBX] = b;
 	g[REG_RCX] = c;
 	g[REG_RDX] = d;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ctx) {
+	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+
+	/* A faulting CPUID arrives as a general-protection fault (SI_KERNEL). */
+	if (si->si_code != SI_KERNEL || ip[0] != 0x0f || ip[1] != 0xa2) {
+		forward(sig, si, ctx);
+		return;
+	}
+	answer(g);
 	g[REG_RIP] += 2;
 }
 
+static void on_trap(int sig, siginfo_t *si, void *ctx) {
+	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	const unsigned char *ip = (const unsigned char *)g[REG_RIP];
+
+	/* INT3 leaves RIP past itself, here at the NOP that scripts/cpuidpatch
+	 * put after it. */
+	if (si->si_code != SI_KERNEL || ip[-1] != 0xcc || ip[0] != 0x90) {
+		forward(sig, si, ctx);
+		return;
+	}
+	answer(g);
+	g[REG_RIP] += 1;
+}
+
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
-	if (sig != SIGSEGV)
+	if (sig != owned)
 		return real_sigaction(sig, act, old);
 	if (old)
 		*old = app;
@@ -129,8 +161,9 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
 
 __attribute__((constructor)) static void init(void) {
 	struct sigaction sa;
+	const char *keep = getenv("CPUIDMASK_KEEP"), *trap = getenv("CPUIDMASK_TRAP");
+
 	real_sigaction = (sigaction_fn *)dlsym(RTLD_NEXT, "sigaction");
-	const char *keep = getenv("CPUIDMASK_KEEP");
 	log_path = getenv("CPUIDMASK_LOG");
 	if (keep && strcmp(keep, "avxvnni") == 0) {
 		s1_eax = keep_s1_eax;
@@ -139,12 +172,17 @@ __attribute__((constructor)) static void init(void) {
 		fprintf(stderr, "cpuidmask: CPUIDMASK_KEEP=%s: only avxvnni is known\n", keep);
 		_exit(64);
 	}
+	owned = trap && strcmp(trap, "1") == 0 ? SIGTRAP : SIGSEGV;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_segv;
+	sa.sa_sigaction = owned == SIGTRAP ? on_trap : on_segv;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (real_sigaction(SIGSEGV, &sa, &app) != 0 || set_cpuid(0) != 0) {
-		fprintf(stderr, "cpuidmask: CPUID faulting is not available here\n");
+	if (real_sigaction(owned, &sa, &app) != 0) {
+		fprintf(stderr, "cpuidmask: sigaction: cannot install the handler\n");
+		_exit(70);
+	}
+	if (owned == SIGSEGV && set_cpuid(0) != 0) {
+		fprintf(stderr, "cpuidmask: CPUID faulting is not available here (see CPUIDMASK_TRAP)\n");
 		_exit(70);
 	}
 }
