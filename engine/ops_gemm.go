@@ -15,11 +15,16 @@ import (
 func (c *opContext) emitConvGEMM(p *kernels.ConvParams, signed bool, w []byte, bias []int32, inL, outL *loc) error {
 	k := p.KH * p.KW * p.InC
 	m := p.Batch * p.OutH * p.OutW
-	g, err := kernels.NewGEMM(kernels.GEMMSpec{N: p.OutC, K: k, Signed: signed, W: w, Bias: bias, Rows: m, Requantization: p.Requantization}, c.b.backend)
+	spec := kernels.GEMMSpec{N: p.OutC, K: k, Signed: signed, W: w, Bias: bias, Rows: m, Requantization: p.Requantization}
+	direct := p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0
+	if n := c.b.workers(); direct && n > 1 && (m+gemmRows-1)/gemmRows < n && p.OutC >= n*gemmColumns {
+		return c.emitGEMMColumns(spec, n, inL, outL)
+	}
+	g, err := kernels.NewGEMM(spec, c.b.backend)
 	if err != nil {
 		return c.errorf("%v", err)
 	}
-	if p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0 {
+	if direct {
 		rows := func(mem []byte, lo, hi int) { g.Run(inL.bytes(mem), k, lo, hi, outL.bytes(mem), p.OutC) }
 		c.emitPar(func(mem []byte) { rows(mem, 0, m) }, func(mem []byte, w, n int) {
 			lo, hi := share(m, gemmRows, w, n)
@@ -47,6 +52,51 @@ func (c *opContext) emitConvGEMM(p *kernels.ConvParams, signed bool, w []byte, b
 // gemmRows keeps each worker's share a whole number of the vector kernels'
 // row blocks, and no coarser: 7×7 layers' 49 rows split 24 and 25.
 const gemmRows = 4
+
+// gemmColumns keeps each worker's channels a whole number of the widest
+// kernels' panels (AVX-512 VNNI's 64 channels).
+const gemmColumns = 64
+
+// emitGEMMColumns plans a 1×1 product of too few rows to share by rows
+// (the logits layer's one row, which would leave the other workers idle
+// while one reads all 1.3 MB of weights): the workers share its output
+// channels instead, each with a GEMM of its own over its channels, so that
+// each reads only its part of the weights. On one thread the parts run in
+// turn.
+func (c *opContext) emitGEMMColumns(s kernels.GEMMSpec, workers int, inL, outL *loc) error {
+	type part struct {
+		g  *kernels.GEMM
+		n0 int
+	}
+	parts := make([]part, workers)
+	for w := range parts {
+		n0, n1 := share(s.N, gemmColumns, w, workers)
+		ps := s
+		ps.N, ps.W = n1-n0, s.W[n0*s.K:n1*s.K]
+		if s.Bias != nil {
+			ps.Bias = s.Bias[n0:n1]
+		}
+		ps.Mult, ps.Shift = s.Mult[n0:n1], s.Shift[n0:n1]
+		g, err := kernels.NewGEMM(ps, c.b.backend)
+		if err != nil {
+			return c.errorf("channels [%d, %d): %v", n0, n1, err)
+		}
+		parts[w] = part{g, n0}
+	}
+	m := s.Rows
+	run := func(mem []byte, pt part) { pt.g.Run(inL.bytes(mem), s.K, 0, m, outL.bytes(mem)[pt.n0:], s.N) }
+	c.emitPar(func(mem []byte) {
+		for _, pt := range parts {
+			run(mem, pt)
+		}
+	}, func(mem []byte, w, n int) {
+		// n is the pool's size, which the parts were made for.
+		for i := w; i < len(parts); i += n {
+			run(mem, parts[i])
+		}
+	})
+	return nil
+}
 
 // im2col writes, for output pixels [lo, hi), each one's KH×KW×InC input
 // window as one row, in the filter's (ky, kx, ic) order. Taps outside the

@@ -150,7 +150,7 @@ func buildMean[T kernels.Q8](c *opContext) error {
 	if rank == 4 && firstR == 1 && lastR == 2 && keep {
 		p := kernels.NewMeanHWParams(signed[T](), in.shape[0], in.shape[1], in.shape[2], in.shape[3], in.scale(), in.zp(), out.scale(), out.zp())
 		if !c.b.opts.Reference {
-			return emitWithSums(c, kernels.MeanHWFast[T], p, p.C, inL, outL)
+			return emitMeanHW[T](c, p, inL, outL)
 		}
 		c.emit(func(mem []byte) { kernels.MeanHW(p, at[T](inL, mem), at[T](outL, mem)) })
 		return nil
@@ -302,4 +302,23 @@ func (c *opContext) concatShapes(a int32, out *tensorView) (outer int, err error
 		return 0, c.errorf("inputs add up to %d along axis %d, output has %d", sum, axis, shape[axis])
 	}
 	return outer, nil
+}
+
+// emitMeanHW plans the spatial mean with its sums in a scratch of a word per
+// channel; workers share the channels (MobileNet's 1280 after the last
+// layer), each summing its own.
+func emitMeanHW[T kernels.Q8](c *opContext, p *kernels.MeanHWParams, inL, outL *loc) error {
+	scratch, err := c.b.temp(int64(4*p.C), c.index)
+	if err != nil {
+		return err
+	}
+	run := func(mem []byte, c0, c1 int) {
+		acc := kernels.View[int32](scratch.bytes(mem))
+		kernels.MeanHWChannels(p, at[T](inL, mem), at[T](outL, mem), acc[c0:c1], c0, c1)
+	}
+	c.emitPar(func(mem []byte) { run(mem, 0, p.C) }, func(mem []byte, w, n int) {
+		c0, c1 := share(p.C, 64, w, n)
+		run(mem, c0, c1)
+	})
+	return nil
 }

@@ -95,8 +95,9 @@ func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScal
 	}
 }
 
-// sumPixels adds up each channel over pixels, walking the NHWC data in
-// memory order (acc has one entry per channel and is overwritten). Integer
+// sumPixels adds up c channels over pixels, walking the NHWC data in
+// memory order: pixel px's channels start at in[px*stride] (acc has one
+// entry per channel and is overwritten). Integer
 // sums do not depend on the order, so this gives the same totals as the
 // channel-by-channel loops above, with contiguous reads.
 //
@@ -106,7 +107,7 @@ func MeanGeneric[T Q8](outer, n, inner int, inScale float32, inZP int32, outScal
 // 256 pixels, before a sum of 255s could carry out of them. int8 values have their top bit
 // flipped (x + 128) to be summed unsigned, and 128 per pixel is taken back
 // at the end.
-func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
+func sumPixels[T Q8](in []T, pixels, stride, c int, acc []int32) {
 	acc = acc[:c]
 	for i := range acc {
 		acc[i] = 0
@@ -114,7 +115,7 @@ func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 	if pixels == 0 || c == 0 {
 		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), pixels*c)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), (pixels-1)*stride+c)
 	var flip uint64
 	if lo, _ := Range[T](); lo < 0 {
 		flip = 0x8080808080808080
@@ -130,8 +131,8 @@ func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 			p1 := min(p0+block, pixels)
 			px := p0
 			for ; px+4 <= p1; px += 4 {
-				r0 := b[px*c+8*g0:][:8*ng]
-				r1, r2, r3 := b[(px+1)*c+8*g0:][:8*ng], b[(px+2)*c+8*g0:][:8*ng], b[(px+3)*c+8*g0:][:8*ng]
+				r0 := b[px*stride+8*g0:][:8*ng]
+				r1, r2, r3 := b[(px+1)*stride+8*g0:][:8*ng], b[(px+2)*stride+8*g0:][:8*ng], b[(px+3)*stride+8*g0:][:8*ng]
 				for g := range ng {
 					x0 := binary.LittleEndian.Uint64(r0[8*g:]) ^ flip
 					x1 := binary.LittleEndian.Uint64(r1[8*g:]) ^ flip
@@ -142,7 +143,7 @@ func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 				}
 			}
 			for ; px < p1; px++ {
-				r := b[px*c+8*g0:][:8*ng]
+				r := b[px*stride+8*g0:][:8*ng]
 				for g := range ng {
 					x := binary.LittleEndian.Uint64(r[8*g:]) ^ flip
 					w[2*g] += x & lanes
@@ -166,7 +167,7 @@ func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 	for ch := 8 * groups; ch < c; ch++ {
 		var sum int32
 		for px := range pixels {
-			sum += int32(in[px*c+ch])
+			sum += int32(in[px*stride+ch])
 		}
 		acc[ch] = sum
 	}
@@ -175,11 +176,20 @@ func sumPixels[T Q8](in []T, pixels, c int, acc []int32) {
 // MeanHWFast is MeanHW with the sums taken by sumPixels into acc (at least
 // C entries), for one batch at a time.
 func MeanHWFast[T Q8](p *MeanHWParams, in, out []T, acc []int32) {
+	MeanHWChannels(p, in, out, acc, 0, p.C)
+}
+
+// MeanHWChannels is MeanHWFast for channels [c0, c1) alone, acc at least
+// c1 - c0 entries: workers share a wide mean's channels.
+func MeanHWChannels[T Q8](p *MeanHWParams, in, out []T, acc []int32, c0, c1 int) {
+	if c1 <= c0 {
+		return
+	}
 	lo, hi := Range[T]()
 	for b := 0; b < p.Batch; b++ {
-		sumPixels(in[b*p.H*p.W*p.C:], p.H*p.W, p.C, acc)
-		for c := 0; c < p.C; c++ {
-			out[b*p.C+c] = T(clamp(p.finish(acc[c], lo < 0), lo, hi))
+		sumPixels(in[b*p.H*p.W*p.C+c0:], p.H*p.W, p.C, c1-c0, acc)
+		for c := c0; c < c1; c++ {
+			out[b*p.C+c] = T(clamp(p.finish(acc[c-c0], lo < 0), lo, hi))
 		}
 	}
 }
@@ -189,7 +199,7 @@ func MeanHWFast[T Q8](p *MeanHWParams, in, out []T, acc []int32) {
 func GlobalAveragePool[T Q8](p *PoolParams, in, out []T, acc []int32) {
 	n := int32(p.InH * p.InW)
 	for b := 0; b < p.Batch; b++ {
-		sumPixels(in[b*p.InH*p.InW*p.C:], p.InH*p.InW, p.C, acc)
+		sumPixels(in[b*p.InH*p.InW*p.C:], p.InH*p.InW, p.C, p.C, acc)
 		for c := 0; c < p.C; c++ {
 			sum := acc[c]
 			var avg int32

@@ -37,15 +37,17 @@ func TestSumPixels(t *testing.T) {
 		for j := range acc {
 			acc[j] = 12345 // overwritten, not added to
 		}
-		sumPixels(in, pixels, c, acc)
+		sumPixels(in, pixels, c, c, acc)
 		check(acc, func(j int) int32 { return int32(in[j]) }, "uint8")
 		signed := View[int8](in)
-		sumPixels(signed, pixels, c, acc)
+		sumPixels(signed, pixels, c, c, acc)
 		check(acc, func(j int) int32 { return int32(signed[j]) }, "int8")
 	}
 }
 
-// TestMeanHWFast proves the memory-order mean equal to MeanHW, both types.
+// TestMeanHWFast proves the memory-order mean equal to MeanHW, both types,
+// whole and as MeanHWChannels over random pieces of the channels (as
+// workers share them).
 func TestMeanHWFast(t *testing.T) {
 	r := testkit.SeededRand(t)
 	for range 100 {
@@ -60,17 +62,29 @@ func TestMeanHWFast(t *testing.T) {
 				zi, zo = zi-128, zo-128
 			}
 			p := NewMeanHWParams(signed, batch, h, w, c, inScale, zi, outScale, zo)
-			want, got := make([]byte, batch*c), make([]byte, batch*c)
+			want, got, pieces := make([]byte, batch*c), make([]byte, batch*c), make([]byte, batch*c)
+			var cuts []int
+			for c0 := 0; c0 < c; {
+				c1 := min(c, c0+1+r.IntN(c))
+				cuts = append(cuts, c0, c1)
+				c0 = c1
+			}
 			if signed {
 				MeanHW(p, View[int8](in), View[int8](want))
 				MeanHWFast(p, View[int8](in), View[int8](got), acc)
+				for i := 0; i < len(cuts); i += 2 {
+					MeanHWChannels(p, View[int8](in), View[int8](pieces), acc, cuts[i], cuts[i+1])
+				}
 			} else {
 				MeanHW(p, in, want)
 				MeanHWFast(p, in, got, acc)
+				for i := 0; i < len(cuts); i += 2 {
+					MeanHWChannels(p, in, pieces, acc, cuts[i], cuts[i+1])
+				}
 			}
 			for j := range want {
-				if got[j] != want[j] {
-					t.Fatalf("signed=%v %dx%dx%dx%d: output %d is %d, want %d", signed, batch, h, w, c, j, got[j], want[j])
+				if got[j] != want[j] || pieces[j] != want[j] {
+					t.Fatalf("signed=%v %dx%dx%dx%d: output %d is %d (in pieces %v: %d), want %d", signed, batch, h, w, c, j, got[j], cuts, pieces[j], want[j])
 				}
 			}
 		}
