@@ -68,6 +68,9 @@ func (c *opContext) emitGEMMColumns(s kernels.GEMMSpec, workers int, inL, outL *
 		g  *kernels.GEMM
 		n0 int
 	}
+	if len(s.W) != s.N*s.K || len(s.Mult) != s.N || len(s.Shift) != s.N || (s.Bias != nil && len(s.Bias) != s.N) {
+		return c.errorf("GEMM of %d channels with %d weights, %d multipliers, %d shifts and %d biases", s.N, len(s.W), len(s.Mult), len(s.Shift), len(s.Bias))
+	}
 	parts := make([]part, workers)
 	for w := range parts {
 		n0, n1 := share(s.N, gemmColumns, w, workers)
