@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/classifly/classifly/engine"
+	"github.com/classifly/classifly/internal/kernels"
 )
 
 // peak is what one core of a backend can multiply-accumulate per cycle, as
@@ -46,6 +47,41 @@ func peakOf(backend, vendor, family string) peak {
 	return peak{}
 }
 
+// ceiling is what one core runs of a backend's multiply-add instructions
+// alone (kernels.MACLoop: no loads, stores or requantization), measured:
+// the most any kernel of the backend could reach on this CPU, which the
+// assumed peak only suggests (a core may issue fewer of them a cycle than
+// its ports would allow, or run zmm operations in halves).
+type ceiling struct {
+	Int8  float64 `json:"int8_macs_per_cycle"`
+	Float float64 `json:"float32_macs_per_cycle"`
+}
+
+// measureCeiling times kernels.MACLoop for the backend, int8 and float32,
+// against the measured clock: the best of many short trials, as
+// measureClockMHz. Zero where the backend has no such loop here.
+func measureCeiling(backend string, clockMHz float64) ceiling {
+	b, err := kernels.ChooseBackend(backend)
+	if err != nil || clockMHz <= 0 {
+		return ceiling{}
+	}
+	rate := func(float bool) float64 {
+		const n = 50_000 // iterations a trial: 0.1–0.5 ms
+		best := time.Duration(1<<63 - 1)
+		var macs int64
+		for range 40 {
+			start := time.Now()
+			macs = kernels.MACLoop(b, float, n)
+			best = min(best, time.Since(start))
+		}
+		if macs == 0 {
+			return 0
+		}
+		return float64(macs) / best.Seconds() / (clockMHz * 1e6)
+	}
+	return ceiling{Int8: rate(false), Float: rate(true)}
+}
+
 // profileResult is the output of `classifly bench --profile`.
 type profileResult struct {
 	Model      string         `json:"model"`
@@ -59,6 +95,7 @@ type profileResult struct {
 	ClockFrom  string         `json:"clock_from"`
 	CPUInfoMHz float64        `json:"cpuinfo_mhz"`
 	Peak       peak           `json:"peak_per_core"`
+	Ceiling    ceiling        `json:"ceiling_per_core"`
 	MACs       int64          `json:"macs"`     // of the layers: convolutions and fully connected
 	TotalMS    float64        `json:"total_ms"` // sum of the operators' medians
 	Kinds      []kindTime     `json:"kinds"`
@@ -87,7 +124,8 @@ type layerProfile struct {
 	MS          float64 `json:"ms"`              // median over the runs
 	MinMS       float64 `json:"min_ms"`
 	GMACPerS    float64 `json:"gmac_per_s"`
-	PeakPercent float64 `json:"peak_percent"` // of the backend's MACs per cycle × clock × threads
+	PeakPercent float64 `json:"peak_percent"`    // of the backend's MACs per cycle × clock × threads
+	CeilPercent float64 `json:"ceiling_percent"` // likewise of the measured ceiling
 	GBPerS      float64 `json:"gb_per_s"`
 }
 
@@ -100,6 +138,7 @@ func benchProfile(ctx context.Context, env *Env, m *engine.Model, name string, i
 		}
 	}
 	clock, from := measureClockMHz()
+	ceil := measureCeiling(m.Backend(), clock)
 	var times [][]time.Duration // by operator, by run
 	for range runs {
 		ops, err := m.Profile(ctx, in)
@@ -115,7 +154,7 @@ func benchProfile(ctx context.Context, env *Env, m *engine.Model, name string, i
 	}
 	r := profileResult{
 		Model: name, Format: m.Format(), Backend: m.Backend(), Threads: m.Threads(), Warmup: warmup, Runs: runs,
-		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peakOf(m.Backend(), cpuinfo("vendor_id"), cpuinfo("cpu family")),
+		CPU: cpuName(), ClockMHz: clock, ClockFrom: from, CPUInfoMHz: cpuinfoMHz(), Peak: peakOf(m.Backend(), cpuinfo("vendor_id"), cpuinfo("cpu family")), Ceiling: ceil,
 	}
 	r.profileLayers(m.Layers(), times)
 	if asJSON {
@@ -148,13 +187,18 @@ func (r *profileResult) profileLayers(layers []engine.Layer, times [][]time.Dura
 		if sec := lp.MS / 1000; sec > 0 && !l.Fused {
 			lp.GMACPerS = float64(macs) / sec / 1e9
 			lp.GBPerS = float64(bytes) / sec / 1e9
-			perCycle := r.Peak.Float
+			perCycle, measured := float64(r.Peak.Float), r.Ceiling.Float
 			if l.Integer {
-				perCycle = r.Peak.Int8
+				perCycle, measured = float64(r.Peak.Int8), r.Ceiling.Int8
 			}
-			if ceiling := float64(perCycle) * r.ClockMHz * 1e6 * float64(r.Threads) / 1e9; ceiling > 0 && macs > 0 {
-				lp.PeakPercent = 100 * lp.GMACPerS / ceiling
+			// percent of a rate of perCycle MACs per cycle per core.
+			percent := func(perCycle float64) float64 {
+				if top := perCycle * r.ClockMHz * 1e6 * float64(r.Threads) / 1e9; top > 0 && macs > 0 {
+					return 100 * lp.GMACPerS / top
+				}
+				return 0
 			}
+			lp.PeakPercent, lp.CeilPercent = percent(perCycle), percent(measured)
 		}
 		r.Layers = append(r.Layers, lp)
 		r.TotalMS += lp.MS
@@ -201,12 +245,19 @@ func (r *profileResult) print(w io.Writer) {
 	if r.Peak.Int8 > 0 {
 		fmt.Fprintf(w, "peak     %d int8 / %d float32 MACs per cycle per core, assumed: %s\n", r.Peak.Int8, r.Peak.Float, r.Peak.Because)
 	}
+	if r.Ceiling.Int8 > 0 {
+		fmt.Fprintf(w, "ceiling  %.1f int8 / %.1f float32 MACs per cycle per core, measured: the backend's multiply-add instructions alone (kernels.MACLoop)", r.Ceiling.Int8, r.Ceiling.Float)
+		if r.Peak.Int8 > 0 {
+			fmt.Fprintf(w, ", %.0f%% / %.0f%% of the assumed peak", 100*r.Ceiling.Int8/float64(r.Peak.Int8), 100*r.Ceiling.Float/float64(r.Peak.Float))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "time     %.3f ms: the sum of each operator's median over %d runs (after %d warm-up runs)\n\n", r.TotalMS, r.Runs, r.Warmup)
 	fmt.Fprintf(w, "%-20s %5s %9s %6s\n", "operator", "count", "ms", "%")
 	for _, k := range r.Kinds {
 		fmt.Fprintf(w, "%-20s %5d %9.3f %6.1f\n", k.Op, k.Count, k.MS, k.Percent)
 	}
-	fmt.Fprintf(w, "\n%4s %-17s %-27s %-12s %8s %8s %8s %7s %8s %7s\n", "#", "op", "shape in -> out", "kernel", "MMAC", "ms", "GMAC/s", "% peak", "MB", "GB/s")
+	fmt.Fprintf(w, "\n%4s %-17s %-27s %-12s %8s %8s %8s %7s %7s %8s %7s\n", "#", "op", "shape in -> out", "kernel", "MMAC", "ms", "GMAC/s", "% peak", "% ceil", "MB", "GB/s")
 	for _, l := range r.Layers {
 		kernel := ""
 		if l.Kernel[0] > 0 {
@@ -218,21 +269,24 @@ func (r *profileResult) print(w io.Writer) {
 				kernel += " dw"
 			}
 		}
-		macs, rate, pct := "", "", ""
+		macs, rate, pct, cpct := "", "", "", ""
 		if l.MACs > 0 {
 			macs = fmt.Sprintf("%.2f", float64(l.MACs)/1e6)
 			rate = fmt.Sprintf("%.1f", l.GMACPerS)
 			if !l.Depthwise && l.PeakPercent > 0 {
 				pct = fmt.Sprintf("%.0f%%", l.PeakPercent)
 			}
+			if !l.Depthwise && l.CeilPercent > 0 {
+				cpct = fmt.Sprintf("%.0f%%", l.CeilPercent)
+			}
 		}
 		if l.Fused {
 			rate = "fused"
 		}
-		fmt.Fprintf(w, "%4d %-17s %-27s %-12s %8s %8.3f %8s %7s %8.2f %7.1f\n", l.Index, trimOp(l.Op), hwc(l.In)+" -> "+hwc(l.Out),
-			kernel, macs, l.MS, rate, pct, float64(l.Bytes)/1e6, l.GBPerS)
+		fmt.Fprintf(w, "%4d %-17s %-27s %-12s %8s %8.3f %8s %7s %7s %8.2f %7.1f\n", l.Index, trimOp(l.Op), hwc(l.In)+" -> "+hwc(l.Out),
+			kernel, macs, l.MS, rate, pct, cpct, float64(l.Bytes)/1e6, l.GBPerS)
 	}
-	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads. Depthwise layers do few MACs per byte: compare their GB/s (activations, weights and biases, each read or written once) with the memory bandwidth instead. A fused layer runs within the layer above it, whose time and rates include it.")
+	fmt.Fprintln(w, "\n% peak: GMAC/s against the assumed MACs per cycle x clock x threads; % ceil: against the measured ceiling likewise. Depthwise layers do few MACs per byte: compare their GB/s (activations, weights and biases, each read or written once) with the memory bandwidth instead. A fused layer runs within the layer above it, whose time and rates include it.")
 }
 
 // trimOp keeps long operator names in their column.

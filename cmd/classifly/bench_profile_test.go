@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -26,9 +27,17 @@ func TestBenchProfile(t *testing.T) {
 				Backend  string
 				Threads  int
 				ClockMHz float64 `json:"clock_mhz"`
-				MACs     int64
-				TotalMS  float64 `json:"total_ms"`
-				Kinds    []struct {
+				Peak     struct {
+					Int8  float64 `json:"int8_macs_per_cycle"`
+					Float float64 `json:"float32_macs_per_cycle"`
+				} `json:"peak_per_core"`
+				Ceiling struct {
+					Int8  float64 `json:"int8_macs_per_cycle"`
+					Float float64 `json:"float32_macs_per_cycle"`
+				} `json:"ceiling_per_core"`
+				MACs    int64
+				TotalMS float64 `json:"total_ms"`
+				Kinds   []struct {
 					Op      string
 					Count   int
 					MS      float64
@@ -41,6 +50,9 @@ func TestBenchProfile(t *testing.T) {
 					MS       float64
 					GMACPerS float64 `json:"gmac_per_s"`
 					Fused    bool
+					Integer  bool
+					PeakPct  float64 `json:"peak_percent"`
+					CeilPct  float64 `json:"ceiling_percent"`
 				}
 			}
 			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
@@ -65,6 +77,20 @@ func TestBenchProfile(t *testing.T) {
 					t.Errorf("layer %d: %d MACs at %v GMAC/s", i, l.MACs, l.GMACPerS)
 				}
 				sum += l.MACs
+				// Both shares are of the same rate: their ratio is that of
+				// the measured ceiling to the assumed peak.
+				peak, ceil := r.Peak.Float, r.Ceiling.Float
+				if l.Integer {
+					peak, ceil = r.Peak.Int8, r.Ceiling.Int8
+				}
+				if l.PeakPct > 0 && ceil > 0 && math.Abs(l.CeilPct*ceil/(l.PeakPct*peak)-1) > 1e-9 {
+					t.Errorf("layer %d: %.2f%% of the ceiling (%.1f MACs a cycle), %.2f%% of the peak (%.0f)", i, l.CeilPct, ceil, l.PeakPct, peak)
+				}
+			}
+			// Every amd64 vector backend has its multiply-add loops
+			// (kernels.MACLoop), so a measured ceiling.
+			if vector := r.Backend != "generic" && r.Backend != "neon" && r.Backend != "reference"; vector && !(r.Ceiling.Int8 > 0 && r.Ceiling.Float > 0) {
+				t.Errorf("backend %s: ceiling %+v, want one measured", r.Backend, r.Ceiling)
 			}
 			if sum != want || r.MACs != want {
 				t.Errorf("layers sum to %d MACs, header says %d, the tensor shapes give %d", sum, r.MACs, want)

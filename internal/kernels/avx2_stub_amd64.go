@@ -94,6 +94,21 @@ func dwconvAVX2u8(p *dwAVX2Args)
 //go:noescape
 func dwconvAVX2s8(p *dwAVX2Args)
 
+// macLoopAVX2 runs n iterations of 12 VPMADDWD ymm + VPADDD (16 int16 MACs each) on independent accumulators, register operands only (see kernels.MACLoop).
+//
+//go:noescape
+func macLoopAVX2(n int)
+
+// macLoopAVXVNNI runs n iterations of 12 VPDPBUSD ymm (32 u8×s8 MACs each) on independent accumulators, register operands only (see kernels.MACLoop).
+//
+//go:noescape
+func macLoopAVXVNNI(n int)
+
+// macLoopFMA256 runs n iterations of 12 VFMADD231PS ymm (8 float32 MACs each) on independent accumulators, register operands only (see kernels.MACLoop).
+//
+//go:noescape
+func macLoopFMA256(n int)
+
 // dwconv3x3AVX2u8 computes n output pixels of a depthwise convolution with a 3×3 window and at least 16 channels with AVX2 (see dwAVX2Args).
 //
 //go:noescape

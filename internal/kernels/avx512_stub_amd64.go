@@ -248,3 +248,13 @@ func directConvVNNIWordsu8p6(p *directConvArgs)
 //
 //go:noescape
 func directConvVNNIWordsu8p6shl(p *directConvArgs)
+
+// macLoopVNNI512 runs n iterations of 12 VPDPBUSD zmm (64 u8×s8 MACs each) on independent accumulators, register operands only (see kernels.MACLoop).
+//
+//go:noescape
+func macLoopVNNI512(n int)
+
+// macLoopFMA512 runs n iterations of 12 VFMADD231PS zmm (16 float32 MACs each) on independent accumulators, register operands only (see kernels.MACLoop).
+//
+//go:noescape
+func macLoopFMA512(n int)

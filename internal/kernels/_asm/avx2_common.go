@@ -38,6 +38,7 @@ func avx2() {
 	}
 	dwconvAVX2("dwconvAVX2u8", false, dwTapLoop)
 	dwconvAVX2("dwconvAVX2s8", true, dwTapLoop)
+	macLoopsAVX2()
 	dwconvAVX2("dwconv3x3AVX2u8", false, dw3x3)
 	dwconvAVX2("dwconv3x3AVX2s8", true, dw3x3)
 	dwconvAVX2("dwconvNarrowAVX2u8", false, dwNarrow)

@@ -53,6 +53,7 @@ var sets = map[string]func(){
 			directConvVNNIWords(fmt.Sprintf("directConvVNNIWordsu8p%d", pairs), pairs, false)
 			directConvVNNIWords(fmt.Sprintf("directConvVNNIWordsu8p%dshl", pairs), pairs, true)
 		}
+		macLoopsAVX512()
 	},
 	"avx2": avx2,
 	"f32":  f32,
