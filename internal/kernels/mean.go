@@ -115,6 +115,7 @@ func sumPixels[T Q8](in []T, pixels, stride, c int, acc []int32) {
 	if pixels == 0 || c == 0 {
 		return
 	}
+	_ = in[(pixels-1)*stride+c-1] // the unsafe view below stays inside in
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), (pixels-1)*stride+c)
 	var flip uint64
 	if lo, _ := Range[T](); lo < 0 {
