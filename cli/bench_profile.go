@@ -245,12 +245,18 @@ func (r *profileResult) print(w io.Writer) {
 	if r.Peak.Int8 > 0 {
 		fmt.Fprintf(w, "peak     %d int8 / %d float32 MACs per cycle per core, assumed: %s\n", r.Peak.Int8, r.Peak.Float, r.Peak.Because)
 	}
-	if r.Ceiling.Int8 > 0 {
-		fmt.Fprintf(w, "ceiling  %.1f int8 / %.1f float32 MACs per cycle per core, measured: the backend's multiply-add instructions alone (kernels.MACLoop)", r.Ceiling.Int8, r.Ceiling.Float)
-		if r.Peak.Int8 > 0 {
-			fmt.Fprintf(w, ", %.0f%% / %.0f%% of the assumed peak", 100*r.Ceiling.Int8/float64(r.Peak.Int8), 100*r.Ceiling.Float/float64(r.Peak.Float))
+	if c := r.Ceiling; c.Int8 > 0 {
+		rates, share := fmt.Sprintf("%.1f int8 / %.1f float32", c.Int8, c.Float), ""
+		if c.Float == 0 { // NEON: arm64 runs float layers in portable Go
+			rates = fmt.Sprintf("%.1f int8 (no float32 loop)", c.Int8)
 		}
-		fmt.Fprintln(w)
+		switch {
+		case r.Peak.Int8 > 0 && c.Float > 0 && r.Peak.Float > 0:
+			share = fmt.Sprintf(", %.0f%% / %.0f%% of the assumed peak", 100*c.Int8/float64(r.Peak.Int8), 100*c.Float/float64(r.Peak.Float))
+		case r.Peak.Int8 > 0:
+			share = fmt.Sprintf(", %.0f%% of the assumed int8 peak", 100*c.Int8/float64(r.Peak.Int8))
+		}
+		fmt.Fprintf(w, "ceiling  %s MACs per cycle per core, measured: the backend's multiply-add instructions alone (kernels.MACLoop)%s\n", rates, share)
 	}
 	fmt.Fprintf(w, "time     %.3f ms: the sum of each operator's median over %d runs (after %d warm-up runs)\n\n", r.TotalMS, r.Runs, r.Warmup)
 	fmt.Fprintf(w, "%-20s %5s %9s %6s\n", "operator", "count", "ms", "%")

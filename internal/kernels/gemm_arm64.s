@@ -10,25 +10,6 @@
 // SMLAL/SMLAL2 into 16 int32 accumulators. With the dot product extension
 // (gemmDotu8, gemmDots8), see below.
 
-// ZERO clears the accumulators V16..V31.
-#define ZERO \
-	VEOR V16.B16, V16.B16, V16.B16 \
-	VEOR V17.B16, V17.B16, V17.B16 \
-	VEOR V18.B16, V18.B16, V18.B16 \
-	VEOR V19.B16, V19.B16, V19.B16 \
-	VEOR V20.B16, V20.B16, V20.B16 \
-	VEOR V21.B16, V21.B16, V21.B16 \
-	VEOR V22.B16, V22.B16, V22.B16 \
-	VEOR V23.B16, V23.B16, V23.B16 \
-	VEOR V24.B16, V24.B16, V24.B16 \
-	VEOR V25.B16, V25.B16, V25.B16 \
-	VEOR V26.B16, V26.B16, V26.B16 \
-	VEOR V27.B16, V27.B16, V27.B16 \
-	VEOR V28.B16, V28.B16, V28.B16 \
-	VEOR V29.B16, V29.B16, V29.B16 \
-	VEOR V30.B16, V30.B16, V30.B16 \
-	VEOR V31.B16, V31.B16, V31.B16
-
 // MLALK accumulates activation k (lane k of V0..V3, for rows 0..3) times the
 // weights of channels 0-7 (Vlo) and 8-15 (Vhi) into V16..V31: row r's
 // channels 4j..4j+3 are in V(16+4r+j).
