@@ -58,7 +58,7 @@ type ceiling struct {
 }
 
 // measureCeiling times kernels.MACLoop for the backend, int8 and float32,
-// against the measured clock: the best of many short trials, as
+// against the measured clock: the fastest of many short trials, as
 // measureClockMHz. Zero where the backend has no such loop here.
 func measureCeiling(backend string, clockMHz float64) ceiling {
 	b, err := kernels.ChooseBackend(backend)
@@ -66,14 +66,9 @@ func measureCeiling(backend string, clockMHz float64) ceiling {
 		return ceiling{}
 	}
 	rate := func(float bool) float64 {
-		const n = 50_000 // iterations a trial: 0.1–0.5 ms
-		best := time.Duration(1<<63 - 1)
+		const n = 50_000 // iterations a trial: about 0.1 ms
 		var macs int64
-		for range 40 {
-			start := time.Now()
-			macs = kernels.MACLoop(b, float, n)
-			best = min(best, time.Since(start))
-		}
+		best := fastest(40, func() { macs = kernels.MACLoop(b, float, n) })
 		if macs == 0 {
 			return 0
 		}
